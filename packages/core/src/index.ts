@@ -10,3 +10,4 @@ export * from './progress.js';
 export * from './ops.js';
 export * from './engine.js';
 export * from './rng.js';
+export * from './layers/index.js';

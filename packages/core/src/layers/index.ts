@@ -1,0 +1,2 @@
+export { linear } from './linear.js';
+export { rmsNorm, layerNorm, groupNorm } from './norms.js';
