@@ -1,2 +1,3 @@
 export { linear } from './linear.js';
 export { rmsNorm, layerNorm, groupNorm } from './norms.js';
+export { softplus, bceWithLogits } from './softplus.js';
