@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { createContext, type CliContext } from './context.js';
+import { EXIT, exitCodeOf } from './exitCodes.js';
+import { CLI_VERSION } from './version.js';
+import { registerCommands } from './commands/index.js';
+
+/** Streams and signal the CLI runs with (tests pass their own). */
+export interface MainOptions {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  signal?: AbortSignal;
+}
+
+/** Runs the `bigr` command line and returns the exit code (never calls process.exit). */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const stderr = options.stderr ?? process.stderr;
+  const stdout = options.stdout ?? process.stdout;
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort(new Error('interrupted (Ctrl-C)'));
+  if (!options.signal) process.once('SIGINT', onSigint);
+  options.signal?.addEventListener('abort', () => controller.abort(options.signal?.reason));
+
+  let ctx: CliContext | null = null;
+  const program = new Command('bigr')
+    .description('BiGR: binary latent image generation, representations, hashing and evaluation.')
+    .version(CLI_VERSION)
+    .option('--json', 'print one machine-readable JSON result on stdout', false)
+    .option('--quiet', 'no progress or info on stderr', false)
+    .option('--device <device>', 'engine/device: auto, cpu, gpu, wasm, or an engine name (or BIGR_DEVICE)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
+    .hook('preAction', (cmd) => {
+      const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string };
+      if (o.device) process.env['BIGR_DEVICE'] = o.device;
+      ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), signal: controller.signal, stdout, stderr });
+    });
+  registerCommands(program, () => {
+    if (!ctx) throw new Error('CLI context used before initialisation');
+    return ctx;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    const code = controller.signal.aborted ? EXIT.interrupted : exitCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    stderr.write(`bigr: ${message}\n`);
+    if ((ctx as CliContext | null)?.json) stdout.write(`${JSON.stringify({ ok: false, error: message, exitCode: code })}\n`);
+    return code;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
