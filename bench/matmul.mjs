@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// Matmul throughput (GFLOP/s, float32) of the inference engines on this machine.
+//
+//   npm run build && node bench/matmul.mjs [--seconds=1] [--engines=onnx-1,onnx-2,tfjs-wasm,tfjs-cpu] [--tfjs-dist=DIR]
+//
+// Each case is C = A·B with A an input [m, k] and B a parameter [k, n] (like a linear layer), compiled
+// through the engine's `compile` and timed end to end with `run` (feeds in, CPU tensors out). Reports
+// the median and best GFLOP/s (2·m·k·n FLOP per product) and the ratio of each engine's median to the
+// best median of the same case in this run. tfjs rows appear when packages/engine-tfjs/dist exists.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
+    return [k, v];
+  }),
+);
+const minSeconds = Number(args.seconds ?? 1);
+const wanted = new Set((args.engines ?? 'onnx-1,onnx-2,tfjs-wasm,tfjs-cpu').split(','));
+
+const CASES = [
+  { label: '256x512 · 512x512', m: 256, k: 512, n: 512 },
+  { label: '1024x1024 · 1024x1024', m: 1024, k: 1024, n: 1024 },
+];
+
+if (!existsSync(`${repo}/packages/engine-onnx/dist/index.js`) || !existsSync(`${repo}/packages/core/dist/index.js`)) {
+  console.error('bench/matmul.mjs needs built packages: run `npm run build` first.');
+  process.exit(1);
+}
+const core = await import('@bigr/core');
+const onnxPkg = await import('@bigr/engine-onnx');
+const { CpuTensor } = core;
+
+/** Deterministic values in [-0.5, 0.5). */
+function fill(len, seed) {
+  const a = new Float32Array(len);
+  let s = seed >>> 0;
+  for (let i = 0; i < len; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}
+
+function matmulDef(m, k) {
+  return {
+    name: 'bench_matmul',
+    inputs: [{ name: 'a', dtype: 'float32', shape: [m, k] }],
+    outputs: ['c'],
+    build(ops, inputs) {
+      return { c: ops.matMul(inputs.a, ops.param('b')) };
+    },
+  };
+}
+
+/** Checks a few entries of C against float64 dot products (guards against timing a wrong result). */
+function verify(c, a, b, m, k, n) {
+  for (const [i, j] of [
+    [0, 0],
+    [m - 1, n - 1],
+    [m >> 1, n >> 2],
+    [m >> 3, n - 2],
+  ]) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+    const got = c.data[i * n + j];
+    if (!(Math.abs(got - s) <= 1e-4 * (1 + Math.abs(s)))) throw new Error(`wrong result at (${i}, ${j}): ${got} vs ${s}`);
+  }
+}
+
+async function measure(engine, threads, { m, k, n }) {
+  const a = fill(m * k, 1);
+  const b = fill(k * n, 2);
+  const graph = await engine.compile(matmulDef(m, k), new Map([['b', new CpuTensor(b, [k, n])]]), { threads });
+  try {
+    const feeds = { a: new CpuTensor(a, [m, k]) };
+    verify((await graph.run(feeds)).c, a, b, m, k, n); // warm-up 1 + correctness
+    await graph.run(feeds); // warm-up 2
+    const times = [];
+    const start = performance.now();
+    while (times.length < 3 || performance.now() - start < minSeconds * 1000) {
+      const t0 = performance.now();
+      await graph.run(feeds);
+      times.push((performance.now() - t0) / 1000);
+      if (times.length >= 2000) break;
+      // very slow engines (tfjs-cpu): stop after 3 runs once the budget is spent several times over
+      if (times.length >= 3 && performance.now() - start > 4 * minSeconds * 1000) break;
+    }
+    times.sort((x, y) => x - y);
+    const flop = 2 * m * k * n;
+    return { median: flop / times[Math.floor(times.length / 2)] / 1e9, best: flop / times[0] / 1e9, runs: times.length };
+  } finally {
+    await graph.dispose();
+  }
+}
+
+/** Engines to measure: { label, threads, get(): Promise<Engine> }. */
+const candidates = [];
+if (wanted.has('onnx-1')) candidates.push({ label: 'onnxruntime (1 thread)', threads: 1, get: async () => new onnxPkg.OnnxEngine() });
+if (wanted.has('onnx-2')) candidates.push({ label: 'onnxruntime (2 threads)', threads: 2, get: async () => new onnxPkg.OnnxEngine() });
+// --tfjs-dist=DIR measures a tfjs engine build elsewhere (a directory holding its compiled index.js).
+const tfjsDist = args['tfjs-dist'] ? new URL(`file://${args['tfjs-dist'].replace(/\/?$/, '/')}`) : new URL('../packages/engine-tfjs/dist/', import.meta.url);
+const tfjsBuilt = existsSync(new URL('index.js', tfjsDist));
+for (const device of ['tfjs-wasm', 'tfjs-cpu']) {
+  if (!wanted.has(device)) continue;
+  if (!tfjsBuilt) {
+    candidates.push({ label: device, threads: 1, skip: `${fileURLToPath(tfjsDist)} not built (npm run build)` });
+    continue;
+  }
+  candidates.push({
+    label: device,
+    threads: 1,
+    get: async () => {
+      await import(new URL('index.js', tfjsDist).href); // registers the tfjs providers
+      return core.resolveEngine({ purpose: 'inference', device });
+    },
+  });
+}
+
+const rows = [];
+for (const c of candidates) {
+  let engine = null;
+  let failure = c.skip ?? null;
+  if (!failure) {
+    try {
+      engine = await c.get();
+    } catch (err) {
+      failure = String(err?.message ?? err).split('\n')[0];
+    }
+  }
+  for (const kase of CASES) {
+    if (failure) {
+      rows.push({ engine: c.label, kase, failure });
+      continue;
+    }
+    try {
+      rows.push({ engine: c.label, kase, ...(await measure(engine, c.threads, kase)) });
+    } catch (err) {
+      rows.push({ engine: c.label, kase, failure: String(err?.message ?? err).split('\n')[0] });
+    }
+  }
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`matmul float32 — ${cpu}, ${os.cpus().length} CPUs, Node ${process.versions.node}, ${minSeconds}s per case`);
+for (const kase of CASES) {
+  const caseRows = rows.filter((r) => r.kase === kase);
+  const best = Math.max(...caseRows.filter((r) => !r.failure).map((r) => r.median), 0);
+  console.log(`\n${kase.label}  (${((2 * kase.m * kase.k * kase.n) / 1e9).toFixed(3)} GFLOP per product)`);
+  console.log(`| ${'engine'.padEnd(24)} | median GFLOP/s | best GFLOP/s | runs | ratio to best |`);
+  console.log(`|${'-'.repeat(26)}|----------------|--------------|------|---------------|`);
+  for (const r of caseRows) {
+    if (r.failure) {
+      console.log(`| ${r.engine.padEnd(24)} | unavailable: ${r.failure}`);
+      continue;
+    }
+    console.log(
+      `| ${r.engine.padEnd(24)} | ${r.median.toFixed(2).padStart(14)} | ${r.best.toFixed(2).padStart(12)} | ${String(r.runs).padStart(4)} | ${(r.median / best).toFixed(3).padStart(13)} |`,
+    );
+  }
+}

@@ -1,0 +1,415 @@
+import { ConfigError, NotFoundError, ShapeError } from '@bigr/core';
+import type { CpuTensor, NamedTensors, Ops } from '@bigr/core';
+import type { OnnxAttribute, OnnxGraphBuilder } from './graphBuilder.js';
+import type { OnnxDType, OnnxValue } from './onnxValue.js';
+
+/** Edit distance, for "did you mean" lists of parameter names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function similarNames(name: string, names: Iterable<string>, limit = 5): string[] {
+  return [...names]
+    .map((n) => ({ n, d: editDistance(name, n) - (n.includes(name) || name.includes(n) ? name.length : 0) }))
+    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
+    .slice(0, limit)
+    .map((x) => x.n);
+}
+
+function paramData(t: CpuTensor, name: string): Float32Array | Int32Array {
+  const data = t.data;
+  if (data instanceof Float32Array || data instanceof Int32Array) return data;
+  if (data instanceof Float64Array || data instanceof Uint8Array) return Float32Array.from(data);
+  throw new ShapeError(`Parameter "${name}" has unsupported dtype ${t.dtype}; use float32 (or int32 for index tables).`);
+}
+
+/** Copy of `data` (shape `shape`) with its last two axes swapped. */
+function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: readonly number[]): { data: A; shape: number[] } {
+  const r = shape.length;
+  const rows = shape[r - 2]!;
+  const cols = shape[r - 1]!;
+  const out = new (data.constructor as new (n: number) => A)(data.length);
+  const plane = rows * cols;
+  for (let base = 0; base < data.length; base += plane) {
+    for (let i = 0; i < rows; i++) {
+      const src = base + i * cols;
+      for (let j = 0; j < cols; j++) out[base + j * rows + i] = data[src + j]!;
+    }
+  }
+  return { data: out, shape: [...shape.slice(0, r - 2), cols, rows] };
+}
+
+/**
+ * {@link Ops} over symbolic {@link OnnxValue}s: each call emits ONNX nodes into an {@link OnnxGraphBuilder}
+ * (opset 17). Parameters become float32 initializers named after their state-dict names, created once per
+ * name; `matMul` with a transposed constant operand transposes the initializer at build time. Graphs are for
+ * inference only: `training` is false and `dropout` is the identity.
+ */
+export class OnnxOps implements Ops<OnnxValue> {
+  /** Engine identifier. */
+  readonly engine = 'onnx';
+  /** Always false: ONNX graphs are inference graphs. */
+  readonly training = false;
+  /** The builder receiving the nodes. */
+  readonly builder: OnnxGraphBuilder;
+  readonly #params: NamedTensors;
+  readonly #paramValues = new Map<string, OnnxValue>();
+  readonly #transposed = new Map<string, OnnxValue>();
+  readonly #scalars = new Map<string, OnnxValue>();
+  readonly #floatConstants = new Map<string, OnnxValue>();
+
+  /** Emits into `builder`; `params` are the model parameters keyed by state-dict name. */
+  constructor(builder: OnnxGraphBuilder, params: NamedTensors) {
+    this.builder = builder;
+    this.#params = params;
+  }
+
+  // ---- values -------------------------------------------------------------------------------------------
+
+  /** A named parameter as an initializer (one per name). */
+  param(name: string): OnnxValue {
+    let value = this.#paramValues.get(name);
+    if (value) return value;
+    const t = this.#params.get(name);
+    if (!t) {
+      const near = similarNames(name, this.#params.keys());
+      throw new NotFoundError(
+        `Parameter "${name}" is not among the ${this.#params.size} model parameters` +
+          (near.length ? `; similar names: ${near.join(', ')}` : '') +
+          '. Check the checkpoint matches the model configuration.',
+      );
+    }
+    value = this.builder.addInitializer(name, paramData(t, name), t.shape);
+    this.#paramValues.set(name, value);
+    return value;
+  }
+
+  /** Whether a parameter exists. */
+  hasParam(name: string): boolean {
+    return this.#params.has(name);
+  }
+
+  /** A float32 constant (the data is copied). */
+  constant(data: Float32Array, shape: readonly number[]): OnnxValue {
+    return this.builder.addInitializer(this.builder.uniqueName('const'), Float32Array.from(data), shape);
+  }
+
+  /** An int32 constant (the data is copied). */
+  constantInt(data: Int32Array, shape: readonly number[]): OnnxValue {
+    return this.builder.addInitializer(this.builder.uniqueName('const_int'), Int32Array.from(data), shape);
+  }
+
+  /** A float32 scalar; equal scalars share one initializer. */
+  scalar(value: number): OnnxValue {
+    const key = Object.is(value, -0) ? '-0' : String(value);
+    let v = this.#scalars.get(key);
+    if (!v) {
+      v = this.builder.addInitializer(this.builder.uniqueName('scalar'), Float32Array.of(value), []);
+      this.#scalars.set(key, v);
+    }
+    return v;
+  }
+
+  #floatConstant(values: readonly number[]): OnnxValue {
+    const key = values.join(',');
+    let v = this.#floatConstants.get(key);
+    if (!v) {
+      v = this.builder.addInitializer(this.builder.uniqueName('const'), Float32Array.from(values), [values.length]);
+      this.#floatConstants.set(key, v);
+    }
+    return v;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------
+
+  #node(
+    opType: string,
+    inputs: readonly (OnnxValue | null)[],
+    dtype: OnnxDType,
+    rank: number | undefined,
+    attributes?: Readonly<Record<string, OnnxAttribute>>,
+  ): OnnxValue {
+    return this.builder.addNode(opType, inputs, { dtype, rank }, attributes);
+  }
+
+  #requireFloat(x: OnnxValue, op: string): void {
+    if (x.dtype !== 'float32') {
+      throw new ShapeError(`${op} needs a float32 value but "${x.name}" is ${x.dtype}. Convert it to float32 first.`);
+    }
+  }
+
+  #unary(opType: string, x: OnnxValue): OnnxValue {
+    this.#requireFloat(x, opType);
+    return this.#node(opType, [x], 'float32', x.rank);
+  }
+
+  #binary(opType: string, a: OnnxValue, b: OnnxValue): OnnxValue {
+    if (a.dtype !== b.dtype) {
+      throw new ShapeError(`${opType} needs equal dtypes but got ${a.dtype} ("${a.name}") and ${b.dtype} ("${b.name}"). Convert one operand.`);
+    }
+    const rank = a.rank !== undefined && b.rank !== undefined ? Math.max(a.rank, b.rank) : undefined;
+    return this.#node(opType, [a, b], a.dtype, rank);
+  }
+
+  #axis(axis: number, rank: number | undefined, op: string): number {
+    if (!Number.isInteger(axis)) throw new ConfigError(`${op}: axis ${axis} is not an integer.`);
+    if (rank !== undefined && (axis < -rank || axis >= rank)) {
+      throw new ShapeError(`${op}: axis ${axis} is out of range for a rank-${rank} value; use an axis in [${-rank}, ${rank - 1}].`);
+    }
+    return axis;
+  }
+
+  #reduceRank(x: OnnxValue, axes: readonly number[], keepDims: boolean, op: string): number | undefined {
+    if (axes.length === 0) throw new ConfigError(`${op}: axes is empty; list the axes to reduce explicitly.`);
+    for (const a of axes) this.#axis(a, x.rank, op);
+    if (x.rank === undefined) return undefined;
+    const r = x.rank;
+    const distinct = new Set(axes.map((a) => (a < 0 ? a + r : a)));
+    if (distinct.size !== axes.length) throw new ConfigError(`${op}: axes [${axes.join(', ')}] repeat an axis.`);
+    return keepDims ? r : r - distinct.size;
+  }
+
+  /** Swaps the last two axes: at build time for initializers, else with a Transpose node. */
+  #transposeLastTwo(x: OnnxValue, what: string): OnnxValue {
+    const init = this.builder.initializer(x);
+    if (init && (init.dtype === 'float32' || init.dtype === 'int32') && init.shape.length >= 2) {
+      let t = this.#transposed.get(x.name);
+      if (!t) {
+        const { data, shape } = transposeLastTwo(init.data as Float32Array | Int32Array, init.shape);
+        t = this.builder.addInitializer(this.builder.uniqueName(`${x.name}.transposed`), data, shape);
+        this.#transposed.set(x.name, t);
+      }
+      return t;
+    }
+    if (x.rank === undefined) {
+      throw new ShapeError(
+        `matMul: cannot transpose ${what} "${x.name}" because its rank is unknown at build time. Reshape it to a known shape first.`,
+      );
+    }
+    if (x.rank < 2) throw new ShapeError(`matMul: ${what} "${x.name}" has rank ${x.rank}; matMul needs rank >= 2.`);
+    const perm = Array.from({ length: x.rank }, (_, i) => i);
+    perm[x.rank - 2] = x.rank - 1;
+    perm[x.rank - 1] = x.rank - 2;
+    return this.#node('Transpose', [x], x.dtype, x.rank, { perm: { ints: perm } });
+  }
+
+  // ---- element-wise -------------------------------------------------------------------------------------
+
+  /** a + b. */
+  add(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.#binary('Add', a, b);
+  }
+  /** a - b. */
+  sub(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.#binary('Sub', a, b);
+  }
+  /** a * b. */
+  mul(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.#binary('Mul', a, b);
+  }
+  /** a / b. */
+  div(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.#binary('Div', a, b);
+  }
+  /** -x. */
+  neg(x: OnnxValue): OnnxValue {
+    return this.#unary('Neg', x);
+  }
+  /** e^x. */
+  exp(x: OnnxValue): OnnxValue {
+    return this.#unary('Exp', x);
+  }
+  /** ln x. */
+  log(x: OnnxValue): OnnxValue {
+    return this.#unary('Log', x);
+  }
+  /** √x. */
+  sqrt(x: OnnxValue): OnnxValue {
+    return this.#unary('Sqrt', x);
+  }
+  /** 1/√x as Reciprocal(Sqrt(x)). */
+  rsqrt(x: OnnxValue): OnnxValue {
+    return this.#unary('Reciprocal', this.#unary('Sqrt', x));
+  }
+  /** x·x. */
+  square(x: OnnxValue): OnnxValue {
+    this.#requireFloat(x, 'square');
+    return this.#node('Mul', [x, x], 'float32', x.rank);
+  }
+  /** σ(x). */
+  sigmoid(x: OnnxValue): OnnxValue {
+    return this.#unary('Sigmoid', x);
+  }
+  /** x·σ(x). */
+  silu(x: OnnxValue): OnnxValue {
+    return this.#node('Mul', [x, this.#unary('Sigmoid', x)], 'float32', x.rank);
+  }
+  /** tanh x. */
+  tanh(x: OnnxValue): OnnxValue {
+    return this.#unary('Tanh', x);
+  }
+  /** max(x, 0). */
+  relu(x: OnnxValue): OnnxValue {
+    return this.#unary('Relu', x);
+  }
+  /** sin x. */
+  sin(x: OnnxValue): OnnxValue {
+    return this.#unary('Sin', x);
+  }
+  /** cos x. */
+  cos(x: OnnxValue): OnnxValue {
+    return this.#unary('Cos', x);
+  }
+
+  // ---- reductions ---------------------------------------------------------------------------------------
+
+  /** ReduceMean (opset 17: axes attribute). */
+  mean(x: OnnxValue, axes: readonly number[], keepDims: boolean): OnnxValue {
+    this.#requireFloat(x, 'mean');
+    const rank = this.#reduceRank(x, axes, keepDims, 'mean');
+    return this.#node('ReduceMean', [x], 'float32', rank, { axes: { ints: axes }, keepdims: { int: keepDims ? 1 : 0 } });
+  }
+
+  /** ReduceSum (axes as an int64 input since opset 13). */
+  sum(x: OnnxValue, axes: readonly number[], keepDims: boolean): OnnxValue {
+    const rank = this.#reduceRank(x, axes, keepDims, 'sum');
+    return this.#node('ReduceSum', [x, this.builder.int64Constant(axes)], x.dtype, rank, { keepdims: { int: keepDims ? 1 : 0 } });
+  }
+
+  // ---- shapes -------------------------------------------------------------------------------------------
+
+  /** Reshape with an int64 shape initializer; a 0 in `shape` means an empty dimension (allowzero=1). */
+  reshape(x: OnnxValue, shape: readonly number[]): OnnxValue {
+    let inferred = 0;
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < -1) {
+        throw new ShapeError(`reshape: invalid target shape [${shape.join(', ')}]; use non-negative integers and at most one -1.`);
+      }
+      if (d === -1) inferred++;
+    }
+    if (inferred > 1) throw new ShapeError(`reshape: target shape [${shape.join(', ')}] has ${inferred} entries of -1; at most one may be inferred.`);
+    const hasZero = shape.includes(0);
+    if (hasZero && inferred) throw new ShapeError(`reshape: target shape [${shape.join(', ')}] mixes 0 and -1, which is ambiguous.`);
+    return this.#node('Reshape', [x, this.builder.int64Constant(shape)], x.dtype, shape.length, hasZero ? { allowzero: { int: 1 } } : {});
+  }
+
+  /** Transpose by `perm` (negative entries count from the end). */
+  transpose(x: OnnxValue, perm: readonly number[]): OnnxValue {
+    const r = perm.length;
+    if (x.rank !== undefined && x.rank !== r) {
+      throw new ShapeError(`transpose: perm [${perm.join(', ')}] has ${r} entries but "${x.name}" has rank ${x.rank}.`);
+    }
+    const p = perm.map((a) => (a < 0 ? a + r : a));
+    const seen = new Set(p);
+    if (seen.size !== r || p.some((a) => !Number.isInteger(a) || a < 0 || a >= r)) {
+      throw new ShapeError(`transpose: [${perm.join(', ')}] is not a permutation of 0..${r - 1}.`);
+    }
+    return this.#node('Transpose', [x], x.dtype, r, { perm: { ints: p } });
+  }
+
+  /** Concat along `axis`. */
+  concat(xs: readonly OnnxValue[], axis: number): OnnxValue {
+    if (xs.length === 0) throw new ShapeError('concat: needs at least one value.');
+    const first = xs[0]!;
+    for (const x of xs) {
+      if (x.dtype !== first.dtype) throw new ShapeError(`concat: mixed dtypes ${first.dtype} and ${x.dtype}; convert them to one dtype.`);
+      if (x.rank !== undefined && first.rank !== undefined && x.rank !== first.rank) {
+        throw new ShapeError(`concat: ranks differ (${first.rank} for "${first.name}", ${x.rank} for "${x.name}").`);
+      }
+    }
+    const rank = xs.find((x) => x.rank !== undefined)?.rank;
+    this.#axis(axis, rank, 'concat');
+    if (xs.length === 1) return first;
+    return this.#node('Concat', xs, first.dtype, rank, { axis: { int: axis } });
+  }
+
+  /** Elements [start, end) along `axis` (Slice with int64 starts/ends/axes). */
+  slice(x: OnnxValue, axis: number, start: number, end: number): OnnxValue {
+    this.#axis(axis, x.rank, 'slice');
+    if (!Number.isInteger(start) || !Number.isInteger(end)) throw new ConfigError(`slice: bounds [${start}, ${end}) must be integers.`);
+    const b = this.builder;
+    return this.#node('Slice', [x, b.int64Constant([start]), b.int64Constant([end]), b.int64Constant([axis])], x.dtype, x.rank);
+  }
+
+  // ---- linear algebra and NN ----------------------------------------------------------------------------
+
+  /** MatMul over the last two axes with NumPy broadcasting of leading axes. */
+  matMul(a: OnnxValue, b: OnnxValue, transposeA = false, transposeB = false): OnnxValue {
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+      throw new ShapeError(`matMul needs float32 operands but got ${a.dtype} ("${a.name}") and ${b.dtype} ("${b.name}").`);
+    }
+    for (const [v, what] of [[a, 'a'], [b, 'b']] as const) {
+      if (v.rank !== undefined && v.rank < 2) throw new ShapeError(`matMul: operand ${what} ("${v.name}") has rank ${v.rank}; it needs rank >= 2.`);
+    }
+    const a2 = transposeA ? this.#transposeLastTwo(a, 'a') : a;
+    const b2 = transposeB ? this.#transposeLastTwo(b, 'b') : b;
+    const rank = a.rank !== undefined && b.rank !== undefined ? Math.max(a.rank, b.rank) : undefined;
+    return this.#node('MatMul', [a2, b2], 'float32', rank);
+  }
+
+  /** Softmax over the last axis. */
+  softmax(x: OnnxValue): OnnxValue {
+    this.#requireFloat(x, 'softmax');
+    return this.#node('Softmax', [x], 'float32', x.rank, { axis: { int: -1 } });
+  }
+
+  /** Gather rows of `table` (axis 0) at int32 `indices`. */
+  gather(table: OnnxValue, indices: OnnxValue): OnnxValue {
+    if (indices.dtype !== 'int32' && indices.dtype !== 'int64') {
+      throw new ShapeError(`gather: indices "${indices.name}" are ${indices.dtype}; they must be int32.`);
+    }
+    const rank = table.rank !== undefined && indices.rank !== undefined ? indices.rank + table.rank - 1 : undefined;
+    return this.#node('Gather', [table, indices], table.dtype, rank, { axis: { int: 0 } });
+  }
+
+  /** Conv (NCHW, OIHW), pads [top, left, bottom, right] = ONNX [x1_begin, x2_begin, x1_end, x2_end]. */
+  conv2d(
+    x: OnnxValue,
+    weight: OnnxValue,
+    bias: OnnxValue | null,
+    options: { strides: number; pads: readonly [number, number, number, number] },
+  ): OnnxValue {
+    this.#requireFloat(x, 'conv2d');
+    this.#requireFloat(weight, 'conv2d');
+    const { strides, pads } = options;
+    if (!Number.isInteger(strides) || strides < 1) throw new ConfigError(`conv2d: strides ${strides} must be a positive integer.`);
+    if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
+      throw new ConfigError(`conv2d: pads [${pads.join(', ')}] must be four non-negative integers [top, left, bottom, right].`);
+    }
+    for (const [v, what] of [[x, 'input'], [weight, 'weight']] as const) {
+      if (v.rank !== undefined && v.rank !== 4) throw new ShapeError(`conv2d: ${what} "${v.name}" has rank ${v.rank}; it must be 4-D (${what === 'input' ? 'NCHW' : 'OIHW'}).`);
+    }
+    const [top, left, bottom, right] = pads;
+    return this.#node('Conv', bias === null ? [x, weight] : [x, weight, bias], 'float32', 4, {
+      strides: { ints: [strides, strides] },
+      pads: { ints: [top, left, bottom, right] },
+      dilations: { ints: [1, 1] },
+      group: { int: 1 },
+    });
+  }
+
+  /** Resize ×2 (nearest, asymmetric, floor: PyTorch `nearest`). */
+  upsampleNearest2x(x: OnnxValue): OnnxValue {
+    this.#requireFloat(x, 'upsampleNearest2x');
+    if (x.rank !== undefined && x.rank !== 4) throw new ShapeError(`upsampleNearest2x: "${x.name}" has rank ${x.rank}; it must be NCHW (rank 4).`);
+    return this.#node('Resize', [x, null, this.#floatConstant([1, 1, 2, 2])], 'float32', 4, {
+      mode: { string: 'nearest' },
+      coordinate_transformation_mode: { string: 'asymmetric' },
+      nearest_mode: { string: 'floor' },
+    });
+  }
+
+  /** Identity (inference graphs). */
+  dropout(x: OnnxValue, rate: number): OnnxValue {
+    if (!(rate >= 0 && rate < 1)) throw new ConfigError(`dropout: rate ${rate} must be in [0, 1).`);
+    return x;
+  }
+}
