@@ -1,0 +1,286 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine, GradientResult, LossFunction, TrainableParameters } from './engine.js';
+import { AbortError, ConfigError, FormatError } from './errors.js';
+import type { Ops } from './ops.js';
+import type { ProgressEvent } from './progress.js';
+import type { Rng } from './rng.js';
+import { CpuTensor, type NamedTensors } from './tensor.js';
+import { Trainer, loadTrainerCheckpoint, type TrainerOptions } from './trainer.js';
+
+/**
+ * A tiny reverse-mode engine for the test: values are flat float64 arrays; only the ops the test losses use
+ * (param, constant, scalar, add, sub, mul, square, mean over everything, dropout) are implemented. Shapes are
+ * equal or one side is a scalar.
+ */
+interface Node {
+  value: Float64Array;
+  grad: Float64Array;
+  back: () => void;
+  param?: string;
+}
+
+class TapeOps implements Ops<Node> {
+  readonly engine = 'tape';
+  readonly tape: Node[] = [];
+  constructor(
+    readonly training: boolean,
+    private readonly params: Map<string, Float32Array>,
+    private readonly rng: Rng,
+    readonly leaves: Map<string, Node>,
+  ) {}
+  #node(value: Float64Array, back: (n: Node) => void): Node {
+    const n: Node = { value, grad: new Float64Array(value.length), back: () => back(n) };
+    this.tape.push(n);
+    return n;
+  }
+  param(name: string): Node {
+    let n = this.leaves.get(name);
+    if (!n) {
+      n = { value: Float64Array.from(this.params.get(name)!), grad: new Float64Array(this.params.get(name)!.length), back: () => undefined, param: name };
+      this.leaves.set(name, n);
+    }
+    return n;
+  }
+  hasParam(name: string): boolean {
+    return this.params.has(name);
+  }
+  constant(data: Float32Array): Node {
+    return this.#node(Float64Array.from(data), () => undefined);
+  }
+  scalar(v: number): Node {
+    return this.#node(Float64Array.of(v), () => undefined);
+  }
+  #binary(a: Node, b: Node, f: (x: number, y: number) => number, da: (x: number, y: number) => number, db: (x: number, y: number) => number): Node {
+    const n = Math.max(a.value.length, b.value.length);
+    const at = (t: Node, i: number) => t.value[t.value.length === 1 ? 0 : i]!;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = f(at(a, i), at(b, i));
+    return this.#node(out, (o) => {
+      for (let i = 0; i < n; i++) {
+        a.grad[a.value.length === 1 ? 0 : i] += o.grad[i]! * da(at(a, i), at(b, i));
+        b.grad[b.value.length === 1 ? 0 : i] += o.grad[i]! * db(at(a, i), at(b, i));
+      }
+    });
+  }
+  add(a: Node, b: Node): Node {
+    return this.#binary(a, b, (x, y) => x + y, () => 1, () => 1);
+  }
+  sub(a: Node, b: Node): Node {
+    return this.#binary(a, b, (x, y) => x - y, () => 1, () => -1);
+  }
+  mul(a: Node, b: Node): Node {
+    return this.#binary(a, b, (x, y) => x * y, (_x, y) => y, (x) => x);
+  }
+  square(x: Node): Node {
+    return this.mul(x, x);
+  }
+  mean(x: Node): Node {
+    const n = x.value.length;
+    return this.#node(Float64Array.of(x.value.reduce((s, v) => s + v, 0) / n), (o) => {
+      for (let i = 0; i < n; i++) x.grad[i] += o.grad[0]! / n;
+    });
+  }
+  dropout(x: Node, rate: number): Node {
+    if (!this.training || rate === 0) return x;
+    const u = this.rng.uniformsF32(x.value.length);
+    const keep = Float64Array.from(u, (v) => (v >= rate ? 1 / (1 - rate) : 0));
+    return this.mul(x, this.#node(keep, () => undefined));
+  }
+  div(): Node { throw new Error('unused'); }
+  neg(): Node { throw new Error('unused'); }
+  exp(): Node { throw new Error('unused'); }
+  log(): Node { throw new Error('unused'); }
+  sqrt(): Node { throw new Error('unused'); }
+  rsqrt(): Node { throw new Error('unused'); }
+  sigmoid(): Node { throw new Error('unused'); }
+  silu(): Node { throw new Error('unused'); }
+  tanh(): Node { throw new Error('unused'); }
+  relu(): Node { throw new Error('unused'); }
+  sin(): Node { throw new Error('unused'); }
+  cos(): Node { throw new Error('unused'); }
+  sum(): Node { throw new Error('unused'); }
+  reshape(x: Node): Node { return x; }
+  transpose(): Node { throw new Error('unused'); }
+  concat(): Node { throw new Error('unused'); }
+  slice(): Node { throw new Error('unused'); }
+  matMul(): Node { throw new Error('unused'); }
+  softmax(): Node { throw new Error('unused'); }
+  gather(): Node { throw new Error('unused'); }
+  constantInt(): Node { throw new Error('unused'); }
+  conv2d(): Node { throw new Error('unused'); }
+  upsampleNearest2x(): Node { throw new Error('unused'); }
+}
+
+class TapeTrainable implements TrainableParameters {
+  readonly names: readonly string[];
+  readonly values = new Map<string, Float32Array>();
+  readonly shapes = new Map<string, readonly number[]>();
+  constructor(params: NamedTensors) {
+    for (const [k, v] of params) {
+      this.values.set(k, Float32Array.from(v.data as Float32Array));
+      this.shapes.set(k, v.shape);
+    }
+    this.names = [...params.keys()];
+  }
+  async gradients(loss: LossFunction, rng: Rng): Promise<GradientResult> {
+    const ops = new TapeOps(true, this.values, rng, new Map());
+    const out = loss(ops);
+    out.loss.grad[0] = 1;
+    for (let i = ops.tape.length - 1; i >= 0; i--) ops.tape[i]!.back();
+    const grads = new Map<string, Float32Array>();
+    for (const name of this.names) grads.set(name, Float32Array.from(ops.leaves.get(name)?.grad ?? new Float64Array(this.values.get(name)!.length)));
+    return { loss: Math.fround(out.loss.value[0]!), grads, metrics: {} };
+  }
+  async evaluate(): Promise<Record<string, CpuTensor>> {
+    throw new Error('unused');
+  }
+  assign(values: ReadonlyMap<string, Float32Array>): void {
+    for (const [k, v] of values) this.values.set(k, Float32Array.from(v));
+  }
+  read(): NamedTensors {
+    return new Map([...this.values].map(([k, v]) => [k, new CpuTensor(Float32Array.from(v), this.shapes.get(k)!)]));
+  }
+  dispose(): void {}
+}
+
+const tapeEngine: Engine = {
+  name: 'tape',
+  canTrain: true,
+  compile: async () => {
+    throw new Error('unused');
+  },
+  createTrainable: async (p) => new TapeTrainable(p),
+};
+
+/** Batch = noisy targets drawn from the Rng; loss = mean((w ⊙ x − y)²) with dropout on the prediction. */
+interface Batch {
+  x: Float32Array;
+  y: Float32Array;
+}
+const DIM = 6;
+const TRUE_W = Float32Array.from({ length: DIM }, (_, i) => i - 2.5);
+
+function options(extra: Partial<TrainerOptions<Batch>> = {}): TrainerOptions<Batch> {
+  return {
+    engine: tapeEngine,
+    seed: 1234,
+    learningRate: (step) => 0.05 * Math.min(1, (step + 1) / 3),
+    betas: [0.9, 0.95],
+    weightDecay: (name) => (name === 'w' ? 0.01 : 0),
+    gradClipNorm: 1.0,
+    emaDecay: 0.9,
+    batches: (_step, rng) => {
+      const x = rng.normalsF32(DIM);
+      return { x, y: x.map((v, i) => v * TRUE_W[i]! + 0.01 * rng.normal()) };
+    },
+    loss: (b) => <T,>(ops: Ops<T>) => {
+      const pred = ops.dropout(ops.mul(ops.param('w'), ops.constant(b.x, [DIM])), 0.1);
+      return { loss: ops.mean(ops.square(ops.sub(pred, ops.constant(b.y, [DIM]))), [0], false) };
+    },
+    ...extra,
+  };
+}
+
+function initial(): NamedTensors {
+  return new Map([
+    ['w', new CpuTensor(new Float32Array(DIM), [DIM])],
+    ['unused', new CpuTensor(Float32Array.of(1, -2, 3, 4), [2, 2])],
+  ]);
+}
+
+describe('Trainer', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bigr-trainer-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('first step equals hand-computed AdamW with decoupled per-parameter weight decay and EMA', async () => {
+    const t = await Trainer.create(initial(), options({ learningRate: 0.1, weightDecay: (n) => (n === 'unused' ? 0.5 : 0), gradClipNorm: null }));
+    await t.run({ steps: 1 });
+    const w = t.parameters().get('w')!.data as Float32Array;
+    const u = t.parameters().get('unused')!.data as Float32Array;
+    // Step 1: m̂ = g, v̂ = g², update = lr·g/(|g| + eps) = ±lr for every coordinate with g ≠ 0; w starts at 0 so no decay.
+    for (let i = 0; i < DIM; i++) if (w[i] !== 0) expect(Math.abs(w[i]!)).toBeCloseTo(0.1, 5);
+    // Parameters without gradient only decay: p·(1 − lr·wd).
+    expect(Array.from(u)).toEqual(Array.from(Float32Array.of(1, -2, 3, 4).map((v) => v * (1 - 0.1 * 0.5))));
+    const e = t.emaParameters()!.get('unused')!.data as Float32Array;
+    expect(e[1]).toBeCloseTo(0.9 * -2 + 0.1 * u[1]!, 6);
+    t.dispose();
+  });
+
+  it('fits the regression; progress events are monotone with constant total', async () => {
+    const events: ProgressEvent[] = [];
+    const t = await Trainer.create(initial(), options());
+    const res = await t.run({ steps: 150, onProgress: (e) => events.push(e) });
+    expect(res.records.length).toBe(150);
+    expect(events.map((e) => e.current)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    expect(events.every((e) => e.total === 150 && e.task === 'train' && typeof e.metrics?.['loss'] === 'number')).toBe(true);
+    const first = res.records.slice(0, 10).reduce((s, r) => s + r.loss, 0);
+    const last = res.records.slice(-10).reduce((s, r) => s + r.loss, 0);
+    expect(last).toBeLessThan(0.2 * first);
+    t.dispose();
+  });
+
+  it('abort → checkpoint → resume gives exactly the uninterrupted loss curve, parameters and EMA', async () => {
+    const ref = await Trainer.create(initial(), options());
+    await ref.run({ steps: 20 });
+
+    const ctl = new AbortController();
+    const a = await Trainer.create(initial(), options({ checkpointDirectory: dir, checkpointEvery: 4 }));
+    await expect(a.run({ steps: 20, signal: ctl.signal, onProgress: (e) => e.current === 7 && ctl.abort() })).rejects.toThrow(AbortError);
+    expect(a.step).toBe(7);
+    a.dispose();
+    expect((await loadTrainerCheckpoint(dir)).manifest.step).toBe(7);
+    expect((await readdir(dir)).filter((f) => f.startsWith('step-'))).toEqual(['step-000000007']);
+
+    const b = await Trainer.resume(dir, options({ seed: 999 }));
+    expect(b.step).toBe(7);
+    await b.run({ steps: 20 });
+    expect(b.losses).toEqual(ref.losses);
+    expect(Array.from(b.parameters().get('w')!.data)).toEqual(Array.from(ref.parameters().get('w')!.data));
+    expect(Array.from(b.emaParameters()!.get('w')!.data)).toEqual(Array.from(ref.emaParameters()!.get('w')!.data));
+
+    // A "killed" run (no abort checkpoint) resumes from the last periodic checkpoint just as well.
+    const c = await Trainer.create(initial(), options({ checkpointDirectory: join(dir, 'periodic'), checkpointEvery: 5, keepCheckpoints: 2 }));
+    await c.run({ steps: 12 });
+    expect((await readdir(join(dir, 'periodic'))).filter((f) => f.startsWith('step-')).sort()).toEqual(['step-000000010', 'step-000000012']);
+    const d = await Trainer.resume(join(dir, 'periodic'), options());
+    await d.run({ steps: 20 });
+    expect(d.losses).toEqual(ref.losses);
+    for (const t of [ref, b, c, d]) t.dispose();
+  });
+
+  it('checkpoints are plain safetensors + JSON and corrupt manifests are rejected', async () => {
+    const t = await Trainer.create(initial(), options({ checkpointDirectory: dir, config: { model: 'regression', dim: DIM } }));
+    await t.run({ steps: 3 });
+    const ck = await loadTrainerCheckpoint(dir);
+    expect(ck.manifest.config).toEqual({ model: 'regression', dim: DIM });
+    expect([...ck.optimizer.keys()].sort()).toEqual(['exp_avg.unused', 'exp_avg.w', 'exp_avg_sq.unused', 'exp_avg_sq.w']);
+    expect(ck.manifest.losses.length).toBe(3);
+    const manifestPath = join(dir, 'step-000000003', 'trainer.json');
+    const m = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(manifestPath, JSON.stringify({ ...m, files: { ...(m['files'] as object), params: '../../etc/passwd' } }));
+    await expect(loadTrainerCheckpoint(dir)).rejects.toThrow(FormatError);
+    t.dispose();
+  });
+
+  it('accepts a JSON learning-rate schedule and records it in the checkpoint', async () => {
+    const schedule = { kind: 'warmupCosine' as const, lr: 0.05, minLr: 0.01, warmupSteps: 2, totalSteps: 6 };
+    const t = await Trainer.create(initial(), options({ learningRate: schedule, checkpointDirectory: dir }));
+    const res = await t.run({ steps: 8 });
+    expect(res.records.map((r) => r.lr)).toEqual([0, 0.025, 0.05, 0.05 * 0 + 0.01 + 0.04 * 0.5 * (1 + Math.cos(Math.PI / 4)), 0.03, 0.01 + 0.04 * 0.5 * (1 + Math.cos((3 * Math.PI) / 4)), 0.01, 0.01].map((v) => expect.closeTo(v, 12)));
+    expect((await loadTrainerCheckpoint(dir)).manifest.learningRate).toEqual(schedule);
+    t.dispose();
+  });
+
+  it('rejects engines that cannot train and bad hyper-parameters', async () => {
+    await expect(Trainer.create(initial(), options({ engine: { ...tapeEngine, canTrain: false } }))).rejects.toThrow(ConfigError);
+    await expect(Trainer.create(initial(), options({ betas: [0.9, 1.5] }))).rejects.toThrow(/betas/);
+    await expect(Trainer.create(initial(), options({ checkpointEvery: 3 }))).rejects.toThrow(/checkpointDirectory/);
+  });
+});

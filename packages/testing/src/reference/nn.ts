@@ -1,0 +1,88 @@
+/** Float64 reference NN ops: softmax, gather, conv2d, nearest ×2 upsampling, eval-mode dropout. */
+import { ConfigError, ShapeError } from '@bigr/core';
+import type { F64Array } from './ndarray.js';
+
+/** Softmax over the last axis (max-subtracted). */
+export function softmax(x: F64Array): F64Array {
+  const n = x.shape[x.shape.length - 1]!;
+  const data = new Float64Array(x.data.length);
+  for (let r = 0; r < x.data.length; r += n) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, x.data[r + j]!);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += data[r + j] = Math.exp(x.data[r + j]! - max);
+    for (let j = 0; j < n; j++) data[r + j] = data[r + j]! / s;
+  }
+  return { data, shape: [...x.shape] };
+}
+
+/** Rows of `table` [V, D] at integer `indices` (any shape) → indices.shape + [D]. */
+export function gather(table: F64Array, indices: F64Array): F64Array {
+  if (table.shape.length !== 2) throw new ShapeError(`reference gather: table must be [V, D], got [${table.shape.join(', ')}].`);
+  const [v, d] = table.shape as [number, number];
+  const data = new Float64Array(indices.data.length * d);
+  indices.data.forEach((ix, i) => {
+    if (!Number.isInteger(ix) || ix < 0 || ix >= v) throw new ShapeError(`reference gather: index ${ix} is outside [0, ${v}).`);
+    for (let j = 0; j < d; j++) data[i * d + j] = table.data[ix * d + j]!;
+  });
+  return { data, shape: [...indices.shape, d] };
+}
+
+/** Options of {@link conv2d}. */
+export interface Conv2dOptions {
+  /** Stride in both directions. */
+  readonly strides: number;
+  /** Zero padding [top, left, bottom, right]. */
+  readonly pads: readonly [number, number, number, number];
+}
+
+/**
+ * Cross-correlation (PyTorch/ONNX "convolution") of NCHW `x` with OIHW `weight`, optional bias [O], zero padding
+ * `pads` = [top, left, bottom, right] and equal strides. Output size floor((H + top + bottom − kH)/s) + 1.
+ */
+export function conv2d(x: F64Array, weight: F64Array, bias: F64Array | null, options: Conv2dOptions): F64Array {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [o, ci, kh, kw] = weight.shape as [number, number, number, number];
+  if (x.shape.length !== 4 || weight.shape.length !== 4 || ci !== c) {
+    throw new ShapeError(`reference conv2d: input [${x.shape.join(', ')}] and weight [${weight.shape.join(', ')}] are not NCHW/OIHW with matching channels.`);
+  }
+  const [top, left, bottom, right] = options.pads;
+  const s = options.strides;
+  const oh = Math.floor((h + top + bottom - kh) / s) + 1;
+  const ow = Math.floor((w + left + right - kw) / s) + 1;
+  const data = new Float64Array(n * o * oh * ow);
+  for (let b = 0; b < n; b++)
+    for (let oc = 0; oc < o; oc++)
+      for (let y = 0; y < oh; y++)
+        for (let xo = 0; xo < ow; xo++) {
+          let acc = bias ? bias.data[oc]! : 0;
+          for (let ic = 0; ic < c; ic++)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * s + ky - top;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = xo * s + kx - left;
+                if (ix < 0 || ix >= w) continue;
+                acc += x.data[((b * c + ic) * h + iy) * w + ix]! * weight.data[((oc * c + ic) * kh + ky) * kw + kx]!;
+              }
+            }
+          data[((b * o + oc) * oh + y) * ow + xo] = acc;
+        }
+  return { data, shape: [n, o, oh, ow] };
+}
+
+/** Nearest-neighbour ×2 upsampling of NCHW input: out[.., y, x] = in[.., ⌊y/2⌋, ⌊x/2⌋]. */
+export function upsampleNearest2x(x: F64Array): F64Array {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const data = new Float64Array(n * c * 4 * h * w);
+  for (let p = 0; p < n * c; p++)
+    for (let y = 0; y < 2 * h; y++)
+      for (let xo = 0; xo < 2 * w; xo++) data[(p * 2 * h + y) * 2 * w + xo] = x.data[(p * h + (y >> 1)) * w + (xo >> 1)]!;
+  return { data, shape: [n, c, 2 * h, 2 * w] };
+}
+
+/** Dropout in evaluation mode: the identity (a copy), for any valid rate in [0, 1). */
+export function dropoutEval(x: F64Array, rate: number): F64Array {
+  if (!(rate >= 0 && rate < 1)) throw new ConfigError(`reference dropout: rate ${rate} is not in [0, 1).`);
+  return { data: x.data.slice(), shape: [...x.shape] };
+}
