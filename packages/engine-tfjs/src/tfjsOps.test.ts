@@ -137,6 +137,9 @@ describe.each(['wasm', 'cpu'] as const)('TfjsOps on tfjs-%s vs float64 reference
     const [b, rb] = input([4]);
     expectNd(ops.conv2d(x, w, b, { strides: stride, pads }), ref.conv2d(rx, rw, rb, stride, pads));
     expectNd(ops.conv2d(x, w, null, { strides: stride, pads }), ref.conv2d(rx, rw, null, stride, pads));
+    // Training mode computes the convolution as patches·matMul (im2col); it must agree with the reference too.
+    const trainOps = new TfjsOps({ engine: 'test', params: new Map(), training: true });
+    expectNd(trainOps.conv2d(x, w, b, { strides: stride, pads }), ref.conv2d(rx, rw, rb, stride, pads));
   });
 
   test('upsampleNearest2x', () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BigrError, ConfigError, NotFoundError, ShapeError, shapeSize, type Ops, type Rng } from '@bigr/core';
 import { closeNames } from './closeNames.js';
+import { im2colConv2d } from './im2colConv.js';
 
 /** Options for {@link TfjsOps}. */
 export interface TfjsOpsOptions {
@@ -254,7 +255,14 @@ export class TfjsOps implements Ops<tf.Tensor> {
       }
       const rank = Math.max(a.rank, b.rank);
       const lift = (t: tf.Tensor): tf.Tensor => (t.rank === rank ? t : tf.reshape(t, [...new Array<number>(rank - t.rank).fill(1), ...t.shape]));
-      return tf.matMul(lift(a), lift(b), transposeA, transposeB);
+      const la = lift(a);
+      const lb = lift(b);
+      // tfjs 4.22 mis-sizes the result when both operands broadcast ([B,1,M,K]·[4,K,N]); broadcast the batch
+      // axes explicitly so tf.matMul always sees equal batch shapes.
+      const batch = la.shape.slice(0, -2).map((d, i) => Math.max(d, lb.shape[i]!));
+      const expand = (t: tf.Tensor): tf.Tensor =>
+        t.shape.slice(0, -2).every((d, i) => d === batch[i]) ? t : tf.broadcastTo(t, [...batch, ...t.shape.slice(-2)]);
+      return tf.matMul(expand(la), expand(lb), transposeA, transposeB);
     });
   }
 
@@ -285,12 +293,16 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return this.#run(`conv2d(strides=${options.strides}, pads=[${options.pads.join(', ')}])`, operands, () => {
       const xh = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
       const wh = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
-      let y: tf.Tensor = tf.conv2d(xh, wh, options.strides, [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ]);
+      // Training needs the filter gradient, which tfjs-wasm lacks (its cpu fallback is ~170× slower than
+      // expressing the convolution as patches·matMul); inference keeps the native kernel.
+      let y: tf.Tensor = this.training
+        ? im2colConv2d(xh, wh, options.strides, [top, left, bottom, right])
+        : tf.conv2d(xh, wh, options.strides, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ]);
       if (bias) y = tf.add(y, bias);
       return tf.transpose(y, [0, 3, 1, 2]);
     });

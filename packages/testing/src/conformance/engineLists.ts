@@ -6,7 +6,6 @@
  * now passes) is flagged by the test suite and can be removed. `include`, when given, restricts an engine to the
  * listed cases (those not listed are not run at all).
  */
-import { MUTUAL_BROADCAST_MATMUL_CASE } from './opCases.js';
 
 /** The engines the foundation issue requires: tfjs on wasm and on the pure-JS cpu backend, and onnxruntime (CPU). */
 export const CONFORMANCE_ENGINES = ['tfjs-wasm', 'tfjs-cpu', 'onnx-cpu'] as const;
@@ -27,26 +26,10 @@ export interface EngineCaseList {
   readonly exclude?: readonly CaseExclusion[];
 }
 
-/**
- * tfjs' BatchMatMul (tfjs 4.22, cpu and wasm kernels) broadcasts batch axes only when one operand's batch is a
- * single matrix or both batch shapes are equal: for a [B, 1, M, K] × [4, K, N] product it returns a tensor shaped
- * [B, 4, M, N] that holds too few values, which fails when read back. `TfjsOps.matMul` passes such operands
- * straight to `tf.matMul`. Not an intentional limitation: it is lifted once `TfjsOps.matMul` broadcasts the batch
- * axes of both operands itself (`tf.broadcastTo` to the common batch shape) before calling `tf.matMul`. No model
- * in the repository multiplies two mutually broadcast batches (attention uses equal batches, linear layers a
- * rank-2 weight), so the other matMul cases cover every pattern the models use.
- */
-const TFJS_MUTUAL_BROADCAST: CaseExclusion = {
-  case: MUTUAL_BROADCAST_MATMUL_CASE,
-  reason:
-    'tfjs BatchMatMul returns too few values when both operands need batch broadcasting ([B,1]×[4] batch axes); ' +
-    'TfjsOps.matMul should tf.broadcastTo both operands to the common batch shape first (engine-tfjs bug, not used by any model).',
-};
-
 /** Per-engine include/exclude lists, keyed by engine name. */
 export const ENGINE_CASE_LISTS: Readonly<Record<string, EngineCaseList>> = Object.freeze({
-  'tfjs-wasm': { exclude: [TFJS_MUTUAL_BROADCAST] },
-  'tfjs-cpu': { exclude: [TFJS_MUTUAL_BROADCAST] },
+  // Empty: every case runs on every engine. (tfjs' BatchMatMul mis-sizes mutually broadcast batches; TfjsOps.matMul
+  // broadcasts both operands explicitly, so that case now passes on tfjs too.)
 });
 
 /** How a case is selected on an engine. */
