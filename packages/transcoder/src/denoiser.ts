@@ -1,0 +1,129 @@
+/**
+ * The binary transcoder g_φ, the official `DenoiseModel` (BIGR.md §3): input rescaling and x/c embedders, sinusoidal
+ * timestep embedding + MLP, residual MLP blocks with adaLN (LayerNorm without affine, eps 1e-6, gates used as is),
+ * and a final adaLN layer producing K logits per row. Written once against {@link Ops}, so the same definition trains
+ * on tfjs and compiles to ONNX.
+ */
+import { layerNorm, linear } from '@bigr/core';
+import type { GraphDefinition, Ops } from '@bigr/core';
+import type { TranscoderConfig } from './config.js';
+import { DENOISER_LN_EPS, TIMESTEP_EMBEDDING_DIM } from './config.js';
+import { timestepEmbedding } from './timestepEmbedding.js';
+
+/** Sizes that determine the denoiser's parameters. */
+export type DenoiserSizes = Pick<TranscoderConfig, 'bitsPerToken' | 'featureDim' | 'width' | 'blocks' | 'prefix'>;
+
+/** Official parameter names and shapes ((out, in) for weights) of the denoiser, in state-dict order (BIGR.md §10.1). */
+export function denoiserParameterShapes(c: DenoiserSizes): Map<string, number[]> {
+  const p = c.prefix;
+  const m = new Map<string, number[]>();
+  const lin = (name: string, out: number, inp: number): void => {
+    m.set(`${p}.${name}.weight`, [out, inp]);
+    m.set(`${p}.${name}.bias`, [out]);
+  };
+  lin('t_embedder.mlp.0', c.width, TIMESTEP_EMBEDDING_DIM);
+  lin('t_embedder.mlp.2', c.width, c.width);
+  lin('x_embedder', c.width, c.bitsPerToken);
+  lin('c_embedder', c.width, c.featureDim);
+  for (let j = 0; j < c.blocks; j++) {
+    lin(`blocks.${j}.mlp.0`, c.width, c.width);
+    lin(`blocks.${j}.mlp.2`, c.width, c.width);
+    lin(`blocks.${j}.adaLN_modulation.1`, 3 * c.width, c.width);
+  }
+  lin('final_layer.adaLN_modulation.1', 2 * c.width, c.width);
+  lin('final_layer.linear', c.bitsPerToken, c.width);
+  return m;
+}
+
+/** Total number of denoiser parameters (BiGR-L with K = 24, D = 1024: 20,255,768). */
+export function denoiserParameterCount(c: DenoiserSizes): number {
+  let n = 0;
+  for (const shape of denoiserParameterShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** The condition embedding c_emb = W_c·F + b_c (`c_embedder`), [R, D] → [R, Dh]. Constant across sampling steps. */
+export function conditionEmbedding<T>(ops: Ops<T>, features: T, prefix: string): T {
+  return linear(ops, features, `${prefix}.c_embedder`);
+}
+
+/** DiT `modulate`: x·(1 + scale) + shift. */
+function modulate<T>(ops: Ops<T>, x: T, shift: T, scale: T): T {
+  return ops.add(ops.mul(x, ops.add(ops.scalar(1), scale)), shift);
+}
+
+/**
+ * The denoiser given a precomputed condition embedding: `x` [R, K] bits (0/1), `tau` [1] or [R] float32 times
+ * τ = t − 1, `cEmb` [R, Dh] from {@link conditionEmbedding}. Returns logits [R, K].
+ * The timestep MLP runs on `tau`'s rows only, so a shared τ of shape [1] costs one row.
+ */
+export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEmb: T, c: DenoiserSizes): T {
+  const p = c.prefix;
+  const dh = c.width;
+  const xs = ops.mul(ops.sub(x, ops.scalar(0.5)), ops.scalar(2));
+  let a = linear(ops, xs, `${p}.x_embedder`);
+  const cond = ops.add(timestepEmbedding(ops, tau, p), cEmb);
+  const act = ops.silu(cond);
+  for (let j = 0; j < c.blocks; j++) {
+    const mod = linear(ops, act, `${p}.blocks.${j}.adaLN_modulation.1`);
+    const shift = ops.slice(mod, -1, 0, dh);
+    const scale = ops.slice(mod, -1, dh, 2 * dh);
+    const gate = ops.slice(mod, -1, 2 * dh, 3 * dh);
+    const h = modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale);
+    const mlp = linear(ops, ops.silu(linear(ops, h, `${p}.blocks.${j}.mlp.0`)), `${p}.blocks.${j}.mlp.2`);
+    a = ops.add(a, ops.mul(gate, mlp));
+  }
+  const mod = linear(ops, act, `${p}.final_layer.adaLN_modulation.1`);
+  const shift = ops.slice(mod, -1, 0, dh);
+  const scale = ops.slice(mod, -1, dh, 2 * dh);
+  return linear(ops, modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale), `${p}.final_layer.linear`);
+}
+
+/** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (BIGR.md §3). `tau` is [1] or [R] float32. */
+export function denoiser<T>(ops: Ops<T>, x: T, tau: T, features: T, c: DenoiserSizes): T {
+  return denoiserFromConditionEmbedding(ops, x, tau, conditionEmbedding(ops, features, c.prefix), c);
+}
+
+/** Graph of the whole denoiser: inputs `x_t` [rows, K], `tau` [tauRows] (1 or rows), `features` [rows, D]; output `logits`. */
+export function denoiserGraph(c: DenoiserSizes): GraphDefinition {
+  return {
+    name: 'transcoder_denoiser',
+    inputs: [
+      { name: 'x_t', dtype: 'float32', shape: ['rows', c.bitsPerToken] },
+      { name: 'tau', dtype: 'float32', shape: ['tauRows'] },
+      { name: 'features', dtype: 'float32', shape: ['rows', c.featureDim] },
+    ],
+    outputs: ['logits'],
+    build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+      return { logits: denoiser(ops, inputs['x_t']!, inputs['tau']!, inputs['features']!, c) };
+    },
+  };
+}
+
+/** Graph run once per sampling call: `features` [rows, D] → `c_emb` [rows, Dh]. */
+export function conditionGraph(c: DenoiserSizes): GraphDefinition {
+  return {
+    name: 'transcoder_condition',
+    inputs: [{ name: 'features', dtype: 'float32', shape: ['rows', c.featureDim] }],
+    outputs: ['c_emb'],
+    build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+      return { c_emb: conditionEmbedding(ops, inputs['features']!, c.prefix) };
+    },
+  };
+}
+
+/** Graph run once per reverse step: `x_t` [rows, K], `tau` [tauRows], `c_emb` [rows, Dh] → `logits` [rows, K]. */
+export function stepGraph(c: DenoiserSizes): GraphDefinition {
+  return {
+    name: 'transcoder_step',
+    inputs: [
+      { name: 'x_t', dtype: 'float32', shape: ['rows', c.bitsPerToken] },
+      { name: 'tau', dtype: 'float32', shape: ['tauRows'] },
+      { name: 'c_emb', dtype: 'float32', shape: ['rows', c.width] },
+    ],
+    outputs: ['logits'],
+    build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+      return { logits: denoiserFromConditionEmbedding(ops, inputs['x_t']!, inputs['tau']!, inputs['c_emb']!, c) };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Binary cross-entropy on logits and the paper's weighted BCE (wBCE, Eq. 5–7 = official `focal_loss` with γ = 0,
+ * α = −1; BIGR.md §4.2). For a token with targets y_1…y_K and m = (1/K)·Σ_k y_k, bit k has weight
+ * w_k = (1 − m)·y_k + m·(1 − y_k) + 1/K: the rarer value of the token gets the larger weight.
+ */
+import type { Ops } from '@bigr/core';
+
+/** CPU reference of the wBCE weights for rows of K targets (0/1), row-major; returns a new array of weights. */
+export function weightedBceWeights(targets: ArrayLike<number>, bitsPerToken: number): Float64Array {
+  const K = bitsPerToken;
+  const out = new Float64Array(targets.length);
+  for (let r = 0; r < targets.length / K; r++) {
+    let m = 0;
+    for (let k = 0; k < K; k++) m += targets[r * K + k]!;
+    m /= K;
+    for (let k = 0; k < K; k++) {
+      const y = targets[r * K + k]!;
+      out[r * K + k] = (1 - m) * y + m * (1 - y) + 1 / K;
+    }
+  }
+  return out;
+}
+
+/** Graph version of {@link weightedBceWeights}: `targets` [..., K] → weights of the same shape. */
+export function weightedBceWeightsGraph<T>(ops: Ops<T>, targets: T, bitsPerToken: number): T {
+  const m = ops.mean(targets, [-1], true);
+  const one = ops.scalar(1);
+  const w = ops.add(ops.mul(ops.sub(one, m), targets), ops.mul(m, ops.sub(one, targets)));
+  return ops.add(w, ops.scalar(1 / bitsPerToken));
+}
+
+/**
+ * Element-wise BCEWithLogits(ℓ, y) = softplus(ℓ) − ℓ·y, with softplus written as
+ * relu(ℓ) + log(1 + exp(ℓ − 2·relu(ℓ))): stable for large |ℓ|, and its gradient is σ(ℓ) − y everywhere
+ * (including ℓ = 0, where the zero-initialised transcoder starts).
+ */
+export function bceWithLogits<T>(ops: Ops<T>, logits: T, targets: T): T {
+  const r = ops.relu(logits);
+  const negAbs = ops.sub(logits, ops.add(r, r));
+  const softplus = ops.add(r, ops.log(ops.add(ops.scalar(1), ops.exp(negAbs))));
+  return ops.sub(softplus, ops.mul(logits, targets));
+}
+
+/** CPU reference of BCEWithLogits for one element (float64). */
+export function bceWithLogitsScalar(logit: number, target: number): number {
+  return Math.max(logit, 0) - logit * target + Math.log1p(Math.exp(-Math.abs(logit)));
+}
