@@ -24,3 +24,4 @@ export * from './lrSchedule.js';
 export * from './layers/index.js';
 export * from './components.js';
 export * from './trainer.js';
+export * from './torch/index.js';
