@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ConfigError, EngineUnavailableError } from '@bigr/core';
 import { registerCpuFallbackKernels } from './cpuFallback.js';
+import { registerFastMatMulGradient } from './matMulGradient.js';
 
 /**
  * Which tfjs backend to run on:
@@ -69,6 +70,8 @@ async function initWasm(): Promise<TfjsBackendInfo> {
     );
   }
   const fallbackKernels = registerCpuFallbackKernels();
+  // Global (all backends): same math, explicit transposes; harmless on cpu, ~10× faster backward on wasm.
+  registerFastMatMulGradient();
   return { kind: 'wasm', backendName: 'wasm', fallbackKernels };
 }
 

@@ -1,0 +1,124 @@
+import { ConfigError, CpuTensor, assertShape, type CompiledGraph, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import type { BackboneConfig } from './config.js';
+import { BACKBONE_INPUTS, conditionInputName, conditionInputSpec, conditionVector, configRopeTables, embedTokens, runBackbone, type ConditionInputKind } from './backboneGraph.js';
+
+/**
+ * The representation layer ℓ* of a preset (BIGR.md §7.1): the paper's "10th / 15th / 32nd layer" for L / XL / XXL,
+ * read as a 0-based block index (the released loop breaks after block ℓ*). Configurable; for other depths the
+ * default is the block at ~42% depth (10/24).
+ */
+export function defaultRepresentationLayer(config: BackboneConfig): number {
+  if (config.layers === 24) return 10;
+  if (config.layers === 36) return 15;
+  if (config.layers === 48) return 32;
+  return Math.min(config.layers - 1, Math.floor((config.layers * 10) / 24));
+}
+
+/** Options of {@link representationGraph}. */
+export interface RepresentationGraphOptions {
+  /** 0-based block index ℓ*; blocks 0…ℓ* run. Values ≥ layers mean the last block (as the official code). */
+  readonly layer: number;
+  /** Condition input kind (default 'labels'; feed the null class). */
+  readonly condition?: ConditionInputKind;
+}
+
+/**
+ * Feature extraction for representations (BIGR.md §7.1) as a {@link GraphDefinition}: bits [batch, N, K] with no mask,
+ * the condition input (feed the null class `numClasses`), blocks 0…ℓ* (adaLN on), the raw residual stream with no
+ * final norm and no position embedding, condition positions dropped. Outputs `tokens` [batch, N, D] and `pooled`
+ * [batch, D] (mean over the N image tokens).
+ */
+export function representationGraph(config: BackboneConfig, options: RepresentationGraphOptions): GraphDefinition {
+  if (!Number.isInteger(options.layer) || options.layer < 0) {
+    throw new ConfigError(`Representation layer ${options.layer} must be a 0-based integer >= 0 (default ${defaultRepresentationLayer(config)}).`);
+  }
+  const kind = options.condition ?? 'labels';
+  const layer = Math.min(options.layer, config.layers - 1);
+  const rope = configRopeTables(config);
+  return {
+    name: `bigr_representation_l${layer}`,
+    inputs: [{ name: BACKBONE_INPUTS.bits, dtype: 'float32', shape: ['batch', config.tokens, config.bitsPerToken] }, conditionInputSpec(config, kind)],
+    outputs: ['tokens', 'pooled'],
+    build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+      const tokens = embedTokens(ops, config, feeds[BACKBONE_INPUTS.bits]!, null);
+      const cond = conditionVector(ops, kind, feeds[conditionInputName(kind)]!);
+      const act = runBackbone(ops, config, tokens, cond, { lastLayer: layer, rope, conditionTokens: kind === 'tokens' });
+      const h = act.layerOutputs[act.layerOutputs.length - 1]!;
+      const imageTokens = ops.slice(h, 1, config.clsTokenNum, config.clsTokenNum + config.tokens);
+      return { tokens: imageTokens, pooled: ops.mean(imageTokens, [1], false) };
+    },
+  };
+}
+
+/** Options of {@link FeatureExtractor.create}. */
+export interface FeatureExtractorOptions {
+  /** 0-based block ℓ* (default {@link defaultRepresentationLayer}). */
+  readonly layer?: number;
+  /** Images per engine call (default 16). */
+  readonly batchSize?: number;
+  /** Also return the per-token features (default false: only pooled). */
+  readonly keepTokens?: boolean;
+}
+
+/** Pooled (and optionally per-token) representations of a set of images. */
+export interface ExtractedFeatures {
+  /** Average-pooled features [B, D]. */
+  readonly pooled: CpuTensor<'float32'>;
+  /** Per-token features [B, N, D] when `keepTokens` was set. */
+  readonly tokens: CpuTensor<'float32'> | null;
+}
+
+/**
+ * Batched representation extraction on any engine (BIGR.md §7.1): unmasked bits, null class, features of block ℓ*,
+ * average-pooled. Compile once with {@link FeatureExtractor.create}, then call {@link FeatureExtractor.extract}.
+ */
+export class FeatureExtractor {
+  /** Block index ℓ* in use. */
+  readonly layer: number;
+  readonly #config: BackboneConfig;
+  readonly #graph: CompiledGraph;
+  readonly #batchSize: number;
+  readonly #keepTokens: boolean;
+
+  private constructor(config: BackboneConfig, graph: CompiledGraph, layer: number, batchSize: number, keepTokens: boolean) {
+    this.#config = config;
+    this.#graph = graph;
+    this.layer = layer;
+    this.#batchSize = batchSize;
+    this.#keepTokens = keepTokens;
+  }
+
+  /** Compiles the representation graph on `engine` with backbone `params`. */
+  static async create(engine: Engine, config: BackboneConfig, params: NamedTensors, options: FeatureExtractorOptions = {}): Promise<FeatureExtractor> {
+    const layer = Math.min(options.layer ?? defaultRepresentationLayer(config), config.layers - 1);
+    const batchSize = options.batchSize ?? 16;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`Feature batch size ${batchSize} must be an integer >= 1.`);
+    const graph = await engine.compile(representationGraph(config, { layer }), params);
+    return new FeatureExtractor(config, graph, layer, batchSize, options.keepTokens ?? false);
+  }
+
+  /** Features of bits [B, N, K] (uint8 or float32 0/1), in chunks of `batchSize`. */
+  async extract(bits: CpuTensor<'float32'> | CpuTensor<'uint8'>): Promise<ExtractedFeatures> {
+    const { tokens: N, bitsPerToken: K, dim: D, numClasses } = this.#config;
+    assertShape(bits, [-1, N, K], 'Feature-extraction bits');
+    const B = bits.shape[0]!;
+    const pooled = new Float32Array(B * D);
+    const tokens = this.#keepTokens ? new Float32Array(B * N * D) : null;
+    for (let start = 0; start < B; start += this.#batchSize) {
+      const b = Math.min(this.#batchSize, B - start);
+      const chunk = new Float32Array(b * N * K);
+      const src = bits.data;
+      for (let i = 0; i < chunk.length; i++) chunk[i] = src[start * N * K + i]!;
+      const labels = new Int32Array(b).fill(numClasses);
+      const out = await this.#graph.run({ [BACKBONE_INPUTS.bits]: new CpuTensor(chunk, [b, N, K]), [BACKBONE_INPUTS.labels]: new CpuTensor(labels, [b]) });
+      pooled.set(out['pooled']!.data as Float32Array, start * D);
+      if (tokens) tokens.set(out['tokens']!.data as Float32Array, start * N * D);
+    }
+    return { pooled: new CpuTensor(pooled, [B, D]), tokens: tokens ? new CpuTensor(tokens, [B, N, D]) : null };
+  }
+
+  /** Releases the compiled graph. */
+  async dispose(): Promise<void> {
+    await this.#graph.dispose();
+  }
+}
