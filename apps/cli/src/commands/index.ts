@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { envCommand } from './env.js';
+import { generateCommand, type GenerateFlags } from './generate.js';
+import { trainCommand, type TrainFlags } from './train.js';
+import { trainTokenizerCommand, type TrainTokenizerFlags } from './trainTokenizer.js';
 
 /** Registers every subcommand on the program; `ctx()` gives the context once flags are parsed. */
 export function registerCommands(program: Command, ctx: () => CliContext): void {
@@ -8,4 +11,63 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .command('env')
     .description('versions, engines found, and why each missing one is missing')
     .action(async () => envCommand(ctx()));
+  program
+    .command('train-tokenizer')
+    .description('train a binary autoencoder (B-AE) on a dataset; re-run to resume from the last checkpoint')
+    .option('--config <file>', 'JSON file with any of the settings below')
+    .option('--data <dir>', "'fashion-mnist' (Debian package), an IDX directory or an image folder")
+    .option('--out <dir>', 'model directory to write (checkpoints go to <out>/checkpoints)')
+    .option('--preset <name>', 'B-AE preset, e.g. fashion-mnist-32, bae-256-d24')
+    .option('--nf <n>', 'override base channels')
+    .option('--norm-groups <n>', 'override GroupNorm groups')
+    .option('--code-dim <k>', 'override code bits per token K')
+    .option('--steps <n>', 'total optimisation steps')
+    .option('--batch-size <n>', 'images per step')
+    .option('--lr <x>', 'learning rate')
+    .option('--seed <n>', 'random seed')
+    .option('--limit <n>', 'use only the first n images')
+    .option('--checkpoint-every <n>', 'steps between checkpoints')
+    .option('--code-mode <mode>', 'bernoulli (official) or threshold')
+    .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
+  program
+    .command('train')
+    .description('train a BiGR backbone + binary transcoder on the codes of a trained tokenizer; re-run to resume')
+    .option('--config <file>', 'JSON file with any of the settings below')
+    .option('--tokenizer <dir>', 'tokenizer model directory (from bigr train-tokenizer)')
+    .option('--data <dir>', "'fashion-mnist', an IDX directory or an image folder")
+    .option('--out <dir>', 'model directory to write (checkpoints in <out>/checkpoints)')
+    .option('--preset <name>', 'model size: BiGR-XS, BiGR-S, BiGR-L, ...')
+    .option('--dim <n>', 'override width D')
+    .option('--layers <n>', 'override layers')
+    .option('--heads <n>', 'override attention heads')
+    .option('--denoiser-width <n>', 'override transcoder width')
+    .option('--denoiser-blocks <n>', 'override transcoder blocks')
+    .option('--steps <n>', 'total optimisation steps')
+    .option('--batch-size <n>', 'images per step')
+    .option('--lr <x>', 'peak learning rate (warm-up + cosine to lr/10)')
+    .option('--warmup <n>', 'warm-up steps')
+    .option('--ema-decay <x>', 'EMA decay of the saved weights (released 0.9999 suits long runs only)')
+    .option('--seed <n>', 'random seed')
+    .option('--limit <n>', 'use only the first n images')
+    .option('--checkpoint-every <n>', 'steps between checkpoints')
+    .action(async (flags: TrainFlags) => trainCommand(ctx(), flags));
+  program
+    .command('generate')
+    .description('generate images with a BiGR model (the bundled Fashion-MNIST model by default)')
+    .option('--config <file>', 'JSON file with any of the settings below')
+    .option('--model <dir>', 'BiGR model directory (default: bundled fashion-mnist model)')
+    .option('--class <name|index>', "class name or index; 'all' cycles through classes, 'none' is unconditional")
+    .option('--n <n>', 'number of images')
+    .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
+    .option('--cols <n>', 'grid columns')
+    .option('--seed <n>', 'random seed')
+    .option('--cfg <s>', 'classifier-free guidance scale')
+    .option('--cfg-schedule <kind>', 'constant | linear')
+    .option('--iterations <n>', 'unmasking iterations')
+    .option('--gumbel <t>', 'Gumbel temperature for the unmasking order')
+    .option('--gumbel-schedule <kind>', 'constant | down | up')
+    .option('--order <kind>', 'entropy | random | raster')
+    .option('--confidence <kind>', 'margin (released 2|p-0.5|) | entropy (paper Eq. 8)')
+    .option('--diffusion-steps <n>', 'transcoder diffusion steps')
+    .action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
 }

@@ -1,0 +1,90 @@
+import { cp, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type MaskedBitPredictor, type NamedTensors } from '@bigr/core';
+import { BackboneFeatureModel, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
+import { resolveTranscoderConfig, TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
+import { createBigrPredictor } from '@bigr/sampler';
+import type { BaeTokenizer } from '@bigr/tokenizer';
+import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
+
+/** Format tag of a BiGR model directory's config.json. */
+export const BIGR_FORMAT = 'bigr-model';
+
+/**
+ * config.json of a BiGR model directory. `model.safetensors` holds the backbone and the transcoder under the
+ * official state-dict names (so it is the `ema` dict of an official checkpoint), and `tokenizer/` is the B-AE
+ * model directory the codes come from.
+ */
+export interface BigrModelConfig {
+  readonly format: typeof BIGR_FORMAT;
+  readonly version: 1;
+  /** Backbone architecture. */
+  readonly backbone: BackboneConfig;
+  /** Transcoder architecture and diffusion settings. */
+  readonly transcoder: TranscoderConfig;
+  /** Class names, index = label (the null class is `backbone.numClasses`). */
+  readonly classNames: readonly string[];
+  /** Tokenizer sub-directory (relative). */
+  readonly tokenizer: string;
+  /** Training provenance. */
+  readonly training?: Record<string, unknown>;
+}
+
+/** Writes a BiGR model directory, copying the tokenizer directory into it (so the model is self-contained). */
+export async function saveBigrModel(dir: string, config: BigrModelConfig, weights: NamedTensors, tokenizerDir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, config.tokenizer);
+  if (tokenizerDir !== target) {
+    await mkdir(target, { recursive: true });
+    for (const f of ['config.json', 'model.safetensors']) await cp(join(tokenizerDir, f), join(target, f));
+  }
+  await saveModelDirectory(dir, { config, tensors: weights });
+}
+
+/** A loaded BiGR model: predictor (backbone + transcoder on an engine) and tokenizer. */
+export interface LoadedBigrModel {
+  readonly config: BigrModelConfig;
+  readonly tokenizerConfig: TokenizerModelConfig;
+  readonly predictor: MaskedBitPredictor;
+  readonly features: BackboneFeatureModel;
+  readonly head: TranscoderSampler;
+  readonly tokenizer: BaeTokenizer;
+  readonly weights: NamedTensors;
+}
+
+/** Reads config.json + model.safetensors of a BiGR model directory. */
+export async function readBigrModel(dir: string): Promise<{ config: BigrModelConfig; weights: NamedTensors }> {
+  const { config, tensors } = await loadModelDirectory(dir);
+  const c = config as Partial<BigrModelConfig>;
+  if (c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
+    throw new ConfigError(`${dir}/config.json is not a BiGR model (format "${String(c.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
+  }
+  return {
+    config: { ...(c as BigrModelConfig), backbone: resolveBackboneConfig(c.backbone), transcoder: resolveTranscoderConfig(c.transcoder) },
+    weights: tensors,
+  };
+}
+
+/** Loads a BiGR model directory onto an inference engine. */
+export async function loadBigrModel(dir: string, engine: Engine, options: { diffusionSteps?: number } = {}): Promise<LoadedBigrModel> {
+  const { config, weights } = await readBigrModel(dir);
+  const features = new BackboneFeatureModel(engine, config.backbone, weights);
+  const head = await TranscoderSampler.create(engine, weights, config.transcoder);
+  const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, config.tokenizer), engine);
+  return { config, tokenizerConfig, features, head, tokenizer, weights, predictor: createBigrPredictor(features, head, options.diffusionSteps !== undefined ? { steps: options.diffusionSteps } : {}) };
+}
+
+/** Resolves a class given as an index or a (case-insensitive, prefix-matching) name. */
+export function classIndex(value: string, classNames: readonly string[], numClasses: number): number {
+  if (/^\d+$/.test(value)) {
+    const i = Number(value);
+    if (i < numClasses) return i;
+    throw new ConfigError(`Class ${i} is out of range; this model has classes 0..${numClasses - 1} (${classNames.join(', ')}).`);
+  }
+  const v = value.toLowerCase();
+  const exact = classNames.findIndex((n) => n.toLowerCase() === v);
+  if (exact >= 0) return exact;
+  const matches = classNames.map((n, i) => [n.toLowerCase(), i] as const).filter(([n]) => n.split(/[\s/-]+/).some((w) => w === v || w.startsWith(v)));
+  if (matches.length === 1) return matches[0]![1];
+  throw new ConfigError(`Unknown class "${value}". Use an index 0..${numClasses - 1} or one of: ${classNames.join(', ')}.`);
+}

@@ -1,0 +1,158 @@
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, CpuTensor, createRng, type Rng } from '@bigr/core';
+import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer, initialiseBackbone, presetConfig } from '@bigr/backbone';
+import { resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { loadDataset } from '../datasets.js';
+import { inferenceEngine, trainingEngine } from '../engines.js';
+import { writeJsonAtomic } from '../sidecar.js';
+import { loadTokenizer } from '../tokenizerModelDir.js';
+import { BIGR_FORMAT, saveBigrModel } from '../bigrModelDir.js';
+
+/** Settings of `bigr train` (also the keys accepted in its --config file). */
+export const TRAIN_DEFAULTS = {
+  tokenizer: 'runs/tokenizer',
+  data: 'fashion-mnist',
+  out: 'runs/bigr',
+  preset: 'BiGR-XS',
+  dim: 0,
+  layers: 0,
+  heads: 0,
+  denoiserWidth: 0,
+  denoiserBlocks: 0,
+  steps: 2000,
+  batchSize: 32,
+  lr: 5e-4,
+  warmup: 100,
+  emaDecay: 0.999,
+  seed: 0,
+  limit: 0,
+  checkpointEvery: 100,
+};
+
+/** Flags of `bigr train` (strings as parsed). */
+export type TrainFlags = { config?: string } & { [K in keyof typeof TRAIN_DEFAULTS]?: string };
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `bigr train`: trains a BiGR backbone jointly with its binary transcoder on the codes of a trained tokenizer
+ * (masked modelling, BIGR.md §5). Every epoch sees fresh Bernoulli codes drawn from the tokenizer's probabilities,
+ * as in the released training. Re-running the same command resumes from `<out>/checkpoints`.
+ */
+export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<void> {
+  const numeric = Object.fromEntries(
+    Object.entries(flags)
+      .filter(([k]) => k !== 'config')
+      .map(([k, v]) => [k, typeof TRAIN_DEFAULTS[k as keyof typeof TRAIN_DEFAULTS] === 'number' ? Number(v) : v]),
+  );
+  const cfg = await resolveConfig({ command: 'train', defaults: TRAIN_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: numeric });
+  if (!(cfg.preset in BACKBONE_PRESETS)) throw new ConfigError(`Unknown model preset "${cfg.preset}". Available: ${backbonePresetNames().join(', ')}.`);
+  const preset = BACKBONE_PRESETS[cfg.preset]!;
+
+  const inference = await inferenceEngine();
+  const { tokenizer, config: tokCfg } = await loadTokenizer(cfg.tokenizer, inference);
+  ctx.info(`loading ${cfg.data} ...`);
+  const data = await loadDataset(cfg.data, 'train', { ...(cfg.limit > 0 ? { limit: cfg.limit } : {}), channels: tokCfg.bae.inChannels === 1 ? 1 : 3, imageSize: tokCfg.bae.resolution });
+  const n = data.labels.length;
+  const tokens = tokenizer.grid[0] * tokenizer.grid[1];
+  const K = tokenizer.bitsPerToken;
+  const backbone = presetConfig(cfg.preset, {
+    tokens,
+    bitsPerToken: K,
+    numClasses: data.classNames.length,
+    ...(cfg.dim > 0 ? { dim: cfg.dim } : {}),
+    ...(cfg.layers > 0 ? { layers: cfg.layers } : {}),
+    ...(cfg.heads > 0 ? { heads: cfg.heads } : {}),
+  });
+  const transcoder = resolveTranscoderConfig({
+    bitsPerToken: K,
+    featureDim: backbone.dim,
+    width: cfg.denoiserWidth > 0 ? cfg.denoiserWidth : preset.transcoder.width,
+    blocks: cfg.denoiserBlocks > 0 ? cfg.denoiserBlocks : preset.transcoder.blocks,
+  });
+  await mkdir(cfg.out, { recursive: true });
+  await writeJsonAtomic(join(cfg.out, 'train.config.json'), cfg);
+
+  // Code probabilities once; each batch then draws fresh Bernoulli bits (BIGR.md §1.4: training sees a new draw every epoch).
+  const probs = new Float32Array(n * tokens * K);
+  const encodeProgress = ctx.progress('encode');
+  const chunk = 256;
+  for (let s = 0; s < n; s += chunk) {
+    const b = Math.min(chunk, n - s);
+    const per = data.images.size / n;
+    const imgs = new CpuTensor<'float32'>(data.images.data.subarray(s * per, (s + b) * per), [b, ...data.images.shape.slice(1)]);
+    const { probabilities } = await tokenizer.encode(imgs, { mode: 'threshold' });
+    probs.set(probabilities.data, s * tokens * K);
+    encodeProgress.update({ task: 'encode', current: s + b, total: n });
+  }
+  encodeProgress.stop();
+
+  const batchSize = cfg.batchSize;
+  const batches = (_step: number, rng: Rng) => {
+    const bits = new Uint8Array(batchSize * tokens * K);
+    const labels = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      const j = rng.int(n);
+      labels[i] = data.labels[j]!;
+      const u = rng.uniformsF32(tokens * K);
+      const p = probs.subarray(j * tokens * K, (j + 1) * tokens * K);
+      for (let q = 0; q < u.length; q++) bits[i * tokens * K + q] = u[q]! < p[q]! ? 1 : 0;
+    }
+    return { bits: new CpuTensor<'uint8'>(bits, [batchSize, tokens, K]), labels };
+  };
+
+  const head = new TranscoderLoss(transcoder);
+  const initRng = createRng(`${cfg.seed}/init`);
+  const params = initialiseBackbone(backbone, initRng.fork('backbone'));
+  for (const [k, v] of head.initParameters(initRng.fork('transcoder'))) params.set(k, v);
+  const engine = await trainingEngine();
+  const checkpointDirectory = join(cfg.out, 'checkpoints');
+  const resume = await exists(join(checkpointDirectory, 'latest.json'));
+  const trainer = await createBackboneTrainer(backbone, head, params, batches, {
+    engine,
+    seed: cfg.seed,
+    learningRate: { kind: 'warmupCosine', lr: cfg.lr, warmupSteps: Math.min(cfg.warmup, cfg.steps), totalSteps: cfg.steps, minLr: cfg.lr * 0.1 },
+    emaDecay: cfg.emaDecay,
+    checkpointDirectory,
+    checkpointEvery: cfg.checkpointEvery,
+    resume,
+  });
+  const paramCount = [...params.values()].reduce((s, t) => s + t.size, 0);
+  ctx.info(`${resume ? 'resuming' : 'training'} ${cfg.preset} (D=${backbone.dim}, L=${backbone.layers}, ${(paramCount / 1e6).toFixed(2)}M params) on ${n} images, ${tokens} tokens × ${K} bits, with ${engine.name} from step ${trainer.step}`);
+  const progress = ctx.progress('train');
+  const started = Date.now();
+  try {
+    await trainer.run({ steps: cfg.steps, signal: ctx.signal, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const weights = trainer.emaParameters() ?? trainer.parameters();
+  await saveBigrModel(
+    cfg.out,
+    {
+      format: BIGR_FORMAT,
+      version: 1,
+      backbone,
+      transcoder,
+      classNames: data.classNames,
+      tokenizer: 'tokenizer',
+      training: { command: 'bigr train', steps: trainer.step, seed: cfg.seed, batchSize, lr: cfg.lr, emaDecay: cfg.emaDecay, images: n, secondsThisRun: seconds, finalLoss: trainer.losses.at(-1) ?? null },
+    },
+    weights,
+    cfg.tokenizer,
+  );
+  ctx.out(`wrote ${cfg.out} (step ${trainer.step}, loss ${trainer.losses.at(-1)?.toFixed(4) ?? 'n/a'}, ${seconds.toFixed(0)} s)`);
+  ctx.result({ ok: true, command: 'train', out: cfg.out, step: trainer.step, finalLoss: trainer.losses.at(-1) ?? null, seconds, config: cfg });
+  trainer.dispose();
+}

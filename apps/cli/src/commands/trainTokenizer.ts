@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { baePreset, BAE_PRESETS, trainBae } from '@bigr/tokenizer';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { loadDataset } from '../datasets.js';
+import { trainingEngine } from '../engines.js';
+import { writeJsonAtomic } from '../sidecar.js';
+import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
+
+/** Settings of `bigr train-tokenizer` (also the keys accepted in its --config file). */
+export const TRAIN_TOKENIZER_DEFAULTS = {
+  data: 'fashion-mnist',
+  out: 'runs/tokenizer',
+  preset: 'fashion-mnist-32',
+  nf: 0,
+  normGroups: 0,
+  codeDim: 0,
+  steps: 2000,
+  batchSize: 32,
+  lr: 1e-3,
+  seed: 0,
+  limit: 0,
+  checkpointEvery: 100,
+  codeMode: 'bernoulli',
+};
+
+/** Flags of `bigr train-tokenizer`. */
+export interface TrainTokenizerFlags {
+  config?: string;
+  data?: string;
+  out?: string;
+  preset?: string;
+  nf?: string;
+  normGroups?: string;
+  codeDim?: string;
+  steps?: string;
+  batchSize?: string;
+  lr?: string;
+  seed?: string;
+  limit?: string;
+  checkpointEvery?: string;
+  codeMode?: string;
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+/**
+ * `bigr train-tokenizer`: trains a B-AE on a dataset with the core Trainer (checkpoints every
+ * `checkpointEvery` steps; re-running the same command resumes), then writes the EMA weights as a model directory.
+ */
+export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokenizerFlags): Promise<void> {
+  const cfg = await resolveConfig({
+    command: 'train-tokenizer',
+    defaults: TRAIN_TOKENIZER_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: {
+      data: flags.data,
+      out: flags.out,
+      preset: flags.preset,
+      nf: num(flags.nf),
+      normGroups: num(flags.normGroups),
+      codeDim: num(flags.codeDim),
+      steps: num(flags.steps),
+      batchSize: num(flags.batchSize),
+      lr: num(flags.lr),
+      seed: num(flags.seed),
+      limit: num(flags.limit),
+      checkpointEvery: num(flags.checkpointEvery),
+      codeMode: flags.codeMode,
+    },
+  });
+  if (!(cfg.preset in BAE_PRESETS)) {
+    throw new (await import('@bigr/core')).ConfigError(`Unknown tokenizer preset "${cfg.preset}". Available: ${Object.keys(BAE_PRESETS).join(', ')}.`);
+  }
+  const overrides: Record<string, number> = {};
+  if (cfg.nf > 0) overrides['nf'] = cfg.nf;
+  if (cfg.normGroups > 0) overrides['normGroups'] = cfg.normGroups;
+  if (cfg.codeDim > 0) overrides['codeDim'] = cfg.codeDim;
+  const bae = baePreset(cfg.preset as keyof typeof BAE_PRESETS, overrides);
+  await mkdir(cfg.out, { recursive: true });
+  await writeJsonAtomic(join(cfg.out, 'train-tokenizer.config.json'), cfg);
+
+  ctx.info(`loading ${cfg.data} ...`);
+  const data = await loadDataset(cfg.data, 'train', { ...(cfg.limit > 0 ? { limit: cfg.limit } : {}), channels: bae.inChannels === 1 ? 1 : 3, imageSize: bae.resolution });
+  const engine = await trainingEngine();
+  ctx.info(`training B-AE (${cfg.preset}, K=${bae.codeDim}) on ${data.labels.length} images with ${engine.name}; checkpoints in ${join(cfg.out, 'checkpoints')}`);
+  const progress = ctx.progress('train-tokenizer');
+  const started = Date.now();
+  let result;
+  try {
+    result = await trainBae(bae, data.images, {
+      engine,
+      steps: cfg.steps,
+      batchSize: cfg.batchSize,
+      seed: cfg.seed,
+      learningRate: cfg.lr,
+      codeMode: cfg.codeMode === 'threshold' ? 'threshold' : 'bernoulli',
+      checkpointDirectory: join(cfg.out, 'checkpoints'),
+      checkpointEvery: cfg.checkpointEvery,
+      signal: ctx.signal,
+      onProgress: progress.update,
+    });
+  } finally {
+    progress.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const weights = result.emaParameters ?? result.parameters;
+  await saveTokenizerModel(
+    cfg.out,
+    {
+      format: TOKENIZER_FORMAT,
+      version: 1,
+      bae,
+      pad: data.images.shape[2] === 32 && cfg.data !== 'fashion-mnist' ? 0 : 2,
+      classNames: data.classNames,
+      training: { command: 'bigr train-tokenizer', steps: result.step, seed: cfg.seed, batchSize: cfg.batchSize, lr: cfg.lr, images: data.labels.length, secondsThisRun: seconds, finalLoss: result.losses.at(-1) ?? null },
+    },
+    weights,
+  );
+  const last = result.records.at(-1);
+  ctx.out(`wrote ${cfg.out}/config.json and model.safetensors (step ${result.step}, loss ${last?.loss.toFixed(4) ?? 'n/a'}, ${seconds.toFixed(0)} s)`);
+  ctx.result({ ok: true, command: 'train-tokenizer', out: cfg.out, step: result.step, finalLoss: result.losses.at(-1) ?? null, seconds, config: cfg });
+}

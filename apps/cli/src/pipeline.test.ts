@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { decodeImage } from '@bigr/tokenizer';
+import { main } from './main.js';
+import { writeSyntheticImageFolder } from './testing/syntheticDataset.js';
+
+function sink(): { stream: Writable; text: () => string } {
+  let s = '';
+  return { stream: new Writable({ write(c, _e, cb) { s += String(c); cb(); } }), text: () => s };
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await main(args, { stdout: out.stream, stderr: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('bigr end to end on a tiny generated dataset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bigr-cli-e2e-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('train-tokenizer -> train -> generate produce model directories, images and JSON', async () => {
+    const data = join(dir, 'data');
+    await writeSyntheticImageFolder(data, { classes: 3, perClass: 4 });
+    const tok = join(dir, 'tok');
+    const t1 = await run(['--json', '--quiet', 'train-tokenizer', '--data', data, '--out', tok, '--preset', 'official-tiny', '--nf', '16', '--norm-groups', '8', '--steps', '2', '--batch-size', '4', '--checkpoint-every', '1']);
+    expect(t1.stderr).toBe('');
+    expect(t1.code).toBe(0);
+    const r1 = JSON.parse(t1.stdout) as { step: number; finalLoss: number };
+    expect(r1.step).toBe(2);
+    expect(Number.isFinite(r1.finalLoss)).toBe(true);
+    expect(existsSync(join(tok, 'model.safetensors'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).classNames).toEqual(['class0', 'class1', 'class2']);
+
+    const model = join(dir, 'bigr');
+    const t2 = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4', '--checkpoint-every', '1', '--warmup', '1']);
+    expect(t2.stderr).toBe('');
+    expect(t2.code).toBe(0);
+    expect((JSON.parse(t2.stdout) as { step: number }).step).toBe(2);
+    expect(existsSync(join(model, 'tokenizer', 'model.safetensors'))).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    expect(cfg.backbone.tokens).toBe(16);
+    expect(cfg.backbone.numClasses).toBe(3);
+
+    // Re-running the same command resumes from the checkpoint: nothing left to do at step 2.
+    const again = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { step: number }).step).toBe(2);
+
+    const grid = join(dir, 'grid.png');
+    const g = await run(['--json', '--quiet', 'generate', '--model', model, '--class', 'class1', '--n', '4', '--iterations', '3', '--diffusion-steps', '5', '--out', grid, '--seed', '3']);
+    expect(g.code).toBe(0);
+    const res = JSON.parse(g.stdout) as { labels: number[]; outputs: string[] };
+    expect(res.labels).toEqual([1, 1, 1, 1]);
+    const png = decodeImage(readFileSync(grid), { channels: 3 });
+    expect([png.width, png.height]).toEqual([2 * 32 + 2, 2 * 32 + 2]);
+    const side = JSON.parse(readFileSync(join(dir, 'grid.json'), 'utf8'));
+    expect(side.seed).toBe(3);
+    expect(side.modelHash).toMatch(/^[0-9a-f]{64}$/);
+
+    // Same seed and config -> same image bytes.
+    const grid2 = join(dir, 'grid2.png');
+    await run(['--quiet', 'generate', '--model', model, '--class', 'class1', '--n', '4', '--iterations', '3', '--diffusion-steps', '5', '--out', grid2, '--seed', '3']);
+    expect(readFileSync(grid2).equals(readFileSync(grid))).toBe(true);
+  });
+
+  it('gives documented exit codes for bad input', async () => {
+    expect((await run(['generate', '--model', join(dir, 'nope'), '--out', join(dir, 'x.png')])).code).toBe(3);
+    const badClass = await run(['generate', '--model', join(dir, 'bigr'), '--class', 'giraffe', '--out', join(dir, 'x.png')]);
+    expect(badClass.code).toBe(2);
+    expect(badClass.stderr).toMatch(/Unknown class "giraffe".*class0, class1, class2/);
+    expect((await run(['generate', '--n', 'many', '--model', join(dir, 'bigr')])).code).toBe(2);
+    expect((await run(['train', '--bogus-flag'])).code).toBe(2);
+    const cfgFile = join(dir, 'bad.json');
+    require('node:fs').writeFileSync(cfgFile, JSON.stringify({ stepz: 3 }));
+    const bad = await run(['train-tokenizer', '--config', cfgFile]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown key "stepz".*Valid keys: data, out, preset/);
+  });
+});

@@ -1,0 +1,40 @@
+import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type NamedTensors } from '@bigr/core';
+import { BaeTokenizer, validateConfig, type BaeConfig } from '@bigr/tokenizer';
+
+/** Format tag in a tokenizer model directory's config.json. */
+export const TOKENIZER_FORMAT = 'bigr-tokenizer';
+
+/** config.json of a tokenizer model directory. */
+export interface TokenizerModelConfig {
+  readonly format: typeof TOKENIZER_FORMAT;
+  readonly version: 1;
+  /** B-AE architecture. */
+  readonly bae: BaeConfig;
+  /** Image preprocessing: zero padding applied to the dataset images (28→32 for Fashion-MNIST). */
+  readonly pad: number;
+  /** Class names of the training data. */
+  readonly classNames: readonly string[];
+  /** How it was trained (command, steps, seed, wall time). */
+  readonly training?: Record<string, unknown>;
+}
+
+/** Writes a tokenizer model directory (config.json + model.safetensors, atomically). */
+export async function saveTokenizerModel(dir: string, config: TokenizerModelConfig, weights: NamedTensors): Promise<void> {
+  await saveModelDirectory(dir, { config, tensors: weights });
+}
+
+/** Reads a tokenizer model directory and validates its config. */
+export async function readTokenizerModel(dir: string): Promise<{ config: TokenizerModelConfig; weights: NamedTensors }> {
+  const { config, tensors } = await loadModelDirectory(dir);
+  const c = config as Partial<TokenizerModelConfig>;
+  if (c.format !== TOKENIZER_FORMAT || !c.bae) {
+    throw new ConfigError(`${dir}/config.json is not a tokenizer model (format "${String(c.format)}", expected "${TOKENIZER_FORMAT}"). Pass the directory written by \`bigr train-tokenizer\`.`);
+  }
+  return { config: { ...(c as TokenizerModelConfig), bae: validateConfig(c.bae) }, weights: tensors };
+}
+
+/** Loads a tokenizer model directory onto an engine. */
+export async function loadTokenizer(dir: string, engine: Engine): Promise<{ tokenizer: BaeTokenizer; config: TokenizerModelConfig }> {
+  const { config, weights } = await readTokenizerModel(dir);
+  return { tokenizer: await BaeTokenizer.create(engine, config.bae, weights), config };
+}
