@@ -1,0 +1,56 @@
+import type { Ops } from '@bigr/core';
+import { runBlock, blockOutputName, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
+import { downsampleFactor, type BaeConfig } from './config.js';
+
+/**
+ * The official `Generator.blocks` list (BIGR.md §1.5): [GroupNorm(embDim) when `normFirst`], conv3×3(embDim →
+ * nf·chMult[-1]), ResBlock, AttnBlock, ResBlock; then for the levels in reverse `res_blocks` × [ResBlock
+ * (+ AttnBlock at attention resolutions)] and an Upsample except after level 0; then GroupNorm and conv3×3 to the
+ * image channels. No output activation. The unused `generator.logsigma` head is not part of the plan.
+ */
+export function decoderPlan(config: BaeConfig): BlockSpec[] {
+  const blocks: BlockSpec[] = [];
+  const push = (kind: BlockSpec['kind'], inChannels: number, outChannels: number): void => {
+    blocks.push({ index: blocks.length, kind, inChannels, outChannels });
+  };
+  const { nf, chMult } = config;
+  let ch = nf * chMult[chMult.length - 1]!;
+  let res = Math.floor(config.resolution / downsampleFactor(config));
+  if (config.normFirst) push('GroupNorm', config.embDim, config.embDim);
+  push('Conv2d', config.embDim, ch);
+  push('ResBlock', ch, ch);
+  push('AttnBlock', ch, ch);
+  push('ResBlock', ch, ch);
+  for (let i = chMult.length - 1; i >= 0; i--) {
+    const outCh = nf * chMult[i]!;
+    for (let r = 0; r < config.resBlocks; r++) {
+      push('ResBlock', ch, outCh);
+      ch = outCh;
+      if (config.attnResolutions.includes(res)) push('AttnBlock', ch, ch);
+    }
+    if (i !== 0) {
+      push('Upsample', ch, ch);
+      res *= 2;
+    }
+  }
+  push('GroupNorm', ch, ch);
+  push('Conv2d', ch, config.inChannels);
+  return blocks;
+}
+
+/**
+ * Decoder ("generator") forward: quantized features [B, embDim, h, w] → images [B, C, h·f, w·f], not clamped
+ * (`generator.blocks.*` parameters). `tap` receives every block output (fixture names `genNN_Kind`).
+ */
+export function decoder<T>(ops: Ops<T>, quant: T, config: BaeConfig, latent: SpatialSize, tap?: BlockTap<T>): T {
+  let x = quant;
+  let s = latent;
+  const norm = { groups: config.normGroups, eps: config.normEps };
+  for (const spec of decoderPlan(config)) {
+    const r = runBlock(ops, x, 'generator.blocks', spec, s, norm);
+    x = r.y;
+    s = r.size;
+    tap?.(blockOutputName('gen', spec), x);
+  }
+  return x;
+}

@@ -1,0 +1,260 @@
+/**
+ * Naive float64 reference of the B-AE (BIGR.md §1.2–1.5), written independently of the Ops-based layers for tests:
+ * plain loops over one image at a time (C, H, W).
+ */
+export interface Img {
+  c: number;
+  h: number;
+  w: number;
+  data: Float64Array;
+}
+
+export type Params = ReadonlyMap<string, { data: ArrayLike<number>; shape: readonly number[] }>;
+
+function p(params: Params, name: string): ArrayLike<number> {
+  const t = params.get(name);
+  if (!t) throw new Error(`reference: missing parameter ${name}`);
+  return t.data;
+}
+
+export function conv(x: Img, params: Params, prefix: string, o: number, k: number, stride: number, pads: [number, number, number, number]): Img {
+  const w = Float64Array.from(p(params, `${prefix}.weight`));
+  const b = params.has(`${prefix}.bias`) ? Float64Array.from(p(params, `${prefix}.bias`)) : null;
+  const [pt, pl, pb, pr] = pads;
+  const ho = Math.floor((x.h + pt + pb - k) / stride) + 1;
+  const wo = Math.floor((x.w + pl + pr - k) / stride) + 1;
+  const out = new Float64Array(o * ho * wo);
+  const xd = x.data;
+  for (let oc = 0; oc < o; oc++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        let s = b ? b[oc]! : 0;
+        for (let ic = 0; ic < x.c; ic++) {
+          const wBase = (oc * x.c + ic) * k * k;
+          const xBase = ic * x.h * x.w;
+          for (let ky = 0; ky < k; ky++) {
+            const iy = oy * stride + ky - pt;
+            if (iy < 0 || iy >= x.h) continue;
+            for (let kx = 0; kx < k; kx++) {
+              const ix = ox * stride + kx - pl;
+              if (ix >= 0 && ix < x.w) s += w[wBase + ky * k + kx]! * xd[xBase + iy * x.w + ix]!;
+            }
+          }
+        }
+        out[(oc * ho + oy) * wo + ox] = s;
+      }
+    }
+  }
+  return { c: o, h: ho, w: wo, data: out };
+}
+
+export function groupNorm(x: Img, params: Params, prefix: string, groups: number, eps: number): Img {
+  const g = p(params, `${prefix}.weight`);
+  const b = p(params, `${prefix}.bias`);
+  const cpg = x.c / groups;
+  const hw = x.h * x.w;
+  const out = new Float64Array(x.data.length);
+  for (let gi = 0; gi < groups; gi++) {
+    const start = gi * cpg * hw;
+    const n = cpg * hw;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x.data[start + i]!;
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x.data[start + i]! - mean) ** 2;
+    v /= n;
+    const inv = 1 / Math.sqrt(v + eps);
+    for (let i = 0; i < n; i++) {
+      const ch = gi * cpg + Math.floor(i / hw);
+      out[start + i] = (x.data[start + i]! - mean) * inv * g[ch]! + b[ch]!;
+    }
+  }
+  return { ...x, data: out };
+}
+
+export function silu(x: Img): Img {
+  return { ...x, data: x.data.map((v) => v / (1 + Math.exp(-v))) };
+}
+
+export function add(a: Img, b: Img): Img {
+  return { ...a, data: a.data.map((v, i) => v + b.data[i]!) };
+}
+
+export interface RefNorm {
+  groups: number;
+  eps: number;
+}
+
+export function resBlock(x: Img, params: Params, prefix: string, o: number, n: RefNorm): Img {
+  let h = silu(groupNorm(x, params, `${prefix}.norm1`, n.groups, n.eps));
+  h = conv(h, params, `${prefix}.conv1`, o, 3, 1, [1, 1, 1, 1]);
+  h = silu(groupNorm(h, params, `${prefix}.norm2`, n.groups, n.eps));
+  h = conv(h, params, `${prefix}.conv2`, o, 3, 1, [1, 1, 1, 1]);
+  const skip = x.c === o ? x : conv(x, params, `${prefix}.conv_out`, o, 1, 1, [0, 0, 0, 0]);
+  return add(skip, h);
+}
+
+export function attnBlock(x: Img, params: Params, prefix: string, n: RefNorm): Img {
+  const h = groupNorm(x, params, `${prefix}.norm`, n.groups, n.eps);
+  const c = x.c;
+  const q = conv(h, params, `${prefix}.q`, c, 1, 1, [0, 0, 0, 0]).data;
+  const k = conv(h, params, `${prefix}.k`, c, 1, 1, [0, 0, 0, 0]).data;
+  const v = conv(h, params, `${prefix}.v`, c, 1, 1, [0, 0, 0, 0]).data;
+  const N = x.h * x.w;
+  const out = new Float64Array(c * N);
+  const scores = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let ch = 0; ch < c; ch++) s += q[ch * N + i]! * k[ch * N + j]!;
+      scores[j] = s / Math.sqrt(c);
+      mx = Math.max(mx, scores[j]!);
+    }
+    let z = 0;
+    for (let j = 0; j < N; j++) {
+      scores[j] = Math.exp(scores[j]! - mx);
+      z += scores[j]!;
+    }
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      for (let j = 0; j < N; j++) s += (scores[j]! / z) * v[ch * N + j]!;
+      out[ch * N + i] = s;
+    }
+  }
+  const proj = conv({ c, h: x.h, w: x.w, data: out }, params, `${prefix}.proj_out`, c, 1, 1, [0, 0, 0, 0]);
+  return add(x, proj);
+}
+
+export function downsample(x: Img, params: Params, prefix: string): Img {
+  return conv(x, params, `${prefix}.conv`, x.c, 3, 2, [0, 0, 1, 1]);
+}
+
+export function upsample(x: Img, params: Params, prefix: string): Img {
+  const up = new Float64Array(x.c * x.h * 2 * x.w * 2);
+  for (let c = 0; c < x.c; c++)
+    for (let y = 0; y < 2 * x.h; y++)
+      for (let xx = 0; xx < 2 * x.w; xx++) up[(c * 2 * x.h + y) * 2 * x.w + xx] = x.data[(c * x.h + (y >> 1)) * x.w + (xx >> 1)]!;
+  return conv({ c: x.c, h: 2 * x.h, w: 2 * x.w, data: up }, params, `${prefix}.conv`, x.c, 3, 1, [1, 1, 1, 1]);
+}
+
+export interface RefConfig {
+  nf: number;
+  chMult: readonly number[];
+  resBlocks: number;
+  attnResolutions: readonly number[];
+  embDim: number;
+  codeDim: number;
+  inChannels: number;
+  resolution: number;
+  normFirst: boolean;
+  normGroups: number;
+  normEps: number;
+}
+
+/** Encoder from the prose of BIGR.md §1.3 / the fixture README; returns every block output and the final one. */
+export function encoderRef(x: Img, params: Params, cfg: RefConfig): { outputs: Img[]; out: Img } {
+  const n = { groups: cfg.normGroups, eps: cfg.normEps };
+  const outputs: Img[] = [];
+  let i = 0;
+  const pre = (): string => `encoder.blocks.${i++}`;
+  let h = conv(x, params, pre(), cfg.nf, 3, 1, [1, 1, 1, 1]);
+  outputs.push(h);
+  let res = cfg.resolution;
+  for (let level = 0; level < cfg.chMult.length; level++) {
+    for (let r = 0; r < cfg.resBlocks; r++) {
+      h = resBlock(h, params, pre(), cfg.nf * cfg.chMult[level]!, n);
+      outputs.push(h);
+      if (cfg.attnResolutions.includes(res)) {
+        h = attnBlock(h, params, pre(), n);
+        outputs.push(h);
+      }
+    }
+    if (level < cfg.chMult.length - 1) {
+      h = downsample(h, params, pre());
+      outputs.push(h);
+      res /= 2;
+    }
+  }
+  h = resBlock(h, params, pre(), h.c, n);
+  outputs.push(h);
+  h = attnBlock(h, params, pre(), n);
+  outputs.push(h);
+  h = resBlock(h, params, pre(), h.c, n);
+  outputs.push(h);
+  h = groupNorm(h, params, pre(), n.groups, n.eps);
+  outputs.push(h);
+  h = conv(h, params, pre(), cfg.embDim, 3, 1, [1, 1, 1, 1]);
+  outputs.push(h);
+  return { outputs, out: h };
+}
+
+/** σ(conv1×1(features)) with quantize.proj.0. */
+export function probabilitiesRef(feats: Img, params: Params, cfg: RefConfig): Img {
+  const z = conv(feats, params, 'quantize.proj.0', cfg.codeDim, 1, 1, [0, 0, 0, 0]);
+  return { ...z, data: z.data.map((v) => 1 / (1 + Math.exp(-v))) };
+}
+
+/** einsum('nhw,nd->dhw', codes, E). */
+export function embedRef(codes: Img, params: Params, cfg: RefConfig): Img {
+  const e = p(params, 'quantize.embed.weight');
+  const hw = codes.h * codes.w;
+  const out = new Float64Array(cfg.embDim * hw);
+  for (let d = 0; d < cfg.embDim; d++)
+    for (let i = 0; i < hw; i++) {
+      let s = 0;
+      for (let k = 0; k < cfg.codeDim; k++) s += codes.data[k * hw + i]! * e[k * cfg.embDim + d]!;
+      out[d * hw + i] = s;
+    }
+  return { c: cfg.embDim, h: codes.h, w: codes.w, data: out };
+}
+
+/** Generator from BIGR.md §1.5. */
+export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { outputs: Img[]; out: Img } {
+  const n = { groups: cfg.normGroups, eps: cfg.normEps };
+  const outputs: Img[] = [];
+  let i = 0;
+  const pre = (): string => `generator.blocks.${i++}`;
+  let h = quant;
+  if (cfg.normFirst) {
+    h = groupNorm(h, params, pre(), n.groups, n.eps);
+    outputs.push(h);
+  }
+  h = conv(h, params, pre(), cfg.nf * cfg.chMult[cfg.chMult.length - 1]!, 3, 1, [1, 1, 1, 1]);
+  outputs.push(h);
+  h = resBlock(h, params, pre(), h.c, n);
+  outputs.push(h);
+  h = attnBlock(h, params, pre(), n);
+  outputs.push(h);
+  h = resBlock(h, params, pre(), h.c, n);
+  outputs.push(h);
+  let res = cfg.resolution / 2 ** (cfg.chMult.length - 1);
+  for (let level = cfg.chMult.length - 1; level >= 0; level--) {
+    for (let r = 0; r < cfg.resBlocks; r++) {
+      h = resBlock(h, params, pre(), cfg.nf * cfg.chMult[level]!, n);
+      outputs.push(h);
+      if (cfg.attnResolutions.includes(res)) {
+        h = attnBlock(h, params, pre(), n);
+        outputs.push(h);
+      }
+    }
+    if (level > 0) {
+      h = upsample(h, params, pre());
+      outputs.push(h);
+      res *= 2;
+    }
+  }
+  h = groupNorm(h, params, pre(), n.groups, n.eps);
+  outputs.push(h);
+  h = conv(h, params, pre(), cfg.inChannels, 3, 1, [1, 1, 1, 1]);
+  outputs.push(h);
+  return { outputs, out: h };
+}
+
+/** Max |a − b| over two arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
