@@ -17,29 +17,39 @@ export function im2colConv2d(
   const [top, left, bottom, right] = pads;
   const ho = Math.floor((h + top + bottom - kh) / stride) + 1;
   const wo = Math.floor((wd + left + right - kw) / stride) + 1;
-  // Pad enough that every shifted window of stride·ho rows (·wo cols) fits; the extra rows are discarded.
-  const needH = kh - 1 + stride * ho;
-  const needW = kw - 1 + stride * wo;
-  const extraBottom = Math.max(0, needH - (h + top + bottom));
-  const extraRight = Math.max(0, needW - (wd + left + right));
+  // Strided windows come from the stride×stride "phases" of the padded input: phase (a, b) holds p[:, a::s, b::s]
+  // and tap (dy, dx) is the window of phase (dy mod s, dx mod s) at offset (dy div s, dx div s). Everything stays
+  // rank 4: tfjs-wasm slices higher-rank tensors in a very slow generic path.
+  const s = stride;
+  const hp = s * Math.max(Math.ceil((h + top + bottom) / s), Math.floor((kh - 1) / s) + ho);
+  const wp = s * Math.max(Math.ceil((wd + left + right) / s), Math.floor((kw - 1) / s) + wo);
   const p = tf.pad(x, [
     [0, 0],
-    [top, bottom + extraBottom],
-    [left, right + extraRight],
+    [top, hp - h - top],
+    [left, wp - wd - left],
     [0, 0],
   ]);
-  const cols: tf.Tensor[] = [];
+  const phases = new Map<number, tf.Tensor>();
+  const phase = (a: number, b: number): tf.Tensor => {
+    const key = a * s + b;
+    let t = phases.get(key);
+    if (!t) {
+      t = s === 1 ? p : tf.reshape(tf.slice(tf.reshape(p, [n * (hp / s), s, wp / s, s * c]), [0, a, 0, b * c], [n * (hp / s), 1, wp / s, c]), [n, hp / s, wp / s, c]);
+      phases.set(key, t);
+    }
+    return t;
+  };
+  // One product per kernel tap, summed: a single concat + matMul would be fewer calls, but the concat's gradient
+  // (SplitV) is a slow kernel on tfjs-wasm (~35 ms per call measured in B-AE training).
+  let y: tf.Tensor | null = null;
   for (let dy = 0; dy < kh; dy++) {
     for (let dx = 0; dx < kw; dx++) {
-      let win: tf.Tensor = tf.slice(p, [0, dy, dx, 0], [n, stride * ho, stride * wo, c]);
-      if (stride > 1) {
-        win = tf.reshape(win, [n, ho, stride, wo, stride, c]);
-        win = tf.slice(win, [0, 0, 0, 0, 0, 0], [n, ho, 1, wo, 1, c]);
-      }
-      cols.push(tf.reshape(win, [n * ho * wo, c]));
+      const src = phase(dy % s, dx % s);
+      const win = tf.reshape(tf.slice(src, [0, Math.floor(dy / s), Math.floor(dx / s), 0], [n, ho, wo, c]), [n * ho * wo, c]);
+      const tap = tf.reshape(tf.slice(w, [dy, dx, 0, 0], [1, 1, c, o]), [c, o]);
+      const part = tf.matMul(win, tap);
+      y = y === null ? part : tf.add(y, part);
     }
   }
-  const patches = cols.length === 1 ? cols[0]! : tf.concat(cols, 1);
-  const y = tf.matMul(patches, tf.reshape(w, [kh * kw * c, o]));
-  return tf.reshape(y, [n, ho, wo, o]) as tf.Tensor4D;
+  return tf.reshape(y!, [n, ho, wo, o]) as tf.Tensor4D;
 }

@@ -34,3 +34,4 @@ export * from './recon/ssim.js';
 export * from './recon/bitAccuracy.js';
 export * from './recon/codeUsage.js';
 export * from './extract/writeImageBatch.js';
+export * from './classifier/index.js';

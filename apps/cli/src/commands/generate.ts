@@ -48,6 +48,19 @@ export function typedFlags<D extends Record<string, unknown>>(defaults: D, flags
   return out as Partial<D>;
 }
 
+/** Sampler settings from the sampling keys of {@link GENERATE_DEFAULTS} (shared with `bigr eval --model`). */
+export function samplingSettingsOf(cfg: Pick<typeof GENERATE_DEFAULTS, 'iterations' | 'cfg' | 'cfgSchedule' | 'gumbel' | 'gumbelSchedule' | 'order' | 'confidence'>): Partial<SamplingSettings> {
+  return {
+    iterations: cfg.iterations,
+    cfgScale: cfg.cfg,
+    cfgSchedule: cfg.cfgSchedule as SamplingSettings['cfgSchedule'],
+    gumbelTemperature: cfg.gumbel,
+    gumbelSchedule: cfg.gumbelSchedule as SamplingSettings['gumbelSchedule'],
+    order: cfg.order as SamplingSettings['order'],
+    confidence: cfg.confidence as SamplingSettings['confidence'],
+  };
+}
+
 /** `bigr generate`: class-conditional samples from a BiGR model directory (the bundled model by default). */
 export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'generate', defaults: GENERATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(GENERATE_DEFAULTS, flags) });
@@ -60,15 +73,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   if (cfg.class === 'all') for (let i = 0; i < cfg.n; i++) labels[i] = i % numClasses;
   else if (cfg.class === 'none' || cfg.class === 'null') labels.fill(numClasses);
   else labels.fill(classIndex(cfg.class, model.config.classNames, numClasses));
-  const settings: Partial<SamplingSettings> = {
-    iterations: cfg.iterations,
-    cfgScale: cfg.cfg,
-    cfgSchedule: cfg.cfgSchedule as SamplingSettings['cfgSchedule'],
-    gumbelTemperature: cfg.gumbel,
-    gumbelSchedule: cfg.gumbelSchedule as SamplingSettings['gumbelSchedule'],
-    order: cfg.order as SamplingSettings['order'],
-    confidence: cfg.confidence as SamplingSettings['confidence'],
-  };
+  const settings = samplingSettingsOf(cfg);
   for (const [k, v] of Object.entries(settings)) {
     const allowed = k in DEFAULT_SAMPLING;
     if (!allowed) throw new ConfigError(`Unknown sampling setting ${k}.`);

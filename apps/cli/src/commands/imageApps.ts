@@ -3,8 +3,8 @@
  * flag typing, model/tokenizer loading, bringing image and mask files to the tokenizer's input, the `.bigr` codes
  * container, and grid outputs with their JSON sidecars.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import {
   ConfigError,
   CpuTensor,
@@ -17,10 +17,12 @@ import {
   writeSafetensors,
   type Engine,
   type NamedTensors,
+  type ProgressCallback,
   type Tensor,
 } from '@bigr/core';
+import type { Command } from 'commander';
 import type { Box, SamplingSettings } from '@bigr/sampler';
-import { centerCropResize, loadRaster, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
+import { centerCropResize, IMAGE_EXTENSIONS, loadRaster, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
 import type { CommandConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 import { unpad, writeGrid } from '../images.js';
@@ -47,7 +49,7 @@ export function configFlags<D extends CommandConfig>(defaults: D, flags: Readonl
       if (typeof v === 'boolean') out[k] = v;
       else if (v === 'true' || v === 'false') out[k] = v === 'true';
       else throw new ConfigError(`${flag} must be true or false, got "${String(v)}".`);
-    } else out[k] = typeof v === 'string' ? v : v;
+    } else out[k] = v;
   }
   return out as Partial<D>;
 }
@@ -65,6 +67,27 @@ export function appSettings(cfg: { cfg: number; iterations: number; gumbel: numb
     gumbelTemperature: cfg.gumbel,
     ...(cfg.budget !== undefined ? { budget: cfg.budget as SamplingSettings['budget'] } : {}),
   };
+}
+
+/** Adds the options every image command has: --config, --model. */
+export function modelOptions(cmd: Command, what = 'BiGR model directory (default: bundled fashion-mnist model)'): Command {
+  return cmd.option('--config <file>', 'JSON file with any of the settings below').option('--model <dir>', what);
+}
+
+/** Adds --seed, --cfg, --iterations, --gumbel, --diffusion-steps (and --budget when `budget`). */
+export function samplingOptions(cmd: Command, budget: boolean): Command {
+  cmd
+    .option('--seed <n>', 'random seed (same seed, same bits)')
+    .option('--cfg <s>', 'classifier-free guidance scale (no effect for the unconditional apps)')
+    .option('--iterations <n>', 'unmasking iterations')
+    .option('--gumbel <t>', 'Gumbel temperature of the unmasking order');
+  if (budget) cmd.option('--budget <mode>', "schedule budget: 'known' (official; may re-sample some known tokens) or 'masked' (keeps every known token)");
+  return cmd.option('--diffusion-steps <n>', 'transcoder diffusion steps');
+}
+
+/** Commander parser that joins repeated --box flags with ';'. */
+export function collectBoxes(value: string, previous?: string): string {
+  return previous ? `${previous};${value}` : value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,6 +171,51 @@ export function imageGeometry(tokenizer: BaeTokenizer, config: TokenizerModelCon
   const pad = config.pad ?? 0;
   if (!Number.isInteger(pad) || pad < 0 || 2 * pad >= h) throw new ConfigError(`Tokenizer pad ${pad} is invalid for ${h}×${w} inputs.`);
   return { channels: c === 1 ? 1 : 3, size: h, pad, inner: h - 2 * pad };
+}
+
+/** One input image: its path and, for files inside a sub-folder of a directory argument, that sub-folder's name. */
+export interface ImageInput {
+  readonly path: string;
+  readonly label: string | null;
+}
+
+async function walkImages(dir: string, out: string[], depth: number): Promise<void> {
+  if (depth > 16) return;
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.startsWith('.')) continue;
+    const p = join(dir, name);
+    const s = await stat(p);
+    if (s.isDirectory()) await walkImages(p, out, depth + 1);
+    else if (s.isFile() && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase())) out.push(p);
+  }
+}
+
+/**
+ * Expands image arguments: files are taken as given; directories are walked recursively (sorted, hidden entries
+ * skipped) for PNG/JPEG files, whose label is the first-level sub-folder they are in (class folders), or null.
+ */
+export async function listImageInputs(args: readonly string[]): Promise<ImageInput[]> {
+  const out: ImageInput[] = [];
+  for (const arg of args) {
+    let s;
+    try {
+      s = await stat(arg);
+    } catch {
+      throw new NotFoundError(`Image or directory ${arg} does not exist. Check the path.`);
+    }
+    if (!s.isDirectory()) {
+      out.push({ path: arg, label: null });
+      continue;
+    }
+    const files: string[] = [];
+    await walkImages(arg, files, 0);
+    for (const f of files) {
+      const parts = relative(arg, f).split(sep);
+      out.push({ path: f, label: parts.length > 1 ? parts[0]! : null });
+    }
+  }
+  if (out.length === 0) throw new ConfigError(`No ${IMAGE_EXTENSIONS.join('/')} images found in ${args.join(', ')}.`);
+  return out;
 }
 
 /** Reads an image file as a raster (PNG/JPEG) with the geometry's channels; NotFoundError when missing. */
@@ -281,7 +349,7 @@ export function withSuffix(path: string, suffix: string): string {
 }
 
 /** Runs a long task with a progress display on stderr. */
-export async function withProgress<T>(ctx: CliContext, label: string, run: (onProgress: (e: Parameters<ReturnType<CliContext['progress']>['update']>[0]) => void) => Promise<T>): Promise<T> {
+export async function withProgress<T>(ctx: CliContext, label: string, run: (onProgress: ProgressCallback) => Promise<T>): Promise<T> {
   const progress = ctx.progress(label);
   try {
     return await run(progress.update);

@@ -4,6 +4,17 @@ import { envCommand } from './env.js';
 import { generateCommand, type GenerateFlags } from './generate.js';
 import { trainCommand, type TrainFlags } from './train.js';
 import { trainTokenizerCommand, type TrainTokenizerFlags } from './trainTokenizer.js';
+import { registerInpaint } from './inpaint.js';
+import { registerOutpaint } from './outpaint.js';
+import { registerEdit } from './edit.js';
+import { registerInterpolate } from './interpolate.js';
+import { registerEnrich } from './enrich.js';
+import { registerEncode } from './encode.js';
+import { registerDecode } from './decode.js';
+import { registerHash } from './hash.js';
+import { registerSearch } from './search.js';
+import { registerImport } from './import.js';
+import { registerEvaluationCommands } from './evaluation.js';
 
 /** Registers every subcommand on the program; `ctx()` gives the context once flags are parsed. */
 export function registerCommands(program: Command, ctx: () => CliContext): void {
@@ -70,4 +81,15 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--confidence <kind>', 'margin (released 2|p-0.5|) | entropy (paper Eq. 8)')
     .option('--diffusion-steps <n>', 'transcoder diffusion steps')
     .action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
+  registerInpaint(program, ctx);
+  registerOutpaint(program, ctx);
+  registerEdit(program, ctx);
+  registerInterpolate(program, ctx);
+  registerEnrich(program, ctx);
+  registerEncode(program, ctx);
+  registerDecode(program, ctx);
+  registerHash(program, ctx);
+  registerSearch(program, ctx);
+  registerImport(program, ctx);
+  registerEvaluationCommands(program, ctx);
 }

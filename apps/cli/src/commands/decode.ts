@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { ConfigError } from '@bigr/core';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { inferenceEngine } from '../engines.js';
+import { checkInt, configFlags, gridCols, imageGeometry, loadTokenizerFrom, modelDirectory, modelOptions, readCodesFile, withProgress, writeImageOutput } from './imageApps.js';
+
+/** Settings of `bigr decode`. */
+export const DECODE_DEFAULTS = {
+  model: '',
+  out: 'decoded.png',
+  cols: 0,
+};
+
+/** Flags of `bigr decode` as parsed. */
+export type DecodeFlags = { config?: string } & { [K in keyof typeof DECODE_DEFAULTS]?: string };
+
+/** `bigr decode <codes.bigr>`: decodes a codes file with the tokenizer and writes the images as one grid PNG. */
+export async function decodeCommand(ctx: CliContext, codesPath: string, flags: DecodeFlags): Promise<void> {
+  const cfg = await resolveConfig({ command: 'decode', defaults: DECODE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(DECODE_DEFAULTS, flags) });
+  checkInt('cols', cfg.cols, 0, 4096);
+  const codes = await readCodesFile(codesPath);
+  const modelDir = await modelDirectory(cfg.model);
+  const engine = await inferenceEngine();
+  const tok = await loadTokenizerFrom(modelDir, engine);
+  const [B, N, K] = codes.bits.shape as [number, number, number];
+  if (N !== tok.tokenizer.tokens || K !== tok.tokenizer.bitsPerToken) {
+    throw new ConfigError(
+      `${codesPath} holds codes of ${codes.grid.join('×')} tokens × ${K} bits but the tokenizer in ${tok.dir} uses ${tok.tokenizer.grid.join('×')} × ${tok.tokenizer.bitsPerToken}. Decode with the model the codes were encoded with (--model).`,
+    );
+  }
+  if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash) ctx.warn(`${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`);
+  const geom = imageGeometry(tok.tokenizer, tok.config);
+  const images = await withProgress(ctx, 'decode', async (onProgress) => {
+    const out = await tok.tokenizer.decode(codes.bits);
+    onProgress({ task: 'decode', current: B, total: B });
+    return out;
+  });
+  const sidecar = await writeImageOutput(cfg.out, images, geom, gridCols(B, cfg.cols), {
+    command: 'decode',
+    config: cfg,
+    modelHash: tok.hash,
+    extra: { codes: codesPath, tokenizer: tok.dir, engine: engine.name, images: B, codeMode: codes.codeMode, sources: codes.sources },
+  });
+  ctx.out(`wrote ${cfg.out} (${B} images) and ${sidecar}`);
+  ctx.result({ ok: true, command: 'decode', outputs: [cfg.out, sidecar], images: B, grid: codes.grid, bitsPerToken: K, config: cfg });
+}
+
+/** Registers `bigr decode`. */
+export function registerDecode(program: Command, ctx: () => CliContext): void {
+  const cmd = program.command('decode').description('decode a .bigr codes file to images (one grid PNG)').argument('<codes>', 'codes file written by bigr encode');
+  modelOptions(cmd, 'BiGR model or tokenizer directory the codes belong to (default: bundled fashion-mnist model)')
+    .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
+    .option('--cols <n>', 'grid columns (default: square)')
+    .action(async (codes: string, flags: DecodeFlags) => decodeCommand(ctx(), codes, flags));
+}

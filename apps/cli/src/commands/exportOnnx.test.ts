@@ -1,0 +1,109 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CpuTensor, createRng, resolveEngine, type GraphDefinition, type NamedTensors } from '@bigr/core';
+import { loadOrt } from '@bigr/engine-onnx';
+import '@bigr/engine-tfjs';
+import { backboneGraph, extractBackboneParameters, representationGraph } from '@bigr/backbone';
+import { conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { decoderGraph, encoderGraph, loadBaeParameters } from '@bigr/tokenizer';
+import { runCli } from '../testing/runCli.js';
+import { writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
+import { perturbModelWeights } from '../testing/evalFixtures.js';
+import { readBigrModel } from '../bigrModelDir.js';
+import { readTokenizerModel } from '../tokenizerModelDir.js';
+import type { ManifestGraph } from './exportOnnx.js';
+
+let root: string;
+let tiny: TinyModel;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bigr-onnx-'));
+  tiny = await writeTinyModel(join(root, 'm'));
+  await perturbModelWeights(tiny.modelDir, 0.05);
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('bigr export-onnx', () => {
+  it('writes six ONNX graphs that load in onnxruntime and reproduce the tfjs engine, plus a manifest of names and shapes', async () => {
+    const out = join(root, 'onnx');
+    const run = await runCli(['--json', 'export-onnx', '--model', tiny.modelDir, '--out', out, '--layer', '0']);
+    expect(run.stderr).not.toMatch(/bigr:/);
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      format: string;
+      graphs: Record<string, ManifestGraph>;
+      model: { nullClass: number; tokens: number; bitsPerToken: number; representationLayer: number };
+    };
+    expect(manifest.format).toBe('bigr-onnx-export');
+    expect(Object.keys(manifest.graphs).sort()).toEqual(['backbone', 'representation', 'tokenizerDecoder', 'tokenizerEncoder', 'transcoderCondition', 'transcoderStep']);
+    expect(manifest.model).toMatchObject({ nullClass: 3, tokens: 16, bitsPerToken: 12, representationLayer: 0 });
+
+    // Reference: the same graph definitions compiled on tfjs (an independent implementation of every op).
+    const tfjs = await resolveEngine({ purpose: 'inference', device: 'tfjs-cpu' });
+    const { config, weights } = await readBigrModel(tiny.modelDir);
+    const tok = await readTokenizerModel(tiny.tokenizerDir);
+    const bb = extractBackboneParameters(weights, config.backbone);
+    const tc = splitSamplerParameters(weights, config.transcoder);
+    const bae = loadBaeParameters(tok.config.bae, tok.weights);
+    const defs: Record<string, [GraphDefinition, NamedTensors]> = {
+      backbone: [backboneGraph(config.backbone), bb],
+      representation: [representationGraph(config.backbone, { layer: 0 }), bb],
+      transcoderCondition: [conditionGraph(config.transcoder), tc.condition],
+      transcoderStep: [stepGraph(config.transcoder), tc.step],
+      tokenizerEncoder: [encoderGraph(tok.config.bae, 32, 32), bae],
+      tokenizerDecoder: [decoderGraph(tok.config.bae, 32, 32), bae],
+    };
+    const rng = createRng('export-onnx-test');
+    const B = 3;
+    const dimOf = (d: number | string): number => (typeof d === 'number' ? d : B);
+    const ort = await loadOrt();
+    for (const [key, g] of Object.entries(manifest.graphs)) {
+      const session = await ort.InferenceSession.create(join(out, g.file));
+      try {
+        expect([key, [...session.inputNames]]).toEqual([key, g.inputs.map((i) => i.name)]);
+        expect([key, [...session.outputNames]]).toEqual([key, g.outputs.map((o) => o.name)]);
+        const feeds: Record<string, CpuTensor> = {};
+        const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+        for (const spec of g.inputs) {
+          const shape = spec.shape.map(dimOf);
+          const n = shape.reduce((a, b) => a * b, 1);
+          let t: CpuTensor;
+          if (spec.dtype === 'int32') t = new CpuTensor(Int32Array.from({ length: n }, () => rng.int(manifest.model.nullClass + 1)), shape);
+          else if (spec.name === 'bits' || spec.name === 'mask' || spec.name === 'x_t') t = new CpuTensor(Float32Array.from({ length: n }, () => rng.int(2)), shape);
+          else if (spec.name === 'tau') t = new CpuTensor(Float32Array.from({ length: n }, () => rng.int(config.transcoder.timesteps)), shape);
+          else if (spec.name === 'image') t = new CpuTensor(rng.uniformsF32(n), shape);
+          else t = new CpuTensor(rng.normalsF32(n), shape);
+          feeds[spec.name] = t;
+          ortFeeds[spec.name] = new ort.Tensor(spec.dtype as 'float32' | 'int32', t.data as Float32Array | Int32Array, shape);
+        }
+        const got = await session.run(ortFeeds);
+        const [def, params] = defs[key]!;
+        const compiled = await tfjs.compile(def, params);
+        const want = await compiled.run(feeds);
+        await compiled.dispose();
+        for (const o of g.outputs) {
+          const a = got[o.name]!;
+          const w = want[o.name]!;
+          expect([key, o.name, [...a.dims]]).toEqual([key, o.name, o.shape.map(dimOf)]);
+          expect([key, o.name, [...a.dims]]).toEqual([key, o.name, [...w.shape]]);
+          const ad = a.data as Float32Array;
+          const wd = w.data as Float32Array;
+          let worst = 0;
+          let scale = 0;
+          for (let i = 0; i < wd.length; i++) {
+            worst = Math.max(worst, Math.abs(ad[i]! - wd[i]!));
+            scale = Math.max(scale, Math.abs(wd[i]!));
+          }
+          expect(scale).toBeGreaterThan(0);
+          expect([key, o.name, worst <= 1e-4 * Math.max(1, scale)]).toEqual([key, o.name, true]);
+        }
+      } finally {
+        await session.release();
+      }
+    }
+  });
+});

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { atomicWrite, ConfigError, sha256OfFile, type GraphDefinition, type NamedTensors } from '@bigr/core';
+import { backboneGraph, defaultRepresentationLayer, extractBackboneParameters, nullClassIndex, representationGraph } from '@bigr/backbone';
+import { conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { decoderGraph, encoderGraph, latentGrid, loadBaeParameters } from '@bigr/tokenizer';
+import { buildOnnxModel, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from '@bigr/engine-onnx';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { readBigrModel } from '../bigrModelDir.js';
+import { bundledModelDir } from '../modelPaths.js';
+import { readTokenizerModel } from '../tokenizerModelDir.js';
+import { writeJsonAtomic } from '../sidecar.js';
+import { typedFlags } from './generate.js';
+
+/** Settings of `bigr export-onnx`. */
+export const EXPORT_ONNX_DEFAULTS = {
+  model: '',
+  out: 'onnx',
+  layer: -1,
+};
+
+/** Flags of `bigr export-onnx` as parsed. */
+export type ExportOnnxFlags = { config?: string } & { [K in keyof typeof EXPORT_ONNX_DEFAULTS]?: string };
+
+/** Format tag of the export manifest. */
+export const ONNX_EXPORT_FORMAT = 'bigr-onnx-export';
+
+/** A tensor in the manifest: name, element type and shape (strings are symbolic dimensions). */
+export interface ManifestTensor {
+  /** Graph input/output name. */
+  readonly name: string;
+  /** Element type. */
+  readonly dtype: string;
+  /** Dimensions; strings are dynamic (`batch`, `rows`, ...). */
+  readonly shape: readonly (number | string)[];
+}
+
+/** One exported graph in the manifest. */
+export interface ManifestGraph {
+  /** File name inside the export directory. */
+  readonly file: string;
+  /** What the graph computes. */
+  readonly description: string;
+  /** Inputs in order. */
+  readonly inputs: readonly ManifestTensor[];
+  /** Outputs in order. */
+  readonly outputs: readonly ManifestTensor[];
+  /** sha256 (hex) of the file. */
+  readonly sha256: string;
+  /** Size in bytes. */
+  readonly bytes: number;
+}
+
+interface GraphJob {
+  readonly key: string;
+  readonly file: string;
+  readonly description: string;
+  readonly def: GraphDefinition;
+  readonly params: NamedTensors;
+  readonly outputs: readonly ManifestTensor[];
+}
+
+/**
+ * `bigr export-onnx`: writes the inference graphs of a BiGR model directory as standalone ONNX models (opset 17,
+ * weights as initializers) — backbone features, a representation graph (§7.1 features of one block), the transcoder's
+ * condition and step graphs, and the tokenizer's encoder and decoder — plus `manifest.json` with every graph's input and
+ * output names, types and shapes, and the settings a runtime needs to drive the sampler.
+ */
+export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags): Promise<void> {
+  const cfg = await resolveConfig({ command: 'export-onnx', defaults: EXPORT_ONNX_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EXPORT_ONNX_DEFAULTS, flags) });
+  const modelDir = cfg.model || bundledModelDir();
+  const started = Date.now();
+  const { config, weights } = await readBigrModel(modelDir);
+  const tok = await readTokenizerModel(join(modelDir, config.tokenizer));
+  const b = config.backbone;
+  const t = config.transcoder;
+  const bae = tok.config.bae;
+  const layer = cfg.layer < 0 ? defaultRepresentationLayer(b) : cfg.layer;
+  if (!Number.isInteger(layer) || layer >= b.layers) throw new ConfigError(`--layer ${cfg.layer} is not a block of this model; use 0…${b.layers - 1} (default ${defaultRepresentationLayer(b)}).`);
+  const [gh, gw] = latentGrid(bae, bae.resolution, bae.resolution);
+  if (gh * gw !== b.tokens || bae.codeDim !== b.bitsPerToken) {
+    throw new ConfigError(`The tokenizer makes ${gh * gw} tokens of ${bae.codeDim} bits but the backbone expects ${b.tokens} × ${b.bitsPerToken}; the model directory is inconsistent.`);
+  }
+  const backboneParams = extractBackboneParameters(weights, b);
+  const transcoderParams = splitSamplerParameters(weights, t);
+  const baeParams = loadBaeParameters(bae, tok.weights);
+  const f32 = (name: string, shape: readonly (number | string)[]): ManifestTensor => ({ name, dtype: 'float32', shape });
+  const img: (number | string)[] = ['batch', bae.inChannels, bae.resolution, bae.resolution];
+  const jobs: GraphJob[] = [
+    {
+      key: 'backbone',
+      file: 'backbone.onnx',
+      description: 'BiGR backbone (BIGR.md §2.3): bits + mask (1 = masked) + class label → per-token transcoder condition F',
+      def: backboneGraph(b),
+      params: backboneParams,
+      outputs: [f32('features', ['batch', b.tokens, b.dim])],
+    },
+    {
+      key: 'representation',
+      file: 'representation.onnx',
+      description: `Representation (BIGR.md §7.1): unmasked bits + null class ${nullClassIndex(b)} → block ${layer} hidden states (no final norm) and their mean over image tokens`,
+      def: representationGraph(b, { layer }),
+      params: backboneParams,
+      outputs: [f32('tokens', ['batch', b.tokens, b.dim]), f32('pooled', ['batch', b.dim])],
+    },
+    {
+      key: 'transcoderCondition',
+      file: 'transcoder_condition.onnx',
+      description: 'Transcoder condition embedding c_emb = c_embedder(F), once per sampling call (rows = tokens to predict, both CFG halves)',
+      def: conditionGraph(t),
+      params: transcoderParams.condition,
+      outputs: [f32('c_emb', ['rows', t.width])],
+    },
+    {
+      key: 'transcoderStep',
+      file: 'transcoder_step.onnx',
+      description: `Transcoder denoiser step: x_t (0/1), tau = t − 1 (one value or one per row), c_emb → logits (target "${t.target}")`,
+      def: stepGraph(t),
+      params: transcoderParams.step,
+      outputs: [f32('logits', ['rows', t.bitsPerToken])],
+    },
+    {
+      key: 'tokenizerEncoder',
+      file: 'tokenizer_encoder.onnx',
+      description: 'B-AE encoder: image in [0, 1] (NCHW) → Bernoulli code probabilities P(bit = 1) in token layout; binarise outside (threshold 0.5 or Bernoulli)',
+      def: encoderGraph(bae, bae.resolution, bae.resolution),
+      params: baeParams,
+      outputs: [f32('probabilities', ['batch', b.tokens, bae.codeDim])],
+    },
+    {
+      key: 'tokenizerDecoder',
+      file: 'tokenizer_decoder.onnx',
+      description: 'B-AE decoder: bits (0/1, token layout) → image (NCHW, not clamped; clamp to [0, 1])',
+      def: decoderGraph(bae, bae.resolution, bae.resolution),
+      params: baeParams,
+      outputs: [f32('image', img)],
+    },
+  ];
+  await mkdir(cfg.out, { recursive: true });
+  const graphs: Record<string, ManifestGraph> = {};
+  const progress = ctx.progress('export-onnx');
+  try {
+    for (const [i, job] of jobs.entries()) {
+      const bytes = buildOnnxModel(job.def, job.params, { docString: job.description });
+      await atomicWrite(join(cfg.out, job.file), bytes);
+      graphs[job.key] = {
+        file: job.file,
+        description: job.description,
+        inputs: job.def.inputs.map((s) => ({ name: s.name, dtype: s.dtype, shape: [...s.shape] })),
+        outputs: job.outputs,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        bytes: bytes.length,
+      };
+      progress.update({ task: 'export-onnx', current: i + 1, total: jobs.length });
+    }
+  } finally {
+    progress.stop();
+  }
+  const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
+  const manifest = {
+    format: ONNX_EXPORT_FORMAT,
+    version: 1,
+    opset: ONNX_OPSET_VERSION,
+    irVersion: ONNX_IR_VERSION,
+    source: { model: modelDir, modelHash },
+    graphs,
+    model: {
+      classNames: config.classNames,
+      numClasses: b.numClasses,
+      nullClass: nullClassIndex(b),
+      tokens: b.tokens,
+      grid: [gh, gw],
+      bitsPerToken: b.bitsPerToken,
+      dim: b.dim,
+      representationLayer: layer,
+      image: { channels: bae.inChannels, height: bae.resolution, width: bae.resolution, range: '[0, 1]', pad: tok.config.pad },
+      transcoder: { timesteps: t.timesteps, inferenceSteps: t.inferenceSteps, target: t.target, width: t.width },
+    },
+    config: { backbone: b, transcoder: t, tokenizer: bae },
+  };
+  const manifestPath = join(cfg.out, 'manifest.json');
+  await writeJsonAtomic(manifestPath, manifest);
+  const seconds = (Date.now() - started) / 1000;
+  for (const g of Object.values(graphs)) ctx.out(`${join(cfg.out, g.file)} (${(g.bytes / 1e6).toFixed(2)} MB): ${g.inputs.map((x) => x.name).join(', ')} → ${g.outputs.map((x) => x.name).join(', ')}`);
+  ctx.out(`wrote ${manifestPath} (${seconds.toFixed(1)} s)`);
+  ctx.result({ ok: true, command: 'export-onnx', out: cfg.out, manifest: manifestPath, files: Object.values(graphs).map((g) => join(cfg.out, g.file)), modelHash, seconds });
+}

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors, resolveEngine } from '@bigr/core';
+import '@bigr/engine-onnx';
+import { FeatureExtractor } from '@bigr/backbone';
+import { runCli } from '../testing/runCli.js';
+import { writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
+import { perturbModelWeights, writeIdxDataset } from '../testing/evalFixtures.js';
+import { readBigrModel } from '../bigrModelDir.js';
+import { loadTokenizer } from '../tokenizerModelDir.js';
+import { loadDataset } from '../datasets.js';
+
+let root: string;
+let tiny: TinyModel;
+let data: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bigr-features-'));
+  tiny = await writeTinyModel(join(root, 'm'));
+  await perturbModelWeights(tiny.modelDir, 0.05);
+  data = await writeIdxDataset(join(root, 'idx'), { train: 24, test: 12, classes: 3 });
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('bigr features', () => {
+  it('writes pooled block features of every layer, equal to the backbone FeatureExtractor, and reuses the cache', async () => {
+    const out = join(root, 'f', 'feats.safetensors');
+    const args = ['--json', 'features', '--model', tiny.modelDir, '--data', data, '--split', 'train', '--layer', 'all', '--codes', 'threshold', '--out', out];
+    const run = await runCli(args);
+    expect(run.stderr).not.toMatch(/bigr:/);
+    expect(run.code).toBe(0);
+    const res = JSON.parse(run.stdout) as { files: { layer: number; path: string }[]; dim: number; count: number; fromCache: boolean };
+    expect(res.files.map((f) => f.layer)).toEqual([0, 1]);
+    expect(res.fromCache).toBe(false);
+
+    // Independent reference: the backbone package's representation graph, one layer at a time, on threshold codes.
+    const engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
+    const { config, weights } = await readBigrModel(tiny.modelDir);
+    const { tokenizer } = await loadTokenizer(tiny.tokenizerDir, engine);
+    const images = await loadDataset(data, 'train', { channels: 1 });
+    const { bits } = await tokenizer.encode(images.images, { mode: 'threshold' });
+    for (const f of res.files) {
+      const { tensors, metadata } = await readSafetensors(f.path);
+      const feats = tensors.get('features')!;
+      expect(feats.shape).toEqual([24, 32]);
+      expect(Array.from(tensors.get('labels')!.data)).toEqual(Array.from({ length: 24 }, (_, i) => i % 3));
+      expect(JSON.parse(metadata['key']!)).toMatchObject({ layer: f.layer, codes: 'threshold', split: 'train', count: 24, condition: 'null-class' });
+      const ref = await FeatureExtractor.create(engine, config.backbone, weights, { layer: f.layer });
+      const want = (await ref.extract(bits)).pooled.data;
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(feats.data[i]! - want[i]!));
+      expect(worst).toBeLessThan(1e-5);
+      await ref.dispose();
+    }
+    await tokenizer.dispose();
+
+    const again = await runCli(args);
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as { fromCache: boolean }).fromCache).toBe(true);
+  });
+
+  it('draws Bernoulli codes by default, reproducibly for a seed', async () => {
+    const base = ['--json', 'features', '--model', tiny.modelDir, '--data', data, '--split', 'test', '--layer', '1', '--seed', '3'];
+    const a = await runCli([...base, '--out', join(root, 'b', 'a.safetensors')]);
+    const b = await runCli([...base, '--out', join(root, 'b', 'b.safetensors')]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect((JSON.parse(a.stdout) as { codes: string }).codes).toBe('bernoulli');
+    const fa = (await readSafetensors(join(root, 'b', 'a.safetensors'))).tensors.get('features')!;
+    const fb = (await readSafetensors(join(root, 'b', 'b.safetensors'))).tensors.get('features')!;
+    expect(fa.shape).toEqual([12, 32]);
+    expect(Array.from(fa.data)).toEqual(Array.from(fb.data));
+    expect(Array.from(fa.data).every(Number.isFinite)).toBe(true);
+  });
+
+  it('rejects a layer the model does not have', async () => {
+    const run = await runCli(['features', '--model', tiny.modelDir, '--data', data, '--layer', '5', '--out', join(root, 'x.safetensors')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Layer|--layer/);
+  });
+});

@@ -1,0 +1,170 @@
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
+import { defaultRepresentationLayer } from '@bigr/backbone';
+import type { LabelledImages } from '@bigr/tokenizer';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { loadDataset } from '../datasets.js';
+import { inferenceEngine } from '../engines.js';
+import { readBigrModel, type BigrModelConfig } from '../bigrModelDir.js';
+import { bundledModelDir } from '../modelPaths.js';
+import { loadTokenizer } from '../tokenizerModelDir.js';
+import { writeJsonAtomic } from '../sidecar.js';
+import { cachedLayerFeatures, extractLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers, type CodeMode } from '../layerFeatures.js';
+import { typedFlags } from './generate.js';
+
+/** Settings of `bigr features`. */
+export const FEATURES_DEFAULTS = {
+  model: '',
+  data: 'fashion-mnist',
+  split: 'train',
+  layer: 'default',
+  out: 'features.safetensors',
+  codes: 'bernoulli',
+  seed: 0,
+  limit: 0,
+  batchSize: 64,
+};
+
+/** Flags of `bigr features` as parsed. */
+export type FeaturesFlags = { config?: string } & { [K in keyof typeof FEATURES_DEFAULTS]?: string };
+
+/** Checks a code-mode setting. */
+export function checkCodeMode(value: string): CodeMode {
+  if (value !== 'bernoulli' && value !== 'threshold') throw new ConfigError(`--codes must be 'bernoulli' (official) or 'threshold', got "${value}".`);
+  return value;
+}
+
+/** Checks a split setting. */
+export function checkSplit(value: string): 'train' | 'test' {
+  if (value !== 'train' && value !== 'test') throw new ConfigError(`--split must be 'train' or 'test', got "${value}".`);
+  return value;
+}
+
+/** A BiGR model directory read for representation extraction (no transcoder, no sampler). */
+export interface RepresentationModel {
+  /** Model directory. */
+  readonly dir: string;
+  readonly config: BigrModelConfig;
+  readonly hash: string;
+  readonly pad: number;
+  readonly inChannels: 1 | 3;
+  readonly resolution: number;
+  extract(images: LabelledImages, layers: readonly number[], options: { codes: CodeMode; seed: number; split: string; batchSize: number; signal?: AbortSignal; onProgress?: ProgressCallback }): Promise<Map<number, Float32Array>>;
+  dispose(): Promise<void>;
+}
+
+/** Loads the backbone weights and the tokenizer of a model directory onto the inference engine. */
+export async function openRepresentationModel(dir: string): Promise<RepresentationModel> {
+  const engine = await inferenceEngine();
+  const { config, weights } = await readBigrModel(dir);
+  const { tokenizer, config: tokCfg } = await loadTokenizer(join(dir, config.tokenizer), engine);
+  const hash = await sha256OfFile(join(dir, 'model.safetensors'));
+  return {
+    dir,
+    config,
+    hash,
+    pad: tokCfg.pad,
+    inChannels: tokCfg.bae.inChannels === 1 ? 1 : 3,
+    resolution: tokCfg.bae.resolution,
+    extract: (data, layers, o) =>
+      extractLayerFeatures(engine, config.backbone, weights, tokenizer, data.images, layers, {
+        codes: o.codes,
+        rng: createRng(`${o.seed}/codes/${o.split}`),
+        batchSize: o.batchSize,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      }),
+    dispose: () => tokenizer.dispose(),
+  };
+}
+
+/** Options of {@link modelLayerFeatures}. */
+export interface ModelLayerFeatureRequest {
+  readonly data: string;
+  readonly split: 'train' | 'test';
+  readonly layers: readonly number[];
+  readonly codes: CodeMode;
+  readonly seed: number;
+  readonly batchSize: number;
+  /** Cache file per layer. */
+  readonly paths: ReadonlyMap<number, string>;
+}
+
+/**
+ * Layer features of one split with per-layer caching: loads the split as the tokenizer expects it and computes every
+ * requested layer in one pass when any cache file is missing or stale.
+ */
+export async function modelLayerFeatures(ctx: CliContext, model: RepresentationModel, images: LabelledImages, req: ModelLayerFeatureRequest): Promise<{ features: Map<number, Float32Array>; fromCache: boolean }> {
+  const n = images.labels.length;
+  const progress = ctx.progress(`features ${req.split}`);
+  try {
+    return await cachedLayerFeatures(
+      req.paths,
+      (layer) => layerFeatureKey({ modelHash: model.hash, data: req.data, split: req.split, count: n, layer, codes: req.codes, seed: req.seed }),
+      images.labels,
+      () => model.extract(images, req.layers, { codes: req.codes, seed: req.seed, split: req.split, batchSize: req.batchSize, signal: ctx.signal, onProgress: progress.update }),
+      model.config.backbone.dim,
+    );
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Loads a split at the tokenizer's channels and resolution (IDX files are padded 28 → 32). */
+export function loadModelSplit(model: RepresentationModel, data: string, split: 'train' | 'test', limit: number): Promise<LabelledImages> {
+  return loadDataset(data, split, { ...(limit > 0 ? { limit } : {}), channels: model.inChannels, imageSize: model.resolution });
+}
+
+/**
+ * `bigr features`: average-pooled hidden states of backbone blocks (BIGR.md §7.1: unmasked codes, null class, full
+ * attention, no final norm) for a dataset split, written as safetensors (`features` [N, D] float32, `labels` [N]
+ * int32, metadata `key` = JSON description). `--layer all` writes one file per block, `<out>.lNN.safetensors`.
+ */
+export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Promise<void> {
+  const cfg = await resolveConfig({ command: 'features', defaults: FEATURES_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(FEATURES_DEFAULTS, flags) });
+  const codes = checkCodeMode(cfg.codes);
+  const split = checkSplit(cfg.split);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new ConfigError(`--batch-size must be a positive integer, got ${cfg.batchSize}.`);
+  const modelDir = cfg.model || bundledModelDir();
+  const started = Date.now();
+  const model = await openRepresentationModel(modelDir);
+  try {
+    const backbone = model.config.backbone;
+    const layers = parseLayers(cfg.layer, backbone, defaultRepresentationLayer(backbone));
+    ctx.info(`loading ${cfg.data} (${split}) ...`);
+    const images = await loadModelSplit(model, cfg.data, split, cfg.limit);
+    const outDir = dirname(cfg.out);
+    await mkdir(outDir, { recursive: true });
+    const stem = basename(cfg.out).replace(/\.safetensors$/i, '');
+    const paths = new Map(layers.map((l) => [l, layers.length === 1 && cfg.layer !== 'all' ? cfg.out : layerFeaturePath(outDir, stem, l)] as const));
+    const { fromCache } = await modelLayerFeatures(ctx, model, images, { data: cfg.data, split, layers, codes, seed: cfg.seed, batchSize: cfg.batchSize, paths });
+    const seconds = (Date.now() - started) / 1000;
+    const files = [...paths.entries()].map(([layer, path]) => ({ layer, path }));
+    const sidecar = join(outDir, `${stem}.json`);
+    const info = {
+      ok: true,
+      command: 'features',
+      model: modelDir,
+      modelHash: model.hash,
+      split,
+      count: images.labels.length,
+      dim: backbone.dim,
+      layers,
+      files,
+      codes,
+      condition: `null class ${backbone.numClasses}`,
+      pooling: 'mean over image tokens of the block output (no final norm)',
+      fromCache,
+      seconds,
+      config: cfg,
+    };
+    await writeJsonAtomic(sidecar, info);
+    for (const f of files) ctx.out(`layer ${f.layer}: ${f.path} [${images.labels.length}, ${backbone.dim}]${fromCache ? ' (cached)' : ''}`);
+    ctx.out(`wrote ${sidecar} (${seconds.toFixed(1)} s)`);
+    ctx.result({ ...info, sidecar });
+  } finally {
+    await model.dispose();
+  }
+}

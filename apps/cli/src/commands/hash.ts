@@ -1,0 +1,156 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, createRng, FormatError, packBits, type PackedCodes } from '@bigr/core';
+import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { inferenceEngine } from '../engines.js';
+import { writeSidecar } from '../sidecar.js';
+import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
+
+/** Settings of `bigr hash`. */
+export const HASH_DEFAULTS = {
+  model: '',
+  index: 'index.bhx',
+  codeMode: 'threshold',
+  seed: 0,
+};
+
+/** Flags of `bigr hash` as parsed. */
+export type HashFlags = { config?: string } & { [K in keyof typeof HASH_DEFAULTS]?: string };
+
+/** One indexed image, stored in the index's JSON sidecar (the index file itself holds codes and ids only). */
+export interface IndexEntry {
+  /** Id stored in the index (= position). */
+  readonly id: number;
+  /** Image path as given when it was hashed (null when unknown). */
+  readonly path: string | null;
+  /** Class folder name, or null. */
+  readonly label: string | null;
+}
+
+/** What the JSON sidecar of an index holds besides the usual provenance. */
+export interface IndexMetadata {
+  readonly entries: readonly IndexEntry[];
+  readonly tokenizerHash: string | null;
+  readonly codeMode: string | null;
+}
+
+/** Path of the JSON sidecar of `indexPath` (`index.bhx` → `index.json`, as {@link writeSidecar} names it). */
+export function indexSidecarPath(indexPath: string): string {
+  return indexPath.replace(/\.[a-z0-9]+$/i, '') + '.json';
+}
+
+/** Reads the entries and tokenizer hash of an index from its sidecar; null when the sidecar is missing. */
+export async function readIndexMetadata(indexPath: string): Promise<IndexMetadata | null> {
+  const path = indexSidecarPath(indexPath);
+  let text: string;
+  try {
+    if ((await stat(path)).size > 512 * 1024 * 1024) throw new FormatError(`${path} is larger than 512 MB; it is not an index sidecar.`);
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    return null;
+  }
+  let raw: { entries?: unknown; tokenizerHash?: unknown; codeMode?: unknown };
+  try {
+    raw = JSON.parse(text) as typeof raw;
+  } catch (err) {
+    throw new FormatError(`${path} is not valid JSON (${(err as Error).message}); it should be the sidecar \`bigr hash\` wrote beside ${indexPath}.`);
+  }
+  if (!Array.isArray(raw.entries)) throw new FormatError(`${path} has no "entries" list; it is not the sidecar of a hash index. Rebuild the index with \`bigr hash\`.`);
+  const entries = (raw.entries as Partial<IndexEntry>[]).map((e, i) => ({ id: typeof e.id === 'number' ? e.id : i, path: typeof e.path === 'string' ? e.path : null, label: typeof e.label === 'string' ? e.label : null }));
+  return { entries, tokenizerHash: typeof raw.tokenizerHash === 'string' ? raw.tokenizerHash : null, codeMode: typeof raw.codeMode === 'string' ? raw.codeMode : null };
+}
+
+/** Hash codes of images with `codeMode` ('threshold': deterministic `tokenizer.hash`; 'bernoulli': seeded draws). */
+export async function hashImages(tokenizer: BaeTokenizer, images: Parameters<BaeTokenizer['hash']>[0], codeMode: string, seed: number): Promise<PackedCodes> {
+  if (codeMode === 'threshold') return tokenizer.hash(images);
+  const { bits } = await tokenizer.encode(images, { mode: 'bernoulli', rng: createRng(seed) });
+  return packBits(bits);
+}
+
+/** Images per tokenizer batch. */
+const CHUNK = 64;
+
+/**
+ * `bigr hash <images...|dir> --index index.bhx`: hashes images with the tokenizer only (threshold codes by default,
+ * so equal images always get equal hashes) into a Hamming {@link HashIndex}, creating it or appending to it.
+ * Paths and class-folder labels go to the index's JSON sidecar (`index.json`), ids are positions.
+ */
+export async function hashCommand(ctx: CliContext, paths: readonly string[], flags: HashFlags): Promise<void> {
+  const cfg = await resolveConfig({ command: 'hash', defaults: HASH_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(HASH_DEFAULTS, flags) });
+  if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli') throw new ConfigError(`--code-mode must be 'threshold' (stable hashes, default) or 'bernoulli', got "${cfg.codeMode}".`);
+  const inputs = await listImageInputs(paths);
+  const modelDir = await modelDirectory(cfg.model);
+  const engine = await inferenceEngine();
+  const tok = await loadTokenizerFrom(modelDir, engine);
+  const geom = imageGeometry(tok.tokenizer, tok.config);
+
+  let index: HashIndex;
+  let entries: IndexEntry[] = [];
+  let existed = false;
+  try {
+    await stat(cfg.index);
+    existed = true;
+  } catch {
+    existed = false;
+  }
+  if (existed) {
+    index = await HashIndex.load(cfg.index);
+    const meta = await readIndexMetadata(cfg.index);
+    if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash) {
+      throw new ConfigError(`${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); its Hamming distances would be meaningless. Use the same --model or a new --index.`);
+    }
+    if (meta?.codeMode && meta.codeMode !== cfg.codeMode) ctx.warn(`${cfg.index} holds ${meta.codeMode} codes; appending ${cfg.codeMode} codes.`);
+    if (!meta) ctx.warn(`${indexSidecarPath(cfg.index)} is missing; the ${index.size} existing entries will have no paths.`);
+    entries = meta ? [...meta.entries] : [];
+    for (let i = entries.length; i < index.size; i++) entries.push({ id: index.id(i), path: null, label: null });
+    entries = entries.slice(0, index.size);
+  } else {
+    index = new HashIndex(tok.tokenizer.tokens, tok.tokenizer.bitsPerToken, inputs.length);
+  }
+  const known = new Set(entries.filter((e) => e.path !== null).map((e) => resolve(e.path!)));
+  const fresh = inputs.filter((i) => !known.has(resolve(i.path)));
+  if (fresh.length < inputs.length) ctx.info(`skipping ${inputs.length - fresh.length} image(s) already in ${cfg.index}`);
+
+  const progress = ctx.progress('hash');
+  try {
+    for (let s = 0; s < fresh.length; s += CHUNK) {
+      const chunk = fresh.slice(s, s + CHUNK);
+      const images = await loadModelImages(chunk.map((i) => i.path), geom);
+      const codes = await hashImages(tok.tokenizer, images, cfg.codeMode, cfg.seed + s);
+      const first = index.size;
+      index.add(codes, chunk.map((_, j) => first + j));
+      chunk.forEach((inp, j) => entries.push({ id: first + j, path: inp.path, label: inp.label }));
+      progress.update({ task: 'hash', current: s + chunk.length, total: fresh.length });
+    }
+  } finally {
+    progress.stop();
+  }
+  await mkdir(dirname(cfg.index), { recursive: true });
+  await index.save(cfg.index);
+  const sidecar = await writeSidecar(cfg.index, {
+    command: 'hash',
+    seed: cfg.seed,
+    config: cfg,
+    modelHash: tok.hash,
+    extra: { tokenizer: tok.dir, tokenizerHash: tok.hash, codeMode: cfg.codeMode, tokens: index.tokens, bitsPerToken: index.bitsPerToken, size: index.size, entries },
+  });
+  ctx.out(`${existed ? 'appended' : 'indexed'} ${fresh.length} image(s); ${cfg.index} now holds ${index.size} codes of ${index.tokens}×${index.bitsPerToken} bits (${sidecar})`);
+  ctx.result({ ok: true, command: 'hash', outputs: [cfg.index, sidecar], added: fresh.length, size: index.size, tokens: index.tokens, bitsPerToken: index.bitsPerToken, codeMode: cfg.codeMode, config: cfg });
+}
+
+/** Registers `bigr hash`. */
+export function registerHash(program: Command, ctx: () => CliContext): void {
+  const cmd = program
+    .command('hash')
+    .description('hash images to binary codes (tokenizer only) and build or append a Hamming k-NN index')
+    .argument('<images...>', 'PNG/JPEG files or directories (sub-folder names become labels)');
+  modelOptions(cmd, 'BiGR model or tokenizer directory (default: bundled fashion-mnist model)')
+    .option('--index <file.bhx>', 'index file to create or append to (paths and labels go to its .json sidecar)')
+    .option('--code-mode <mode>', "'threshold' (stable hashes, default) or 'bernoulli'")
+    .option('--seed <n>', 'random seed for bernoulli codes')
+    .action(async (images: string[], flags: HashFlags) => hashCommand(ctx(), images, flags));
+}

@@ -1,0 +1,179 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, createRng } from '@bigr/core';
+import { editImage, inpaint, outpaint, PRESETS, type ImageEditOptions, type ImageEditResult } from '@bigr/sampler';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { inferenceEngine } from '../engines.js';
+import { classIndex, loadBigrModel } from '../bigrModelDir.js';
+import {
+  appSettings,
+  checkInt,
+  collectBoxes,
+  concatImages,
+  configFlags,
+  gridCols,
+  imageGeometry,
+  loadModelImage,
+  loadRegion,
+  maskRows,
+  modelDirectory,
+  modelOptions,
+  parseBoxes,
+  requireFile,
+  samplingOptions,
+  weightsHash,
+  withProgress,
+  writeCodesFile,
+  writeImageOutput,
+} from './imageApps.js';
+
+/** The three region applications (BIGR.md §8.1). */
+export type RegionApp = 'inpaint' | 'outpaint' | 'edit';
+
+/** Settings of `bigr inpaint` (defaults: the official app script, script/app_inpaint.sh). */
+export const INPAINT_DEFAULTS = {
+  model: '',
+  mask: '',
+  box: '',
+  n: 8,
+  out: 'inpaint.png',
+  cols: 0,
+  original: true,
+  codes: '',
+  seed: 0,
+  cfg: PRESETS.inpaint.cfgScale,
+  iterations: PRESETS.inpaint.iterations,
+  gumbel: PRESETS.inpaint.gumbelTemperature,
+  budget: PRESETS.inpaint.budget as string,
+  diffusionSteps: PRESETS.inpaint.diffusionSteps,
+};
+
+/** Settings of `bigr outpaint` (script/app_outpaint.sh). */
+export const OUTPAINT_DEFAULTS = { ...INPAINT_DEFAULTS, out: 'outpaint.png', cfg: PRESETS.outpaint.cfgScale, iterations: PRESETS.outpaint.iterations, gumbel: PRESETS.outpaint.gumbelTemperature };
+
+/** Settings of `bigr edit` (script/app_edit.sh); `class` is required. */
+export const EDIT_DEFAULTS = { ...INPAINT_DEFAULTS, class: '', out: 'edit.png', cfg: PRESETS.edit.cfgScale, iterations: PRESETS.edit.iterations, gumbel: PRESETS.edit.gumbelTemperature };
+
+/** Flags of the region commands as parsed by commander. */
+export type RegionFlags = { config?: string } & { [K in keyof typeof EDIT_DEFAULTS]?: string | boolean };
+
+const WHAT: Readonly<Record<RegionApp, string>> = {
+  inpaint: 'regenerated (white/boxes = regenerate, unconditional)',
+  outpaint: 'kept (white/boxes = keep, everything else regenerated, unconditional)',
+  edit: 'regenerated with the target class',
+};
+
+/**
+ * `bigr inpaint|outpaint|edit <image>`: regenerates a region of an image's binary code (BIGR.md §8.1) and writes a
+ * grid of the source (optional) followed by `--n` samples, a JSON sidecar, and optionally the codes (`--codes`).
+ */
+export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: string, flags: RegionFlags): Promise<void> {
+  const defaults: typeof INPAINT_DEFAULTS = app === 'edit' ? EDIT_DEFAULTS : app === 'outpaint' ? OUTPAINT_DEFAULTS : INPAINT_DEFAULTS;
+  const resolved = await resolveConfig({ command: app, defaults, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(defaults, flags) });
+  const cfg = { class: '', ...resolved } as typeof EDIT_DEFAULTS;
+  checkInt('n', cfg.n, 1, 1024);
+  checkInt('cols', cfg.cols, 0, 4096);
+  checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
+  if ((cfg.mask === '') === (cfg.box === '')) throw new ConfigError(`\`bigr ${app}\` needs exactly one of --mask <mask.png> or --box x0,y0,x1,y1 (the region ${WHAT[app]}).`);
+  if (cfg.box !== '') parseBoxes(cfg.box);
+  if (app === 'edit' && !cfg.class) throw new ConfigError('`bigr edit` needs --class <name|index>: the class to regenerate the region with.');
+  await requireFile(imagePath, 'Image');
+  if (cfg.mask !== '') await requireFile(cfg.mask, 'Mask image');
+
+  const modelDir = await modelDirectory(cfg.model);
+  const engine = await inferenceEngine();
+  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
+  const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);
+  const image = await loadModelImage(imagePath, geom);
+  const regionImage = await loadRegion({ mask: cfg.mask, box: cfg.box, imagePath }, geom);
+  const label = app === 'edit' ? classIndex(cfg.class, model.config.classNames, model.config.backbone.numClasses) : undefined;
+
+  const started = Date.now();
+  const result: ImageEditResult = await withProgress(ctx, app, (onProgress) => {
+    const options: ImageEditOptions = {
+      predictor: model.predictor,
+      tokenizer: model.tokenizer,
+      image,
+      region: { kind: 'image', image: regionImage },
+      samples: cfg.n,
+      rng: createRng(cfg.seed),
+      signal: ctx.signal,
+      onProgress,
+      ...appSettings(cfg),
+    };
+    if (app === 'inpaint') return inpaint(options);
+    if (app === 'outpaint') return outpaint(options);
+    return editImage({ ...options, label: label! });
+  });
+  const seconds = (Date.now() - started) / 1000;
+
+  const grid = model.tokenizer.grid;
+  const N = grid[0] * grid[1];
+  let regeneratedTokens = 0;
+  for (let i = 0; i < N; i++) regeneratedTokens += result.regenerated.data[i]!;
+  if (regeneratedTokens === 0) ctx.warn(`the region covers no token of the ${grid[0]}×${grid[1]} grid, so nothing was regenerated; enlarge the mask or box.`);
+  if (regeneratedTokens === N && app !== 'outpaint') ctx.warn('the region covers every token, so nothing of the source image was kept.');
+  if (regeneratedTokens === N && app === 'outpaint') ctx.warn('the kept region covers no token, so nothing of the source image was kept; enlarge the mask or box.');
+
+  const images = cfg.original ? concatImages([image, result.images!]) : result.images!;
+  const modelHash = await weightsHash(modelDir);
+  const outputs: string[] = [cfg.out];
+  const sidecar = await writeImageOutput(cfg.out, images, geom, gridCols(images.shape[0]!, cfg.cols), {
+    command: app,
+    seed: cfg.seed,
+    config: resolved,
+    modelHash,
+    extra: {
+      model: modelDir,
+      engine: engine.name,
+      image: imagePath,
+      layout: cfg.original ? 'source image first, then the samples (row-major)' : 'samples (row-major)',
+      ...(label !== undefined ? { label, className: model.config.classNames[label] ?? null } : {}),
+      grid,
+      regeneratedTokens,
+      regenerated: maskRows(result.regenerated, grid),
+      usedFallback: result.usedFallback,
+      seconds,
+    },
+  });
+  outputs.push(sidecar);
+  if (cfg.codes) {
+    await writeCodesFile(cfg.codes, {
+      bits: result.codes,
+      grid,
+      tokenizerHash: await weightsHash(join(modelDir, model.config.tokenizer)),
+      imageShape: model.tokenizer.imageShape,
+      pad: geom.pad,
+      codeMode: 'sampled',
+      sources: Array.from({ length: cfg.n }, () => imagePath),
+      extra: { source: result.sourceBits, regenerated: result.regenerated },
+    });
+    outputs.push(cfg.codes);
+  }
+  ctx.out(`wrote ${cfg.out} (${cfg.n} samples, ${regeneratedTokens}/${N} tokens regenerated, ${seconds.toFixed(1)} s) and ${sidecar}${cfg.codes ? ` and ${cfg.codes}` : ''}`);
+  ctx.result({ ok: true, command: app, outputs, samples: cfg.n, grid, regeneratedTokens, ...(label !== undefined ? { label } : {}), seconds, modelHash, config: resolved });
+}
+
+/** Adds the options shared by inpaint, outpaint and edit. */
+export function regionOptions(cmd: Command, app: RegionApp): Command {
+  modelOptions(cmd)
+    .option('--mask <file>', `mask PNG/JPEG at the image's size; white = ${app === 'outpaint' ? 'keep' : 'regenerate'}`)
+    .option('--box <x0,y0,x1,y1>', `pixel box of the input image (x1, y1 exclusive) to ${app === 'outpaint' ? 'keep' : 'regenerate'}; repeat for several`, collectBoxes)
+    .option('--n <n>', 'number of samples')
+    .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
+    .option('--cols <n>', 'grid columns (default: square)')
+    .option('--original', 'put the source image first in the grid (default)')
+    .option('--no-original', 'only the samples in the grid')
+    .option('--codes <file.bigr>', 'also write the sampled codes, the source codes and the regenerated-token mask');
+  return samplingOptions(cmd, true);
+}
+
+/** Registers `bigr inpaint`. */
+export function registerInpaint(program: Command, ctx: () => CliContext): void {
+  const cmd = program
+    .command('inpaint')
+    .description('regenerate a region of an image (unconditional zero-shot inpainting); writes a grid of samples')
+    .argument('<image>', 'input PNG/JPEG');
+  regionOptions(cmd, 'inpaint').action(async (image: string, flags: RegionFlags) => regionCommand('inpaint', ctx(), image, flags));
+}

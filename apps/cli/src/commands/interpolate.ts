@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { ConfigError, CpuTensor, createRng } from '@bigr/core';
+import { interpolateClasses, interpolationSweepWeights, PRESETS } from '@bigr/sampler';
+import type { CliContext } from '../context.js';
+import { resolveConfig } from '../config.js';
+import { inferenceEngine } from '../engines.js';
+import { classIndex, loadBigrModel } from '../bigrModelDir.js';
+import { appSettings, checkInt, configFlags, imageGeometry, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+
+/** Settings of `bigr interpolate` (defaults: the official apps/interpolate.py: s = 2.5, I = 20, τ_g = 0). */
+export const INTERPOLATE_DEFAULTS = {
+  model: '',
+  from: '',
+  to: '',
+  steps: 9,
+  officialSweep: false,
+  n: 1,
+  out: 'interpolate.png',
+  seed: 0,
+  cfg: PRESETS.interpolate.cfgScale,
+  iterations: PRESETS.interpolate.iterations,
+  gumbel: PRESETS.interpolate.gumbelTemperature,
+  diffusionSteps: PRESETS.interpolate.diffusionSteps,
+};
+
+/** Flags of `bigr interpolate` as parsed. */
+export type InterpolateFlags = { config?: string } & { [K in keyof typeof INTERPOLATE_DEFAULTS]?: string | boolean };
+
+/** `steps` weights of the first class, from 1 down to 0 (linear). */
+export function linearWeights(steps: number): number[] {
+  return Array.from({ length: steps }, (_, i) => (steps === 1 ? 1 : 1 - i / (steps - 1)));
+}
+
+/**
+ * `bigr interpolate --from A --to B`: class interpolation (BIGR.md §8.2) with the class token w·Emb[A] + (1−w)·Emb[B]
+ * for w from 1 to 0 (`--steps`), or the official 27-value sweep (0 → 1) with `--official-sweep`. Writes one grid:
+ * a column per weight, a row per sample (`--n`).
+ */
+export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlags): Promise<void> {
+  const cfg = await resolveConfig({ command: 'interpolate', defaults: INTERPOLATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(INTERPOLATE_DEFAULTS, flags) });
+  if (!cfg.from || !cfg.to) throw new ConfigError('`bigr interpolate` needs --from <class> and --to <class> (names or indices).');
+  checkInt('steps', cfg.steps, 2, 1000);
+  checkInt('n', cfg.n, 1, 256);
+  checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
+  const modelDir = await modelDirectory(cfg.model);
+  const engine = await inferenceEngine();
+  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
+  const { classNames, backbone } = model.config;
+  const classA = classIndex(cfg.from, classNames, backbone.numClasses);
+  const classB = classIndex(cfg.to, classNames, backbone.numClasses);
+  const weights = cfg.officialSweep ? Array.from(interpolationSweepWeights()) : linearWeights(cfg.steps);
+  const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);
+
+  const started = Date.now();
+  const results = await withProgress(ctx, 'interpolate', (onProgress) =>
+    interpolateClasses({ predictor: model.predictor, tokenizer: model.tokenizer, classA, classB, weights, samples: cfg.n, rng: createRng(cfg.seed), signal: ctx.signal, onProgress, ...appSettings(cfg) }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+
+  // Row s, column w: sample s of weight w.
+  const [C, H, W] = model.tokenizer.imageShape;
+  const per = C * H * W;
+  const data = new Float32Array(cfg.n * weights.length * per);
+  for (let s = 0; s < cfg.n; s++) for (let w = 0; w < weights.length; w++) data.set(results[w]!.images!.data.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
+  const images = new CpuTensor<'float32'>(data, [cfg.n * weights.length, C, H, W]);
+  const modelHash = await weightsHash(modelDir);
+  const sidecar = await writeImageOutput(cfg.out, images, geom, weights.length, {
+    command: 'interpolate',
+    seed: cfg.seed,
+    config: cfg,
+    modelHash,
+    extra: { model: modelDir, engine: engine.name, classA, classB, classNames: [classNames[classA] ?? null, classNames[classB] ?? null], weights, layout: 'one column per weight (w of --from), one row per sample', seconds },
+  });
+  ctx.out(`wrote ${cfg.out} (${weights.length} weights × ${cfg.n} samples, ${classNames[classA]} → ${classNames[classB]}, ${seconds.toFixed(1)} s) and ${sidecar}`);
+  ctx.result({ ok: true, command: 'interpolate', outputs: [cfg.out, sidecar], classA, classB, weights, samples: cfg.n, seconds, modelHash, config: cfg });
+}
+
+/** Registers `bigr interpolate`. */
+export function registerInterpolate(program: Command, ctx: () => CliContext): void {
+  const cmd = program.command('interpolate').description('interpolate between two classes (class-embedding mixture); writes a grid over the weights');
+  modelOptions(cmd)
+    .option('--from <class>', 'first class (weight w), name or index')
+    .option('--to <class>', 'second class (weight 1 - w), name or index')
+    .option('--steps <n>', 'number of weights from 1 to 0')
+    .option('--official-sweep', 'use the 27 weights of the official script (0..0.2, 0.3..0.7 in 21 steps, 0.8..1) instead of --steps')
+    .option('--n <n>', 'samples per weight (grid rows)')
+    .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)');
+  samplingOptions(cmd, false).action(async (flags: InterpolateFlags) => interpolateCommand(ctx(), flags));
+}
