@@ -5,3 +5,4 @@
 export { main, type MainOptions } from './main.js';
 export { EXIT, exitCodeOf } from './exitCodes.js';
 export { resolveConfig, type CommandConfig } from './config.js';
+export { importOfficial, formatImportReport, readClassNames, type ImportOfficialOptions, type ImportReport } from './import/index.js';

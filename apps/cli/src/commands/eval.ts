@@ -95,6 +95,23 @@ async function generateSamples(
   }
 }
 
+/** One progress display per library task (reference features, P/R tiles, KID subsets, ...), labelled by the task. */
+function phasedProgress(ctx: CliContext): { update: ProgressCallback; stop(): void } {
+  let task = '';
+  let display: ReturnType<CliContext['progress']> | null = null;
+  return {
+    update: (e) => {
+      if (e.task !== task || !display) {
+        display?.stop();
+        task = e.task;
+        display = ctx.progress(e.task);
+      }
+      display.update(e);
+    },
+    stop: () => display?.stop(),
+  };
+}
+
 function fmt(x: number, digits = 3): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
@@ -119,13 +136,13 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
   }
   const started = Date.now();
   const classifierDir = cfg.classifier || defaultClassifierDir();
-  const cacheDir = cfg.cacheDir || classifierDir;
+  const cacheDir = cfg.cacheDir || join(classifierDir, 'cache');
   const classifier = await loadFashionClassifier(classifierDir);
   const engine = await inferenceEngine();
   const extractor = await createFashionFeatureExtractor(engine, classifier.params, { config: classifier.config });
   const size = classifier.config.imageSize;
   const dims = { pool: extractor.featureDim, spatial: extractor.spatialDim!, classes: extractor.numClasses! };
-  const progress = ctx.progress('eval');
+  const progress = phasedProgress(ctx);
   const onProgress: ProgressCallback = progress.update;
   try {
     ctx.info(`loading ${cfg.data} ...`);
