@@ -46,12 +46,19 @@ export function checkSplit(value: string): 'train' | 'test' {
 export interface RepresentationModel {
   /** Model directory. */
   readonly dir: string;
+  /** Its config.json. */
   readonly config: BigrModelConfig;
+  /** sha256 (hex) of model.safetensors: part of every cache key. */
   readonly hash: string;
+  /** Dataset padding the tokenizer was trained with (2 for Fashion-MNIST). */
   readonly pad: number;
+  /** Tokenizer input channels. */
   readonly inChannels: 1 | 3;
+  /** Tokenizer input size. */
   readonly resolution: number;
+  /** Pooled features [N, D] of each layer for a labelled image set. */
   extract(images: LabelledImages, layers: readonly number[], options: { codes: CodeMode; seed: number; split: string; batchSize: number; signal?: AbortSignal; onProgress?: ProgressCallback }): Promise<Map<number, Float32Array>>;
+  /** Releases the compiled tokenizer graphs. */
   dispose(): Promise<void>;
 }
 
@@ -82,11 +89,17 @@ export async function openRepresentationModel(dir: string): Promise<Representati
 
 /** Options of {@link modelLayerFeatures}. */
 export interface ModelLayerFeatureRequest {
+  /** Dataset source as given on the command line (part of the cache key). */
   readonly data: string;
+  /** Split. */
   readonly split: 'train' | 'test';
+  /** 0-based blocks to extract. */
   readonly layers: readonly number[];
+  /** Code binarisation. */
   readonly codes: CodeMode;
+  /** Seed of the Bernoulli codes. */
   readonly seed: number;
+  /** Images per engine call. */
   readonly batchSize: number;
   /** Cache file per layer. */
   readonly paths: ReadonlyMap<number, string>;

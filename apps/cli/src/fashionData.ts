@@ -1,0 +1,128 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, CpuTensor, ShapeError, type Rng, type Tensor } from '@bigr/core';
+import { quantizeUnitToUint8 } from '@bigr/eval';
+import { FASHION_MNIST_PAD } from '@bigr/tokenizer';
+import { DEBIAN_FASHION_MNIST, loadDataset } from './datasets.js';
+import { unpad } from './images.js';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `source` (as accepted by `loadDataset`) is a directory of MNIST-style IDX files for `split`. */
+export async function isIdxDataset(source: string, split: 'train' | 'test'): Promise<boolean> {
+  const dir = source === 'fashion-mnist' ? DEBIAN_FASHION_MNIST : source;
+  const prefix = split === 'test' ? 't10k' : 'train';
+  return (await exists(join(dir, `${prefix}-images-idx3-ubyte.gz`))) || (await exists(join(dir, `${prefix}-images-idx3-ubyte`)));
+}
+
+/** Zero padding `loadDataset` adds to the images of `source` (2 for IDX files: 28 → 32, else 0). */
+export async function datasetPad(source: string, split: 'train' | 'test'): Promise<number> {
+  return (await isIdxDataset(source, split)) ? FASHION_MNIST_PAD : 0;
+}
+
+/**
+ * Float images [N, C, H, W] in [0, 1] (tokenizer/decoder convention) → grayscale uint8 NHWC [N, H, W, 1] with the
+ * EVAL.md §1.1 rule (x is mapped to 2x − 1 and quantised by `quantizeUnitToUint8`, i.e. round(255·clamp(x)) half up).
+ * RGB inputs are averaged to one channel first.
+ */
+export function unitImagesToUint8(images: Tensor<'float32'>): CpuTensor<'uint8'> {
+  if (images.shape.length !== 4) throw new ShapeError(`Images have shape [${images.shape.join(', ')}]; expected [N, C, H, W].`);
+  const [n, c, h, w] = images.shape as [number, number, number, number];
+  const src = images.data;
+  const out = new Uint8Array(n * h * w);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < h * w; p++) {
+      let s = 0;
+      for (let ch = 0; ch < c; ch++) s += src[(i * c + ch) * h * w + p]!;
+      const x = c === 1 ? s : Math.fround(s / c);
+      out[i * h * w + p] = Number.isNaN(x) ? 0 : quantizeUnitToUint8(Math.fround(Math.fround(2 * x) - 1));
+    }
+  }
+  return new CpuTensor(out, [n, h, w, 1]);
+}
+
+/** A labelled split as uint8 NHWC grayscale images of the evaluation network's size (no resizing). */
+export interface Uint8Split {
+  /** uint8 [N, S, S, 1]. */
+  readonly images: CpuTensor<'uint8'>;
+  /** Class per image. */
+  readonly labels: Int32Array;
+  /** Class names. */
+  readonly classNames: readonly string[];
+}
+
+/**
+ * Loads a split at the size the evaluation network takes: IDX images are the raw 28×28 bytes (the 32×32 padding of
+ * `loadDataset` is removed again); an image folder is loaded at `imageSize` (its own center-crop rule).
+ */
+export async function loadUint8Split(source: string, split: 'train' | 'test', imageSize: number, options: { limit?: number } = {}): Promise<Uint8Split> {
+  const pad = await datasetPad(source, split);
+  const data = await loadDataset(source, split, { channels: 1, imageSize: imageSize + 2 * pad, ...(options.limit ? { limit: options.limit } : {}) });
+  const images = unpad(data.images, pad);
+  const [n, , h, w] = images.shape as [number, number, number, number];
+  if (h !== imageSize || w !== imageSize) {
+    throw new ShapeError(`${source} (${split}) has ${h}×${w} images; the evaluation network takes ${imageSize}×${imageSize} without resizing.`);
+  }
+  const u8 = new Uint8Array(n * h * w);
+  for (let i = 0; i < u8.length; i++) u8[i] = Math.round(images.data[i]! * 255);
+  return { images: new CpuTensor(u8, [n, h, w, 1]), labels: data.labels, classNames: data.classNames };
+}
+
+/** A uniformly random permutation of 0…n−1 (Fisher–Yates with `rng`). */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+/** n class labels, ⌊n/C⌋ per class (the first n mod C classes get one more), in random order (EVAL.md §9.2). */
+export function balancedLabels(n: number, classes: number, rng: Rng): Int32Array {
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = i % classes;
+  const order = permutation(n, rng);
+  return Int32Array.from(order, (j) => labels[j]!);
+}
+
+/** Indices of a class-balanced random sample of size n from `labels` (⌊n/C⌋ per class, remainder to the first classes). */
+export function classBalancedSample(labels: Int32Array, n: number, classes: number, rng: Rng): Int32Array {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]?.push(i);
+  const out: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    const want = Math.floor(n / classes) + (c < n % classes ? 1 : 0);
+    const pool = byClass[c]!;
+    if (pool.length < want) throw new ConfigError(`Class ${c} has only ${pool.length} images; a class-balanced sample of ${n} needs ${want}. Lower --n.`);
+    const order = permutation(pool.length, rng.fork(`class-${c}`));
+    for (let k = 0; k < want; k++) out.push(pool[order[k]!]!);
+  }
+  const shuffled = permutation(out.length, rng.fork('order'));
+  return Int32Array.from(shuffled, (j) => out[j]!);
+}
+
+/** Rows `indices` of a uint8 NHWC batch. */
+export function gatherUint8(images: Tensor<'uint8'>, indices: ArrayLike<number>): CpuTensor<'uint8'> {
+  const [, h, w, c] = images.shape as [number, number, number, number];
+  const per = h * w * c;
+  const out = new Uint8Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) out.set(images.data.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+  return new CpuTensor(out, [indices.length, h, w, c]);
+}
+
+/** Rows `indices` of a row-major [n, dim] matrix. */
+export function gatherRows(data: Float32Array, dim: number, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * dim);
+  for (let i = 0; i < indices.length; i++) out.set(data.subarray(indices[i]! * dim, (indices[i]! + 1) * dim), i * dim);
+  return out;
+}
