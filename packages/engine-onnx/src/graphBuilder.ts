@@ -22,12 +22,61 @@ export type InitializerData = Float32Array | Int32Array | BigInt64Array;
 
 /** An initializer (constant tensor) recorded by the builder. */
 export interface InitializerInfo {
-  /** Element data (referenced, not copied, until serialisation). */
+  /** Element data (referenced, not copied, until serialisation; computed on access for deferred initializers). */
   readonly data: InitializerData;
   /** Dimensions. */
   readonly shape: readonly number[];
   /** Element type. */
   readonly dtype: OnnxDType;
+}
+
+/** Where the bytes of an initializer stored as ONNX external data live (`TensorProto.external_data`). */
+export interface ExternalTensorLocation {
+  /** File name relative to the model file's directory (or the in-memory file name given to onnxruntime). */
+  readonly location: string;
+  /** Byte offset in that file. */
+  readonly offset: number;
+  /** Byte length (element count × element size). */
+  readonly length: number;
+}
+
+/**
+ * An initializer the builder will write, with its byte length. `bytes()` computes deferred data on each call;
+ * `pieces()` yields the same bytes in order, for deferred initializers with a streaming producer in pieces
+ * of bounded size that are only valid until the next piece is requested (buffers are reused).
+ */
+export interface UsedInitializer {
+  /** Initializer name. */
+  readonly name: string;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Element type. */
+  readonly dtype: OnnxDType;
+  /** Byte length of the raw little-endian data. */
+  readonly byteLength: number;
+  /** The raw little-endian bytes (a view of the data, or freshly computed for a deferred initializer). */
+  bytes(): Uint8Array;
+  /** The raw bytes as consecutive pieces; each piece is valid only until the next one is requested. */
+  pieces(): Iterable<Uint8Array>;
+}
+
+/** How a deferred initializer computes its data (see {@link OnnxGraphBuilder.addDeferredInitializer}). */
+export interface DeferredData {
+  /** The whole data. */
+  readonly produce: () => InitializerData;
+  /**
+   * Optionally, the raw little-endian bytes as consecutive pieces, so writers need not hold the whole tensor;
+   * a piece may be a reused buffer, valid only until the next piece is requested.
+   */
+  readonly pieces?: () => Iterable<Uint8Array>;
+}
+
+interface StoredInitializer {
+  readonly shape: readonly number[];
+  readonly dtype: OnnxDType;
+  readonly byteLength: number;
+  readonly data?: InitializerData;
+  readonly deferred?: DeferredData;
 }
 
 /** Options for {@link OnnxGraphBuilder.toModelProto}. */
@@ -41,6 +90,14 @@ export interface ModelProtoOptions {
 }
 
 const PACKAGE_VERSION = '0.1.0';
+
+/** Largest total of inline initializer bytes {@link OnnxGraphBuilder.serialize} accepts (2 GiB protobuf limit minus 16 MiB for the graph). */
+export const MAX_INLINE_INITIALIZER_BYTES = 2 ** 31 - 2 ** 24;
+
+/** ONNX `TensorProto.DataLocation.EXTERNAL`. */
+const DATA_LOCATION_EXTERNAL = 1;
+
+const BYTES_PER_ELEMENT: Readonly<Record<OnnxDType, number>> = { float32: 4, int32: 4, int64: 8 };
 
 function dtypeOfData(data: InitializerData): OnnxDType {
   if (data instanceof Float32Array) return 'float32';
@@ -95,7 +152,7 @@ export class OnnxGraphBuilder {
   readonly #names = new Set<string>();
   readonly #values = new Map<string, OnnxValue>();
   readonly #inputs: { spec: InputSpec; value: OnnxValue }[] = [];
-  readonly #initializers = new Map<string, InitializerInfo>();
+  readonly #initializers = new Map<string, StoredInitializer>();
   readonly #usedInitializers = new Set<string>();
   readonly #nodes: proto.INodeProto[] = [];
   readonly #outputs: { name: string; value: OnnxValue }[] = [];
@@ -173,16 +230,67 @@ export class OnnxGraphBuilder {
         `Initializer "${name}" has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}. Pass data whose length is the product of the shape.`,
       );
     }
+    return this.#store(name, { data, shape: Object.freeze([...shape]), dtype, byteLength: data.byteLength });
+  }
+
+  /**
+   * Records an initializer whose data is computed (by `data.produce`, or piecewise by `data.pieces`) only when
+   * it is written or inspected through {@link initializer}, and computed again on every such use. Derived
+   * tensors (e.g. transposed weights) recorded this way are not held in memory when the model is streamed to
+   * external data. `produce` must return `dtype` data with the product of `shape` elements, and `pieces` the
+   * same bytes.
+   */
+  addDeferredInitializer(name: string, dtype: OnnxDType, shape: readonly number[], data: DeferredData | (() => InitializerData)): OnnxValue {
+    const size = shapeSize(shape);
+    const deferred = typeof data === 'function' ? { produce: data } : data;
+    return this.#store(name, { deferred, shape: Object.freeze([...shape]), dtype, byteLength: size * BYTES_PER_ELEMENT[dtype] });
+  }
+
+  #store(name: string, init: StoredInitializer): OnnxValue {
     this.#claim(name, 'initializer');
-    this.#initializers.set(name, { data, shape: Object.freeze([...shape]), dtype });
-    const value: OnnxValue = { name, dtype, rank: shape.length };
+    this.#initializers.set(name, init);
+    const value: OnnxValue = { name, dtype: init.dtype, rank: init.shape.length };
     this.#values.set(name, value);
     return value;
   }
 
-  /** The initializer behind `value`, or undefined when it is an input or node output. */
+  #materialize(name: string, init: StoredInitializer): InitializerData {
+    if (init.data) return init.data;
+    const data = init.deferred!.produce();
+    const expected = init.byteLength / BYTES_PER_ELEMENT[init.dtype];
+    if (dtypeOfData(data) !== init.dtype || data.length !== expected) {
+      throw new ShapeError(
+        `Deferred initializer "${name}" produced ${dtypeOfData(data)} data of ${data.length} elements; ${init.dtype} [${init.shape.join(', ')}] (${expected} elements) was declared.`,
+      );
+    }
+    return data;
+  }
+
+  /** The initializer behind `value` (deferred data is computed), or undefined when it is an input or node output. */
   initializer(value: OnnxValue): InitializerInfo | undefined {
-    return this.owns(value) ? this.#initializers.get(value.name) : undefined;
+    if (!this.owns(value)) return undefined;
+    const init = this.#initializers.get(value.name);
+    if (!init) return undefined;
+    return { data: this.#materialize(value.name, init), shape: init.shape, dtype: init.dtype };
+  }
+
+  /** The initializers that will be written (used by a node or output), in creation order. */
+  usedInitializers(): UsedInitializer[] {
+    const out: UsedInitializer[] = [];
+    for (const [name, init] of this.#initializers) {
+      if (!this.#usedInitializers.has(name)) continue;
+      const bytes = (): Uint8Array => rawBytes(this.#materialize(name, init));
+      const pieces = init.deferred?.pieces ?? ((): Uint8Array[] => [bytes()]);
+      out.push({ name, shape: init.shape, dtype: init.dtype, byteLength: init.byteLength, bytes, pieces });
+    }
+    return out;
+  }
+
+  /** Total bytes of the initializers that will be written. */
+  get usedInitializerBytes(): number {
+    let total = 0;
+    for (const name of this.#usedInitializers) total += this.#initializers.get(name)!.byteLength;
+    return total;
   }
 
   /** An int64 constant (shapes, axes, slice bounds), shared between nodes that need the same values. */
@@ -243,13 +351,38 @@ export class OnnxGraphBuilder {
     this.#outputs.push({ name, value });
   }
 
-  /** The model as a protobuf object. */
-  toModelProto(options: ModelProtoOptions = {}): proto.ModelProto {
+  /**
+   * The model as a protobuf object. Initializers named in `external` are written as external data
+   * (`data_location` EXTERNAL with `location`/`offset`/`length` entries, no bytes); the others inline as `raw_data`.
+   */
+  toModelProto(options: ModelProtoOptions = {}, external: ReadonlyMap<string, ExternalTensorLocation> = new Map()): proto.ModelProto {
     if (this.#outputs.length === 0) throw new ConfigError(`Graph "${this.graphName}" has no outputs; declare at least one.`);
     const initializer: proto.ITensorProto[] = [];
-    for (const [name, info] of this.#initializers) {
+    for (const [name, init] of this.#initializers) {
       if (!this.#usedInitializers.has(name)) continue;
-      initializer.push({ name, dims: [...info.shape], dataType: ONNX_DATA_TYPE[info.dtype], rawData: rawBytes(info.data) });
+      const tensor: proto.ITensorProto = { name, dims: [...init.shape], dataType: ONNX_DATA_TYPE[init.dtype] };
+      const ext = external.get(name);
+      if (ext) {
+        if (ext.length !== init.byteLength || !Number.isSafeInteger(ext.offset) || ext.offset < 0 || ext.location.length === 0) {
+          throw new ConfigError(
+            `External data for initializer "${name}" is ${JSON.stringify(ext)}; it needs a non-empty location, an offset >= 0 and length ${init.byteLength}.`,
+          );
+        }
+        tensor.dataLocation = DATA_LOCATION_EXTERNAL;
+        tensor.externalData = [
+          { key: 'location', value: ext.location },
+          { key: 'offset', value: String(ext.offset) },
+          { key: 'length', value: String(ext.length) },
+        ];
+      } else {
+        tensor.rawData = rawBytes(this.#materialize(name, init));
+      }
+      initializer.push(tensor);
+    }
+    for (const name of external.keys()) {
+      if (!this.#usedInitializers.has(name)) {
+        throw new ConfigError(`External data is given for "${name}", which is not an initializer this graph writes. Place only used initializers.`);
+      }
     }
     const graph: proto.IGraphProto = {
       name: this.graphName,
@@ -270,15 +403,20 @@ export class OnnxGraphBuilder {
     });
   }
 
-  /** The serialised `ModelProto`. Models are limited to 2 GiB by protobuf. */
-  serialize(options: ModelProtoOptions = {}): Uint8Array {
-    let total = 0;
-    for (const name of this.#usedInitializers) total += this.#initializers.get(name)!.data.byteLength;
-    if (total >= 2 ** 31 - 2 ** 24) {
+  /**
+   * The serialised `ModelProto` (initializers in `external` written as external data references, see
+   * {@link toModelProto}). Protobuf limits a model to 2 GiB, so the inline initializers must total less than
+   * {@link MAX_INLINE_INITIALIZER_BYTES}.
+   */
+  serialize(options: ModelProtoOptions = {}, external: ReadonlyMap<string, ExternalTensorLocation> = new Map()): Uint8Array {
+    let inline = 0;
+    for (const name of this.#usedInitializers) if (!external.has(name)) inline += this.#initializers.get(name)!.byteLength;
+    if (inline >= MAX_INLINE_INITIALIZER_BYTES) {
       throw new ConfigError(
-        `Graph "${this.graphName}" holds ${(total / 2 ** 30).toFixed(2)} GiB of initializers; a serialised ONNX model must stay under 2 GiB. Split the model into several graphs.`,
+        `Graph "${this.graphName}" holds ${(inline / 2 ** 30).toFixed(2)} GiB of inline initializers; a serialised ONNX model must stay under 2 GiB. ` +
+          `Store the weights as external data: exportOnnxModel(..., { externalData: true }) or an OnnxEngine with externalData 'auto' (the default).`,
       );
     }
-    return onnx.ModelProto.encode(this.toModelProto(options)).finish();
+    return onnx.ModelProto.encode(this.toModelProto(options, external)).finish();
   }
 }

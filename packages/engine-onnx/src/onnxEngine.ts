@@ -1,20 +1,42 @@
 import { ConfigError, ShapeError, isTensor } from '@bigr/core';
 import type { CompileOptions, CompiledGraph, CpuTensor, Engine, GraphDefinition, InputSpec, NamedTensors } from '@bigr/core';
 import type * as Ort from 'onnxruntime-node';
-import { buildOnnxModel } from './buildModel.js';
+import { modelPartsOf, traceGraph } from './buildModel.js';
+import type { OnnxModelParts } from './buildModel.js';
+import { externalDataMinBytes, useExternalData } from './externalData.js';
+import type { ExternalDataOptions } from './externalData.js';
+import { checkExternalData } from './externalDataCheck.js';
 import { loadOrt } from './ortRuntime.js';
+import { writeTempModel } from './tempModelFiles.js';
 import type { OrtModule } from './ortRuntime.js';
 import { fromOrtTensor, toOrtTensor } from './tensorConvert.js';
 
-/** Options of an {@link OnnxEngine}. */
-export interface OnnxEngineOptions {
+/**
+ * Options of an {@link OnnxEngine}. `externalData` / `externalDataThreshold` / `externalDataMinBytes` decide
+ * when `compile` stores the weights as ONNX external data (default: when they total more than 1 GiB), which
+ * lifts protobuf's 2 GiB model limit.
+ */
+export interface OnnxEngineOptions extends ExternalDataOptions {
   /** Engine name reported by {@link OnnxEngine.name}; default 'onnx-cpu'. */
   readonly name?: string;
   /** onnxruntime execution providers in preference order; default ['cpu']. */
   readonly executionProviders?: readonly string[];
   /** onnxruntime session log severity (0 verbose … 4 fatal); default 3 (errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Where `compile` puts external data. 'tempfile' (default): streams the weights tensor by tensor into
+   * `model.onnx.data` in a private directory under `tempDirectory` and loads the model from its path
+   * (peak memory: the parameters plus onnxruntime's copy; the directory is removed once the session exists,
+   * at the latest on dispose). 'memory': hands the weights to onnxruntime as in-memory external data
+   * (no disk use, but transposed weights are all computed at once, so the peak is higher).
+   */
+  readonly externalDataStorage?: 'tempfile' | 'memory';
+  /** Parent of the 'tempfile' directories; default the OS temp directory. Use a disk, not a RAM-backed tmpfs. */
+  readonly tempDirectory?: string;
 }
+
+/** Interface description of a model: name, inputs and outputs. */
+export type ModelInterface = Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>;
 
 function describeInputs(specs: readonly InputSpec[]): string {
   return specs.map((s) => `${s.name} (${s.dtype} [${s.shape.join(', ')}])`).join(', ');
@@ -35,11 +57,16 @@ export class OnnxCompiledGraph implements CompiledGraph {
   readonly #ort: OrtModule;
   readonly #inputs: readonly InputSpec[];
   #session: Ort.InferenceSession | null;
+  #cleanup: (() => Promise<void>) | undefined;
 
-  /** Wraps a created session; use {@link OnnxEngine.compile} instead. */
-  constructor(ort: OrtModule, session: Ort.InferenceSession, def: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>) {
+  /**
+   * Wraps a created session; use {@link OnnxEngine.compile} instead. `cleanup` (e.g. removing temporary
+   * model files) runs once, on {@link dispose}.
+   */
+  constructor(ort: OrtModule, session: Ort.InferenceSession, def: ModelInterface, cleanup?: () => Promise<void>) {
     this.#ort = ort;
     this.#session = session;
+    this.#cleanup = cleanup;
     this.#inputs = def.inputs;
     this.graphName = def.name;
     this.inputNames = Object.freeze(def.inputs.map((s) => s.name));
@@ -106,11 +133,17 @@ export class OnnxCompiledGraph implements CompiledGraph {
     return out;
   }
 
-  /** Releases the session. Idempotent. */
+  /** Releases the session and removes its temporary files, if any. Idempotent. */
   async dispose(): Promise<void> {
     const session = this.#session;
+    const cleanup = this.#cleanup;
     this.#session = null;
-    if (session) await session.release();
+    this.#cleanup = undefined;
+    try {
+      if (session) await session.release();
+    } finally {
+      if (cleanup) await cleanup();
+    }
   }
 }
 
@@ -126,7 +159,9 @@ function threadCount(options: CompileOptions | undefined): number {
 /**
  * Inference engine on onnxruntime-node: `compile` traces the graph definition into an ONNX model
  * ({@link buildOnnxModel}) and creates an `InferenceSession` (intra-op threads from `options.threads`,
- * default 1; one inter-op thread; all graph optimisations). Cannot train.
+ * default 1; one inter-op thread; all graph optimisations). Weights totalling more than
+ * `externalDataThreshold` (1 GiB) are passed as ONNX external data (see {@link OnnxEngineOptions}), so
+ * models beyond protobuf's 2 GiB limit run. Cannot train.
  */
 export class OnnxEngine implements Engine {
   /** Engine name ('onnx-cpu' by default). */
@@ -136,12 +171,24 @@ export class OnnxEngine implements Engine {
   /** Execution providers passed to every session. */
   readonly executionProviders: readonly string[];
   readonly #logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+  readonly #external: ExternalDataOptions;
+  readonly #storage: 'tempfile' | 'memory';
+  readonly #tempDirectory: string | undefined;
 
-  /** An engine; onnxruntime-node is loaded on the first compile. */
+  /** An engine; onnxruntime-node is loaded on the first compile. Invalid external-data options throw {@link ConfigError}. */
   constructor(options: OnnxEngineOptions = {}) {
     this.name = options.name ?? 'onnx-cpu';
     this.executionProviders = Object.freeze([...(options.executionProviders ?? ['cpu'])]);
     this.#logSeverityLevel = options.logSeverityLevel ?? 3;
+    const { externalData, externalDataThreshold, externalDataMinBytes: minBytes } = options;
+    this.#external = { externalData, externalDataThreshold, externalDataMinBytes: minBytes };
+    useExternalData(0, this.#external);
+    const storage = options.externalDataStorage ?? 'tempfile';
+    if (storage !== 'tempfile' && storage !== 'memory') {
+      throw new ConfigError(`externalDataStorage = ${JSON.stringify(storage)} is invalid; use 'tempfile' (default) or 'memory'.`);
+    }
+    this.#storage = storage;
+    this.#tempDirectory = options.tempDirectory;
   }
 
   /** Session options for `threads` intra-op threads. */
@@ -156,35 +203,74 @@ export class OnnxEngine implements Engine {
     };
   }
 
-  /** Builds the ONNX model of `def` with `params` and creates a session for it. */
+  /**
+   * Builds the ONNX model of `def` with `params` and creates a session for it: inline below the external-data
+   * threshold, else with the weights as external data (a temporary file or memory, see {@link OnnxEngineOptions}).
+   */
   async compile(def: GraphDefinition, params: NamedTensors, options?: CompileOptions): Promise<OnnxCompiledGraph> {
     const sessionOptions = this.sessionOptions(options);
-    return this.#createSession(buildOnnxModel(def, params), def, sessionOptions);
+    const builder = traceGraph(def, params);
+    if (!useExternalData(builder.usedInitializerBytes, this.#external) || this.#storage === 'memory') {
+      return this.#createSession(modelPartsOf(builder, this.#external), def, sessionOptions);
+    }
+    await loadOrt(); // fail before writing gigabytes when onnxruntime-node is missing
+    const files = await writeTempModel(builder, externalDataMinBytes(this.#external), this.#tempDirectory);
+    let graph: OnnxCompiledGraph;
+    try {
+      graph = await this.#createSession(files.modelPath, def, sessionOptions, files.remove);
+    } catch (err) {
+      await files.remove().catch(() => undefined);
+      throw err;
+    }
+    // onnxruntime has read (or mapped) every initializer once the session exists, so the files can go now;
+    // where open files cannot be removed (Windows), dispose() retries.
+    await files.remove().catch(() => undefined);
+    return graph;
   }
 
   /**
-   * Creates a session from serialised ONNX model bytes whose inputs and outputs are described by `io`
-   * (e.g. a model exported earlier with {@link buildOnnxModel}).
+   * Creates a session from serialised ONNX model bytes, or {@link OnnxModelParts} with in-memory external
+   * data, whose inputs and outputs are described by `io` (e.g. a model built with {@link buildOnnxModel} or
+   * {@link buildOnnxModelParts}).
    */
-  async compileModel(bytes: Uint8Array, io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>, options?: CompileOptions): Promise<OnnxCompiledGraph> {
-    return this.#createSession(bytes, io, this.sessionOptions(options));
+  async compileModel(model: Uint8Array | OnnxModelParts, io: ModelInterface, options?: CompileOptions): Promise<OnnxCompiledGraph> {
+    const parts = model instanceof Uint8Array ? { model, externalData: [] } : model;
+    return this.#createSession(parts, io, this.sessionOptions(options));
+  }
+
+  /**
+   * Creates a session from an ONNX model file (e.g. written by {@link exportOnnxModel}), whose external data
+   * files are resolved next to it. External data references are checked first ({@link checkExternalData}),
+   * so a missing or truncated data file is reported as {@link NotFoundError} / {@link FormatError} naming it.
+   */
+  async compileFile(modelPath: string, io: ModelInterface, options?: CompileOptions): Promise<OnnxCompiledGraph> {
+    const sessionOptions = this.sessionOptions(options);
+    await checkExternalData(modelPath);
+    return this.#createSession(modelPath, io, sessionOptions, undefined, true);
   }
 
   async #createSession(
-    bytes: Uint8Array,
-    io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>,
+    model: OnnxModelParts | string,
+    io: ModelInterface,
     sessionOptions: Ort.InferenceSession.SessionOptions,
+    cleanup?: () => Promise<void>,
+    userFile = false,
   ): Promise<OnnxCompiledGraph> {
     const ort = await loadOrt();
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, sessionOptions);
+      if (typeof model === 'string') session = await ort.InferenceSession.create(model, sessionOptions);
+      else if (model.externalData.length === 0) session = await ort.InferenceSession.create(model.model, sessionOptions);
+      else session = await ort.InferenceSession.create(model.model, { ...sessionOptions, externalData: [...model.externalData] });
     } catch (err) {
       throw new ShapeError(
-        `onnxruntime rejected graph "${io.name}" (${this.name}): ${firstLine(err)}. This usually means parameter shapes do not match the model configuration.`,
+        `onnxruntime rejected graph "${io.name}" (${this.name})${userFile ? ` from ${String(model)}` : ''}: ${firstLine(err)}. ` +
+          (userFile
+            ? 'The file may be from another model version or its external data may not belong to it; export it again.'
+            : 'This usually means parameter shapes do not match the model configuration.'),
         { cause: err },
       );
     }
-    return new OnnxCompiledGraph(ort, session, io);
+    return new OnnxCompiledGraph(ort, session, io, cleanup);
   }
 }

@@ -31,8 +31,14 @@ function paramData(t: CpuTensor, name: string): Float32Array | Int32Array {
   throw new ShapeError(`Parameter "${name}" has unsupported dtype ${t.dtype}; use float32 (or int32 for index tables).`);
 }
 
+/** `shape` with its last two axes swapped. */
+function swapLastTwo(shape: readonly number[]): number[] {
+  const r = shape.length;
+  return [...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!];
+}
+
 /** Copy of `data` (shape `shape`) with its last two axes swapped. */
-function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: readonly number[]): { data: A; shape: number[] } {
+function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: readonly number[]): A {
   const r = shape.length;
   const rows = shape[r - 2]!;
   const cols = shape[r - 1]!;
@@ -44,14 +50,43 @@ function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: r
       for (let j = 0; j < cols; j++) out[base + j * rows + i] = data[src + j]!;
     }
   }
-  return { data: out, shape: [...shape.slice(0, r - 2), cols, rows] };
+  return out;
+}
+
+/**
+ * The little-endian bytes of `data` (shape `shape`) with its last two axes swapped, as consecutive pieces of
+ * whole output rows of about `pieceElements` elements (default 8 Mi, 32 MiB of float32), computed into one
+ * reused buffer: each piece is valid only until the next is requested.
+ */
+export function* transposedPieces<A extends Float32Array | Int32Array>(
+  data: A,
+  shape: readonly number[],
+  pieceElements = 2 ** 23,
+): Generator<Uint8Array> {
+  const r = shape.length;
+  const rows = shape[r - 2]!;
+  const cols = shape[r - 1]!;
+  const plane = rows * cols;
+  if (plane === 0) return;
+  const block = Math.max(1, Math.min(cols, Math.floor(pieceElements / rows)));
+  const scratch = new (data.constructor as new (n: number) => A)(block * rows);
+  for (let base = 0; base < data.length; base += plane) {
+    for (let j0 = 0; j0 < cols; j0 += block) {
+      const j1 = Math.min(cols, j0 + block);
+      for (let i = 0; i < rows; i++) {
+        const src = base + i * cols;
+        for (let j = j0; j < j1; j++) scratch[(j - j0) * rows + i] = data[src + j]!;
+      }
+      yield new Uint8Array(scratch.buffer, 0, (j1 - j0) * rows * scratch.BYTES_PER_ELEMENT);
+    }
+  }
 }
 
 /**
  * {@link Ops} over symbolic {@link OnnxValue}s: each call emits ONNX nodes into an {@link OnnxGraphBuilder}
  * (opset 17). Parameters become float32 initializers named after their state-dict names, created once per
- * name; `matMul` with a transposed constant operand transposes the initializer at build time. Graphs are for
- * inference only: `training` is false and `dropout` is the identity.
+ * name; `matMul` with a transposed constant operand transposes the initializer when the model is written.
+ * Graphs are for inference only: `training` is false and `dropout` is the identity.
  */
 export class OnnxOps implements Ops<OnnxValue> {
   /** Engine identifier. */
@@ -183,8 +218,14 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (init && (init.dtype === 'float32' || init.dtype === 'int32') && init.shape.length >= 2) {
       let t = this.#transposed.get(x.name);
       if (!t) {
-        const { data, shape } = transposeLastTwo(init.data as Float32Array | Int32Array, init.shape);
-        t = this.builder.addInitializer(this.builder.uniqueName(`${x.name}.transposed`), data, shape);
+        // Deferred: the transposed copy is computed when the model is written, and in 32 MiB pieces when the
+        // weights are streamed to external data, so transposed copies of the weights are never held at once.
+        const source = init.data as Float32Array | Int32Array;
+        const shape = init.shape;
+        t = this.builder.addDeferredInitializer(this.builder.uniqueName(`${x.name}.transposed`), init.dtype, swapLastTwo(shape), {
+          produce: () => transposeLastTwo(source, shape),
+          pieces: () => transposedPieces(source, shape),
+        });
         this.#transposed.set(x.name, t);
       }
       return t;

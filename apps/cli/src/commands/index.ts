@@ -53,6 +53,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--heads <n>', 'override attention heads')
     .option('--denoiser-width <n>', 'override transcoder width')
     .option('--denoiser-blocks <n>', 'override transcoder blocks')
+    .option('--dropout <p>', 'residual and FFN dropout (released 0.1)')
     .option('--steps <n>', 'total optimisation steps')
     .option('--batch-size <n>', 'images per step')
     .option('--lr <x>', 'peak learning rate (warm-up + cosine to lr/10)')

@@ -22,6 +22,7 @@ export const TRAIN_DEFAULTS = {
   heads: 0,
   denoiserWidth: 0,
   denoiserBlocks: 0,
+  dropout: 0.1,
   steps: 2000,
   batchSize: 32,
   lr: 5e-4,
@@ -73,6 +74,8 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     ...(cfg.dim > 0 ? { dim: cfg.dim } : {}),
     ...(cfg.layers > 0 ? { layers: cfg.layers } : {}),
     ...(cfg.heads > 0 ? { heads: cfg.heads } : {}),
+    residDropout: cfg.dropout,
+    ffnDropout: cfg.dropout,
   });
   const transcoder = resolveTranscoderConfig({
     bitsPerToken: K,
