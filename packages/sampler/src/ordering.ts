@@ -1,0 +1,102 @@
+/**
+ * Which masked tokens an iteration commits (BIGR.md §6, Table 3 ablation).
+ */
+import { ConfigError } from '@bigr/core';
+
+/**
+ * - 'entropy' (default, BiGR): the k most confident masked tokens, confidence from the prediction plus Gumbel
+ *   noise (BIGR.md §6).
+ * - 'random': k masked tokens uniformly at random (the key is a fresh standard Gumbel per token; Gumbel noise
+ *   of the schedule is not added on top).
+ * - 'raster': the k lowest-index masked tokens (row-major), no noise.
+ * - 'autoregressive': raster order, one token per iteration (as many iterations as masked tokens; the iteration
+ *   count and unmask schedule are ignored). Only the one token's prediction is requested each step, so a
+ *   predictor built with {@link createBigrPredictor} runs its transcoder on a single row per sample. The
+ *   backbone stays bidirectional with mask tokens for the future positions: a model trained causally would need
+ *   its own predictor.
+ *
+ * For 'random', 'raster' and 'autoregressive' the chosen tokens are known before predicting, so only their
+ * predictions are requested.
+ */
+export type OrderingStrategy = 'entropy' | 'random' | 'raster' | 'autoregressive';
+
+/** All ordering strategies, for validation and CLI help. */
+export const ORDERING_STRATEGIES: readonly OrderingStrategy[] = ['entropy', 'random', 'raster', 'autoregressive'];
+
+/** Throws a {@link ConfigError} unless `order` is a known strategy. */
+export function assertOrdering(order: string): asserts order is OrderingStrategy {
+  if (!(ORDERING_STRATEGIES as readonly string[]).includes(order)) {
+    throw new ConfigError(`Unknown ordering ${JSON.stringify(order)}; expected one of ${ORDERING_STRATEGIES.join(', ')}.`);
+  }
+}
+
+/**
+ * Indices of the `k` largest of `keys[0..n)` in descending order, like `torch.topk`. Ties go to the lower index
+ * (so picks beyond the masked tokens land on the lowest-index −∞ entries, BIGR.md §8.1; the official CUDA run is
+ * believed to do the same). NaN sorts below −∞.
+ */
+export function topKIndices(keys: ArrayLike<number>, k: number, n = keys.length): Int32Array {
+  if (k > n) throw new ConfigError(`top-k of ${k} from ${n} tokens is impossible; k must be <= the token count.`);
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) idx.push(i);
+  const key = (i: number): number => {
+    const v = keys[i]!;
+    return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+  };
+  idx.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka !== kb) return ka > kb ? -1 : 1;
+    const na = Number.isNaN(keys[a]!) ? 1 : 0;
+    const nb = Number.isNaN(keys[b]!) ? 1 : 0;
+    return na !== nb ? na - nb : a - b;
+  });
+  return Int32Array.from(idx.slice(0, k));
+}
+
+/**
+ * Orders the masked tokens of one sample (`mask[offset + n] = 1`) by `keys` (descending, ties → lower index) and
+ * returns the first `min(k, masked)`; then, if `k` exceeds the masked count, appends the lowest-index unmasked
+ * tokens (the −∞ ties that the official top-k returns; those tokens get re-sampled, BIGR.md §8.1).
+ */
+export function chooseTokens(keys: ArrayLike<number>, mask: Uint8Array, offset: number, tokens: number, k: number): Int32Array {
+  if (k <= 0) return new Int32Array(0);
+  const masked: number[] = [];
+  const fixed: number[] = [];
+  for (let n = 0; n < tokens; n++) (mask[offset + n] ? masked : fixed).push(n);
+  masked.sort((a, b) => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    if (ka !== kb && !(Number.isNaN(ka) && Number.isNaN(kb))) {
+      if (Number.isNaN(ka)) return 1;
+      if (Number.isNaN(kb)) return -1;
+      return ka > kb ? -1 : 1;
+    }
+    return a - b;
+  });
+  const out = new Int32Array(Math.min(k, tokens));
+  let r = 0;
+  for (; r < out.length && r < masked.length; r++) out[r] = masked[r]!;
+  for (let j = 0; r < out.length; r++, j++) out[r] = fixed[j]!;
+  return out;
+}
+
+/**
+ * Tokens whose predictions a strategy needs before choosing, for one sample: all masked tokens plus the surplus
+ * fixed tokens for 'entropy' (their confidence decides the order), nothing when k = 0.
+ */
+export function entropyCandidates(mask: Uint8Array, offset: number, tokens: number, k: number): Int32Array {
+  if (k <= 0) return new Int32Array(0);
+  let masked = 0;
+  for (let n = 0; n < tokens; n++) masked += mask[offset + n]!;
+  let surplus = Math.max(0, Math.min(k, tokens) - masked);
+  const out: number[] = [];
+  for (let n = 0; n < tokens; n++) {
+    if (mask[offset + n]) out.push(n);
+    else if (surplus > 0) {
+      out.push(n);
+      surplus--;
+    }
+  }
+  return Int32Array.from(out);
+}
