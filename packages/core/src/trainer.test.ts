@@ -226,6 +226,18 @@ describe('Trainer', () => {
     t.dispose();
   });
 
+  it('notices an abort raised by a macrotask (e.g. a SIGINT handler) between steps, not only at file writes', async () => {
+    const t = await Trainer.create(initial(), options());
+    const ctl = new AbortController();
+    let steps = 0;
+    // The abort comes from a timer, like process.on('SIGINT'): it can only run if the loop yields to the event loop.
+    const timer = setImmediate(() => ctl.abort());
+    await expect(t.run({ steps: 1000, signal: ctl.signal, onProgress: () => void steps++ })).rejects.toThrow(AbortError);
+    clearImmediate(timer);
+    expect(steps).toBeLessThan(3);
+    t.dispose();
+  });
+
   it('abort → checkpoint → resume gives exactly the uninterrupted loss curve, parameters and EMA', async () => {
     const ref = await Trainer.create(initial(), options());
     await ref.run({ steps: 20 });

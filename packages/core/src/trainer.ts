@@ -344,6 +344,9 @@ export class Trainer<B> {
     const dir = this.#options.checkpointDirectory;
     let lastSaved = -1;
     while (this.#step < steps) {
+      // A step is CPU-bound work chained through microtasks; yield to the event loop so signal handlers
+      // (Ctrl-C → AbortController) and timers run between steps instead of only at the next file write.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (signal?.aborted) {
         if (dir && lastSaved !== this.#step) await this.checkpoint();
         throw new AbortError(`Training was aborted at step ${this.#step} of ${steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${signal.reason instanceof Error ? ` (${signal.reason.message})` : ''}.`);

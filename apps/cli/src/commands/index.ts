@@ -39,6 +39,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--code-mode <mode>', 'bernoulli (official) or threshold')
+    .option('--weights <which>', "export 'ema' (released practice; needs long runs) or 'raw' weights")
     .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
   program
     .command('train')

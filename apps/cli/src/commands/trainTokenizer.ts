@@ -23,6 +23,7 @@ export const TRAIN_TOKENIZER_DEFAULTS = {
   limit: 0,
   checkpointEvery: 100,
   codeMode: 'bernoulli',
+  weights: 'ema',
 };
 
 /** Flags of `bigr train-tokenizer`. */
@@ -41,6 +42,7 @@ export interface TrainTokenizerFlags {
   limit?: string;
   checkpointEvery?: string;
   codeMode?: string;
+  weights?: string;
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -68,6 +70,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       limit: num(flags.limit),
       checkpointEvery: num(flags.checkpointEvery),
       codeMode: flags.codeMode,
+      weights: flags.weights,
     },
   });
   if (!(cfg.preset in BAE_PRESETS)) {
@@ -105,7 +108,12 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  const weights = result.emaParameters ?? result.parameters;
+  if (cfg.weights !== 'ema' && cfg.weights !== 'raw') {
+    throw new (await import('@bigr/core')).ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
+  }
+  // The released B-AEs are EMA weights (β = 0.995 every 10 steps ≈ 0.9995 per step); the EMA lags ~2000 steps, so
+  // runs of a few thousand steps should export the raw weights.
+  const weights = cfg.weights === 'raw' ? result.parameters : (result.emaParameters ?? result.parameters);
   await saveTokenizerModel(
     cfg.out,
     {
@@ -114,7 +122,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       bae,
       pad: data.images.shape[2] === 32 && cfg.data !== 'fashion-mnist' ? 0 : 2,
       classNames: data.classNames,
-      training: { command: 'bigr train-tokenizer', steps: result.step, seed: cfg.seed, batchSize: cfg.batchSize, lr: cfg.lr, images: data.labels.length, secondsThisRun: seconds, finalLoss: result.losses.at(-1) ?? null },
+      training: { command: 'bigr train-tokenizer', steps: result.step, weights: cfg.weights, seed: cfg.seed, batchSize: cfg.batchSize, lr: cfg.lr, images: data.labels.length, secondsThisRun: seconds, finalLoss: result.losses.at(-1) ?? null },
     },
     weights,
   );
