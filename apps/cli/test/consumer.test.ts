@@ -1,0 +1,83 @@
+/**
+ * Consumer test (issue: packages must work when installed from their packed tarballs into an unrelated
+ * project). Packs @bigr/core, @bigr/tokenizer, @bigr/sampler and @bigr/engine-onnx with `npm pack`, installs the
+ * tarballs into a fresh project outside the workspace, and runs a plain Node ESM script there that hashes images
+ * with the tokenizer and drives the sampler with its own (third-party) predictor. Needs the packages built
+ * (the nx `test` target of this package depends on `^build`).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = process.env['BIGR_REPO_ROOT']!;
+const PACKAGES = ['core', 'tokenizer', 'sampler', 'engine-onnx'];
+
+const CONSUMER_SCRIPT = `
+import { CpuTensor, createRng, resolveEngine } from '@bigr/core';
+import '@bigr/engine-onnx';
+import { BaeTokenizer, baePreset, initBaeParameters, HashIndex } from '@bigr/tokenizer';
+import { generate } from '@bigr/sampler';
+
+const engine = await resolveEngine({ purpose: 'inference' });
+const config = baePreset('official-tiny');
+const tokenizer = await BaeTokenizer.create(engine, config, initBaeParameters(config, createRng(0)));
+const rng = createRng(1);
+const images = new CpuTensor(Float32Array.from({ length: 3 * 3 * 32 * 32 }, () => rng.uniform()), [3, 3, 32, 32]);
+const packed = await tokenizer.hash(images);
+const index = new HashIndex(16, 16);
+index.add(packed);
+const hit = index.search(packed.bytes.subarray(0, packed.bytes.length / 3), 1);
+
+// A third party's predictor: every bit is 1 with probability 0.9.
+const predictor = {
+  tokens: 16, bitsPerToken: 16, nullClass: 10,
+  async predict(request) { return new CpuTensor(new Float32Array(request.bits.size).fill(0.9), request.bits.shape); },
+};
+const result = await generate({ predictor, condition: { kind: 'class', labels: Int32Array.of(1, 2) }, rng: createRng(2), tokenizer, iterations: 4, cfgScale: 1 });
+let ones = 0;
+for (const b of result.codes.data) ones += b;
+console.log(JSON.stringify({ engine: engine.name, packedBytes: packed.bytes.length, nearest: Array.from(hit.ids), distance: Array.from(hit.distances), codes: result.codes.shape, images: result.images.shape, ones }));
+`;
+
+describe('installing the packed packages into an unrelated project', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bigr-consumer-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('hashes with @bigr/tokenizer and samples with @bigr/sampler from tarballs', () => {
+    for (const p of PACKAGES) {
+      if (!existsSync(join(repo, 'packages', p, 'dist', 'index.js'))) throw new Error(`packages/${p} is not built; run \`npm run build\` first.`);
+    }
+    const tarballs = join(dir, 'tarballs');
+    execFileSync('mkdir', ['-p', tarballs]);
+    for (const p of PACKAGES) execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs], { cwd: join(repo, 'packages', p), stdio: 'pipe' });
+    const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+    expect(files).toHaveLength(PACKAGES.length);
+    const project = join(dir, 'project');
+    execFileSync('mkdir', ['-p', project]);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: Object.fromEntries(files.map((f) => [f.replace(/^bigr-(.*)-\d+\.\d+\.\d+\.tgz$/, '@bigr/$1'), `file:${join(tarballs, f)}`])) }),
+    );
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: project,
+      stdio: 'pipe',
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_workspaces: 'false' },
+      timeout: 300_000,
+    });
+    // The tarballs carry only dist + README: no TypeScript sources, no tests.
+    expect(existsSync(join(project, 'node_modules/@bigr/sampler/dist/index.js'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/@bigr/sampler/src'))).toBe(false);
+    writeFileSync(join(project, 'consumer.mjs'), CONSUMER_SCRIPT);
+    const out = execFileSync('node', ['consumer.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { engine: string; packedBytes: number; distance: number[]; codes: number[]; images: number[]; ones: number };
+    expect(r.engine).toBe('onnx-cpu');
+    expect(r.packedBytes).toBe(3 * 16 * 2);
+    expect(r.distance[0]).toBe(0);
+    expect(r.codes).toEqual([2, 16, 16]);
+    expect(r.images).toEqual([2, 3, 32, 32]);
+    // Bernoulli(0.9) commits: about 90% ones out of 512 bits.
+    expect(r.ones).toBeGreaterThan(420);
+    expect(r.ones).toBeLessThan(500);
+  }, 400_000);
+});
