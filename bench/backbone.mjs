@@ -14,17 +14,9 @@
 // executes (listed separately). A training step is counted as 3x the forward (forward + backward) plus the head.
 // Large presets (dim >= 1024) run fewer cases on tfjs (batch 1 only) and a single training step, which is
 // extrapolated; say so in reports.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { errorLine, importBuilt, importOptional, machine, measurePeak, parseArgs, peakLine, printTableHeader, tableRow } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const presets = (args.presets ?? 'BiGR-S,BiGR-L').split(',');
 const batches = (args.batches ?? '1,8').split(',').map(Number);
 const engines = (args.engines ?? 'onnx-cpu,tfjs-wasm').split(',');
@@ -35,17 +27,8 @@ const trainSteps = Number(args['train-steps'] ?? 3);
 const largeTrainBatch = Number(args['large-train-batch'] ?? 1);
 const trainEngine = args['train-engine'] ?? 'tfjs-wasm';
 
-for (const pkg of ['core', 'engine-onnx', 'backbone']) {
-  if (!existsSync(`${repo}/packages/${pkg}/dist/index.js`)) {
-    console.error(`bench/backbone.mjs needs packages/${pkg}/dist: build it with npx tsc -p packages/${pkg}/tsconfig.build.json.`);
-    process.exit(1);
-  }
-}
-const core = await import('@bigr/core');
-const onnxPkg = await import('@bigr/engine-onnx');
-const bb = await import('@bigr/backbone');
-const hasTfjs = existsSync(`${repo}/packages/engine-tfjs/dist/index.js`);
-if (hasTfjs) await import('@bigr/engine-tfjs');
+const [core, onnxPkg, bb] = await importBuilt('bench/backbone.mjs', ['core', 'engine-onnx', 'backbone']);
+const hasTfjs = await importOptional('engine-tfjs');
 const { CpuTensor, resolveEngine, Trainer, bceWithLogits } = core;
 
 /** Deterministic pseudo-random fill (an LCG; drawing 300M normals in JS would dominate the run). */
@@ -126,7 +109,7 @@ async function timeIt(fn, { minRuns = 2, seconds = minSeconds, maxRuns = 1000 } 
   return { median: times[Math.floor(times.length / 2)], best: times[0], runs: times.length };
 }
 
-const peak = await onnxPkg.measureMatmulPeak({ threads, size: 1024, minSeconds: 1 });
+const peak = await measurePeak(onnxPkg, threads);
 const rows = [];
 const trainRows = [];
 
@@ -144,7 +127,7 @@ for (const presetName of presets) {
     try {
       engine = await resolveEngine({ purpose: 'inference', device: engineName });
     } catch (err) {
-      rows.push({ preset: presetName, engine: engineName, failure: String(err?.message ?? err).split('\n')[0] });
+      rows.push({ preset: presetName, engine: engineName, failure: errorLine(err) });
       continue;
     }
     let graph;
@@ -164,7 +147,7 @@ for (const presetName of presets) {
         rows.push({ preset: presetName, engine: engineName, B, tokensPerSec: (B * N) / t.median, seconds: t.median, gflops, runs: t.runs, compileSeconds });
       }
     } catch (err) {
-      rows.push({ preset: presetName, engine: engineName, failure: String(err?.message ?? err).split('\n')[0] });
+      rows.push({ preset: presetName, engine: engineName, failure: errorLine(err) });
     } finally {
       await graph?.dispose();
     }
@@ -199,7 +182,7 @@ for (const presetName of presets) {
         const trainFlops = 3 * B * (flops.model + flops.rope);
         trainRows.push({ preset: presetName, engine: trainEngine, B, samplesPerSec: B / sec, seconds: sec, gflops: trainFlops / sec / 1e9, steps: timed.length, firstStepIncluded: large });
       } catch (err) {
-        trainRows.push({ preset: presetName, engine: trainEngine, B, failure: String(err?.message ?? err).split('\n')[0] });
+        trainRows.push({ preset: presetName, engine: trainEngine, B, failure: errorLine(err) });
       } finally {
         trainer?.dispose();
       }
@@ -208,26 +191,25 @@ for (const presetName of presets) {
   rows.push({ preset: presetName, note: `init ${initSeconds.toFixed(1)} s, ${(bb.countBackboneParameters(config) / 1e6).toFixed(1)}M params, forward ${((flops.model + flops.rope) / 1e9).toFixed(2)} GFLOP/sample (RoPE trick ${(flops.rope / 1e9).toFixed(2)})` });
 }
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`BiGR backbone — ${cpu}, ${os.cpus().length} CPUs, Node ${process.versions.node}, threads ${threads}`);
-console.log(`onnxruntime matmul peak (1024^3, ${threads} thread): best ${peak.gflops.toFixed(1)} GFLOP/s, median ${peak.medianGflops.toFixed(1)}`);
+const { cpu, cpus } = machine();
+console.log(`BiGR backbone — ${cpu ?? 'unknown CPU'}, ${cpus} CPUs, Node ${process.versions.node}, threads ${threads}`);
+console.log(peakLine(peak, threads));
 console.log('\nForward (inference graph, eval mode)');
-console.log('| preset | engine | batch | tokens/s | s/call | GFLOP/s | % of peak | runs |');
-console.log('|---|---|---|---|---|---|---|---|');
+printTableHeader(['preset', 'engine', 'batch', 'tokens/s', 's/call', 'GFLOP/s', '% of peak', 'runs']);
+const pct = (gflops) => `${((100 * gflops) / peak.gflops).toFixed(0)}%`;
 for (const r of rows) {
-  if (r.note) console.log(`| ${r.preset} | ${r.note} |`);
-  else if (r.failure) console.log(`| ${r.preset} | ${r.engine} | — | unavailable: ${r.failure} |`);
-  else console.log(`| ${r.preset} | ${r.engine} | ${r.B} | ${r.tokensPerSec.toFixed(0)} | ${r.seconds.toFixed(3)} | ${r.gflops.toFixed(1)} | ${((100 * r.gflops) / peak.gflops).toFixed(0)}% | ${r.runs} |`);
+  if (r.note) console.log(tableRow([r.preset, r.note]));
+  else if (r.failure) console.log(tableRow([r.preset, r.engine, '—', `unavailable: ${r.failure}`]));
+  else console.log(tableRow([r.preset, r.engine, r.B, r.tokensPerSec.toFixed(0), r.seconds.toFixed(3), r.gflops.toFixed(1), pct(r.gflops), r.runs]));
 }
 if (trainRows.length) {
   console.log('\nTraining step (masked modelling, linear BCE head, AdamW + clip + EMA on the CPU)');
-  console.log('| preset | engine | batch | samples/s | s/step | GFLOP/s (3x fwd) | % of peak | steps timed |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  printTableHeader(['preset', 'engine', 'batch', 'samples/s', 's/step', 'GFLOP/s (3x fwd)', '% of peak', 'steps timed']);
   for (const r of trainRows) {
-    if (r.failure) console.log(`| ${r.preset} | ${r.engine} | ${r.B} | failed: ${r.failure} |`);
-    else
-      console.log(
-        `| ${r.preset} | ${r.engine} | ${r.B} | ${r.samplesPerSec.toFixed(3)} | ${r.seconds.toFixed(2)} | ${r.gflops.toFixed(1)} | ${((100 * r.gflops) / peak.gflops).toFixed(0)}% | ${r.steps}${r.firstStepIncluded ? ' (first step, includes warm-up)' : ''} |`,
-      );
+    if (r.failure) console.log(tableRow([r.preset, r.engine, r.B, `failed: ${r.failure}`]));
+    else {
+      const steps = `${r.steps}${r.firstStepIncluded ? ' (first step, includes warm-up)' : ''}`;
+      console.log(tableRow([r.preset, r.engine, r.B, r.samplesPerSec.toFixed(3), r.seconds.toFixed(2), r.gflops.toFixed(1), pct(r.gflops), steps]));
+    }
   }
 }

@@ -15,17 +15,9 @@
 // Ratios are given against the plain JS matmul measured here and against onnxruntime's float32 matmul peak
 // (~80 GFLOP/s on this box, measured separately by bench/matmul.mjs). All rates use this process's CPU time
 // (user + system), so they stay meaningful when other jobs share the 2 cores; wall times are printed too.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { importBuilt, machine, parseArgs } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const N = Number(args.n ?? 10000);
 const D = Number(args.d ?? 2048);
 const BATCH = Number(args.batch ?? 256);
@@ -34,12 +26,11 @@ const RUN_FID = args.fid !== '0';
 const RUN_KID = args.kid === '1' || args.kid === 'true';
 const ONNX_PEAK = 80;
 
-const dist = `${repo}/packages/eval/dist/index.js`;
-if (!existsSync(dist) || !existsSync(`${repo}/packages/core/dist/index.js`)) {
-  console.error('bench/eval.mjs needs built packages: npx tsc -p packages/core/tsconfig.build.json && npx tsc -p packages/eval/tsconfig.build.json');
-  process.exit(1);
-}
-const ev = await import(dist);
+const [, ev] = await importBuilt(
+  'bench/eval.mjs',
+  ['core', 'eval'],
+  'bench/eval.mjs needs built packages: npx tsc -p packages/core/tsconfig.build.json && npx tsc -p packages/eval/tsconfig.build.json',
+);
 
 /** Deterministic float32 features, ReLU-like (pool3 is post-ReLU, non-negative) with correlated columns. */
 function features(rows, d, seed) {
@@ -69,7 +60,8 @@ const report = (name, value, unit, extra = '') => {
   console.log(`${name.padEnd(46)} ${String(value).padStart(12)} ${unit.padEnd(12)} ${extra}`);
 };
 
-console.log(`# @bigr/eval bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, n=${N}, d=${D}, batch=${BATCH}, pr-n=${PR_N}`);
+const { cpu, cpus } = machine();
+console.log(`# @bigr/eval bench — node ${process.version}, ${cpu ?? 'cpu'} ×${cpus}, n=${N}, d=${D}, batch=${BATCH}, pr-n=${PR_N}`);
 
 // 1. plain JS float64 matmul reference (naive i-k-j) and the package kernel
 function naiveMatmul(a, b, m, k, n, c) {

@@ -8,16 +8,10 @@
 // the median and best GFLOP/s (2·m·k·n FLOP per product) and the ratio of each engine's median to the
 // best median of the same case in this run. tfjs rows appear when packages/engine-tfjs/dist exists.
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { errorLine, importBuilt, machine, parseArgs, printTableHeader, tableRow } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const minSeconds = Number(args.seconds ?? 1);
 const wanted = new Set((args.engines ?? 'onnx-1,onnx-2,tfjs-wasm,tfjs-cpu').split(','));
 
@@ -26,12 +20,7 @@ const CASES = [
   { label: '1024x1024 · 1024x1024', m: 1024, k: 1024, n: 1024 },
 ];
 
-if (!existsSync(`${repo}/packages/engine-onnx/dist/index.js`) || !existsSync(`${repo}/packages/core/dist/index.js`)) {
-  console.error('bench/matmul.mjs needs built packages: run `npm run build` first.');
-  process.exit(1);
-}
-const core = await import('@bigr/core');
-const onnxPkg = await import('@bigr/engine-onnx');
+const [core, onnxPkg] = await importBuilt('bench/matmul.mjs', ['core', 'engine-onnx'], 'bench/matmul.mjs needs built packages: run `npm run build` first.');
 const { CpuTensor } = core;
 
 /** Deterministic values in [-0.5, 0.5). */
@@ -128,7 +117,7 @@ for (const c of candidates) {
     try {
       engine = await c.get();
     } catch (err) {
-      failure = String(err?.message ?? err).split('\n')[0];
+      failure = errorLine(err);
     }
   }
   for (const kase of CASES) {
@@ -139,26 +128,25 @@ for (const c of candidates) {
     try {
       rows.push({ engine: c.label, kase, ...(await measure(engine, c.threads, kase)) });
     } catch (err) {
-      rows.push({ engine: c.label, kase, failure: String(err?.message ?? err).split('\n')[0] });
+      rows.push({ engine: c.label, kase, failure: errorLine(err) });
     }
   }
 }
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`matmul float32 — ${cpu}, ${os.cpus().length} CPUs, Node ${process.versions.node}, ${minSeconds}s per case`);
+const { cpu, cpus } = machine();
+console.log(`matmul float32 — ${cpu ?? 'unknown CPU'}, ${cpus} CPUs, Node ${process.versions.node}, ${minSeconds}s per case`);
 for (const kase of CASES) {
   const caseRows = rows.filter((r) => r.kase === kase);
   const best = Math.max(...caseRows.filter((r) => !r.failure).map((r) => r.median), 0);
   console.log(`\n${kase.label}  (${((2 * kase.m * kase.k * kase.n) / 1e9).toFixed(3)} GFLOP per product)`);
-  console.log(`| ${'engine'.padEnd(24)} | median GFLOP/s | best GFLOP/s | runs | ratio to best |`);
-  console.log(`|${'-'.repeat(26)}|----------------|--------------|------|---------------|`);
+  printTableHeader(['engine'.padEnd(24), 'median GFLOP/s', 'best GFLOP/s', 'runs', 'ratio to best'], { aligned: true });
   for (const r of caseRows) {
     if (r.failure) {
       console.log(`| ${r.engine.padEnd(24)} | unavailable: ${r.failure}`);
       continue;
     }
     console.log(
-      `| ${r.engine.padEnd(24)} | ${r.median.toFixed(2).padStart(14)} | ${r.best.toFixed(2).padStart(12)} | ${String(r.runs).padStart(4)} | ${(r.median / best).toFixed(3).padStart(13)} |`,
+      tableRow([r.engine.padEnd(24), r.median.toFixed(2).padStart(14), r.best.toFixed(2).padStart(12), String(r.runs).padStart(4), (r.median / best).toFixed(3).padStart(13)]),
     );
   }
 }

@@ -22,17 +22,9 @@
 // full schedule. Rows per iteration are the measured ones for the iterations run and B x still-masked tokens x 2 CFG
 // halves afterwards (an upper bound: the Gumbel bounds prune candidates, most in early iterations). Per-call costs
 // (the condition projection, per-step overheads) are amortised over fewer steps in a short run.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { errorLine, importBuilt, importOptional, machine, measurePeak, parseArgs, peakLine } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const configs = (args.configs ?? 'tiny,small,L').split(',');
 const engines = (args.engines ?? 'onnx,tfjs').split(',');
 const threads = Number(args.threads ?? 1);
@@ -40,19 +32,8 @@ const batch = Number(args.batch ?? 8);
 const cfgScale = Number(args.cfg ?? 2.5);
 const diffusionSteps = Number(args.steps ?? 100);
 
-for (const pkg of ['core', 'engine-onnx', 'backbone', 'transcoder', 'sampler']) {
-  if (!existsSync(`${repo}/packages/${pkg}/dist/index.js`)) {
-    console.error(`bench/sampler.mjs needs packages/${pkg}/dist: build it with npx tsc -p packages/${pkg}/tsconfig.build.json.`);
-    process.exit(1);
-  }
-}
-const core = await import('@bigr/core');
-const onnxPkg = await import('@bigr/engine-onnx');
-const bb = await import('@bigr/backbone');
-const tc = await import('@bigr/transcoder');
-const sp = await import('@bigr/sampler');
-const hasTfjs = existsSync(`${repo}/packages/engine-tfjs/dist/index.js`);
-if (hasTfjs && engines.includes('tfjs')) await import('@bigr/engine-tfjs');
+const [core, onnxPkg, bb, tc, sp] = await importBuilt('bench/sampler.mjs', ['core', 'engine-onnx', 'backbone', 'transcoder', 'sampler']);
+const hasTfjs = await importOptional('engine-tfjs', engines.includes('tfjs'));
 const { CpuTensor, createRng, resolveEngine, AbortError } = core;
 
 const SIZES = {
@@ -238,10 +219,11 @@ async function runOne(name, engineName, peak) {
   );
 }
 
-console.log(`# BiGR sampler benchmark (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}); random weights`);
+const { cpu, cpus } = machine();
+console.log(`# BiGR sampler benchmark (${cpu ?? 'cpu'}, ${cpus} cores, node ${process.version}); random weights`);
 console.log(`# batch ${batch}, K ${K}, CFG ${cfgScale}, ${diffusionSteps} diffusion steps, entropy order, Gumbel 0.17; timings on a shared machine are noisy`);
-const mm = await onnxPkg.measureMatmulPeak({ threads, size: 1024, minSeconds: 1 });
-console.log(`onnxruntime matmul peak (1024^3, ${threads} thread${threads > 1 ? 's' : ''}): best ${mm.gflops.toFixed(1)} GFLOP/s, median ${mm.medianGflops.toFixed(1)}`);
+const mm = await measurePeak(onnxPkg, threads);
+console.log(peakLine(mm, threads));
 for (const engineName of engines) {
   if (engineName === 'tfjs' && !hasTfjs) {
     console.log('tfjs: skipped (build packages/engine-tfjs first)');
@@ -252,7 +234,7 @@ for (const engineName of engines) {
     try {
       await runOne(name, engineName, mm.gflops);
     } catch (err) {
-      console.log(`${name.padEnd(5)} ${engineName.padEnd(16)} FAILED: ${String(err?.message ?? err).split('\n')[0]}`);
+      console.log(`${name.padEnd(5)} ${engineName.padEnd(16)} FAILED: ${errorLine(err)}`);
     }
   }
 }

@@ -12,17 +12,9 @@
 //   256: the released 'bae-256-d24' architecture (65.5M parameters, 16x16 tokens of K = 24 bits)
 // Every timing excludes graph compilation and one warm-up call. Search: brute-force popcount over codes of the
 // fashion-mnist-32 geometry (64 tokens x 16 bits = 128 bytes) and of the 256-px d24 geometry (256 x 24 = 768 bytes).
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { errorLine, importBuilt, importOptional, machine, parseArgs } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const engines = (args.engines ?? 'onnx-cpu,tfjs-wasm').split(',').filter(Boolean);
 const sizes = (args.sizes ?? '32,256').split(',').map(Number);
 const batches = { 32: Number(args.batch32 ?? 16), 256: Number(args.batch256 ?? 1) };
@@ -33,20 +25,12 @@ const queries = Number(args.queries ?? 200);
 const k = Number(args.k ?? 10);
 const doSearch = args.search !== 'false';
 
-for (const pkg of ['core', 'tokenizer']) {
-  if (!existsSync(`${repo}/packages/${pkg}/dist/index.js`)) {
-    console.error(`bench/tokenizer.mjs needs packages/${pkg}/dist: build it with npx tsc -p packages/${pkg}/tsconfig.build.json.`);
-    process.exit(1);
-  }
-}
-const core = await import('@bigr/core');
-const tok = await import('@bigr/tokenizer');
-for (const [name, pkg] of [['onnx', 'engine-onnx'], ['tfjs', 'engine-tfjs']]) {
-  if (engines.some((e) => e.startsWith(name)) && existsSync(`${repo}/packages/${pkg}/dist/index.js`)) await import(`@bigr/${pkg}`);
-}
+const [core, tok] = await importBuilt('bench/tokenizer.mjs', ['core', 'tokenizer']);
+for (const [name, pkg] of [['onnx', 'engine-onnx'], ['tfjs', 'engine-tfjs']]) await importOptional(pkg, engines.some((e) => e.startsWith(name)));
 const { CpuTensor, createRng, resolveEngine, packBits } = core;
 
-console.log(`# bench/tokenizer.mjs — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), threads=${threads}`);
+const { cpu, cpus } = machine();
+console.log(`# bench/tokenizer.mjs — node ${process.version}, ${cpus} cores (${cpu ?? '?'}), threads=${threads}`);
 const results = [];
 
 async function timeIt(fn) {
@@ -68,7 +52,7 @@ for (const size of sizes) {
     try {
       engine = await resolveEngine({ purpose: 'inference', device: engineName });
     } catch (err) {
-      console.log(`${engineName}: unavailable (${err.message.split('\n')[0]})`);
+      console.log(`${engineName}: unavailable (${errorLine(err)})`);
       continue;
     }
     const t = await tok.BaeTokenizer.create(engine, config, params, { height: size, width: size, maxBatch: B, compile: { threads } });

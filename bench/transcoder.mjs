@@ -12,17 +12,9 @@
 // graph once + the step graph per step) and that as a fraction of onnxruntime's 1024^3 matmul peak measured in the
 // same run. tfjs-wasm runs only a few steps (it is ~5-10x slower) and its rates are extrapolated per step.
 // With --baseline, also times the naive schedule (two whole-denoiser calls per step, c_embedder recomputed).
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { importBuilt, importOptional, machine, measurePeak, parseArgs, peakLine } from './common.mjs';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v = 'true'] = a.replace(/^--/, '').split('=');
-    return [k, v];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const tokens = Number(args.tokens ?? 256);
 const steps = Number(args.steps ?? 100);
 const cfgScale = Number(args.cfg ?? 2.5);
@@ -33,17 +25,8 @@ const bits = Number(args.bits ?? 16);
 const engines = new Set((args.engines ?? 'onnx,tfjs-wasm').split(','));
 const baseline = args.baseline !== 'false';
 
-for (const pkg of ['core', 'engine-onnx', 'transcoder']) {
-  if (!existsSync(`${repo}/packages/${pkg}/dist/index.js`)) {
-    console.error(`bench/transcoder.mjs needs packages/${pkg}/dist: build it with npx tsc -p packages/${pkg}/tsconfig.build.json.`);
-    process.exit(1);
-  }
-}
-const core = await import('@bigr/core');
-const onnxPkg = await import('@bigr/engine-onnx');
-const tc = await import('@bigr/transcoder');
-const hasTfjs = existsSync(`${repo}/packages/engine-tfjs/dist/index.js`);
-if (hasTfjs && engines.has('tfjs-wasm')) await import('@bigr/engine-tfjs');
+const [core, onnxPkg, tc] = await importBuilt('bench/transcoder.mjs', ['core', 'engine-onnx', 'transcoder']);
+const hasTfjs = await importOptional('engine-tfjs', engines.has('tfjs-wasm'));
 const { CpuTensor, createRng, resolveEngine } = core;
 
 const config = tc.transcoderPreset(presetName, { bitsPerToken: bits });
@@ -78,14 +61,15 @@ const cond = new CpuTensor(rng.normalsF32(tokens * D), [tokens, D]);
 const uncond = G === 2 ? new CpuTensor(rng.normalsF32(tokens * D), [tokens, D]) : null;
 const params = parameters();
 
-console.log(`# transcoder sampling benchmark (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version})`);
+const { cpu, cpus } = machine();
+console.log(`# transcoder sampling benchmark (${cpu ?? 'cpu'}, ${cpus} cores, node ${process.version})`);
 console.log(
   `# ${presetName}: denoiser ${W}x${NB}, K=${K}, D=${D}; ${tokens} tokens, CFG ${cfgScale} -> ${rows} rows per step call; ` +
     `${(stepFlops(rows) / 1e9).toFixed(2)} GFLOP per step; params ${(tc.denoiserParameterCount(config) / 1e6).toFixed(2)}M`,
 );
 
-const peak = await onnxPkg.measureMatmulPeak({ threads, size: 1024, minSeconds: 1 });
-console.log(`onnxruntime matmul peak (1024^3, ${threads} thread${threads > 1 ? 's' : ''}): best ${peak.gflops.toFixed(1)} GFLOP/s, median ${peak.medianGflops.toFixed(1)} GFLOP/s`);
+const peak = await measurePeak(onnxPkg, threads);
+console.log(peakLine(peak, threads, ' GFLOP/s'));
 
 async function timeSampler(engine, nSteps, label) {
   const sampler = await tc.TranscoderSampler.create(engine, params, config, { threads });

@@ -1,19 +1,10 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '@bigr/core';
 import { FASHION_MNIST_PAD, loadIdxImageSet, loadImageFolder, type LabelledImages } from '@bigr/tokenizer';
+import { exists } from './fsUtil.js';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Loads a training/test split. `source` is `fashion-mnist` (Debian's package), a directory of MNIST-style IDX

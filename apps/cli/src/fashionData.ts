@@ -1,19 +1,10 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, CpuTensor, ShapeError, type Rng, type Tensor } from '@bigr/core';
 import { quantizeUnitToUint8 } from '@bigr/eval';
 import { FASHION_MNIST_PAD } from '@bigr/tokenizer';
 import { DEBIAN_FASHION_MNIST, loadDataset } from './datasets.js';
 import { unpad } from './images.js';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from './fsUtil.js';
 
 /** True when `source` (as accepted by `loadDataset`) is a directory of MNIST-style IDX files for `split`. */
 export async function isIdxDataset(source: string, split: 'train' | 'test'): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CpuTensor, throwIfAborted, type LongRunningOptions, type Rng, type Tensor } from '@bigr/core';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@bigr/eval';
 import { cachedFeatures } from '@bigr/probe';
 import type { FashionFeatureExtractor } from './fashionClassifier.js';
+import { exists } from './fsUtil.js';
 
 /** Features of a set of images from the evaluation network (EVAL.md §9.2 roles). */
 export interface FashionFeatureArrays {
@@ -58,15 +59,6 @@ export function gaussianOf(data: Float32Array, rows: number, dim: number): Retur
   const s = new FeatureStats(dim);
   s.add({ data, rows, dim });
   return s.toGaussian();
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A real image set seen through the evaluation network: stored statistics and pool rows, both cached on disk. */

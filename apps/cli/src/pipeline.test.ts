@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { decodeImage } from '@bigr/tokenizer';
 import { main } from './main.js';
 import { writeSyntheticImageFolder } from './testing/syntheticDataset.js';
+import { writeIdxDataset, writeTinyClassifier } from './testing/evalFixtures.js';
 
 function sink(): { stream: Writable; text: () => string } {
   let s = '';
@@ -66,6 +67,34 @@ describe('bigr end to end on a tiny generated dataset', () => {
     const grid2 = join(dir, 'grid2.png');
     await run(['--quiet', 'generate', '--model', model, '--class', 'class1', '--n', '4', '--iterations', '3', '--diffusion-steps', '5', '--out', grid2, '--seed', '3']);
     expect(readFileSync(grid2).equals(readFileSync(grid))).toBe(true);
+  });
+
+  it('train-tokenizer -> train -> generate -> eval -> probe on an IDX (Fashion-MNIST-like) dataset', async () => {
+    const data = await writeIdxDataset(join(dir, 'idx'), { train: 64, test: 32, classes: 4, seed: 1 });
+    const tok = join(dir, 'idx-tok');
+    const t1 = await run(['--json', '--quiet', 'train-tokenizer', '--data', data, '--out', tok, '--preset', 'fashion-mnist-32', '--nf', '8', '--norm-groups', '4', '--steps', '2', '--batch-size', '4', '--weights', 'raw']);
+    expect(t1.code).toBe(0);
+    const model = join(dir, 'idx-bigr');
+    const t2 = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-XS', '--layers', '2', '--steps', '2', '--batch-size', '4', '--warmup', '1']);
+    expect(t2.code).toBe(0);
+    const g = await run(['--json', '--quiet', 'generate', '--model', model, '--class', 'all', '--n', '4', '--iterations', '2', '--diffusion-steps', '3', '--out', join(dir, 'idx-grid.png')]);
+    expect(g.code).toBe(0);
+    const classifier = await writeTinyClassifier(join(dir, 'classifier'));
+    const e = await run(['--json', '--quiet', 'eval', '--model', model, '--n', '8', '--data', data, '--classifier', classifier, '--cache-dir', join(dir, 'cache'), '--out', join(dir, 'metrics.json')]);
+    expect(e.stderr).not.toMatch(/^bigr:/m); // small-N statistics warnings are expected here
+    expect(e.code).toBe(0);
+    const metrics = JSON.parse(e.stdout) as Record<string, unknown>;
+    const flat = JSON.stringify(metrics);
+    for (const key of ['fid', 'sfid', 'inceptionScore', 'precision', 'recall']) expect(flat).toContain(key);
+    expect(existsSync(join(dir, 'metrics.json'))).toBe(true);
+    const p = await run(['--json', '--quiet', 'probe', '--model', model, '--data', data, '--layer', '1', '--epochs', '2', '--warmup', '1', '--batch-size', '16', '--out', join(dir, 'probe.json')]);
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    const probe = JSON.parse(p.stdout) as { final: { top1: number; top5: number } };
+    const top1 = probe.final.top1;
+    expect(typeof top1).toBe('number');
+    expect(top1).toBeGreaterThanOrEqual(0);
+    expect(top1).toBeLessThanOrEqual(100);
   });
 
   it('gives documented exit codes for bad input', async () => {

@@ -1,6 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { atomicWrite } from './atomicWrite.js';
-import { ConfigError, FormatError, NotFoundError } from './errors.js';
+import { ConfigError, FormatError } from './errors.js';
+import { openForRead, readExactly } from './fileRead.js';
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './halfFloat.js';
 import { CpuTensor, isTensor, type DType, type NamedTensors, type Tensor } from './tensor.js';
 
@@ -326,41 +327,24 @@ export function parseSafetensorsHeader(bytes: Uint8Array, options: SafetensorsRe
   return parseHeaderJson(bytes.subarray(8, 8 + n), bytes.length - 8 - n, source);
 }
 
-async function openForRead(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NotFoundError(`Safetensors file ${path} does not exist. Check the path or download/convert the model first.`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-async function readFully(fh: FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
-  let off = 0;
-  while (off < into.length) {
-    const { bytesRead } = await fh.read(into, off, into.length - off, position + off);
-    if (bytesRead === 0) {
-      throw new FormatError(`${path} is truncated: expected ${into.length} bytes at offset ${position}, but the file ended after ${off}. Was it modified while being read?`);
-    }
-    off += bytesRead;
-  }
+/** Opens a safetensors file; a missing one throws NotFoundError. */
+function openSafetensors(path: string): Promise<FileHandle> {
+  return openForRead(path, `Safetensors file ${path} does not exist. Check the path or download/convert the model first.`);
 }
 
 async function readHeaderFrom(fh: FileHandle, path: string, options: SafetensorsReadOptions): Promise<SafetensorsHeader> {
   const { size } = await fh.stat();
   const prefix = new Uint8Array(8);
-  if (size >= 8) await readFully(fh, prefix, 0, path);
+  if (size >= 8) await readExactly(fh, prefix, 0, path);
   const n = headerLengthFrom(prefix, size, options, path);
   const headerBytes = new Uint8Array(n);
-  await readFully(fh, headerBytes, 8, path);
+  await readExactly(fh, headerBytes, 8, path);
   return parseHeaderJson(headerBytes, size - 8 - n, path);
 }
 
 /** Reads and validates the header of a safetensors file without loading tensor data. */
 export async function readSafetensorsHeader(path: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsHeader> {
-  const fh = await openForRead(path);
+  const fh = await openSafetensors(path);
   try {
     return await readHeaderFrom(fh, options.source ?? path, options);
   } finally {
@@ -374,7 +358,7 @@ export async function readSafetensorsHeader(path: string, options: SafetensorsRe
  */
 export async function readSafetensors(path: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsContent> {
   const source = options.source ?? path;
-  const fh = await openForRead(path);
+  const fh = await openSafetensors(path);
   try {
     const header = await readHeaderFrom(fh, source, options);
     const base = 8 + header.headerLength;
@@ -382,7 +366,7 @@ export async function readSafetensors(path: string, options: SafetensorsReadOpti
     for (const info of header.tensors) {
       if (options.filter && !options.filter(info.name)) continue;
       const slot = allocate(info, source);
-      await readFully(fh, slot.raw, base + info.dataOffsets[0], source);
+      await readExactly(fh, slot.raw, base + info.dataOffsets[0], source);
       slot.decode();
       tensors.set(info.name, slot.tensor);
     }

@@ -28,38 +28,27 @@ export interface ReplayRng extends Rng {
  * of a stream throws too.
  */
 export function createReplayRng(streams: ReplayStreams): ReplayRng {
-  const { uniforms, gumbels } = streams;
-  let ui = 0;
-  let gi = 0;
+  const uniforms = replayQueue(streams.uniforms, 'uniform');
+  const gumbels = replayQueue(streams.gumbels, 'Gumbel');
   const unsupported = (name: string): never => {
     throw new ConfigError(`Replay Rng cannot serve ${name}(): only uniformsF32, bernoulli and gumbels were recorded. Use createRng(seed) for free-running sampling.`);
   };
   return {
     get uniformsLeft() {
-      return uniforms.length - ui;
+      return uniforms.left;
     },
     get gumbelsLeft() {
-      return gumbels.length - gi;
+      return gumbels.left;
     },
     uniformsF32(n: number): Float32Array {
-      if (ui + n > uniforms.length) {
-        throw new ConfigError(`Replay uniform stream exhausted: ${n} requested at position ${ui} of ${uniforms.length}. Record a longer stream or check the call sequence.`);
-      }
-      const out = uniforms.slice(ui, ui + n);
-      ui += n;
-      return out;
+      return uniforms.take(n);
     },
     bernoulli(p: number): 0 | 1 {
       const u = this.uniformsF32(1)[0]!;
       return u < p ? 1 : 0;
     },
     gumbels(n: number): Float64Array {
-      if (gi + n > gumbels.length) {
-        throw new ConfigError(`Replay Gumbel stream exhausted: ${n} requested at position ${gi} of ${gumbels.length}. Record a longer stream or check the call sequence.`);
-      }
-      const out = gumbels.slice(gi, gi + n);
-      gi += n;
-      return out;
+      return gumbels.take(n);
     },
     uniform: () => unsupported('uniform'),
     normal: () => unsupported('normal'),
@@ -68,5 +57,23 @@ export function createReplayRng(streams: ReplayStreams): ReplayRng {
     fork: () => unsupported('fork'),
     getState: (): RngState => unsupported('getState'),
     setState: () => unsupported('setState'),
+  };
+}
+
+/** One recorded stream, consumed front to back; running past its end throws a {@link ConfigError}. */
+function replayQueue<A extends Float32Array | Float64Array>(values: A, kind: string): { take(n: number): A; readonly left: number } {
+  let at = 0;
+  return {
+    take(n: number): A {
+      if (at + n > values.length) {
+        throw new ConfigError(`Replay ${kind} stream exhausted: ${n} requested at position ${at} of ${values.length}. Record a longer stream or check the call sequence.`);
+      }
+      const out = values.slice(at, at + n) as A;
+      at += n;
+      return out;
+    },
+    get left() {
+      return values.length - at;
+    },
   };
 }

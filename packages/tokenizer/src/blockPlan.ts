@@ -62,6 +62,31 @@ export function runBlock<T>(
 /** Callback receiving intermediate block outputs, named like the fixtures (`enc02_Downsample`, `gen14_Conv2d`). */
 export type BlockTap<T> = (name: string, value: T) => void;
 
+/**
+ * Runs every block of `plan` in order on NCHW input `x` of size `size` (parameters under `${listPrefix}.${index}`)
+ * and returns the last output; `tap` receives each block output under its fixture name with `tag`.
+ */
+export function runPlan<T>(
+  ops: Ops<T>,
+  x: T,
+  plan: readonly BlockSpec[],
+  listPrefix: string,
+  tag: 'enc' | 'gen',
+  size: SpatialSize,
+  norm: NormSettings,
+  tap?: BlockTap<T>,
+): T {
+  let y = x;
+  let s = size;
+  for (const spec of plan) {
+    const r = runBlock(ops, y, listPrefix, spec, s, norm);
+    y = r.y;
+    s = r.size;
+    tap?.(blockOutputName(tag, spec), y);
+  }
+  return y;
+}
+
 /** Fixture-style name of a block output: `${tag}${two-digit index}_${kind}`. */
 export function blockOutputName(tag: 'enc' | 'gen', spec: BlockSpec): string {
   return `${tag}${String(spec.index).padStart(2, '0')}_${spec.kind}`;

@@ -1,5 +1,5 @@
 import type { Ops } from '@bigr/core';
-import { runBlock, blockOutputName, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
+import { runPlan, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
 import { downsampleFactor, type BaeConfig } from './config.js';
 
 /**
@@ -43,14 +43,5 @@ export function decoderPlan(config: BaeConfig): BlockSpec[] {
  * (`generator.blocks.*` parameters). `tap` receives every block output (fixture names `genNN_Kind`).
  */
 export function decoder<T>(ops: Ops<T>, quant: T, config: BaeConfig, latent: SpatialSize, tap?: BlockTap<T>): T {
-  let x = quant;
-  let s = latent;
-  const norm = { groups: config.normGroups, eps: config.normEps };
-  for (const spec of decoderPlan(config)) {
-    const r = runBlock(ops, x, 'generator.blocks', spec, s, norm);
-    x = r.y;
-    s = r.size;
-    tap?.(blockOutputName('gen', spec), x);
-  }
-  return x;
+  return runPlan(ops, quant, decoderPlan(config), 'generator.blocks', 'gen', latent, { groups: config.normGroups, eps: config.normEps }, tap);
 }

@@ -1,5 +1,5 @@
 import type { Ops } from '@bigr/core';
-import { runBlock, blockOutputName, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
+import { runPlan, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
 import type { BaeConfig } from './config.js';
 
 /**
@@ -43,14 +43,5 @@ export function encoderPlan(config: BaeConfig): BlockSpec[] {
  * (`encoder.blocks.*` parameters). `tap` receives every block output (fixture names `encNN_Kind`).
  */
 export function encoder<T>(ops: Ops<T>, images: T, config: BaeConfig, size: SpatialSize, tap?: BlockTap<T>): T {
-  let x = images;
-  let s = size;
-  const norm = { groups: config.normGroups, eps: config.normEps };
-  for (const spec of encoderPlan(config)) {
-    const r = runBlock(ops, x, 'encoder.blocks', spec, s, norm);
-    x = r.y;
-    s = r.size;
-    tap?.(blockOutputName('enc', spec), x);
-  }
-  return x;
+  return runPlan(ops, images, encoderPlan(config), 'encoder.blocks', 'enc', size, { groups: config.normGroups, eps: config.normEps }, tap);
 }

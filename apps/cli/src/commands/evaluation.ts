@@ -4,6 +4,7 @@ import { evalCommand, type EvalFlags } from './eval.js';
 import { exportOnnxCommand, type ExportOnnxFlags } from './exportOnnx.js';
 import { featuresCommand, type FeaturesFlags } from './features.js';
 import { probeCommand, type ProbeFlags } from './probe.js';
+import { generationOptions } from './imageApps.js';
 
 /** Registers `features`, `probe`, `eval` and `export-onnx`. */
 export function registerEvaluationCommands(program: Command, ctx: () => CliContext): void {
@@ -44,7 +45,7 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .option('--cache-dir <dir>', 'feature cache (default: <dir of --out>/probe-cache)')
     .option('--out <file.json>', 'results JSON')
     .action(async (flags: ProbeFlags) => probeCommand(ctx(), flags));
-  program
+  const evaluate = program
     .command('eval')
     .description('FMNIST metrics (EVAL.md §9.2): FID, sFID, IS, precision/recall, KID with the Fashion-MNIST classifier')
     .option('--config <file>', 'JSON file with any of the settings below')
@@ -64,16 +65,8 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .option('--kid-subset-size <n>', 'KID subset size (1000)')
     .option('--train-limit <n>', 'use only the first n training images as the reference')
     .option('--test-limit <n>', 'use only the first n test images')
-    .option('--batch-size <n>', 'images per generation call')
-    .option('--cfg <s>', 'classifier-free guidance scale')
-    .option('--cfg-schedule <kind>', 'constant | linear')
-    .option('--iterations <n>', 'unmasking iterations')
-    .option('--gumbel <t>', 'Gumbel temperature for the unmasking order')
-    .option('--gumbel-schedule <kind>', 'constant | down | up')
-    .option('--order <kind>', 'entropy | random | raster')
-    .option('--confidence <kind>', 'margin | entropy')
-    .option('--diffusion-steps <n>', 'transcoder diffusion steps')
-    .action(async (flags: EvalFlags) => evalCommand(ctx(), flags));
+    .option('--batch-size <n>', 'images per generation call');
+  generationOptions(evaluate).action(async (flags: EvalFlags) => evalCommand(ctx(), flags));
   program
     .command('export-onnx')
     .description('export backbone, representation, transcoder and tokenizer graphs as ONNX models + manifest.json')

@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
+import { exists } from '../fsUtil.js';
 import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
 
 /** Settings of `bigr hash`. */
@@ -90,13 +91,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
 
   let index: HashIndex;
   let entries: IndexEntry[] = [];
-  let existed = false;
-  try {
-    await stat(cfg.index);
-    existed = true;
-  } catch {
-    existed = false;
-  }
+  const existed = await exists(cfg.index);
   if (existed) {
     index = await HashIndex.load(cfg.index);
     const meta = await readIndexMetadata(cfg.index);

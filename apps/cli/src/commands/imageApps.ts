@@ -85,6 +85,22 @@ export function samplingOptions(cmd: Command, budget: boolean): Command {
   return cmd.option('--diffusion-steps <n>', 'transcoder diffusion steps');
 }
 
+/**
+ * Adds the generation flags of `generate` and `eval --model`: --cfg, --cfg-schedule, --iterations, --gumbel,
+ * --gumbel-schedule, --order, --confidence, --diffusion-steps.
+ */
+export function generationOptions(cmd: Command): Command {
+  return cmd
+    .option('--cfg <s>', 'classifier-free guidance scale')
+    .option('--cfg-schedule <kind>', 'constant | linear')
+    .option('--iterations <n>', 'unmasking iterations')
+    .option('--gumbel <t>', 'Gumbel temperature for the unmasking order')
+    .option('--gumbel-schedule <kind>', 'constant | down | up')
+    .option('--order <kind>', 'entropy | random | raster')
+    .option('--confidence <kind>', 'margin (released 2|p-0.5|) | entropy (paper Eq. 8)')
+    .option('--diffusion-steps <n>', 'transcoder diffusion steps');
+}
+
 /** Commander parser that joins repeated --box flags with ';'. */
 export function collectBoxes(value: string, previous?: string): string {
   return previous ? `${previous};${value}` : value;

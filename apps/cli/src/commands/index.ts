@@ -15,6 +15,7 @@ import { registerHash } from './hash.js';
 import { registerSearch } from './search.js';
 import { registerImport } from './import.js';
 import { registerEvaluationCommands } from './evaluation.js';
+import { generationOptions } from './imageApps.js';
 
 /** Registers every subcommand on the program; `ctx()` gives the context once flags are parsed. */
 export function registerCommands(program: Command, ctx: () => CliContext): void {
@@ -64,7 +65,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .action(async (flags: TrainFlags) => trainCommand(ctx(), flags));
-  program
+  const generate = program
     .command('generate')
     .description('generate images with a BiGR model (the bundled Fashion-MNIST model by default)')
     .option('--config <file>', 'JSON file with any of the settings below')
@@ -73,16 +74,8 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--n <n>', 'number of images')
     .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
     .option('--cols <n>', 'grid columns')
-    .option('--seed <n>', 'random seed')
-    .option('--cfg <s>', 'classifier-free guidance scale')
-    .option('--cfg-schedule <kind>', 'constant | linear')
-    .option('--iterations <n>', 'unmasking iterations')
-    .option('--gumbel <t>', 'Gumbel temperature for the unmasking order')
-    .option('--gumbel-schedule <kind>', 'constant | down | up')
-    .option('--order <kind>', 'entropy | random | raster')
-    .option('--confidence <kind>', 'margin (released 2|p-0.5|) | entropy (paper Eq. 8)')
-    .option('--diffusion-steps <n>', 'transcoder diffusion steps')
-    .action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
+    .option('--seed <n>', 'random seed');
+  generationOptions(generate).action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
   registerInpaint(program, ctx);
   registerOutpaint(program, ctx);
   registerEdit(program, ctx);

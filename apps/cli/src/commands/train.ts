@@ -1,4 +1,4 @@
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, CpuTensor, createRng, type Rng } from '@bigr/core';
 import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer, initialiseBackbone, presetConfig } from '@bigr/backbone';
@@ -10,6 +10,7 @@ import { inferenceEngine, trainingEngine } from '../engines.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { BIGR_FORMAT, saveBigrModel } from '../bigrModelDir.js';
+import { exists } from '../fsUtil.js';
 
 /** Settings of `bigr train` (also the keys accepted in its --config file). */
 export const TRAIN_DEFAULTS = {
@@ -35,15 +36,6 @@ export const TRAIN_DEFAULTS = {
 
 /** Flags of `bigr train` (strings as parsed). */
 export type TrainFlags = { config?: string } & { [K in keyof typeof TRAIN_DEFAULTS]?: string };
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `bigr train`: trains a BiGR backbone jointly with its binary transcoder on the codes of a trained tokenizer

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, CpuTensor, FormatError, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
 import { extractBackboneParameters, gridSide } from '@bigr/backbone';
@@ -11,6 +10,7 @@ import { inferBigrLayout, type InferredBigr } from './bigrLayout.js';
 import { openCheckpoint, type CheckpointArgValue, type CheckpointLayout, type CheckpointSource, type StateDictEntry } from './checkpointSource.js';
 import { listNames } from './keyCheck.js';
 import { verifyScheduleBuffers } from './scheduleCheck.js';
+import { exists } from '../fsUtil.js';
 
 /**
  * `importOfficial`: released BiGR and B-AE checkpoints (BIGR.md §10) → our model directories, reading the files
@@ -77,15 +77,6 @@ export interface ImportReport {
   readonly classNames: readonly string[];
   /** Things the user should know. */
   readonly notes: readonly string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function sourceInfo(src: CheckpointSource): ImportedSource {

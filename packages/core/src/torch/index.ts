@@ -10,6 +10,7 @@ export {
   type ZipEntry,
   type ZipReadOptions,
   type ZipEntryReadOptions,
+  type ZipStreamOptions,
 } from './zipArchive.js';
 export { storedZipChunks, type ZipWriterEntry, type ZipWriterOptions } from './zipWriter.js';
 export {

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { ConfigError, FormatError, NotFoundError } from '../errors.js';
 import { throwIfAborted, type LongRunningOptions } from '../progress.js';
 import { CpuTensor, type DataTypeMap, type DType, type NamedTensors } from '../tensor.js';
@@ -6,7 +5,8 @@ import { DEFAULT_PICKLE_LIMITS, describePickleValue, PickleDict, unpickle, type 
 import { TORCH_PICKLE_GLOBALS, torchPersistentLoad } from './torchGlobals.js';
 import { byteSwapInPlace, decodeTorchView } from './torchMaterialize.js';
 import { TorchTensorRef, type TorchStorageRef } from './torchTypes.js';
-import { readExactly, ZipArchive, type ZipReadOptions } from './zipArchive.js';
+import { openForRead, readExactly } from '../fileRead.js';
+import { ZipArchive, type ZipReadOptions } from './zipArchive.js';
 
 /**
  * Reading PyTorch checkpoints (`torch.save` files, e.g. BiGR `bigr_*.pt` and B-AE `binaryae_ema_*.th`,
@@ -73,15 +73,7 @@ const CONVERT_HINT =
 
 /** Explains files that are not zip archives (legacy torch formats, safetensors, other data). */
 async function sniff(path: string, source: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NotFoundError(`Checkpoint ${path} does not exist. Check the path or download the checkpoint first.`, { cause: err });
-    }
-    throw err;
-  }
+  const fh = await openForRead(path, `Checkpoint ${path} does not exist. Check the path or download the checkpoint first.`);
   try {
     const { size } = await fh.stat();
     const head = new Uint8Array(Math.min(size, 512));

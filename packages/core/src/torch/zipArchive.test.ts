@@ -21,6 +21,12 @@ async function file(bytes: Uint8Array): Promise<string> {
   return p;
 }
 
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<{ bytes: Uint8Array; sizes: number[] }> {
+  const list: Uint8Array[] = [];
+  for await (const c of chunks) list.push(c);
+  return { bytes: concat(list), sizes: list.map((c) => c.length) };
+}
+
 function concat(chunks: Iterable<Uint8Array>): Uint8Array {
   const list = [...chunks];
   const out = new Uint8Array(list.reduce((a, c) => a + c.length, 0));
@@ -185,5 +191,86 @@ describe('ZipArchive', () => {
     const z = await ZipArchive.open(p);
     await expect(z.read('a', { maxBytes: 0 })).rejects.toThrow(/above the limit of 0/);
     await z.close();
+  });
+
+  it('streams stored and deflated entries in bounded chunks, equal to a whole read', async () => {
+    const large = new Uint8Array(300_000).map((_, i) => (i * 31 + (i >> 9)) % 251);
+    const p = await file(
+      buildZip([
+        { name: 's', data: large },
+        { name: 'd', data: large, method: 'deflate' },
+        { name: 'e', data: new Uint8Array(0), method: 'deflate' },
+      ]),
+    );
+    const z = await ZipArchive.open(p);
+    try {
+      expect(z.zip64).toBe(false);
+      expect([...z.entries.values()].every((e) => !e.zip64)).toBe(true);
+      const stored = await collect(z.stream('s', { chunkBytes: 65536 }));
+      expect(stored.bytes).toEqual(large);
+      expect(stored.sizes).toEqual([65536, 65536, 65536, 65536, 300_000 - 4 * 65536]);
+      const inflated = await collect(z.stream(z.get('d')!, { chunkBytes: 4096 }));
+      expect(inflated.bytes).toEqual(large);
+      expect(Math.max(...inflated.sizes)).toBeLessThanOrEqual(4096);
+      expect((await collect(z.stream('e'))).bytes).toEqual(new Uint8Array(0));
+      // stopping early releases the stream; the archive stays usable
+      for await (const c of z.stream('d', { chunkBytes: 1024 })) {
+        expect(c.length).toBeGreaterThan(0);
+        break;
+      }
+      expect((await collect(z.stream('d'))).bytes).toEqual(large);
+      await expect(collect(z.stream('nope'))).rejects.toThrow(/no entry "nope"/);
+      await expect(collect(z.stream('s', { chunkBytes: 0 }))).rejects.toThrow(ConfigError);
+    } finally {
+      await z.close();
+    }
+  });
+
+  it('reports ZIP64 archives and entries (storedZipChunks with zip64) and streams them', async () => {
+    const bytes = concat(storedZipChunks([{ name: 'a', data: () => big }], { zip64: true }));
+    const z = await ZipArchive.open(await file(bytes));
+    try {
+      expect(z.zip64).toBe(true);
+      expect(z.get('a')!.zip64).toBe(true);
+      expect((await collect(z.stream('a', { chunkBytes: 1000 }))).bytes).toEqual(big);
+    } finally {
+      await z.close();
+    }
+  });
+
+  it('checks CRC-32 and size at the end of a stream', async () => {
+    const zip = buildZip([{ name: 'x', data: big }]);
+    const bad = zip.slice();
+    bad[30 + 1 + 100] ^= 0xff;
+    const z = await ZipArchive.open(await file(bad));
+    try {
+      await expect(collect(z.stream('x', { chunkBytes: 512 }))).rejects.toThrow(/CRC-32/);
+      expect((await collect(z.stream('x', { verifyCrc: false }))).bytes.length).toBe(big.length);
+    } finally {
+      await z.close();
+    }
+    const dz = buildZip([{ name: 'd', data: big, method: 'deflate' }]);
+    const { cdOffset } = zipLayout(dz);
+    for (const [declared, pattern] of [
+      [4000, /inflates to more than its declared 4000 bytes/],
+      [6000, /holds 5000 bytes but its header declares 6000/],
+    ] as const) {
+      const wrong = dz.slice();
+      new DataView(wrong.buffer).setUint32(cdOffset + 24, declared, true);
+      const w = await ZipArchive.open(await file(wrong));
+      try {
+        await expect(collect(w.stream('d'))).rejects.toThrow(pattern);
+      } finally {
+        await w.close();
+      }
+    }
+    const garbage = dz.slice();
+    garbage.fill(0xff, 31, 31 + 20);
+    const g = await ZipArchive.open(await file(garbage));
+    try {
+      await expect(collect(g.stream('d'))).rejects.toThrow(/could not be read: .*corrupt/);
+    } finally {
+      await g.close();
+    }
   });
 });

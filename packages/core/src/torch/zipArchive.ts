@@ -1,12 +1,16 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { crc32, inflateRawSync } from 'node:zlib';
-import { ConfigError, FormatError, NotFoundError } from '../errors.js';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+import { ConfigError, FormatError, type NotFoundError } from '../errors.js';
+import { openForRead, readExactly } from '../fileRead.js';
 
 /**
- * A bounded, random-access ZIP reader (the container of `torch.save` files since torch 1.6).
+ * A bounded, random-access ZIP reader (the container of `torch.save` files since torch 1.6, and of numpy `.npz`).
  *
  * Only the central directory is read into memory (bounded by {@link ZipReadOptions.maxCentralDirectoryBytes});
- * entry data is read on demand with positioned reads, so multi-gigabyte archives never have to fit in memory.
+ * entry data is read on demand with positioned reads, whole ({@link ZipArchive.read}), by range
+ * ({@link ZipArchive.readRange}) or streamed in chunks ({@link ZipArchive.stream}), so multi-gigabyte archives and
+ * entries never have to fit in memory.
  * Supported: stored (method 0, what torch writes, 64-byte aligned through local extra-field padding) and deflated
  * (method 8) entries, ZIP64 end records and ZIP64 extra fields, archive comments. Not supported (each a
  * {@link FormatError}): multi-disk archives, encryption, other compression methods. Every offset and size is
@@ -28,6 +32,8 @@ export interface ZipEntry {
   readonly crc32: number;
   /** File offset of the entry's local header. */
   readonly localHeaderOffset: number;
+  /** Whether the central directory gave this entry's sizes or offset in a ZIP64 extra field. */
+  readonly zip64: boolean;
 }
 
 /** Bounds and naming for {@link ZipArchive.open}. */
@@ -48,6 +54,14 @@ export interface ZipEntryReadOptions {
   verifyCrc?: boolean;
 }
 
+/** Options for {@link ZipArchive.stream}. */
+export interface ZipStreamOptions {
+  /** Bytes read from the file per chunk (and the largest inflated chunk). Default 1 MiB. */
+  chunkBytes?: number;
+  /** Check the content against the recorded CRC-32 once the stream has been read to its end. Default true. */
+  verifyCrc?: boolean;
+}
+
 /** Default bound on the central directory (64 MB, room for about a million entries). */
 export const DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 /** Default bound on the number of entries. */
@@ -63,10 +77,10 @@ const LOCATOR_SIZE = 20;
 const ZIP64_EOCD_SIZE = 56;
 const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
-/** Largest single positioned read (node limits one read to 2 GiB - 1). */
-const READ_CHUNK = 1 << 30;
 /** Deflate cannot expand data by more than about 1032:1; anything claiming more is corrupt or a bomb. */
 const MAX_DEFLATE_RATIO = 1100;
+/** Default chunk of {@link ZipArchive.stream}. */
+const STREAM_CHUNK = 1 << 20;
 
 function u64(dv: DataView, at: number, what: string, source: string): number {
   const lo = dv.getUint32(at, true);
@@ -83,25 +97,14 @@ function positiveLimit(v: number | undefined, fallback: number, name: string): n
   return x;
 }
 
-/** Reads exactly `into.length` bytes at `position`, in chunks of at most 1 GiB. */
-export async function readExactly(fh: FileHandle, into: Uint8Array, position: number, source: string): Promise<void> {
-  let off = 0;
-  while (off < into.length) {
-    const want = Math.min(into.length - off, READ_CHUNK);
-    const { bytesRead } = await fh.read(into, off, want, position + off);
-    if (bytesRead === 0) {
-      throw new FormatError(`${source} is truncated: expected ${into.length} bytes at offset ${position}, but the file ended after ${off}. Was it modified while being read?`);
-    }
-    off += bytesRead;
-  }
-}
-
 interface RawEnd {
   entries: number;
   cdSize: number;
   cdOffset: number;
   /** Where the end records start: the central directory must end at or before this offset. */
   endStart: number;
+  /** Whether a ZIP64 end record is present. */
+  zip64: boolean;
 }
 
 /** A ZIP archive opened for random access. Call {@link ZipArchive.close} when done. */
@@ -114,30 +117,25 @@ export class ZipArchive {
   readonly source: string;
   /** Offset of the central directory (entry data must lie before it). */
   readonly centralDirectoryOffset: number;
+  /** Whether the archive has a ZIP64 end-of-central-directory record. */
+  readonly zip64: boolean;
   readonly #fh: FileHandle;
   readonly #owned: boolean;
   readonly #dataOffsets = new Map<string, number>();
 
-  private constructor(fh: FileHandle, owned: boolean, source: string, fileSize: number, cdOffset: number, entries: Map<string, ZipEntry>) {
+  private constructor(fh: FileHandle, owned: boolean, source: string, fileSize: number, end: RawEnd, entries: Map<string, ZipEntry>) {
     this.#fh = fh;
     this.#owned = owned;
     this.source = source;
     this.fileSize = fileSize;
-    this.centralDirectoryOffset = cdOffset;
+    this.centralDirectoryOffset = end.cdOffset;
+    this.zip64 = end.zip64;
     this.entries = entries;
   }
 
   /** Opens the archive at `path` and reads its central directory. Throws {@link NotFoundError} when missing. */
   static async open(path: string, options: ZipReadOptions = {}): Promise<ZipArchive> {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new NotFoundError(`File ${path} does not exist. Check the path or download the checkpoint first.`, { cause: err });
-      }
-      throw err;
-    }
+    const fh = await openForRead(path, `File ${path} does not exist. Check the path or download the checkpoint first.`);
     try {
       return await ZipArchive.fromHandle(fh, { ...options, source: options.source ?? path }, true);
     } catch (err) {
@@ -176,7 +174,7 @@ export class ZipArchive {
     const cd = new Uint8Array(end.cdSize);
     await readExactly(fh, cd, end.cdOffset, source);
     const entries = parseCentralDirectory(cd, end, source);
-    return new ZipArchive(fh, owned, source, size, end.cdOffset, entries);
+    return new ZipArchive(fh, owned, source, size, end, entries);
   }
 
   /** The entry called `name`, or undefined. */
@@ -250,15 +248,60 @@ export class ZipArchive {
       out = new Uint8Array(entry.size);
       out.set(inflated);
     }
-    if (options.verifyCrc ?? true) {
-      const actual = crc32(out) >>> 0;
-      if (actual !== entry.crc32) {
-        throw new FormatError(
-          `${where} fails its CRC-32 check (computed 0x${actual.toString(16).padStart(8, '0')}, recorded 0x${entry.crc32.toString(16).padStart(8, '0')}). The file is corrupt; re-download it.`,
-        );
-      }
-    }
+    if (options.verifyCrc ?? true) checkCrc(crc32(out) >>> 0, entry, where);
     return out;
+  }
+
+  /**
+   * Streams the content of an entry (inflating deflated entries on the fly) in chunks of at most
+   * {@link ZipStreamOptions.chunkBytes}, so entries larger than memory can be processed. Only what is read is held.
+   * The size (never more than the declared size is produced) and, unless disabled, the CRC-32 are checked when the
+   * stream is read to its end; stopping early (leaving a `for await` loop) releases the resources without the checks.
+   */
+  async *stream(entryOrName: ZipEntry | string, options: ZipStreamOptions = {}): AsyncGenerator<Uint8Array> {
+    const entry = typeof entryOrName === 'string' ? this.#require(entryOrName) : entryOrName;
+    const where = `${this.source}: ZIP entry "${entry.name}"`;
+    const chunkBytes = positiveLimit(options.chunkBytes, STREAM_CHUNK, 'chunkBytes');
+    if (chunkBytes === 0) throw new ConfigError('chunkBytes is 0; expected a positive integer.');
+    const start = await this.dataOffset(entry);
+    const range = readChunks(this.#fh, start, entry.compressedSize, chunkBytes, this.source);
+    let content: AsyncIterable<Uint8Array> = range;
+    let release = (): void => undefined;
+    if (entry.method === 'deflate') {
+      const packed = Readable.from(range, { objectMode: false });
+      const inflate = createInflateRaw({ chunkSize: Math.max(64, Math.min(chunkBytes, STREAM_CHUNK)) });
+      packed.on('error', (e) => inflate.destroy(e));
+      packed.pipe(inflate);
+      content = inflate;
+      release = () => {
+        packed.unpipe(inflate);
+        packed.destroy();
+        inflate.destroy();
+      };
+    }
+    let produced = 0;
+    let crc = 0;
+    let finished = false;
+    try {
+      for await (const chunk of content) {
+        produced += chunk.length;
+        if (produced > entry.size) {
+          throw new FormatError(`${where} inflates to more than its declared ${entry.size} bytes. The archive is corrupt or hostile.`);
+        }
+        crc = crc32(chunk, crc);
+        yield chunk;
+      }
+      finished = true;
+    } catch (err) {
+      if (err instanceof FormatError) throw err;
+      throw new FormatError(`${where} could not be read: ${(err as Error).message}. The archive is corrupt; re-save it.`, { cause: err });
+    } finally {
+      if (!finished) release();
+    }
+    if (produced !== entry.size) {
+      throw new FormatError(`${where} holds ${produced} bytes but its header declares ${entry.size}. The archive is truncated or corrupt; re-save it.`);
+    }
+    if (options.verifyCrc ?? true) checkCrc(crc >>> 0, entry, where);
   }
 
   /** Reads `length` content bytes starting at `offset` of a stored (uncompressed) entry, without CRC check. */
@@ -284,6 +327,24 @@ export class ZipArchive {
     const e = this.entries.get(name);
     if (!e) throw new FormatError(`${this.source}: the ZIP archive has no entry "${name}". The file is incomplete or not the expected kind of archive.`);
     return e;
+  }
+}
+
+function checkCrc(actual: number, entry: ZipEntry, where: string): void {
+  if (actual !== entry.crc32) {
+    throw new FormatError(
+      `${where} fails its CRC-32 check (computed 0x${actual.toString(16).padStart(8, '0')}, recorded 0x${entry.crc32.toString(16).padStart(8, '0')}). The file is corrupt; re-download it.`,
+    );
+  }
+}
+
+/** Positioned reads of [start, start + length) in fresh chunks of at most `chunk` bytes; never closes the handle. */
+async function* readChunks(fh: FileHandle, start: number, length: number, chunk: number, source: string): AsyncGenerator<Uint8Array> {
+  for (let pos = start; pos < start + length; ) {
+    const buf = new Uint8Array(Math.min(chunk, start + length - pos));
+    await readExactly(fh, buf, pos, source);
+    pos += buf.length;
+    yield buf;
   }
 }
 
@@ -315,6 +376,7 @@ async function readEnd(fh: FileHandle, size: number, source: string): Promise<Ra
   let cdSize = dv.getUint32(at + 12, true);
   let cdOffset = dv.getUint32(at + 16, true);
   let endStart = tailStart + at;
+  let zip64 = false;
   const locAt = at - LOCATOR_SIZE;
   if (locAt >= 0 && dv.getUint32(locAt, true) === SIG_ZIP64_LOCATOR) {
     const z64Offset = u64(dv, locAt + 8, 'ZIP64 end record offset', source);
@@ -335,6 +397,7 @@ async function readEnd(fh: FileHandle, size: number, source: string): Promise<Ra
     cdSize = u64(zdv, 40, 'central directory size', source);
     cdOffset = u64(zdv, 48, 'central directory offset', source);
     endStart = z64Offset;
+    zip64 = true;
   } else {
     if (diskNumber !== 0 || cdDisk !== 0) {
       throw new FormatError(`${source} is a multi-disk (split) ZIP archive (disk ${diskNumber}), which is not supported. Join the parts into one file.`);
@@ -343,7 +406,7 @@ async function readEnd(fh: FileHandle, size: number, source: string): Promise<Ra
       throw new FormatError(`${source}: the ZIP end record needs ZIP64 values but no ZIP64 locator precedes it. The archive is corrupt or truncated.`);
     }
   }
-  return { entries, cdSize, cdOffset, endStart };
+  return { entries, cdSize, cdOffset, endStart, zip64 };
 }
 
 function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map<string, ZipEntry> {
@@ -386,7 +449,8 @@ function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map
     const needSize = size === 0xffffffff;
     const needCompressed = compressedSize === 0xffffffff;
     const needOffset = localHeaderOffset === 0xffffffff;
-    if (needSize || needCompressed || needOffset) {
+    const zip64 = needSize || needCompressed || needOffset;
+    if (zip64) {
       let q = extraStart;
       let found = false;
       while (q + 4 <= extraStart + extraLength) {
@@ -430,7 +494,7 @@ function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map
       );
     }
     if (entries.has(name)) throw new FormatError(`${source}: the ZIP archive has two entries named "${name}". The archive is corrupt or hostile.`);
-    entries.set(name, { name, method, compressedSize, size, crc32: crc, localHeaderOffset });
+    entries.set(name, { name, method, compressedSize, size, crc32: crc, localHeaderOffset, zip64 });
     p = recordEnd;
   }
   return entries;

@@ -4,7 +4,7 @@
  * by `numpy.load`, atomically and with ZIP64 when needed. Entries may be stored (np.savez) or deflated
  * (np.savez_compressed).
  */
-import { ConfigError, FormatError, NotFoundError, throwIfAborted } from '@bigr/core';
+import { ConfigError, FormatError, NotFoundError, throwIfAborted, ZipArchive, type ZipEntry, type ZipReadOptions } from '@bigr/core';
 import { ByteReader } from './byteReader.js';
 import {
   type NpyArray,
@@ -21,11 +21,16 @@ import {
   parseNpyHeaderText,
   typedArrayFromBytes,
 } from './npy.js';
-import { type ZipEntry, ZipReader, type ZipReaderOptions } from './zipReader.js';
 import { ZipWriter, type ZipWriterOptions } from './zipWriter.js';
 
-/** Options for {@link NpzReader.open}. */
-export interface NpzReaderOptions extends ZipReaderOptions {
+/** Default bound on the number of arrays (ZIP entries) of an `.npz` archive. */
+export const NPZ_MAX_ENTRIES = 100_000;
+
+/**
+ * Options for {@link NpzReader.open}: bounds on the ZIP central directory (default 64 MiB) and entry count (default
+ * {@link NPZ_MAX_ENTRIES}), and on the `.npy` headers.
+ */
+export interface NpzReaderOptions extends Pick<ZipReadOptions, 'maxCentralDirectoryBytes' | 'maxEntries'> {
   /** Largest `.npy` header text accepted (default 10,000 bytes). */
   maxHeaderBytes?: number;
 }
@@ -38,10 +43,10 @@ export interface NpzReadOptions {
 
 /** An open `.npz` file. */
 export class NpzReader {
-  readonly #zip: ZipReader;
+  readonly #zip: ZipArchive;
   readonly #maxHeader: number;
 
-  private constructor(zip: ZipReader, maxHeader: number) {
+  private constructor(zip: ZipArchive, maxHeader: number) {
     this.#zip = zip;
     this.#maxHeader = maxHeader;
   }
@@ -49,17 +54,21 @@ export class NpzReader {
   /** Opens an `.npz` archive and reads its directory. */
   static async open(path: string, options: NpzReaderOptions = {}): Promise<NpzReader> {
     assertLittleEndianHost();
-    return new NpzReader(await ZipReader.open(path, options), options.maxHeaderBytes ?? NPY_MAX_HEADER_BYTES);
+    const zip = await ZipArchive.open(path, {
+      maxCentralDirectoryBytes: options.maxCentralDirectoryBytes,
+      maxEntries: options.maxEntries ?? NPZ_MAX_ENTRIES,
+    });
+    return new NpzReader(zip, options.maxHeaderBytes ?? NPY_MAX_HEADER_BYTES);
   }
 
   /** Path of the archive. */
   get path(): string {
-    return this.#zip.path;
+    return this.#zip.source;
   }
 
   /** Array names (entry names without the `.npy` suffix), in archive order. */
   get names(): string[] {
-    return this.#zip.entries.map((e) => e.name.replace(/\.npy$/, ''));
+    return [...this.#zip.entries.keys()].map((name) => name.replace(/\.npy$/, ''));
   }
 
   /** Whether an array called `name` exists. */
@@ -131,7 +140,7 @@ export class NpzReader {
   }
 
   #find(name: string): ZipEntry | undefined {
-    return this.#zip.entry(`${name}.npy`) ?? this.#zip.entry(name);
+    return this.#zip.get(`${name}.npy`) ?? this.#zip.get(name);
   }
 
   #entry(name: string): ZipEntry {
@@ -149,9 +158,9 @@ export class NpzReader {
     pre.set(await reader.read(preLen - 8), 8);
     const len = npyHeaderTextLength(pre, this.#maxHeader, what);
     const header = parseNpyHeaderText(decodeHeader(await reader.read(len), first[6]), preLen + len, first[6], what);
-    if (header.headerBytes + header.dataBytes !== entry.uncompressedSize) {
+    if (header.headerBytes + header.dataBytes !== entry.size) {
       throw new FormatError(
-        `${what}: the .npy header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but the entry holds ${entry.uncompressedSize - header.headerBytes}. The file is truncated or corrupt.`,
+        `${what}: the .npy header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but the entry holds ${entry.size - header.headerBytes}. The file is truncated or corrupt.`,
       );
     }
     return header;
