@@ -56,6 +56,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--denoiser-width <n>', 'override transcoder width')
     .option('--denoiser-blocks <n>', 'override transcoder blocks')
     .option('--dropout <p>', 'residual and FFN dropout (released 0.1)')
+    .option('--weights <which>', "export 'ema' (released practice; needs long runs) or 'raw' weights")
     .option('--steps <n>', 'total optimisation steps')
     .option('--batch-size <n>', 'images per step')
     .option('--lr <x>', 'peak learning rate (warm-up + cosine to lr/10)')

@@ -32,6 +32,7 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   limit: 0,
   checkpointEvery: 100,
+  weights: 'ema',
 };
 
 /** Flags of `bigr train` (strings as parsed). */
@@ -132,7 +133,10 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  const weights = trainer.emaParameters() ?? trainer.parameters();
+  if (cfg.weights !== 'ema' && cfg.weights !== 'raw') throw new ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
+  // The released checkpoints are EMA weights (decay 0.9999 from step 0). The EMA starts as a copy of the
+  // initialisation, which keeps weight decay^step (37 % after 1000 steps at 0.999): short runs should export 'raw'.
+  const weights = cfg.weights === 'raw' ? trainer.parameters() : (trainer.emaParameters() ?? trainer.parameters());
   await saveBigrModel(
     cfg.out,
     {
@@ -142,7 +146,7 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
       transcoder,
       classNames: data.classNames,
       tokenizer: 'tokenizer',
-      training: { command: 'bigr train', steps: trainer.step, seed: cfg.seed, batchSize, lr: cfg.lr, emaDecay: cfg.emaDecay, images: n, secondsThisRun: seconds, finalLoss: trainer.losses.at(-1) ?? null },
+      training: { command: 'bigr train', steps: trainer.step, weights: cfg.weights, seed: cfg.seed, batchSize, lr: cfg.lr, emaDecay: cfg.emaDecay, images: n, secondsThisRun: seconds, finalLoss: trainer.losses.at(-1) ?? null },
     },
     weights,
     cfg.tokenizer,
