@@ -97,6 +97,16 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect(top1).toBeLessThanOrEqual(100);
   });
 
+  it('the bundled default model loads and generates a named class', async () => {
+    const out = join(dir, 'bundled.png');
+    const r = await run(['--json', '--quiet', 'generate', '--class', 'sneaker', '--n', '2', '--iterations', '4', '--diffusion-steps', '10', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { labels: number[] }).labels).toEqual([7, 7]);
+    const png = decodeImage(readFileSync(out), { channels: 1 });
+    expect([png.width, png.height]).toEqual([2 * 28 + 2, 28 + 0]);
+  });
+
   it('gives documented exit codes for bad input', async () => {
     expect((await run(['generate', '--model', join(dir, 'nope'), '--out', join(dir, 'x.png')])).code).toBe(3);
     const badClass = await run(['generate', '--model', join(dir, 'bigr'), '--class', 'giraffe', '--out', join(dir, 'x.png')]);
