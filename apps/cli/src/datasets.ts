@@ -10,7 +10,7 @@ export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
  * Loads a training/test split. `source` is `fashion-mnist` (Debian's package), a directory of MNIST-style IDX
  * files, or an image folder with one sub-folder per class. IDX images (28×28) are zero-padded to 32×32.
  */
-export async function loadDataset(source: string, split: 'train' | 'test', options: { limit?: number; imageSize?: number; channels?: 1 | 3 } = {}): Promise<LabelledImages> {
+export async function loadDataset(source: string, split: 'train' | 'test', options: { limit?: number; imageSize?: number; channels?: 1 | 3 } = {}): Promise<LabelledImages & { readonly pad: number }> {
   const dir = source === 'fashion-mnist' ? DEBIAN_FASHION_MNIST : source;
   if (!(await exists(dir))) {
     throw new NotFoundError(
@@ -21,12 +21,14 @@ export async function loadDataset(source: string, split: 'train' | 'test', optio
   }
   const idxPrefix = split === 'test' ? 't10k' : 'train';
   if ((await exists(join(dir, `${idxPrefix}-images-idx3-ubyte.gz`))) || (await exists(join(dir, `${idxPrefix}-images-idx3-ubyte`)))) {
-    return loadIdxImageSet(dir, split, { pad: FASHION_MNIST_PAD, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+    const set = await loadIdxImageSet(dir, split, { pad: FASHION_MNIST_PAD, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+    return { ...set, pad: FASHION_MNIST_PAD };
   }
   const folder = (await exists(join(dir, split))) ? join(dir, split) : dir;
-  return loadImageFolder(folder, {
+  const set = await loadImageFolder(folder, {
     size: options.imageSize ?? 32,
     channels: options.channels ?? 3,
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
   });
+  return { ...set, pad: 0 };
 }

@@ -74,6 +74,8 @@ describe('bigr end to end on a tiny generated dataset', () => {
     const tok = join(dir, 'idx-tok');
     const t1 = await run(['--json', '--quiet', 'train-tokenizer', '--data', data, '--out', tok, '--preset', 'fashion-mnist-32', '--nf', '8', '--norm-groups', '4', '--steps', '2', '--batch-size', '4', '--weights', 'raw']);
     expect(t1.code).toBe(0);
+    // IDX images are 28×28 zero-padded to 32×32; the tokenizer records the padding so outputs can be cropped back.
+    expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).pad).toBe(2);
     const model = join(dir, 'idx-bigr');
     const t2 = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-XS', '--layers', '2', '--steps', '2', '--batch-size', '4', '--warmup', '1']);
     expect(t2.code).toBe(0);

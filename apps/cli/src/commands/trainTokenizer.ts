@@ -1,3 +1,4 @@
+import { ConfigError } from '@bigr/core';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { baePreset, BAE_PRESETS, trainBae } from '@bigr/tokenizer';
@@ -74,7 +75,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
     },
   });
   if (!(cfg.preset in BAE_PRESETS)) {
-    throw new (await import('@bigr/core')).ConfigError(`Unknown tokenizer preset "${cfg.preset}". Available: ${Object.keys(BAE_PRESETS).join(', ')}.`);
+    throw new ConfigError(`Unknown tokenizer preset "${cfg.preset}". Available: ${Object.keys(BAE_PRESETS).join(', ')}.`);
   }
   const overrides: Record<string, number> = {};
   if (cfg.nf > 0) overrides['nf'] = cfg.nf;
@@ -109,7 +110,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
   }
   const seconds = (Date.now() - started) / 1000;
   if (cfg.weights !== 'ema' && cfg.weights !== 'raw') {
-    throw new (await import('@bigr/core')).ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
+    throw new ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
   }
   // The released B-AEs are EMA weights (β = 0.995 every 10 steps ≈ 0.9995 per step); the EMA lags ~2000 steps, so
   // runs of a few thousand steps should export the raw weights.
@@ -120,7 +121,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       format: TOKENIZER_FORMAT,
       version: 1,
       bae,
-      pad: data.images.shape[2] === 32 && cfg.data !== 'fashion-mnist' ? 0 : 2,
+      pad: data.pad,
       classNames: data.classNames,
       training: { command: 'bigr train-tokenizer', steps: result.step, weights: cfg.weights, seed: cfg.seed, batchSize: cfg.batchSize, lr: cfg.lr, images: data.labels.length, secondsThisRun: seconds, finalLoss: result.losses.at(-1) ?? null },
     },
