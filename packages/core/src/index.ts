@@ -25,3 +25,5 @@ export * from './layers/index.js';
 export * from './components.js';
 export * from './trainer.js';
 export * from './torch/index.js';
+export { readBoundedFile } from './boundedRead.js';
+export * from './idx.js';

@@ -110,9 +110,9 @@ const t0 = performance.now();
 const log = (msg) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
 async function loadSplit(prefix, limit) {
-  const images = await cls.readIdxUbyteFile(join(dataDir, `${prefix}-images-idx3-ubyte.gz`));
-  const labels = await cls.readIdxUbyteFile(join(dataDir, `${prefix}-labels-idx1-ubyte.gz`));
-  if (images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28 || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+  const images = await core.readIdx(join(dataDir, `${prefix}-images-idx3-ubyte.gz`));
+  const labels = await core.readIdx(join(dataDir, `${prefix}-labels-idx1-ubyte.gz`));
+  if (images.dtype !== 'uint8' || labels.dtype !== 'uint8' || images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28 || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
     throw new core.FormatError(`${dataDir}/${prefix}: images [${images.shape}] and labels [${labels.shape}] are not Fashion-MNIST ([n, 28, 28] and [n]).`);
   }
   const n = Math.min(limit, images.shape[0]);

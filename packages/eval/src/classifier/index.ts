@@ -35,4 +35,3 @@ export {
   type FashionFeatures,
 } from './extractor.js';
 export { loadFashionClassifier, saveFashionClassifier, type FashionClassifierFile, type LoadedFashionClassifier } from './io.js';
-export { DEFAULT_MAX_IDX_BYTES, parseIdxUbyte, readIdxUbyteFile, type IdxUbyteArray } from './idx.js';
