@@ -180,7 +180,7 @@ const training = {
   schedule,
   seed: String(seed),
   engine: trainEngine.name,
-  convolution: 'patches',
+  convolution: 'native',
   finalLoss: Array.from(result.losses.slice(-50)).reduce((a, b) => a + b, 0) / Math.min(50, result.losses.length),
   testAccuracy,
   testImages: test.n,

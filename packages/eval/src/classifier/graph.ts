@@ -1,15 +1,12 @@
 import { ConfigError, type GraphDefinition, type Ops } from '@bigr/core';
 import { featureMapSize, parseFashionClassifierConfig, spatialDim, type FashionClassifierConfig } from './config.js';
-import { conv3x3BatchLast } from './patchConv.js';
 
 /**
- * How the convolutions are computed. Both give the same function of the same parameters:
- * - `'patches'`: slices + one matMul per convolution in a batch-last layout ({@link conv3x3BatchLast}); the
- *   fast choice for training on tfjs-wasm.
- * - `'native'`: `ops.conv2d` (an ONNX `Conv` node; tfjs' conv2d kernel in inference); the fast choice for
- *   inference on onnxruntime.
+ * How the convolutions are computed: `'native'` = `ops.conv2d` (an ONNX `Conv` node on onnxruntime; on tfjs the
+ * engine's own kernels, with its wasm-friendly window·matMul form when training). Kept as an option so a
+ * future alternative layout can be selected without changing call sites.
  */
-export type FashionConvolution = 'patches' | 'native';
+export type FashionConvolution = 'native';
 
 /** Options of {@link fashionClassifierGraph}. */
 export interface FashionClassifierGraphOptions {
@@ -50,18 +47,7 @@ export function fashionClassifierForward<T>(
   const c0 = config.stemChannels;
   const x = ops.div(images, ops.scalar(255));
   let y2: T; // conv2 output before ReLU, [c2, m, m, N]
-  if (convolution === 'patches') {
-    // Batch-last layout [H, W, C, N] between layers; each convolution returns [O, H', W', N].
-    const toHwcn = (y: T): T => ops.transpose(ops.relu(y), [1, 2, 0, 3]);
-    let a = ops.transpose(ops.reshape(x, [-1, s, s]), [1, 2, 0]); // [S, S, N] = [S, S, 1, N]
-    let cin = 1;
-    if (c0 > 0) {
-      a = toHwcn(conv3x3BatchLast(ops, a, { height: s, width: s, channels: 1 }, ops.param('conv0.weight'), ops.param('conv0.bias'), c0, 1));
-      cin = c0;
-    }
-    a = toHwcn(conv3x3BatchLast(ops, a, { height: s, width: s, channels: cin }, ops.param('conv1.weight'), ops.param('conv1.bias'), c1, 2));
-    y2 = conv3x3BatchLast(ops, a, { height: s / 2, width: s / 2, channels: c1 }, ops.param('conv2.weight'), ops.param('conv2.bias'), c2, 2);
-  } else if (convolution === 'native') {
+  if (convolution === 'native') {
     let a = ops.reshape(x, [-1, 1, s, s]); // NHWC with C = 1 is NCHW
     if (c0 > 0) a = ops.relu(ops.conv2d(a, ops.param('conv0.weight'), ops.param('conv0.bias'), { strides: 1, pads: [1, 1, 1, 1] }));
     const options = { strides: 2, pads: [1, 1, 1, 1] as const };
@@ -69,7 +55,7 @@ export function fashionClassifierForward<T>(
     const yn = ops.conv2d(a1, ops.param('conv2.weight'), ops.param('conv2.bias'), options); // [N, c2, m, m]
     y2 = ops.transpose(yn, [1, 2, 3, 0]);
   } else {
-    throw new ConfigError(`Unknown convolution mode ${JSON.stringify(convolution)}; use 'patches' (training on tfjs) or 'native' (inference).`);
+    throw new ConfigError(`Unknown convolution mode ${JSON.stringify(convolution)}; use 'native'.`);
   }
   // Spatial features: [k, m, m, N] → [N, m, m, k] → [N, m·m·k].
   const k = config.spatialChannels;
@@ -89,8 +75,8 @@ export function fashionClassifierForward<T>(
 export function fashionClassifierGraph(config: Partial<FashionClassifierConfig> = {}, options: FashionClassifierGraphOptions = {}): GraphDefinition {
   const cfg = parseFashionClassifierConfig(config);
   const convolution = options.convolution ?? 'native';
-  if (convolution !== 'patches' && convolution !== 'native') {
-    throw new ConfigError(`Unknown convolution mode ${JSON.stringify(convolution)}; use 'patches' (training on tfjs) or 'native' (inference).`);
+  if (convolution !== 'native') {
+    throw new ConfigError(`Unknown convolution mode ${JSON.stringify(convolution)}; use 'native'.`);
   }
   return {
     name: 'fashion_classifier',

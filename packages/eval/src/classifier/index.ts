@@ -15,7 +15,6 @@ export {
   spatialDim,
   type FashionClassifierConfig,
 } from './config.js';
-export { conv3x3BatchLast } from './patchConv.js';
 export {
   FASHION_INPUT,
   fashionClassifierForward,

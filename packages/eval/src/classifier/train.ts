@@ -92,7 +92,7 @@ function permutation(n: number, rng: Rng): Int32Array {
 
 /**
  * Trains the evaluation network (EVAL.md §9.2) with the engine's gradients and core {@link AdamW} (weight decay
- * 0 by default, i.e. Adam). The graph uses the 'patches' convolution (fast on tfjs-wasm). Deterministic for a
+ * 0 by default, i.e. Adam). The graph uses `ops.conv2d`, which the tfjs engine trains with wasm-native kernels. Deterministic for a
  * given engine, data and `rng` seed. Emits 'train-fashion-classifier' progress events (metrics: loss, lr, epoch);
  * `signal` stops at the next step with an AbortError.
  */
@@ -157,7 +157,7 @@ export async function trainFashionClassifier(options: TrainFashionClassifierOpti
         const y = oneHotBatchLast(labels, idx, config.classes);
         const bs = idx.length;
         const loss: LossFunction = <T>(ops: Ops<T>) => {
-          const out = fashionClassifierForward(ops, ops.constant(x, [bs, s, s, 1]), config, 'patches');
+          const out = fashionClassifierForward(ops, ops.constant(x, [bs, s, s, 1]), config, 'native');
           return { loss: crossEntropyBatchLast(ops, out.logitsBatchLast, ops.constant(y, [config.classes, bs])) };
         };
         const result = await trainable.gradients(loss, stepRng);
