@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// End-to-end BiGR sampling speed (entropy-ordered unmasking, BIGR.md §6) with random weights: seconds per image,
+// End-to-end BiGR sampling speed (entropy-ordered unmasking, docs/algorithm.md §6) with random weights: seconds per image,
 // share of time in the backbone vs the transcoder, achieved GFLOP/s against onnxruntime's matmul peak measured in
 // the same run, and the work saved against the released sampler's schedule.
 //
@@ -13,7 +13,7 @@
 //   small: dim 256, 4 layers, 8 heads, denoiser 256x3, N = 64, 10 iterations (official torch: 3.31 s/image)
 //   L    : BiGR-L shapes (dim 1024, 24 layers, 16 heads, denoiser 1024x3), N = 256, 20 iterations
 //          (official torch, BiGR-L-d16, batch 1: 282 s/image)
-// (official figures: design/stack-notes.md, Debian torch 1.13 with OpenBLAS SkylakeX, 2 threads, same machine type.)
+// (official figures: the released PyTorch code measured with Debian torch 1.13 with OpenBLAS SkylakeX, 2 threads, same machine type.)
 //
 // When a run is limited (defaults: BiGR-L runs 2 of 20 iterations on onnxruntime; tfjs-wasm runs 2 iterations of
 // 'small', and 1 iteration of BiGR-L at batch 1 with 10 diffusion steps and 4 of the 24 backbone layers, since its

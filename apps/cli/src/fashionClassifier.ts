@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The Fashion-MNIST evaluation network of EVAL.md §9.2 (packages/eval/src/classifier), re-exported for the CLI together
+// The Fashion-MNIST evaluation network of docs/evaluation.md §9.2 (packages/eval/src/classifier), re-exported for the CLI together
 // with the location of its committed weights.
 export {
   createFashionFeatureExtractor,

@@ -20,7 +20,7 @@ export async function datasetPad(source: string, split: 'train' | 'test'): Promi
 
 /**
  * Float images [N, C, H, W] in [0, 1] (tokenizer/decoder convention) → grayscale uint8 NHWC [N, H, W, 1] with the
- * EVAL.md §1.1 rule (x is mapped to 2x − 1 and quantised by `quantizeUnitToUint8`, i.e. round(255·clamp(x)) half up).
+ * docs/evaluation.md §1.1 rule (x is mapped to 2x − 1 and quantised by `quantizeUnitToUint8`, i.e. round(255·clamp(x)) half up).
  * RGB inputs are averaged to one channel first.
  */
 export function unitImagesToUint8(images: Tensor<'float32'>): CpuTensor<'uint8'> {
@@ -78,7 +78,7 @@ export function permutation(n: number, rng: Rng): Int32Array {
   return order;
 }
 
-/** n class labels, ⌊n/C⌋ per class (the first n mod C classes get one more), in random order (EVAL.md §9.2). */
+/** n class labels, ⌊n/C⌋ per class (the first n mod C classes get one more), in random order (docs/evaluation.md §9.2). */
 export function balancedLabels(n: number, classes: number, rng: Rng): Int32Array {
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = i % classes;

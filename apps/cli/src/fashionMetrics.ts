@@ -17,7 +17,7 @@ import { cachedFeatures } from '@bigr/probe';
 import type { FashionFeatureExtractor } from './fashionClassifier.js';
 import { exists } from './fsUtil.js';
 
-/** Features of a set of images from the evaluation network (EVAL.md §9.2 roles). */
+/** Features of a set of images from the evaluation network (docs/evaluation.md §9.2 roles). */
 export interface FashionFeatureArrays {
   /** Number of images. */
   readonly count: number;
@@ -109,7 +109,7 @@ export async function realReference(
   return { stats, pool: pool.features, count: labels.length, files, fromCache: statsCached && pool.fromCache };
 }
 
-/** Settings of {@link fashionMetrics} (EVAL.md §9.2 defaults in brackets). */
+/** Settings of {@link fashionMetrics} (docs/evaluation.md §9.2 defaults in brackets). */
 export interface FashionMetricOptions extends LongRunningOptions {
   /** Precision/recall neighbourhood [3]. */
   readonly k: number;
@@ -142,7 +142,7 @@ export interface FashionMetricValues {
 }
 
 /**
- * FMNIST metrics of EVAL.md §9.2: FID (pool) and sFID (spatial) against `reference.stats`, classifier IS over
+ * FMNIST metrics of docs/evaluation.md §9.2: FID (pool) and sFID (spatial) against `reference.stats`, classifier IS over
  * `isSplits` splits, precision/recall (k) against `prReal` pool rows, KID against `kidReal` pool rows.
  */
 export async function fashionMetrics(

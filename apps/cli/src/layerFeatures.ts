@@ -14,11 +14,11 @@ import {
 import { cachedFeatures, extractFeatures } from '@bigr/probe';
 import type { BaeTokenizer } from '@bigr/tokenizer';
 
-/** How the image codes fed to the backbone are binarised (BIGR.md §7.1 / §1.4). */
+/** How the image codes fed to the backbone are binarised (docs/algorithm.md §7.1 / §1.4). */
 export type CodeMode = 'bernoulli' | 'threshold';
 
 /**
- * Representation graph for several blocks at once (BIGR.md §7.1, EVAL.md §8.1): unmasked bits [batch, N, K], the
+ * Representation graph for several blocks at once (docs/algorithm.md §7.1, docs/evaluation.md §8.1): unmasked bits [batch, N, K], the
  * condition labels (feed the null class), blocks 0…max(layers) run once; output `pooled_<l>` [batch, D] is the mean
  * over the N image tokens of block l's raw output (no final norm, condition positions dropped). For a single layer
  * this is the same computation as `representationGraph` of @bigr/backbone.

@@ -1,5 +1,5 @@
 /**
- * Consumer test (issue: packages must work when installed from their packed tarballs into an unrelated
+ * Consumer test (packages must work when installed from their packed tarballs into an unrelated
  * project). Packs @bigr/core, @bigr/tokenizer, @bigr/sampler and @bigr/engine-onnx with `npm pack`, installs the
  * tarballs into a fresh project outside the workspace, and runs a plain Node ESM script there that hashes images
  * with the tokenizer and drives the sampler with its own (third-party) predictor. Needs the packages built

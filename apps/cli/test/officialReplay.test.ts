@@ -1,10 +1,10 @@
 /**
- * Official-model parity (issue "Official-model parity"): the full class-conditional generation of
+ * Official-model parity: the full class-conditional generation of
  * generate_replay.safetensors, replayed with our real backbone (BackboneFeatureModel) and binary transcoder
  * (TranscoderSampler) on the official tiny weights, fed the recorded random draws (u_stream, gumbel_stream), must
  * reproduce the official bits exactly — free-running, without teacher forcing. Then final_seq is decoded with the
- * tiny B-AE and compared with bae.safetensors `pipeline_image` (fixture README, `generate_replay.safetensors` and
- * `bae.safetensors`; BIGR.md §6).
+ * tiny B-AE and compared with bae.safetensors `pipeline_image` (docs/fixtures.md, `generate_replay.safetensors` and
+ * `bae.safetensors`; docs/algorithm.md §6).
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';

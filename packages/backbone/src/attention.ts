@@ -16,7 +16,7 @@ export interface AttentionDims {
 }
 
 /**
- * Bidirectional multi-head self-attention of the BiGR block (BIGR.md §2.4): qkv = x·W_qkvᵀ (no bias, [q | k | v]),
+ * Bidirectional multi-head self-attention of the BiGR block (docs/algorithm.md §2.4): qkv = x·W_qkvᵀ (no bias, [q | k | v]),
  * heads of d = D/heads (head h = dims h·d … h·d+d−1), 2-D RoPE on q and k, softmax(q kᵀ/√d) v with **no mask**,
  * then `wo` (no bias) and residual dropout. `x` is [B, S, D]; parameters under `${prefix}` (`layers.i.attention`).
  */

@@ -99,7 +99,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     expect(maxAbs(a['features']!.data, c['features']!.data)).toBeLessThan(1e-6);
   });
 
-  it('a condition-token sequence without adaLN (the §9 text-to-image layout) equals the reference', async () => {
+  it('a condition-token sequence without adaLN (the docs/algorithm.md §9 text-to-image layout) equals the reference', async () => {
     const cfg = resolveBackboneConfig({ dim: 32, layers: 2, heads: 2, bitsPerToken: 6, tokens: 9, numClasses: 3, clsTokenNum: 3, useAdaLN: false });
     const p = randomBackboneParams(cfg, rngFor('t2i-weights'));
     expect(p.has('adaLN.1.weight')).toBe(false);

@@ -7,12 +7,12 @@ import { transformerBlock, type BlockDims } from './transformerBlock.js';
  * How the condition enters a backbone graph:
  * - `'labels'`: int32 class indices [B] (`labels`), looked up in the class table (inference; exports to ONNX Gather);
  * - `'classWeights'`: float32 weights over the C+1 table rows [B, C+1] (`class_weights`), multiplied with the table.
- *   A one-hot row is a class; w/(1−w) on two rows is class interpolation (BIGR.md §8.2). Used for training, because
+ *   A one-hot row is a class; w/(1−w) on two rows is class interpolation (docs/algorithm.md §8.2). Used for training, because
  *   its gradient is a plain matMul on every engine;
  * - `'embedding'`: a given condition vector [B, D] (`cond_embedding`), e.g. a pooled text embedding; it is repeated
  *   `clsTokenNum` times and also drives the shared adaLN, exactly like a class embedding;
  * - `'tokens'`: a sequence of `clsTokenNum` condition tokens [B, clsTokenNum, D] (`cond_tokens`), the text-to-image
- *   layout of BIGR.md §9 (e.g. 120 projected T5 tokens). It requires `useAdaLN = false`, as in the paper.
+ *   layout of docs/algorithm.md §9 (e.g. 120 projected T5 tokens). It requires `useAdaLN = false`, as in the paper.
  */
 export type ConditionInputKind = 'labels' | 'classWeights' | 'embedding' | 'tokens';
 
@@ -37,7 +37,7 @@ export function conditionInputSpec(config: BackboneConfig, kind: ConditionInputK
   if (kind === 'classWeights') return { name: BACKBONE_INPUTS.classWeights, dtype: 'float32', shape: ['batch', config.numClasses + 1] };
   if (kind === 'tokens') {
     if (config.useAdaLN) {
-      throw new ConfigError(`Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (BIGR.md §9); use 'embedding' for one vector per sample.`);
+      throw new ConfigError(`Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (docs/algorithm.md §9); use 'embedding' for one vector per sample.`);
     }
     return { name: BACKBONE_INPUTS.tokens, dtype: 'float32', shape: ['batch', config.clsTokenNum, config.dim] };
   }
@@ -45,7 +45,7 @@ export function conditionInputSpec(config: BackboneConfig, kind: ConditionInputK
 }
 
 /**
- * The class/condition vector c [B, D] (BIGR.md §2.3 step 3) from the condition input; for kind `'tokens'` the
+ * The class/condition vector c [B, D] (docs/algorithm.md §2.3 step 3) from the condition input; for kind `'tokens'` the
  * condition token sequence [B, clsTokenNum, D] itself.
  */
 export function conditionVector<T>(ops: Ops<T>, kind: ConditionInputKind, input: T): T {
@@ -55,7 +55,7 @@ export function conditionVector<T>(ops: Ops<T>, kind: ConditionInputKind, input:
 }
 
 /**
- * Input projection with mask-token substitution (BIGR.md §2.3 steps 1–2): E = X·W_tokᵀ + b on the raw 0/1 bits,
+ * Input projection with mask-token substitution (docs/algorithm.md §2.3 steps 1–2): E = X·W_tokᵀ + b on the raw 0/1 bits,
  * then E[b, n] = mask_tok wherever mask[b, n] = 1. `bits` [B, N, K]; `mask` [B, N] float (1 = masked) or null.
  * The substitution E⊙(1−M) + M⊙m zeroes every trace of a masked token's bits.
  */
@@ -110,7 +110,7 @@ export function configRopeTables(config: BackboneConfig): Rope2dTables {
 }
 
 /**
- * The backbone forward pass (BIGR.md §2.3) on embedded tokens `tokens` [B, N, D] (from {@link embedTokens}) and
+ * The backbone forward pass (docs/algorithm.md §2.3) on embedded tokens `tokens` [B, N, D] (from {@link embedTokens}) and
  * condition `cond` [B, D]: prepend the condition token(s), token dropout, shared adaLN, the blocks with full
  * bidirectional attention, final RMSNorm, drop the condition positions, add the learned position embedding.
  */
@@ -121,7 +121,7 @@ export function runBackbone<T>(ops: Ops<T>, config: BackboneConfig, tokens: T, c
     throw new ConfigError(`lastLayer ${options.lastLayer} must be an integer >= 0 (0-based block index).`);
   }
   if (options.conditionTokens && config.useAdaLN) {
-    throw new ConfigError('Condition-token sequences need useAdaLN = false (BIGR.md §9): the shared adaLN takes one vector per sample.');
+    throw new ConfigError('Condition-token sequences need useAdaLN = false (docs/algorithm.md §9): the shared adaLN takes one vector per sample.');
   }
   const rope = rope2dConstants(ops, options.rope ?? configRopeTables(config));
   let condTokens: T;
@@ -166,7 +166,7 @@ export interface BackboneGraphOptions {
 /**
  * The backbone as a {@link GraphDefinition}: inputs `bits` [batch, N, K] float32 0/1, `mask` [batch, N] float32
  * (1 = masked) and the condition input ({@link ConditionInputKind}); output `features` [batch, N, D] — the per-token
- * condition of the transcoder (BIGR.md §2.3). The same definition trains on tfjs and exports to ONNX.
+ * condition of the transcoder (docs/algorithm.md §2.3). The same definition trains on tfjs and exports to ONNX.
  */
 export function backboneGraph(config: BackboneConfig, options: BackboneGraphOptions = {}): GraphDefinition {
   const kind = options.condition ?? 'labels';

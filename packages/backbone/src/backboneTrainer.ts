@@ -3,7 +3,7 @@ import type { BackboneConfig } from './config.js';
 import { maskedModellingBatches, maskedModellingLoss, type MaskedModellingBatch, type MaskedModellingData, type MaskedModellingOptions } from './trainingStep.js';
 import { backboneWeightDecay, RELEASED_WEIGHT_DECAY } from './weightDecayGroups.js';
 
-/** Released optimisation settings (BIGR.md §5.2): AdamW(0.9, 0.95), eps 1e-8, lr 1e-4 constant, wd 0.02, clip 1.0, EMA 0.9999. */
+/** Released optimisation settings (docs/algorithm.md §5.2): AdamW(0.9, 0.95), eps 1e-8, lr 1e-4 constant, wd 0.02, clip 1.0, EMA 0.9999. */
 export const RELEASED_TRAINING = Object.freeze({
   learningRate: 1e-4,
   betas: [0.9, 0.95] as const,
@@ -67,7 +67,7 @@ export function backboneTrainerOptions(
 }
 
 /**
- * A core Trainer for the masked-modelling objective (BIGR.md §5): backbone + head parameters (`parameters`, official
+ * A core Trainer for the masked-modelling objective (docs/algorithm.md §5): backbone + head parameters (`parameters`, official
  * names), the released optimiser settings unless overridden, checkpoints with EMA/moments/Rng, progress and abort.
  */
 export async function createBackboneTrainer(

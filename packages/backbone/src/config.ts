@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 
 /**
- * Hyper-parameters of the BiGR backbone (BIGR.md §2.2). Field names are camel-cased versions of the official
+ * Hyper-parameters of the BiGR backbone (docs/algorithm.md §2.2). Field names are camel-cased versions of the official
  * `ModelArgs`; defaults are the released values (see {@link resolveBackboneConfig}).
  */
 export interface BackboneConfig {
@@ -46,7 +46,7 @@ export interface BackboneConfig {
 /** The required fields of a {@link BackboneConfig}; all others take the released defaults. */
 export type BackboneConfigInput = Pick<BackboneConfig, 'dim' | 'layers' | 'heads' | 'bitsPerToken' | 'tokens'> & Partial<BackboneConfig>;
 
-/** Released default values of the optional fields (BIGR.md §2.2). */
+/** Released default values of the optional fields (docs/algorithm.md §2.2). */
 export const BACKBONE_DEFAULTS = {
   numClasses: 1000,
   clsTokenNum: 1,
@@ -87,7 +87,7 @@ export function resolveBackboneConfig(input: BackboneConfigInput): BackboneConfi
   }
   const hd = c.dim / c.heads;
   if (hd % 4 !== 0) {
-    throw new ConfigError(`Backbone head_dim ${hd} (dim ${c.dim} / heads ${c.heads}) must be a multiple of 4 for the 2-D RoPE (BIGR.md §2.5).`);
+    throw new ConfigError(`Backbone head_dim ${hd} (dim ${c.dim} / heads ${c.heads}) must be a multiple of 4 for the 2-D RoPE (docs/algorithm.md §2.5).`);
   }
   const g = Math.round(Math.sqrt(c.tokens));
   if (g * g !== c.tokens) {
@@ -118,7 +118,7 @@ export function nullClassIndex(config: BackboneConfig): number {
 }
 
 /**
- * SwiGLU hidden size (BIGR.md §2.2): h = int(2·4D/3), then int(multiplier·h) if set, then rounded **up** to a
+ * SwiGLU hidden size (docs/algorithm.md §2.2): h = int(2·4D/3), then int(multiplier·h) if set, then rounded **up** to a
  * multiple of `multipleOf`. 2816 / 3584 / 4096 for D = 1024 / 1280 / 1536.
  */
 export function ffnHiddenSize(dim: number, multipleOf = 256, ffnDimMultiplier: number | null = null): number {

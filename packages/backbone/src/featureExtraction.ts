@@ -3,7 +3,7 @@ import type { BackboneConfig } from './config.js';
 import { BACKBONE_INPUTS, conditionInputName, conditionInputSpec, conditionVector, configRopeTables, embedTokens, runBackbone, type ConditionInputKind } from './backboneGraph.js';
 
 /**
- * The representation layer ℓ* of a preset (BIGR.md §7.1): the paper's "10th / 15th / 32nd layer" for L / XL / XXL,
+ * The representation layer ℓ* of a preset (docs/algorithm.md §7.1): the paper's "10th / 15th / 32nd layer" for L / XL / XXL,
  * read as a 0-based block index (the released loop breaks after block ℓ*). Configurable; for other depths the
  * default is the block at ~42% depth (10/24).
  */
@@ -23,7 +23,7 @@ export interface RepresentationGraphOptions {
 }
 
 /**
- * Feature extraction for representations (BIGR.md §7.1) as a {@link GraphDefinition}: bits [batch, N, K] with no mask,
+ * Feature extraction for representations (docs/algorithm.md §7.1) as a {@link GraphDefinition}: bits [batch, N, K] with no mask,
  * the condition input (feed the null class `numClasses`), blocks 0…ℓ* (adaLN on), the raw residual stream with no
  * final norm and no position embedding, condition positions dropped. Outputs `tokens` [batch, N, D] and `pooled`
  * [batch, D] (mean over the N image tokens).
@@ -69,7 +69,7 @@ export interface ExtractedFeatures {
 }
 
 /**
- * Batched representation extraction on any engine (BIGR.md §7.1): unmasked bits, null class, features of block ℓ*,
+ * Batched representation extraction on any engine (docs/algorithm.md §7.1): unmasked bits, null class, features of block ℓ*,
  * average-pooled. Compile once with {@link FeatureExtractor.create}, then call {@link FeatureExtractor.extract}.
  */
 export class FeatureExtractor {

@@ -24,7 +24,7 @@ function repeatTwice<A extends Float32Array | Uint8Array>(a: A): A {
  * The backbone as a core {@link TokenFeatureModel} on any {@link Engine}: per-token features F [B, N, D] for bits and a
  * mask, conditioned on a class, a given embedding, or a class interpolation. With `withNull`, the conditional and
  * unconditional (null class) rows run in **one** batched call and the result is [2B, N, D] = [cond; uncond]
- * (BIGR.md §6). Graphs are compiled lazily, one per condition kind.
+ * (docs/algorithm.md §6). Graphs are compiled lazily, one per condition kind.
  */
 export class BackboneFeatureModel implements TokenFeatureModel {
   /** Tokens per image N. */
@@ -103,7 +103,7 @@ export class BackboneFeatureModel implements TokenFeatureModel {
         weights[i * C1 + condition.a[i]!] += w;
         weights[i * C1 + condition.b[i]!] += 1 - w;
       }
-      // Unconditional half: w·Emb[null] + (1−w)·Emb[null] (BIGR.md §8.2).
+      // Unconditional half: w·Emb[null] + (1−w)·Emb[null] (docs/algorithm.md §8.2).
       for (let i = B; i < rows; i++) weights[i * C1 + this.nullClass] = Math.fround(w) + Math.fround(1 - w);
       condFeed = new CpuTensor(weights, [rows, C1]);
     } else if (condition.kind === 'embedding') {

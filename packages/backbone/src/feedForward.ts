@@ -1,7 +1,7 @@
 import type { Ops } from '@bigr/core';
 
 /**
- * SwiGLU feed-forward of the BiGR block (BIGR.md §2.4): dropout(W2(silu(W1 x) ⊙ W3 x)), all without bias.
+ * SwiGLU feed-forward of the BiGR block (docs/algorithm.md §2.4): dropout(W2(silu(W1 x) ⊙ W3 x)), all without bias.
  * Parameters `${prefix}.w1/w2/w3.weight` (`layers.i.feed_forward`), hidden size from {@link ffnHiddenSize}.
  */
 export function feedForward<T>(ops: Ops<T>, x: T, prefix: string, dropout: number): T {

@@ -17,7 +17,7 @@ describe('initialisation and weight decay groups', () => {
   const config = presetConfig('BiGR-XS');
   const params = initialiseBackbone(config, rngFor('init'));
 
-  it('follows BIGR.md §2.6', () => {
+  it('follows docs/algorithm.md §2.6', () => {
     expect([...params.keys()]).toEqual([...backboneParameterShapes(config).keys()]);
     const get = (n: string) => params.get(n)!.data as Float32Array;
     expect(stats(get('layers.0.attention.wqkv.weight')).std).toBeCloseTo(0.02, 3);
@@ -34,7 +34,7 @@ describe('initialisation and weight decay groups', () => {
     expect(Array.from(again.get('layers.1.feed_forward.w2.weight')!.data.slice(0, 50))).toEqual(Array.from(get('layers.1.feed_forward.w2.weight').slice(0, 50)));
   });
 
-  it('weight decay 0.02 on rank ≥ 2 backbone tensors, 0 on rank-1, biases and the transcoder (BIGR.md §5.2)', () => {
+  it('weight decay 0.02 on rank ≥ 2 backbone tensors, 0 on rank-1, biases and the transcoder (docs/algorithm.md §5.2)', () => {
     const wd = backboneWeightDecay({ headParameterNames: ['head.w'] });
     const decayed = [...backboneParameterShapes(config)].filter(([n, s]) => wd(n, s) > 0).map(([n]) => n);
     expect(decayed).toContain('mask_tok');

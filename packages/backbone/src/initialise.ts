@@ -6,7 +6,7 @@ import { backboneParameterShapes } from './stateDict.js';
 export type InitRule = { readonly kind: 'normal'; readonly std: number } | { readonly kind: 'constant'; readonly value: number };
 
 /**
- * Initialisation rule of a backbone parameter (BIGR.md §2.6): linear and embedding weights N(0, 0.02), biases 0,
+ * Initialisation rule of a backbone parameter (docs/algorithm.md §2.6): linear and embedding weights N(0, 0.02), biases 0,
  * RMSNorm weights 1, `diffusion_pos_embed_learned` N(0, 0.02), `mask_tok` N(0, 1), `ada_gss` N(0, 1/D), and the shared
  * adaLN Linear zero-initialised (weight and bias).
  */
@@ -21,7 +21,7 @@ export function initRule(name: string, config: BackboneConfig): InitRule {
 }
 
 /**
- * Fresh backbone parameters with the official names (BIGR.md §10.1) and initialisation (§2.6), drawn from `rng`
+ * Fresh backbone parameters with the official names (docs/algorithm.md §10.1) and initialisation (§2.6), drawn from `rng`
  * in state-dict order.
  */
 export function initialiseBackbone(config: BackboneConfig, rng: Rng): NamedTensors {

@@ -2,7 +2,7 @@ import { cosineMaskCount, drawMaskCount, drawTrainingMasks } from './maskSchedul
 import { rngFor } from './test/helpers.js';
 
 describe('training mask schedule', () => {
-  it('cosine counts match BIGR.md §12', () => {
+  it('cosine counts match docs/algorithm.md §12', () => {
     expect(cosineMaskCount(0, 256)).toBe(256);
     expect(cosineMaskCount(128, 256)).toBe(181);
     expect(cosineMaskCount(255, 256)).toBe(1);

@@ -1,7 +1,7 @@
 import { ConfigError, type Rng } from '@bigr/core';
 
 /**
- * Training mask-ratio schedule (BIGR.md §5.1):
+ * Training mask-ratio schedule (docs/algorithm.md §5.1):
  * - `'cosine'` (released code, default): step ~ U{0…N−1}, n_mask = max(1, ⌊N·cos(π/2·step/N)⌋), one count per batch;
  * - `'mage'` (the paper's citation): ratio ~ truncated normal(μ 0.55, σ 0.25) on [0.5, 1], n_mask = ⌈N·ratio⌉ (MAGE).
  */
@@ -65,7 +65,7 @@ export interface TrainingMasks {
   readonly count: number;
 }
 
-/** Draws the masks of one training batch (BIGR.md §5.1): one count for the batch, random positions per sample. */
+/** Draws the masks of one training batch (docs/algorithm.md §5.1): one count for the batch, random positions per sample. */
 export function drawTrainingMasks(batch: number, tokens: number, rng: Rng, kind: MaskScheduleKind = 'cosine', mage?: MageRatioOptions): TrainingMasks {
   const count = drawMaskCount(tokens, rng, kind, mage);
   const mask = new Float32Array(batch * tokens);

@@ -4,14 +4,14 @@ import { BACKBONE_PRESETS, presetConfig } from './presets.js';
 import { backboneParameterShapes, countBackboneParameters, inferBackboneConfig } from './stateDict.js';
 import { readFixture } from './test/helpers.js';
 
-/** Denoiser parameter count (BIGR.md §3 shapes), to compare totals with §2.1. */
+/** Denoiser parameter count (docs/algorithm.md §3 shapes), to compare totals with §2.1. */
 function denoiserParams(K: number, Dh: number, D: number, blocks: number): number {
   const lin = (i: number, o: number) => i * o + o;
   return lin(256, Dh) + lin(Dh, Dh) + lin(K, Dh) + lin(D, Dh) + blocks * (2 * lin(Dh, Dh) + lin(Dh, 3 * Dh)) + lin(Dh, 2 * Dh) + lin(Dh, K);
 }
 
 describe('presets and parameter shapes', () => {
-  it('SwiGLU hidden sizes are 2816 / 3584 / 4096 (BIGR.md §12)', () => {
+  it('SwiGLU hidden sizes are 2816 / 3584 / 4096 (docs/algorithm.md §12)', () => {
     expect(ffnHiddenSize(1024)).toBe(2816);
     expect(ffnHiddenSize(1280)).toBe(3584);
     expect(ffnHiddenSize(1536)).toBe(4096);

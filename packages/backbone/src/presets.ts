@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 import { resolveBackboneConfig, type BackboneConfig, type BackboneConfigInput } from './config.js';
 
-/** Transcoder (denoising MLP) size that goes with a preset (BIGR.md §2.1); informational for the transcoder package. */
+/** Transcoder (denoising MLP) size that goes with a preset (docs/algorithm.md §2.1); informational for the transcoder package. */
 export interface TranscoderSizeHint {
   /** Denoiser blocks (`num_block_mlp`). */
   readonly blocks: number;

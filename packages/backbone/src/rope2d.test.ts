@@ -4,7 +4,7 @@ import { engineNamed, readFixture, rngFor } from './test/helpers.js';
 import { refRope, relErr, type RefConfig } from './test/reference.js';
 
 describe('2-D RoPE', () => {
-  it('frequencies match BIGR.md §12 for head_dim 64', () => {
+  it('frequencies match docs/algorithm.md §12 for head_dim 64', () => {
     const f = ropeFrequencies(64, 10000);
     expect(f.length).toBe(16);
     const expected = [1, 0.562341, 0.316228, 0.177828];

@@ -1,6 +1,6 @@
 import type { Ops } from '@bigr/core';
 
-/** Constant tables of the 2-D RoPE (BIGR.md §2.5), laid out for {@link applyRope2d}. */
+/** Constant tables of the 2-D RoPE (docs/algorithm.md §2.5), laid out for {@link applyRope2d}. */
 export interface Rope2dTables {
   /** Sequence length S = clsTokens + N. */
   readonly positions: number;
@@ -25,7 +25,7 @@ export function ropeFrequencies(headDim: number, base = 10000): Float32Array {
 }
 
 /**
- * Rotation angle φ_p of pair p for the image token at (row, col) (BIGR.md §2.5): row·θ_p for p < d/4, col·θ_{p−d/4}
+ * Rotation angle φ_p of pair p for the image token at (row, col) (docs/algorithm.md §2.5): row·θ_p for p < d/4, col·θ_{p−d/4}
  * otherwise. Float32 product, as in the official table.
  */
 export function ropeAngle(row: number, col: number, pair: number, freqs: Float32Array): number {

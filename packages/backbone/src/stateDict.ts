@@ -2,7 +2,7 @@ import { ConfigError, NotFoundError, ShapeError, type NamedTensors } from '@bigr
 import { configFfnHidden, resolveBackboneConfig, type BackboneConfig, type BackboneConfigInput } from './config.js';
 
 /**
- * Official state-dict names and shapes of the backbone parameters (BIGR.md §10.1), in registration order.
+ * Official state-dict names and shapes of the backbone parameters (docs/algorithm.md §10.1), in registration order.
  * Linear weights are (out, in). The transcoder's `denoise_mlp.*` keys are not included.
  */
 export function backboneParameterShapes(config: BackboneConfig): Map<string, number[]> {
@@ -50,7 +50,7 @@ export function extractBackboneParameters(stateDict: NamedTensors, config: Backb
     const t = stateDict.get(name);
     if (!t) {
       const near = [...stateDict.keys()].filter((k) => k.split('.').slice(-1)[0] === name.split('.').slice(-1)[0]).slice(0, 5);
-      throw new NotFoundError(`Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. Pass an official BiGR state dict (BIGR.md §10.1).`);
+      throw new NotFoundError(`Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. Pass an official BiGR state dict (docs/algorithm.md §10.1).`);
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`Backbone parameter "${name}" has shape [${t.shape.join(', ')}] but the config needs [${shape.join(', ')}]. Check dim/layers/tokens/bitsPerToken.`);
@@ -62,14 +62,14 @@ export function extractBackboneParameters(stateDict: NamedTensors, config: Backb
 }
 
 /**
- * Infers a backbone config from an official state dict (BIGR.md §10.1): K from `tok_embeddings.weight`, D from
+ * Infers a backbone config from an official state dict (docs/algorithm.md §10.1): K from `tok_embeddings.weight`, D from
  * `norm.weight`, L from the layer count, N from the positional embedding, classes from the label table. `heads`
  * is not recoverable from the tensors and must be given (default: dim / 64, the released head_dim).
  */
 export function inferBackboneConfig(stateDict: NamedTensors, extra: Partial<BackboneConfig> = {}): BackboneConfig {
   const get = (name: string) => {
     const t = stateDict.get(name);
-    if (!t) throw new NotFoundError(`Cannot infer the backbone config: "${name}" is missing. Pass an official BiGR state dict (BIGR.md §10.1).`);
+    if (!t) throw new NotFoundError(`Cannot infer the backbone config: "${name}" is missing. Pass an official BiGR state dict (docs/algorithm.md §10.1).`);
     return t;
   };
   const dim = get('norm.weight').shape[0]!;

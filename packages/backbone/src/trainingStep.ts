@@ -5,7 +5,7 @@ import { drawTrainingMasks, MAGE_RATIO_DEFAULTS, type MageRatioOptions, type Mas
 
 /** One batch of training data: B-AE bits and class labels. */
 export interface MaskedModellingData {
-  /** Bits [B, N, K], 0/1 (uint8 or float32). Input and target are the same tensor (BIGR.md §5.2). */
+  /** Bits [B, N, K], 0/1 (uint8 or float32). Input and target are the same tensor (docs/algorithm.md §5.2). */
   readonly bits: CpuTensor<'float32' | 'uint8'>;
   /** Class labels [B] in [0, numClasses]. */
   readonly labels: Int32Array;
@@ -42,7 +42,7 @@ export interface MaskedModellingBatch {
   readonly headInputs: Record<string, CpuTensor>;
 }
 
-/** Replaces each label by the null class with probability `p` (one Bernoulli per sample, BIGR.md §2.3 step 3). */
+/** Replaces each label by the null class with probability `p` (one Bernoulli per sample, docs/algorithm.md §2.3 step 3). */
 export function dropLabels(labels: Int32Array, p: number, nullClass: number, rng: Rng): Int32Array {
   const out = Int32Array.from(labels);
   if (p <= 0) return out;
@@ -62,7 +62,7 @@ export function oneHotLabels(labels: Int32Array, rows: number): Float32Array {
 }
 
 /**
- * Draws the random parts of one masked-modelling step (BIGR.md §5.1, §2.3): the batch mask count and positions,
+ * Draws the random parts of one masked-modelling step (docs/algorithm.md §5.1, §2.3): the batch mask count and positions,
  * label dropout, then the head's per-row inputs for targets = bits (all B·N rows; the loss keeps masked rows only).
  */
 export function prepareMaskedModellingBatch(config: BackboneConfig, head: BitHeadLoss, data: MaskedModellingData, rng: Rng, options: MaskedModellingOptions = {}): MaskedModellingBatch {
@@ -79,7 +79,7 @@ export function prepareMaskedModellingBatch(config: BackboneConfig, head: BitHea
 }
 
 /**
- * The masked-modelling loss (BIGR.md §5): the backbone forward in training mode (class condition through one-hot
+ * The masked-modelling loss (docs/algorithm.md §5): the backbone forward in training mode (class condition through one-hot
  * weights, dropouts on), then the head's loss on the per-token features, counted only at masked positions. Returns a
  * factory: batch → {@link LossFunction} for `TrainableParameters.gradients` / the core Trainer.
  */

@@ -12,7 +12,7 @@ export interface BlockDims extends AttentionDims {
 }
 
 /**
- * One BiGR transformer block (BIGR.md §2.4) on x [B, S, D]. With `adaLN` (the shared [B, 1, 6D] modulation
+ * One BiGR transformer block (docs/algorithm.md §2.4) on x [B, S, D]. With `adaLN` (the shared [B, 1, 6D] modulation
  * `Linear(SiLU(c))`), the layer adds its offset `layers.i.ada_gss` and splits into shift/scale/gate for attention and
  * MLP (gates used as is, no "1+"):
  *   h = x + gate_msa ⊙ Attn(RMSNorm₁(x)⊙(1+scale_msa) + shift_msa)

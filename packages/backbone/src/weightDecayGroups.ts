@@ -6,11 +6,11 @@ export interface WeightDecayOptions {
   readonly headParameterNames?: readonly string[];
 }
 
-/** Released weight decay (BIGR.md §5.2). */
+/** Released weight decay (docs/algorithm.md §5.2). */
 export const RELEASED_WEIGHT_DECAY = 0.02;
 
 /**
- * Per-parameter weight decay (BIGR.md §5.2): `decay` on every parameter of rank ≥ 2 outside the transcoder (wqkv,
+ * Per-parameter weight decay (docs/algorithm.md §5.2): `decay` on every parameter of rank ≥ 2 outside the transcoder (wqkv,
  * wo, w1/w2/w3, tok_embeddings.weight, the class table, adaLN.1.weight, and also mask_tok (1,D),
  * diffusion_pos_embed_learned and ada_gss); 0 on rank-1 parameters, biases, and every name containing `denoise_mlp`
  * or listed in `headParameterNames`.

@@ -3,7 +3,7 @@ import { CpuTensor, type NamedTensors } from './tensor.js';
 
 /** Options of {@link AdamW}. Defaults are PyTorch's `torch.optim.AdamW` defaults. */
 export interface AdamWOptions {
-  /** β₁, β₂. Default [0.9, 0.999] (BiGR backbone: [0.9, 0.95], BIGR.md §5.2). */
+  /** β₁, β₂. Default [0.9, 0.999] (BiGR backbone: [0.9, 0.95], docs/algorithm.md §5.2). */
   readonly betas?: readonly [number, number];
   /** ε added to √v̂. Default 1e-8. */
   readonly eps?: number;

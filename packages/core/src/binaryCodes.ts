@@ -3,7 +3,7 @@ import { CpuTensor, type Tensor } from './tensor.js';
 
 /**
  * Binary latent codes as a `uint8` tensor of shape [batch, tokens, K] holding only 0 and 1. Token n of an
- * image is latent position row·w + col and bit k is latent channel k (BIGR.md §0, token layout).
+ * image is latent position row·w + col and bit k is latent channel k (docs/algorithm.md §0, token layout).
  */
 export type BitTensor = CpuTensor<'uint8'>;
 
@@ -106,7 +106,7 @@ export function unpackBits(packed: PackedCodes): BitTensor {
 /**
  * Token index r = Σ_{k=1..K} 2^{k−1} z[k] (paper Eq. 2): bit k (0-based) has weight 2^k. Returns one index per
  * token, row-major over [batch, tokens]: an `Int32Array` when K ≤ 31, otherwise a `Float64Array` of exact
- * integers (K ≤ {@link MAX_TOKEN_INDEX_BITS}). BiGR itself works on bits, not indices (BIGR.md §0).
+ * integers (K ≤ {@link MAX_TOKEN_INDEX_BITS}). BiGR itself works on bits, not indices (docs/algorithm.md §0).
  */
 export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   assertBits(bits);

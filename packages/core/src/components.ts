@@ -13,13 +13,13 @@ export type Condition =
   | { readonly kind: 'class'; readonly labels: Int32Array }
   /** A given condition embedding per sample, [B, D] (class interpolation, or an external text encoder). */
   | { readonly kind: 'embedding'; readonly vectors: CpuTensor<'float32'> }
-  /** Weighted mixture of two classes: w·Emb[a] + (1−w)·Emb[b] (BIGR.md §8.2). */
+  /** Weighted mixture of two classes: w·Emb[a] + (1−w)·Emb[b] (docs/algorithm.md §8.2). */
   | { readonly kind: 'interpolate'; readonly a: Int32Array; readonly b: Int32Array; readonly weight: number };
 
 /**
  * Backbone side of the predictor: per-token features F [B, N, D] for bits [B, N, K] with a mask (1 = masked).
  * With `withNull`, the same bits and mask are also run with the null condition and the result is
- * [2B, N, D] = [cond; uncond] (one batched call, BIGR.md §6).
+ * [2B, N, D] = [cond; uncond] (one batched call, docs/algorithm.md §6).
  */
 export interface TokenFeatureModel {
   /** Tokens per image N. */
@@ -34,7 +34,7 @@ export interface TokenFeatureModel {
   features(bits: CpuTensor<'float32'>, mask: CpuTensor<'uint8'>, condition: Condition, withNull: boolean): Promise<CpuTensor<'float32'>>;
 }
 
-/** Options of one transcoder sampling call (BIGR.md §4.3). */
+/** Options of one transcoder sampling call (docs/algorithm.md §4.3). */
 export interface BitSamplingOptions {
   /** Classifier-free guidance scale s; 1 skips the unconditional branch. */
   readonly cfgScale: number;

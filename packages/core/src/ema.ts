@@ -42,7 +42,7 @@ export interface EmaState {
 }
 
 /**
- * Exponential moving average of parameters (BIGR.md §5.2: decay 0.9999 every step from step 0, initialised as a
+ * Exponential moving average of parameters (docs/algorithm.md §5.2: decay 0.9999 every step from step 0, initialised as a
  * copy). `update` applies `ema = decay·ema + (1 − decay)·p` to every parameter, as the official
  * `ema_p.mul_(decay).add_(p, alpha=1 − decay)`.
  */

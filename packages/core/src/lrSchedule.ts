@@ -38,7 +38,7 @@ function checkStep(step: number): void {
   if (!(Number.isFinite(step) && step >= 0)) throw new ConfigError(`Learning-rate step is ${step}; expected a finite number >= 0.`);
 }
 
-/** Constant rate (BiGR backbone: 1e-4, BIGR.md §5.2). */
+/** Constant rate (BiGR backbone: 1e-4, docs/algorithm.md §5.2). */
 export function constantLr(step: number, lr: number): number {
   checkStep(step);
   return lr;
@@ -59,7 +59,7 @@ export function warmupCosineLr(step: number, p: WarmupCosineParams): number {
   return p.minLr + (p.lr - p.minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 
-/** lr · factor^(number of milestones ≤ step) (e.g. the B-AE's ×0.1 at step 1.5M, BIGR.md §1). */
+/** lr · factor^(number of milestones ≤ step) (e.g. the B-AE's ×0.1 at step 1.5M, docs/algorithm.md §1). */
 export function stepDecayLr(step: number, p: StepDecayParams): number {
   checkStep(step);
   let k = 0;

@@ -27,7 +27,7 @@ export type TrainerJsonValue = null | boolean | number | string | TrainerJsonVal
 
 /** Hyper-parameters of the {@link Trainer}'s optimisation. */
 export interface TrainerHyperParameters {
-  /** Learning rate or schedule (BIGR.md §5.2 released: constant 1e-4). */
+  /** Learning rate or schedule (docs/algorithm.md §5.2 released: constant 1e-4). */
   readonly learningRate: LearningRate;
   /** AdamW β₁, β₂ (released 0.9, 0.95). */
   readonly betas?: readonly [number, number];

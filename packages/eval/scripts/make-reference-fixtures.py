@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Offline generator of packages/eval/fixtures/reference-values.json (EVAL.md §6.3).
+"""Offline generator of packages/eval/fixtures/reference-values.json (docs/evaluation.md §6.3).
 
-Run once with NumPy/SciPy; CI never needs Python. Inputs come from the 32-bit LCG of EVAL.md §6.3, so the
+Run once with NumPy/SciPy; CI never needs Python. Inputs come from the 32-bit LCG of docs/evaluation.md §6.3, so the
 TypeScript tests rebuild bit-identical feature matrices. FID follows ADM/pytorch-fid exactly (np.cov,
 scipy.linalg.sqrtm of the product, eps retry, imaginary check); IS, precision/recall and KID follow the
 ADM evaluator / torch-fidelity formulas in float64.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Trains the Fashion-MNIST evaluation network of EVAL.md §9.2 ("FMNIST metrics") on tfjs, reports its test
+// Trains the Fashion-MNIST evaluation network of docs/evaluation.md §9.2 ("FMNIST metrics") on tfjs, reports its test
 // accuracy and writes the frozen weights (atomically) to packages/eval/weights/fashion-classifier/
 // {config.json, model.safetensors}; config.json records the weights' SHA-256, which becomes part of every metric id.
 //

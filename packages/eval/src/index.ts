@@ -1,5 +1,5 @@
 /**
- * @bigr/eval — generative metrics for BiGR (EVAL.md): FID, sFID, Inception Score, improved precision/recall,
+ * @bigr/eval — generative metrics for BiGR (docs/evaluation.md): FID, sFID, Inception Score, improved precision/recall,
  * KID, reconstruction metrics, `.npy`/`.npz` reference-statistics I/O and the feature-extractor driver.
  * @packageDocumentation
  */

@@ -1,6 +1,6 @@
 import { BatchNormNoAffine } from './batchNorm.js';
 
-describe('BatchNorm without affine (EVAL.md §8.7)', () => {
+describe('BatchNorm without affine (docs/evaluation.md §8.7)', () => {
   it('normalises with batch statistics and updates running stats', () => {
     const bn = new BatchNormNoAffine(2, 1e-6, 0.1);
     const out = bn.forwardTrain(new Float32Array([1, 10, 3, 14, 5, 12]), 3);

@@ -1,5 +1,5 @@
 /**
- * BatchNorm1d without affine parameters (EVAL.md §8.2): training mode normalises with the batch mean and
+ * BatchNorm1d without affine parameters (docs/evaluation.md §8.2): training mode normalises with the batch mean and
  * biased variance and updates running statistics (running variance from the unbiased batch variance);
  * eval mode uses the running statistics.
  */

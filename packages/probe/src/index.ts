@@ -1,5 +1,5 @@
 /**
- * @bigr/probe — representation extraction and the MAE linear-probe protocol used by BiGR (EVAL.md §8):
+ * @bigr/probe — representation extraction and the MAE linear-probe protocol used by BiGR (docs/evaluation.md §8):
  * BatchNorm without affine + linear head, LARS, warm-up + cosine, top-1/top-5, layer sweeps.
  * @packageDocumentation
  */

@@ -1,6 +1,6 @@
 import { Lars } from './lars.js';
 
-// Known answers from EVAL.md §8.7 (hand-computed from the MAE LARS definition).
+// Known answers from docs/evaluation.md §8.7 (hand-computed from the MAE LARS definition).
 describe('LARS', () => {
   it('matches the one- and two-step hand computations', () => {
     const w = new Float32Array([3, 4]);

@@ -1,5 +1,5 @@
 /**
- * LARS as used by MoCo v3 / MAE linear probing (EVAL.md §8.3): for tensors with ≥ 2 dims, add weight decay
+ * LARS as used by MoCo v3 / MAE linear probing (docs/evaluation.md §8.3): for tensors with ≥ 2 dims, add weight decay
  * then scale the gradient by η·‖p‖/‖g‖ (factor 1 if either norm is 0); every tensor then takes a heavy-ball
  * momentum step m ← μ·m + g, p ← p − lr·m.
  */

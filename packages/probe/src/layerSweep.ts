@@ -3,7 +3,7 @@ import { evaluateLinearProbe, trainLinearProbe, type LinearProbeOptions, type Pr
 
 /** Accuracy of the probe for one layer. */
 export interface LayerAccuracy extends ProbeAccuracy {
-  /** Block index the features came from (0-based, BIGR.md §7.1). */
+  /** Block index the features came from (0-based, docs/algorithm.md §7.1). */
   readonly layer: number;
 }
 

@@ -22,7 +22,7 @@ function blobs(seed: number, perClass: number, classes: number, dim: number, noi
 
 describe('linear probe', () => {
   it('reaches ~100% top-1 on linearly separable features', () => {
-    // LARS moves the weight matrix by about lr·η·‖W‖ per step, so the probe needs many steps (EVAL.md §8.8).
+    // LARS moves the weight matrix by about lr·η·‖W‖ per step, so the probe needs many steps (docs/evaluation.md §8.8).
     const train = blobs(1, 200, 10, 32, 0.5);
     const test = blobs(2, 50, 10, 32, 0.5);
     const model = trainLinearProbe(train, { rng: createRng(7), epochs: 40, warmupEpochs: 2, batchSize: 64, absoluteLr: 20 });

@@ -13,7 +13,7 @@ export interface ProbeDataset {
   readonly dim: number;
 }
 
-/** Hyper-parameters of the linear probe (EVAL.md §8). Defaults follow MAE/BiGR. */
+/** Hyper-parameters of the linear probe (docs/evaluation.md §8). Defaults follow MAE/BiGR. */
 export interface LinearProbeOptions extends LongRunningOptions {
   /** Seeded randomness for the head's init and the per-epoch shuffles. */
   rng: Rng;
@@ -28,7 +28,7 @@ export interface LinearProbeOptions extends LongRunningOptions {
   /** Gradient-accumulation steps. Default 1. */
   accumulationSteps?: number;
   /**
-   * Base lr; the peak lr is baseLr × effective batch / 256 (MAE). Default 0.1 (BiGR/MAE). EVAL.md §8.8
+   * Base lr; the peak lr is baseLr × effective batch / 256 (MAE). Default 0.1 (BiGR/MAE). docs/evaluation.md §8.8
    * recommends 2.0 on Fashion-MNIST (budget-matched); see {@link FASHION_MNIST_PROBE}.
    */
   baseLr?: number;
@@ -38,7 +38,7 @@ export interface LinearProbeOptions extends LongRunningOptions {
   weightDecay?: number;
 }
 
-/** Probe settings recommended for Fashion-MNIST by EVAL.md §8.8 (blr 2.0, batch 256, 100 epochs). */
+/** Probe settings recommended for Fashion-MNIST by docs/evaluation.md §8.8 (blr 2.0, batch 256, 100 epochs). */
 export const FASHION_MNIST_PROBE = { baseLr: 2.0, batchSize: 256, epochs: 100, warmupEpochs: 10 } as const;
 
 /** A trained probe: BatchNorm (no affine) followed by a linear layer. */
@@ -72,7 +72,7 @@ function rowsOf(d: ProbeDataset, what: string): number {
   return n;
 }
 
-/** Truncated normal (±2 absolute bounds, so effectively untruncated at std 0.01), EVAL.md §8.2. */
+/** Truncated normal (±2 absolute bounds, so effectively untruncated at std 0.01), docs/evaluation.md §8.2. */
 function truncatedNormal(rng: Rng, n: number, std: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -99,7 +99,7 @@ function linearLogits(x: Float32Array, n: number, dim: number, w: Float32Array, 
 }
 
 /**
- * Trains the linear probe of EVAL.md §8 on frozen features: BatchNorm1d(affine=false, ε=1e-6) → Linear,
+ * Trains the linear probe of docs/evaluation.md §8 on frozen features: BatchNorm1d(affine=false, ε=1e-6) → Linear,
  * cross-entropy, LARS (momentum 0.9, η=0.001), warm-up + per-step cosine schedule, drop-last batches
  * reshuffled every epoch.
  */

@@ -1,6 +1,6 @@
 import { probeLearningRate, scaledLearningRate } from './probeSchedule.js';
 
-describe('probe learning-rate schedule (EVAL.md §8.7)', () => {
+describe('probe learning-rate schedule (docs/evaluation.md §8.7)', () => {
   it('warms up linearly then decays with a half cosine', () => {
     const lr = (e: number) => probeLearningRate(e, 6.4, 10, 100);
     expect(lr(0)).toBe(0);

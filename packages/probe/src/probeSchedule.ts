@@ -1,5 +1,5 @@
 /**
- * Learning rate of the MAE probe schedule at fractional epoch `e` (EVAL.md §8.4): linear warm-up from 0 to
+ * Learning rate of the MAE probe schedule at fractional epoch `e` (docs/evaluation.md §8.4): linear warm-up from 0 to
  * `peak` over `warmupEpochs`, then half-cosine down to `minLr` at `epochs`.
  */
 export function probeLearningRate(e: number, peak: number, warmupEpochs: number, epochs: number, minLr = 0): number {

@@ -1,5 +1,5 @@
 /**
- * The zero-shot applications of BIGR.md §8 with a stub tokenizer and stub predictors.
+ * The zero-shot applications of docs/algorithm.md §8 with a stub tokenizer and stub predictors.
  */
 import { createRng, CpuTensor } from '@bigr/core';
 import type { Condition } from '@bigr/core';
@@ -21,7 +21,7 @@ function tokensOf(codes: CpuTensor<'uint8'>, b: number, n: number): number[] {
   return Array.from(codes.data.subarray((b * N + n) * K, (b * N + n + 1) * K));
 }
 
-describe('inpainting (BIGR.md §8.1)', () => {
+describe('inpainting (docs/algorithm.md §8.1)', () => {
   it('keeps every known token bit for bit and regenerates the region once ("masked" budget)', async () => {
     const tok = stubTokenizer(ROWS, ROWS, K);
     const predictor = hashPredictor(N, K);
@@ -85,7 +85,7 @@ describe('class-conditional editing', () => {
   });
 });
 
-describe('class interpolation (BIGR.md §8.2)', () => {
+describe('class interpolation (docs/algorithm.md §8.2)', () => {
   it('weight 1 equals conditioning on class a, weight 0 on class b', async () => {
     const run = (condition: Condition) => generate({ predictor: embeddingPredictor(N, K), condition, rng: createRng(6), iterations: 5, gumbelTemperature: 0.2 });
     const a = await run(classCondition([2, 2]));
@@ -115,7 +115,7 @@ describe('class interpolation (BIGR.md §8.2)', () => {
   });
 });
 
-describe('image enrichment (BIGR.md §8.3)', () => {
+describe('image enrichment (docs/algorithm.md §8.3)', () => {
   it('upsamples, encodes, and chains rounds of four sub-lattice inpaintings', async () => {
     const tok = stubTokenizer(ROWS, ROWS, K);
     const low = new CpuTensor<'float32'>(Float32Array.from({ length: 16 }, (_, i) => (i % 5) / 4), [1, 1, 4, 4]);

@@ -1,6 +1,6 @@
 /**
  * BiGR's predictor: backbone features once per call on the batched [cond; uncond] pair, then the binary
- * transcoder only on the token rows the sampler needs (BIGR.md §6, §4.3).
+ * transcoder only on the token rows the sampler needs (docs/algorithm.md §6, §4.3).
  */
 import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';
 import type { BitHeadSampler, Condition, MaskedBitPredictor, PredictRequest, TokenFeatureModel } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * Which masked tokens can still be chosen by the 'entropy' order, from the Gumbel noise alone (BIGR.md §6).
+ * Which masked tokens can still be chosen by the 'entropy' order, from the Gumbel noise alone (docs/algorithm.md §6).
  *
  * A token's key is `float32(conf + float32(τ·G))` with the confidence in [0, 1], so before predicting anything it
  * lies in [L, U] with `L = float32(τ·G)` and `U = float32(1 + float32(τ·G))` (rounding is monotone). A token whose

@@ -1,6 +1,6 @@
 /**
- * Classifier-free guidance: the per-iteration scale schedule (BIGR.md §6) and the logit-space combination the
- * transcoder applies at every diffusion step (BIGR.md §4.3).
+ * Classifier-free guidance: the per-iteration scale schedule (docs/algorithm.md §6) and the logit-space combination the
+ * transcoder applies at every diffusion step (docs/algorithm.md §4.3).
  */
 import { ConfigError } from '@bigr/core';
 
@@ -20,7 +20,7 @@ export function cfgScaleAt(scale: number, schedule: CfgSchedule, step: number, i
 
 /**
  * Guided flip logit ℓ = ℓ_u/τ + s·(ℓ_c/τ − ℓ_u/τ), in float32 arithmetic like the official sampler
- * (BIGR.md §4.3: after the temperature, before the flip). Exposed for predictors and tests.
+ * (docs/algorithm.md §4.3: after the temperature, before the flip). Exposed for predictors and tests.
  */
 export function guidedLogit(condLogit: number, uncondLogit: number, scale: number, temperature = 1): number {
   const f = Math.fround;

@@ -32,7 +32,7 @@ export function unconditional(batch: number, nullClass: number): Condition {
   return { kind: 'class', labels: new Int32Array(batch).fill(nullClass) };
 }
 
-/** Weighted mixture of two classes per sample (BIGR.md §8.2): `w·Emb[a] + (1−w)·Emb[b]`. */
+/** Weighted mixture of two classes per sample (docs/algorithm.md §8.2): `w·Emb[a] + (1−w)·Emb[b]`. */
 export function interpolationCondition(a: ArrayLike<number>, b: ArrayLike<number>, weight: number): Condition {
   if (!Number.isFinite(weight)) throw new ConfigError(`Interpolation weight ${weight} is not finite; pass a number such as 0.5.`);
   return { kind: 'interpolate', a: Int32Array.from(a), b: Int32Array.from(b), weight };
@@ -45,7 +45,7 @@ function allEqual(labels: Int32Array, value: number): boolean {
 
 /**
  * True when every sample is conditioned on the null class, so the conditional and unconditional branches are
- * identical and classifier-free guidance has no effect (inpainting, outpainting and enrichment, BIGR.md §8).
+ * identical and classifier-free guidance has no effect (inpainting, outpainting and enrichment, docs/algorithm.md §8).
  * Interpolations count when both classes are null, or when the weight puts everything on a null class.
  */
 export function isUnconditional(condition: Condition, nullClass: number): boolean {

@@ -1,7 +1,7 @@
 import { tokenConfidence, torchMeanF32 } from './confidence.js';
 import { addGumbel, gumbelTemperatureAt } from './gumbel.js';
 
-describe('confidence (BIGR.md §6)', () => {
+describe('confidence (docs/algorithm.md §6)', () => {
   it('margin = mean_k 2|p - 0.5|', () => {
     expect(tokenConfidence(new Float32Array(16).fill(0.5), 0, 16)).toBe(0);
     expect(tokenConfidence(Float32Array.from({ length: 16 }, (_, k) => k % 2), 0, 16)).toBe(1);
@@ -52,7 +52,7 @@ describe('confidence (BIGR.md §6)', () => {
   });
 });
 
-describe('Gumbel noise (BIGR.md §6)', () => {
+describe('Gumbel noise (docs/algorithm.md §6)', () => {
   it('follows the constant / down / up schedules', () => {
     expect(gumbelTemperatureAt(0.5, 'constant', 3, 4)).toBe(0.5);
     expect(gumbelTemperatureAt(0.4, 'down', 0, 4)).toBeCloseTo(0.3, 15);

@@ -1,5 +1,5 @@
 /**
- * Per-token confidence from predicted bit probabilities (BIGR.md §6, §11).
+ * Per-token confidence from predicted bit probabilities (docs/algorithm.md §6, §11).
  */
 import { ConfigError } from '@bigr/core';
 

@@ -1,5 +1,5 @@
 /**
- * Zero-shot class-conditional editing (BIGR.md §8.1): regenerate a region of an image conditioned on a target class.
+ * Zero-shot class-conditional editing (docs/algorithm.md §8.1): regenerate a region of an image conditioned on a target class.
  */
 import { ConfigError } from '@bigr/core';
 import { regenerateRegion } from './inpaint.js';

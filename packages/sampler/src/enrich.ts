@@ -1,5 +1,5 @@
 /**
- * Zero-shot image enrichment (BIGR.md §8.3): upsample a low-resolution image, encode it, then regenerate the
+ * Zero-shot image enrichment (docs/algorithm.md §8.3): upsample a low-resolution image, encode it, then regenerate the
  * four 2×2 sub-lattices of the token grid in chained rounds.
  */
 import { ConfigError, CpuTensor, throwIfAborted } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * The unmasking sampler (BIGR.md §6): from a (partly) masked token sequence to complete binary codes.
+ * The unmasking sampler (docs/algorithm.md §6): from a (partly) masked token sequence to complete binary codes.
  * {@link sampleTokens} is the general loop used by generation and every zero-shot application; {@link generate}
  * starts from a fully masked sequence.
  */
@@ -88,7 +88,7 @@ export interface SampleResult {
 export type GenerateOptions = Omit<SampleTokensOptions, 'initialBits' | 'initialMask' | 'budget'>;
 
 /**
- * Class-conditional (or unconditional: null labels) generation from a fully masked sequence (BIGR.md §6).
+ * Class-conditional (or unconditional: null labels) generation from a fully masked sequence (docs/algorithm.md §6).
  * With a replaying {@link Rng} and the official predictions it reproduces the official `generate_with_cfg`
  * bit for bit.
  */
@@ -145,8 +145,8 @@ function snapshotBits(bits: Float32Array, shape: readonly number[]): CpuTensor<'
 }
 
 /**
- * Runs the unmasking loop of BIGR.md §6 on a batch, optionally from given tokens (the zero-shot applications,
- * BIGR.md §8.1). Per iteration: schedule count k, guidance scale, ordering key (confidence + Gumbel for
+ * Runs the unmasking loop of docs/algorithm.md §6 on a batch, optionally from given tokens (the zero-shot applications,
+ * docs/algorithm.md §8.1). Per iteration: schedule count k, guidance scale, ordering key (confidence + Gumbel for
  * 'entropy'), top-k choice, Bernoulli commit of the chosen tokens' bits; then a fallback pass with the
  * unscheduled scale commits any token still masked. Random draws, in order per iteration: `gumbels(B·N)` for the
  * 'entropy' and 'random' orders (before predicting, always drawn even when k = 0, as the official code does),

@@ -1,5 +1,5 @@
 /**
- * Gumbel noise on the confidence (BIGR.md §6): conf ← conf + τ_g(r)·G, G standard Gumbel.
+ * Gumbel noise on the confidence (docs/algorithm.md §6): conf ← conf + τ_g(r)·G, G standard Gumbel.
  */
 import { ConfigError } from '@bigr/core';
 

@@ -1,6 +1,6 @@
 /**
  * @bigr/sampler — BiGR's entropy-ordered unmasking sampler (cosine schedule, confidence, Gumbel noise, CFG,
- * Bernoulli commits; BIGR.md §6) with the Table 3 ordering ablations, the zero-shot applications of BIGR.md §8
+ * Bernoulli commits; docs/algorithm.md §6) with the Table 3 ordering ablations, the zero-shot applications of docs/algorithm.md §8
  * (inpainting, outpainting, editing, class interpolation, enrichment), presets (paper Table 7, scripts), a replay
  * RNG for the official fixtures, and {@link createBigrPredictor}, which composes a backbone and a transcoder while
  * skipping work the released sampler does needlessly.

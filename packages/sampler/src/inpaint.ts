@@ -1,5 +1,5 @@
 /**
- * Zero-shot inpainting and outpainting (BIGR.md §8.1): regenerate a region of an image's binary code while the
+ * Zero-shot inpainting and outpainting (docs/algorithm.md §8.1): regenerate a region of an image's binary code while the
  * other tokens stay fixed, unconditionally (null class).
  */
 import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';
@@ -130,7 +130,7 @@ export function squareGrid(tokens: number): readonly [number, number] {
 
 /**
  * Inpainting: regenerates the tokens inside `region` (white / the boxes), keeps the rest, null class. Defaults are
- * the app script's: s = 2.5, I = 25, τ_g = 0, linear schedule, 'known' budget (BIGR.md §8.1 QUIRK: with more known
+ * the app script's: s = 2.5, I = 25, τ_g = 0, linear schedule, 'known' budget (docs/algorithm.md §8.1 QUIRK: with more known
  * than masked tokens, the surplus picks re-sample the lowest-index known tokens; pass `budget: 'masked'` to keep
  * every known token).
  */

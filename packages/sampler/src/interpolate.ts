@@ -1,5 +1,5 @@
 /**
- * Zero-shot class interpolation (BIGR.md §8.2): condition on w·Emb[a] + (1−w)·Emb[b] (Condition kind 'interpolate').
+ * Zero-shot class interpolation (docs/algorithm.md §8.2): condition on w·Emb[a] + (1−w)·Emb[b] (Condition kind 'interpolate').
  */
 import { ConfigError, throwIfAborted } from '@bigr/core';
 import type { BinaryTokenizer, LongRunningOptions, MaskedBitPredictor, Rng } from '@bigr/core';

@@ -1,7 +1,7 @@
 import { CpuTensor } from '@bigr/core';
 import { invertMask, maskFromBoxes, maskFromImage, resolveRegionMask } from './masks.js';
 
-describe('region masks (BIGR.md §8.1)', () => {
+describe('region masks (docs/algorithm.md §8.1)', () => {
   it('samples pixel (16i, 16j) of a 256-px mask for a 16×16 grid, channel 0, non-zero = inside', () => {
     const H = 256;
     const img = new Float32Array(3 * H * H);

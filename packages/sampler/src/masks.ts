@@ -1,5 +1,5 @@
 /**
- * Region masks for the zero-shot applications (BIGR.md §8.1): from a mask image or boxes to a per-token mask
+ * Region masks for the zero-shot applications (docs/algorithm.md §8.1): from a mask image or boxes to a per-token mask
  * [B, N] (1 = inside the region), on the tokenizer's latent grid.
  */
 import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';

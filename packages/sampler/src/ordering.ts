@@ -1,11 +1,11 @@
 /**
- * Which masked tokens an iteration commits (BIGR.md §6, Table 3 ablation).
+ * Which masked tokens an iteration commits (docs/algorithm.md §6, Table 3 ablation).
  */
 import { ConfigError } from '@bigr/core';
 
 /**
  * - 'entropy' (default, BiGR): the k most confident masked tokens, confidence from the prediction plus Gumbel
- *   noise (BIGR.md §6).
+ *   noise (docs/algorithm.md §6).
  * - 'random': k masked tokens uniformly at random (the key is a fresh standard Gumbel per token; Gumbel noise
  *   of the schedule is not added on top).
  * - 'raster': the k lowest-index masked tokens (row-major), no noise.
@@ -32,7 +32,7 @@ export function assertOrdering(order: string): asserts order is OrderingStrategy
 
 /**
  * Indices of the `k` largest of `keys[0..n)` in descending order, like `torch.topk`. Ties go to the lower index
- * (so picks beyond the masked tokens land on the lowest-index −∞ entries, BIGR.md §8.1; the official CUDA run is
+ * (so picks beyond the masked tokens land on the lowest-index −∞ entries, docs/algorithm.md §8.1; the official CUDA run is
  * believed to do the same). NaN sorts below −∞.
  */
 export function topKIndices(keys: ArrayLike<number>, k: number, n = keys.length): Int32Array {
@@ -57,7 +57,7 @@ export function topKIndices(keys: ArrayLike<number>, k: number, n = keys.length)
 /**
  * Orders the masked tokens of one sample (`mask[offset + n] = 1`) by `keys` (descending, ties → lower index) and
  * returns the first `min(k, masked)`; then, if `k` exceeds the masked count, appends the lowest-index unmasked
- * tokens (the −∞ ties that the official top-k returns; those tokens get re-sampled, BIGR.md §8.1).
+ * tokens (the −∞ ties that the official top-k returns; those tokens get re-sampled, docs/algorithm.md §8.1).
  */
 export function chooseTokens(keys: ArrayLike<number>, mask: Uint8Array, offset: number, tokens: number, k: number): Int32Array {
   if (k <= 0) return new Int32Array(0);

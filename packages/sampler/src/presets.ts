@@ -1,6 +1,6 @@
 /**
  * Named hyper-parameter sets (paper Table 7; the released scripts, Colab and CLI; the zero-shot app scripts),
- * BIGR.md §6 and §8.
+ * docs/algorithm.md §6 and §8.
  */
 import { NotFoundError } from '@bigr/core';
 import { DEFAULT_SAMPLING, resolveSettings } from './settings.js';

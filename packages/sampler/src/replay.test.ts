@@ -1,6 +1,6 @@
 /**
  * Bit-exact replay of the official `generate_with_cfg` run recorded in generate_replay.safetensors, with a stub
- * predictor that returns the recorded predictions (BIGR.md §6; fixture README).
+ * predictor that returns the recorded predictions (docs/algorithm.md §6; docs/fixtures.md).
  */
 import path from 'node:path';
 import { CpuTensor, readSafetensors } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * Bilinear image resizing for image enrichment (BIGR.md §8.3), torch `interpolate(mode='bilinear',
+ * Bilinear image resizing for image enrichment (docs/algorithm.md §8.3), torch `interpolate(mode='bilinear',
  * align_corners=False)` semantics, without antialiasing.
  */
 import { CpuTensor, ShapeError } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * The hyper-parameters of one sampling run (BIGR.md §6, §8; paper Table 7) and their defaults.
+ * The hyper-parameters of one sampling run (docs/algorithm.md §6, §8; paper Table 7) and their defaults.
  */
 import { ConfigError } from '@bigr/core';
 import type { CfgSchedule } from './classifierFreeGuidance.js';
@@ -10,7 +10,7 @@ import type { OrderingStrategy } from './ordering.js';
 import type { UnmaskScheduleKind } from './unmaskSchedule.js';
 
 /**
- * Budget of the unmasking schedule when some tokens are given (BIGR.md §8.1). 'known' (official default): the
+ * Budget of the unmasking schedule when some tokens are given (docs/algorithm.md §8.1). 'known' (official default): the
  * per-iteration counts are computed from the number of **known** tokens, so with more known than masked tokens
  * the surplus picks re-sample the lowest-index fixed tokens, and with fewer the remainder is filled by the
  * fallback pass. 'masked': the counts are computed from the number of masked tokens (the evident intent).

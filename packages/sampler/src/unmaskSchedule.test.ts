@@ -16,7 +16,7 @@ interface ScheduleEntry {
 
 const entries = JSON.parse(readFileSync(path.join(fixtureDir(), 'unmask_schedule.json'), 'utf8')) as ScheduleEntry[];
 
-describe('unmask schedule (BIGR.md §6)', () => {
+describe('unmask schedule (docs/algorithm.md §6)', () => {
   it('has fixture entries for every documented (tokens, iterations) pair', () => {
     const pairs = entries.map((e) => `${e.num_tokens}/${e.num_iter}/${e.cfg_schedule}`);
     for (const p of ['256/20/constant', '256/10/constant', '256/25/constant', '64/10/constant', '16/4/constant', '16/10/constant', '16/20/constant', '1024/20/constant', '64/10/linear']) {

@@ -1,11 +1,11 @@
 /**
- * How many tokens each unmasking iteration commits (BIGR.md §6, §8.1).
+ * How many tokens each unmasking iteration commits (docs/algorithm.md §6, §8.1).
  */
 import { ConfigError } from '@bigr/core';
 
 /**
- * Shape of the mask-rate curve. 'cosine' (generation, BIGR.md §6): mask_rate = cos(π/2·r). 'linear' (the
- * official inpainting default, BIGR.md §8.1): mask_rate = 1 − r. r = (step+1)/I.
+ * Shape of the mask-rate curve. 'cosine' (generation, docs/algorithm.md §6): mask_rate = cos(π/2·r). 'linear' (the
+ * official inpainting default, docs/algorithm.md §8.1): mask_rate = 1 − r. r = (step+1)/I.
  */
 export type UnmaskScheduleKind = 'cosine' | 'linear';
 

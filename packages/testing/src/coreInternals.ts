@@ -1,7 +1,7 @@
 /**
- * TEMP: `@bigr/core` does not yet re-export its seeded RNG and safetensors reader from its index, so they are
- * imported from core's sources here, in this one place. Switch these lines to `from '@bigr/core'` once it does.
+ * The core helpers this package uses (seeded RNG, safetensors reader), re-exported from `@bigr/core` so the
+ * package's modules import them from one place.
  * @internal
  */
-export { createRng, type Seed, type SeededRng } from '../../core/src/seededRng.js';
-export { readSafetensors, type SafetensorsContent } from '../../core/src/safetensors.js';
+export { createRng, type Seed, type SeededRng } from '@bigr/core';
+export { readSafetensors, type SafetensorsContent } from '@bigr/core';

@@ -3,7 +3,7 @@ import { conv1x1, type FeatureDims, type NormSettings } from './conv.js';
 import { normalize } from './normalize.js';
 
 /**
- * `AttnBlock(c)` (BIGR.md §1.2): single-head self-attention over the h·w positions. With h = GN(x) and
+ * `AttnBlock(c)` (docs/algorithm.md §1.2): single-head self-attention over the h·w positions. With h = GN(x) and
  * q, k, v = three 1×1 convs of h, A = softmax_j(q_i·k_j / √c) and the output is x + proj_out(Σ_j A_ij v_j).
  * Parameters under `prefix`: `norm`, `q`, `k`, `v`, `proj_out`.
  */

@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 
 /**
- * Hyper-parameters of the binary autoencoder (B-AE), BIGR.md §1.1. Names follow the official hparams
+ * Hyper-parameters of the binary autoencoder (B-AE), docs/algorithm.md §1.1. Names follow the official hparams
  * (`nf`, `ch_mult`, `res_blocks`, `attn_resolutions`, `emb_dim`, `codebook_size`, `n_channels`, `img_size`,
  * `norm_first`) in camelCase. They fully determine the parameter names and shapes (§10.2); the spatial size an
  * encoder or decoder graph runs at is chosen separately (any multiple of {@link downsampleFactor}).
@@ -31,7 +31,7 @@ export interface BaeConfig {
   readonly resolution: number;
   /** `norm_first`: a GroupNorm before the decoder's first conv (true for every released model). */
   readonly normFirst: boolean;
-  /** GroupNorm groups (32 in the official code, BIGR.md §1.2); every channel count must be divisible by it. */
+  /** GroupNorm groups (32 in the official code, docs/algorithm.md §1.2); every channel count must be divisible by it. */
   readonly normGroups: number;
   /** GroupNorm epsilon (1e-6 official). */
   readonly normEps: number;
@@ -110,7 +110,7 @@ export function validateConfig(config: BaeConfig): BaeConfig {
 /**
  * Reads a config from the official hparams naming (`nf`, `ch_mult`, `res_blocks`, `attn_resolutions`, `emb_dim`,
  * `codebook_size`, `n_channels`, `img_size`, `norm_first`, plus our `norm_groups`, `norm_eps`), e.g. the fixture's `tiny_bae_config.json` `hparams`.
- * Missing fields take the released defaults (BIGR.md §1.1).
+ * Missing fields take the released defaults (docs/algorithm.md §1.1).
  */
 export function configFromHparams(h: Readonly<Record<string, unknown>>): BaeConfig {
   const num = (k: string, d: number): number => (h[k] === undefined ? d : (h[k] as number));

@@ -10,7 +10,7 @@ export interface FeatureDims {
   readonly width: number;
 }
 
-/** GroupNorm settings shared by every block (BIGR.md §1.2: 32 groups, eps 1e-6). */
+/** GroupNorm settings shared by every block (docs/algorithm.md §1.2: 32 groups, eps 1e-6). */
 export interface NormSettings {
   /** Number of groups. */
   readonly groups: number;

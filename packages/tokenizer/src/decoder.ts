@@ -3,7 +3,7 @@ import { runPlan, type BlockSpec, type BlockTap, type SpatialSize } from './bloc
 import { downsampleFactor, type BaeConfig } from './config.js';
 
 /**
- * The official `Generator.blocks` list (BIGR.md §1.5): [GroupNorm(embDim) when `normFirst`], conv3×3(embDim →
+ * The official `Generator.blocks` list (docs/algorithm.md §1.5): [GroupNorm(embDim) when `normFirst`], conv3×3(embDim →
  * nf·chMult[-1]), ResBlock, AttnBlock, ResBlock; then for the levels in reverse `res_blocks` × [ResBlock
  * (+ AttnBlock at attention resolutions)] and an Upsample except after level 0; then GroupNorm and conv3×3 to the
  * image channels. No output activation. The unused `generator.logsigma` head is not part of the plan.

@@ -1,6 +1,6 @@
 import { ConfigError, CpuTensor, type NamedTensors, type Ops, type Rng } from '@bigr/core';
 
-/** PatchGAN discriminator settings (BIGR.md §1.1: ndf 64, 3 layers). */
+/** PatchGAN discriminator settings (docs/algorithm.md §1.1: ndf 64, 3 layers). */
 export interface DiscriminatorConfig {
   /** Image channels. */
   readonly inChannels: number;
@@ -29,7 +29,7 @@ export interface DiscriminatorConv {
 }
 
 /**
- * The taming-transformers NLayerDiscriminator layout used by the official trainer (BIGR.md §1.6): conv4×4 s2
+ * The taming-transformers NLayerDiscriminator layout used by the official trainer (docs/algorithm.md §1.6): conv4×4 s2
  * (C→ndf) + LReLU; for n = 1…layers−1: conv4×4 s2 (no bias) + BN + LReLU with widths ndf·min(2^n, 8); conv4×4 s1
  * (no bias) + BN + LReLU; conv4×4 s1 → 1 channel. All pads 1. Indices are positions in `main`.
  */
@@ -112,7 +112,7 @@ export function discriminator<T>(ops: Ops<T>, images: T, config: DiscriminatorCo
   return x;
 }
 
-/** Hinge loss of D (BIGR.md §1.6): ½[mean relu(1 − D(x)) + mean relu(1 + D(x̂))]. */
+/** Hinge loss of D (docs/algorithm.md §1.6): ½[mean relu(1 − D(x)) + mean relu(1 + D(x̂))]. */
 export function hingeDiscriminatorLoss<T>(ops: Ops<T>, realLogits: T, fakeLogits: T): T {
   const all = [0, 1, 2, 3];
   const real = ops.mean(ops.relu(ops.sub(ops.scalar(1), realLogits)), all, false);

@@ -3,7 +3,7 @@ import { runPlan, type BlockSpec, type BlockTap, type SpatialSize } from './bloc
 import type { BaeConfig } from './config.js';
 
 /**
- * The official `Encoder.blocks` list for a config (BIGR.md §1.3): conv_in; per level `res_blocks` ×
+ * The official `Encoder.blocks` list for a config (docs/algorithm.md §1.3): conv_in; per level `res_blocks` ×
  * [ResBlock (+ AttnBlock when the level's nominal resolution is in `attnResolutions`)], then a Downsample except
  * after the last level; then ResBlock, AttnBlock, ResBlock, GroupNorm and conv3×3 to `embDim`.
  */

@@ -15,7 +15,7 @@ export interface EncoderGraphOptions {
 
 /**
  * Encoder graph: input `image` [batch, C, H, W] float32 in [0, 1] → output `probabilities` [batch, N, K]
- * (token layout, BIGR.md §0), the Bernoulli parameters of the codes. Binarisation happens outside the graph
+ * (token layout, docs/algorithm.md §0), the Bernoulli parameters of the codes. Binarisation happens outside the graph
  * (see `binarize`), because it is random or a comparison.
  */
 export function encoderGraph(config: BaeConfig, height: number, width: number, options: EncoderGraphOptions = {}): GraphDefinition {
@@ -52,7 +52,7 @@ export interface DecoderGraphOptions {
 
 /**
  * Decoder graph: input `bits` [batch, N, K] float32 0/1 (token layout) → output `image` [batch, C, H, W]
- * (not clamped; BIGR.md §1.5 `decode(bits)` = generator(einsum(bits, E))).
+ * (not clamped; docs/algorithm.md §1.5 `decode(bits)` = generator(einsum(bits, E))).
  */
 export function decoderGraph(config: BaeConfig, height: number, width: number, options: DecoderGraphOptions = {}): GraphDefinition {
   const grid = latentGrid(config, height, width);

@@ -128,7 +128,7 @@ export function encodePng(img: RasterImage): Uint8Array {
   return new Uint8Array(PNG.sync.write(png, { colorType: img.channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true }));
 }
 
-/** Raster → float32 tensor [C, H, W] with values byte/255 in [0, 1] (torchvision ToTensor, BIGR.md §0). */
+/** Raster → float32 tensor [C, H, W] with values byte/255 in [0, 1] (torchvision ToTensor, docs/algorithm.md §0). */
 export function rasterToTensor(img: RasterImage): CpuTensor<'float32'> {
   const { width: w, height: h, channels: c, data } = img;
   const out = new Float32Array(c * h * w);
@@ -153,7 +153,7 @@ export function stackImages(images: readonly Tensor<'float32'>[]): CpuTensor<'fl
 
 /**
  * Float images [B, C, H, W] (or [C, H, W]) → uint8 pixels [B, H, W, C] exactly as `torchvision.utils.save_image`
- * with value_range (0, 1) writes them (BIGR.md §0): clamp to [0, 1], then floor(clamp(x·255 + 0.5, 0, 255)).
+ * with value_range (0, 1) writes them (docs/algorithm.md §0): clamp to [0, 1], then floor(clamp(x·255 + 0.5, 0, 255)).
  */
 export function toUint8Pixels(images: Tensor<'float32'>): CpuTensor<'uint8'> {
   const s = images.shape.length === 3 ? [1, ...images.shape] : [...images.shape];
@@ -198,7 +198,7 @@ export interface LoadImageOptions extends ImageLimits {
   /** Channels of the result: 3 (RGB, default) or 1 (gray). */
   readonly channels?: 1 | 3;
   /**
-   * Square output size. `'center-crop'` (default) uses the ADM center crop of BIGR.md §0 (BOX halving, then
+   * Square output size. `'center-crop'` (default) uses the ADM center crop of docs/algorithm.md §0 (BOX halving, then
    * BICUBIC, then a center crop); `'resize'` stretches to size×size with `filter`.
    */
   readonly size?: number;

@@ -1,5 +1,5 @@
 /**
- * @bigr/tokenizer — the BiGR binary autoencoder (B-AE, BIGR.md §1): images in [0, 1] → K-bit codes per latent
+ * @bigr/tokenizer — the BiGR binary autoencoder (B-AE, docs/algorithm.md §1): images in [0, 1] → K-bit codes per latent
  * token → images, written once against `@bigr/core` Ops so it trains on tfjs and runs on tfjs or onnxruntime.
  * Also: image I/O (PNG/JPEG in, PNG out, PIL-compatible resizing and the ADM center crop), readers for IDX
  * (Fashion-MNIST) files and class-folder image sets, B-AE training, and binary hashing with a packed-code

@@ -36,7 +36,7 @@ function randomParams(seed: number): Map<string, CpuTensor> {
   return params;
 }
 
-describe('block plans (BIGR.md §1.3, §1.5)', () => {
+describe('block plans (docs/algorithm.md §1.3, §1.5)', () => {
   it('reproduces the released 256-px block lists and parameter count', () => {
     const c = BAE_PRESETS['bae-256-d24'];
     const enc = encoderPlan(c).map((b) => b.kind[0]).join('');

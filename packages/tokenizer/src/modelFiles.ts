@@ -16,7 +16,7 @@ export interface BaeModel {
 
 /**
  * Saves a B-AE as a model directory (core `saveModelDirectory`): `model.safetensors` with the official state-dict
- * names (BIGR.md §10.2) and `config.json` = `{ "kind": "bigr-bae", "hparams": {…official hparams names…} }`.
+ * names (docs/algorithm.md §10.2) and `config.json` = `{ "kind": "bigr-bae", "hparams": {…official hparams names…} }`.
  * Both files are written atomically.
  */
 export async function saveBae(dir: string, config: BaeConfig, parameters: ReadonlyMap<string, Tensor>): Promise<void> {
@@ -48,7 +48,7 @@ export async function loadBae(dir: string, options: LoadModelDirectoryOptions = 
 }
 
 /**
- * Reads a released B-AE checkpoint (`binaryae_ema_*.th`, a torch pickle of the whole EMA BinaryGAN, BIGR.md §10.2)
+ * Reads a released B-AE checkpoint (`binaryae_ema_*.th`, a torch pickle of the whole EMA BinaryGAN, docs/algorithm.md §10.2)
  * without Python: only the `ae.*` tensors are read (not `disc.*`, `perceptual.*` or the unused `logsigma` head),
  * the prefix is stripped and the names map onto the B-AE without renaming. Without `config`, the released
  * architecture is assumed with K taken from `quantize.embed.weight` and 256 px (`bae-256-d{K}`) when
@@ -56,7 +56,7 @@ export async function loadBae(dir: string, options: LoadModelDirectoryOptions = 
  */
 export async function loadReleasedBae(path: string, config?: BaeConfig): Promise<BaeModel> {
   const tensors = await readTorchStateDict(path, { select: (k) => k.startsWith('ae.') && !k.startsWith('ae.generator.logsigma') });
-  if (tensors.size === 0) throw new FormatError(`${path} holds no "ae.*" tensors; it is not a released BinaryGAN/B-AE checkpoint (BIGR.md §10.2).`);
+  if (tensors.size === 0) throw new FormatError(`${path} holds no "ae.*" tensors; it is not a released BinaryGAN/B-AE checkpoint (docs/algorithm.md §10.2).`);
   let c = config;
   if (!c) {
     const embed = tensors.get('ae.quantize.embed.weight');

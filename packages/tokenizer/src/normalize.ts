@@ -2,7 +2,7 @@ import { groupNorm, type Ops } from '@bigr/core';
 import type { FeatureDims, NormSettings } from './conv.js';
 
 /**
- * The official `normalize(c)` = GroupNorm(32 groups, eps 1e-6, affine) on NCHW input (BIGR.md §1.2), with
+ * The official `normalize(c)` = GroupNorm(32 groups, eps 1e-6, affine) on NCHW input (docs/algorithm.md §1.2), with
  * parameters `${prefix}.weight` and `${prefix}.bias`.
  */
 export function normalize<T>(ops: Ops<T>, x: T, prefix: string, dims: FeatureDims, norm: NormSettings): T {

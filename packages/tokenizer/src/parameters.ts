@@ -15,7 +15,7 @@ export interface ParameterShapeOptions {
 }
 
 /**
- * Names (official `state_dict` names without the `ae.` prefix, BIGR.md §10.2) and shapes of every B-AE parameter,
+ * Names (official `state_dict` names without the `ae.` prefix, docs/algorithm.md §10.2) and shapes of every B-AE parameter,
  * in module order: `encoder.blocks.*`, `quantize.*`, `generator.blocks.*`.
  */
 export function baeParameterShapes(config: BaeConfig, options: ParameterShapeOptions = {}): Map<string, number[]> {
@@ -80,7 +80,7 @@ export interface LoadParametersOptions {
 
 /**
  * Maps a state dict to B-AE parameters for `config`: accepts the raw released EMA state dict (keys `ae.*`,
- * `disc.*`, `perceptual.*`, BIGR.md §10.2), keeps the `ae.*` keys with the prefix stripped, or takes already
+ * `disc.*`, `perceptual.*`, docs/algorithm.md §10.2), keeps the `ae.*` keys with the prefix stripped, or takes already
  * stripped names. Converts to float32 and checks that every required parameter is present with its shape.
  * Throws NotFoundError listing missing names, ShapeError naming a mismatched shape.
  */

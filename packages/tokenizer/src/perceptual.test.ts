@@ -147,7 +147,7 @@ describe('perceptual loss building blocks', () => {
   });
 });
 
-describe('PatchGAN discriminator (BIGR.md §1.6)', () => {
+describe('PatchGAN discriminator (docs/algorithm.md §1.6)', () => {
   it('has the official layout and parameter names', () => {
     const plan = discriminatorPlan({ inChannels: 3, ndf: 64, layers: 3 });
     expect(plan.map((c) => [c.index, c.inChannels, c.outChannels, c.stride, c.bias, c.bn])).toEqual([

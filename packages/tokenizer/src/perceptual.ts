@@ -39,7 +39,7 @@ export interface LpipsOptions {
   /**
    * LPIPS ScalingLayer: images become (x − shift)/scale before the network. Default the LPIPS constants
    * shift (−.030, −.088, −.188), scale (.458, .448, .450). The official trainer feeds [0, 1] images although
-   * LPIPS expects [−1, 1] (QUIRK, BIGR.md §1.6); set `inputRange: '[-1,1]'` to map x → 2x − 1 first.
+   * LPIPS expects [−1, 1] (QUIRK, docs/algorithm.md §1.6); set `inputRange: '[-1,1]'` to map x → 2x − 1 first.
    */
   readonly shift?: readonly [number, number, number];
   /** See `shift`. */

@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 import { validateConfig, type BaeConfig } from './config.js';
 
-/** Released B-AE architecture (BIGR.md §1.1) at 256 px with K code bits; 16× downsampling → 16×16 tokens. */
+/** Released B-AE architecture (docs/algorithm.md §1.1) at 256 px with K code bits; 16× downsampling → 16×16 tokens. */
 function released(codeDim: number, resolution: number): BaeConfig {
   return validateConfig({
     nf: 128,
@@ -21,7 +21,7 @@ function released(codeDim: number, resolution: number): BaeConfig {
 /**
  * Named B-AE configurations.
  *
- * - `bae-256-d16|d20|d24|d32`: the released 256 px models (65.5M parameters for d24, BIGR.md §1.5); weights
+ * - `bae-256-d16|d20|d24|d32`: the released 256 px models (65.5M parameters for d24, docs/algorithm.md §1.5); weights
  *   converted from `binaryae_ema_*.th` map onto them without renaming (§10.2).
  * - `bae-512-d32`: the released 512 px model (no attention inside the level loop, 32×32 tokens).
  * - `official-tiny`: the fixture configuration (`tiny_bae_config.json`): nf 32, ch_mult [1,1,2,1], 1 res block,

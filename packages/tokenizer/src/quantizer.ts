@@ -1,10 +1,10 @@
 import { ShapeError, type Ops, type Rng } from '@bigr/core';
 import { conv2dLayer } from './conv.js';
 
-/** How probabilities become bits (BIGR.md §1.4): `'bernoulli'` samples b ~ B(p) (official), `'threshold'` is 1[p > 0.5]. */
+/** How probabilities become bits (docs/algorithm.md §1.4): `'bernoulli'` samples b ~ B(p) (official), `'threshold'` is 1[p > 0.5]. */
 export type CodeMode = 'bernoulli' | 'threshold';
 
-/** Parameter names of the quantizer (BIGR.md §10.2). */
+/** Parameter names of the quantizer (docs/algorithm.md §10.2). */
 export const QUANTIZER_PARAMS = {
   projWeight: 'quantize.proj.0.weight',
   projBias: 'quantize.proj.0.bias',
@@ -29,7 +29,7 @@ export function embedCodes<T>(ops: Ops<T>, codes: T, codeDim: number, embDim: nu
   return ops.conv2d(codes, w, null, { strides: 1, pads: [0, 0, 0, 0] });
 }
 
-/** Latent [B, K, h, w] → token layout [B, N = h·w, K] (BIGR.md §0), inside a graph. */
+/** Latent [B, K, h, w] → token layout [B, N = h·w, K] (docs/algorithm.md §0), inside a graph. */
 export function latentToTokens<T>(ops: Ops<T>, latent: T, codeDim: number, grid: readonly [number, number]): T {
   return ops.transpose(ops.reshape(latent, [-1, codeDim, grid[0] * grid[1]]), [0, 2, 1]);
 }
@@ -58,7 +58,7 @@ export function binarize(probabilities: Float32Array, mode: CodeMode, rng?: Rng)
 }
 
 /**
- * Straight-through estimator z = b + p − stopgrad(p) (BIGR.md §1.4). Ops has no stop-gradient, so the caller
+ * Straight-through estimator z = b + p − stopgrad(p) (docs/algorithm.md §1.4). Ops has no stop-gradient, so the caller
  * feeds `offset` = b − p₀ as a constant, where p₀ are the probabilities of a gradient-free forward pass with the
  * same parameters (p₀ = p up to float rounding). Then z = p + offset has the value b and dz/dp = 1.
  */
@@ -72,7 +72,7 @@ export function straightThroughOffset(bits: Uint8Array, probabilities: Float32Ar
 }
 
 /**
- * Code regulariser of BIGR.md §1.6, mean(σ(p)(1 − σ(p))) on probabilities p. The official code applies the
+ * Code regulariser of docs/algorithm.md §1.6, mean(σ(p)(1 − σ(p))) on probabilities p. The official code applies the
  * sigmoid a second time (QUIRK, `doubleSigmoid: true`, the default here for fidelity); with `doubleSigmoid: false`
  * it is mean(p(1 − p)), which actually pushes p towards 0 or 1.
  */

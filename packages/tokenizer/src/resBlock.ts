@@ -3,7 +3,7 @@ import { conv1x1, conv3x3, type NormSettings } from './conv.js';
 import { normalize } from './normalize.js';
 
 /**
- * `ResBlock(i, o)` (BIGR.md §1.2): GN(i) → SiLU → conv3×3(i→o) → GN(o) → SiLU → conv3×3(o→o), plus the skip
+ * `ResBlock(i, o)` (docs/algorithm.md §1.2): GN(i) → SiLU → conv3×3(i→o) → GN(o) → SiLU → conv3×3(o→o), plus the skip
  * path: the input itself, or `conv_out` (1×1, i→o) when i ≠ o. No dropout. Parameters under `prefix`:
  * `norm1`, `conv1`, `norm2`, `conv2` and `conv_out` (the latter exists in official checkpoints even when i = o,
  * but is then unused, exactly as in the official forward).

@@ -21,7 +21,7 @@ describe('resizeImage matches Pillow bit-exactly', () => {
   });
 });
 
-describe('ADM center crop (BIGR.md §0)', () => {
+describe('ADM center crop (docs/algorithm.md §0)', () => {
   it('37x23 → 8 (one BOX halving, BICUBIC, crop) matches Pillow', () => {
     const out = centerCropResize(pilSource(37, 23, 3), 8);
     expect([out.width, out.height]).toEqual([8, 8]);

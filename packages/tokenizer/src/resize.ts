@@ -171,7 +171,7 @@ export function centerCrop(img: RasterImage, width: number, height: number): Ras
 }
 
 /**
- * The ADM center crop of BIGR.md §0 (`center_crop_arr`): while min(w, h) ≥ 2·size, halve both sides (integer
+ * The ADM center crop of docs/algorithm.md §0 (`center_crop_arr`): while min(w, h) ≥ 2·size, halve both sides (integer
  * division) with the BOX filter; then resize by size/min(w, h) (sides rounded half-to-even, like Python's round)
  * with BICUBIC, and crop size×size at floor((H − size)/2), floor((W − size)/2).
  */

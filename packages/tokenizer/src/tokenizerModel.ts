@@ -39,7 +39,7 @@ export interface EncodeOptions {
 
 /** Result of {@link BaeTokenizer.encode}. */
 export interface EncodeResult {
-  /** Bits [B, N, K], uint8 0/1, token layout (BIGR.md §0). */
+  /** Bits [B, N, K], uint8 0/1, token layout (docs/algorithm.md §0). */
   readonly bits: CpuTensor<'uint8'>;
   /** Probabilities P(bit = 1) [B, N, K]. */
   readonly probabilities: CpuTensor<'float32'>;
@@ -47,7 +47,7 @@ export interface EncodeResult {
 
 /**
  * The B-AE as a {@link BinaryTokenizer} on any {@link Engine}: one encoder and one decoder graph, compiled from the
- * shared definitions (tfjs or onnxruntime). Images are [B, C, H, W] float32 in [0, 1] (BIGR.md §0).
+ * shared definitions (tfjs or onnxruntime). Images are [B, C, H, W] float32 in [0, 1] (docs/algorithm.md §0).
  *
  * ```ts
  * const engine = await resolveEngine({ purpose: 'inference' });

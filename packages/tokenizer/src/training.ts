@@ -26,7 +26,7 @@ import { baeParameterShapes, initBaeParameters, loadBaeParameters } from './para
 import type { PerceptualLoss } from './perceptual.js';
 import { binarize, codeProbabilities, codeRegulariser, embedCodes, straightThroughOffset, type CodeMode } from './quantizer.js';
 
-/** The perceptual term of the B-AE loss (BIGR.md §1.6: LPIPS-VGG, weight 1.0). */
+/** The perceptual term of the B-AE loss (docs/algorithm.md §1.6: LPIPS-VGG, weight 1.0). */
 export interface BaePerceptualOptions {
   /** The loss network (see `lpipsLoss`); none ships with the package. */
   readonly loss: PerceptualLoss;
@@ -34,7 +34,7 @@ export interface BaePerceptualOptions {
   readonly weight?: number;
 }
 
-/** The adversarial term (BIGR.md §1.6). */
+/** The adversarial term (docs/algorithm.md §1.6). */
 export interface BaeAdversarialOptions {
   /** Step from which the generator gets the adversarial term and D trains (official 30001; BLD README 400001). */
   readonly discStartStep?: number;
@@ -67,7 +67,7 @@ export interface BaeTrainingOptions extends LongRunningOptions {
   readonly betas?: readonly [number, number];
   /**
    * Binarisation inside training: `'bernoulli'` (official `deterministic=False`) or `'threshold'`; either way the
-   * straight-through estimator z = b + p − stopgrad(p) passes gradients to p (BIGR.md §1.4).
+   * straight-through estimator z = b + p − stopgrad(p) passes gradients to p (docs/algorithm.md §1.4).
    */
   readonly codeMode?: CodeMode;
   /** Weight of the code regulariser (official `code_weight` 0). */
@@ -133,7 +133,7 @@ interface LossTerms {
 }
 
 /**
- * Builds the B-AE loss of one batch (BIGR.md §1.6): L = mean|x − x̂| + w_p·perceptual + λ·L_G + w_c·L_code, where
+ * Builds the B-AE loss of one batch (docs/algorithm.md §1.6): L = mean|x − x̂| + w_p·perceptual + λ·L_G + w_c·L_code, where
  * x̂ = decoder(embed(z)) with the straight-through code z = p + (b − p₀).
  */
 function baeLoss(config: BaeConfig, height: number, width: number, b: BaeBatch, options: BaeTrainingOptions, terms: LossTerms, dcfg: DiscriminatorConfig | null): LossFunction {

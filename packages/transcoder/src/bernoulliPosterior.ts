@@ -1,5 +1,5 @@
 /**
- * One reverse step of the Bernoulli diffusion over a skipped interval t → t' (BIGR.md §4.3):
+ * One reverse step of the Bernoulli diffusion over a skipped interval t → t' (docs/algorithm.md §4.3):
  * P(z_{t'} = 1 | z_t = x, predicted P(z_0 = 1) = p) = A1·L1 / (A1·L1 + A0·L0) with the prior
  * A1 = k_{t'}·p + b_{t'}, A0 = k_{t'}·(1−p) + b_{t'} and the likelihood L1 = κ·x + ½(1−κ), L0 = κ·(1−x) + ½(1−κ),
  * κ = Π_{u=t'+1…t} β̄_u.

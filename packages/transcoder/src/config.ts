@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 
 /**
- * What the transcoder predicts (paper Table 2, BIGR.md §4.2):
+ * What the transcoder predicts (paper Table 2, docs/algorithm.md §4.2):
  * - `'xor'`: logits of "bit flipped", target z_0 ⊕ z_t (released models, `p_flip=True`; default);
  * - `'z0'`: logits of z_0 directly from the noisy input (`p_flip=False` ablation);
  * - `'direct'`: no diffusion at all; the MLP sees a constant input ({@link DIRECT_INPUT_BIT}, τ = 0) and predicts z_0
@@ -10,12 +10,12 @@ import { ConfigError } from '@bigr/core';
 export type TranscoderTarget = 'xor' | 'z0' | 'direct';
 
 /**
- * Training loss (BIGR.md §4.2): `'wbce'` = the paper's weighted BCE (Eq. 5–7; `focal=0, alpha=-1`),
+ * Training loss (docs/algorithm.md §4.2): `'wbce'` = the paper's weighted BCE (Eq. 5–7; `focal=0, alpha=-1`),
  * `'bce'` = plain unweighted BCE.
  */
 export type TranscoderLossKind = 'wbce' | 'bce';
 
-/** Full configuration of the binary transcoder g_φ and its Bernoulli diffusion (BIGR.md §3, §4). */
+/** Full configuration of the binary transcoder g_φ and its Bernoulli diffusion (docs/algorithm.md §3, §4). */
 export interface TranscoderConfig {
   /** Bits per token K (output width and x_t width). */
   readonly bitsPerToken: number;
@@ -33,7 +33,7 @@ export interface TranscoderConfig {
   readonly target: TranscoderTarget;
   /** Loss kind. Default `'wbce'` for `'xor'`; `'bce'` for `'z0'` (the official code forces alpha = 0) and `'direct'`. */
   readonly loss: TranscoderLossKind;
-  /** Parameter-name prefix. Default `'denoise_mlp'` (official state-dict names, BIGR.md §10.1). */
+  /** Parameter-name prefix. Default `'denoise_mlp'` (official state-dict names, docs/algorithm.md §10.1). */
   readonly prefix: string;
 }
 
@@ -41,7 +41,7 @@ export interface TranscoderConfig {
 export type TranscoderConfigInput = Pick<TranscoderConfig, 'bitsPerToken' | 'featureDim' | 'width' | 'blocks'> &
   Partial<Omit<TranscoderConfig, 'bitsPerToken' | 'featureDim' | 'width' | 'blocks'>>;
 
-/** Size of the sinusoidal timestep embedding (`frequency_embedding_size`, BIGR.md §3 step 2). */
+/** Size of the sinusoidal timestep embedding (`frequency_embedding_size`, docs/algorithm.md §3 step 2). */
 export const TIMESTEP_EMBEDDING_DIM = 256;
 
 /**
@@ -50,7 +50,7 @@ export const TIMESTEP_EMBEDDING_DIM = 256;
  */
 export const DIRECT_INPUT_BIT = 0;
 
-/** Epsilon of the affine-free LayerNorms inside the denoiser (BIGR.md §3). */
+/** Epsilon of the affine-free LayerNorms inside the denoiser (docs/algorithm.md §3). */
 export const DENOISER_LN_EPS = 1e-6;
 
 function positiveInt(value: number, what: string): void {

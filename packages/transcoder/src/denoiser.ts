@@ -1,5 +1,5 @@
 /**
- * The binary transcoder g_φ, the official `DenoiseModel` (BIGR.md §3): input rescaling and x/c embedders, sinusoidal
+ * The binary transcoder g_φ, the official `DenoiseModel` (docs/algorithm.md §3): input rescaling and x/c embedders, sinusoidal
  * timestep embedding + MLP, residual MLP blocks with adaLN (LayerNorm without affine, eps 1e-6, gates used as is),
  * and a final adaLN layer producing K logits per row. Written once against {@link Ops}, so the same definition trains
  * on tfjs and compiles to ONNX.
@@ -13,7 +13,7 @@ import { timestepEmbedding } from './timestepEmbedding.js';
 /** Sizes that determine the denoiser's parameters. */
 export type DenoiserSizes = Pick<TranscoderConfig, 'bitsPerToken' | 'featureDim' | 'width' | 'blocks' | 'prefix'>;
 
-/** Official parameter names and shapes ((out, in) for weights) of the denoiser, in state-dict order (BIGR.md §10.1). */
+/** Official parameter names and shapes ((out, in) for weights) of the denoiser, in state-dict order (docs/algorithm.md §10.1). */
 export function denoiserParameterShapes(c: DenoiserSizes): Map<string, number[]> {
   const p = c.prefix;
   const m = new Map<string, number[]>();
@@ -79,7 +79,7 @@ export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEm
   return linear(ops, modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale), `${p}.final_layer.linear`);
 }
 
-/** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (BIGR.md §3). `tau` is [1] or [R] float32. */
+/** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (docs/algorithm.md §3). `tau` is [1] or [R] float32. */
 export function denoiser<T>(ops: Ops<T>, x: T, tau: T, features: T, c: DenoiserSizes): T {
   return denoiserFromConditionEmbedding(ops, x, tau, conditionEmbedding(ops, features, c.prefix), c);
 }

@@ -8,7 +8,7 @@ import {
 } from './noiseSchedule.js';
 import { loadFixture } from './test/fixtures.js';
 
-/** Float64 reference written from the formulas of BIGR.md §4.1: β̄_t = 1 − 1/(T−t+1), running recursions. */
+/** Float64 reference written from the formulas of docs/algorithm.md §4.1: β̄_t = 1 − 1/(T−t+1), running recursions. */
 function reference(T: number): { keep: number[]; k: number[]; b: number[] } {
   const keep = [1];
   const k = [1];
@@ -36,7 +36,7 @@ describe('linear Bernoulli noise schedule', () => {
     expect(s.b[T]).toBe(0.5);
   });
 
-  it('matches the sanity values of BIGR.md §12', () => {
+  it('matches the sanity values of docs/algorithm.md §12', () => {
     const s = linearNoiseSchedule(256);
     expect(s.k[1]).toBe(0.99609375);
     expect(s.b[1]).toBe(0.001953125);

@@ -1,5 +1,5 @@
 /**
- * The 'linear' Bernoulli noise schedule of BiGR's binary diffusion (BIGR.md §4.1), for any total step count T.
+ * The 'linear' Bernoulli noise schedule of BiGR's binary diffusion (docs/algorithm.md §4.1), for any total step count T.
  *
  * One step keeps a bit with probability β̄_t and otherwise replaces it by a fair coin:
  * q(z_t = 1 | z_{t−1}) = β̄_t·z_{t−1} + ½(1 − β̄_t), with β̄_t = 1 − 1/(T − t + 1) (so β̄_T = 0).
@@ -19,7 +19,7 @@ export interface BernoulliNoiseSchedule {
   readonly b: Float64Array;
 }
 
-/** The official float32 scheduler buffers (`diffusion_processor.scheduler.*`, BIGR.md §10.1), each of length T+1. */
+/** The official float32 scheduler buffers (`diffusion_processor.scheduler.*`, docs/algorithm.md §10.1), each of length T+1. */
 export interface ScheduleBuffers {
   /** `k_final`. */
   readonly k_final: Float32Array;
@@ -43,7 +43,7 @@ function checkT(s: BernoulliNoiseSchedule, t: number, what: string, min = 0): vo
   }
 }
 
-/** Builds the float64 closed-form tables of the linear schedule with T total steps (BIGR.md §4.1). */
+/** Builds the float64 closed-form tables of the linear schedule with T total steps (docs/algorithm.md §4.1). */
 export function linearNoiseSchedule(T: number): BernoulliNoiseSchedule {
   checkTimesteps(T);
   const keep = new Float64Array(T + 1);

@@ -1,5 +1,5 @@
 /**
- * Denoiser sizes of the released models (paper Table 7 = BIGR.md §2.1).
+ * Denoiser sizes of the released models (paper Table 7 = docs/algorithm.md §2.1).
  */
 import { ConfigError } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';

@@ -1,5 +1,5 @@
 /**
- * Sinusoidal timestep embedding followed by an MLP (DiT `TimestepEmbedder`, BIGR.md §3 step 2):
+ * Sinusoidal timestep embedding followed by an MLP (DiT `TimestepEmbedder`, docs/algorithm.md §3 step 2):
  * e = [cos(τ·f), sin(τ·f)] (cosine first), f_i = exp(−ln(10000)·i/128), t_emb = Lin₂(SiLU(Lin₁(e))).
  */
 import { linear } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * Training loss of the binary transcoder (BIGR.md §4.2), as core's {@link BitHeadLoss}: per row draw t ~ U{1…T}
+ * Training loss of the binary transcoder (docs/algorithm.md §4.2), as core's {@link BitHeadLoss}: per row draw t ~ U{1…T}
  * and z_t ~ q(z_t | z_0), predict with g_φ(z_t, t − 1, F), and take the (weighted) BCE against the parameterisation's
  * target, averaged over the rows selected by the row mask.
  */
@@ -116,7 +116,7 @@ export class TranscoderLoss implements BitHeadLoss {
     return { loss: reduce(elem), metrics: { bce: reduce(bce), pCorrect: ops.mean(pCorrect, [0, 1], false) } };
   }
 
-  /** Fresh parameters per BIGR.md §2.6 (N(0, 0.02) weights, zero biases, zero-initialised adaLN and final layers). */
+  /** Fresh parameters per docs/algorithm.md §2.6 (N(0, 0.02) weights, zero biases, zero-initialised adaLN and final layers). */
   initParameters(rng: Rng): NamedTensors {
     return initTranscoderParameters(this.config, rng);
   }

@@ -1,5 +1,5 @@
 /**
- * Reverse Bernoulli diffusion with classifier-free guidance (BIGR.md §4.3), as core's {@link BitHeadSampler}.
+ * Reverse Bernoulli diffusion with classifier-free guidance (docs/algorithm.md §4.3), as core's {@link BitHeadSampler}.
  *
  * Cost model: the condition embedding c_emb = c_embedder(F) does not depend on the step, so a `condition` graph
  * computes it once per call for the conditional and unconditional rows together; a `step` graph then runs the rest

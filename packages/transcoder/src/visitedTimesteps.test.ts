@@ -3,7 +3,7 @@ import { loadFixture } from './test/fixtures.js';
 
 /**
  * Independent float64 reference of NumPy's linspace(0, 1, S) (arange(S)·step with step = 1/(S−1), endpoint forced
- * to 1) followed by int truncation of ·(T−1), indexing 1…T and reversing (BIGR.md §4.3).
+ * to 1) followed by int truncation of ·(T−1), indexing 1…T and reversing (docs/algorithm.md §4.3).
  */
 function reference(T: number, S: number): number[] {
   if (S === T) return Array.from({ length: T }, (_, i) => T - i);
@@ -22,7 +22,7 @@ describe('visited timesteps', () => {
     expect(got).toEqual(reference(256, S));
   });
 
-  it('matches the examples of BIGR.md §4.3', () => {
+  it('matches the examples of docs/algorithm.md §4.3', () => {
     expect(Array.from(visitedTimesteps(256, 10))).toEqual([256, 227, 199, 171, 142, 114, 86, 57, 29, 1]);
     const s100 = Array.from(visitedTimesteps(256, 100));
     expect(s100.slice(0, 5)).toEqual([256, 253, 250, 248, 245]);

@@ -1,5 +1,5 @@
 /**
- * The timesteps the reverse process visits when sampling with S of the T training steps (BIGR.md §4.3).
+ * The timesteps the reverse process visits when sampling with S of the T training steps (docs/algorithm.md §4.3).
  */
 import { ConfigError } from '@bigr/core';
 

@@ -8,7 +8,7 @@ const CASES: { y: number[]; w: number[] }[] = [
   { y: [0, 0, 0, 0], w: [0.25, 0.25, 0.25, 0.25] }, // all zero: m = 0, only 1/K remains
   { y: [1, 1, 1, 1], w: [0.25, 0.25, 0.25, 0.25] }, // all one: m = 1
   { y: [1, 0, 0, 0], w: [1, 0.5, 0.5, 0.5] }, // m = 1/4: the rare one gets 3/4 + 1/4
-  { y: [1, 1, 0, 0], w: [0.75, 0.75, 0.75, 0.75] }, // m = 1/2: ½ + 1/K everywhere (BIGR.md §12)
+  { y: [1, 1, 0, 0], w: [0.75, 0.75, 0.75, 0.75] }, // m = 1/2: ½ + 1/K everywhere (docs/algorithm.md §12)
   { y: [0, 1, 1, 1], w: [1, 0.5, 0.5, 0.5] }, // m = 3/4: the rare zero gets 3/4 + 1/4
 ];
 

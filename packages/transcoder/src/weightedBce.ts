@@ -1,6 +1,6 @@
 /**
  * Binary cross-entropy on logits and the paper's weighted BCE (wBCE, Eq. 5–7 = official `focal_loss` with γ = 0,
- * α = −1; BIGR.md §4.2). For a token with targets y_1…y_K and m = (1/K)·Σ_k y_k, bit k has weight
+ * α = −1; docs/algorithm.md §4.2). For a token with targets y_1…y_K and m = (1/K)·Σ_k y_k, bit k has weight
  * w_k = (1 − m)·y_k + m·(1 − y_k) + 1/K: the rarer value of the token gets the larger weight.
  */
 import type { Ops } from '@bigr/core';

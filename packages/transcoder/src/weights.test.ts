@@ -18,7 +18,7 @@ import { fixturePath, loadFixture } from './test/fixtures.js';
 const SIZES = { bitsPerToken: 16, featureDim: 48, width: 128, blocks: 3, prefix: 'denoise_mlp' };
 
 describe('transcoder weights', () => {
-  it('initialise per BIGR.md §2.6: N(0, 0.02) weights, zero biases, zero adaLN and final linear', () => {
+  it('initialise per docs/algorithm.md §2.6: N(0, 0.02) weights, zero biases, zero adaLN and final linear', () => {
     const p = initTranscoderParameters(SIZES, createRng('init'));
     expect([...p.keys()]).toEqual([...denoiserParameterShapes(SIZES).keys()]);
     for (const [name, t] of p) {

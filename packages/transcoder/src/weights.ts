@@ -1,6 +1,6 @@
 /**
- * Transcoder parameters: initialisation (BIGR.md §2.6) and safetensors load/save with the official
- * `denoise_mlp.*` names (BIGR.md §10.1), so released weights map without renaming.
+ * Transcoder parameters: initialisation (docs/algorithm.md §2.6) and safetensors load/save with the official
+ * `denoise_mlp.*` names (docs/algorithm.md §10.1), so released weights map without renaming.
  */
 import { CpuTensor, ConfigError, FormatError, NotFoundError, ShapeError, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from '@bigr/core';
 import type { NamedTensors, Rng, SafetensorsContent } from '@bigr/core';
@@ -12,7 +12,7 @@ import { officialScheduleBuffers } from './noiseSchedule.js';
 /** Standard deviation of every Linear weight at initialisation (`initializer_range`). */
 export const TRANSCODER_INIT_STD = 0.02;
 
-/** Whether a parameter is zero-initialised: every adaLN Linear of the denoiser and the final `linear` (BIGR.md §2.6). */
+/** Whether a parameter is zero-initialised: every adaLN Linear of the denoiser and the final `linear` (docs/algorithm.md §2.6). */
 export function isZeroInitialised(name: string): boolean {
   return name.includes('adaLN_modulation') || name.includes('final_layer.linear');
 }
@@ -96,7 +96,7 @@ export function selectTranscoderParameters(
   return out;
 }
 
-/** Prefix of the duplicate denoiser copy in official checkpoints (BIGR.md §10.1). */
+/** Prefix of the duplicate denoiser copy in official checkpoints (docs/algorithm.md §10.1). */
 export const OFFICIAL_DUPLICATE_PREFIX = 'diffusion_processor._denoise_fn';
 /** Prefix of the official scheduler buffers. */
 export const OFFICIAL_SCHEDULER_PREFIX = 'diffusion_processor.scheduler';
@@ -144,7 +144,7 @@ function fromContent(content: SafetensorsContent, source: string, options: LoadT
     const want = expected[name];
     const data = got.data;
     if (got.size !== want.length || want.some((v, i) => Math.abs(v - data[i]!) > 1e-6)) {
-      throw new FormatError(`${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; only the 'linear' schedule (BIGR.md §4.1) is supported.`);
+      throw new FormatError(`${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`);
     }
   }
   return { sizes, params, timesteps: T };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { regionCommand, regionOptions, type RegionFlags } from './inpaint.js';
 
-/** Registers `bigr edit`: regenerates the region (white / boxes) conditioned on `--class` (BIGR.md §8.1). */
+/** Registers `bigr edit`: regenerates the region (white / boxes) conditioned on `--class` (docs/algorithm.md §8.1). */
 export function registerEdit(program: Command, ctx: () => CliContext): void {
   const cmd = program
     .command('edit')

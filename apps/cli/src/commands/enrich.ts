@@ -55,7 +55,7 @@ export async function lowResInput(path: string, inputSize: number, geom: ImageGe
 }
 
 /**
- * `bigr enrich <image>`: image enrichment (BIGR.md §8.3): the image at low resolution is upsampled, encoded, and its
+ * `bigr enrich <image>`: image enrichment (docs/algorithm.md §8.3): the image at low resolution is upsampled, encoded, and its
  * four 2×2 token sub-lattices regenerated in chained rounds. Writes each round (`<out>-round<r>.png` + sidecar) and
  * a strip `<out>` of the upsampled input followed by every round.
  */

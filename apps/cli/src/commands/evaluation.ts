@@ -10,7 +10,7 @@ import { generationOptions } from './imageApps.js';
 export function registerEvaluationCommands(program: Command, ctx: () => CliContext): void {
   program
     .command('features')
-    .description('average-pooled backbone block features of a dataset split (BIGR.md §7.1), cached as safetensors')
+    .description('average-pooled backbone block features of a dataset split (docs/algorithm.md §7.1), cached as safetensors')
     .option('--config <file>', 'JSON file with any of the settings below')
     .option('--model <dir>', 'BiGR model directory (default: bundled fashion-mnist model)')
     .option('--data <dir>', "'fashion-mnist' (Debian package), an IDX directory or an image folder")
@@ -24,7 +24,7 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .action(async (flags: FeaturesFlags) => featuresCommand(ctx(), flags));
   program
     .command('probe')
-    .description('linear probe of BiGR features (EVAL.md §8.8): optional layer sweep on a held-out split, top-1/top-5 on the test set')
+    .description('linear probe of BiGR features (docs/evaluation.md §8.8): optional layer sweep on a held-out split, top-1/top-5 on the test set')
     .option('--config <file>', 'JSON file with any of the settings below')
     .option('--model <dir>', 'BiGR model directory (default: bundled fashion-mnist model)')
     .option('--data <dir>', "'fashion-mnist', an IDX directory or an image folder")
@@ -47,7 +47,7 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .action(async (flags: ProbeFlags) => probeCommand(ctx(), flags));
   const evaluate = program
     .command('eval')
-    .description('FMNIST metrics (EVAL.md §9.2): FID, sFID, IS, precision/recall, KID with the Fashion-MNIST classifier')
+    .description('FMNIST metrics (docs/evaluation.md §9.2): FID, sFID, IS, precision/recall, KID with the Fashion-MNIST classifier')
     .option('--config <file>', 'JSON file with any of the settings below')
     .option('--samples <path>', 'folder of sample images, .npz (arr_0 uint8) or a grid PNG from bigr generate')
     .option('--model <dir>', 'generate class-balanced samples with this BiGR model and evaluate them')

@@ -92,7 +92,7 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     {
       key: 'backbone',
       file: 'backbone.onnx',
-      description: 'BiGR backbone (BIGR.md §2.3): bits + mask (1 = masked) + class label → per-token transcoder condition F',
+      description: 'BiGR backbone (docs/algorithm.md §2.3): bits + mask (1 = masked) + class label → per-token transcoder condition F',
       def: backboneGraph(b),
       params: backboneParams,
       outputs: [f32('features', ['batch', b.tokens, b.dim])],
@@ -100,7 +100,7 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     {
       key: 'representation',
       file: 'representation.onnx',
-      description: `Representation (BIGR.md §7.1): unmasked bits + null class ${nullClassIndex(b)} → block ${layer} hidden states (no final norm) and their mean over image tokens`,
+      description: `Representation (docs/algorithm.md §7.1): unmasked bits + null class ${nullClassIndex(b)} → block ${layer} hidden states (no final norm) and their mean over image tokens`,
       def: representationGraph(b, { layer }),
       params: backboneParams,
       outputs: [f32('tokens', ['batch', b.tokens, b.dim]), f32('pooled', ['batch', b.dim])],

@@ -131,7 +131,7 @@ export function loadModelSplit(model: RepresentationModel, data: string, split: 
 }
 
 /**
- * `bigr features`: average-pooled hidden states of backbone blocks (BIGR.md §7.1: unmasked codes, null class, full
+ * `bigr features`: average-pooled hidden states of backbone blocks (docs/algorithm.md §7.1: unmasked codes, null class, full
  * attention, no final norm) for a dataset split, written as safetensors (`features` [N, D] float32, `labels` [N]
  * int32, metadata `key` = JSON description). `--layer all` writes one file per block, `<out>.lNN.safetensors`.
  */

@@ -28,7 +28,7 @@ import {
   writeImageOutput,
 } from './imageApps.js';
 
-/** The three region applications (BIGR.md §8.1). */
+/** The three region applications (docs/algorithm.md §8.1). */
 export type RegionApp = 'inpaint' | 'outpaint' | 'edit';
 
 /** Settings of `bigr inpaint` (defaults: the official app script, script/app_inpaint.sh). */
@@ -65,7 +65,7 @@ const WHAT: Readonly<Record<RegionApp, string>> = {
 };
 
 /**
- * `bigr inpaint|outpaint|edit <image>`: regenerates a region of an image's binary code (BIGR.md §8.1) and writes a
+ * `bigr inpaint|outpaint|edit <image>`: regenerates a region of an image's binary code (docs/algorithm.md §8.1) and writes a
  * grid of the source (optional) followed by `--n` samples, a JSON sidecar, and optionally the codes (`--codes`).
  */
 export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: string, flags: RegionFlags): Promise<void> {

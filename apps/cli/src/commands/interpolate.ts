@@ -32,7 +32,7 @@ export function linearWeights(steps: number): number[] {
 }
 
 /**
- * `bigr interpolate --from A --to B`: class interpolation (BIGR.md §8.2) with the class token w·Emb[A] + (1−w)·Emb[B]
+ * `bigr interpolate --from A --to B`: class interpolation (docs/algorithm.md §8.2) with the class token w·Emb[A] + (1−w)·Emb[B]
  * for w from 1 to 0 (`--steps`), or the official 27-value sweep (0 → 1) with `--official-sweep`. Writes one grid:
  * a column per weight, a row per sample (`--n`).
  */

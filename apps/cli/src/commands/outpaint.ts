@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { regionCommand, regionOptions, type RegionFlags } from './inpaint.js';
 
-/** Registers `bigr outpaint`: keeps the region (white / boxes) and regenerates the rest, unconditionally (BIGR.md §8.1). */
+/** Registers `bigr outpaint`: keeps the region (white / boxes) and regenerates the rest, unconditionally (docs/algorithm.md §8.1). */
 export function registerOutpaint(program: Command, ctx: () => CliContext): void {
   const cmd = program
     .command('outpaint')

@@ -15,7 +15,7 @@ import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import { typedFlags } from './generate.js';
 
-/** Settings of `bigr probe` (EVAL.md §8.8 defaults: blr 2.0, batch 256, 100 epochs, 10 warm-up, 5,000 held out). */
+/** Settings of `bigr probe` (docs/evaluation.md §8.8 defaults: blr 2.0, batch 256, 100 epochs, 10 warm-up, 5,000 held out). */
 export const PROBE_DEFAULTS = {
   model: '',
   data: 'fashion-mnist',
@@ -51,7 +51,7 @@ function subset(d: ProbeDataset, indices: Int32Array): ProbeDataset {
   return { features: gatherRows(d.features, d.dim, indices), labels: Int32Array.from(indices, (i) => d.labels[i]!), dim: d.dim };
 }
 
-/** Raw-pixel features x/255 (EVAL.md §8.8 baseline): the unpadded image, flattened. */
+/** Raw-pixel features x/255 (docs/evaluation.md §8.8 baseline): the unpadded image, flattened. */
 function pixelFeatures(images: LabelledImages, pad: number): ProbeDataset {
   const x = unpad(images.images, pad);
   const n = images.labels.length;
@@ -75,7 +75,7 @@ function pct(x: number): string {
 }
 
 /**
- * `bigr probe`: the linear probe of EVAL.md §8 on frozen, cached BiGR features (or raw pixels). With --sweep, every
+ * `bigr probe`: the linear probe of docs/evaluation.md §8 on frozen, cached BiGR features (or raw pixels). With --sweep, every
  * block (× every --lr-sweep base lr) is probed on a held-out split of the training set; the best is then trained on
  * all training images and scored top-1/top-5 on the test set.
  */
@@ -151,7 +151,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
         condition: `null class ${backbone.numClasses}`,
         attention: 'full (bidirectional), unmasked codes',
         pooling: 'mean over image tokens of the block output, no final norm',
-        layerIndexing: '0-based block index; blocks 0..l run (BIGR.md §7.1)',
+        layerIndexing: '0-based block index; blocks 0..l run (docs/algorithm.md §7.1)',
         cacheDir,
         trainFromCache: tr.fromCache,
       };
@@ -212,7 +212,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       data: cfg.data,
       features: featureInfo,
       protocol: {
-        reference: 'EVAL.md §8.2–8.4, §8.8',
+        reference: 'docs/evaluation.md §8.2–8.4, §8.8',
         head: 'BatchNorm1d(affine=false, eps=1e-6) + Linear, trunc-normal std 0.01',
         optimizer: 'LARS (momentum 0.9, trust 0.001, wd 0)',
         schedule: `linear warm-up ${cfg.warmup} epochs + per-step half-cosine to 0`,

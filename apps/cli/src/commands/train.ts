@@ -40,7 +40,7 @@ export type TrainFlags = { config?: string } & { [K in keyof typeof TRAIN_DEFAUL
 
 /**
  * `bigr train`: trains a BiGR backbone jointly with its binary transcoder on the codes of a trained tokenizer
- * (masked modelling, BIGR.md §5). Every epoch sees fresh Bernoulli codes drawn from the tokenizer's probabilities,
+ * (masked modelling, docs/algorithm.md §5). Every epoch sees fresh Bernoulli codes drawn from the tokenizer's probabilities,
  * as in the released training. Re-running the same command resumes from `<out>/checkpoints`.
  */
 export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<void> {
@@ -79,7 +79,7 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
   await mkdir(cfg.out, { recursive: true });
   await writeJsonAtomic(join(cfg.out, 'train.config.json'), cfg);
 
-  // Code probabilities once; each batch then draws fresh Bernoulli bits (BIGR.md §1.4: training sees a new draw every epoch).
+  // Code probabilities once; each batch then draws fresh Bernoulli bits (docs/algorithm.md §1.4: training sees a new draw every epoch).
   const probs = new Float32Array(n * tokens * K);
   const encodeProgress = ctx.progress('encode');
   const chunk = 256;

@@ -14,7 +14,7 @@ async function fixtureShapes(): Promise<Map<string, readonly number[]>> {
 }
 
 describe('inferBaeLayout', () => {
-  it('recognises the released 256 px layout (attention at encoder block 14, BIGR.md §1.3) for every code width', () => {
+  it('recognises the released 256 px layout (attention at encoder block 14, docs/algorithm.md §1.3) for every code width', () => {
     for (const name of ['bae-256-d16', 'bae-256-d20', 'bae-256-d24', 'bae-256-d32'] as const) {
       const shapes = presetShapes(name);
       expect(shapes.has('encoder.blocks.14.q.weight')).toBe(true);

@@ -3,7 +3,7 @@ import { baeParameterShapes, validateConfig, type BaeConfig, type BlockKind } fr
 import { assertKeysMatch, compareKeys, type ShapeMap } from './keyCheck.js';
 
 /**
- * Inferring a B-AE architecture (BIGR.md §1) from the names and shapes of a state dict (official names without
+ * Inferring a B-AE architecture (docs/algorithm.md §1) from the names and shapes of a state dict (official names without
  * the `ae.` prefix, §10.2), and checking that the state dict is exactly that architecture's.
  */
 
@@ -55,7 +55,7 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
     if (m) indices.add(Number(m[1]));
   }
   const sorted = [...indices].sort((a, b) => a - b);
-  if (sorted.length === 0) throw new FormatError(`${source} has no "${list}.*" tensors, so it is not a B-AE state dict (BIGR.md §10.2).`);
+  if (sorted.length === 0) throw new FormatError(`${source} has no "${list}.*" tensors, so it is not a B-AE state dict (docs/algorithm.md §10.2).`);
   const gaps = sorted.filter((v, i) => v !== i);
   if (gaps.length > 0) {
     const missing = Array.from({ length: sorted[sorted.length - 1]! + 1 }, (_, i) => i).filter((i) => !indices.has(i));
@@ -80,7 +80,7 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
 }
 
 function fail(source: string, detail: string): never {
-  throw new FormatError(`${source}: the encoder block list does not follow the B-AE layout of BIGR.md §1.3 (${detail}). Only the official BinaryAutoEncoder architecture can be imported.`);
+  throw new FormatError(`${source}: the encoder block list does not follow the B-AE layout of docs/algorithm.md §1.3 (${detail}). Only the official BinaryAutoEncoder architecture can be imported.`);
 }
 
 /**
@@ -119,7 +119,7 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const attentionLevels = levels.flatMap((l, i) => (l.some((b) => b.kind === 'AttnBlock') ? [i] : []));
   const factor = 2 ** (levels.length - 1);
   const embed = shapes.get('quantize.embed.weight');
-  if (!embed || embed.length !== 2) throw new FormatError(`${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (BIGR.md §10.2).`);
+  if (!embed || embed.length !== 2) throw new FormatError(`${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (docs/algorithm.md §10.2).`);
   const codeDim = embed[0]!;
   const normFirst = dec[0]?.kind === 'GroupNorm';
 

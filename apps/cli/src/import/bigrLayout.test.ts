@@ -24,14 +24,14 @@ async function fixtureShapes(): Promise<Map<string, readonly number[]>> {
 
 describe('inferBigrLayout', () => {
   it.each([
-    // BIGR.md §2.1: total parameters (backbone + denoiser, shared tensors once) and the denoiser alone. The §2.1
+    // docs/algorithm.md §2.1: total parameters (backbone + denoiser, shared tensors once) and the denoiser alone. The §2.1
     // totals are exactly D − K below the count from the §10.1 shapes (a known discrepancy of the spec's totals, see
     // packages/backbone/src/presets.test.ts); the tiny fixture's count (236,816) is checked exactly below.
     ['BiGR-L', 24, 336_345_136, 20_255_768],
     ['BiGR-XL', 24, 799_371_568, 56_140_824],
     ['BiGR-XXL', 24, 1_480_026_672, 104_346_648],
     ['BiGR-L-512', 32, 372_717_632, undefined],
-  ] as const)('recognises the released %s (K = %i) with the parameter counts of BIGR.md §2.1', (name, K, total, denoiser) => {
+  ] as const)('recognises the released %s (K = %i) with the parameter counts of docs/algorithm.md §2.1', (name, K, total, denoiser) => {
     const inferred = inferBigrLayout(releasedShapes(name, K));
     const p = BACKBONE_PRESETS[name]!;
     expect(inferred.preset).toBe(name);

@@ -14,10 +14,10 @@ import { SCHEDULER_BUFFERS } from './scheduleCheck.js';
 
 /**
  * Inferring the BiGR backbone and transcoder configuration from the names and shapes of an official state dict
- * (BIGR.md §10.1), and accounting for every key: backbone, denoiser, its duplicate copy and the scheduler buffers.
+ * (docs/algorithm.md §10.1), and accounting for every key: backbone, denoiser, its duplicate copy and the scheduler buffers.
  */
 
-/** Released head width (BIGR.md §2.1): every released model uses head_dim 64. */
+/** Released head width (docs/algorithm.md §2.1): every released model uses head_dim 64. */
 export const RELEASED_HEAD_DIM = 64;
 
 /** Options of {@link inferBigrLayout}. */
@@ -70,7 +70,7 @@ function checkGroup(shapes: ShapeMap, group: readonly string[], what: string, so
 }
 
 /**
- * Infers the configuration of an official BiGR state dict from its shapes (BIGR.md §10.1): D from `norm.weight`,
+ * Infers the configuration of an official BiGR state dict from its shapes (docs/algorithm.md §10.1): D from `norm.weight`,
  * K from `tok_embeddings.weight`, N (and the √N grid) from `diffusion_pos_embed_learned`, the classes from the label
  * table (rows − 1), L from the highest `layers.{i}` index, adaLN from `adaLN.1.*`, heads = D / headDim (64 as
  * released, configurable), Dh and the denoiser blocks from `denoise_mlp.*`, and T from the scheduler buffers
@@ -86,7 +86,7 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   if (absent.length > 0) {
     const tops = [...new Set([...shapes.keys()].map((k) => k.split('.')[0]))];
     throw new FormatError(
-      `${source} is not a BiGR state dict: missing ${listNames(absent)} (BIGR.md §10.1). Its top-level names are ${listNames(tops, 10)}. ` +
+      `${source} is not a BiGR state dict: missing ${listNames(absent)} (docs/algorithm.md §10.1). Its top-level names are ${listNames(tops, 10)}. ` +
         'Pass a released bigr_*.pt (the "ema" entry is used) or a safetensors export of that state dict.',
     );
   }
@@ -100,7 +100,7 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
     const m = /^layers\.(\d+)\./.exec(k);
     if (m) layers = Math.max(layers, Number(m[1]) + 1);
   }
-  if (layers === 0) throw new FormatError(`${source} has no "layers.{i}.*" tensors, so it is not a BiGR state dict (BIGR.md §10.1).`);
+  if (layers === 0) throw new FormatError(`${source} has no "layers.{i}.*" tensors, so it is not a BiGR state dict (docs/algorithm.md §10.1).`);
   const useAdaLN = shapes.has('adaLN.1.weight') || shapes.has('layers.0.ada_gss');
   const headDim = options.headDim ?? RELEASED_HEAD_DIM;
   const heads = options.heads ?? dim / headDim;
@@ -116,7 +116,7 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   }
   const w1 = shapes.get('layers.0.feed_forward.w1.weight');
   if (w1 && w1[0] !== configFfnHidden(backbone)) {
-    throw new FormatError(`${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} (multiple_of 256, no ffn_dim_multiplier, BIGR.md §2.2); this checkpoint is not a released BiGR architecture.`);
+    throw new FormatError(`${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} (multiple_of 256, no ffn_dim_multiplier, docs/algorithm.md §2.2); this checkpoint is not a released BiGR architecture.`);
   }
 
   const asShapes = new Map([...shapes].map(([k, s]) => [k, { shape: s }] as const));

@@ -118,7 +118,7 @@ async function openTorch(path: string, what: string, fileBytes: number, selectio
     refs = ckpt.tensorRefs();
   }
   if (refs.size === 0) {
-    throw new FormatError(`The ${what} ${path} holds no tensors${entry === 'root' ? '' : ` under "${entry}"`}. Pass the released checkpoint file (BIGR.md §10).`);
+    throw new FormatError(`The ${what} ${path} holds no tensors${entry === 'root' ? '' : ` under "${entry}"`}. Pass the released checkpoint file (docs/algorithm.md §10).`);
   }
   const shapes = new Map<string, readonly number[]>();
   for (const [name, ref] of refs) shapes.set(name, ref.shape);

@@ -13,7 +13,7 @@ import { verifyScheduleBuffers } from './scheduleCheck.js';
 import { exists } from '../fsUtil.js';
 
 /**
- * `importOfficial`: released BiGR and B-AE checkpoints (BIGR.md §10) → our model directories, reading the files
+ * `importOfficial`: released BiGR and B-AE checkpoints (docs/algorithm.md §10) → our model directories, reading the files
  * directly (PyTorch zip or safetensors), inferring and verifying the architecture, and reporting what was inferred.
  */
 
@@ -116,11 +116,11 @@ function splitBaeNames(src: CheckpointSource): { shapes: Map<string, readonly nu
   if (unknown.length > 0) {
     throw new FormatError(
       `B-AE checkpoint ${src.path} has ${unknown.length} unknown key(s) outside ae.*, disc.* and perceptual.*: ${listNames(unknown)}. ` +
-        'A released binaryae_ema_*.th holds only these three groups (BIGR.md §10.2); pass it unmodified.',
+        'A released binaryae_ema_*.th holds only these three groups (docs/algorithm.md §10.2); pass it unmodified.',
     );
   }
   if (shapes.size === 0) {
-    throw new FormatError(`B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). Pass the binaryae_ema_*.th file of the B-AE (BIGR.md §10.2).`);
+    throw new FormatError(`B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). Pass the binaryae_ema_*.th file of the B-AE (docs/algorithm.md §10.2).`);
   }
   return { shapes, fileName, disc, perceptual };
 }

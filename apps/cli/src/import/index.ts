@@ -1,5 +1,5 @@
 /**
- * Importing released BiGR / B-AE checkpoints (BIGR.md §10) into model directories: {@link importOfficial}.
+ * Importing released BiGR / B-AE checkpoints (docs/algorithm.md §10) into model directories: {@link importOfficial}.
  */
 export { importOfficial, type ImportOfficialOptions, type ImportReport, type ImportedSource } from './importOfficial.js';
 export { formatImportReport } from './describeImport.js';

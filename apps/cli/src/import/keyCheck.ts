@@ -59,6 +59,6 @@ export function assertKeysMatch(cmp: KeyComparison, what: string, expectation: s
   }
   throw new FormatError(
     `${what} does not match ${expectation}: ${parts.join('. ')}.${nestingHint(cmp.unknown)} ` +
-      'Pass the released checkpoint unmodified (BIGR.md §10), or fix the listed keys when exporting.',
+      'Pass the released checkpoint unmodified (docs/algorithm.md §10), or fix the listed keys when exporting.',
   );
 }

@@ -1,7 +1,7 @@
 import { FormatError, type NamedTensors } from '@bigr/core';
 import { OFFICIAL_SCHEDULER_PREFIX, officialScheduleBuffers, type ScheduleBuffers } from '@bigr/transcoder';
 
-/** Names of the official scheduler buffers (`diffusion_processor.scheduler.*`, BIGR.md §10.1). */
+/** Names of the official scheduler buffers (`diffusion_processor.scheduler.*`, docs/algorithm.md §10.1). */
 export const SCHEDULER_BUFFERS = ['k_final', 'b_final', 'beta', 'cumbeta'] as const;
 
 /** Largest accepted |stored − recomputed| of a scheduler buffer (float32 rounding of the torch recursion). */
@@ -9,7 +9,7 @@ export const SCHEDULE_TOLERANCE = 1e-6;
 
 /**
  * Checks the scheduler buffers present in `tensors` against the 'linear' schedule recomputed for T steps
- * (BIGR.md §4.1: k_t = 1 − t/T, b_t = t/2T, β̄_t = 1 − 1/(T−t+1), cumbeta = running product). Our sampler
+ * (docs/algorithm.md §4.1: k_t = 1 − t/T, b_t = t/2T, β̄_t = 1 − 1/(T−t+1), cumbeta = running product). Our sampler
  * recomputes the schedule, so a checkpoint whose buffers differ (another schedule type, or corruption) would be
  * sampled wrongly: that is a {@link FormatError} naming the buffer, the first bad index and both values.
  * Returns the names that were checked.
@@ -30,7 +30,7 @@ export function verifyScheduleBuffers(tensors: NamedTensors, T: number, source: 
       const v = Number(data[i]);
       if (!(Math.abs(v - want[i]!) <= SCHEDULE_TOLERANCE)) {
         throw new FormatError(
-          `${source}: ${key}[${i}] is ${v} but the linear Bernoulli schedule with T = ${T} gives ${want[i]} (BIGR.md §4.1). ` +
+          `${source}: ${key}[${i}] is ${v} but the linear Bernoulli schedule with T = ${T} gives ${want[i]} (docs/algorithm.md §4.1). ` +
             "Only the released 'linear' schedule is supported; this checkpoint uses another schedule or is corrupt.",
         );
       }

@@ -1,5 +1,5 @@
 /**
- * Naive float64 reference of the BiGR backbone, written directly from BIGR.md §2.3–2.5 with plain loops, independent
+ * Naive float64 reference of the BiGR backbone, written directly from docs/algorithm.md §2.3–2.5 with plain loops, independent
  * of the graph code (no Ops, no RoPE matrix trick). Test-only.
  */
 import type { NamedTensors } from '@bigr/core';
@@ -63,7 +63,7 @@ export function refRopeAngle(pos: number, pair: number, cfg: RefConfig): number 
   return (pair < q ? row : col) * theta;
 }
 
-/** Rotates one head vector in place per BIGR.md §2.5 (class position → zeros). */
+/** Rotates one head vector in place per docs/algorithm.md §2.5 (class position → zeros). */
 export function refRope(v: Float64Array, pos: number, cfg: RefConfig): Float64Array {
   const out = new Float64Array(v.length);
   if (pos < (cfg.clsTokenNum ?? 1)) return out;
@@ -145,7 +145,7 @@ export interface RefOutputs {
 }
 
 /**
- * Full forward (BIGR.md §2.3) for B samples: bits [B·N·K], mask [B·N] (1 = masked) or null, and either labels or
+ * Full forward (docs/algorithm.md §2.3) for B samples: bits [B·N·K], mask [B·N] (1 = masked) or null, and either labels or
  * condition vectors (c, [B·D]).
  */
 export function refForward(

@@ -10,7 +10,7 @@ import { ZipArchive, type ZipReadOptions } from './zipArchive.js';
 
 /**
  * Reading PyTorch checkpoints (`torch.save` files, e.g. BiGR `bigr_*.pt` and B-AE `binaryae_ema_*.th`,
- * BIGR.md §10) without Python and without executing anything from the file. The supported layout variants are
+ * docs/algorithm.md §10) without Python and without executing anything from the file. The supported layout variants are
  * documented on {@link readTorchCheckpoint}.
  */
 
@@ -371,7 +371,7 @@ async function readRefs(
 /**
  * Reads a state dict from a `torch.save` checkpoint as {@link NamedTensors} with '.'-joined names.
  * `subkey` picks a top-level entry of a dict root (BiGR: 'ema'); `select` filters names (after `subkey`), and
- * unselected tensors are never read. Example (B-AE, BIGR.md §10.2): `readTorchStateDict(path, { select: (k) =>
+ * unselected tensors are never read. Example (B-AE, docs/algorithm.md §10.2): `readTorchStateDict(path, { select: (k) =>
  * k.startsWith('ae.') })`, then strip the `ae.` prefix; or `(await readTorchCheckpoint(path)).tensors('ae')`.
  */
 export async function readTorchStateDict(path: string, options: ReadTorchStateDictOptions = {}): Promise<NamedTensors> {

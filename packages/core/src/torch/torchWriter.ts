@@ -336,7 +336,7 @@ export function serializeTorchStateDict(tensors: ReadonlyMap<string, Tensor>, op
 /**
  * Writes `tensors` (in map order) as a `torch.save`-compatible checkpoint, atomically (temp file + rename) and
  * streaming storage by storage. With `wrapKey` the root is `{wrapKey: state_dict[, "args": Namespace]}`, the
- * layout of BiGR checkpoints (BIGR.md §10.1); otherwise the root is the state dict (like B-AE `.th` files).
+ * layout of BiGR checkpoints (docs/algorithm.md §10.1); otherwise the root is the state dict (like B-AE `.th` files).
  */
 export async function writeTorchStateDict(path: string, tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions = {}): Promise<void> {
   const chunks = torchStateDictChunks(tensors, options);

@@ -3,7 +3,7 @@ import { DEFAULT_FASHION_CLASSIFIER_CONFIG, fashionClassifierParameterShapes, pa
 import { fashionClassifierGraph } from './graph.js';
 
 describe('fashion classifier config', () => {
-  test('defaults follow EVAL.md §9.2: 128-d pool, 10 logits, 343-d spatial', () => {
+  test('defaults follow docs/evaluation.md §9.2: 128-d pool, 10 logits, 343-d spatial', () => {
     const c = parseFashionClassifierConfig();
     expect(c).toEqual(DEFAULT_FASHION_CLASSIFIER_CONFIG);
     expect([c.hidden, c.classes, spatialDim(c)]).toEqual([128, 10, 343]);

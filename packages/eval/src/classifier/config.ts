@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 
 /**
- * Architecture of the Fashion-MNIST evaluation network (EVAL.md §9.2): a small CNN on 28×28 grayscale images.
+ * Architecture of the Fashion-MNIST evaluation network (docs/evaluation.md §9.2): a small CNN on 28×28 grayscale images.
  *
  *     images uint8 [N, S, S, 1] → ÷255 → [conv0 3×3 stride 1 pad 1 (1 → c₀) → ReLU, when stemChannels c₀ > 0]
  *       → conv 3×3 stride 2 pad 1 (c₀ or 1 → c₁) → ReLU
@@ -25,7 +25,7 @@ export interface FashionClassifierConfig {
   readonly hidden: number;
   /** Number of classes ("logits"). */
   readonly classes: number;
-  /** Channels of the second convolution's output kept as "spatial" features (sFID analogue, EVAL.md §3). */
+  /** Channels of the second convolution's output kept as "spatial" features (sFID analogue, docs/evaluation.md §3). */
   readonly spatialChannels: number;
 }
 

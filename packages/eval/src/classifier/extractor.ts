@@ -31,7 +31,7 @@ export interface FashionFeatures {
   readonly spatial: CpuTensor<'float32'>;
 }
 
-/** The evaluation network as a {@link FeatureExtractor} (EVAL.md §9.2). */
+/** The evaluation network as a {@link FeatureExtractor} (docs/evaluation.md §9.2). */
 export interface FashionFeatureExtractor extends FeatureExtractor {
   /** Hex SHA-256 of the weights ({@link hashTensors}); part of {@link FeatureExtractor.name}. */
   readonly weightsHash: string;

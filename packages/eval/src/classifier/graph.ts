@@ -30,7 +30,7 @@ export interface FashionForwardOutputs<T> {
 }
 
 /**
- * The evaluation network as a function of `ops` (EVAL.md §9.2; architecture in {@link FashionClassifierConfig}).
+ * The evaluation network as a function of `ops` (docs/evaluation.md §9.2; architecture in {@link FashionClassifierConfig}).
  * `images` is float32 [N, S, S, 1] with values 0…255; the division by 255 happens here, so every engine sees the
  * same preprocessing. Parameters are read with `ops.param` under the names of
  * {@link fashionClassifierParameterShapes}.

@@ -1,5 +1,5 @@
 /**
- * The Fashion-MNIST evaluation network of EVAL.md §9.2 ("FMNIST metrics"): a small CNN defined once as a core
+ * The Fashion-MNIST evaluation network of docs/evaluation.md §9.2 ("FMNIST metrics"): a small CNN defined once as a core
  * GraphDefinition, trained in TS on tfjs, frozen with a weights hash, and run (onnxruntime in practice) as a
  * {@link FeatureExtractor} producing pool (128), logits (10) and spatial (343) features.
  * @packageDocumentation

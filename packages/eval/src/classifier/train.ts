@@ -91,7 +91,7 @@ function permutation(n: number, rng: Rng): Int32Array {
 }
 
 /**
- * Trains the evaluation network (EVAL.md §9.2) with the engine's gradients and core {@link AdamW} (weight decay
+ * Trains the evaluation network (docs/evaluation.md §9.2) with the engine's gradients and core {@link AdamW} (weight decay
  * 0 by default, i.e. Adam). The graph uses `ops.conv2d`, which the tfjs engine trains with wasm-native kernels. Deterministic for a
  * given engine, data and `rng` seed. Emits 'train-fashion-classifier' progress events (metrics: loss, lr, epoch);
  * `signal` stops at the next step with an AbortError.

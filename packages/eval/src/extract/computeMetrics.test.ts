@@ -52,7 +52,7 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     const r = await computeMetrics(ref.images!, ref, extractor, { batchSize: 7, isSplitSize: 50, onProgress: (e) => events.push(e), tileSize: 32 });
     await ref.close();
     expect(r.referenceStats).toBe('computed');
-    // EVAL.md §6.2: identical statistics → |FID| ≤ 1e-10·(tr Σ₁ + tr Σ₂)
+    // docs/evaluation.md §6.2: identical statistics → |FID| ≤ 1e-10·(tr Σ₁ + tr Σ₂)
     expect(Math.abs(r.fid!.value)).toBeLessThanOrEqual(1e-10 * (r.fid!.traceSigma1 + r.fid!.traceSigma2));
     expect(Math.abs(r.sfid!.value)).toBeLessThanOrEqual(1e-10 * (r.sfid!.traceSigma1 + r.sfid!.traceSigma2));
     expect(r.precisionRecall).toEqual({ precision: 1, recall: 1, k: 3 });

@@ -5,7 +5,7 @@
  * core {@link ProgressCallback} (tasks `eval-generated`, `eval-reference`, `fid`, `sfid`, `precision-recall`,
  * `kid`) and an AbortSignal stops it at the next batch or tile.
  *
- * ADM conventions (EVAL.md §2.4, §4, §5): stored reference statistics are used when present; precision/recall
+ * ADM conventions (docs/evaluation.md §2.4, §4, §5): stored reference statistics are used when present; precision/recall
  * compares the reference images (`arr_0`) with all generated samples, k = 3; IS uses the generated samples only,
  * in consecutive unshuffled splits of 5,000 (permute class-sorted samples beforehand, §4.4).
  */
@@ -48,7 +48,7 @@ export interface ComputeMetricsOptions extends LongRunningOptions {
   frechet?: FrechetOptions;
 }
 
-/** Everything {@link computeMetrics} measured, with the provenance needed to compare runs (EVAL.md §1.4). */
+/** Everything {@link computeMetrics} measured, with the provenance needed to compare runs (docs/evaluation.md §1.4). */
 export interface MetricsReport {
   /** {@link FeatureExtractor.name} (network, weight hash, preprocessing). */
   readonly extractor: string;

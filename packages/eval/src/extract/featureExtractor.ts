@@ -1,5 +1,5 @@
 /**
- * The feature-extractor abstraction (EVAL.md §6.1): metrics never see images, only features produced by an
+ * The feature-extractor abstraction (docs/evaluation.md §6.1): metrics never see images, only features produced by an
  * opaque network — the FID Inception (ONNX, user-supplied), a small domain classifier (§9), or a
  * deterministic fake for tests.
  */
@@ -19,7 +19,7 @@ export interface ImageInputSpec {
 export interface ExtractedFeatures {
   /** Global features for FID, precision/recall and KID: float32 [N, featureDim] (Inception pool3: 2048). */
   readonly pool: CpuTensor<'float32'>;
-  /** Spatial features for sFID, already sliced and HWC-flattened per EVAL.md §3: float32 [N, spatialDim]. */
+  /** Spatial features for sFID, already sliced and HWC-flattened per docs/evaluation.md §3: float32 [N, spatialDim]. */
   readonly spatial?: CpuTensor<'float32'>;
   /** Class logits for IS: float32 [N, numClasses] (Inception: 1008 unbiased logits). */
   readonly logits?: CpuTensor<'float32'>;
@@ -48,7 +48,7 @@ export interface FeatureExtractor {
   readonly input: ImageInputSpec;
   /**
    * Features of a batch: uint8 NHWC [N, H, W, C] in 0…255, or float32 NCHW [N, C, H, W] model output in
-   * [−1, 1], which is first quantised to uint8 with the EVAL.md §1.1 rule (`toUint8Nhwc`).
+   * [−1, 1], which is first quantised to uint8 with the docs/evaluation.md §1.1 rule (`toUint8Nhwc`).
    */
   extract(images: Tensor, options?: ExtractOptions): Promise<ExtractedFeatures>;
 }

@@ -1,5 +1,5 @@
 /**
- * Adapter from a user-supplied ONNX conversion of the FID Inception network (EVAL.md §1.2, §6.1) to a
+ * Adapter from a user-supplied ONNX conversion of the FID Inception network (docs/evaluation.md §1.2, §6.1) to a
  * {@link FeatureExtractor}. The ONNX engine's file-loading API is injected as a `runner` (one float32 input
  * tensor → named output tensors), so this module needs no runtime.
  *

@@ -1,11 +1,11 @@
 /**
- * A deterministic stand-in for the Inception network (EVAL.md §6.1 item 2), used to exercise the whole
+ * A deterministic stand-in for the Inception network (docs/evaluation.md §6.1 item 2), used to exercise the whole
  * pipeline (npz → batches → features → metrics) without weights:
  *
  * - pool: grayscale (channel mean) averaged over a `grid`×`grid` grid of cells → grid² values in 0…255;
  * - spatial: per-cell channel means over a `spatialGrid`×`spatialGrid` grid, HWC-flattened
  *   (index = (cy·G + cx)·C + c) → G²·C values;
- * - logits: pool/255 times a fixed matrix of `numClasses` columns drawn from the EVAL.md §6.3 LCG with `seed`,
+ * - logits: pool/255 times a fixed matrix of `numClasses` columns drawn from the docs/evaluation.md §6.3 LCG with `seed`,
  *   entries in [−scale, scale].
  *
  * Cell boundaries are ⌊i·H/G⌋, so any image size works. The metrics it yields are meaningful only relative to

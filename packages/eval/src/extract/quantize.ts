@@ -1,5 +1,5 @@
 /**
- * The one float → uint8 rule used everywhere (EVAL.md §1.1): for model outputs x ∈ [−1, 1],
+ * The one float → uint8 rule used everywhere (docs/evaluation.md §1.1): for model outputs x ∈ [−1, 1],
  * q = trunc(clamp(((clamp(x, −1, 1) + 1) / 2)·255 + 0.5, 0, 255)) — exactly what `torchvision.save_image`
  * (normalize=True, value_range=(−1, 1)) does, evaluated step by step in float32, and equal to LlamaGen's
  * `127.5·x + 128` then truncation up to float32 rounding (round half up).

@@ -1,5 +1,5 @@
 /**
- * Opening an ADM-style reference batch (EVAL.md §2.4): stored statistics when the file has `mu` (ADM's rule:
+ * Opening an ADM-style reference batch (docs/evaluation.md §2.4): stored statistics when the file has `mu` (ADM's rule:
  * use them instead of recomputing), and `arr_0` images streamed for precision/recall (or for statistics when
  * none are stored). `arr_1` labels are ignored.
  */

@@ -2,7 +2,7 @@ import { resizeBilinearTf1 } from './tf1Resize.js';
 import { quantizeUnitToUint8, toUint8Nhwc } from './quantize.js';
 import { CpuTensor } from '@bigr/core';
 
-describe('resizeBilinearTf1 (EVAL.md §1.3, §6.2)', () => {
+describe('resizeBilinearTf1 (docs/evaluation.md §1.3, §6.2)', () => {
   it('2×2 [[0,1],[2,3]] → 3×3 follows the asymmetric TF1 mapping', () => {
     const out = resizeBilinearTf1(Float32Array.from([0, 1, 2, 3]), 1, 2, 2, 1, 3, 3);
     const expected = [0, 2 / 3, 1, 4 / 3, 2, 7 / 3, 2, 8 / 3, 3];
@@ -27,7 +27,7 @@ describe('resizeBilinearTf1 (EVAL.md §1.3, §6.2)', () => {
   });
 });
 
-describe('quantisation (EVAL.md §1.1)', () => {
+describe('quantisation (docs/evaluation.md §1.1)', () => {
   it('maps [−1, 1] to 0…255 with round-half-up, clamping outside values', () => {
     expect(quantizeUnitToUint8(-1)).toBe(0);
     expect(quantizeUnitToUint8(1)).toBe(255);

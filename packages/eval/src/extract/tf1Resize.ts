@@ -1,6 +1,6 @@
 /**
  * TensorFlow-1 `ResizeBilinear` with align_corners = false and no half-pixel centres (the "asymmetric"
- * mapping used inside the FID Inception graph, EVAL.md §1.3), emulated in float32:
+ * mapping used inside the FID Inception graph, docs/evaluation.md §1.3), emulated in float32:
  *
  *   scale = f32(in / out); s = f32(j · scale); lo = ⌊s⌋; hi = min(⌈s⌉, in − 1); t = s − lo;
  *   top = a + (b − a)·t_x; bottom = c + (d − c)·t_x; value = top + (bottom − top)·t_y.

@@ -1,5 +1,5 @@
 /**
- * Writes an ADM/LlamaGen sample batch (EVAL.md §1.1): an `.npz` whose `arr_0` is uint8 (N, H, W, C) and, when
+ * Writes an ADM/LlamaGen sample batch (docs/evaluation.md §1.1): an `.npz` whose `arr_0` is uint8 (N, H, W, C) and, when
  * labels are given, `arr_1` int64 (N). Images are streamed from an {@link ImageSource} batch by batch (50,000
  * 256×256 images = 9.8 GB, ZIP64 is used automatically) and the file appears atomically when complete.
  */

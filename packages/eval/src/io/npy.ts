@@ -1,5 +1,5 @@
 /**
- * The NumPy `.npy` format (EVAL.md §2.4): magic `\x93NUMPY`, version (1.0: 2-byte header length; 2.0/3.0:
+ * The NumPy `.npy` format (docs/evaluation.md §2.4): magic `\x93NUMPY`, version (1.0: 2-byte header length; 2.0/3.0:
  * 4-byte), an ASCII/UTF-8 Python-dict header with `descr`, `fortran_order` and `shape`, padded with spaces to a
  * multiple of 64 bytes and ended by `\n`, then raw C-order data.
  *

@@ -12,7 +12,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** LCG of EVAL.md §6.3 (the fixture script's inputs). */
+/** LCG of docs/evaluation.md §6.3 (the fixture script's inputs). */
 function lcg(seed: number, n: number): number[] {
   let s = seed >>> 0;
   const out: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * `.npz` archives (a ZIP of `.npy` entries, EVAL.md §2.4): reading small arrays whole, streaming large ones
+ * `.npz` archives (a ZIP of `.npy` entries, docs/evaluation.md §2.4): reading small arrays whole, streaming large ones
  * (`arr_0` with 50,000×256×256×3 uint8 images) in batches along the first axis, and writing archives readable
  * by `numpy.load`, atomically and with ZIP64 when needed. Entries may be stored (np.savez) or deflated
  * (np.savez_compressed).

@@ -1,5 +1,5 @@
 /**
- * Reference-statistics files (EVAL.md §2.4).
+ * Reference-statistics files (docs/evaluation.md §2.4).
  *
  * - **ADM layout** (`VIRTUAL_imagenet256_labeled.npz`): `mu` (2048), `sigma` (2048×2048), `mu_s` (2023),
  *   `sigma_s` (2023×2023), plus `arr_0` = reference images (N×256×256×3 uint8) used only for precision/recall

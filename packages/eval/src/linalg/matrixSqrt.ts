@@ -1,6 +1,6 @@
 /**
  * Principal square root of a symmetric positive semi-definite matrix through its eigendecomposition:
- * A = U·diag(w)·Uᵀ ⇒ A^{1/2} = U·diag(√max(w, 0))·Uᵀ (EVAL.md §2.3 route 1, step a).
+ * A = U·diag(w)·Uᵀ ⇒ A^{1/2} = U·diag(√max(w, 0))·Uᵀ (docs/evaluation.md §2.3 route 1, step a).
  */
 import { ShapeError } from '@bigr/core';
 import { syrkNT } from './gemm.js';

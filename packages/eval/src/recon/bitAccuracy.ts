@@ -1,6 +1,6 @@
 /**
  * Bit accuracy of reconstructed binary codes: the fraction of bits equal between two code tensors of the same
- * shape (e.g. [batch, tokens, K], BIGR.md §0 layout), holding 0/1 as uint8 or 0.0/1.0 as float32.
+ * shape (e.g. [batch, tokens, K], docs/algorithm.md §0 layout), holding 0/1 as uint8 or 0.0/1.0 as float32.
  */
 import { ShapeError, type Tensor } from '@bigr/core';
 

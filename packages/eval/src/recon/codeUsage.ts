@@ -1,5 +1,5 @@
 /**
- * Code usage statistics of binary latent codes ([batch, tokens, K] of 0/1, BIGR.md §0):
+ * Code usage statistics of binary latent codes ([batch, tokens, K] of 0/1, docs/algorithm.md §0):
  *
  * - per-bit frequency of 1 and per-bit binary entropy H(p) = −p·log₂p − (1−p)·log₂(1−p) (1 bit = balanced);
  * - token-pattern usage: each token is the K-bit pattern r = Σ_k 2^k·z_k (paper Eq. 2 order); the number of

@@ -1,5 +1,5 @@
 /**
- * Feature matrices: N×d float rows (samples are rows, features are columns — EVAL.md §2.2 orientation),
+ * Feature matrices: N×d float rows (samples are rows, features are columns — docs/evaluation.md §2.2 orientation),
  * as a {@link Tensor} of shape [N, d] or a bare typed array with an explicit dimension.
  */
 import { ShapeError, type DType, type Tensor } from '@bigr/core';

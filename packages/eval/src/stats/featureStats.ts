@@ -1,5 +1,5 @@
 /**
- * Streaming, mergeable feature statistics in float64 (EVAL.md §2.2).
+ * Streaming, mergeable feature statistics in float64 (docs/evaluation.md §2.2).
  *
  * The state is (N, μ, C) with C = Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ, the centred scatter matrix. A batch is folded in by
  * computing its own mean and centred scatter (two passes over the batch, float64) and combining with the
@@ -73,7 +73,7 @@ export class FeatureStats {
   /**
    * Like {@link FeatureStats.add} but computes the batch scatter with an injected NT matrix product (e.g. a
    * faster backend). The product receives the centred batch transposed (d×B, float64) twice; it should compute
-   * in float64 — a float32 backend loses the precision EVAL.md §2.2 asks for.
+   * in float64 — a float32 backend loses the precision docs/evaluation.md §2.2 asks for.
    */
   async addWith(batch: FeatureTensor | FeatureRows, gemm: GemmNT): Promise<void> {
     const rows = this.#check(batch);

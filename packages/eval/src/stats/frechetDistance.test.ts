@@ -16,7 +16,7 @@ function statsOf(x: Float64Array, rows: number, d: number): GaussianStats {
   return { mu, sigma, count: rows };
 }
 
-describe('frechetDistance known answers (EVAL.md §6.2)', () => {
+describe('frechetDistance known answers (docs/evaluation.md §6.2)', () => {
   it('identical statistics give ~0', () => {
     const d = 32;
     const s = statsOf(lcgMatrix(1, 100, d), 100, d);
@@ -121,7 +121,7 @@ describe('frechetDistance properties', () => {
   });
 });
 
-describe('frechetDistance vs NumPy/SciPy (EVAL.md §6.3 fixtures)', () => {
+describe('frechetDistance vs NumPy/SciPy (docs/evaluation.md §6.3 fixtures)', () => {
   const ref = referenceValues();
   it('reproduces the LCG', () => {
     expect(Array.from(lcgMatrix(1, 1, 3))).toEqual(ref.lcg_seed1_head);
@@ -139,7 +139,7 @@ describe('frechetDistance vs NumPy/SciPy (EVAL.md §6.3 fixtures)', () => {
     const r = frechetDistance(g1, s2.toGaussian());
     expect(Math.abs(r.traceSigma1 - c.trace_sigma1)).toBeLessThan(1e-12 * c.trace_sigma1);
     const fullRank = c.n1 > c.d && c.n2 > c.d;
-    // EVAL.md §2.3: ~1e-15 relative on full-rank inputs, ~1e-8 relative on rank-deficient ones (√ of
+    // docs/evaluation.md §2.3: ~1e-15 relative on full-rank inputs, ~1e-8 relative on rank-deficient ones (√ of
     // rounding-level eigenvalues is ~1e-8 each); §6.2: 1e-9·max(1, FID)
     expect(Math.abs(r.value - c.fid_eigh)).toBeLessThanOrEqual((fullRank ? 1e-9 : 1e-8) * Math.max(1, c.fid_eigh));
     expect(Math.abs(r.value - c.fid_scipy)).toBeLessThanOrEqual((fullRank ? 1e-9 : 1e-8) * Math.max(1, c.fid_scipy));

@@ -1,9 +1,9 @@
 /**
- * Fréchet distance between two Gaussians (FID, sFID; EVAL.md §2):
+ * Fréchet distance between two Gaussians (FID, sFID; docs/evaluation.md §2):
  *
  *   FID = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr((Σ₁Σ₂)^{1/2})
  *
- * computed in float64 by the normative symmetric eigen route of EVAL.md §2.3 (1):
+ * computed in float64 by the normative symmetric eigen route of docs/evaluation.md §2.3 (1):
  * (a) Σ₁ = U·diag(w)·Uᵀ, w clamped at 0, S = Σ₁^{1/2}; (b) M = S·Σ₂·S, symmetrised; (c) eigenvalues of M,
  * negatives clamped to 0; (d) tr((Σ₁Σ₂)^{1/2}) = Σ √λᵢ(M).
  *
@@ -27,7 +27,7 @@ export interface FrechetOptions {
   symmetryTolerance?: number;
 }
 
-/** Trace of the square root of Σ₁Σ₂ with diagnostics (EVAL.md §2.3 route 1). */
+/** Trace of the square root of Σ₁Σ₂ with diagnostics (docs/evaluation.md §2.3 route 1). */
 export interface TraceSqrtResult {
   /** tr((Σ₁Σ₂)^{1/2}) = Σ √max(λᵢ(M), 0). */
   readonly trace: number;

@@ -1,5 +1,5 @@
 /**
- * The Gaussian summary of a feature set that the Fréchet distance consumes (EVAL.md §2.2): mean μ and unbiased
+ * The Gaussian summary of a feature set that the Fréchet distance consumes (docs/evaluation.md §2.2): mean μ and unbiased
  * covariance Σ (divide by N−1, like `numpy.cov(x, rowvar=False)`), both float64.
  */
 import { ShapeError } from '@bigr/core';

@@ -9,7 +9,7 @@ function oneHotLogits(labels: number[], c: number, big = 50): CpuTensor<'float32
   return new CpuTensor(data, [labels.length, c]);
 }
 
-describe('inceptionScore (EVAL.md §4, §6.2)', () => {
+describe('inceptionScore (docs/evaluation.md §4, §6.2)', () => {
   it('all-equal logits give IS = 1', () => {
     const r = inceptionScore(new CpuTensor(new Float32Array(30 * 7).fill(3), [30, 7]), { splitSize: 10 });
     expect(r.splitScores).toHaveLength(3);

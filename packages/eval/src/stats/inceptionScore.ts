@@ -1,5 +1,5 @@
 /**
- * Inception Score (EVAL.md §4), ADM convention: consecutive, unshuffled splits of `splitSize` samples (default
+ * Inception Score (docs/evaluation.md §4), ADM convention: consecutive, unshuffled splits of `splitSize` samples (default
  * 5,000; the last split may be shorter), IS(G) = exp(mean_{x∈G} KL(p(y|x) ‖ p_G(y))), reported IS = arithmetic
  * mean of the split scores (ADM reports no std; the population std is given for reference).
  *

@@ -1,5 +1,5 @@
 /**
- * Kernel Inception Distance (Bińkowski et al. 2018; EVAL.md §9.2): unbiased MMD² with the polynomial kernel
+ * Kernel Inception Distance (Bińkowski et al. 2018; docs/evaluation.md §9.2): unbiased MMD² with the polynomial kernel
  * k(x, y) = (γ·xᵀy + c₀)^degree, defaults γ = 1/d, c₀ = 1, degree 3, averaged over random subsets.
  *
  * Per subset (m rows drawn without replacement from each set, as torch-fidelity and clean-fid do):

@@ -6,7 +6,7 @@ import { mix, referenceValues } from '../test/fixtures.js';
 
 const rows1d = (xs: number[]) => ({ data: Float64Array.from(xs), rows: xs.length, dim: 1 });
 
-describe('precisionRecall (EVAL.md §5, §6.2)', () => {
+describe('precisionRecall (docs/evaluation.md §5, §6.2)', () => {
   it('hand-checkable 1-D case with an exact boundary hit (inclusive ≤)', async () => {
     const real = rows1d([0, 1, 2, 3, 4, 5, 6, 7]);
     const gen = rows1d([2.5, 10, -3.5, 7.9, -2.9]);

@@ -1,5 +1,5 @@
 /**
- * Improved precision and recall (Kynkäänniemi et al. 2019) with ADM's conventions (EVAL.md §5):
+ * Improved precision and recall (Kynkäänniemi et al. 2019) with ADM's conventions (docs/evaluation.md §5):
  *
  * - distances are squared Euclidean, computed tile by tile as (‖u‖² + ‖v‖²) − 2u·v in float64, clamped at 0,
  *   with self-distances set to exactly 0;

@@ -4,7 +4,7 @@ import { spatialFeatures } from './spatialFeatures.js';
 /** value encodes (n, h, w, c) */
 const code = (n: number, h: number, w: number, c: number) => n * 1e6 + h * 1e4 + w * 100 + c;
 
-describe('spatialFeatures (EVAL.md §3 layout)', () => {
+describe('spatialFeatures (docs/evaluation.md §3 layout)', () => {
   const [N, H, W, C] = [2, 17, 17, 192];
   it('maps NCHW and NHWC maps to index (h·W + w)·7 + c', () => {
     const nchw = new Float32Array(N * C * H * W);

@@ -1,5 +1,5 @@
 /**
- * sFID features (EVAL.md §3): the first `channels` (7) channels of the `mixed_6/conv` map (17×17×192,
+ * sFID features (docs/evaluation.md §3): the first `channels` (7) channels of the `mixed_6/conv` map (17×17×192,
  * post-ReLU), flattened in **NHWC order** — index = (h·W + w)·channels + c — giving 17·17·7 = 2023 values per
  * image. ADM's `mu_s`/`sigma_s` are stored in this order, so NCHW maps must be sliced along the channel axis
  * (not the last axis) and transposed before flattening.

@@ -1,9 +1,9 @@
 /**
- * Test helpers: the EVAL.md §6.3 32-bit LCG (bit-identical to the Python fixture script) and small matrix
+ * Test helpers: the docs/evaluation.md §6.3 32-bit LCG (bit-identical to the Python fixture script) and small matrix
  * utilities written independently of the package code.
  */
 
-/** EVAL.md §6.3 LCG: state ← (1664525·state + 1013904223) mod 2³², output state/2³² (update first). */
+/** docs/evaluation.md §6.3 LCG: state ← (1664525·state + 1013904223) mod 2³², output state/2³² (update first). */
 export class Lcg {
   private state: number;
   constructor(seed: number) {

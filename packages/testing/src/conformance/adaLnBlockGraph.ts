@@ -1,5 +1,5 @@
 /**
- * The binary transcoder's DiT-style blocks (BIGR.md §3 steps 4–5) written against core `Ops` and core layers only,
+ * The binary transcoder's DiT-style blocks (docs/algorithm.md §3 steps 4–5) written against core `Ops` and core layers only,
  * for the conformance suite. Parameter names follow the official state dict. Independent of @bigr/transcoder.
  */
 import { layerNorm, linear, type Ops } from '@bigr/core';

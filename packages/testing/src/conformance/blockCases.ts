@@ -16,7 +16,7 @@ const DIMS: LlamaBlockDims = { tokens: 1 + GRID * GRID, dim: 32, heads: 4, eps: 
 const HIDDEN = 96;
 const HALF = DIMS.dim / DIMS.heads / 2;
 
-/** float32-rounded 2-D RoPE tables of BIGR.md §2.5 (class row of zeros), fed as graph inputs. */
+/** float32-rounded 2-D RoPE tables of docs/algorithm.md §2.5 (class row of zeros), fed as graph inputs. */
 function ropeFeeds(): { rope_cos: CpuTensor; rope_sin: CpuTensor } {
   const t = R.rope2dTables(GRID, DIMS.dim / DIMS.heads, 10000, 1);
   return { rope_cos: values([...t.cos.data], [DIMS.tokens, HALF]), rope_sin: values([...t.sin.data], [DIMS.tokens, HALF]) };
@@ -112,7 +112,7 @@ const llamaStackCase: ConformanceCase = {
       const shared = sharedAdaLn(ops, x['c']!, DIMS.dim);
       let h: T = x['x']!;
       for (const l of [0, 1]) h = llamaBlock(ops, h, x['rope_cos']!, x['rope_sin']!, layerModulation(ops, shared, `layers.${l}`, DIMS.dim), `layers.${l}`, DIMS);
-      // Final norm, then drop the class token (BIGR.md §2.3 step 7).
+      // Final norm, then drop the class token (docs/algorithm.md §2.3 step 7).
       return { h, features: ops.slice(rmsNorm(ops, h, ops.param('norm.weight'), DIMS.eps), 1, 1, DIMS.tokens) };
     },
   ),

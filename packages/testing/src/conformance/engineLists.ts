@@ -7,7 +7,7 @@
  * listed cases (those not listed are not run at all).
  */
 
-/** The engines the foundation issue requires: tfjs on wasm and on the pure-JS cpu backend, and onnxruntime (CPU). */
+/** The engines every layer must agree on: tfjs on wasm and on the pure-JS cpu backend, and onnxruntime (CPU). */
 export const CONFORMANCE_ENGINES = ['tfjs-wasm', 'tfjs-cpu', 'onnx-cpu'] as const;
 
 /** A case that an engine does not support. */

@@ -1,5 +1,5 @@
 /**
- * The BiGR backbone block (BIGR.md §2.4) written against core `Ops` and core layers only, for the conformance
+ * The BiGR backbone block (docs/algorithm.md §2.4) written against core `Ops` and core layers only, for the conformance
  * suite: pre-norm Llama block with RMSNorm, bidirectional multi-head attention with interleaved-pair RoPE from
  * given cos/sin tables, SwiGLU, and optional adaLN modulation. Parameter names follow the official state dict.
  * This is test code, independent of @bigr/backbone.

@@ -1,5 +1,5 @@
 /**
- * Float64 reference of the binary transcoder's DiT-style blocks (BIGR.md §3 steps 4–5): LayerNorm without affine
+ * Float64 reference of the binary transcoder's DiT-style blocks (docs/algorithm.md §3 steps 4–5): LayerNorm without affine
  * (eps 1e-6), modulation from Linear(SiLU(c)), and for the residual block an MLP Lin → SiLU → Lin with biases.
  * Rows are independent; written as explicit per-row loops.
  */

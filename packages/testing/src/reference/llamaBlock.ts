@@ -1,5 +1,5 @@
 /**
- * Float64 reference of the BiGR backbone transformer block (BIGR.md §2.4): pre-norm Llama block with RMSNorm,
+ * Float64 reference of the BiGR backbone transformer block (docs/algorithm.md §2.4): pre-norm Llama block with RMSNorm,
  * bidirectional multi-head attention with interleaved-pair RoPE from given cos/sin tables, SwiGLU feed-forward,
  * and optional adaLN modulation (shift/scale/gate for attention and MLP; gates used as is). Eval mode (dropout is
  * the identity). Written as explicit per-token loops.
@@ -65,7 +65,7 @@ function rmsRow(x: ArrayLike<number>, weight: F64Array, eps: number): Float64Arr
   return Float64Array.from({ length: x.length }, (_, i) => x[i]! * inv * weight.data[i]!);
 }
 
-/** Shared adaLN modulation A = Linear_{D→6D}(SiLU(c)) reshaped to [B, 6, D] (BIGR.md §2.3 step 5). */
+/** Shared adaLN modulation A = Linear_{D→6D}(SiLU(c)) reshaped to [B, 6, D] (docs/algorithm.md §2.3 step 5). */
 export function adaLnShared(c: F64Array, weight: F64Array, bias: F64Array): F64Array {
   const [b, d] = c.shape as [number, number];
   const data = new Float64Array(b * 6 * d);

@@ -3,7 +3,7 @@ import { loadFixture } from '../fixtures.js';
 import * as R from './index.js';
 
 // The float64 references reproduce the official PyTorch outputs of the tiny fixtures (float32 in PyTorch, so the
-// tolerance is the fixture README's 1e-5 absolute on backbone and denoiser activations).
+// tolerance is the 1e-5 absolute on backbone and denoiser activations given in docs/fixtures.md).
 const TOL = { rtol: 1e-5, atol: 1e-5 };
 
 test('rope2dTables equals the official freqs_cis (4×4 grid, head dim 16, class row zero)', async () => {

@@ -83,7 +83,7 @@ test('layers: linear, norms, softplus, BCE', () => {
   close(R.bceWithLogits(a([0, 30, 30], [3]), a([0.3, 1, 0], [3])), [Math.LN2, Math.log1p(Math.exp(-30)), 30 + Math.log1p(Math.exp(-30))], [3], 'bce');
 });
 
-test('2-D RoPE tables follow BIGR.md §2.5', () => {
+test('2-D RoPE tables follow docs/algorithm.md §2.5', () => {
   const { cos, sin } = R.rope2dTables(3, 8);
   expect(cos.shape).toEqual([10, 4]);
   expect([...cos.data.subarray(0, 4), ...sin.data.subarray(0, 4)]).toEqual(new Array(8).fill(0)); // class token row

@@ -1,4 +1,4 @@
-/** RoPE tables of BIGR.md §2.5 (2-D, interleaved pairs, class-token rows of zeros), in float64. */
+/** RoPE tables of docs/algorithm.md §2.5 (2-D, interleaved pairs, class-token rows of zeros), in float64. */
 import { ConfigError } from '@bigr/core';
 import type { F64Array } from './ndarray.js';
 
@@ -11,7 +11,7 @@ export interface RopeTables {
 }
 
 /**
- * 2-D RoPE tables for a `gridSide × gridSide` token grid preceded by `clsTokens` class tokens (BIGR.md §2.5):
+ * 2-D RoPE tables for a `gridSide × gridSide` token grid preceded by `clsTokens` class tokens (docs/algorithm.md §2.5):
  * θ_j = base^(−2j/(d/2)) for j < d/4; the image token at (row r, col c), position clsTokens + r·G + c, has angle
  * φ_p = r·θ_p for pair p < d/4 and φ_p = c·θ_{p−d/4} otherwise. Class-token rows have cos = sin = 0 (QUIRK: the
  * class token's q and k become exactly zero).

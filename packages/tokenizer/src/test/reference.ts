@@ -1,5 +1,5 @@
 /**
- * Naive float64 reference of the B-AE (BIGR.md §1.2–1.5), written independently of the Ops-based layers for tests:
+ * Naive float64 reference of the B-AE (docs/algorithm.md §1.2–1.5), written independently of the Ops-based layers for tests:
  * plain loops over one image at a time (C, H, W).
  */
 export interface Img {
@@ -152,7 +152,7 @@ export interface RefConfig {
   normEps: number;
 }
 
-/** Encoder from the prose of BIGR.md §1.3 / the fixture README; returns every block output and the final one. */
+/** Encoder from the prose of docs/algorithm.md §1.3 / docs/fixtures.md; returns every block output and the final one. */
 export function encoderRef(x: Img, params: Params, cfg: RefConfig): { outputs: Img[]; out: Img } {
   const n = { groups: cfg.normGroups, eps: cfg.normEps };
   const outputs: Img[] = [];
@@ -209,7 +209,7 @@ export function embedRef(codes: Img, params: Params, cfg: RefConfig): Img {
   return { c: cfg.embDim, h: codes.h, w: codes.w, data: out };
 }
 
-/** Generator from BIGR.md §1.5. */
+/** Generator from docs/algorithm.md §1.5. */
 export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { outputs: Img[]; out: Img } {
   const n = { groups: cfg.normGroups, eps: cfg.normEps };
   const outputs: Img[] = [];
