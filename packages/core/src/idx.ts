@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { FormatError } from './errors.js';
 import { readBoundedFile } from './boundedRead.js';
 
@@ -37,6 +37,32 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The total size (header + data, in bytes) an IDX file declares, read by decompressing only a small prefix of the
+ * gzip stream (at most ~4 MB of output). Returns maxBytes when the prefix is too short to tell (parseIdx then
+ * reports the exact problem).
+ */
+function declaredIdxBytes(input: Uint8Array, source: string, maxBytes: number): number {
+  let head: Uint8Array;
+  try {
+    head = new Uint8Array(gunzipSync(input.subarray(0, Math.min(input.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }));
+  } catch {
+    return maxBytes;
+  }
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return maxBytes;
+  const type = TYPES[head[2]!];
+  const ndims = head[3]!;
+  if (!type || ndims < 1 || ndims > 8 || head.length < 4 + 4 * ndims) return maxBytes;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let total = type.size;
+  for (let i = 0; i < ndims; i++) total *= view.getUint32(4 + 4 * i, false);
+  const declared = 4 + 4 * ndims + total;
+  if (declared > maxBytes) {
+    throw new FormatError(`${source}: the IDX header declares ${declared} bytes of data, above the limit of ${maxBytes}; the header is corrupt or maxBytes too small.`);
+  }
+  return declared;
+}
+
+/**
  * Parses an IDX file (as used by MNIST / Fashion-MNIST), gzipped or not: magic 00 00 | type | ndims, then ndims
  * big-endian u32 dimensions, then big-endian data. Decompression is capped at `maxBytes`, and the data length
  * must equal the product of the dimensions exactly. Malformed input throws FormatError naming `source`.
@@ -46,12 +72,16 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let bytes = input;
   if (isGzip(input)) {
+    // Bound the decompressed size by the dimensions the header declares (a gzip bomb declares small dimensions or
+    // none that fit), read from a partial decompression of the first bytes, and by maxBytes.
+    const limit = Math.min(maxBytes, declaredIdxBytes(input, source, maxBytes));
     try {
-      bytes = new Uint8Array(gunzipSync(input, { maxOutputLength: maxBytes }));
+      bytes = new Uint8Array(gunzipSync(input, { maxOutputLength: limit + 1 }));
+      if (bytes.length > limit) throw Object.assign(new RangeError('maxOutputLength'), { code: 'ERR_BUFFER_TOO_LARGE' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message)) {
-        throw new FormatError(`${source}: decompresses to more than ${maxBytes} bytes; raise maxBytes if the file is trusted.`, { cause: err });
+        throw new FormatError(`${source}: decompresses to more than ${limit} bytes, the size its IDX header declares (limit ${maxBytes}); the file is corrupt or a gzip bomb. Re-download it, or raise maxBytes if the file is trusted.`, { cause: err });
       }
       throw new FormatError(`${source}: gzip data is corrupt or truncated (${(err as Error).message}).`, { cause: err });
     }

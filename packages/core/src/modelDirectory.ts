@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWrite } from './atomicWrite.js';
+import { parseJsonBounded } from './jsonBounded.js';
 import { ConfigError, FormatError, NotFoundError } from './errors.js';
 import { readSafetensors, writeSafetensors, type SafetensorsReadOptions, type SafetensorsWriteOptions } from './safetensors.js';
 import type { NamedTensors, Tensor } from './tensor.js';
@@ -96,12 +97,7 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   if (configSize! > maxConfig) {
     throw new FormatError(`${configPath} is ${configSize} bytes, above the ${maxConfig}-byte limit for a model config. The file is not a model config, or raise maxConfigBytes.`);
   }
-  let config: unknown;
-  try {
-    config = JSON.parse(await readFile(configPath, 'utf8'));
-  } catch (err) {
-    throw new FormatError(`${configPath} is not valid JSON (${(err as Error).message}). Fix or re-create the file.`, { cause: err });
-  }
+  const config = parseJsonBounded(await readFile(configPath, 'utf8'), { source: configPath });
   const { maxConfigBytes: _unused, ...readOptions } = options;
   const { tensors, metadata } = await readSafetensors(weightsPath, readOptions);
   return { config, tensors, metadata };

@@ -1,3 +1,4 @@
+import { jsonNestingDepth } from './jsonBounded.js';
 import type { FileHandle } from 'node:fs/promises';
 import { atomicWrite } from './atomicWrite.js';
 import { ConfigError, FormatError } from './errors.js';
@@ -125,6 +126,9 @@ function nonNegativeInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** Deepest nesting of a valid safetensors header: object → entry → shape array (metadata values are strings). */
+const MAX_HEADER_DEPTH = 3;
+
 /** Parses and validates the JSON header bytes. */
 function parseHeaderJson(headerBytes: Uint8Array, dataLength: number, source: string): SafetensorsHeader {
   let text: string;
@@ -135,6 +139,10 @@ function parseHeaderJson(headerBytes: Uint8Array, dataLength: number, source: st
   }
   if (!text.startsWith('{')) {
     throw new FormatError(`${source}: the safetensors header must start with "{" but starts with ${preview(text.slice(0, 16))}. The file is corrupt or not safetensors.`);
+  }
+  const depth = jsonNestingDepth(text);
+  if (depth > MAX_HEADER_DEPTH) {
+    throw new FormatError(`${source}: the safetensors header nests ${depth} levels deep; a header is at most ${MAX_HEADER_DEPTH} (name → {dtype, shape, data_offsets}). The file is corrupt or hostile; re-export it.`);
   }
   let json: unknown;
   try {
