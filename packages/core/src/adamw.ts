@@ -1,4 +1,5 @@
 import { ConfigError, FormatError, ShapeError } from './errors.js';
+import type { Optimizer, OptimizerState } from './optimizer.js';
 import { CpuTensor, type NamedTensors } from './tensor.js';
 
 /** Options of {@link AdamW}. Defaults are PyTorch's `torch.optim.AdamW` defaults. */
@@ -64,7 +65,9 @@ function checkFinite(name: string, v: number, lo: number, hi: number, closedHi: 
  * first step; parameters without a gradient in a step are skipped and keep their step count, like PyTorch.
  * With weight decay 0 this is exactly `torch.optim.Adam`.
  */
-export class AdamW {
+export class AdamW implements Optimizer {
+  /** 'adamw'. */
+  readonly algorithm = 'adamw' as const;
   /** β₁, β₂. */
   readonly betas: readonly [number, number];
   /** ε. */
@@ -165,7 +168,7 @@ export class AdamW {
   }
 
   /** Restores a state from {@link AdamW.getState} (after JSON/safetensors round trips). Validates it fully first. */
-  setState(state: AdamWState): void {
+  setState(state: AdamWState | OptimizerState): void {
     const { json, tensors } = state;
     if (typeof json !== 'object' || json === null || json.algorithm !== 'adamw') {
       throw new FormatError(`AdamW state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "adamw". Load a state saved by AdamW.getState().`);

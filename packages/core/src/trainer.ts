@@ -1,12 +1,14 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdamW, type AdamWStateJson } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { atomicWrite } from './atomicWrite.js';
 import { Ema, type EmaStateJson } from './ema.js';
 import type { Engine, LossFunction, TrainableParameters } from './engine.js';
 import { AbortError, BigrError, ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
 import { clipGradNorm, gradNorm } from './gradClip.js';
+import { Lars } from './lars.js';
 import { lrScheduleFunction, type LrSchedule } from './lrSchedule.js';
+import type { Optimizer, OptimizerStateJson } from './optimizer.js';
 import type { LongRunningOptions } from './progress.js';
 import type { Rng, RngState } from './rng.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -25,8 +27,26 @@ export type LearningRate = number | ((step: number) => number) | LrSchedule;
 /** A JSON value (stored verbatim in checkpoints). */
 export type TrainerJsonValue = null | boolean | number | string | TrainerJsonValue[] | { [key: string]: TrainerJsonValue };
 
+/** LARS settings for {@link TrainerHyperParameters.optimizer} (MoCo v3 / MAE linear-probe variant, see {@link Lars}). */
+export interface TrainerLarsOptimizer {
+  /** Selects {@link Lars}. */
+  readonly kind: 'lars';
+  /** Momentum μ. Default 0.9. */
+  readonly momentum?: number;
+  /** Trust coefficient η. Default 0.001. */
+  readonly trustCoefficient?: number;
+}
+
+/**
+ * The optimiser of a {@link Trainer}: 'adamw' (default; uses `betas` and `eps`) or LARS. Either way `weightDecay`
+ * gives the per-parameter decay (LARS applies it only to parameters with ≥ 2 dimensions).
+ */
+export type TrainerOptimizer = 'adamw' | TrainerLarsOptimizer;
+
 /** Hyper-parameters of the {@link Trainer}'s optimisation. */
 export interface TrainerHyperParameters {
+  /** Optimiser. Default 'adamw'. Checkpoints record it; resuming with another optimiser is an error. */
+  readonly optimizer?: TrainerOptimizer;
   /** Learning rate or schedule (docs/algorithm.md §5.2 released: constant 1e-4). */
   readonly learningRate: LearningRate;
   /** AdamW β₁, β₂ (released 0.9, 0.95). */
@@ -106,8 +126,11 @@ export interface TrainerCheckpointManifest {
   readonly step: number;
   /** Rng state after the last completed step. */
   readonly rng: RngState;
-  /** AdamW bookkeeping (step counts for bias correction, hyper-parameters used); moments are in the safetensors file. */
-  readonly optimizer: AdamWStateJson;
+  /**
+   * Optimiser bookkeeping (`algorithm` 'adamw' or 'lars', step counts, hyper-parameters used); moments or momentum
+   * buffers are in the safetensors file. Checkpoints written before LARS existed are AdamW ones.
+   */
+  readonly optimizer: OptimizerStateJson;
   /** EMA bookkeeping, or null without EMA; the averaged parameters are in `ema.safetensors`. */
   readonly ema: EmaStateJson | null;
   /** The learning rate when it was a constant or a JSON schedule (null for a function). */
@@ -144,6 +167,16 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
+/** The configured optimiser over parameters of the given shapes, with per-parameter weight decay. */
+function createOptimizer(options: TrainerHyperParameters, weightDecay: (name: string) => number, shapes: ReadonlyMap<string, readonly number[]>): Optimizer {
+  const o = options.optimizer ?? 'adamw';
+  if (o === 'adamw') return new AdamW({ betas: options.betas ?? [0.9, 0.95], eps: options.eps ?? 1e-8, weightDecay });
+  if (typeof o === 'object' && o !== null && o.kind === 'lars') {
+    return new Lars({ shapes, weightDecay, ...(o.momentum !== undefined ? { momentum: o.momentum } : {}), ...(o.trustCoefficient !== undefined ? { trustCoefficient: o.trustCoefficient } : {}) });
+  }
+  throw new ConfigError(`Trainer optimizer ${JSON.stringify(o)} is not supported; use 'adamw' (default) or { kind: 'lars', momentum?, trustCoefficient? }.`);
+}
+
 function checkPositive(name: string, v: number, allowZero = false): void {
   if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new ConfigError(`Trainer option ${name} is ${v}; it must be a finite number ${allowZero ? '>= 0' : '> 0'}.`);
 }
@@ -151,10 +184,10 @@ function checkPositive(name: string, v: number, allowZero = false): void {
 /**
  * A generic, model-agnostic training loop (used by the backbone and the tokenizer). Each step:
  * batch = batches(step, rng) → loss and gradients on the engine (dropout from the same rng) → clip the global gradient
- * norm → AdamW with per-parameter weight decay at the scheduled learning rate → write the parameters back → update
+ * norm → the optimiser (AdamW by default, or LARS) with per-parameter weight decay at the scheduled learning rate → write the parameters back → update
  * the EMA. Optimiser state, EMA and checkpoints live on the CPU as float32, so they are engine-independent.
  *
- * Checkpoints (parameters, EMA, AdamW moments, Rng state, step, loss history and the caller's config) are written
+ * Checkpoints (parameters, EMA, optimiser state, Rng state, step, loss history and the caller's config) are written
  * to `checkpointDirectory/step-NNNNNNNNN/` (every file atomically), and then `latest.json` is atomically replaced to
  * point at the new one, so an interrupted write never leaves a readable partial checkpoint. {@link Trainer.resume}
  * continues bit-for-bit: the resumed loss curve equals the uninterrupted one for the same seed.
@@ -165,7 +198,7 @@ export class Trainer<B> {
   readonly #params: Map<string, Float32Array>;
   readonly #shapes: Map<string, readonly number[]>;
   readonly #ema: Ema | null;
-  readonly #opt: AdamW;
+  readonly #opt: Optimizer;
   readonly #lr: (step: number) => number;
   readonly #rng: Rng;
   readonly #losses: number[];
@@ -176,7 +209,7 @@ export class Trainer<B> {
     options: TrainerOptions<B>,
     trainable: TrainableParameters,
     params: NamedTensors,
-    state: { ema: NamedTensors | null; emaJson: EmaStateJson | null; optimizer: NamedTensors | null; optimizerJson: AdamWStateJson | null; rng: Rng; step: number; losses: number[] },
+    state: { ema: NamedTensors | null; emaJson: EmaStateJson | null; optimizer: NamedTensors | null; optimizerJson: OptimizerStateJson | null; rng: Rng; step: number; losses: number[] },
   ) {
     this.#options = options;
     this.#trainable = trainable;
@@ -192,8 +225,14 @@ export class Trainer<B> {
       checkPositive(`weightDecay("${name}")`, d, true);
       decay.set(name, d);
     }
-    this.#opt = new AdamW({ betas: options.betas ?? [0.9, 0.95], eps: options.eps ?? 1e-8, weightDecay: (name) => decay.get(name) ?? 0 });
-    if (state.optimizer && state.optimizerJson) this.#opt.setState({ json: state.optimizerJson, tensors: state.optimizer });
+    this.#opt = createOptimizer(options, (name) => decay.get(name) ?? 0, this.#shapes);
+    if (state.optimizer && state.optimizerJson) {
+      const saved = (state.optimizerJson as { algorithm?: unknown }).algorithm;
+      if (saved !== this.#opt.algorithm) {
+        throw new ConfigError(`The checkpoint's optimiser is ${JSON.stringify(saved)} but this run uses "${this.#opt.algorithm}"; resume with optimizer ${saved === 'lars' ? "{ kind: 'lars' }" : `'${String(saved)}'`} or start a new run.`);
+      }
+      this.#opt.setState({ json: state.optimizerJson, tensors: state.optimizer });
+    }
     const emaDecay = options.emaDecay ?? null;
     if (emaDecay === null) this.#ema = null;
     else {
@@ -216,6 +255,7 @@ export class Trainer<B> {
     const [b1, b2] = options.betas ?? [0.9, 0.95];
     if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new ConfigError(`Trainer betas [${b1}, ${b2}] must be in [0, 1) (released [0.9, 0.95]).`);
     checkPositive('eps', options.eps ?? 1e-8);
+    createOptimizer(options, () => 0, new Map()); // validates the optimiser choice and its settings
     if (options.gradClipNorm != null) checkPositive('gradClipNorm', options.gradClipNorm);
     if (options.emaDecay != null && !(options.emaDecay >= 0 && options.emaDecay < 1)) {
       throw new ConfigError(`Trainer emaDecay ${options.emaDecay} must be in [0, 1) (released 0.9999) or null to disable the EMA.`);
@@ -421,7 +461,7 @@ export interface TrainerCheckpoint {
   readonly params: NamedTensors;
   /** EMA parameters, or null. */
   readonly ema: NamedTensors | null;
-  /** AdamW moments (`exp_avg.<name>`, `exp_avg_sq.<name>`). */
+  /** Optimiser state tensors: AdamW moments (`exp_avg.<name>`, `exp_avg_sq.<name>`) or LARS buffers (`mu.<name>`). */
   readonly optimizer: NamedTensors;
 }
 
