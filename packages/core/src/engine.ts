@@ -17,7 +17,7 @@ export interface CompiledGraph {
 
 /** Options when compiling a graph. */
 export interface CompileOptions {
-  /** Intra-op threads (onnxruntime). Default 1: on 2 cores a second thread slows medium ops. */
+  /** Intra-op threads (onnxruntime). Default: the `BIGR_THREADS` environment variable, else every available core. */
   threads?: number;
 }
 
@@ -64,8 +64,8 @@ export interface Engine {
   readonly canTrain: boolean;
   /** Compiles a graph definition with the given parameters. */
   compile(def: GraphDefinition, params: NamedTensors, options?: CompileOptions): Promise<CompiledGraph>;
-  /** Creates trainable parameters (only engines with `canTrain`). */
-  createTrainable?(params: NamedTensors): Promise<TrainableParameters>;
+  /** Creates trainable parameters (only engines with `canTrain`); `options.threads` where the engine has threads. */
+  createTrainable?(params: NamedTensors, options?: CompileOptions): Promise<TrainableParameters>;
 }
 
 /** Registered engine factory: tried lazily during resolution. */
@@ -127,7 +127,7 @@ export interface ResolveEngineOptions {
 /** Packages that register engines on import; tried when no registered engine satisfies a request. */
 const ENGINE_PACKAGES: Record<EnginePurpose, readonly string[]> = {
   inference: ['@bigr/engine-onnx', '@bigr/engine-tfjs'],
-  training: ['@bigr/engine-tfjs'],
+  training: ['@bigr/engine-onnx', '@bigr/engine-tfjs'],
 };
 
 async function importEnginePackages(purpose: EnginePurpose, failures: string[]): Promise<void> {
@@ -177,7 +177,7 @@ export async function resolveEngine(options: ResolveEngineOptions): Promise<Engi
   const tried = failures.length ? failures.join('\n  ') : '(no engine registered for this device)';
   throw new EngineUnavailableError(
     `No ${options.purpose} engine is available for device "${device}". Tried:\n  ${tried}\n` +
-      `Install @bigr/engine-onnx (inference) or @bigr/engine-tfjs (training), or choose another device with BIGR_DEVICE.`,
+      `Install @bigr/engine-onnx (inference and training) or @bigr/engine-tfjs (training), or choose another device with BIGR_DEVICE.`,
   );
 }
 

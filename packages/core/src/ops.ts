@@ -55,6 +55,16 @@ export interface Ops<T> {
   sin(x: T): T;
   /** cos (radians). */
   cos(x: T): T;
+  /** |x|. Its derivative is sign(x) (0 at 0). */
+  abs(x: T): T;
+  /** Element-wise max(a, b) (broadcasting). The gradient goes to `a` where a > b and to `b` elsewhere (ties: `b`). */
+  maximum(a: T, b: T): T;
+  /** Heaviside step: 1 where x > 0, else 0. Piecewise constant, so it passes no gradient. */
+  step(x: T): T;
+  /** x itself in the forward pass; passes no gradient (the straight-through estimator's `sg(·)`). */
+  stopGradient(x: T): T;
+  /** Broadcasts x to `shape` by NumPy rules (leading unit axes added, unit axes repeated). */
+  broadcastTo(x: T, shape: readonly number[]): T;
 
   /** Mean over `axes`. */
   mean(x: T, axes: readonly number[], keepDims: boolean): T;
@@ -80,14 +90,45 @@ export interface Ops<T> {
   /** Rows of `table` (shape [V, D]) at int32 `indices` (any shape) → indices.shape + [D]. */
   gather(table: T, indices: T): T;
   /**
+   * The adjoint of {@link gather}: a zero table [rows, D] to which row i of `updates` (shape indices.shape + [D]) is
+   * added at row `indices[i]`; repeated indices add up.
+   */
+  scatterAddRows(updates: T, indices: T, rows: number): T;
+  /**
    * 2-D convolution, NCHW input, OIHW weight, optional bias [O]. `pads` = [top, left, bottom, right]
    * (zero padding; asymmetric allowed).
    */
-  conv2d(x: T, weight: T, bias: T | null, options: { strides: number; pads: readonly [number, number, number, number] }): T;
+  conv2d(x: T, weight: T, bias: T | null, options: Conv2dOptions): T;
+  /**
+   * The gradient of {@link conv2d} with respect to its input: given dy (shape of the convolution's output) and the
+   * weight, returns dx of shape `shapes.input` (a transposed convolution).
+   */
+  conv2dInputGrad(dy: T, weight: T, shapes: Conv2dShapes, options: Conv2dOptions): T;
+  /**
+   * The gradient of {@link conv2d} with respect to its weight: given the input x and dy, returns dW of shape
+   * `shapes.weight` (OIHW).
+   */
+  conv2dWeightGrad(x: T, dy: T, shapes: Conv2dShapes, options: Conv2dOptions): T;
   /** Nearest-neighbour ×2 upsampling of NCHW input. */
   upsampleNearest2x(x: T): T;
   /** Inverted dropout with probability `rate` when training; identity otherwise. */
   dropout(x: T, rate: number): T;
+}
+
+/** Stride and zero padding of {@link Ops.conv2d}: `pads` = [top, left, bottom, right]. */
+export interface Conv2dOptions {
+  /** Stride along both spatial axes. */
+  readonly strides: number;
+  /** Zero padding [top, left, bottom, right] (asymmetric allowed). */
+  readonly pads: readonly [number, number, number, number];
+}
+
+/** Static shapes of a convolution's input (NCHW) and weight (OIHW), as its gradient primitives need them. */
+export interface Conv2dShapes {
+  /** Input shape [N, C, H, W]. */
+  readonly input: readonly number[];
+  /** Weight shape [O, C, kH, kW]. */
+  readonly weight: readonly number[];
 }
 
 /** A graph input declaration: dims are numbers, or strings for dynamic dims (e.g. 'batch'). */

@@ -112,6 +112,14 @@ class TapeOps implements Ops<Node> {
   constantInt(): Node { throw new Error('unused'); }
   conv2d(): Node { throw new Error('unused'); }
   upsampleNearest2x(): Node { throw new Error('unused'); }
+  abs(): Node { throw new Error('unused'); }
+  maximum(): Node { throw new Error('unused'); }
+  step(): Node { throw new Error('unused'); }
+  stopGradient(): Node { throw new Error('unused'); }
+  broadcastTo(): Node { throw new Error('unused'); }
+  scatterAddRows(): Node { throw new Error('unused'); }
+  conv2dInputGrad(): Node { throw new Error('unused'); }
+  conv2dWeightGrad(): Node { throw new Error('unused'); }
 }
 
 class TapeTrainable implements TrainableParameters {

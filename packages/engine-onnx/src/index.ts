@@ -36,7 +36,8 @@ export { checkExternalData, MAX_CHECKED_MODEL_BYTES } from './externalDataCheck.
 export type { ExternalDataReport } from './externalDataCheck.js';
 export { exportOnnxModel } from './exportModel.js';
 export type { ExportedOnnxModel, ExportOnnxModelOptions } from './exportModel.js';
-export { OnnxEngine, OnnxCompiledGraph } from './onnxEngine.js';
+export { OnnxEngine, OnnxCompiledGraph, defaultThreadCount } from './onnxEngine.js';
+export { OnnxTrainableParameters } from './onnxTrainable.js';
 export type { ModelInterface, OnnxEngineOptions } from './onnxEngine.js';
 export { toOrtTensor, fromOrtTensor } from './tensorConvert.js';
 export { loadOrt } from './ortRuntime.js';

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, ShapeError, isTensor } from '@bigr/core';
 import type { CompileOptions, CompiledGraph, CpuTensor, Engine, GraphDefinition, InputSpec, NamedTensors } from '@bigr/core';
 import type * as Ort from 'onnxruntime-node';
@@ -10,6 +11,7 @@ import { loadOrt } from './ortRuntime.js';
 import { writeTempModel } from './tempModelFiles.js';
 import type { OrtModule } from './ortRuntime.js';
 import { fromOrtTensor, toOrtTensor } from './tensorConvert.js';
+import { OnnxTrainableParameters } from './onnxTrainable.js';
 
 /**
  * Options of an {@link OnnxEngine}. `externalData` / `externalDataThreshold` / `externalDataMinBytes` decide
@@ -147,11 +149,27 @@ export class OnnxCompiledGraph implements CompiledGraph {
   }
 }
 
-/** Validates `threads` (default 1). */
+/**
+ * The default intra-op thread count: the `BIGR_THREADS` environment variable when set, else every available core
+ * (`os.availableParallelism()`).
+ */
+export function defaultThreadCount(): number {
+  const env = process.env['BIGR_THREADS'];
+  if (env !== undefined && env.trim() !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) {
+      throw new ConfigError(`BIGR_THREADS=${JSON.stringify(env)} is invalid; set it to a whole number of threads >= 1, or unset it to use every core (${availableParallelism()}).`);
+    }
+    return n;
+  }
+  return availableParallelism();
+}
+
+/** Validates `threads` (default {@link defaultThreadCount}). */
 function threadCount(options: CompileOptions | undefined): number {
-  const threads = options?.threads ?? 1;
+  const threads = options?.threads ?? defaultThreadCount();
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw new ConfigError(`threads = ${threads} is invalid; use a whole number >= 1 (default 1; 2 helps only for large matmuls on 2 cores).`);
+    throw new ConfigError(`threads = ${threads} is invalid; use a whole number >= 1 (default: BIGR_THREADS or every core, ${availableParallelism()} here).`);
   }
   return threads;
 }
@@ -159,15 +177,16 @@ function threadCount(options: CompileOptions | undefined): number {
 /**
  * Inference engine on onnxruntime-node: `compile` traces the graph definition into an ONNX model
  * ({@link buildOnnxModel}) and creates an `InferenceSession` (intra-op threads from `options.threads`,
- * default 1; one inter-op thread; all graph optimisations). Weights totalling more than
+ * default `BIGR_THREADS` or every core; one inter-op thread; all graph optimisations). `createTrainable` trains on
+ * train-step graphs (forward, loss and backward in one onnxruntime session). Weights totalling more than
  * `externalDataThreshold` (1 GiB) are passed as ONNX external data (see {@link OnnxEngineOptions}), so
  * models beyond protobuf's 2 GiB limit run. Cannot train.
  */
 export class OnnxEngine implements Engine {
   /** Engine name ('onnx-cpu' by default). */
   readonly name: string;
-  /** ONNX graphs here are inference-only. */
-  readonly canTrain = false;
+  /** Trains through train-step graphs built by reverse-mode autodiff over the shared layer definitions. */
+  readonly canTrain = true;
   /** Execution providers passed to every session. */
   readonly executionProviders: readonly string[];
   readonly #logSeverityLevel: 0 | 1 | 2 | 3 | 4;
@@ -189,6 +208,15 @@ export class OnnxEngine implements Engine {
     }
     this.#storage = storage;
     this.#tempDirectory = options.tempDirectory;
+  }
+
+  /**
+   * Trainable parameters whose gradients come from onnxruntime train-step graphs ({@link OnnxTrainableParameters});
+   * `options.threads` sets the sessions' intra-op threads (default every core).
+   */
+  async createTrainable(params: NamedTensors, options?: CompileOptions): Promise<OnnxTrainableParameters> {
+    threadCount(options);
+    return new OnnxTrainableParameters(this, params, options ?? {});
   }
 
   /** Session options for `threads` intra-op threads. */

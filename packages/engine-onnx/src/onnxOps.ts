@@ -1,5 +1,5 @@
-import { ConfigError, NotFoundError, ShapeError } from '@bigr/core';
-import type { CpuTensor, NamedTensors, Ops } from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError } from '@bigr/core';
+import type { Conv2dOptions, Conv2dShapes, NamedTensors, Ops } from '@bigr/core';
 import type { OnnxAttribute, OnnxGraphBuilder } from './graphBuilder.js';
 import type { OnnxDType, OnnxValue } from './onnxValue.js';
 
@@ -91,20 +91,35 @@ export function* transposedPieces<A extends Float32Array | Int32Array>(
 export class OnnxOps implements Ops<OnnxValue> {
   /** Engine identifier. */
   readonly engine = 'onnx';
-  /** Always false: ONNX graphs are inference graphs. */
+  /** Always false: the ops themselves never drop out (a training tape draws dropout masks itself). */
   readonly training = false;
   /** The builder receiving the nodes. */
   readonly builder: OnnxGraphBuilder;
+  /** Float constants and float parameters fed as graph inputs (feed mode), in creation order. */
+  readonly feeds: { readonly name: string; readonly tensor: CpuTensor }[] = [];
   readonly #params: NamedTensors;
+  readonly #feedMode: boolean;
   readonly #paramValues = new Map<string, OnnxValue>();
   readonly #transposed = new Map<string, OnnxValue>();
   readonly #scalars = new Map<string, OnnxValue>();
   readonly #floatConstants = new Map<string, OnnxValue>();
 
-  /** Emits into `builder`; `params` are the model parameters keyed by state-dict name. */
-  constructor(builder: OnnxGraphBuilder, params: NamedTensors) {
+  /**
+   * Emits into `builder`; `params` are the model parameters keyed by state-dict name. In `feedMode` (training
+   * graphs) float parameters and every `constant`/`constantInt` become graph inputs recorded in {@link feeds}, so
+   * one compiled graph serves every step: only the fed values change.
+   */
+  constructor(builder: OnnxGraphBuilder, params: NamedTensors, options: { readonly feedMode?: boolean } = {}) {
     this.builder = builder;
     this.#params = params;
+    this.#feedMode = options.feedMode ?? false;
+  }
+
+  #feed(name: string, tensor: CpuTensor): OnnxValue {
+    const dtype = tensor.dtype === 'int32' ? 'int32' : 'float32';
+    const value = this.builder.addInput({ name, dtype, shape: [...tensor.shape] });
+    this.feeds.push({ name, tensor });
+    return value;
   }
 
   // ---- values -------------------------------------------------------------------------------------------
@@ -122,7 +137,8 @@ export class OnnxOps implements Ops<OnnxValue> {
           '. Check the checkpoint matches the model configuration.',
       );
     }
-    value = this.builder.addInitializer(name, paramData(t, name), t.shape);
+    value =
+      this.#feedMode && t.dtype === 'float32' ? this.#feed(name, t) : this.builder.addInitializer(name, paramData(t, name), t.shape);
     this.#paramValues.set(name, value);
     return value;
   }
@@ -134,11 +150,13 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   /** A float32 constant (the data is copied). */
   constant(data: Float32Array, shape: readonly number[]): OnnxValue {
+    if (this.#feedMode) return this.#feed(`feed:${this.feeds.length}`, new CpuTensor(Float32Array.from(data), shape));
     return this.builder.addInitializer(this.builder.uniqueName('const'), Float32Array.from(data), shape);
   }
 
   /** An int32 constant (the data is copied). */
   constantInt(data: Int32Array, shape: readonly number[]): OnnxValue {
+    if (this.#feedMode) return this.#feed(`feed:${this.feeds.length}`, new CpuTensor(Int32Array.from(data), shape));
     return this.builder.addInitializer(this.builder.uniqueName('const_int'), Int32Array.from(data), shape);
   }
 
@@ -310,6 +328,30 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.#unary('Cos', x);
   }
 
+  /** |x|. */
+  abs(x: OnnxValue): OnnxValue {
+    return this.#unary('Abs', x);
+  }
+  /** max(a, b) (ONNX Max broadcasts). */
+  maximum(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.#binary('Max', a, b);
+  }
+  /** [x > 0] as float32 (Greater, Cast). */
+  step(x: OnnxValue): OnnxValue {
+    this.#requireFloat(x, 'step');
+    // Greater yields a bool tensor; the builder's dtype label only matters for graph outputs, which this is not.
+    const positive = this.#node('Greater', [x, this.scalar(0)], 'int32', x.rank);
+    return this.#node('Cast', [positive], 'float32', x.rank, { to: { int: 1 } });
+  }
+  /** Identity: graphs carry no gradients, so there is nothing to stop. */
+  stopGradient(x: OnnxValue): OnnxValue {
+    return x;
+  }
+  /** Expand to `shape`. */
+  broadcastTo(x: OnnxValue, shape: readonly number[]): OnnxValue {
+    return this.#node('Expand', [x, this.builder.int64Constant(shape)], x.dtype, shape.length);
+  }
+
   // ---- reductions ---------------------------------------------------------------------------------------
 
   /** ReduceMean (opset 17: axes attribute). */
@@ -411,12 +453,81 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.#node('Gather', [table, indices], table.dtype, rank, { axis: { int: 0 } });
   }
 
+  /**
+   * ScatterND with reduction 'add' into a zero table [rows, D] (D read from `updates` at run time); indices are
+   * cast to int64 and given a trailing unit axis.
+   */
+  scatterAddRows(updates: OnnxValue, indices: OnnxValue, rows: number): OnnxValue {
+    this.#requireFloat(updates, 'scatterAddRows');
+    if (!Number.isInteger(rows) || rows < 1) throw new ConfigError(`scatterAddRows: rows ${rows} must be a positive integer.`);
+    const b = this.builder;
+    const lastDim = this.#node('Shape', [updates], 'int64', 1, { start: { int: -1 } });
+    const tableShape = this.#node('Concat', [b.int64Constant([rows]), lastDim], 'int64', 1, { axis: { int: 0 } });
+    const table = this.#node('Expand', [this.scalar(0), tableShape], 'float32', 2);
+    const idx64 = this.#node('Cast', [indices], 'int64', indices.rank, { to: { int: 7 } });
+    const idx = this.#node('Unsqueeze', [idx64, b.int64Constant([-1])], 'int64', indices.rank === undefined ? undefined : indices.rank + 1);
+    return this.#node('ScatterND', [table, idx, updates], 'float32', 2, { reduction: { string: 'add' } });
+  }
+
+  /**
+   * dx of conv2d as ConvTranspose with the forward strides and pads; `output_padding` restores the rows and columns
+   * the forward stride skipped, so the result has exactly the input's shape.
+   */
+  conv2dInputGrad(dy: OnnxValue, weight: OnnxValue, shapes: Conv2dShapes, options: Conv2dOptions): OnnxValue {
+    const [, , h, w] = shapes.input as [number, number, number, number];
+    const [, , kh, kw] = shapes.weight as [number, number, number, number];
+    const { strides: s, pads } = options;
+    const [top, left, bottom, right] = pads;
+    const outPadH = (h + top + bottom - kh) % s;
+    const outPadW = (w + left + right - kw) % s;
+    return this.#node('ConvTranspose', [dy, weight], 'float32', 4, {
+      strides: { ints: [s, s] },
+      pads: { ints: [top, left, bottom, right] },
+      output_padding: { ints: [outPadH, outPadW] },
+      dilations: { ints: [1, 1] },
+      group: { int: 1 },
+    });
+  }
+
+  /**
+   * dW of conv2d as one matrix product: the padded input in NHWC, one strided Slice per kernel tap ([N·Ho·Wo, C]
+   * each, concatenated to [N·Ho·Wo, kH·kW·C]), multiplied by dy as [O, N·Ho·Wo], then reordered to OIHW.
+   */
+  conv2dWeightGrad(x: OnnxValue, dy: OnnxValue, shapes: Conv2dShapes, options: Conv2dOptions): OnnxValue {
+    const [n, c, h, w] = shapes.input as [number, number, number, number];
+    const [o, , kh, kw] = shapes.weight as [number, number, number, number];
+    const { strides: s, pads } = options;
+    const [top, left, bottom, right] = pads;
+    const ho = Math.floor((h + top + bottom - kh) / s) + 1;
+    const wo = Math.floor((w + left + right - kw) / s) + 1;
+    const b = this.builder;
+    let xp = this.#node('Transpose', [x], 'float32', 4, { perm: { ints: [0, 2, 3, 1] } });
+    if (top || left || bottom || right) xp = this.#node('Pad', [xp, b.int64Constant([0, top, left, 0, 0, bottom, right, 0])], 'float32', 4);
+    const rows = n * ho * wo;
+    const taps: OnnxValue[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const win = this.#node(
+          'Slice',
+          [xp, b.int64Constant([i, j]), b.int64Constant([i + s * (ho - 1) + 1, j + s * (wo - 1) + 1]), b.int64Constant([1, 2]), b.int64Constant([s, s])],
+          'float32',
+          4,
+        );
+        taps.push(this.reshape(win, [rows, c]));
+      }
+    }
+    const patches = taps.length === 1 ? taps[0]! : this.#node('Concat', taps, 'float32', 2, { axis: { int: 1 } });
+    const g = this.reshape(this.#node('Transpose', [dy], 'float32', 4, { perm: { ints: [1, 0, 2, 3] } }), [o, rows]);
+    const dw = this.#node('MatMul', [g, patches], 'float32', 2);
+    return this.#node('Transpose', [this.reshape(dw, [o, kh, kw, c])], 'float32', 4, { perm: { ints: [0, 3, 1, 2] } });
+  }
+
   /** Conv (NCHW, OIHW), pads [top, left, bottom, right] = ONNX [x1_begin, x2_begin, x1_end, x2_end]. */
   conv2d(
     x: OnnxValue,
     weight: OnnxValue,
     bias: OnnxValue | null,
-    options: { strides: number; pads: readonly [number, number, number, number] },
+    options: Conv2dOptions,
   ): OnnxValue {
     this.#requireFloat(x, 'conv2d');
     this.#requireFloat(weight, 'conv2d');

@@ -55,11 +55,11 @@ const CUDA_FIX =
   'onnxruntime-node downloads its CUDA 12 provider at install time; this install skipped it (ONNXRUNTIME_NODE_INSTALL=skip or no network). ' +
   'On a machine with network access, CUDA 12 and cuDNN 9, reinstall with `ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm install onnxruntime-node`, or use --device cpu.';
 
-/** The CPU engine (priority 50, inference, devices auto/cpu). */
+/** The CPU engine (priority 50, inference and training, devices auto/cpu). */
 export const onnxCpuProvider: EngineProvider = {
   name: 'onnx-cpu',
   priority: 50,
-  purposes: ['inference'],
+  purposes: ['inference', 'training'],
   devices: ['auto', 'cpu'],
   async create() {
     await loadOrt();
@@ -67,11 +67,11 @@ export const onnxCpuProvider: EngineProvider = {
   },
 };
 
-/** The CUDA engine (priority 60, inference, devices gpu/cuda); create() throws the reason CUDA is unavailable. */
+/** The CUDA engine (priority 60, inference and training, devices gpu/cuda); create() throws the reason CUDA is unavailable. */
 export const onnxCudaProvider: EngineProvider = {
   name: 'onnx-cuda',
   priority: 60,
-  purposes: ['inference'],
+  purposes: ['inference', 'training'],
   devices: ['gpu', 'cuda'],
   async create() {
     const ort = await loadOrt();

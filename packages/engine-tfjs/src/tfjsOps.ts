@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BigrError, ConfigError, NotFoundError, ShapeError, shapeSize, type Ops, type Rng } from '@bigr/core';
+import { BigrError, ConfigError, NotFoundError, ShapeError, shapeSize, type Conv2dOptions, type Conv2dShapes, type Ops, type Rng } from '@bigr/core';
 import { closeNames } from './closeNames.js';
 import { im2colConv2d } from './im2colConv.js';
 
@@ -191,6 +191,41 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return tf.cos(x);
   }
 
+  /** |x|. */
+  abs(x: tf.Tensor): tf.Tensor {
+    return tf.abs(x);
+  }
+
+  /** max(a, b) with broadcasting. */
+  maximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return this.#run('maximum', [a, b], () => {
+      // tfjs 4.22's Maximum gradient does not sum over broadcast axes (it returns the output's shape for a [3, 1]
+      // operand), so broadcast explicitly: BroadcastTo's gradient does the summing.
+      if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) return tf.maximum(a, b);
+      const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      return tf.maximum(tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
+    });
+  }
+
+  /** 1 where x > 0, else 0 (tfjs gives it a zero gradient). */
+  step(x: tf.Tensor): tf.Tensor {
+    return tf.step(x, 0);
+  }
+
+  /** x with a zero gradient. */
+  stopGradient(x: tf.Tensor): tf.Tensor {
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.clone(args[0] as tf.Tensor),
+      gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+    }));
+    return f(x);
+  }
+
+  /** Broadcast to `shape`. */
+  broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+    return this.#run(`broadcastTo ${fmt(shape)}`, [x], () => (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.broadcastTo(x, [...shape])));
+  }
+
   #axes(x: tf.Tensor, axes: readonly number[], op: string): number[] {
     const out = axes.map((a) => normAxis(a, x.rank, op));
     if (new Set(out).size !== out.length) throw new ShapeError(`${op}: axes [${axes.join(', ')}] repeat an axis of a rank-${x.rank} tensor.`);
@@ -290,8 +325,40 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return this.#run('gather', [table, indices], () => tf.gather(table, indices, 0));
   }
 
+  /** Adjoint of {@link gather}: rows of `updates` summed into a zero [rows, D] table at `indices`. */
+  scatterAddRows(updates: tf.Tensor, indices: tf.Tensor, rows: number): tf.Tensor {
+    // As one-hot(indices)ᵀ · updates: tfjs has no gradient for ScatterNd, and a product is differentiable everywhere.
+    return this.#run('scatterAddRows', [updates, indices], () => {
+      const d = updates.shape[updates.rank - 1]!;
+      const oneHot = tf.oneHot(tf.reshape(indices, [-1]), rows).toFloat();
+      return tf.matMul(oneHot, tf.reshape(updates, [-1, d]), true, false);
+    });
+  }
+
+  /** dx of conv2d: tfjs' own vector-Jacobian product of the (linear) patch convolution. */
+  conv2dInputGrad(dy: tf.Tensor, weight: tf.Tensor, shapes: Conv2dShapes, options: Conv2dOptions): tf.Tensor {
+    return this.#run('conv2dInputGrad', [dy, weight], () =>
+      tf.grad((x: tf.Tensor) => this.#patchConv(x, weight, options))(tf.zeros([...shapes.input]), dy),
+    );
+  }
+
+  /** dW of conv2d: tfjs' own vector-Jacobian product of the (linear) patch convolution. */
+  conv2dWeightGrad(x: tf.Tensor, dy: tf.Tensor, shapes: Conv2dShapes, options: Conv2dOptions): tf.Tensor {
+    return this.#run('conv2dWeightGrad', [x, dy], () =>
+      tf.grad((w: tf.Tensor) => this.#patchConv(x, w, options))(tf.zeros([...shapes.weight]), dy),
+    );
+  }
+
+  /** NCHW/OIHW convolution as patches·matMul (differentiable on every backend, see `im2colConv`). */
+  #patchConv(x: tf.Tensor, weight: tf.Tensor, options: Conv2dOptions): tf.Tensor {
+    const xh = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
+    const wh = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
+    const [top, left, bottom, right] = options.pads;
+    return tf.transpose(im2colConv2d(xh, wh, options.strides, [top, left, bottom, right]), [0, 3, 1, 2]);
+  }
+
   /** 2-D convolution, NCHW input, OIHW weight, zero `pads` = [top, left, bottom, right]. */
-  conv2d(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, options: { strides: number; pads: readonly [number, number, number, number] }): tf.Tensor {
+  conv2d(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, options: Conv2dOptions): tf.Tensor {
     if (x.rank !== 4 || weight.rank !== 4) {
       throw new ShapeError(`conv2d: input must be NCHW and weight OIHW (rank 4), got ${fmt(x.shape)} and ${fmt(weight.shape)}.`);
     }

@@ -2,10 +2,11 @@ import type { Ops } from '@bigr/core';
 import { BLOCK_CASES } from './blockCases.js';
 import { LAYER_CASES } from './layerCases.js';
 import { OP_CASES } from './opCases.js';
+import { PRIMITIVE_CASES } from './primitiveCases.js';
 import type { ConformanceCase } from './types.js';
 
 /** The full conformance table: every `Ops` op, every core layer and the composite blocks. */
-export const CONFORMANCE_CASES: readonly ConformanceCase[] = [...OP_CASES, ...LAYER_CASES, ...BLOCK_CASES];
+export const CONFORMANCE_CASES: readonly ConformanceCase[] = [...OP_CASES, ...PRIMITIVE_CASES, ...LAYER_CASES, ...BLOCK_CASES];
 
 /** Every method of the core `Ops` interface; the suite checks that its cases call each one. */
 export const OPS_METHODS = [
@@ -42,6 +43,14 @@ export const OPS_METHODS = [
   'conv2d',
   'upsampleNearest2x',
   'dropout',
+  'abs',
+  'maximum',
+  'step',
+  'stopGradient',
+  'broadcastTo',
+  'scatterAddRows',
+  'conv2dInputGrad',
+  'conv2dWeightGrad',
 ] as const satisfies readonly Exclude<keyof Ops<unknown>, 'engine' | 'training'>[];
 
 // Compile-time completeness: adding a method to `Ops` without listing it here is a type error.

@@ -104,3 +104,13 @@ export const relu = (x: F64Array): F64Array => unaryOp(x, SCALAR.relu);
 export const sin = (x: F64Array): F64Array => unaryOp(x, SCALAR.sin);
 /** cos x. */
 export const cos = (x: F64Array): F64Array => unaryOp(x, SCALAR.cos);
+
+/** |x|. */
+export const abs = (x: F64Array): F64Array => unaryOp(x, Math.abs);
+/** max(a, b) with broadcasting. */
+export const maximum = (a: F64Array, b: F64Array): F64Array => binaryOp(a, b, Math.max);
+/** Heaviside step [x > 0]. */
+export const step = (x: F64Array): F64Array => unaryOp(x, (v) => (v > 0 ? 1 : 0));
+/** `x` broadcast to `shape` (NumPy rules). */
+export const broadcastTo = (x: F64Array, shape: readonly number[]): F64Array =>
+  binaryOp(x, { data: new Float64Array(shape.reduce((a, b) => a * b, 1)), shape: [...shape] }, (v) => v);

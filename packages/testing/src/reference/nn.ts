@@ -86,3 +86,59 @@ export function dropoutEval(x: F64Array, rate: number): F64Array {
   if (!(rate >= 0 && rate < 1)) throw new ConfigError(`reference dropout: rate ${rate} is not in [0, 1).`);
   return { data: x.data.slice(), shape: [...x.shape] };
 }
+
+/** Adjoint of {@link gather}: a zero [rows, D] table with each row of `updates` added at its index (repeats add). */
+export function scatterAddRows(updates: F64Array, indices: F64Array, rows: number): F64Array {
+  const d = updates.shape[updates.shape.length - 1]!;
+  const data = new Float64Array(rows * d);
+  indices.data.forEach((ix, i) => {
+    if (!Number.isInteger(ix) || ix < 0 || ix >= rows) throw new ShapeError(`reference scatterAddRows: index ${ix} is outside [0, ${rows}).`);
+    for (let j = 0; j < d; j++) data[ix * d + j] = data[ix * d + j]! + updates.data[i * d + j]!;
+  });
+  return { data, shape: [rows, d] };
+}
+
+/**
+ * Gradients of {@link conv2d} written straight from the definition y[b,o,y,x] = Σ x[b,c,y·s+i−top, x·s+j−left]·w[o,c,i,j]:
+ * every (output, tap) pair adds dy·w to dx and dy·x to dW.
+ */
+function conv2dGrads(x: F64Array | null, weight: F64Array | null, dy: F64Array, inputShape: readonly number[], weightShape: readonly number[], options: Conv2dOptions): { dx: F64Array; dw: F64Array } {
+  const [n, c, h, w] = inputShape as [number, number, number, number];
+  const [o, , kh, kw] = weightShape as [number, number, number, number];
+  const [top, left] = options.pads;
+  const s = options.strides;
+  const oh = dy.shape[2]!;
+  const ow = dy.shape[3]!;
+  const dx = new Float64Array(n * c * h * w);
+  const dw = new Float64Array(o * c * kh * kw);
+  for (let b = 0; b < n; b++)
+    for (let oc = 0; oc < o; oc++)
+      for (let y = 0; y < oh; y++)
+        for (let xo = 0; xo < ow; xo++) {
+          const g = dy.data[((b * o + oc) * oh + y) * ow + xo]!;
+          for (let ic = 0; ic < c; ic++)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * s + ky - top;
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = xo * s + kx - left;
+                if (ix < 0 || ix >= w) continue;
+                const xi = ((b * c + ic) * h + iy) * w + ix;
+                const wi = ((oc * c + ic) * kh + ky) * kw + kx;
+                if (weight) dx[xi] = dx[xi]! + g * weight.data[wi]!;
+                if (x) dw[wi] = dw[wi]! + g * x.data[xi]!;
+              }
+            }
+        }
+  return { dx: { data: dx, shape: [n, c, h, w] }, dw: { data: dw, shape: [o, c, kh, kw] } };
+}
+
+/** d loss / d input of a convolution, from dy and the weight. */
+export function conv2dInputGrad(dy: F64Array, weight: F64Array, inputShape: readonly number[], options: Conv2dOptions): F64Array {
+  return conv2dGrads(null, weight, dy, inputShape, weight.shape, options).dx;
+}
+
+/** d loss / d weight of a convolution, from the input and dy. */
+export function conv2dWeightGrad(x: F64Array, dy: F64Array, weightShape: readonly number[], options: Conv2dOptions): F64Array {
+  return conv2dGrads(x, null, dy, x.shape, weightShape, options).dw;
+}

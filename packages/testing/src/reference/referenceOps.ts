@@ -3,11 +3,11 @@
  * It evaluates any `GraphDefinition` in float64 (eval mode), which separates "the graph is built wrong" from
  * "an engine computes an op wrong": the conformance suite checks graphs on it as well as on the real engines.
  */
-import { ConfigError, NotFoundError, ShapeError, type CpuTensor, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import { ConfigError, NotFoundError, ShapeError, type Conv2dOptions, type Conv2dShapes, type CpuTensor, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import * as E from './elementwise.js';
 import { matMul } from './matMul.js';
 import { f64, fromTensor, type F64Array } from './ndarray.js';
-import { conv2d, dropoutEval, gather, softmax, upsampleNearest2x } from './nn.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, dropoutEval, gather, scatterAddRows, softmax, upsampleNearest2x } from './nn.js';
 import { mean, sum } from './reductions.js';
 import { concat, reshape, slice, transpose } from './shapeOps.js';
 
@@ -201,6 +201,46 @@ export class Float64Ops implements Ops<F64Array> {
   dropout(x: F64Array, rate: number): F64Array {
     this.#note('dropout');
     return dropoutEval(x, rate);
+  }
+  /** |x|. */
+  abs(x: F64Array): F64Array {
+    this.#note('abs');
+    return E.abs(x);
+  }
+  /** max(a, b). */
+  maximum(a: F64Array, b: F64Array): F64Array {
+    this.#note('maximum');
+    return E.maximum(a, b);
+  }
+  /** [x > 0]. */
+  step(x: F64Array): F64Array {
+    this.#note('step');
+    return E.step(x);
+  }
+  /** x (a copy). */
+  stopGradient(x: F64Array): F64Array {
+    this.#note('stopGradient');
+    return { data: x.data.slice(), shape: [...x.shape] };
+  }
+  /** Broadcast to `shape`. */
+  broadcastTo(x: F64Array, shape: readonly number[]): F64Array {
+    this.#note('broadcastTo');
+    return E.broadcastTo(x, shape);
+  }
+  /** Adjoint of gather. */
+  scatterAddRows(updates: F64Array, indices: F64Array, rows: number): F64Array {
+    this.#note('scatterAddRows');
+    return scatterAddRows(updates, indices, rows);
+  }
+  /** dx of conv2d. */
+  conv2dInputGrad(dy: F64Array, weight: F64Array, shapes: Conv2dShapes, options: Conv2dOptions): F64Array {
+    this.#note('conv2dInputGrad');
+    return conv2dInputGrad(dy, weight, shapes.input, options);
+  }
+  /** dW of conv2d. */
+  conv2dWeightGrad(x: F64Array, dy: F64Array, shapes: Conv2dShapes, options: Conv2dOptions): F64Array {
+    this.#note('conv2dWeightGrad');
+    return conv2dWeightGrad(x, dy, shapes.weight, options);
   }
 }
 
