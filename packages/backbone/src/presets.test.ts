@@ -38,7 +38,7 @@ describe('presets and parameter shapes', () => {
     // Backbone = 1001·D + D + (K·D + D) + (6D·D + 6D) + L·(6D + 4D² + 3·D·H + 2D) + D + N·D.
     const l = presetConfig('BiGR-L');
     expect(countBackboneParameters(l)).toBe(316_090_368);
-    // §2.1 totals are exactly D − K below backbone + denoiser (a discrepancy in the spec's totals, not in the shapes).
+    // §2.1 totals are exactly D − K below backbone + denoiser (a discrepancy in the quoted totals, not in the shapes).
     expect(countBackboneParameters(l) + denoiserParams(24, 1024, 1024, 3) - (1024 - 24)).toBe(336_345_136);
   });
 

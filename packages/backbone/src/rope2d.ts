@@ -35,7 +35,7 @@ export function ropeAngle(row: number, col: number, pair: number, freqs: Float32
 
 /**
  * Builds the cos/sin tables for `clsTokens` leading condition rows (cos = sin = 0, so their q and k become exactly 0:
- * the LlamaGen quirk the spec requires) followed by the √N×√N grid in row-major order, plus the pair-rotation matrix.
+ * the LlamaGen quirk reproduced on purpose, docs/algorithm.md §2.5) followed by the √N×√N grid in row-major order, plus the pair-rotation matrix.
  */
 export function buildRope2dTables(options: { headDim: number; gridSide: number; clsTokens: number; base: number }): Rope2dTables {
   const { headDim: d, gridSide: G, clsTokens, base } = options;

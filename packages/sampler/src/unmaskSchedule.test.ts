@@ -49,7 +49,7 @@ describe('unmask schedule (docs/algorithm.md §6)', () => {
     }
   });
 
-  it('gives the spec examples for N = 256', () => {
+  it('gives the docs/algorithm.md §6 examples for N = 256', () => {
     expect(Array.from(unmaskCounts(256, 20))).toEqual([1, 3, 4, 5, 7, 8, 10, 11, 13, 13, 15, 16, 17, 17, 19, 18, 20, 19, 20, 20]);
     expect(Array.from(unmaskCounts(256, 25))).toEqual([1, 2, 2, 4, 4, 5, 7, 7, 8, 9, 10, 11, 11, 12, 13, 13, 14, 15, 14, 15, 16, 16, 15, 16, 16]);
     expect(Array.from(unmaskCounts(256, 10))).toEqual([4, 9, 15, 21, 26, 31, 34, 37, 39, 40]);

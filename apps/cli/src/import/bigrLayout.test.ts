@@ -25,7 +25,7 @@ async function fixtureShapes(): Promise<Map<string, readonly number[]>> {
 describe('inferBigrLayout', () => {
   it.each([
     // docs/algorithm.md §2.1: total parameters (backbone + denoiser, shared tensors once) and the denoiser alone. The §2.1
-    // totals are exactly D − K below the count from the §10.1 shapes (a known discrepancy of the spec's totals, see
+    // totals are exactly D − K below the count from the §10.1 shapes (a known discrepancy of the quoted totals, see
     // packages/backbone/src/presets.test.ts); the tiny fixture's count (236,816) is checked exactly below.
     ['BiGR-L', 24, 336_345_136, 20_255_768],
     ['BiGR-XL', 24, 799_371_568, 56_140_824],
