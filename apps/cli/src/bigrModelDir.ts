@@ -1,5 +1,6 @@
-import { cp, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { writeDirectoryStaged } from './stagedDirectory.js';
 import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type MaskedBitPredictor, type NamedTensors } from '@bigr/core';
 import { BackboneFeatureModel, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
 import { resolveTranscoderConfig, TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
@@ -30,15 +31,36 @@ export interface BigrModelConfig {
   readonly training?: Record<string, unknown>;
 }
 
-/** Writes a BiGR model directory, copying the tokenizer directory into it (so the model is self-contained). */
+/**
+ * Writes a BiGR model directory, copying the tokenizer directory into it (so the model is self-contained). Every
+ * file is written to a staging directory first and renamed into place (config.json last), so a kill never leaves a
+ * partial file (see {@link writeDirectoryStaged}).
+ */
 export async function saveBigrModel(dir: string, config: BigrModelConfig, weights: NamedTensors, tokenizerDir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const target = join(dir, config.tokenizer);
-  if (tokenizerDir !== target) {
-    await mkdir(target, { recursive: true });
-    for (const f of ['config.json', 'model.safetensors']) await cp(join(tokenizerDir, f), join(target, f));
+  const sub = confinedSubdirectory(dir, config.tokenizer, 'tokenizer');
+  const target = join(dir, sub);
+  await writeDirectoryStaged(dir, async (staging) => {
+    if (resolve(tokenizerDir) !== resolve(target)) {
+      await mkdir(join(staging, sub), { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) await copyFile(join(tokenizerDir, f), join(staging, sub, f));
+    }
+    await saveModelDirectory(staging, { config, tensors: weights });
+  });
+}
+
+/**
+ * Resolves a path a model's config.json names (e.g. `"tokenizer": "tokenizer"`) and refuses one that leaves the
+ * model directory (`../x`, `/abs`), so a config file can never make the CLI read or write outside its model.
+ */
+export function confinedSubdirectory(dir: string, relativePath: unknown, field: string): string {
+  if (typeof relativePath !== 'string' || relativePath === '' || isAbsolute(relativePath) || relativePath.includes('\\')) {
+    throw new ConfigError(`${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}; it must be a relative path inside the model directory (e.g. "tokenizer"). Fix the config.`);
   }
-  await saveModelDirectory(dir, { config, tensors: weights });
+  const rel = relative(resolve(dir), resolve(dir, relativePath));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new ConfigError(`${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}, which points outside the model directory ${dir}. Paths in a model's config must stay inside it (e.g. "tokenizer"); fix the config.`);
+  }
+  return rel;
 }
 
 /** A loaded BiGR model: predictor (backbone + transcoder on an engine) and tokenizer. */
@@ -60,7 +82,7 @@ export async function readBigrModel(dir: string): Promise<{ config: BigrModelCon
     throw new ConfigError(`${dir}/config.json is not a BiGR model (format "${String(c.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
   }
   return {
-    config: { ...(c as BigrModelConfig), backbone: resolveBackboneConfig(c.backbone), transcoder: resolveTranscoderConfig(c.transcoder) },
+    config: { ...(c as BigrModelConfig), tokenizer: confinedSubdirectory(dir, c.tokenizer, 'tokenizer'), backbone: resolveBackboneConfig(c.backbone), transcoder: resolveTranscoderConfig(c.transcoder) },
     weights: tensors,
   };
 }
@@ -70,7 +92,7 @@ export async function loadBigrModel(dir: string, engine: Engine, options: { diff
   const { config, weights } = await readBigrModel(dir);
   const features = new BackboneFeatureModel(engine, config.backbone, weights);
   const head = await TranscoderSampler.create(engine, weights, config.transcoder);
-  const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, config.tokenizer), engine);
+  const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, confinedSubdirectory(dir, config.tokenizer, 'tokenizer')), engine);
   return { config, tokenizerConfig, features, head, tokenizer, weights, predictor: createBigrPredictor(features, head, options.diffusionSteps !== undefined ? { steps: options.diffusionSteps } : {}) };
 }
 

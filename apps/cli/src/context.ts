@@ -6,8 +6,12 @@ export interface CliContext {
   readonly json: boolean;
   /** Suppress progress and informational stderr output. */
   readonly quiet: boolean;
-  /** Aborted on Ctrl-C. */
+  /** Aborted on Ctrl-C, SIGTERM or SIGHUP. */
   readonly signal: AbortSignal;
+  /** --force: outputs may replace existing files this command did not write (never inputs or read-only files). */
+  readonly force: boolean;
+  /** --check-finite: refuse model weights holding NaN or Inf when loading them. */
+  readonly checkFinite: boolean;
   /** Writes a line of human-readable output to stdout (suppressed with --json). */
   out(line: string): void;
   /** Writes a line of information to stderr (suppressed with --quiet). */
@@ -21,13 +25,15 @@ export interface CliContext {
 }
 
 /** Creates the context over real process streams. */
-export function createContext(options: { json: boolean; quiet: boolean; signal: AbortSignal; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }): CliContext {
+export function createContext(options: { json: boolean; quiet: boolean; signal: AbortSignal; force?: boolean; checkFinite?: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }): CliContext {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   return {
     json: options.json,
     quiet: options.quiet,
     signal: options.signal,
+    force: options.force ?? false,
+    checkFinite: options.checkFinite ?? false,
     out: (line) => {
       if (!options.json) stdout.write(`${line}\n`);
     },

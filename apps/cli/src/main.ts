@@ -16,8 +16,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const stderr = options.stderr ?? process.stderr;
   const stdout = options.stdout ?? process.stdout;
   const controller = new AbortController();
-  const onSigint = (): void => controller.abort(new Error('interrupted (Ctrl-C)'));
-  if (!options.signal) process.once('SIGINT', onSigint);
+  // Ctrl-C, SIGTERM (kill, systemd, docker stop) and SIGHUP (closed terminal) all stop long work the same way:
+  // training finishes its step, writes a checkpoint and exits with the interrupted code.
+  const signals = { SIGINT: 'interrupted (Ctrl-C)', SIGTERM: 'terminated (SIGTERM)', SIGHUP: 'hung up (SIGHUP)' } as const;
+  const handlers = Object.entries(signals).map(([name, reason]) => [name, (): void => controller.abort(new Error(reason))] as const);
+  if (!options.signal) for (const [name, handler] of handlers) process.once(name, handler);
   options.signal?.addEventListener('abort', () => controller.abort(options.signal?.reason));
 
   let ctx: CliContext | null = null;
@@ -27,12 +30,14 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .option('--json', 'print one machine-readable JSON result on stdout', false)
     .option('--quiet', 'no progress or info on stderr', false)
     .option('--device <device>', 'engine/device: auto, cpu, gpu, wasm, or an engine name (or BIGR_DEVICE)')
+    .option('--force', 'let outputs replace existing files the command did not write (never inputs or read-only files)', false)
+    .option('--check-finite', 'refuse model weights holding NaN or Inf when loading (always on for import)', false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .hook('preAction', (cmd) => {
-      const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string };
+      const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string; force?: boolean; checkFinite?: boolean };
       if (o.device) process.env['BIGR_DEVICE'] = o.device;
-      ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), signal: controller.signal, stdout, stderr });
+      ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), force: Boolean(o.force), checkFinite: Boolean(o.checkFinite), signal: controller.signal, stdout, stderr });
     });
   registerCommands(program, () => {
     if (!ctx) throw new Error('CLI context used before initialisation');
@@ -52,6 +57,6 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if ((ctx as CliContext | null)?.json) stdout.write(`${JSON.stringify({ ok: false, error: message, exitCode: code })}\n`);
     return code;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
   }
 }

@@ -47,7 +47,8 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect(cfg.backbone.numClasses).toBe(3);
 
     // Re-running the same command resumes from the checkpoint: nothing left to do at step 2.
-    const again = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4']);
+    // (The same settings: a changed one, such as the warm-up, is refused; see runSettings.test.ts.)
+    const again = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4', '--warmup', '1']);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as { step: number }).step).toBe(2);
@@ -59,7 +60,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect(res.labels).toEqual([1, 1, 1, 1]);
     const png = decodeImage(readFileSync(grid), { channels: 3 });
     expect([png.width, png.height]).toEqual([2 * 32 + 2, 2 * 32 + 2]);
-    const side = JSON.parse(readFileSync(join(dir, 'grid.json'), 'utf8'));
+    const side = JSON.parse(readFileSync(join(dir, 'grid.png.json'), 'utf8'));
     expect(side.seed).toBe(3);
     expect(side.modelHash).toMatch(/^[0-9a-f]{64}$/);
 

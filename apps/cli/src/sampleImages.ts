@@ -1,6 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, NotFoundError } from '@bigr/core';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, parseJsonBounded } from '@bigr/core';
+import { exists } from './fsUtil.js';
+import { legacySidecarPath, sidecarPath as sidecarPathOf } from './outputs.js';
 import { NpzReader } from '@bigr/eval';
 import { IMAGE_EXTENSIONS, loadRaster } from '@bigr/tokenizer';
 
@@ -82,10 +84,13 @@ async function fromNpz(path: string, size: number, limit: number): Promise<Sampl
 }
 
 async function fromGrid(path: string, size: number, limit: number): Promise<SampleSet> {
-  const sidecarPath = path.replace(/\.[a-z0-9]+$/i, '') + '.json';
+  // `grid.png.json` (since 0.2), or `grid.json` as older versions named it.
+  const sidecarPath = (await exists(sidecarPathOf(path))) ? sidecarPathOf(path) : legacySidecarPath(path);
   let sidecar: { labels?: unknown; config?: { cols?: unknown; n?: unknown } };
   try {
-    sidecar = JSON.parse(await readFile(sidecarPath, 'utf8')) as typeof sidecar;
+    if ((await stat(sidecarPath)).size > 64 * 1024 * 1024) throw new Error('too large');
+    sidecar = parseJsonBounded(await readFile(sidecarPath, 'utf8'), { source: sidecarPath }) as typeof sidecar;
+    if (typeof sidecar !== 'object' || sidecar === null) throw new Error('not an object');
   } catch {
     throw new NotFoundError(`${path} is a single image; reading it as a sample grid needs the ${sidecarPath} sidecar written by \`bigr generate\`. Pass a folder of PNGs or a .npz instead.`);
   }

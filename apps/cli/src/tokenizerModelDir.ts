@@ -1,5 +1,6 @@
 import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type NamedTensors } from '@bigr/core';
 import { BaeTokenizer, validateConfig, type BaeConfig } from '@bigr/tokenizer';
+import { writeDirectoryStaged } from './stagedDirectory.js';
 
 /** Format tag in a tokenizer model directory's config.json. */
 export const TOKENIZER_FORMAT = 'bigr-tokenizer';
@@ -18,9 +19,9 @@ export interface TokenizerModelConfig {
   readonly training?: Record<string, unknown>;
 }
 
-/** Writes a tokenizer model directory (config.json + model.safetensors, atomically). */
+/** Writes a tokenizer model directory (config.json + model.safetensors, staged and renamed into place). */
 export async function saveTokenizerModel(dir: string, config: TokenizerModelConfig, weights: NamedTensors): Promise<void> {
-  await saveModelDirectory(dir, { config, tensors: weights });
+  await writeDirectoryStaged(dir, (staging) => saveModelDirectory(staging, { config, tensors: weights }));
 }
 
 /** Reads a tokenizer model directory and validates its config. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '@bigr/core';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { guardOutputsWithSidecars, modelInputFiles, sidecarPath } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import { checkInt, configFlags, gridCols, imageGeometry, loadTokenizerFrom, modelDirectory, modelOptions, readCodesFile, withProgress, writeImageOutput } from './imageApps.js';
 
@@ -19,8 +20,9 @@ export type DecodeFlags = { config?: string } & { [K in keyof typeof DECODE_DEFA
 export async function decodeCommand(ctx: CliContext, codesPath: string, flags: DecodeFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'decode', defaults: DECODE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(DECODE_DEFAULTS, flags) });
   checkInt('cols', cfg.cols, 0, 4096);
-  const codes = await readCodesFile(codesPath);
   const modelDir = await modelDirectory(cfg.model);
+  await guardOutputsWithSidecars('decode', ctx.force, [cfg.out], [flags.config, codesPath, sidecarPath(codesPath), ...modelInputFiles(modelDir)]);
+  const codes = await readCodesFile(codesPath);
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
   const [B, N, K] = codes.bits.shape as [number, number, number];

@@ -73,7 +73,7 @@ describe('bigr encode / decode', () => {
     const { tokenizer } = await loadTokenizer(gray.tokenizerDir, await inferenceEngine());
     const ref = toUint8Pixels(unpad(await tokenizer.decode((await referenceCodes(images, gray)).bits), 2)).data; // [2, 28, 28, 1]
     for (let i = 0; i < 2; i++) for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(png.data[y * 58 + i * 30 + x]).toBe(ref[(i * 28 + y) * 28 + x]);
-    expect(JSON.parse(await readFile(join(root, 'decoded.json'), 'utf8'))).toMatchObject({ command: 'decode', images: 2 });
+    expect(JSON.parse(await readFile(join(root, 'decoded.png.json'), 'utf8'))).toMatchObject({ command: 'decode', images: 2 });
   });
 
   it('center-crops RGB images of any size to the tokenizer resolution (pad 0) and accepts a tokenizer directory', async () => {

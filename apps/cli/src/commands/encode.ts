@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
+import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
 
 /** Settings of `bigr encode`. */
@@ -30,6 +31,7 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
   if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli') throw new ConfigError(`--code-mode must be 'threshold' (deterministic) or 'bernoulli' (official sampling), got "${cfg.codeMode}".`);
   const inputs = await listImageInputs(paths);
   const modelDir = await modelDirectory(cfg.model);
+  await guardOutputsWithSidecars('encode', ctx.force, [cfg.out], [flags.config, ...inputs.map((i) => i.path), ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
   const geom = imageGeometry(tok.tokenizer, tok.config);

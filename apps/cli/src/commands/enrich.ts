@@ -4,6 +4,7 @@ import { enrichImage, PRESETS, resizeBilinear } from '@bigr/sampler';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import { loadBigrModel } from '../bigrModelDir.js';
 import {
@@ -65,6 +66,8 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
   await requireFile(imagePath, 'Image');
   const modelDir = await modelDirectory(cfg.model);
+  const roundOutputs = Array.from({ length: cfg.rounds }, (_, r) => withSuffix(cfg.out, `-round${r + 1}`));
+  await guardOutputsWithSidecars('enrich', ctx.force, [cfg.out, ...roundOutputs], [flags.config, imagePath, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
   const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);

@@ -1,3 +1,4 @@
+import { checkOutputs } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, CpuTensor, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
@@ -125,6 +126,7 @@ function fmt(x: number, digits = 3): string {
  */
 export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'eval', defaults: EVAL_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EVAL_DEFAULTS, flags) });
+  await checkOutputs({ command: 'eval', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   const sources = [cfg.samples && 'samples', cfg.model && 'model', cfg.real && 'real'].filter(Boolean);
   if (sources.length !== 1) throw new ConfigError(`Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`);
   if (cfg.real && cfg.real !== 'test' && cfg.real !== 'train-sample') throw new ConfigError(`--real must be 'test' or 'train-sample', got "${cfg.real}".`);

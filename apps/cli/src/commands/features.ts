@@ -1,3 +1,4 @@
+import { checkOutputs, modelInputFiles, sidecarPath } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
@@ -152,13 +153,20 @@ export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Pr
     await mkdir(outDir, { recursive: true });
     const stem = basename(cfg.out).replace(/\.safetensors$/i, '');
     const paths = new Map(layers.map((l) => [l, layers.length === 1 && cfg.layer !== 'all' ? cfg.out : layerFeaturePath(outDir, stem, l)] as const));
+    await checkOutputs({
+      command: 'features',
+      force: ctx.force,
+      inputs: [flags.config, ...modelInputFiles(modelDir)],
+      outputs: [...[...paths.values()].map((p) => ({ path: p, output: cfg.out })), { path: sidecarPath(cfg.out), output: cfg.out }],
+    });
     const { fromCache } = await modelLayerFeatures(ctx, model, images, { data: cfg.data, split, layers, codes, seed: cfg.seed, batchSize: cfg.batchSize, paths });
     const seconds = (Date.now() - started) / 1000;
     const files = [...paths.entries()].map(([layer, path]) => ({ layer, path }));
-    const sidecar = join(outDir, `${stem}.json`);
+    const sidecar = sidecarPath(cfg.out);
     const info = {
       ok: true,
       command: 'features',
+      output: cfg.out,
       model: modelDir,
       modelHash: model.hash,
       split,

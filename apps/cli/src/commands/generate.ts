@@ -8,6 +8,7 @@ import { classIndex, loadBigrModel } from '../bigrModelDir.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { unpad, writeGrid } from '../images.js';
 import { writeSidecar } from '../sidecar.js';
+import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 
 /** Settings of `bigr generate`. */
 export const GENERATE_DEFAULTS = {
@@ -66,6 +67,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const cfg = await resolveConfig({ command: 'generate', defaults: GENERATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(GENERATE_DEFAULTS, flags) });
   if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > 4096) throw new ConfigError(`--n must be an integer in 1..4096, got ${cfg.n}.`);
   const modelDir = cfg.model || bundledModelDir();
+  await guardOutputsWithSidecars('generate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
   const numClasses = model.config.backbone.numClasses;

@@ -39,7 +39,7 @@ describe('bigr hash / search', () => {
 
     const loaded = await HashIndex.load(index);
     expect(loaded.size).toBe(5);
-    const sidecar = JSON.parse(await readFile(join(root, 'idx', 'index.json'), 'utf8')) as { entries: { id: number; path: string; label: string | null }[]; codeMode: string };
+    const sidecar = JSON.parse(await readFile(join(root, 'idx', 'index.bhx.json'), 'utf8')) as { entries: { id: number; path: string; label: string | null }[]; codeMode: string };
     expect(sidecar.codeMode).toBe('threshold');
     expect(sidecar.entries.map((e) => [e.id, e.label])).toEqual([[0, 'bag'], [1, 'bag'], [2, 'shirt'], [3, 'shirt'], [4, null]]);
 

@@ -1,13 +1,14 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, createRng, FormatError, packBits, type PackedCodes } from '@bigr/core';
+import { ConfigError, createRng, FormatError, packBits, parseJsonBounded, type PackedCodes } from '@bigr/core';
 import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { exists } from '../fsUtil.js';
+import { checkOutputs, legacySidecarPath, modelInputFiles, sidecarPath, writtenByCommand } from '../outputs.js';
 import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
 
 /** Settings of `bigr hash`. */
@@ -38,14 +39,18 @@ export interface IndexMetadata {
   readonly codeMode: string | null;
 }
 
-/** Path of the JSON sidecar of `indexPath` (`index.bhx` → `index.json`, as {@link writeSidecar} names it). */
+/** Path of the JSON sidecar of `indexPath` (`index.bhx` → `index.bhx.json`, as {@link writeSidecar} names it). */
 export function indexSidecarPath(indexPath: string): string {
-  return indexPath.replace(/\.[a-z0-9]+$/i, '') + '.json';
+  return sidecarPath(indexPath);
 }
 
-/** Reads the entries and tokenizer hash of an index from its sidecar; null when the sidecar is missing. */
+/**
+ * Reads the entries and tokenizer hash of an index from its sidecar (`index.bhx.json`, or `index.json` as written
+ * before 0.2 when it names this index); null when the sidecar is missing.
+ */
 export async function readIndexMetadata(indexPath: string): Promise<IndexMetadata | null> {
-  const path = indexSidecarPath(indexPath);
+  let path = indexSidecarPath(indexPath);
+  if (!(await exists(path)) && (await writtenByCommand(legacySidecarPath(indexPath), 'hash', indexPath))) path = legacySidecarPath(indexPath);
   let text: string;
   try {
     if ((await stat(path)).size > 512 * 1024 * 1024) throw new FormatError(`${path} is larger than 512 MB; it is not an index sidecar.`);
@@ -56,10 +61,11 @@ export async function readIndexMetadata(indexPath: string): Promise<IndexMetadat
   }
   let raw: { entries?: unknown; tokenizerHash?: unknown; codeMode?: unknown };
   try {
-    raw = JSON.parse(text) as typeof raw;
+    raw = parseJsonBounded(text, { source: path }) as typeof raw;
   } catch (err) {
     throw new FormatError(`${path} is not valid JSON (${(err as Error).message}); it should be the sidecar \`bigr hash\` wrote beside ${indexPath}.`);
   }
+  if (typeof raw !== 'object' || raw === null) throw new FormatError(`${path} is ${JSON.stringify(raw)}, not the JSON object \`bigr hash\` writes beside ${indexPath}. Rebuild the index with \`bigr hash\`.`);
   if (!Array.isArray(raw.entries)) throw new FormatError(`${path} has no "entries" list; it is not the sidecar of a hash index. Rebuild the index with \`bigr hash\`.`);
   const entries = (raw.entries as Partial<IndexEntry>[]).map((e, i) => ({ id: typeof e.id === 'number' ? e.id : i, path: typeof e.path === 'string' ? e.path : null, label: typeof e.label === 'string' ? e.label : null }));
   return { entries, tokenizerHash: typeof raw.tokenizerHash === 'string' ? raw.tokenizerHash : null, codeMode: typeof raw.codeMode === 'string' ? raw.codeMode : null };
@@ -85,6 +91,12 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli') throw new ConfigError(`--code-mode must be 'threshold' (stable hashes, default) or 'bernoulli', got "${cfg.codeMode}".`);
   const inputs = await listImageInputs(paths);
   const modelDir = await modelDirectory(cfg.model);
+  await checkOutputs({
+    command: 'hash',
+    force: ctx.force,
+    inputs: [flags.config, ...inputs.map((i) => i.path), ...modelInputFiles(modelDir)],
+    outputs: [{ path: cfg.index, appends: true }, { path: indexSidecarPath(cfg.index), output: cfg.index }],
+  });
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
   const geom = imageGeometry(tok.tokenizer, tok.config);

@@ -11,6 +11,7 @@ import {
   FormatError,
   NotFoundError,
   packBits,
+  parseJsonBounded,
   readSafetensors,
   sha256OfFile,
   unpackBits,
@@ -29,7 +30,7 @@ import { unpad, writeGrid } from '../images.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { writeSidecar } from '../sidecar.js';
 import { loadTokenizer, type TokenizerModelConfig } from '../tokenizerModelDir.js';
-import { BIGR_FORMAT } from '../bigrModelDir.js';
+import { BIGR_FORMAT, confinedSubdirectory } from '../bigrModelDir.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags
@@ -154,13 +155,14 @@ export async function loadTokenizerFrom(dir: string, engine: Engine): Promise<Lo
   try {
     const text = await readFile(join(dir, 'config.json'), 'utf8');
     if (text.length > 16 * 1024 * 1024) throw new FormatError(`${dir}/config.json is larger than 16 MB; it is not a model config.`);
-    config = JSON.parse(text) as typeof config;
+    config = parseJsonBounded(text, { source: join(dir, 'config.json') }) as typeof config;
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new FormatError(`${dir}/config.json holds ${JSON.stringify(config)}, not a model config object.`);
   } catch (err) {
     if (err instanceof FormatError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`Model directory ${dir} has no config.json. Check --model.`);
     throw new FormatError(`${dir}/config.json is not valid JSON (${(err as Error).message}).`);
   }
-  const tokDir = config.format === BIGR_FORMAT && typeof config.tokenizer === 'string' ? join(dir, config.tokenizer) : dir;
+  const tokDir = config.format === BIGR_FORMAT ? join(dir, confinedSubdirectory(dir, config.tokenizer, 'tokenizer')) : dir;
   const { tokenizer, config: tokCfg } = await loadTokenizer(tokDir, engine);
   return { tokenizer, config: tokCfg, dir: tokDir, hash: await weightsHash(tokDir) };
 }
@@ -465,10 +467,12 @@ export async function readCodesFile(path: string): Promise<CodesFile> {
   };
   const bits = unpack('codes');
   const parseJson = (key: string): unknown => {
+    // Both values are flat arrays (of paths / of numbers): anything nested is corrupt, and is refused before
+    // String()/Number() walk it.
     try {
-      return JSON.parse(metadata[key] ?? 'null');
-    } catch {
-      throw new FormatError(`${path}: metadata "${key}" is not valid JSON.`);
+      return parseJsonBounded(metadata[key] ?? 'null', { maxDepth: 1, source: `${path}: metadata "${key}"` });
+    } catch (err) {
+      throw new FormatError(`${path}: metadata "${key}" is not a flat JSON array (${(err as Error).message}). The codes file is corrupt; re-create it with \`bigr encode\`.`);
     }
   };
   const sourcesRaw = parseJson('sources');

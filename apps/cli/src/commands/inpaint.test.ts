@@ -55,7 +55,7 @@ describe('bigr inpaint', () => {
     const src = decodeImage(new Uint8Array(await readFile(image)), { channels: 1 });
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(png.data[y * 58 + x]).toBe(src.data[y * 28 + x]);
 
-    const sidecar = JSON.parse(await readFile(join(root, 'out', 'inpaint.json'), 'utf8')) as Record<string, unknown>;
+    const sidecar = JSON.parse(await readFile(join(root, 'out', 'inpaint.png.json'), 'utf8')) as Record<string, unknown>;
     expect(sidecar['command']).toBe('inpaint');
     expect(sidecar['seed']).toBe(7);
     expect((sidecar['config'] as Record<string, unknown>)['budget']).toBe('masked');
@@ -132,7 +132,7 @@ describe('bigr edit', () => {
     const res = JSON.parse(r.stdout) as { label: number; regeneratedTokens: number };
     expect(res.label).toBe(1);
     expect(res.regeneratedTokens).toBe(expectedTokens({ x0: 0, y0: 0, x1: 28, y1: 14 }).reduce((a, b) => a + b, 0));
-    const sidecar = JSON.parse(await readFile(join(root, 'edit.json'), 'utf8')) as Record<string, unknown>;
+    const sidecar = JSON.parse(await readFile(join(root, 'edit.png.json'), 'utf8')) as Record<string, unknown>;
     expect(sidecar['className']).toBe('Trouser');
   });
 

@@ -4,6 +4,7 @@ import { ConfigError, createRng } from '@bigr/core';
 import { editImage, inpaint, outpaint, PRESETS, type ImageEditOptions, type ImageEditResult } from '@bigr/sampler';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import { classIndex, loadBigrModel } from '../bigrModelDir.js';
 import {
@@ -82,6 +83,7 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   if (cfg.mask !== '') await requireFile(cfg.mask, 'Mask image');
 
   const modelDir = await modelDirectory(cfg.model);
+  await guardOutputsWithSidecars(app, ctx.force, cfg.codes ? [cfg.out, cfg.codes] : [cfg.out], [flags.config, imagePath, cfg.mask, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
   const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);

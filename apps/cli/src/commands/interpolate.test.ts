@@ -32,7 +32,7 @@ describe('bigr interpolate', () => {
     expect(res.weights).toEqual([1, 0.5, 0]);
     const png = decodeImage(new Uint8Array(await readFile(out)), { channels: 1 });
     expect([png.width, png.height]).toEqual([3 * 30 - 2, 2 * 30 - 2]);
-    const sidecar = JSON.parse(await readFile(join(root, 'interp.json'), 'utf8')) as { command: string; weights: number[]; classNames: string[] };
+    const sidecar = JSON.parse(await readFile(join(root, 'interp.png.json'), 'utf8')) as { command: string; weights: number[]; classNames: string[] };
     expect(sidecar.command).toBe('interpolate');
     expect(sidecar.classNames).toEqual(['T-shirt/top', 'Bag']);
   });
@@ -62,12 +62,12 @@ describe('bigr enrich', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { outputs: string[]; inputSize: number; rounds: number };
     expect(res.inputSize).toBe(14);
-    expect(res.outputs).toEqual([out, join(root, 'enrich', 'e.json'), join(root, 'enrich', 'e-round1.png'), join(root, 'enrich', 'e-round1.json'), join(root, 'enrich', 'e-round2.png'), join(root, 'enrich', 'e-round2.json')]);
+    expect(res.outputs).toEqual([out, join(root, 'enrich', 'e.png.json'), join(root, 'enrich', 'e-round1.png'), join(root, 'enrich', 'e-round1.png.json'), join(root, 'enrich', 'e-round2.png'), join(root, 'enrich', 'e-round2.png.json')]);
     const strip = decodeImage(new Uint8Array(await readFile(out)), { channels: 1 });
     expect([strip.width, strip.height]).toEqual([3 * 30 - 2, 28]);
     const round = decodeImage(new Uint8Array(await readFile(join(root, 'enrich', 'e-round2.png'))), { channels: 1 });
     expect([round.width, round.height]).toEqual([28, 28]);
-    const sidecar = JSON.parse(await readFile(join(root, 'enrich', 'e-round2.json'), 'utf8')) as { round: number; offsetOrder: number[] };
+    const sidecar = JSON.parse(await readFile(join(root, 'enrich', 'e-round2.png.json'), 'utf8')) as { round: number; offsetOrder: number[] };
     expect(sidecar.round).toBe(2);
     expect([...sidecar.offsetOrder].sort()).toEqual([0, 1, 2, 3]);
   });

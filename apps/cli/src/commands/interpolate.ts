@@ -3,6 +3,7 @@ import { ConfigError, CpuTensor, createRng } from '@bigr/core';
 import { interpolateClasses, interpolationSweepWeights, PRESETS } from '@bigr/sampler';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import { classIndex, loadBigrModel } from '../bigrModelDir.js';
 import { appSettings, checkInt, configFlags, imageGeometry, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
@@ -43,6 +44,7 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   checkInt('n', cfg.n, 1, 256);
   checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
   const modelDir = await modelDirectory(cfg.model);
+  await guardOutputsWithSidecars('interpolate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
   const { classNames, backbone } = model.config;

@@ -1,3 +1,4 @@
+import { checkOutputs } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, createRng, type Rng } from '@bigr/core';
@@ -11,6 +12,7 @@ import { bundledModelDir } from '../modelPaths.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { unpad } from '../images.js';
 import { datasetPad, gatherRows, permutation } from '../fashionData.js';
+import { trainingEngine } from '../engines.js';
 import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import { typedFlags } from './generate.js';
@@ -86,6 +88,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     flags: typedFlags(PROBE_DEFAULTS, flags as Record<string, string | undefined>),
   });
+  await checkOutputs({ command: 'probe', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   const codes = checkCodeMode(cfg.codes);
   for (const k of ['epochs', 'batchSize', 'featureBatchSize'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
@@ -96,7 +99,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
   const started = Date.now();
   const rng: Rng = createRng(`${cfg.seed}/probe`);
   const cacheDir = cfg.cacheDir || join(dirname(cfg.out), 'probe-cache');
-  const probeOptions = { epochs: cfg.epochs, warmupEpochs: cfg.warmup, batchSize: cfg.batchSize, signal: ctx.signal };
+  const probeOptions = { engine: await trainingEngine(), epochs: cfg.epochs, warmupEpochs: cfg.warmup, batchSize: cfg.batchSize, signal: ctx.signal };
 
   let model: RepresentationModel | null = null;
   const modelDir = cfg.model || bundledModelDir();
@@ -173,7 +176,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       for (const blr of lrs) {
         const progress = ctx.progress(`sweep blr ${blr}`);
         try {
-          const rows = layerSweep(split, { ...probeOptions, numClasses, baseLr: blr, rng: rng.fork(`sweep-blr-${blr}`), onProgress: progress.update });
+          const rows = await layerSweep(split, { ...probeOptions, numClasses, baseLr: blr, rng: rng.fork(`sweep-blr-${blr}`), onProgress: progress.update });
           sweep.push(...rows.map((r) => ({ ...r, baseLr: blr })));
         } finally {
           progress.stop();
@@ -190,7 +193,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     const progress = ctx.progress('probe');
     let final;
     try {
-      const head = trainLinearProbe(trainFeatures.get(chosen.layer)!, { ...probeOptions, numClasses, baseLr: chosen.baseLr, rng: rng.fork('final'), onProgress: progress.update });
+      const head = await trainLinearProbe(trainFeatures.get(chosen.layer)!, { ...probeOptions, numClasses, baseLr: chosen.baseLr, rng: rng.fork('final'), onProgress: progress.update });
       final = { ...evaluateLinearProbe(head, testData), trainCount: nTrain, testCount: test.labels.length };
     } finally {
       progress.stop();
