@@ -1,3 +1,19 @@
+import type { Ops } from '@bigr/core';
+
+/**
+ * Training-mode BatchNorm without affine parameters as a graph over {@link Ops}: normalises `x` over axis −2 with
+ * that axis' mean and *biased* variance, x̂ = (x − μ)/√(σ² + ε). For `x` of shape [batch, dim] this is
+ * BatchNorm1d's training forward; for [groups, batch, dim] every group (a gradient-accumulation micro-batch, docs/evaluation.md §8.4)
+ * is normalised with its own statistics. Differentiable; running statistics are not touched (see
+ * {@link BatchNormNoAffine.updateRunningStats}).
+ */
+export function batchNormTraining<T>(ops: Ops<T>, x: T, eps: number): T {
+  const mean = ops.mean(x, [-2], true);
+  const centered = ops.sub(x, mean);
+  const variance = ops.mean(ops.square(centered), [-2], true);
+  return ops.mul(centered, ops.rsqrt(ops.add(variance, ops.scalar(eps))));
+}
+
 /**
  * BatchNorm1d without affine parameters (docs/evaluation.md §8.2): training mode normalises with the batch mean and
  * biased variance and updates running statistics (running variance from the unbiased batch variance);
@@ -13,28 +29,40 @@ export class BatchNormNoAffine {
     this.runningVar = new Float64Array(dim).fill(1);
   }
 
-  /** Normalises rows [n, dim] in training mode (updates running stats); returns a new array. */
-  forwardTrain(x: Float32Array, n: number): Float32Array {
+  /**
+   * Updates the running statistics from one training batch of rows [n, dim] (float64): mean ← (1 − m)·mean + m·μ,
+   * var ← (1 − m)·var + m·σ²_unbiased, as BatchNorm1d does in training mode. Returns the batch mean and biased
+   * variance.
+   */
+  updateRunningStats(x: Float32Array, n: number): { mean: Float64Array; biasedVar: Float64Array } {
     const d = this.dim;
     const mean = new Float64Array(d);
-    const varB = new Float64Array(d);
+    const ss = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]!;
     for (let j = 0; j < d; j++) mean[j]! /= n;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
         const c = x[i * d + j]! - mean[j]!;
-        varB[j]! += c * c;
+        ss[j]! += c * c;
       }
     }
-    const out = new Float32Array(n * d);
+    const biasedVar = new Float64Array(d);
     for (let j = 0; j < d; j++) {
-      const biased = varB[j]! / n;
-      const unbiased = n > 1 ? varB[j]! / (n - 1) : biased;
+      biasedVar[j] = ss[j]! / n;
+      const unbiased = n > 1 ? ss[j]! / (n - 1) : biasedVar[j]!;
       this.runningMean[j] = (1 - this.momentum) * this.runningMean[j]! + this.momentum * mean[j]!;
       this.runningVar[j] = (1 - this.momentum) * this.runningVar[j]! + this.momentum * unbiased;
-      varB[j] = 1 / Math.sqrt(biased + this.eps);
     }
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j]! - mean[j]!) * varB[j]!;
+    return { mean, biasedVar };
+  }
+
+  /** Normalises rows [n, dim] in training mode (updates running stats); returns a new array. */
+  forwardTrain(x: Float32Array, n: number): Float32Array {
+    const d = this.dim;
+    const { mean, biasedVar } = this.updateRunningStats(x, n);
+    const out = new Float32Array(n * d);
+    const inv = Float64Array.from(biasedVar, (v) => 1 / Math.sqrt(v + this.eps));
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j]! - mean[j]!) * inv[j]!;
     return out;
   }
 

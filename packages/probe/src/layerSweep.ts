@@ -10,14 +10,15 @@ export interface LayerAccuracy extends ProbeAccuracy {
 /**
  * Trains and evaluates one probe per layer (the best BiGR layer is mid-network, so the paper sweeps them on a
  * held-out split). Each layer's probe gets its own forked RNG stream, so results do not depend on sweep order.
+ * Probes train one after another on the training engine (pass `engine` to resolve it once for all layers).
  */
-export function layerSweep(
+export async function layerSweep(
   layers: ReadonlyMap<number, { train: ProbeDataset; validation: ProbeDataset }>,
   options: Omit<LinearProbeOptions, 'rng'> & { rng: Rng },
-): LayerAccuracy[] {
+): Promise<LayerAccuracy[]> {
   const out: LayerAccuracy[] = [];
   for (const [layer, { train, validation }] of [...layers].sort((a, b) => a[0] - b[0])) {
-    const model = trainLinearProbe(train, { ...options, rng: options.rng.fork(`layer-${layer}`) });
+    const model = await trainLinearProbe(train, { ...options, rng: options.rng.fork(`layer-${layer}`) });
     out.push({ layer, ...evaluateLinearProbe(model, validation) });
   }
   return out;

@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng } from '@bigr/core';
+import { ConfigError, CpuTensor, createRng, resolveEngine, type Engine } from '@bigr/core';
 import { cachedFeatures, evaluateLinearProbe, extractFeatures, layerSweep, trainLinearProbe, type ProbeDataset } from './index.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  await import('@bigr/engine-tfjs');
+  engine = await resolveEngine({ purpose: 'training', device: 'tfjs-wasm' });
+});
 
 /** Gaussian blobs around well-separated class centres: linearly separable with overwhelming probability. */
 function blobs(seed: number, perClass: number, classes: number, dim: number, noise: number): ProbeDataset {
@@ -20,45 +26,46 @@ function blobs(seed: number, perClass: number, classes: number, dim: number, noi
   return { features, labels, dim };
 }
 
-describe('linear probe', () => {
-  it('reaches ~100% top-1 on linearly separable features', () => {
+describe('linear probe (tfjs-wasm, core Trainer)', () => {
+  it('reaches ~100% top-1 on linearly separable features', async () => {
     // LARS moves the weight matrix by about lr·η·‖W‖ per step, so the probe needs many steps (docs/evaluation.md §8.8).
     const train = blobs(1, 200, 10, 32, 0.5);
     const test = blobs(2, 50, 10, 32, 0.5);
-    const model = trainLinearProbe(train, { rng: createRng(7), epochs: 40, warmupEpochs: 2, batchSize: 64, absoluteLr: 20 });
+    const model = await trainLinearProbe(train, { engine, rng: createRng(7), epochs: 40, warmupEpochs: 2, batchSize: 64, absoluteLr: 20 });
     const acc = evaluateLinearProbe(model, test);
     expect(acc.top1).toBeGreaterThanOrEqual(99);
     expect(acc.top5).toBe(100);
   });
-  it('is at chance on features that carry no label information', () => {
+  it('is at chance on features that carry no label information', async () => {
     const train = blobs(3, 100, 10, 16, 1);
     const rng = createRng(5);
     const shuffled = { ...train, labels: train.labels.map(() => rng.int(10)) };
-    const model = trainLinearProbe(shuffled, { rng: createRng(7), epochs: 5, warmupEpochs: 1, batchSize: 50 });
+    const model = await trainLinearProbe(shuffled, { engine, rng: createRng(7), epochs: 5, warmupEpochs: 1, batchSize: 50 });
     const acc = evaluateLinearProbe(model, { ...blobs(4, 50, 10, 16, 1), labels: Int32Array.from({ length: 500 }, () => rng.int(10)) });
     expect(acc.top1).toBeLessThan(25);
   });
-  it('is deterministic for a seed', () => {
+  it('is deterministic for a seed', async () => {
     const train = blobs(1, 20, 4, 8, 1);
-    const a = trainLinearProbe(train, { rng: createRng(3), epochs: 3, warmupEpochs: 1, batchSize: 16 });
-    const b = trainLinearProbe(train, { rng: createRng(3), epochs: 3, warmupEpochs: 1, batchSize: 16 });
+    const a = await trainLinearProbe(train, { engine, rng: createRng(3), epochs: 3, warmupEpochs: 1, batchSize: 16 });
+    const b = await trainLinearProbe(train, { engine, rng: createRng(3), epochs: 3, warmupEpochs: 1, batchSize: 16 });
     expect(Array.from(a.weight)).toEqual(Array.from(b.weight));
   });
-  it('rejects bad shapes and labels with clear errors', () => {
+  it('rejects bad shapes and labels with clear errors', async () => {
     const train = blobs(1, 10, 2, 4, 1);
-    expect(() => trainLinearProbe({ ...train, labels: train.labels.subarray(1) }, { rng: createRng(1) })).toThrow(/labels/);
-    expect(() => trainLinearProbe(train, { rng: createRng(1), numClasses: 1 })).toThrow(ConfigError);
-    expect(() => trainLinearProbe(train, { rng: createRng(1), batchSize: 1000 })).toThrow(/fewer than one batch/);
+    await expect(trainLinearProbe({ ...train, labels: train.labels.subarray(1) }, { engine, rng: createRng(1) })).rejects.toThrow(/labels/);
+    await expect(trainLinearProbe(train, { engine, rng: createRng(1), numClasses: 1 })).rejects.toThrow(ConfigError);
+    await expect(trainLinearProbe(train, { engine, rng: createRng(1), batchSize: 1000 })).rejects.toThrow(/fewer than one batch/);
+    await expect(trainLinearProbe(train, { engine, rng: createRng(1), batchSize: 4, accumulationSteps: 6 })).rejects.toThrow(/fewer than accumulationSteps 6/);
   });
-  it('sweeps layers and reports each', () => {
+  it('sweeps layers and reports each', async () => {
     const good = blobs(1, 100, 4, 8, 0.3);
     const noise = { ...good, features: blobs(9, 100, 4, 8, 0.3).features.map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1) };
-    const res = layerSweep(
+    const res = await layerSweep(
       new Map([
         [3, { train: good, validation: blobs(2, 20, 4, 8, 0.3) }],
         [1, { train: noise, validation: { ...noise } }],
       ]),
-      { rng: createRng(1), epochs: 60, warmupEpochs: 2, batchSize: 16, absoluteLr: 20 },
+      { engine, rng: createRng(1), epochs: 60, warmupEpochs: 2, batchSize: 16, absoluteLr: 20 },
     );
     expect(res.map((r) => r.layer)).toEqual([1, 3]);
     expect(res[1]!.top1).toBeGreaterThan(95);
