@@ -41,6 +41,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--code-mode <mode>', 'bernoulli (official) or threshold')
     .option('--weights <which>', "export 'ema' (released practice; needs long runs) or 'raw' weights")
+    .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
     .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
   program
     .command('train')
@@ -65,6 +66,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--seed <n>', 'random seed')
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
+    .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
     .action(async (flags: TrainFlags) => trainCommand(ctx(), flags));
   const generate = program
     .command('generate')

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, type Rng } from '@bigr/core';
+import { join, resolve } from 'node:path';
+import { ConfigError, CpuTensor, createRng, sha256OfFile, type Rng } from '@bigr/core';
 import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer, initialiseBackbone, presetConfig } from '@bigr/backbone';
 import { resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
 import type { CliContext } from '../context.js';
@@ -10,7 +10,8 @@ import { inferenceEngine, trainingEngine } from '../engines.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { BIGR_FORMAT, saveBigrModel } from '../bigrModelDir.js';
-import { exists } from '../fsUtil.js';
+import { checkResume, datasetHash, formatChanges, prepareTrainingOutput, recordRunSettings, type SettingValue } from '../runSettings.js';
+import { MAX_TRAINING_STEPS, requireInt, requireNumber, validateCommonTrainingFlags } from '../trainingFlags.js';
 
 /** Settings of `bigr train` (also the keys accepted in its --config file). */
 export const TRAIN_DEFAULTS = {
@@ -36,7 +37,32 @@ export const TRAIN_DEFAULTS = {
 };
 
 /** Flags of `bigr train` (strings as parsed). */
-export type TrainFlags = { config?: string } & { [K in keyof typeof TRAIN_DEFAULTS]?: string };
+export type TrainFlags = { config?: string; forceResume?: boolean } & { [K in keyof typeof TRAIN_DEFAULTS]?: string };
+
+/** Checks every setting of `bigr train` before any work (ranges, names, the export choice). */
+export function validateTrainSettings(cfg: typeof TRAIN_DEFAULTS): void {
+  if (!(cfg.preset in BACKBONE_PRESETS)) throw new ConfigError(`Unknown model preset "${cfg.preset}". Available: ${backbonePresetNames().join(', ')}.`);
+  validateCommonTrainingFlags(cfg);
+  requireNumber(cfg, 'dropout', { min: 0, max: 1, maxOpen: true }, '(released 0.1)');
+  requireNumber(cfg, 'emaDecay', { min: 0, max: 1, maxOpen: true }, '(released 0.9999)');
+  requireInt(cfg, 'warmup', 0, MAX_TRAINING_STEPS);
+  requireInt(cfg, 'dim', 0, 8192, '(0 = the preset)');
+  requireInt(cfg, 'layers', 0, 256, '(0 = the preset)');
+  requireInt(cfg, 'heads', 0, 256, '(0 = the preset)');
+  requireInt(cfg, 'denoiserWidth', 0, 8192, '(0 = the preset)');
+  requireInt(cfg, 'denoiserBlocks', 0, 64, '(0 = the preset)');
+  if (typeof cfg.tokenizer !== 'string' || cfg.tokenizer === '') throw new ConfigError('--tokenizer must name a tokenizer model directory (from `bigr train-tokenizer`).');
+  if (resolve(cfg.tokenizer) === resolve(cfg.out)) throw new ConfigError(`--tokenizer and --out are both ${cfg.out}; \`bigr train\` writes a BiGR model directory, which must not replace the tokenizer. Choose another --out.`);
+}
+
+/**
+ * The settings that decide what `bigr train` computes (everything but where it writes, how often it checkpoints and
+ * which weights it exports), with the data and tokenizer identified by hash: a resumed run must match them.
+ */
+function trainRunSettings(cfg: typeof TRAIN_DEFAULTS, dataHash: string, tokenizerHash: string): Record<string, SettingValue> {
+  const { out: _out, checkpointEvery: _every, weights: _weights, tokenizer: _tok, data: _data, ...rest } = cfg;
+  return { ...rest, dataHash, tokenizerHash };
+}
 
 /**
  * `bigr train`: trains a BiGR backbone jointly with its binary transcoder on the codes of a trained tokenizer
@@ -46,12 +72,13 @@ export type TrainFlags = { config?: string } & { [K in keyof typeof TRAIN_DEFAUL
 export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<void> {
   const numeric = Object.fromEntries(
     Object.entries(flags)
-      .filter(([k]) => k !== 'config')
+      .filter(([k]) => k !== 'config' && k !== 'forceResume')
       .map(([k, v]) => [k, typeof TRAIN_DEFAULTS[k as keyof typeof TRAIN_DEFAULTS] === 'number' ? Number(v) : v]),
   );
   const cfg = await resolveConfig({ command: 'train', defaults: TRAIN_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: numeric });
-  if (!(cfg.preset in BACKBONE_PRESETS)) throw new ConfigError(`Unknown model preset "${cfg.preset}". Available: ${backbonePresetNames().join(', ')}.`);
+  validateTrainSettings(cfg);
   const preset = BACKBONE_PRESETS[cfg.preset]!;
+  await prepareTrainingOutput({ out: cfg.out, command: 'train', format: BIGR_FORMAT, force: ctx.force });
 
   const inference = await inferenceEngine();
   const { tokenizer, config: tokCfg } = await loadTokenizer(cfg.tokenizer, inference);
@@ -76,7 +103,13 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     width: cfg.denoiserWidth > 0 ? cfg.denoiserWidth : preset.transcoder.width,
     blocks: cfg.denoiserBlocks > 0 ? cfg.denoiserBlocks : preset.transcoder.blocks,
   });
-  await mkdir(cfg.out, { recursive: true });
+  const checkpointDirectory = join(cfg.out, 'checkpoints');
+  const settings = trainRunSettings(cfg, datasetHash(data.images, data.labels), await sha256OfFile(join(cfg.tokenizer, 'model.safetensors')));
+  const decision = await checkResume({ command: 'train', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
+  if (decision.unrecorded) ctx.warn(`${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`);
+  if (decision.changes.length > 0) ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
+  await mkdir(checkpointDirectory, { recursive: true });
+  await recordRunSettings(checkpointDirectory, 'train', settings, decision);
   await writeJsonAtomic(join(cfg.out, 'train.config.json'), cfg);
 
   // Code probabilities once; each batch then draws fresh Bernoulli bits (docs/algorithm.md §1.4: training sees a new draw every epoch).
@@ -112,8 +145,7 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
   const params = initialiseBackbone(backbone, initRng.fork('backbone'));
   for (const [k, v] of head.initParameters(initRng.fork('transcoder'))) params.set(k, v);
   const engine = await trainingEngine();
-  const checkpointDirectory = join(cfg.out, 'checkpoints');
-  const resume = await exists(join(checkpointDirectory, 'latest.json'));
+  const resume = decision.resume;
   const trainer = await createBackboneTrainer(backbone, head, params, batches, {
     engine,
     seed: cfg.seed,
@@ -133,7 +165,6 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  if (cfg.weights !== 'ema' && cfg.weights !== 'raw') throw new ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
   // The released checkpoints are EMA weights (decay 0.9999 from step 0). The EMA starts as a copy of the
   // initialisation, which keeps weight decay^step (37 % after 1000 steps at 0.999): short runs should export 'raw'.
   const weights = cfg.weights === 'raw' ? trainer.parameters() : (trainer.emaParameters() ?? trainer.parameters());

@@ -8,6 +8,8 @@ import { loadDataset } from '../datasets.js';
 import { trainingEngine } from '../engines.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
+import { checkResume, datasetHash, formatChanges, prepareTrainingOutput, recordRunSettings, type SettingValue } from '../runSettings.js';
+import { requireInt, requireOneOf, validateCommonTrainingFlags } from '../trainingFlags.js';
 
 /** Settings of `bigr train-tokenizer` (also the keys accepted in its --config file). */
 export const TRAIN_TOKENIZER_DEFAULTS = {
@@ -44,6 +46,20 @@ export interface TrainTokenizerFlags {
   checkpointEvery?: string;
   codeMode?: string;
   weights?: string;
+  /** Resume even though settings changed. */
+  forceResume?: boolean;
+}
+
+/** Checks every setting of `bigr train-tokenizer` before any work. */
+export function validateTrainTokenizerSettings(cfg: typeof TRAIN_TOKENIZER_DEFAULTS): void {
+  if (!(cfg.preset in BAE_PRESETS)) {
+    throw new ConfigError(`Unknown tokenizer preset "${cfg.preset}". Available: ${Object.keys(BAE_PRESETS).join(', ')}.`);
+  }
+  validateCommonTrainingFlags(cfg);
+  requireInt(cfg, 'nf', 0, 1024, '(0 = the preset)');
+  requireInt(cfg, 'normGroups', 0, 1024, '(0 = the preset)');
+  requireInt(cfg, 'codeDim', 0, 1024, '(0 = the preset)');
+  requireOneOf(cfg, 'codeMode', ['bernoulli', 'threshold']);
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -74,19 +90,27 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       weights: flags.weights,
     },
   });
-  if (!(cfg.preset in BAE_PRESETS)) {
-    throw new ConfigError(`Unknown tokenizer preset "${cfg.preset}". Available: ${Object.keys(BAE_PRESETS).join(', ')}.`);
-  }
+  validateTrainTokenizerSettings(cfg);
   const overrides: Record<string, number> = {};
   if (cfg.nf > 0) overrides['nf'] = cfg.nf;
   if (cfg.normGroups > 0) overrides['normGroups'] = cfg.normGroups;
   if (cfg.codeDim > 0) overrides['codeDim'] = cfg.codeDim;
   const bae = baePreset(cfg.preset as keyof typeof BAE_PRESETS, overrides);
-  await mkdir(cfg.out, { recursive: true });
-  await writeJsonAtomic(join(cfg.out, 'train-tokenizer.config.json'), cfg);
+  await prepareTrainingOutput({ out: cfg.out, command: 'train-tokenizer', format: TOKENIZER_FORMAT, force: ctx.force });
 
   ctx.info(`loading ${cfg.data} ...`);
   const data = await loadDataset(cfg.data, 'train', { ...(cfg.limit > 0 ? { limit: cfg.limit } : {}), channels: bae.inChannels === 1 ? 1 : 3, imageSize: bae.resolution });
+  const checkpointDirectory = join(cfg.out, 'checkpoints');
+  // Everything that decides the result (not where it is written, how often it checkpoints, the exported weights or
+  // the step target: the learning rate is constant, so a longer run is the same run continued).
+  const { out: _out, checkpointEvery: _every, weights: _weights, data: _data, steps: _steps, ...rest } = cfg;
+  const settings: Record<string, SettingValue> = { ...rest, dataHash: datasetHash(data.images, data.labels) };
+  const decision = await checkResume({ command: 'train-tokenizer', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
+  if (decision.unrecorded) ctx.warn(`${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`);
+  if (decision.changes.length > 0) ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
+  await mkdir(checkpointDirectory, { recursive: true });
+  await recordRunSettings(checkpointDirectory, 'train-tokenizer', settings, decision);
+  await writeJsonAtomic(join(cfg.out, 'train-tokenizer.config.json'), cfg);
   const engine = await trainingEngine();
   ctx.info(`training B-AE (${cfg.preset}, K=${bae.codeDim}) on ${data.labels.length} images with ${engine.name}; checkpoints in ${join(cfg.out, 'checkpoints')}`);
   const progress = ctx.progress('train-tokenizer');
@@ -100,7 +124,8 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       seed: cfg.seed,
       learningRate: cfg.lr,
       codeMode: cfg.codeMode === 'threshold' ? 'threshold' : 'bernoulli',
-      checkpointDirectory: join(cfg.out, 'checkpoints'),
+      checkpointDirectory,
+      resume: decision.resume,
       checkpointEvery: cfg.checkpointEvery,
       signal: ctx.signal,
       onProgress: progress.update,
@@ -109,9 +134,6 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  if (cfg.weights !== 'ema' && cfg.weights !== 'raw') {
-    throw new ConfigError(`--weights must be 'ema' or 'raw', got "${cfg.weights}".`);
-  }
   // The released B-AEs are EMA weights (β = 0.995 every 10 steps ≈ 0.9995 per step); the EMA lags ~2000 steps, so
   // runs of a few thousand steps should export the raw weights.
   const weights = cfg.weights === 'raw' ? result.parameters : (result.emaParameters ?? result.parameters);
