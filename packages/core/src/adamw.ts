@@ -136,17 +136,24 @@ export class AdamW implements Optimizer {
         this.#slots.set(name, slot);
       }
       slot.step += 1;
-      const decay = 1 - lr * this.weightDecayOf(name);
-      const stepSize = lr / (1 - b1 ** slot.step);
-      const bc2Sqrt = Math.sqrt(1 - b2 ** slot.step);
+      // PyTorch's single-tensor AdamW in float32, op by op (docs/algorithm.md §5.2): every tensor op rounds to float32
+      // and its Python-float scalars are cast to float32 first, so each product and sum is rounded here in the same
+      // order (p·(1−lr·wd); m·β₁ + (1−β₁)·g; v·β₂ + (1−β₂)·g·g; p + (−step)·m / (√v / √bc₂ + ε)).
+      const f = Math.fround;
+      const decay = f(1 - lr * this.weightDecayOf(name));
+      const negStep = f(-(lr / (1 - b1 ** slot.step)));
+      const bc2Sqrt = f(Math.sqrt(1 - b2 ** slot.step));
+      const [b1f, b2f, a1, a2, epsf] = [f(b1), f(b2), f(1 - b1), f(1 - b2), f(eps)];
       const { m, v } = slot;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+        const mi = f(f(m[i]! * b1f) + f(a1 * gi));
+        const vi = f(f(v[i]! * b2f) + f(f(a2 * gi) * gi));
         m[i] = mi;
         v[i] = vi;
-        p[i] = p[i]! * decay - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
+        const pd = f(p[i]! * decay);
+        const denom = f(f(f(Math.sqrt(vi)) / bc2Sqrt) + epsf);
+        p[i] = f(pd + f(f(negStep * mi) / denom));
       }
     }
   }

@@ -37,7 +37,8 @@ export function clipGradNorm(grads: GradientSet, maxNorm: number, options: ClipG
     }
     return norm;
   }
-  const coef = maxNorm / (norm + 1e-6);
+  // torch.nn.utils.clip_grad_norm_ computes the coefficient as a float32 tensor: max_norm / (norm + 1e-6), clamped at 1.
+  const coef = Math.fround(maxNorm / Math.fround(Math.fround(norm) + Math.fround(1e-6)));
   if (coef < 1) {
     for (const g of arrays(grads)) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
   }
