@@ -2,8 +2,9 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeDirectoryStaged } from './stagedDirectory.js';
 import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type MaskedBitPredictor, type NamedTensors } from '@bigr/core';
-import { BackboneFeatureModel, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
-import { resolveTranscoderConfig, TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
+import { BackboneFeatureModel, backboneParameterShapes, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
+import { denoiserParameterShapes, resolveTranscoderConfig, TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
+import { checkConfigMaxima, checkWeightsMatchConfig, maybeCheckFinite } from './modelBounds.js';
 import { createBigrPredictor } from '@bigr/sampler';
 import type { BaeTokenizer } from '@bigr/tokenizer';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
@@ -78,11 +79,26 @@ export interface LoadedBigrModel {
 export async function readBigrModel(dir: string): Promise<{ config: BigrModelConfig; weights: NamedTensors }> {
   const { config, tensors } = await loadModelDirectory(dir);
   const c = config as Partial<BigrModelConfig>;
-  if (c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
-    throw new ConfigError(`${dir}/config.json is not a BiGR model (format "${String(c.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
+  if (typeof c !== 'object' || c === null || c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
+    throw new ConfigError(`${dir}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
   }
+  const configPath = join(dir, 'config.json');
+  const weightsPath = join(dir, 'model.safetensors');
+  // Bound every size before anything is built from it, then check the config against the weights beside it.
+  checkConfigMaxima('backbone', c.backbone, configPath);
+  checkConfigMaxima('transcoder', c.transcoder, configPath);
+  const backbone = resolveBackboneConfig(c.backbone);
+  const transcoder = resolveTranscoderConfig(c.transcoder);
+  checkWeightsMatchConfig({ section: 'backbone', fields: backbone as unknown as Record<string, unknown>, expected: backboneParameterShapes(backbone), counts: { layers: (i) => `layers.${i}.` } }, tensors, configPath, weightsPath);
+  checkWeightsMatchConfig(
+    { section: 'transcoder', fields: transcoder as unknown as Record<string, unknown>, expected: denoiserParameterShapes(transcoder), counts: { blocks: (i) => `${transcoder.prefix}.blocks.${i}.` } },
+    tensors,
+    configPath,
+    weightsPath,
+  );
+  maybeCheckFinite(tensors, weightsPath);
   return {
-    config: { ...(c as BigrModelConfig), tokenizer: confinedSubdirectory(dir, c.tokenizer, 'tokenizer'), backbone: resolveBackboneConfig(c.backbone), transcoder: resolveTranscoderConfig(c.transcoder) },
+    config: { ...(c as BigrModelConfig), tokenizer: confinedSubdirectory(dir, c.tokenizer, 'tokenizer'), backbone, transcoder },
     weights: tensors,
   };
 }

@@ -37,12 +37,14 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .hook('preAction', (cmd) => {
       const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string; force?: boolean; checkFinite?: boolean };
       if (o.device) process.env['BIGR_DEVICE'] = o.device;
+      if (o.checkFinite) process.env['BIGR_CHECK_FINITE'] = '1';
       ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), force: Boolean(o.force), checkFinite: Boolean(o.checkFinite), signal: controller.signal, stdout, stderr });
     });
   registerCommands(program, () => {
     if (!ctx) throw new Error('CLI context used before initialisation');
     return ctx;
   });
+  const checkFiniteBefore = process.env['BIGR_CHECK_FINITE'];
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
@@ -58,5 +60,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return code;
   } finally {
     for (const [name, handler] of handlers) process.removeListener(name, handler);
+    if (checkFiniteBefore === undefined) delete process.env['BIGR_CHECK_FINITE'];
+    else process.env['BIGR_CHECK_FINITE'] = checkFiniteBefore;
   }
 }

@@ -76,12 +76,17 @@ export const SETTING_KEYS: readonly (keyof SamplingSettings)[] = [
   'commit',
 ];
 
+/** Largest accepted number of unmasking iterations (bounds the per-iteration schedules and the run time). */
+export const MAX_ITERATIONS = 65536;
+
 /** Fills missing settings from `base` (default {@link DEFAULT_SAMPLING}) and validates them. */
 export function resolveSettings(partial: Partial<SamplingSettings>, base: SamplingSettings = DEFAULT_SAMPLING): SamplingSettings {
   const picked: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) picked[key] = partial[key] !== undefined ? partial[key] : base[key];
   const s = picked as unknown as SamplingSettings;
-  if (!Number.isInteger(s.iterations) || s.iterations < 1) throw new ConfigError(`iterations = ${s.iterations}; expected a positive integer such as 20.`);
+  if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > MAX_ITERATIONS) {
+    throw new ConfigError(`iterations = ${s.iterations}; expected an integer in 1..${MAX_ITERATIONS} such as 20 (each iteration unmasks at least one token, so more than the token count adds nothing).`);
+  }
   if (!Number.isFinite(s.cfgScale) || s.cfgScale < 0) throw new ConfigError(`cfgScale = ${s.cfgScale}; expected a finite number >= 0 such as 2.5.`);
   if (!['constant', 'linear'].includes(s.cfgSchedule)) throw new ConfigError(`cfgSchedule = ${JSON.stringify(s.cfgSchedule)}; expected 'constant' or 'linear'.`);
   if (!Number.isFinite(s.gumbelTemperature) || s.gumbelTemperature < 0) throw new ConfigError(`gumbelTemperature = ${s.gumbelTemperature}; expected a number >= 0.`);

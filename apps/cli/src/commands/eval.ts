@@ -14,7 +14,7 @@ import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassif
 import { balancedLabels, classBalancedSample, gatherRows, gatherUint8, loadUint8Split, unitImagesToUint8 } from '../fashionData.js';
 import { extractFashionFeatures, fashionMetrics, imageDataHash, realReference, type FashionMetricValues } from '../fashionMetrics.js';
 import { loadSampleSet, toEvalSize } from '../sampleImages.js';
-import { GENERATE_DEFAULTS, samplingSettingsOf, typedFlags } from './generate.js';
+import { GENERATE_DEFAULTS, samplingSettingsOf, typedFlags, validateSamplingFlags } from './generate.js';
 
 /** Settings of `bigr eval` (docs/evaluation.md §9.2 defaults). Sampling keys are those of `bigr generate`. */
 export const EVAL_DEFAULTS = {
@@ -127,6 +127,7 @@ function fmt(x: number, digits = 3): string {
 export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'eval', defaults: EVAL_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EVAL_DEFAULTS, flags) });
   await checkOutputs({ command: 'eval', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
+  if (cfg.model) validateSamplingFlags(cfg);
   const sources = [cfg.samples && 'samples', cfg.model && 'model', cfg.real && 'real'].filter(Boolean);
   if (sources.length !== 1) throw new ConfigError(`Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`);
   if (cfg.real && cfg.real !== 'test' && cfg.real !== 'train-sample') throw new ConfigError(`--real must be 'test' or 'train-sample', got "${cfg.real}".`);

@@ -1,4 +1,5 @@
-import { ConfigError, createRng, sha256OfFile } from '@bigr/core';
+import { ConfigError, createRng, sha256OfFile, type Tensor } from '@bigr/core';
+import { concatImages } from './imageApps.js';
 import { DEFAULT_SAMPLING, generate, type SamplingSettings } from '@bigr/sampler';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
@@ -62,10 +63,36 @@ export function samplingSettingsOf(cfg: Pick<typeof GENERATE_DEFAULTS, 'iteratio
   };
 }
 
+/** Largest --iterations the CLI accepts (more than the token count of any model adds nothing). */
+export const MAX_CLI_ITERATIONS = 4096;
+/** Largest --diffusion-steps the CLI accepts (the model's transcoder.timesteps bounds it further). */
+export const MAX_CLI_DIFFUSION_STEPS = 100_000;
+/** Memory one sampling call may use for its activations (bytes); `generate` splits --n into batches under it. */
+export const SAMPLING_MEMORY_BUDGET = 512 * 1024 * 1024;
+
+/** Validates the sampling flags shared by `bigr generate` and `bigr eval --model` before any work. */
+export function validateSamplingFlags(cfg: Pick<typeof GENERATE_DEFAULTS, 'iterations' | 'diffusionSteps' | 'cfg' | 'gumbel'>): void {
+  if (!Number.isInteger(cfg.iterations) || cfg.iterations < 1 || cfg.iterations > MAX_CLI_ITERATIONS) throw new ConfigError(`--iterations must be an integer in 1..${MAX_CLI_ITERATIONS}, got ${cfg.iterations} (e.g. 10; more than the model's token count adds nothing).`);
+  if (!Number.isInteger(cfg.diffusionSteps) || cfg.diffusionSteps < 1 || cfg.diffusionSteps > MAX_CLI_DIFFUSION_STEPS) throw new ConfigError(`--diffusion-steps must be an integer in 1..${MAX_CLI_DIFFUSION_STEPS}, got ${cfg.diffusionSteps} (e.g. 100; at most the model's transcoder.timesteps).`);
+  if (!Number.isFinite(cfg.cfg) || cfg.cfg < 0 || cfg.cfg > 1000) throw new ConfigError(`--cfg must be a number in [0, 1000], got ${cfg.cfg} (e.g. 2.5).`);
+  if (!Number.isFinite(cfg.gumbel) || cfg.gumbel < 0 || cfg.gumbel > 1000) throw new ConfigError(`--gumbel must be a number in [0, 1000], got ${cfg.gumbel} (e.g. 0.17).`);
+}
+
+/**
+ * Images per sampling call: an estimate of the activations of one image (both CFG halves of the backbone's hidden
+ * states and the transcoder's rows, with headroom for temporaries) against {@link SAMPLING_MEMORY_BUDGET}, at most 64.
+ */
+export function samplingBatchSize(backbone: { tokens: number; dim: number; layers: number }, transcoderWidth: number, bitsPerToken: number): number {
+  const perImage = 2 * backbone.tokens * 4 * (backbone.dim * 24 + transcoderWidth * 16 + bitsPerToken * 8);
+  return Math.max(1, Math.min(64, Math.floor(SAMPLING_MEMORY_BUDGET / perImage)));
+}
+
 /** `bigr generate`: class-conditional samples from a BiGR model directory (the bundled model by default). */
 export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'generate', defaults: GENERATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(GENERATE_DEFAULTS, flags) });
   if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > 4096) throw new ConfigError(`--n must be an integer in 1..4096, got ${cfg.n}.`);
+  if (!Number.isInteger(cfg.cols) || cfg.cols < 0 || cfg.cols > 4096) throw new ConfigError(`--cols must be an integer in 0..4096, got ${cfg.cols}.`);
+  validateSamplingFlags(cfg);
   const modelDir = cfg.model || bundledModelDir();
   await guardOutputsWithSidecars('generate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
@@ -83,22 +110,29 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   }
   const progress = ctx.progress('generate');
   const started = Date.now();
-  let result;
+  // --n is split into sampling calls of bounded memory (the documented maximum of 4096 runs in the same memory as
+  // one batch); the first batch draws from the seed's stream as before, later ones from seeded forks.
+  const batch = samplingBatchSize(model.config.backbone, model.config.transcoder.width, model.config.backbone.bitsPerToken);
+  const parts: Tensor<'float32'>[] = [];
   try {
-    result = await generate({
-      predictor: model.predictor,
-      condition: { kind: 'class', labels },
-      rng: createRng(cfg.seed),
-      tokenizer: model.tokenizer,
-      signal: ctx.signal,
-      onProgress: progress.update,
-      ...settings,
-    });
+    for (let start = 0, b = 0; start < cfg.n; start += batch, b++) {
+      const count = Math.min(batch, cfg.n - start);
+      const result = await generate({
+        predictor: model.predictor,
+        condition: { kind: 'class', labels: labels.slice(start, start + count) },
+        rng: b === 0 ? createRng(cfg.seed) : createRng(`${cfg.seed}/batch-${b}`),
+        tokenizer: model.tokenizer,
+        signal: ctx.signal,
+        onProgress: (e) => progress.update(e.task === 'sample' ? { ...e, message: `images ${start + 1}-${start + count} of ${cfg.n}` } : e),
+        ...settings,
+      });
+      parts.push(unpad(result.images!, model.tokenizerConfig.pad));
+    }
   } finally {
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  const images = unpad(result.images!, model.tokenizerConfig.pad);
+  const images = parts.length === 1 ? parts[0]! : concatImages(parts);
   const cols = cfg.cols > 0 ? cfg.cols : Math.ceil(Math.sqrt(cfg.n));
   await writeGrid(cfg.out, images, cols);
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));

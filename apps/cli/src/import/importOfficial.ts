@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import { assertFiniteTensors, ConfigError, CpuTensor, FormatError, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
 import { extractBackboneParameters, gridSide } from '@bigr/backbone';
 import { OFFICIAL_DUPLICATE_PREFIX, selectTranscoderParameters } from '@bigr/transcoder';
 import { baeParameterShapes, loadBaeParameters } from '@bigr/tokenizer';
@@ -241,6 +241,9 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
     classNames,
     training: { command: 'bigr import', importedFrom: importedFrom(baeSrc), variant: bae.variant },
   };
+  // Imports always refuse NaN/Inf weights (a corrupt download would otherwise load silently and sample noise).
+  assertFiniteTensors(baeWeights, options.bae);
+  if (bigrWeights) assertFiniteTensors(bigrWeights, options.bigr ?? 'the BiGR checkpoint');
   await saveTokenizerModel(tokenizerDir, tokenizerConfig, baeWeights);
   if (bigr && bigrSrc && bigrWeights) {
     step('writing BiGR model');
