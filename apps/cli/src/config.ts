@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { ConfigError, NotFoundError } from '@bigr/core';
+import { readFile, stat } from 'node:fs/promises';
+import { ConfigError, NotFoundError, parseJsonBounded } from '@bigr/core';
+
+/** Largest accepted --config file (bytes). */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /** A flat JSON-compatible configuration of one command. */
 export type CommandConfig = Record<string, string | number | boolean | null | readonly (string | number)[]>;
@@ -38,15 +41,20 @@ export async function resolveConfig<C extends CommandConfig>(options: {
   if (options.configFile !== undefined) {
     let text: string;
     try {
+      if ((await stat(options.configFile)).size > MAX_CONFIG_FILE_BYTES) {
+        throw new ConfigError(`Config file ${options.configFile} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; a settings file is a small JSON object. Check the --config path.`);
+      }
       text = await readFile(options.configFile, 'utf8');
-    } catch {
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw new NotFoundError(`Config file ${options.configFile} cannot be read. Check the --config path.`);
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      // A command's settings are flat (a few arrays at most); deeper nesting is refused before anything walks it.
+      parsed = parseJsonBounded(text, { source: `Config file ${options.configFile}`, maxDepth: 8 });
     } catch (err) {
-      throw new ConfigError(`Config file ${options.configFile} is not valid JSON (${(err as Error).message}). Fix the syntax.`);
+      throw new ConfigError(`${(err as Error).message} Fix the syntax.`, { cause: err });
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new ConfigError(`Config file ${options.configFile} must contain a JSON object of settings.`);

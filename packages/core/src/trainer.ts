@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdamW } from './adamw.js';
 import { atomicWrite } from './atomicWrite.js';
+import { parseJsonBounded } from './jsonBounded.js';
 import { Ema, type EmaStateJson } from './ema.js';
 import type { Engine, LossFunction, TrainableParameters } from './engine.js';
 import { AbortError, BigrError, ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
@@ -161,9 +162,9 @@ async function readJson(path: string, what: string): Promise<unknown> {
     throw err;
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonBounded(text, { source: `${what} ${path}` });
   } catch (err) {
-    throw new FormatError(`${what} ${path} is not valid JSON (${(err as Error).message}); the checkpoint is corrupt. Delete it and resume from an older one.`, { cause: err });
+    throw new FormatError(`${(err as Error).message} The checkpoint is corrupt. Delete it and resume from an older one.`, { cause: err });
   }
 }
 
@@ -477,7 +478,10 @@ function validateManifest(m: unknown, path: string): TrainerCheckpointManifest {
     throw new FormatError(`${path} is missing step, rng, optimizer, losses or files; the checkpoint is corrupt.`);
   }
   if (o.losses.length !== o.step) throw new FormatError(`${path} records ${o.losses.length} losses for ${o.step} steps; the checkpoint is corrupt.`);
-  for (const f of [o.files.params, o.files.optimizer, o.files.ema]) {
+  if (typeof o.files !== 'object' || typeof o.files.params !== 'string' || typeof o.files.optimizer !== 'string') {
+    throw new FormatError(`${path} names no params/optimizer files (${JSON.stringify(o.files)}); the checkpoint is corrupt.`);
+  }
+  for (const f of [o.files.params, o.files.optimizer, o.files.ema ?? null]) {
     if (f !== null && (typeof f !== 'string' || f.includes('/') || f.includes('\\') || f.startsWith('.'))) {
       throw new FormatError(`${path} names file ${JSON.stringify(f)}; checkpoint files must be plain names inside the checkpoint directory.`);
     }

@@ -31,7 +31,8 @@ export async function importCommand(ctx: CliContext, flags: ImportFlags): Promis
     command: 'import',
     defaults: IMPORT_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: { ...typedFlags(IMPORT_DEFAULTS, rest), ...(force ? { force: true } : {}) },
+    // --force is also the global flag (which commander may take even after the subcommand name).
+    flags: { ...typedFlags(IMPORT_DEFAULTS, rest), ...(force || ctx.force ? { force: true } : {}) },
   });
   if (!cfg.bae) throw new ConfigError('bigr import needs --bae <binaryae_*.th|.safetensors> (and --bigr <bigr_*.pt> for a generative model).');
   if (!cfg.out) throw new ConfigError('bigr import needs --out <dir>.');
