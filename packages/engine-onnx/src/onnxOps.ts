@@ -106,7 +106,7 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   /**
    * Emits into `builder`; `params` are the model parameters keyed by state-dict name. In `feedMode` (training
-   * graphs) float parameters and every `constant`/`constantInt` become graph inputs recorded in {@link feeds}, so
+   * graphs) parameters and every `constant`/`constantInt` become graph inputs recorded in {@link feeds}, so
    * one compiled graph serves every step: only the fed values change.
    */
   constructor(builder: OnnxGraphBuilder, params: NamedTensors, options: { readonly feedMode?: boolean } = {}) {
@@ -116,7 +116,10 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   #feed(name: string, tensor: CpuTensor): OnnxValue {
-    const dtype = tensor.dtype === 'int32' ? 'int32' : 'float32';
+    if (tensor.dtype !== 'int32' && tensor.dtype !== 'float32') {
+      throw new ShapeError(`Graph input "${name}" has dtype ${tensor.dtype}; fed tensors must be float32 or int32.`);
+    }
+    const dtype = tensor.dtype;
     const value = this.builder.addInput({ name, dtype, shape: [...tensor.shape] });
     this.feeds.push({ name, tensor });
     return value;
@@ -137,8 +140,7 @@ export class OnnxOps implements Ops<OnnxValue> {
           '. Check the checkpoint matches the model configuration.',
       );
     }
-    value =
-      this.#feedMode && t.dtype === 'float32' ? this.#feed(name, t) : this.builder.addInitializer(name, paramData(t, name), t.shape);
+    value = this.#feedMode ? this.#feed(name, t) : this.builder.addInitializer(name, paramData(t, name), t.shape);
     this.#paramValues.set(name, value);
     return value;
   }

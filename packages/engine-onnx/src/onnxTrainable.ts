@@ -4,6 +4,8 @@ import {
   CpuTensor,
   NotFoundError,
   ShapeError,
+  TapeOps,
+  createRng,
   lossGradients,
   type CompileOptions,
   type GradientResult,
@@ -17,6 +19,7 @@ import {
 import { OnnxGraphBuilder } from './graphBuilder.js';
 import type { OnnxCompiledGraph, OnnxEngine } from './onnxEngine.js';
 import { OnnxOps } from './onnxOps.js';
+import { SignatureOps } from './stepSignature.js';
 import type { OnnxValue } from './onnxValue.js';
 
 /** A traced step graph: the builder, what to feed and what comes out. */
@@ -45,6 +48,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
   readonly #values = new Map<string, CpuTensor>();
   readonly #signatures = new Map<string, ParameterSignature>();
   readonly #graphs = new Map<string, Promise<OnnxCompiledGraph>>();
+  readonly #steps = new Map<string, { feedNames: string[]; outputs: readonly string[]; gradNames: string[]; metricNames: readonly string[] }>();
   #compiles = 0;
   #disposed = false;
 
@@ -72,29 +76,30 @@ export class OnnxTrainableParameters implements TrainableParameters {
     if (this.#disposed) throw new ConfigError('These trainable parameters were disposed; create new ones with engine.createTrainable().');
   }
 
-  /** Compiles (or reuses) the session of a traced graph, keyed by the serialised structure. */
-  async #session(step: TracedStep): Promise<OnnxCompiledGraph> {
+  /** Compiles (or reuses) the session of a traced graph, keyed by `key` (default: its serialised bytes). */
+  async #session(step: TracedStep, key?: string): Promise<OnnxCompiledGraph> {
     const bytes = step.builder.serialize();
-    const key = createHash('sha256').update(bytes).digest('hex');
-    let graph = this.#graphs.get(key);
+    const k = key ?? createHash('sha256').update(bytes).digest('hex');
+    let graph = this.#graphs.get(k);
     if (graph) {
-      this.#graphs.delete(key);
-      this.#graphs.set(key, graph); // most recently used last
+      this.#graphs.delete(k);
+      this.#graphs.set(k, graph); // most recently used last
       return graph;
     }
     const inputs = step.ops.feeds.map((f) => ({ name: f.name, dtype: f.tensor.dtype === 'int32' ? ('int32' as const) : ('float32' as const), shape: [...f.tensor.shape] }));
     graph = this.#engine.compileModel(bytes, { name: step.builder.graphName, inputs, outputs: step.outputs }, this.#compileOptions);
-    this.#graphs.set(key, graph);
+    this.#graphs.set(k, graph);
     this.#compiles++;
     while (this.#graphs.size > MAX_CACHED_GRAPHS) {
       const [oldest, old] = this.#graphs.entries().next().value as [string, Promise<OnnxCompiledGraph>];
       this.#graphs.delete(oldest);
+      this.#steps.delete(oldest);
       void old.then((g) => g.dispose()).catch(() => undefined);
     }
     try {
       return await graph;
     } catch (err) {
-      this.#graphs.delete(key);
+      this.#graphs.delete(k);
       throw err;
     }
   }
@@ -106,18 +111,13 @@ export class OnnxTrainableParameters implements TrainableParameters {
     return graph.run(feeds);
   }
 
-  /**
-   * Loss, metrics and d loss / d parameter from one train-step graph on onnxruntime; dropout masks come from `rng`
-   * (drawn on the CPU in the same order as on the tfjs engine). Parameters the loss does not use get zeros.
-   */
-  async gradients(loss: LossFunction, rng: Rng): Promise<GradientResult> {
-    this.#check();
+  /** Builds the train-step graph of `loss` (forward, loss, backward) with feed-mode ops. */
+  #traceStep(loss: LossFunction, rng: Rng, metricNames: readonly string[]): { step: TracedStep; gradNames: string[] } {
     const builder = new OnnxGraphBuilder('bigr_train_step');
     const ops = new OnnxOps(builder, this.#values, { feedMode: true });
     const traced = lossGradients<OnnxValue>(ops, this.#signatures, loss, { rng });
     const outputs = ['loss'];
     builder.addOutput('loss', traced.loss);
-    const metricNames = Object.keys(traced.metrics);
     metricNames.forEach((k, i) => {
       builder.addOutput(`metric_${i}`, traced.metrics[k]!);
       outputs.push(`metric_${i}`);
@@ -129,14 +129,47 @@ export class OnnxTrainableParameters implements TrainableParameters {
       outputs.push(`grad_${gradNames.length}`);
       gradNames.push(name);
     }
-    const result = await this.#run({ builder, ops, outputs });
+    return { step: { builder, ops, outputs }, gradNames };
+  }
+
+  /**
+   * Loss, metrics and d loss / d parameter from one train-step graph on onnxruntime; dropout masks come from `rng`
+   * (drawn on the CPU in the same order as on the tfjs engine). Parameters the loss does not use get zeros.
+   *
+   * The loss function first runs on a tape over {@link SignatureOps}, which only records the call sequence and the
+   * data to feed (cheap); a graph compiled for an equal sequence is reused with the new feeds. Only a new sequence
+   * (the first step, another batch shape) builds and compiles the graph.
+   */
+  async gradients(loss: LossFunction, rng: Rng): Promise<GradientResult> {
+    this.#check();
+    const sig = new SignatureOps(this.#values);
+    const out = loss(new TapeOps(sig, { parameters: this.#signatures, rng }));
+    const metricNames = Object.keys(out.metrics ?? {});
+    const key = `${sig.signature()}\nloss ${(out.loss as unknown as { id: number }).id}\nmetrics ${metricNames
+      .map((k) => `${k}:${(out.metrics![k] as unknown as { id: number }).id}`)
+      .join(',')}`;
+    let cached = this.#steps.get(key);
+    if (!cached || !this.#graphs.has(key)) {
+      // Structure only: the dropout masks drawn while tracing are not fed (the signature pass holds the real ones).
+      const { step, gradNames } = this.#traceStep(loss, createRng('bigr-onnx-trace'), metricNames);
+      if (step.ops.feeds.length !== sig.feeds.length) {
+        throw new ShapeError(`Internal error: the train-step graph has ${step.ops.feeds.length} inputs but the loss recorded ${sig.feeds.length} feeds.`);
+      }
+      cached = { feedNames: step.ops.feeds.map((f) => f.name), outputs: step.outputs, gradNames, metricNames };
+      await this.#session(step, key);
+      this.#steps.set(key, cached);
+    }
+    const graph = await this.#graphs.get(key)!;
+    const feeds: Record<string, CpuTensor> = {};
+    cached.feedNames.forEach((name, i) => (feeds[name] = sig.feeds[i]!));
+    const result = await graph.run(feeds);
     const metrics: Record<string, number> = {};
-    metricNames.forEach((k, i) => (metrics[k] = result[`metric_${i}`]!.data[0] as number));
+    cached.metricNames.forEach((k, i) => (metrics[k] = result[`metric_${i}`]!.data[0] as number));
     const grads = new Map<string, Float32Array>();
-    gradNames.forEach((name, i) => grads.set(name, result[`grad_${i}`]!.data as Float32Array));
-    const out = new Map<string, Float32Array>();
-    for (const name of this.names) out.set(name, grads.get(name) ?? new Float32Array(this.#values.get(name)!.size));
-    return { loss: result['loss']!.data[0] as number, grads: out, metrics };
+    cached.gradNames.forEach((name, i) => grads.set(name, result[`grad_${i}`]!.data as Float32Array));
+    const outGrads = new Map<string, Float32Array>();
+    for (const name of this.names) outGrads.set(name, grads.get(name) ?? new Float32Array(this.#values.get(name)!.size));
+    return { loss: result['loss']!.data[0] as number, grads: outGrads, metrics };
   }
 
   /** Runs `fn` on the current parameter values (parameters are fed, so no recompilation after updates). */
@@ -195,6 +228,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
     this.#disposed = true;
     for (const g of this.#graphs.values()) void g.then((x) => x.dispose()).catch(() => undefined);
     this.#graphs.clear();
+    this.#steps.clear();
     this.#values.clear();
   }
 }

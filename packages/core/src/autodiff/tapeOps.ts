@@ -112,11 +112,14 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     shape: readonly number[],
     dtype: TracedDType,
     inputs: readonly (Traced<T> | null)[],
-    backward: ((g: T, y: Traced<T>) => readonly (T | null)[]) | null,
+    backward: ((g: T, y: Traced<T>, need: readonly boolean[]) => readonly (T | null)[]) | null,
   ): Traced<T> {
     const requiresGrad = backward !== null && dtype === 'float32' && inputs.some((x) => x?.requiresGrad === true);
     const out = this.#value(value, shape, dtype, requiresGrad);
-    if (requiresGrad) this.#tape.push({ inputs, output: out, backward: (g) => backward(g, out) });
+    if (requiresGrad) {
+      const need = inputs.map((x) => x?.requiresGrad === true);
+      this.#tape.push({ inputs, output: out, backward: (g) => backward(g, out, need) });
+    }
     return out;
   }
 
@@ -159,7 +162,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     if (a.dtype !== b.dtype) throw new ShapeError(`${op} needs equal dtypes but got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}.`);
     const shape = broadcastShapes(a.shape, b.shape, op);
     const ops = this.inner;
-    return this.#op(ops[op](a.value, b.value), shape, a.dtype, [a, b], (g, y) => vjp[op](ops, g, a, b, y));
+    return this.#op(ops[op](a.value, b.value), shape, a.dtype, [a, b], (g, y, need) => vjp[op](ops, g, a, b, y, need));
   }
   /** a + b. */
   add(a: Traced<T>, b: Traced<T>): Traced<T> {
@@ -302,7 +305,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     }
     const shape = first.shape.map((d, i) => (i === a ? total : d));
     const ops = this.inner;
-    return this.#op(ops.concat(xs.map((x) => x.value), a), shape, first.dtype, xs, (g) => vjp.concat(ops, g, xs, a));
+    return this.#op(ops.concat(xs.map((x) => x.value), a), shape, first.dtype, xs, (g, _y, need) => vjp.concat(ops, g, xs, a, need));
   }
   /** Elements [start, end) along `axis` (negative bounds count from the end; clamped). */
   slice(x: Traced<T>, axis: number, start: number, end: number): Traced<T> {
@@ -321,7 +324,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     this.#float(b, 'matMul');
     const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
     const ops = this.inner;
-    return this.#op(ops.matMul(a.value, b.value, transposeA, transposeB), shape, 'float32', [a, b], (g, y) => vjp.matMul(ops, g, a, b, y, transposeA, transposeB));
+    return this.#op(ops.matMul(a.value, b.value, transposeA, transposeB), shape, 'float32', [a, b], (g, y, need) => vjp.matMul(ops, g, a, b, y, transposeA, transposeB, need));
   }
   /** Softmax over the last axis. */
   softmax(x: Traced<T>): Traced<T> {
@@ -355,8 +358,8 @@ export class TapeOps<T> implements Ops<Traced<T>> {
       throw new ShapeError(`conv2d: bias ${fmtShape(bias.shape)} must have shape [${weight.shape[0]}] (one per output channel).`);
     }
     const ops = this.inner;
-    return this.#op(ops.conv2d(x.value, weight.value, bias ? bias.value : null, options), shape, 'float32', [x, weight, bias], (g) =>
-      vjp.conv2d(ops, g, x, weight, bias !== null, options),
+    return this.#op(ops.conv2d(x.value, weight.value, bias ? bias.value : null, options), shape, 'float32', [x, weight, bias], (g, _y, need) =>
+      vjp.conv2d(ops, g, x, weight, bias !== null, options, need),
     );
   }
   /** dx of a convolution (not differentiable again). */

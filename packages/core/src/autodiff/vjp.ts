@@ -5,7 +5,9 @@
  * again an engine-neutral definition (docs/engines.md, "Training on onnxruntime").
  *
  * Conventions: `x`, `a`, `b` are the primitive's inputs and `y` its output, each with its static shape; a rule
- * returns one entry per input, `null` where no gradient flows (integer inputs, piecewise-constant ops).
+ * returns one entry per input, `null` where no gradient flows (integer inputs, piecewise-constant ops). Rules of ops
+ * with several differentiable inputs take `need` (which inputs depend on a parameter) and build only those
+ * cotangents: a constant operand's gradient (a mask, the input image of a first convolution) is never computed.
  */
 import { ShapeError } from '../errors.js';
 import type { Conv2dOptions, Ops } from '../ops.js';
@@ -45,26 +47,33 @@ function zeros<T>(ops: Ops<T>, shape: readonly number[]): T {
   return ops.broadcastTo(ops.scalar(0), shape);
 }
 
+/** Which inputs need a cotangent (all by default). */
+export type Needs = readonly boolean[];
+const ALL: Needs = [true, true, true];
+
 /** The VJP rules, one per differentiable primitive (see the module comment for conventions). */
 export const vjp = {
-  add<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>): [T, T] {
-    return [unbroadcast(ops, g, y.shape, a.shape), unbroadcast(ops, g, y.shape, b.shape)];
+  add<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
+    return [need[0] ? unbroadcast(ops, g, y.shape, a.shape) : null, need[1] ? unbroadcast(ops, g, y.shape, b.shape) : null];
   },
-  sub<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>): [T, T] {
-    return [unbroadcast(ops, g, y.shape, a.shape), unbroadcast(ops, ops.neg(g), y.shape, b.shape)];
+  sub<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
+    return [need[0] ? unbroadcast(ops, g, y.shape, a.shape) : null, need[1] ? unbroadcast(ops, ops.neg(g), y.shape, b.shape) : null];
   },
-  mul<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>): [T, T] {
-    return [unbroadcast(ops, ops.mul(g, b.value), y.shape, a.shape), unbroadcast(ops, ops.mul(g, a.value), y.shape, b.shape)];
+  mul<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
+    return [
+      need[0] ? unbroadcast(ops, ops.mul(g, b.value), y.shape, a.shape) : null,
+      need[1] ? unbroadcast(ops, ops.mul(g, a.value), y.shape, b.shape) : null,
+    ];
   },
   /** d(a/b) = g/b, −g·(a/b)/b. */
-  div<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>): [T, T] {
+  div<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
     const ga = ops.div(g, b.value);
-    return [unbroadcast(ops, ga, y.shape, a.shape), unbroadcast(ops, ops.neg(ops.mul(ga, y.value)), y.shape, b.shape)];
+    return [need[0] ? unbroadcast(ops, ga, y.shape, a.shape) : null, need[1] ? unbroadcast(ops, ops.neg(ops.mul(ga, y.value)), y.shape, b.shape) : null];
   },
   /** max(a, b): the gradient goes to a where a > b, else to b. */
-  maximum<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>): [T, T] {
+  maximum<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
     const ga = ops.mul(g, ops.step(ops.sub(a.value, b.value)));
-    return [unbroadcast(ops, ga, y.shape, a.shape), unbroadcast(ops, ops.sub(g, ga), y.shape, b.shape)];
+    return [need[0] ? unbroadcast(ops, ga, y.shape, a.shape) : null, need[1] ? unbroadcast(ops, ops.sub(g, ga), y.shape, b.shape) : null];
   },
   neg<T>(ops: Ops<T>, g: T): [T] {
     return [ops.neg(g)];
@@ -134,11 +143,11 @@ export const vjp = {
     return [ops.transpose(g, inverse)];
   },
   /** Each input receives its slice of g. */
-  concat<T>(ops: Ops<T>, g: T, xs: readonly Shaped<T>[], axis: number): T[] {
+  concat<T>(ops: Ops<T>, g: T, xs: readonly Shaped<T>[], axis: number, need: Needs = ALL): (T | null)[] {
     let start = 0;
-    return xs.map((x) => {
+    return xs.map((x, i) => {
       const len = x.shape[axis]!;
-      const part = ops.slice(g, axis, start, start + len);
+      const part = need[i] ?? true ? ops.slice(g, axis, start, start + len) : null;
       start += len;
       return part;
     });
@@ -158,12 +167,16 @@ export const vjp = {
    * was, and summed over broadcast batch axes. A linear layer (batched A, 2-D B) folds the batch into rows, so its
    * weight gradient is one 2-D product instead of a batch of products summed afterwards.
    */
-  matMul<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, tA: boolean, tB: boolean): [T, T] {
+  matMul<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, tA: boolean, tB: boolean, need: Needs = ALL): [T | null, T | null] {
     const batch = y.shape.slice(0, -2);
-    const da = tA ? ops.matMul(b.value, g, tB, true) : ops.matMul(g, b.value, false, !tB);
-    const gradA = unbroadcast(ops, da, [...batch, ...a.shape.slice(-2)], a.shape);
-    let gradB: T;
-    if (b.shape.length === 2 && a.shape.length > 2 && !tA) {
+    let gradA: T | null = null;
+    if (need[0]) {
+      const da = tA ? ops.matMul(b.value, g, tB, true) : ops.matMul(g, b.value, false, !tB);
+      gradA = unbroadcast(ops, da, [...batch, ...a.shape.slice(-2)], a.shape);
+    }
+    let gradB: T | null = null;
+    if (!need[1]) gradB = null;
+    else if (b.shape.length === 2 && a.shape.length > 2 && !tA) {
       const k = a.shape[a.shape.length - 1]!;
       const n = y.shape[y.shape.length - 1]!;
       const a2 = ops.reshape(a.value, [-1, k]);
@@ -189,11 +202,12 @@ export const vjp = {
     return [ops.gather(g, indices.value), null];
   },
   /** Input: a transposed convolution; weight: correlation of input and g; bias: g summed over N, H, W. */
-  conv2d<T>(ops: Ops<T>, g: T, x: Shaped<T>, w: Shaped<T>, hasBias: boolean, options: Conv2dOptions): [T, T, T | null] {
+  conv2d<T>(ops: Ops<T>, g: T, x: Shaped<T>, w: Shaped<T>, hasBias: boolean, options: Conv2dOptions, need: Needs = ALL): [T | null, T | null, T | null] {
+    const shapes = { input: x.shape, weight: w.shape };
     return [
-      ops.conv2dInputGrad(g, w.value, { input: x.shape, weight: w.shape }, options),
-      ops.conv2dWeightGrad(x.value, g, { input: x.shape, weight: w.shape }, options),
-      hasBias ? ops.sum(g, [0, 2, 3], false) : null,
+      need[0] ? ops.conv2dInputGrad(g, w.value, shapes, options) : null,
+      need[1] ? ops.conv2dWeightGrad(x.value, g, shapes, options) : null,
+      hasBias && need[2] ? ops.sum(g, [0, 2, 3], false) : null,
     ];
   },
   /** Each input pixel received four output pixels: sum them. */
