@@ -29,7 +29,7 @@ export interface ProbeDataset {
 
 /** Hyper-parameters of the linear probe (docs/evaluation.md §8). Defaults follow MAE/BiGR. */
 export interface LinearProbeOptions extends LongRunningOptions {
-  /** Seeded randomness for the head's init and the per-epoch shuffles. */
+  /** Seeded randomness: the head's init, then one draw that seeds the Trainer's Rng (which shuffles every epoch). */
   rng: Rng;
   /** Number of classes. Default: max label + 1. */
   numClasses?: number;
@@ -50,7 +50,7 @@ export interface LinearProbeOptions extends LongRunningOptions {
   absoluteLr?: number;
   /** LARS weight decay (weight matrix only; the bias never decays). Default 0. */
   weightDecay?: number;
-  /** Training engine. Default: `resolveEngine({ purpose: 'training', device })` (tfjs-wasm today). */
+  /** Training engine. Default: `resolveEngine({ purpose: 'training', device })` (onnx-cpu unless BIGR_DEVICE or `device` says otherwise). */
   engine?: Engine;
   /** Device word or engine name for the default engine (see `resolveEngine`); ignored when `engine` is given. */
   device?: string;
