@@ -2,11 +2,12 @@ import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
 import { resolveEngine, type Engine } from '@bigr/core';
 
-/** Training engine (tfjs-wasm unless BIGR_DEVICE/--device says otherwise). */
+/**
+ * Training engine: onnxruntime train-step graphs by default ('onnx-cpu', or 'onnx-cuda' with `--device gpu` where the
+ * CUDA provider is installed); `BIGR_DEVICE`/`--device` selects another, e.g. 'tfjs-wasm'.
+ */
 export function trainingEngine(): Promise<Engine> {
-  const device = process.env['BIGR_DEVICE'];
-  // The inference-only device words (onnx names) must not leak into training.
-  return resolveEngine({ purpose: 'training', device: device && !device.startsWith('onnx') ? device : 'auto' });
+  return resolveEngine({ purpose: 'training' });
 }
 
 /** Inference engine (onnxruntime unless BIGR_DEVICE/--device says otherwise). */

@@ -249,7 +249,7 @@ export class Trainer<B> {
 
   static #validate<B>(options: TrainerOptions<B>): void {
     if (!options.engine.canTrain || !options.engine.createTrainable) {
-      throw new ConfigError(`Engine "${options.engine.name}" cannot train. Use a training engine such as 'tfjs-wasm' (resolveEngine({ purpose: 'training' })).`);
+      throw new ConfigError(`Engine "${options.engine.name}" cannot train. Use a training engine such as 'onnx-cpu' or 'tfjs-wasm' (resolveEngine({ purpose: 'training' })).`);
     }
     if (typeof options.learningRate === 'number') checkPositive('learningRate', options.learningRate, true);
     else if (typeof options.learningRate === 'object') lrScheduleFunction(options.learningRate);

@@ -7,7 +7,7 @@ import { lpipsLoss, type FeatureNetwork } from './perceptual.js';
 import { syntheticFashionImages } from './syntheticImages.js';
 import { BaeTokenizer } from './tokenizerModel.js';
 import { trainBae } from './training.js';
-import { onnxEngine, tfjsEngine } from './test/engines.js';
+import { onnxEngine, trainingEngine } from './test/engines.js';
 
 /** Mean |a − b|. */
 function l1(a: Float32Array, b: Float32Array): number {
@@ -34,9 +34,11 @@ const small: BaeConfig = validateConfig({
 // An even smaller one for the checkpoint/resume and adversarial tests (8×8 images).
 const tiny: BaeConfig = validateConfig({ ...small, nf: 4, embDim: 4, codeDim: 4, resolution: 8, normGroups: 2 });
 
+// Every training engine: onnxruntime train-step graphs (the default) and tfjs-wasm's own autodiff.
+describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
 let engine: Engine;
 beforeAll(async () => {
-  engine = await tfjsEngine();
+  engine = await trainingEngine(device);
 });
 
 describe('B-AE training on Fashion-MNIST-like synthetic images', () => {
@@ -164,4 +166,5 @@ describe('checkpoints, resume and abort', () => {
     await expect(trainBae(tiny, new CpuTensor<'float32'>(new Float32Array(9 * 9), [1, 1, 9, 9]), { ...base, engine, steps: 1 })).rejects.toThrow(/multiples of the downsampling factor 2/);
     await expect(trainBae(tiny, data.images, { ...base, engine, steps: 1, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
   });
+});
 });

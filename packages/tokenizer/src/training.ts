@@ -50,7 +50,7 @@ export interface BaeAdversarialOptions {
 
 /** Options of {@link trainBae}. */
 export interface BaeTrainingOptions extends LongRunningOptions {
-  /** A training engine (e.g. `resolveEngine({ purpose: 'training' })` → 'tfjs-wasm'). */
+  /** A training engine (e.g. `resolveEngine({ purpose: 'training' })` → 'onnx-cpu'). */
   readonly engine: Engine;
   /** Train until this many steps are done (absolute: a resumed run continues to the same end). */
   readonly steps: number;

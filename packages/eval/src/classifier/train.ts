@@ -103,7 +103,7 @@ export async function trainFashionClassifier(options: TrainFashionClassifierOpti
   positiveInteger('batchSize', batchSize);
   if (!Number.isSafeInteger(epochs) || epochs < 0) throw new ConfigError(`trainFashionClassifier: epochs is ${epochs}; expected an integer >= 0.`);
   if (!engine.canTrain || !engine.createTrainable) {
-    throw new ConfigError(`Engine "${engine.name}" cannot train; use resolveEngine({ purpose: 'training' }) (e.g. tfjs-wasm).`);
+    throw new ConfigError(`Engine "${engine.name}" cannot train; use resolveEngine({ purpose: 'training' }) (e.g. onnx-cpu or tfjs-wasm).`);
   }
   const n = checkDataset(images, labels, config.imageSize);
   if (n === 0) throw new ConfigError('trainFashionClassifier: the training set is empty; pass at least one image.');

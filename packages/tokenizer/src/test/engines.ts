@@ -10,3 +10,8 @@ export async function tfjsEngine(): Promise<Engine> {
 export async function onnxEngine(): Promise<Engine> {
   return resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
 }
+
+/** A training engine by name ('onnx-cpu', 'tfjs-wasm'). */
+export async function trainingEngine(device: string): Promise<Engine> {
+  return resolveEngine({ purpose: 'training', device });
+}
