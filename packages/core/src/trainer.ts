@@ -80,6 +80,8 @@ export interface TrainerOptions<B> extends TrainerHyperParameters {
   readonly keepCheckpoints?: number;
   /** Model/run description stored in every checkpoint (e.g. the model config). */
   readonly config?: TrainerJsonValue;
+  /** Intra-op threads of the engine (onnxruntime); default `BIGR_THREADS` or every core. */
+  readonly threads?: number;
 }
 
 /** Options of {@link Trainer.run}. */
@@ -273,7 +275,7 @@ export class Trainer<B> {
   /** Starts a new run from `parameters` (copied) with a fresh Rng from `options.seed`. */
   static async create<B>(parameters: NamedTensors, options: TrainerOptions<B>): Promise<Trainer<B>> {
     Trainer.#validate(options);
-    const trainable = await options.engine.createTrainable!(parameters);
+    const trainable = await options.engine.createTrainable!(parameters, options.threads === undefined ? {} : { threads: options.threads });
     return new Trainer(options, trainable, parameters, { ema: null, emaJson: null, optimizer: null, optimizerJson: null, rng: createRng(options.seed), step: 0, losses: [] });
   }
 
@@ -291,7 +293,7 @@ export class Trainer<B> {
     }
     const rng = createRng(0);
     rng.setState(ckpt.manifest.rng);
-    const trainable = await opts.engine.createTrainable!(ckpt.params);
+    const trainable = await opts.engine.createTrainable!(ckpt.params, opts.threads === undefined ? {} : { threads: opts.threads });
     return new Trainer(opts, trainable, ckpt.params, {
       ema: ckpt.ema,
       emaJson: ckpt.manifest.ema,

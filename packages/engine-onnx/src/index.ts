@@ -38,6 +38,7 @@ export { exportOnnxModel } from './exportModel.js';
 export type { ExportedOnnxModel, ExportOnnxModelOptions } from './exportModel.js';
 export { OnnxEngine, OnnxCompiledGraph, defaultThreadCount } from './onnxEngine.js';
 export { OnnxTrainableParameters } from './onnxTrainable.js';
+export { SignatureOps } from './stepSignature.js';
 export type { ModelInterface, OnnxEngineOptions } from './onnxEngine.js';
 export { toOrtTensor, fromOrtTensor } from './tensorConvert.js';
 export { loadOrt } from './ortRuntime.js';

@@ -228,6 +228,8 @@ export class OnnxEngine implements Engine {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       logSeverityLevel: this.#logSeverityLevel,
+      // Development aid: BIGR_ORT_PROFILE=<path prefix> writes onnxruntime's per-node profile when a session ends.
+      ...(process.env['BIGR_ORT_PROFILE'] ? { enableProfiling: true, profileFilePrefix: process.env['BIGR_ORT_PROFILE'] } : {}),
     };
   }
 
