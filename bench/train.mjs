@@ -114,6 +114,9 @@ const CASES = {
   xs3: () => bigrCase('xs3', 'BiGR-XS', { layers: 3 }, { width: 128, blocks: 2 }, 32),
   s: () => bigrCase('s', 'BiGR-S', {}, { width: 256, blocks: 2 }, 8),
   bae: () => baeCase(16),
+  // BiGR-L (336M parameters, 16×16 tokens × 24 bits, transcoder 1024×3) at batch 2: not in the default set (minutes
+  // per step here); run with --cases=l --steps=2 --warmup=1 --engines=onnx-cpu.
+  l: () => bigrCase('l', 'BiGR-L', {}, { width: 1024, blocks: 3 }, 2),
 };
 
 const m = machine();
@@ -144,6 +147,7 @@ for (const key of cases) {
     const s = (timed[timed.length - 1] - timed[0]) / 1000 / (timed.length - 1);
     const gflops = c.stepFlops / s / 1e9;
     rows.push([key, name, s.toFixed(3), (c.batch / s).toFixed(1), gflops.toFixed(1), `${((100 * gflops) / peak.gflops).toFixed(0)} %`, '', '']);
+    console.log(`  ${key} on ${name}: ${s.toFixed(3)} s/step; peak RSS of this process so far ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
   }
 }
 console.log();
