@@ -77,7 +77,10 @@ export interface BackboneActivations<T> {
   readonly layerOutputs: readonly T[];
   /** Final RMSNorm of the last block output, [B, S, D] (only when all blocks ran). */
   readonly finalNorm: T | null;
-  /** Per-token transcoder condition F = finalNorm[:, cls:] + pos, [B, N, D] (only when all blocks ran). */
+  /**
+   * Per-token transcoder condition F = finalNorm[:, cls:] + pos, [B, N, D] (only when all blocks ran); for a causal
+   * backbone finalNorm[:, cls−1 : cls−1+N] + pos ({@link featureOffset}).
+   */
   readonly features: T | null;
 }
 
@@ -101,7 +104,17 @@ export function blockDims(config: BackboneConfig): BlockDims {
     residDropout: config.residDropout,
     ffnDropout: config.ffnDropout,
     normEps: config.normEps,
+    causal: config.attention === 'causal',
   };
+}
+
+/**
+ * First sequence position whose final hidden state becomes the features of image token 0: `clsTokenNum` for the
+ * bidirectional backbone (token n is read at its own position), `clsTokenNum − 1` for the causal one (token n is
+ * read at the position before it, so it is predicted from the condition and tokens 0…n−1; docs/algorithm.md §13.2).
+ */
+export function featureOffset(config: BackboneConfig): number {
+  return config.attention === 'causal' ? config.clsTokenNum - 1 : config.clsTokenNum;
 }
 
 /** RoPE tables of a config. */
@@ -144,7 +157,8 @@ export function runBackbone<T>(ops: Ops<T>, config: BackboneConfig, tokens: T, c
   }
   if (lastLayer < config.layers - 1) return { hIn, adaLN, layerOutputs, finalNorm: null, features: null };
   const finalNorm = rmsNorm(ops, h, ops.param('norm.weight'), config.normEps);
-  const features = ops.add(ops.slice(finalNorm, 1, config.clsTokenNum, config.clsTokenNum + config.tokens), ops.param('diffusion_pos_embed_learned'));
+  const off = featureOffset(config);
+  const features = ops.add(ops.slice(finalNorm, 1, off, off + config.tokens), ops.param('diffusion_pos_embed_learned'));
   return { hIn, adaLN, layerOutputs, finalNorm, features };
 }
 

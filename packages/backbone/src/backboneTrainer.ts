@@ -62,7 +62,7 @@ export function backboneTrainerOptions(
     ...(options.checkpointDirectory !== undefined ? { checkpointDirectory: options.checkpointDirectory } : {}),
     ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
     ...(options.keepCheckpoints !== undefined ? { keepCheckpoints: options.keepCheckpoints } : {}),
-    config: { kind: 'bigr-backbone', backbone: { ...config }, maskSchedule: options.maskSchedule ?? 'cosine' },
+    config: { kind: 'bigr-backbone', backbone: { ...config }, maskSchedule: options.maskSchedule ?? 'cosine', ...(options.unconditional ? { unconditional: true } : {}) },
   };
 }
 

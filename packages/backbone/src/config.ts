@@ -41,7 +41,16 @@ export interface BackboneConfig {
   readonly ffnDropout: number;
   /** Shared adaLN conditioning with per-layer offsets (`use_adaLN`, true in every release). */
   readonly useAdaLN: boolean;
+  /**
+   * Attention pattern (docs/algorithm.md §13.2): `'bidirectional'` (BiGR, masked modelling; default) or `'causal'`
+   * (the paper's AR variants S0/S2: each position attends to itself and earlier positions, and the features of token n
+   * are read at the position before it, so token n is predicted from the condition and tokens 0…n−1).
+   */
+  readonly attention: AttentionKind;
 }
+
+/** Attention pattern of a backbone: full (masked modelling) or causal (autoregressive, next-token prediction). */
+export type AttentionKind = 'bidirectional' | 'causal';
 
 /** The required fields of a {@link BackboneConfig}; all others take the released defaults. */
 export type BackboneConfigInput = Pick<BackboneConfig, 'dim' | 'layers' | 'heads' | 'bitsPerToken' | 'tokens'> & Partial<BackboneConfig>;
@@ -61,6 +70,7 @@ export const BACKBONE_DEFAULTS = {
   residDropout: 0.1,
   ffnDropout: 0.1,
   useAdaLN: true,
+  attention: 'bidirectional',
 } as const satisfies Partial<BackboneConfig>;
 
 function checkInt(name: string, v: number, min: number): void {
@@ -96,6 +106,9 @@ export function resolveBackboneConfig(input: BackboneConfigInput): BackboneConfi
   for (const k of ['classDropoutProb', 'tokenDropout', 'attnDropout', 'residDropout', 'ffnDropout'] as const) checkRate(k, c[k]);
   if (!(c.normEps > 0)) throw new ConfigError(`Backbone normEps ${c.normEps} must be > 0 (released 1e-5).`);
   if (!(c.ropeBase > 1)) throw new ConfigError(`Backbone ropeBase ${c.ropeBase} must be > 1 (released 10000).`);
+  if (c.attention !== 'bidirectional' && c.attention !== 'causal') {
+    throw new ConfigError(`Backbone attention ${JSON.stringify(c.attention)} is not supported; use 'bidirectional' (BiGR, default) or 'causal' (autoregressive).`);
+  }
   if (c.ffnDimMultiplier !== null && !(c.ffnDimMultiplier > 0)) {
     throw new ConfigError(`Backbone ffnDimMultiplier ${c.ffnDimMultiplier} must be null or > 0.`);
   }

@@ -20,3 +20,4 @@ export * from './featureExtraction.js';
 export * from './trainingStep.js';
 export * from './featureModel.js';
 export * from './backboneTrainer.js';
+export * from './kvCache.js';

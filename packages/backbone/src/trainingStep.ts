@@ -19,6 +19,11 @@ export interface MaskedModellingOptions {
   readonly mage?: MageRatioOptions;
   /** Label dropout probability (default: config.classDropoutProb = 0.1). */
   readonly labelDropout?: number;
+  /**
+   * Unconditional training (paper Table 4, docs/algorithm.md §13.4): every label is replaced by the null class, so the
+   * class token is one learned unconditional token and no class embedding is ever seen. Default false.
+   */
+  readonly unconditional?: boolean;
 }
 
 /**
@@ -30,7 +35,7 @@ export interface MaskedModellingBatch {
   readonly batchSize: number;
   /** Bits [B·N·K] as float32 0/1. */
   readonly bits: Float32Array;
-  /** Mask [B·N], 1 = masked. */
+  /** Mask [B·N], 1 = masked (all 0 for a causal backbone, which predicts every token from the ones before it). */
   readonly mask: Float32Array;
   /** Masked tokens per sample. */
   readonly maskCount: number;
@@ -71,15 +76,18 @@ export function prepareMaskedModellingBatch(config: BackboneConfig, head: BitHea
   const B = data.bits.shape[0]!;
   if (data.labels.length !== B) throw new ConfigError(`Training labels have ${data.labels.length} entries but the bits have batch ${B}; pass one label per sample.`);
   const bits = Float32Array.from(data.bits.data);
-  const masks = drawTrainingMasks(B, N, rng, options.maskSchedule ?? 'cosine', options.mage ?? MAGE_RATIO_DEFAULTS);
-  const labels = dropLabels(data.labels, options.labelDropout ?? config.classDropoutProb, nullClassIndex(config), rng);
+  // Causal (autoregressive) backbones see every token and predict each from its predecessors: no mask is drawn.
+  const masks = config.attention === 'causal' ? { mask: new Float32Array(B * N), count: 0 } : drawTrainingMasks(B, N, rng, options.maskSchedule ?? 'cosine', options.mage ?? MAGE_RATIO_DEFAULTS);
+  const labels = options.unconditional
+    ? new Int32Array(B).fill(nullClassIndex(config))
+    : dropLabels(data.labels, options.labelDropout ?? config.classDropoutProb, nullClassIndex(config), rng);
   const classWeights = oneHotLabels(labels, config.numClasses + 1);
   const headInputs = head.sampleLossInputs(new CpuTensor(bits, [B * N, K]), rng);
   return { batchSize: B, bits, mask: masks.mask, maskCount: masks.count, labels, classWeights, headInputs };
 }
 
 /**
- * The masked-modelling loss (docs/algorithm.md §5): the backbone forward in training mode (class condition through one-hot
+ * The masked-modelling loss (docs/algorithm.md §5; for a causal backbone the next-token loss of §13.2 over all tokens): the backbone forward in training mode (class condition through one-hot
  * weights, dropouts on), then the head's loss on the per-token features, counted only at masked positions. Returns a
  * factory: batch → {@link LossFunction} for `TrainableParameters.gradients` / the core Trainer.
  */
@@ -92,15 +100,18 @@ export function maskedModellingLoss(config: BackboneConfig, head: BitHeadLoss): 
       const bits = ops.constant(batch.bits, [B, N, K]);
       const mask = ops.constant(batch.mask, [B, N]);
       const cond = conditionVector(ops, 'classWeights', ops.constant(batch.classWeights, [B, config.numClasses + 1]));
-      const act = runBackbone(ops, config, embedTokens(ops, config, bits, mask), cond, { rope });
+      const causal = config.attention === 'causal';
+      const act = runBackbone(ops, config, embedTokens(ops, config, bits, causal ? null : mask), cond, { rope });
       const features = ops.reshape(act.features!, [B * N, D]);
+      // Causal: next-token prediction counts every token (docs/algorithm.md §13.2); masked modelling the masked ones.
+      const rowMask = causal ? ops.constant(new Float32Array(B * N).fill(1), [B * N]) : ops.reshape(mask, [B * N]);
       const inputs: Record<string, T> = {};
       for (const spec of head.lossInputs) {
         const t = batch.headInputs[spec.name];
         if (!t) throw new ConfigError(`The head's loss input "${spec.name}" was not drawn; sampleLossInputs must return every lossInputs entry.`);
         inputs[spec.name] = t.dtype === 'int32' ? ops.constantInt(t.data as Int32Array, t.shape) : ops.constant(Float32Array.from(t.data), t.shape);
       }
-      return head.lossGraph(ops, features, ops.reshape(bits, [B * N, K]), ops.reshape(mask, [B * N]), inputs);
+      return head.lossGraph(ops, features, ops.reshape(bits, [B * N, K]), rowMask, inputs);
     };
 }
 

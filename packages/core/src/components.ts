@@ -34,6 +34,36 @@ export interface TokenFeatureModel {
   features(bits: CpuTensor<'float32'>, mask: CpuTensor<'uint8'>, condition: Condition, withNull: boolean): Promise<CpuTensor<'float32'>>;
 }
 
+/** One state of a KV-cached autoregressive pass over a causal backbone (docs/algorithm.md §13.3). */
+export interface AutoregressiveFeatureState {
+  /** Index n (0 … N−1, raster order) of the image token the features predict. */
+  readonly position: number;
+  /** Features predicting token `position`, [rows, D]: rows = B, or 2B = [cond; uncond] when started with the null half. */
+  readonly features: CpuTensor<'float32'>;
+  /**
+   * Appends the committed token `position` (bits [B, K] as 0/1 floats; the null half gets the same bits) and returns
+   * the state predicting the next token. Not valid after the last token.
+   */
+  advance(bits: CpuTensor<'float32'>): Promise<AutoregressiveFeatureState>;
+}
+
+/**
+ * Backbone side of autoregressive generation with a key/value cache: a causal backbone that processes one new token
+ * per call and keeps the keys and values of the earlier ones (the paper's "KV cache" for its AR models).
+ */
+export interface AutoregressiveFeatureModel {
+  /** Tokens per image N. */
+  readonly tokens: number;
+  /** Bits per token K. */
+  readonly bitsPerToken: number;
+  /** Feature width D. */
+  readonly featureDim: number;
+  /** Index of the null (unconditional) class. */
+  readonly nullClass: number;
+  /** Runs the condition token(s) and returns the state predicting token 0. Only 'class' conditions are required. */
+  start(condition: Condition, withNull: boolean): Promise<AutoregressiveFeatureState>;
+}
+
 /** Options of one transcoder sampling call (docs/algorithm.md §4.3). */
 export interface BitSamplingOptions {
   /** Classifier-free guidance scale s; 1 skips the unconditional branch. */

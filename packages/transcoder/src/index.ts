@@ -16,3 +16,4 @@ export * from './weightedBce.js';
 export * from './transcoderLoss.js';
 export * from './transcoderSampler.js';
 export * from './weights.js';
+export * from './categoricalHead.js';
