@@ -156,8 +156,8 @@ const TRAINING_OUTPUTS = ['config.json', 'model.safetensors', 'tokenizer', 'trai
 /**
  * Checks a training --out directory before any work: it must not be a file, must not hold another kind of model
  * (always refused), and may hold model files only when they came from a training run there (checkpoints exist) or
- * with --force. Then removes leftovers of killed runs (staging directories, temp files, checkpoint
- * directories without a manifest that latest.json does not point at).
+ * with --force. Then removes leftovers of killed runs (staging directories, temp files, incomplete checkpoint
+ * directories that latest.json does not point at).
  */
 export async function prepareTrainingOutput(options: { readonly out: string; readonly command: string; readonly format: string; readonly force: boolean }): Promise<void> {
   const { out, command, format } = options;
@@ -193,7 +193,10 @@ export async function prepareTrainingOutput(options: { readonly out: string; rea
   await cleanTrainingLeftovers(out);
 }
 
-/** Removes staging directories, temp files and incomplete checkpoint directories left by killed runs in `out`. */
+/**
+ * Removes staging directories, temp files and incomplete checkpoint directories (no manifest, or a file the manifest
+ * names is missing) that latest.json does not point at, all left by killed runs in `out`.
+ */
 export async function cleanTrainingLeftovers(out: string): Promise<void> {
   await cleanStaleTemporaries(out);
   await cleanStaleTemporaries(join(out, 'tokenizer'));
@@ -214,7 +217,29 @@ export async function cleanTrainingLeftovers(out: string): Promise<void> {
     }
     for (const name of names.filter((n) => /^step-\d{9}$/.test(n))) {
       await cleanStaleTemporaries(join(dir, name));
-      if (name !== latest && !(await exists(join(dir, name, 'trainer.json')))) await rm(join(dir, name), { recursive: true, force: true });
+      if (name !== latest && !(await checkpointComplete(join(dir, name)))) await rm(join(dir, name), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * True when a checkpoint directory has its manifest (`trainer.json`) and every file the manifest names. A kill while
+ * the trainer writes a checkpoint leaves no manifest; a kill while it prunes a superseded one (a recursive delete in
+ * directory order) can leave the manifest beside missing weights.
+ */
+async function checkpointComplete(stepDir: string): Promise<boolean> {
+  const manifestPath = join(stepDir, 'trainer.json');
+  let files: unknown;
+  try {
+    if ((await stat(manifestPath)).size > 64 * 1024 * 1024) return false;
+    files = (parseJsonBounded(await readFile(manifestPath, 'utf8'), { source: manifestPath }) as { files?: unknown } | null)?.files;
+  } catch {
+    return false;
+  }
+  if (typeof files !== 'object' || files === null) return false;
+  for (const f of Object.values(files as Record<string, unknown>)) {
+    if (f === null) continue;
+    if (typeof f !== 'string' || !/^[\w.-]+$/.test(f) || !(await exists(join(stepDir, f)))) return false;
+  }
+  return true;
 }
