@@ -24,3 +24,4 @@ export * from './edit.js';
 export * from './interpolate.js';
 export * from './enrich.js';
 export * from './presets.js';
+export * from './autoregressive.js';

@@ -15,6 +15,7 @@ import { registerHash } from './hash.js';
 import { registerSearch } from './search.js';
 import { registerImport } from './import.js';
 import { registerEvaluationCommands } from './evaluation.js';
+import { registerStudy } from './study.js';
 import { generationOptions } from './imageApps.js';
 
 /** Registers every subcommand on the program; `ctx()` gives the context once flags are parsed. */
@@ -90,4 +91,5 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
   registerSearch(program, ctx);
   registerImport(program, ctx);
   registerEvaluationCommands(program, ctx);
+  registerStudy(program, ctx);
 }

@@ -1,0 +1,90 @@
+/**
+ * Linear probe of a study model (docs/evaluation.md §8.8): pooled block features of unmasked codes with the null class,
+ * every block probed on a held-out part of the training split, the best block then trained on the whole split and
+ * scored top-1 / top-5 on the test split (the `bigr probe --sweep` protocol with one base learning rate).
+ */
+import { createRng, type Engine } from '@bigr/core';
+import { evaluateLinearProbe, layerSweep, trainLinearProbe, type ProbeDataset } from '@bigr/probe';
+import type { CliContext } from '../context.js';
+import { loadDataset } from '../datasets.js';
+import { gatherRows, permutation } from '../fashionData.js';
+import { extractLayerFeatures } from '../layerFeatures.js';
+import type { LoadedVariantModel } from './variantModel.js';
+
+/** Probe settings of the study. */
+export interface StudyProbeSettings {
+  readonly epochs: number;
+  readonly warmup: number;
+  readonly baseLr: number;
+  readonly batchSize: number;
+  readonly holdout: number;
+  readonly seed: number;
+  readonly trainLimit: number;
+  readonly testLimit: number;
+  readonly data: string;
+}
+
+/** Result of {@link probeVariant}. */
+export interface StudyProbeResult {
+  readonly acc1: number;
+  readonly acc5: number;
+  readonly layer: number;
+  readonly sweep: readonly { layer: number; top1: number; top5: number }[];
+  readonly trainCount: number;
+  readonly testCount: number;
+  readonly seconds: number;
+}
+
+function subset(d: ProbeDataset, idx: Int32Array): ProbeDataset {
+  return { features: gatherRows(d.features, d.dim, idx), labels: Int32Array.from(idx, (i) => d.labels[i]!), dim: d.dim };
+}
+
+/** Probes every block of `model`; codes are Bernoulli draws seeded `${seed}/codes/<split>`. */
+export async function probeVariant(ctx: CliContext, model: LoadedVariantModel, engines: { inference: Engine; training: Engine }, s: StudyProbeSettings): Promise<StudyProbeResult> {
+  const started = Date.now();
+  const backbone = model.config.backbone;
+  const layers = Array.from({ length: backbone.layers }, (_, i) => i);
+  const load = (split: 'train' | 'test', limit: number) =>
+    loadDataset(s.data, split, { ...(limit > 0 ? { limit } : {}), channels: model.tokenizerConfig.bae.inChannels === 1 ? 1 : 3, imageSize: model.tokenizerConfig.bae.resolution });
+  const features = async (split: 'train' | 'test', limit: number): Promise<{ map: Map<number, Float32Array>; labels: Int32Array }> => {
+    const data = await load(split, limit);
+    const progress = ctx.progress(`features ${split}`);
+    try {
+      const map = await extractLayerFeatures(engines.inference, backbone, model.weights, model.tokenizer, data.images, layers, { codes: 'bernoulli', rng: createRng(`${s.seed}/codes/${split}`), batchSize: 64, signal: ctx.signal, onProgress: progress.update });
+      return { map, labels: data.labels };
+    } finally {
+      progress.stop();
+    }
+  };
+  const train = await features('train', s.trainLimit);
+  const test = await features('test', s.testLimit);
+  const numClasses = backbone.numClasses;
+  const n = train.labels.length;
+  const rng = createRng(`${s.seed}/probe`);
+  const order = permutation(n, rng.fork('holdout'));
+  const holdout = Math.min(s.holdout, Math.max(1, n - s.batchSize));
+  const valIdx = order.slice(0, holdout);
+  const fitIdx = order.slice(holdout);
+  const dim = backbone.dim;
+  const options = { engine: engines.training, epochs: s.epochs, warmupEpochs: s.warmup, batchSize: s.batchSize, numClasses, baseLr: s.baseLr, signal: ctx.signal };
+  const split = new Map(layers.map((l) => {
+    const d: ProbeDataset = { features: train.map.get(l)!, labels: train.labels, dim };
+    return [l, { train: subset(d, fitIdx), validation: subset(d, valIdx) }] as const;
+  }));
+  let progress = ctx.progress('probe sweep');
+  let rows;
+  try {
+    rows = await layerSweep(split, { ...options, rng: rng.fork(`sweep-blr-${s.baseLr}`), onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
+  const best = [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer)[0]!;
+  progress = ctx.progress('probe');
+  try {
+    const head = await trainLinearProbe({ features: train.map.get(best.layer)!, labels: train.labels, dim }, { ...options, rng: rng.fork('final'), onProgress: progress.update });
+    const acc = evaluateLinearProbe(head, { features: test.map.get(best.layer)!, labels: test.labels, dim });
+    return { acc1: acc.top1, acc5: acc.top5, layer: best.layer, sweep: rows.map((r) => ({ layer: r.layer, top1: r.top1, top5: r.top5 })), trainCount: n, testCount: test.labels.length, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    progress.stop();
+  }
+}
