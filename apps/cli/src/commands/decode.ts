@@ -34,7 +34,7 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
   if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash) ctx.warn(`${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`);
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await withProgress(ctx, 'decode', async (onProgress) => {
-    const out = await tok.tokenizer.decode(codes.bits);
+    const out = await tok.decode(codes.bits, { unpad: false, clamp: false });
     onProgress({ task: 'decode', current: B, total: B });
     return out;
   });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { ConfigError, CpuTensor, createRng } from '@bigr/core';
+import { ConfigError } from '@bigr/core';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
-import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
+import { configFlags, listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
 
 /** Settings of `bigr encode`. */
 export const ENCODE_DEFAULTS = {
@@ -17,9 +17,6 @@ export const ENCODE_DEFAULTS = {
 
 /** Flags of `bigr encode` as parsed. */
 export type EncodeFlags = { config?: string } & { [K in keyof typeof ENCODE_DEFAULTS]?: string };
-
-/** Images per tokenizer call batch while encoding (bounds memory). */
-const CHUNK = 64;
 
 /**
  * `bigr encode <images...>`: encodes images with the tokenizer (B-AE) to binary codes and writes them packed in a
@@ -34,32 +31,16 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
   await guardOutputsWithSidecars('encode', ctx.force, [cfg.out], [flags.config, ...inputs.map((i) => i.path), ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
-  const geom = imageGeometry(tok.tokenizer, tok.config);
-  const N = tok.tokenizer.tokens;
-  const K = tok.tokenizer.bitsPerToken;
-  const bits = new Uint8Array(inputs.length * N * K);
-  const rng = createRng(cfg.seed);
+  const N = tok.tokens;
+  const K = tok.bitsPerToken;
   const progress = ctx.progress('encode');
+  let bits;
   try {
-    for (let s = 0; s < inputs.length; s += CHUNK) {
-      const chunk = inputs.slice(s, s + CHUNK);
-      const images = await loadModelImages(chunk.map((i) => i.path), geom);
-      const r = await tok.tokenizer.encode(images, cfg.codeMode === 'bernoulli' ? { mode: 'bernoulli', rng } : { mode: 'threshold' });
-      bits.set(r.bits.data, s * N * K);
-      progress.update({ task: 'encode', current: s + chunk.length, total: inputs.length });
-    }
+    ({ bits } = await tok.encode(inputs.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed, signal: ctx.signal, onProgress: progress.update }));
   } finally {
     progress.stop();
   }
-  await writeCodesFile(cfg.out, {
-    bits: new CpuTensor(bits, [inputs.length, N, K]),
-    grid: tok.tokenizer.grid,
-    tokenizerHash: tok.hash,
-    imageShape: tok.tokenizer.imageShape,
-    pad: geom.pad,
-    codeMode: cfg.codeMode,
-    sources: inputs.map((i) => i.path),
-  });
+  await writeCodesFile(cfg.out, tok.codesFile(bits, { codeMode: cfg.codeMode, sources: inputs.map((i) => i.path) }));
   const sidecar = await writeSidecar(cfg.out, { command: 'encode', seed: cfg.seed, config: cfg, modelHash: tok.hash, extra: { tokenizer: tok.dir, engine: engine.name, images: inputs.length, grid: tok.tokenizer.grid, bitsPerToken: K } });
   const bytes = inputs.length * N * Math.ceil(K / 8);
   ctx.out(`wrote ${cfg.out} (${inputs.length} images × ${tok.tokenizer.grid.join('×')} tokens × ${K} bits, ${bytes} code bytes) and ${sidecar}`);

@@ -1,13 +1,12 @@
-import { ConfigError, createRng, sha256OfFile, type Tensor } from '@bigr/core';
-import { concatImages } from './imageApps.js';
-import { DEFAULT_SAMPLING, generate, type SamplingSettings } from '@bigr/sampler';
+import { ConfigError, sha256OfFile } from '@bigr/core';
+import { DEFAULT_SAMPLING, type SamplingSettings } from '@bigr/sampler';
+import { BigrPipeline } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
-import { classIndex, loadBigrModel } from '../bigrModelDir.js';
 import { bundledModelDir } from '../modelPaths.js';
-import { unpad, writeGrid } from '../images.js';
+import { writeGrid } from '../images.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 
@@ -96,47 +95,26 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const modelDir = cfg.model || bundledModelDir();
   await guardOutputsWithSidecars('generate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
-  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
-  const numClasses = model.config.backbone.numClasses;
-  const labels = new Int32Array(cfg.n);
-  if (cfg.class === 'all') for (let i = 0; i < cfg.n; i++) labels[i] = i % numClasses;
-  else if (cfg.class === 'none' || cfg.class === 'null') labels.fill(numClasses);
-  else labels.fill(classIndex(cfg.class, model.config.classNames, numClasses));
+  const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  const labels = bigr.labels(cfg.class === 'null' ? 'none' : cfg.class, cfg.n);
   const settings = samplingSettingsOf(cfg);
-  for (const [k, v] of Object.entries(settings)) {
-    const allowed = k in DEFAULT_SAMPLING;
-    if (!allowed) throw new ConfigError(`Unknown sampling setting ${k}.`);
-    void v;
-  }
+  for (const k of Object.keys(settings)) if (!(k in DEFAULT_SAMPLING)) throw new ConfigError(`Unknown sampling setting ${k}.`);
   const progress = ctx.progress('generate');
   const started = Date.now();
-  // --n is split into sampling calls of bounded memory (the documented maximum of 4096 runs in the same memory as
-  // one batch); the first batch draws from the seed's stream as before, later ones from seeded forks.
-  const batch = samplingBatchSize(model.config.backbone, model.config.transcoder.width, model.config.backbone.bitsPerToken);
-  const parts: Tensor<'float32'>[] = [];
+  // One seed per image (seed + k for image k): image k is sampled alone from its own stream, so
+  // `--n 1 --seed <seed + k> --class <its class>` regenerates it by itself.
+  let result;
   try {
-    for (let start = 0, b = 0; start < cfg.n; start += batch, b++) {
-      const count = Math.min(batch, cfg.n - start);
-      const result = await generate({
-        predictor: model.predictor,
-        condition: { kind: 'class', labels: labels.slice(start, start + count) },
-        rng: b === 0 ? createRng(cfg.seed) : createRng(`${cfg.seed}/batch-${b}`),
-        tokenizer: model.tokenizer,
-        signal: ctx.signal,
-        onProgress: (e) => progress.update(e.task === 'sample' ? { ...e, message: `images ${start + 1}-${start + count} of ${cfg.n}` } : e),
-        ...settings,
-      });
-      parts.push(unpad(result.images!, model.tokenizerConfig.pad));
-    }
+    result = await bigr.generate({ classes: Array.from(labels), seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, signal: ctx.signal, onProgress: progress.update, ...settings });
   } finally {
     progress.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  const images = parts.length === 1 ? parts[0]! : concatImages(parts);
+  const images = result.images;
   const cols = cfg.cols > 0 ? cfg.cols : Math.ceil(Math.sqrt(cfg.n));
   await writeGrid(cfg.out, images, cols);
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
-  const sidecar = await writeSidecar(cfg.out, { command: 'generate', seed: cfg.seed, config: cfg, modelHash, extra: { model: modelDir, engine: engine.name, labels: Array.from(labels), seconds } });
+  const sidecar = await writeSidecar(cfg.out, { command: 'generate', seed: cfg.seed, config: cfg, modelHash, extra: { model: modelDir, engine: engine.name, labels: Array.from(labels), seeds: result.seeds, seconds } });
   ctx.out(`wrote ${cfg.out} (${cfg.n} images, ${seconds.toFixed(1)} s) and ${sidecar}`);
-  ctx.result({ ok: true, command: 'generate', outputs: [cfg.out, sidecar], labels: Array.from(labels), seconds, modelHash, config: cfg });
+  ctx.result({ ok: true, command: 'generate', outputs: [cfg.out, sidecar], labels: Array.from(labels), seeds: result.seeds, seconds, modelHash, config: cfg });
 }

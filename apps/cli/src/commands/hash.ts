@@ -9,7 +9,7 @@ import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { exists } from '../fsUtil.js';
 import { checkOutputs, legacySidecarPath, modelInputFiles, sidecarPath, writtenByCommand } from '../outputs.js';
-import { configFlags, imageGeometry, listImageInputs, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
+import { configFlags, listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
 
 /** Settings of `bigr hash`. */
 export const HASH_DEFAULTS = {
@@ -99,7 +99,6 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   });
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
-  const geom = imageGeometry(tok.tokenizer, tok.config);
 
   let index: HashIndex;
   let entries: IndexEntry[] = [];
@@ -126,8 +125,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   try {
     for (let s = 0; s < fresh.length; s += CHUNK) {
       const chunk = fresh.slice(s, s + CHUNK);
-      const images = await loadModelImages(chunk.map((i) => i.path), geom);
-      const codes = await hashImages(tok.tokenizer, images, cfg.codeMode, cfg.seed + s);
+      const { packed: codes } = await tok.encode(chunk.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed + s, signal: ctx.signal });
       const first = index.size;
       index.add(codes, chunk.map((_, j) => first + j));
       chunk.forEach((inp, j) => entries.push({ id: first + j, path: inp.path, label: inp.label }));

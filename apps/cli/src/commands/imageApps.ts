@@ -3,34 +3,18 @@
  * flag typing, model/tokenizer loading, bringing image and mask files to the tokenizer's input, the `.bigr` codes
  * container, and grid outputs with their JSON sidecars.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
-import {
-  ConfigError,
-  CpuTensor,
-  FormatError,
-  NotFoundError,
-  packBits,
-  parseJsonBounded,
-  readSafetensors,
-  sha256OfFile,
-  unpackBits,
-  writeSafetensors,
-  type Engine,
-  type NamedTensors,
-  type ProgressCallback,
-  type Tensor,
-} from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, sha256OfFile, type Engine, type ProgressCallback, type Tensor } from '@bigr/core';
 import type { Command } from 'commander';
 import type { Box, SamplingSettings } from '@bigr/sampler';
-import { centerCropResize, IMAGE_EXTENSIONS, loadRaster, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
+import { IMAGE_EXTENSIONS, loadRaster, type RasterImage } from '@bigr/tokenizer';
 import type { CommandConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 import { unpad, writeGrid } from '../images.js';
 import { bundledModelDir } from '../modelPaths.js';
+import { fitRaster, TokenizerPipeline, type ImageGeometry } from '@bigr/pipeline';
 import { writeSidecar } from '../sidecar.js';
-import { loadTokenizer, type TokenizerModelConfig } from '../tokenizerModelDir.js';
-import { BIGR_FORMAT, confinedSubdirectory } from '../bigrModelDir.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags
@@ -140,56 +124,17 @@ export function weightsHash(dir: string): Promise<string> {
 }
 
 /** A tokenizer loaded from a BiGR model directory (its `tokenizer/`) or from a tokenizer model directory. */
-export interface LoadedTokenizer {
-  readonly tokenizer: BaeTokenizer;
-  readonly config: TokenizerModelConfig;
-  /** The tokenizer model directory. */
-  readonly dir: string;
-  /** SHA-256 of its weights. */
-  readonly hash: string;
-}
+export type LoadedTokenizer = TokenizerPipeline;
 
 /** Loads the tokenizer of `dir`, which may be a BiGR model directory or a tokenizer model directory. */
-export async function loadTokenizerFrom(dir: string, engine: Engine): Promise<LoadedTokenizer> {
-  let config: { format?: unknown; tokenizer?: unknown };
-  try {
-    const text = await readFile(join(dir, 'config.json'), 'utf8');
-    if (text.length > 16 * 1024 * 1024) throw new FormatError(`${dir}/config.json is larger than 16 MB; it is not a model config.`);
-    config = parseJsonBounded(text, { source: join(dir, 'config.json') }) as typeof config;
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new FormatError(`${dir}/config.json holds ${JSON.stringify(config)}, not a model config object.`);
-  } catch (err) {
-    if (err instanceof FormatError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`Model directory ${dir} has no config.json. Check --model.`);
-    throw new FormatError(`${dir}/config.json is not valid JSON (${(err as Error).message}).`);
-  }
-  const tokDir = config.format === BIGR_FORMAT ? join(dir, confinedSubdirectory(dir, config.tokenizer, 'tokenizer')) : dir;
-  const { tokenizer, config: tokCfg } = await loadTokenizer(tokDir, engine);
-  return { tokenizer, config: tokCfg, dir: tokDir, hash: await weightsHash(tokDir) };
+export function loadTokenizerFrom(dir: string, engine: Engine): Promise<LoadedTokenizer> {
+  return TokenizerPipeline.fromDirectory(dir, engine);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Images and masks
 
-/**
- * How files are brought to the tokenizer's input: `channels` (1 = grayscale), the size the file is center-cropped
- * and resized to (`inner`), then `pad` pixels of zero padding on each side (`size` = inner + 2·pad, e.g. 28 → 32 for
- * Fashion-MNIST).
- */
-export interface ImageGeometry {
-  readonly channels: 1 | 3;
-  readonly size: number;
-  readonly pad: number;
-  readonly inner: number;
-}
-
-/** The input geometry of a tokenizer. */
-export function imageGeometry(tokenizer: BaeTokenizer, config: TokenizerModelConfig): ImageGeometry {
-  const [c, h, w] = tokenizer.imageShape;
-  if (h !== w) throw new ConfigError(`The tokenizer takes ${h}×${w} images; only square inputs are supported by the CLI.`);
-  const pad = config.pad ?? 0;
-  if (!Number.isInteger(pad) || pad < 0 || 2 * pad >= h) throw new ConfigError(`Tokenizer pad ${pad} is invalid for ${h}×${w} inputs.`);
-  return { channels: c === 1 ? 1 : 3, size: h, pad, inner: h - 2 * pad };
-}
+export { imageGeometry, loadModelImage, loadModelImages, fitRaster, type ImageGeometry } from '@bigr/pipeline';
 
 /** One input image: its path and, for files inside a sub-folder of a directory argument, that sub-folder's name. */
 export interface ImageInput {
@@ -242,27 +187,6 @@ export async function readRaster(path: string, channels: 1 | 3, what = 'Image'):
   return loadRaster(path, { channels });
 }
 
-function fit(raster: RasterImage, side: number): RasterImage {
-  return raster.width === side && raster.height === side ? raster : centerCropResize(raster, side);
-}
-
-/** An image file as [1, C, size, size] in [0, 1]: center-crop-resized to `inner`, then zero-padded. */
-export async function loadModelImage(path: string, geom: ImageGeometry): Promise<CpuTensor<'float32'>> {
-  const t = rasterToTensor(fit(await readRaster(path, geom.channels), geom.inner));
-  const one = new CpuTensor<'float32'>(t.data, [1, ...t.shape]);
-  return geom.pad > 0 ? padImages(one, geom.pad) : one;
-}
-
-/** Several image files as [B, C, size, size]. */
-export async function loadModelImages(paths: readonly string[], geom: ImageGeometry): Promise<CpuTensor<'float32'>> {
-  const list: CpuTensor<'float32'>[] = [];
-  for (const p of paths) {
-    const t = await loadModelImage(p, geom);
-    list.push(new CpuTensor<'float32'>(t.data, t.shape.slice(1)));
-  }
-  return stackImages(list);
-}
-
 /**
  * Parses `--box x0,y0,x1,y1[;x0,y0,x1,y1...]` (pixels of the input image; x1, y1 exclusive) into boxes.
  * Throws ConfigError naming the bad box.
@@ -293,7 +217,7 @@ export function boxMaskRaster(boxes: readonly Box[], width: number, height: numb
  * Returns [1, 1, size, size] uint8 0/1, ready for the sampler's `{ kind: 'image' }` region.
  */
 export function maskToModel(mask: RasterImage, geom: ImageGeometry): CpuTensor<'uint8'> {
-  const m = fit(mask, geom.inner);
+  const m = fitRaster(mask, geom.inner);
   const { size, pad, inner } = geom;
   const out = new Uint8Array(size * size);
   for (let y = 0; y < size; y++) {
@@ -377,123 +301,6 @@ export async function withProgress<T>(ctx: CliContext, label: string, run: (onPr
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Codes container
+// Codes container (moved to @bigr/pipeline)
 
-/** Format tag of a codes file. */
-export const CODES_FORMAT = 'bigr-codes';
-
-/** Largest accepted codes-file header (1 MiB: a few thousand source names). */
-const MAX_CODES_HEADER = 1024 * 1024;
-
-/**
- * A codes file (`.bigr`): a safetensors file with
- * - tensor `codes`: U8 [B, N·ceil(K/8)], each row one image's bits packed with `packBits` (@bigr/core: bit k of a
- *   token at byte ⌊k/8⌋, bit k mod 8, LSB first; padding bits zero);
- * - optional tensors `source` (same layout: the codes an edit started from) and `regenerated` (U8 [B, N], 1 = token
- *   regenerated);
- * - `__metadata__` (all strings): `format` = "bigr-codes", `version` = "1", `bitsPerToken` K, `tokens` N, `gridRows`,
- *   `gridCols`, `tokenizerHash` (SHA-256 of the tokenizer's model.safetensors), `imageShape` (JSON [C, H, W]),
- *   `pad`, `codeMode` (threshold | bernoulli | sampled) and `sources` (JSON array of the input names, or []).
- * Any safetensors reader opens it; `bigr decode` checks the geometry against the tokenizer.
- */
-export interface CodesFile {
-  /** Bits [B, N, K]. */
-  readonly bits: CpuTensor<'uint8'>;
-  /** Latent grid. */
-  readonly grid: readonly [number, number];
-  /** SHA-256 of the tokenizer weights the codes belong to. */
-  readonly tokenizerHash: string;
-  /** Tokenizer input [C, H, W]. */
-  readonly imageShape: readonly number[];
-  /** Padding of the inputs. */
-  readonly pad: number;
-  /** How the bits were made. */
-  readonly codeMode: string;
-  /** Input names, one per row (may be empty). */
-  readonly sources: readonly string[];
-  /** Optional extra bit tensors [B, N, K] or masks, by name. */
-  readonly extra?: { readonly source?: CpuTensor<'uint8'>; readonly regenerated?: CpuTensor<'uint8'> };
-}
-
-function packedRows(bits: Tensor<'uint8'>): CpuTensor<'uint8'> {
-  const p = packBits(bits);
-  return new CpuTensor(p.bytes, [p.batch, p.bytes.length / Math.max(1, p.batch)]);
-}
-
-/** Writes a codes file atomically. */
-export async function writeCodesFile(path: string, codes: CodesFile): Promise<void> {
-  const [B, N, K] = codes.bits.shape as [number, number, number];
-  const tensors: NamedTensors = new Map();
-  tensors.set('codes', packedRows(codes.bits));
-  if (codes.extra?.source) tensors.set('source', packedRows(codes.extra.source));
-  if (codes.extra?.regenerated) tensors.set('regenerated', codes.extra.regenerated);
-  await mkdir(dirname(path), { recursive: true });
-  await writeSafetensors(path, tensors, {
-    format: CODES_FORMAT,
-    version: '1',
-    bitsPerToken: String(K),
-    tokens: String(N),
-    gridRows: String(codes.grid[0]),
-    gridCols: String(codes.grid[1]),
-    tokenizerHash: codes.tokenizerHash,
-    imageShape: JSON.stringify(codes.imageShape),
-    pad: String(codes.pad),
-    codeMode: codes.codeMode,
-    sources: JSON.stringify(codes.sources.length === B ? codes.sources : []),
-  });
-}
-
-function metaInt(meta: Record<string, string>, key: string, path: string): number {
-  const v = Number(meta[key]);
-  if (!Number.isSafeInteger(v) || v < 0) throw new FormatError(`${path}: metadata "${key}" is ${JSON.stringify(meta[key])}; expected a non-negative integer. The file is not a valid codes file.`);
-  return v;
-}
-
-/** Reads and validates a codes file (see {@link CodesFile}). */
-export async function readCodesFile(path: string): Promise<CodesFile> {
-  await requireFile(path, 'Codes file');
-  const { tensors, metadata } = await readSafetensors(path, { maxHeaderBytes: MAX_CODES_HEADER });
-  if (metadata['format'] !== CODES_FORMAT) throw new FormatError(`${path} is not a BiGR codes file (metadata format ${JSON.stringify(metadata['format'])}, expected "${CODES_FORMAT}"). Write one with \`bigr encode\`.`);
-  if (metadata['version'] !== '1') throw new FormatError(`${path}: codes file version ${JSON.stringify(metadata['version'])} is not supported (expected "1").`);
-  const K = metaInt(metadata, 'bitsPerToken', path);
-  const N = metaInt(metadata, 'tokens', path);
-  const grid = [metaInt(metadata, 'gridRows', path), metaInt(metadata, 'gridCols', path)] as const;
-  if (K < 1 || N < 1 || grid[0] * grid[1] !== N) throw new FormatError(`${path}: geometry ${N} tokens (grid ${grid.join('×')}) × ${K} bits is inconsistent.`);
-  const unpack = (name: string): CpuTensor<'uint8'> => {
-    const t = tensors.get(name);
-    if (!t || t.dtype !== 'uint8' || t.shape.length !== 2) throw new FormatError(`${path}: tensor "${name}" must be U8 [B, bytes]; found ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'none'}.`);
-    const B = t.shape[0]!;
-    return unpackBits({ bytes: t.data as Uint8Array, batch: B, tokens: N, bitsPerToken: K });
-  };
-  const bits = unpack('codes');
-  const parseJson = (key: string): unknown => {
-    // Both values are flat arrays (of paths / of numbers): anything nested is corrupt, and is refused before
-    // String()/Number() walk it.
-    try {
-      return parseJsonBounded(metadata[key] ?? 'null', { maxDepth: 1, source: `${path}: metadata "${key}"` });
-    } catch (err) {
-      throw new FormatError(`${path}: metadata "${key}" is not a flat JSON array (${(err as Error).message}). The codes file is corrupt; re-create it with \`bigr encode\`.`);
-    }
-  };
-  const sourcesRaw = parseJson('sources');
-  const sources = Array.isArray(sourcesRaw) ? sourcesRaw.map(String) : [];
-  const shapeRaw = parseJson('imageShape');
-  const imageShape = Array.isArray(shapeRaw) ? shapeRaw.map(Number) : [];
-  const extra: { source?: CpuTensor<'uint8'>; regenerated?: CpuTensor<'uint8'> } = {};
-  if (tensors.has('source')) extra.source = unpack('source');
-  const reg = tensors.get('regenerated');
-  if (reg) {
-    if (reg.dtype !== 'uint8' || reg.shape.length !== 2 || reg.shape[1] !== N) throw new FormatError(`${path}: tensor "regenerated" must be U8 [B, ${N}].`);
-    extra.regenerated = new CpuTensor(reg.data as Uint8Array, reg.shape);
-  }
-  return {
-    bits,
-    grid,
-    tokenizerHash: metadata['tokenizerHash'] ?? '',
-    imageShape,
-    pad: metaInt(metadata, 'pad', path),
-    codeMode: metadata['codeMode'] ?? '',
-    sources,
-    extra,
-  };
-}
+export { CODES_FORMAT, writeCodesFile, readCodesFile, type CodesFile } from '@bigr/pipeline';
