@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuTensor, createRng, resolveEngine, type GraphDefinition, type NamedTensors } from '@bigr/core';
@@ -105,5 +106,45 @@ describe('bigr export-onnx', () => {
         await session.release();
       }
     }
+  });
+
+  it('replaces only files of its own earlier export unless --force, writes through a staging directory and removes leftovers of killed exports', async () => {
+    const out = join(root, 'onnx-rules');
+    const graphFiles = ['backbone.onnx', 'representation.onnx', 'tokenizer_decoder.onnx', 'tokenizer_encoder.onnx', 'transcoder_condition.onnx', 'transcoder_step.onnx'];
+    await mkdir(out);
+    // A file the export did not write, and the staging directory of a killed export (pid 2^22 + 1 is never alive).
+    await writeFile(join(out, 'backbone.onnx'), 'user file');
+    const leftover = `.staging-${4194305}-abcdef`;
+    await mkdir(join(out, leftover));
+    await writeFile(join(out, leftover, 'representation.onnx'), 'partial');
+
+    const refused = await runCli(['export-onnx', '--model', tiny.modelDir, '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/backbone\.onnx already exists and was not written by `bigr export-onnx`.*--force/);
+    expect(await readFile(join(out, 'backbone.onnx'), 'utf8')).toBe('user file');
+    expect((await readdir(out)).sort()).toEqual([leftover, 'backbone.onnx'].sort());
+
+    const forced = await runCli(['--quiet', '--force', 'export-onnx', '--model', tiny.modelDir, '--out', out]);
+    expect([forced.code, forced.stderr]).toEqual([0, '']);
+    expect((await readdir(out)).sort()).toEqual([...graphFiles, 'manifest.json'].sort());
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { graphs: Record<string, ManifestGraph>; model: { representationLayer: number } };
+    for (const g of Object.values(manifest.graphs)) expect([g.file, createHash('sha256').update(await readFile(join(out, g.file))).digest('hex')]).toEqual([g.file, g.sha256]);
+
+    // Its own earlier export is replaced without --force (here with another representation layer).
+    const again = await runCli(['--quiet', 'export-onnx', '--model', tiny.modelDir, '--out', out, '--layer', '1']);
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect((JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as typeof manifest).model.representationLayer).toBe(1);
+    expect((await readdir(out)).sort()).toEqual([...graphFiles, 'manifest.json'].sort());
+
+    // A manifest.json of something else is not an earlier export; a file as --out is refused.
+    const other = join(root, 'onnx-other');
+    await mkdir(other);
+    await writeFile(join(other, 'manifest.json'), JSON.stringify({ format: 'something-else', graphs: { a: { file: 'backbone.onnx' } } }));
+    const notOurs = await runCli(['export-onnx', '--model', tiny.modelDir, '--out', other]);
+    expect(notOurs.code).toBe(2);
+    expect(notOurs.stderr).toMatch(/manifest\.json already exists and was not written by `bigr export-onnx`/);
+    const asFile = await runCli(['export-onnx', '--model', tiny.modelDir, '--out', join(other, 'manifest.json')]);
+    expect(asFile.code).toBe(2);
+    expect(asFile.stderr).toMatch(/is a file/);
   });
 });

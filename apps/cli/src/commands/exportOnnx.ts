@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWrite, ConfigError, sha256OfFile, type GraphDefinition, type NamedTensors } from '@bigr/core';
+import { atomicWrite, ConfigError, parseJsonBounded, sha256OfFile, type GraphDefinition, type NamedTensors } from '@bigr/core';
 import { backboneGraph, defaultRepresentationLayer, extractBackboneParameters, nullClassIndex, representationGraph } from '@bigr/backbone';
 import { conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
 import { decoderGraph, encoderGraph, latentGrid, loadBaeParameters } from '@bigr/tokenizer';
@@ -12,6 +12,8 @@ import { readBigrModel } from '../bigrModelDir.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
+import { checkOutputs, modelInputFiles } from '../outputs.js';
+import { writeDirectoryStaged } from '../stagedDirectory.js';
 import { typedFlags } from './generate.js';
 
 /** Settings of `bigr export-onnx`. */
@@ -53,6 +55,30 @@ export interface ManifestGraph {
   readonly bytes: number;
 }
 
+/** File name of the export manifest (renamed into place after every graph it names). */
+export const ONNX_MANIFEST_FILE = 'manifest.json';
+
+/** Largest manifest read when deciding which files an earlier export wrote (bytes). */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Names of the files an earlier `bigr export-onnx` wrote into `dir` (its manifest and the graphs the manifest
+ * lists), which a new export may replace without --force; empty when `dir` holds no export manifest.
+ */
+async function filesOfEarlierExport(dir: string): Promise<Set<string>> {
+  const path = join(dir, ONNX_MANIFEST_FILE);
+  try {
+    const s = await stat(path);
+    if (!s.isFile() || s.size > MAX_MANIFEST_BYTES) return new Set();
+    const m = parseJsonBounded(await readFile(path, 'utf8'), { source: path }) as { format?: unknown; graphs?: unknown } | null;
+    if (m === null || typeof m !== 'object' || m.format !== ONNX_EXPORT_FORMAT || typeof m.graphs !== 'object' || m.graphs === null) return new Set();
+    const files = Object.values(m.graphs as Record<string, unknown>).map((g) => (g as { file?: unknown } | null)?.file);
+    return new Set([ONNX_MANIFEST_FILE, ...files.filter((f): f is string => typeof f === 'string')]);
+  } catch {
+    return new Set();
+  }
+}
+
 interface GraphJob {
   readonly key: string;
   readonly file: string;
@@ -66,11 +92,20 @@ interface GraphJob {
  * `bigr export-onnx`: writes the inference graphs of a BiGR model directory as standalone ONNX models (opset 17,
  * weights as initializers) — backbone features, a representation graph (§7.1 features of one block), the transcoder's
  * condition and step graphs, and the tokenizer's encoder and decoder — plus `manifest.json` with every graph's input and
- * output names, types and shapes, and the settings a runtime needs to drive the sampler.
+ * output names, types and shapes, and the settings a runtime needs to drive the sampler. Like the model-directory
+ * writers, it checks before any work that it replaces only files an earlier export wrote there (else --force; never
+ * the model's own files or read-only files), writes everything into a staging directory inside --out and renames
+ * the files into place with `manifest.json` last, so a kill leaves each file either old or new.
  */
 export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'export-onnx', defaults: EXPORT_ONNX_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EXPORT_ONNX_DEFAULTS, flags) });
   const modelDir = cfg.model || bundledModelDir();
+  if (typeof cfg.out !== 'string' || cfg.out === '') throw new ConfigError('--out must name a directory for the ONNX files.');
+  try {
+    if (!(await stat(cfg.out)).isDirectory()) throw new ConfigError(`--out ${cfg.out} is a file; \`bigr export-onnx\` writes a directory of ONNX files. Choose another --out.`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+  }
   const started = Date.now();
   const { config, weights } = await readBigrModel(modelDir);
   const tok = await readTokenizerModel(join(modelDir, config.tokenizer));
@@ -138,50 +173,62 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
       outputs: [f32('image', img)],
     },
   ];
-  await mkdir(cfg.out, { recursive: true });
+  // Overwrite rules, before any work: files of an earlier export here may be replaced; anything else needs --force.
+  const inputs = [flags.config, ...modelInputFiles(modelDir)];
+  const earlier = await filesOfEarlierExport(cfg.out);
+  const planned = [...jobs.map((j) => j.file), ONNX_MANIFEST_FILE];
+  await checkOutputs({ command: 'export-onnx', force: true, inputs, outputs: planned.filter((f) => earlier.has(f)).map((f) => join(cfg.out, f)) });
+  await checkOutputs({ command: 'export-onnx', force: ctx.force, inputs, outputs: planned.filter((f) => !earlier.has(f)).map((f) => join(cfg.out, f)) });
+
   const graphs: Record<string, ManifestGraph> = {};
-  const progress = ctx.progress('export-onnx');
-  try {
-    for (const [i, job] of jobs.entries()) {
-      const bytes = buildOnnxModel(job.def, job.params, { docString: job.description });
-      await atomicWrite(join(cfg.out, job.file), bytes);
-      graphs[job.key] = {
-        file: job.file,
-        description: job.description,
-        inputs: job.def.inputs.map((s) => ({ name: s.name, dtype: s.dtype, shape: [...s.shape] })),
-        outputs: job.outputs,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        bytes: bytes.length,
-      };
-      progress.update({ task: 'export-onnx', current: i + 1, total: jobs.length });
-    }
-  } finally {
-    progress.stop();
-  }
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
-  const manifest = {
-    format: ONNX_EXPORT_FORMAT,
-    version: 1,
-    opset: ONNX_OPSET_VERSION,
-    irVersion: ONNX_IR_VERSION,
-    source: { model: modelDir, modelHash },
-    graphs,
-    model: {
-      classNames: config.classNames,
-      numClasses: b.numClasses,
-      nullClass: nullClassIndex(b),
-      tokens: b.tokens,
-      grid: [gh, gw],
-      bitsPerToken: b.bitsPerToken,
-      dim: b.dim,
-      representationLayer: layer,
-      image: { channels: bae.inChannels, height: bae.resolution, width: bae.resolution, range: '[0, 1]', pad: tok.config.pad },
-      transcoder: { timesteps: t.timesteps, inferenceSteps: t.inferenceSteps, target: t.target, width: t.width },
+  const progress = ctx.progress('export-onnx');
+  await writeDirectoryStaged(
+    cfg.out,
+    async (staging) => {
+      try {
+        for (const [i, job] of jobs.entries()) {
+          const bytes = buildOnnxModel(job.def, job.params, { docString: job.description });
+          await atomicWrite(join(staging, job.file), bytes);
+          graphs[job.key] = {
+            file: job.file,
+            description: job.description,
+            inputs: job.def.inputs.map((s) => ({ name: s.name, dtype: s.dtype, shape: [...s.shape] })),
+            outputs: job.outputs,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            bytes: bytes.length,
+          };
+          progress.update({ task: 'export-onnx', current: i + 1, total: jobs.length });
+        }
+      } finally {
+        progress.stop();
+      }
+      const manifest = {
+        format: ONNX_EXPORT_FORMAT,
+        version: 1,
+        opset: ONNX_OPSET_VERSION,
+        irVersion: ONNX_IR_VERSION,
+        source: { model: modelDir, modelHash },
+        graphs,
+        model: {
+          classNames: config.classNames,
+          numClasses: b.numClasses,
+          nullClass: nullClassIndex(b),
+          tokens: b.tokens,
+          grid: [gh, gw],
+          bitsPerToken: b.bitsPerToken,
+          dim: b.dim,
+          representationLayer: layer,
+          image: { channels: bae.inChannels, height: bae.resolution, width: bae.resolution, range: '[0, 1]', pad: tok.config.pad },
+          transcoder: { timesteps: t.timesteps, inferenceSteps: t.inferenceSteps, target: t.target, width: t.width },
+        },
+        config: { backbone: b, transcoder: t, tokenizer: bae },
+      };
+      await writeJsonAtomic(join(staging, ONNX_MANIFEST_FILE), manifest);
     },
-    config: { backbone: b, transcoder: t, tokenizer: bae },
-  };
-  const manifestPath = join(cfg.out, 'manifest.json');
-  await writeJsonAtomic(manifestPath, manifest);
+    { last: ONNX_MANIFEST_FILE },
+  );
+  const manifestPath = join(cfg.out, ONNX_MANIFEST_FILE);
   const seconds = (Date.now() - started) / 1000;
   for (const g of Object.values(graphs)) ctx.out(`${join(cfg.out, g.file)} (${(g.bytes / 1e6).toFixed(2)} MB): ${g.inputs.map((x) => x.name).join(', ')} → ${g.outputs.map((x) => x.name).join(', ')}`);
   ctx.out(`wrote ${manifestPath} (${seconds.toFixed(1)} s)`);
