@@ -19,3 +19,4 @@ export * from './engineChoice.js';
 export * from './modelSource.js';
 export * from './sources.js';
 export * from './imageFiles.js';
+export * from './parallelGenerate.js';

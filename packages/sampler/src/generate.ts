@@ -15,6 +15,7 @@ import { chooseTokens, entropyCandidates } from './ordering.js';
 import { resolveSettings } from './settings.js';
 import type { SamplingSettings } from './settings.js';
 import { unmaskCounts } from './unmaskSchedule.js';
+import { isImageRngs } from './imageRngs.js';
 
 /** Options of {@link sampleTokens}. Unset settings default to {@link DEFAULT_SAMPLING}. */
 export interface SampleTokensOptions extends LongRunningOptions, Partial<SamplingSettings> {
@@ -22,7 +23,11 @@ export interface SampleTokensOptions extends LongRunningOptions, Partial<Samplin
   readonly predictor: MaskedBitPredictor;
   /** Condition per sample; its batch size is the number of samples B. */
   readonly condition: Condition;
-  /** The only source of randomness: `gumbels` for ordering noise, `uniformsF32` for the Bernoulli commits. */
+  /**
+   * The only source of randomness: `gumbels` for ordering noise, `uniformsF32` for the Bernoulli commits. With an
+   * {@link ImageRngs} (one stream per sample), every sample draws its noise, its transcoder uniforms and its commits
+   * from its own stream, so its bits do not depend on the other samples of the batch.
+   */
   readonly rng: Rng;
   /** Starting bits [B, N, K] (0/1); values at masked positions are ignored. Default all zero. */
   readonly initialBits?: Tensor<'uint8'> | Tensor<'float32'>;
@@ -155,6 +160,8 @@ function snapshotBits(bits: Float32Array, shape: readonly number[]): CpuTensor<'
  * iteration: first the tokens with the best noise, then any other token whose key could still reach the k-th best
  * key found (see {@link planCandidates}); tokens that cannot be chosen are never predicted.
  * The fallback draws `uniformsF32` for the remaining tokens in (sample, token, bit) order.
+ * With an {@link ImageRngs}, each of these draws is split per sample: sample b's Gumbel noise, the uniforms of its
+ * gathered transcoder rows and those of its commits come from stream b, in the same order as when it is sampled alone.
  */
 export async function sampleTokens(options: SampleTokensOptions): Promise<SampleResult> {
   const settings = resolveSettings(options);
@@ -165,6 +172,8 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
   const N = predictor.tokens;
   const K = predictor.bitsPerToken;
   if (B < 1) throw new ConfigError('The condition describes 0 samples; pass at least one label.');
+  const perImage = isImageRngs(rng) ? rng : null;
+  if (perImage && perImage.size !== B) throw new ShapeError(`rng has ${perImage.size} per-image streams but the batch has ${B} samples; pass one stream per sample.`);
 
   const bits = options.initialBits ? toBitArray(options.initialBits, 'initialBits') : new Float32Array(B * N * K);
   if (options.initialBits && (options.initialBits.shape.length !== 3 || options.initialBits.shape[0] !== B || options.initialBits.shape[1] !== N || options.initialBits.shape[2] !== K)) {
@@ -198,7 +207,7 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
       mask: new CpuTensor<'uint8'>(mask.slice(), maskShape),
       condition,
       cfgScale,
-      rng,
+      rng: perImage ? perImage.segments(predictOnlyNeeded ? needed.map((l) => l.length) : new Array<number>(B).fill(N)) : rng,
       ...(predictOnlyNeeded ? { needed } : {}),
     };
     const out = await predictor.predict(request);
@@ -211,7 +220,8 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
   const commit = (probs: Float32Array, chosen: readonly Int32Array[]): void => {
     let count = 0;
     for (const c of chosen) count += c.length;
-    const u = settings.commit === 'bernoulli' && count > 0 ? rng.uniformsF32(count * K) : null;
+    const draw = perImage ? perImage.segments(chosen.map((c) => c.length)) : rng;
+    const u = settings.commit === 'bernoulli' && count > 0 ? draw.uniformsF32(count * K) : null;
     let i = 0;
     for (let b = 0; b < B; b++) {
       for (const n of chosen[b]!) {

@@ -25,3 +25,6 @@ export * from './interpolate.js';
 export * from './enrich.js';
 export * from './presets.js';
 export * from './autoregressive.js';
+export * from './imageRngs.js';
+export * from './samplerPool.js';
+export type { SamplerFactorySpec, SamplerWorkerFactory, SamplerWorkerModel } from './samplerWorkerProtocol.js';

@@ -1,0 +1,139 @@
+/**
+ * One random stream per image of a batch. A batch sampled with {@link ImageRngs} gives every image exactly the draws
+ * it would get if it were sampled alone from its own stream, so how images are grouped into batches, shards, sessions
+ * or worker threads does not change their bits (given an engine whose per-row results do not depend on the batch).
+ */
+import { ConfigError, ShapeError, createRng } from '@bigr/core';
+import type { Rng, RngState } from '@bigr/core';
+
+const BRAND = Symbol.for('@bigr/sampler/ImageRngs');
+
+/**
+ * An {@link Rng} over per-image streams. Array draws (`uniformsF32`, `normalsF32`, `gumbels`) of length n are split
+ * into equal consecutive parts, part b drawn from image b's stream — the layout of [B, …] tensors in C order. For
+ * uneven layouts (the transcoder's gathered rows, the commits of the chosen tokens), {@link ImageRngs.segments}
+ * gives a view whose next draws are split by per-image weights. Scalar draws are only defined for one image
+ * (otherwise it would be ambiguous which stream they come from) and throw a {@link ConfigError} for more.
+ *
+ * `sampleTokens` (and so `generate` and the zero-shot applications) recognises this class and draws each image's
+ * Gumbel noise, transcoder uniforms and commits from that image's stream.
+ */
+export class ImageRngs implements Rng {
+  /** The per-image streams, in batch order. */
+  readonly streams: readonly Rng[];
+  readonly #weights: readonly number[];
+  readonly #total: number;
+  readonly [BRAND] = true;
+
+  /**
+   * Streams in batch order; `weights` (default 1 each) say how an array draw is divided: part b has
+   * weights[b] / Σ weights of the elements.
+   */
+  constructor(streams: readonly Rng[], weights?: ArrayLike<number>) {
+    if (streams.length === 0) throw new ConfigError('ImageRngs needs at least one stream (one per image).');
+    const w = weights ? Array.from(weights) : streams.map(() => 1);
+    if (w.length !== streams.length) throw new ShapeError(`ImageRngs got ${w.length} weights for ${streams.length} streams; pass one weight per image.`);
+    for (const x of w) if (!Number.isInteger(x) || x < 0) throw new ConfigError(`ImageRngs weight ${x} is invalid; weights are integers >= 0 (rows or tokens per image).`);
+    this.streams = streams;
+    this.#weights = w;
+    this.#total = w.reduce((a, b) => a + b, 0);
+  }
+
+  /** Number of images (streams). */
+  get size(): number {
+    return this.streams.length;
+  }
+
+  /** A view on the same streams whose array draws are split by `weights` (e.g. rows per image); draws advance the streams. */
+  segments(weights: ArrayLike<number>): ImageRngs {
+    return new ImageRngs(this.streams, weights);
+  }
+
+  /** The streams of images [start, end) (a shard of the batch). */
+  slice(start: number, end: number): ImageRngs {
+    return new ImageRngs(this.streams.slice(start, end));
+  }
+
+  #split<T extends Float32Array | Float64Array>(n: number, what: string, draw: (rng: Rng, m: number) => T, make: (n: number) => T): T {
+    if (this.#total === 0) {
+      if (n !== 0) throw new ShapeError(`${what}(${n}) on per-image streams with all weights 0; nothing can be drawn.`);
+      return make(0);
+    }
+    const unit = n / this.#total;
+    if (!Number.isInteger(unit)) {
+      throw new ShapeError(`${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; draw a multiple of ${this.#total} (use segments() for uneven layouts).`);
+    }
+    if (this.streams.length === 1) return draw(this.streams[0]!, n);
+    const out = make(n);
+    let offset = 0;
+    for (let b = 0; b < this.streams.length; b++) {
+      const m = this.#weights[b]! * unit;
+      if (m > 0) out.set(draw(this.streams[b]!, m), offset);
+      offset += m;
+    }
+    return out;
+  }
+
+  #single(what: string): Rng {
+    const live = this.streams.filter((_, b) => this.#weights[b]! > 0);
+    if (this.streams.length === 1) return this.streams[0]!;
+    if (live.length === 1) return live[0]!;
+    throw new ConfigError(`${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; draw arrays (one part per image) or use one stream per call.`);
+  }
+
+  uniformsF32(n: number): Float32Array {
+    return this.#split(n, 'uniformsF32', (r, m) => r.uniformsF32(m), (k) => new Float32Array(k));
+  }
+
+  normalsF32(n: number): Float32Array {
+    return this.#split(n, 'normalsF32', (r, m) => r.normalsF32(m), (k) => new Float32Array(k));
+  }
+
+  gumbels(n: number): Float64Array {
+    return this.#split(n, 'gumbels', (r, m) => r.gumbels(m), (k) => new Float64Array(k));
+  }
+
+  uniform(): number {
+    return this.#single('uniform').uniform();
+  }
+
+  normal(): number {
+    return this.#single('normal').normal();
+  }
+
+  bernoulli(p: number): 0 | 1 {
+    return this.#single('bernoulli').bernoulli(p);
+  }
+
+  int(n: number): number {
+    return this.#single('int').int(n);
+  }
+
+  /** Forks every stream with `label` (same weights). */
+  fork(label: string | number): ImageRngs {
+    return new ImageRngs(
+      this.streams.map((s) => s.fork(label)),
+      this.#weights,
+    );
+  }
+
+  /** Not supported: per-image streams are recreated from their seeds instead. */
+  getState(): RngState {
+    throw new ConfigError('ImageRngs has no single state; save the per-image seeds and recreate the streams (imageRngs(seeds)).');
+  }
+
+  /** Not supported (see {@link ImageRngs.getState}). */
+  setState(_state: RngState): void {
+    throw new ConfigError('ImageRngs has no single state; recreate the streams from the per-image seeds (imageRngs(seeds)).');
+  }
+}
+
+/** Whether `rng` is an {@link ImageRngs} (also across duplicate copies of this package). */
+export function isImageRngs(rng: Rng): rng is ImageRngs {
+  return (rng as unknown as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Per-image streams `createRng(seed)` for `seeds` (image k alone with `createRng(seeds[k])` draws the same numbers). */
+export function imageRngs(seeds: readonly (number | string)[]): ImageRngs {
+  return new ImageRngs(seeds.map((s) => createRng(s)));
+}
