@@ -281,7 +281,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   await writeFile(join(out, figureFiles.iterations), linePlotPng(points(plan.figure.iterations, 'N'), { corner: 'N' }));
   await writeFile(join(out, figureFiles.steps), linePlotPng(points(plan.figure.steps, 'T'), { corner: 'T' }));
   const tokenizerInfo = { dir: tokenizerDir, ...((await readResult<Record<string, unknown>>(tokPiece)) ?? {}) };
-  const report = studyReport({ settings: cfg, k: cfg.codeDim, kReason: K_REASON, tokenizer: tokenizerInfo, train, evals, probes, slots: plan.slots, figure: plan.figure, figureFiles });
+  const report = studyReport({ settings: cfg, k: cfg.codeDim, kReason: cfg.codeDim === 10 ? K_REASON : `set with --code-dim (the default K = 10 is chosen because ${K_REASON})`, tokenizer: tokenizerInfo, train, evals, probes, slots: plan.slots, figure: plan.figure, figureFiles });
   await writeFile(join(out, 'report.md'), report);
   const missing = [
     ...STUDY_VARIANTS.filter((v) => !train[v.id] || train[v.id]!.step < cfg.steps).map((v) => `train-${v.id}`),

@@ -87,7 +87,8 @@ export function linePlotPng(points: readonly PlotPoint[], options: { width?: num
     cv.line(left, gy, right, gy, grey);
     const xv = x0 + ((x1 - x0) * i) / 4;
     const yv = y0 + ((y1 - y0) * i) / 4;
-    cv.text(gx - 12, bottom + 8, fmtTick(xv, x1 - x0), black);
+    const label = fmtTick(xv, x1 - x0);
+    cv.text(Math.min(gx - 12, W - 8 * label.length - 2), bottom + 8, label, black);
     cv.text(4, gy - 5, fmtTick(yv, y1 - y0), black);
   }
   cv.line(left, bottom, right, bottom, black);

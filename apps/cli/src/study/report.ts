@@ -61,9 +61,10 @@ function check(c: Claim): string {
   if (c.a === undefined || c.b === undefined || !Number.isFinite(c.a) || !Number.isFinite(c.b)) return `- ${c.text}: not measured yet.`;
   const holds = c.lowerIsBetter ? c.a < c.b : c.a > c.b;
   const rel = Math.abs(c.a - c.b) / Math.max(1e-9, Math.abs(c.b));
-  const close = rel < 0.05 ? ' (within 5 %, so not a clear difference at this sample size)' : '';
-  if (holds) return `- ${c.text}: **agrees** — ${c.metric} ${c.aName} ${f(c.a, 3)} vs ${c.bName} ${f(c.b, 3)}${close}.`;
-  return `- ${c.text}: **does not agree** — ${c.metric} ${c.aName} ${f(c.a, 3)} vs ${c.bName} ${f(c.b, 3)}${close}. ${c.lowerIsBetter ? 'The miniature favours' : 'The miniature favours'} ${c.bName} here; at this scale (a 3-layer model, ${'short'} training, 8×8 tokens) the ${c.bName} variant learns the data distribution better within the shared budget.`;
+  const vs = `${c.metric} ${c.aName} ${f(c.a, 3)} vs ${c.bName} ${f(c.b, 3)}`;
+  if (rel < 0.05) return `- ${c.text}: **inconclusive** — ${vs}, within 5 % of each other${holds ? ' (the paper\'s direction)' : ''}.`;
+  if (holds) return `- ${c.text}: **agrees** — ${vs}.`;
+  return `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}). At this scale (small backbone, one shared budget, 8×8 tokens) the numbers suggest ${c.bName} makes better use of the budget on this criterion; compare the final training losses under "Runs".`;
 }
 
 /** Builds report.md. */
