@@ -1,6 +1,6 @@
 /**
  * File opening and exact positioned reads shared by the file parsers (safetensors, ZIP archives, torch
- * checkpoints). Internal to `@bigr/core`.
+ * checkpoints). Exported for the parsers of `@bigr/torch`; not meant for applications.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError, NotFoundError } from './errors.js';

@@ -27,7 +27,7 @@ export * from './layers/index.js';
 export * from './autodiff/index.js';
 export * from './components.js';
 export * from './trainer.js';
-export * from './torch/index.js';
+export { openForRead, readExactly } from './fileRead.js';
 export { readBoundedFile } from './boundedRead.js';
 export * from './idx.js';
 export * from './jsonBounded.js';

@@ -1,4 +1,5 @@
-import { FormatError, loadModelDirectory, readTorchStateDict, saveModelDirectory, type LoadModelDirectoryOptions, type NamedTensors, type Tensor } from '@bigr/core';
+import { FormatError, loadModelDirectory, saveModelDirectory, type LoadModelDirectoryOptions, type NamedTensors, type Tensor } from '@bigr/core';
+import { readTorchStateDict } from '@bigr/torch';
 import { configFromHparams, configToHparams, validateConfig, type BaeConfig } from './config.js';
 import { loadBaeParameters } from './parameters.js';
 import { baePreset } from './presets.js';

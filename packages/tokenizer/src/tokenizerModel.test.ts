@@ -109,7 +109,7 @@ describe('model directories', () => {
       await writeFile(join(dir, 'b', 'config.json'), JSON.stringify({ kind: 'bigr-backbone' }));
       await expect(loadBae(join(dir, 'b'))).rejects.toThrow(/not a B-AE/);
       // a released-style torch checkpoint: ae.* next to disc.* (read without Python)
-      const { writeTorchStateDict } = await import('@bigr/core');
+      const { writeTorchStateDict } = await import('@bigr/torch');
       const { loadReleasedBae } = await import('./modelFiles.js');
       const sd = new Map<string, CpuTensor>([...weights].map(([k, v]) => [`ae.${k}`, v]));
       sd.set('disc.main.0.weight', new CpuTensor<'float32'>(new Float32Array(8), [8]));

@@ -1,20 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import {
-  CpuTensor,
-  FormatError,
-  NotFoundError,
-  PickleDict,
-  flattenTorchTensors,
-  isPickleObject,
-  readSafetensors,
-  readSafetensorsHeader,
-  readTorchCheckpoint,
-  throwIfAborted,
-  type LongRunningOptions,
-  type NamedTensors,
-  type PickleValue,
-  type TorchTensorRef,
-} from '@bigr/core';
+import { CpuTensor, FormatError, NotFoundError, readSafetensors, readSafetensorsHeader, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import { PickleDict, flattenTorchTensors, isPickleObject, readTorchCheckpoint, type PickleValue, type TorchTensorRef } from '@bigr/torch';
 import type { ShapeMap } from './keyCheck.js';
 
 /**

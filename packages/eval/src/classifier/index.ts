@@ -34,3 +34,4 @@ export {
   type FashionFeatures,
 } from './extractor.js';
 export { loadFashionClassifier, saveFashionClassifier, type FashionClassifierFile, type LoadedFashionClassifier } from './io.js';
+export { bundledFashionClassifierDir } from './bundledWeights.js';

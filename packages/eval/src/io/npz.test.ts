@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, FormatError, NotFoundError, ZipArchive } from '@bigr/core';
+import { AbortError, FormatError, NotFoundError } from '@bigr/core';
+import { ZipArchive } from '@bigr/torch';
 import { NpzReader, NpzWriter, readNpz, writeNpz } from './npz.js';
 import { fixturePath } from '../test/fixtures.js';
 import type { NpyArray } from './npy.js';

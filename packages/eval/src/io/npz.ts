@@ -4,7 +4,8 @@
  * by `numpy.load`, atomically and with ZIP64 when needed. Entries may be stored (np.savez) or deflated
  * (np.savez_compressed).
  */
-import { ConfigError, FormatError, NotFoundError, throwIfAborted, ZipArchive, type ZipEntry, type ZipReadOptions } from '@bigr/core';
+import { ConfigError, FormatError, NotFoundError, throwIfAborted } from '@bigr/core';
+import { ZipArchive, type ZipEntry, type ZipReadOptions } from '@bigr/torch';
 import { ByteReader } from './byteReader.js';
 import {
   type NpyArray,

@@ -2,7 +2,8 @@
  * Test support (not exported by the package): released-layout checkpoints built from the official-tiny fixture
  * weights with core's `writeTorchStateDict`, so the importer is tested on the zip + pickle layout torch writes.
  */
-import { CpuTensor, writeTorchStateDict, type NamedTensors, type TorchArgValue } from '@bigr/core';
+import { CpuTensor, type NamedTensors } from '@bigr/core';
+import { writeTorchStateDict, type TorchArgValue } from '@bigr/torch';
 import { loadFixture } from '@bigr/testing';
 
 /** `args` as `train_ddp.py` stores them next to the EMA weights (a few representative fields). */

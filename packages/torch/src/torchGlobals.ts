@@ -1,5 +1,4 @@
-import { FormatError } from '../errors.js';
-import { f16BitsToNumber } from '../halfFloat.js';
+import { FormatError, f16BitsToNumber } from '@bigr/core';
 import {
   describePickleValue,
   isPickleTuple,

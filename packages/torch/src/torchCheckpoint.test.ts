@@ -1,7 +1,7 @@
+import { AbortError, FormatError, NotFoundError } from '@bigr/core';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, FormatError, NotFoundError } from '../errors.js';
 import { PickleDict, isPickleObject, isPickleTuple } from './pickle.js';
 import { buildZip, f32, i64, Pk, torchZip, u16 } from './test/craft.js';
 import { fixtureBytes, P4_PT, TORCH_SAVED_PARAM, TORCH_SAVED_PT } from './test/torchSavedFixtures.js';

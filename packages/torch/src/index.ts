@@ -1,7 +1,8 @@
 /**
- * Reading and writing PyTorch `torch.save` checkpoints without Python: a bounded ZIP reader, a data-only
+ * @bigr/torch — reading and writing PyTorch `torch.save` checkpoints without Python: a bounded ZIP reader, a data-only
  * unpickler with an allow-list of globals, tensor materialisation, and a state-dict writer.
  * See {@link readTorchCheckpoint} for the supported layout variants.
+ * @packageDocumentation
  */
 export {
   ZipArchive,

@@ -1,8 +1,7 @@
+import { ConfigError, FormatError, openForRead, readExactly, type NotFoundError } from '@bigr/core';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
-import { ConfigError, FormatError, type NotFoundError } from '../errors.js';
-import { openForRead, readExactly } from '../fileRead.js';
 
 /**
  * A bounded, random-access ZIP reader (the container of `torch.save` files since torch 1.6, and of numpy `.npz`).

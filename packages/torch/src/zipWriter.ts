@@ -1,5 +1,5 @@
+import { ConfigError } from '@bigr/core';
 import { crc32 } from 'node:zlib';
-import { ConfigError } from '../errors.js';
 
 /**
  * A streaming writer of stored (uncompressed) ZIP archives laid out like PyTorch's `PyTorchStreamWriter`: each

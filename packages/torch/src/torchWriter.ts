@@ -1,7 +1,4 @@
-import { atomicWrite } from '../atomicWrite.js';
-import { ConfigError } from '../errors.js';
-import { numberToBf16Bits, numberToF16Bits } from '../halfFloat.js';
-import { isTensor, type DType, type Tensor } from '../tensor.js';
+import { ConfigError, atomicWrite, isTensor, numberToBf16Bits, numberToF16Bits, type DType, type Tensor } from '@bigr/core';
 import { storedZipChunks, type ZipWriterEntry } from './zipWriter.js';
 
 /**

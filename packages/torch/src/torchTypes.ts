@@ -1,4 +1,3 @@
-import type { DType } from '../tensor.js';
 
 /**
  * Data-only descriptions of the torch objects found in a checkpoint pickle: storages (by persistent id) and
@@ -143,4 +142,5 @@ export class TorchTensorRef {
   asParameter(requiresGrad: boolean): TorchTensorRef {
     return new TorchTensorRef(this.storage, this.offset, this.shape, this.stride, requiresGrad, true);
   }
-}
+}import { type DType } from '@bigr/core';
+

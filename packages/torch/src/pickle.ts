@@ -1,4 +1,4 @@
-import { ConfigError, FormatError } from '../errors.js';
+import { ConfigError, FormatError } from '@bigr/core';
 import type { TorchStorageRef, TorchTensorRef } from './torchTypes.js';
 
 /**

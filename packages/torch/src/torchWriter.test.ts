@@ -1,8 +1,7 @@
+import { ConfigError, CpuTensor, type Tensor } from '@bigr/core';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
-import { CpuTensor, type Tensor } from '../tensor.js';
 import { isPickleObject, PickleDict } from './pickle.js';
 import { readTorchCheckpoint, readTorchStateDict } from './torchCheckpoint.js';
 import { serializeTorchStateDict, writeTorchStateDict } from './torchWriter.js';

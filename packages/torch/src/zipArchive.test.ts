@@ -1,7 +1,7 @@
+import { ConfigError, FormatError, NotFoundError } from '@bigr/core';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, FormatError, NotFoundError } from '../errors.js';
 import { buildZip, zipLayout } from './test/craft.js';
 import { ZipArchive } from './zipArchive.js';
 import { storedZipChunks } from './zipWriter.js';

@@ -1,6 +1,4 @@
-import { FormatError } from '../errors.js';
-import { f16BitsToNumber } from '../halfFloat.js';
-import type { DataTypeMap, DType } from '../tensor.js';
+import { FormatError, f16BitsToNumber, type DType, type DataTypeMap } from '@bigr/core';
 import { TORCH_STORAGE_TYPES, type TorchTensorRef } from './torchTypes.js';
 
 /**

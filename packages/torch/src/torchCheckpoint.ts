@@ -1,11 +1,8 @@
-import { ConfigError, FormatError, NotFoundError } from '../errors.js';
-import { throwIfAborted, type LongRunningOptions } from '../progress.js';
-import { CpuTensor, type DataTypeMap, type DType, type NamedTensors } from '../tensor.js';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, openForRead, readExactly, throwIfAborted, type DType, type DataTypeMap, type LongRunningOptions, type NamedTensors } from '@bigr/core';
 import { DEFAULT_PICKLE_LIMITS, describePickleValue, PickleDict, unpickle, type PickleValue } from './pickle.js';
 import { TORCH_PICKLE_GLOBALS, torchPersistentLoad } from './torchGlobals.js';
 import { byteSwapInPlace, decodeTorchView } from './torchMaterialize.js';
 import { TorchTensorRef, type TorchStorageRef } from './torchTypes.js';
-import { openForRead, readExactly } from '../fileRead.js';
 import { ZipArchive, type ZipReadOptions } from './zipArchive.js';
 
 /**

@@ -1,7 +1,7 @@
+import { ConfigError, FormatError } from '@bigr/core';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../errors.js';
 import { isPickleObject, isPickleTuple, PickleDict, unpickle, type PickleValue, type UnpickleOptions } from './pickle.js';
 import { OP, Pk } from './test/craft.js';
 import { TORCH_PICKLE_GLOBALS, torchPersistentLoad } from './torchGlobals.js';
