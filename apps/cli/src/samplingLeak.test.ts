@@ -46,5 +46,5 @@ describe('sampling memory', () => {
     expect((last.rss - first.rss) / MiB).toBeLessThan(64);
     expect((last.heapUsed - first.heapUsed) / MiB).toBeLessThan(2);
     expect((last.external - first.external) / MiB).toBeLessThan(2);
-  });
+  }, 180_000);
 });
