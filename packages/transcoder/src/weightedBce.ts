@@ -29,17 +29,8 @@ export function weightedBceWeightsGraph<T>(ops: Ops<T>, targets: T, bitsPerToken
   return ops.add(w, ops.scalar(1 / bitsPerToken));
 }
 
-/**
- * Element-wise BCEWithLogits(ℓ, y) = softplus(ℓ) − ℓ·y, with softplus written as
- * relu(ℓ) + log(1 + exp(ℓ − 2·relu(ℓ))): stable for large |ℓ|, and its gradient is σ(ℓ) − y everywhere
- * (including ℓ = 0, where the zero-initialised transcoder starts).
- */
-export function bceWithLogits<T>(ops: Ops<T>, logits: T, targets: T): T {
-  const r = ops.relu(logits);
-  const negAbs = ops.sub(logits, ops.add(r, r));
-  const softplus = ops.add(r, ops.log(ops.add(ops.scalar(1), ops.exp(negAbs))));
-  return ops.sub(softplus, ops.mul(logits, targets));
-}
+/** Element-wise BCEWithLogits (the shared core layer; gradient σ(ℓ) − y everywhere, including ℓ = 0). */
+export { bceWithLogits } from '@bigr/core';
 
 /** CPU reference of BCEWithLogits for one element (float64). */
 export function bceWithLogitsScalar(logit: number, target: number): number {
