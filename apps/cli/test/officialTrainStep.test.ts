@@ -11,7 +11,7 @@ import { AdamW, CpuTensor, Trainer, clipGradNorm, gradNorm, resolveEngine } from
 import type { Engine, NamedTensors } from '@bigr/core';
 import { backboneWeightDecay, maskedModellingLoss, oneHotLabels, presetConfig, type MaskedModellingBatch } from '@bigr/backbone';
 import { LOSS_INPUT_TAU, LOSS_INPUT_XT, TranscoderLoss, inferDenoiserSizes } from '@bigr/transcoder';
-import { loadFixture } from '@bigr/testing';
+import { loadFixture, relativeL2 as relL2 } from '@bigr/testing';
 
 type Tensors = ReadonlyMap<string, CpuTensor>;
 
@@ -39,16 +39,6 @@ function officialBatch(f: Tensors): MaskedModellingBatch {
       [LOSS_INPUT_TAU]: new CpuTensor(Float32Array.from(t, (v) => v - 1), [64]),
     },
   };
-}
-
-function relL2(a: ArrayLike<number>, r: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < r.length; i++) {
-    num += (a[i]! - r[i]!) ** 2;
-    den += r[i]! ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
 
 describe('official training steps (train_step.safetensors, train_step2.safetensors)', () => {

@@ -130,3 +130,18 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   const c = compareClose(actual, expected, tolerance);
   if (c.mismatches > 0) throw new AssertionError({ message: describeMismatch(c, actual, expected, tolerance, what, options.shape) });
 }
+
+/**
+ * Relative L2 error ‖actual − expected‖₂ / ‖expected‖₂ (the absolute L2 error when `expected` is all zeros): the
+ * per-tensor criterion of gradient comparisons, where single tiny elements may differ relatively a lot.
+ */
+export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`relativeL2: lengths differ (${actual.length} vs ${expected.length}).`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += (actual[i]! - expected[i]!) ** 2;
+    den += expected[i]! ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}

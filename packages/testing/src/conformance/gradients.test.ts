@@ -9,6 +9,7 @@
 import { createRng, lossGradients, resolveEngine, TapeOps, type CpuTensor, type Engine, type GradientResult, type NamedTensors, type ParameterSignature } from '@bigr/core';
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
+import { relativeL2 as relL2 } from '../expectClose.js';
 import { Float64Ops } from '../reference/referenceOps.js';
 import type { F64Array } from '../reference/ndarray.js';
 import { normal } from './caseHelpers.js';
@@ -44,16 +45,6 @@ function vjp64(p: Prepared): { loss: number; grads: Map<string, Float64Array> } 
   const grads = new Map<string, Float64Array>();
   for (const [k, g] of out.grads) grads.set(k, g ? g.data : new Float64Array(p.params.get(k)!.size));
   return { loss: out.loss.data[0]!, grads };
-}
-
-function relL2(a: ArrayLike<number>, r: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < r.length; i++) {
-    num += (a[i]! - r[i]!) ** 2;
-    den += r[i]! ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
 describe('VJP rules agree with float64 central finite differences', () => {
