@@ -20,3 +20,5 @@ export * from './modelSource.js';
 export * from './sources.js';
 export * from './imageFiles.js';
 export * from './parallelGenerate.js';
+export * from './import/index.js';
+export * from './export/pytorchExport.js';

@@ -14,6 +14,7 @@ import { registerDecode } from './decode.js';
 import { registerHash } from './hash.js';
 import { registerSearch } from './search.js';
 import { registerImport } from './import.js';
+import { registerExport } from './export.js';
 import { registerEvaluationCommands } from './evaluation.js';
 import { registerStudy } from './study.js';
 import { generationOptions } from './imageApps.js';
@@ -90,6 +91,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
   registerHash(program, ctx);
   registerSearch(program, ctx);
   registerImport(program, ctx);
+  registerExport(program, ctx);
   registerEvaluationCommands(program, ctx);
   registerStudy(program, ctx);
 }

@@ -10,6 +10,8 @@ import { inferBigrLayout, type InferredBigr } from './bigrLayout.js';
 import { openCheckpoint, type CheckpointArgValue, type CheckpointLayout, type CheckpointSource, type StateDictEntry } from './checkpointSource.js';
 import { listNames } from './keyCheck.js';
 import { verifyScheduleBuffers } from './scheduleCheck.js';
+import { exportedBaeConfig, exportedConfigOf, withExportedSettings } from './exportedConfig.js';
+import type { ExportedBigrConfig } from '../export/pytorchExport.js';
 import { exists } from '../fsUtil.js';
 
 /**
@@ -162,6 +164,7 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
   step('inspecting checkpoints');
   let bigrSrc: CheckpointSource | undefined;
   let bigr: InferredBigr | undefined;
+  let exported: ExportedBigrConfig | undefined;
   if (options.bigr) {
     bigrSrc = await openCheckpoint(options.bigr, 'BiGR checkpoint', 'training-checkpoint');
     bigr = inferBigrLayout(bigrSrc.shapes, {
@@ -169,6 +172,14 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
       ...(options.headDim !== undefined ? { headDim: options.headDim } : {}),
       ...(options.heads !== undefined ? { heads: options.heads } : {}),
     });
+    exported = exportedConfigOf(bigrSrc.args, options.bigr);
+    if (exported?.backbone && options.heads === undefined && options.headDim === undefined) {
+      bigr = inferBigrLayout(bigrSrc.shapes, { source: `BiGR checkpoint ${options.bigr}`, heads: exported.backbone.heads });
+    }
+    if (exported) {
+      bigr = withExportedSettings(bigr, exported, `BiGR checkpoint ${options.bigr}`);
+      notes.push(`${basename(options.bigr)} was written by \`bigr export --format pytorch\`; heads, class names, padding and the tokenizer's normalisation come from its args.bigr_config.`);
+    }
     if (bigrSrc.entry === 'model') notes.push(`${basename(options.bigr)} has no "ema" entry; the non-EMA "model" weights were imported (released checkpoints hold EMA weights).`);
   }
   const baeSrc = await openCheckpoint(options.bae, 'B-AE checkpoint', 'root');
@@ -177,11 +188,13 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
   if (grid !== undefined && options.resolution !== undefined) {
     throw new ConfigError(`--resolution applies to a B-AE imported alone; with --bigr the image size follows the BiGR grid (${grid}×${grid} tokens). Omit --resolution.`);
   }
-  const bae = inferBaeLayout(baeNames.shapes, {
+  let bae = inferBaeLayout(baeNames.shapes, {
     source: `B-AE checkpoint ${options.bae}`,
     ...(grid !== undefined ? { gridSide: grid } : {}),
     ...(options.resolution !== undefined ? { resolution: options.resolution } : {}),
+    ...(exported ? { normGroups: exported.bae.normGroups } : {}),
   });
+  if (exported) bae = { ...bae, config: exportedBaeConfig(bae.config, exported.bae, `B-AE checkpoint ${options.bae}`) };
   notes.push(...bae.notes);
   if (bigr && bae.config.codeDim !== bigr.backbone.bitsPerToken) {
     throw new ConfigError(
@@ -189,7 +202,7 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
         `Pair each BiGR checkpoint with the B-AE of the same code width (d${bigr.backbone.bitsPerToken}); see docs/importing-official-models.md.`,
     );
   }
-  const classNames = options.classNames ? [...options.classNames] : bigr ? Array.from({ length: bigr.backbone.numClasses }, (_, i) => String(i)) : [];
+  const classNames = options.classNames ? [...options.classNames] : exported ? [...exported.classNames] : bigr ? Array.from({ length: bigr.backbone.numClasses }, (_, i) => String(i)) : [];
   if (bigr && classNames.length !== bigr.backbone.numClasses) {
     throw new ConfigError(`The class-name list has ${classNames.length} entries but the model has ${bigr.backbone.numClasses} classes (label table rows − 1). Pass one name per class, in label order.`);
   }
@@ -237,7 +250,7 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
     format: TOKENIZER_FORMAT,
     version: 1,
     bae: bae.config,
-    pad: 0,
+    pad: exported?.pad ?? 0,
     classNames,
     training: { command: 'bigr import', importedFrom: importedFrom(baeSrc), variant: bae.variant },
   };

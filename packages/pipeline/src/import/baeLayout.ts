@@ -37,6 +37,8 @@ export interface InferBaeOptions {
   readonly resolution?: number;
   /** Label of the checkpoint for messages. */
   readonly source?: string;
+  /** GroupNorm groups (not recorded in the weights). Default 32, as released. */
+  readonly normGroups?: number;
 }
 
 interface Block {
@@ -148,7 +150,7 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
 
   let config: BaeConfig;
   try {
-    config = validateConfig({ nf, chMult, resBlocks, attnResolutions, embDim, codeDim, inChannels, resolution, normFirst, normGroups: 32, normEps: 1e-6 });
+    config = validateConfig({ nf, chMult, resBlocks, attnResolutions, embDim, codeDim, inChannels, resolution, normFirst, normGroups: options.normGroups ?? 32, normEps: 1e-6 });
   } catch (err) {
     throw new FormatError(`${source}: the inferred B-AE architecture is invalid (${(err as Error).message}).`, { cause: err });
   }

@@ -1,0 +1,158 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NamedTensors, Tensor } from '@bigr/core';
+import { readBigrModel } from '../bigrModelDir.js';
+import { readTokenizerModel } from '../tokenizerModelDir.js';
+import { importOfficial } from '../import/importOfficial.js';
+import { openCheckpoint } from '../import/checkpointSource.js';
+import { tinyBaeStateDict, tinyBigrStateDict, writeBaeTh, writeBigrPt } from '../import/test/tinyCheckpoints.js';
+import { BIGR_CONFIG_ARG, exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE } from './pytorchExport.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The bundled Fashion-MNIST model of the CLI (read only). */
+const MODEL = join(here, '..', '..', '..', '..', 'apps', 'cli', 'models', 'fashion-mnist');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bigr-export-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const bytesOf = (t: Tensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const sha = (t: Tensor): string => createHash('sha256').update(bytesOf(t)).digest('hex');
+
+/**
+ * Same names, dtypes, shapes and bytes. The scheduler buffers are recomputed on export (a model directory does not
+ * store them); `cumbeta` of torch's float32 recursion may differ in the last bit, so those are compared within the
+ * importer's tolerance (1e-6).
+ */
+function expectSameTensors(a: NamedTensors, b: NamedTensors): void {
+  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+  for (const [name, t] of a) {
+    const u = b.get(name)!;
+    expect([name, u.dtype, u.shape]).toEqual([name, t.dtype, t.shape]);
+    if (name.startsWith('diffusion_processor.scheduler.')) {
+      let worst = 0;
+      for (let i = 0; i < t.size; i++) worst = Math.max(worst, Math.abs(Number(t.data[i]) - Number(u.data[i])));
+      expect([name, worst <= 1e-6]).toEqual([name, true]);
+    } else expect([name, bytesOf(u).equals(bytesOf(t))]).toEqual([name, true]);
+  }
+}
+
+describe('bigr export --format pytorch → bigr import round trip', () => {
+  it('gives back the bundled model directory bit for bit (weights, architecture, class names, padding)', async () => {
+    const out = join(dir, 'pt');
+    const report = await exportPytorch(MODEL, out);
+    expect(report.files).toEqual([join(out, PYTORCH_BIGR_FILE), join(out, PYTORCH_BAE_FILE)]);
+    const back = join(dir, 'imported');
+    const imported = await importOfficial({ bigr: report.files[0]!, bae: report.files[1]!, out: back });
+    expect(imported.bigr!.source.entry).toBe('ema');
+    expect(imported.bigr!.args?.[BIGR_CONFIG_ARG]).toBeDefined();
+
+    const a = await readBigrModel(MODEL);
+    const b = await readBigrModel(back);
+    expectSameTensors(a.weights, b.weights);
+    expect(b.config.backbone).toEqual(a.config.backbone);
+    expect(b.config.transcoder).toEqual(a.config.transcoder);
+    expect(b.config.classNames).toEqual(a.config.classNames);
+    const ta = await readTokenizerModel(join(MODEL, 'tokenizer'));
+    const tb = await readTokenizerModel(join(back, 'tokenizer'));
+    expectSameTensors(ta.weights, tb.weights);
+    expect(tb.config.bae).toEqual(ta.config.bae);
+    expect(tb.config.pad).toBe(ta.config.pad);
+  });
+
+  it('writes every key of the official state dict (strict load_state_dict): import of the official-tiny layout, then export', async () => {
+    const pt = join(dir, 'tiny.pt');
+    const th = join(dir, 'tiny.th');
+    const official = await tinyBigrStateDict();
+    await writeBigrPt(pt, official);
+    await writeBaeTh(th, await tinyBaeStateDict());
+    const model = join(dir, 'tiny-model');
+    await importOfficial({ bigr: pt, bae: th, out: model, headDim: 16 });
+    const out = join(dir, 'tiny-export');
+    const { files } = await exportPytorch(model, out);
+    const ours = await openCheckpoint(files[0]!, 'exported', 'training-checkpoint');
+    expect(ours.entry).toBe('ema');
+    expect([...ours.shapes.keys()].sort()).toEqual([...official.keys()].sort());
+    for (const [name, t] of official) expect([name, ours.shapes.get(name)]).toEqual([name, t.shape]);
+    // Same tensor values as the official file (the duplicate denoiser and the scheduler buffers included).
+    expectSameTensors(official, await ours.read([...official.keys()]));
+    // Importing the export again gives the same directory as importing the original.
+    const again = join(dir, 'tiny-again');
+    await importOfficial({ bigr: files[0]!, bae: files[1]!, out: again });
+    expectSameTensors((await readBigrModel(model)).weights, (await readBigrModel(again)).weights);
+    expect((await readBigrModel(again)).config.backbone.heads).toBe((await readBigrModel(model)).config.backbone.heads);
+  });
+});
+
+/** A Python interpreter that imports torch: $BIGR_PYTHON, Debian's /usr/bin/python3, then python3 on PATH. */
+function pythonWithTorch(): string | null {
+  for (const py of [process.env['BIGR_PYTHON'], '/usr/bin/python3', 'python3']) {
+    if (!py) continue;
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 120_000 });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+const PYTHON = pythonWithTorch();
+const describeTorch = PYTHON ? describe : describe.skip;
+if (!PYTHON) {
+  // jest prints this next to the skipped suite; install with `apt-get install python3-torch libopenblas0-pthread`.
+  process.stderr.write('pytorchExport.test: SKIPPED the torch.load test: no Python with torch (tried $BIGR_PYTHON, /usr/bin/python3, python3). Install python3-torch.\n');
+}
+
+const LOAD_SCRIPT = `
+import hashlib, json, sys, torch
+out = {}
+for path in sys.argv[1:]:
+    ckpt = torch.load(path, map_location='cpu')
+    entry = {'keys': sorted(ckpt.keys()) if isinstance(ckpt, dict) else None}
+    sd = ckpt['ema'] if 'ema' in ckpt else ckpt
+    entry['tensors'] = {k: [str(v.dtype), list(v.shape), hashlib.sha256(v.contiguous().numpy().tobytes()).hexdigest()] for k, v in sd.items()}
+    if 'args' in ckpt:
+        entry['args'] = {k: getattr(ckpt['args'], k) for k in vars(ckpt['args'])}
+        a, b = sd['denoise_mlp.x_embedder.weight'], sd['diffusion_processor._denoise_fn.x_embedder.weight']
+        entry['sharedStorage'] = a.storage().data_ptr() == b.storage().data_ptr()
+    out[path] = entry
+print(json.dumps(out))
+`;
+
+describeTorch('torch.load of our export (Debian python3-torch)', () => {
+  it('loads bigr.pt and binaryae.th with every tensor equal to the model directory', async () => {
+    const out = join(dir, 'for-torch');
+    const { files } = await exportPytorch(MODEL, out);
+    const script = join(dir, 'load.py');
+    await writeFile(script, LOAD_SCRIPT);
+    const text = execFileSync(PYTHON!, [script, ...files], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const loaded = JSON.parse(text) as Record<string, { keys: string[] | null; tensors: Record<string, [string, number[], string]>; args?: Record<string, unknown>; sharedStorage?: boolean }>;
+    const bigr = loaded[files[0]!]!;
+    const bae = loaded[files[1]!]!;
+    expect(bigr.keys).toEqual(['args', 'ema']);
+    expect(bigr.sharedStorage).toBe(true);
+    expect(bigr.args!['num_classes']).toBe(10);
+    expect(bigr.args!['codebook_size']).toBe(16);
+    expect(typeof bigr.args![BIGR_CONFIG_ARG]).toBe('string');
+
+    const { config, weights } = await readBigrModel(MODEL);
+    const prefix = config.transcoder.prefix ?? 'denoise_mlp';
+    let compared = 0;
+    for (const [name, t] of weights) {
+      const expected: [string, number[], string] = ['torch.float32', [...t.shape], sha(t)];
+      expect([name, bigr.tensors[name]]).toEqual([name, expected]);
+      if (name.startsWith(`${prefix}.`)) expect([name, bigr.tensors[`diffusion_processor._denoise_fn.${name.slice(prefix.length + 1)}`]]).toEqual([name, expected]);
+      compared++;
+    }
+    expect(compared).toBe(weights.size);
+    for (const k of ['k_final', 'b_final', 'beta', 'cumbeta']) expect(bigr.tensors[`diffusion_processor.scheduler.${k}`]![1]).toEqual([config.transcoder.timesteps + 1]);
+
+    const tok = await readTokenizerModel(join(MODEL, 'tokenizer'));
+    expect(Object.keys(bae.tensors).sort()).toEqual([...tok.weights.keys()].map((k) => `ae.${k}`).sort());
+    for (const [name, t] of tok.weights) expect([name, bae.tensors[`ae.${name}`]]).toEqual([name, ['torch.float32', [...t.shape], sha(t)]]);
+  }, 600_000);
+});
