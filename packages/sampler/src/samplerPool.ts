@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { AbortError, BigrError, ConfigError, CpuTensor, EngineUnavailableError, FormatError, NotFoundError, ShapeError } from '@bigr/core';
 import type { LongRunningOptions } from '@bigr/core';
 import type { SamplingSettings } from './settings.js';
-import type { FromWorker, SamplerFactorySpec, ToWorker, WorkerErrorInfo } from './samplerWorkerProtocol.js';
+import type { FromWorker, SamplerFactorySpec, SamplerWorkerModel, ToWorker, WorkerErrorInfo } from './samplerWorkerProtocol.js';
 
 /** Where the worker script is (only needed when running from TypeScript sources, e.g. in tests). */
 export interface SamplerWorkerScript {
@@ -52,6 +52,8 @@ export interface SampleJobResult {
   readonly codes: CpuTensor<'uint8'>;
   /** Images [B, C, H, W] (not clamped) when decoded. */
   readonly images?: CpuTensor<'float32'>;
+  /** What the worker's model reported about the job ({@link SamplerWorkerModel.jobStats}), if anything. */
+  readonly stats?: Readonly<Record<string, number>>;
 }
 
 const ERRORS: Record<string, new (message: string) => BigrError> = { ConfigError, ShapeError, FormatError, NotFoundError, EngineUnavailableError };
@@ -67,8 +69,12 @@ function toError(info: WorkerErrorInfo, where: string): Error {
 function defaultWorkerScript(): SamplerWorkerScript {
   const js = new URL('./samplerWorker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return { url: js };
-  // Running from TypeScript sources (tests): the same flags as this process (e.g. a TypeScript loader).
-  return { url: new URL('./samplerWorker.ts', import.meta.url), execArgv: process.execArgv };
+  // Running from TypeScript sources (this repository's tests): the same flags as this process when they load
+  // TypeScript, else the repository's TypeScript loader.
+  const url = new URL('./samplerWorker.ts', import.meta.url);
+  if (process.execArgv.some((a) => a.startsWith('--import') || a.includes('loader'))) return { url, execArgv: process.execArgv };
+  const loader = new URL('../../../apps/cli/src/testing/registerTsLoader.mjs', import.meta.url);
+  return { url, execArgv: existsSync(fileURLToPath(loader)) ? ['--import', loader.href] : process.execArgv };
 }
 
 interface Pending {
@@ -175,6 +181,7 @@ export class SamplerPool {
         job.resolve({
           codes: new CpuTensor(m.codes, m.codesShape),
           ...(m.images && m.imagesShape ? { images: new CpuTensor(m.images, m.imagesShape) } : {}),
+          ...(m.stats ? { stats: m.stats } : {}),
         });
       } else {
         job.reject(toError(m.error, 'sampling in a worker'));

@@ -66,7 +66,7 @@ if (port) {
             const codes = owned(r.codes.data);
             const images = r.images ? owned(r.images.data as Float32Array) : null;
             post(
-              { type: 'result', id: msg.id, codes, codesShape: r.codes.shape, images, imagesShape: r.images ? r.images.shape : null },
+              { type: 'result', id: msg.id, codes, codesShape: r.codes.shape, images, imagesShape: r.images ? r.images.shape : null, stats: model.jobStats ? { ...model.jobStats() } : null },
               images ? [codes.buffer as ArrayBuffer, images.buffer as ArrayBuffer] : [codes.buffer as ArrayBuffer],
             );
           } catch (err) {

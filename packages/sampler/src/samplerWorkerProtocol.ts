@@ -13,6 +13,8 @@ export interface SamplerWorkerModel {
   readonly tokenizer?: BinaryTokenizer;
   /** Releases the model (called when the pool is disposed). */
   dispose?(): Promise<void>;
+  /** Numbers about the job just finished (e.g. engine time, FLOP), returned with its result; called once per job. */
+  jobStats?(): Readonly<Record<string, number>>;
 }
 
 /**
@@ -65,6 +67,7 @@ export type FromWorker =
       readonly codesShape: readonly number[];
       readonly images: Float32Array | null;
       readonly imagesShape: readonly number[] | null;
+      readonly stats: Readonly<Record<string, number>> | null;
     }
   | { readonly type: 'error'; readonly id: number; readonly error: WorkerErrorInfo }
   | { readonly type: 'closed' };

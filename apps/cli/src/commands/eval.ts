@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, CpuTensor, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { writeNpz } from '@bigr/eval';
-import { generate } from '@bigr/sampler';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
-import { loadBigrModel } from '../bigrModelDir.js';
+import { readBigrModel } from '../bigrModelDir.js';
+import { readTokenizerModel } from '../tokenizerModelDir.js';
+import { generateSampleParts, labelsHash, removeSampleParts } from '../parallelSamples.js';
 import { unpad } from '../images.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -34,7 +35,8 @@ export const EVAL_DEFAULTS = {
   kidSubsetSize: 1000,
   trainLimit: 0,
   testLimit: 0,
-  batchSize: 100,
+  batchSize: 50,
+  workers: 0,
   cfg: GENERATE_DEFAULTS.cfg,
   cfgSchedule: GENERATE_DEFAULTS.cfgSchedule,
   iterations: GENERATE_DEFAULTS.iterations,
@@ -50,50 +52,58 @@ export type EvalFlags = { config?: string } & { [K in keyof typeof EVAL_DEFAULTS
 
 type EvalConfig = typeof EVAL_DEFAULTS;
 
-/** Class-balanced samples of a model (n/C per class, randomly ordered), as uint8 NHWC at the classifier's size. */
+/**
+ * Class-balanced samples of a model (n/C per class, randomly ordered), as uint8 NHWC at the classifier's size,
+ * generated on every core (`--workers`, batches of `--batch-size`, image k with seed `--seed` + k) and resumable:
+ * finished batches go to `<out>.parts/` and a run started again with the same settings reuses them.
+ */
 async function generateSamples(
   ctx: CliContext,
   cfg: EvalConfig,
   n: number,
   size: number,
-): Promise<{ images: CpuTensor<'uint8'>; labels: Int32Array; modelHash: string; engine: string; seconds: number }> {
+): Promise<{ images: CpuTensor<'uint8'>; labels: Int32Array; modelHash: string; engine: string; seconds: number; seeds: string; workers: number; resumedBatches: number }> {
   const modelDir = cfg.model;
   const engine = await inferenceEngine();
-  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
+  const { config } = await readBigrModel(modelDir);
+  const tokenizerPad = (await readTokenizerModel(join(modelDir, config.tokenizer))).config.pad;
   const started = Date.now();
+  const labels = balancedLabels(n, config.backbone.numClasses, createRng(`${cfg.seed}/eval-labels`));
+  const settings = samplingSettingsOf(cfg);
+  const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
+  const partsDir = `${cfg.out}.parts`;
+  const progress = ctx.progress('generate');
+  let r;
   try {
-    const numClasses = model.config.backbone.numClasses;
-    const labels = balancedLabels(n, numClasses, createRng(`${cfg.seed}/eval-labels`));
-    const settings = samplingSettingsOf(cfg);
-    const out = new Uint8Array(n * size * size);
-    const progress = ctx.progress('generate');
-    const root = createRng(`${cfg.seed}/eval-samples`);
-    try {
-      for (let start = 0, batch = 0; start < n; start += cfg.batchSize, batch++) {
-        const b = Math.min(cfg.batchSize, n - start);
-        const res = await generate({
-          predictor: model.predictor,
-          condition: { kind: 'class', labels: labels.slice(start, start + b) },
-          rng: root.fork(batch),
-          tokenizer: model.tokenizer,
-          signal: ctx.signal,
-          ...settings,
-        });
-        const u8 = unitImagesToUint8(unpad(res.images!, model.tokenizerConfig.pad));
-        const [, h, w] = u8.shape as [number, number, number, number];
-        out.set(toEvalSize(u8.data, b, h, w, 1, size, `model ${modelDir} output`).images.data, start * size * size);
-        progress.update({ task: 'generate', current: start + b, total: n });
-      }
-    } finally {
-      progress.stop();
-    }
-    const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
-    return { images: new CpuTensor(out, [n, size, size, 1]), labels, modelHash, engine: engine.name, seconds: (Date.now() - started) / 1000 };
+    r = await generateSampleParts({
+      modelDir,
+      partsDir,
+      labels,
+      key: { modelHash, n, batchSize: cfg.batchSize, seed: cfg.seed, labelsHash: labelsHash(labels), settings, diffusionSteps: cfg.diffusionSteps, imageBytes: size * size },
+      ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
+      toBytes: (images) => {
+        const u8 = unitImagesToUint8(unpad(images, tokenizerPad));
+        const [b, h, w] = u8.shape as [number, number, number, number];
+        return toEvalSize(u8.data, b, h, w, 1, size, `model ${modelDir} output`).images.data;
+      },
+      warn: (m) => ctx.warn(m),
+      signal: ctx.signal,
+      onProgress: progress.update,
+    });
   } finally {
-    await model.features.dispose();
-    await model.head.dispose();
-    await model.tokenizer.dispose();
+    progress.stop();
   }
+  if (r.resumedBatches > 0) ctx.info(`resumed: ${r.resumedBatches} of ${r.batches} batches were already in ${partsDir}`);
+  return {
+    images: new CpuTensor(r.data, [n, size, size, 1]),
+    labels,
+    modelHash,
+    engine: engine.name,
+    seconds: (Date.now() - started) / 1000,
+    seeds: `image k: seed ${cfg.seed} + k (bigr generate --n 1 --seed <${cfg.seed} + k> --class <label k> regenerates it)`,
+    workers: r.workers,
+    resumedBatches: r.resumedBatches,
+  };
 }
 
 /** One progress display per library task (reference features, P/R tiles, KID subsets, ...), labelled by the task. */
@@ -131,7 +141,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
   const sources = [cfg.samples && 'samples', cfg.model && 'model', cfg.real && 'real'].filter(Boolean);
   if (sources.length !== 1) throw new ConfigError(`Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`);
   if (cfg.real && cfg.real !== 'test' && cfg.real !== 'train-sample') throw new ConfigError(`--real must be 'test' or 'train-sample', got "${cfg.real}".`);
-  for (const k of ['n', 'trainLimit', 'testLimit'] as const) {
+  for (const k of ['n', 'trainLimit', 'testLimit', 'workers'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 0) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= 0, got ${cfg[k]}.`);
   }
   for (const k of ['k', 'isSplits', 'kidSubsets', 'kidSubsetSize', 'batchSize'] as const) {
@@ -173,6 +183,10 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
         modelHash: g.modelHash,
         engine: g.engine,
         generationSeconds: g.seconds,
+        workers: g.workers,
+        resumedBatches: g.resumedBatches,
+        seeds: g.seeds,
+        batchSize: cfg.batchSize,
         labels: 'class-balanced, randomly permuted',
         sampling: samplingSettingsOf(cfg),
         diffusionSteps: cfg.diffusionSteps,
@@ -255,6 +269,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
     };
     await mkdir(dirname(cfg.out), { recursive: true });
     await writeJsonAtomic(cfg.out, result);
+    if (cfg.model) await removeSampleParts(`${cfg.out}.parts`);
     for (const w of metrics.warnings) ctx.warn(w);
     ctx.out(`FMNIST metrics of ${count} images (${String(evaluated['kind'])}), extractor ${extractor.name}:`);
     ctx.out(`  FID ${fmt(metrics.fid.value)}   sFID ${fmt(metrics.sfid.value)}   IS ${fmt(metrics.inceptionScore.score)} ± ${fmt(metrics.inceptionScore.std)}`);

@@ -65,7 +65,8 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .option('--kid-subset-size <n>', 'KID subset size (1000)')
     .option('--train-limit <n>', 'use only the first n training images as the reference')
     .option('--test-limit <n>', 'use only the first n test images')
-    .option('--batch-size <n>', 'images per generation call');
+    .option('--batch-size <n>', 'images per generation call (50); batches are written to <out>.parts/ and reused when a killed run is started again')
+    .option('--workers <n>', 'generation worker threads (0 = every core)');
   generationOptions(evaluate).action(async (flags: EvalFlags) => evalCommand(ctx(), flags));
   program
     .command('export-onnx')
