@@ -9,6 +9,7 @@ import { bundledModelDir } from '../modelPaths.js';
 import { writeGrid } from '../images.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
+import { generateToFolder, isFolderOutput } from './generateFolder.js';
 
 /** Settings of `bigr generate`. */
 export const GENERATE_DEFAULTS = {
@@ -26,6 +27,8 @@ export const GENERATE_DEFAULTS = {
   order: 'entropy',
   confidence: 'margin',
   diffusionSteps: 100,
+  batchSize: 50,
+  workers: 0,
 };
 
 /** Flags of `bigr generate` as parsed. */
@@ -89,6 +92,11 @@ export function samplingBatchSize(backbone: { tokens: number; dim: number; layer
 /** `bigr generate`: class-conditional samples from a BiGR model directory (the bundled model by default). */
 export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Promise<void> {
   const cfg = await resolveConfig({ command: 'generate', defaults: GENERATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(GENERATE_DEFAULTS, flags) });
+  if (await isFolderOutput(cfg.out)) {
+    // One PNG per image, on every core, resumable (generateFolder.ts).
+    validateSamplingFlags(cfg);
+    return generateToFolder(ctx, cfg.out, cfg, samplingSettingsOf(cfg), cfg.model || bundledModelDir());
+  }
   if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > 4096) throw new ConfigError(`--n must be an integer in 1..4096, got ${cfg.n}.`);
   if (!Number.isInteger(cfg.cols) || cfg.cols < 0 || cfg.cols > 4096) throw new ConfigError(`--cols must be an integer in 0..4096, got ${cfg.cols}.`);
   validateSamplingFlags(cfg);

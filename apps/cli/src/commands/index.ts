@@ -77,9 +77,11 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--model <dir>', 'BiGR model directory (default: bundled fashion-mnist model)')
     .option('--class <name|index>', "class name or index; 'all' cycles through classes, 'none' is unconditional")
     .option('--n <n>', 'number of images')
-    .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
+    .option('--out <file.png|dir/>', 'output grid PNG (a .json sidecar is written beside it), or a folder (ending in /): one PNG per image, on every core, resumable')
     .option('--cols <n>', 'grid columns')
-    .option('--seed <n>', 'random seed');
+    .option('--seed <n>', 'random seed (image k gets seed + k)')
+    .option('--batch-size <n>', 'folder output: images per sampling call (50)')
+    .option('--workers <n>', 'folder output: worker threads (0 = every core)');
   generationOptions(generate).action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
   registerInpaint(program, ctx);
   registerOutpaint(program, ctx);
