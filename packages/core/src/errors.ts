@@ -34,6 +34,9 @@ export class EngineUnavailableError extends BigrError {
   override readonly exitCode: number = 4;
 }
 
+/** A download failed: the server could not be reached, dropped the connection too often, or answered with an HTTP error. */
+export class NetworkError extends BigrError {}
+
 /** A long operation was stopped through its AbortSignal. */
 export class AbortError extends BigrError {
   override readonly exitCode: number = 130;

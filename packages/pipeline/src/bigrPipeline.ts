@@ -22,7 +22,7 @@ import { classIndex, loadBigrModel, type BigrModelConfig } from './bigrModelDir.
 import { chooseEngine, type EngineChoice } from './engineChoice.js';
 import { concatBatches, type ImageSource } from './images.js';
 import { imageSeeds } from './seeds.js';
-import { resolveModelSource, type LoadSourceOptions } from './sources.js';
+import { resolveModelSource, type LoadSourceOptions, type ModelSource } from './sources.js';
 import { TokenizerPipeline, type DecodeOptions, type EncodedImages, type TokenizerEncodeOptions } from './tokenizerPipeline.js';
 import type { PackedCodes } from '@bigr/core';
 
@@ -161,7 +161,7 @@ export class BigrPipeline {
    * Loads a BiGR model: `source` is a model directory (written by `bigr train` / `bigr import`), a Hugging Face Hub
    * repo id `owner/name[@revision]`, or an official checkpoint pair (see {@link resolveModelSource}).
    */
-  static async load(source: string, options: BigrPipelineLoadOptions = {}): Promise<BigrPipeline> {
+  static async load(source: ModelSource, options: BigrPipelineLoadOptions = {}): Promise<BigrPipeline> {
     const { dir } = await resolveModelSource(source, options);
     const engine = await chooseEngine(options);
     return BigrPipeline.fromDirectory(dir, engine);

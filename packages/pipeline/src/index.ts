@@ -22,3 +22,6 @@ export * from './imageFiles.js';
 export * from './parallelGenerate.js';
 export * from './import/index.js';
 export * from './export/pytorchExport.js';
+export * from './hub/cacheDir.js';
+export * from './hub/hubDownload.js';
+export * from './hub/hubModel.js';

@@ -6,7 +6,7 @@ import { BIGR_FORMAT, confinedSubdirectory } from './bigrModelDir.js';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
 import { chooseEngine, type EngineChoice } from './engineChoice.js';
 import { clampImages, concatBatches, imageGeometry, toModelImages, unpadImages, type ImageGeometry, type ImageSource } from './images.js';
-import { resolveModelSource, type LoadSourceOptions } from './sources.js';
+import { resolveModelSource, type LoadSourceOptions, type ModelSource } from './sources.js';
 import type { CodesFile } from './codesFile.js';
 
 /** Options of {@link TokenizerPipeline.load}. */
@@ -80,7 +80,7 @@ export class TokenizerPipeline {
    * Loads the tokenizer of `source`: a tokenizer model directory, a BiGR model directory (its `tokenizer/`), or a
    * Hub repo id / official checkpoint (see {@link resolveModelSource}).
    */
-  static async load(source: string, options: TokenizerPipelineLoadOptions = {}): Promise<TokenizerPipeline> {
+  static async load(source: ModelSource, options: TokenizerPipelineLoadOptions = {}): Promise<TokenizerPipeline> {
     const { dir } = await resolveModelSource(source, options);
     const engine = await chooseEngine(options);
     return TokenizerPipeline.fromDirectory(dir, engine);

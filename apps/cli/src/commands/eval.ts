@@ -8,6 +8,7 @@ import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { readBigrModel } from '../bigrModelDir.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
+import { bigrCacheDir } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts } from '../parallelSamples.js';
 import { unpad } from '../images.js';
 import { writeJsonAtomic } from '../sidecar.js';
@@ -149,7 +150,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
   }
   const started = Date.now();
   const classifierDir = cfg.classifier || defaultClassifierDir();
-  const cacheDir = cfg.cacheDir || join(classifierDir, 'cache');
+  const cacheDir = cfg.cacheDir || join(bigrCacheDir(), 'eval');
   const classifier = await loadFashionClassifier(classifierDir);
   const engine = await inferenceEngine();
   const extractor = await createFashionFeatureExtractor(engine, classifier.params, { config: classifier.config });

@@ -55,7 +55,7 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .option('--n <n>', 'number of images (model / train-sample: 10000; samples / test: all)')
     .option('--data <dir>', "'fashion-mnist' or an IDX directory (reference and real sets)")
     .option('--classifier <dir>', 'evaluation network (default: packages/eval/weights/fashion-classifier)')
-    .option('--cache-dir <dir>', 'reference statistics/features cache (default: <classifier dir>/cache)')
+    .option('--cache-dir <dir>', 'reference statistics/features cache (default: $BIGR_CACHE/eval, else ~/.cache/bigr/eval; never inside node_modules)')
     .option('--out <file.json>', 'metrics JSON')
     .option('--save-samples <file.npz>', 'with --model: also save the generated samples (arr_0, labels arr_1)')
     .option('--seed <n>', 'seed of sampling, sample selection and KID subsets')

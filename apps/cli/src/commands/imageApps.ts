@@ -13,7 +13,7 @@ import type { CommandConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 import { unpad, writeGrid } from '../images.js';
 import { bundledModelDir } from '../modelPaths.js';
-import { fitRaster, TokenizerPipeline, type ImageGeometry } from '@bigr/pipeline';
+import { fitRaster, parseHubRepo, resolveModelSource, TokenizerPipeline, type ImageGeometry } from '@bigr/pipeline';
 import { writeSidecar } from '../sidecar.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -103,19 +103,23 @@ export async function requireFile(path: string, what: string): Promise<void> {
   }
 }
 
-/** The model directory to use: `--model` or the bundled Fashion-MNIST model (with a clear error when it is absent). */
+/**
+ * The model directory to use: `--model` (a directory, a Hugging Face Hub repo id `owner/name[@revision]` downloaded
+ * into the cache — `BIGR_CACHE`, `BIGR_HUB_URL`, `BIGR_OFFLINE` apply — or `<bigr.pt>+<binaryae.th>` imported into
+ * the cache) or the bundled Fashion-MNIST model (with a clear error when it is absent).
+ */
 export async function modelDirectory(flag: string): Promise<string> {
   const dir = flag || bundledModelDir();
   try {
     await stat(join(dir, 'config.json'));
+    return dir;
   } catch {
-    throw new NotFoundError(
-      flag
-        ? `Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search).`
-        : `The bundled model is not installed at ${dir}. Pass --model <dir> (a directory written by \`bigr train\`).`,
-    );
+    if (!flag) throw new NotFoundError(`The bundled model is not installed at ${dir}. Pass --model <dir> (a directory written by \`bigr train\`).`);
   }
-  return dir;
+  if (flag.startsWith('.') || flag.startsWith('/') || (parseHubRepo(flag) === null && !flag.includes('+'))) {
+    throw new NotFoundError(`Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), or a Hub repo id owner/name[@revision].`);
+  }
+  return (await resolveModelSource(flag)).dir;
 }
 
 /** Hex SHA-256 of a model directory's weights file (identifies the model in sidecars and code files). */
