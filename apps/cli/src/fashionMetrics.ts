@@ -11,6 +11,7 @@ import {
   precisionRecall,
   saveReferenceStats,
   type FrechetResult,
+  type GemmNT,
   type ReferenceStats,
 } from '@bigr/eval';
 import { cachedFeatures } from '@bigr/probe';
@@ -58,6 +59,14 @@ export function imageDataHash(images: Tensor<'uint8'>): string {
 export function gaussianOf(data: Float32Array, rows: number, dim: number): ReturnType<FeatureStats['toGaussian']> {
   const s = new FeatureStats(dim);
   s.add({ data, rows, dim });
+  return s.toGaussian();
+}
+
+/** {@link gaussianOf} with the scatter product on `gemm` (e.g. onnxruntime's float64 Gemm) when given. */
+export async function gaussianOfWith(data: Float32Array, rows: number, dim: number, gemm: GemmNT | undefined): Promise<ReturnType<FeatureStats['toGaussian']>> {
+  if (!gemm) return gaussianOf(data, rows, dim);
+  const s = new FeatureStats(dim);
+  await s.addWith({ data, rows, dim }, gemm);
   return s.toGaussian();
 }
 
@@ -121,6 +130,8 @@ export interface FashionMetricOptions extends LongRunningOptions {
   readonly kidSubsetSize: number;
   /** Seeded RNG for the KID subsets. */
   readonly kidRng: Rng;
+  /** Matrix product for covariances, distances and kernel matrices (default: the float64 JavaScript kernels). */
+  readonly gemm?: GemmNT;
 }
 
 /** The FMNIST metrics of one evaluated set. */
@@ -154,14 +165,15 @@ export async function fashionMetrics(
   options: FashionMetricOptions,
 ): Promise<FashionMetricValues> {
   const lro: LongRunningOptions = { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-  const fid = frechetDistance(gaussianOf(evaluated.pool, evaluated.count, dims.pool), reference.pool);
-  const sfid = frechetDistance(gaussianOf(evaluated.spatial, evaluated.count, dims.spatial), reference.spatial!);
+  const gemm = options.gemm ? { gemm: options.gemm } : {};
+  const fid = frechetDistance(await gaussianOfWith(evaluated.pool, evaluated.count, dims.pool, options.gemm), reference.pool);
+  const sfid = frechetDistance(await gaussianOfWith(evaluated.spatial, evaluated.count, dims.spatial, options.gemm), reference.spatial!);
   const is = inceptionScore({ data: evaluated.logits, rows: evaluated.count, dim: dims.classes }, { numSplits: Math.min(options.isSplits, evaluated.count) });
-  const pr = await precisionRecall({ data: prReal.pool, rows: prReal.count, dim: dims.pool }, { data: evaluated.pool, rows: evaluated.count, dim: dims.pool }, { k: options.k, ...lro });
+  const pr = await precisionRecall({ data: prReal.pool, rows: prReal.count, dim: dims.pool }, { data: evaluated.pool, rows: evaluated.count, dim: dims.pool }, { k: options.k, ...lro, ...gemm });
   const kid = await kernelInceptionDistance(
     { data: evaluated.pool, rows: evaluated.count, dim: dims.pool },
     { data: kidReal.pool, rows: kidReal.count, dim: dims.pool },
-    { rng: options.kidRng, numSubsets: options.kidSubsets, subsetSize: options.kidSubsetSize, ...lro },
+    { rng: options.kidRng, numSubsets: options.kidSubsets, subsetSize: options.kidSubsetSize, ...lro, ...gemm },
   );
   return {
     fid,

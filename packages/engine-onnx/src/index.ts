@@ -49,3 +49,5 @@ export type { MatmulPeakOptions, MatmulPeakResult } from './matmulPeak.js';
 export { onnx } from './onnxProto.js';
 
 registerOnnxEngines();
+export { createFloat64GemmNT } from './float64Gemm.js';
+export type { Float64GemmNT, Float64GemmOptions } from './float64Gemm.js';

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, CpuTensor, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { writeNpz } from '@bigr/eval';
+import { createFloat64GemmNT } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
@@ -218,7 +219,11 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
     evaluated['dataSha256'] = imageDataHash(images);
 
     const feats = await extractFashionFeatures(extractor, images, { signal: ctx.signal, onProgress, task: 'evaluated' });
+    // The heavy products (covariances, P/R distances, KID kernels) on onnxruntime's float64 Gemm on every core; the
+    // JavaScript float64 kernels when onnxruntime is not available.
+    const gemm = await createFloat64GemmNT().catch(() => null);
     const metrics: FashionMetricValues = await fashionMetrics(feats, trainRef.stats, prReal, trainRef, dims, {
+      ...(gemm ? { gemm } : {}),
       k: cfg.k,
       isSplits: cfg.isSplits,
       kidSubsets: cfg.kidSubsets,
@@ -226,7 +231,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
       kidRng: createRng(`${cfg.seed}/kid`),
       signal: ctx.signal,
       onProgress,
-    });
+    }).finally(() => gemm?.dispose());
     progress.stop();
     const seconds = (Date.now() - started) / 1000;
     const result = {

@@ -11,7 +11,7 @@
  * not bit-identical to NumPy's generator. KID of a set against itself is slightly negative, not 0.
  */
 import { ConfigError, ShapeError, throwIfAborted, type LongRunningOptions, type Rng } from '@bigr/core';
-import { gemmNT, syrkNT } from '../linalg/gemm.js';
+import { type GemmNT, gemmNT, syrkNT } from '../linalg/gemm.js';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
 
 /** Options for {@link kernelInceptionDistance}. */
@@ -28,6 +28,11 @@ export interface KidOptions extends LongRunningOptions {
   gamma?: number;
   /** Kernel offset c₀ (default 1). */
   coef0?: number;
+  /**
+   * Matrix product for the subset kernel matrices (default: the built-in float64 kernel), e.g. onnxruntime's float64
+   * Gemm (`createFloat64GemmNT` of `@bigr/engine-onnx`). It should compute in float64.
+   */
+  gemm?: GemmNT;
 }
 
 /** Result of {@link kernelInceptionDistance}. */
@@ -62,9 +67,10 @@ export async function kernelInceptionDistance(x: FeatureTensor | FeatureRows, y:
   for (let s = 0; s < numSubsets; s++) {
     const a = drawSubset(fx, permX, m, options.rng);
     const b = drawSubset(fy, permY, m, options.rng);
-    const kxx = offDiagonalKernelSum(syrkNT(a, m, d), m, kernel);
-    const kyy = offDiagonalKernelSum(syrkNT(b, m, d), m, kernel);
-    const xy = gemmNT(a, b, m, m, d);
+    const gemm = options.gemm;
+    const kxx = offDiagonalKernelSum(gemm ? await gemm(a, a, m, m, d) : syrkNT(a, m, d), m, kernel);
+    const kyy = offDiagonalKernelSum(gemm ? await gemm(b, b, m, m, d) : syrkNT(b, m, d), m, kernel);
+    const xy = gemm ? await gemm(a, b, m, m, d) : gemmNT(a, b, m, m, d);
     let kxy = 0;
     for (let i = 0; i < xy.length; i++) kxy += kernel(xy[i]);
     values[s] = (kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
