@@ -25,3 +25,4 @@ export * from './export/pytorchExport.js';
 export * from './hub/cacheDir.js';
 export * from './hub/hubDownload.js';
 export * from './hub/hubModel.js';
+export * from './parallelTokenizer.js';

@@ -27,4 +27,4 @@ export * from './presets.js';
 export * from './autoregressive.js';
 export * from './imageRngs.js';
 export * from './samplerPool.js';
-export type { SamplerFactorySpec, SamplerWorkerFactory, SamplerWorkerModel } from './samplerWorkerProtocol.js';
+export type { SamplerFactorySpec, SamplerWorkerFactory, SamplerWorkerModel, WorkerMethod, WorkerMethodResult } from './samplerWorkerProtocol.js';

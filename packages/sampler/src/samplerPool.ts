@@ -79,8 +79,12 @@ function defaultWorkerScript(): SamplerWorkerScript {
 
 interface Pending {
   readonly id: number;
-  readonly job: SampleJob;
-  readonly resolve: (r: SampleJobResult) => void;
+  /** The message that starts the work on a worker. */
+  readonly message: ToWorker;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: SampleJob['onProgress'];
+  /** Settles with the worker's 'result' or 'called' message. */
+  readonly resolve: (m: Extract<FromWorker, { type: 'result' | 'called' }>) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -171,21 +175,14 @@ export class SamplerPool {
     slot.worker.on('message', (m: FromWorker) => {
       const job = slot.job;
       if (m.type === 'progress') {
-        if (job && job.id === m.id) job.job.onProgress?.({ task: 'sample', current: m.current, total: m.total });
+        if (job && job.id === m.id) job.onProgress?.({ task: 'sample', current: m.current, total: m.total });
         return;
       }
-      if (m.type !== 'result' && m.type !== 'error') return;
+      if (m.type !== 'result' && m.type !== 'called' && m.type !== 'error') return;
       if (!job || job.id !== m.id) return;
       slot.job = null;
-      if (m.type === 'result') {
-        job.resolve({
-          codes: new CpuTensor(m.codes, m.codesShape),
-          ...(m.images && m.imagesShape ? { images: new CpuTensor(m.images, m.imagesShape) } : {}),
-          ...(m.stats ? { stats: m.stats } : {}),
-        });
-      } else {
-        job.reject(toError(m.error, 'sampling in a worker'));
-      }
+      if (m.type === 'error') job.reject(toError(m.error, 'in a pool worker'));
+      else job.resolve(m);
       this.#dispatch();
     });
     slot.worker.on('error', (err) => fail(err instanceof Error ? err : new BigrError(String(err))));
@@ -199,43 +196,31 @@ export class SamplerPool {
       if (slot.dead || slot.job) continue;
       const next = this.#queue.shift();
       if (!next) return;
-      if (next.job.signal?.aborted) {
-        next.reject(new AbortError('Sampling was aborted.'));
+      if (next.signal?.aborted) {
+        next.reject(new AbortError('The pool job was aborted.'));
         continue;
       }
       slot.job = next;
-      const { job } = next;
-      const msg: ToWorker = {
-        type: 'sample',
-        id: next.id,
-        labels: Int32Array.from(job.labels),
-        seeds: [...job.seeds],
-        settings: { ...(job.settings ?? {}) },
-        decode: job.decode ?? true,
-      };
-      slot.worker.postMessage(msg);
+      slot.worker.postMessage(next.message);
     }
   }
 
-  /** Samples one job on the next free worker. Rejects with the worker's error class (e.g. {@link ConfigError}). */
-  sample(job: SampleJob): Promise<SampleJobResult> {
-    if (this.#closed) return Promise.reject(new ConfigError('The sampler pool was disposed; create a new one.'));
-    if (job.labels.length !== job.seeds.length) return Promise.reject(new ConfigError(`A sampling job has ${job.labels.length} labels but ${job.seeds.length} seeds; pass one seed per image.`));
-    if (job.labels.length === 0) return Promise.reject(new ConfigError('A sampling job has no images; pass at least one label and seed.'));
+  #enqueue(make: (id: number) => ToWorker, signal: AbortSignal | undefined, onProgress: SampleJob['onProgress']): Promise<Extract<FromWorker, { type: 'result' | 'called' }>> {
+    if (this.#closed) return Promise.reject(new ConfigError('The worker pool was disposed; create a new one.'));
     const dead = this.#slots.find((s) => s.dead);
     if (dead && this.#slots.every((s) => s.dead)) return Promise.reject(dead.dead);
-    return new Promise<SampleJobResult>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const id = this.#nextId++;
-      const pending: Pending = { id, job, resolve, reject };
-      if (job.signal) {
-        if (job.signal.aborted) return reject(new AbortError('Sampling was aborted.'));
-        job.signal.addEventListener(
+      const pending: Pending = { id, message: make(id), signal, onProgress, resolve, reject };
+      if (signal) {
+        if (signal.aborted) return reject(new AbortError('The pool job was aborted.'));
+        signal.addEventListener(
           'abort',
           () => {
             const i = this.#queue.indexOf(pending);
             if (i >= 0) {
               this.#queue.splice(i, 1);
-              reject(new AbortError('Sampling was aborted.'));
+              reject(new AbortError('The pool job was aborted.'));
             }
             const slot = this.#slots.find((s) => s.job?.id === id);
             slot?.worker.postMessage({ type: 'abort', id } satisfies ToWorker);
@@ -246,6 +231,31 @@ export class SamplerPool {
       this.#queue.push(pending);
       this.#dispatch();
     });
+  }
+
+  /**
+   * Runs the worker method `method` (from the factory's {@link SamplerWorkerModel.methods}) with structured-cloneable
+   * `args` on the next free worker, and resolves to its value.
+   */
+  async call<T = unknown>(method: string, args: unknown, options: { readonly signal?: AbortSignal } = {}): Promise<T> {
+    const m = await this.#enqueue((id) => ({ type: 'call', id, method, args }), options.signal, undefined);
+    return (m as Extract<FromWorker, { type: 'called' }>).value as T;
+  }
+
+  /** Samples one job on the next free worker. Rejects with the worker's error class (e.g. {@link ConfigError}). */
+  async sample(job: SampleJob): Promise<SampleJobResult> {
+    if (job.labels.length !== job.seeds.length) throw new ConfigError(`A sampling job has ${job.labels.length} labels but ${job.seeds.length} seeds; pass one seed per image.`);
+    if (job.labels.length === 0) throw new ConfigError('A sampling job has no images; pass at least one label and seed.');
+    const labels = Int32Array.from(job.labels);
+    const seeds = [...job.seeds];
+    const settings = { ...(job.settings ?? {}) };
+    const m = await this.#enqueue((id) => ({ type: 'sample', id, labels, seeds, settings, decode: job.decode ?? true }), job.signal, job.onProgress);
+    if (m.type !== 'result') throw new BigrError('A pool worker answered a sampling job with a method result.');
+    return {
+      codes: new CpuTensor(m.codes, m.codesShape),
+      ...(m.images && m.imagesShape ? { images: new CpuTensor(m.images, m.imagesShape) } : {}),
+      ...(m.stats ? { stats: m.stats } : {}),
+    };
   }
 
   /** Releases every worker's model and stops the workers. Jobs still queued are rejected. */

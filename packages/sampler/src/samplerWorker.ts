@@ -54,6 +54,7 @@ if (port) {
           aborts.set(msg.id, controller);
           try {
             if (!model) throw new ConfigError('The sampler worker has no model; it failed to initialise.');
+            if (!model.predictor) throw new ConfigError('This worker pool was created without a predictor (its factory returned none); it cannot sample.');
             const r = await generate({
               ...msg.settings,
               predictor: model.predictor,
@@ -69,6 +70,21 @@ if (port) {
               { type: 'result', id: msg.id, codes, codesShape: r.codes.shape, images, imagesShape: r.images ? r.images.shape : null, stats: model.jobStats ? { ...model.jobStats() } : null },
               images ? [codes.buffer as ArrayBuffer, images.buffer as ArrayBuffer] : [codes.buffer as ArrayBuffer],
             );
+          } catch (err) {
+            post({ type: 'error', id: msg.id, error: errorInfo(err) });
+          } finally {
+            aborts.delete(msg.id);
+          }
+          return;
+        }
+        case 'call': {
+          const controller = new AbortController();
+          aborts.set(msg.id, controller);
+          try {
+            const method = model?.methods?.[msg.method];
+            if (!method) throw new ConfigError(`This worker offers no method "${msg.method}" (it has ${Object.keys(model?.methods ?? {}).join(', ') || 'none'}).`);
+            const r = await method(msg.args, controller.signal);
+            post({ type: 'called', id: msg.id, value: r.value }, [...(r.transfer ?? [])]);
           } catch (err) {
             post({ type: 'error', id: msg.id, error: errorInfo(err) });
           } finally {

@@ -5,10 +5,23 @@
 import type { BinaryTokenizer, MaskedBitPredictor } from '@bigr/core';
 import type { SamplingSettings } from './settings.js';
 
+/** What a {@link WorkerMethod} returns: a structured-cloneable value and the buffers to transfer with it. */
+export interface WorkerMethodResult {
+  /** The value sent back to `SamplerPool.call`. */
+  readonly value: unknown;
+  /** ArrayBuffers inside `value` to move instead of copy. */
+  readonly transfer?: readonly ArrayBuffer[];
+}
+
+/** A named operation a worker offers besides sampling (e.g. encoding image files with its tokenizer). */
+export type WorkerMethod = (args: unknown, signal: AbortSignal) => Promise<WorkerMethodResult>;
+
 /** What a model factory returns inside a worker: the predictor (and optionally a tokenizer to decode with). */
 export interface SamplerWorkerModel {
-  /** The predictor every job of this worker samples with. */
-  readonly predictor: MaskedBitPredictor;
+  /** The predictor sampling jobs use (a pool that only serves {@link SamplerWorkerModel.methods} needs none). */
+  readonly predictor?: MaskedBitPredictor;
+  /** Operations reachable through `SamplerPool.call(name, args)`. */
+  readonly methods?: Readonly<Record<string, WorkerMethod>>;
   /** Decodes codes to images when a job asks for images. */
   readonly tokenizer?: BinaryTokenizer;
   /** Releases the model (called when the pool is disposed). */
@@ -45,6 +58,7 @@ export type ToWorker =
       readonly settings: Partial<SamplingSettings>;
       readonly decode: boolean;
     }
+  | { readonly type: 'call'; readonly id: number; readonly method: string; readonly args: unknown }
   | { readonly type: 'abort'; readonly id: number }
   | { readonly type: 'close' };
 
@@ -69,5 +83,6 @@ export type FromWorker =
       readonly imagesShape: readonly number[] | null;
       readonly stats: Readonly<Record<string, number>> | null;
     }
+  | { readonly type: 'called'; readonly id: number; readonly value: unknown }
   | { readonly type: 'error'; readonly id: number; readonly error: WorkerErrorInfo }
   | { readonly type: 'closed' };

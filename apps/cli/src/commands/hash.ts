@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, createRng, FormatError, packBits, parseJsonBounded, type PackedCodes } from '@bigr/core';
 import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
+import { createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
@@ -17,6 +18,7 @@ export const HASH_DEFAULTS = {
   index: 'index.bhx',
   codeMode: 'threshold',
   seed: 0,
+  workers: 0,
 };
 
 /** Flags of `bigr hash` as parsed. */
@@ -121,11 +123,34 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   const fresh = inputs.filter((i) => !known.has(resolve(i.path)));
   if (fresh.length < inputs.length) ctx.info(`skipping ${inputs.length - fresh.length} image(s) already in ${cfg.index}`);
 
+  if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024) throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const progress = ctx.progress('hash');
+  // More than one chunk: read, decode and encode the chunks on a pool of tokenizer workers (every core), several in
+  // flight; chunk s has seed --seed + s either way, so the codes are the same as on one thread.
+  const chunks = Math.ceil(fresh.length / CHUNK);
+  const pool = chunks > 1 && cfg.workers !== 1 ? await createTokenizerPool(modelDir, cfg.workers > 0 ? { workers: cfg.workers } : {}) : null;
+  const encodeChunk = (s: number): Promise<PackedCodes> => {
+    const args = { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed + s };
+    const paths = fresh.slice(s, s + CHUNK).map((i) => i.path);
+    return pool ? encodeFilesOnPool(pool, { paths, ...args }, ctx.signal).then((r) => r.packed) : tok.encode(paths, { ...args, signal: ctx.signal }).then((r) => r.packed);
+  };
+  const inFlight = new Map<number, Promise<PackedCodes>>();
+  const start = (s: number): void => {
+    const p = encodeChunk(s);
+    p.catch(() => undefined); // awaited in order below
+    inFlight.set(s, p);
+  };
   try {
+    let next = 0;
+    for (; next < fresh.length && inFlight.size < (pool ? 2 * pool.size : 1); next += CHUNK) start(next);
     for (let s = 0; s < fresh.length; s += CHUNK) {
       const chunk = fresh.slice(s, s + CHUNK);
-      const { packed: codes } = await tok.encode(chunk.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed + s, signal: ctx.signal });
+      const codes = await inFlight.get(s)!;
+      inFlight.delete(s);
+      if (next < fresh.length) {
+        start(next);
+        next += CHUNK;
+      }
       const first = index.size;
       index.add(codes, chunk.map((_, j) => first + j));
       chunk.forEach((inp, j) => entries.push({ id: first + j, path: inp.path, label: inp.label }));
@@ -133,6 +158,8 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     }
   } finally {
     progress.stop();
+    await Promise.allSettled(inFlight.values());
+    await pool?.dispose();
   }
   await mkdir(dirname(cfg.index), { recursive: true });
   await index.save(cfg.index);
@@ -157,5 +184,6 @@ export function registerHash(program: Command, ctx: () => CliContext): void {
     .option('--index <file.bhx>', 'index file to create or append to (paths and labels go to its .json sidecar)')
     .option('--code-mode <mode>', "'threshold' (stable hashes, default) or 'bernoulli'")
     .option('--seed <n>', 'random seed for bernoulli codes')
+    .option('--workers <n>', 'tokenizer worker threads for more than 64 images (0 = every core)')
     .action(async (images: string[], flags: HashFlags) => hashCommand(ctx(), images, flags));
 }

@@ -1,0 +1,39 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../testing/runCli.js';
+import { writeTestPng, writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
+
+let root: string;
+let model: TinyModel;
+let data: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bigr-hashp-'));
+  model = await writeTinyModel(join(root, 'm'));
+  data = join(root, 'data');
+  for (const cls of ['bag', 'shirt']) await mkdir(join(data, cls), { recursive: true });
+  // 150 images: three chunks of 64, so the folder is encoded on the worker pool.
+  for (let v = 0; v < 150; v++) await writeTestPng(join(data, v % 2 ? 'bag' : 'shirt', `${String(v).padStart(3, '0')}.png`), { variant: v });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('bigr hash over a folder on every core', () => {
+  it.each(['threshold', 'bernoulli'])('%s codes: the index is byte-identical for 2 workers and 1', async (mode) => {
+    const outs: Buffer[] = [];
+    const entries: unknown[] = [];
+    for (const workers of ['2', '1']) {
+      const index = join(root, `${mode}-${workers}`, 'index.bhx');
+      const run = await runCli(['--json', '--quiet', 'hash', data, '--model', model.modelDir, '--index', index, '--code-mode', mode, '--seed', '9', '--workers', workers]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ added: 150, size: 150 });
+      outs.push(await readFile(index));
+      entries.push((JSON.parse(await readFile(`${index}.json`, 'utf8')) as { entries: { label: string }[] }).entries.map((e) => e.label));
+    }
+    expect(outs[0]!.equals(outs[1]!)).toBe(true);
+    expect(entries[0]).toEqual(entries[1]);
+  });
+});
