@@ -1,5 +1,5 @@
 import { CpuTensor, type Tensor } from '@bigr/core';
-import { imageGrid, saveImagePng } from '@bigr/tokenizer';
+import { writeImageGrid } from '@bigr/pipeline';
 
 /** Removes `pad` pixels from every side of [B, C, H, W] images (undoes the 28→32 Fashion-MNIST padding). */
 export function unpad(images: Tensor<'float32'>, pad: number): CpuTensor<'float32'> {
@@ -12,8 +12,10 @@ export function unpad(images: Tensor<'float32'>, pad: number): CpuTensor<'float3
   return new CpuTensor<'float32'>(out, [b, c, H, W]);
 }
 
-/** Clamps to [0, 1] (the official save path clamps decoder output) and writes a grid PNG atomically. */
+/**
+ * Clamps to [0, 1] (the official save path clamps decoder output) and writes a grid atomically, as PNG or JPEG by
+ * the extension of `path` (other extensions are refused; see `imageFormatOf` of @bigr/pipeline).
+ */
 export async function writeGrid(path: string, images: Tensor<'float32'>, cols: number): Promise<void> {
-  const clamped = Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v)));
-  await saveImagePng(path, imageGrid(new CpuTensor<'float32'>(clamped, images.shape), cols, 2, 1));
+  await writeImageGrid(path, images, { cols, gap: 2 });
 }

@@ -1,8 +1,16 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createContext, type CliContext } from './context.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
 import { CLI_VERSION } from './version.js';
 import { registerCommands } from './commands/index.js';
+import { polishHelp } from './helpPolish.js';
+
+/** `--threads`: a positive integer. */
+function threadsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`--threads must be an integer in 1..1024, got "${value}" (e.g. 2; default: all cores).`);
+  return n;
+}
 
 /** Streams and signal the CLI runs with (tests pass their own). */
 export interface MainOptions {
@@ -32,11 +40,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     .option('--device <device>', 'engine/device: auto, cpu, gpu, wasm, or an engine name (or BIGR_DEVICE)')
     .option('--force', 'let outputs replace existing files the command did not write (never inputs or read-only files)', false)
     .option('--check-finite', 'refuse model weights holding NaN or Inf when loading (always on for import)', false)
+    .option('--threads <n>', 'onnxruntime intra-op threads (sets BIGR_THREADS; default: all cores)', threadsArg)
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .hook('preAction', (cmd) => {
-      const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string; force?: boolean; checkFinite?: boolean };
+      const o = cmd.optsWithGlobals() as { json?: boolean; quiet?: boolean; device?: string; force?: boolean; checkFinite?: boolean; threads?: number };
       if (o.device) process.env['BIGR_DEVICE'] = o.device;
+      if (o.threads !== undefined) process.env['BIGR_THREADS'] = String(o.threads);
       if (o.checkFinite) process.env['BIGR_CHECK_FINITE'] = '1';
       ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), force: Boolean(o.force), checkFinite: Boolean(o.checkFinite), signal: controller.signal, stdout, stderr });
     });
@@ -44,13 +54,19 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if (!ctx) throw new Error('CLI context used before initialisation');
     return ctx;
   });
+  polishHelp(program);
   const checkFiniteBefore = process.env['BIGR_CHECK_FINITE'];
+  const threadsBefore = process.env['BIGR_THREADS'];
+  // --json is known before parsing finishes, so usage errors (unknown flag, bad choice) are JSON too.
+  const dashDash = argv.indexOf('--');
+  const jsonRequested = (dashDash < 0 ? argv : argv.slice(0, dashDash)).includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (jsonRequested) stdout.write(`${JSON.stringify({ ok: false, error: err.message.replace(/^error: /, ''), code: err.code, exitCode: EXIT.usage })}\n`);
       return EXIT.usage;
     }
     const code = controller.signal.aborted ? EXIT.interrupted : exitCodeOf(err);
@@ -62,5 +78,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     for (const [name, handler] of handlers) process.removeListener(name, handler);
     if (checkFiniteBefore === undefined) delete process.env['BIGR_CHECK_FINITE'];
     else process.env['BIGR_CHECK_FINITE'] = checkFiniteBefore;
+    if (threadsBefore === undefined) delete process.env['BIGR_THREADS'];
+    else process.env['BIGR_THREADS'] = threadsBefore;
   }
 }

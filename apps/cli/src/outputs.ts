@@ -6,6 +6,10 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, parseJsonBounded } from '@bigr/core';
+import { imageFormatOf } from '@bigr/pipeline';
+
+/** Commands whose outputs (other than `.bigr` codes) are images. */
+const IMAGE_COMMANDS = new Set(['generate', 'decode', 'inpaint', 'outpaint', 'edit', 'interpolate', 'enrich']);
 
 /** Largest sidecar/result JSON read while deciding who wrote a file (bytes). */
 const MAX_OWNER_JSON_BYTES = 64 * 1024 * 1024;
@@ -144,11 +148,14 @@ export function modelInputFiles(dir: string): string[] {
  * {@link checkOutputs} for a command writing image/codes outputs each with a sidecar: every `outputs` entry plus
  * its `<out>.json`, against `inputs`, with the context's --force.
  */
-export function guardOutputsWithSidecars(command: string, force: boolean, outputs: readonly string[], inputs: readonly (string | undefined)[]): Promise<void> {
-  return checkOutputs({
+export async function guardOutputsWithSidecars(command: string, force: boolean, outputs: readonly string[], inputs: readonly (string | undefined)[]): Promise<void> {
+  await checkOutputs({
     command,
     force,
     inputs,
     outputs: outputs.flatMap((o) => [{ path: o }, { path: sidecarPath(o), output: o }]),
   });
+  // Image outputs are written in the format their extension names (PNG or JPEG); anything else is refused here,
+  // before any work, instead of PNG bytes under a .webp/.gif name.
+  if (IMAGE_COMMANDS.has(command)) for (const o of outputs) if (!o.toLowerCase().endsWith('.bigr')) imageFormatOf(o);
 }

@@ -86,11 +86,13 @@ describe('train resume', () => {
 
 describe('flags are validated before any work', () => {
   it.each([
-    [['--weights', 'bogus'], /--weights must be 'ema' or 'raw', got "bogus"/],
-    [['--steps', 'abc'], /--steps must be an integer in 1\.\.100000000, got NaN/],
+    // commander's option typing: choices and numbers are checked while parsing (usage errors, exit 2)
+    [['--weights', 'bogus'], /argument 'bogus' is invalid\. Allowed choices are raw, ema/],
+    [['--steps', 'abc'], /--steps must be a number, got "abc"/],
+    [['--steps', '1.5'], /--steps must be an integer in 1\.\.100000000, got 1\.5/],
     [['--batch-size', '0'], /--batch-size must be an integer in 1\.\.4096, got 0/],
     [['--lr', '-1'], /--lr must be a number in \(0, 10\], got -1/],
-    [['--code-mode', 'maybe'], /--code-mode must be 'bernoulli' or 'threshold', got "maybe"/],
+    [['--code-mode', 'maybe'], /argument 'maybe' is invalid\. Allowed choices are threshold, bernoulli/],
     [['--seed', '1.5'], /--seed must be an integer/],
   ])('train-tokenizer %j is refused with exit 2 and nothing written', async (flags, message) => {
     const out = join(root, `v-${flags.join('')}`);
@@ -101,7 +103,7 @@ describe('flags are validated before any work', () => {
   });
 
   it.each([
-    [['--weights', 'bogus'], /--weights must be 'ema' or 'raw'/],
+    [['--weights', 'bogus'], /Allowed choices are raw, ema/],
     [['--dropout', '1'], /--dropout must be a number in \[0, 1\)/],
     [['--ema-decay', '2'], /--ema-decay must be a number in \[0, 1\)/],
     [['--layers', '1e9'], /--layers must be an integer in 0\.\.256/],

@@ -55,7 +55,7 @@ export interface ImageGridOptions {
 export async function writeImageGrid(path: string, images: Tensor<'float32'>, options: ImageGridOptions = {}): Promise<void> {
   const format = imageFormatOf(path);
   const b = images.shape[0]!;
-  const cols = Math.max(1, Math.min(b, options.cols && options.cols > 0 ? options.cols : Math.ceil(Math.sqrt(b))));
+  const cols = options.cols && options.cols > 0 ? Math.floor(options.cols) : Math.max(1, Math.ceil(Math.sqrt(b)));
   const clamped = new CpuTensor<'float32'>(Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))), images.shape);
   const grid = imageGrid(clamped, cols, options.gap ?? 2, 1);
   await atomicWrite(path, encodeImage(tensorToRaster(grid), format, options.quality));

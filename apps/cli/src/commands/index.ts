@@ -32,7 +32,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--data <dir>', "'fashion-mnist' (Debian package), an IDX directory or an image folder")
     .option('--out <dir>', 'model directory to write (checkpoints go to <out>/checkpoints)')
     .option('--preset <name>', 'B-AE preset, e.g. fashion-mnist-32, bae-256-d24')
-    .option('--nf <n>', 'override base channels')
+    .option('--nf <n>', 'override base channels (GroupNorm groups follow unless --norm-groups is given)')
     .option('--norm-groups <n>', 'override GroupNorm groups')
     .option('--code-dim <k>', 'override code bits per token K')
     .option('--steps <n>', 'total optimisation steps')
@@ -42,7 +42,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--code-mode <mode>', 'bernoulli (official) or threshold')
-    .option('--weights <which>', "export 'ema' (released practice; needs long runs) or 'raw' weights")
+    .option('--weights <which>', "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)")
     .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
     .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
   program
@@ -59,7 +59,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--denoiser-width <n>', 'override transcoder width')
     .option('--denoiser-blocks <n>', 'override transcoder blocks')
     .option('--dropout <p>', 'residual and FFN dropout (released 0.1)')
-    .option('--weights <which>', "export 'ema' (released practice; needs long runs) or 'raw' weights")
+    .option('--weights <which>', "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)")
     .option('--steps <n>', 'total optimisation steps')
     .option('--batch-size <n>', 'images per step')
     .option('--lr <x>', 'peak learning rate (warm-up + cosine to lr/10)')

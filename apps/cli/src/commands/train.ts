@@ -33,7 +33,7 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   limit: 0,
   checkpointEvery: 100,
-  weights: 'ema',
+  weights: 'raw',
 };
 
 /** Flags of `bigr train` (strings as parsed). */

@@ -11,6 +11,23 @@ import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
 import { checkResume, datasetHash, formatChanges, prepareTrainingOutput, recordRunSettings, type SettingValue } from '../runSettings.js';
 import { requireInt, requireOneOf, validateCommonTrainingFlags } from '../trainingFlags.js';
 
+/**
+ * GroupNorm groups for a preset with overridden sizes: the preset's own count when it still divides every normalised
+ * channel count, else the largest smaller count that does (e.g. --nf 8 with the preset's 32 groups → 8).
+ */
+export function deriveNormGroups(preset: keyof typeof BAE_PRESETS, overrides: Readonly<Record<string, number>>): number {
+  const start = baePreset(preset, {}).normGroups;
+  for (let g = start; g >= 1; g--) {
+    try {
+      baePreset(preset, { ...overrides, normGroups: g });
+      return g;
+    } catch {
+      // not a divisor of some channel count
+    }
+  }
+  return 1;
+}
+
 /** Settings of `bigr train-tokenizer` (also the keys accepted in its --config file). */
 export const TRAIN_TOKENIZER_DEFAULTS = {
   data: 'fashion-mnist',
@@ -26,7 +43,7 @@ export const TRAIN_TOKENIZER_DEFAULTS = {
   limit: 0,
   checkpointEvery: 100,
   codeMode: 'bernoulli',
-  weights: 'ema',
+  weights: 'raw',
 };
 
 /** Flags of `bigr train-tokenizer`. */
@@ -95,6 +112,11 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
   if (cfg.nf > 0) overrides['nf'] = cfg.nf;
   if (cfg.normGroups > 0) overrides['normGroups'] = cfg.normGroups;
   if (cfg.codeDim > 0) overrides['codeDim'] = cfg.codeDim;
+  if (cfg.nf > 0 && cfg.normGroups === 0) {
+    const groups = deriveNormGroups(cfg.preset as keyof typeof BAE_PRESETS, overrides);
+    overrides['normGroups'] = groups;
+    ctx.info(`--nf ${cfg.nf}: GroupNorm groups set to ${groups} (the largest count up to the preset's that divides every channel count; pass --norm-groups to choose)`);
+  }
   const bae = baePreset(cfg.preset as keyof typeof BAE_PRESETS, overrides);
   await prepareTrainingOutput({ out: cfg.out, command: 'train-tokenizer', format: TOKENIZER_FORMAT, force: ctx.force });
 
