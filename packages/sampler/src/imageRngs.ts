@@ -3,8 +3,23 @@
  * it would get if it were sampled alone from its own stream, so how images are grouped into batches, shards, sessions
  * or worker threads does not change their bits (given an engine whose per-row results do not depend on the batch).
  */
-import { ConfigError, ShapeError, createRng } from '@bigr/core';
-import type { Rng, RngState } from '@bigr/core';
+import { ConfigError, SEEDED_RNG_ALGORITHM, ShapeError, createRng } from '@bigr/core';
+import type { Rng, RngState, SeededRng } from '@bigr/core';
+
+const TWO_POW_24 = 16777216;
+
+/** Whether every stream is core's seeded generator, whose `uniformsF32` is (uint32 >>> 8) / 2^24 of `fillUint32`. */
+function allSeeded(streams: readonly Rng[]): boolean {
+  for (const s of streams) {
+    if (typeof (s as Partial<SeededRng>).fillUint32 !== 'function') return false;
+    try {
+      if (s.getState().algorithm !== SEEDED_RNG_ALGORITHM) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
 
 const BRAND = Symbol.for('@bigr/sampler/ImageRngs');
 
@@ -23,13 +38,15 @@ export class ImageRngs implements Rng {
   readonly streams: readonly Rng[];
   readonly #weights: readonly number[];
   readonly #total: number;
+  readonly #seeded: boolean;
   readonly [BRAND] = true;
 
   /**
    * Streams in batch order; `weights` (default 1 each) say how an array draw is divided: part b has
-   * weights[b] / Σ weights of the elements.
+   * weights[b] / Σ weights of the elements. `seeded` (computed when omitted) says whether every stream is core's
+   * seeded generator, which allows a faster `uniformsF32` with the same numbers.
    */
-  constructor(streams: readonly Rng[], weights?: ArrayLike<number>) {
+  constructor(streams: readonly Rng[], weights?: ArrayLike<number>, seeded?: boolean) {
     if (streams.length === 0) throw new ConfigError('ImageRngs needs at least one stream (one per image).');
     const w = weights ? Array.from(weights) : streams.map(() => 1);
     if (w.length !== streams.length) throw new ShapeError(`ImageRngs got ${w.length} weights for ${streams.length} streams; pass one weight per image.`);
@@ -37,6 +54,7 @@ export class ImageRngs implements Rng {
     this.streams = streams;
     this.#weights = w;
     this.#total = w.reduce((a, b) => a + b, 0);
+    this.#seeded = seeded ?? allSeeded(streams);
   }
 
   /** Number of images (streams). */
@@ -46,7 +64,7 @@ export class ImageRngs implements Rng {
 
   /** A view on the same streams whose array draws are split by `weights` (e.g. rows per image); draws advance the streams. */
   segments(weights: ArrayLike<number>): ImageRngs {
-    return new ImageRngs(this.streams, weights);
+    return new ImageRngs(this.streams, weights, this.#seeded);
   }
 
   /** The streams of images [start, end) (a shard of the batch). */
@@ -54,15 +72,22 @@ export class ImageRngs implements Rng {
     return new ImageRngs(this.streams.slice(start, end));
   }
 
-  #split<T extends Float32Array | Float64Array>(n: number, what: string, draw: (rng: Rng, m: number) => T, make: (n: number) => T): T {
+  /** Elements per unit of weight of an n-element draw (validated). */
+  #unit(n: number, what: string): number {
     if (this.#total === 0) {
       if (n !== 0) throw new ShapeError(`${what}(${n}) on per-image streams with all weights 0; nothing can be drawn.`);
-      return make(0);
+      return 0;
     }
     const unit = n / this.#total;
     if (!Number.isInteger(unit)) {
       throw new ShapeError(`${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; draw a multiple of ${this.#total} (use segments() for uneven layouts).`);
     }
+    return unit;
+  }
+
+  #split<T extends Float32Array | Float64Array>(n: number, what: string, draw: (rng: Rng, m: number) => T, make: (n: number) => T): T {
+    const unit = this.#unit(n, what);
+    if (this.#total === 0) return make(0);
     if (this.streams.length === 1) return draw(this.streams[0]!, n);
     const out = make(n);
     let offset = 0;
@@ -82,7 +107,20 @@ export class ImageRngs implements Rng {
   }
 
   uniformsF32(n: number): Float32Array {
-    return this.#split(n, 'uniformsF32', (r, m) => r.uniformsF32(m), (k) => new Float32Array(k));
+    if (!this.#seeded || this.streams.length === 1) return this.#split(n, 'uniformsF32', (r, m) => r.uniformsF32(m), (k) => new Float32Array(k));
+    // Core's seeded streams: fill one integer buffer segment by segment and convert once — the same numbers as
+    // `uniformsF32` of each stream, without an allocation per image (this runs once per diffusion step).
+    const unit = this.#unit(n, 'uniformsF32');
+    const words = new Uint32Array(n);
+    let offset = 0;
+    for (let b = 0; b < this.streams.length; b++) {
+      const m = this.#weights[b]! * unit;
+      if (m > 0) (this.streams[b] as SeededRng).fillUint32(words.subarray(offset, offset + m));
+      offset += m;
+    }
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = (words[i]! >>> 8) / TWO_POW_24;
+    return out;
   }
 
   normalsF32(n: number): Float32Array {
@@ -114,6 +152,7 @@ export class ImageRngs implements Rng {
     return new ImageRngs(
       this.streams.map((s) => s.fork(label)),
       this.#weights,
+      this.#seeded,
     );
   }
 

@@ -131,7 +131,7 @@ export class SamplerPool {
         new Promise<void>((resolve, reject) => {
           const onMessage = (m: FromWorker): void => {
             if (m.type === 'ready') done(null);
-            else if (m.type === 'init-error') done(toError(m.error, 'loading the model in a sampler worker'));
+            else if (m.type === 'init-error') done(toError(m.error, 'loading the model in a pool worker'));
           };
           const onError = (err: Error): void => done(err);
           const onExit = (code: number): void => done(new BigrError(`A sampler worker exited with code ${code} while loading its model.`));

@@ -13,7 +13,7 @@ import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
 import { conditionGraph, denoiserParameterShapes, stepGraph } from './denoiser.js';
 import { officialScheduleBuffers } from './noiseSchedule.js';
 import type { ScheduleBuffers } from './noiseSchedule.js';
-import { reversePosterior, reverseStepCoefficients } from './bernoulliPosterior.js';
+import { reverseStepCoefficients } from './bernoulliPosterior.js';
 import type { ReverseStepCoefficients } from './bernoulliPosterior.js';
 import { visitedTimesteps } from './visitedTimesteps.js';
 
@@ -234,10 +234,25 @@ export class TranscoderSampler implements BitHeadSampler {
       const last = s === visited.length - 1;
       const before = options.onStep ? x.slice() : null;
       if (!last) {
+        // reversePosterior inlined with the coefficients hoisted (the same float32 operations, so the same bits),
+        // fused with the Bernoulli draw: this loop runs R·K times per step.
         const coef = coefs[s]!;
-        for (let i = 0; i < RK; i++) posterior[i] = reversePosterior(coef, x[i]!, pX0[i]!);
+        const kP = coef.kPrev;
+        const bP = coef.bPrev;
+        const [l1x1, l0x1] = coef.likelihoodX1;
+        const [l1x0, l0x0] = coef.likelihoodX0;
         const u = options.rng.uniformsF32(RK);
-        for (let i = 0; i < RK; i++) x[i] = u[i]! < posterior[i]! ? 1 : 0;
+        for (let i = 0; i < RK; i++) {
+          const p = pX0[i]!;
+          const one = x[i]! > 0.5;
+          const a1 = f32(f32(kP * p) + bP);
+          const a0 = f32(f32(kP * f32(1 - p)) + bP);
+          const n1 = f32(a1 * (one ? l1x1 : l1x0));
+          const n0 = f32(a0 * (one ? l0x1 : l0x0));
+          const post = f32(n1 / f32(n1 + n0));
+          posterior[i] = post;
+          x[i] = u[i]! < post ? 1 : 0;
+        }
       } else {
         for (let i = 0; i < RK; i++) x[i] = pX0[i]! > 0.5 ? 1 : 0;
       }

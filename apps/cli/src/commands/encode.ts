@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError } from '@bigr/core';
+import { ConfigError, type CpuTensor, type ProgressCallback } from '@bigr/core';
+import { concatBatches, createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
@@ -14,6 +15,38 @@ export const ENCODE_DEFAULTS = {
   codeMode: 'threshold',
   seed: 0,
 };
+
+/** Images per tokenizer worker call of `bigr encode`. */
+const ENCODE_CHUNK = 64;
+
+/** Threshold codes of image files on a pool of tokenizer workers, two chunks per worker in flight, in input order. */
+async function encodeOnPool(modelDir: string, paths: readonly string[], ctx: CliContext, onProgress: ProgressCallback): Promise<CpuTensor<'uint8'>> {
+  const pool = await createTokenizerPool(modelDir);
+  const parts: CpuTensor<'uint8'>[] = [];
+  const inFlight = new Map<number, Promise<CpuTensor<'uint8'>>>();
+  const start = (s: number): void => {
+    const p = encodeFilesOnPool(pool, { paths: paths.slice(s, s + ENCODE_CHUNK), mode: 'threshold' }, ctx.signal).then((r) => r.bits);
+    p.catch(() => undefined); // awaited in order below
+    inFlight.set(s, p);
+  };
+  try {
+    let next = 0;
+    for (; next < paths.length && inFlight.size < 2 * pool.size; next += ENCODE_CHUNK) start(next);
+    for (let s = 0; s < paths.length; s += ENCODE_CHUNK) {
+      parts.push(await inFlight.get(s)!);
+      inFlight.delete(s);
+      if (next < paths.length) {
+        start(next);
+        next += ENCODE_CHUNK;
+      }
+      onProgress({ task: 'encode', current: Math.min(paths.length, s + ENCODE_CHUNK), total: paths.length });
+    }
+  } finally {
+    await Promise.allSettled(inFlight.values());
+    await pool.dispose();
+  }
+  return concatBatches(parts);
+}
 
 /** Flags of `bigr encode` as parsed. */
 export type EncodeFlags = { config?: string } & { [K in keyof typeof ENCODE_DEFAULTS]?: string };
@@ -36,7 +69,13 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
   const progress = ctx.progress('encode');
   let bits;
   try {
-    ({ bits } = await tok.encode(inputs.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed, signal: ctx.signal, onProgress: progress.update }));
+    if (cfg.codeMode === 'threshold' && inputs.length > ENCODE_CHUNK) {
+      // Threshold codes do not depend on batching: read, decode and encode 64-image chunks on tokenizer workers
+      // (every core). Bernoulli codes draw from one stream in image order and stay on this thread.
+      bits = await encodeOnPool(modelDir, inputs.map((i) => i.path), ctx, progress.update);
+    } else {
+      ({ bits } = await tok.encode(inputs.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed, signal: ctx.signal, onProgress: progress.update }));
+    }
   } finally {
     progress.stop();
   }

@@ -37,3 +37,25 @@ describe('bigr hash over a folder on every core', () => {
     expect(entries[0]).toEqual(entries[1]);
   });
 });
+
+describe('bigr encode of many images on every core', () => {
+  it('threshold codes of 150 files equal the in-process TokenizerPipeline codes', async () => {
+    const { listImageInputs } = await import('./imageApps.js');
+    const { TokenizerPipeline, readCodesFile } = await import('@bigr/pipeline');
+    const { resolveEngine } = await import('@bigr/core');
+    await import('@bigr/engine-onnx');
+    const out = join(root, 'codes.bigr');
+    const run = await runCli(['--quiet', 'encode', data, '--model', model.modelDir, '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const file = await readCodesFile(out);
+    const inputs = await listImageInputs([data]);
+    const tok = await TokenizerPipeline.fromDirectory(model.modelDir, await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' }));
+    try {
+      const { bits } = await tok.encode(inputs.map((i) => i.path));
+      expect(Buffer.from(file.bits.data).equals(Buffer.from(bits.data))).toBe(true);
+    } finally {
+      await tok.dispose();
+    }
+  });
+});
