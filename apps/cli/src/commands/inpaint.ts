@@ -1,12 +1,11 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, createRng } from '@bigr/core';
-import { editImage, inpaint, outpaint, PRESETS, type ImageEditOptions, type ImageEditResult } from '@bigr/sampler';
+import { ConfigError } from '@bigr/core';
+import { PRESETS, type ImageEditResult } from '@bigr/sampler';
+import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { classIndex, loadBigrModel } from '../bigrModelDir.js';
 import {
   appSettings,
   checkInt,
@@ -14,7 +13,6 @@ import {
   concatImages,
   configFlags,
   gridCols,
-  imageGeometry,
   loadModelImage,
   loadRegion,
   maskRows,
@@ -85,32 +83,23 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars(app, ctx.force, cfg.codes ? [cfg.out, cfg.codes] : [cfg.out], [flags.config, imagePath, cfg.mask, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
-  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
-  const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);
+  const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  const geom = bigr.tokenizer.geometry;
   const image = await loadModelImage(imagePath, geom);
   const regionImage = await loadRegion({ mask: cfg.mask, box: cfg.box, imagePath }, geom);
-  const label = app === 'edit' ? classIndex(cfg.class, model.config.classNames, model.config.backbone.numClasses) : undefined;
+  const label = app === 'edit' ? bigr.classIndex(cfg.class) : undefined;
 
   const started = Date.now();
   const result: ImageEditResult = await withProgress(ctx, app, (onProgress) => {
-    const options: ImageEditOptions = {
-      predictor: model.predictor,
-      tokenizer: model.tokenizer,
-      image,
-      region: { kind: 'image', image: regionImage },
-      samples: cfg.n,
-      rng: createRng(cfg.seed),
-      signal: ctx.signal,
-      onProgress,
-      ...appSettings(cfg),
-    };
-    if (app === 'inpaint') return inpaint(options);
-    if (app === 'outpaint') return outpaint(options);
-    return editImage({ ...options, label: label! });
+    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
+    const request = { image, region: { kind: 'image', image: regionImage } as const, samples: cfg.n, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) };
+    if (app === 'inpaint') return bigr.inpaint(request);
+    if (app === 'outpaint') return bigr.outpaint(request);
+    return bigr.edit({ ...request, class: label! });
   });
   const seconds = (Date.now() - started) / 1000;
 
-  const grid = model.tokenizer.grid;
+  const grid = bigr.tokenizer.grid;
   const N = grid[0] * grid[1];
   let regeneratedTokens = 0;
   for (let i = 0; i < N; i++) regeneratedTokens += result.regenerated.data[i]!;
@@ -131,7 +120,7 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
       engine: engine.name,
       image: imagePath,
       layout: cfg.original ? 'source image first, then the samples (row-major)' : 'samples (row-major)',
-      ...(label !== undefined ? { label, className: model.config.classNames[label] ?? null } : {}),
+      ...(label !== undefined ? { label, className: bigr.classNames[label] ?? null } : {}),
       grid,
       regeneratedTokens,
       regenerated: maskRows(result.regenerated, grid),
@@ -144,8 +133,8 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
     await writeCodesFile(cfg.codes, {
       bits: result.codes,
       grid,
-      tokenizerHash: await weightsHash(join(modelDir, model.config.tokenizer)),
-      imageShape: model.tokenizer.imageShape,
+      tokenizerHash: bigr.tokenizer.hash,
+      imageShape: bigr.tokenizer.tokenizer.imageShape,
       pad: geom.pad,
       codeMode: 'sampled',
       sources: Array.from({ length: cfg.n }, () => imagePath),
