@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { ConfigError, CpuTensor, createRng } from '@bigr/core';
-import { interpolateClasses, interpolationSweepWeights, PRESETS } from '@bigr/sampler';
+import { ConfigError, CpuTensor } from '@bigr/core';
+import { interpolationSweepWeights, PRESETS } from '@bigr/sampler';
+import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { classIndex, loadBigrModel } from '../bigrModelDir.js';
-import { appSettings, checkInt, configFlags, imageGeometry, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+import { appSettings, checkInt, configFlags, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
 
 /** Settings of `bigr interpolate` (defaults: the official apps/interpolate.py: s = 2.5, I = 20, τ_g = 0). */
 export const INTERPOLATE_DEFAULTS = {
@@ -46,21 +46,22 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars('interpolate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
-  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
-  const { classNames, backbone } = model.config;
-  const classA = classIndex(cfg.from, classNames, backbone.numClasses);
-  const classB = classIndex(cfg.to, classNames, backbone.numClasses);
+  const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  const { classNames } = bigr;
+  const classA = bigr.classIndex(cfg.from);
+  const classB = bigr.classIndex(cfg.to);
   const weights = cfg.officialSweep ? Array.from(interpolationSweepWeights()) : linearWeights(cfg.steps);
-  const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);
+  const geom = bigr.tokenizer.geometry;
 
   const started = Date.now();
   const results = await withProgress(ctx, 'interpolate', (onProgress) =>
-    interpolateClasses({ predictor: model.predictor, tokenizer: model.tokenizer, classA, classB, weights, samples: cfg.n, rng: createRng(cfg.seed), signal: ctx.signal, onProgress, ...appSettings(cfg) }),
+    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
+    bigr.interpolate({ from: classA, to: classB, weights, samples: cfg.n, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) }),
   );
   const seconds = (Date.now() - started) / 1000;
 
   // Row s, column w: sample s of weight w.
-  const [C, H, W] = model.tokenizer.imageShape;
+  const [C, H, W] = bigr.tokenizer.tokenizer.imageShape;
   const per = C * H * W;
   const data = new Float32Array(cfg.n * weights.length * per);
   for (let s = 0; s < cfg.n; s++) for (let w = 0; w < weights.length; w++) data.set(results[w]!.images!.data.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
