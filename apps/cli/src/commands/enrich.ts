@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
-import { CpuTensor, createRng } from '@bigr/core';
-import { enrichImage, PRESETS, resizeBilinear } from '@bigr/sampler';
+import { CpuTensor } from '@bigr/core';
+import { PRESETS, resizeBilinear } from '@bigr/sampler';
+import { BigrPipeline } from '@bigr/pipeline';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { loadBigrModel } from '../bigrModelDir.js';
 import {
   appSettings,
   checkInt,
   concatImages,
   configFlags,
-  imageGeometry,
   modelDirectory,
   modelOptions,
   readRaster,
@@ -69,15 +68,16 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   const roundOutputs = Array.from({ length: cfg.rounds }, (_, r) => withSuffix(cfg.out, `-round${r + 1}`));
   await guardOutputsWithSidecars('enrich', ctx.force, [cfg.out, ...roundOutputs], [flags.config, imagePath, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
-  const model = await loadBigrModel(modelDir, engine, { diffusionSteps: cfg.diffusionSteps });
-  const geom = imageGeometry(model.tokenizer, model.tokenizerConfig);
+  const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  const geom = bigr.tokenizer.geometry;
   const inputSize = cfg.inputSize > 0 ? cfg.inputSize : Math.max(1, Math.round(geom.inner / 2));
   checkInt('input-size', inputSize, 1, geom.inner);
   const image = await lowResInput(imagePath, inputSize, geom);
 
   const started = Date.now();
   const result = await withProgress(ctx, 'enrich', (onProgress) =>
-    enrichImage({ predictor: model.predictor, tokenizer: model.tokenizer, image, rounds: cfg.rounds, rng: createRng(cfg.seed), signal: ctx.signal, onProgress, ...appSettings(cfg) }),
+    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
+    bigr.enrich({ image, rounds: cfg.rounds, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) }),
   );
   const seconds = (Date.now() - started) / 1000;
   const modelHash = await weightsHash(modelDir);
