@@ -124,6 +124,12 @@ export interface ResolveEngineOptions {
   device?: string;
 }
 
+/** An environment variable in Node; undefined where there is no `process` (browsers). */
+function environmentVariable(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.[name];
+}
+
 /** Packages that register engines on import; tried when no registered engine satisfies a request. */
 const ENGINE_PACKAGES: Record<EnginePurpose, readonly string[]> = {
   inference: ['@bigr/engine-onnx', '@bigr/engine-tfjs'],
@@ -145,7 +151,7 @@ async function importEnginePackages(purpose: EnginePurpose, failures: string[]):
  * final error names each engine tried and why it failed.
  */
 export async function resolveEngine(options: ResolveEngineOptions): Promise<Engine> {
-  const device = (options.device ?? process.env['BIGR_DEVICE'] ?? 'auto').trim();
+  const device = (options.device ?? environmentVariable('BIGR_DEVICE') ?? 'auto').trim();
   const failures: string[] = [];
   await importEnginePackages(options.purpose, failures);
   const providers = [...registry().providers.values()]

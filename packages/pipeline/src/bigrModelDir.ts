@@ -2,15 +2,14 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeDirectoryStaged } from './stagedDirectory.js';
 import { ConfigError, loadModelDirectory, saveModelDirectory, type Engine, type MaskedBitPredictor, type NamedTensors } from '@bigr/core';
-import { BackboneFeatureModel, backboneParameterShapes, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
-import { denoiserParameterShapes, resolveTranscoderConfig, TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
-import { checkConfigMaxima, checkWeightsMatchConfig, maybeCheckFinite } from './modelBounds.js';
+import { BackboneFeatureModel, type BackboneConfig } from '@bigr/backbone';
+import { TranscoderSampler, type TranscoderConfig } from '@bigr/transcoder';
+import { validateBigrModel, type BIGR_FORMAT } from './modelConfigs.js';
 import { createBigrPredictor } from '@bigr/sampler';
 import type { BaeTokenizer } from '@bigr/tokenizer';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
 
-/** Format tag of a BiGR model directory's config.json. */
-export const BIGR_FORMAT = 'bigr-model';
+export { BIGR_FORMAT } from './modelConfigs.js';
 
 /**
  * config.json of a BiGR model directory. `model.safetensors` holds the backbone and the transcoder under the
@@ -78,29 +77,8 @@ export interface LoadedBigrModel {
 /** Reads config.json + model.safetensors of a BiGR model directory. */
 export async function readBigrModel(dir: string): Promise<{ config: BigrModelConfig; weights: NamedTensors }> {
   const { config, tensors } = await loadModelDirectory(dir);
-  const c = config as Partial<BigrModelConfig>;
-  if (typeof c !== 'object' || c === null || c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
-    throw new ConfigError(`${dir}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
-  }
-  const configPath = join(dir, 'config.json');
-  const weightsPath = join(dir, 'model.safetensors');
-  // Bound every size before anything is built from it, then check the config against the weights beside it.
-  checkConfigMaxima('backbone', c.backbone, configPath);
-  checkConfigMaxima('transcoder', c.transcoder, configPath);
-  const backbone = resolveBackboneConfig(c.backbone);
-  const transcoder = resolveTranscoderConfig(c.transcoder);
-  checkWeightsMatchConfig({ section: 'backbone', fields: backbone as unknown as Record<string, unknown>, expected: backboneParameterShapes(backbone), counts: { layers: (i) => `layers.${i}.` } }, tensors, configPath, weightsPath);
-  checkWeightsMatchConfig(
-    { section: 'transcoder', fields: transcoder as unknown as Record<string, unknown>, expected: denoiserParameterShapes(transcoder), counts: { blocks: (i) => `${transcoder.prefix}.blocks.${i}.` } },
-    tensors,
-    configPath,
-    weightsPath,
-  );
-  maybeCheckFinite(tensors, weightsPath);
-  return {
-    config: { ...(c as BigrModelConfig), tokenizer: confinedSubdirectory(dir, c.tokenizer, 'tokenizer'), backbone, transcoder },
-    weights: tensors,
-  };
+  const checked = validateBigrModel(config, tensors, { model: dir, configPath: join(dir, 'config.json'), weightsPath: join(dir, 'model.safetensors') });
+  return { config: { ...checked, tokenizer: confinedSubdirectory(dir, checked.tokenizer, 'tokenizer') }, weights: tensors };
 }
 
 /** Loads a BiGR model directory onto an inference engine. */
@@ -112,17 +90,4 @@ export async function loadBigrModel(dir: string, engine: Engine, options: { diff
   return { config, tokenizerConfig, features, head, tokenizer, weights, predictor: createBigrPredictor(features, head, options.diffusionSteps !== undefined ? { steps: options.diffusionSteps } : {}) };
 }
 
-/** Resolves a class given as an index or a (case-insensitive, prefix-matching) name. */
-export function classIndex(value: string, classNames: readonly string[], numClasses: number): number {
-  if (/^\d+$/.test(value)) {
-    const i = Number(value);
-    if (i < numClasses) return i;
-    throw new ConfigError(`Class ${i} is out of range; this model has classes 0..${numClasses - 1} (${classNames.join(', ')}).`);
-  }
-  const v = value.toLowerCase();
-  const exact = classNames.findIndex((n) => n.toLowerCase() === v);
-  if (exact >= 0) return exact;
-  const matches = classNames.map((n, i) => [n.toLowerCase(), i] as const).filter(([n]) => n.startsWith(v) || n.split(/[\s/-]+/).some((w) => w === v || w.startsWith(v)));
-  if (matches.length === 1) return matches[0]![1];
-  throw new ConfigError(`Unknown class "${value}". Use an index 0..${numClasses - 1} or one of: ${classNames.join(', ')}.`);
-}
+export { classIndex } from './classIndex.js';

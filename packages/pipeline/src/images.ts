@@ -3,38 +3,11 @@
  * or rasters → [B, C, H, W] in [0, 1] at the tokenizer's size, and model output → images without the padding.
  */
 import { stat } from 'node:fs/promises';
-import { ConfigError, CpuTensor, NotFoundError, ShapeError, type DataTypeMap, type Tensor } from '@bigr/core';
-import { centerCropResize, loadRaster, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError, type Tensor } from '@bigr/core';
+import { loadRaster, padImages, stackImages, type RasterImage } from '@bigr/tokenizer';
+import { rasterToModel, type ImageGeometry } from './imageLayout.js';
 
-/**
- * How files are brought to the tokenizer's input: `channels` (1 = grayscale), the size the file is center-cropped
- * and resized to (`inner`), then `pad` pixels of zero padding on each side (`size` = inner + 2·pad, e.g. 28 → 32 for
- * Fashion-MNIST).
- */
-export interface ImageGeometry {
-  /** Channels of the tokenizer input (1 = grayscale). */
-  readonly channels: 1 | 3;
-  /** Side of the tokenizer input. */
-  readonly size: number;
-  /** Zero padding on each side. */
-  readonly pad: number;
-  /** Side of the image before padding. */
-  readonly inner: number;
-}
-
-/** The input geometry of a tokenizer whose model directory records `pad` (0 when absent). */
-export function imageGeometry(tokenizer: Pick<BaeTokenizer, 'imageShape'>, config: { readonly pad?: number }): ImageGeometry {
-  const [c, h, w] = tokenizer.imageShape;
-  if (h !== w) throw new ConfigError(`The tokenizer takes ${h}×${w} images; only square inputs are supported (expected height = width). Use a tokenizer with square inputs.`);
-  const pad = config.pad ?? 0;
-  if (!Number.isInteger(pad) || pad < 0 || 2 * pad >= h) throw new ConfigError(`Tokenizer pad ${pad} is invalid for ${h}×${w} inputs; expected an integer in 0..${Math.ceil(h / 2) - 1}. Fix the tokenizer's config.json.`);
-  return { channels: c === 1 ? 1 : 3, size: h, pad, inner: h - 2 * pad };
-}
-
-/** `raster` center-cropped and resized to side × side (returned unchanged when it already has that size). */
-export function fitRaster(raster: RasterImage, side: number): RasterImage {
-  return raster.width === side && raster.height === side ? raster : centerCropResize(raster, side);
-}
+export { type ImageGeometry, imageGeometry, fitRaster, rasterToModel, unpadImages, clampImages, concatBatches } from './imageLayout.js';
 
 async function readRaster(path: string, channels: 1 | 3): Promise<RasterImage> {
   try {
@@ -43,14 +16,6 @@ async function readRaster(path: string, channels: 1 | 3): Promise<RasterImage> {
     throw new NotFoundError(`Image ${path} does not exist. Check the path.`);
   }
   return loadRaster(path, { channels });
-}
-
-/** A raster as [1, C, size, size] in [0, 1]: center-crop-resized to `inner`, then zero-padded. */
-export function rasterToModel(raster: RasterImage, geom: ImageGeometry): CpuTensor<'float32'> {
-  if (raster.channels !== geom.channels) throw new ShapeError(`The image has ${raster.channels} channel(s) but the tokenizer takes ${geom.channels}. Load it with channels: ${geom.channels}.`);
-  const t = rasterToTensor(fitRaster(raster, geom.inner));
-  const one = new CpuTensor<'float32'>(t.data, [1, ...t.shape]);
-  return geom.pad > 0 ? padImages(one, geom.pad) : one;
 }
 
 /** An image file as [1, C, size, size] in [0, 1]: center-crop-resized to `inner`, then zero-padded. */
@@ -98,35 +63,4 @@ export async function toModelImages(source: ImageSource, geom: ImageGeometry): P
     out.push(new CpuTensor<'float32'>(t.data, t.shape.slice(1)));
   }
   return stackImages(out);
-}
-
-/** Removes `pad` pixels from every side of [B, C, H, W] images (undoes the 28→32 Fashion-MNIST padding). */
-export function unpadImages(images: Tensor<'float32'>, pad: number): CpuTensor<'float32'> {
-  const [b, c, h, w] = images.shape as [number, number, number, number];
-  if (pad === 0) return new CpuTensor<'float32'>(images.data, images.shape);
-  const H = h - 2 * pad;
-  const W = w - 2 * pad;
-  const out = new Float32Array(b * c * H * W);
-  for (let p = 0; p < b * c; p++) for (let y = 0; y < H; y++) out.set(images.data.subarray((p * h + y + pad) * w + pad, (p * h + y + pad) * w + pad + W), (p * H + y) * W);
-  return new CpuTensor<'float32'>(out, [b, c, H, W]);
-}
-
-/** Clamps to [0, 1] (the official save path clamps decoder output). */
-export function clampImages(images: Tensor<'float32'>): CpuTensor<'float32'> {
-  return new CpuTensor<'float32'>(Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))), images.shape);
-}
-
-/** Concatenates batches [Bi, ...] along the batch axis. */
-export function concatBatches<D extends 'float32' | 'uint8'>(parts: readonly Tensor<D>[]): CpuTensor<D> {
-  if (parts.length === 0) throw new ShapeError('Nothing to concatenate; pass at least one batch.');
-  const shape = parts[0]!.shape.slice(1);
-  const total = parts.reduce((s, p) => s + p.shape[0]!, 0);
-  const length = parts.reduce((s, p) => s + p.data.length, 0);
-  const out = parts[0]!.data instanceof Float32Array ? new Float32Array(length) : new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p.data as ArrayLike<number>, at);
-    at += p.data.length;
-  }
-  return new CpuTensor<D>(out as unknown as DataTypeMap[D], [total, ...shape]);
 }

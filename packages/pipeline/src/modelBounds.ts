@@ -87,7 +87,8 @@ export function checkWeightsMatchConfig(source: ShapeSource, weights: NamedTenso
 
 /** True when weights should be checked for NaN/Inf at load (the global --check-finite flag sets BIGR_CHECK_FINITE=1). */
 export function checkFiniteRequested(): boolean {
-  return process.env['BIGR_CHECK_FINITE'] === '1';
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.['BIGR_CHECK_FINITE'] === '1';
 }
 
 /** With --check-finite, refuses weights holding NaN or Inf (a FormatError naming the tensor). */

@@ -16,4 +16,5 @@ export * from './weightedBce.js';
 export * from './transcoderLoss.js';
 export * from './transcoderSampler.js';
 export * from './weights.js';
+export * from './weightsFile.js';
 export * from './categoricalHead.js';

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CpuTensor, createRng, parseSafetensors, serializeSafetensors } from '@bigr/core';
 import { denoiserParameterShapes } from './denoiser.js';
+import { loadTranscoderWeights, saveTranscoderWeights } from './weightsFile.js';
 import {
   TRANSCODER_INIT_STD,
   initTranscoderParameters,
   isZeroInitialised,
-  loadTranscoderWeights,
   parseTranscoderWeights,
-  saveTranscoderWeights,
 } from './weights.js';
 import { TRANSCODER_PRESETS, transcoderPreset } from './presets.js';
 import { resolveTranscoderConfig } from './config.js';

@@ -2,7 +2,7 @@
  * Transcoder parameters: initialisation (docs/algorithm.md §2.6) and safetensors load/save with the official
  * `denoise_mlp.*` names (docs/algorithm.md §10.1), so released weights map without renaming.
  */
-import { CpuTensor, ConfigError, FormatError, NotFoundError, ShapeError, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from '@bigr/core';
+import { CpuTensor, ConfigError, FormatError, NotFoundError, ShapeError, parseSafetensors, serializeSafetensors } from '@bigr/core';
 import type { NamedTensors, Rng, SafetensorsContent } from '@bigr/core';
 import type { DenoiserSizes } from './denoiser.js';
 import { denoiserParameterShapes } from './denoiser.js';
@@ -123,14 +123,16 @@ export interface LoadedTranscoderWeights {
   readonly timesteps?: number;
 }
 
-function wanted(prefix: string, verifyDuplicate: boolean): (name: string) => boolean {
+/** @internal The tensor filter of the weight readers. */
+export function wanted(prefix: string, verifyDuplicate: boolean): (name: string) => boolean {
   return (name) =>
     name.startsWith(`${prefix}.`) ||
     name.startsWith(`${OFFICIAL_SCHEDULER_PREFIX}.`) ||
     (verifyDuplicate && name.startsWith(`${OFFICIAL_DUPLICATE_PREFIX}.`));
 }
 
-function fromContent(content: SafetensorsContent, source: string, options: LoadTranscoderWeightsOptions): LoadedTranscoderWeights {
+/** @internal Decodes parsed safetensors content into denoiser weights. */
+export function fromContent(content: SafetensorsContent, source: string, options: LoadTranscoderWeightsOptions): LoadedTranscoderWeights {
   const prefix = options.prefix ?? 'denoise_mlp';
   const sizes: DenoiserSizes = options.sizes ? { ...options.sizes, prefix } : inferDenoiserSizes(content.tensors, prefix);
   const params = selectTranscoderParameters(content.tensors, sizes, options.verifyDuplicate === false ? {} : { duplicatePrefix: OFFICIAL_DUPLICATE_PREFIX });
@@ -150,34 +152,18 @@ function fromContent(content: SafetensorsContent, source: string, options: LoadT
   return { sizes, params, timesteps: T };
 }
 
-/**
- * Reads the denoiser from a safetensors file: a transcoder file written by {@link saveTranscoderWeights} or a full
- * official BiGR state dict (only `denoise_mlp.*`, its duplicate and the scheduler buffers are decoded).
- */
-export async function loadTranscoderWeights(path: string, options: LoadTranscoderWeightsOptions = {}): Promise<LoadedTranscoderWeights> {
-  const content = await readSafetensors(path, { filter: wanted(options.prefix ?? 'denoise_mlp', options.verifyDuplicate !== false) });
-  return fromContent(content, path, options);
-}
-
-/** In-memory variant of {@link loadTranscoderWeights}. */
+/** Parses the denoiser from safetensors bytes (in Node, `loadTranscoderWeights` reads a file). */
 export function parseTranscoderWeights(bytes: Uint8Array, options: LoadTranscoderWeightsOptions = {}): LoadedTranscoderWeights {
   const content = parseSafetensors(bytes, { filter: wanted(options.prefix ?? 'denoise_mlp', options.verifyDuplicate !== false) });
   return fromContent(content, 'transcoder weights', options);
 }
 
-function checkedParameters(params: ReadonlyMap<string, CpuTensor>, sizes: DenoiserSizes): NamedTensors {
+/** @internal The denoiser parameters with every shape checked. */
+export function checkedParameters(params: ReadonlyMap<string, CpuTensor>, sizes: DenoiserSizes): NamedTensors {
   return selectTranscoderParameters(params, sizes);
 }
 
-/**
- * Writes the denoiser parameters (official names and (out, in) layout) as safetensors, atomically, with the sizes in
- * the `__metadata__` entry {@link TRANSCODER_METADATA_KEY}. Every parameter's shape is checked first.
- */
-export async function saveTranscoderWeights(path: string, params: ReadonlyMap<string, CpuTensor>, sizes: DenoiserSizes): Promise<void> {
-  await writeSafetensors(path, checkedParameters(params, sizes), { [TRANSCODER_METADATA_KEY]: JSON.stringify(sizes) });
-}
-
-/** In-memory variant of {@link saveTranscoderWeights}. */
+/** Serialises the denoiser parameters as safetensors bytes (in Node, `saveTranscoderWeights` writes a file). */
 export function serializeTranscoderWeights(params: ReadonlyMap<string, CpuTensor>, sizes: DenoiserSizes): Uint8Array {
   return serializeSafetensors(checkedParameters(params, sizes), { [TRANSCODER_METADATA_KEY]: JSON.stringify(sizes) });
 }
