@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError, atomicWrite, parseJsonBounded, type LongRunningOptions, type Tensor } from '@bigr/core';
-import { createBigrSamplerPool, imageSeeds } from '@bigr/pipeline';
+import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 
 const PARTS_FORMAT = 'bigr-sample-parts';
@@ -98,6 +98,7 @@ async function openParts(dir: string, key: SamplePartsKey, warn?: (m: string) =>
     }
   }
   await mkdir(dir, { recursive: true });
+  await cleanStaleTemporaries(dir); // temp files of a killed run
   await atomicWrite(manifest, `${JSON.stringify({ format: PARTS_FORMAT, key }, null, 2)}\n`);
   return done;
 }

@@ -7,7 +7,7 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, atomicWrite, parseJsonBounded, sha256OfFile } from '@bigr/core';
-import { createBigrSamplerPool, imageSeeds, readBigrModel, classIndex } from '@bigr/pipeline';
+import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
 import { encodePng, tensorToRaster } from '@bigr/tokenizer';
@@ -75,6 +75,7 @@ export async function generateToFolder(ctx: CliContext, out: string, cfg: Folder
     }
   }
   await mkdir(dir, { recursive: true });
+  await cleanStaleTemporaries(dir); // temp files of a killed run
   await atomicWrite(manifestPath, `${JSON.stringify({ format: FOLDER_FORMAT, key }, null, 2)}\n`);
   const present = new Set(entries);
   const batches = Math.ceil(cfg.n / cfg.batchSize);
