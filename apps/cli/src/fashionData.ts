@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, ShapeError, type Rng, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, permutation, type Rng, type Tensor } from '@bigr/core';
 import { quantizeUnitToUint8 } from '@bigr/eval';
 import { FASHION_MNIST_PAD } from '@bigr/tokenizer';
 import { DEBIAN_FASHION_MNIST, loadDataset } from './datasets.js';
@@ -66,17 +66,8 @@ export async function loadUint8Split(source: string, split: 'train' | 'test', im
   return { images: new CpuTensor(u8, [n, h, w, 1]), labels: data.labels, classNames: data.classNames };
 }
 
-/** A uniformly random permutation of 0…n−1 (Fisher–Yates with `rng`). */
-export function permutation(n: number, rng: Rng): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
+/** A uniformly random permutation of 0…n−1 (the core Fisher–Yates). */
+export { permutation };
 
 /** n class labels, ⌊n/C⌋ per class (the first n mod C classes get one more), in random order (docs/evaluation.md §9.2). */
 export function balancedLabels(n: number, classes: number, rng: Rng): Int32Array {

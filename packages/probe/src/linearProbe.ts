@@ -1,4 +1,5 @@
 import {
+  permutation,
   ConfigError,
   ShapeError,
   Trainer,
@@ -154,15 +155,9 @@ export function linearProbeLoss(features: Float32Array, oneHot: Float32Array, sh
   };
 }
 
-/** Fisher–Yates shuffle of `order` in place with `rng` (one `rng.int` per position, last to first). */
+/** A fresh Fisher–Yates permutation of the rows into `order` (core `permutation`). */
 function shuffle(order: Int32Array, rng: Rng): void {
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
+  order.set(permutation(order.length, rng));
 }
 
 /**

@@ -2,7 +2,7 @@
  * Zero-shot image enrichment (docs/algorithm.md §8.3): upsample a low-resolution image, encode it, then regenerate the
  * four 2×2 sub-lattices of the token grid in chained rounds.
  */
-import { ConfigError, CpuTensor, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, shuffleInPlace, throwIfAborted } from '@bigr/core';
 import type { BinaryTokenizer, LongRunningOptions, MaskedBitPredictor, Rng, Tensor } from '@bigr/core';
 import { unconditional } from './conditions.js';
 import { sampleTokens } from './generate.js';
@@ -56,14 +56,8 @@ export interface EnrichResult {
   readonly rounds: readonly EnrichRound[];
 }
 
-/** Python `random.shuffle` (Fisher–Yates from the end) driven by `rng.int`. */
-export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
+/** Python `random.shuffle` (Fisher–Yates from the end) driven by `rng.int`: the core helper. */
+export { shuffleInPlace };
 
 /** Token mask [B, N] of the sub-lattice (2i + dy, 2j + dx) for offset p = 2·dy + dx. */
 export function subLatticeMask(offset: number, grid: readonly [number, number], batch: number): CpuTensor<'uint8'> {

@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  permutation,
   AbortError,
   ConfigError,
   CpuTensor,
@@ -231,7 +232,7 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
   let dTrainer: Trainer<{ real: Float32Array; fake: Float32Array; batch: number }> | null = null;
   let dBatch: { real: Float32Array; fake: Float32Array; batch: number } | null = null;
 
-  let perm = new Int32Array(0);
+  let perm: Int32Array = new Int32Array(0);
   let permEpoch = -1;
   const drawImages = (step: number, rng: Rng): Float32Array => {
     const out = new Float32Array(B * per);
@@ -240,14 +241,7 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
     const within = step % stepsPerEpoch;
     // A fresh permutation per epoch from a fork of the trainer's stream (reproducible on resume), cached per epoch.
     if (permEpoch !== epoch) {
-      const erng = rng.fork(`bae-epoch-${epoch}`);
-      perm = Int32Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = erng.int(i + 1);
-        const t = perm[i]!;
-        perm[i] = perm[j]!;
-        perm[j] = t;
-      }
+      perm = permutation(n, rng.fork(`bae-epoch-${epoch}`));
       permEpoch = epoch;
     }
     for (let i = 0; i < B; i++) out.set(images.data.subarray(perm[(within * B + i) % n]! * per, (perm[(within * B + i) % n]! + 1) * per), i * per);

@@ -1,4 +1,5 @@
 import {
+  permutation,
   AdamW,
   BigrError,
   ConfigError,
@@ -77,18 +78,6 @@ function positiveInteger(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`trainFashionClassifier: ${name} is ${v}; expected a positive integer.`);
 }
 
-/** Fisher–Yates permutation of 0…n−1 drawn from `rng`. */
-function permutation(n: number, rng: Rng): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
 
 /**
  * Trains the evaluation network (docs/evaluation.md §9.2) with the engine's gradients and core {@link AdamW} (weight decay
