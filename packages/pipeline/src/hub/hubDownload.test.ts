@@ -59,7 +59,8 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(start > 0 ? 206 : 200, headers);
     if (behaviour.dropAfter !== undefined && !dropped.has(lfs[1]!) && body.length > behaviour.dropAfter) {
       dropped.add(lfs[1]!);
-      res.write(body.subarray(0, behaviour.dropAfter), () => res.socket?.destroy());
+      // Cut the connection once the first bytes had time to reach the client's file.
+      res.write(body.subarray(0, behaviour.dropAfter), () => setTimeout(() => res.socket?.destroy(), 300));
       return;
     }
     return void res.end(body);
