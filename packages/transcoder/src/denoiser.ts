@@ -4,8 +4,8 @@
  * and a final adaLN layer producing K logits per row. Written once against {@link Ops}, so the same definition trains
  * on tfjs and compiles to ONNX.
  */
-import { layerNorm, linear } from '@bigr/core';
-import type { GraphDefinition, Ops } from '@bigr/core';
+import { CpuTensor, layerNorm, linear } from '@bigr/core';
+import type { GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import type { TranscoderConfig } from './config.js';
 import { DENOISER_LN_EPS, TIMESTEP_EMBEDDING_DIM } from './config.js';
 import { timestepEmbedding } from './timestepEmbedding.js';
@@ -57,26 +57,64 @@ function modulate<T>(ops: Ops<T>, x: T, shift: T, scale: T): T {
  * τ = t − 1, `cEmb` [R, Dh] from {@link conditionEmbedding}. Returns logits [R, K].
  * The timestep MLP runs on `tau`'s rows only, so a shared τ of shape [1] costs one row.
  */
-export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEmb: T, c: DenoiserSizes): T {
+export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEmb: T, c: DenoiserSizes, options: DenoiserGraphOptions = {}): T {
   const p = c.prefix;
   const dh = c.width;
   const xs = ops.mul(ops.sub(x, ops.scalar(0.5)), ops.scalar(2));
   let a = linear(ops, xs, `${p}.x_embedder`);
   const cond = ops.add(timestepEmbedding(ops, tau, p), cEmb);
   const act = ops.silu(cond);
+  // The adaLN chunks: one product then slices (the official layout), or, with split parameters, one product per
+  // chunk (no copies of the slices; each entry is the same dot product, so the same float32 value).
+  const chunks = (prefix: string, n: number): T[] => {
+    if (options.splitModulation) return MODULATION_CHUNKS.slice(0, n).map((name) => linear(ops, act, `${prefix}.${name}`));
+    const mod = linear(ops, act, prefix);
+    return Array.from({ length: n }, (_, i) => ops.slice(mod, -1, i * dh, (i + 1) * dh));
+  };
   for (let j = 0; j < c.blocks; j++) {
-    const mod = linear(ops, act, `${p}.blocks.${j}.adaLN_modulation.1`);
-    const shift = ops.slice(mod, -1, 0, dh);
-    const scale = ops.slice(mod, -1, dh, 2 * dh);
-    const gate = ops.slice(mod, -1, 2 * dh, 3 * dh);
+    const [shift, scale, gate] = chunks(`${p}.blocks.${j}.adaLN_modulation.1`, 3) as [T, T, T];
     const h = modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale);
     const mlp = linear(ops, ops.silu(linear(ops, h, `${p}.blocks.${j}.mlp.0`)), `${p}.blocks.${j}.mlp.2`);
     a = ops.add(a, ops.mul(gate, mlp));
   }
-  const mod = linear(ops, act, `${p}.final_layer.adaLN_modulation.1`);
-  const shift = ops.slice(mod, -1, 0, dh);
-  const scale = ops.slice(mod, -1, dh, 2 * dh);
+  const [shift, scale] = chunks(`${p}.final_layer.adaLN_modulation.1`, 2) as [T, T];
   return linear(ops, modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale), `${p}.final_layer.linear`);
+}
+
+/** Names of the adaLN modulation chunks, in the order of the official output (shift, scale, gate). */
+const MODULATION_CHUNKS = ['shift', 'scale', 'gate'] as const;
+
+/** Options of {@link denoiserFromConditionEmbedding} and {@link stepGraph}. */
+export interface DenoiserGraphOptions {
+  /**
+   * Read every adaLN modulation layer as one linear layer per chunk, with parameters `<layer>.shift|scale|gate.weight`
+   * and `.bias` (see {@link splitModulationParameters}) instead of one layer and slices of its output. Same values;
+   * saves copying the slices on every sampling step.
+   */
+  readonly splitModulation?: boolean;
+}
+
+/**
+ * The adaLN modulation parameters of `params` split by chunk (rows of the (k·Dh, Dh) weight and of the bias), for a
+ * graph built with `splitModulation`; the other parameters are passed through.
+ */
+export function splitModulationParameters(params: NamedTensors, c: DenoiserSizes): NamedTensors {
+  const out: NamedTensors = new Map(params);
+  const dh = c.width;
+  const layers = [...Array.from({ length: c.blocks }, (_, j) => [`${c.prefix}.blocks.${j}.adaLN_modulation.1`, 3] as const), [`${c.prefix}.final_layer.adaLN_modulation.1`, 2] as const];
+  for (const [layer, n] of layers) {
+    const w = params.get(`${layer}.weight`);
+    const b = params.get(`${layer}.bias`);
+    if (!w || !b) continue;
+    out.delete(`${layer}.weight`);
+    out.delete(`${layer}.bias`);
+    for (let i = 0; i < n; i++) {
+      const name = MODULATION_CHUNKS[i]!;
+      out.set(`${layer}.${name}.weight`, new CpuTensor((w.data as Float32Array).slice(i * dh * dh, (i + 1) * dh * dh), [dh, dh]));
+      out.set(`${layer}.${name}.bias`, new CpuTensor((b.data as Float32Array).slice(i * dh, (i + 1) * dh), [dh]));
+    }
+  }
+  return out;
 }
 
 /** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (docs/algorithm.md §3). `tau` is [1] or [R] float32. */
@@ -112,8 +150,11 @@ export function conditionGraph(c: DenoiserSizes): GraphDefinition {
   };
 }
 
-/** Graph run once per reverse step: `x_t` [rows, K], `tau` [tauRows], `c_emb` [rows, Dh] → `logits` [rows, K]. */
-export function stepGraph(c: DenoiserSizes): GraphDefinition {
+/**
+ * Graph run once per reverse step: `x_t` [rows, K], `tau` [tauRows], `c_emb` [rows, Dh] → `logits` [rows, K]. With
+ * `splitModulation`, compile it with {@link splitModulationParameters}.
+ */
+export function stepGraph(c: DenoiserSizes, options: DenoiserGraphOptions = {}): GraphDefinition {
   return {
     name: 'transcoder_step',
     inputs: [
@@ -123,7 +164,7 @@ export function stepGraph(c: DenoiserSizes): GraphDefinition {
     ],
     outputs: ['logits'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      return { logits: denoiserFromConditionEmbedding(ops, inputs['x_t']!, inputs['tau']!, inputs['c_emb']!, c) };
+      return { logits: denoiserFromConditionEmbedding(ops, inputs['x_t']!, inputs['tau']!, inputs['c_emb']!, c, options) };
     },
   };
 }

@@ -10,7 +10,7 @@ import { ConfigError, CpuTensor, ShapeError, assertShape, throwIfAborted } from 
 import type { BitHeadSampler, BitSamplingOptions, CompiledGraph, Engine, NamedTensors } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
-import { conditionGraph, denoiserParameterShapes, stepGraph } from './denoiser.js';
+import { conditionGraph, denoiserParameterShapes, splitModulationParameters, stepGraph } from './denoiser.js';
 import { officialScheduleBuffers } from './noiseSchedule.js';
 import type { ScheduleBuffers } from './noiseSchedule.js';
 import { reverseStepCoefficients } from './bernoulliPosterior.js';
@@ -107,7 +107,9 @@ export class TranscoderSampler implements BitHeadSampler {
     const compileOptions = options.threads === undefined ? {} : { threads: options.threads };
     const condition = await engine.compile(conditionGraph(c), split.condition, compileOptions);
     try {
-      const step = await engine.compile(stepGraph(c), split.step, compileOptions);
+      // One product per adaLN chunk instead of slices of one product: the same logits, bit for bit on onnxruntime
+      // (splitModulation.test.ts), and the step graph runs 8–15 % faster.
+      const step = await engine.compile(stepGraph(c, { splitModulation: true }), splitModulationParameters(split.step, c), compileOptions);
       return new TranscoderSampler(c, condition, step);
     } catch (err) {
       await condition.dispose();
