@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError } from '@bigr/core';
+import { ConfigError, CpuTensor, type ProgressCallback, type Tensor } from '@bigr/core';
+import { concatBatches, createTokenizerPool, decodeOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles, sidecarPath } from '../outputs.js';
@@ -12,6 +13,41 @@ export const DECODE_DEFAULTS = {
   out: 'decoded.png',
   cols: 0,
 };
+
+/** Codes per tokenizer worker call. */
+const DECODE_CHUNK = 64;
+
+/** Decodes more than one chunk of codes on tokenizer workers (every core), two chunks per worker in flight, in order. */
+async function decodeOnWorkers(modelDir: string, bits: Tensor<'uint8'>, signal: AbortSignal, onProgress: ProgressCallback): Promise<CpuTensor<'float32'>> {
+  const [B, N, K] = bits.shape as [number, number, number];
+  const pool = await createTokenizerPool(modelDir);
+  const parts: CpuTensor<'float32'>[] = [];
+  const inFlight = new Map<number, Promise<CpuTensor<'float32'>>>();
+  const start = (s: number): void => {
+    const b = Math.min(DECODE_CHUNK, B - s);
+    const chunk = new CpuTensor<'uint8'>(bits.data.slice(s * N * K, (s + b) * N * K), [b, N, K]);
+    const p = decodeOnPool(pool, chunk, { unpad: false, clamp: false }, signal);
+    p.catch(() => undefined); // awaited in order below
+    inFlight.set(s, p);
+  };
+  try {
+    let next = 0;
+    for (; next < B && inFlight.size < 2 * pool.size; next += DECODE_CHUNK) start(next);
+    for (let s = 0; s < B; s += DECODE_CHUNK) {
+      parts.push(await inFlight.get(s)!);
+      inFlight.delete(s);
+      if (next < B) {
+        start(next);
+        next += DECODE_CHUNK;
+      }
+      onProgress({ task: 'decode', current: Math.min(B, s + DECODE_CHUNK), total: B });
+    }
+  } finally {
+    await Promise.allSettled(inFlight.values());
+    await pool.dispose();
+  }
+  return concatBatches(parts);
+}
 
 /** Flags of `bigr decode` as parsed. */
 export type DecodeFlags = { config?: string } & { [K in keyof typeof DECODE_DEFAULTS]?: string };
@@ -34,6 +70,7 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
   if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash) ctx.warn(`${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`);
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await withProgress(ctx, 'decode', async (onProgress) => {
+    if (B > DECODE_CHUNK) return decodeOnWorkers(modelDir, codes.bits, ctx.signal, onProgress);
     const out = await tok.decode(codes.bits, { unpad: false, clamp: false });
     onProgress({ task: 'decode', current: B, total: B });
     return out;

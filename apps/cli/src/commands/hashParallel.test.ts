@@ -54,6 +54,21 @@ describe('bigr encode of many images on every core', () => {
     try {
       const { bits } = await tok.encode(inputs.map((i) => i.path));
       expect(Buffer.from(file.bits.data).equals(Buffer.from(bits.data))).toBe(true);
+
+      // Decoding on tokenizer workers gives the in-process images, bit for bit; bigr decode uses it for > 64 codes.
+      const { createTokenizerPool, decodeOnPool } = await import('@bigr/pipeline');
+      const pool = await createTokenizerPool(model.modelDir, { workers: 2 });
+      try {
+        const onPool = await decodeOnPool(pool, bits, { unpad: false, clamp: false });
+        const local = await tok.decode(bits, { unpad: false, clamp: false });
+        expect(onPool.shape).toEqual(local.shape);
+        expect(Buffer.from(onPool.data.buffer, onPool.data.byteOffset, onPool.data.byteLength).equals(Buffer.from(local.data.buffer, local.data.byteOffset, local.data.byteLength))).toBe(true);
+      } finally {
+        await pool.dispose();
+      }
+      const decoded = await runCli(['--quiet', 'decode', out, '--model', model.modelDir, '--out', join(root, 'decoded.png')]);
+      expect(decoded.stderr).toBe('');
+      expect(decoded.code).toBe(0);
     } finally {
       await tok.dispose();
     }
