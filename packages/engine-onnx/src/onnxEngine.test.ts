@@ -99,11 +99,12 @@ describe('OnnxEngine', () => {
 });
 
 describe('engine registration', () => {
-  test('registers onnx-cpu and onnx-cuda on import; onnx-cpu resolves', async () => {
+  test('registers onnx-cpu and onnx-cuda on import; onnx-cpu resolves for inference and is the default for training', async () => {
     expect(registeredEngines()).toEqual(expect.arrayContaining(['onnx-cpu', 'onnx-cuda']));
     const engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
     expect(engine.name).toBe('onnx-cpu');
-    expect(engine.canTrain).toBe(false);
+    expect(engine.canTrain).toBe(true);
+    expect((await resolveEngine({ purpose: 'training', device: 'auto' })).name).toBe('onnx-cpu');
   });
 
   test('onnx-cuda explains why CUDA is unavailable', async () => {
