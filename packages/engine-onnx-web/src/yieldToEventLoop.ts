@@ -1,0 +1,32 @@
+/**
+ * onnxruntime-web's wasm backend computes synchronously inside `session.run`, so a loop of runs awaits only
+ * already-settled promises and never lets the event loop deliver messages, clicks or abort requests. Engines call
+ * {@link yieldIfDue} before each run: at most every `intervalMs` it waits for one macrotask (a MessageChannel
+ * round trip, which browsers do not throttle like `setTimeout`).
+ */
+let last = 0;
+let channel: MessageChannel | undefined;
+const waiting: (() => void)[] = [];
+
+function macrotask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    // In Node a port with a listener keeps the process alive; a pending yield does not need to.
+    (channel.port1 as { unref?: () => void }).unref?.();
+  }
+  const c = channel;
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    c.port2.postMessage(null);
+  });
+}
+
+/** Waits for one macrotask when more than `intervalMs` (default 25 ms) passed since the last one. */
+export async function yieldIfDue(intervalMs = 25): Promise<void> {
+  const now = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  if (now - last < intervalMs) return;
+  await macrotask();
+  last = typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
