@@ -21,9 +21,10 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
  * Bundles `entry` for the browser; returns the Node built-ins it imports (with the importing file) and esbuild's
- * errors. An empty result means the entry is browser-safe.
+ * errors. An empty result means the entry is browser-safe. `conditions` adds export conditions (the test passes
+ * ['node'] to see that the check does catch the Node entries).
  */
-export async function checkBrowserEntry(entry) {
+export async function checkBrowserEntry(entry, { conditions = [] } = {}) {
   const nodeImports = [];
   const plugin = {
     name: 'forbid-node-builtins',
@@ -44,6 +45,7 @@ export async function checkBrowserEntry(entry) {
       bundle: true,
       write: false,
       platform: 'browser',
+      conditions,
       format: 'esm',
       target: 'es2022',
       logLevel: 'silent',

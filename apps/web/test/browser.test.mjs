@@ -25,6 +25,10 @@ const N = 4;
 const PIXEL_TOLERANCE = 1e-3;
 
 describe('browser entries', () => {
+  it('the check catches Node built-ins (the Node entry of @bigr/core imports node:fs)', async () => {
+    const r = await checkBrowserEntry('@bigr/core', { conditions: ['node'] });
+    assert.ok(r.nodeImports.some((n) => n.startsWith('node:fs')), JSON.stringify(r));
+  });
   for (const entry of BROWSER_ENTRIES) {
     it(`${entry} bundles for the browser without Node built-ins`, async () => {
       const r = await checkBrowserEntry(entry);
@@ -83,6 +87,15 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
     await page.screenshot({ path: join(artifacts, '01-loaded.png'), fullPage: true });
   });
 
+  it('cancels a running generation', async () => {
+    await page.select('#gen-n', '16');
+    await page.click('#gen-run');
+    await page.waitForFunction(() => document.getElementById('gen-progress').value > 0, { timeout: 120_000, polling: 250 });
+    await page.click('#gen-cancel');
+    await page.waitForFunction(() => document.getElementById('gen-info').textContent === 'Cancelled.', { timeout: 120_000, polling: 250 });
+    assert.equal(await page.$eval('#gen-run', (b) => b.disabled), false);
+  });
+
   it(`generates a grid (class ${CLASS}, seed ${SEED}) whose codes are bit-identical to the Node engine's`, async () => {
     await page.select('#gen-class', String(CLASS));
     await page.$eval('#gen-seed', (e, v) => { e.value = v; }, String(SEED));
@@ -104,15 +117,6 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
     ref.images.data.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - web.images[i])); });
     assert.ok(maxDiff <= PIXEL_TOLERANCE, `pixels differ by up to ${maxDiff} (tolerance ${PIXEL_TOLERANCE})`);
     await writeFile(join(artifacts, 'generate-comparison.json'), JSON.stringify({ class: CLASS, seed: SEED, n: N, differingBits: differing, maxPixelDiff: maxDiff, info }, null, 2));
-  });
-
-  it('cancels a running generation', async () => {
-    await page.select('#gen-n', '16');
-    await page.click('#gen-run');
-    await page.waitForFunction(() => document.getElementById('gen-progress').value > 0, { timeout: 120_000, polling: 250 });
-    await page.click('#gen-cancel');
-    await page.waitForFunction(() => document.getElementById('gen-info').textContent === 'Cancelled.', { timeout: 120_000, polling: 250 });
-    assert.equal(await page.$eval('#gen-run', (b) => b.disabled), false);
   });
 
   it('inpaints a painted mask over a test image like the Node pipeline', async () => {

@@ -47,6 +47,7 @@ export { onnxCpuProvider, onnxCudaProvider, registerOnnxEngines } from './provid
 export { measureMatmulPeak } from './matmulPeak.js';
 export type { MatmulPeakOptions, MatmulPeakResult } from './matmulPeak.js';
 export { onnx } from './onnxProto.js';
+export { checkFeeds } from './feedCheck.js';
 
 registerOnnxEngines();
 export { createFloat64GemmNT } from './float64Gemm.js';
