@@ -169,6 +169,17 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
       assert.equal(hits.ids[0], 123);
       assert.ok(hits.distances[0] <= 2, `the image's own code is ${hits.distances[0]} bits away`);
       assert.equal(await page.$$eval('#search-results li', (li) => li.length), 8);
+      // Dropping a file on the drop zone runs the same search.
+      const png456 = [...encodePng({ width: 28, height: 28, channels: 1, data: Uint8Array.from(await page.evaluate(() => window.bigr.testImage(456))) })];
+      await page.evaluate((bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      }, png456);
+      await page.waitForFunction(() => window.bigr.lastSearch?.ids[0] !== 123, { timeout: 120_000, polling: 250 });
+      const dropped = await page.evaluate(() => window.bigr.lastSearch);
+      assert.equal(dropped.ids[0], 456);
+      assert.ok(dropped.distances[0] <= 2, `the dropped image's own code is ${dropped.distances[0]} bits away`);
       await page.screenshot({ path: join(artifacts, '04-search.png'), fullPage: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
