@@ -10,7 +10,8 @@ type JobRequest = Request extends infer R ? (R extends { id: number } ? Omit<R, 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const threadsParam = params.get('threads');
-const backend = (params.get('backend') ?? 'auto') as Backend;
+// wasm by default: the sampler's thousands of small runs per image are slower on WebGPU (?backend=webgpu|auto opts in).
+const backend = (params.get('backend') ?? 'wasm') as Backend;
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const jobs = new Map<number, Job>();

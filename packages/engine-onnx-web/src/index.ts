@@ -8,6 +8,6 @@
  */
 export { OnnxWebEngine, OnnxWebCompiledGraph } from './onnxWebEngine.js';
 export type { OnnxWebEngineOptions, WebExecutionProvider } from './onnxWebEngine.js';
-export { configureOrtWeb, hasWebGpu, ortWeb } from './webRuntime.js';
+export { configureOrtWeb, hasWebGpu, ortWeb, ortWebGpu } from './webRuntime.js';
 export type { OrtWebInfo, OrtWebSettings, OrtWebModule } from './webRuntime.js';
 export { onnxWebWasmProvider, onnxWebGpuProvider, registerOnnxWebEngines } from './providers.js';

@@ -2,7 +2,7 @@ import { ConfigError, CpuTensor, EngineUnavailableError, FormatError, ShapeError
 import type { CompiledGraph, CompileOptions, Engine, GraphDefinition, InputSpec, NamedTensors, Tensor } from '@bigr/core';
 import { checkFeeds, modelPartsOf, traceGraph } from '@bigr/engine-onnx/graph';
 import type * as Ort from 'onnxruntime-web';
-import { ortWeb, type OrtWebModule } from './webRuntime.js';
+import { ortWeb, ortWebGpu, type OrtWebModule } from './webRuntime.js';
 import { yieldIfDue } from './yieldToEventLoop.js';
 
 /** Execution provider of an {@link OnnxWebEngine}. */
@@ -71,10 +71,12 @@ export class OnnxWebCompiledGraph implements CompiledGraph {
   /** Graph name. */
   readonly graphName: string;
   readonly #inputs: readonly InputSpec[];
+  readonly #ort: OrtWebModule;
   #session: Ort.InferenceSession | null;
 
-  /** Wraps a created session; use {@link OnnxWebEngine.compile} instead. */
-  constructor(session: Ort.InferenceSession, def: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>) {
+  /** Wraps a session created by `ort` (the module's `Tensor` class builds the feeds); use {@link OnnxWebEngine.compile} instead. */
+  constructor(ort: OrtWebModule, session: Ort.InferenceSession, def: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>) {
+    this.#ort = ort;
     this.#session = session;
     this.#inputs = def.inputs;
     this.graphName = def.name;
@@ -90,7 +92,7 @@ export class OnnxWebCompiledGraph implements CompiledGraph {
     const session = this.#session;
     if (session === null) throw new ConfigError(`Graph "${this.graphName}" was disposed; compile it again to run it.`);
     checkFeeds(this.graphName, this.#inputs, feeds);
-    const ort = ortWeb();
+    const ort = this.#ort;
     const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const name of this.inputNames) ortFeeds[name] = toOrt(ort, feeds[name]!);
     // Let the event loop deliver messages and abort requests between runs (the wasm backend computes synchronously).
@@ -147,7 +149,7 @@ export class OnnxWebEngine implements Engine {
    * inputs and outputs are described by `io`.
    */
   async compileModel(model: Uint8Array, io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>, externalData: readonly { path: string; data: Uint8Array }[] = []): Promise<OnnxWebCompiledGraph> {
-    const ort = ortWeb();
+    const ort = this.executionProvider === 'webgpu' ? await ortWebGpu() : ortWeb();
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, {
@@ -164,6 +166,6 @@ export class OnnxWebEngine implements Engine {
       }
       throw new ShapeError(`onnxruntime-web rejected graph "${io.name}" (${this.name}): ${msg}. This usually means parameter shapes do not match the model configuration.`, { cause: err });
     }
-    return new OnnxWebCompiledGraph(session, io);
+    return new OnnxWebCompiledGraph(ort, session, io);
   }
 }

@@ -2,19 +2,20 @@
  * onnxruntime-web's wasm backend computes synchronously inside `session.run`, so a loop of runs awaits only
  * already-settled promises and never lets the event loop deliver messages, clicks or abort requests. Engines call
  * {@link yieldIfDue} before each run: at most every `intervalMs` it waits for one macrotask (a MessageChannel
- * round trip, which browsers do not throttle like `setTimeout`).
+ * round trip in browsers, which they do not throttle like `setTimeout`; `setImmediate` in Node).
  */
 let last = 0;
 let channel: MessageChannel | undefined;
 const waiting: (() => void)[] = [];
 
 function macrotask(): Promise<void> {
+  // Node (and Deno/Bun): setImmediate is an unthrottled macrotask that keeps the process alive while pending.
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return new Promise((resolve) => void immediate(resolve));
   if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
   if (!channel) {
     channel = new MessageChannel();
     channel.port1.onmessage = () => waiting.shift()?.();
-    // In Node a port with a listener keeps the process alive; a pending yield does not need to.
-    (channel.port1 as { unref?: () => void }).unref?.();
   }
   const c = channel;
   return new Promise((resolve) => {
