@@ -1,4 +1,5 @@
 import '@bigr/engine-onnx';
+import { getEventListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, resolveEngine } from '@bigr/core';
@@ -100,7 +101,10 @@ describe('generation on every core: bits independent of workers, threads and bat
       await generateBatches(pool, { labels: LABELS, seeds: SEEDS, batchSize: 2, settings: SETTINGS, decode: false, skip: (k) => k < 2, onBatch: (b) => void seen.push(b.index) });
       expect(seen).toEqual([2, 3]);
       await expect(pool.sample({ labels: [1], seeds: [0], settings: { iterations: 0 } })).rejects.toBeInstanceOf(ConfigError);
-      // The pool still works after a failed job.
+      // The pool still works after a failed job; a signal shared by many jobs keeps no listener once they finish.
+      const shared = new AbortController().signal;
+      await Promise.all(Array.from({ length: 12 }, (_, i) => pool.sample({ labels: [1], seeds: [i], settings: { iterations: 1 }, decode: false, signal: shared })));
+      expect(getEventListeners(shared, 'abort')).toHaveLength(0);
       const ok = await pool.sample({ labels: [1], seeds: [SEEDS[1]!], settings: SETTINGS, decode: false });
       expect(Buffer.from(ok.codes.data).equals(Buffer.from(reference.codes.subarray(64 * 16, 2 * 64 * 16)))).toBe(true);
     } finally {

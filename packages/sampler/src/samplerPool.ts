@@ -211,23 +211,30 @@ export class SamplerPool {
     if (dead && this.#slots.every((s) => s.dead)) return Promise.reject(dead.dead);
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
-      const pending: Pending = { id, message: make(id), signal, onProgress, resolve, reject };
-      if (signal) {
-        if (signal.aborted) return reject(new AbortError('The pool job was aborted.'));
-        signal.addEventListener(
-          'abort',
-          () => {
-            const i = this.#queue.indexOf(pending);
-            if (i >= 0) {
-              this.#queue.splice(i, 1);
-              reject(new AbortError('The pool job was aborted.'));
-            }
-            const slot = this.#slots.find((s) => s.job?.id === id);
-            slot?.worker.postMessage({ type: 'abort', id } satisfies ToWorker);
-          },
-          { once: true },
-        );
-      }
+      if (signal?.aborted) return reject(new AbortError('The pool job was aborted.'));
+      const onAbort = (): void => {
+        const i = this.#queue.indexOf(pending);
+        if (i >= 0) {
+          this.#queue.splice(i, 1);
+          settle(() => reject(new AbortError('The pool job was aborted.')));
+        }
+        const slot = this.#slots.find((s) => s.job?.id === id);
+        slot?.worker.postMessage({ type: 'abort', id } satisfies ToWorker);
+      };
+      // The abort listener lives only as long as the job (a shared signal sees many jobs).
+      const settle = (f: () => void): void => {
+        signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const pending: Pending = {
+        id,
+        message: make(id),
+        signal,
+        onProgress,
+        resolve: (m) => settle(() => resolve(m)),
+        reject: (e) => settle(() => reject(e)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(pending);
       this.#dispatch();
     });
