@@ -5,19 +5,6 @@
  * representation extractor (§7.1), and a core `TokenFeatureModel` implementation.
  * @packageDocumentation
  */
-export * from './config.js';
-export * from './presets.js';
-export * from './stateDict.js';
-export * from './rope2d.js';
-export * from './attention.js';
-export * from './feedForward.js';
-export * from './transformerBlock.js';
-export * from './backboneGraph.js';
-export * from './maskSchedule.js';
-export * from './initialise.js';
-export * from './weightDecayGroups.js';
-export * from './featureExtraction.js';
-export * from './trainingStep.js';
-export * from './featureModel.js';
+// The browser-safe modules (browser.ts, the package's 'default' export condition), then the Node-only ones.
+export * from './browser.js';
 export * from './backboneTrainer.js';
-export * from './kvCache.js';

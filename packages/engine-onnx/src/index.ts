@@ -6,20 +6,8 @@
  */
 import { registerOnnxEngines } from './providers.js';
 
-export type { OnnxDType, OnnxValue } from './onnxValue.js';
-export { OnnxGraphBuilder, ONNX_IR_VERSION, ONNX_OPSET_VERSION, MAX_INLINE_INITIALIZER_BYTES } from './graphBuilder.js';
-export type {
-  DeferredData,
-  ExternalTensorLocation,
-  InitializerData,
-  InitializerInfo,
-  ModelProtoOptions,
-  OnnxAttribute,
-  UsedInitializer,
-} from './graphBuilder.js';
-export { OnnxOps } from './onnxOps.js';
-export { buildOnnxModel, buildOnnxModelParts, modelPartsOf, traceGraph } from './buildModel.js';
-export type { BuildOnnxModelOptions, ExternalDataBuffer, OnnxModelParts } from './buildModel.js';
+// The runtime-independent graph builder (also the '@bigr/engine-onnx/graph' entry), then the onnxruntime-node engine.
+export * from './graph.js';
 export {
   DEFAULT_EXTERNAL_DATA_MIN_BYTES,
   DEFAULT_EXTERNAL_DATA_THRESHOLD,
@@ -46,8 +34,6 @@ export type { OrtModule } from './ortRuntime.js';
 export { onnxCpuProvider, onnxCudaProvider, registerOnnxEngines } from './providers.js';
 export { measureMatmulPeak } from './matmulPeak.js';
 export type { MatmulPeakOptions, MatmulPeakResult } from './matmulPeak.js';
-export { onnx } from './onnxProto.js';
-export { checkFeeds } from './feedCheck.js';
 
 registerOnnxEngines();
 export { createFloat64GemmNT } from './float64Gemm.js';

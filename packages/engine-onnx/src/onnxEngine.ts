@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, ShapeError, isTensor } from '@bigr/core';
+import { ConfigError, ShapeError } from '@bigr/core';
 import type { CompileOptions, CompiledGraph, CpuTensor, Engine, GraphDefinition, InputSpec, NamedTensors } from '@bigr/core';
 import type * as Ort from 'onnxruntime-node';
 import { modelPartsOf, traceGraph } from './buildModel.js';
@@ -10,6 +10,7 @@ import { checkExternalData } from './externalDataCheck.js';
 import { loadOrt } from './ortRuntime.js';
 import { writeTempModel } from './tempModelFiles.js';
 import type { OrtModule } from './ortRuntime.js';
+import { checkFeeds } from './feedCheck.js';
 import { fromOrtTensor, toOrtTensor } from './tensorConvert.js';
 import { OnnxTrainableParameters } from './onnxTrainable.js';
 
@@ -39,10 +40,6 @@ export interface OnnxEngineOptions extends ExternalDataOptions {
 
 /** Interface description of a model: name, inputs and outputs. */
 export type ModelInterface = Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>;
-
-function describeInputs(specs: readonly InputSpec[]): string {
-  return specs.map((s) => `${s.name} (${s.dtype} [${s.shape.join(', ')}])`).join(', ');
-}
 
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!;
@@ -75,51 +72,11 @@ export class OnnxCompiledGraph implements CompiledGraph {
     this.outputNames = Object.freeze([...def.outputs]);
   }
 
-  #check(feeds: Readonly<Record<string, CpuTensor>>): void {
-    if (typeof feeds !== 'object' || feeds === null) {
-      throw new ConfigError(`Graph "${this.graphName}" needs a feeds object with ${describeInputs(this.#inputs)}.`);
-    }
-    const missing = this.inputNames.filter((n) => !Object.hasOwn(feeds, n) || feeds[n] === undefined);
-    if (missing.length) {
-      throw new ConfigError(
-        `Graph "${this.graphName}" is missing feeds for ${missing.map((m) => `"${m}"`).join(', ')}. It expects ${describeInputs(this.#inputs)}; pass a tensor for each.`,
-      );
-    }
-    const unknown = Object.keys(feeds).filter((n) => !this.inputNames.includes(n));
-    if (unknown.length) {
-      throw new ConfigError(
-        `Graph "${this.graphName}" has no input${unknown.length > 1 ? 's' : ''} ${unknown.map((m) => `"${m}"`).join(', ')}. Its inputs are ${describeInputs(this.#inputs)}.`,
-      );
-    }
-    const dynamic = new Map<string, { size: number; input: string }>();
-    for (const spec of this.#inputs) {
-      const t = feeds[spec.name];
-      if (!isTensor(t)) throw new ShapeError(`Feed "${spec.name}" of graph "${this.graphName}" is not a tensor; pass a CpuTensor.`);
-      if (t.dtype !== spec.dtype) {
-        throw new ShapeError(`Feed "${spec.name}" of graph "${this.graphName}" is ${t.dtype} but ${spec.dtype} is expected. Convert it to ${spec.dtype}.`);
-      }
-      const where = `Feed "${spec.name}" of graph "${this.graphName}" has shape [${t.shape.join(', ')}] but [${spec.shape.join(', ')}] is expected`;
-      if (t.shape.length !== spec.shape.length) throw new ShapeError(`${where} (rank ${spec.shape.length}).`);
-      spec.shape.forEach((d, i) => {
-        const actual = t.shape[i]!;
-        if (typeof d === 'number') {
-          if (d !== actual) throw new ShapeError(`${where} (dimension ${i} must be ${d}).`);
-        } else {
-          const seen = dynamic.get(d);
-          if (seen === undefined) dynamic.set(d, { size: actual, input: spec.name });
-          else if (seen.size !== actual) {
-            throw new ShapeError(`${where}: dimension "${d}" is ${actual} here but ${seen.size} in feed "${seen.input}". Use one size for "${d}".`);
-          }
-        }
-      });
-    }
-  }
-
   /** Runs the session. Feeds are validated (names, dtypes, ranks, fixed and shared dynamic dims) and passed without copying. */
   async run(feeds: Readonly<Record<string, CpuTensor>>): Promise<Record<string, CpuTensor>> {
     const session = this.#session;
     if (session === null) throw new ConfigError(`Graph "${this.graphName}" was disposed; compile it again to run it.`);
-    this.#check(feeds);
+    checkFeeds(this.graphName, this.#inputs, feeds);
     const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const name of this.inputNames) ortFeeds[name] = toOrtTensor(this.#ort, feeds[name]!);
     let results: Ort.InferenceSession.ReturnType;

@@ -6,25 +6,7 @@
  * skipping work the released sampler does needlessly.
  * @packageDocumentation
  */
-export * from './unmaskSchedule.js';
-export * from './confidence.js';
-export * from './gumbel.js';
-export * from './classifierFreeGuidance.js';
-export * from './ordering.js';
-export * from './settings.js';
-export * from './conditions.js';
-export * from './generate.js';
-export * from './referenceSampler.js';
-export * from './bigrPredictor.js';
-export * from './replayRng.js';
-export * from './masks.js';
-export * from './resize.js';
-export * from './inpaint.js';
-export * from './edit.js';
-export * from './interpolate.js';
-export * from './enrich.js';
-export * from './presets.js';
-export * from './autoregressive.js';
-export * from './imageRngs.js';
+// The browser-safe modules (browser.ts, the package's 'default' export condition), then the Node-only ones.
+export * from './browser.js';
 export * from './samplerPool.js';
 export type { SamplerFactorySpec, SamplerWorkerFactory, SamplerWorkerModel, WorkerMethod, WorkerMethodResult } from './samplerWorkerProtocol.js';

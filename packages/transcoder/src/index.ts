@@ -5,16 +5,6 @@
  * safetensors weights with the official `denoise_mlp.*` names.
  * @packageDocumentation
  */
-export * from './config.js';
-export * from './noiseSchedule.js';
-export * from './visitedTimesteps.js';
-export * from './bernoulliPosterior.js';
-export * from './timestepEmbedding.js';
-export * from './denoiser.js';
-export * from './presets.js';
-export * from './weightedBce.js';
-export * from './transcoderLoss.js';
-export * from './transcoderSampler.js';
-export * from './weights.js';
+// The browser-safe modules (browser.ts, the package's 'default' export condition), then the Node-only ones.
+export * from './browser.js';
 export * from './weightsFile.js';
-export * from './categoricalHead.js';
