@@ -48,7 +48,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
   readonly #values = new Map<string, CpuTensor>();
   readonly #signatures = new Map<string, ParameterSignature>();
   readonly #graphs = new Map<string, Promise<OnnxCompiledGraph>>();
-  readonly #steps = new Map<string, { feedNames: string[]; outputs: readonly string[]; gradNames: string[]; metricNames: readonly string[] }>();
+  readonly #steps = new Map<string, { feedNames: string[]; gradNames: string[]; metricNames: readonly string[] }>();
   #compiles = 0;
   #disposed = false;
 
@@ -155,7 +155,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
       if (step.ops.feeds.length !== sig.feeds.length) {
         throw new ShapeError(`Internal error: the train-step graph has ${step.ops.feeds.length} inputs but the loss recorded ${sig.feeds.length} feeds.`);
       }
-      cached = { feedNames: step.ops.feeds.map((f) => f.name), outputs: step.outputs, gradNames, metricNames };
+      cached = { feedNames: step.ops.feeds.map((f) => f.name), gradNames, metricNames };
       await this.#session(step, key);
       this.#steps.set(key, cached);
     }
