@@ -140,7 +140,10 @@ for (const presetName of presets) {
         const feeds = {
           bits: new CpuTensor(randomBits(B * N * K, 7), [B, N, K]),
           mask: new CpuTensor(randomBits(B * N, 8), [B, N]),
-          labels: new CpuTensor(Int32Array.from({ length: B }, (_, i) => i % config.numClasses), [B]),
+          labels: new CpuTensor(
+            Int32Array.from({ length: B }, (_, i) => i % config.numClasses),
+            [B],
+          ),
         };
         const t = await timeIt(() => graph.run(feeds), large ? { minRuns: 1, seconds: 0 } : {});
         const gflops = (B * (flops.model + flops.rope)) / t.median / 1e9;
@@ -180,7 +183,16 @@ for (const presetName of presets) {
         timed.sort((a, b) => a - b);
         const sec = timed[Math.floor(timed.length / 2)];
         const trainFlops = 3 * B * (flops.model + flops.rope);
-        trainRows.push({ preset: presetName, engine: trainEngine, B, samplesPerSec: B / sec, seconds: sec, gflops: trainFlops / sec / 1e9, steps: timed.length, firstStepIncluded: large });
+        trainRows.push({
+          preset: presetName,
+          engine: trainEngine,
+          B,
+          samplesPerSec: B / sec,
+          seconds: sec,
+          gflops: trainFlops / sec / 1e9,
+          steps: timed.length,
+          firstStepIncluded: large,
+        });
       } catch (err) {
         trainRows.push({ preset: presetName, engine: trainEngine, B, failure: errorLine(err) });
       } finally {
@@ -188,7 +200,10 @@ for (const presetName of presets) {
       }
     }
   }
-  rows.push({ preset: presetName, note: `init ${initSeconds.toFixed(1)} s, ${(bb.countBackboneParameters(config) / 1e6).toFixed(1)}M params, forward ${((flops.model + flops.rope) / 1e9).toFixed(2)} GFLOP/sample (RoPE trick ${(flops.rope / 1e9).toFixed(2)})` });
+  rows.push({
+    preset: presetName,
+    note: `init ${initSeconds.toFixed(1)} s, ${(bb.countBackboneParameters(config) / 1e6).toFixed(1)}M params, forward ${((flops.model + flops.rope) / 1e9).toFixed(2)} GFLOP/sample (RoPE trick ${(flops.rope / 1e9).toFixed(2)})`,
+  });
 }
 
 const { cpu, cpus } = machine();

@@ -116,7 +116,12 @@ let genStats;
   genStats = stats;
   const flops = N * D * D; // multiply-adds of the symmetric scatter (upper triangle) ×2
   const gf = flops / cpu / 1e9;
-  report(`FID stats (FeatureStats.add), ${N}×${D}`, fmt(N / cpu, 0), 'features/s', `${fmt(cpu, 1)} s CPU (${fmt(timed, 1)} s wall), ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ${fmt(gf / ONNX_PEAK, 3)}× onnx peak`);
+  report(
+    `FID stats (FeatureStats.add), ${N}×${D}`,
+    fmt(N / cpu, 0),
+    'features/s',
+    `${fmt(cpu, 1)} s CPU (${fmt(timed, 1)} s wall), ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ${fmt(gf / ONNX_PEAK, 3)}× onnx peak`,
+  );
 }
 
 // 3. Fréchet distance at d
@@ -130,7 +135,12 @@ if (RUN_FID) {
   const c0 = process.cpuUsage();
   const r = ev.frechetDistance(genStats.toGaussian(), other.toGaussian());
   const t = cpuSecs(c0);
-  report(`Fréchet distance, d=${D}`, fmt(t, 1), 's CPU', `${fmt(secs(t0), 1)} s wall; FID=${r.value.toFixed(6)} (≈16·d³ = ${fmt((16 * D ** 3) / 1e9, 0)} GFLOP → ${fmt((16 * D ** 3) / t / 1e9)} GFLOP/s)`);
+  report(
+    `Fréchet distance, d=${D}`,
+    fmt(t, 1),
+    's CPU',
+    `${fmt(secs(t0), 1)} s wall; FID=${r.value.toFixed(6)} (≈16·d³ = ${fmt((16 * D ** 3) / 1e9, 0)} GFLOP → ${fmt((16 * D ** 3) / t / 1e9)} GFLOP/s)`,
+  );
   const eye = new Float64Array(D * D);
   for (let i = 0; i < D; i++) eye[i * D + i] = 1;
   const ce = process.cpuUsage();
@@ -144,19 +154,34 @@ if (RUN_FID) {
 // 4. precision/recall
 {
   const real = features(PR_N, D, 777);
-  const gen = features(PR_N, D, 778).map((v, i) => v * (1 + 0.1 * ((i % 7) - 3) / 3));
+  const gen = features(PR_N, D, 778).map((v, i) => v * (1 + (0.1 * ((i % 7) - 3)) / 3));
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const r = await ev.precisionRecall({ data: real, rows: PR_N, dim: D }, { data: gen, rows: PR_N, dim: D }, { tileSize: 1024 });
   const wall = secs(t0);
   const t = cpuSecs(c0);
-  const flopsOf = (R, G) => 2 * D * (R * R / 2 + G * G / 2 + R * G);
+  const flopsOf = (R, G) => 2 * D * ((R * R) / 2 + (G * G) / 2 + R * G);
   const gf = flopsOf(PR_N, PR_N) / t / 1e9;
-  report(`precision/recall k=3, ${PR_N}×${PR_N}×${D}`, fmt(t, 1), 's CPU', `${fmt(wall, 1)} s wall; P=${r.precision.toFixed(4)} R=${r.recall.toFixed(4)}, ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ${fmt((2 * PR_N) / t, 0)} features/s`);
+  report(
+    `precision/recall k=3, ${PR_N}×${PR_N}×${D}`,
+    fmt(t, 1),
+    's CPU',
+    `${fmt(wall, 1)} s wall; P=${r.precision.toFixed(4)} R=${r.recall.toFixed(4)}, ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ${fmt((2 * PR_N) / t, 0)} features/s`,
+  );
   const t10 = flopsOf(10000, 10000) / (gf * 1e9);
   const tAdm = flopsOf(10000, 50000) / (gf * 1e9);
-  report('  extrapolated 10k real × 10k generated', fmt(t10 / 60, 1), 'CPU-min', `(${fmt(20000 / t10, 0)} features/s; at the onnx peak: ${fmt(flopsOf(10000, 10000) / ONNX_PEAK / 1e9 / 60, 2)} min)`);
-  report('  extrapolated ADM 10k real × 50k generated', fmt(tAdm / 60, 1), 'CPU-min', `(at the onnx peak: ${fmt(flopsOf(10000, 50000) / ONNX_PEAK / 1e9 / 60, 1)} min)`);
+  report(
+    '  extrapolated 10k real × 10k generated',
+    fmt(t10 / 60, 1),
+    'CPU-min',
+    `(${fmt(20000 / t10, 0)} features/s; at the onnx peak: ${fmt(flopsOf(10000, 10000) / ONNX_PEAK / 1e9 / 60, 2)} min)`,
+  );
+  report(
+    '  extrapolated ADM 10k real × 50k generated',
+    fmt(tAdm / 60, 1),
+    'CPU-min',
+    `(at the onnx peak: ${fmt(flopsOf(10000, 50000) / ONNX_PEAK / 1e9 / 60, 1)} min)`,
+  );
 }
 
 // 5. KID (optional)

@@ -146,7 +146,13 @@ for (const kase of CASES) {
       continue;
     }
     console.log(
-      tableRow([r.engine.padEnd(24), r.median.toFixed(2).padStart(14), r.best.toFixed(2).padStart(12), String(r.runs).padStart(4), (r.median / best).toFixed(3).padStart(13)]),
+      tableRow([
+        r.engine.padEnd(24),
+        r.median.toFixed(2).padStart(14),
+        r.best.toFixed(2).padStart(12),
+        String(r.runs).padStart(4),
+        (r.median / best).toFixed(3).padStart(13),
+      ]),
     );
   }
 }

@@ -36,11 +36,19 @@ const genN = Number(args['gen-n'] ?? 10000);
 const genBatch = Number(args['gen-batch'] ?? 50);
 const genModel = args['gen-model'] ?? `${repo}apps/cli/models/fashion-mnist`;
 
-const [, onnxPkg, sp, pl] = await importBuilt('bench/sampler.mjs', ['core', 'engine-onnx', 'sampler', 'pipeline'], 'bench/sampler.mjs needs the built packages: run npx nx run pipeline:build first.');
+const [, onnxPkg, sp, pl] = await importBuilt(
+  'bench/sampler.mjs',
+  ['core', 'engine-onnx', 'sampler', 'pipeline'],
+  'bench/sampler.mjs needs the built packages: run npx nx run pipeline:build first.',
+);
 const { SIZES } = await import('./samplerModels.mjs');
 const factoryModule = new URL('./samplerModels.mjs', import.meta.url).href;
 
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /** Jobs of a configuration: job j has `b` images with labels (37·i + 11·j) mod C and seeds 1000·j + i. */
 function jobs(s, count, b) {
@@ -52,10 +60,17 @@ function jobs(s, count, b) {
 
 /** Runs `list` on a fresh pool of `n` workers after one warm-up job per worker; wall time, FLOP and codes. */
 async function timedPool(name, n, list, settings) {
-  const pool = await sp.SamplerPool.create({ workers: n, factory: { module: factoryModule, exportName: 'randomBigrFactory', args: { name, steps: diffusionSteps } } });
+  const pool = await sp.SamplerPool.create({
+    workers: n,
+    factory: { module: factoryModule, exportName: 'randomBigrFactory', args: { name, steps: diffusionSteps } },
+  });
   try {
     const s = SIZES[name];
-    await Promise.all(Array.from({ length: n }, (_, w) => pool.sample({ labels: [w % s.numClasses], seeds: [999999 - w], settings: { ...settings, iterations: 1 }, decode: false })));
+    await Promise.all(
+      Array.from({ length: n }, (_, w) =>
+        pool.sample({ labels: [w % s.numClasses], seeds: [999999 - w], settings: { ...settings, iterations: 1 }, decode: false }),
+      ),
+    );
     const t0 = performance.now();
     const results = await Promise.all(list.map((job) => pool.sample({ ...job, settings, decode: false })));
     const wall = (performance.now() - t0) / 1000;
@@ -106,7 +121,9 @@ async function runGeneration() {
   const settings = { iterations: 10, cfgScale, gumbelTemperature: 0.17 };
   const pool = await pl.createBigrSamplerPool(genModel, { workers, diffusionSteps });
   try {
-    await Promise.all(Array.from({ length: workers }, (_, w) => pool.sample({ labels: [w % 10], seeds: [999999 - w], settings: { ...settings, iterations: 1 } })));
+    await Promise.all(
+      Array.from({ length: workers }, (_, w) => pool.sample({ labels: [w % 10], seeds: [999999 - w], settings: { ...settings, iterations: 1 } })),
+    );
     const labels = Int32Array.from({ length: genN }, (_, i) => i % 10);
     const seeds = Array.from({ length: genN }, (_, i) => i);
     let images = 0;

@@ -26,7 +26,14 @@ const k = Number(args.k ?? 10);
 const doSearch = args.search !== 'false';
 
 const [core, tok] = await importBuilt('bench/tokenizer.mjs', ['core', 'tokenizer']);
-for (const [name, pkg] of [['onnx', 'engine-onnx'], ['tfjs', 'engine-tfjs']]) await importOptional(pkg, engines.some((e) => e.startsWith(name)));
+for (const [name, pkg] of [
+  ['onnx', 'engine-onnx'],
+  ['tfjs', 'engine-tfjs'],
+])
+  await importOptional(
+    pkg,
+    engines.some((e) => e.startsWith(name)),
+  );
 const { CpuTensor, createRng, resolveEngine, packBits } = core;
 
 const { cpu, cpus } = machine();
@@ -66,12 +73,17 @@ for (const size of sizes) {
     await t.dispose();
     const row = { bench: 'bae', engine: engineName, preset, size, batch: B, encodeImagesPerSec: B / enc, decodeImagesPerSec: B / dec };
     results.push(row);
-    console.log(`${engineName.padEnd(10)} ${String(size).padStart(3)}px ${preset.padEnd(12)} batch ${String(B).padStart(2)}: encode ${(B / enc).toFixed(2).padStart(8)} img/s, decode ${(B / dec).toFixed(2).padStart(8)} img/s`);
+    console.log(
+      `${engineName.padEnd(10)} ${String(size).padStart(3)}px ${preset.padEnd(12)} batch ${String(B).padStart(2)}: encode ${(B / enc).toFixed(2).padStart(8)} img/s, decode ${(B / dec).toFixed(2).padStart(8)} img/s`,
+    );
   }
 }
 
 if (doSearch) {
-  for (const [tokens, bitsPerToken, label] of [[64, 16, 'fashion-mnist-32'], [256, 24, 'bae-256-d24']]) {
+  for (const [tokens, bitsPerToken, label] of [
+    [64, 16, 'fashion-mnist-32'],
+    [256, 24, 'bae-256-d24'],
+  ]) {
     const rng = createRng(`bench-codes-${label}`);
     const index = new tok.HashIndex(tokens, bitsPerToken, codes);
     const chunk = 5000;
@@ -92,7 +104,9 @@ if (doSearch) {
     const sec = (performance.now() - t0) / 1000;
     const row = { bench: 'hash-search', geometry: label, codes, bytesPerCode: index.bytesPerCode, k, queriesPerSec: queries / sec };
     results.push(row);
-    console.log(`hash search ${label.padEnd(16)} ${codes} codes x ${index.bytesPerCode} B, k=${k}: ${(queries / sec).toFixed(1)} queries/s (${((sec / queries) * 1000).toFixed(2)} ms/query)`);
+    console.log(
+      `hash search ${label.padEnd(16)} ${codes} codes x ${index.bytesPerCode} B, k=${k}: ${(queries / sec).toFixed(1)} queries/s (${((sec / queries) * 1000).toFixed(2)} ms/query)`,
+    );
   }
 }
 

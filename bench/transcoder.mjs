@@ -85,7 +85,7 @@ async function timeSampler(engine, nSteps, label) {
     for (const b of r.bits.data) ones += b;
     console.log(
       `${label.padEnd(22)} ${nSteps} steps in ${seconds.toFixed(2)} s: ${(1 / perStep).toFixed(2)} step calls/s, ` +
-        `${((rows / perStep) / 1e3).toFixed(1)}k denoised rows/s, ` +
+        `${(rows / perStep / 1e3).toFixed(1)}k denoised rows/s, ` +
         `${(tokens / seconds).toFixed(1)} sampled tokens/s (${(tokens / (perStep * steps)).toFixed(1)} at ${steps} steps), ` +
         `${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak.gflops).toFixed(0)}% of ORT matmul peak` +
         ` [mean bit ${(ones / r.bits.size).toFixed(3)}]`,

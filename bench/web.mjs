@@ -37,7 +37,12 @@ async function browserRun(threads) {
     const info = await page.evaluate(() => window.bigr.ready);
     await page.evaluate((c) => window.bigr.generate({ classIndex: c, seed: 99, n: 1 }), cls);
     const r = await page.evaluate((c, n) => window.bigr.generate({ classIndex: c, seed: 100, n }).then((x) => x.ms), cls, images);
-    rows.push({ what: `Chromium ${(await browser.version()).replace('Chrome/', '')}, onnxruntime-web wasm SIMD`, threads: info.threads, sPerImage: r / 1000 / images, load: info.loadMs / 1000 });
+    rows.push({
+      what: `Chromium ${(await browser.version()).replace('Chrome/', '')}, onnxruntime-web wasm SIMD`,
+      threads: info.threads,
+      sPerImage: r / 1000 / images,
+      load: info.loadMs / 1000,
+    });
   } finally {
     await browser.close();
     await server.close();
@@ -55,7 +60,12 @@ async function nodeRun(threads) {
   await bigr.generate({ classes: cls, n: 1, seed: 99 });
   const t1 = performance.now();
   await bigr.generate({ classes: cls, n: images, seed: 100 });
-  rows.push({ what: `onnxruntime-node ${require('onnxruntime-node/package.json').version}`, threads, sPerImage: (performance.now() - t1) / 1000 / images, load });
+  rows.push({
+    what: `onnxruntime-node ${require('onnxruntime-node/package.json').version}`,
+    threads,
+    sPerImage: (performance.now() - t1) / 1000 / images,
+    load,
+  });
   await bigr.dispose();
   delete process.env.BIGR_THREADS;
 }

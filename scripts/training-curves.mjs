@@ -12,7 +12,10 @@ import { dirname, join } from 'node:path';
 
 const args = process.argv.slice(2);
 const opt = (k) => args.filter((a) => a.startsWith(`--${k}=`)).map((a) => a.slice(k.length + 3));
-const stepsLog = readFileSync(opt('steps-log')[0], 'utf8').trim().split('\n').map((l) => l.split(' '));
+const stepsLog = readFileSync(opt('steps-log')[0], 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => l.split(' '));
 const out = { generatedBy: 'scripts/training-curves.mjs', runs: {} };
 for (const spec of opt('run')) {
   const [name, dir, log, start] = spec.split(':');

@@ -42,7 +42,9 @@ export async function resolveConfig<C extends CommandConfig>(options: {
     let text: string;
     try {
       if ((await stat(options.configFile)).size > MAX_CONFIG_FILE_BYTES) {
-        throw new ConfigError(`Config file ${options.configFile} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; a settings file is a small JSON object. Check the --config path.`);
+        throw new ConfigError(
+          `Config file ${options.configFile} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; a settings file is a small JSON object. Check the --config path.`,
+        );
       }
       text = await readFile(options.configFile, 'utf8');
     } catch (err) {

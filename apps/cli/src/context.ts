@@ -25,7 +25,15 @@ export interface CliContext {
 }
 
 /** Creates the context over real process streams. */
-export function createContext(options: { json: boolean; quiet: boolean; signal: AbortSignal; force?: boolean; checkFinite?: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }): CliContext {
+export function createContext(options: {
+  json: boolean;
+  quiet: boolean;
+  signal: AbortSignal;
+  force?: boolean;
+  checkFinite?: boolean;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}): CliContext {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   return {

@@ -10,7 +10,11 @@ export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
  * Loads a training/test split. `source` is `fashion-mnist` (Debian's package), a directory of MNIST-style IDX
  * files, or an image folder with one sub-folder per class. IDX images (28×28) are zero-padded to 32×32.
  */
-export async function loadDataset(source: string, split: 'train' | 'test', options: { limit?: number; imageSize?: number; channels?: 1 | 3 } = {}): Promise<LabelledImages & { readonly pad: number }> {
+export async function loadDataset(
+  source: string,
+  split: 'train' | 'test',
+  options: { limit?: number; imageSize?: number; channels?: 1 | 3 } = {},
+): Promise<LabelledImages & { readonly pad: number }> {
   const dir = source === 'fashion-mnist' ? DEBIAN_FASHION_MNIST : source;
   if (!(await exists(dir))) {
     throw new NotFoundError(

@@ -3,7 +3,15 @@ import { main } from './main.js';
 
 function capture(): { stream: Writable; text: () => string } {
   let s = '';
-  return { stream: new Writable({ write(chunk, _enc, cb) { s += String(chunk); cb(); } }), text: () => s };
+  return {
+    stream: new Writable({
+      write(chunk, _enc, cb) {
+        s += String(chunk);
+        cb();
+      },
+    }),
+    text: () => s,
+  };
 }
 
 describe('bigr env', () => {

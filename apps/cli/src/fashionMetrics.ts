@@ -31,7 +31,11 @@ export interface FashionFeatureArrays {
 }
 
 /** Runs the evaluation network over uint8 NHWC images in chunks (progress and abort between chunks). */
-export async function extractFashionFeatures(extractor: FashionFeatureExtractor, images: Tensor<'uint8'>, options: LongRunningOptions & { chunk?: number; task?: string } = {}): Promise<FashionFeatureArrays> {
+export async function extractFashionFeatures(
+  extractor: FashionFeatureExtractor,
+  images: Tensor<'uint8'>,
+  options: LongRunningOptions & { chunk?: number; task?: string } = {},
+): Promise<FashionFeatureArrays> {
   const [n, h, w, c] = images.shape as [number, number, number, number];
   const per = h * w * c;
   const dims = { pool: extractor.featureDim, spatial: extractor.spatialDim!, logits: extractor.numClasses! };
@@ -41,7 +45,10 @@ export async function extractFashionFeatures(extractor: FashionFeatureExtractor,
   for (let start = 0; start < n; start += chunk) {
     throwIfAborted(options.signal, task);
     const b = Math.min(chunk, n - start);
-    const f = await extractor.extract(new CpuTensor<'uint8'>(images.data.subarray(start * per, (start + b) * per), [b, h, w, c]), options.signal ? { signal: options.signal } : {});
+    const f = await extractor.extract(
+      new CpuTensor<'uint8'>(images.data.subarray(start * per, (start + b) * per), [b, h, w, c]),
+      options.signal ? { signal: options.signal } : {},
+    );
     out.pool.set(f.pool.data, start * dims.pool);
     out.spatial.set(f.spatial.data, start * dims.spatial);
     out.logits.set(f.logits.data, start * dims.logits);
@@ -101,9 +108,17 @@ export async function realReference(
   const dataHash = imageDataHash(images);
   const stem = join(cacheDir, `fmnist-${split}-${extractor.weightsHash.slice(0, 16)}-${dataHash.slice(0, 16)}`);
   const files = { stats: `${stem}.stats.npz`, pool: `${stem}.pool.safetensors` };
-  const key = JSON.stringify({ kind: 'fmnist-pool-features', extractor: extractor.name, weightsSha256: extractor.weightsHash, dataSha256: dataHash, split, count: labels.length });
+  const key = JSON.stringify({
+    kind: 'fmnist-pool-features',
+    extractor: extractor.name,
+    weightsSha256: extractor.weightsHash,
+    dataSha256: dataHash,
+    split,
+    count: labels.length,
+  });
   let computed: FashionFeatureArrays | null = null;
-  const compute = async (): Promise<FashionFeatureArrays> => (computed ??= await extractFashionFeatures(extractor, images, { ...options, task: `reference-${split}` }));
+  const compute = async (): Promise<FashionFeatureArrays> =>
+    (computed ??= await extractFashionFeatures(extractor, images, { ...options, task: `reference-${split}` }));
   let stats: ReferenceStats;
   let statsCached = false;
   if (await exists(files.stats)) {
@@ -169,7 +184,11 @@ export async function fashionMetrics(
   const fid = frechetDistance(await gaussianOfWith(evaluated.pool, evaluated.count, dims.pool, options.gemm), reference.pool);
   const sfid = frechetDistance(await gaussianOfWith(evaluated.spatial, evaluated.count, dims.spatial, options.gemm), reference.spatial!);
   const is = inceptionScore({ data: evaluated.logits, rows: evaluated.count, dim: dims.classes }, { numSplits: Math.min(options.isSplits, evaluated.count) });
-  const pr = await precisionRecall({ data: prReal.pool, rows: prReal.count, dim: dims.pool }, { data: evaluated.pool, rows: evaluated.count, dim: dims.pool }, { k: options.k, ...lro, ...gemm });
+  const pr = await precisionRecall(
+    { data: prReal.pool, rows: prReal.count, dim: dims.pool },
+    { data: evaluated.pool, rows: evaluated.count, dim: dims.pool },
+    { k: options.k, ...lro, ...gemm },
+  );
   const kid = await kernelInceptionDistance(
     { data: evaluated.pool, rows: evaluated.count, dim: dims.pool },
     { data: kidReal.pool, rows: kidReal.count, dim: dims.pool },

@@ -13,7 +13,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { BigrError, createRng, CpuTensor, loadTrainerCheckpoint, parseIdx, parseJsonBounded, parseSafetensors, serializeSafetensors, writeSafetensors } from '@bigr/core';
+import {
+  BigrError,
+  createRng,
+  CpuTensor,
+  loadTrainerCheckpoint,
+  parseIdx,
+  parseJsonBounded,
+  parseSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+} from '@bigr/core';
 import { decodeImage, encodePng, HashIndex } from '@bigr/tokenizer';
 import { readBigrModel } from './bigrModelDir.js';
 import { readTokenizerModel } from './tokenizerModelDir.js';
@@ -156,8 +166,17 @@ beforeAll(async () => {
 
 describe('fuzz: binary parsers', () => {
   it('safetensors', async () => {
-    const valid = serializeSafetensors(new Map([['w', CpuTensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3])], ['i', CpuTensor.fromArray([7], [1], 'int32')]]), { note: 'x' });
-    await fc.assert(fc.asyncProperty(mutations, async (ms) => fuzzCase('safetensors', () => parseSafetensors(mutate(valid, ms)))), { seed: SEED, numRuns: runs(500) });
+    const valid = serializeSafetensors(
+      new Map([
+        ['w', CpuTensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3])],
+        ['i', CpuTensor.fromArray([7], [1], 'int32')],
+      ]),
+      { note: 'x' },
+    );
+    await fc.assert(
+      fc.asyncProperty(mutations, async (ms) => fuzzCase('safetensors', () => parseSafetensors(mutate(valid, ms)))),
+      { seed: SEED, numRuns: runs(500) },
+    );
     expectClean('safetensors');
   });
 
@@ -178,7 +197,10 @@ describe('fuzz: binary parsers', () => {
   it('PNG images', async () => {
     const data = new Uint8Array(8 * 8 * 3).map((_, i) => (i * 37) % 256);
     const png = encodePng({ width: 8, height: 8, channels: 3, data });
-    await fc.assert(fc.asyncProperty(mutations, async (ms) => fuzzCase('png', () => decodeImage(mutate(png, ms), { channels: 3 }))), { seed: SEED, numRuns: runs(300) });
+    await fc.assert(
+      fc.asyncProperty(mutations, async (ms) => fuzzCase('png', () => decodeImage(mutate(png, ms), { channels: 3 }))),
+      { seed: SEED, numRuns: runs(300) },
+    );
     expectClean('png');
   });
 
@@ -191,7 +213,9 @@ describe('fuzz: binary parsers', () => {
     const path = join(root, 'i.bhx');
     await index.save(path);
     const valid = new Uint8Array(await (await import('node:fs/promises')).readFile(path));
-    const sidecar = new TextEncoder().encode(JSON.stringify({ command: 'hash', output: path, entries: [{ id: 0, path: 'a.png', label: 'x' }], tokenizerHash: 'ab', codeMode: 'threshold' }));
+    const sidecar = new TextEncoder().encode(
+      JSON.stringify({ command: 'hash', output: path, entries: [{ id: 0, path: 'a.png', label: 'x' }], tokenizerHash: 'ab', codeMode: 'threshold' }),
+    );
     await fc.assert(
       fc.asyncProperty(mutations, mutations, async (ms, ms2) =>
         fuzzCase('hash-index', async () => {
@@ -209,7 +233,15 @@ describe('fuzz: binary parsers', () => {
 
   it('codes files (.bigr)', async () => {
     const path = join(root, 'c.bigr');
-    await writeCodesFile(path, { bits: new CpuTensor(new Uint8Array(2 * 16 * 12).fill(1), [2, 16, 12]), grid: [4, 4], tokenizerHash: 'ab', imageShape: [1, 32, 32], pad: 2, codeMode: 'threshold', sources: ['a.png', 'b.png'] });
+    await writeCodesFile(path, {
+      bits: new CpuTensor(new Uint8Array(2 * 16 * 12).fill(1), [2, 16, 12]),
+      grid: [4, 4],
+      tokenizerHash: 'ab',
+      imageShape: [1, 32, 32],
+      pad: 2,
+      codeMode: 'threshold',
+      sources: ['a.png', 'b.png'],
+    });
     const valid = new Uint8Array(await (await import('node:fs/promises')).readFile(path));
     await fc.assert(
       fc.asyncProperty(mutations, async (ms) =>
@@ -272,7 +304,13 @@ describe('fuzz: config loaders', () => {
     await mkdir(sub, { recursive: true });
     const p = new Map([['w', CpuTensor.fromArray([1, 2], [2])]]);
     await writeSafetensors(join(sub, 'params.safetensors'), p);
-    await writeSafetensors(join(sub, 'optimizer.safetensors'), new Map([['exp_avg.w', CpuTensor.fromArray([0, 0], [2])], ['exp_avg_sq.w', CpuTensor.fromArray([0, 0], [2])]]));
+    await writeSafetensors(
+      join(sub, 'optimizer.safetensors'),
+      new Map([
+        ['exp_avg.w', CpuTensor.fromArray([0, 0], [2])],
+        ['exp_avg_sq.w', CpuTensor.fromArray([0, 0], [2])],
+      ]),
+    );
     const manifest = {
       format: 'bigr-trainer-checkpoint',
       version: 1,
@@ -302,7 +340,13 @@ describe('fuzz: config loaders', () => {
 
   it('bounded JSON on arbitrary text', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.integer({ min: 1, max: 50000 }).map((d) => '{"a":'.repeat(d))), async (text) => fuzzCase('json', () => parseJsonBounded(text))),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.integer({ min: 1, max: 50000 }).map((d) => '{"a":'.repeat(d)),
+        ),
+        async (text) => fuzzCase('json', () => parseJsonBounded(text)),
+      ),
       { seed: SEED, numRuns: runs(300) },
     );
     expectClean('json');
@@ -321,6 +365,9 @@ afterAll(() => {
   };
   if (process.env['BIGR_FUZZ_REPORT']) {
     process.stderr.write(`fuzz seed ${SEED}: ${JSON.stringify(total)}\n`);
-    for (const [k, v] of stats) process.stderr.write(`  ${k}: ${v.cases} cases, ${v.typedErrors} typed errors, ${v.crashes.length} crashes, ${v.hangs.length} hangs, max ${v.maxMs.toFixed(0)} ms, max RSS +${(v.maxRssDelta / 2 ** 20).toFixed(0)} MiB\n`);
+    for (const [k, v] of stats)
+      process.stderr.write(
+        `  ${k}: ${v.cases} cases, ${v.typedErrors} typed errors, ${v.crashes.length} crashes, ${v.hangs.length} hangs, max ${v.maxMs.toFixed(0)} ms, max RSS +${(v.maxRssDelta / 2 ** 20).toFixed(0)} MiB\n`,
+      );
   }
 });

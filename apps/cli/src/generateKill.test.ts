@@ -13,7 +13,26 @@ import { writeTinyModel, type TinyModel } from './testing/tinyModel.js';
 let root: string;
 let tiny: TinyModel;
 const N = 16;
-const args = (dir: string): string[] => ['--quiet', 'generate', '--model', tiny.modelDir, '--n', String(N), '--seed', '3', '--batch-size', '2', '--workers', '2', '--iterations', '3', '--diffusion-steps', '20', '--out', `${dir}/`];
+const args = (dir: string): string[] => [
+  '--quiet',
+  'generate',
+  '--model',
+  tiny.modelDir,
+  '--n',
+  String(N),
+  '--seed',
+  '3',
+  '--batch-size',
+  '2',
+  '--workers',
+  '2',
+  '--iterations',
+  '3',
+  '--diffusion-steps',
+  '20',
+  '--out',
+  `${dir}/`,
+];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'bigr-genkill-'));

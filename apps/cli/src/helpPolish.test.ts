@@ -12,7 +12,27 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const COMMANDS = ['env', 'generate', 'train-tokenizer', 'train', 'inpaint', 'outpaint', 'edit', 'interpolate', 'enrich', 'encode', 'decode', 'hash', 'search', 'import', 'export', 'export-onnx', 'features', 'probe', 'eval'];
+const COMMANDS = [
+  'env',
+  'generate',
+  'train-tokenizer',
+  'train',
+  'inpaint',
+  'outpaint',
+  'edit',
+  'interpolate',
+  'enrich',
+  'encode',
+  'decode',
+  'hash',
+  'search',
+  'import',
+  'export',
+  'export-onnx',
+  'features',
+  'probe',
+  'eval',
+];
 
 describe('--help', () => {
   it('shows defaults, choices, the global flags and examples for every command', async () => {

@@ -59,7 +59,11 @@ export const OPTION_CHOICES: Readonly<Record<string, readonly string[]>> = {
 /** Examples shown after each command's options. */
 export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   env: ['bigr env', 'bigr --json env'],
-  generate: ['bigr generate --class sneaker --n 16 --out grid.png', 'bigr generate --class all --n 10 --seed 7 --cfg 2.5 --out all.jpg', 'bigr generate --model owner/name@main --class 3 --n 4 --out hub.png'],
+  generate: [
+    'bigr generate --class sneaker --n 16 --out grid.png',
+    'bigr generate --class all --n 10 --seed 7 --cfg 2.5 --out all.jpg',
+    'bigr generate --model owner/name@main --class 3 --n 4 --out hub.png',
+  ],
   'train-tokenizer': ['bigr train-tokenizer --out runs/fmnist-tokenizer --nf 16 --steps 1500 --batch-size 16 --lr 1e-3'],
   train: ['bigr train --tokenizer runs/fmnist-tokenizer --out runs/fmnist-bigr --preset BiGR-XS --layers 3 --steps 2400 --lr 1e-3'],
   inpaint: ['bigr inpaint shoe.png --box 4,4,20,20 --samples 8 --out inpainted.png'],
@@ -110,7 +114,8 @@ export function polishHelp(program: Command): void {
       if (choices && !option.argChoices && option.required && !/<file|<dir|<path/.test(option.flags)) option.choices(choices);
       if (typeof defaults[key] === 'number' && option.required && !option.parseArg) option.argParser(numberArg(flagOf(option)));
       const shown = defaults[key] === 0 && /^override/i.test(option.description) ? "the preset's" : describeDefault(defaults[key]);
-      if (shown !== null && option.defaultValue === undefined && !/default/i.test(option.description)) option.description = `${option.description} (default: ${shown})`;
+      if (shown !== null && option.defaultValue === undefined && !/default/i.test(option.description))
+        option.description = `${option.description} (default: ${shown})`;
     }
     const examples = COMMAND_EXAMPLES[name];
     if (examples) cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);

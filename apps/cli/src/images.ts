@@ -8,7 +8,8 @@ export function unpad(images: Tensor<'float32'>, pad: number): CpuTensor<'float3
   const H = h - 2 * pad;
   const W = w - 2 * pad;
   const out = new Float32Array(b * c * H * W);
-  for (let p = 0; p < b * c; p++) for (let y = 0; y < H; y++) out.set(images.data.subarray((p * h + y + pad) * w + pad, (p * h + y + pad) * w + pad + W), (p * H + y) * W);
+  for (let p = 0; p < b * c; p++)
+    for (let y = 0; y < H; y++) out.set(images.data.subarray((p * h + y + pad) * w + pad, (p * h + y + pad) * w + pad + W), (p * H + y) * W);
   return new CpuTensor<'float32'>(out, [b, c, H, W]);
 }
 

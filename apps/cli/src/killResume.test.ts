@@ -62,10 +62,42 @@ interface KillOutcome {
  */
 function killPoints(rng: Rng): KillPoint[] {
   return [
-    { label: 'checkpoint write (new step directory)', where: 'checkpoints', pattern: /^step-\d{9}$/, distinct: true, nth: 1 + rng.int(3), delayMs: rng.int(8), mustLand: true },
-    { label: 'latest.json replacement (temp file)', where: 'checkpoints', pattern: /^\.latest\.json\.\d+\.[0-9a-f]+\.tmp$/, distinct: true, nth: 1 + rng.int(2), delayMs: rng.int(4), mustLand: true },
-    { label: 'training, random delay after the first checkpoint of the run', where: 'checkpoints', pattern: /^latest\.json$/, distinct: false, nth: 1, delayMs: rng.int(250), mustLand: false },
-    { label: 'final export (staging directory)', where: 'out', pattern: /^\.staging-\d+-[0-9a-f]+$/, distinct: true, nth: 1, delayMs: rng.int(8), mustLand: true },
+    {
+      label: 'checkpoint write (new step directory)',
+      where: 'checkpoints',
+      pattern: /^step-\d{9}$/,
+      distinct: true,
+      nth: 1 + rng.int(3),
+      delayMs: rng.int(8),
+      mustLand: true,
+    },
+    {
+      label: 'latest.json replacement (temp file)',
+      where: 'checkpoints',
+      pattern: /^\.latest\.json\.\d+\.[0-9a-f]+\.tmp$/,
+      distinct: true,
+      nth: 1 + rng.int(2),
+      delayMs: rng.int(4),
+      mustLand: true,
+    },
+    {
+      label: 'training, random delay after the first checkpoint of the run',
+      where: 'checkpoints',
+      pattern: /^latest\.json$/,
+      distinct: false,
+      nth: 1,
+      delayMs: rng.int(250),
+      mustLand: false,
+    },
+    {
+      label: 'final export (staging directory)',
+      where: 'out',
+      pattern: /^\.staging-\d+-[0-9a-f]+$/,
+      distinct: true,
+      nth: 1,
+      delayMs: rng.int(8),
+      mustLand: true,
+    },
     { label: 'final export (renames into place)', where: 'out', pattern: /^model\.safetensors$/, distinct: false, nth: 1, delayMs: 0, mustLand: true },
   ];
 }
@@ -159,7 +191,15 @@ async function configWithoutTime(dir: string): Promise<unknown> {
 }
 
 /** Kills `args` at every point, then re-runs it to completion; checks the state after each kill. */
-async function killUntilDone(command: string, args: readonly string[], out: string, kind: 'tokenizer' | 'bigr', points: readonly KillPoint[], reference: Reference, outcomes: KillOutcome[]): Promise<ChildExit> {
+async function killUntilDone(
+  command: string,
+  args: readonly string[],
+  out: string,
+  kind: 'tokenizer' | 'bigr',
+  points: readonly KillPoint[],
+  reference: Reference,
+  outcomes: KillOutcome[],
+): Promise<ChildExit> {
   await mkdir(join(out, 'checkpoints'), { recursive: true });
   for (const point of points) {
     const r = await runAndKill(args, out, point);
@@ -169,7 +209,16 @@ async function killUntilDone(command: string, args: readonly string[], out: stri
     // What latest.json names is complete, and its loss history is the reference's, bit for bit, so far.
     if (ckpt) expect(ckpt.losses).toEqual(reference.losses.slice(0, ckpt.step));
     await checkLoadable(out, kind);
-    outcomes.push({ command, label: point.label, nth: point.nth, delayMs: point.delayMs, ended, mustLand: point.mustLand, leftovers: await leftovers(out), checkpointStep: ckpt?.step ?? null });
+    outcomes.push({
+      command,
+      label: point.label,
+      nth: point.nth,
+      delayMs: point.delayMs,
+      ended,
+      mustLand: point.mustLand,
+      leftovers: await leftovers(out),
+      checkpointStep: ckpt?.step ?? null,
+    });
   }
   const final = await runAndKill(args, out, null);
   expect([command, final.code, final.signal]).toEqual([command, 0, null]);
@@ -203,10 +252,52 @@ describe('kill -9 during bigr train-tokenizer and bigr train (onnx-cpu)', () => 
   it('resumes to bit-identical weights, EMA and losses and leaves no partial files', async () => {
     const data = join(root, 'data');
     await writeSyntheticImageFolder(data, { classes: 3, perClass: 4 });
-    const tokenizerArgs = (out: string): string[] =>
-      ['--json', 'train-tokenizer', '--data', data, '--out', out, '--preset', 'official-tiny', '--nf', '16', '--norm-groups', '8', '--steps', String(TOKENIZER_STEPS), '--batch-size', '4', '--checkpoint-every', '1', '--seed', '3'];
-    const trainArgs = (tokenizer: string, out: string): string[] =>
-      ['--json', 'train', '--tokenizer', tokenizer, '--data', data, '--out', out, '--preset', 'BiGR-tiny', '--steps', String(TRAIN_STEPS), '--batch-size', '4', '--checkpoint-every', '2', '--warmup', '2', '--ema-decay', '0.9', '--seed', '3'];
+    const tokenizerArgs = (out: string): string[] => [
+      '--json',
+      'train-tokenizer',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--preset',
+      'official-tiny',
+      '--nf',
+      '16',
+      '--norm-groups',
+      '8',
+      '--steps',
+      String(TOKENIZER_STEPS),
+      '--batch-size',
+      '4',
+      '--checkpoint-every',
+      '1',
+      '--seed',
+      '3',
+    ];
+    const trainArgs = (tokenizer: string, out: string): string[] => [
+      '--json',
+      'train',
+      '--tokenizer',
+      tokenizer,
+      '--data',
+      data,
+      '--out',
+      out,
+      '--preset',
+      'BiGR-tiny',
+      '--steps',
+      String(TRAIN_STEPS),
+      '--batch-size',
+      '4',
+      '--checkpoint-every',
+      '2',
+      '--warmup',
+      '2',
+      '--ema-decay',
+      '0.9',
+      '--seed',
+      '3',
+    ];
 
     // Uninterrupted references.
     const refTok = join(root, 'ref-tok');
@@ -230,7 +321,9 @@ describe('kill -9 during bigr train-tokenizer and bigr train (onnx-cpu)', () => 
     await killUntilDone('train', trainArgs(tok, bigr), bigr, 'bigr', killPoints(rng.fork('train')), bigrRef, outcomes);
     await expectSameAsReference(bigr, bigrRef, ['model.safetensors', 'tokenizer/model.safetensors'], ['.', 'tokenizer']);
 
-    process.stdout.write(`kill -9 outcomes:\n${outcomes.map((o) => `  ${o.command} | ${o.label} (#${o.nth} +${o.delayMs} ms): ${o.ended}, checkpoint ${o.checkpointStep ?? '-'}, left ${o.leftovers.length ? o.leftovers.join(', ') : 'nothing'}`).join('\n')}\n`);
+    process.stdout.write(
+      `kill -9 outcomes:\n${outcomes.map((o) => `  ${o.command} | ${o.label} (#${o.nth} +${o.delayMs} ms): ${o.ended}, checkpoint ${o.checkpointStep ?? '-'}, left ${o.leftovers.length ? o.leftovers.join(', ') : 'nothing'}`).join('\n')}\n`,
+    );
     // Every kill triggered while the run still had work to do landed.
     for (const o of outcomes.filter((x) => x.mustLand)) expect([o.command, o.label, o.ended]).toEqual([o.command, o.label, 'SIGKILL']);
   }, 300_000); // 14 CLI processes: about 60 s on two idle cores, up to twice that on a loaded machine.

@@ -26,7 +26,8 @@ export type CodeMode = 'bernoulli' | 'threshold';
 export function multiLayerRepresentationGraph(config: BackboneConfig, layers: readonly number[]): GraphDefinition {
   if (layers.length === 0) throw new ConfigError('Pass at least one layer to extract.');
   for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l >= config.layers) throw new ConfigError(`Layer ${l} does not exist; this backbone has blocks 0…${config.layers - 1} (0-based).`);
+    if (!Number.isInteger(l) || l < 0 || l >= config.layers)
+      throw new ConfigError(`Layer ${l} does not exist; this backbone has blocks 0…${config.layers - 1} (0-based).`);
   }
   const last = Math.max(...layers);
   const rope = configRopeTables(config);
@@ -108,7 +109,11 @@ export async function extractLayerFeatures(
         });
         return new CpuTensor(row, [b, layers.length * D]);
       },
-      { batchSize: options.batchSize ?? 64, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+      {
+        batchSize: options.batchSize ?? 64,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
     );
     const result = new Map<number, Float32Array>();
     layers.forEach((l, j) => {

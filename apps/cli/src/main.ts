@@ -8,7 +8,8 @@ import { polishHelp } from './helpPolish.js';
 /** `--threads`: a positive integer. */
 function threadsArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`--threads must be an integer in 1..1024, got "${value}" (e.g. 2; default: all cores).`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new InvalidArgumentError(`--threads must be an integer in 1..1024, got "${value}" (e.g. 2; default: all cores).`);
   return n;
 }
 
@@ -48,7 +49,15 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       if (o.device) process.env['BIGR_DEVICE'] = o.device;
       if (o.threads !== undefined) process.env['BIGR_THREADS'] = String(o.threads);
       if (o.checkFinite) process.env['BIGR_CHECK_FINITE'] = '1';
-      ctx = createContext({ json: Boolean(o.json), quiet: Boolean(o.quiet), force: Boolean(o.force), checkFinite: Boolean(o.checkFinite), signal: controller.signal, stdout, stderr });
+      ctx = createContext({
+        json: Boolean(o.json),
+        quiet: Boolean(o.quiet),
+        force: Boolean(o.force),
+        checkFinite: Boolean(o.checkFinite),
+        signal: controller.signal,
+        stdout,
+        stderr,
+      });
     });
   registerCommands(program, () => {
     if (!ctx) throw new Error('CLI context used before initialisation');

@@ -31,12 +31,21 @@ async function variant(name: string, edit: (c: Record<string, any>) => void, tok
   return dir;
 }
 
-const gen = (model: string, extra: string[] = []) => runCli(['generate', '--model', model, '--n', '1', ...fast, '--out', join(root, `${Math.random().toString(36).slice(2)}.png`), ...extra]);
+const gen = (model: string, extra: string[] = []) =>
+  runCli(['generate', '--model', model, '--n', '1', ...fast, '--out', join(root, `${Math.random().toString(36).slice(2)}.png`), ...extra]);
 
 describe('config.json values are bounded before anything is allocated', () => {
   it.each([
-    ['transcoder.timesteps 1e9', (c: Record<string, any>) => (c.transcoder.timesteps = 1e9), /transcoder\.timesteps is 1000000000; it must be a number of at most 100000/],
-    ['transcoder.blocks 2^31', (c: Record<string, any>) => (c.transcoder.blocks = 2 ** 31), /transcoder\.blocks is 2147483648; it must be a number of at most 256/],
+    [
+      'transcoder.timesteps 1e9',
+      (c: Record<string, any>) => (c.transcoder.timesteps = 1e9),
+      /transcoder\.timesteps is 1000000000; it must be a number of at most 100000/,
+    ],
+    [
+      'transcoder.blocks 2^31',
+      (c: Record<string, any>) => (c.transcoder.blocks = 2 ** 31),
+      /transcoder\.blocks is 2147483648; it must be a number of at most 256/,
+    ],
     ['backbone.layers 1e6', (c: Record<string, any>) => (c.backbone.layers = 1e6), /backbone\.layers is 1000000; it must be a number of at most 512/],
   ])('%s → exit 2 with the field named', async (_name, edit, message) => {
     const r = await gen(await variant(`v${_name.replace(/\W/g, '')}`, edit));
@@ -45,7 +54,13 @@ describe('config.json values are bounded before anything is allocated', () => {
   });
 
   it('bae.resBlocks 1e7 → exit 2 with the field named', async () => {
-    const r = await gen(await variant('resblocks', () => undefined, (t) => (t.bae.resBlocks = 1e7)));
+    const r = await gen(
+      await variant(
+        'resblocks',
+        () => undefined,
+        (t) => (t.bae.resBlocks = 1e7),
+      ),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bae\.resBlocks is 10000000; it must be a number of at most 64/);
   });
@@ -56,8 +71,16 @@ describe('config.json values are bounded before anything is allocated', () => {
     expect(blocks.stderr).toMatch(/transcoder\.blocks is 2, but .*model\.safetensors holds 1 \(tensors denoise_mlp\.blocks\.0\./);
     const width = await gen(await variant('width', (c) => (c.transcoder.width *= 2)));
     expect(width.code).toBe(2);
-    expect(width.stderr).toMatch(/transcoder\.width=\d+.*implies tensor "denoise_mlp\.t_embedder\.mlp\.0\.weight" of shape \[\d+, \d+\], but .* holds \[\d+, \d+\]/);
-    const nf = await gen(await variant('nf', () => undefined, (t) => (t.bae.nf *= 2)));
+    expect(width.stderr).toMatch(
+      /transcoder\.width=\d+.*implies tensor "denoise_mlp\.t_embedder\.mlp\.0\.weight" of shape \[\d+, \d+\], but .* holds \[\d+, \d+\]/,
+    );
+    const nf = await gen(
+      await variant(
+        'nf',
+        () => undefined,
+        (t) => (t.bae.nf *= 2),
+      ),
+    );
     expect(nf.code).toBe(2);
     expect(nf.stderr).toMatch(/bae\.nf=16.*implies tensor "encoder\.blocks\.0\.weight"/);
   });

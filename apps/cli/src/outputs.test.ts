@@ -132,7 +132,25 @@ describe('model directories', () => {
     await writeTinyModel(foreign);
     const modelDir = join(foreign, 'model');
     const before = await readFile(join(modelDir, 'model.safetensors'));
-    const trainArgs = ['train', '--tokenizer', tok, '--data', data, '--out', modelDir, '--preset', 'BiGR-tiny', '--steps', '1', '--batch-size', '2', '--warmup', '1', '--weights', 'raw'];
+    const trainArgs = [
+      'train',
+      '--tokenizer',
+      tok,
+      '--data',
+      data,
+      '--out',
+      modelDir,
+      '--preset',
+      'BiGR-tiny',
+      '--steps',
+      '1',
+      '--batch-size',
+      '2',
+      '--warmup',
+      '1',
+      '--weights',
+      'raw',
+    ];
     const r = await runCli(trainArgs);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/already holds config\.json, model\.safetensors, tokenizer that no `bigr train` run there wrote.*--force/);

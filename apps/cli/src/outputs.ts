@@ -69,7 +69,13 @@ export async function writtenByCommand(path: string, command: string, output = p
     // A further file of a multi-file output (e.g. `features --layer all`): the output's sidecar lists it.
     const main = await readJsonObject(sidecarPath(output));
     const files = main && main['command'] === command && Array.isArray(main['files']) ? (main['files'] as unknown[]) : [];
-    if (files.some((f) => typeof f === 'object' && f !== null && typeof (f as { path?: unknown }).path === 'string' && resolve((f as { path: string }).path) === resolve(path))) return true;
+    if (
+      files.some(
+        (f) =>
+          typeof f === 'object' && f !== null && typeof (f as { path?: unknown }).path === 'string' && resolve((f as { path: string }).path) === resolve(path),
+      )
+    )
+      return true;
   }
   if (/\.json$/i.test(path)) {
     const own = await readJsonObject(path);
@@ -118,17 +124,24 @@ export async function checkOutputs(options: OutputCheckOptions): Promise<void> {
     const path = planned.path;
     const key = await canonical(path);
     const other = seen.get(key);
-    if (other !== undefined) throw new ConfigError(`\`bigr ${options.command}\` would write ${path} twice (also as ${other}). Choose an --out whose sidecar (<out>.json) is not another output.`);
+    if (other !== undefined)
+      throw new ConfigError(
+        `\`bigr ${options.command}\` would write ${path} twice (also as ${other}). Choose an --out whose sidecar (<out>.json) is not another output.`,
+      );
     seen.set(key, path);
     const input = inputs.get(key);
     if (input !== undefined && !planned.appends) {
-      throw new ConfigError(`\`bigr ${options.command}\` would overwrite its input ${input} with ${path}. Choose another --out; inputs are never overwritten (not even with --force).`);
+      throw new ConfigError(
+        `\`bigr ${options.command}\` would overwrite its input ${input} with ${path}. Choose another --out; inputs are never overwritten (not even with --force).`,
+      );
     }
     const s = await statOrNull(path);
     if (s === null) continue;
     if (s.isDirectory()) throw new ConfigError(`${path} is a directory; \`bigr ${options.command}\` writes a file there. Choose another --out.`);
     if ((Number(s.mode) & 0o222) === 0) {
-      throw new ConfigError(`${path} is read-only (mode ${(Number(s.mode) & 0o777).toString(8)}); \`bigr ${options.command}\` will not replace it. Make it writable (chmod u+w ${path}) or choose another --out.`);
+      throw new ConfigError(
+        `${path} is read-only (mode ${(Number(s.mode) & 0o777).toString(8)}); \`bigr ${options.command}\` will not replace it. Make it writable (chmod u+w ${path}) or choose another --out.`,
+      );
     }
     if (planned.appends) continue;
     if (options.force) continue;
@@ -148,7 +161,12 @@ export function modelInputFiles(dir: string): string[] {
  * {@link checkOutputs} for a command writing image/codes outputs each with a sidecar: every `outputs` entry plus
  * its `<out>.json`, against `inputs`, with the context's --force.
  */
-export async function guardOutputsWithSidecars(command: string, force: boolean, outputs: readonly string[], inputs: readonly (string | undefined)[]): Promise<void> {
+export async function guardOutputsWithSidecars(
+  command: string,
+  force: boolean,
+  outputs: readonly string[],
+  inputs: readonly (string | undefined)[],
+): Promise<void> {
   await checkOutputs({
     command,
     force,

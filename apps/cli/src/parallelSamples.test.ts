@@ -23,7 +23,17 @@ const labels = Int32Array.from([2, 1, 0, 1, 3, 0, 2]);
 const toBytes = (images: Tensor<'float32'>): Uint8Array => Uint8Array.from(images.data, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
 
 function key(imageBytes: number, over: Partial<SamplePartsKey> = {}): SamplePartsKey {
-  return { modelHash: 'h', n: labels.length, batchSize: 2, seed: 5, labelsHash: labelsHash(labels), settings: { iterations: 2 }, diffusionSteps: 3, imageBytes, ...over };
+  return {
+    modelHash: 'h',
+    n: labels.length,
+    batchSize: 2,
+    seed: 5,
+    labelsHash: labelsHash(labels),
+    settings: { iterations: 2 },
+    diffusionSteps: 3,
+    imageBytes,
+    ...over,
+  };
 }
 
 describe('resumable sample parts on a worker pool', () => {
@@ -38,7 +48,16 @@ describe('resumable sample parts on a worker pool', () => {
     const parts = join(root, 'stopped');
     const controller = new AbortController();
     await expect(
-      generateSampleParts({ modelDir: tiny.modelDir, partsDir: parts, labels, key: key(imageBytes), toBytes, workers: 2, signal: controller.signal, onProgress: (e) => (e.current > 0 ? controller.abort() : undefined) }),
+      generateSampleParts({
+        modelDir: tiny.modelDir,
+        partsDir: parts,
+        labels,
+        key: key(imageBytes),
+        toBytes,
+        workers: 2,
+        signal: controller.signal,
+        onProgress: (e) => (e.current > 0 ? controller.abort() : undefined),
+      }),
     ).rejects.toBeInstanceOf(AbortError);
     const kept = (await readdir(parts)).filter((f) => f.startsWith('batch-'));
     expect(kept.length).toBeGreaterThanOrEqual(1);
@@ -48,13 +67,23 @@ describe('resumable sample parts on a worker pool', () => {
     expect(Buffer.from(resumed.data).equals(Buffer.from(full.data))).toBe(true);
 
     // Other settings start over; a foreign directory is refused.
-    const other = await generateSampleParts({ modelDir: tiny.modelDir, partsDir: parts, labels, key: key(imageBytes, { seed: 6 }), toBytes, workers: 1, warn: () => undefined });
+    const other = await generateSampleParts({
+      modelDir: tiny.modelDir,
+      partsDir: parts,
+      labels,
+      key: key(imageBytes, { seed: 6 }),
+      toBytes,
+      workers: 1,
+      warn: () => undefined,
+    });
     expect(other.resumedBatches).toBe(0);
     expect(Buffer.from(other.data.subarray(0, imageBytes)).equals(Buffer.from(full.data.subarray(imageBytes, 2 * imageBytes)))).toBe(true);
     const foreign = join(root, 'foreign');
     await rm(foreign, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(foreign));
     await writeFile(join(foreign, 'x.txt'), 'mine');
-    await expect(generateSampleParts({ modelDir: tiny.modelDir, partsDir: foreign, labels, key: key(imageBytes), toBytes, workers: 1 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(generateSampleParts({ modelDir: tiny.modelDir, partsDir: foreign, labels, key: key(imageBytes), toBytes, workers: 1 })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 });

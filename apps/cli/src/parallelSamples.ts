@@ -83,7 +83,8 @@ async function openParts(dir: string, key: SamplePartsKey, warn?: (m: string) =>
     const old = await readFile(manifest, 'utf8')
       .then((text) => parseJsonBounded(text, { source: manifest }) as { format?: unknown; key?: unknown } | null)
       .catch(() => null);
-    if (!old || old.format !== PARTS_FORMAT) throw new ConfigError(`${dir} exists but is not a sample-parts directory written by bigr (no ${manifest}); move it away or pick another --out.`);
+    if (!old || old.format !== PARTS_FORMAT)
+      throw new ConfigError(`${dir} exists but is not a sample-parts directory written by bigr (no ${manifest}); move it away or pick another --out.`);
     if (JSON.stringify(old.key) !== JSON.stringify(key)) {
       warn?.(`${dir} holds batches of other settings; starting over.`);
       for (const e of entries) if (/^batch-\d{6}\.u8$/.test(e) || e === 'run.json') await rm(join(dir, e), { force: true });
@@ -128,7 +129,8 @@ export async function generateSampleParts(options: SamplePartsOptions): Promise<
         skip: (k) => done.has(k),
         onBatch: async (b) => {
           const bytes = options.toBytes(b.images!);
-          if (bytes.length !== b.labels.length * key.imageBytes) throw new ConfigError(`A generated batch gave ${bytes.length} bytes; expected ${b.labels.length * key.imageBytes}.`);
+          if (bytes.length !== b.labels.length * key.imageBytes)
+            throw new ConfigError(`A generated batch gave ${bytes.length} bytes; expected ${b.labels.length * key.imageBytes}.`);
           await atomicWrite(join(partsDir, partName(b.index)), bytes);
           data.set(bytes, b.start * key.imageBytes);
         },

@@ -9,7 +9,15 @@ import { writeIdxDataset, writeTinyClassifier } from './testing/evalFixtures.js'
 
 function sink(): { stream: Writable; text: () => string } {
   let s = '';
-  return { stream: new Writable({ write(c, _e, cb) { s += String(c); cb(); } }), text: () => s };
+  return {
+    stream: new Writable({
+      write(c, _e, cb) {
+        s += String(c);
+        cb();
+      },
+    }),
+    text: () => s,
+  };
 }
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -27,7 +35,27 @@ describe('bigr end to end on a tiny generated dataset', () => {
     const data = join(dir, 'data');
     await writeSyntheticImageFolder(data, { classes: 3, perClass: 4 });
     const tok = join(dir, 'tok');
-    const t1 = await run(['--json', '--quiet', 'train-tokenizer', '--data', data, '--out', tok, '--preset', 'official-tiny', '--nf', '16', '--norm-groups', '8', '--steps', '2', '--batch-size', '4', '--checkpoint-every', '1']);
+    const t1 = await run([
+      '--json',
+      '--quiet',
+      'train-tokenizer',
+      '--data',
+      data,
+      '--out',
+      tok,
+      '--preset',
+      'official-tiny',
+      '--nf',
+      '16',
+      '--norm-groups',
+      '8',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--checkpoint-every',
+      '1',
+    ]);
     expect(t1.stderr).toBe('');
     expect(t1.code).toBe(0);
     const r1 = JSON.parse(t1.stdout) as { step: number; finalLoss: number };
@@ -37,7 +65,27 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).classNames).toEqual(['class0', 'class1', 'class2']);
 
     const model = join(dir, 'bigr');
-    const t2 = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4', '--checkpoint-every', '1', '--warmup', '1']);
+    const t2 = await run([
+      '--json',
+      '--quiet',
+      'train',
+      '--tokenizer',
+      tok,
+      '--data',
+      data,
+      '--out',
+      model,
+      '--preset',
+      'BiGR-tiny',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--checkpoint-every',
+      '1',
+      '--warmup',
+      '1',
+    ]);
     expect(t2.stderr).toBe('');
     expect(t2.code).toBe(0);
     expect((JSON.parse(t2.stdout) as { step: number }).step).toBe(2);
@@ -48,13 +96,49 @@ describe('bigr end to end on a tiny generated dataset', () => {
 
     // Re-running the same command resumes from the checkpoint: nothing left to do at step 2.
     // (The same settings: a changed one, such as the warm-up, is refused; see runSettings.test.ts.)
-    const again = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '4', '--warmup', '1']);
+    const again = await run([
+      '--json',
+      '--quiet',
+      'train',
+      '--tokenizer',
+      tok,
+      '--data',
+      data,
+      '--out',
+      model,
+      '--preset',
+      'BiGR-tiny',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--warmup',
+      '1',
+    ]);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as { step: number }).step).toBe(2);
 
     const grid = join(dir, 'grid.png');
-    const g = await run(['--json', '--quiet', 'generate', '--model', model, '--class', 'class1', '--n', '4', '--iterations', '3', '--diffusion-steps', '5', '--out', grid, '--seed', '3']);
+    const g = await run([
+      '--json',
+      '--quiet',
+      'generate',
+      '--model',
+      model,
+      '--class',
+      'class1',
+      '--n',
+      '4',
+      '--iterations',
+      '3',
+      '--diffusion-steps',
+      '5',
+      '--out',
+      grid,
+      '--seed',
+      '3',
+    ]);
     expect(g.code).toBe(0);
     const res = JSON.parse(g.stdout) as { labels: number[]; outputs: string[] };
     expect(res.labels).toEqual([1, 1, 1, 1]);
@@ -66,31 +150,138 @@ describe('bigr end to end on a tiny generated dataset', () => {
 
     // Same seed and config -> same image bytes.
     const grid2 = join(dir, 'grid2.png');
-    await run(['--quiet', 'generate', '--model', model, '--class', 'class1', '--n', '4', '--iterations', '3', '--diffusion-steps', '5', '--out', grid2, '--seed', '3']);
+    await run([
+      '--quiet',
+      'generate',
+      '--model',
+      model,
+      '--class',
+      'class1',
+      '--n',
+      '4',
+      '--iterations',
+      '3',
+      '--diffusion-steps',
+      '5',
+      '--out',
+      grid2,
+      '--seed',
+      '3',
+    ]);
     expect(readFileSync(grid2).equals(readFileSync(grid))).toBe(true);
   });
 
   it('train-tokenizer -> train -> generate -> eval -> probe on an IDX (Fashion-MNIST-like) dataset', async () => {
     const data = await writeIdxDataset(join(dir, 'idx'), { train: 64, test: 32, classes: 4, seed: 1 });
     const tok = join(dir, 'idx-tok');
-    const t1 = await run(['--json', '--quiet', 'train-tokenizer', '--data', data, '--out', tok, '--preset', 'fashion-mnist-32', '--nf', '8', '--norm-groups', '4', '--steps', '2', '--batch-size', '4', '--weights', 'raw']);
+    const t1 = await run([
+      '--json',
+      '--quiet',
+      'train-tokenizer',
+      '--data',
+      data,
+      '--out',
+      tok,
+      '--preset',
+      'fashion-mnist-32',
+      '--nf',
+      '8',
+      '--norm-groups',
+      '4',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--weights',
+      'raw',
+    ]);
     expect(t1.code).toBe(0);
     // IDX images are 28×28 zero-padded to 32×32; the tokenizer records the padding so outputs can be cropped back.
     expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).pad).toBe(2);
     const model = join(dir, 'idx-bigr');
-    const t2 = await run(['--json', '--quiet', 'train', '--tokenizer', tok, '--data', data, '--out', model, '--preset', 'BiGR-XS', '--layers', '2', '--steps', '2', '--batch-size', '4', '--warmup', '1']);
+    const t2 = await run([
+      '--json',
+      '--quiet',
+      'train',
+      '--tokenizer',
+      tok,
+      '--data',
+      data,
+      '--out',
+      model,
+      '--preset',
+      'BiGR-XS',
+      '--layers',
+      '2',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--warmup',
+      '1',
+    ]);
     expect(t2.code).toBe(0);
-    const g = await run(['--json', '--quiet', 'generate', '--model', model, '--class', 'all', '--n', '4', '--iterations', '2', '--diffusion-steps', '3', '--out', join(dir, 'idx-grid.png')]);
+    const g = await run([
+      '--json',
+      '--quiet',
+      'generate',
+      '--model',
+      model,
+      '--class',
+      'all',
+      '--n',
+      '4',
+      '--iterations',
+      '2',
+      '--diffusion-steps',
+      '3',
+      '--out',
+      join(dir, 'idx-grid.png'),
+    ]);
     expect(g.code).toBe(0);
     const classifier = await writeTinyClassifier(join(dir, 'classifier'));
-    const e = await run(['--json', '--quiet', 'eval', '--model', model, '--n', '8', '--data', data, '--classifier', classifier, '--cache-dir', join(dir, 'cache'), '--out', join(dir, 'metrics.json')]);
+    const e = await run([
+      '--json',
+      '--quiet',
+      'eval',
+      '--model',
+      model,
+      '--n',
+      '8',
+      '--data',
+      data,
+      '--classifier',
+      classifier,
+      '--cache-dir',
+      join(dir, 'cache'),
+      '--out',
+      join(dir, 'metrics.json'),
+    ]);
     expect(e.stderr).not.toMatch(/^bigr:/m); // small-N statistics warnings are expected here
     expect(e.code).toBe(0);
     const metrics = JSON.parse(e.stdout) as Record<string, unknown>;
     const flat = JSON.stringify(metrics);
     for (const key of ['fid', 'sfid', 'inceptionScore', 'precision', 'recall']) expect(flat).toContain(key);
     expect(existsSync(join(dir, 'metrics.json'))).toBe(true);
-    const p = await run(['--json', '--quiet', 'probe', '--model', model, '--data', data, '--layer', '1', '--epochs', '2', '--warmup', '1', '--batch-size', '16', '--out', join(dir, 'probe.json')]);
+    const p = await run([
+      '--json',
+      '--quiet',
+      'probe',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--layer',
+      '1',
+      '--epochs',
+      '2',
+      '--warmup',
+      '1',
+      '--batch-size',
+      '16',
+      '--out',
+      join(dir, 'probe.json'),
+    ]);
     expect(p.stderr).toBe('');
     expect(p.code).toBe(0);
     const probe = JSON.parse(p.stdout) as { final: { top1: number; top5: number } };

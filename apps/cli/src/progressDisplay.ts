@@ -22,7 +22,11 @@ export class ProgressDisplay {
   /** Use as a library `onProgress` callback. */
   readonly update = (e: ProgressEvent): void => {
     if (this.quiet) return;
-    const metrics = e.metrics ? Object.entries(e.metrics).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ') : '';
+    const metrics = e.metrics
+      ? Object.entries(e.metrics)
+          .map(([k, v]) => `${k}=${formatNumber(v)}`)
+          .join(' ')
+      : '';
     if (this.#tty) {
       if (!this.#bar || this.#total !== e.total) {
         this.#bar?.stop();

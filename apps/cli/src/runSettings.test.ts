@@ -22,7 +22,15 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function sink(): { stream: Writable; text: () => string } {
   let s = '';
-  return { stream: new Writable({ write(c, _e, cb) { s += String(c); cb(); } }), text: () => s };
+  return {
+    stream: new Writable({
+      write(c, _e, cb) {
+        s += String(c);
+        cb();
+      },
+    }),
+    text: () => s,
+  };
 }
 
 describe('diffSettings', () => {
@@ -40,10 +48,30 @@ describe('train-tokenizer resume', () => {
     expect(first.code).toBe(0);
     const recorded = await readFile(join(out, 'checkpoints', 'run-settings.json'), 'utf8');
     const cfgBefore = await readFile(join(out, 'train-tokenizer.config.json'), 'utf8');
-    const r = await runCli(['train-tokenizer', '--data', data2, '--out', out, ...tokArgs, '--steps', '3', '--lr', '2e-3', '--batch-size', '2', '--seed', '5', '--limit', '4', '--code-mode', 'threshold']);
+    const r = await runCli([
+      'train-tokenizer',
+      '--data',
+      data2,
+      '--out',
+      out,
+      ...tokArgs,
+      '--steps',
+      '3',
+      '--lr',
+      '2e-3',
+      '--batch-size',
+      '2',
+      '--seed',
+      '5',
+      '--limit',
+      '4',
+      '--code-mode',
+      'threshold',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('holds a `bigr train-tokenizer` run at step 2 that was started with other settings:');
-    for (const line of ['batchSize: 4 → 2', 'codeMode: "bernoulli" → "threshold"', 'limit: 0 → 4', 'lr: 0.001 → 0.002', 'seed: 0 → 5']) expect(r.stderr).toContain(line);
+    for (const line of ['batchSize: 4 → 2', 'codeMode: "bernoulli" → "threshold"', 'limit: 0 → 4', 'lr: 0.001 → 0.002', 'seed: 0 → 5'])
+      expect(r.stderr).toContain(line);
     expect(r.stderr).toMatch(/dataHash: "[0-9a-f]{64}" → "[0-9a-f]{64}"/);
     expect(r.stderr).toMatch(/--force-resume.*new --out/);
     expect(await readFile(join(out, 'checkpoints', 'run-settings.json'), 'utf8')).toBe(recorded);
@@ -68,7 +96,24 @@ describe('train resume', () => {
   const tok = join(root, 'tok-a');
   const tokB = join(root, 'tok-b');
   const out = join(root, 'bigr');
-  const base = ['--data', data, '--out', out, '--preset', 'BiGR-tiny', '--steps', '2', '--batch-size', '2', '--warmup', '1', '--weights', 'raw', '--checkpoint-every', '1'];
+  const base = [
+    '--data',
+    data,
+    '--out',
+    out,
+    '--preset',
+    'BiGR-tiny',
+    '--steps',
+    '2',
+    '--batch-size',
+    '2',
+    '--warmup',
+    '1',
+    '--weights',
+    'raw',
+    '--checkpoint-every',
+    '1',
+  ];
   beforeAll(async () => {
     expect((await runCli(['--quiet', 'train-tokenizer', '--data', data, '--out', tok, ...tokArgs, '--steps', '1'])).code).toBe(0);
     expect((await runCli(['--quiet', 'train-tokenizer', '--data', data, '--out', tokB, ...tokArgs, '--steps', '1', '--seed', '1'])).code).toBe(0);
@@ -122,7 +167,11 @@ describe('signals', () => {
     const out = join(root, 'abort');
     const ac = new AbortController();
     const err = sink();
-    const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '200', '--checkpoint-every', '50'], { stdout: sink().stream, stderr: err.stream, signal: ac.signal });
+    const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '200', '--checkpoint-every', '50'], {
+      stdout: sink().stream,
+      stderr: err.stream,
+      signal: ac.signal,
+    });
     ac.abort(new Error('interrupted (Ctrl-C)'));
     expect(await run).toBe(130);
     expect(err.text()).toMatch(/aborted at step 0 of 200; a checkpoint was written/);
@@ -132,10 +181,15 @@ describe('signals', () => {
   it.each(['SIGTERM', 'SIGHUP'] as const)('%s checkpoints like Ctrl-C', async (sig) => {
     const out = join(root, `sig-${sig}`);
     const err = sink();
-    const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '50', '--checkpoint-every', '0'], { stdout: sink().stream, stderr: err.stream });
+    const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '50', '--checkpoint-every', '0'], {
+      stdout: sink().stream,
+      stderr: err.stream,
+    });
     process.emit(sig, sig);
     expect(await run).toBe(130);
-    expect(err.text()).toMatch(new RegExp(`aborted at step \\d+ of 50; a checkpoint was written .*\\(${sig === 'SIGTERM' ? 'terminated \\(SIGTERM\\)' : 'hung up \\(SIGHUP\\)'}\\)`));
+    expect(err.text()).toMatch(
+      new RegExp(`aborted at step \\d+ of 50; a checkpoint was written .*\\(${sig === 'SIGTERM' ? 'terminated \\(SIGTERM\\)' : 'hung up \\(SIGHUP\\)'}\\)`),
+    );
     expect(existsSync(join(out, 'checkpoints', 'latest.json'))).toBe(true);
     expect(process.listenerCount(sig)).toBe(0);
   });

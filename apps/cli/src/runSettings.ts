@@ -67,7 +67,8 @@ export function formatChanges(changes: readonly SettingChange[]): string {
 async function readRecord(path: string): Promise<RunSettingsRecord | null> {
   let text: string;
   try {
-    if ((await stat(path)).size > 16 * 1024 * 1024) throw new FormatError(`${path} is larger than 16 MB; it is not a run-settings file. Delete it or choose a new --out.`);
+    if ((await stat(path)).size > 16 * 1024 * 1024)
+      throw new FormatError(`${path} is larger than 16 MB; it is not a run-settings file. Delete it or choose a new --out.`);
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof FormatError) throw err;
@@ -75,9 +76,17 @@ async function readRecord(path: string): Promise<RunSettingsRecord | null> {
   }
   const raw = parseJsonBounded(text, { source: path }) as Partial<RunSettingsRecord> | null;
   if (!raw || typeof raw !== 'object' || raw.format !== RUN_SETTINGS_FORMAT || typeof raw.settings !== 'object' || raw.settings === null) {
-    throw new FormatError(`${path} is not a run-settings file (format ${JSON.stringify(raw && typeof raw === 'object' ? raw.format : raw)}). Delete the checkpoints or choose a new --out.`);
+    throw new FormatError(
+      `${path} is not a run-settings file (format ${JSON.stringify(raw && typeof raw === 'object' ? raw.format : raw)}). Delete the checkpoints or choose a new --out.`,
+    );
   }
-  return { format: RUN_SETTINGS_FORMAT, version: 1, command: String(raw.command), settings: raw.settings, history: Array.isArray(raw.history) ? raw.history : [] };
+  return {
+    format: RUN_SETTINGS_FORMAT,
+    version: 1,
+    command: String(raw.command),
+    settings: raw.settings,
+    history: Array.isArray(raw.history) ? raw.history : [],
+  };
 }
 
 async function latestStep(checkpointDirectory: string): Promise<number | null> {
@@ -132,7 +141,12 @@ export async function checkResume(options: {
 }
 
 /** Writes {@link RUN_SETTINGS_FILE} for the run about to start or continue (adding force-resumed changes to its history). */
-export async function recordRunSettings(checkpointDirectory: string, command: string, settings: { readonly [key: string]: SettingValue }, decision: ResumeDecision): Promise<void> {
+export async function recordRunSettings(
+  checkpointDirectory: string,
+  command: string,
+  settings: { readonly [key: string]: SettingValue },
+  decision: ResumeDecision,
+): Promise<void> {
   const path = join(checkpointDirectory, RUN_SETTINGS_FILE);
   const old = decision.resume && !decision.unrecorded ? await readRecord(path) : null;
   const history = [...(old?.history ?? []), ...(decision.changes.length > 0 ? [{ step: decision.step, changes: decision.changes }] : [])];
@@ -159,7 +173,12 @@ const TRAINING_OUTPUTS = ['config.json', 'model.safetensors', 'tokenizer', 'trai
  * with --force. Then removes leftovers of killed runs (staging directories, temp files, incomplete checkpoint
  * directories that latest.json does not point at).
  */
-export async function prepareTrainingOutput(options: { readonly out: string; readonly command: string; readonly format: string; readonly force: boolean }): Promise<void> {
+export async function prepareTrainingOutput(options: {
+  readonly out: string;
+  readonly command: string;
+  readonly format: string;
+  readonly force: boolean;
+}): Promise<void> {
   const { out, command, format } = options;
   let isDir = false;
   try {
@@ -178,7 +197,9 @@ export async function prepareTrainingOutput(options: { readonly out: string; rea
       found = '(unreadable)';
     }
     if (found !== format) {
-      throw new ConfigError(`${out} holds another kind of model (config.json format ${JSON.stringify(found)}); \`bigr ${command}\` writes a "${format}" directory and will not replace it. Choose a new --out.`);
+      throw new ConfigError(
+        `${out} holds another kind of model (config.json format ${JSON.stringify(found)}); \`bigr ${command}\` writes a "${format}" directory and will not replace it. Choose a new --out.`,
+      );
     }
   }
   const checkpoints = join(out, 'checkpoints');
@@ -187,7 +208,9 @@ export async function prepareTrainingOutput(options: { readonly out: string; rea
     const present = [];
     for (const f of TRAINING_OUTPUTS) if (await exists(join(out, f))) present.push(f);
     if (present.length > 0) {
-      throw new ConfigError(`${out} already holds ${present.join(', ')} that no \`bigr ${command}\` run there wrote (no checkpoints). Choose a new --out, or pass --force to replace them.`);
+      throw new ConfigError(
+        `${out} already holds ${present.join(', ')} that no \`bigr ${command}\` run there wrote (no checkpoints). Choose a new --out, or pass --force to replace them.`,
+      );
     }
   }
   await cleanTrainingLeftovers(out);

@@ -21,9 +21,19 @@ export interface SampleSet {
  * (h − size)/2 removed when the images are larger by an even margin (generated 32×32 Fashion-MNIST samples are the
  * 28×28 image padded by 2). Any other size is an error: the evaluation network never resizes.
  */
-export function toEvalSize(data: Uint8Array, n: number, h: number, w: number, c: number, size: number, what: string): { images: CpuTensor<'uint8'>; cropped: number } {
+export function toEvalSize(
+  data: Uint8Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  size: number,
+  what: string,
+): { images: CpuTensor<'uint8'>; cropped: number } {
   if (h !== w || h < size || (h - size) % 2 !== 0) {
-    throw new ConfigError(`${what} has ${h}×${w} images; the evaluation network takes ${size}×${size} (or ${size + 4}×${size + 4} padded samples, centre-cropped) and never resizes.`);
+    throw new ConfigError(
+      `${what} has ${h}×${w} images; the evaluation network takes ${size}×${size} (or ${size + 4}×${size + 4} padded samples, centre-cropped) and never resizes.`,
+    );
   }
   const m = (h - size) / 2;
   const out = new Uint8Array(n * size * size);
@@ -51,14 +61,18 @@ async function listImages(dir: string): Promise<string[]> {
 
 async function fromFolder(dir: string, size: number, limit: number): Promise<SampleSet> {
   let files = await listImages(dir);
-  if (files.length === 0) throw new NotFoundError(`${dir} contains no images (${IMAGE_EXTENSIONS.join(', ')}). Pass a folder of samples, a .npz (arr_0) or a grid PNG from \`bigr generate\`.`);
+  if (files.length === 0)
+    throw new NotFoundError(
+      `${dir} contains no images (${IMAGE_EXTENSIONS.join(', ')}). Pass a folder of samples, a .npz (arr_0) or a grid PNG from \`bigr generate\`.`,
+    );
   if (limit > 0) files = files.slice(0, limit);
   const first = await loadRaster(files[0]!, { channels: 1 });
   const { height: h, width: w } = first;
   const data = new Uint8Array(files.length * h * w);
   for (let i = 0; i < files.length; i++) {
     const r = i === 0 ? first : await loadRaster(files[i]!, { channels: 1 });
-    if (r.width !== w || r.height !== h) throw new FormatError(`${files[i]} is ${r.width}×${r.height} but ${files[0]} is ${w}×${h}; all samples must have one size.`);
+    if (r.width !== w || r.height !== h)
+      throw new FormatError(`${files[i]} is ${r.width}×${r.height} but ${files[0]} is ${w}×${h}; all samples must have one size.`);
     data.set(r.data, i * h * w);
   }
   const { images, cropped } = toEvalSize(data, files.length, h, w, 1, size, dir);
@@ -68,7 +82,8 @@ async function fromFolder(dir: string, size: number, limit: number): Promise<Sam
 async function fromNpz(path: string, size: number, limit: number): Promise<SampleSet> {
   const npz = await NpzReader.open(path);
   try {
-    if (!npz.has('arr_0')) throw new FormatError(`${path} has no arr_0 (arrays: ${npz.names.join(', ')}); sample batches store uint8 images (N, H, W[, C]) there.`);
+    if (!npz.has('arr_0'))
+      throw new FormatError(`${path} has no arr_0 (arrays: ${npz.names.join(', ')}); sample batches store uint8 images (N, H, W[, C]) there.`);
     const a = await npz.read('arr_0');
     if (a.dtype !== 'uint8' || (a.shape.length !== 3 && a.shape.length !== 4)) {
       throw new FormatError(`${path}: arr_0 is ${a.dtype} (${a.shape.join(', ')}); expected uint8 (N, H, W) or (N, H, W, C) images.`);
@@ -92,7 +107,9 @@ async function fromGrid(path: string, size: number, limit: number): Promise<Samp
     sidecar = parseJsonBounded(await readFile(sidecarPath, 'utf8'), { source: sidecarPath }) as typeof sidecar;
     if (typeof sidecar !== 'object' || sidecar === null) throw new Error('not an object');
   } catch {
-    throw new NotFoundError(`${path} is a single image; reading it as a sample grid needs the ${sidecarPath} sidecar written by \`bigr generate\`. Pass a folder of PNGs or a .npz instead.`);
+    throw new NotFoundError(
+      `${path} is a single image; reading it as a sample grid needs the ${sidecarPath} sidecar written by \`bigr generate\`. Pass a folder of PNGs or a .npz instead.`,
+    );
   }
   const n0 = Array.isArray(sidecar.labels) ? sidecar.labels.length : Number(sidecar.config?.n);
   const cols0 = Number(sidecar.config?.cols);
@@ -103,7 +120,8 @@ async function fromGrid(path: string, size: number, limit: number): Promise<Samp
   const pad = 2;
   const tw = (img.width + pad) / cols - pad;
   const th = (img.height + pad) / rows - pad;
-  if (!Number.isInteger(tw) || !Number.isInteger(th)) throw new FormatError(`${path} is ${img.width}×${img.height}, which is not a ${rows}×${cols} grid with ${pad}-pixel gaps.`);
+  if (!Number.isInteger(tw) || !Number.isInteger(th))
+    throw new FormatError(`${path} is ${img.width}×${img.height}, which is not a ${rows}×${cols} grid with ${pad}-pixel gaps.`);
   const n = limit > 0 ? Math.min(limit, n0) : n0;
   const data = new Uint8Array(n * th * tw);
   for (let i = 0; i < n; i++) {

@@ -31,7 +31,8 @@ afterAll(async () => {
 
 describe('sampling memory', () => {
   it('1,000 generate calls on onnx-cpu: RSS and JS heap flat after a 100-call warm-up', async () => {
-    const run = await startTsChild(PROBE, [root, '1000', '100', '150'], { nodeFlags: ['--expose-gc'], env: { BIGR_DEVICE: undefined, BIGR_THREADS: '1' } }).exited;
+    const run = await startTsChild(PROBE, [root, '1000', '100', '150'], { nodeFlags: ['--expose-gc'], env: { BIGR_DEVICE: undefined, BIGR_THREADS: '1' } })
+      .exited;
     expect([run.code, run.stderr]).toEqual([0, '']);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { engine: string; calls: number; seconds: number; samples: Sample[] };
     expect(result.engine).toBe('onnx-cpu');

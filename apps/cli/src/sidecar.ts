@@ -11,11 +11,17 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 
 /** sha256 (hex, first 16 chars) of a file: identifies the model an output came from. */
 export async function fileHash(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Writes the sidecar `<output>.json` (e.g. `grid.png.json`) next to an output: seed, resolved config, model hash and versions. */
-export async function writeSidecar(outputPath: string, info: { command: string; seed?: number; config: unknown; modelHash?: string; extra?: Record<string, unknown> }): Promise<string> {
+export async function writeSidecar(
+  outputPath: string,
+  info: { command: string; seed?: number; config: unknown; modelHash?: string; extra?: Record<string, unknown> },
+): Promise<string> {
   const path = sidecarPath(outputPath);
   await writeJsonAtomic(path, {
     command: info.command,

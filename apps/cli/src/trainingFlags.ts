@@ -7,20 +7,26 @@ const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowe
 export function requireInt(cfg: Readonly<Record<string, unknown>>, key: string, min: number, max: number, hint = ''): void {
   const v = cfg[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(`${flag(key)} must be an integer in ${min}..${max}, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`);
+    throw new ConfigError(
+      `${flag(key)} must be an integer in ${min}..${max}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
+    );
   }
 }
 
 /** Throws ConfigError unless `cfg[key]` is a finite number in the range (`minOpen`: exclusive lower bound). */
-export function requireNumber(cfg: Readonly<Record<string, unknown>>, key: string, range: { min: number; max: number; minOpen?: boolean; maxOpen?: boolean }, hint = ''): void {
+export function requireNumber(
+  cfg: Readonly<Record<string, unknown>>,
+  key: string,
+  range: { min: number; max: number; minOpen?: boolean; maxOpen?: boolean },
+  hint = '',
+): void {
   const v = cfg[key];
   const ok =
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (range.minOpen ? v > range.min : v >= range.min) &&
-    (range.maxOpen ? v < range.max : v <= range.max);
+    typeof v === 'number' && Number.isFinite(v) && (range.minOpen ? v > range.min : v >= range.min) && (range.maxOpen ? v < range.max : v <= range.max);
   if (!ok) {
-    throw new ConfigError(`${flag(key)} must be a number in ${range.minOpen ? '(' : '['}${range.min}, ${range.max}${range.maxOpen ? ')' : ']'}, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`);
+    throw new ConfigError(
+      `${flag(key)} must be a number in ${range.minOpen ? '(' : '['}${range.min}, ${range.max}${range.maxOpen ? ')' : ']'}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
+    );
   }
 }
 
@@ -28,7 +34,9 @@ export function requireNumber(cfg: Readonly<Record<string, unknown>>, key: strin
 export function requireOneOf(cfg: Readonly<Record<string, unknown>>, key: string, allowed: readonly string[], hint = ''): void {
   const v = cfg[key];
   if (typeof v !== 'string' || !allowed.includes(v)) {
-    throw new ConfigError(`${flag(key)} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`);
+    throw new ConfigError(
+      `${flag(key)} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
+    );
   }
 }
 

@@ -92,7 +92,12 @@ describe('installing the packed packages into an unrelated project', () => {
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: Object.fromEntries(files.map((f) => [f.replace(/^bigr-(.*)-\d+\.\d+\.\d+\.tgz$/, '@bigr/$1'), `file:${join(tarballs, f)}`])) }),
+      JSON.stringify({
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        dependencies: Object.fromEntries(files.map((f) => [f.replace(/^bigr-(.*)-\d+\.\d+\.\d+\.tgz$/, '@bigr/$1'), `file:${join(tarballs, f)}`])),
+      }),
     );
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
       cwd: project,
@@ -105,7 +110,14 @@ describe('installing the packed packages into an unrelated project', () => {
     expect(existsSync(join(project, 'node_modules/@bigr/sampler/src'))).toBe(false);
     writeFileSync(join(project, 'consumer.mjs'), CONSUMER_SCRIPT);
     const out = execFileSync('node', ['consumer.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { engine: string; packedBytes: number; distance: number[]; codes: number[]; images: number[]; ones: number };
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      engine: string;
+      packedBytes: number;
+      distance: number[];
+      codes: number[];
+      images: number[];
+      ones: number;
+    };
     expect(r.engine).toBe('onnx-cpu');
     expect(r.packedBytes).toBe(3 * 16 * 2);
     expect(r.distance[0]).toBe(0);
@@ -125,7 +137,18 @@ describe('installing the packed packages into an unrelated project', () => {
 
     writeFileSync(join(project, 'pipeline.mjs'), PIPELINE_SCRIPT);
     const out2 = execFileSync('node', ['pipeline.mjs', MODEL], { cwd: project, encoding: 'utf8', timeout: 300_000 });
-    const p = JSON.parse(out2.trim().split('\n').at(-1)!) as { engine: string; images: number[]; seeds: number[]; labels: number[]; sameAlone: boolean; nearest: number[]; distances: number[]; predicted: number[]; inceptionScore: number; weightsHash: string };
+    const p = JSON.parse(out2.trim().split('\n').at(-1)!) as {
+      engine: string;
+      images: number[];
+      seeds: number[];
+      labels: number[];
+      sameAlone: boolean;
+      nearest: number[];
+      distances: number[];
+      predicted: number[];
+      inceptionScore: number;
+      weightsHash: string;
+    };
     expect(p.engine).toBe('onnx-cpu');
     expect(p.images).toEqual([4, 1, 28, 28]);
     expect(p.seeds).toEqual([101, 102, 103, 104]);

@@ -72,102 +72,118 @@ describe('official generate_with_cfg replay with the real backbone and transcode
     modelArgs = ((await loadJsonFixture('tiny_transformer_config.json')) as { model_args: Record<string, unknown> }).model_args;
   });
 
-  it.each(['onnx-cpu', 'tfjs-wasm'])('reproduces pred, confidence, chosen tokens and final_seq bit for bit, consuming every recorded draw (%s)', async (device) => {
-    const { tensors: f, metadata: meta } = replay;
-    const engine: Engine = await resolveEngine({ purpose: 'inference', device });
-    expect(engine.name).toBe(device);
+  it.each(['onnx-cpu', 'tfjs-wasm'])(
+    'reproduces pred, confidence, chosen tokens and final_seq bit for bit, consuming every recorded draw (%s)',
+    async (device) => {
+      const { tensors: f, metadata: meta } = replay;
+      const engine: Engine = await resolveEngine({ purpose: 'inference', device });
+      expect(engine.name).toBe(device);
 
-    const backbone = presetConfig('BiGR-tiny');
-    expect([backbone.dim, backbone.layers, backbone.heads, backbone.bitsPerToken, backbone.tokens, backbone.numClasses]).toEqual([
-      modelArgs['dim'],
-      modelArgs['n_layer'],
-      modelArgs['n_head'],
-      modelArgs['binary_size'],
-      modelArgs['seq_len'],
-      modelArgs['num_classes'],
-    ]);
-    const inferSteps = Number(meta['infer_steps']);
-    expect(inferSteps).toBe(20); // `model.infer_steps = 20` in the fixture run (the config's 100 is overridden)
-    const transcoder = resolveTranscoderConfig({ ...inferDenoiserSizes(weights), timesteps: Number(modelArgs['n_sample_steps']), inferenceSteps: inferSteps });
-    expect([transcoder.width, transcoder.blocks, transcoder.timesteps, transcoder.target]).toEqual([modelArgs['denoise_hidden_dim'], modelArgs['num_block_mlp'], 256, 'xor']);
-
-    const features = new BackboneFeatureModel(engine, backbone, weights);
-    const head = await TranscoderSampler.create(engine, weights, transcoder);
-    try {
-      const uStream = tensor(f, 'u_stream').data as Float32Array;
-      const gStream = tensor(f, 'gumbel_stream').data as Float64Array;
-      const rng = createReplayRng({ uniforms: uStream, gumbels: gStream });
-      const calls: PredictCall[] = [];
-      const predictor = recording(createBigrPredictor(features, head, { steps: inferSteps, temperature: Number(meta['temperature']) }), () => rng.uniformsLeft, calls);
-      const iterations = Number(meta['num_iter']);
-      const labels = tensor(f, 'labels').data as Int32Array;
-      expect(Array.from(labels)).toEqual([3, 7]);
-      const result = await generate({
-        predictor,
-        condition: { kind: 'class', labels },
-        rng,
-        iterations,
-        cfgScale: Number(meta['cfg_scale']),
-        cfgSchedule: meta['cfg_schedule'] as 'constant',
-        gumbelTemperature: Number(meta['gumbel_temp']),
-        gumbelSchedule: meta['gumbel_schedule'] as 'constant',
-        predictOnlyNeeded: false,
-        snapshots: true,
+      const backbone = presetConfig('BiGR-tiny');
+      expect([backbone.dim, backbone.layers, backbone.heads, backbone.bitsPerToken, backbone.tokens, backbone.numClasses]).toEqual([
+        modelArgs['dim'],
+        modelArgs['n_layer'],
+        modelArgs['n_head'],
+        modelArgs['binary_size'],
+        modelArgs['seq_len'],
+        modelArgs['num_classes'],
+      ]);
+      const inferSteps = Number(meta['infer_steps']);
+      expect(inferSteps).toBe(20); // `model.infer_steps = 20` in the fixture run (the config's 100 is overridden)
+      const transcoder = resolveTranscoderConfig({
+        ...inferDenoiserSizes(weights),
+        timesteps: Number(modelArgs['n_sample_steps']),
+        inferenceSteps: inferSteps,
       });
-      results.set(device, result);
+      expect([transcoder.width, transcoder.blocks, transcoder.timesteps, transcoder.target]).toEqual([
+        modelArgs['denoise_hidden_dim'],
+        modelArgs['num_block_mlp'],
+        256,
+        'xor',
+      ]);
 
-      // One predictor call per iteration over every token (the released work pattern), each drawing exactly
-      // 1 diffusion_init + (S − 1) diffusion_posterior uniform blocks of B·N·K.
-      const B = 2;
-      const N = 16;
-      const K = 16;
-      expect(iterations).toBe(4);
-      expect(calls).toHaveLength(iterations);
-      expect(result.predictorCalls).toBe(iterations);
-      expect(result.usedFallback).toBe(false);
-      const numel = tensor(f, 'bern_call_numel').data as Int32Array;
-      const kinds = meta['bern_call_kinds']!.split(',');
-      expect(kinds).toHaveLength(iterations * (inferSteps + 1));
+      const features = new BackboneFeatureModel(engine, backbone, weights);
+      const head = await TranscoderSampler.create(engine, weights, transcoder);
+      try {
+        const uStream = tensor(f, 'u_stream').data as Float32Array;
+        const gStream = tensor(f, 'gumbel_stream').data as Float64Array;
+        const rng = createReplayRng({ uniforms: uStream, gumbels: gStream });
+        const calls: PredictCall[] = [];
+        const predictor = recording(
+          createBigrPredictor(features, head, { steps: inferSteps, temperature: Number(meta['temperature']) }),
+          () => rng.uniformsLeft,
+          calls,
+        );
+        const iterations = Number(meta['num_iter']);
+        const labels = tensor(f, 'labels').data as Int32Array;
+        expect(Array.from(labels)).toEqual([3, 7]);
+        const result = await generate({
+          predictor,
+          condition: { kind: 'class', labels },
+          rng,
+          iterations,
+          cfgScale: Number(meta['cfg_scale']),
+          cfgSchedule: meta['cfg_schedule'] as 'constant',
+          gumbelTemperature: Number(meta['gumbel_temp']),
+          gumbelSchedule: meta['gumbel_schedule'] as 'constant',
+          predictOnlyNeeded: false,
+          snapshots: true,
+        });
+        results.set(device, result);
 
-      for (let i = 0; i < iterations; i++) {
-        const call = calls[i]!;
-        const snap = result.snapshots![i]!;
-        const what = `${device} iteration ${i}`;
-        // inputs: the state entering the iteration
-        expect(call.needed).toBe(false);
-        expect(call.cfgScale).toBe(2.5);
-        expect(Array.from(call.mask)).toEqual(Array.from(tensor(f, `iter${i}_mask_before`).data));
-        expect(Array.from(call.bits)).toEqual(Array.from(tensor(f, `iter${i}_seq_before`).data));
-        expect(Array.from(snap.maskBefore.data)).toEqual(Array.from(tensor(f, `iter${i}_mask_before`).data));
-        // RNG consumption inside the predictor: the diffusion calls of this iteration in the fixture's call list
-        const callKinds = kinds.slice(i * (inferSteps + 1), (i + 1) * (inferSteps + 1));
-        expect(callKinds).toEqual(['diffusion_init', ...Array<string>(inferSteps - 1).fill('diffusion_posterior'), 'unmask']);
-        const sizes = Array.from(numel.subarray(i * (inferSteps + 1), (i + 1) * (inferSteps + 1)));
-        expect(sizes.slice(0, inferSteps)).toEqual(Array<number>(inferSteps).fill(B * N * K));
-        expect(call.uniformsBefore - call.uniformsAfter).toBe(inferSteps * B * N * K);
-        // outputs
-        expectClose(call.probs, tensor(f, `iter${i}_pred`).data, { atol: 1e-5, rtol: 0, what: `${what} pred`, shape: [B, N, K] });
-        const conf = tensor(f, `iter${i}_confidence`).data as Float32Array;
-        expect(Array.from(snap.scores, (v) => v === Number.NEGATIVE_INFINITY)).toEqual(Array.from(conf, (v) => v === Number.NEGATIVE_INFINITY));
-        const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
-        expectClose(finite(snap.scores), finite(conf), { atol: 1e-5, rtol: 0, what: `${what} confidence`, shape: [B, N] });
-        const chosen = tensor(f, `iter${i}_chosen`);
-        const k = chosen.shape[1]!;
-        expect(sizes[inferSteps]).toBe(B * k * K);
-        for (let b = 0; b < B; b++) expect(Array.from(snap.chosen[b]!)).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
-        if (i + 1 < iterations) {
-          expect(Array.from(snap.mask.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_mask_before`).data));
-          expect(Array.from(snap.bits.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_seq_before`).data));
+        // One predictor call per iteration over every token (the released work pattern), each drawing exactly
+        // 1 diffusion_init + (S − 1) diffusion_posterior uniform blocks of B·N·K.
+        const B = 2;
+        const N = 16;
+        const K = 16;
+        expect(iterations).toBe(4);
+        expect(calls).toHaveLength(iterations);
+        expect(result.predictorCalls).toBe(iterations);
+        expect(result.usedFallback).toBe(false);
+        const numel = tensor(f, 'bern_call_numel').data as Int32Array;
+        const kinds = meta['bern_call_kinds']!.split(',');
+        expect(kinds).toHaveLength(iterations * (inferSteps + 1));
+
+        for (let i = 0; i < iterations; i++) {
+          const call = calls[i]!;
+          const snap = result.snapshots![i]!;
+          const what = `${device} iteration ${i}`;
+          // inputs: the state entering the iteration
+          expect(call.needed).toBe(false);
+          expect(call.cfgScale).toBe(2.5);
+          expect(Array.from(call.mask)).toEqual(Array.from(tensor(f, `iter${i}_mask_before`).data));
+          expect(Array.from(call.bits)).toEqual(Array.from(tensor(f, `iter${i}_seq_before`).data));
+          expect(Array.from(snap.maskBefore.data)).toEqual(Array.from(tensor(f, `iter${i}_mask_before`).data));
+          // RNG consumption inside the predictor: the diffusion calls of this iteration in the fixture's call list
+          const callKinds = kinds.slice(i * (inferSteps + 1), (i + 1) * (inferSteps + 1));
+          expect(callKinds).toEqual(['diffusion_init', ...Array<string>(inferSteps - 1).fill('diffusion_posterior'), 'unmask']);
+          const sizes = Array.from(numel.subarray(i * (inferSteps + 1), (i + 1) * (inferSteps + 1)));
+          expect(sizes.slice(0, inferSteps)).toEqual(Array<number>(inferSteps).fill(B * N * K));
+          expect(call.uniformsBefore - call.uniformsAfter).toBe(inferSteps * B * N * K);
+          // outputs
+          expectClose(call.probs, tensor(f, `iter${i}_pred`).data, { atol: 1e-5, rtol: 0, what: `${what} pred`, shape: [B, N, K] });
+          const conf = tensor(f, `iter${i}_confidence`).data as Float32Array;
+          expect(Array.from(snap.scores, (v) => v === Number.NEGATIVE_INFINITY)).toEqual(Array.from(conf, (v) => v === Number.NEGATIVE_INFINITY));
+          const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
+          expectClose(finite(snap.scores), finite(conf), { atol: 1e-5, rtol: 0, what: `${what} confidence`, shape: [B, N] });
+          const chosen = tensor(f, `iter${i}_chosen`);
+          const k = chosen.shape[1]!;
+          expect(sizes[inferSteps]).toBe(B * k * K);
+          for (let b = 0; b < B; b++) expect(Array.from(snap.chosen[b]!)).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
+          if (i + 1 < iterations) {
+            expect(Array.from(snap.mask.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_mask_before`).data));
+            expect(Array.from(snap.bits.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_seq_before`).data));
+          }
         }
+        expect(Array.from(result.codes.data)).toEqual(Array.from(tensor(f, 'final_seq').data));
+        expect(rng.uniformsLeft).toBe(0);
+        expect(rng.gumbelsLeft).toBe(0);
+      } finally {
+        await head.dispose();
+        await features.dispose();
       }
-      expect(Array.from(result.codes.data)).toEqual(Array.from(tensor(f, 'final_seq').data));
-      expect(rng.uniformsLeft).toBe(0);
-      expect(rng.gumbelsLeft).toBe(0);
-    } finally {
-      await head.dispose();
-      await features.dispose();
-    }
-  });
+    },
+  );
 
   it.each(['onnx-cpu', 'tfjs-wasm'])('decodes final_seq with the tiny B-AE to pipeline_image (%s)', async (device) => {
     const engine = await resolveEngine({ purpose: 'inference', device });

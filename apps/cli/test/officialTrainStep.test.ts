@@ -36,7 +36,10 @@ function officialBatch(f: Tensors): MaskedModellingBatch {
     classWeights: oneHotLabels(labels, 11),
     headInputs: {
       [LOSS_INPUT_XT]: new CpuTensor(f32(get(f, 'x_t')), [64, 16]),
-      [LOSS_INPUT_TAU]: new CpuTensor(Float32Array.from(t, (v) => v - 1), [64]),
+      [LOSS_INPUT_TAU]: new CpuTensor(
+        Float32Array.from(t, (v) => v - 1),
+        [64],
+      ),
     },
   };
 }
@@ -73,7 +76,10 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
     const p = new Map(order.map((n) => [n, f32(get(weights, n))]));
     const opt = new AdamW({ betas: optimiser.betas, eps: optimiser.eps, weightDecay: (n) => decay(n, get(weights, n).shape) });
     let worst = 0;
-    for (const [f, prefix] of [[step1, 'after_step'], [step2, 'after_step2']] as const) {
+    for (const [f, prefix] of [
+      [step1, 'after_step'],
+      [step2, 'after_step2'],
+    ] as const) {
       const g = new Map(order.map((n) => [n, f32(get(f, `grad.${n}`))]));
       const norm = clipGradNorm(g, 1.0);
       expect(Math.abs(norm - (get(f, 'grad_norm_total').data[0] as number))).toBeLessThan(1e-6);
@@ -102,7 +108,11 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
       const start = which === 0 ? params : new Map(order.map((n) => [n, get(step1, `after_step.${n}`)]));
       const trainable = await engine.createTrainable!(start);
       try {
-        const r = await trainable.gradients(lossOf(officialBatch(f)), { uniformsF32: () => { throw new Error('no draws expected'); } } as never);
+        const r = await trainable.gradients(lossOf(officialBatch(f)), {
+          uniformsF32: () => {
+            throw new Error('no draws expected');
+          },
+        } as never);
         const want = (get(f, 'loss').data as Float32Array)[0]!;
         expect(Math.abs(r.loss - want) / want).toBeLessThan(1e-5);
         const errors = order.map((n) => [n, relL2(r.grads.get(n)!, get(f, `grad.${n}`).data as Float32Array)] as const);
@@ -133,7 +143,10 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
         emaDecay: null,
       });
       try {
-        for (const [f, prefix, steps] of [[step1, 'after_step', 1], [step2, 'after_step2', 2]] as const) {
+        for (const [f, prefix, steps] of [
+          [step1, 'after_step', 1],
+          [step2, 'after_step2', 2],
+        ] as const) {
           await trainer.run({ steps });
           const now = trainer.parameters();
           let worstSensitive = 0;

@@ -29,7 +29,11 @@ async function copyDir(from, to) {
 /** Threshold codes of the 10,000 test images in a HashIndex file, built with the Node engine (cached). */
 async function testIndex(imagesGz) {
   const tokWeights = await readFile(join(modelDir, 'tokenizer', 'model.safetensors'));
-  const key = createHash('sha256').update(tokWeights).update(await readFile(imagesGz)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(tokWeights)
+    .update(await readFile(imagesGz))
+    .digest('hex')
+    .slice(0, 16);
   const cache = join(app, '.cache', `test-index-${key}.bigrhash`);
   if (existsSync(cache)) return readFile(cache);
   log('hashing the 10,000 test images with the Node engine (once; cached in apps/web/.cache)…');
@@ -40,7 +44,10 @@ async function testIndex(imagesGz) {
   const tok = await TokenizerPipeline.fromDirectory(modelDir, engine);
   const idx = await readIdx(imagesGz);
   const [n, h, w] = idx.shape;
-  const images = new CpuTensor(Float32Array.from(idx.data, (v) => v / 255), [n, 1, h, w]);
+  const images = new CpuTensor(
+    Float32Array.from(idx.data, (v) => v / 255),
+    [n, 1, h, w],
+  );
   const t0 = Date.now();
   const index = await tok.index(images);
   log(`  ${n} images in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -85,7 +92,10 @@ export async function build({ minify = true } = {}) {
   await mkdir(join(out, 'data'), { recursive: true });
   const images = join(datasetDir, 't10k-images-idx3-ubyte.gz');
   const labels = join(datasetDir, 't10k-labels-idx1-ubyte.gz');
-  if (!existsSync(images) || !existsSync(labels)) throw new Error(`The Fashion-MNIST test set is missing in ${datasetDir}; install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR.`);
+  if (!existsSync(images) || !existsSync(labels))
+    throw new Error(
+      `The Fashion-MNIST test set is missing in ${datasetDir}; install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR.`,
+    );
   await copyFile(images, join(out, 'data', 't10k-images-idx3-ubyte.gz'));
   await copyFile(labels, join(out, 'data', 't10k-labels-idx1-ubyte.gz'));
   await writeFile(join(out, 'data', 'test-index.bigrhash'), await testIndex(images));

@@ -41,7 +41,11 @@ export async function checkBrowserEntry(entry, { conditions = [] } = {}) {
   const errors = [];
   try {
     await esbuild.build({
-      stdin: { contents: `import * as m from '${entry}';\nglobalThis.__bigrEntry = m;\n`, resolveDir: fileURLToPath(new URL('..', import.meta.url)), loader: 'js' },
+      stdin: {
+        contents: `import * as m from '${entry}';\nglobalThis.__bigrEntry = m;\n`,
+        resolveDir: fileURLToPath(new URL('..', import.meta.url)),
+        loader: 'js',
+      },
       bundle: true,
       write: false,
       platform: 'browser',

@@ -112,13 +112,16 @@ async function generate(opts: { classIndex: number; seed: number; n: number }, o
   return { codes: [...r.codes], codeShape: r.codeShape, images: [...r.images], imageShape: r.imageShape, seeds: r.seeds, ms: r.ms };
 }
 
-async function inpaint(opts: { testIndex: number; mask: Uint8Array; samples: number; seed: number }, onProgress?: (c: number, t: number) => void): Promise<{ images: Float32Array; imageShape: number[]; ms: number }> {
+async function inpaint(
+  opts: { testIndex: number; mask: Uint8Array; samples: number; seed: number },
+  onProgress?: (c: number, t: number) => void,
+): Promise<{ images: Float32Array; imageShape: number[]; ms: number }> {
   const info = await ready;
   const size = info.imageSize;
   const pixels = testImage(opts.testIndex);
   const image = Float32Array.from(pixels, (v) => v / 255);
   // The mask is painted on the unpadded image; the sampler takes it in pixels of the padded tokenizer input.
-  const pad = (testSet!.size === size ? 2 : 0);
+  const pad = testSet!.size === size ? 2 : 0;
   const full = size + 2 * pad;
   const mask = new Uint8Array(full * full);
   for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mask[(y + pad) * full + x + pad] = opts.mask[y * size + x]! ? 1 : 0;
@@ -128,7 +131,12 @@ async function inpaint(opts: { testIndex: number; mask: Uint8Array; samples: num
   return { images: r.images, imageShape: r.imageShape, ms: r.ms };
 }
 
-async function search(opts: { width: number; height: number; gray: Uint8Array; k: number }): Promise<{ ids: number[]; distances: number[]; bits: number; ms: number }> {
+async function search(opts: {
+  width: number;
+  height: number;
+  gray: Uint8Array;
+  k: number;
+}): Promise<{ ids: number[]; distances: number[]; bits: number; ms: number }> {
   await ready;
   const job = send({ type: 'search', ...opts });
   const r = expect(await job.done, 'searched');
@@ -200,7 +208,10 @@ $('gen-form').addEventListener('submit', async (e) => {
     const [, , h] = r.imageShape as [number, number, number, number];
     drawImages($('gen-grid'), Float32Array.from(r.images), n, h, Math.min(n, 8));
     $('gen-info').textContent = `${n} images, seeds ${r.seeds[0]}–${r.seeds[n - 1]}, ${(r.ms / 1000).toFixed(1)} s (${(r.ms / 1000 / n).toFixed(2)} s/image).`;
-    $('gen-grid').setAttribute('aria-label', `${n} generated images of class ${$<HTMLSelectElement>('gen-class').selectedOptions[0]?.textContent ?? classIndex}`);
+    $('gen-grid').setAttribute(
+      'aria-label',
+      `${n} generated images of class ${$<HTMLSelectElement>('gen-class').selectedOptions[0]?.textContent ?? classIndex}`,
+    );
   } catch (err) {
     $('gen-info').textContent = describe(err);
   } finally {
@@ -230,9 +241,10 @@ function paintAt(e: PointerEvent): void {
   const cx = ((e.clientX - rect.left) / rect.width) * size;
   const cy = ((e.clientY - rect.top) / rect.height) * size;
   const r = Number($<HTMLInputElement>('inp-brush').value);
-  for (let y = Math.floor(cy - r); y <= cy + r; y++) for (let x = Math.floor(cx - r); x <= cx + r; x++) {
-    if (x >= 0 && y >= 0 && x < size && y < size && (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) mask[y * size + x] = 1;
-  }
+  for (let y = Math.floor(cy - r); y <= cy + r; y++)
+    for (let x = Math.floor(cx - r); x <= cx + r; x++) {
+      if (x >= 0 && y >= 0 && x < size && y < size && (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) mask[y * size + x] = 1;
+    }
   redrawMask();
 }
 maskCanvas.addEventListener('pointerdown', (e) => {
@@ -261,7 +273,10 @@ $('inp-run').addEventListener('click', async () => {
   $('inp-info').textContent = 'Inpainting…';
   try {
     const samples = 4;
-    const r = await inpaint({ testIndex: Number($<HTMLInputElement>('inp-index').value) || 0, mask, samples, seed: Number($<HTMLInputElement>('inp-seed').value) || 0 }, progressTo('inp'));
+    const r = await inpaint(
+      { testIndex: Number($<HTMLInputElement>('inp-index').value) || 0, mask, samples, seed: Number($<HTMLInputElement>('inp-seed').value) || 0 },
+      progressTo('inp'),
+    );
     window.bigr.lastInpaint = { images: [...r.images], imageShape: r.imageShape };
     const [, , h] = r.imageShape as [number, number, number, number];
     drawImages($('inp-result'), r.images, samples, h, samples);
@@ -354,9 +369,12 @@ Promise.all([ready, loadTestSet(new URL('data/', base).href)])
     select.replaceChildren(...info.classNames.map((name, i) => new Option(name, String(i))));
     select.disabled = false;
     for (const id of ['gen-run', 'inp-run', 'search-test']) $<HTMLButtonElement>(id).disabled = false;
-    $('engine').textContent = `${info.engine}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`;
+    $('engine').textContent =
+      `${info.engine}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`;
     showInpaintImage();
     presetMask((x, y, s) => Math.abs(x - s / 2 + 0.5) < s / 4 && Math.abs(y - s / 2 + 0.5) < s / 4);
-    setStatus(`Ready: model loaded in ${(info.loadMs / 1000).toFixed(1)} s on ${info.engine} (${info.threads} thread${info.threads === 1 ? '' : 's'}); ${info.indexSize} test codes indexed.`);
+    setStatus(
+      `Ready: model loaded in ${(info.loadMs / 1000).toFixed(1)} s on ${info.engine} (${info.threads} thread${info.threads === 1 ? '' : 's'}); ${info.indexSize} test codes indexed.`,
+    );
   })
   .catch((err: Error) => setStatus(`Could not start: ${err.message}`, 'error'));

@@ -28,7 +28,17 @@ export type Reply =
   | { type: 'ready'; info: ReadyInfo }
   | { type: 'loading'; message: string }
   | { type: 'progress'; id: number; current: number; total: number }
-  | { type: 'generated'; id: number; codes: Uint8Array; codeShape: number[]; images: Float32Array; imageShape: number[]; seeds: number[]; labels: number[]; ms: number }
+  | {
+      type: 'generated';
+      id: number;
+      codes: Uint8Array;
+      codeShape: number[];
+      images: Float32Array;
+      imageShape: number[];
+      seeds: number[];
+      labels: number[];
+      ms: number;
+    }
   | { type: 'inpainted'; id: number; images: Float32Array; imageShape: number[]; ms: number }
   | { type: 'searched'; id: number; ids: number[]; distances: number[]; bits: number; ms: number }
   | { type: 'cancelled'; id: number }

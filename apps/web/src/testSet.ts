@@ -17,7 +17,8 @@ async function gunzipUrl(url: string): Promise<Uint8Array> {
 
 function idxPayload(bytes: Uint8Array, dims: number, source: string): { shape: number[]; data: Uint8Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4 + 4 * dims || view.getUint16(0) !== 0 || bytes[2] !== 0x08 || bytes[3] !== dims) throw new Error(`${source} is not a uint8 IDX file with ${dims} dimensions.`);
+  if (bytes.length < 4 + 4 * dims || view.getUint16(0) !== 0 || bytes[2] !== 0x08 || bytes[3] !== dims)
+    throw new Error(`${source} is not a uint8 IDX file with ${dims} dimensions.`);
   const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
   const size = shape.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * dims;

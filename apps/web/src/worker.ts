@@ -56,7 +56,20 @@ async function run(req: Exclude<Request, { type: 'init' } | { type: 'cancel' }>,
     const r = await bigr.generate({ classes: req.classIndex, n: req.n, seed: req.seed, signal, onProgress });
     const codes = new Uint8Array(r.codes.data);
     const images = new Float32Array(r.images.data);
-    post({ type: 'generated', id: req.id, codes, codeShape: [...r.codes.shape], images, imageShape: [...r.images.shape], seeds: [...r.seeds], labels: [...r.labels], ms: performance.now() - t0 }, [codes.buffer, images.buffer]);
+    post(
+      {
+        type: 'generated',
+        id: req.id,
+        codes,
+        codeShape: [...r.codes.shape],
+        images,
+        imageShape: [...r.images.shape],
+        seeds: [...r.seeds],
+        labels: [...r.labels],
+        ms: performance.now() - t0,
+      },
+      [codes.buffer, images.buffer],
+    );
   } else if (req.type === 'inpaint') {
     const image = new CpuTensor<'float32'>(req.image, [1, 1, req.size, req.size]);
     const mask = new CpuTensor<'uint8'>(req.mask, [req.maskSize, req.maskSize]);

@@ -27,7 +27,10 @@ const PIXEL_TOLERANCE = 1e-3;
 describe('browser entries', () => {
   it('the check catches Node built-ins (the Node entry of @bigr/core imports node:fs)', async () => {
     const r = await checkBrowserEntry('@bigr/core', { conditions: ['node'] });
-    assert.ok(r.nodeImports.some((n) => n.startsWith('node:fs')), JSON.stringify(r));
+    assert.ok(
+      r.nodeImports.some((n) => n.startsWith('node:fs')),
+      JSON.stringify(r),
+    );
   });
   for (const entry of BROWSER_ENTRIES) {
     it(`${entry} bundles for the browser without Node built-ins`, async () => {
@@ -63,7 +66,10 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
     await page.goto(server.url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Ready') || document.getElementById('status')?.dataset.state === 'error', { timeout: 180_000, polling: 250 });
+    await page.waitForFunction(
+      () => document.getElementById('status')?.textContent?.startsWith('Ready') || document.getElementById('status')?.dataset.state === 'error',
+      { timeout: 180_000, polling: 250 },
+    );
     // The Node engine's results for the same requests (onnxruntime-node through @bigr/pipeline).
     await import('@bigr/engine-onnx');
     const { BigrPipeline } = await import('@bigr/pipeline');
@@ -98,7 +104,13 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
 
   it(`generates a grid (class ${CLASS}, seed ${SEED}) whose codes are bit-identical to the Node engine's`, async () => {
     await page.select('#gen-class', String(CLASS));
-    await page.$eval('#gen-seed', (e, v) => { e.value = v; }, String(SEED));
+    await page.$eval(
+      '#gen-seed',
+      (e, v) => {
+        e.value = v;
+      },
+      String(SEED),
+    );
     await page.select('#gen-n', String(N));
     await page.click('#gen-run');
     await page.waitForFunction(() => /s\/image|Error/.test(document.getElementById('gen-info').textContent), { timeout: 300_000, polling: 250 });
@@ -114,13 +126,21 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
     assert.equal(differing, 0, `${differing} of ${refCodes.length} code bits differ from the Node engine's`);
     assert.deepEqual(web.imageShape, [...ref.images.shape]);
     let maxDiff = 0;
-    ref.images.data.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - web.images[i])); });
+    ref.images.data.forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - web.images[i]));
+    });
     assert.ok(maxDiff <= PIXEL_TOLERANCE, `pixels differ by up to ${maxDiff} (tolerance ${PIXEL_TOLERANCE})`);
-    await writeFile(join(artifacts, 'generate-comparison.json'), JSON.stringify({ class: CLASS, seed: SEED, n: N, differingBits: differing, maxPixelDiff: maxDiff, info }, null, 2));
+    await writeFile(
+      join(artifacts, 'generate-comparison.json'),
+      JSON.stringify({ class: CLASS, seed: SEED, n: N, differingBits: differing, maxPixelDiff: maxDiff, info }, null, 2),
+    );
   });
 
   it('inpaints a painted mask over a test image like the Node pipeline', async () => {
-    await page.$eval('#inp-index', (e) => { e.value = '42'; e.dispatchEvent(new Event('change')); });
+    await page.$eval('#inp-index', (e) => {
+      e.value = '42';
+      e.dispatchEvent(new Event('change'));
+    });
     await page.click('#inp-clear');
     // Paint a stroke across the middle of the image with the pointer, as a person would.
     const box = await (await page.$('#inp-mask')).boundingBox();
@@ -141,15 +161,23 @@ describe('the page in headless Chromium', { timeout: 10 * 60_000 }, () => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       return Array.from({ length: c.width * c.height }, (_, p) => (d[4 * p + 3] > 0 ? 1 : 0));
     });
-    assert.ok(mask28.some((v) => v), 'the stroke painted nothing');
+    assert.ok(
+      mask28.some((v) => v),
+      'the stroke painted nothing',
+    );
     const { CpuTensor } = await import('@bigr/core');
     const mask32 = new Uint8Array(32 * 32);
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) mask32[(y + 2) * 32 + x + 2] = mask28[y * 28 + x];
     const pixels = await page.evaluate(() => window.bigr.testImage(42));
-    const image = new CpuTensor(Float32Array.from(pixels, (v) => v / 255), [1, 1, 28, 28]);
+    const image = new CpuTensor(
+      Float32Array.from(pixels, (v) => v / 255),
+      [1, 1, 28, 28],
+    );
     const ref = await node.inpaint({ image, region: { kind: 'image', image: new CpuTensor(mask32, [32, 32]) }, samples: 4, seed: 0 });
     let maxDiff = 0;
-    ref.images.data.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - web.images[i])); });
+    ref.images.data.forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - web.images[i]));
+    });
     assert.ok(maxDiff <= PIXEL_TOLERANCE, `inpainted pixels differ from the Node pipeline's by up to ${maxDiff}`);
   });
 

@@ -64,7 +64,14 @@ export interface KeyValue<T> {
  * other. `rope` holds the cos/sin rows of the new positions only ([S_new, 1, d]). Returns the attention output and
  * the present keys/values = concat(past, new) along the position axis, to be fed back as the next call's past.
  */
-export function cachedAttention<T>(ops: Ops<T>, x: T, prefix: string, dims: AttentionDims, rope: Rope2dConstants<T>, past: KeyValue<T> | null): { out: T; present: KeyValue<T> } {
+export function cachedAttention<T>(
+  ops: Ops<T>,
+  x: T,
+  prefix: string,
+  dims: AttentionDims,
+  rope: Rope2dConstants<T>,
+  past: KeyValue<T> | null,
+): { out: T; present: KeyValue<T> } {
   const { seqLen: S, dim: D, heads: H } = dims;
   const d = D / H;
   const qkv = ops.matMul(x, ops.param(`${prefix}.wqkv.weight`), false, true);

@@ -46,7 +46,9 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     const S = 1 + CONFIG.tokens;
     const D = CONFIG.dim;
     const x = rngFor('block-x').normalsF32(B * S * D);
-    const ada = rngFor('block-ada').normalsF32(B * 6 * D).map((v) => 0.3 * v);
+    const ada = rngFor('block-ada')
+      .normalsF32(B * 6 * D)
+      .map((v) => 0.3 * v);
     const def: GraphDefinition = {
       name: 'block',
       inputs: [

@@ -37,7 +37,9 @@ export function conditionInputSpec(config: BackboneConfig, kind: ConditionInputK
   if (kind === 'classWeights') return { name: BACKBONE_INPUTS.classWeights, dtype: 'float32', shape: ['batch', config.numClasses + 1] };
   if (kind === 'tokens') {
     if (config.useAdaLN) {
-      throw new ConfigError(`Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (docs/algorithm.md §9); use 'embedding' for one vector per sample.`);
+      throw new ConfigError(
+        `Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (docs/algorithm.md §9); use 'embedding' for one vector per sample.`,
+      );
     }
     return { name: BACKBONE_INPUTS.tokens, dtype: 'float32', shape: ['batch', config.clsTokenNum, config.dim] };
   }
@@ -141,7 +143,13 @@ export function runBackbone<T>(ops: Ops<T>, config: BackboneConfig, tokens: T, c
   if (options.conditionTokens) condTokens = cond;
   else {
     const c3 = ops.reshape(cond, [-1, 1, D]);
-    condTokens = config.clsTokenNum === 1 ? c3 : ops.concat(Array.from({ length: config.clsTokenNum }, () => c3), 1);
+    condTokens =
+      config.clsTokenNum === 1
+        ? c3
+        : ops.concat(
+            Array.from({ length: config.clsTokenNum }, () => c3),
+            1,
+          );
   }
   let h = ops.concat([condTokens, tokens], 1);
   if (config.tokenDropout > 0) h = ops.dropout(h, config.tokenDropout);

@@ -1,6 +1,12 @@
 import { ConfigError, Trainer, type BitHeadLoss, type Engine, type LearningRate, type NamedTensors, type Rng, type TrainerOptions } from '@bigr/core';
 import type { BackboneConfig } from './config.js';
-import { maskedModellingBatches, maskedModellingLoss, type MaskedModellingBatch, type MaskedModellingData, type MaskedModellingOptions } from './trainingStep.js';
+import {
+  maskedModellingBatches,
+  maskedModellingLoss,
+  type MaskedModellingBatch,
+  type MaskedModellingData,
+  type MaskedModellingOptions,
+} from './trainingStep.js';
 import { backboneWeightDecay, RELEASED_WEIGHT_DECAY } from './weightDecayGroups.js';
 
 /** Released optimisation settings (docs/algorithm.md §5.2): AdamW(0.9, 0.95), eps 1e-8, lr 1e-4 constant, wd 0.02, clip 1.0, EMA 0.9999. */
@@ -62,7 +68,12 @@ export function backboneTrainerOptions(
     ...(options.checkpointDirectory !== undefined ? { checkpointDirectory: options.checkpointDirectory } : {}),
     ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
     ...(options.keepCheckpoints !== undefined ? { keepCheckpoints: options.keepCheckpoints } : {}),
-    config: { kind: 'bigr-backbone', backbone: { ...config }, maskSchedule: options.maskSchedule ?? 'cosine', ...(options.unconditional ? { unconditional: true } : {}) },
+    config: {
+      kind: 'bigr-backbone',
+      backbone: { ...config },
+      maskSchedule: options.maskSchedule ?? 'cosine',
+      ...(options.unconditional ? { unconditional: true } : {}),
+    },
   };
 }
 

@@ -107,7 +107,9 @@ export function resolveBackboneConfig(input: BackboneConfigInput): BackboneConfi
   if (!(c.normEps > 0)) throw new ConfigError(`Backbone normEps ${c.normEps} must be > 0 (released 1e-5).`);
   if (!(c.ropeBase > 1)) throw new ConfigError(`Backbone ropeBase ${c.ropeBase} must be > 1 (released 10000).`);
   if (c.attention !== 'bidirectional' && c.attention !== 'causal') {
-    throw new ConfigError(`Backbone attention ${JSON.stringify(c.attention)} is not supported; use 'bidirectional' (BiGR, default) or 'causal' (autoregressive).`);
+    throw new ConfigError(
+      `Backbone attention ${JSON.stringify(c.attention)} is not supported; use 'bidirectional' (BiGR, default) or 'causal' (autoregressive).`,
+    );
   }
   if (c.ffnDimMultiplier !== null && !(c.ffnDimMultiplier > 0)) {
     throw new ConfigError(`Backbone ffnDimMultiplier ${c.ffnDimMultiplier} must be null or > 0.`);

@@ -1,6 +1,15 @@
 import { ConfigError, CpuTensor, assertShape, type CompiledGraph, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import type { BackboneConfig } from './config.js';
-import { BACKBONE_INPUTS, conditionInputName, conditionInputSpec, conditionVector, configRopeTables, embedTokens, runBackbone, type ConditionInputKind } from './backboneGraph.js';
+import {
+  BACKBONE_INPUTS,
+  conditionInputName,
+  conditionInputSpec,
+  conditionVector,
+  configRopeTables,
+  embedTokens,
+  runBackbone,
+  type ConditionInputKind,
+} from './backboneGraph.js';
 
 /**
  * The representation layer ℓ* of a preset (docs/algorithm.md §7.1): the paper's "10th / 15th / 32nd layer" for L / XL / XXL,

@@ -70,7 +70,8 @@ export class BackboneFeatureModel implements TokenFeatureModel {
   #checkLabels(labels: Int32Array, B: number, what: string): void {
     if (labels.length !== B) throw new ConfigError(`${what} has ${labels.length} entries but the batch has ${B} samples.`);
     for (const y of labels) {
-      if (!Number.isInteger(y) || y < 0 || y > this.nullClass) throw new ConfigError(`${what} contains ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
+      if (!Number.isInteger(y) || y < 0 || y > this.nullClass)
+        throw new ConfigError(`${what} contains ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
     }
   }
 

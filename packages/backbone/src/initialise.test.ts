@@ -31,7 +31,9 @@ describe('initialisation and weight decay groups', () => {
     expect(get('norm.weight').every((v) => v === 1)).toBe(true);
     expect(get('layers.1.ffn_norm.weight').every((v) => v === 1)).toBe(true);
     const again = initialiseBackbone(config, rngFor('init'));
-    expect(Array.from(again.get('layers.1.feed_forward.w2.weight')!.data.slice(0, 50))).toEqual(Array.from(get('layers.1.feed_forward.w2.weight').slice(0, 50)));
+    expect(Array.from(again.get('layers.1.feed_forward.w2.weight')!.data.slice(0, 50))).toEqual(
+      Array.from(get('layers.1.feed_forward.w2.weight').slice(0, 50)),
+    );
   });
 
   it('weight decay 0.02 on rank ≥ 2 backbone tensors, 0 on rank-1, biases and the transcoder (docs/algorithm.md §5.2)', () => {

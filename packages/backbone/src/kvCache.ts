@@ -45,7 +45,9 @@ export const KV_CACHE_NAMES = {
 
 function requireCausal(config: BackboneConfig): void {
   if (config.attention !== 'causal') {
-    throw new ConfigError(`KV-cached decoding needs a causal backbone (attention 'causal'); this one is '${config.attention}'. Masked (bidirectional) models sample with sampleTokens instead.`);
+    throw new ConfigError(
+      `KV-cached decoding needs a causal backbone (attention 'causal'); this one is '${config.attention}'. Masked (bidirectional) models sample with sampleTokens instead.`,
+    );
   }
   if (!config.useAdaLN && config.clsTokenNum !== 1) {
     throw new ConfigError('KV-cached decoding supports class conditions (one condition vector per sample) only.');
@@ -54,7 +56,9 @@ function requireCausal(config: BackboneConfig): void {
 
 function sharedAdaLN<T>(ops: Ops<T>, config: BackboneConfig, cond: T): T | null {
   const D = config.dim;
-  return config.useAdaLN ? ops.reshape(ops.add(ops.matMul(ops.silu(cond), ops.param('adaLN.1.weight'), false, true), ops.param('adaLN.1.bias')), [-1, 1, 6 * D]) : null;
+  return config.useAdaLN
+    ? ops.reshape(ops.add(ops.matMul(ops.silu(cond), ops.param('adaLN.1.weight'), false, true), ops.param('adaLN.1.bias')), [-1, 1, 6 * D])
+    : null;
 }
 
 function presentOutputs(layers: number): string[] {
@@ -64,7 +68,15 @@ function presentOutputs(layers: number): string[] {
 }
 
 /** Runs every block with cached attention; returns the final hidden states and each layer's present keys/values. */
-function cachedBlocks<T>(ops: Ops<T>, config: BackboneConfig, h0: T, adaLN: T | null, seqLen: number, rope: Rope2dConstants<T>, past: readonly KeyValue<T>[] | null): { h: T; present: KeyValue<T>[] } {
+function cachedBlocks<T>(
+  ops: Ops<T>,
+  config: BackboneConfig,
+  h0: T,
+  adaLN: T | null,
+  seqLen: number,
+  rope: Rope2dConstants<T>,
+  past: readonly KeyValue<T>[] | null,
+): { h: T; present: KeyValue<T>[] } {
   const dims = { ...blockDims(config), seqLen, attnDropout: 0, residDropout: 0, ffnDropout: 0 };
   const present: KeyValue<T>[] = [];
   let h = h0;
@@ -96,7 +108,13 @@ export function kvPrefixGraph(config: BackboneConfig): GraphDefinition {
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const cond = conditionVector(ops, 'labels', feeds[BACKBONE_INPUTS.labels]!);
       const c3 = ops.reshape(cond, [-1, 1, D]);
-      const h0 = c === 1 ? c3 : ops.concat(Array.from({ length: c }, () => c3), 1);
+      const h0 =
+        c === 1
+          ? c3
+          : ops.concat(
+              Array.from({ length: c }, () => c3),
+              1,
+            );
       const rope: Rope2dConstants<T> = {
         cos: ops.constant(tables.cos.slice(0, c * d), [c, 1, d]),
         sin: ops.constant(tables.sin.slice(0, c * d), [c, 1, d]),
@@ -219,7 +237,8 @@ export class KvCacheFeatureModel implements AutoregressiveFeatureModel {
     if (condition.kind !== 'class') throw new ConfigError(`KV-cached decoding takes class conditions; got '${condition.kind}'.`);
     const B = condition.labels.length;
     for (const y of condition.labels) {
-      if (!Number.isInteger(y) || y < 0 || y > this.nullClass) throw new ConfigError(`Condition labels contain ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
+      if (!Number.isInteger(y) || y < 0 || y > this.nullClass)
+        throw new ConfigError(`Condition labels contain ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
     }
     const rows = withNull ? 2 * B : B;
     const labels = new Int32Array(rows).fill(this.nullClass);

@@ -50,10 +50,14 @@ export function extractBackboneParameters(stateDict: NamedTensors, config: Backb
     const t = stateDict.get(name);
     if (!t) {
       const near = [...stateDict.keys()].filter((k) => k.split('.').slice(-1)[0] === name.split('.').slice(-1)[0]).slice(0, 5);
-      throw new NotFoundError(`Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. Pass an official BiGR state dict (docs/algorithm.md §10.1).`);
+      throw new NotFoundError(
+        `Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. Pass an official BiGR state dict (docs/algorithm.md §10.1).`,
+      );
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ShapeError(`Backbone parameter "${name}" has shape [${t.shape.join(', ')}] but the config needs [${shape.join(', ')}]. Check dim/layers/tokens/bitsPerToken.`);
+      throw new ShapeError(
+        `Backbone parameter "${name}" has shape [${t.shape.join(', ')}] but the config needs [${shape.join(', ')}]. Check dim/layers/tokens/bitsPerToken.`,
+      );
     }
     if (t.dtype !== 'float32') throw new ShapeError(`Backbone parameter "${name}" has dtype ${t.dtype}; convert it to float32.`);
     out.set(name, t);
@@ -84,7 +88,9 @@ export function inferBackboneConfig(stateDict: NamedTensors, extra: Partial<Back
   const input: BackboneConfigInput = { dim, layers, heads: extra.heads ?? dim / 64, bitsPerToken, tokens, numClasses, useAdaLN, ...extra };
   const config = resolveBackboneConfig(input);
   if (configFfnHidden(config) !== hidden) {
-    throw new ConfigError(`The state dict's SwiGLU hidden size is ${hidden} but dim ${dim} gives ${configFfnHidden(config)}; set multipleOf/ffnDimMultiplier to match.`);
+    throw new ConfigError(
+      `The state dict's SwiGLU hidden size is ${hidden} but dim ${dim} gives ${configFfnHidden(config)}; set multipleOf/ffnDimMultiplier to match.`,
+    );
   }
   return config;
 }

@@ -33,8 +33,15 @@ describe('masked-modelling training on tfjs-wasm', () => {
 
   it('a small model overfits a fixed batch (loss falls by > 90%)', async () => {
     const config = resolveBackboneConfig({
-      dim: 32, layers: 2, heads: 2, bitsPerToken: 8, tokens: 16, numClasses: 4,
-      classDropoutProb: 0, residDropout: 0, ffnDropout: 0,
+      dim: 32,
+      layers: 2,
+      heads: 2,
+      bitsPerToken: 8,
+      tokens: 16,
+      numClasses: 4,
+      classDropoutProb: 0,
+      residDropout: 0,
+      ffnDropout: 0,
     });
     const head = linearBceHead(config.dim, config.bitsPerToken);
     const params: NamedTensors = new Map([...initialiseBackbone(config, rngFor('init')), ...head.initParameters(rngFor('head'))]);

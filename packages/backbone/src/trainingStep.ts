@@ -60,7 +60,8 @@ export function oneHotLabels(labels: Int32Array, rows: number): Float32Array {
   const out = new Float32Array(labels.length * rows);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
-    if (!Number.isInteger(y) || y < 0 || y >= rows) throw new ConfigError(`Label ${y} at index ${i} is outside [0, ${rows - 1}] (the null class is ${rows - 1}).`);
+    if (!Number.isInteger(y) || y < 0 || y >= rows)
+      throw new ConfigError(`Label ${y} at index ${i} is outside [0, ${rows - 1}] (the null class is ${rows - 1}).`);
     out[i * rows + y] = 1;
   }
   return out;
@@ -70,14 +71,24 @@ export function oneHotLabels(labels: Int32Array, rows: number): Float32Array {
  * Draws the random parts of one masked-modelling step (docs/algorithm.md §5.1, §2.3): the batch mask count and positions,
  * label dropout, then the head's per-row inputs for targets = bits (all B·N rows; the loss keeps masked rows only).
  */
-export function prepareMaskedModellingBatch(config: BackboneConfig, head: BitHeadLoss, data: MaskedModellingData, rng: Rng, options: MaskedModellingOptions = {}): MaskedModellingBatch {
+export function prepareMaskedModellingBatch(
+  config: BackboneConfig,
+  head: BitHeadLoss,
+  data: MaskedModellingData,
+  rng: Rng,
+  options: MaskedModellingOptions = {},
+): MaskedModellingBatch {
   const { tokens: N, bitsPerToken: K } = config;
   assertShape(data.bits, [-1, N, K], 'Training bits');
   const B = data.bits.shape[0]!;
-  if (data.labels.length !== B) throw new ConfigError(`Training labels have ${data.labels.length} entries but the bits have batch ${B}; pass one label per sample.`);
+  if (data.labels.length !== B)
+    throw new ConfigError(`Training labels have ${data.labels.length} entries but the bits have batch ${B}; pass one label per sample.`);
   const bits = Float32Array.from(data.bits.data);
   // Causal (autoregressive) backbones see every token and predict each from its predecessors: no mask is drawn.
-  const masks = config.attention === 'causal' ? { mask: new Float32Array(B * N), count: 0 } : drawTrainingMasks(B, N, rng, options.maskSchedule ?? 'cosine', options.mage ?? MAGE_RATIO_DEFAULTS);
+  const masks =
+    config.attention === 'causal'
+      ? { mask: new Float32Array(B * N), count: 0 }
+      : drawTrainingMasks(B, N, rng, options.maskSchedule ?? 'cosine', options.mage ?? MAGE_RATIO_DEFAULTS);
   const labels = options.unconditional
     ? new Int32Array(B).fill(nullClassIndex(config))
     : dropLabels(data.labels, options.labelDropout ?? config.classDropoutProb, nullClassIndex(config), rng);

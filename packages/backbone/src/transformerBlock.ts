@@ -22,7 +22,15 @@ export type AttentionFunction<T> = (x: T, prefix: string) => T;
  *   out = h + gate_mlp ⊙ FFN(RMSNorm₂(h)⊙(1+scale_mlp) + shift_mlp)
  * With `adaLN === null` it is the plain pre-norm Llama block.
  */
-export function transformerBlock<T>(ops: Ops<T>, x: T, layer: number, adaLN: T | null, dims: BlockDims, rope: Rope2dConstants<T>, attend?: AttentionFunction<T>): T {
+export function transformerBlock<T>(
+  ops: Ops<T>,
+  x: T,
+  layer: number,
+  adaLN: T | null,
+  dims: BlockDims,
+  rope: Rope2dConstants<T>,
+  attend?: AttentionFunction<T>,
+): T {
   const p = `layers.${layer}`;
   const D = dims.dim;
   const attn = attend ?? ((y: T, prefix: string) => attention(ops, y, prefix, dims, rope));

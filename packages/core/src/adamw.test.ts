@@ -107,10 +107,32 @@ describe('AdamW', () => {
       ['a', [2, 3]],
       ['b', [4]],
     ]);
-    const mk = () => new Map([...shapes].map(([k, s]) => [k, Float32Array.from(randomArray(createRng(k), s.reduce((x, y) => x * y, 1)))]));
+    const mk = () =>
+      new Map(
+        [...shapes].map(([k, s]) => [
+          k,
+          Float32Array.from(
+            randomArray(
+              createRng(k),
+              s.reduce((x, y) => x * y, 1),
+            ),
+          ),
+        ]),
+      );
     const p1 = mk();
     const opt1 = new AdamW({ betas: [0.9, 0.95], weightDecay: 0.02 });
-    const gradsAt = (i: number) => new Map([...shapes].map(([k, s]) => [k, Float32Array.from(randomArray(createRng(`${k}-${i}`), s.reduce((x, y) => x * y, 1)))]));
+    const gradsAt = (i: number) =>
+      new Map(
+        [...shapes].map(([k, s]) => [
+          k,
+          Float32Array.from(
+            randomArray(
+              createRng(`${k}-${i}`),
+              s.reduce((x, y) => x * y, 1),
+            ),
+          ),
+        ]),
+      );
     for (let i = 0; i < 3; i++) opt1.step(p1, gradsAt(i), 1e-3);
     const state = opt1.getState(shapes);
     expect(state.tensors.get('exp_avg.a')!.shape).toEqual([2, 3]);

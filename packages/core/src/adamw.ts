@@ -122,7 +122,9 @@ export class AdamW implements Optimizer {
       }
       const slot = this.#slots.get(name);
       if (slot && slot.m.length !== p.length) {
-        throw new ShapeError(`AdamW: parameter "${name}" has ${p.length} elements but its optimiser state has ${slot.m.length}. The state belongs to another model.`);
+        throw new ShapeError(
+          `AdamW: parameter "${name}" has ${p.length} elements but its optimiser state has ${slot.m.length}. The state belongs to another model.`,
+        );
       }
     }
     this.#t += 1;
@@ -178,7 +180,9 @@ export class AdamW implements Optimizer {
   setState(state: AdamWState | OptimizerState): void {
     const { json, tensors } = state;
     if (typeof json !== 'object' || json === null || json.algorithm !== 'adamw') {
-      throw new FormatError(`AdamW state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "adamw". Load a state saved by AdamW.getState().`);
+      throw new FormatError(
+        `AdamW state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "adamw". Load a state saved by AdamW.getState().`,
+      );
     }
     if (!Number.isSafeInteger(json.t) || json.t < 0) throw new FormatError(`AdamW state t is ${JSON.stringify(json.t)}; expected a non-negative integer.`);
     let steps: Readonly<Record<string, number>>;
@@ -197,7 +201,9 @@ export class AdamW implements Optimizer {
       const m = tensors.get(`exp_avg.${name}`);
       const v = tensors.get(`exp_avg_sq.${name}`);
       if (!m || !v) {
-        throw new FormatError(`AdamW state lists parameter "${name}" but has no ${!m ? 'exp_avg' : 'exp_avg_sq'}.${name} tensor. The optimiser checkpoint is incomplete.`);
+        throw new FormatError(
+          `AdamW state lists parameter "${name}" but has no ${!m ? 'exp_avg' : 'exp_avg_sq'}.${name} tensor. The optimiser checkpoint is incomplete.`,
+        );
       }
       if (m.dtype !== 'float32' || v.dtype !== 'float32' || m.size !== v.size) {
         throw new FormatError(`AdamW moments of "${name}" are ${m.dtype}[${m.size}] and ${v.dtype}[${v.size}]; expected two float32 tensors of equal size.`);

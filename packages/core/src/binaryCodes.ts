@@ -40,7 +40,9 @@ export function assertBits(t: Tensor, what = 'bits'): asserts t is Tensor<'uint8
     throw new ShapeError(`${what} has dtype ${t.dtype} but uint8 was expected. Convert 0.0/1.0 floats with float32ToBits().`);
   }
   if (t.shape.length !== 3) {
-    throw new ShapeError(`${what} has shape [${t.shape.join(', ')}] but [batch, tokens, K] (rank 3) was expected. Reshape (B,K,h,w) latents to (B, h·w, K) first.`);
+    throw new ShapeError(
+      `${what} has shape [${t.shape.join(', ')}] but [batch, tokens, K] (rank 3) was expected. Reshape (B,K,h,w) latents to (B, h·w, K) first.`,
+    );
   }
   const data = t.data as Uint8Array;
   for (let i = 0; i < data.length; i++) {
@@ -51,7 +53,11 @@ export function assertBits(t: Tensor, what = 'bits'): asserts t is Tensor<'uint8
 }
 
 function checkPackedGeometry(batch: number, tokens: number, bitsPerToken: number, what: string): void {
-  for (const [name, v] of [['batch', batch], ['tokens', tokens], ['bitsPerToken', bitsPerToken]] as const) {
+  for (const [name, v] of [
+    ['batch', batch],
+    ['tokens', tokens],
+    ['bitsPerToken', bitsPerToken],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new FormatError(`${what}: ${name} is ${String(v)}; expected a non-negative integer.`);
     }
@@ -97,7 +103,9 @@ export function unpackBits(packed: PackedCodes): BitTensor {
     const d = t * k;
     for (let j = 0; j < k; j++) out[d + j] = (bytes[s + (j >>> 3)]! >>> (j & 7)) & 1;
     if (padMask && bytes[s + bpt - 1]! & padMask) {
-      throw new FormatError(`Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). The data was not written by packBits or K is wrong.`);
+      throw new FormatError(
+        `Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). The data was not written by packBits or K is wrong.`,
+      );
     }
   }
   return new CpuTensor(out, [batch, tokens, k]);
@@ -112,7 +120,9 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   assertBits(bits);
   const [batch, tokens, k] = bits.shape as [number, number, number];
   if (k > MAX_TOKEN_INDEX_BITS) {
-    throw new ShapeError(`tokenIndex: K = ${k} bits per token gives indices beyond 2^53, which float64 cannot hold exactly. Use K ≤ ${MAX_TOKEN_INDEX_BITS} or work on the bits directly.`);
+    throw new ShapeError(
+      `tokenIndex: K = ${k} bits per token gives indices beyond 2^53, which float64 cannot hold exactly. Use K ≤ ${MAX_TOKEN_INDEX_BITS} or work on the bits directly.`,
+    );
   }
   const n = batch * tokens;
   const src = bits.data;
@@ -198,7 +208,9 @@ export function tokenHammingDistances(a: PackedCodes, b: PackedCodes): Int32Arra
   const bpt = bytesPerToken(a.bitsPerToken);
   const n = a.batch * a.tokens;
   if (a.bytes.length !== n * bpt || b.bytes.length !== n * bpt) {
-    throw new FormatError(`tokenHammingDistances: expected ${n * bpt} bytes per code set but got ${a.bytes.length} and ${b.bytes.length}. Use bytes from packBits.`);
+    throw new FormatError(
+      `tokenHammingDistances: expected ${n * bpt} bytes per code set but got ${a.bytes.length} and ${b.bytes.length}. Use bytes from packBits.`,
+    );
   }
   const out = new Int32Array(n);
   for (let t = 0; t < n; t++) {

@@ -10,9 +10,10 @@ export async function readBoundedFile(path: string, maxBytes: number): Promise<U
     size = s.size;
   } catch (err) {
     if (err instanceof FormatError) throw err;
-    throw new NotFoundError(`Cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`, { cause: err });
+    throw new NotFoundError(`Cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`, {
+      cause: err,
+    });
   }
   if (size > maxBytes) throw new FormatError(`${path} is ${size} bytes, above the limit of ${maxBytes}. Raise maxBytes if the file is trusted.`);
   return new Uint8Array(await readFile(path));
 }
-

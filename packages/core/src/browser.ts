@@ -37,6 +37,7 @@ export * from './lrSchedule.js';
 export * from './layers/index.js';
 export * from './autodiff/index.js';
 export { shuffleInPlace, permutation } from './shuffle.js';
+export * from './invariants.js';
 export * from './components.js';
 export * from './jsonBounded.js';
 export * from './finiteTensors.js';

@@ -84,7 +84,11 @@ export interface BitHeadSampler {
   /** Bits per token K. */
   readonly bitsPerToken: number;
   /** Runs the reverse process. */
-  sampleProbabilities(condFeatures: CpuTensor<'float32'>, uncondFeatures: CpuTensor<'float32'> | null, options: BitSamplingOptions): Promise<CpuTensor<'float32'>>;
+  sampleProbabilities(
+    condFeatures: CpuTensor<'float32'>,
+    uncondFeatures: CpuTensor<'float32'> | null,
+    options: BitSamplingOptions,
+  ): Promise<CpuTensor<'float32'>>;
 }
 
 /** A request to a {@link MaskedBitPredictor}. */
@@ -148,7 +152,10 @@ export interface BinaryTokenizer {
   /** Image channels and size it expects. */
   readonly imageShape: readonly [channels: number, height: number, width: number];
   /** Encodes to bits [B, N, K] (uint8 0/1) and probabilities [B, N, K]. */
-  encode(images: CpuTensor<'float32'>, options: { mode: 'bernoulli' | 'threshold'; rng?: Rng }): Promise<{ bits: CpuTensor<'uint8'>; probabilities: CpuTensor<'float32'> }>;
+  encode(
+    images: CpuTensor<'float32'>,
+    options: { mode: 'bernoulli' | 'threshold'; rng?: Rng },
+  ): Promise<{ bits: CpuTensor<'uint8'>; probabilities: CpuTensor<'float32'> }>;
   /** Decodes bits [B, N, K] to images [B, C, H, W] (not clamped). */
   decode(bits: CpuTensor<'uint8'> | CpuTensor<'float32'>): Promise<CpuTensor<'float32'>>;
 }

@@ -15,7 +15,13 @@ describe('Ema', () => {
     const rng = createRng('ema');
     const w = new CpuTensor<'float32'>(rng.normalsF32(6), [2, 3]);
     const b = rng.normalsF32(3);
-    const ema = new Ema(new Map<string, Float32Array | CpuTensor<'float32'>>([['w', w], ['b', b]]), { decay: 0.9 });
+    const ema = new Ema(
+      new Map<string, Float32Array | CpuTensor<'float32'>>([
+        ['w', w],
+        ['b', b],
+      ]),
+      { decay: 0.9 },
+    );
     const refW = Array.from(w.data);
     const refB = Array.from(b);
     expect(ema.parameters().get('w')!.shape).toEqual([2, 3]);
@@ -26,7 +32,12 @@ describe('Ema', () => {
     for (let s = 0; s < 30; s++) {
       const pw = rng.normalsF32(6);
       const pb = rng.normalsF32(3);
-      ema.update(new Map([['w', pw], ['b', pb]]));
+      ema.update(
+        new Map([
+          ['w', pw],
+          ['b', pb],
+        ]),
+      );
       refW.forEach((x, i) => (refW[i] = 0.9 * x + 0.1 * pw[i]!));
       refB.forEach((x, i) => (refB[i] = 0.9 * x + 0.1 * pb[i]!));
     }
@@ -58,7 +69,14 @@ describe('Ema', () => {
     expect(() => new Ema(new Map([['x', new Float32Array(1)]]), { decay: 1.5 })).toThrow(ConfigError);
     const ema = new Ema(new Map([['x', new Float32Array(2)]]), { decay: 0.5 });
     expect(() => ema.update(new Map())).toThrow(NotFoundError);
-    expect(() => ema.update(new Map([['x', new Float32Array(2)], ['y', new Float32Array(1)]]))).toThrow(/"y"/);
+    expect(() =>
+      ema.update(
+        new Map([
+          ['x', new Float32Array(2)],
+          ['y', new Float32Array(1)],
+        ]),
+      ),
+    ).toThrow(/"y"/);
     expect(() => ema.update(new Map([['x', new Float32Array(3)]]))).toThrow(ShapeError);
     expect(() => ema.setState({ json: { algorithm: 'ema', decay: 0.5, updates: 1 }, tensors: new Map() })).toThrow(FormatError);
     expect(() => emaUpdate(new Float32Array(1), new Float32Array(2), 0.5)).toThrow(ShapeError);

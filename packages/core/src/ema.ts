@@ -75,10 +75,12 @@ export class Ema {
   update(params: ParameterValues, decay: number = this.decay): void {
     checkDecay(decay);
     for (const name of this.#shadow.keys()) {
-      if (!params.has(name)) throw new NotFoundError(`EMA update is missing parameter "${name}". Pass all ${this.#shadow.size} parameters the EMA was created with.`);
+      if (!params.has(name))
+        throw new NotFoundError(`EMA update is missing parameter "${name}". Pass all ${this.#shadow.size} parameters the EMA was created with.`);
     }
     for (const name of params.keys()) {
-      if (!this.#shadow.has(name)) throw new ConfigError(`EMA update got parameter "${name}", which the EMA was not created with. Create the EMA from the same parameter set.`);
+      if (!this.#shadow.has(name))
+        throw new ConfigError(`EMA update got parameter "${name}", which the EMA was not created with. Create the EMA from the same parameter set.`);
       const e = this.#shadow.get(name)!;
       const p = valuesOf(params.get(name)!, name);
       if (p.length !== e.size) throw new ShapeError(`EMA parameter "${name}" has ${p.length} elements but its average has ${e.size}.`);
@@ -109,11 +111,14 @@ export class Ema {
       const s = tensors.get(name);
       if (!s) throw new FormatError(`EMA state has no tensor for parameter "${name}". The checkpoint belongs to another model.`);
       if (s.dtype !== 'float32' || s.size !== t.size) {
-        throw new FormatError(`EMA state tensor "${name}" is ${s.dtype}[${s.size}] but float32[${t.size}] was expected. The checkpoint belongs to another model.`);
+        throw new FormatError(
+          `EMA state tensor "${name}" is ${s.dtype}[${s.size}] but float32[${t.size}] was expected. The checkpoint belongs to another model.`,
+        );
       }
     }
     for (const name of tensors.keys()) {
-      if (!this.#shadow.has(name)) throw new FormatError(`EMA state has tensor "${name}", which is not a parameter of this EMA. The checkpoint belongs to another model.`);
+      if (!this.#shadow.has(name))
+        throw new FormatError(`EMA state has tensor "${name}", which is not a parameter of this EMA. The checkpoint belongs to another model.`);
     }
     for (const [name, t] of this.#shadow) (t.data as Float32Array).set(tensors.get(name)!.data as Float32Array);
     this.#updates = json.updates;

@@ -154,9 +154,7 @@ export async function resolveEngine(options: ResolveEngineOptions): Promise<Engi
   const device = (options.device ?? environmentVariable('BIGR_DEVICE') ?? 'auto').trim();
   const failures: string[] = [];
   await importEnginePackages(options.purpose, failures);
-  const providers = [...registry().providers.values()]
-    .filter((p) => p.purposes.includes(options.purpose))
-    .sort((a, b) => b.priority - a.priority);
+  const providers = [...registry().providers.values()].filter((p) => p.purposes.includes(options.purpose)).sort((a, b) => b.priority - a.priority);
   const byName = providers.filter((p) => p.name === device);
   let candidates: EngineProvider[];
   if (byName.length > 0) candidates = byName;

@@ -28,7 +28,9 @@ export async function readExactly(fh: FileHandle, into: Uint8Array, position: nu
     const want = Math.min(into.length - off, READ_CHUNK);
     const { bytesRead } = await fh.read(into, off, want, position + off);
     if (bytesRead === 0) {
-      throw new FormatError(`${source} is truncated: expected ${into.length} bytes at offset ${position}, but the file ended after ${off}. Was it modified while being read?`);
+      throw new FormatError(
+        `${source} is truncated: expected ${into.length} bytes at offset ${position}, but the file ended after ${off}. Was it modified while being read?`,
+      );
     }
     off += bytesRead;
   }

@@ -44,7 +44,9 @@ export function isGzip(bytes: Uint8Array): boolean {
 function declaredIdxBytes(input: Uint8Array, source: string, maxBytes: number): number {
   let head: Uint8Array;
   try {
-    head = new Uint8Array(gunzipSync(input.subarray(0, Math.min(input.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }));
+    head = new Uint8Array(
+      gunzipSync(input.subarray(0, Math.min(input.length, 4096)), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }),
+    );
   } catch {
     return maxBytes;
   }
@@ -57,7 +59,9 @@ function declaredIdxBytes(input: Uint8Array, source: string, maxBytes: number): 
   for (let i = 0; i < ndims; i++) total *= view.getUint32(4 + 4 * i, false);
   const declared = 4 + 4 * ndims + total;
   if (declared > maxBytes) {
-    throw new FormatError(`${source}: the IDX header declares ${declared} bytes of data, above the limit of ${maxBytes}; the header is corrupt or maxBytes too small.`);
+    throw new FormatError(
+      `${source}: the IDX header declares ${declared} bytes of data, above the limit of ${maxBytes}; the header is corrupt or maxBytes too small.`,
+    );
   }
   return declared;
 }
@@ -81,14 +85,20 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message)) {
-        throw new FormatError(`${source}: decompresses to more than ${limit} bytes, the size its IDX header declares (limit ${maxBytes}); the file is corrupt or a gzip bomb. Re-download it, or raise maxBytes if the file is trusted.`, { cause: err });
+        throw new FormatError(
+          `${source}: decompresses to more than ${limit} bytes, the size its IDX header declares (limit ${maxBytes}); the file is corrupt or a gzip bomb. Re-download it, or raise maxBytes if the file is trusted.`,
+          { cause: err },
+        );
       }
       throw new FormatError(`${source}: gzip data is corrupt or truncated (${(err as Error).message}).`, { cause: err });
     }
   }
-  if (bytes.length < 4) throw new FormatError(`${source}: ${bytes.length} bytes is too short for an IDX header (at least 4). The file is truncated or not IDX.`);
+  if (bytes.length < 4)
+    throw new FormatError(`${source}: ${bytes.length} bytes is too short for an IDX header (at least 4). The file is truncated or not IDX.`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new FormatError(`${source}: magic starts with ${bytes[0]!.toString(16)} ${bytes[1]!.toString(16)} but IDX files start with 00 00. Is this an IDX file (e.g. train-images-idx3-ubyte)?`);
+    throw new FormatError(
+      `${source}: magic starts with ${bytes[0]!.toString(16)} ${bytes[1]!.toString(16)} but IDX files start with 00 00. Is this an IDX file (e.g. train-images-idx3-ubyte)?`,
+    );
   }
   const type = TYPES[bytes[2]!];
   if (!type) throw new FormatError(`${source}: unknown IDX element type 0x${bytes[2]!.toString(16)}; expected 08, 09, 0B, 0C, 0D or 0E.`);
@@ -103,11 +113,16 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
     const d = view.getUint32(4 + 4 * i, false);
     shape.push(d);
     count *= d;
-    if (count * type.size > maxBytes) throw new FormatError(`${source}: dimensions [${shape.join(', ')}…] describe more than ${maxBytes} bytes of data; the header is corrupt or maxBytes too small.`);
+    if (count * type.size > maxBytes)
+      throw new FormatError(
+        `${source}: dimensions [${shape.join(', ')}…] describe more than ${maxBytes} bytes of data; the header is corrupt or maxBytes too small.`,
+      );
   }
   const expected = headerLen + count * type.size;
   if (bytes.length !== expected) {
-    throw new FormatError(`${source}: header [${shape.join(', ')}] of ${type.dtype} needs ${expected} bytes but the data has ${bytes.length}. The file is ${bytes.length < expected ? 'truncated' : 'followed by extra bytes'}.`);
+    throw new FormatError(
+      `${source}: header [${shape.join(', ')}] of ${type.dtype} needs ${expected} bytes but the data has ${bytes.length}. The file is ${bytes.length < expected ? 'truncated' : 'followed by extra bytes'}.`,
+    );
   }
   let data: IdxArray['data'];
   switch (type.dtype) {
@@ -138,4 +153,3 @@ export async function readIdx(path: string, options: IdxLimits = {}): Promise<Id
   const bytes = await readBoundedFile(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
   return parseIdx(bytes, { ...options, source: path });
 }
-

@@ -24,7 +24,8 @@ export function jsonNestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -46,11 +47,15 @@ export function parseJsonBounded(text: string, options: JsonBoundsOptions = {}):
   const source = options.source ?? 'JSON text';
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
   if (options.maxLength !== undefined && text.length > options.maxLength) {
-    throw new FormatError(`${source} is ${text.length} characters long, above the limit of ${options.maxLength}. The file is corrupt or not what was expected.`);
+    throw new FormatError(
+      `${source} is ${text.length} characters long, above the limit of ${options.maxLength}. The file is corrupt or not what was expected.`,
+    );
   }
   const depth = jsonNestingDepth(text);
   if (depth > maxDepth) {
-    throw new FormatError(`${source} nests arrays/objects ${depth} levels deep; at most ${maxDepth} are accepted. The file is corrupt or hostile; re-create it.`);
+    throw new FormatError(
+      `${source} nests arrays/objects ${depth} levels deep; at most ${maxDepth} are accepted. The file is corrupt or hostile; re-create it.`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -56,7 +56,14 @@ describe('LARS (core)', () => {
       ['b', Float32Array.of(1)],
     ]);
     const lars = new Lars({ shapes: shapes2, weightDecay: 0.5 });
-    lars.step(params, new Map([['W', Float32Array.of(0, 1)], ['b', Float32Array.of(0)]]), 0.1);
+    lars.step(
+      params,
+      new Map([
+        ['W', Float32Array.of(0, 1)],
+        ['b', Float32Array.of(0)],
+      ]),
+      0.1,
+    );
     expect(params.get('W')![0]).toBeCloseTo(2.99977639320225, 6);
     expect(params.get('W')![1]).toBeCloseTo(3.9995527864045, 6);
     expect(params.get('b')![0]).toBe(1); // no decay on the bias
@@ -89,9 +96,30 @@ describe('LARS (core)', () => {
       lars.step(params, new Map([...shapes.keys()].map((k, i) => [k, Float32Array.from(g[i]!)] as const)), lrs[s]!);
     }
     // The naive version takes one weight decay; run it per tensor with that tensor's decay.
-    const wW = naiveLars([init[0]!], grads.map((g) => [g[0]!]), lrs, 0.8, 0.02, 0.1)[0]!;
-    const wK = naiveLars([init[1]!], grads.map((g) => [g[1]!]), lrs, 0.8, 0.02, 0.05)[0]!;
-    const wb = naiveLars([init[2]!], grads.map((g) => [g[2]!]), lrs, 0.8, 0.02, 0.05)[0]!;
+    const wW = naiveLars(
+      [init[0]!],
+      grads.map((g) => [g[0]!]),
+      lrs,
+      0.8,
+      0.02,
+      0.1,
+    )[0]!;
+    const wK = naiveLars(
+      [init[1]!],
+      grads.map((g) => [g[1]!]),
+      lrs,
+      0.8,
+      0.02,
+      0.05,
+    )[0]!;
+    const wb = naiveLars(
+      [init[2]!],
+      grads.map((g) => [g[2]!]),
+      lrs,
+      0.8,
+      0.02,
+      0.05,
+    )[0]!;
     const close = (a: Float32Array, b: number[]) => a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(2e-5 * (1 + Math.abs(b[i]!))));
     close(params.get('W')!, wW);
     close(params.get('K')!, wK);
@@ -104,8 +132,19 @@ describe('LARS (core)', () => {
       ['b', [2]],
     ]);
     const rng = createRng(5);
-    const gradsAt = Array.from({ length: 8 }, () => new Map([['W', rng.normalsF32(6)], ['b', rng.normalsF32(2)]]));
-    const start = () => new Map([['W', Float32Array.of(1, -2, 3, 0.5, 0.25, -1)], ['b', Float32Array.of(0.1, -0.1)]]);
+    const gradsAt = Array.from(
+      { length: 8 },
+      () =>
+        new Map([
+          ['W', rng.normalsF32(6)],
+          ['b', rng.normalsF32(2)],
+        ]),
+    );
+    const start = () =>
+      new Map([
+        ['W', Float32Array.of(1, -2, 3, 0.5, 0.25, -1)],
+        ['b', Float32Array.of(0.1, -0.1)],
+      ]);
     const ref = start();
     const a = new Lars({ shapes });
     gradsAt.forEach((g, s) => a.step(ref, g, 0.3 + 0.1 * s));

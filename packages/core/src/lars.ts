@@ -94,7 +94,10 @@ export class Lars implements Optimizer {
 
   #rank(name: string): number {
     const shape = this.#shapes.get(name);
-    if (!shape) throw new ConfigError(`LARS has no shape for parameter "${name}"; its shapes map lists ${this.#shapes.size} parameters. Pass every parameter's shape in options.shapes.`);
+    if (!shape)
+      throw new ConfigError(
+        `LARS has no shape for parameter "${name}"; its shapes map lists ${this.#shapes.size} parameters. Pass every parameter's shape in options.shapes.`,
+      );
     return shape.length;
   }
 
@@ -103,12 +106,18 @@ export class Lars implements Optimizer {
     if (!(Number.isFinite(lr) && lr >= 0)) throw new ConfigError(`LARS learning rate is ${lr}; expected a finite number >= 0.`);
     for (const [name, g] of grads) {
       const p = params.get(name);
-      if (!p) throw new ConfigError(`LARS got a gradient for "${name}", which is not among the ${params.size} parameters passed to step(). Pass matching maps.`);
-      if (g.length !== p.length) throw new ShapeError(`LARS: gradient of "${name}" has ${g.length} elements but the parameter has ${p.length}. Pass the gradient of this parameter.`);
+      if (!p)
+        throw new ConfigError(`LARS got a gradient for "${name}", which is not among the ${params.size} parameters passed to step(). Pass matching maps.`);
+      if (g.length !== p.length)
+        throw new ShapeError(`LARS: gradient of "${name}" has ${g.length} elements but the parameter has ${p.length}. Pass the gradient of this parameter.`);
       const size = this.#shapes.get(name)?.reduce((a, b) => a * b, 1);
-      if (size !== undefined && size !== p.length) throw new ShapeError(`LARS: parameter "${name}" has ${p.length} elements but its shape [${this.#shapes.get(name)!.join(', ')}] has ${size}.`);
+      if (size !== undefined && size !== p.length)
+        throw new ShapeError(`LARS: parameter "${name}" has ${p.length} elements but its shape [${this.#shapes.get(name)!.join(', ')}] has ${size}.`);
       const buf = this.#buffers.get(name);
-      if (buf && buf.length !== p.length) throw new ShapeError(`LARS: parameter "${name}" has ${p.length} elements but its momentum buffer has ${buf.length}. The state belongs to another model.`);
+      if (buf && buf.length !== p.length)
+        throw new ShapeError(
+          `LARS: parameter "${name}" has ${p.length} elements but its momentum buffer has ${buf.length}. The state belongs to another model.`,
+        );
       this.weightDecayOf(name);
     }
     this.#t += 1;
@@ -151,12 +160,15 @@ export class Lars implements Optimizer {
   setState(state: OptimizerState): void {
     const { json, tensors } = state;
     if (typeof json !== 'object' || json === null || json.algorithm !== 'lars') {
-      throw new FormatError(`LARS state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "lars". Load a state saved by Lars.getState(), or resume with the optimiser that wrote the checkpoint.`);
+      throw new FormatError(
+        `LARS state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "lars". Load a state saved by Lars.getState(), or resume with the optimiser that wrote the checkpoint.`,
+      );
     }
     if (!Number.isSafeInteger(json.t) || json.t < 0) throw new FormatError(`LARS state t is ${JSON.stringify(json.t)}; expected a non-negative integer.`);
     const buffers = new Map<string, Float32Array>();
     for (const [key, t] of tensors) {
-      if (!key.startsWith('mu.')) throw new FormatError(`LARS state tensor "${key}" is not a momentum buffer (expected "mu.<parameter>"). The optimiser checkpoint is inconsistent.`);
+      if (!key.startsWith('mu.'))
+        throw new FormatError(`LARS state tensor "${key}" is not a momentum buffer (expected "mu.<parameter>"). The optimiser checkpoint is inconsistent.`);
       if (t.dtype !== 'float32') throw new FormatError(`LARS momentum buffer "${key}" is ${t.dtype}; expected float32.`);
       buffers.set(key.slice(3), (t.data as Float32Array).slice());
     }

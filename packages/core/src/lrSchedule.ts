@@ -78,7 +78,9 @@ function num(obj: Record<string, unknown>, key: string, kind: string, min: numbe
 /** Validates an untrusted value (e.g. from a JSON config or checkpoint) as an {@link LrSchedule}. */
 export function parseLrSchedule(value: unknown): LrSchedule {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(`Learning-rate schedule ${JSON.stringify(value)} is not an object; expected {"kind": "constant" | "warmupCosine" | "stepDecay", ...}.`);
+    throw new ConfigError(
+      `Learning-rate schedule ${JSON.stringify(value)} is not an object; expected {"kind": "constant" | "warmupCosine" | "stepDecay", ...}.`,
+    );
   }
   const o = value as Record<string, unknown>;
   switch (o['kind']) {
@@ -93,7 +95,9 @@ export function parseLrSchedule(value: unknown): LrSchedule {
         totalSteps: num(o, 'totalSteps', 'warmupCosine', 0),
       };
       if (s.totalSteps < s.warmupSteps) {
-        throw new ConfigError(`Learning-rate schedule "warmupCosine" has totalSteps ${s.totalSteps} < warmupSteps ${s.warmupSteps}; totalSteps must be at least warmupSteps.`);
+        throw new ConfigError(
+          `Learning-rate schedule "warmupCosine" has totalSteps ${s.totalSteps} < warmupSteps ${s.warmupSteps}; totalSteps must be at least warmupSteps.`,
+        );
       }
       return s;
     }

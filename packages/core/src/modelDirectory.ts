@@ -49,7 +49,9 @@ export async function saveModelDirectory(dir: string, model: ModelDirectoryInput
   try {
     configText = JSON.stringify(model.config, null, 2);
   } catch (err) {
-    throw new ConfigError(`The model config for ${dir} cannot be written as JSON (${(err as Error).message}). Pass a plain object without cycles or BigInts.`, { cause: err });
+    throw new ConfigError(`The model config for ${dir} cannot be written as JSON (${(err as Error).message}). Pass a plain object without cycles or BigInts.`, {
+      cause: err,
+    });
   }
   if (configText === undefined || typeof model.config !== 'object' || model.config === null || Array.isArray(model.config)) {
     throw new ConfigError(`The model config for ${dir} is ${configText ?? String(model.config)}; a JSON object was expected.`);
@@ -82,7 +84,9 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (!isDir) {
-    throw new NotFoundError(`Model directory ${dir} does not exist or is not a directory. Expected a directory with ${MODEL_CONFIG_FILE} and ${MODEL_WEIGHTS_FILE}; check the path.`);
+    throw new NotFoundError(
+      `Model directory ${dir} does not exist or is not a directory. Expected a directory with ${MODEL_CONFIG_FILE} and ${MODEL_WEIGHTS_FILE}; check the path.`,
+    );
   }
   const configPath = join(dir, MODEL_CONFIG_FILE);
   const weightsPath = join(dir, MODEL_WEIGHTS_FILE);
@@ -95,7 +99,9 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   }
   const maxConfig = options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
   if (configSize! > maxConfig) {
-    throw new FormatError(`${configPath} is ${configSize} bytes, above the ${maxConfig}-byte limit for a model config. The file is not a model config, or raise maxConfigBytes.`);
+    throw new FormatError(
+      `${configPath} is ${configSize} bytes, above the ${maxConfig}-byte limit for a model config. The file is not a model config, or raise maxConfigBytes.`,
+    );
   }
   const config = parseJsonBounded(await readFile(configPath, 'utf8'), { source: configPath });
   const { maxConfigBytes: _unused, ...readOptions } = options;

@@ -65,9 +65,17 @@ describe('IDX gzip bombs', () => {
 
 describe('assertFiniteTensors', () => {
   it('names the tensor and the first NaN/Inf element; integer tensors are skipped', () => {
-    const ok = new Map([['a', CpuTensor.fromArray([1, 2], [2])], ['i', CpuTensor.fromArray([1], [1], 'int32')]]);
+    const ok = new Map([
+      ['a', CpuTensor.fromArray([1, 2], [2])],
+      ['i', CpuTensor.fromArray([1], [1], 'int32')],
+    ]);
     expect(() => assertFiniteTensors(ok, 'm')).not.toThrow();
-    const bad = new Map([['a', CpuTensor.fromArray([1, 2], [2])], ['b.weight', CpuTensor.fromArray([0, Number.NaN, Infinity], [3])]]);
-    expect(() => assertFiniteTensors(bad, 'model.safetensors')).toThrow(/model\.safetensors: tensor "b\.weight" \[3\] holds 2 non-finite value\(s\) \(element 1 is NaN\)/);
+    const bad = new Map([
+      ['a', CpuTensor.fromArray([1, 2], [2])],
+      ['b.weight', CpuTensor.fromArray([0, Number.NaN, Infinity], [3])],
+    ]);
+    expect(() => assertFiniteTensors(bad, 'model.safetensors')).toThrow(
+      /model\.safetensors: tensor "b\.weight" \[3\] holds 2 non-finite value\(s\) \(element 1 is NaN\)/,
+    );
   });
 });

@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicWrite } from './atomicWrite.js';
 import { ConfigError, FormatError, NotFoundError } from './errors.js';
-import {
-  parseSafetensors,
-  parseSafetensorsHeader,
-  readSafetensors,
-  readSafetensorsHeader,
-  serializeSafetensors,
-  writeSafetensors,
-} from './safetensors.js';
+import { parseSafetensors, parseSafetensorsHeader, readSafetensors, readSafetensorsHeader, serializeSafetensors, writeSafetensors } from './safetensors.js';
 import { CpuTensor, type Tensor } from './tensor.js';
 
 const FIXTURES = join(process.env['BIGR_REPO_ROOT'] ?? '', 'packages/testing/fixtures/official-tiny');
@@ -88,7 +81,17 @@ describe('serialize / parse', () => {
     const bytes = serializeSafetensors(tensors, { note: 'hi', n: '3' }, { storeAs });
     const header = parseSafetensorsHeader(bytes);
     expect(Object.fromEntries(header.tensors.map((t) => [t.name, t.dtype]))).toEqual({
-      f32: 'F32', f64: 'F64', i32: 'I32', u8: 'U8', as_f16: 'F16', as_bf16: 'BF16', as_i64: 'I64', as_bool: 'BOOL', scalar: 'F32', empty: 'F32', f64_as_f32: 'F32',
+      f32: 'F32',
+      f64: 'F64',
+      i32: 'I32',
+      u8: 'U8',
+      as_f16: 'F16',
+      as_bf16: 'BF16',
+      as_i64: 'I64',
+      as_bool: 'BOOL',
+      scalar: 'F32',
+      empty: 'F32',
+      f64_as_f32: 'F32',
     });
     const { tensors: back, metadata } = parseSafetensors(bytes);
     expect(metadata).toEqual({ note: 'hi', n: '3' });
@@ -125,7 +128,12 @@ describe('serialize / parse', () => {
   });
 
   it('filter decodes only selected tensors', () => {
-    const bytes = serializeSafetensors(new Map([['a', CpuTensor.fromArray([1], [1])], ['b', CpuTensor.fromArray([2], [1])]]));
+    const bytes = serializeSafetensors(
+      new Map([
+        ['a', CpuTensor.fromArray([1], [1])],
+        ['b', CpuTensor.fromArray([2], [1])],
+      ]),
+    );
     expect([...parseSafetensors(bytes, { filter: (n) => n === 'b' }).tensors.keys()]).toEqual(['b']);
   });
 });
@@ -181,7 +189,9 @@ describe('official fixtures', () => {
         expect(Math.abs(s - spec.sum_finite)).toBeLessThanOrEqual(1e-6 * Math.max(1, t.size * spec.abs_max_finite));
         spec.first.forEach((v, i) => expect(t.data[i]).toBe(t.dtype === 'float32' ? Math.fround(v) : v));
         const d = t.data;
-        const hash = createHash('sha256').update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest('hex');
+        const hash = createHash('sha256')
+          .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+          .digest('hex');
         expect([file, name, hash.slice(0, spec.sha256.length)]).toEqual([file, name, spec.sha256]);
         expect(fromDisk.tensors.get(name)!.data).toEqual(t.data);
       }
@@ -202,7 +212,11 @@ describe('malformed files give clear FormatErrors', () => {
   const cases: [string, () => Uint8Array, RegExp, object?][] = [
     ['shorter than 8 bytes', () => new Uint8Array(5), /5 bytes, shorter than the 8-byte header length/],
     ['header runs past the end', () => craft(ok, data8).subarray(0, 30), /truncated: the header says \d+ header bytes/],
-    ['header length above the limit', () => craft(ok, data8, 2n ** 40n), /1099511627776 bytes, above the limit of 104857600 bytes \(100\.0 MB\).*maxHeaderBytes/],
+    [
+      'header length above the limit',
+      () => craft(ok, data8, 2n ** 40n),
+      /1099511627776 bytes, above the limit of 104857600 bytes \(100\.0 MB\).*maxHeaderBytes/,
+    ],
     ['header length above a custom limit', () => craft(ok, data8), /above the limit of 16 bytes/, { maxHeaderBytes: 16 }],
     ['header length beyond 2^53', () => craft(ok, data8, 2n ** 63n), /9223372036854775808 bytes/],
     ['not JSON', () => craft('{"a": nope}', data8), /not valid JSON/],
@@ -211,15 +225,31 @@ describe('malformed files give clear FormatErrors', () => {
     ['leading whitespace', () => craft(' {}'), /must start with "\{"/],
     ['invalid UTF-8', () => craft(new Uint8Array([0x7b, 0xff, 0x7d])), /not valid UTF-8/],
     ['entry not an object', () => craft({ a: 3 }), /"a" has header entry 3/],
-    ['unknown dtype', () => craft({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, data8), /unknown dtype "Q7"; supported dtypes are F64, F32, F16, BF16, I64, I32, U8, BOOL/],
+    [
+      'unknown dtype',
+      () => craft({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, data8),
+      /unknown dtype "Q7"; supported dtypes are F64, F32, F16, BF16, I64, I32, U8, BOOL/,
+    ],
     ['unsupported dtype', () => craft({ a: { dtype: 'I16', shape: [4], data_offsets: [0, 8] } }, data8), /unsupported dtype "I16".*Convert/],
     ['missing dtype', () => craft({ a: { shape: [2], data_offsets: [0, 8] } }, data8), /dtype undefined/],
-    ['bad shape', () => craft({ a: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] } }, data8), /shape \[2,-1\]; expected an array of non-negative integers/],
+    [
+      'bad shape',
+      () => craft({ a: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] } }, data8),
+      /shape \[2,-1\]; expected an array of non-negative integers/,
+    ],
     ['fractional shape', () => craft({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, data8), /non-negative integers/],
     ['bad offsets', () => craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }, data8), /data_offsets \[0\]/],
     ['begin > end', () => craft({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, data8), /begin > end/],
-    ['shape/length mismatch', () => craft({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8), /needs 3 × 4 = 12 bytes, but data_offsets \[0, 8\] span 8 bytes/],
-    ['offsets outside the data', () => craft({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8), /\[0, 16\] outside the data section of 8 bytes/],
+    [
+      'shape/length mismatch',
+      () => craft({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8),
+      /needs 3 × 4 = 12 bytes, but data_offsets \[0, 8\] span 8 bytes/,
+    ],
+    [
+      'offsets outside the data',
+      () => craft({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8),
+      /\[0, 16\] outside the data section of 8 bytes/,
+    ],
     [
       'overlapping offsets',
       () => craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data8),
@@ -229,8 +259,16 @@ describe('malformed files give clear FormatErrors', () => {
     ['trailing bytes', () => craft({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data8), /4 trailing bytes/],
     ['metadata not an object', () => craft({ __metadata__: 'x', ...ok }, data8), /__metadata__ is "x"/],
     ['metadata non-string value', () => craft({ __metadata__: { epoch: 3 }, ...ok }, data8), /__metadata__\["epoch"\] is 3/],
-    ['I64 out of int32 range', () => craft({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0, 0, 0, 0x80, 0, 0, 0, 0])), /holds 2147483648 at element 0, outside the int32 range/],
-    ['negative I64 out of range', () => craft({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff])), /holds -2147483649/],
+    [
+      'I64 out of int32 range',
+      () => craft({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0, 0, 0, 0x80, 0, 0, 0, 0])),
+      /holds 2147483648 at element 0, outside the int32 range/,
+    ],
+    [
+      'negative I64 out of range',
+      () => craft({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff])),
+      /holds -2147483649/,
+    ],
     ['BOOL byte 2', () => craft({ a: { dtype: 'BOOL', shape: [2], data_offsets: [0, 2] } }, new Uint8Array([1, 2])), /BOOL bytes must be 0 or 1/],
   ];
   // Rest parameters: a callback with more declared parameters than table columns would be taken for a `done` test.
@@ -252,7 +290,14 @@ describe('malformed files give clear FormatErrors', () => {
     dv.setBigInt64(0, -2147483648n, true);
     dv.setBigInt64(8, 2147483647n, true);
     const { tensors } = parseSafetensors(
-      craft({ e1: { dtype: 'F32', shape: [0], data_offsets: [0, 0] }, a: { dtype: 'I64', shape: [2], data_offsets: [0, 16] }, e2: { dtype: 'U8', shape: [0, 3], data_offsets: [16, 16] } }, d),
+      craft(
+        {
+          e1: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+          a: { dtype: 'I64', shape: [2], data_offsets: [0, 16] },
+          e2: { dtype: 'U8', shape: [0, 3], data_offsets: [16, 16] },
+        },
+        d,
+      ),
     );
     expect(Array.from(tensors.get('a')!.data)).toEqual([-2147483648, 2147483647]);
     expect(tensors.get('e2')!.shape).toEqual([0, 3]);

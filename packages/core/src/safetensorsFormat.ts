@@ -23,7 +23,16 @@ const ITEM_SIZE: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, 
 const SUPPORTED = Object.keys(ITEM_SIZE) as SafetensorsDType[];
 /** dtypes of the format that this reader does not convert. */
 const UNSUPPORTED = ['I8', 'I16', 'U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64'];
-const TARGET: Readonly<Record<SafetensorsDType, DType>> = { F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32', I64: 'int32', I32: 'int32', U8: 'uint8', BOOL: 'uint8' };
+const TARGET: Readonly<Record<SafetensorsDType, DType>> = {
+  F64: 'float64',
+  F32: 'float32',
+  F16: 'float32',
+  BF16: 'float32',
+  I64: 'int32',
+  I32: 'int32',
+  U8: 'uint8',
+  BOOL: 'uint8',
+};
 
 /** Default bound on the JSON header size (100 MB). */
 export const DEFAULT_MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -89,7 +98,9 @@ function fmtBytes(n: number): string {
 /** @internal */
 export function headerLengthFrom(prefix: Uint8Array, totalSize: number, options: SafetensorsReadOptions, source: string): number {
   if (totalSize < 8) {
-    throw new FormatError(`${source} is ${totalSize} bytes, shorter than the 8-byte header length of a safetensors file. The file is truncated or not safetensors; re-export or re-download it.`);
+    throw new FormatError(
+      `${source} is ${totalSize} bytes, shorter than the 8-byte header length of a safetensors file. The file is truncated or not safetensors; re-export or re-download it.`,
+    );
   }
   const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(max) || max < 0) {
@@ -106,7 +117,9 @@ export function headerLengthFrom(prefix: Uint8Array, totalSize: number, options:
     );
   }
   if (8 + n > totalSize) {
-    throw new FormatError(`${source} is truncated: the header says ${n} header bytes follow the 8-byte prefix, but the file has only ${totalSize} bytes in total. Re-export or re-download it.`);
+    throw new FormatError(
+      `${source} is truncated: the header says ${n} header bytes follow the 8-byte prefix, but the file has only ${totalSize} bytes in total. Re-export or re-download it.`,
+    );
   }
   return n;
 }
@@ -137,20 +150,28 @@ export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number, sou
     throw new FormatError(`${source}: the safetensors header is not valid UTF-8. The file is corrupt; re-export it.`, { cause: err });
   }
   if (!text.startsWith('{')) {
-    throw new FormatError(`${source}: the safetensors header must start with "{" but starts with ${preview(text.slice(0, 16))}. The file is corrupt or not safetensors.`);
+    throw new FormatError(
+      `${source}: the safetensors header must start with "{" but starts with ${preview(text.slice(0, 16))}. The file is corrupt or not safetensors.`,
+    );
   }
   const depth = jsonNestingDepth(text);
   if (depth > MAX_HEADER_DEPTH) {
-    throw new FormatError(`${source}: the safetensors header nests ${depth} levels deep; a header is at most ${MAX_HEADER_DEPTH} (name → {dtype, shape, data_offsets}). The file is corrupt or hostile; re-export it.`);
+    throw new FormatError(
+      `${source}: the safetensors header nests ${depth} levels deep; a header is at most ${MAX_HEADER_DEPTH} (name → {dtype, shape, data_offsets}). The file is corrupt or hostile; re-export it.`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new FormatError(`${source}: the safetensors header is not valid JSON (${(err as Error).message}). The file is corrupt; re-export it.`, { cause: err });
+    throw new FormatError(`${source}: the safetensors header is not valid JSON (${(err as Error).message}). The file is corrupt; re-export it.`, {
+      cause: err,
+    });
   }
   if (!isPlainObject(json)) {
-    throw new FormatError(`${source}: the safetensors header is ${preview(json)}, but a JSON object mapping tensor names to {dtype, shape, data_offsets} was expected.`);
+    throw new FormatError(
+      `${source}: the safetensors header is ${preview(json)}, but a JSON object mapping tensor names to {dtype, shape, data_offsets} was expected.`,
+    );
   }
   const metadata: Record<string, string> = {};
   const tensors: SafetensorsTensorInfo[] = [];
@@ -162,7 +183,9 @@ export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number, sou
       }
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string') {
-          throw new FormatError(`${source}: __metadata__["${k}"] is ${preview(v)}, but metadata values must be strings. Store numbers and objects as JSON text.`);
+          throw new FormatError(
+            `${source}: __metadata__["${k}"] is ${preview(v)}, but metadata values must be strings. Store numbers and objects as JSON text.`,
+          );
         }
         metadata[k] = v;
       }
@@ -201,7 +224,9 @@ function parseEntry(name: string, entry: unknown, dataLength: number, source: st
     throw new FormatError(`${where} has data_offsets [${begin}, ${end}] with begin > end; expected begin <= end.`);
   }
   if (end > dataLength) {
-    throw new FormatError(`${where} has data_offsets [${begin}, ${end}] outside the data section of ${dataLength} bytes. The file is truncated or its header is corrupt.`);
+    throw new FormatError(
+      `${where} has data_offsets [${begin}, ${end}] outside the data section of ${dataLength} bytes. The file is truncated or its header is corrupt.`,
+    );
   }
   const item = ITEM_SIZE[dtype as SafetensorsDType];
   let numel = 1;
@@ -376,7 +401,8 @@ export function encodeTensor(p: PlannedTensor): Uint8Array {
       break;
     case 'BOOL':
       for (let i = 0; i < n; i++) {
-        if (src[i]! > 1) throw new ConfigError(`Tensor "${p.name}" holds ${src[i]} at element ${i} but is stored as BOOL, which needs 0/1 values. Store it as U8 instead.`);
+        if (src[i]! > 1)
+          throw new ConfigError(`Tensor "${p.name}" holds ${src[i]} at element ${i} but is stored as BOOL, which needs 0/1 values. Store it as U8 instead.`);
         out[i] = src[i]!;
       }
       break;
@@ -412,7 +438,8 @@ export function plan(
   }
   const storeAs = options.storeAs ?? {};
   for (const name of Object.keys(storeAs)) {
-    if (!tensors.has(name)) throw new ConfigError(`storeAs names tensor "${name}", which is not among the tensors being written. Fix the name or remove the entry.`);
+    if (!tensors.has(name))
+      throw new ConfigError(`storeAs names tensor "${name}", which is not among the tensors being written. Fix the name or remove the entry.`);
   }
   const planned: PlannedTensor[] = [];
   let offset = 0;

@@ -229,7 +229,7 @@ describe('distributions (fixed seeds, 5 standard errors)', () => {
       // P(|Z| > 1.96) = 0.05
       let tail = 0;
       for (let i = 0; i < s.length; i++) if (Math.abs(s[i]!) > 1.959963984540054) tail++;
-      expect(Math.abs(tail / N - 0.05)).toBeLessThan(5 * Math.sqrt(0.05 * 0.95 / N));
+      expect(Math.abs(tail / N - 0.05)).toBeLessThan(5 * Math.sqrt((0.05 * 0.95) / N));
     }
     expect(createRng(14).normalsF32(3).length).toBe(3);
   });
@@ -268,7 +268,7 @@ describe('distributions (fixed seeds, 5 standard errors)', () => {
     const r = createRng(18);
     const counts = new Array(7).fill(0) as number[];
     for (let i = 0; i < N; i++) counts[r.int(7)]!++;
-    for (const c of counts) expect(Math.abs(c / N - 1 / 7)).toBeLessThan(5 * Math.sqrt((1 / 7) * (6 / 7) / N));
+    for (const c of counts) expect(Math.abs(c / N - 1 / 7)).toBeLessThan(5 * Math.sqrt(((1 / 7) * (6 / 7)) / N));
     const big = 2 ** 40 + 3;
     const ys = new Float64Array(20_000);
     for (let i = 0; i < ys.length; i++) {

@@ -283,7 +283,9 @@ function validateState(state: RngState): Uint32Array {
   }
   const w = state.words;
   if (!Array.isArray(w) || w.length !== 6) {
-    throw new FormatError(`RNG state has ${Array.isArray(w) ? w.length : 'no'} words; expected 6 (4 state words and 2 key words). Restore a state saved by getState().`);
+    throw new FormatError(
+      `RNG state has ${Array.isArray(w) ? w.length : 'no'} words; expected 6 (4 state words and 2 key words). Restore a state saved by getState().`,
+    );
   }
   const out = new Uint32Array(6);
   for (let i = 0; i < 6; i++) {

@@ -74,7 +74,9 @@ export class CpuTensor<D extends DType = DType> implements Tensor<D> {
   constructor(data: DataTypeMap[D], shape: readonly number[]) {
     const size = shapeSize(shape);
     if (data.length !== size) {
-      throw new ShapeError(`Tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}. Pass data whose length is the product of the shape.`);
+      throw new ShapeError(
+        `Tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}. Pass data whose length is the product of the shape.`,
+      );
     }
     this.dtype = dtypeOfArray(data) as D;
     this.shape = Object.freeze([...shape]);

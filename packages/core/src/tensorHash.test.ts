@@ -24,11 +24,26 @@ describe('hashing', () => {
   it('hashTensors follows its documented canonical encoding and ignores map order', () => {
     const a = CpuTensor.fromArray([1, 2], [2]);
     const b = CpuTensor.fromArray([3], [1, 1], 'int32');
-    const h1 = hashTensors(new Map([['b', b], ['a', a]]));
-    expect(hashTensors(new Map([['a', a], ['b', b]]))).toBe(h1);
+    const h1 = hashTensors(
+      new Map([
+        ['b', b],
+        ['a', a],
+      ]),
+    );
+    expect(
+      hashTensors(
+        new Map([
+          ['a', a],
+          ['b', b],
+        ]),
+      ),
+    ).toBe(h1);
     // Independent reference of the encoding.
     const ref = createHash('sha256');
-    for (const [name, t] of [['a', a], ['b', b]] as const) {
+    for (const [name, t] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       ref.update(Buffer.from(`${name}\u0000${t.dtype}\u0000${t.shape.join(',')}\u0000`, 'utf8'));
       const len = Buffer.alloc(8);
       len.writeBigUInt64LE(BigInt(t.data.byteLength));
@@ -37,9 +52,37 @@ describe('hashing', () => {
     }
     expect(h1).toBe(ref.digest('hex'));
     // Any change of value, shape, dtype or name changes the hash.
-    expect(hashTensors(new Map([['a', CpuTensor.fromArray([1, 2.0000002], [2])], ['b', b]]))).not.toBe(h1);
-    expect(hashTensors(new Map([['a', a.reshape([1, 2])], ['b', b]]))).not.toBe(h1);
-    expect(hashTensors(new Map([['a', CpuTensor.fromArray([1, 2], [2], 'float64')], ['b', b]]))).not.toBe(h1);
-    expect(hashTensors(new Map([['c', a], ['b', b]]))).not.toBe(h1);
+    expect(
+      hashTensors(
+        new Map([
+          ['a', CpuTensor.fromArray([1, 2.0000002], [2])],
+          ['b', b],
+        ]),
+      ),
+    ).not.toBe(h1);
+    expect(
+      hashTensors(
+        new Map([
+          ['a', a.reshape([1, 2])],
+          ['b', b],
+        ]),
+      ),
+    ).not.toBe(h1);
+    expect(
+      hashTensors(
+        new Map([
+          ['a', CpuTensor.fromArray([1, 2], [2], 'float64')],
+          ['b', b],
+        ]),
+      ),
+    ).not.toBe(h1);
+    expect(
+      hashTensors(
+        new Map([
+          ['c', a],
+          ['b', b],
+        ]),
+      ),
+    ).not.toBe(h1);
   });
 });

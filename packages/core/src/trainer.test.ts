@@ -66,13 +66,31 @@ class TapeOps implements Ops<Node> {
     });
   }
   add(a: Node, b: Node): Node {
-    return this.#binary(a, b, (x, y) => x + y, () => 1, () => 1);
+    return this.#binary(
+      a,
+      b,
+      (x, y) => x + y,
+      () => 1,
+      () => 1,
+    );
   }
   sub(a: Node, b: Node): Node {
-    return this.#binary(a, b, (x, y) => x - y, () => 1, () => -1);
+    return this.#binary(
+      a,
+      b,
+      (x, y) => x - y,
+      () => 1,
+      () => -1,
+    );
   }
   mul(a: Node, b: Node): Node {
-    return this.#binary(a, b, (x, y) => x * y, (_x, y) => y, (x) => x);
+    return this.#binary(
+      a,
+      b,
+      (x, y) => x * y,
+      (_x, y) => y,
+      (x) => x,
+    );
   }
   square(x: Node): Node {
     return this.mul(x, x);
@@ -87,39 +105,104 @@ class TapeOps implements Ops<Node> {
     if (!this.training || rate === 0) return x;
     const u = this.rng.uniformsF32(x.value.length);
     const keep = Float64Array.from(u, (v) => (v >= rate ? 1 / (1 - rate) : 0));
-    return this.mul(x, this.#node(keep, () => undefined));
+    return this.mul(
+      x,
+      this.#node(keep, () => undefined),
+    );
   }
-  div(): Node { throw new Error('unused'); }
-  neg(): Node { throw new Error('unused'); }
-  exp(): Node { throw new Error('unused'); }
-  log(): Node { throw new Error('unused'); }
-  sqrt(): Node { throw new Error('unused'); }
-  rsqrt(): Node { throw new Error('unused'); }
-  sigmoid(): Node { throw new Error('unused'); }
-  silu(): Node { throw new Error('unused'); }
-  tanh(): Node { throw new Error('unused'); }
-  relu(): Node { throw new Error('unused'); }
-  sin(): Node { throw new Error('unused'); }
-  cos(): Node { throw new Error('unused'); }
-  sum(): Node { throw new Error('unused'); }
-  reshape(x: Node): Node { return x; }
-  transpose(): Node { throw new Error('unused'); }
-  concat(): Node { throw new Error('unused'); }
-  slice(): Node { throw new Error('unused'); }
-  matMul(): Node { throw new Error('unused'); }
-  softmax(): Node { throw new Error('unused'); }
-  gather(): Node { throw new Error('unused'); }
-  constantInt(): Node { throw new Error('unused'); }
-  conv2d(): Node { throw new Error('unused'); }
-  upsampleNearest2x(): Node { throw new Error('unused'); }
-  abs(): Node { throw new Error('unused'); }
-  maximum(): Node { throw new Error('unused'); }
-  step(): Node { throw new Error('unused'); }
-  stopGradient(): Node { throw new Error('unused'); }
-  broadcastTo(): Node { throw new Error('unused'); }
-  scatterAddRows(): Node { throw new Error('unused'); }
-  conv2dInputGrad(): Node { throw new Error('unused'); }
-  conv2dWeightGrad(): Node { throw new Error('unused'); }
+  div(): Node {
+    throw new Error('unused');
+  }
+  neg(): Node {
+    throw new Error('unused');
+  }
+  exp(): Node {
+    throw new Error('unused');
+  }
+  log(): Node {
+    throw new Error('unused');
+  }
+  sqrt(): Node {
+    throw new Error('unused');
+  }
+  rsqrt(): Node {
+    throw new Error('unused');
+  }
+  sigmoid(): Node {
+    throw new Error('unused');
+  }
+  silu(): Node {
+    throw new Error('unused');
+  }
+  tanh(): Node {
+    throw new Error('unused');
+  }
+  relu(): Node {
+    throw new Error('unused');
+  }
+  sin(): Node {
+    throw new Error('unused');
+  }
+  cos(): Node {
+    throw new Error('unused');
+  }
+  sum(): Node {
+    throw new Error('unused');
+  }
+  reshape(x: Node): Node {
+    return x;
+  }
+  transpose(): Node {
+    throw new Error('unused');
+  }
+  concat(): Node {
+    throw new Error('unused');
+  }
+  slice(): Node {
+    throw new Error('unused');
+  }
+  matMul(): Node {
+    throw new Error('unused');
+  }
+  softmax(): Node {
+    throw new Error('unused');
+  }
+  gather(): Node {
+    throw new Error('unused');
+  }
+  constantInt(): Node {
+    throw new Error('unused');
+  }
+  conv2d(): Node {
+    throw new Error('unused');
+  }
+  upsampleNearest2x(): Node {
+    throw new Error('unused');
+  }
+  abs(): Node {
+    throw new Error('unused');
+  }
+  maximum(): Node {
+    throw new Error('unused');
+  }
+  step(): Node {
+    throw new Error('unused');
+  }
+  stopGradient(): Node {
+    throw new Error('unused');
+  }
+  broadcastTo(): Node {
+    throw new Error('unused');
+  }
+  scatterAddRows(): Node {
+    throw new Error('unused');
+  }
+  conv2dInputGrad(): Node {
+    throw new Error('unused');
+  }
+  conv2dWeightGrad(): Node {
+    throw new Error('unused');
+  }
 }
 
 class TapeTrainable implements TrainableParameters {
@@ -184,10 +267,12 @@ function options(extra: Partial<TrainerOptions<Batch>> = {}): TrainerOptions<Bat
       const x = rng.normalsF32(DIM);
       return { x, y: x.map((v, i) => v * TRUE_W[i]! + 0.01 * rng.normal()) };
     },
-    loss: (b) => <T,>(ops: Ops<T>) => {
-      const pred = ops.dropout(ops.mul(ops.param('w'), ops.constant(b.x, [DIM])), 0.1);
-      return { loss: ops.mean(ops.square(ops.sub(pred, ops.constant(b.y, [DIM]))), [0], false) };
-    },
+    loss:
+      (b) =>
+      <T>(ops: Ops<T>) => {
+        const pred = ops.dropout(ops.mul(ops.param('w'), ops.constant(b.x, [DIM])), 0.1);
+        return { loss: ops.mean(ops.square(ops.sub(pred, ops.constant(b.y, [DIM]))), [0], false) };
+      },
     ...extra,
   };
 }
@@ -294,7 +379,11 @@ describe('Trainer', () => {
     const schedule = { kind: 'warmupCosine' as const, lr: 0.05, minLr: 0.01, warmupSteps: 2, totalSteps: 6 };
     const t = await Trainer.create(initial(), options({ learningRate: schedule, checkpointDirectory: dir }));
     const res = await t.run({ steps: 8 });
-    expect(res.records.map((r) => r.lr)).toEqual([0, 0.025, 0.05, 0.05 * 0 + 0.01 + 0.04 * 0.5 * (1 + Math.cos(Math.PI / 4)), 0.03, 0.01 + 0.04 * 0.5 * (1 + Math.cos((3 * Math.PI) / 4)), 0.01, 0.01].map((v) => expect.closeTo(v, 12)));
+    expect(res.records.map((r) => r.lr)).toEqual(
+      [0, 0.025, 0.05, 0.05 * 0 + 0.01 + 0.04 * 0.5 * (1 + Math.cos(Math.PI / 4)), 0.03, 0.01 + 0.04 * 0.5 * (1 + Math.cos((3 * Math.PI) / 4)), 0.01, 0.01].map(
+        (v) => expect.closeTo(v, 12),
+      ),
+    );
     expect((await loadTrainerCheckpoint(dir)).manifest.learningRate).toEqual(schedule);
     t.dispose();
   });
@@ -328,11 +417,13 @@ describe('Trainer with LARS', () => {
       gradClipNorm: null,
       emaDecay: null,
       learningRate: (step) => 0.5 * Math.min(1, (step + 1) / 4),
-      loss: (b) => <T,>(ops: Ops<T>) => {
-        const x = ops.constant(b.x, [DIM]);
-        const pred = ops.add(ops.mul(ops.param('w'), x), ops.mul(ops.param('m'), ops.constant(b.x, [2, 3])));
-        return { loss: ops.mean(ops.square(ops.sub(pred, ops.constant(b.y, [DIM]))), [0], false) };
-      },
+      loss:
+        (b) =>
+        <T>(ops: Ops<T>) => {
+          const x = ops.constant(b.x, [DIM]);
+          const pred = ops.add(ops.mul(ops.param('w'), x), ops.mul(ops.param('m'), ops.constant(b.x, [2, 3])));
+          return { loss: ops.mean(ops.square(ops.sub(pred, ops.constant(b.y, [DIM]))), [0], false) };
+        },
       ...extra,
     });
 
@@ -399,6 +490,8 @@ describe('Trainer with LARS', () => {
     expect((await loadTrainerCheckpoint(dir)).manifest.optimizer.algorithm).toBe('adamw');
     await expect(Trainer.resume(dir, options({ optimizer: { kind: 'lars' } }))).rejects.toThrow(/optimiser is "adamw" but this run uses "lars"/);
     await expect(Trainer.create(larsInitial(), larsOptions({ optimizer: { kind: 'lars', trustCoefficient: -1 } }))).rejects.toThrow(/trustCoefficient is -1/);
-    await expect(Trainer.create(larsInitial(), larsOptions({ optimizer: { kind: 'sgd' } as unknown as TrainerOptions<Batch>['optimizer'] }))).rejects.toThrow(/not supported/);
+    await expect(Trainer.create(larsInitial(), larsOptions({ optimizer: { kind: 'sgd' } as unknown as TrainerOptions<Batch>['optimizer'] }))).rejects.toThrow(
+      /not supported/,
+    );
   });
 });

@@ -157,10 +157,12 @@ async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
     const buf = await readFile(path);
-    if (buf.length > MAX_JSON_BYTES) throw new FormatError(`${what} ${path} is ${buf.length} bytes, more than the ${MAX_JSON_BYTES}-byte limit; it is not a trainer checkpoint.`);
+    if (buf.length > MAX_JSON_BYTES)
+      throw new FormatError(`${what} ${path} is ${buf.length} bytes, more than the ${MAX_JSON_BYTES}-byte limit; it is not a trainer checkpoint.`);
     text = buf.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${what} ${path} does not exist. Pass a directory written by Trainer checkpoints.`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`${what} ${path} does not exist. Pass a directory written by Trainer checkpoints.`, { cause: err });
     throw err;
   }
   try {
@@ -175,13 +177,19 @@ function createOptimizer(options: TrainerHyperParameters, weightDecay: (name: st
   const o = options.optimizer ?? 'adamw';
   if (o === 'adamw') return new AdamW({ betas: options.betas ?? [0.9, 0.95], eps: options.eps ?? 1e-8, weightDecay });
   if (typeof o === 'object' && o !== null && o.kind === 'lars') {
-    return new Lars({ shapes, weightDecay, ...(o.momentum !== undefined ? { momentum: o.momentum } : {}), ...(o.trustCoefficient !== undefined ? { trustCoefficient: o.trustCoefficient } : {}) });
+    return new Lars({
+      shapes,
+      weightDecay,
+      ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+      ...(o.trustCoefficient !== undefined ? { trustCoefficient: o.trustCoefficient } : {}),
+    });
   }
   throw new ConfigError(`Trainer optimizer ${JSON.stringify(o)} is not supported; use 'adamw' (default) or { kind: 'lars', momentum?, trustCoefficient? }.`);
 }
 
 function checkPositive(name: string, v: number, allowZero = false): void {
-  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new ConfigError(`Trainer option ${name} is ${v}; it must be a finite number ${allowZero ? '>= 0' : '> 0'}.`);
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0))
+    throw new ConfigError(`Trainer option ${name} is ${v}; it must be a finite number ${allowZero ? '>= 0' : '> 0'}.`);
 }
 
 /**
@@ -212,7 +220,15 @@ export class Trainer<B> {
     options: TrainerOptions<B>,
     trainable: TrainableParameters,
     params: NamedTensors,
-    state: { ema: NamedTensors | null; emaJson: EmaStateJson | null; optimizer: NamedTensors | null; optimizerJson: OptimizerStateJson | null; rng: Rng; step: number; losses: number[] },
+    state: {
+      ema: NamedTensors | null;
+      emaJson: EmaStateJson | null;
+      optimizer: NamedTensors | null;
+      optimizerJson: OptimizerStateJson | null;
+      rng: Rng;
+      step: number;
+      losses: number[];
+    },
   ) {
     this.#options = options;
     this.#trainable = trainable;
@@ -221,7 +237,10 @@ export class Trainer<B> {
     const decay = new Map<string, number>();
     const wd = options.weightDecay ?? 0;
     for (const [name, t] of params) {
-      if (t.dtype !== 'float32') throw new ShapeError(`Trainer parameter "${name}" has dtype ${t.dtype}; only float32 parameters can be trained. Keep integer tensors out of the trainable set.`);
+      if (t.dtype !== 'float32')
+        throw new ShapeError(
+          `Trainer parameter "${name}" has dtype ${t.dtype}; only float32 parameters can be trained. Keep integer tensors out of the trainable set.`,
+        );
       this.#params.set(name, Float32Array.from(t.data as Float32Array));
       this.#shapes.set(name, t.shape);
       const d = typeof wd === 'number' ? wd : wd(name, t.shape);
@@ -232,7 +251,9 @@ export class Trainer<B> {
     if (state.optimizer && state.optimizerJson) {
       const saved = (state.optimizerJson as { algorithm?: unknown }).algorithm;
       if (saved !== this.#opt.algorithm) {
-        throw new ConfigError(`The checkpoint's optimiser is ${JSON.stringify(saved)} but this run uses "${this.#opt.algorithm}"; resume with optimizer ${saved === 'lars' ? "{ kind: 'lars' }" : `'${String(saved)}'`} or start a new run.`);
+        throw new ConfigError(
+          `The checkpoint's optimiser is ${JSON.stringify(saved)} but this run uses "${this.#opt.algorithm}"; resume with optimizer ${saved === 'lars' ? "{ kind: 'lars' }" : `'${String(saved)}'`} or start a new run.`,
+        );
       }
       this.#opt.setState({ json: state.optimizerJson, tensors: state.optimizer });
     }
@@ -251,7 +272,9 @@ export class Trainer<B> {
 
   static #validate<B>(options: TrainerOptions<B>): void {
     if (!options.engine.canTrain || !options.engine.createTrainable) {
-      throw new ConfigError(`Engine "${options.engine.name}" cannot train. Use a training engine such as 'onnx-cpu' or 'tfjs-wasm' (resolveEngine({ purpose: 'training' })).`);
+      throw new ConfigError(
+        `Engine "${options.engine.name}" cannot train. Use a training engine such as 'onnx-cpu' or 'tfjs-wasm' (resolveEngine({ purpose: 'training' })).`,
+      );
     }
     if (typeof options.learningRate === 'number') checkPositive('learningRate', options.learningRate, true);
     else if (typeof options.learningRate === 'object') lrScheduleFunction(options.learningRate);
@@ -276,7 +299,15 @@ export class Trainer<B> {
   static async create<B>(parameters: NamedTensors, options: TrainerOptions<B>): Promise<Trainer<B>> {
     Trainer.#validate(options);
     const trainable = await options.engine.createTrainable!(parameters, options.threads === undefined ? {} : { threads: options.threads });
-    return new Trainer(options, trainable, parameters, { ema: null, emaJson: null, optimizer: null, optimizerJson: null, rng: createRng(options.seed), step: 0, losses: [] });
+    return new Trainer(options, trainable, parameters, {
+      ema: null,
+      emaJson: null,
+      optimizer: null,
+      optimizerJson: null,
+      rng: createRng(options.seed),
+      step: 0,
+      losses: [],
+    });
   }
 
   /**
@@ -392,7 +423,9 @@ export class Trainer<B> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (signal?.aborted) {
         if (dir && lastSaved !== this.#step) await this.checkpoint();
-        throw new AbortError(`Training was aborted at step ${this.#step} of ${steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${signal.reason instanceof Error ? ` (${signal.reason.message})` : ''}.`);
+        throw new AbortError(
+          `Training was aborted at step ${this.#step} of ${steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${signal.reason instanceof Error ? ` (${signal.reason.message})` : ''}.`,
+        );
       }
       const rec = await this.#trainStep();
       records.push(rec);

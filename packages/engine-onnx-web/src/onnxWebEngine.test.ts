@@ -6,7 +6,11 @@ import { configureOrtWeb, OnnxWebEngine, registerOnnxWebEngines } from './index.
 // onnxruntime-web also runs in Node (its wasm backend, one thread here), so the engine is tested against
 // onnxruntime-node on the same traced graphs and against a float64 reference written here.
 const rng = createRng(11);
-const rand = (shape: number[]): CpuTensor<'float32'> => new CpuTensor<'float32'>(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() * 2 - 1), shape);
+const rand = (shape: number[]): CpuTensor<'float32'> =>
+  new CpuTensor<'float32'>(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() * 2 - 1),
+    shape,
+  );
 const W = rand([3, 4]);
 const bias = rand([3]);
 const params = new Map([

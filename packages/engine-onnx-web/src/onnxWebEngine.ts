@@ -101,7 +101,10 @@ export class OnnxWebCompiledGraph implements CompiledGraph {
     try {
       results = await session.run(ortFeeds);
     } catch (err) {
-      throw new ShapeError(`onnxruntime-web failed to run graph "${this.graphName}": ${firstLine(err)}. Check the feed shapes against the model configuration.`, { cause: err });
+      throw new ShapeError(
+        `onnxruntime-web failed to run graph "${this.graphName}": ${firstLine(err)}. Check the feed shapes against the model configuration.`,
+        { cause: err },
+      );
     }
     const out: Record<string, CpuTensor> = {};
     for (const name of this.outputNames) out[name] = fromOrt(results[name] as Ort.Tensor, name);
@@ -148,7 +151,11 @@ export class OnnxWebEngine implements Engine {
    * Creates a session from serialised ONNX model bytes (and in-memory external data, for weights above 1 GiB) whose
    * inputs and outputs are described by `io`.
    */
-  async compileModel(model: Uint8Array, io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>, externalData: readonly { path: string; data: Uint8Array }[] = []): Promise<OnnxWebCompiledGraph> {
+  async compileModel(
+    model: Uint8Array,
+    io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>,
+    externalData: readonly { path: string; data: Uint8Array }[] = [],
+  ): Promise<OnnxWebCompiledGraph> {
     const ort = this.executionProvider === 'webgpu' ? await ortWebGpu() : ortWeb();
     let session: Ort.InferenceSession;
     try {
@@ -162,9 +169,15 @@ export class OnnxWebEngine implements Engine {
     } catch (err) {
       const msg = firstLine(err);
       if (/wasm|webassembly|fetch|backend/i.test(msg)) {
-        throw new EngineUnavailableError(`onnxruntime-web could not start its ${this.executionProvider} backend (${msg}). Serve onnxruntime-web's .wasm/.mjs files with the page and set wasmPaths (configureOrtWeb).`, { cause: err });
+        throw new EngineUnavailableError(
+          `onnxruntime-web could not start its ${this.executionProvider} backend (${msg}). Serve onnxruntime-web's .wasm/.mjs files with the page and set wasmPaths (configureOrtWeb).`,
+          { cause: err },
+        );
       }
-      throw new ShapeError(`onnxruntime-web rejected graph "${io.name}" (${this.name}): ${msg}. This usually means parameter shapes do not match the model configuration.`, { cause: err });
+      throw new ShapeError(
+        `onnxruntime-web rejected graph "${io.name}" (${this.name}): ${msg}. This usually means parameter shapes do not match the model configuration.`,
+        { cause: err },
+      );
     }
     return new OnnxWebCompiledGraph(ort, session, io);
   }

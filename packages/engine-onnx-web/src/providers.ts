@@ -19,7 +19,8 @@ export const onnxWebGpuProvider: EngineProvider = {
   purposes: ['inference'],
   devices: ['gpu', 'auto'],
   create: async () => {
-    if (!(await hasWebGpu())) throw new EngineUnavailableError('This browser has no WebGPU adapter (navigator.gpu is missing or requestAdapter() returned null); use the wasm engine.');
+    if (!(await hasWebGpu()))
+      throw new EngineUnavailableError('This browser has no WebGPU adapter (navigator.gpu is missing or requestAdapter() returned null); use the wasm engine.');
     return new OnnxWebEngine({ executionProvider: 'webgpu' });
   },
 };

@@ -46,12 +46,7 @@ function checkName(name: unknown): string {
  * files side by side; onnxruntime resolves `location` relative to the model file. A `<name>.onnx.data` left
  * from an earlier export is not removed when the new export is inline.
  */
-export async function exportOnnxModel(
-  def: GraphDefinition,
-  params: NamedTensors,
-  dir: string,
-  options: ExportOnnxModelOptions,
-): Promise<ExportedOnnxModel> {
+export async function exportOnnxModel(def: GraphDefinition, params: NamedTensors, dir: string, options: ExportOnnxModelOptions): Promise<ExportedOnnxModel> {
   const name = checkName(options?.name);
   const builder = traceGraph(def, params);
   const external = useExternalData(builder.usedInitializerBytes, options);

@@ -218,7 +218,7 @@ describe('external data: exportOnnxModel', () => {
     expect(await checkExternalData(result.modelPath)).toEqual({ tensors: 3, files: [{ path: result.dataPath, bytes: data.byteLength }] });
   });
 
-  test("exports inline below the threshold and checks the name", async () => {
+  test('exports inline below the threshold and checks the name', async () => {
     const out = join(dir, 'inline');
     const result = await exportOnnxModel(def, params, out, { name: 'small' });
     expect(result.dataPath).toBeNull();

@@ -81,7 +81,14 @@ export async function checkExternalData(modelPath: string): Promise<ExternalData
       );
     }
     const path = join(dir, location);
-    if (!files.has(path)) files.set(path, await stat(path).then((s) => (s.isFile() ? s.size : null), () => null));
+    if (!files.has(path))
+      files.set(
+        path,
+        await stat(path).then(
+          (s) => (s.isFile() ? s.size : null),
+          () => null,
+        ),
+      );
     const fileBytes = files.get(path)!;
     if (fileBytes === null) {
       throw new NotFoundError(

@@ -59,11 +59,14 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
   test('a parameter used many times is one initializer; transposeB on a parameter transposes it at build time', () => {
     const m = decode(
       buildOnnxModel(
-        def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => {
-          const a = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
-          const b = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
-          return { y: ops.add(a, b), z: ops.add(ops.param('layer.weight'), ops.param('layer.weight')) };
-        }, ['y', 'z']),
+        def(
+          <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => {
+            const a = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
+            const b = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
+            return { y: ops.add(a, b), z: ops.add(ops.param('layer.weight'), ops.param('layer.weight')) };
+          },
+          ['y', 'z'],
+        ),
         params,
       ),
     );
@@ -113,7 +116,10 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
     expect(() => buildOnnxModel(missing, params)).toThrow(/"layer\.wieght".*similar names: layer\.weight/);
     const noOutput = def(<T>(_ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ z: v['x']! }));
     expect(() => buildOnnxModel(noOutput, params)).toThrow(/declares output "y" but build\(\) returned only \[z\]/);
-    const clash: GraphDefinition = { ...def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.add(v['layer.weight']!, ops.param('layer.weight')) })), inputs: [{ name: 'layer.weight', dtype: 'float32', shape: [2, 3] }] };
+    const clash: GraphDefinition = {
+      ...def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.add(v['layer.weight']!, ops.param('layer.weight')) })),
+      inputs: [{ name: 'layer.weight', dtype: 'float32', shape: [2, 3] }],
+    };
     expect(() => buildOnnxModel(clash, params)).toThrow(ConfigError);
     const badReshape = def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.reshape(v['x']!, [-1, -1]) }));
     expect(() => buildOnnxModel(badReshape, params)).toThrow(ShapeError);

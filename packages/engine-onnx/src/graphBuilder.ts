@@ -103,9 +103,7 @@ function dtypeOfData(data: InitializerData): OnnxDType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof BigInt64Array) return 'int64';
-  throw new ShapeError(
-    `Unsupported initializer data ${Object.prototype.toString.call(data)}; expected Float32Array, Int32Array or BigInt64Array.`,
-  );
+  throw new ShapeError(`Unsupported initializer data ${Object.prototype.toString.call(data)}; expected Float32Array, Int32Array or BigInt64Array.`);
 }
 
 function rawBytes(data: InitializerData): Uint8Array {
@@ -187,9 +185,7 @@ export class OnnxGraphBuilder {
   #claim(name: string, what: string): void {
     if (name.length === 0) throw new ConfigError(`Graph "${this.graphName}": ${what} name is empty; give it a non-empty name.`);
     if (this.#names.has(name)) {
-      throw new ConfigError(
-        `Graph "${this.graphName}": ${what} name "${name}" is already used by another input, parameter or output. Rename one of them.`,
-      );
+      throw new ConfigError(`Graph "${this.graphName}": ${what} name "${name}" is already used by another input, parameter or output. Rename one of them.`);
     }
     this.#names.add(name);
   }
@@ -301,7 +297,11 @@ export class OnnxGraphBuilder {
       for (const v of values) {
         if (!Number.isSafeInteger(v)) throw new ConfigError(`int64 constant value ${v} is not a safe integer.`);
       }
-      value = this.addInitializer(this.uniqueName('i64'), BigInt64Array.from(values, (v) => BigInt(v)), shape);
+      value = this.addInitializer(
+        this.uniqueName('i64'),
+        BigInt64Array.from(values, (v) => BigInt(v)),
+        shape,
+      );
       this.#int64Cache.set(key, value);
     }
     return value;
@@ -389,9 +389,7 @@ export class OnnxGraphBuilder {
       node: this.#nodes,
       initializer,
       input: this.#inputs.map(({ spec, value }) => valueInfo(spec.name, value.dtype, spec.shape)),
-      output: this.#outputs.map(({ name, value }) =>
-        valueInfo(name, value.dtype, value.rank === undefined ? null : new Array<null>(value.rank).fill(null)),
-      ),
+      output: this.#outputs.map(({ name, value }) => valueInfo(name, value.dtype, value.rank === undefined ? null : new Array<null>(value.rank).fill(null))),
     };
     if (options.docString !== undefined) graph.docString = options.docString;
     return onnx.ModelProto.create({

@@ -115,7 +115,9 @@ export function defaultThreadCount(): number {
   if (env !== undefined && env.trim() !== '') {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1 || n > 1024) {
-      throw new ConfigError(`BIGR_THREADS=${JSON.stringify(env)} is invalid; set it to a whole number of threads >= 1, or unset it to use every core (${availableParallelism()}).`);
+      throw new ConfigError(
+        `BIGR_THREADS=${JSON.stringify(env)} is invalid; set it to a whole number of threads >= 1, or unset it to use every core (${availableParallelism()}).`,
+      );
     }
     return n;
   }

@@ -59,12 +59,30 @@ describe('OnnxOps element-wise ops vs float64 reference', () => {
       scal: ops.add(ops.mul(x['c']!, ops.scalar(-1.5)), ops.scalar(0.25)),
       cst: ops.mul(x['a']!, ops.constant(k.t.data, [2, 1, 1])),
     }));
-    R.expectClose(out['add']!, R.binary(a.ref, b.ref, (u, v) => u + v));
-    R.expectClose(out['sub']!, R.binary(b.ref, a.ref, (u, v) => u - v));
-    R.expectClose(out['mul']!, R.binary(a.ref, c.ref, (u, v) => u * v));
-    R.expectClose(out['div']!, R.binary(a.ref, d.ref, (u, v) => u / v));
-    R.expectClose(out['scal']!, R.unary(c.ref, (v) => v * -1.5 + 0.25));
-    R.expectClose(out['cst']!, R.binary(a.ref, k.ref, (u, v) => u * v));
+    R.expectClose(
+      out['add']!,
+      R.binary(a.ref, b.ref, (u, v) => u + v),
+    );
+    R.expectClose(
+      out['sub']!,
+      R.binary(b.ref, a.ref, (u, v) => u - v),
+    );
+    R.expectClose(
+      out['mul']!,
+      R.binary(a.ref, c.ref, (u, v) => u * v),
+    );
+    R.expectClose(
+      out['div']!,
+      R.binary(a.ref, d.ref, (u, v) => u / v),
+    );
+    R.expectClose(
+      out['scal']!,
+      R.unary(c.ref, (v) => v * -1.5 + 0.25),
+    );
+    R.expectClose(
+      out['cst']!,
+      R.binary(a.ref, k.ref, (u, v) => u * v),
+    );
   });
 
   test('dropout is the identity in inference graphs', async () => {
@@ -87,11 +105,15 @@ describe('OnnxOps reductions and shape ops', () => {
       ['s2', [0, -1], true, 'sum'],
       ['s3', [0, 1, 2], false, 'sum'],
     ];
-    const out = await runGraph({ a: a.t }, cases.map((c) => c[0]), (ops, x) => {
-      const r: Record<string, (typeof x)[string]> = {};
-      for (const [n, axes, keep, kind] of cases) r[n] = kind === 'mean' ? ops.mean(x['a']!, axes, keep) : ops.sum(x['a']!, axes, keep);
-      return r as Record<string, NonNullable<(typeof x)[string]>>;
-    });
+    const out = await runGraph(
+      { a: a.t },
+      cases.map((c) => c[0]),
+      (ops, x) => {
+        const r: Record<string, (typeof x)[string]> = {};
+        for (const [n, axes, keep, kind] of cases) r[n] = kind === 'mean' ? ops.mean(x['a']!, axes, keep) : ops.sum(x['a']!, axes, keep);
+        return r as Record<string, NonNullable<(typeof x)[string]>>;
+      },
+    );
     for (const [n, axes, keep, kind] of cases) R.expectClose(out[n]!, R.reduce(a.ref, axes, keep, kind));
   });
 
@@ -117,15 +139,27 @@ describe('OnnxOps reductions and shape ops', () => {
   });
 
   test('int32 values through reshape, transpose, concat, slice and add', async () => {
-    const i = new CpuTensor(Int32Array.from({ length: 12 }, (_, k) => k * 7 - 30), [3, 4]);
+    const i = new CpuTensor(
+      Int32Array.from({ length: 12 }, (_, k) => k * 7 - 30),
+      [3, 4],
+    );
     const out = await runGraph({ i }, ['y', 'z'], (ops, x) => ({
       y: ops.slice(ops.concat([ops.transpose(ops.reshape(x['i']!, [4, 3]), [1, 0]), ops.constantInt(Int32Array.of(1, 2, 3), [3, 1])], 1), 1, 2, 5),
       z: ops.add(x['i']!, x['i']!),
     }));
-    const ref = R.slice(R.concat([R.transpose({ data: Float64Array.from(i.data), shape: [4, 3] }, [1, 0]), { data: Float64Array.of(1, 2, 3), shape: [3, 1] }], 1), 1, 2, 5);
+    const ref = R.slice(
+      R.concat([R.transpose({ data: Float64Array.from(i.data), shape: [4, 3] }, [1, 0]), { data: Float64Array.of(1, 2, 3), shape: [3, 1] }], 1),
+      1,
+      2,
+      5,
+    );
     expect(out['y']!.dtype).toBe('int32');
     R.expectClose(out['y']!, ref, 0);
-    R.expectClose(out['z']!, R.unary(R.toRef(i), (v) => 2 * v), 0);
+    R.expectClose(
+      out['z']!,
+      R.unary(R.toRef(i), (v) => 2 * v),
+      0,
+    );
   });
 });
 

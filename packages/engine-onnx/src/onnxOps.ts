@@ -58,11 +58,7 @@ function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: r
  * whole output rows of about `pieceElements` elements (default 8 Mi, 32 MiB of float32), computed into one
  * reused buffer: each piece is valid only until the next is requested.
  */
-export function* transposedPieces<A extends Float32Array | Int32Array>(
-  data: A,
-  shape: readonly number[],
-  pieceElements = 2 ** 23,
-): Generator<Uint8Array> {
+export function* transposedPieces<A extends Float32Array | Int32Array>(data: A, shape: readonly number[], pieceElements = 2 ** 23): Generator<Uint8Array> {
   const r = shape.length;
   const rows = shape[r - 2]!;
   const cols = shape[r - 1]!;
@@ -251,9 +247,7 @@ export class OnnxOps implements Ops<OnnxValue> {
       return t;
     }
     if (x.rank === undefined) {
-      throw new ShapeError(
-        `matMul: cannot transpose ${what} "${x.name}" because its rank is unknown at build time. Reshape it to a known shape first.`,
-      );
+      throw new ShapeError(`matMul: cannot transpose ${what} "${x.name}" because its rank is unknown at build time. Reshape it to a known shape first.`);
     }
     if (x.rank < 2) throw new ShapeError(`matMul: ${what} "${x.name}" has rank ${x.rank}; matMul needs rank >= 2.`);
     const perm = Array.from({ length: x.rank }, (_, i) => i);
@@ -431,7 +425,10 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') {
       throw new ShapeError(`matMul needs float32 operands but got ${a.dtype} ("${a.name}") and ${b.dtype} ("${b.name}").`);
     }
-    for (const [v, what] of [[a, 'a'], [b, 'b']] as const) {
+    for (const [v, what] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
       if (v.rank !== undefined && v.rank < 2) throw new ShapeError(`matMul: operand ${what} ("${v.name}") has rank ${v.rank}; it needs rank >= 2.`);
     }
     const a2 = transposeA ? this.#transposeLastTwo(a, 'a') : a;
@@ -525,12 +522,7 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   /** Conv (NCHW, OIHW), pads [top, left, bottom, right] = ONNX [x1_begin, x2_begin, x1_end, x2_end]. */
-  conv2d(
-    x: OnnxValue,
-    weight: OnnxValue,
-    bias: OnnxValue | null,
-    options: Conv2dOptions,
-  ): OnnxValue {
+  conv2d(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | null, options: Conv2dOptions): OnnxValue {
     this.#requireFloat(x, 'conv2d');
     this.#requireFloat(weight, 'conv2d');
     const { strides, pads } = options;
@@ -538,8 +530,12 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0)) {
       throw new ConfigError(`conv2d: pads [${pads.join(', ')}] must be four non-negative integers [top, left, bottom, right].`);
     }
-    for (const [v, what] of [[x, 'input'], [weight, 'weight']] as const) {
-      if (v.rank !== undefined && v.rank !== 4) throw new ShapeError(`conv2d: ${what} "${v.name}" has rank ${v.rank}; it must be 4-D (${what === 'input' ? 'NCHW' : 'OIHW'}).`);
+    for (const [v, what] of [
+      [x, 'input'],
+      [weight, 'weight'],
+    ] as const) {
+      if (v.rank !== undefined && v.rank !== 4)
+        throw new ShapeError(`conv2d: ${what} "${v.name}" has rank ${v.rank}; it must be 4-D (${what === 'input' ? 'NCHW' : 'OIHW'}).`);
     }
     const [top, left, bottom, right] = pads;
     return this.#node('Conv', bias === null ? [x, weight] : [x, weight, bias], 'float32', 4, {

@@ -86,7 +86,11 @@ export class OnnxTrainableParameters implements TrainableParameters {
       this.#graphs.set(k, graph); // most recently used last
       return graph;
     }
-    const inputs = step.ops.feeds.map((f) => ({ name: f.name, dtype: f.tensor.dtype === 'int32' ? ('int32' as const) : ('float32' as const), shape: [...f.tensor.shape] }));
+    const inputs = step.ops.feeds.map((f) => ({
+      name: f.name,
+      dtype: f.tensor.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
+      shape: [...f.tensor.shape],
+    }));
     graph = this.#engine.compileModel(bytes, { name: step.builder.graphName, inputs, outputs: step.outputs }, this.#compileOptions);
     this.#graphs.set(k, graph);
     this.#compiles++;
@@ -180,7 +184,9 @@ export class OnnxTrainableParameters implements TrainableParameters {
   ): Promise<Record<string, CpuTensor>> {
     this.#check();
     if (options.training) {
-      throw new ConfigError('evaluate({ training: true }) is not supported on onnxruntime (dropout masks are drawn by the training tape); evaluate in eval mode.');
+      throw new ConfigError(
+        'evaluate({ training: true }) is not supported on onnxruntime (dropout masks are drawn by the training tape); evaluate in eval mode.',
+      );
     }
     const builder = new OnnxGraphBuilder(fn.name);
     const ops = new OnnxOps(builder, this.#values, { feedMode: true });
@@ -188,7 +194,8 @@ export class OnnxTrainableParameters implements TrainableParameters {
     for (const spec of fn.inputs) {
       const t = feeds[spec.name];
       if (!t) throw new ConfigError(`evaluate: graph "${fn.name}" needs feed "${spec.name}"; pass it in feeds.`);
-      inputs[spec.name] = t.dtype === 'int32' ? ops.constantInt(t.data as Int32Array, t.shape) : ops.constant(Float32Array.from(t.data as ArrayLike<number>), t.shape);
+      inputs[spec.name] =
+        t.dtype === 'int32' ? ops.constantInt(t.data as Int32Array, t.shape) : ops.constant(Float32Array.from(t.data as ArrayLike<number>), t.shape);
     }
     const built = fn.build<OnnxValue>(ops, inputs);
     for (const name of fn.outputs) {
@@ -205,7 +212,8 @@ export class OnnxTrainableParameters implements TrainableParameters {
     for (const [name, data] of values) {
       const t = this.#values.get(name);
       if (!t) throw new NotFoundError(`assign: parameter "${name}" does not exist.`);
-      if (data.length !== t.size) throw new ShapeError(`assign: parameter "${name}" has ${t.size} elements (shape [${t.shape.join(', ')}]) but ${data.length} values were given.`);
+      if (data.length !== t.size)
+        throw new ShapeError(`assign: parameter "${name}" has ${t.size} elements (shape [${t.shape.join(', ')}]) but ${data.length} values were given.`);
     }
     for (const [name, data] of values) {
       const t = this.#values.get(name)!;
@@ -218,7 +226,8 @@ export class OnnxTrainableParameters implements TrainableParameters {
   read(): NamedTensors {
     this.#check();
     const out: NamedTensors = new Map();
-    for (const [name, t] of this.#values) out.set(name, new CpuTensor(t.dtype === 'int32' ? Int32Array.from(t.data as Int32Array) : Float32Array.from(t.data as Float32Array), [...t.shape]));
+    for (const [name, t] of this.#values)
+      out.set(name, new CpuTensor(t.dtype === 'int32' ? Int32Array.from(t.data as Int32Array) : Float32Array.from(t.data as Float32Array), [...t.shape]));
     return out;
   }
 

@@ -54,7 +54,12 @@ function refLinear(x: Nd, w: Nd, b: Nd): Nd {
   return ref.binary(y, b, (p, q) => p + q);
 }
 function refRmsNorm(x: Nd, w: Nd, eps: number): Nd {
-  const ms = ref.reduce(ref.unary(x, (v) => v * v), [x.shape.length - 1], true, true);
+  const ms = ref.reduce(
+    ref.unary(x, (v) => v * v),
+    [x.shape.length - 1],
+    true,
+    true,
+  );
   const y = ref.binary(x, ms, (v, m) => v / Math.sqrt(m + eps));
   return ref.binary(y, w, (p, q) => p * q);
 }
@@ -71,18 +76,23 @@ const cases: GradCase[] = [
     params: { 'fc.weight': { shape: [H, D] }, 'fc.bias': { shape: [H] }, 'norm.weight': { shape: [H], lo: 0.5, hi: 1.5 } },
     consts: { x: [B, S, D], target: [B, S, H] },
     seed: 7,
-    loss: (c) => <T>(ops: Ops<T>) => {
-      const x = ops.constant(c['x']!, [B, S, D]);
-      const h = ops.dropout(ops.silu(linear(ops, x, 'fc')), DROPOUT);
-      const y = rmsNorm(ops, h, ops.param('norm.weight'), 1e-5);
-      const loss = ops.sum(ops.mul(y, ops.constant(c['target']!, [B, S, H])), [0, 1, 2], false);
-      return { loss, metrics: { meanSquare: ops.mean(ops.square(y), [0, 1, 2], false) } };
-    },
+    loss:
+      (c) =>
+      <T>(ops: Ops<T>) => {
+        const x = ops.constant(c['x']!, [B, S, D]);
+        const h = ops.dropout(ops.silu(linear(ops, x, 'fc')), DROPOUT);
+        const y = rmsNorm(ops, h, ops.param('norm.weight'), 1e-5);
+        const loss = ops.sum(ops.mul(y, ops.constant(c['target']!, [B, S, H])), [0, 1, 2], false);
+        return { loss, metrics: { meanSquare: ops.mean(ops.square(y), [0, 1, 2], false) } };
+      },
     reference: (p, c) => {
       const x = ref.nd(c['x']!, [B, S, D]);
       const u = new TestRng(7).uniformsF32(B * S * H);
       const h = ref.unary(refLinear(x, p['fc.weight']!, p['fc.bias']!), (v) => v * sig(v));
-      const dropped = ref.nd(h.data.map((v, i) => (u[i]! >= DROPOUT ? v / (1 - DROPOUT) : 0)), h.shape);
+      const dropped = ref.nd(
+        h.data.map((v, i) => (u[i]! >= DROPOUT ? v / (1 - DROPOUT) : 0)),
+        h.shape,
+      );
       return dot(refRmsNorm(dropped, p['norm.weight']!, 1e-5), c['target']!);
     },
   },
@@ -90,10 +100,12 @@ const cases: GradCase[] = [
     name: 'conv2d weight, bias and input gradients (Conv2DBackpropFilter/Input)',
     params: { 'conv.weight': { shape: [3, 2, 3, 3] }, 'conv.bias': { shape: [3] }, img: { shape: [2, 2, 5, 6] } },
     consts: { target: [2, 3, 3, 3] },
-    loss: (c) => <T>(ops: Ops<T>) => {
-      const y = ops.conv2d(ops.param('img'), ops.param('conv.weight'), ops.param('conv.bias'), { strides: 2, pads: [1, 0, 1, 1] });
-      return { loss: ops.sum(ops.mul(ops.tanh(y), ops.constant(c['target']!, [2, 3, 3, 3])), [0, 1, 2, 3], false) };
-    },
+    loss:
+      (c) =>
+      <T>(ops: Ops<T>) => {
+        const y = ops.conv2d(ops.param('img'), ops.param('conv.weight'), ops.param('conv.bias'), { strides: 2, pads: [1, 0, 1, 1] });
+        return { loss: ops.sum(ops.mul(ops.tanh(y), ops.constant(c['target']!, [2, 3, 3, 3])), [0, 1, 2, 3], false) };
+      },
     reference: (p, c) => {
       const y = ref.conv2d(p['img']!, p['conv.weight']!, p['conv.bias']!, 2, [1, 0, 1, 1]);
       return dot(ref.unary(y, Math.tanh), c['target']!);
@@ -103,11 +115,13 @@ const cases: GradCase[] = [
     name: 'gather with repeated indices (UnsortedSegmentSum)',
     params: { emb: { shape: [6, 3] } },
     consts: { target: [2, 4, 3] },
-    loss: (c) => <T>(ops: Ops<T>) => {
-      const idx = ops.constantInt(Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
-      const g = ops.gather(ops.param('emb'), idx);
-      return { loss: ops.sum(ops.mul(ops.tanh(g), ops.constant(c['target']!, [2, 4, 3])), [0, 1, 2], false) };
-    },
+    loss:
+      (c) =>
+      <T>(ops: Ops<T>) => {
+        const idx = ops.constantInt(Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
+        const g = ops.gather(ops.param('emb'), idx);
+        return { loss: ops.sum(ops.mul(ops.tanh(g), ops.constant(c['target']!, [2, 4, 3])), [0, 1, 2], false) };
+      },
     reference: (p, c) => {
       const g = ref.gather(p['emb']!, Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
       return dot(ref.unary(g, Math.tanh), c['target']!);
@@ -117,12 +131,14 @@ const cases: GradCase[] = [
     name: 'batched matMul (transposeB) + softmax + upsampleNearest2x + slice/concat',
     params: { q: { shape: [2, 3, 4] }, k: { shape: [2, 3, 4] } },
     consts: { target: [1, 2, 6, 6] },
-    loss: (c) => <T>(ops: Ops<T>) => {
-      const att = ops.softmax(ops.matMul(ops.param('q'), ops.param('k'), false, true));
-      const swapped = ops.concat([ops.slice(att, 2, 1, 3), ops.slice(att, 2, 0, 1)], -1);
-      const up = ops.upsampleNearest2x(ops.reshape(swapped, [1, 2, 3, 3]));
-      return { loss: ops.sum(ops.mul(up, ops.constant(c['target']!, [1, 2, 6, 6])), [0, 1, 2, 3], false) };
-    },
+    loss:
+      (c) =>
+      <T>(ops: Ops<T>) => {
+        const att = ops.softmax(ops.matMul(ops.param('q'), ops.param('k'), false, true));
+        const swapped = ops.concat([ops.slice(att, 2, 1, 3), ops.slice(att, 2, 0, 1)], -1);
+        const up = ops.upsampleNearest2x(ops.reshape(swapped, [1, 2, 3, 3]));
+        return { loss: ops.sum(ops.mul(up, ops.constant(c['target']!, [1, 2, 6, 6])), [0, 1, 2, 3], false) };
+      },
     reference: (p, c) => {
       const att = ref.softmax(ref.matMul(p['q']!, p['k']!, false, true));
       const swapped = ref.concat([ref.slice(att, 2, 1, 3), ref.slice(att, 2, 0, 1)], 2);

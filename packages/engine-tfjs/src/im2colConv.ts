@@ -34,7 +34,10 @@ export function im2colConv2d(
     const key = a * s + b;
     let t = phases.get(key);
     if (!t) {
-      t = s === 1 ? p : tf.reshape(tf.slice(tf.reshape(p, [n * (hp / s), s, wp / s, s * c]), [0, a, 0, b * c], [n * (hp / s), 1, wp / s, c]), [n, hp / s, wp / s, c]);
+      t =
+        s === 1
+          ? p
+          : tf.reshape(tf.slice(tf.reshape(p, [n * (hp / s), s, wp / s, s * c]), [0, a, 0, b * c], [n * (hp / s), 1, wp / s, c]), [n, hp / s, wp / s, c]);
       phases.set(key, t);
     }
     return t;

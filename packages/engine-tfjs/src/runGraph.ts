@@ -73,7 +73,11 @@ export function runGraph(def: GraphDefinition, feeds: Readonly<Record<string, Cp
     const absent = def.outputs.filter((name) => outputs[name] == null);
     if (absent.length > 0) {
       throw new ConfigError(
-        `Graph "${def.name}" build() did not return output(s) ${absent.map((n) => `"${n}"`).join(', ')}; it returned ${Object.keys(outputs).map((n) => `"${n}"`).join(', ') || 'nothing'}.`,
+        `Graph "${def.name}" build() did not return output(s) ${absent.map((n) => `"${n}"`).join(', ')}; it returned ${
+          Object.keys(outputs)
+            .map((n) => `"${n}"`)
+            .join(', ') || 'nothing'
+        }.`,
       );
     }
     for (const name of def.outputs) result[name] = fromTfTensor(outputs[name]!);

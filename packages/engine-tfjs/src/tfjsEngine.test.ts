@@ -35,7 +35,10 @@ const mlp: GraphDefinition = {
 
 function mlpReference(p: NamedTensors, x: CpuTensor): ref.Nd {
   const nd = (t: CpuTensor): ref.Nd => ref.nd(t.data as Float32Array, t.shape);
-  const h = ref.unary(ref.binary(ref.matMul(nd(x), nd(p.get('fc1.weight')!), false, true), nd(p.get('fc1.bias')!), (a, b) => a + b), Math.tanh);
+  const h = ref.unary(
+    ref.binary(ref.matMul(nd(x), nd(p.get('fc1.weight')!), false, true), nd(p.get('fc1.bias')!), (a, b) => a + b),
+    Math.tanh,
+  );
   return ref.binary(ref.matMul(h, nd(p.get('fc2.weight')!), false, true), nd(p.get('fc2.bias')!), (a, b) => a + b);
 }
 
@@ -65,7 +68,13 @@ describe('TfjsEngine', () => {
     expect(cpu.name).toBe('tfjs-cpu');
     expect(wasm.canTrain).toBe(true);
     expect(wasm.info.fallbackKernels).toEqual(
-      expect.arrayContaining(['UnsortedSegmentSum', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Einsum']),
+      expect.arrayContaining([
+        'UnsortedSegmentSum',
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'Einsum',
+      ]),
     );
   });
 

@@ -1,13 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  ConfigError,
-  type CompileOptions,
-  type CompiledGraph,
-  type CpuTensor,
-  type Engine,
-  type GraphDefinition,
-  type NamedTensors,
-} from '@bigr/core';
+import { ConfigError, type CompileOptions, type CompiledGraph, type CpuTensor, type Engine, type GraphDefinition, type NamedTensors } from '@bigr/core';
 import { initTfjs, useBackend, type InitTfjsOptions, type TfjsBackendInfo, type TfjsBackendKind } from './backend.js';
 import { toTfTensor } from './convert.js';
 import { runGraph } from './runGraph.js';

@@ -43,26 +43,59 @@ describe.each(['wasm', 'cpu'] as const)('TfjsOps on tfjs-%s vs float64 reference
     const [a, ra] = input([2, 3, 4]);
     const [b, rb] = input([3, 1]);
     const [c, rc] = input([4], 0.5, 2);
-    expectNd(ops.add(a, b), ref.binary(ra, rb, (x, y) => x + y));
-    expectNd(ops.sub(b, a), ref.binary(rb, ra, (x, y) => x - y));
-    expectNd(ops.mul(a, c), ref.binary(ra, rc, (x, y) => x * y));
-    expectNd(ops.div(a, c), ref.binary(ra, rc, (x, y) => x / y));
-    expectNd(ops.add(a, ops.scalar(0.25)), ref.unary(ra, (x) => x + 0.25));
+    expectNd(
+      ops.add(a, b),
+      ref.binary(ra, rb, (x, y) => x + y),
+    );
+    expectNd(
+      ops.sub(b, a),
+      ref.binary(rb, ra, (x, y) => x - y),
+    );
+    expectNd(
+      ops.mul(a, c),
+      ref.binary(ra, rc, (x, y) => x * y),
+    );
+    expectNd(
+      ops.div(a, c),
+      ref.binary(ra, rc, (x, y) => x / y),
+    );
+    expectNd(
+      ops.add(a, ops.scalar(0.25)),
+      ref.unary(ra, (x) => x + 0.25),
+    );
   });
 
   test('element-wise unary ops', () => {
     const [x, rx] = input([3, 7], -3, 3);
     const [p, rp] = input([3, 7], 0.1, 4);
-    expectNd(ops.neg(x), ref.unary(rx, (v) => -v));
+    expectNd(
+      ops.neg(x),
+      ref.unary(rx, (v) => -v),
+    );
     expectNd(ops.exp(x), ref.unary(rx, Math.exp));
     expectNd(ops.log(p), ref.unary(rp, Math.log));
     expectNd(ops.sqrt(p), ref.unary(rp, Math.sqrt));
-    expectNd(ops.rsqrt(p), ref.unary(rp, (v) => 1 / Math.sqrt(v)));
-    expectNd(ops.square(x), ref.unary(rx, (v) => v * v));
-    expectNd(ops.sigmoid(x), ref.unary(rx, (v) => 1 / (1 + Math.exp(-v))));
-    expectNd(ops.silu(x), ref.unary(rx, (v) => v / (1 + Math.exp(-v))));
+    expectNd(
+      ops.rsqrt(p),
+      ref.unary(rp, (v) => 1 / Math.sqrt(v)),
+    );
+    expectNd(
+      ops.square(x),
+      ref.unary(rx, (v) => v * v),
+    );
+    expectNd(
+      ops.sigmoid(x),
+      ref.unary(rx, (v) => 1 / (1 + Math.exp(-v))),
+    );
+    expectNd(
+      ops.silu(x),
+      ref.unary(rx, (v) => v / (1 + Math.exp(-v))),
+    );
     expectNd(ops.tanh(x), ref.unary(rx, Math.tanh));
-    expectNd(ops.relu(x), ref.unary(rx, (v) => Math.max(v, 0)));
+    expectNd(
+      ops.relu(x),
+      ref.unary(rx, (v) => Math.max(v, 0)),
+    );
     expectNd(ops.sin(x), ref.unary(rx, Math.sin));
     expectNd(ops.cos(x), ref.unary(rx, Math.cos));
   });
@@ -165,7 +198,13 @@ describe.each(['wasm', 'cpu'] as const)('TfjsOps on tfjs-%s vs float64 reference
 
   test('param lookup and NotFoundError with similar names', () => {
     const w = tf.ones([2, 2]);
-    const p = new TfjsOps({ engine: 'test', params: new Map([['blocks.0.attn.qkv.weight', w], ['blocks.0.mlp.fc1.weight', w]]) });
+    const p = new TfjsOps({
+      engine: 'test',
+      params: new Map([
+        ['blocks.0.attn.qkv.weight', w],
+        ['blocks.0.mlp.fc1.weight', w],
+      ]),
+    });
     expect(p.hasParam('blocks.0.attn.qkv.weight')).toBe(true);
     expect(p.param('blocks.0.attn.qkv.weight')).toBe(w);
     expect(p.hasParam('nope')).toBe(false);

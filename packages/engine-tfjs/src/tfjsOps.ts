@@ -223,7 +223,9 @@ export class TfjsOps implements Ops<tf.Tensor> {
 
   /** Broadcast to `shape`. */
   broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
-    return this.#run(`broadcastTo ${fmt(shape)}`, [x], () => (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.broadcastTo(x, [...shape])));
+    return this.#run(`broadcastTo ${fmt(shape)}`, [x], () =>
+      x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.broadcastTo(x, [...shape]),
+    );
   }
 
   #axes(x: tf.Tensor, axes: readonly number[], op: string): number[] {
@@ -287,7 +289,11 @@ export class TfjsOps implements Ops<tf.Tensor> {
       // tfjs-wasm's transposed BatchMatMul is ~10× slower than the plain one (1.6 vs 20 GFLOP/s measured), so
       // transpose explicitly: the extra Transpose is cheap and differentiable.
       if (this.#explicitTranspose && (transposeA || transposeB)) {
-        const t = (x: tf.Tensor): tf.Tensor => tf.transpose(x, [...x.shape.keys()].map((i) => (i < x.rank - 2 ? i : i === x.rank - 2 ? x.rank - 1 : x.rank - 2)));
+        const t = (x: tf.Tensor): tf.Tensor =>
+          tf.transpose(
+            x,
+            [...x.shape.keys()].map((i) => (i < x.rank - 2 ? i : i === x.rank - 2 ? x.rank - 1 : x.rank - 2)),
+          );
         return this.matMul(transposeA ? t(a) : a, transposeB ? t(b) : b, false, false);
       }
       if (a.rank === 2 && b.rank === 2) return tf.matMul(a, b, transposeA, transposeB);
@@ -337,16 +343,12 @@ export class TfjsOps implements Ops<tf.Tensor> {
 
   /** dx of conv2d: tfjs' own vector-Jacobian product of the (linear) patch convolution. */
   conv2dInputGrad(dy: tf.Tensor, weight: tf.Tensor, shapes: Conv2dShapes, options: Conv2dOptions): tf.Tensor {
-    return this.#run('conv2dInputGrad', [dy, weight], () =>
-      tf.grad((x: tf.Tensor) => this.#patchConv(x, weight, options))(tf.zeros([...shapes.input]), dy),
-    );
+    return this.#run('conv2dInputGrad', [dy, weight], () => tf.grad((x: tf.Tensor) => this.#patchConv(x, weight, options))(tf.zeros([...shapes.input]), dy));
   }
 
   /** dW of conv2d: tfjs' own vector-Jacobian product of the (linear) patch convolution. */
   conv2dWeightGrad(x: tf.Tensor, dy: tf.Tensor, shapes: Conv2dShapes, options: Conv2dOptions): tf.Tensor {
-    return this.#run('conv2dWeightGrad', [x, dy], () =>
-      tf.grad((w: tf.Tensor) => this.#patchConv(x, w, options))(tf.zeros([...shapes.weight]), dy),
-    );
+    return this.#run('conv2dWeightGrad', [x, dy], () => tf.grad((w: tf.Tensor) => this.#patchConv(x, w, options))(tf.zeros([...shapes.weight]), dy));
   }
 
   /** NCHW/OIHW convolution as patches·matMul (differentiable on every backend, see `im2colConv`). */
@@ -363,7 +365,9 @@ export class TfjsOps implements Ops<tf.Tensor> {
       throw new ShapeError(`conv2d: input must be NCHW and weight OIHW (rank 4), got ${fmt(x.shape)} and ${fmt(weight.shape)}.`);
     }
     if (x.shape[1] !== weight.shape[1]) {
-      throw new ShapeError(`conv2d: input has ${x.shape[1]} channels but the weight ${fmt(weight.shape)} expects ${weight.shape[1]} (groups are not supported).`);
+      throw new ShapeError(
+        `conv2d: input has ${x.shape[1]} channels but the weight ${fmt(weight.shape)} expects ${weight.shape[1]} (groups are not supported).`,
+      );
     }
     const [top, left, bottom, right] = options.pads;
     const operands = bias ? [x, weight, bias] : [x, weight];

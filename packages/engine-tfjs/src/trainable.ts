@@ -156,7 +156,14 @@ export class TfjsTrainableParameters implements TrainableParameters {
         tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
       } else {
         const old = this.#tensors.get(name)!;
-        this.#tensors.set(name, tf.tensor(Int32Array.from(data, (x) => Math.round(x)), old.shape, 'int32'));
+        this.#tensors.set(
+          name,
+          tf.tensor(
+            Int32Array.from(data, (x) => Math.round(x)),
+            old.shape,
+            'int32',
+          ),
+        );
         old.dispose();
       }
     }

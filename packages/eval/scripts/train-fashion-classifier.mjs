@@ -112,7 +112,15 @@ const log = (msg) => console.error(`[${((performance.now() - t0) / 1000).toFixed
 async function loadSplit(prefix, limit) {
   const images = await core.readIdx(join(dataDir, `${prefix}-images-idx3-ubyte.gz`));
   const labels = await core.readIdx(join(dataDir, `${prefix}-labels-idx1-ubyte.gz`));
-  if (images.dtype !== 'uint8' || labels.dtype !== 'uint8' || images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28 || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
+  if (
+    images.dtype !== 'uint8' ||
+    labels.dtype !== 'uint8' ||
+    images.shape.length !== 3 ||
+    images.shape[1] !== 28 ||
+    images.shape[2] !== 28 ||
+    labels.shape.length !== 1 ||
+    labels.shape[0] !== images.shape[0]
+  ) {
     throw new core.FormatError(`${dataDir}/${prefix}: images [${images.shape}] and labels [${labels.shape}] are not Fashion-MNIST ([n, 28, 28] and [n]).`);
   }
   const n = Math.min(limit, images.shape[0]);
@@ -155,7 +163,9 @@ const result = await cls.trainFashionClassifier({
     lossCount++;
     if (performance.now() - last > 20000 || e.current === e.total) {
       const rate = e.current / ((performance.now() - trainStart) / 1000);
-      log(`step ${e.current}/${e.total} epoch ${e.metrics.epoch} loss ${(lossSum / lossCount).toFixed(4)} lr ${e.metrics.lr.toExponential(2)} (${rate.toFixed(2)} steps/s, ~${((e.total - e.current) / rate / 60).toFixed(1)} min left)`);
+      log(
+        `step ${e.current}/${e.total} epoch ${e.metrics.epoch} loss ${(lossSum / lossCount).toFixed(4)} lr ${e.metrics.lr.toExponential(2)} (${rate.toFixed(2)} steps/s, ~${((e.total - e.current) / rate / 60).toFixed(1)} min left)`,
+      );
       last = performance.now();
       lossSum = 0;
       lossCount = 0;
@@ -194,7 +204,15 @@ if (reloadedAccuracy !== testAccuracy) throw new Error(`Reloaded weights give ${
 log(`wrote ${outDir} (weights sha256 ${hash})`);
 console.log(
   JSON.stringify(
-    { out: outDir, weightsSha256: hash, name: cls.fashionExtractorName(hash), testAccuracy, trainSeconds: Math.round(trainSeconds), totalSeconds: Math.round((performance.now() - t0) / 1000), steps: result.steps },
+    {
+      out: outDir,
+      weightsSha256: hash,
+      name: cls.fashionExtractorName(hash),
+      testAccuracy,
+      trainSeconds: Math.round(trainSeconds),
+      totalSeconds: Math.round((performance.now() - t0) / 1000),
+      steps: result.steps,
+    },
     null,
     2,
   ),

@@ -54,11 +54,15 @@ export async function saveBigrModel(dir: string, config: BigrModelConfig, weight
  */
 export function confinedSubdirectory(dir: string, relativePath: unknown, field: string): string {
   if (typeof relativePath !== 'string' || relativePath === '' || isAbsolute(relativePath) || relativePath.includes('\\')) {
-    throw new ConfigError(`${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}; it must be a relative path inside the model directory (e.g. "tokenizer"). Fix the config.`);
+    throw new ConfigError(
+      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}; it must be a relative path inside the model directory (e.g. "tokenizer"). Fix the config.`,
+    );
   }
   const rel = relative(resolve(dir), resolve(dir, relativePath));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new ConfigError(`${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}, which points outside the model directory ${dir}. Paths in a model's config must stay inside it (e.g. "tokenizer"); fix the config.`);
+    throw new ConfigError(
+      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}, which points outside the model directory ${dir}. Paths in a model's config must stay inside it (e.g. "tokenizer"); fix the config.`,
+    );
   }
   return rel;
 }
@@ -87,7 +91,15 @@ export async function loadBigrModel(dir: string, engine: Engine, options: { diff
   const features = new BackboneFeatureModel(engine, config.backbone, weights);
   const head = await TranscoderSampler.create(engine, weights, config.transcoder);
   const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, confinedSubdirectory(dir, config.tokenizer, 'tokenizer')), engine);
-  return { config, tokenizerConfig, features, head, tokenizer, weights, predictor: createBigrPredictor(features, head, options.diffusionSteps !== undefined ? { steps: options.diffusionSteps } : {}) };
+  return {
+    config,
+    tokenizerConfig,
+    features,
+    head,
+    tokenizer,
+    weights,
+    predictor: createBigrPredictor(features, head, options.diffusionSteps !== undefined ? { steps: options.diffusionSteps } : {}),
+  };
 }
 
 export { classIndex } from './classIndex.js';

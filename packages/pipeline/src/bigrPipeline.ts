@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, sha256OfFile, throwIfAborted, type Engine, type LongRunningOptions, type ProgressCallback, type Tensor } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  createRng,
+  sha256OfFile,
+  throwIfAborted,
+  type Engine,
+  type LongRunningOptions,
+  type ProgressCallback,
+  type Tensor,
+} from '@bigr/core';
 import { FeatureExtractor, defaultRepresentationLayer, type BackboneFeatureModel } from '@bigr/backbone';
 import type { TranscoderSampler } from '@bigr/transcoder';
 import {
@@ -147,7 +157,15 @@ export class BigrPipeline {
   readonly #extractors = new Map<number, Promise<FeatureExtractor>>();
   readonly #weights: Parameters<typeof FeatureExtractor.create>[2];
 
-  private constructor(parts: { config: BigrModelConfig; dir: string; tokenizer: TokenizerPipeline; features: BackboneFeatureModel; head: TranscoderSampler; engine: Engine; weights: Parameters<typeof FeatureExtractor.create>[2] }) {
+  private constructor(parts: {
+    config: BigrModelConfig;
+    dir: string;
+    tokenizer: TokenizerPipeline;
+    features: BackboneFeatureModel;
+    head: TranscoderSampler;
+    engine: Engine;
+    weights: Parameters<typeof FeatureExtractor.create>[2];
+  }) {
     this.config = parts.config;
     this.dir = parts.dir;
     this.tokenizer = parts.tokenizer;
@@ -171,7 +189,13 @@ export class BigrPipeline {
   static async fromDirectory(dir: string, engine: Engine): Promise<BigrPipeline> {
     const model = await loadBigrModel(dir, engine);
     const tokDir = join(dir, model.config.tokenizer);
-    const tokenizer = new TokenizerPipeline({ tokenizer: model.tokenizer, config: model.tokenizerConfig, dir: tokDir, hash: await sha256OfFile(join(tokDir, 'model.safetensors')), engineName: engine.name });
+    const tokenizer = new TokenizerPipeline({
+      tokenizer: model.tokenizer,
+      config: model.tokenizerConfig,
+      dir: tokDir,
+      hash: await sha256OfFile(join(tokDir, 'model.safetensors')),
+      engineName: engine.name,
+    });
     return new BigrPipeline({ config: model.config, dir, tokenizer, features: model.features, head: model.head, engine, weights: model.weights });
   }
 
@@ -188,7 +212,8 @@ export class BigrPipeline {
   /** The label of a class given by index or name ('none' / 'null' → the null class). */
   classIndex(spec: ClassSpec): number {
     if (typeof spec === 'number') {
-      if (!Number.isInteger(spec) || spec < 0 || spec > this.numClasses) throw new ConfigError(`Class ${spec} is out of range; this model has classes 0..${this.numClasses - 1} (${this.numClasses} is the null class).`);
+      if (!Number.isInteger(spec) || spec < 0 || spec > this.numClasses)
+        throw new ConfigError(`Class ${spec} is out of range; this model has classes 0..${this.numClasses - 1} (${this.numClasses} is the null class).`);
       return spec;
     }
     if (spec === 'none' || spec === 'null') return this.numClasses;
@@ -253,7 +278,8 @@ export class BigrPipeline {
   }
 
   async #editSource(source: EditSource): Promise<{ image?: CpuTensor<'float32'>; bits?: Tensor<'uint8'> }> {
-    if ((source.image === undefined) === (source.bits === undefined)) throw new ConfigError('Pass exactly one of `image` (paths, rasters or a tensor) or `bits` (codes [B, N, K]) as the source to edit.');
+    if ((source.image === undefined) === (source.bits === undefined))
+      throw new ConfigError('Pass exactly one of `image` (paths, rasters or a tensor) or `bits` (codes [B, N, K]) as the source to edit.');
     return source.image !== undefined ? { image: await this.tokenizer.images(source.image) } : { bits: source.bits! };
   }
 
@@ -276,19 +302,30 @@ export class BigrPipeline {
   /** Regenerates the tokens inside `region` unconditionally, keeping the rest (docs/algorithm.md §8.1). */
   async inpaint(request: RegionEditRequest): Promise<ImageEditResult> {
     const src = await this.#editSource(request);
-    return this.#finishEdit(await sampleInpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleInpaint>[0]), request);
+    return this.#finishEdit(
+      await sampleInpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleInpaint>[0]),
+      request,
+    );
   }
 
   /** Regenerates the tokens outside `region`, keeping the inside (docs/algorithm.md §8.1). */
   async outpaint(request: RegionEditRequest): Promise<ImageEditResult> {
     const src = await this.#editSource(request);
-    return this.#finishEdit(await sampleOutpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleOutpaint>[0]), request);
+    return this.#finishEdit(
+      await sampleOutpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleOutpaint>[0]),
+      request,
+    );
   }
 
   /** Regenerates `region` conditioned on `class` (docs/algorithm.md §8.1). */
   async edit(request: EditRequest): Promise<ImageEditResult> {
     const src = await this.#editSource(request);
-    return this.#finishEdit(await editImage({ ...this.#appOptions(request), ...src, region: request.region, label: this.classIndex(request.class) } as Parameters<typeof editImage>[0]), request);
+    return this.#finishEdit(
+      await editImage({ ...this.#appOptions(request), ...src, region: request.region, label: this.classIndex(request.class) } as Parameters<
+        typeof editImage
+      >[0]),
+      request,
+    );
   }
 
   /** Images between two classes by interpolating their class embeddings (docs/algorithm.md §8.2). */
@@ -306,10 +343,16 @@ export class BigrPipeline {
   async enrich(request: EnrichRequest): Promise<EnrichResult> {
     let image: CpuTensor<'float32'> | undefined;
     if (request.image !== undefined) {
-      if (typeof request.image === 'object' && 'shape' in request.image) image = new CpuTensor<'float32'>(request.image.data as Float32Array, request.image.shape);
+      if (typeof request.image === 'object' && 'shape' in request.image)
+        image = new CpuTensor<'float32'>(request.image.data as Float32Array, request.image.shape);
       else throw new ConfigError('enrich takes a low-resolution image tensor [B, C, h, w] in [0, 1] (or `bits`); load and crop the file first.');
     }
-    const r = await enrichImage({ ...(this.#appOptions(request) as Omit<Parameters<typeof enrichImage>[0], 'image'>), ...(image ? { image } : {}), ...(request.bits ? { bits: request.bits } : {}), ...(request.rounds !== undefined ? { rounds: request.rounds } : {}) });
+    const r = await enrichImage({
+      ...(this.#appOptions(request) as Omit<Parameters<typeof enrichImage>[0], 'image'>),
+      ...(image ? { image } : {}),
+      ...(request.bits ? { bits: request.bits } : {}),
+      ...(request.rounds !== undefined ? { rounds: request.rounds } : {}),
+    });
     return { ...r, rounds: r.rounds.map((round) => (round.images ? { ...round, images: this.tokenizer.finish(round.images, request) } : round)) };
   }
 
@@ -334,7 +377,8 @@ export class BigrPipeline {
    */
   async features(images: ImageSource, request: FeaturesRequest = {}): Promise<CpuTensor<'float32'>> {
     const layer = request.layer ?? this.representationLayer;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.backbone.layers) throw new ConfigError(`layer is ${layer}; this backbone has blocks 0..${this.config.backbone.layers - 1} (0-based).`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.backbone.layers)
+      throw new ConfigError(`layer is ${layer}; this backbone has blocks 0..${this.config.backbone.layers - 1} (0-based).`);
     let extractor = this.#extractors.get(layer);
     if (!extractor) {
       extractor = FeatureExtractor.create(this.engine, this.config.backbone, this.#weights, { layer });

@@ -4,7 +4,18 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CpuTensor, FormatError, NotFoundError, packBits, parseJsonBounded, readSafetensors, unpackBits, writeSafetensors, type NamedTensors, type Tensor } from '@bigr/core';
+import {
+  CpuTensor,
+  FormatError,
+  NotFoundError,
+  packBits,
+  parseJsonBounded,
+  readSafetensors,
+  unpackBits,
+  writeSafetensors,
+  type NamedTensors,
+  type Tensor,
+} from '@bigr/core';
 
 async function requireFile(path: string, what: string): Promise<void> {
   try {
@@ -80,7 +91,8 @@ export async function writeCodesFile(path: string, codes: CodesFile): Promise<vo
 
 function metaInt(meta: Record<string, string>, key: string, path: string): number {
   const v = Number(meta[key]);
-  if (!Number.isSafeInteger(v) || v < 0) throw new FormatError(`${path}: metadata "${key}" is ${JSON.stringify(meta[key])}; expected a non-negative integer. The file is not a valid codes file.`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new FormatError(`${path}: metadata "${key}" is ${JSON.stringify(meta[key])}; expected a non-negative integer. The file is not a valid codes file.`);
   return v;
 }
 
@@ -88,7 +100,10 @@ function metaInt(meta: Record<string, string>, key: string, path: string): numbe
 export async function readCodesFile(path: string): Promise<CodesFile> {
   await requireFile(path, 'Codes file');
   const { tensors, metadata } = await readSafetensors(path, { maxHeaderBytes: MAX_CODES_HEADER });
-  if (metadata['format'] !== CODES_FORMAT) throw new FormatError(`${path} is not a BiGR codes file (metadata format ${JSON.stringify(metadata['format'])}, expected "${CODES_FORMAT}"). Write one with \`bigr encode\`.`);
+  if (metadata['format'] !== CODES_FORMAT)
+    throw new FormatError(
+      `${path} is not a BiGR codes file (metadata format ${JSON.stringify(metadata['format'])}, expected "${CODES_FORMAT}"). Write one with \`bigr encode\`.`,
+    );
   if (metadata['version'] !== '1') throw new FormatError(`${path}: codes file version ${JSON.stringify(metadata['version'])} is not supported (expected "1").`);
   const K = metaInt(metadata, 'bitsPerToken', path);
   const N = metaInt(metadata, 'tokens', path);
@@ -96,7 +111,8 @@ export async function readCodesFile(path: string): Promise<CodesFile> {
   if (K < 1 || N < 1 || grid[0] * grid[1] !== N) throw new FormatError(`${path}: geometry ${N} tokens (grid ${grid.join('×')}) × ${K} bits is inconsistent.`);
   const unpack = (name: string): CpuTensor<'uint8'> => {
     const t = tensors.get(name);
-    if (!t || t.dtype !== 'uint8' || t.shape.length !== 2) throw new FormatError(`${path}: tensor "${name}" must be U8 [B, bytes]; found ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'none'}.`);
+    if (!t || t.dtype !== 'uint8' || t.shape.length !== 2)
+      throw new FormatError(`${path}: tensor "${name}" must be U8 [B, bytes]; found ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'none'}.`);
     const B = t.shape[0]!;
     return unpackBits({ bytes: t.data as Uint8Array, batch: B, tokens: N, bitsPerToken: K });
   };
@@ -107,7 +123,9 @@ export async function readCodesFile(path: string): Promise<CodesFile> {
     try {
       return parseJsonBounded(metadata[key] ?? 'null', { maxDepth: 1, source: `${path}: metadata "${key}"` });
     } catch (err) {
-      throw new FormatError(`${path}: metadata "${key}" is not a flat JSON array (${(err as Error).message}). The codes file is corrupt; re-create it with \`bigr encode\`.`);
+      throw new FormatError(
+        `${path}: metadata "${key}" is not a flat JSON array (${(err as Error).message}). The codes file is corrupt; re-create it with \`bigr encode\`.`,
+      );
     }
   };
   const sourcesRaw = parseJson('sources');

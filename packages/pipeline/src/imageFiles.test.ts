@@ -11,7 +11,10 @@ describe('image files by extension', () => {
     dir = await mkdtemp(join(tmpdir(), 'bigr-imgfiles-'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
-  const images = new CpuTensor<'float32'>(Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => (i % 64) / 63), [4, 1, 8, 8]);
+  const images = new CpuTensor<'float32'>(
+    Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => (i % 64) / 63),
+    [4, 1, 8, 8],
+  );
 
   it('writes PNG for .png and JPEG for .jpg/.jpeg, decodable to the grid size', async () => {
     for (const [name, magic] of [

@@ -20,7 +20,9 @@ export function imageFormatOf(path: string): ImageFileFormat {
   const format = IMAGE_OUTPUT_FORMATS[ext];
   if (format) return format;
   const why = ext === '.webp' ? ' (WebP: the bundled image libraries, pngjs and jpeg-js, cannot encode it)' : ext === '' ? ' (no extension)' : '';
-  throw new ConfigError(`Cannot write ${path}: "${ext || path}" is not a supported image format${why}. Use one of ${Object.keys(IMAGE_OUTPUT_FORMATS).join(', ')}.`);
+  throw new ConfigError(
+    `Cannot write ${path}: "${ext || path}" is not a supported image format${why}. Use one of ${Object.keys(IMAGE_OUTPUT_FORMATS).join(', ')}.`,
+  );
 }
 
 /** Encodes a raster as `format` (JPEG quality 95 by default). */
@@ -56,7 +58,10 @@ export async function writeImageGrid(path: string, images: Tensor<'float32'>, op
   const format = imageFormatOf(path);
   const b = images.shape[0]!;
   const cols = options.cols && options.cols > 0 ? Math.floor(options.cols) : Math.max(1, Math.ceil(Math.sqrt(b)));
-  const clamped = new CpuTensor<'float32'>(Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))), images.shape);
+  const clamped = new CpuTensor<'float32'>(
+    Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))),
+    images.shape,
+  );
   const grid = imageGrid(clamped, cols, options.gap ?? 2, 1);
   await atomicWrite(path, encodeImage(tensorToRaster(grid), format, options.quality));
 }

@@ -23,9 +23,15 @@ export interface ImageGeometry {
 /** The input geometry of a tokenizer whose model directory records `pad` (0 when absent). */
 export function imageGeometry(tokenizer: Pick<BaeTokenizer, 'imageShape'>, config: { readonly pad?: number }): ImageGeometry {
   const [c, h, w] = tokenizer.imageShape;
-  if (h !== w) throw new ConfigError(`The tokenizer takes ${h}×${w} images; only square inputs are supported (expected height = width). Use a tokenizer with square inputs.`);
+  if (h !== w)
+    throw new ConfigError(
+      `The tokenizer takes ${h}×${w} images; only square inputs are supported (expected height = width). Use a tokenizer with square inputs.`,
+    );
   const pad = config.pad ?? 0;
-  if (!Number.isInteger(pad) || pad < 0 || 2 * pad >= h) throw new ConfigError(`Tokenizer pad ${pad} is invalid for ${h}×${w} inputs; expected an integer in 0..${Math.ceil(h / 2) - 1}. Fix the tokenizer's config.json.`);
+  if (!Number.isInteger(pad) || pad < 0 || 2 * pad >= h)
+    throw new ConfigError(
+      `Tokenizer pad ${pad} is invalid for ${h}×${w} inputs; expected an integer in 0..${Math.ceil(h / 2) - 1}. Fix the tokenizer's config.json.`,
+    );
   return { channels: c === 1 ? 1 : 3, size: h, pad, inner: h - 2 * pad };
 }
 
@@ -36,7 +42,8 @@ export function fitRaster(raster: RasterImage, side: number): RasterImage {
 
 /** A raster as [1, C, size, size] in [0, 1]: center-crop-resized to `inner`, then zero-padded. */
 export function rasterToModel(raster: RasterImage, geom: ImageGeometry): CpuTensor<'float32'> {
-  if (raster.channels !== geom.channels) throw new ShapeError(`The image has ${raster.channels} channel(s) but the tokenizer takes ${geom.channels}. Load it with channels: ${geom.channels}.`);
+  if (raster.channels !== geom.channels)
+    throw new ShapeError(`The image has ${raster.channels} channel(s) but the tokenizer takes ${geom.channels}. Load it with channels: ${geom.channels}.`);
   const t = rasterToTensor(fitRaster(raster, geom.inner));
   const one = new CpuTensor<'float32'>(t.data, [1, ...t.shape]);
   return geom.pad > 0 ? padImages(one, geom.pad) : one;
@@ -49,13 +56,17 @@ export function unpadImages(images: Tensor<'float32'>, pad: number): CpuTensor<'
   const H = h - 2 * pad;
   const W = w - 2 * pad;
   const out = new Float32Array(b * c * H * W);
-  for (let p = 0; p < b * c; p++) for (let y = 0; y < H; y++) out.set(images.data.subarray((p * h + y + pad) * w + pad, (p * h + y + pad) * w + pad + W), (p * H + y) * W);
+  for (let p = 0; p < b * c; p++)
+    for (let y = 0; y < H; y++) out.set(images.data.subarray((p * h + y + pad) * w + pad, (p * h + y + pad) * w + pad + W), (p * H + y) * W);
   return new CpuTensor<'float32'>(out, [b, c, H, W]);
 }
 
 /** Clamps to [0, 1] (the official save path clamps decoder output). */
 export function clampImages(images: Tensor<'float32'>): CpuTensor<'float32'> {
-  return new CpuTensor<'float32'>(Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))), images.shape);
+  return new CpuTensor<'float32'>(
+    Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))),
+    images.shape,
+  );
 }
 
 /** Concatenates batches [Bi, ...] along the batch axis. */

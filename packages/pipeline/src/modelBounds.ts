@@ -28,10 +28,13 @@ export function checkConfigMaxima(section: keyof typeof MODEL_CONFIG_MAXIMA, con
     const v = c[field];
     if (v === undefined) continue;
     const values = Array.isArray(v) ? v : [v];
-    if (Array.isArray(v) && v.length > MAX_LEVELS) throw new ConfigError(`${where}: ${section}.${field} has ${v.length} entries; at most ${MAX_LEVELS} are accepted. Fix the config.`);
+    if (Array.isArray(v) && v.length > MAX_LEVELS)
+      throw new ConfigError(`${where}: ${section}.${field} has ${v.length} entries; at most ${MAX_LEVELS} are accepted. Fix the config.`);
     for (const x of values) {
       if (typeof x !== 'number' || !Number.isFinite(x) || x > max) {
-        throw new ConfigError(`${where}: ${section}.${field} is ${JSON.stringify(v)}; it must be a number of at most ${max}. The config is corrupt; fix it or re-create the model.`);
+        throw new ConfigError(
+          `${where}: ${section}.${field} is ${JSON.stringify(v)}; it must be a number of at most ${max}. The config is corrupt; fix it or re-create the model.`,
+        );
       }
     }
   }
@@ -75,7 +78,9 @@ export function checkWeightsMatchConfig(source: ShapeSource, weights: NamedTenso
   for (const [name, shape] of source.expected) {
     const t = weights.get(name);
     if (!t) {
-      throw new ConfigError(`${configPath} (${fields}) implies tensor "${name}" [${shape.join(', ')}], which ${weightsPath} does not hold. The config does not describe these weights; fix it or use the matching weights.`);
+      throw new ConfigError(
+        `${configPath} (${fields}) implies tensor "${name}" [${shape.join(', ')}], which ${weightsPath} does not hold. The config does not describe these weights; fix it or use the matching weights.`,
+      );
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ConfigError(

@@ -31,16 +31,33 @@ export interface ModelFileNames {
 export function validateBigrModel(config: unknown, weights: NamedTensors, names: ModelFileNames): BigrModelConfig {
   const c = config as Partial<BigrModelConfig>;
   if (typeof c !== 'object' || c === null || c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
-    throw new ConfigError(`${names.model}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`);
+    throw new ConfigError(
+      `${names.model}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`,
+    );
   }
   // Bound every size before anything is built from it, then check the config against the weights beside it.
   checkConfigMaxima('backbone', c.backbone, names.configPath);
   checkConfigMaxima('transcoder', c.transcoder, names.configPath);
   const backbone = resolveBackboneConfig(c.backbone);
   const transcoder = resolveTranscoderConfig(c.transcoder);
-  checkWeightsMatchConfig({ section: 'backbone', fields: backbone as unknown as Record<string, unknown>, expected: backboneParameterShapes(backbone), counts: { layers: (i) => `layers.${i}.` } }, weights, names.configPath, names.weightsPath);
   checkWeightsMatchConfig(
-    { section: 'transcoder', fields: transcoder as unknown as Record<string, unknown>, expected: denoiserParameterShapes(transcoder), counts: { blocks: (i) => `${transcoder.prefix}.blocks.${i}.` } },
+    {
+      section: 'backbone',
+      fields: backbone as unknown as Record<string, unknown>,
+      expected: backboneParameterShapes(backbone),
+      counts: { layers: (i) => `layers.${i}.` },
+    },
+    weights,
+    names.configPath,
+    names.weightsPath,
+  );
+  checkWeightsMatchConfig(
+    {
+      section: 'transcoder',
+      fields: transcoder as unknown as Record<string, unknown>,
+      expected: denoiserParameterShapes(transcoder),
+      counts: { blocks: (i) => `${transcoder.prefix}.blocks.${i}.` },
+    },
     weights,
     names.configPath,
     names.weightsPath,
@@ -53,14 +70,23 @@ export function validateBigrModel(config: unknown, weights: NamedTensors, names:
 export function validateTokenizerModel(config: unknown, weights: NamedTensors, names: ModelFileNames): TokenizerModelConfig {
   const c = config as Partial<TokenizerModelConfig>;
   if (typeof c !== 'object' || c === null || c.format !== TOKENIZER_FORMAT || !c.bae) {
-    throw new ConfigError(`${names.model}/config.json is not a tokenizer model (format "${String(c?.format)}", expected "${TOKENIZER_FORMAT}"). Pass the directory written by \`bigr train-tokenizer\`.`);
+    throw new ConfigError(
+      `${names.model}/config.json is not a tokenizer model (format "${String(c?.format)}", expected "${TOKENIZER_FORMAT}"). Pass the directory written by \`bigr train-tokenizer\`.`,
+    );
   }
   checkConfigMaxima('bae', c.bae, names.configPath);
   const bae = validateConfig(c.bae);
   if (typeof c.pad !== 'number' || !Number.isInteger(c.pad) || c.pad < 0 || 2 * c.pad >= bae.resolution) {
-    throw new ConfigError(`${names.configPath}: pad is ${JSON.stringify(c.pad)}; it must be an integer in 0..${Math.max(0, Math.ceil(bae.resolution / 2) - 1)} (2 for Fashion-MNIST's 28 → 32 padding). Fix the config.`);
+    throw new ConfigError(
+      `${names.configPath}: pad is ${JSON.stringify(c.pad)}; it must be an integer in 0..${Math.max(0, Math.ceil(bae.resolution / 2) - 1)} (2 for Fashion-MNIST's 28 → 32 padding). Fix the config.`,
+    );
   }
-  checkWeightsMatchConfig({ section: 'bae', fields: bae as unknown as Record<string, unknown>, expected: baeParameterShapes(bae) }, weights, names.configPath, names.weightsPath);
+  checkWeightsMatchConfig(
+    { section: 'bae', fields: bae as unknown as Record<string, unknown>, expected: baeParameterShapes(bae) },
+    weights,
+    names.configPath,
+    names.weightsPath,
+  );
   maybeCheckFinite(weights, names.weightsPath);
   return { ...(c as TokenizerModelConfig), bae };
 }

@@ -28,5 +28,7 @@ export async function isModelDirectory(dir: string): Promise<boolean> {
 /** Resolves a model directory path; NotFoundError naming what was expected when it is not one. */
 export async function resolveLocalDirectory(source: string): Promise<ResolvedSource> {
   if (await isModelDirectory(source)) return { dir: source, kind: 'directory' };
-  throw new NotFoundError(`${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair.`);
+  throw new NotFoundError(
+    `${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair.`,
+  );
 }

@@ -98,12 +98,22 @@ describe('generation on every core: bits independent of workers, threads and bat
     const pool = await createBigrSamplerPool(MODEL, { workers: 2, diffusionSteps: STEPS, workerScript: WORKER });
     try {
       const seen: number[] = [];
-      await generateBatches(pool, { labels: LABELS, seeds: SEEDS, batchSize: 2, settings: SETTINGS, decode: false, skip: (k) => k < 2, onBatch: (b) => void seen.push(b.index) });
+      await generateBatches(pool, {
+        labels: LABELS,
+        seeds: SEEDS,
+        batchSize: 2,
+        settings: SETTINGS,
+        decode: false,
+        skip: (k) => k < 2,
+        onBatch: (b) => void seen.push(b.index),
+      });
       expect(seen).toEqual([2, 3]);
       await expect(pool.sample({ labels: [1], seeds: [0], settings: { iterations: 0 } })).rejects.toBeInstanceOf(ConfigError);
       // The pool still works after a failed job; a signal shared by many jobs keeps no listener once they finish.
       const shared = new AbortController().signal;
-      await Promise.all(Array.from({ length: 12 }, (_, i) => pool.sample({ labels: [1], seeds: [i], settings: { iterations: 1 }, decode: false, signal: shared })));
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => pool.sample({ labels: [1], seeds: [i], settings: { iterations: 1 }, decode: false, signal: shared })),
+      );
       expect(getEventListeners(shared, 'abort')).toHaveLength(0);
       const ok = await pool.sample({ labels: [1], seeds: [SEEDS[1]!], settings: SETTINGS, decode: false });
       expect(Buffer.from(ok.codes.data).equals(Buffer.from(reference.codes.subarray(64 * 16, 2 * 64 * 16)))).toBe(true);

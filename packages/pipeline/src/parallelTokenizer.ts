@@ -86,14 +86,23 @@ export function createTokenizerPool(dir: string, options: TokenizerPoolOptions =
 }
 
 /** Encodes the image files `paths` in one worker call; bits and packed codes as {@link TokenizerPipeline.encode} gives them. */
-export async function encodeFilesOnPool(pool: SamplerPool, args: EncodeFilesArgs, signal?: AbortSignal): Promise<{ bits: CpuTensor<'uint8'>; packed: PackedCodes }> {
+export async function encodeFilesOnPool(
+  pool: SamplerPool,
+  args: EncodeFilesArgs,
+  signal?: AbortSignal,
+): Promise<{ bits: CpuTensor<'uint8'>; packed: PackedCodes }> {
   const r = await pool.call<{ bits: Uint8Array; shape: number[] }>('encode', args, signal ? { signal } : {});
   const bits = new CpuTensor<'uint8'>(r.bits, r.shape);
   return { bits, packed: packBits(bits) };
 }
 
 /** Decodes bits on one worker (unpadded and clamped by default, as {@link TokenizerPipeline.decode}). */
-export async function decodeOnPool(pool: SamplerPool, bits: CpuTensor<'uint8'>, options: DecodeOptions = {}, signal?: AbortSignal): Promise<CpuTensor<'float32'>> {
+export async function decodeOnPool(
+  pool: SamplerPool,
+  bits: CpuTensor<'uint8'>,
+  options: DecodeOptions = {},
+  signal?: AbortSignal,
+): Promise<CpuTensor<'float32'>> {
   const r = await pool.call<{ data: Float32Array; shape: number[] }>('decode', { bits: bits.data, shape: bits.shape, ...options }, signal ? { signal } : {});
   return new CpuTensor<'float32'>(r.data, r.shape);
 }

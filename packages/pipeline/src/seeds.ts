@@ -10,7 +10,10 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
  */
 export function imageSeeds(count: number, options: { readonly seed?: number; readonly seeds?: readonly number[] }): number[] {
   if (options.seeds !== undefined) {
-    if (options.seeds.length !== count) throw new ConfigError(`seeds has ${options.seeds.length} entries for ${count} images; pass one seed per image (or a single \`seed\`, giving seed + k to image k).`);
+    if (options.seeds.length !== count)
+      throw new ConfigError(
+        `seeds has ${options.seeds.length} entries for ${count} images; pass one seed per image (or a single \`seed\`, giving seed + k to image k).`,
+      );
     for (const s of options.seeds) checkSeed(s, 'seeds[]');
     return [...options.seeds];
   }

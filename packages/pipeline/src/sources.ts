@@ -32,5 +32,7 @@ export async function resolveModelSource(source: ModelSource, options: LoadSourc
     if (!(await isModelDirectory(dir))) throw new NotFoundError(`${hubRepoId(repo)} was downloaded to ${dir} but holds no config.json.`);
     return { dir, kind: 'hub' };
   }
-  throw new NotFoundError(`${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair (bigr.pt+binaryae.th).`);
+  throw new NotFoundError(
+    `${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair (bigr.pt+binaryae.th).`,
+  );
 }

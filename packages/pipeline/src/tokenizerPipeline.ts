@@ -1,6 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, FormatError, NotFoundError, packBits, parseJsonBounded, sha256OfFile, throwIfAborted, unpackBits, type Engine, type LongRunningOptions, type PackedCodes, type Tensor } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  createRng,
+  FormatError,
+  NotFoundError,
+  packBits,
+  parseJsonBounded,
+  sha256OfFile,
+  throwIfAborted,
+  unpackBits,
+  type Engine,
+  type LongRunningOptions,
+  type PackedCodes,
+  type Tensor,
+} from '@bigr/core';
 import { HashIndex, type BaeTokenizer, type Neighbours } from '@bigr/tokenizer';
 import { BIGR_FORMAT, confinedSubdirectory } from './bigrModelDir.js';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
@@ -116,7 +131,8 @@ export class TokenizerPipeline {
   /** Encodes images to binary codes (threshold codes by default). */
   async encode(source: ImageSource, options: TokenizerEncodeOptions = {}): Promise<EncodedImages> {
     const mode = options.mode ?? 'threshold';
-    if (mode !== 'threshold' && mode !== 'bernoulli') throw new ConfigError(`mode is "${String(mode)}"; expected 'threshold' (deterministic) or 'bernoulli' (seeded).`);
+    if (mode !== 'threshold' && mode !== 'bernoulli')
+      throw new ConfigError(`mode is "${String(mode)}"; expected 'threshold' (deterministic) or 'bernoulli' (seeded).`);
     const images = await this.images(source);
     const B = images.shape[0]!;
     const per = images.size / B;
@@ -143,7 +159,9 @@ export class TokenizerPipeline {
   async decode(codes: Tensor<'uint8'> | PackedCodes, options: DecodeOptions = {}): Promise<CpuTensor<'float32'>> {
     const bits = 'bytes' in codes ? unpackBits(codes) : codes;
     if (bits.shape.length !== 3 || bits.shape[1] !== this.tokens || bits.shape[2] !== this.bitsPerToken) {
-      throw new ConfigError(`Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). Decode with the tokenizer the codes were encoded with.`);
+      throw new ConfigError(
+        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). Decode with the tokenizer the codes were encoded with.`,
+      );
     }
     const raw = await this.tokenizer.decode(bits);
     return this.finish(raw, options);
@@ -158,7 +176,15 @@ export class TokenizerPipeline {
 
   /** A {@link CodesFile} record of bits made by this tokenizer (write it with `writeCodesFile`). */
   codesFile(bits: CpuTensor<'uint8'>, options: { codeMode?: string; sources?: readonly string[] } = {}): CodesFile {
-    return { bits, grid: this.grid, tokenizerHash: this.hash, imageShape: this.tokenizer.imageShape, pad: this.geometry.pad, codeMode: options.codeMode ?? 'threshold', sources: options.sources ?? [] };
+    return {
+      bits,
+      grid: this.grid,
+      tokenizerHash: this.hash,
+      imageShape: this.tokenizer.imageShape,
+      pad: this.geometry.pad,
+      codeMode: options.codeMode ?? 'threshold',
+      sources: options.sources ?? [],
+    };
   }
 
   /** Hashes images into `index` (a new {@link HashIndex} when omitted); ids continue from the index's size. */
@@ -166,10 +192,15 @@ export class TokenizerPipeline {
     const packed = await this.hashImages(source, options);
     const target = index ?? new HashIndex(this.tokens, this.bitsPerToken, Math.max(1, packed.batch));
     if (target.tokens !== this.tokens || target.bitsPerToken !== this.bitsPerToken) {
-      throw new ConfigError(`The index holds codes of ${target.tokens} tokens × ${target.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. Use a new index or the tokenizer it was built with.`);
+      throw new ConfigError(
+        `The index holds codes of ${target.tokens} tokens × ${target.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. Use a new index or the tokenizer it was built with.`,
+      );
     }
     const first = target.size;
-    target.add(packed, Array.from({ length: packed.batch }, (_, i) => first + i));
+    target.add(
+      packed,
+      Array.from({ length: packed.batch }, (_, i) => first + i),
+    );
     return target;
   }
 
@@ -193,7 +224,8 @@ export async function tokenizerDirectoryOf(dir: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`Model directory ${dir} has no config.json. Pass a BiGR model directory or a tokenizer directory.`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`Model directory ${dir} has no config.json. Pass a BiGR model directory or a tokenizer directory.`);
     throw err;
   }
   if (text.length > 16 * 1024 * 1024) throw new FormatError(`${path} is larger than 16 MB; it is not a model config.`);
@@ -202,6 +234,7 @@ export async function tokenizerDirectoryOf(dir: string): Promise<string> {
   } catch (err) {
     throw new FormatError(`${path} is not valid JSON (${(err as Error).message}). Fix or re-create the model's config.json.`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new FormatError(`${path} holds ${JSON.stringify(config)}, not a model config object.`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new FormatError(`${path} holds ${JSON.stringify(config)}, not a model config object.`);
   return config.format === BIGR_FORMAT ? join(dir, confinedSubdirectory(dir, config.tokenizer, 'tokenizer')) : dir;
 }

@@ -53,14 +53,23 @@ describe('WebBigrPipeline (the browser pipeline) on the bundled model, on onnx-c
   });
 
   it('inpaints, encodes and searches like the Node pipelines', async () => {
-    const image = new CpuTensor<'float32'>(Float32Array.from({ length: 28 * 28 }, (_, i) => ((i * 37) % 255) / 255), [1, 1, 28, 28]);
-    const mask = new CpuTensor<'uint8'>(Uint8Array.from({ length: 32 * 32 }, (_, i) => (i % 32 < 16 ? 1 : 0)), [32, 32]);
+    const image = new CpuTensor<'float32'>(
+      Float32Array.from({ length: 28 * 28 }, (_, i) => ((i * 37) % 255) / 255),
+      [1, 1, 28, 28],
+    );
+    const mask = new CpuTensor<'uint8'>(
+      Uint8Array.from({ length: 32 * 32 }, (_, i) => (i % 32 < 16 ? 1 : 0)),
+      [32, 32],
+    );
     const req = { image, region: { kind: 'image', image: mask }, samples: 2, seed: 4, ...FAST } as const;
     const a = await web.inpaint(req);
     const b = await node.inpaint(req);
     expect(Array.from(a.images!.data)).toEqual(Array.from(b.images!.data));
     const tok = await TokenizerPipeline.fromDirectory(MODEL, engine);
-    const images = new CpuTensor<'float32'>(Float32Array.from({ length: 3 * 28 * 28 }, (_, i) => ((i * 13) % 101) / 100), [3, 1, 28, 28]);
+    const images = new CpuTensor<'float32'>(
+      Float32Array.from({ length: 3 * 28 * 28 }, (_, i) => ((i * 13) % 101) / 100),
+      [3, 1, 28, 28],
+    );
     const index = await tok.index(images);
     expect(Array.from((await web.encode(images)).packed.bytes)).toEqual(Array.from((await tok.encode(images)).packed.bytes));
     const hits = await web.search(index, new CpuTensor<'float32'>(images.data.subarray(784, 1568), [1, 1, 28, 28]), 2);

@@ -1,7 +1,31 @@
-import { ConfigError, CpuTensor, createRng, FormatError, NotFoundError, packBits, parseSafetensors, throwIfAborted, unpackBits, type Engine, type LongRunningOptions, type NamedTensors, type PackedCodes, type ProgressCallback, type Tensor } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  createRng,
+  FormatError,
+  NotFoundError,
+  packBits,
+  parseSafetensors,
+  throwIfAborted,
+  unpackBits,
+  type Engine,
+  type LongRunningOptions,
+  type NamedTensors,
+  type PackedCodes,
+  type ProgressCallback,
+  type Tensor,
+} from '@bigr/core';
 import { BackboneFeatureModel } from '@bigr/backbone';
 import { TranscoderSampler } from '@bigr/transcoder';
-import { createBigrPredictor, generate as sampleGenerate, inpaint as sampleInpaint, SETTING_KEYS, type ImageEditResult, type RegionMask, type SamplingSettings } from '@bigr/sampler';
+import {
+  createBigrPredictor,
+  generate as sampleGenerate,
+  inpaint as sampleInpaint,
+  SETTING_KEYS,
+  type ImageEditResult,
+  type RegionMask,
+  type SamplingSettings,
+} from '@bigr/sampler';
 import { BaeTokenizer, HashIndex, padImages, stackImages, type Neighbours, type RasterImage } from '@bigr/tokenizer';
 import type { MaskedBitPredictor } from '@bigr/core';
 import type { BigrModelConfig } from './bigrModelDir.js';
@@ -42,7 +66,14 @@ function joinUrl(base: string, path: string): string {
 }
 
 function checkSubdirectory(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value === '' || value.startsWith('/') || value.includes('\\') || value.includes('://') || value.split('/').some((p) => p === '..' || p === '.')) {
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    value.startsWith('/') ||
+    value.includes('\\') ||
+    value.includes('://') ||
+    value.split('/').some((p) => p === '..' || p === '.')
+  ) {
     throw new ConfigError(`${where}: "tokenizer" is ${JSON.stringify(value)}; it must be a relative path inside the model (e.g. "tokenizer"). Fix the config.`);
   }
   return value.replace(/\/+$/, '');
@@ -53,7 +84,8 @@ async function fetchBytes(url: string, options: FetchModelOptions, done: number,
   throwIfAborted(options.signal, 'model download');
   const res = await doFetch(url, options.signal ? { signal: options.signal } : {});
   if (!res.ok) {
-    if (res.status === 404) throw new NotFoundError(`${url} was not found (HTTP 404). Serve the model directory's files (config.json, model.safetensors, tokenizer/) at that URL.`);
+    if (res.status === 404)
+      throw new NotFoundError(`${url} was not found (HTTP 404). Serve the model directory's files (config.json, model.safetensors, tokenizer/) at that URL.`);
     throw new FormatError(`${url}: HTTP ${res.status} ${res.statusText}. Check that the model files are served.`);
   }
   const max = options.maxBytes ?? DEFAULT_MAX_FETCH;
@@ -136,17 +168,21 @@ function webModelImages(source: WebImageSource, geom: ImageGeometry): CpuTensor<
   if (isTensorLike(source)) {
     const [b, c, h, w] = source.shape as [number, number, number, number];
     if (source.shape.length !== 4 || c !== geom.channels || h !== w || (h !== geom.size && h !== geom.inner) || source.dtype !== 'float32') {
-      throw new ConfigError(`Images have shape [${source.shape.join(', ')}] (${source.dtype}); expected float32 [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding) in [0, 1].`);
+      throw new ConfigError(
+        `Images have shape [${source.shape.join(', ')}] (${source.dtype}); expected float32 [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding) in [0, 1].`,
+      );
     }
     const t = new CpuTensor<'float32'>(source.data as Float32Array, [b, c, h, w]);
     return h === geom.inner && geom.pad > 0 ? padImages(t, geom.pad) : t;
   }
   const list = Array.isArray(source) ? (source as readonly RasterImage[]) : [source as RasterImage];
   if (list.length === 0) throw new ConfigError('No images given; pass at least one raster or a tensor.');
-  return stackImages(list.map((r) => {
-    const t = rasterToModel(r, geom);
-    return new CpuTensor<'float32'>(t.data, t.shape.slice(1));
-  }));
+  return stackImages(
+    list.map((r) => {
+      const t = rasterToModel(r, geom);
+      return new CpuTensor<'float32'>(t.data, t.shape.slice(1));
+    }),
+  );
 }
 
 function samplingSettingsOf(request: Partial<SamplingSettings>): Partial<SamplingSettings> {
@@ -190,7 +226,14 @@ export class WebBigrPipeline {
   /** How images are brought to the tokenizer's input. */
   readonly geometry: ImageGeometry;
 
-  private constructor(parts: { config: BigrModelConfig; tokenizerConfig: TokenizerModelConfig; tokenizer: BaeTokenizer; features: BackboneFeatureModel; head: TranscoderSampler; engine: Engine }) {
+  private constructor(parts: {
+    config: BigrModelConfig;
+    tokenizerConfig: TokenizerModelConfig;
+    tokenizer: BaeTokenizer;
+    features: BackboneFeatureModel;
+    head: TranscoderSampler;
+    engine: Engine;
+  }) {
     this.config = parts.config;
     this.tokenizerConfig = parts.tokenizerConfig;
     this.tokenizer = parts.tokenizer;
@@ -207,7 +250,11 @@ export class WebBigrPipeline {
     const config = validateBigrModel(files.config, weights, { model: source, configPath: `${source}/config.json`, weightsPath: `${source}/model.safetensors` });
     const sub = checkSubdirectory(config.tokenizer, `${source}/config.json`);
     const tokWeights = parseSafetensors(files.tokenizerWeights, { source: `${source}/${sub}/model.safetensors` }).tensors;
-    const tokenizerConfig = validateTokenizerModel(files.tokenizerConfig, tokWeights, { model: `${source}/${sub}`, configPath: `${source}/${sub}/config.json`, weightsPath: `${source}/${sub}/model.safetensors` });
+    const tokenizerConfig = validateTokenizerModel(files.tokenizerConfig, tokWeights, {
+      model: `${source}/${sub}`,
+      configPath: `${source}/${sub}/config.json`,
+      weightsPath: `${source}/${sub}/model.safetensors`,
+    });
     const features = new BackboneFeatureModel(engine, config.backbone, weights);
     const head = await TranscoderSampler.create(engine, weights, config.transcoder);
     const tokenizer = await BaeTokenizer.create(engine, tokenizerConfig.bae, tokWeights);
@@ -227,7 +274,8 @@ export class WebBigrPipeline {
   /** The label of a class given by index or name ('none' / 'null' → the null class). */
   classIndex(spec: number | string): number {
     if (typeof spec === 'number') {
-      if (!Number.isInteger(spec) || spec < 0 || spec > this.numClasses) throw new ConfigError(`Class ${spec} is out of range; this model has classes 0..${this.numClasses - 1} (${this.numClasses} is the null class).`);
+      if (!Number.isInteger(spec) || spec < 0 || spec > this.numClasses)
+        throw new ConfigError(`Class ${spec} is out of range; this model has classes 0..${this.numClasses - 1} (${this.numClasses} is the null class).`);
       return spec;
     }
     if (spec === 'none' || spec === 'null') return this.numClasses;
@@ -284,7 +332,8 @@ export class WebBigrPipeline {
 
   /** Regenerates the tokens inside `region` unconditionally, keeping the rest (docs/algorithm.md §8.1). */
   async inpaint(request: WebRegionEditRequest): Promise<ImageEditResult> {
-    if ((request.image === undefined) === (request.bits === undefined)) throw new ConfigError('Pass exactly one of `image` (rasters or a tensor) or `bits` (codes [B, N, K]) as the source to edit.');
+    if ((request.image === undefined) === (request.bits === undefined))
+      throw new ConfigError('Pass exactly one of `image` (rasters or a tensor) or `bits` (codes [B, N, K]) as the source to edit.');
     const src = request.image !== undefined ? { image: webModelImages(request.image, this.geometry) } : { bits: request.bits! };
     const r = await sampleInpaint({
       ...samplingSettingsOf(request),
@@ -321,7 +370,9 @@ export class WebBigrPipeline {
   async decode(codes: Tensor<'uint8'> | PackedCodes, options: DecodeOptions = {}): Promise<CpuTensor<'float32'>> {
     const bits = 'bytes' in codes ? unpackBits(codes) : codes;
     if (bits.shape.length !== 3 || bits.shape[1] !== this.tokenizer.tokens || bits.shape[2] !== this.tokenizer.bitsPerToken) {
-      throw new ConfigError(`Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokenizer.tokens}, ${this.tokenizer.bitsPerToken}]. Decode with the tokenizer the codes were encoded with.`);
+      throw new ConfigError(
+        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokenizer.tokens}, ${this.tokenizer.bitsPerToken}]. Decode with the tokenizer the codes were encoded with.`,
+      );
     }
     return this.finish(await this.tokenizer.decode(bits), options);
   }
@@ -329,7 +380,9 @@ export class WebBigrPipeline {
   /** The k nearest neighbours by Hamming distance of each image's threshold code in `index`. */
   async search(index: HashIndex, images: WebImageSource, k: number, options: LongRunningOptions = {}): Promise<Neighbours[]> {
     if (index.tokens !== this.tokenizer.tokens || index.bitsPerToken !== this.tokenizer.bitsPerToken) {
-      throw new ConfigError(`The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; this tokenizer makes ${this.tokenizer.tokens} × ${this.tokenizer.bitsPerToken}. Use the index built with this model's tokenizer.`);
+      throw new ConfigError(
+        `The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; this tokenizer makes ${this.tokenizer.tokens} × ${this.tokenizer.bitsPerToken}. Use the index built with this model's tokenizer.`,
+      );
     }
     return index.searchBatch((await this.encode(images, options)).packed, k);
   }

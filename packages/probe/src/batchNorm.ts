@@ -24,7 +24,11 @@ export class BatchNormNoAffine {
   readonly runningVar: Float64Array;
 
   /** `dim` features, ε (default 1e-6, MAE) and momentum (default 0.1, PyTorch). */
-  constructor(readonly dim: number, readonly eps = 1e-6, readonly momentum = 0.1) {
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-6,
+    readonly momentum = 0.1,
+  ) {
     this.runningMean = new Float64Array(dim);
     this.runningVar = new Float64Array(dim).fill(1);
   }

@@ -14,7 +14,11 @@ export interface ExtractFeaturesOptions extends LongRunningOptions {
  * Runs `fn` over `inputs` in batches and concatenates the rows into one [n, dim] array. Works for our
  * backbone (layer features) or any function image → vector.
  */
-export async function extractFeatures<I>(inputs: readonly I[], fn: FeatureFunction<I>, options: ExtractFeaturesOptions = {}): Promise<{ features: Float32Array; dim: number }> {
+export async function extractFeatures<I>(
+  inputs: readonly I[],
+  fn: FeatureFunction<I>,
+  options: ExtractFeaturesOptions = {},
+): Promise<{ features: Float32Array; dim: number }> {
   const batchSize = options.batchSize ?? 64;
   let out: Float32Array | null = null;
   let dim = 0;

@@ -59,7 +59,7 @@ describe('linear probe (tfjs-wasm, core Trainer)', () => {
   });
   it('sweeps layers and reports each', async () => {
     const good = blobs(1, 100, 4, 8, 0.3);
-    const noise = { ...good, features: blobs(9, 100, 4, 8, 0.3).features.map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1) };
+    const noise = { ...good, features: blobs(9, 100, 4, 8, 0.3).features.map((_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1) };
     const res = await layerSweep(
       new Map([
         [3, { train: good, validation: blobs(2, 20, 4, 8, 0.3) }],

@@ -145,10 +145,12 @@ export function linearProbeLoss(features: Float32Array, oneHot: Float32Array, sh
   const { groups, batch, dim, classes } = shape;
   const rows = groups * batch;
   if (features.length !== rows * dim || oneHot.length !== rows * classes) {
-    throw new ShapeError(`linearProbeLoss got ${features.length} feature and ${oneHot.length} target values; expected ${rows}·${dim} and ${rows}·${classes} for ${groups} micro-batch(es) of ${batch} rows.`);
+    throw new ShapeError(
+      `linearProbeLoss got ${features.length} feature and ${oneHot.length} target values; expected ${rows}·${dim} and ${rows}·${classes} for ${groups} micro-batch(es) of ${batch} rows.`,
+    );
   }
   const eps = shape.eps ?? 1e-6;
-  return <T,>(ops: Ops<T>) => {
+  return <T>(ops: Ops<T>) => {
     const x = batchNormTraining(ops, ops.constant(features, [groups, batch, dim]), eps);
     const logits = linear(ops, ops.reshape(x, [rows, dim]), 'head');
     return { loss: softmaxCrossEntropy(ops, logits, ops.constant(oneHot, [rows, classes]), classes) };
@@ -181,7 +183,8 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
   let maxLabel = -1;
   for (const l of train.labels) maxLabel = Math.max(maxLabel, l);
   const classes = options.numClasses ?? maxLabel + 1;
-  if (!Number.isInteger(classes) || classes < 2) throw new ConfigError(`numClasses is ${classes}; a probe needs an integer >= 2. Pass numClasses or labels of at least two classes.`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new ConfigError(`numClasses is ${classes}; a probe needs an integer >= 2. Pass numClasses or labels of at least two classes.`);
   if (maxLabel >= classes || train.labels.some((l) => l < 0)) {
     throw new ConfigError(`Labels must lie in [0, ${classes}); found ${maxLabel}. Pass numClasses large enough for every label.`);
   }
@@ -196,7 +199,9 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
   if (perEpoch < 1) throw new ConfigError(`The training set has ${n} rows, fewer than one batch of ${batch}. Lower batchSize.`);
   const stepsPerEpoch = Math.floor(perEpoch / accum);
   if (stepsPerEpoch < 1) {
-    throw new ConfigError(`One epoch has ${perEpoch} micro-batches of ${batch}, fewer than accumulationSteps ${accum}; no optimiser step would run. Lower accumulationSteps or batchSize.`);
+    throw new ConfigError(
+      `One epoch has ${perEpoch} micro-batches of ${batch}, fewer than accumulationSteps ${accum}; no optimiser step would run. Lower accumulationSteps or batchSize.`,
+    );
   }
   const peak = options.absoluteLr ?? scaledLearningRate(options.baseLr ?? 0.1, batch * accum);
   const { rng, signal, onProgress } = options;
@@ -253,11 +258,22 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
       await trainer.run({
         steps: (epoch + 1) * stepsPerEpoch,
         ...(signal ? { signal } : {}),
-        onProgress: (e) => onProgress?.({ task: 'linear-probe', current: e.current, total: totalSteps, ...(e.metrics?.['lr'] !== undefined ? { metrics: { lr: e.metrics['lr'] } } : {}) }),
+        onProgress: (e) =>
+          onProgress?.({
+            task: 'linear-probe',
+            current: e.current,
+            total: totalSteps,
+            ...(e.metrics?.['lr'] !== undefined ? { metrics: { lr: e.metrics['lr'] } } : {}),
+          }),
       });
       const losses = trainer.losses.slice(epoch * stepsPerEpoch);
       const lr = probeLearningRate(epoch + ((stepsPerEpoch - 1) * accum) / perEpoch, peak, warmup, epochs);
-      onProgress?.({ task: 'linear-probe', current: (epoch + 1) * stepsPerEpoch, total: totalSteps, metrics: { epoch: epoch + 1, loss: losses.reduce((a, v) => a + v, 0) / losses.length, lr } });
+      onProgress?.({
+        task: 'linear-probe',
+        current: (epoch + 1) * stepsPerEpoch,
+        total: totalSteps,
+        metrics: { epoch: epoch + 1, loss: losses.reduce((a, v) => a + v, 0) / losses.length, lr },
+      });
     }
     const trained = trainer.parameters();
     const weight = trained.get(PROBE_HEAD.weight)!.data as Float32Array;

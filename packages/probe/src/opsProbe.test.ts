@@ -2,7 +2,6 @@ import { CpuTensor, createRng, resolveEngine, softmaxCrossEntropy, type Engine, 
 import { BatchNormNoAffine, batchNormTraining, evaluateLinearProbe, scaledLearningRate, trainLinearProbe, type ProbeDataset } from './index.js';
 import { referenceLinearProbe } from './test/referenceProbe.js';
 
-
 /** Overlapping Gaussian classes with an offset and uneven scales (BN has work to do; accuracy is not 100 %). */
 function data(seed: number, n: number, classes: number, dim: number): ProbeDataset {
   const rng = createRng(seed);
@@ -120,7 +119,7 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
         name: 'bn',
         inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3, 2] }],
         outputs: ['y'],
-        build: <T,>(ops: Ops<T>, inputs: Readonly<Record<string, T>>) => ({ y: batchNormTraining(ops, inputs['x']!, 1e-6) }),
+        build: <T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>) => ({ y: batchNormTraining(ops, inputs['x']!, 1e-6) }),
       };
       const trainable = await engine.createTrainable!(new Map());
       const x = Float32Array.of(1, 10, 3, 14, 5, 12, /* second micro-batch */ 0, 0, 2, 1, 4, 2);
@@ -140,7 +139,10 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
       const oneHot = new Float32Array(rows * classes);
       labels.forEach((y, r) => (oneHot[r * classes + y] = 1));
       const trainable = await engine.createTrainable!(new Map([['l', new CpuTensor(logits, [rows, classes])]]));
-      const res = await trainable.gradients(<T,>(ops: Ops<T>) => ({ loss: softmaxCrossEntropy(ops, ops.param('l'), ops.constant(oneHot, [rows, classes]), classes) }), createRng(0));
+      const res = await trainable.gradients(
+        <T>(ops: Ops<T>) => ({ loss: softmaxCrossEntropy(ops, ops.param('l'), ops.constant(oneHot, [rows, classes]), classes) }),
+        createRng(0),
+      );
       let loss = 0;
       const grad = new Float64Array(rows * classes);
       for (let r = 0; r < rows; r++) {

@@ -15,7 +15,10 @@ import { embeddingPredictor, hashPredictor, stubTokenizer } from './test/helpers
 const ROWS = 4;
 const K = 4;
 const N = ROWS * ROWS;
-const image = new CpuTensor<'float32'>(Float32Array.from({ length: 8 * 8 }, (_, i) => Math.abs(Math.sin(i * 0.37))), [1, 1, 8, 8]);
+const image = new CpuTensor<'float32'>(
+  Float32Array.from({ length: 8 * 8 }, (_, i) => Math.abs(Math.sin(i * 0.37))),
+  [1, 1, 8, 8],
+);
 
 function tokensOf(codes: CpuTensor<'uint8'>, b: number, n: number): number[] {
   return Array.from(codes.data.subarray((b * N + n) * K, (b * N + n + 1) * K));
@@ -26,12 +29,19 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
     const tok = stubTokenizer(ROWS, ROWS, K);
     const predictor = hashPredictor(N, K);
     const region = Uint8Array.from({ length: N }, (_, n) => (n % 4 >= 1 && n % 4 <= 2 && n >= 4 && n < 12 ? 1 : 0)); // 4 tokens
-    const r = await inpaint({ predictor, tokenizer: tok, image, region: { kind: 'tokens', mask: region }, rng: createRng(1), budget: 'masked', snapshots: true });
+    const r = await inpaint({
+      predictor,
+      tokenizer: tok,
+      image,
+      region: { kind: 'tokens', mask: region },
+      rng: createRng(1),
+      budget: 'masked',
+      snapshots: true,
+    });
     expect(tok.encodeCalls).toBe(1);
     expect(r.codes.shape).toEqual([8, N, K]);
     expect(r.images!.shape).toEqual([8, 1, 8, 8]);
-    for (let b = 0; b < 8; b++)
-      for (let n = 0; n < N; n++) if (!region[n]) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(r.sourceBits, b, n));
+    for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) if (!region[n]) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(r.sourceBits, b, n));
     const picked = new Uint8Array(8 * N);
     for (const s of r.snapshots!) s.chosen.forEach((c, b) => c.forEach((n) => picked[b * N + n]!++));
     for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) expect(picked[b * N + n]).toBe(region[n]);
@@ -43,7 +53,10 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
 
   it("'known' budget with fewer known than masked tokens: known kept, remainder filled by the fallback with the unscheduled scale", async () => {
     const predictor = hashPredictor(N, K);
-    const bits = new CpuTensor<'uint8'>(Uint8Array.from({ length: N * K }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), [1, N, K]);
+    const bits = new CpuTensor<'uint8'>(
+      Uint8Array.from({ length: N * K }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)),
+      [1, N, K],
+    );
     const region = Uint8Array.from({ length: N }, (_, n) => (n < 10 ? 1 : 0)); // 10 masked, 6 known
     const r = await inpaint({ predictor, bits, region: { kind: 'tokens', mask: region }, samples: 2, rng: createRng(2), cfgSchedule: 'linear', cfgScale: 3 });
     expect(r.usedFallback).toBe(true);
@@ -65,7 +78,15 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
 
   it('outpainting keeps the region and regenerates the rest', async () => {
     const tok = stubTokenizer(ROWS, ROWS, K);
-    const r = await outpaint({ predictor: hashPredictor(N, K), tokenizer: tok, image, region: { kind: 'boxes', boxes: [{ x0: 2, y0: 2, x1: 6, y1: 6 }] }, samples: 2, rng: createRng(4), budget: 'masked' });
+    const r = await outpaint({
+      predictor: hashPredictor(N, K),
+      tokenizer: tok,
+      image,
+      region: { kind: 'boxes', boxes: [{ x0: 2, y0: 2, x1: 6, y1: 6 }] },
+      samples: 2,
+      rng: createRng(4),
+      budget: 'masked',
+    });
     // pixel box [2,6)² samples tokens (1..2, 1..2): kept
     const kept = [5, 6, 9, 10];
     expect(Array.from(r.regenerated.data.subarray(0, N)).flatMap((v, n) => (v ? [] : [n]))).toEqual(kept);
@@ -76,7 +97,10 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
 describe('class-conditional editing', () => {
   it('conditions on the target class and keeps the known tokens', async () => {
     const predictor = hashPredictor(N, K);
-    const bits = new CpuTensor<'uint8'>(Uint8Array.from({ length: N * K }, (_, i) => i % 2), [1, N, K]);
+    const bits = new CpuTensor<'uint8'>(
+      Uint8Array.from({ length: N * K }, (_, i) => i % 2),
+      [1, N, K],
+    );
     const region = Uint8Array.from({ length: N }, (_, n) => (n < 8 ? 1 : 0));
     const r = await editImage({ predictor, bits, region: { kind: 'tokens', mask: region }, label: 7, samples: 3, rng: createRng(5) });
     for (const c of predictor.calls) expect(c.request.condition).toEqual({ kind: 'class', labels: Int32Array.of(7, 7, 7) });
@@ -87,7 +111,8 @@ describe('class-conditional editing', () => {
 
 describe('class interpolation (docs/algorithm.md §8.2)', () => {
   it('weight 1 equals conditioning on class a, weight 0 on class b', async () => {
-    const run = (condition: Condition) => generate({ predictor: embeddingPredictor(N, K), condition, rng: createRng(6), iterations: 5, gumbelTemperature: 0.2 });
+    const run = (condition: Condition) =>
+      generate({ predictor: embeddingPredictor(N, K), condition, rng: createRng(6), iterations: 5, gumbelTemperature: 0.2 });
     const a = await run(classCondition([2, 2]));
     const b = await run(classCondition([5, 5]));
     const w1 = await run(interpolationCondition([2, 2], [5, 5], 1));
@@ -106,11 +131,25 @@ describe('class interpolation (docs/algorithm.md §8.2)', () => {
     expect(w[4]).toBeCloseTo(0.32, 15);
     expect(w.slice(-4)).toEqual([0.7, 0.8, 0.9, 1]);
     const events: number[] = [];
-    const results = await interpolateClasses({ predictor: embeddingPredictor(N, K), classA: 1, classB: 3, weights: [1, 0.5, 0], samples: 2, rng: createRng(7), onProgress: (e) => events.push(e.current) });
+    const results = await interpolateClasses({
+      predictor: embeddingPredictor(N, K),
+      classA: 1,
+      classB: 3,
+      weights: [1, 0.5, 0],
+      samples: 2,
+      rng: createRng(7),
+      onProgress: (e) => events.push(e.current),
+    });
     expect(results.map((r) => r.weight)).toEqual([1, 0.5, 0]);
     expect(events).toEqual([1, 2, 3]);
     // the first weight uses the stream from the start, so it equals plain class-1 generation with the script settings
-    const plain = await generate({ predictor: embeddingPredictor(N, K), condition: classCondition([1, 1]), rng: createRng(7), iterations: 20, gumbelTemperature: 0 });
+    const plain = await generate({
+      predictor: embeddingPredictor(N, K),
+      condition: classCondition([1, 1]),
+      rng: createRng(7),
+      iterations: 20,
+      gumbelTemperature: 0,
+    });
     expect(Array.from(results[0]!.codes.data)).toEqual(Array.from(plain.codes.data));
   });
 });
@@ -118,7 +157,10 @@ describe('class interpolation (docs/algorithm.md §8.2)', () => {
 describe('image enrichment (docs/algorithm.md §8.3)', () => {
   it('upsamples, encodes, and chains rounds of four sub-lattice inpaintings', async () => {
     const tok = stubTokenizer(ROWS, ROWS, K);
-    const low = new CpuTensor<'float32'>(Float32Array.from({ length: 16 }, (_, i) => (i % 5) / 4), [1, 1, 4, 4]);
+    const low = new CpuTensor<'float32'>(
+      Float32Array.from({ length: 16 }, (_, i) => (i % 5) / 4),
+      [1, 1, 4, 4],
+    );
     const r = await enrichImage({ predictor: hashPredictor(N, K), tokenizer: tok, image: low, rounds: 2, rng: createRng(8), budget: 'masked' });
     // initial codes = Bernoulli encode of the bilinear upsample, drawn from the base stream
     const up = resizeBilinear(low, 8, 8);
@@ -134,7 +176,18 @@ describe('image enrichment (docs/algorithm.md §8.3)', () => {
       expect(r.rounds[round]!.offsetOrder).toEqual(order);
       for (const p of order) {
         const before = codes;
-        const s = await sampleTokens({ predictor: hashPredictor(N, K), condition: classCondition([10]), rng: rr, initialBits: codes, initialMask: subLatticeMask(p, [ROWS, ROWS], 1), iterations: 20, unmaskSchedule: 'linear', budget: 'masked', gumbelTemperature: 0, cfgScale: 10 });
+        const s = await sampleTokens({
+          predictor: hashPredictor(N, K),
+          condition: classCondition([10]),
+          rng: rr,
+          initialBits: codes,
+          initialMask: subLatticeMask(p, [ROWS, ROWS], 1),
+          iterations: 20,
+          unmaskSchedule: 'linear',
+          budget: 'masked',
+          gumbelTemperature: 0,
+          cfgScale: 10,
+        });
         codes = s.codes;
         // with the 'masked' budget only the sub-lattice changes
         for (let n = 0; n < N; n++) {

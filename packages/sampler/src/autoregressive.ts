@@ -56,7 +56,8 @@ export async function sampleAutoregressive(options: AutoregressiveOptions): Prom
   if (model.bitsPerToken !== head.bitsPerToken) {
     throw new ConfigError(`Backbone has ${model.bitsPerToken} bits per token but the head ${head.bitsPerToken}; load a matching pair of models.`);
   }
-  if (!Number.isFinite(options.cfgScale) || options.cfgScale < 0) throw new ConfigError(`cfgScale = ${options.cfgScale}; expected a finite number >= 0 such as 2.5.`);
+  if (!Number.isFinite(options.cfgScale) || options.cfgScale < 0)
+    throw new ConfigError(`cfgScale = ${options.cfgScale}; expected a finite number >= 0 such as 2.5.`);
   const commit = options.commit ?? 'bernoulli';
   const task = options.progressTask ?? 'sample';
   const B = conditionBatchSize(condition);

@@ -68,8 +68,14 @@ function stubHead() {
 
 function request(condition: Condition, cfgScale: number, needed?: Int32Array[]) {
   const B = condition.kind === 'class' ? condition.labels.length : 0;
-  const bits = new CpuTensor<'float32'>(Float32Array.from({ length: B * N * K }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [B, N, K]);
-  const mask = new CpuTensor<'uint8'>(Uint8Array.from({ length: B * N }, (_, i) => (i % 2 === 0 ? 1 : 0)), [B, N]);
+  const bits = new CpuTensor<'float32'>(
+    Float32Array.from({ length: B * N * K }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)),
+    [B, N, K],
+  );
+  const mask = new CpuTensor<'uint8'>(
+    Uint8Array.from({ length: B * N }, (_, i) => (i % 2 === 0 ? 1 : 0)),
+    [B, N],
+  );
   return { bits, mask, condition, cfgScale, rng: createRng(1), ...(needed ? { needed } : {}) };
 }
 

@@ -23,7 +23,9 @@ describe('Gumbel-bound candidate pruning', () => {
     const upperFirstMin = Math.min(...Array.from(plan.first, (n) => Math.fround(1 + Math.fround(g[n]!))));
     expect(Math.max(...plan.pendingUpper)).toBeLessThanOrEqual(upperFirstMin);
     const second = secondStage(plan, 1.5);
-    const expected = Array.from(plan.pending).filter((n) => Math.fround(1 + Math.fround(g[n]!)) >= 1.5).sort((a, b) => a - b);
+    const expected = Array.from(plan.pending)
+      .filter((n) => Math.fround(1 + Math.fround(g[n]!)) >= 1.5)
+      .sort((a, b) => a - b);
     expect(Array.from(second)).toEqual(expected);
   });
 

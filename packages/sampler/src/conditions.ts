@@ -16,7 +16,9 @@ export function conditionBatchSize(condition: Condition): number {
       return condition.vectors.shape[0]!;
     case 'interpolate':
       if (condition.a.length !== condition.b.length) {
-        throw new ConfigError(`Interpolation condition has ${condition.a.length} first classes but ${condition.b.length} second classes; pass one pair per sample.`);
+        throw new ConfigError(
+          `Interpolation condition has ${condition.a.length} first classes but ${condition.b.length} second classes; pass one pair per sample.`,
+        );
       }
       return condition.a.length;
   }

@@ -4,7 +4,13 @@ import { addGumbel, gumbelTemperatureAt } from './gumbel.js';
 describe('confidence (docs/algorithm.md §6)', () => {
   it('margin = mean_k 2|p - 0.5|', () => {
     expect(tokenConfidence(new Float32Array(16).fill(0.5), 0, 16)).toBe(0);
-    expect(tokenConfidence(Float32Array.from({ length: 16 }, (_, k) => k % 2), 0, 16)).toBe(1);
+    expect(
+      tokenConfidence(
+        Float32Array.from({ length: 16 }, (_, k) => k % 2),
+        0,
+        16,
+      ),
+    ).toBe(1);
     // 8 bits at 0.75 (margin 0.5) and 8 at 0.0 (margin 1) -> 0.75
     const p = Float32Array.from({ length: 16 }, (_, k) => (k < 8 ? 0.75 : 0));
     expect(tokenConfidence(p, 0, 16)).toBe(0.75);

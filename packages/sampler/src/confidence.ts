@@ -101,7 +101,13 @@ export function torchMeanF32(values: ArrayLike<number>, offset: number, n: numbe
  * Confidence of one token from its K bit probabilities `probs[offset .. offset+K)`; higher = more certain.
  * Float32 result (see {@link ConfidenceMeasure}).
  */
-export function tokenConfidence(probs: ArrayLike<number>, offset: number, bitsPerToken: number, measure: ConfidenceMeasure = 'margin', scratch?: Float32Array): number {
+export function tokenConfidence(
+  probs: ArrayLike<number>,
+  offset: number,
+  bitsPerToken: number,
+  measure: ConfidenceMeasure = 'margin',
+  scratch?: Float32Array,
+): number {
   if (measure === 'margin') {
     const d = scratch && scratch.length >= bitsPerToken ? scratch : new Float32Array(bitsPerToken);
     for (let k = 0; k < bitsPerToken; k++) d[k] = Math.abs(Math.fround(probs[offset + k]! - 0.5)) * 2;

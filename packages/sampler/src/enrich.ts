@@ -92,7 +92,12 @@ export async function enrichImage(options: EnrichOptions): Promise<EnrichResult>
     if (image.shape[2] !== H || image.shape[3] !== W) image = resizeBilinear(image, H, W);
   }
   const batch = image?.shape[0] ?? options.bits?.shape[0] ?? 1;
-  let codes = await sourceBits({ ...(tokenizer ? { tokenizer } : {}), ...(image ? { image } : {}), ...(options.bits ? { bits: options.bits } : {}), rng }, batch, N, K);
+  let codes = await sourceBits(
+    { ...(tokenizer ? { tokenizer } : {}), ...(image ? { image } : {}), ...(options.bits ? { bits: options.bits } : {}), rng },
+    batch,
+    N,
+    K,
+  );
   const initialCodes = codes;
   const settings: SamplingSettings = resolveSettings(options, PRESETS.enrich);
   const condition = unconditional(batch, predictor.nullClass);

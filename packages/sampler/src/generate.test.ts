@@ -62,7 +62,16 @@ describe('generate with a stub predictor of known probabilities', () => {
     const probs = Float32Array.of(0.8, 0.8, 1, 0.5);
     const run = async (confidence: 'margin' | 'entropy') => {
       const rng = createReplayRng({ uniforms: new Float32Array(4).fill(0.5), gumbels: new Float64Array(2) });
-      const r = await generate({ predictor: fixedPredictor(probs, 1, 2, 2), condition: classCondition([0]), rng, iterations: 1, gumbelTemperature: 0, confidence, snapshots: true, order: 'entropy' });
+      const r = await generate({
+        predictor: fixedPredictor(probs, 1, 2, 2),
+        condition: classCondition([0]),
+        rng,
+        iterations: 1,
+        gumbelTemperature: 0,
+        confidence,
+        snapshots: true,
+        order: 'entropy',
+      });
       return r.snapshots![0]!;
     };
     // with 2 tokens and 1 iteration both are committed; the order is the ranking
@@ -110,7 +119,14 @@ describe('ordering strategies (Table 3)', () => {
   const probs = new Float32Array(6 * 2).fill(0.5).map((_, i) => (i % 3) / 3);
   it('random: descending order of a fresh Gumbel key per token', async () => {
     const rng = createReplayRng({ uniforms: new Float32Array(12).fill(0.5), gumbels: Float64Array.of(0.1, 3, -1, 2, 0.5, 1, /* it 1 */ 0, 0, 0, 0, 0, 0) });
-    const r = await generate({ predictor: fixedPredictor(probs, 1, 6, 2), condition: classCondition([0]), rng, iterations: 2, order: 'random', snapshots: true });
+    const r = await generate({
+      predictor: fixedPredictor(probs, 1, 6, 2),
+      condition: classCondition([0]),
+      rng,
+      iterations: 2,
+      order: 'random',
+      snapshots: true,
+    });
     const counts = Array.from(unmaskCounts(6, 2));
     expect(Array.from(r.snapshots![0]!.chosen[0]!)).toEqual([1, 3, 5, 4, 0, 2].slice(0, counts[0]));
     expect(rng.gumbelsLeft).toBe(0);

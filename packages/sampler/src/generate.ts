@@ -173,10 +173,14 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
   const K = predictor.bitsPerToken;
   if (B < 1) throw new ConfigError('The condition describes 0 samples; pass at least one label.');
   const perImage = isImageRngs(rng) ? rng : null;
-  if (perImage && perImage.size !== B) throw new ShapeError(`rng has ${perImage.size} per-image streams but the batch has ${B} samples; pass one stream per sample.`);
+  if (perImage && perImage.size !== B)
+    throw new ShapeError(`rng has ${perImage.size} per-image streams but the batch has ${B} samples; pass one stream per sample.`);
 
   const bits = options.initialBits ? toBitArray(options.initialBits, 'initialBits') : new Float32Array(B * N * K);
-  if (options.initialBits && (options.initialBits.shape.length !== 3 || options.initialBits.shape[0] !== B || options.initialBits.shape[1] !== N || options.initialBits.shape[2] !== K)) {
+  if (
+    options.initialBits &&
+    (options.initialBits.shape.length !== 3 || options.initialBits.shape[0] !== B || options.initialBits.shape[1] !== N || options.initialBits.shape[2] !== K)
+  ) {
     throw new ShapeError(`initialBits has shape [${options.initialBits.shape.join(', ')}]; expected [${B}, ${N}, ${K}] (samples, tokens, bits).`);
   }
   const mask = new Uint8Array(B * N).fill(1);

@@ -72,15 +72,29 @@ describe('ImageRngs: one stream per image', () => {
     const seeds = [100, 101, 102, 103, 104];
     const batch = await generate({ predictor: drawingPredictor(N, K), condition: classCondition(labels), rng: imageRngs(seeds), cfgScale: 2, ...settings });
     for (let b = 0; b < labels.length; b++) {
-      const alone = await generate({ predictor: drawingPredictor(N, K), condition: classCondition([labels[b]!]), rng: createRng(seeds[b]!), cfgScale: 2, ...settings });
+      const alone = await generate({
+        predictor: drawingPredictor(N, K),
+        condition: classCondition([labels[b]!]),
+        rng: createRng(seeds[b]!),
+        cfgScale: 2,
+        ...settings,
+      });
       expect(Array.from(alone.codes.data)).toEqual(Array.from(batch.codes.data.subarray(b * N * K, (b + 1) * N * K)));
     }
     // Any split into shards gives the same bits too.
-    const first = await generate({ predictor: drawingPredictor(N, K), condition: classCondition(labels.slice(0, 2)), rng: imageRngs(seeds.slice(0, 2)), cfgScale: 2, ...settings });
+    const first = await generate({
+      predictor: drawingPredictor(N, K),
+      condition: classCondition(labels.slice(0, 2)),
+      rng: imageRngs(seeds.slice(0, 2)),
+      cfgScale: 2,
+      ...settings,
+    });
     expect(Array.from(first.codes.data)).toEqual(Array.from(batch.codes.data.subarray(0, 2 * N * K)));
   });
 
   it('refuses a stream count that does not match the batch', async () => {
-    await expect(generate({ predictor: drawingPredictor(4, 2), condition: classCondition([1, 2]), rng: new ImageRngs([createRng(1)]), iterations: 2 })).rejects.toBeInstanceOf(ShapeError);
+    await expect(
+      generate({ predictor: drawingPredictor(4, 2), condition: classCondition([1, 2]), rng: new ImageRngs([createRng(1)]), iterations: 2 }),
+    ).rejects.toBeInstanceOf(ShapeError);
   });
 });

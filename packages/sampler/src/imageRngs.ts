@@ -50,7 +50,8 @@ export class ImageRngs implements Rng {
     if (streams.length === 0) throw new ConfigError('ImageRngs needs at least one stream (one per image).');
     const w = weights ? Array.from(weights) : streams.map(() => 1);
     if (w.length !== streams.length) throw new ShapeError(`ImageRngs got ${w.length} weights for ${streams.length} streams; pass one weight per image.`);
-    for (const x of w) if (!Number.isInteger(x) || x < 0) throw new ConfigError(`ImageRngs weight ${x} is invalid; weights are integers >= 0 (rows or tokens per image).`);
+    for (const x of w)
+      if (!Number.isInteger(x) || x < 0) throw new ConfigError(`ImageRngs weight ${x} is invalid; weights are integers >= 0 (rows or tokens per image).`);
     this.streams = streams;
     this.#weights = w;
     this.#total = w.reduce((a, b) => a + b, 0);
@@ -80,7 +81,9 @@ export class ImageRngs implements Rng {
     }
     const unit = n / this.#total;
     if (!Number.isInteger(unit)) {
-      throw new ShapeError(`${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; draw a multiple of ${this.#total} (use segments() for uneven layouts).`);
+      throw new ShapeError(
+        `${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; draw a multiple of ${this.#total} (use segments() for uneven layouts).`,
+      );
     }
     return unit;
   }
@@ -103,11 +106,19 @@ export class ImageRngs implements Rng {
     const live = this.streams.filter((_, b) => this.#weights[b]! > 0);
     if (this.streams.length === 1) return this.streams[0]!;
     if (live.length === 1) return live[0]!;
-    throw new ConfigError(`${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; draw arrays (one part per image) or use one stream per call.`);
+    throw new ConfigError(
+      `${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; draw arrays (one part per image) or use one stream per call.`,
+    );
   }
 
   uniformsF32(n: number): Float32Array {
-    if (!this.#seeded || this.streams.length === 1) return this.#split(n, 'uniformsF32', (r, m) => r.uniformsF32(m), (k) => new Float32Array(k));
+    if (!this.#seeded || this.streams.length === 1)
+      return this.#split(
+        n,
+        'uniformsF32',
+        (r, m) => r.uniformsF32(m),
+        (k) => new Float32Array(k),
+      );
     // Core's seeded streams: fill one integer buffer segment by segment and convert once — the same numbers as
     // `uniformsF32` of each stream, without an allocation per image (this runs once per diffusion step).
     const unit = this.#unit(n, 'uniformsF32');
@@ -124,11 +135,21 @@ export class ImageRngs implements Rng {
   }
 
   normalsF32(n: number): Float32Array {
-    return this.#split(n, 'normalsF32', (r, m) => r.normalsF32(m), (k) => new Float32Array(k));
+    return this.#split(
+      n,
+      'normalsF32',
+      (r, m) => r.normalsF32(m),
+      (k) => new Float32Array(k),
+    );
   }
 
   gumbels(n: number): Float64Array {
-    return this.#split(n, 'gumbels', (r, m) => r.gumbels(m), (k) => new Float64Array(k));
+    return this.#split(
+      n,
+      'gumbels',
+      (r, m) => r.gumbels(m),
+      (k) => new Float64Array(k),
+    );
   }
 
   uniform(): number {

@@ -47,7 +47,12 @@ export interface ImageEditResult extends SampleResult {
 }
 
 /** Encodes or repeats the source into `batch` rows of bits [batch, N, K]. */
-export async function sourceBits(options: Pick<ImageEditOptions, 'tokenizer' | 'image' | 'bits' | 'rng'>, batch: number, tokens: number, bitsPerToken: number): Promise<CpuTensor<'uint8'>> {
+export async function sourceBits(
+  options: Pick<ImageEditOptions, 'tokenizer' | 'image' | 'bits' | 'rng'>,
+  batch: number,
+  tokens: number,
+  bitsPerToken: number,
+): Promise<CpuTensor<'uint8'>> {
   const { tokenizer, image, bits, rng } = options;
   if ((image === undefined) === (bits === undefined)) throw new ConfigError('Pass exactly one of `image` (to encode) or `bits` (already encoded).');
   if (bits) {
@@ -60,17 +65,27 @@ export async function sourceBits(options: Pick<ImageEditOptions, 'tokenizer' | '
   const [C, H, W] = tokenizer.imageShape;
   const s = image!.shape;
   if (s.length !== 4 || s[1] !== C || s[2] !== H || s[3] !== W || (s[0] !== 1 && s[0] !== batch)) {
-    throw new ShapeError(`Image has shape [${s.join(', ')}]; expected [1 or ${batch}, ${C}, ${H}, ${W}] (center-crop and resize it to the tokenizer's size first).`);
+    throw new ShapeError(
+      `Image has shape [${s.join(', ')}]; expected [1 or ${batch}, ${C}, ${H}, ${W}] (center-crop and resize it to the tokenizer's size first).`,
+    );
   }
   if (tokenizer.grid[0] * tokenizer.grid[1] !== tokens || tokenizer.bitsPerToken !== bitsPerToken) {
-    throw new ConfigError(`Tokenizer gives ${tokenizer.grid[0] * tokenizer.grid[1]} tokens × ${tokenizer.bitsPerToken} bits but the predictor expects ${tokens} × ${bitsPerToken}.`);
+    throw new ConfigError(
+      `Tokenizer gives ${tokenizer.grid[0] * tokenizer.grid[1]} tokens × ${tokenizer.bitsPerToken} bits but the predictor expects ${tokens} × ${bitsPerToken}.`,
+    );
   }
   const images = new CpuTensor<'float32'>(repeatRows(image!.data, s[0]!, batch, C * H * W, [batch, C, H, W]).data, [batch, C, H, W]);
   const { bits: encoded } = await tokenizer.encode(images, { mode: 'bernoulli', rng });
   return new CpuTensor(Uint8Array.from(encoded.data), [batch, tokens, bitsPerToken]);
 }
 
-function repeatRows<A extends Uint8Array | Float32Array>(data: A, rows: number, batch: number, rowSize: number, shape: number[]): CpuTensor<A extends Uint8Array ? 'uint8' : 'float32'> {
+function repeatRows<A extends Uint8Array | Float32Array>(
+  data: A,
+  rows: number,
+  batch: number,
+  rowSize: number,
+  shape: number[],
+): CpuTensor<A extends Uint8Array ? 'uint8' : 'float32'> {
   const out = new (data.constructor as new (n: number) => A)(batch * rowSize);
   for (let b = 0; b < batch; b++) {
     const src = rows === 1 ? 0 : b;
@@ -82,7 +97,8 @@ function repeatRows<A extends Uint8Array | Float32Array>(data: A, rows: number, 
 function batchOf(options: ImageEditOptions): number {
   const rows = options.image?.shape[0] ?? options.bits?.shape[0] ?? 1;
   if (rows > 1) {
-    if (options.samples !== undefined && options.samples !== rows) throw new ConfigError(`samples = ${options.samples} but ${rows} source images were given; omit samples or pass one image.`);
+    if (options.samples !== undefined && options.samples !== rows)
+      throw new ConfigError(`samples = ${options.samples} but ${rows} source images were given; omit samples or pass one image.`);
     return rows;
   }
   const samples = options.samples ?? 8;
@@ -94,7 +110,12 @@ function batchOf(options: ImageEditOptions): number {
  * Shared body of inpaint, outpaint and edit: encode, build the token mask (1 = regenerate), run the unmasking loop
  * from the known tokens with `condition` (one per source row, repeated to the batch).
  */
-export async function regenerateRegion(options: ImageEditOptions, regenerateInside: boolean, condition: (batch: number, nullClass: number) => Condition, defaults: SamplingSettings): Promise<ImageEditResult> {
+export async function regenerateRegion(
+  options: ImageEditOptions,
+  regenerateInside: boolean,
+  condition: (batch: number, nullClass: number) => Condition,
+  defaults: SamplingSettings,
+): Promise<ImageEditResult> {
   const { predictor } = options;
   const batch = batchOf(options);
   const N = predictor.tokens;

@@ -69,7 +69,12 @@ export function maskFromImage(image: Tensor<'float32'> | Tensor<'uint8'>, grid: 
  * Token mask [1, N] of a union of boxes. Pixel boxes are rasterised and sampled like {@link maskFromImage}
  * (a token is inside when the pixel it samples is inside); token boxes select grid cells directly.
  */
-export function maskFromBoxes(boxes: readonly Box[], grid: Grid, imageSize: readonly [number, number] | undefined, units: 'pixels' | 'tokens' = 'pixels'): CpuTensor<'uint8'> {
+export function maskFromBoxes(
+  boxes: readonly Box[],
+  grid: Grid,
+  imageSize: readonly [number, number] | undefined,
+  units: 'pixels' | 'tokens' = 'pixels',
+): CpuTensor<'uint8'> {
   const [rows, cols] = grid;
   if (units === 'pixels' && !imageSize) throw new ConfigError('Pixel boxes need the image size [H, W]; pass imageSize or use units: "tokens".');
   const [H, W] = units === 'pixels' ? imageSize! : [rows, cols];
@@ -89,7 +94,10 @@ export function maskFromBoxes(boxes: readonly Box[], grid: Grid, imageSize: read
 
 /** Flips a token mask (outpainting: the given region is what to keep). */
 export function invertMask(mask: Tensor<'uint8'>): CpuTensor<'uint8'> {
-  return new CpuTensor(Uint8Array.from(mask.data, (v) => (v ? 0 : 1)), mask.shape);
+  return new CpuTensor(
+    Uint8Array.from(mask.data, (v) => (v ? 0 : 1)),
+    mask.shape,
+  );
 }
 
 /**
@@ -105,7 +113,10 @@ export function resolveRegionMask(region: RegionMask, grid: Grid, batch: number,
       if (data.length !== N && data.length !== batch * N) {
         throw new ShapeError(`Token mask has ${data.length} entries; expected ${N} (one per token) or ${batch * N} (per sample).`);
       }
-      m = new CpuTensor(Uint8Array.from(data, (v) => (v ? 1 : 0)), [data.length / N, N]);
+      m = new CpuTensor(
+        Uint8Array.from(data, (v) => (v ? 1 : 0)),
+        [data.length / N, N],
+      );
       break;
     }
     case 'image':

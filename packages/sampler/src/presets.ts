@@ -22,19 +22,7 @@ const base = { ...DEFAULT_SAMPLING, diffusionSteps: 100, totalDiffusionSteps: 25
 const app = { ...base, gumbelTemperature: 0, unmaskSchedule: 'linear' as const, budget: 'known' as const };
 
 /** Names of the built-in presets. */
-export type PresetName =
-  | 'L'
-  | 'XL'
-  | 'XXL'
-  | 'script'
-  | 'script-512'
-  | 'colab'
-  | 'cli'
-  | 'inpaint'
-  | 'outpaint'
-  | 'edit'
-  | 'interpolate'
-  | 'enrich';
+export type PresetName = 'L' | 'XL' | 'XXL' | 'script' | 'script-512' | 'colab' | 'cli' | 'inpaint' | 'outpaint' | 'edit' | 'interpolate' | 'enrich';
 
 /**
  * Built-in presets.

@@ -13,12 +13,18 @@ import { maskedBeforeIterations, unmaskCounts } from './unmaskSchedule.js';
 
 function randomMask(batch: number, tokens: number, fraction: number, seed: number): CpuTensor<'uint8'> {
   const rng = createRng(seed);
-  return new CpuTensor<'uint8'>(Uint8Array.from({ length: batch * tokens }, () => (rng.uniform() < fraction ? 1 : 0)), [batch, tokens]);
+  return new CpuTensor<'uint8'>(
+    Uint8Array.from({ length: batch * tokens }, () => (rng.uniform() < fraction ? 1 : 0)),
+    [batch, tokens],
+  );
 }
 
 function randomBits(batch: number, tokens: number, bits: number, seed: number): CpuTensor<'uint8'> {
   const rng = createRng(seed);
-  return new CpuTensor<'uint8'>(Uint8Array.from({ length: batch * tokens * bits }, () => (rng.uniform() < 0.5 ? 1 : 0)), [batch, tokens, bits]);
+  return new CpuTensor<'uint8'>(
+    Uint8Array.from({ length: batch * tokens * bits }, () => (rng.uniform() < 0.5 ? 1 : 0)),
+    [batch, tokens, bits],
+  );
 }
 
 type Case = [string, Omit<SampleTokensOptions, 'predictor' | 'rng'>];
@@ -27,27 +33,69 @@ const K = 4;
 const cases: Case[] = [
   ['entropy, Table 7 L', { condition: classCondition([1, 2, 3]), iterations: 20, gumbelTemperature: 0.17 }],
   ['entropy, no Gumbel, linear CFG', { condition: classCondition([1, 2]), iterations: 10, gumbelTemperature: 0, cfgSchedule: 'linear', cfgScale: 4 }],
-  ['entropy, Gumbel down, entropy confidence', { condition: classCondition([5]), iterations: 25, gumbelTemperature: 0.3, gumbelSchedule: 'down', confidence: 'entropy' }],
-  ['entropy, Gumbel up, threshold commits', { condition: classCondition([5, 6]), iterations: 8, gumbelTemperature: 1, gumbelSchedule: 'up', commit: 'threshold' }],
+  [
+    'entropy, Gumbel down, entropy confidence',
+    { condition: classCondition([5]), iterations: 25, gumbelTemperature: 0.3, gumbelSchedule: 'down', confidence: 'entropy' },
+  ],
+  [
+    'entropy, Gumbel up, threshold commits',
+    { condition: classCondition([5, 6]), iterations: 8, gumbelTemperature: 1, gumbelSchedule: 'up', commit: 'threshold' },
+  ],
   ['random order', { condition: classCondition([1, 9]), iterations: 10, order: 'random' }],
   ['raster order', { condition: classCondition([1, 9]), iterations: 10, order: 'raster' }],
   ['autoregressive', { condition: classCondition([4]), order: 'autoregressive' }],
   ['unconditional', { condition: unconditional(2, 10), iterations: 12 }],
   [
     'inpaint, known budget > masked (surplus re-samples)',
-    { condition: unconditional(3, 10), iterations: 25, unmaskSchedule: 'linear', budget: 'known', gumbelTemperature: 0, initialBits: randomBits(3, N, K, 1), initialMask: randomMask(3, N, 0.25, 2) },
+    {
+      condition: unconditional(3, 10),
+      iterations: 25,
+      unmaskSchedule: 'linear',
+      budget: 'known',
+      gumbelTemperature: 0,
+      initialBits: randomBits(3, N, K, 1),
+      initialMask: randomMask(3, N, 0.25, 2),
+    },
   ],
   [
     'outpaint, known budget < masked (fallback)',
-    { condition: unconditional(2, 10), iterations: 25, unmaskSchedule: 'linear', budget: 'known', gumbelTemperature: 0, initialBits: randomBits(2, N, K, 3), initialMask: randomMask(2, N, 0.8, 4), cfgSchedule: 'linear' },
+    {
+      condition: unconditional(2, 10),
+      iterations: 25,
+      unmaskSchedule: 'linear',
+      budget: 'known',
+      gumbelTemperature: 0,
+      initialBits: randomBits(2, N, K, 3),
+      initialMask: randomMask(2, N, 0.8, 4),
+      cfgSchedule: 'linear',
+    },
   ],
   [
     'edit, masked budget, cosine, Gumbel',
-    { condition: classCondition([7, 7]), iterations: 10, unmaskSchedule: 'cosine', budget: 'masked', gumbelTemperature: 0.2, initialBits: randomBits(2, N, K, 5), initialMask: randomMask(2, N, 0.5, 6) },
+    {
+      condition: classCondition([7, 7]),
+      iterations: 10,
+      unmaskSchedule: 'cosine',
+      budget: 'masked',
+      gumbelTemperature: 0.2,
+      initialBits: randomBits(2, N, K, 5),
+      initialMask: randomMask(2, N, 0.5, 6),
+    },
   ],
   [
     'per-sample masks of different sizes',
-    { condition: classCondition([1, 2, 3]), iterations: 7, unmaskSchedule: 'linear', budget: 'known', gumbelTemperature: 0.05, initialBits: randomBits(3, N, K, 7), initialMask: new CpuTensor<'uint8'>(Uint8Array.from({ length: 3 * N }, (_, i) => (i < N ? (i % N) % 3 === 0 : i < 2 * N ? (i % N) < 50 : (i % N) < 5) ? 1 : 0), [3, N]) },
+    {
+      condition: classCondition([1, 2, 3]),
+      iterations: 7,
+      unmaskSchedule: 'linear',
+      budget: 'known',
+      gumbelTemperature: 0.05,
+      initialBits: randomBits(3, N, K, 7),
+      initialMask: new CpuTensor<'uint8'>(
+        Uint8Array.from({ length: 3 * N }, (_, i) => ((i < N ? (i % N) % 3 === 0 : i < 2 * N ? i % N < 50 : i % N < 5) ? 1 : 0)),
+        [3, N],
+      ),
+    },
   ],
 ];
 
@@ -69,7 +117,15 @@ describe('optimised sampler vs reference sampler', () => {
   it('asks for far fewer token predictions than the released sampler', async () => {
     const count = async (only: boolean, order: 'entropy' | 'raster', gumbelTemperature: number) => {
       const p = hashPredictor(N, K);
-      await sampleTokens({ condition: classCondition([1]), iterations: 20, order, gumbelTemperature, predictor: p, rng: createRng(1), predictOnlyNeeded: only });
+      await sampleTokens({
+        condition: classCondition([1]),
+        iterations: 20,
+        order,
+        gumbelTemperature,
+        predictor: p,
+        rng: createRng(1),
+        predictOnlyNeeded: only,
+      });
       return p.calls.reduce((s, c) => s + (c.needed ? c.needed[0]!.length : N), 0);
     };
     const full = await count(false, 'entropy', 0);

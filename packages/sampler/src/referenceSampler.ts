@@ -67,7 +67,13 @@ export async function referenceSampleTokens(options: SampleTokensOptions): Promi
   let predictorCalls = 0;
   const predictAll = async (cfgScale: number): Promise<Float32Array> => {
     predictorCalls++;
-    const out = await predictor.predict({ bits: new CpuTensor<'float32'>(flatBits(), [B, N, K]), mask: new CpuTensor<'uint8'>(flatMask(), [B, N]), condition, cfgScale, rng });
+    const out = await predictor.predict({
+      bits: new CpuTensor<'float32'>(flatBits(), [B, N, K]),
+      mask: new CpuTensor<'uint8'>(flatMask(), [B, N]),
+      condition,
+      cfgScale,
+      rng,
+    });
     return out.data;
   };
   const commitBits = (p: Float32Array, picks: number[][]): void => {

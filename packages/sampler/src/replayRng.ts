@@ -31,7 +31,9 @@ export function createReplayRng(streams: ReplayStreams): ReplayRng {
   const uniforms = replayQueue(streams.uniforms, 'uniform');
   const gumbels = replayQueue(streams.gumbels, 'Gumbel');
   const unsupported = (name: string): never => {
-    throw new ConfigError(`Replay Rng cannot serve ${name}(): only uniformsF32, bernoulli and gumbels were recorded. Use createRng(seed) for free-running sampling.`);
+    throw new ConfigError(
+      `Replay Rng cannot serve ${name}(): only uniformsF32, bernoulli and gumbels were recorded. Use createRng(seed) for free-running sampling.`,
+    );
   };
   return {
     get uniformsLeft() {
@@ -66,7 +68,9 @@ function replayQueue<A extends Float32Array | Float64Array>(values: A, kind: str
   return {
     take(n: number): A {
       if (at + n > values.length) {
-        throw new ConfigError(`Replay ${kind} stream exhausted: ${n} requested at position ${at} of ${values.length}. Record a longer stream or check the call sequence.`);
+        throw new ConfigError(
+          `Replay ${kind} stream exhausted: ${n} requested at position ${at} of ${values.length}. Record a longer stream or check the call sequence.`,
+        );
       }
       const out = values.slice(at, at + n) as A;
       at += n;

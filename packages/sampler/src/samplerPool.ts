@@ -119,8 +119,10 @@ export class SamplerPool {
   static async create(options: SamplerPoolOptions): Promise<SamplerPool> {
     const workers = options.workers ?? availableParallelism();
     const threads = options.threadsPerWorker ?? 1;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new ConfigError(`workers = ${workers} is invalid; use a whole number >= 1 (default: every core, ${availableParallelism()} here).`);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new ConfigError(`threadsPerWorker = ${threads} is invalid; use a whole number >= 1 (default 1).`);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 1024)
+      throw new ConfigError(`workers = ${workers} is invalid; use a whole number >= 1 (default: every core, ${availableParallelism()} here).`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+      throw new ConfigError(`threadsPerWorker = ${threads} is invalid; use a whole number >= 1 (default 1).`);
     const script = options.workerScript ?? defaultWorkerScript();
     const slots: Slot[] = [];
     const ready: Promise<void>[] = [];
@@ -205,7 +207,11 @@ export class SamplerPool {
     }
   }
 
-  #enqueue(make: (id: number) => ToWorker, signal: AbortSignal | undefined, onProgress: SampleJob['onProgress']): Promise<Extract<FromWorker, { type: 'result' | 'called' }>> {
+  #enqueue(
+    make: (id: number) => ToWorker,
+    signal: AbortSignal | undefined,
+    onProgress: SampleJob['onProgress'],
+  ): Promise<Extract<FromWorker, { type: 'result' | 'called' }>> {
     if (this.#closed) return Promise.reject(new ConfigError('The worker pool was disposed; create a new one.'));
     const dead = this.#slots.find((s) => s.dead);
     if (dead && this.#slots.every((s) => s.dead)) return Promise.reject(dead.dead);
@@ -251,7 +257,8 @@ export class SamplerPool {
 
   /** Samples one job on the next free worker. Rejects with the worker's error class (e.g. {@link ConfigError}). */
   async sample(job: SampleJob): Promise<SampleJobResult> {
-    if (job.labels.length !== job.seeds.length) throw new ConfigError(`A sampling job has ${job.labels.length} labels but ${job.seeds.length} seeds; pass one seed per image.`);
+    if (job.labels.length !== job.seeds.length)
+      throw new ConfigError(`A sampling job has ${job.labels.length} labels but ${job.seeds.length} seeds; pass one seed per image.`);
     if (job.labels.length === 0) throw new ConfigError('A sampling job has no images; pass at least one label and seed.');
     const labels = Int32Array.from(job.labels);
     const seeds = [...job.seeds];
@@ -355,7 +362,13 @@ export async function generateBatches(pool: SamplerPool, options: GenerateBatche
     const batchLabels = labelArray.slice(s, e);
     const batchSeeds = seeds.slice(s, e);
     const p = pool
-      .sample({ labels: batchLabels, seeds: batchSeeds, ...(options.settings ? { settings: options.settings } : {}), decode: options.decode ?? true, signal: controller.signal })
+      .sample({
+        labels: batchLabels,
+        seeds: batchSeeds,
+        ...(options.settings ? { settings: options.settings } : {}),
+        decode: options.decode ?? true,
+        signal: controller.signal,
+      })
       .then((r) => ({ ...r, index: k, start: s, labels: batchLabels, seeds: batchSeeds }));
     p.catch(() => undefined); // handled when awaited in order
     results.set(k, p);

@@ -12,7 +12,11 @@ import type { FromWorker, SamplerWorkerFactory, SamplerWorkerModel, ToWorker, Wo
 
 function errorInfo(err: unknown): WorkerErrorInfo {
   const e = err as { name?: unknown; message?: unknown; stack?: unknown };
-  return { name: typeof e?.name === 'string' ? e.name : 'Error', message: String(e?.message ?? err), ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}) };
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: String(e?.message ?? err),
+    ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
+  };
 }
 
 /** The array itself when it owns its whole buffer (so the buffer can be transferred), else a copy. */
@@ -41,7 +45,10 @@ if (port) {
             const mod = (await import(msg.factory.module)) as Record<string, unknown>;
             const name = msg.factory.exportName ?? 'default';
             const factory = mod[name];
-            if (typeof factory !== 'function') throw new ConfigError(`Sampler factory module ${msg.factory.module} has no exported function "${name}"; export an async (args) => ({ predictor, tokenizer }).`);
+            if (typeof factory !== 'function')
+              throw new ConfigError(
+                `Sampler factory module ${msg.factory.module} has no exported function "${name}"; export an async (args) => ({ predictor, tokenizer }).`,
+              );
             model = await (factory as SamplerWorkerFactory)(msg.factory.args);
             post({ type: 'ready' });
           } catch (err) {
@@ -67,7 +74,15 @@ if (port) {
             const codes = owned(r.codes.data);
             const images = r.images ? owned(r.images.data as Float32Array) : null;
             post(
-              { type: 'result', id: msg.id, codes, codesShape: r.codes.shape, images, imagesShape: r.images ? r.images.shape : null, stats: model.jobStats ? { ...model.jobStats() } : null },
+              {
+                type: 'result',
+                id: msg.id,
+                codes,
+                codesShape: r.codes.shape,
+                images,
+                imagesShape: r.images ? r.images.shape : null,
+                stats: model.jobStats ? { ...model.jobStats() } : null,
+              },
               images ? [codes.buffer as ArrayBuffer, images.buffer as ArrayBuffer] : [codes.buffer as ArrayBuffer],
             );
           } catch (err) {
@@ -82,7 +97,8 @@ if (port) {
           aborts.set(msg.id, controller);
           try {
             const method = model?.methods?.[msg.method];
-            if (!method) throw new ConfigError(`This worker offers no method "${msg.method}" (it has ${Object.keys(model?.methods ?? {}).join(', ') || 'none'}).`);
+            if (!method)
+              throw new ConfigError(`This worker offers no method "${msg.method}" (it has ${Object.keys(model?.methods ?? {}).join(', ') || 'none'}).`);
             const r = await method(msg.args, controller.signal);
             post({ type: 'called', id: msg.id, value: r.value }, [...(r.transfer ?? [])]);
           } catch (err) {

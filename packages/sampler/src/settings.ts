@@ -85,15 +85,21 @@ export function resolveSettings(partial: Partial<SamplingSettings>, base: Sampli
   for (const key of SETTING_KEYS) picked[key] = partial[key] !== undefined ? partial[key] : base[key];
   const s = picked as unknown as SamplingSettings;
   if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > MAX_ITERATIONS) {
-    throw new ConfigError(`iterations = ${s.iterations}; expected an integer in 1..${MAX_ITERATIONS} such as 20 (each iteration unmasks at least one token, so more than the token count adds nothing).`);
+    throw new ConfigError(
+      `iterations = ${s.iterations}; expected an integer in 1..${MAX_ITERATIONS} such as 20 (each iteration unmasks at least one token, so more than the token count adds nothing).`,
+    );
   }
   if (!Number.isFinite(s.cfgScale) || s.cfgScale < 0) throw new ConfigError(`cfgScale = ${s.cfgScale}; expected a finite number >= 0 such as 2.5.`);
-  if (!['constant', 'linear'].includes(s.cfgSchedule)) throw new ConfigError(`cfgSchedule = ${JSON.stringify(s.cfgSchedule)}; expected 'constant' or 'linear'.`);
-  if (!Number.isFinite(s.gumbelTemperature) || s.gumbelTemperature < 0) throw new ConfigError(`gumbelTemperature = ${s.gumbelTemperature}; expected a number >= 0.`);
-  if (!['constant', 'down', 'up'].includes(s.gumbelSchedule)) throw new ConfigError(`gumbelSchedule = ${JSON.stringify(s.gumbelSchedule)}; expected 'constant', 'down' or 'up'.`);
+  if (!['constant', 'linear'].includes(s.cfgSchedule))
+    throw new ConfigError(`cfgSchedule = ${JSON.stringify(s.cfgSchedule)}; expected 'constant' or 'linear'.`);
+  if (!Number.isFinite(s.gumbelTemperature) || s.gumbelTemperature < 0)
+    throw new ConfigError(`gumbelTemperature = ${s.gumbelTemperature}; expected a number >= 0.`);
+  if (!['constant', 'down', 'up'].includes(s.gumbelSchedule))
+    throw new ConfigError(`gumbelSchedule = ${JSON.stringify(s.gumbelSchedule)}; expected 'constant', 'down' or 'up'.`);
   assertOrdering(s.order);
   if (!['margin', 'entropy'].includes(s.confidence)) throw new ConfigError(`confidence = ${JSON.stringify(s.confidence)}; expected 'margin' or 'entropy'.`);
-  if (!['cosine', 'linear'].includes(s.unmaskSchedule)) throw new ConfigError(`unmaskSchedule = ${JSON.stringify(s.unmaskSchedule)}; expected 'cosine' or 'linear'.`);
+  if (!['cosine', 'linear'].includes(s.unmaskSchedule))
+    throw new ConfigError(`unmaskSchedule = ${JSON.stringify(s.unmaskSchedule)}; expected 'cosine' or 'linear'.`);
   if (!['known', 'masked'].includes(s.budget)) throw new ConfigError(`budget = ${JSON.stringify(s.budget)}; expected 'known' (official) or 'masked'.`);
   if (!['bernoulli', 'threshold'].includes(s.commit)) throw new ConfigError(`commit = ${JSON.stringify(s.commit)}; expected 'bernoulli' or 'threshold'.`);
   return s;

@@ -19,17 +19,30 @@ const entries = JSON.parse(readFileSync(path.join(fixtureDir(), 'unmask_schedule
 describe('unmask schedule (docs/algorithm.md §6)', () => {
   it('has fixture entries for every documented (tokens, iterations) pair', () => {
     const pairs = entries.map((e) => `${e.num_tokens}/${e.num_iter}/${e.cfg_schedule}`);
-    for (const p of ['256/20/constant', '256/10/constant', '256/25/constant', '64/10/constant', '16/4/constant', '16/10/constant', '16/20/constant', '1024/20/constant', '64/10/linear']) {
+    for (const p of [
+      '256/20/constant',
+      '256/10/constant',
+      '256/25/constant',
+      '64/10/constant',
+      '16/4/constant',
+      '16/10/constant',
+      '16/20/constant',
+      '1024/20/constant',
+      '64/10/linear',
+    ]) {
       expect(pairs).toContain(p);
     }
   });
 
-  it.each(entries.map((e) => [`${e.num_tokens} tokens, ${e.num_iter} iterations, ${e.cfg_schedule}`, e] as const))('matches the official counts: %s', (_, e) => {
-    expect(Array.from(unmaskCounts(e.num_tokens, e.num_iter, 'cosine'))).toEqual(e.unmasked_per_iter);
-    expect(Array.from(maskedBeforeIterations(e.num_tokens, e.num_iter, 'cosine'))).toEqual(e.masked_before_iter);
-    const cfg = Array.from({ length: e.num_iter }, (_, s) => cfgScaleAt(e.cfg_scale, e.cfg_schedule, s, e.num_iter));
-    expect(cfg).toEqual(e.cfg_per_iter);
-  });
+  it.each(entries.map((e) => [`${e.num_tokens} tokens, ${e.num_iter} iterations, ${e.cfg_schedule}`, e] as const))(
+    'matches the official counts: %s',
+    (_, e) => {
+      expect(Array.from(unmaskCounts(e.num_tokens, e.num_iter, 'cosine'))).toEqual(e.unmasked_per_iter);
+      expect(Array.from(maskedBeforeIterations(e.num_tokens, e.num_iter, 'cosine'))).toEqual(e.masked_before_iter);
+      const cfg = Array.from({ length: e.num_iter }, (_, s) => cfgScaleAt(e.cfg_scale, e.cfg_schedule, s, e.num_iter));
+      expect(cfg).toEqual(e.cfg_per_iter);
+    },
+  );
 
   it('matches the closed form floor(cos(pi/2 r) N) written out independently, and sums to N', () => {
     for (const N of [1, 7, 16, 64, 100, 256, 1024]) {

@@ -24,8 +24,10 @@ export function maskRate(kind: UnmaskScheduleKind, step: number, iterations: num
  * the last step.
  */
 export function unmaskCounts(total: number, iterations: number, kind: UnmaskScheduleKind = 'cosine'): Int32Array {
-  if (!Number.isInteger(total) || total < 0) throw new ConfigError(`Unmask budget ${total} is not a non-negative integer; pass the number of tokens to generate.`);
-  if (!Number.isInteger(iterations) || iterations < 1) throw new ConfigError(`Iterations ${iterations} is not a positive integer; pass e.g. 20 (BiGR-L) or 25 (XL/XXL).`);
+  if (!Number.isInteger(total) || total < 0)
+    throw new ConfigError(`Unmask budget ${total} is not a non-negative integer; pass the number of tokens to generate.`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new ConfigError(`Iterations ${iterations} is not a positive integer; pass e.g. 20 (BiGR-L) or 25 (XL/XXL).`);
   const counts = new Int32Array(iterations);
   let old = total;
   for (let step = 0; step < iterations; step++) {

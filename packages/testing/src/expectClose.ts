@@ -124,7 +124,9 @@ export function describeMismatch(
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, options: ExpectCloseOptions = {}): void {
   const what = options.what ?? 'values';
   if (actual.length !== expected.length) {
-    throw new AssertionError({ message: `${what}: actual has ${actual.length} elements but expected has ${expected.length}${options.shape ? ` (shape [${options.shape.join(', ')}])` : ''}.` });
+    throw new AssertionError({
+      message: `${what}: actual has ${actual.length} elements but expected has ${expected.length}${options.shape ? ` (shape [${options.shape.join(', ')}])` : ''}.`,
+    });
   }
   const tolerance: Tolerance = { rtol: options.rtol ?? DEFAULT_TOLERANCE.rtol, atol: options.atol ?? DEFAULT_TOLERANCE.atol };
   const c = compareClose(actual, expected, tolerance);

@@ -33,14 +33,7 @@ export interface SpatialSize {
  * Runs one block of a plan on NCHW input `x` of size `size` and returns its output and output size. Parameters are
  * read under `${listPrefix}.${spec.index}` (e.g. `encoder.blocks.3`).
  */
-export function runBlock<T>(
-  ops: Ops<T>,
-  x: T,
-  listPrefix: string,
-  spec: BlockSpec,
-  size: SpatialSize,
-  norm: NormSettings,
-): { y: T; size: SpatialSize } {
+export function runBlock<T>(ops: Ops<T>, x: T, listPrefix: string, spec: BlockSpec, size: SpatialSize, norm: NormSettings): { y: T; size: SpatialSize } {
   const prefix = `${listPrefix}.${spec.index}`;
   const { height, width } = size;
   switch (spec.kind) {
@@ -101,14 +94,26 @@ export function blockParameterShapes(prefix: string, spec: BlockSpec, includeUnu
   const o = spec.outChannels;
   switch (spec.kind) {
     case 'Conv2d':
-      return [[`${prefix}.weight`, [o, i, 3, 3]], [`${prefix}.bias`, [o]]];
+      return [
+        [`${prefix}.weight`, [o, i, 3, 3]],
+        [`${prefix}.bias`, [o]],
+      ];
     case 'GroupNorm':
-      return [[`${prefix}.weight`, [i]], [`${prefix}.bias`, [i]]];
+      return [
+        [`${prefix}.weight`, [i]],
+        [`${prefix}.bias`, [i]],
+      ];
     case 'Downsample':
     case 'Upsample':
-      return [[`${prefix}.conv.weight`, [o, i, 3, 3]], [`${prefix}.conv.bias`, [o]]];
+      return [
+        [`${prefix}.conv.weight`, [o, i, 3, 3]],
+        [`${prefix}.conv.bias`, [o]],
+      ];
     case 'AttnBlock': {
-      const out: [string, number[]][] = [[`${prefix}.norm.weight`, [i]], [`${prefix}.norm.bias`, [i]]];
+      const out: [string, number[]][] = [
+        [`${prefix}.norm.weight`, [i]],
+        [`${prefix}.norm.bias`, [i]],
+      ];
       for (const n of ['q', 'k', 'v', 'proj_out']) out.push([`${prefix}.${n}.weight`, [i, i, 1, 1]], [`${prefix}.${n}.bias`, [i]]);
       return out;
     }

@@ -22,13 +22,7 @@ export interface NormSettings {
  * PyTorch `Conv2d` with parameters `${prefix}.weight` (OIHW) and `${prefix}.bias`: a k×k convolution with the
  * given stride and padding `[top, left, bottom, right]`.
  */
-export function conv2dLayer<T>(
-  ops: Ops<T>,
-  x: T,
-  prefix: string,
-  stride: number,
-  pads: readonly [number, number, number, number],
-): T {
+export function conv2dLayer<T>(ops: Ops<T>, x: T, prefix: string, stride: number, pads: readonly [number, number, number, number]): T {
   return ops.conv2d(x, ops.param(`${prefix}.weight`), ops.param(`${prefix}.bias`), { strides: stride, pads });
 }
 

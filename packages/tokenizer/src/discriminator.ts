@@ -71,7 +71,11 @@ export function discriminatorParameterShapes(config: DiscriminatorConfig): Map<s
 /** taming's `weights_init`: conv weights N(0, 0.02²), BatchNorm weights N(1, 0.02²), biases 0. */
 export function initDiscriminator(config: DiscriminatorConfig, rng: Rng): NamedTensors {
   const out: NamedTensors = new Map();
-  const bnNames = new Set(discriminatorPlan(config).filter((c) => c.bn !== null).map((c) => `disc.main.${c.bn}.weight`));
+  const bnNames = new Set(
+    discriminatorPlan(config)
+      .filter((c) => c.bn !== null)
+      .map((c) => `disc.main.${c.bn}.weight`),
+  );
   for (const [name, shape] of discriminatorParameterShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const d = new Float32Array(n);

@@ -124,7 +124,9 @@ describe('parity with the official tiny B-AE fixture (bae.safetensors)', () => {
       it('pipeline_latent → pipeline_image / pipeline_uint8', () => {
         expect(maxAbsDiff(out.pipeline['image']!.data as Float32Array, f32('pipeline_image'))).toBeLessThan(5e-4);
         expect(Array.from(toUint8Pixels(fx.get('pipeline_image') as unknown as CpuTensor<'float32'>).data)).toEqual(Array.from(fx.get('pipeline_uint8')!.data));
-        expect(pixelMismatches(toUint8Pixels(out.pipeline['image'] as CpuTensor<'float32'>).data, fx.get('pipeline_uint8')!.data as Uint8Array)).toBeLessThanOrEqual(2);
+        expect(
+          pixelMismatches(toUint8Pixels(out.pipeline['image'] as CpuTensor<'float32'>).data, fx.get('pipeline_uint8')!.data as Uint8Array),
+        ).toBeLessThanOrEqual(2);
       });
     });
   }
@@ -132,7 +134,8 @@ describe('parity with the official tiny B-AE fixture (bae.safetensors)', () => {
   it('tfjs and onnxruntime agree to 1e-5', () => {
     const a = results.get('tfjs')!;
     const b = results.get('onnx')!;
-    for (const k of ['enc_out', 'code_prob', 'probabilities']) expect([k, maxAbsDiff(a.enc[k]!.data as Float32Array, b.enc[k]!.data as Float32Array) <= 1e-5]).toEqual([k, true]);
+    for (const k of ['enc_out', 'code_prob', 'probabilities'])
+      expect([k, maxAbsDiff(a.enc[k]!.data as Float32Array, b.enc[k]!.data as Float32Array) <= 1e-5]).toEqual([k, true]);
     for (const k of ['quant', 'image']) expect([k, maxAbsDiff(a.dec[k]!.data as Float32Array, b.dec[k]!.data as Float32Array) <= 1e-5]).toEqual([k, true]);
     expect(maxAbsDiff(a.pipeline['image']!.data as Float32Array, b.pipeline['image']!.data as Float32Array)).toBeLessThanOrEqual(1e-5);
   });

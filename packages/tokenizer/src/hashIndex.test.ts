@@ -32,7 +32,12 @@ describe('popcount and Hamming distance against a naive implementation', () => {
 
   it('HashIndex distances equal naive bit differences (K = 20 with padding bits, K = 16, K = 1)', () => {
     const rng = createRng(2);
-    for (const [tokens, k] of [[5, 20], [16, 16], [7, 1], [3, 33]] as const) {
+    for (const [tokens, k] of [
+      [5, 20],
+      [16, 16],
+      [7, 1],
+      [3, 33],
+    ] as const) {
       const base = randomBits(rng, 50, tokens, k);
       const q = randomBits(rng, 1, tokens, k);
       const index = new HashIndex(tokens, k, 4);
@@ -105,7 +110,10 @@ describe('index files', () => {
   function sampleIndex(): HashIndex {
     const rng = createRng(4);
     const index = new HashIndex(6, 10);
-    index.add(packBits(randomBits(rng, 40, 6, 10)), Int32Array.from({ length: 40 }, (_, i) => i * 3 - 7));
+    index.add(
+      packBits(randomBits(rng, 40, 6, 10)),
+      Int32Array.from({ length: 40 }, (_, i) => i * 3 - 7),
+    );
     return index;
   }
 
@@ -128,7 +136,10 @@ describe('index files', () => {
 
   it('gives clear errors on malformed files', async () => {
     const good = sampleIndex().serialize();
-    const bad = (mutate: (b: Uint8Array) => Uint8Array): (() => HashIndex) => () => HashIndex.deserialize(mutate(good.slice()), 'idx.bhx');
+    const bad =
+      (mutate: (b: Uint8Array) => Uint8Array): (() => HashIndex) =>
+      () =>
+        HashIndex.deserialize(mutate(good.slice()), 'idx.bhx');
     expect(bad((b) => b.subarray(0, 10))).toThrow(/fewer than the 40-byte header/);
     expect(bad((b) => b.subarray(0, b.length - 1))).toThrow(/truncated or corrupt/);
     expect(bad((b) => ((b[0] = 0x41), b))).toThrow(/not a BiGR hash index/);

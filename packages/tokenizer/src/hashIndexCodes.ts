@@ -46,7 +46,10 @@ export class HashIndex {
 
   /** An empty index for codes of `tokens` tokens of `bitsPerToken` bits. */
   constructor(tokens: number, bitsPerToken: number, capacity = 1024) {
-    for (const [n, v] of [['tokens', tokens], ['bitsPerToken', bitsPerToken]] as const) {
+    for (const [n, v] of [
+      ['tokens', tokens],
+      ['bitsPerToken', bitsPerToken],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ConfigError(`HashIndex: ${n} must be a positive integer, got ${v}.`);
     }
     this.tokens = tokens;
@@ -121,7 +124,8 @@ export class HashIndex {
 
   /** The packed bytes of the code at `position`. */
   code(position: number): Uint8Array {
-    if (!Number.isInteger(position) || position < 0 || position >= this.#count) throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
+    if (!Number.isInteger(position) || position < 0 || position >= this.#count)
+      throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
     const out = new Uint8Array(this.bytesPerCode);
     const base = position * this.#words;
     for (let i = 0; i < this.bytesPerCode; i++) out[i] = (this.#codes[base + (i >> 2)]! >>> (8 * (i & 3))) & 0xff;
@@ -130,14 +134,17 @@ export class HashIndex {
 
   /** The id stored at `position`. */
   id(position: number): number {
-    if (!Number.isInteger(position) || position < 0 || position >= this.#count) throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
+    if (!Number.isInteger(position) || position < 0 || position >= this.#count)
+      throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
     return this.#ids[position]!;
   }
 
   /** Hamming distances from one query code to every stored code, in position order. */
   distances(query: Uint8Array): Int32Array {
     if (query.length !== this.bytesPerCode) {
-      throw new ShapeError(`HashIndex: query has ${query.length} bytes but codes have ${this.bytesPerCode} (${this.tokens} tokens × ceil(${this.bitsPerToken}/8)).`);
+      throw new ShapeError(
+        `HashIndex: query has ${query.length} bytes but codes have ${this.bytesPerCode} (${this.tokens} tokens × ceil(${this.bitsPerToken}/8)).`,
+      );
     }
     const words = this.#words;
     const q = new Uint32Array(words);
@@ -219,15 +226,27 @@ export class HashIndex {
    * Parses an index file. Every size is checked against the file length before allocation; a wrong magic,
    * version, geometry, length or checksum throws FormatError naming the problem.
    */
-  static deserialize<I extends HashIndex>(this: new (tokens: number, bitsPerToken: number, capacity?: number) => I, bytes: Uint8Array, source = 'hash index'): I {
+  static deserialize<I extends HashIndex>(
+    this: new (
+      tokens: number,
+      bitsPerToken: number,
+      capacity?: number,
+    ) => I,
+    bytes: Uint8Array,
+    source = 'hash index',
+  ): I {
     if (bytes.length < HEADER_BYTES) {
       throw new FormatError(`${source}: file has ${bytes.length} bytes, fewer than the ${HEADER_BYTES}-byte header. It is truncated or not a BiGR hash index.`);
     }
     const magic = String.fromCharCode(...bytes.subarray(0, 8));
-    if (magic !== MAGIC) throw new FormatError(`${source}: magic is ${JSON.stringify(magic)} but "${MAGIC}" was expected; this is not a BiGR hash index (create one with HashIndex.save).`);
+    if (magic !== MAGIC)
+      throw new FormatError(
+        `${source}: magic is ${JSON.stringify(magic)} but "${MAGIC}" was expected; this is not a BiGR hash index (create one with HashIndex.save).`,
+      );
     const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const version = h.getUint32(8, true);
-    if (version !== VERSION) throw new FormatError(`${source}: format version ${version} is not supported (expected ${VERSION}). Rebuild the index with this version.`);
+    if (version !== VERSION)
+      throw new FormatError(`${source}: format version ${version} is not supported (expected ${VERSION}). Rebuild the index with this version.`);
     const tokens = h.getUint32(12, true);
     const bits = h.getUint32(16, true);
     const count = h.getUint32(20, true);
@@ -238,7 +257,9 @@ export class HashIndex {
     const bpc = tokens * bytesPerToken(bits);
     const expected = HEADER_BYTES + count * (bpc + 4);
     if (bytes.length !== expected) {
-      throw new FormatError(`${source}: header announces ${count} codes of ${bpc} bytes (file of ${expected} bytes) but the file has ${bytes.length} bytes. It is truncated or corrupt.`);
+      throw new FormatError(
+        `${source}: header announces ${count} codes of ${bpc} bytes (file of ${expected} bytes) but the file has ${bytes.length} bytes. It is truncated or corrupt.`,
+      );
     }
     const body = bytes.subarray(HEADER_BYTES);
     const crc = crc32(body);
@@ -250,7 +271,8 @@ export class HashIndex {
     const bpt = bytesPerToken(bits);
     if (padMask) {
       for (let t = 0; t < count * tokens; t++) {
-        if (body[t * bpt + bpt - 1]! & padMask) throw new FormatError(`${source}: token ${t} has non-zero padding bits; the codes do not have ${bits} bits per token.`);
+        if (body[t * bpt + bpt - 1]! & padMask)
+          throw new FormatError(`${source}: token ${t} has non-zero padding bits; the codes do not have ${bits} bits per token.`);
       }
     }
     const ids = new Int32Array(count);

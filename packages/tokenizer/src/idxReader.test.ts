@@ -33,7 +33,15 @@ describe('IDX reader', () => {
     expect(Array.from(parseIdx(idx(0x0c, [2], [-70000, 2 ** 30])).data)).toEqual([-70000, 2 ** 30]);
     expect(Array.from(parseIdx(idx(0x0d, [1], [1.5])).data)).toEqual([1.5]);
     expect(Array.from(parseIdx(gzipSync(idx(0x0e, [1, 1], [Math.PI]))).data)).toEqual([Math.PI]);
-    const a = parseIdx(gzipSync(idx(0x08, [3, 2, 2], Array.from({ length: 12 }, (_, i) => i))));
+    const a = parseIdx(
+      gzipSync(
+        idx(
+          0x08,
+          [3, 2, 2],
+          Array.from({ length: 12 }, (_, i) => i),
+        ),
+      ),
+    );
     expect([a.dtype, a.shape]).toEqual(['uint8', [3, 2, 2]]);
   });
 

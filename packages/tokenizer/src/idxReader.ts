@@ -56,8 +56,10 @@ export async function loadIdxImageSet(dir: string, split: 'train' | 'test' | 't1
   if (img.dtype !== 'uint8' || img.shape.length !== 3) {
     throw new FormatError(`${imgPath}: expected uint8 images [N, H, W] but found ${img.dtype} [${img.shape.join(', ')}].`);
   }
-  if (lbl.dtype !== 'uint8' || lbl.shape.length !== 1) throw new FormatError(`${lblPath}: expected uint8 labels [N] but found ${lbl.dtype} [${lbl.shape.join(', ')}].`);
-  if (lbl.shape[0] !== img.shape[0]) throw new FormatError(`${imgPath} has ${img.shape[0]} images but ${lblPath} has ${lbl.shape[0]} labels; the files do not belong together.`);
+  if (lbl.dtype !== 'uint8' || lbl.shape.length !== 1)
+    throw new FormatError(`${lblPath}: expected uint8 labels [N] but found ${lbl.dtype} [${lbl.shape.join(', ')}].`);
+  if (lbl.shape[0] !== img.shape[0])
+    throw new FormatError(`${imgPath} has ${img.shape[0]} images but ${lblPath} has ${lbl.shape[0]} labels; the files do not belong together.`);
   const [total, h, w] = img.shape as [number, number, number];
   const n = options.limit === undefined ? total : Math.min(total, Math.max(0, Math.floor(options.limit)));
   const px = new Float32Array(n * h * w);
@@ -67,6 +69,7 @@ export async function loadIdxImageSet(dir: string, split: 'train' | 'test' | 't1
   if (options.pad) images = padImages(images, options.pad);
   const classNames = options.classNames ?? FASHION_MNIST_CLASSES;
   const maxLabel = labels.reduce((m, v) => Math.max(m, v), -1);
-  if (maxLabel >= classNames.length) throw new FormatError(`${lblPath}: label ${maxLabel} has no class name (${classNames.length} names given); pass options.classNames.`);
+  if (maxLabel >= classNames.length)
+    throw new FormatError(`${lblPath}: label ${maxLabel} has no class name (${classNames.length} names given); pass options.classNames.`);
   return { images, labels, classNames: [...classNames] };
 }

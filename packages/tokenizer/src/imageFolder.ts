@@ -53,7 +53,8 @@ export async function scanImageFolder(root: string): Promise<ImageFolderListing>
       if ((await stat(p)).isFile()) entries.push({ path: p, label });
     }
   }
-  if (entries.length === 0) throw new ConfigError(`Image folder ${root} has class folders (${classNames.join(', ')}) but no ${IMAGE_EXTENSIONS.join('/')} files in them.`);
+  if (entries.length === 0)
+    throw new ConfigError(`Image folder ${root} has class folders (${classNames.join(', ')}) but no ${IMAGE_EXTENSIONS.join('/')} files in them.`);
   return { entries, classNames };
 }
 

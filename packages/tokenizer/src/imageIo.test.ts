@@ -22,7 +22,8 @@ import { PIL_LUMA_13x9 } from './test/pilVectors.js';
 
 function pattern(w: number, h: number, c: 1 | 3): RasterImage {
   const data = new Uint8Array(w * h * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) data[(y * w + x) * c + ch] = (x * 37 + y * 91 + ch * 53 + ((x * y * 7) % 29)) % 256;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) data[(y * w + x) * c + ch] = (x * 37 + y * 91 + ch * 53 + ((x * y * 7) % 29)) % 256;
   return { width: w, height: h, channels: c, data };
 }
 
@@ -91,13 +92,18 @@ describe('tensors', () => {
   });
 
   it('pads, stacks and tiles', () => {
-    const a = new CpuTensor<'float32'>(Float32Array.from({ length: 4 }, (_, i) => i + 1), [1, 1, 2, 2]);
+    const a = new CpuTensor<'float32'>(
+      Float32Array.from({ length: 4 }, (_, i) => i + 1),
+      [1, 1, 2, 2],
+    );
     const p = padImages(a, 1);
     expect(p.shape).toEqual([1, 1, 4, 4]);
     expect(Array.from(p.data)).toEqual([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]);
     const s = stackImages([new CpuTensor(new Float32Array(4), [1, 2, 2]), new CpuTensor(new Float32Array(4).fill(1), [1, 2, 2])]);
     expect(s.shape).toEqual([2, 1, 2, 2]);
-    expect(() => stackImages([new CpuTensor(new Float32Array(4), [1, 2, 2]), new CpuTensor(new Float32Array(6), [1, 2, 3])])).toThrow(/image 1 has shape \[1, 2, 3\]/);
+    expect(() => stackImages([new CpuTensor(new Float32Array(4), [1, 2, 2]), new CpuTensor(new Float32Array(6), [1, 2, 3])])).toThrow(
+      /image 1 has shape \[1, 2, 3\]/,
+    );
     const g = imageGrid(s, 2, 1, 0.5);
     expect(g.shape).toEqual([1, 2, 5]);
     expect(Array.from(g.data)).toEqual([0, 0, 0.5, 1, 1, 0, 0, 0.5, 1, 1]);

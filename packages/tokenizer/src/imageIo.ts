@@ -32,7 +32,9 @@ function checkPixels(width: number, height: number, maxPixels: number, what: str
     throw new FormatError(`${what}: image size ${width}x${height} is invalid; width and height must be at least 1.`);
   }
   if (width * height > maxPixels) {
-    throw new FormatError(`${what}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}. Downscale it first or raise maxPixels.`);
+    throw new FormatError(
+      `${what}: image is ${width}x${height} = ${width * height} pixels, above the limit of ${maxPixels}. Downscale it first or raise maxPixels.`,
+    );
   }
 }
 
@@ -147,7 +149,10 @@ export async function loadRaster(path: string, options: ImageLimits & { channels
 export async function loadImage(path: string, options: LoadImageOptions = {}): Promise<CpuTensor<'float32'>> {
   let img = await loadRaster(path, options);
   if (options.size !== undefined) {
-    img = (options.fit ?? 'center-crop') === 'center-crop' ? centerCropResize(img, options.size) : resizeImage(img, options.size, options.size, options.filter ?? 'bicubic');
+    img =
+      (options.fit ?? 'center-crop') === 'center-crop'
+        ? centerCropResize(img, options.size)
+        : resizeImage(img, options.size, options.size, options.filter ?? 'bicubic');
   }
   return rasterToTensor(img);
 }

@@ -90,7 +90,14 @@ export {
   readIdx,
   loadIdxImageSet,
 } from './idxReader.js';
-export { type ImageFolderEntry, type ImageFolderListing, type LoadImageFolderOptions, IMAGE_EXTENSIONS, scanImageFolder, loadImageFolder } from './imageFolder.js';
+export {
+  type ImageFolderEntry,
+  type ImageFolderListing,
+  type LoadImageFolderOptions,
+  IMAGE_EXTENSIONS,
+  scanImageFolder,
+  loadImageFolder,
+} from './imageFolder.js';
 export { type Neighbours, type HashIndexLimits, HashIndex } from './hashIndex.js';
 export { SYNTHETIC_FASHION_CLASSES, type SyntheticFashionOptions, syntheticFashionImages } from './syntheticImages.js';
 export { type BaeTrainingOptions, type BaeTrainingResult, type BaePerceptualOptions, type BaeAdversarialOptions, trainBae } from './training.js';

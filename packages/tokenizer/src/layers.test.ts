@@ -31,7 +31,8 @@ function randomParams(seed: number): Map<string, CpuTensor> {
   const params = initBaeParameters(cfg, rng);
   for (const [name, t] of params) {
     const d = t.data as Float32Array;
-    if (/norm|blocks\.\d+\.(weight|bias)$/.test(name) && t.shape.length === 1) for (let i = 0; i < d.length; i++) d[i] = (name.endsWith('weight') ? 1 : 0) + 0.2 * rng.normal();
+    if (/norm|blocks\.\d+\.(weight|bias)$/.test(name) && t.shape.length === 1)
+      for (let i = 0; i < d.length; i++) d[i] = (name.endsWith('weight') ? 1 : 0) + 0.2 * rng.normal();
   }
   return params;
 }
@@ -39,10 +40,14 @@ function randomParams(seed: number): Map<string, CpuTensor> {
 describe('block plans (docs/algorithm.md §1.3, §1.5)', () => {
   it('reproduces the released 256-px block lists and parameter count', () => {
     const c = BAE_PRESETS['bae-256-d24'];
-    const enc = encoderPlan(c).map((b) => b.kind[0]).join('');
+    const enc = encoderPlan(c)
+      .map((b) => b.kind[0])
+      .join('');
     // 0 conv | 1-2 Res | 3 Down | 4-5 Res | 6 Down | 7-8 Res | 9 Down | 10-11 Res | 12 Down | 13 R 14 A 15 R 16 A | 17 R 18 A 19 R | 20 GN | 21 conv
     expect(enc).toBe('CRRDRRDRRDRRDRARARARGC');
-    const dec = decoderPlan(c).map((b) => b.kind[0]).join('');
+    const dec = decoderPlan(c)
+      .map((b) => b.kind[0])
+      .join('');
     // 0 GN | 1 conv | 2 R 3 A 4 R | 5 R 6 A 7 R 8 A 9 Up | 10-11 R 12 Up | 13-14 R 15 Up | 16-17 R 18 Up | 19-20 R | 21 GN | 22 conv
     expect(dec).toBe('GCRARRARAURRURRURRURRGC');
     expect(encoderPlan(c)[7]).toMatchObject({ kind: 'ResBlock', inChannels: 128, outChannels: 256 });
@@ -52,8 +57,16 @@ describe('block plans (docs/algorithm.md §1.3, §1.5)', () => {
 
   it('drops the 16-px attention blocks at 512 px', () => {
     const c = BAE_PRESETS['bae-512-d32'];
-    expect(encoderPlan(c).map((b) => b.kind[0]).join('')).toBe('CRRDRRDRRDRRDRRRARGC');
-    expect(decoderPlan(c).map((b) => b.kind[0]).join('')).toBe('GCRARRRURRURRURRURRGC');
+    expect(
+      encoderPlan(c)
+        .map((b) => b.kind[0])
+        .join(''),
+    ).toBe('CRRDRRDRRDRRDRRRARGC');
+    expect(
+      decoderPlan(c)
+        .map((b) => b.kind[0])
+        .join(''),
+    ).toBe('GCRARRRURRURRURRURRGC');
     expect(countParameters(c, { includeUnused: true })).toBe(61_328_166);
   });
 

@@ -22,7 +22,11 @@ export interface BaeModel {
  */
 export async function saveBae(dir: string, config: BaeConfig, parameters: ReadonlyMap<string, Tensor>): Promise<void> {
   const c = validateConfig(config);
-  await saveModelDirectory(dir, { config: { kind: BAE_MODEL_KIND, hparams: configToHparams(c) }, tensors: parameters, metadata: { format: 'bigr-bae', names: 'official BinaryAutoEncoder state_dict' } });
+  await saveModelDirectory(dir, {
+    config: { kind: BAE_MODEL_KIND, hparams: configToHparams(c) },
+    tensors: parameters,
+    metadata: { format: 'bigr-bae', names: 'official BinaryAutoEncoder state_dict' },
+  });
 }
 
 /**
@@ -41,7 +45,9 @@ export async function loadBae(dir: string, options: LoadModelDirectoryOptions = 
     return { config, parameters: loadBaeParameters(config, tensors) };
   }
   if (obj['kind'] !== undefined && obj['kind'] !== BAE_MODEL_KIND) {
-    throw new FormatError(`${dir}/config.json describes a "${String(obj['kind'])}" model, not a B-AE ("${BAE_MODEL_KIND}"). Point at the tokenizer's directory.`);
+    throw new FormatError(
+      `${dir}/config.json describes a "${String(obj['kind'])}" model, not a B-AE ("${BAE_MODEL_KIND}"). Point at the tokenizer's directory.`,
+    );
   }
   const hparams = (typeof obj['hparams'] === 'object' && obj['hparams'] !== null ? obj['hparams'] : obj) as Record<string, unknown>;
   const config = configFromHparams(hparams);
@@ -61,7 +67,8 @@ export async function loadReleasedBae(path: string, config?: BaeConfig): Promise
   let c = config;
   if (!c) {
     const embed = tensors.get('ae.quantize.embed.weight');
-    if (!embed || embed.shape.length !== 2) throw new FormatError(`${path} has no ae.quantize.embed.weight of shape (K, emb_dim); pass the B-AE config explicitly.`);
+    if (!embed || embed.shape.length !== 2)
+      throw new FormatError(`${path} has no ae.quantize.embed.weight of shape (K, emb_dim); pass the B-AE config explicitly.`);
     const is256 = tensors.has('ae.encoder.blocks.14.q.weight');
     c = baePreset(is256 ? 'bae-256-d24' : 'bae-512-d32', { codeDim: embed.shape[0]!, embDim: embed.shape[1]! });
   }

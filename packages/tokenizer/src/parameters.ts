@@ -108,7 +108,9 @@ export function loadBaeParameters(config: BaeConfig, tensors: ReadonlyMap<string
     if (!t) continue;
     const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
     if (!ok) {
-      throw new ShapeError(`B-AE parameter ${name} has shape [${t.shape.join(', ')}] but this config needs [${shape.join(', ')}]. The weights belong to a different configuration.`);
+      throw new ShapeError(
+        `B-AE parameter ${name} has shape [${t.shape.join(', ')}] but this config needs [${shape.join(', ')}]. The weights belong to a different configuration.`,
+      );
     }
     const data = t.dtype === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as ArrayLike<number>);
     out.set(name, new CpuTensor(data, shape));

@@ -5,7 +5,12 @@ import { conv, maxAbsDiff, type Img } from './test/reference.js';
 import { tfjsEngine } from './test/engines.js';
 
 /** Runs `fn` on the tfjs engine with float inputs. */
-async function run(inputs: Record<string, CpuTensor>, outputs: string[], build: <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => Record<string, T>, params: NamedTensors = new Map()): Promise<Record<string, CpuTensor>> {
+async function run(
+  inputs: Record<string, CpuTensor>,
+  outputs: string[],
+  build: <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => Record<string, T>,
+  params: NamedTensors = new Map(),
+): Promise<Record<string, CpuTensor>> {
   const def: GraphDefinition = {
     name: 'perceptual_test',
     inputs: Object.entries(inputs).map(([name, t]) => ({ name, dtype: 'float32' as const, shape: [...t.shape] })),
@@ -75,7 +80,7 @@ describe('perceptual loss building blocks', () => {
     const w = rng.normalsF32(6 * 3 * 9);
     const toy: FeatureNetwork = {
       channels: [6, 6],
-      features: <T,>(ops: Ops<T>, x: T) => {
+      features: <T>(ops: Ops<T>, x: T) => {
         const f = ops.relu(ops.conv2d(x, ops.constant(w, [6, 3, 3, 3]), null, { strides: 1, pads: [1, 1, 1, 1] }));
         return [f, ops.square(f)];
       },
@@ -106,8 +111,19 @@ describe('perceptual loss building blocks', () => {
     const rng = createRng(3);
     const weights = new Map<string, CpuTensor>();
     const convs: [number, number, number, number][] = [
-      [1, 0, 3, 64], [1, 2, 64, 64], [2, 5, 64, 128], [2, 7, 128, 128], [3, 10, 128, 256], [3, 12, 256, 256], [3, 14, 256, 256],
-      [4, 17, 256, 512], [4, 19, 512, 512], [4, 21, 512, 512], [5, 24, 512, 512], [5, 26, 512, 512], [5, 28, 512, 512],
+      [1, 0, 3, 64],
+      [1, 2, 64, 64],
+      [2, 5, 64, 128],
+      [2, 7, 128, 128],
+      [3, 10, 128, 256],
+      [3, 12, 256, 256],
+      [3, 14, 256, 256],
+      [4, 17, 256, 512],
+      [4, 19, 512, 512],
+      [4, 21, 512, 512],
+      [5, 24, 512, 512],
+      [5, 26, 512, 512],
+      [5, 28, 512, 512],
     ];
     for (const [s, i, cin, o] of convs) {
       // uniform weights with He variance 2/fan_in (uniforms are much cheaper to draw than 14.7M normals)
@@ -115,7 +131,13 @@ describe('perceptual loss building blocks', () => {
       const a = Math.sqrt(6 / (cin * 9));
       for (let j = 0; j < w.length; j++) w[j] = (2 * w[j]! - 1) * a;
       weights.set(`perceptual.net.slice${s}.${i}.weight`, new CpuTensor(w, [o, cin, 3, 3]));
-      weights.set(`perceptual.net.slice${s}.${i}.bias`, new CpuTensor(rng.uniformsF32(o).map((v) => 0.1 * (v - 0.5)), [o]));
+      weights.set(
+        `perceptual.net.slice${s}.${i}.bias`,
+        new CpuTensor(
+          rng.uniformsF32(o).map((v) => 0.1 * (v - 0.5)),
+          [o],
+        ),
+      );
     }
     for (const [k, c] of [64, 128, 256, 512, 512].entries()) weights.set(`perceptual.lin${k}.model.1.weight`, new CpuTensor(rng.uniformsF32(c), [1, c, 1, 1]));
     const net = vgg16Features(weights);

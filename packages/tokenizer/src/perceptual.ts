@@ -58,7 +58,8 @@ export function lpipsLoss(network: FeatureNetwork, options: LpipsOptions): Perce
     throw new ShapeError(`lpipsLoss: ${options.linWeights.length} lin weight vectors for ${network.channels.length} feature layers; give one per layer.`);
   }
   options.linWeights.forEach((w, i) => {
-    if (w.length !== network.channels[i]) throw new ShapeError(`lpipsLoss: lin weight ${i} has ${w.length} values but layer ${i} has ${network.channels[i]} channels.`);
+    if (w.length !== network.channels[i])
+      throw new ShapeError(`lpipsLoss: lin weight ${i} has ${w.length} values but layer ${i} has ${network.channels[i]} channels.`);
   });
   const shift = options.shift ?? [-0.03, -0.088, -0.188];
   const scale = options.scale ?? [0.458, 0.448, 0.45];
@@ -120,11 +121,19 @@ export function maxPool2x2<T>(ops: Ops<T>, x: T, dims: ImageBatchDims): { y: T; 
 
 /** VGG16 `features` layout as LPIPS slices it: [slice, conv index, out channels] per conv; pools before 4, 9, 16, 23. */
 const VGG16_CONVS: readonly (readonly [number, number, number])[] = [
-  [1, 0, 64], [1, 2, 64],
-  [2, 5, 128], [2, 7, 128],
-  [3, 10, 256], [3, 12, 256], [3, 14, 256],
-  [4, 17, 512], [4, 19, 512], [4, 21, 512],
-  [5, 24, 512], [5, 26, 512], [5, 28, 512],
+  [1, 0, 64],
+  [1, 2, 64],
+  [2, 5, 128],
+  [2, 7, 128],
+  [3, 10, 256],
+  [3, 12, 256],
+  [3, 14, 256],
+  [4, 17, 512],
+  [4, 19, 512],
+  [4, 21, 512],
+  [5, 24, 512],
+  [5, 26, 512],
+  [5, 28, 512],
 ];
 
 /**

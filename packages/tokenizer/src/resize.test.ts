@@ -5,7 +5,8 @@ import { PIL_CENTER_CROP_37x23_TO_8, PIL_CENTER_CROP_70x41_TO_16, PIL_GRAY_RESIZ
 /** The pattern the Pillow vectors were generated from. */
 function pilSource(w: number, h: number, c: 1 | 3): RasterImage {
   const data = new Uint8Array(w * h * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) data[(y * w + x) * c + ch] = (x * 37 + y * 91 + ch * 53 + ((x * y * 7) % 29)) % 256;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) data[(y * w + x) * c + ch] = (x * 37 + y * 91 + ch * 53 + ((x * y * 7) % 29)) % 256;
   return { width: w, height: h, channels: c, data };
 }
 

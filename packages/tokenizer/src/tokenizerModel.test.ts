@@ -79,7 +79,9 @@ for (const engineName of ['tfjs', 'onnx'] as const) {
     });
 
     it('names the expected shapes on bad input', async () => {
-      await expect(tok.encode(new CpuTensor<'float32'>(new Float32Array(3 * 28 * 28), [1, 3, 28, 28]), { mode: 'threshold' })).rejects.toThrow(/\[1, 3, 28, 28\] but float32 \[B, 3, 32, 32\]/);
+      await expect(tok.encode(new CpuTensor<'float32'>(new Float32Array(3 * 28 * 28), [1, 3, 28, 28]), { mode: 'threshold' })).rejects.toThrow(
+        /\[1, 3, 28, 28\] but float32 \[B, 3, 32, 32\]/,
+      );
       await expect(tok.decode(new CpuTensor<'uint8'>(new Uint8Array(16 * 8), [1, 8, 16]))).rejects.toThrow(/\[1, 8, 16\] but \[B, 16, 16\]/);
     });
   });

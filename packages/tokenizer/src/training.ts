@@ -137,7 +137,15 @@ interface LossTerms {
  * Builds the B-AE loss of one batch (docs/algorithm.md §1.6): L = mean|x − x̂| + w_p·perceptual + λ·L_G + w_c·L_code, where
  * x̂ = decoder(embed(z)) with the straight-through code z = p + (b − p₀).
  */
-function baeLoss(config: BaeConfig, height: number, width: number, b: BaeBatch, options: BaeTrainingOptions, terms: LossTerms, dcfg: DiscriminatorConfig | null): LossFunction {
+function baeLoss(
+  config: BaeConfig,
+  height: number,
+  width: number,
+  b: BaeBatch,
+  options: BaeTrainingOptions,
+  terms: LossTerms,
+  dcfg: DiscriminatorConfig | null,
+): LossFunction {
   const grid = latentGrid(config, height, width);
   const codeWeight = options.codeWeight ?? 0;
   const perceptual = options.perceptual ?? null;
@@ -206,7 +214,9 @@ function l2(a: Float32Array | undefined): number {
 export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, options: BaeTrainingOptions): Promise<BaeTrainingResult> {
   const c = validateConfig(config);
   if (images.dtype !== 'float32' || images.shape.length !== 4 || images.shape[1] !== c.inChannels) {
-    throw new ConfigError(`trainBae: images have dtype ${images.dtype} and shape [${images.shape.join(', ')}]; expected float32 [N, ${c.inChannels}, H, W] in [0, 1].`);
+    throw new ConfigError(
+      `trainBae: images have dtype ${images.dtype} and shape [${images.shape.join(', ')}]; expected float32 [N, ${c.inChannels}, H, W] in [0, 1].`,
+    );
   }
   const [n, , height, width] = images.shape as [number, number, number, number];
   const grid = latentGrid(c, height, width);
@@ -268,7 +278,8 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
       // D step on x̂ of the current generator (the official order: the generator's term above used D before this update).
       const tokens = new Float32Array(bits.length);
       const hw = grid[0] * grid[1];
-      for (let b = 0; b < B; b++) for (let k = 0; k < c.codeDim; k++) for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = bits[(b * c.codeDim + k) * hw + i]!;
+      for (let b = 0; b < B; b++)
+        for (let k = 0; k < c.codeDim; k++) for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = bits[(b * c.codeDim + k) * hw + i]!;
       const fake = (await trainer.trainable.evaluate(decG, { bits: new CpuTensor(tokens, [B, hw, c.codeDim]) }))['image']!.data as Float32Array;
       dBatch = { real: imgs, fake, batch: B };
       await dTrainer.run({ steps: dTrainer.step + 1 });
@@ -339,7 +350,9 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
       } catch (err) {
         // The Trainer runs to the next checkpoint boundary at a time; report the run's true target, not the chunk's.
         if (err instanceof AbortError) {
-          throw new AbortError(`B-AE training was aborted at step ${gTrainer.step} of ${options.steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${options.signal?.reason instanceof Error ? ` (${options.signal.reason.message})` : ''}.`);
+          throw new AbortError(
+            `B-AE training was aborted at step ${gTrainer.step} of ${options.steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${options.signal?.reason instanceof Error ? ` (${options.signal.reason.message})` : ''}.`,
+          );
         }
         throw err;
       } finally {

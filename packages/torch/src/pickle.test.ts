@@ -8,7 +8,12 @@ import { TORCH_PICKLE_GLOBALS, torchPersistentLoad } from './torchGlobals.js';
 import { TorchStorageRef, TorchTensorRef } from './torchTypes.js';
 
 function load(p: Pk | Uint8Array, options: Partial<UnpickleOptions> = {}): PickleValue {
-  return unpickle(p instanceof Pk ? p.bytes() : p, { globals: TORCH_PICKLE_GLOBALS, persistentLoad: torchPersistentLoad(new Map()), source: 'test.pkl', ...options });
+  return unpickle(p instanceof Pk ? p.bytes() : p, {
+    globals: TORCH_PICKLE_GLOBALS,
+    persistentLoad: torchPersistentLoad(new Map()),
+    source: 'test.pkl',
+    ...options,
+  });
 }
 
 function expectError(p: Pk | Uint8Array, pattern: RegExp, options: Partial<UnpickleOptions> = {}): FormatError {

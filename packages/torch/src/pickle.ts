@@ -234,7 +234,9 @@ class Unpickler {
     this.#maxDepth = lim(options.maxDepth, DEFAULT_PICKLE_LIMITS.maxDepth, 'maxDepth');
     this.#maxItems = lim(options.maxItems, DEFAULT_PICKLE_LIMITS.maxItems, 'maxItems');
     if (bytes.length > maxBytes) {
-      throw new FormatError(`${this.#source}: the pickle is ${bytes.length} bytes, above the limit of ${maxBytes}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`);
+      throw new FormatError(
+        `${this.#source}: the pickle is ${bytes.length} bytes, above the limit of ${maxBytes}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
+      );
     }
   }
 
@@ -362,7 +364,8 @@ class Unpickler {
 
   #call(callable: PickleValue, args: PickleValue): PickleValue {
     if (!(callable instanceof PickleGlobal)) this.#fail(`can only call an allowed global, not ${describePickleValue(callable)}. The pickle is corrupt.`);
-    if (!Array.isArray(args)) this.#fail(`the arguments of ${callable.qualifiedName} must be a tuple, not ${describePickleValue(args)}. The pickle is corrupt.`);
+    if (!Array.isArray(args))
+      this.#fail(`the arguments of ${callable.qualifiedName} must be a tuple, not ${describePickleValue(args)}. The pickle is corrupt.`);
     const handler = this.#o.globals.get(callable.qualifiedName);
     if (!handler?.call) this.#fail(`${callable.qualifiedName} is allowed only as a value and cannot be called. The pickle is corrupt or unsupported.`);
     try {

@@ -196,14 +196,20 @@ describe('malformed and unsupported checkpoints', () => {
 
   it('reports a missing storage entry and a storage of the wrong size', async () => {
     await expectFormatError(readTorchCheckpoint(await file(simple({}))), /storage "0" \(FloatStorage, 3 elements\) .* entry archive\/data\/0 is missing/);
-    await expectFormatError(readTorchCheckpoint(await file(simple({ '0': f32([1, 2]) }))), /entry archive\/data\/0 holds 8 bytes but storage "0" needs 3 × 4 = 12/);
+    await expectFormatError(
+      readTorchCheckpoint(await file(simple({ '0': f32([1, 2]) }))),
+      /entry archive\/data\/0 holds 8 bytes but storage "0" needs 3 × 4 = 12/,
+    );
   });
 
   it('refuses an oversized pickle, a disallowed global and a truncated archive', async () => {
     const ok = simple({ '0': f32([1, 2, 3]) });
     await expectFormatError(readTorchCheckpoint(await file(ok), { maxPickleBytes: 10 }), /data\.pkl is \d+ bytes, above the limit of 10/);
     const evil = new Pk().proto().global('os', 'system').str('echo pwned').op('TUPLE1', 'REDUCE', 'STOP');
-    await expectFormatError(readTorchCheckpoint(await file(torchZip(evil.bytes(), {}))), /archive\/data\.pkl: pickle opcode GLOBAL at byte 2: global os\.system is not allowed/);
+    await expectFormatError(
+      readTorchCheckpoint(await file(torchZip(evil.bytes(), {}))),
+      /archive\/data\.pkl: pickle opcode GLOBAL at byte 2: global os\.system is not allowed/,
+    );
     await expectFormatError(readTorchCheckpoint(await file(ok.subarray(0, ok.length - 30))), /no ZIP end-of-central-directory record/);
     const underflow = new Pk().proto().op('TUPLE3', 'STOP');
     await expectFormatError(readTorchCheckpoint(await file(torchZip(underflow.bytes(), {}))), /TUPLE3 at byte 2: stack underflow/);
@@ -230,7 +236,10 @@ describe('malformed and unsupported checkpoints', () => {
     st.set(new TextEncoder().encode('{}'), 8);
     await expectFormatError(readTorchCheckpoint(await file(st)), /looks like a safetensors file/);
     await expectFormatError(readTorchCheckpoint(await file(new TextEncoder().encode('hello world'))), /not a torch checkpoint/);
-    const ts = buildZip([{ name: 'm/constants.pkl', data: new Uint8Array(1) }, { name: 'm/code/m.py', data: new Uint8Array(1) }]);
+    const ts = buildZip([
+      { name: 'm/constants.pkl', data: new Uint8Array(1) },
+      { name: 'm/code/m.py', data: new Uint8Array(1) },
+    ]);
     await expectFormatError(readTorchCheckpoint(await file(ts)), /TorchScript archive/);
     await expectFormatError(readTorchCheckpoint(await file(buildZip([{ name: 'x.txt', data: new Uint8Array(1) }]))), /without an "<archive>\/data\.pkl" entry/);
     await expect(readTorchCheckpoint(join(dir, 'missing.pt'))).rejects.toThrow(NotFoundError);

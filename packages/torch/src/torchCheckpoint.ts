@@ -1,4 +1,16 @@
-import { ConfigError, CpuTensor, FormatError, NotFoundError, openForRead, readExactly, throwIfAborted, type DType, type DataTypeMap, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  FormatError,
+  NotFoundError,
+  openForRead,
+  readExactly,
+  throwIfAborted,
+  type DType,
+  type DataTypeMap,
+  type LongRunningOptions,
+  type NamedTensors,
+} from '@bigr/core';
 import { DEFAULT_PICKLE_LIMITS, describePickleValue, PickleDict, unpickle, type PickleValue } from './pickle.js';
 import { TORCH_PICKLE_GLOBALS, torchPersistentLoad } from './torchGlobals.js';
 import { byteSwapInPlace, decodeTorchView } from './torchMaterialize.js';
@@ -78,7 +90,9 @@ async function sniff(path: string, source: string): Promise<void> {
     const starts = (sig: ArrayLike<number>): boolean => head.length >= sig.length && Array.from(sig).every((b, i) => head[i] === b);
     if (starts([0x50, 0x4b, 0x03, 0x04]) || starts([0x50, 0x4b, 0x05, 0x06])) return;
     if (starts(LEGACY_MAGIC)) {
-      throw new FormatError(`${source} uses the legacy (pre-1.6) torch.save format (a pickle starting with torch's magic number), which is not supported. ${CONVERT_HINT}`);
+      throw new FormatError(
+        `${source} uses the legacy (pre-1.6) torch.save format (a pickle starting with torch's magic number), which is not supported. ${CONVERT_HINT}`,
+      );
     }
     if (head.length >= 262 && new TextDecoder('latin1').decode(head.subarray(257, 262)) === 'ustar') {
       throw new FormatError(`${source} is a tar archive: the legacy (torch <= 0.3) torch.save format, which is not supported. ${CONVERT_HINT}`);
@@ -89,7 +103,9 @@ async function sniff(path: string, source: string): Promise<void> {
     if (head.length >= 9 && head[8] === 0x7b && head[6] === 0 && head[7] === 0) {
       throw new FormatError(`${source} looks like a safetensors file, not a torch checkpoint. Read it with readSafetensors instead.`);
     }
-    throw new FormatError(`${source} is not a torch checkpoint: it does not start with a ZIP header ("PK\\x03\\x04"). The file is corrupt, truncated or of another kind.`);
+    throw new FormatError(
+      `${source} is not a torch checkpoint: it does not start with a ZIP header ("PK\\x03\\x04"). The file is corrupt, truncated or of another kind.`,
+    );
   } finally {
     await fh.close();
   }
@@ -100,7 +116,9 @@ function findArchiveName(zip: ZipArchive): string {
   const candidates = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n)).map((n) => n.slice(0, -'/data.pkl'.length));
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length > 1) {
-    throw new FormatError(`${zip.source} holds ${candidates.length} pickles (${candidates.map((c) => `${c}/data.pkl`).join(', ')}); a torch checkpoint has exactly one. The archive is not a torch.save file.`);
+    throw new FormatError(
+      `${zip.source} holds ${candidates.length} pickles (${candidates.map((c) => `${c}/data.pkl`).join(', ')}); a torch checkpoint has exactly one. The archive is not a torch.save file.`,
+    );
   }
   if (names.some((n) => /^[^/]+\/(constants\.pkl|code\/)/.test(n))) {
     throw new FormatError(
@@ -133,17 +151,24 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
   const versionText = (await readSmallText(zip, `${archiveName}/.data/version`, verifyCrc)) ?? (await readSmallText(zip, `${archiveName}/version`, verifyCrc));
   let formatVersion: number | undefined;
   if (versionText !== undefined) {
-    if (!/^\d{1,6}$/.test(versionText)) throw new FormatError(`${zip.source}: ${archiveName}/version holds ${JSON.stringify(versionText)}; expected a small integer such as "3". The archive is corrupt.`);
+    if (!/^\d{1,6}$/.test(versionText))
+      throw new FormatError(
+        `${zip.source}: ${archiveName}/version holds ${JSON.stringify(versionText)}; expected a small integer such as "3". The archive is corrupt.`,
+      );
     formatVersion = Number(versionText);
   }
   const byteorder = await readSmallText(zip, `${archiveName}/byteorder`, verifyCrc);
   if (byteorder !== undefined && byteorder !== 'little') {
-    throw new FormatError(`${zip.source}: ${archiveName}/byteorder is ${JSON.stringify(byteorder)}; only little-endian checkpoints are supported. Re-save it on a little-endian machine.`);
+    throw new FormatError(
+      `${zip.source}: ${archiveName}/byteorder is ${JSON.stringify(byteorder)}; only little-endian checkpoints are supported. Re-save it on a little-endian machine.`,
+    );
   }
   const pklEntry = zip.get(`${archiveName}/data.pkl`)!;
   const maxPickle = options.maxPickleBytes ?? DEFAULT_PICKLE_LIMITS.maxBytes;
   if (pklEntry.size > maxPickle) {
-    throw new FormatError(`${zip.source}: ${archiveName}/data.pkl is ${pklEntry.size} bytes, above the limit of ${maxPickle}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`);
+    throw new FormatError(
+      `${zip.source}: ${archiveName}/data.pkl is ${pklEntry.size} bytes, above the limit of ${maxPickle}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
+    );
   }
   const pkl = await zip.read(pklEntry, { verifyCrc });
   const storages = new Map<string, TorchStorageRef>();
@@ -159,7 +184,9 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
     const name = `${archiveName}/data/${s.key}`;
     const e = zip.get(name);
     if (!e) {
-      throw new FormatError(`${zip.source}: storage "${s.key}" (${s.storageType}, ${s.numel} elements) is referenced by data.pkl but the entry ${name} is missing. The checkpoint is incomplete; re-download or re-save it.`);
+      throw new FormatError(
+        `${zip.source}: storage "${s.key}" (${s.storageType}, ${s.numel} elements) is referenced by data.pkl but the entry ${name} is missing. The checkpoint is incomplete; re-download or re-save it.`,
+      );
     }
     if (e.size !== s.byteLength) {
       throw new FormatError(
@@ -187,19 +214,25 @@ export function flattenTorchTensors(value: PickleValue, maxDepth: number = DEFAU
   const ancestors = new Set<PickleDict>();
   const walk = (v: PickleValue, name: string, depth: number): void => {
     if (v instanceof TorchTensorRef) {
-      if (out.has(name)) throw new FormatError(`${source}: two tensors flatten to the same name "${name}" (a flat "a.b" key and a nested a → b). Rename one before saving.`);
+      if (out.has(name))
+        throw new FormatError(`${source}: two tensors flatten to the same name "${name}" (a flat "a.b" key and a nested a → b). Rename one before saving.`);
       out.set(name, v);
       return;
     }
     if (!(v instanceof PickleDict)) return;
-    if (depth > maxDepth) throw new FormatError(`${source}: dicts nest deeper than ${maxDepth} levels at "${name}". The checkpoint is corrupt or hostile; raise maxDepth if it is genuine.`);
+    if (depth > maxDepth)
+      throw new FormatError(
+        `${source}: dicts nest deeper than ${maxDepth} levels at "${name}". The checkpoint is corrupt or hostile; raise maxDepth if it is genuine.`,
+      );
     if (ancestors.has(v)) throw new FormatError(`${source}: the dict at "${name}" contains itself (a cycle). The checkpoint is corrupt or hostile.`);
     ancestors.add(v);
     for (const [k, child] of v) {
       const key = keyName(k);
       if (key === undefined) {
         if (child instanceof TorchTensorRef || child instanceof PickleDict) {
-          throw new FormatError(`${source}: a tensor or dict under "${name}" has the key ${describePickleValue(k)}; only string and integer keys can form tensor names.`);
+          throw new FormatError(
+            `${source}: a tensor or dict under "${name}" has the key ${describePickleValue(k)}; only string and integer keys can form tensor names.`,
+          );
         }
         continue;
       }
@@ -231,7 +264,13 @@ function selectPrefix(all: Map<string, TorchTensorRef>, prefix: string | undefin
  * Reads the tensors `refs` from an open archive: storages are read once each (in file order), decoded per view,
  * and identical views of one storage share one typed array.
  */
-async function materialize(zip: ZipArchive, archiveName: string, refs: ReadonlyMap<string, TorchTensorRef>, verifyCrc: boolean, options: TorchTensorsOptions): Promise<NamedTensors> {
+async function materialize(
+  zip: ZipArchive,
+  archiveName: string,
+  refs: ReadonlyMap<string, TorchTensorRef>,
+  verifyCrc: boolean,
+  options: TorchTensorsOptions,
+): Promise<NamedTensors> {
   const byStorage = new Map<TorchStorageRef, Array<[string, TorchTensorRef]>>();
   for (const [name, ref] of refs) {
     let list = byStorage.get(ref.storage);
@@ -357,7 +396,8 @@ async function readRefs(
     }
     for (const s of new Set([...refs.values()].map((r) => r.storage))) {
       const e = zip.get(`${parsed.archiveName}/data/${s.key}`);
-      if (!e || e.size !== s.byteLength) throw new FormatError(`${zip.source} changed since it was opened (storage "${s.key}" differs). Open it again with readTorchCheckpoint.`);
+      if (!e || e.size !== s.byteLength)
+        throw new FormatError(`${zip.source} changed since it was opened (storage "${s.key}" differs). Open it again with readTorchCheckpoint.`);
     }
     return await materialize(zip, parsed.archiveName, refs, verifyCrc, options);
   } finally {
@@ -376,10 +416,13 @@ export async function readTorchStateDict(path: string, options: ReadTorchStateDi
   const source = options.source ?? path;
   let refs: Map<string, TorchTensorRef>;
   if (options.subkey !== undefined) {
-    if (typeof options.subkey !== 'string' || options.subkey === '') throw new ConfigError(`subkey is ${JSON.stringify(options.subkey)}; expected a non-empty top-level key such as 'ema' or 'model'.`);
+    if (typeof options.subkey !== 'string' || options.subkey === '')
+      throw new ConfigError(`subkey is ${JSON.stringify(options.subkey)}; expected a non-empty top-level key such as 'ema' or 'model'.`);
     const root = ckpt.root;
     if (!(root instanceof PickleDict)) {
-      throw new NotFoundError(`${source}: subkey "${options.subkey}" was asked for, but the checkpoint root is a ${describePickleValue(root)}, not a dict. Omit subkey.`);
+      throw new NotFoundError(
+        `${source}: subkey "${options.subkey}" was asked for, but the checkpoint root is a ${describePickleValue(root)}, not a dict. Omit subkey.`,
+      );
     }
     if (!root.has(options.subkey)) {
       const keys = [...root.keys()].map((k) => (typeof k === 'string' ? k : describePickleValue(k)));

@@ -194,7 +194,10 @@ function buildGlobals(): Map<string, PickleGlobalHandler> {
     call: (a, c) => {
       const [func, type, args] = a;
       if (!(type instanceof PickleGlobal) || (type.qualifiedName !== 'torch.Tensor' && type.qualifiedName !== 'torch.nn.parameter.Parameter')) {
-        fail(c, `_rebuild_from_type_v2 for type ${describePickleValue(type)} is not supported; only torch.Tensor and torch.nn.Parameter are. Save plain tensors (state_dict()).`);
+        fail(
+          c,
+          `_rebuild_from_type_v2 for type ${describePickleValue(type)} is not supported; only torch.Tensor and torch.nn.Parameter are. Save plain tensors (state_dict()).`,
+        );
       }
       const t = c.callGlobal(func ?? null, tupleArg(c, '_rebuild_from_type_v2', args, 'args'));
       if (!(t instanceof TorchTensorRef)) fail(c, `_rebuild_from_type_v2 must rebuild a tensor, got ${describePickleValue(t)}.`);
@@ -210,7 +213,23 @@ function buildGlobals(): Map<string, PickleGlobalHandler> {
       return a.length > 1 && typeof a[1] === 'number' ? `${a[0]}:${a[1]}` : a[0];
     },
   });
-  for (const dt of ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', 'float', 'double', 'half', 'long', 'int']) {
+  for (const dt of [
+    'float32',
+    'float64',
+    'float16',
+    'bfloat16',
+    'int64',
+    'int32',
+    'int16',
+    'int8',
+    'uint8',
+    'bool',
+    'float',
+    'double',
+    'half',
+    'long',
+    'int',
+  ]) {
     g.set(`torch.${dt}`, {});
   }
   for (const mod of ['numpy.core.multiarray', 'numpy._core.multiarray']) {
@@ -220,7 +239,8 @@ function buildGlobals(): Map<string, PickleGlobalHandler> {
   g.set('numpy.dtype', { call: (a) => new PickleInstance('numpy.dtype', a) });
   g.set('numpy.ndarray', { reject: REJECT_NUMPY_ARRAY });
   g.set('torch.storage._load_from_bytes', {
-    reject: 'it embeds a legacy nested torch.save blob that can only be loaded by running torch. Re-save the checkpoint with torch >= 1.6 (torch.save(obj, path)).',
+    reject:
+      'it embeds a legacy nested torch.save blob that can only be loaded by running torch. Re-save the checkpoint with torch >= 1.6 (torch.save(obj, path)).',
   });
   g.set('torch._utils._rebuild_sparse_tensor', { reject: 'sparse tensors are not supported. Convert them with .to_dense() before saving.' });
   g.set('torch._utils._rebuild_qtensor', { reject: 'quantized tensors are not supported. Dequantize them with .dequantize() before saving.' });
@@ -251,11 +271,19 @@ const KEY_PATTERN = /^[A-Za-z0-9_.-]{1,256}$/;
 export function torchPersistentLoad(storages: Map<string, TorchStorageRef>): (pid: PickleValue, ctx: PickleCallContext) => PickleValue {
   return (pid, ctx) => {
     if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-      fail(ctx, `persistent id ${describePickleValue(pid)} is not a ('storage', type, key, location, numel) tuple. The checkpoint is corrupt or from an unsupported torch version.`);
+      fail(
+        ctx,
+        `persistent id ${describePickleValue(pid)} is not a ('storage', type, key, location, numel) tuple. The checkpoint is corrupt or from an unsupported torch version.`,
+      );
     }
     const [, type, key, location, numel] = pid as readonly PickleValue[];
     if (!(type instanceof PickleGlobal) || type.module !== 'torch' || !TORCH_STORAGE_TYPES[type.name]) {
-      fail(ctx, `persistent id names storage type ${describePickleValue(type)}; expected one of ${Object.keys(TORCH_STORAGE_TYPES).map((n) => `torch.${n}`).join(', ')}.`);
+      fail(
+        ctx,
+        `persistent id names storage type ${describePickleValue(type)}; expected one of ${Object.keys(TORCH_STORAGE_TYPES)
+          .map((n) => `torch.${n}`)
+          .join(', ')}.`,
+      );
     }
     if (typeof key !== 'string' || !KEY_PATTERN.test(key) || key === '.' || key === '..') {
       fail(ctx, `storage key ${describePickleValue(key)} is not a plain entry name (letters, digits, '_', '.', '-'). The checkpoint is corrupt or hostile.`);

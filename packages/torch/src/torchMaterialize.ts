@@ -76,10 +76,14 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
   const type = TORCH_STORAGE_TYPES[storage.storageType]!;
   const where = `${source}: tensor "${name}" (${storage.storageType} "${storage.key}")`;
   if (type.target === null) {
-    throw new FormatError(`${where} has dtype ${type.dtype}, which cannot be converted to a float32/float64/int32/uint8 tensor. Convert it (e.g. .float()) before saving.`);
+    throw new FormatError(
+      `${where} has dtype ${type.dtype}, which cannot be converted to a float32/float64/int32/uint8 tensor. Convert it (e.g. .float()) before saving.`,
+    );
   }
   if (raw.length !== storage.byteLength) {
-    throw new FormatError(`${where}: the storage holds ${raw.length} bytes but ${storage.numel} × ${storage.itemSize} = ${storage.byteLength} are needed. The checkpoint is corrupt.`);
+    throw new FormatError(
+      `${where}: the storage holds ${raw.length} bytes but ${storage.numel} × ${storage.itemSize} = ${storage.byteLength} are needed. The checkpoint is corrupt.`,
+    );
   }
   if (raw.byteOffset % 8 !== 0) raw = raw.slice();
   const buf = raw.buffer;
@@ -116,7 +120,8 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
         forEachRun(ref, (s, cnt, step) => {
           for (let j = 0; j < cnt; j++) {
             const v = src[s + j * step]!;
-            if (v > 1) throw new FormatError(`${where} holds byte ${v} at storage element ${s + j * step}; bool elements must be 0 or 1. The checkpoint is corrupt.`);
+            if (v > 1)
+              throw new FormatError(`${where} holds byte ${v} at storage element ${s + j * step}; bool elements must be 0 or 1. The checkpoint is corrupt.`);
           }
         });
       }

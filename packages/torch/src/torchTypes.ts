@@ -1,4 +1,3 @@
-
 /**
  * Data-only descriptions of the torch objects found in a checkpoint pickle: storages (by persistent id) and
  * tensors (views into storages). Nothing here holds tensor data; {@link readTorchCheckpoint} reads it on demand.
@@ -142,5 +141,5 @@ export class TorchTensorRef {
   asParameter(requiresGrad: boolean): TorchTensorRef {
     return new TorchTensorRef(this.storage, this.offset, this.shape, this.stride, requiresGrad, true);
   }
-}import { type DType } from '@bigr/core';
-
+}
+import { type DType } from '@bigr/core';

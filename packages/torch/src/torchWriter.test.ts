@@ -177,7 +177,9 @@ describe('writeTorchStateDict → readTorchStateDict round trip', () => {
     await expect(writeTorchStateDict(p, t, { storeAs: { x: 'int8' } })).rejects.toThrow(/holds 300 at element 1, outside the int8 range/);
     await expect(writeTorchStateDict(p, t, { storeAs: { x: 'bool' } })).rejects.toThrow(/cannot be stored as "bool"; allowed: int32, int64, int16, int8/);
     await expect(writeTorchStateDict(p, t, { storeAs: { y: 'int64' } })).rejects.toThrow(/storeAs names tensor "y"/);
-    await expect(writeTorchStateDict(p, new Map([['u', new CpuTensor(Uint8Array.of(2), [1])]]), { storeAs: { u: 'bool' } })).rejects.toThrow(/needs 0\/1 values/);
+    await expect(writeTorchStateDict(p, new Map([['u', new CpuTensor(Uint8Array.of(2), [1])]]), { storeAs: { u: 'bool' } })).rejects.toThrow(
+      /needs 0\/1 values/,
+    );
     await expect(writeTorchStateDict(p, t, { args: { a: 1 } })).rejects.toThrow(/set wrapKey/);
     await expect(writeTorchStateDict(p, t, { wrapKey: 'opt' as never })).rejects.toThrow(ConfigError);
     await expect(writeTorchStateDict(p, t, { archiveName: '../x' })).rejects.toThrow(/archiveName/);

@@ -52,7 +52,18 @@ const STORAGE_CLASS: Readonly<Record<TorchStoreDType, string>> = {
   uint8: 'ByteStorage',
   bool: 'BoolStorage',
 };
-const ITEM: Readonly<Record<TorchStoreDType, number>> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
+const ITEM: Readonly<Record<TorchStoreDType, number>> = {
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+};
 const ALLOWED: Readonly<Record<DType, readonly TorchStoreDType[]>> = {
   float32: ['float32', 'float64', 'float16', 'bfloat16'],
   float64: ['float64', 'float32', 'float16', 'bfloat16'],
@@ -155,7 +166,11 @@ function checkInt(name: string, i: number, v: number, lo: number, hi: number, dt
 function encodeStorage(s: Storage): Uint8Array {
   const src = s.tensor.data;
   const n = src.length;
-  const natural = (s.dtype === 'float32' && s.tensor.dtype === 'float32') || (s.dtype === 'float64' && s.tensor.dtype === 'float64') || (s.dtype === 'int32' && s.tensor.dtype === 'int32') || (s.dtype === 'uint8' && s.tensor.dtype === 'uint8');
+  const natural =
+    (s.dtype === 'float32' && s.tensor.dtype === 'float32') ||
+    (s.dtype === 'float64' && s.tensor.dtype === 'float64') ||
+    (s.dtype === 'int32' && s.tensor.dtype === 'int32') ||
+    (s.dtype === 'uint8' && s.tensor.dtype === 'uint8');
   if (natural && (LITTLE_ENDIAN_HOST || s.dtype === 'uint8')) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const out = new Uint8Array(n * ITEM[s.dtype]);
   const dv = new DataView(out.buffer);
@@ -195,7 +210,8 @@ function encodeStorage(s: Storage): Uint8Array {
       break;
     case 'bool':
       for (let i = 0; i < n; i++) {
-        if (src[i] !== 0 && src[i] !== 1) throw new ConfigError(`Tensor "${s.name}" holds ${src[i]} at element ${i} but is stored as bool, which needs 0/1 values. Store it as uint8 instead.`);
+        if (src[i] !== 0 && src[i] !== 1)
+          throw new ConfigError(`Tensor "${s.name}" holds ${src[i]} at element ${i} but is stored as bool, which needs 0/1 values. Store it as uint8 instead.`);
         out[i] = src[i]!;
       }
       break;
@@ -253,10 +269,13 @@ function plan(tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions):
     if (!isTensor(tensor)) throw new ConfigError(`Value for tensor "${tname}" is not a Tensor. Pass CpuTensor objects.`);
     const dtype: TorchStoreDType = Object.prototype.hasOwnProperty.call(storeAs, tname) ? storeAs[tname]! : tensor.dtype;
     if (!ALLOWED[tensor.dtype]?.includes(dtype)) {
-      throw new ConfigError(`Tensor "${tname}" has dtype ${tensor.dtype}, which cannot be stored as ${JSON.stringify(dtype)}; allowed: ${(ALLOWED[tensor.dtype] ?? []).join(', ')}.`);
+      throw new ConfigError(
+        `Tensor "${tname}" has dtype ${tensor.dtype}, which cannot be stored as ${JSON.stringify(dtype)}; allowed: ${(ALLOWED[tensor.dtype] ?? []).join(', ')}.`,
+      );
     }
     const data = tensor.data;
-    if (data.length !== tensor.size) throw new ConfigError(`Tensor "${tname}" has ${data.length} elements but shape [${tensor.shape.join(', ')}]. Pass a consistent tensor.`);
+    if (data.length !== tensor.size)
+      throw new ConfigError(`Tensor "${tname}" has ${data.length} elements but shape [${tensor.shape.join(', ')}]. Pass a consistent tensor.`);
     let storage = share ? byData.get(data)?.get(dtype) : undefined;
     if (!storage) {
       storage = { key: String(storages.length), dtype, tensor, name: tname };

@@ -184,7 +184,12 @@ describe('ZipArchive', () => {
   });
 
   it('enforces the central-directory and entry-count limits', async () => {
-    const p = await file(buildZip([{ name: 'a', data: text('1') }, { name: 'b', data: text('2') }]));
+    const p = await file(
+      buildZip([
+        { name: 'a', data: text('1') },
+        { name: 'b', data: text('2') },
+      ]),
+    );
     await expect(ZipArchive.open(p, { maxEntries: 1 })).rejects.toThrow(/2 entries, above the limit of 1/);
     await expect(ZipArchive.open(p, { maxCentralDirectoryBytes: 10 })).rejects.toThrow(/above the limit of 10/);
     await expect(ZipArchive.open(p, { maxEntries: -1 })).rejects.toThrow(ConfigError);

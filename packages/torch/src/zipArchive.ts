@@ -159,7 +159,9 @@ export class ZipArchive {
       );
     }
     if (end.entries > maxEntries) {
-      throw new FormatError(`${source}: the ZIP archive declares ${end.entries} entries, above the limit of ${maxEntries}. Raise maxEntries if the archive is genuine.`);
+      throw new FormatError(
+        `${source}: the ZIP archive declares ${end.entries} entries, above the limit of ${maxEntries}. Raise maxEntries if the archive is genuine.`,
+      );
     }
     if (end.cdOffset + end.cdSize > end.endStart) {
       throw new FormatError(
@@ -190,13 +192,17 @@ export class ZipArchive {
     const dv = new DataView(head.buffer);
     const where = `${this.source}: ZIP entry "${entry.name}"`;
     if (dv.getUint32(0, true) !== SIG_LOCAL) {
-      throw new FormatError(`${where} has no local header at offset ${entry.localHeaderOffset} (found 0x${dv.getUint32(0, true).toString(16)}). The central directory offsets are corrupt.`);
+      throw new FormatError(
+        `${where} has no local header at offset ${entry.localHeaderOffset} (found 0x${dv.getUint32(0, true).toString(16)}). The central directory offsets are corrupt.`,
+      );
     }
     const flags = dv.getUint16(6, true);
     if (flags & 1) throw new FormatError(`${where} is encrypted; encrypted archives are not supported. Re-save it without encryption.`);
     const method = dv.getUint16(8, true);
     if (method !== (entry.method === 'stored' ? 0 : 8)) {
-      throw new FormatError(`${where}: its local header says compression method ${method} but the central directory says ${entry.method}. The archive is corrupt.`);
+      throw new FormatError(
+        `${where}: its local header says compression method ${method} but the central directory says ${entry.method}. The archive is corrupt.`,
+      );
     }
     const nameLength = dv.getUint16(26, true);
     const extraLength = dv.getUint16(28, true);
@@ -225,7 +231,9 @@ export class ZipArchive {
     const entry = typeof entryOrName === 'string' ? this.#require(entryOrName) : entryOrName;
     const where = `${this.source}: ZIP entry "${entry.name}"`;
     if (options.maxBytes !== undefined && entry.size > options.maxBytes) {
-      throw new FormatError(`${where} is ${entry.size} bytes, above the limit of ${options.maxBytes}. The file is corrupt or hostile; raise the limit if it is genuine.`);
+      throw new FormatError(
+        `${where} is ${entry.size} bytes, above the limit of ${options.maxBytes}. The file is corrupt or hostile; raise the limit if it is genuine.`,
+      );
     }
     const start = await this.dataOffset(entry);
     let out: Uint8Array;
@@ -239,7 +247,10 @@ export class ZipArchive {
       try {
         inflated = inflateRawSync(packed, { maxOutputLength: Math.max(1, entry.size) });
       } catch (err) {
-        throw new FormatError(`${where} does not inflate to its declared ${entry.size} bytes (${(err as Error).message}). The archive is corrupt; re-save it.`, { cause: err });
+        throw new FormatError(
+          `${where} does not inflate to its declared ${entry.size} bytes (${(err as Error).message}). The archive is corrupt; re-save it.`,
+          { cause: err },
+        );
       }
       if (inflated.length !== entry.size) {
         throw new FormatError(`${where} inflates to ${inflated.length} bytes but its header declares ${entry.size}. The archive is corrupt; re-save it.`);
@@ -350,7 +361,9 @@ async function* readChunks(fh: FileHandle, start: number, length: number, chunk:
 /** Finds and validates the end-of-central-directory record (and the ZIP64 one when present). */
 async function readEnd(fh: FileHandle, size: number, source: string): Promise<RawEnd> {
   if (size < EOCD_SIZE) {
-    throw new FormatError(`${source} is ${size} bytes, too short to be a ZIP archive (at least ${EOCD_SIZE} bytes). The file is truncated or not a ZIP archive.`);
+    throw new FormatError(
+      `${source} is ${size} bytes, too short to be a ZIP archive (at least ${EOCD_SIZE} bytes). The file is truncated or not a ZIP archive.`,
+    );
   }
   const tailLength = Math.min(size, EOCD_SIZE + 0xffff + LOCATOR_SIZE);
   const tailStart = size - tailLength;
@@ -381,7 +394,9 @@ async function readEnd(fh: FileHandle, size: number, source: string): Promise<Ra
     const z64Offset = u64(dv, locAt + 8, 'ZIP64 end record offset', source);
     const locatorPos = tailStart + locAt;
     if (z64Offset + ZIP64_EOCD_SIZE > locatorPos) {
-      throw new FormatError(`${source}: the ZIP64 end record offset ${z64Offset} is past the ZIP64 locator at ${locatorPos}. The archive is corrupt or truncated.`);
+      throw new FormatError(
+        `${source}: the ZIP64 end record offset ${z64Offset} is past the ZIP64 locator at ${locatorPos}. The archive is corrupt or truncated.`,
+      );
     }
     const rec = new Uint8Array(ZIP64_EOCD_SIZE);
     await readExactly(fh, rec, z64Offset, source);
@@ -477,14 +492,20 @@ function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map
     if (disk !== 0) throw new FormatError(`${where} starts on disk ${disk}; multi-disk archives are not supported.`);
     if (flags & 1) throw new FormatError(`${where} is encrypted; encrypted archives are not supported. Re-save it without encryption.`);
     if (methodCode !== 0 && methodCode !== 8) {
-      throw new FormatError(`${where} uses compression method ${methodCode}; only stored (0) and deflate (8) are supported. Re-save the archive with one of them.`);
+      throw new FormatError(
+        `${where} uses compression method ${methodCode}; only stored (0) and deflate (8) are supported. Re-save the archive with one of them.`,
+      );
     }
     const method = methodCode === 0 ? 'stored' : 'deflate';
     if (method === 'stored' && compressedSize !== size) {
-      throw new FormatError(`${where} is stored (uncompressed) but its compressed size ${compressedSize} differs from its size ${size}. The archive is corrupt.`);
+      throw new FormatError(
+        `${where} is stored (uncompressed) but its compressed size ${compressedSize} differs from its size ${size}. The archive is corrupt.`,
+      );
     }
     if (method === 'deflate' && size > compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      throw new FormatError(`${where} claims ${size} bytes from ${compressedSize} compressed bytes, beyond what deflate can produce. The archive is corrupt or hostile.`);
+      throw new FormatError(
+        `${where} claims ${size} bytes from ${compressedSize} compressed bytes, beyond what deflate can produce. The archive is corrupt or hostile.`,
+      );
     }
     if (localHeaderOffset + LOCAL_SIZE + nameLength + compressedSize > end.cdOffset) {
       throw new FormatError(

@@ -1,11 +1,5 @@
 import { CpuTensor, createRng, type Engine, type NamedTensors } from '@bigr/core';
-import {
-  CategoricalLoss,
-  CategoricalSampler,
-  bitsToClassIndex,
-  categoricalBitProbabilities,
-  sampleCategoricalRow,
-} from './categoricalHead.js';
+import { CategoricalLoss, CategoricalSampler, bitsToClassIndex, categoricalBitProbabilities, sampleCategoricalRow } from './categoricalHead.js';
 import { onnxEngine, tfjsWasmEngine } from './test/engines.js';
 
 const K = 4;
@@ -31,11 +25,12 @@ function naiveLogits(params: NamedTensors, features: Float32Array, rows: number)
   const w = params.get('cat_head.weight')!.data as Float32Array;
   const b = params.get('cat_head.bias')!.data as Float32Array;
   const out = new Float64Array(rows * C);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < C; c++) {
-    let s = b[c]!;
-    for (let d = 0; d < D; d++) s += features[r * D + d]! * w[c * D + d]!;
-    out[r * C + c] = s;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < C; c++) {
+      let s = b[c]!;
+      for (let d = 0; d < D; d++) s += features[r * D + d]! * w[c * D + d]!;
+      out[r * C + c] = s;
+    }
   return out;
 }
 
@@ -59,7 +54,9 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
     const trainable = await engine.createTrainable!(params);
     const res = await trainable.gradients(<T>(ops: import('@bigr/core').Ops<T>) => {
       const t = inputs['categorical_target']!;
-      return loss.lossGraph(ops, ops.constant(features, [R, D]), ops.constant(bits, [R, K]), ops.constant(mask, [R]), { categorical_target: ops.constantInt(t.data as Int32Array, t.shape) });
+      return loss.lossGraph(ops, ops.constant(features, [R, D]), ops.constant(bits, [R, K]), ops.constant(mask, [R]), {
+        categorical_target: ops.constantInt(t.data as Int32Array, t.shape),
+      });
     }, createRng(1));
     trainable.dispose?.();
     // Reference: CE_r = lse(ℓ_r) − ℓ_r[y_r]; loss = Σ mask·CE / (K·Σ mask); d loss/d b_c = Σ_r mask_r (softmax_rc − 1[c = y_r]) / (K·Σ mask).
@@ -88,7 +85,13 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
     const rng = createRng('rows');
     const cond = rng.normalsF32(C);
     const uncond = rng.normalsF32(C);
-    for (const [scale, temperature, topK, topP] of [[1, 1, 0, 1], [2.5, 1, 0, 1], [2, 0.7, 0, 1], [1.5, 1, 3, 1], [1, 1.3, 0, 0.6]] as const) {
+    for (const [scale, temperature, topK, topP] of [
+      [1, 1, 0, 1],
+      [2.5, 1, 0, 1],
+      [2, 0.7, 0, 1],
+      [1.5, 1, 3, 1],
+      [1, 1.3, 0, 0.6],
+    ] as const) {
       const l = Array.from({ length: C }, (_, c) => (scale === 1 ? cond[c]! : uncond[c]! + scale * (cond[c]! - uncond[c]!)) / temperature);
       let p = naiveSoftmax(l);
       const order = p.map((_, c) => c).sort((a, b) => p[b]! - p[a]!);
@@ -151,7 +154,13 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
         }
       }
       const row = probs.data.subarray(r * K, (r + 1) * K);
-      expect(bitsToClassIndex(Array.from(row, (x) => (x > 0.5 ? 1 : 0)), 1, K)[0]).toBe(want);
+      expect(
+        bitsToClassIndex(
+          Array.from(row, (x) => (x > 0.5 ? 1 : 0)),
+          1,
+          K,
+        )[0],
+      ).toBe(want);
       expect(Array.from(row).reduce((s, x) => s + 2 * Math.abs(x - 0.5), 0) / K).toBeCloseTo(p[want]!, 4);
     }
   });

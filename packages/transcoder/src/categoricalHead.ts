@@ -6,7 +6,19 @@
  * backbone trains with it and the samplers drive it unchanged.
  */
 import { ConfigError, CpuTensor, ShapeError, assertShape, rowMax, throwIfAborted } from '@bigr/core';
-import type { BitHeadLoss, BitHeadSampler, BitSamplingOptions, CompileOptions, CompiledGraph, Engine, GraphDefinition, InputSpec, NamedTensors, Ops, Rng } from '@bigr/core';
+import type {
+  BitHeadLoss,
+  BitHeadSampler,
+  BitSamplingOptions,
+  CompileOptions,
+  CompiledGraph,
+  Engine,
+  GraphDefinition,
+  InputSpec,
+  NamedTensors,
+  Ops,
+  Rng,
+} from '@bigr/core';
 
 /** Largest K the categorical head accepts: 2^16 = 65,536 classes (the head has 2^K·(D + 1) parameters). */
 export const MAX_CATEGORICAL_BITS = 16;
@@ -22,12 +34,17 @@ export interface CategoricalHeadConfig {
 }
 
 /** Validates and fills a {@link CategoricalHeadConfig}. */
-export function resolveCategoricalHeadConfig(input: Pick<CategoricalHeadConfig, 'bitsPerToken' | 'featureDim'> & Partial<CategoricalHeadConfig>): CategoricalHeadConfig {
+export function resolveCategoricalHeadConfig(
+  input: Pick<CategoricalHeadConfig, 'bitsPerToken' | 'featureDim'> & Partial<CategoricalHeadConfig>,
+): CategoricalHeadConfig {
   const c: CategoricalHeadConfig = { prefix: 'cat_head', ...input };
   if (!Number.isInteger(c.bitsPerToken) || c.bitsPerToken < 1 || c.bitsPerToken > MAX_CATEGORICAL_BITS) {
-    throw new ConfigError(`Categorical head bitsPerToken ${c.bitsPerToken} must be an integer in 1…${MAX_CATEGORICAL_BITS} (2^K classes); use a tokenizer with fewer bits, e.g. K = 10.`);
+    throw new ConfigError(
+      `Categorical head bitsPerToken ${c.bitsPerToken} must be an integer in 1…${MAX_CATEGORICAL_BITS} (2^K classes); use a tokenizer with fewer bits, e.g. K = 10.`,
+    );
   }
-  if (!Number.isInteger(c.featureDim) || c.featureDim < 1) throw new ConfigError(`Categorical head featureDim ${c.featureDim} must be a positive integer (the backbone width D).`);
+  if (!Number.isInteger(c.featureDim) || c.featureDim < 1)
+    throw new ConfigError(`Categorical head featureDim ${c.featureDim} must be a positive integer (the backbone width D).`);
   if (typeof c.prefix !== 'string' || c.prefix === '') throw new ConfigError('Categorical head prefix must be a non-empty string (default "cat_head").');
   return Object.freeze(c);
 }
@@ -152,7 +169,14 @@ export interface CategoricalTruncation {
  * truncation (renormalised), then the inverse CDF at `u` ∈ [0, 1) over the classes in index order. Returns the class
  * and its probability under the (truncated) distribution.
  */
-export function sampleCategoricalRow(cond: ArrayLike<number>, uncond: ArrayLike<number> | null, scale: number, temperature: number, u: number, truncation: CategoricalTruncation = {}): { index: number; probability: number } {
+export function sampleCategoricalRow(
+  cond: ArrayLike<number>,
+  uncond: ArrayLike<number> | null,
+  scale: number,
+  temperature: number,
+  u: number,
+  truncation: CategoricalTruncation = {},
+): { index: number; probability: number } {
   const C = cond.length;
   const logits = new Float64Array(C);
   let max = -Infinity;
@@ -241,13 +265,19 @@ export class CategoricalSampler implements BitHeadSampler {
   }
 
   /** Compiles the logits graph on `engine` with the head's parameters from `params`. */
-  static async create(engine: Engine, params: NamedTensors, config: Pick<CategoricalHeadConfig, 'bitsPerToken' | 'featureDim'> & Partial<CategoricalHeadConfig>, options: CompileOptions & CategoricalTruncation = {}): Promise<CategoricalSampler> {
+  static async create(
+    engine: Engine,
+    params: NamedTensors,
+    config: Pick<CategoricalHeadConfig, 'bitsPerToken' | 'featureDim'> & Partial<CategoricalHeadConfig>,
+    options: CompileOptions & CategoricalTruncation = {},
+  ): Promise<CategoricalSampler> {
     const c = resolveCategoricalHeadConfig(config);
     const own: NamedTensors = new Map();
     for (const [name, shape] of categoricalParameterShapes(c)) {
       const t = params.get(name);
       if (!t) throw new ConfigError(`Categorical head parameter "${name}" is missing; the model was not trained with the categorical objective.`);
-      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) throw new ShapeError(`Categorical head parameter "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`);
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))
+        throw new ShapeError(`Categorical head parameter "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`);
       own.set(name, t);
     }
     const { topK, topP, ...compile } = options;
@@ -263,7 +293,11 @@ export class CategoricalSampler implements BitHeadSampler {
   }
 
   /** Samples one class per row; returns the classes and their probabilities. */
-  async sampleClasses(condFeatures: CpuTensor<'float32'>, uncondFeatures: CpuTensor<'float32'> | null, options: CategoricalSamplingOptions): Promise<{ indices: Int32Array; probabilities: Float64Array }> {
+  async sampleClasses(
+    condFeatures: CpuTensor<'float32'>,
+    uncondFeatures: CpuTensor<'float32'> | null,
+    options: CategoricalSamplingOptions,
+  ): Promise<{ indices: Int32Array; probabilities: Float64Array }> {
     throwIfAborted(options.signal, 'categorical sampling');
     const D = this.config.featureDim;
     assertShape(condFeatures, [-1, D], 'Conditional features');
@@ -282,11 +316,22 @@ export class CategoricalSampler implements BitHeadSampler {
     const logits = R > 0 ? (await this.logits(feed)).data : new Float32Array(0);
     const C = categoricalClasses(this.config);
     const u = options.rng.uniformsF32(R);
-    const truncation = { ...this.truncation, ...(options.topK !== undefined ? { topK: options.topK } : {}), ...(options.topP !== undefined ? { topP: options.topP } : {}) };
+    const truncation = {
+      ...this.truncation,
+      ...(options.topK !== undefined ? { topK: options.topK } : {}),
+      ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    };
     const indices = new Int32Array(R);
     const probabilities = new Float64Array(R);
     for (let r = 0; r < R; r++) {
-      const s = sampleCategoricalRow(logits.subarray(r * C, (r + 1) * C), guided ? logits.subarray((R + r) * C, (R + r + 1) * C) : null, options.cfgScale, temperature, u[r]!, truncation);
+      const s = sampleCategoricalRow(
+        logits.subarray(r * C, (r + 1) * C),
+        guided ? logits.subarray((R + r) * C, (R + r + 1) * C) : null,
+        options.cfgScale,
+        temperature,
+        u[r]!,
+        truncation,
+      );
       indices[r] = s.index;
       probabilities[r] = s.probability;
     }
@@ -294,7 +339,11 @@ export class CategoricalSampler implements BitHeadSampler {
   }
 
   /** Samples one class per row and returns {@link categoricalBitProbabilities} [R, K] (commit with 'threshold'). */
-  async sampleProbabilities(condFeatures: CpuTensor<'float32'>, uncondFeatures: CpuTensor<'float32'> | null, options: CategoricalSamplingOptions): Promise<CpuTensor<'float32'>> {
+  async sampleProbabilities(
+    condFeatures: CpuTensor<'float32'>,
+    uncondFeatures: CpuTensor<'float32'> | null,
+    options: CategoricalSamplingOptions,
+  ): Promise<CpuTensor<'float32'>> {
     const { indices, probabilities } = await this.sampleClasses(condFeatures, uncondFeatures, options);
     const K = this.bitsPerToken;
     const out = new Float32Array(indices.length * K);

@@ -101,7 +101,10 @@ export interface DenoiserGraphOptions {
 export function splitModulationParameters(params: NamedTensors, c: DenoiserSizes): NamedTensors {
   const out: NamedTensors = new Map(params);
   const dh = c.width;
-  const layers = [...Array.from({ length: c.blocks }, (_, j) => [`${c.prefix}.blocks.${j}.adaLN_modulation.1`, 3] as const), [`${c.prefix}.final_layer.adaLN_modulation.1`, 2] as const];
+  const layers = [
+    ...Array.from({ length: c.blocks }, (_, j) => [`${c.prefix}.blocks.${j}.adaLN_modulation.1`, 3] as const),
+    [`${c.prefix}.final_layer.adaLN_modulation.1`, 2] as const,
+  ];
   for (const [layer, n] of layers) {
     const w = params.get(`${layer}.weight`);
     const b = params.get(`${layer}.bias`);

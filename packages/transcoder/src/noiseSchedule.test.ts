@@ -1,11 +1,5 @@
 import { createRng } from '@bigr/core';
-import {
-  linearNoiseSchedule,
-  marginalProbabilityOne,
-  officialScheduleBuffers,
-  skipKeepProbability,
-  transitionProbabilityOne,
-} from './noiseSchedule.js';
+import { linearNoiseSchedule, marginalProbabilityOne, officialScheduleBuffers, skipKeepProbability, transitionProbabilityOne } from './noiseSchedule.js';
 import { loadFixture } from './test/fixtures.js';
 
 /** Float64 reference written from the formulas of docs/algorithm.md §4.1: β̄_t = 1 − 1/(T−t+1), running recursions. */
@@ -63,7 +57,13 @@ describe('linear Bernoulli noise schedule', () => {
 
   it('skip keep probability equals the product of one-step keeps', () => {
     const s = linearNoiseSchedule(64);
-    for (const [t, tp] of [[64, 1], [40, 39], [10, 3], [63, 0], [5, 5]] as const) {
+    for (const [t, tp] of [
+      [64, 1],
+      [40, 39],
+      [10, 3],
+      [63, 0],
+      [5, 5],
+    ] as const) {
       let prod = 1;
       for (let u = tp + 1; u <= t; u++) prod *= s.keep[u]!;
       expect(skipKeepProbability(s, t, tp)).toBeCloseTo(prod, 12);

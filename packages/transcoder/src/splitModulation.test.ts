@@ -15,7 +15,13 @@ describe('step graph with split adaLN modulation', () => {
     for (const [name, shape] of denoiserParameterShapes(sizes)) {
       const n = shape.reduce((a, b) => a * b, 1);
       const scale = shape.length === 2 ? 1 / Math.sqrt(shape[1]!) : 0.1;
-      params.set(name, new CpuTensor(rng.normalsF32(n).map((v) => v * scale), shape));
+      params.set(
+        name,
+        new CpuTensor(
+          rng.normalsF32(n).map((v) => v * scale),
+          shape,
+        ),
+      );
     }
     const engine = await onnxEngine();
     const cond = await engine.compile(conditionGraph(sizes), params);
@@ -23,7 +29,10 @@ describe('step graph with split adaLN modulation', () => {
     const split = await engine.compile(stepGraph(sizes, { splitModulation: true }), splitModulationParameters(params, sizes));
     try {
       const u = rng.uniformsF32(rows * 16);
-      const x = new CpuTensor(Float32Array.from(u, (v) => (v < 0.5 ? 1 : 0)), [rows, 16]);
+      const x = new CpuTensor(
+        Float32Array.from(u, (v) => (v < 0.5 ? 1 : 0)),
+        [rows, 16],
+      );
       const cEmb = (await cond.run({ features: new CpuTensor(rng.normalsF32(rows * featureDim), [rows, featureDim]) }))['c_emb']!;
       for (const t of [255, 100, 0]) {
         const tau = new CpuTensor(Float32Array.of(t), [1]);

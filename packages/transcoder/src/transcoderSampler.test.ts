@@ -33,11 +33,13 @@ async function replay(engine: Engine, run: 'A' | 'B'): Promise<void> {
     const chunks = Array.from({ length: S }, (_, s) => slice(fx, `${run}_u`, s));
     const rng = new ReplayRng(chunks);
     const steps: TranscoderStepTrace[] = [];
-    const result = await sampler.sample(
-      new CpuTensor(cond.slice(0, R * 64), [R, 64]),
-      new CpuTensor(cond.slice(R * 64), [R, 64]),
-      { cfgScale: fx.f32(`${run}_cfg`)[0]!, temperature: fx.f32(`${run}_temp`)[0]!, steps: S, rng, onStep: (st) => steps.push(st) },
-    );
+    const result = await sampler.sample(new CpuTensor(cond.slice(0, R * 64), [R, 64]), new CpuTensor(cond.slice(R * 64), [R, 64]), {
+      cfgScale: fx.f32(`${run}_cfg`)[0]!,
+      temperature: fx.f32(`${run}_temp`)[0]!,
+      steps: S,
+      rng,
+      onStep: (st) => steps.push(st),
+    });
     expect(rng.consumed).toBe(S);
     expect(steps.map((s) => s.t)).toEqual(Array.from(tList));
     expect(steps.map((s) => s.tPrev)).toEqual(Array.from(fx.i32(`${run}_t_prev`)));

@@ -101,7 +101,12 @@ export class TranscoderSampler implements BitHeadSampler {
   }
 
   /** Compiles the condition and step graphs on `engine` (e.g. onnx-cpu or tfjs-wasm) with denoiser `params`. */
-  static async create(engine: Engine, params: NamedTensors, config: TranscoderConfigInput, options: TranscoderSamplerCreateOptions = {}): Promise<TranscoderSampler> {
+  static async create(
+    engine: Engine,
+    params: NamedTensors,
+    config: TranscoderConfigInput,
+    options: TranscoderSamplerCreateOptions = {},
+  ): Promise<TranscoderSampler> {
     const c = resolveTranscoderConfig(config);
     const split = splitSamplerParameters(params, c);
     const compileOptions = options.threads === undefined ? {} : { threads: options.threads };
@@ -218,7 +223,16 @@ export class TranscoderSampler implements BitHeadSampler {
       const u = options.rng.uniformsF32(RK);
       const bits = new Uint8Array(RK);
       for (let i = 0; i < RK; i++) bits[i] = u[i]! < pX0[i]! ? 1 : 0;
-      options.onStep?.({ index: 0, t: 0, tPrev: 0, x: x.slice(), logitsCond: logits.slice(0, RK), logitsUncond: guided ? logits.slice(RK) : null, pX0: pX0.slice(), posterior: null });
+      options.onStep?.({
+        index: 0,
+        t: 0,
+        tPrev: 0,
+        x: x.slice(),
+        logitsCond: logits.slice(0, RK),
+        logitsUncond: guided ? logits.slice(RK) : null,
+        pX0: pX0.slice(),
+        posterior: null,
+      });
       return { probabilities: new CpuTensor(pX0, [R, K]), bits: new CpuTensor(bits, [R, K]) };
     }
 

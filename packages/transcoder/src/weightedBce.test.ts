@@ -36,7 +36,10 @@ describe('weighted BCE', () => {
     expect(bceWithLogitsScalar(1000, 1)).toBe(0);
   });
 
-  it.each([['onnx-cpu', onnxEngine], ['tfjs-wasm', tfjsWasmEngine]] as const)('graph versions equal the references on %s', async (_n, get) => {
+  it.each([
+    ['onnx-cpu', onnxEngine],
+    ['tfjs-wasm', tfjsWasmEngine],
+  ] as const)('graph versions equal the references on %s', async (_n, get) => {
     const rows = CASES.map((c) => c.y).flat();
     const logits = Float32Array.from(rows.map((_, i) => ((i * 37) % 23) - 11 + 0.25 * (i % 3)));
     logits[3] = 0;

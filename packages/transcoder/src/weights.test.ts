@@ -4,12 +4,7 @@ import path from 'node:path';
 import { CpuTensor, createRng, parseSafetensors, serializeSafetensors } from '@bigr/core';
 import { denoiserParameterShapes } from './denoiser.js';
 import { loadTranscoderWeights, saveTranscoderWeights } from './weightsFile.js';
-import {
-  TRANSCODER_INIT_STD,
-  initTranscoderParameters,
-  isZeroInitialised,
-  parseTranscoderWeights,
-} from './weights.js';
+import { TRANSCODER_INIT_STD, initTranscoderParameters, isZeroInitialised, parseTranscoderWeights } from './weights.js';
 import { TRANSCODER_PRESETS, transcoderPreset } from './presets.js';
 import { resolveTranscoderConfig } from './config.js';
 import { fixturePath, loadFixture } from './test/fixtures.js';
@@ -32,7 +27,7 @@ describe('transcoder weights', () => {
           s2 += v * v;
         }
         const std = Math.sqrt(s2 / d.length - (s / d.length) ** 2);
-        expect(Math.abs(std - TRANSCODER_INIT_STD)).toBeLessThan(5 * TRANSCODER_INIT_STD / Math.sqrt(2 * d.length));
+        expect(Math.abs(std - TRANSCODER_INIT_STD)).toBeLessThan((5 * TRANSCODER_INIT_STD) / Math.sqrt(2 * d.length));
       }
     }
     expect(isZeroInitialised('denoise_mlp.blocks.2.adaLN_modulation.1.weight')).toBe(true);

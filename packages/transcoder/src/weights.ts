@@ -46,7 +46,9 @@ export function inferDenoiserSizes(params: ReadonlyMap<string, { shape: readonly
   const shapeOf = (name: string): readonly number[] => {
     const t = params.get(`${prefix}.${name}`);
     if (!t) {
-      throw new NotFoundError(`Parameter "${prefix}.${name}" is missing, so the transcoder sizes cannot be inferred; pass a checkpoint holding the ${prefix}.* denoiser or the right prefix.`);
+      throw new NotFoundError(
+        `Parameter "${prefix}.${name}" is missing, so the transcoder sizes cannot be inferred; pass a checkpoint holding the ${prefix}.* denoiser or the right prefix.`,
+      );
     }
     return t.shape;
   };
@@ -56,7 +58,9 @@ export function inferDenoiserSizes(params: ReadonlyMap<string, { shape: readonly
   while (params.has(`${prefix}.blocks.${blocks}.mlp.0.weight`)) blocks++;
   const tIn = shapeOf('t_embedder.mlp.0.weight')[1];
   if (tIn !== TIMESTEP_EMBEDDING_DIM) {
-    throw new ShapeError(`${prefix}.t_embedder.mlp.0.weight has ${String(tIn)} inputs but ${TIMESTEP_EMBEDDING_DIM} were expected (sinusoidal embedding size).`);
+    throw new ShapeError(
+      `${prefix}.t_embedder.mlp.0.weight has ${String(tIn)} inputs but ${TIMESTEP_EMBEDDING_DIM} were expected (sinusoidal embedding size).`,
+    );
   }
   return { bitsPerToken: bits, featureDim, width, blocks, prefix };
 }
@@ -76,7 +80,8 @@ export function selectTranscoderParameters(
   for (const [name, shape] of denoiserParameterShapes(sizes)) {
     const rel = name.slice(sizes.prefix.length + 1);
     const t = params.get(`${source}.${rel}`);
-    if (!t) throw new NotFoundError(`Transcoder parameter "${source}.${rel}" is missing from the weights; the file must hold the official ${source}.* tensors.`);
+    if (!t)
+      throw new NotFoundError(`Transcoder parameter "${source}.${rel}" is missing from the weights; the file must hold the official ${source}.* tensors.`);
     if (t.dtype !== 'float32') throw new ShapeError(`Transcoder parameter "${source}.${rel}" has dtype ${t.dtype} but float32 was expected.`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`Transcoder parameter "${source}.${rel}" has shape [${t.shape.join(', ')}] but [${shape.join(', ')}] was expected for this config.`);
@@ -87,7 +92,9 @@ export function selectTranscoderParameters(
         const a = t.data as Float32Array;
         const b = dup.data as Float32Array;
         if (a.length !== b.length || a.some((v, i) => v !== b[i])) {
-          throw new ConfigError(`"${options.duplicatePrefix}.${rel}" differs from "${source}.${rel}"; official checkpoints hold two identical copies, so this file is inconsistent.`);
+          throw new ConfigError(
+            `"${options.duplicatePrefix}.${rel}" differs from "${source}.${rel}"; official checkpoints hold two identical copies, so this file is inconsistent.`,
+          );
         }
       }
     }
@@ -126,9 +133,7 @@ export interface LoadedTranscoderWeights {
 /** @internal The tensor filter of the weight readers. */
 export function wanted(prefix: string, verifyDuplicate: boolean): (name: string) => boolean {
   return (name) =>
-    name.startsWith(`${prefix}.`) ||
-    name.startsWith(`${OFFICIAL_SCHEDULER_PREFIX}.`) ||
-    (verifyDuplicate && name.startsWith(`${OFFICIAL_DUPLICATE_PREFIX}.`));
+    name.startsWith(`${prefix}.`) || name.startsWith(`${OFFICIAL_SCHEDULER_PREFIX}.`) || (verifyDuplicate && name.startsWith(`${OFFICIAL_DUPLICATE_PREFIX}.`));
 }
 
 /** @internal Decodes parsed safetensors content into denoiser weights. */
@@ -146,7 +151,9 @@ export function fromContent(content: SafetensorsContent, source: string, options
     const want = expected[name];
     const data = got.data;
     if (got.size !== want.length || want.some((v, i) => Math.abs(v - data[i]!) > 1e-6)) {
-      throw new FormatError(`${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`);
+      throw new FormatError(
+        `${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`,
+      );
     }
   }
   return { sizes, params, timesteps: T };

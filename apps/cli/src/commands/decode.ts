@@ -5,7 +5,18 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles, sidecarPath } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { checkInt, configFlags, gridCols, imageGeometry, loadTokenizerFrom, modelDirectory, modelOptions, readCodesFile, withProgress, writeImageOutput } from './imageApps.js';
+import {
+  checkInt,
+  configFlags,
+  gridCols,
+  imageGeometry,
+  loadTokenizerFrom,
+  modelDirectory,
+  modelOptions,
+  readCodesFile,
+  withProgress,
+  writeImageOutput,
+} from './imageApps.js';
 
 /** Settings of `bigr decode`. */
 export const DECODE_DEFAULTS = {
@@ -54,7 +65,12 @@ export type DecodeFlags = { config?: string } & { [K in keyof typeof DECODE_DEFA
 
 /** `bigr decode <codes.bigr>`: decodes a codes file with the tokenizer and writes the images as one grid PNG. */
 export async function decodeCommand(ctx: CliContext, codesPath: string, flags: DecodeFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'decode', defaults: DECODE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(DECODE_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'decode',
+    defaults: DECODE_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(DECODE_DEFAULTS, flags),
+  });
   checkInt('cols', cfg.cols, 0, 4096);
   const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars('decode', ctx.force, [cfg.out], [flags.config, codesPath, sidecarPath(codesPath), ...modelInputFiles(modelDir)]);
@@ -67,7 +83,10 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
       `${codesPath} holds codes of ${codes.grid.join('×')} tokens × ${K} bits but the tokenizer in ${tok.dir} uses ${tok.tokenizer.grid.join('×')} × ${tok.tokenizer.bitsPerToken}. Decode with the model the codes were encoded with (--model).`,
     );
   }
-  if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash) ctx.warn(`${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`);
+  if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash)
+    ctx.warn(
+      `${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`,
+    );
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await withProgress(ctx, 'decode', async (onProgress) => {
     if (B > DECODE_CHUNK) return decodeOnWorkers(modelDir, codes.bits, ctx.signal, onProgress);
@@ -87,7 +106,10 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
 
 /** Registers `bigr decode`. */
 export function registerDecode(program: Command, ctx: () => CliContext): void {
-  const cmd = program.command('decode').description('decode a .bigr codes file to images (one grid PNG)').argument('<codes>', 'codes file written by bigr encode');
+  const cmd = program
+    .command('decode')
+    .description('decode a .bigr codes file to images (one grid PNG)')
+    .argument('<codes>', 'codes file written by bigr encode');
   modelOptions(cmd, 'BiGR model or tokenizer directory the codes belong to (default: bundled fashion-mnist model)')
     .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
     .option('--cols <n>', 'grid columns (default: square)')

@@ -27,7 +27,9 @@ afterAll(async () => {
 });
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Threshold codes of 28×28 gray files, padded to 32, computed directly with the tokenizer. */
@@ -49,7 +51,16 @@ describe('bigr encode / decode', () => {
     const res = JSON.parse(r.stdout) as { images: number; tokens: number; bitsPerToken: number; codeMode: string };
     expect(res).toMatchObject({ images: 3, tokens: 16, bitsPerToken: 12, codeMode: 'threshold' });
     const { tensors, metadata } = await readSafetensors(out);
-    expect(metadata).toMatchObject({ format: 'bigr-codes', version: '1', bitsPerToken: '12', tokens: '16', gridRows: '4', gridCols: '4', pad: '2', codeMode: 'threshold' });
+    expect(metadata).toMatchObject({
+      format: 'bigr-codes',
+      version: '1',
+      bitsPerToken: '12',
+      tokens: '16',
+      gridRows: '4',
+      gridCols: '4',
+      pad: '2',
+      codeMode: 'threshold',
+    });
     expect(metadata['tokenizerHash']).toBe(await sha256(join(gray.tokenizerDir, 'model.safetensors')));
     expect(JSON.parse(metadata['sources']!)).toEqual([images[0], images[1], images[0]]);
     const codes = tensors.get('codes')!;
@@ -72,7 +83,8 @@ describe('bigr encode / decode', () => {
     expect([png.width, png.height]).toEqual([58, 28]);
     const { tokenizer } = await loadTokenizer(gray.tokenizerDir, await inferenceEngine());
     const ref = toUint8Pixels(unpad(await tokenizer.decode((await referenceCodes(images, gray)).bits), 2)).data; // [2, 28, 28, 1]
-    for (let i = 0; i < 2; i++) for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(png.data[y * 58 + i * 30 + x]).toBe(ref[(i * 28 + y) * 28 + x]);
+    for (let i = 0; i < 2; i++)
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(png.data[y * 58 + i * 30 + x]).toBe(ref[(i * 28 + y) * 28 + x]);
     expect(JSON.parse(await readFile(join(root, 'decoded.png.json'), 'utf8'))).toMatchObject({ command: 'decode', images: 2 });
   });
 
@@ -89,7 +101,9 @@ describe('bigr encode / decode', () => {
 
   it('bernoulli codes depend on the seed only', async () => {
     const run = async (seed: string, name: string) => {
-      expect((await runCli(['--quiet', 'encode', images[0]!, '--model', gray.modelDir, '--code-mode', 'bernoulli', '--seed', seed, '--out', join(root, name)])).code).toBe(0);
+      expect(
+        (await runCli(['--quiet', 'encode', images[0]!, '--model', gray.modelDir, '--code-mode', 'bernoulli', '--seed', seed, '--out', join(root, name)])).code,
+      ).toBe(0);
       return (await readSafetensors(join(root, name))).tensors.get('codes')!.data;
     };
     const a = await run('1', 'b1.bigr');

@@ -57,8 +57,14 @@ export type EncodeFlags = { config?: string } & { [K in keyof typeof ENCODE_DEFA
  * or Bernoulli codes (`--code-mode bernoulli`, seeded) as the official pipeline draws them.
  */
 export async function encodeCommand(ctx: CliContext, paths: readonly string[], flags: EncodeFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'encode', defaults: ENCODE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(ENCODE_DEFAULTS, flags) });
-  if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli') throw new ConfigError(`--code-mode must be 'threshold' (deterministic) or 'bernoulli' (official sampling), got "${cfg.codeMode}".`);
+  const cfg = await resolveConfig({
+    command: 'encode',
+    defaults: ENCODE_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(ENCODE_DEFAULTS, flags),
+  });
+  if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli')
+    throw new ConfigError(`--code-mode must be 'threshold' (deterministic) or 'bernoulli' (official sampling), got "${cfg.codeMode}".`);
   const inputs = await listImageInputs(paths);
   const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars('encode', ctx.force, [cfg.out], [flags.config, ...inputs.map((i) => i.path), ...modelInputFiles(modelDir)]);
@@ -72,18 +78,43 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
     if (cfg.codeMode === 'threshold' && inputs.length > ENCODE_CHUNK) {
       // Threshold codes do not depend on batching: read, decode and encode 64-image chunks on tokenizer workers
       // (every core). Bernoulli codes draw from one stream in image order and stay on this thread.
-      bits = await encodeOnPool(modelDir, inputs.map((i) => i.path), ctx, progress.update);
+      bits = await encodeOnPool(
+        modelDir,
+        inputs.map((i) => i.path),
+        ctx,
+        progress.update,
+      );
     } else {
-      ({ bits } = await tok.encode(inputs.map((i) => i.path), { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed, signal: ctx.signal, onProgress: progress.update }));
+      ({ bits } = await tok.encode(
+        inputs.map((i) => i.path),
+        { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed, signal: ctx.signal, onProgress: progress.update },
+      ));
     }
   } finally {
     progress.stop();
   }
   await writeCodesFile(cfg.out, tok.codesFile(bits, { codeMode: cfg.codeMode, sources: inputs.map((i) => i.path) }));
-  const sidecar = await writeSidecar(cfg.out, { command: 'encode', seed: cfg.seed, config: cfg, modelHash: tok.hash, extra: { tokenizer: tok.dir, engine: engine.name, images: inputs.length, grid: tok.tokenizer.grid, bitsPerToken: K } });
+  const sidecar = await writeSidecar(cfg.out, {
+    command: 'encode',
+    seed: cfg.seed,
+    config: cfg,
+    modelHash: tok.hash,
+    extra: { tokenizer: tok.dir, engine: engine.name, images: inputs.length, grid: tok.tokenizer.grid, bitsPerToken: K },
+  });
   const bytes = inputs.length * N * Math.ceil(K / 8);
   ctx.out(`wrote ${cfg.out} (${inputs.length} images × ${tok.tokenizer.grid.join('×')} tokens × ${K} bits, ${bytes} code bytes) and ${sidecar}`);
-  ctx.result({ ok: true, command: 'encode', outputs: [cfg.out, sidecar], images: inputs.length, grid: tok.tokenizer.grid, tokens: N, bitsPerToken: K, tokenizerHash: tok.hash, codeMode: cfg.codeMode, config: cfg });
+  ctx.result({
+    ok: true,
+    command: 'encode',
+    outputs: [cfg.out, sidecar],
+    images: inputs.length,
+    grid: tok.tokenizer.grid,
+    tokens: N,
+    bitsPerToken: K,
+    tokenizerHash: tok.hash,
+    codeMode: cfg.codeMode,
+    config: cfg,
+  });
 }
 
 /** Registers `bigr encode`. */

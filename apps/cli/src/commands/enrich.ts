@@ -60,7 +60,12 @@ export async function lowResInput(path: string, inputSize: number, geom: ImageGe
  * a strip `<out>` of the upsampled input followed by every round.
  */
 export async function enrichCommand(ctx: CliContext, imagePath: string, flags: EnrichFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'enrich', defaults: ENRICH_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(ENRICH_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'enrich',
+    defaults: ENRICH_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(ENRICH_DEFAULTS, flags),
+  });
   checkInt('rounds', cfg.rounds, 1, 100);
   checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
   await requireFile(imagePath, 'Image');
@@ -77,7 +82,17 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   const started = Date.now();
   const result = await withProgress(ctx, 'enrich', (onProgress) =>
     // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    bigr.enrich({ image, rounds: cfg.rounds, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) }),
+    bigr.enrich({
+      image,
+      rounds: cfg.rounds,
+      seed: cfg.seed,
+      diffusionSteps: cfg.diffusionSteps,
+      unpad: false,
+      clamp: false,
+      signal: ctx.signal,
+      onProgress,
+      ...appSettings(cfg),
+    }),
   );
   const seconds = (Date.now() - started) / 1000;
   const modelHash = await weightsHash(modelDir);
@@ -86,7 +101,13 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   for (let r = 0; r < result.rounds.length; r++) {
     const round = result.rounds[r]!;
     const path = withSuffix(cfg.out, `-round${r + 1}`);
-    const sidecar = await writeImageOutput(path, round.images!, geom, 1, { command: 'enrich', seed: cfg.seed, config: cfg, modelHash, extra: { ...common, round: r + 1, offsetOrder: round.offsetOrder } });
+    const sidecar = await writeImageOutput(path, round.images!, geom, 1, {
+      command: 'enrich',
+      seed: cfg.seed,
+      config: cfg,
+      modelHash,
+      extra: { ...common, round: r + 1, offsetOrder: round.offsetOrder },
+    });
     outputs.push(path, sidecar);
   }
   const strip = concatImages([image, ...result.rounds.map((r) => r.images!)]);

@@ -20,7 +20,20 @@ beforeAll(async () => {
   data = await writeIdxDataset(join(root, 'idx'), { train: TRAIN, test: 40, classes: 10 });
   classifier = await writeTinyClassifier(join(root, 'classifier'));
   tiny = await writeTinyModel(join(root, 'm'));
-  common = ['--data', data, '--classifier', classifier, '--cache-dir', join(root, 'cache'), '--kid-subsets', '4', '--kid-subset-size', '12', '--is-splits', '3'];
+  common = [
+    '--data',
+    data,
+    '--classifier',
+    classifier,
+    '--cache-dir',
+    join(root, 'cache'),
+    '--kid-subsets',
+    '4',
+    '--kid-subset-size',
+    '12',
+    '--is-splits',
+    '3',
+  ];
 });
 
 afterAll(async () => {
@@ -83,7 +96,10 @@ describe('bigr eval', () => {
   it('gives FID = sFID = 0 for the training set itself (npz samples) and reuses the cached reference', async () => {
     const { images, labels } = syntheticFashionBytes(TRAIN, 10, 'idx/train/0');
     const npz = join(root, 'train.npz');
-    await writeNpz(npz, { arr_0: { dtype: 'uint8', shape: [TRAIN, 28, 28, 1], data: images }, arr_1: { dtype: 'int64', shape: [TRAIN], data: BigInt64Array.from(labels, (l) => BigInt(l)) } });
+    await writeNpz(npz, {
+      arr_0: { dtype: 'uint8', shape: [TRAIN, 28, 28, 1], data: images },
+      arr_1: { dtype: 'int64', shape: [TRAIN], data: BigInt64Array.from(labels, (l) => BigInt(l)) },
+    });
     const res = await evalJson(['--samples', npz, '--out', join(root, 'same.json')]);
     expect(res.evaluated).toMatchObject({ kind: 'samples', count: TRAIN });
     expect(res.reference.fromCache).toBe(true);

@@ -64,7 +64,16 @@ async function generateSamples(
   cfg: EvalConfig,
   n: number,
   size: number,
-): Promise<{ images: CpuTensor<'uint8'>; labels: Int32Array; modelHash: string; engine: string; seconds: number; seeds: string; workers: number; resumedBatches: number }> {
+): Promise<{
+  images: CpuTensor<'uint8'>;
+  labels: Int32Array;
+  modelHash: string;
+  engine: string;
+  seconds: number;
+  seeds: string;
+  workers: number;
+  resumedBatches: number;
+}> {
   const modelDir = cfg.model;
   const engine = await inferenceEngine();
   const { config } = await readBigrModel(modelDir);
@@ -81,7 +90,16 @@ async function generateSamples(
       modelDir,
       partsDir,
       labels,
-      key: { modelHash, n, batchSize: cfg.batchSize, seed: cfg.seed, labelsHash: labelsHash(labels), settings, diffusionSteps: cfg.diffusionSteps, imageBytes: size * size },
+      key: {
+        modelHash,
+        n,
+        batchSize: cfg.batchSize,
+        seed: cfg.seed,
+        labelsHash: labelsHash(labels),
+        settings,
+        diffusionSteps: cfg.diffusionSteps,
+        imageBytes: size * size,
+      },
       ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
       toBytes: (images) => {
         const u8 = unitImagesToUint8(unpad(images, tokenizerPad));
@@ -137,17 +155,27 @@ function fmt(x: number, digits = 3): string {
  * class-balanced training sample). Writes a metrics JSON carrying the classifier weights hash.
  */
 export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'eval', defaults: EVAL_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EVAL_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'eval',
+    defaults: EVAL_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: typedFlags(EVAL_DEFAULTS, flags),
+  });
   await checkOutputs({ command: 'eval', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   if (cfg.model) validateSamplingFlags(cfg);
   const sources = [cfg.samples && 'samples', cfg.model && 'model', cfg.real && 'real'].filter(Boolean);
-  if (sources.length !== 1) throw new ConfigError(`Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`);
+  if (sources.length !== 1)
+    throw new ConfigError(
+      `Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`,
+    );
   if (cfg.real && cfg.real !== 'test' && cfg.real !== 'train-sample') throw new ConfigError(`--real must be 'test' or 'train-sample', got "${cfg.real}".`);
   for (const k of ['n', 'trainLimit', 'testLimit', 'workers'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] < 0) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= 0, got ${cfg[k]}.`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 0)
+      throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= 0, got ${cfg[k]}.`);
   }
   for (const k of ['k', 'isSplits', 'kidSubsets', 'kidSubsetSize', 'batchSize'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1)
+      throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
   }
   const started = Date.now();
   const classifierDir = cfg.classifier || defaultClassifierDir();
@@ -203,7 +231,13 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
       }
     } else if (cfg.real === 'test') {
       const n = cfg.n > 0 ? Math.min(cfg.n, test.labels.length) : test.labels.length;
-      images = n === test.labels.length ? test.images : gatherUint8(test.images, Int32Array.from({ length: n }, (_, i) => i));
+      images =
+        n === test.labels.length
+          ? test.images
+          : gatherUint8(
+              test.images,
+              Int32Array.from({ length: n }, (_, i) => i),
+            );
       const idx = classBalancedSample(train.labels, Math.min(n, train.labels.length), train.classNames.length, createRng(`${cfg.seed}/pr-real`));
       prReal = { pool: gatherRows(trainRef.pool, dims.pool, idx), count: idx.length, set: `class-balanced random training sample (${idx.length})` };
       evaluated = { kind: 'real-test', source: cfg.data, note: 'floor: real test images against the training reference' };

@@ -31,10 +31,27 @@ export async function exportCommand(ctx: CliContext, flags: ExportFlags): Promis
   }
   const modelHash = await weightsHash(modelDir).catch(() => undefined);
   const sidecars: string[] = [];
-  for (const f of report.files) sidecars.push(await writeSidecar(f, { command: 'export', config: { format: flags.format, model: modelDir, out: flags.out }, ...(modelHash ? { modelHash } : {}), extra: { bigrTensors: report.bigrTensors, baeTensors: report.baeTensors } }));
+  for (const f of report.files)
+    sidecars.push(
+      await writeSidecar(f, {
+        command: 'export',
+        config: { format: flags.format, model: modelDir, out: flags.out },
+        ...(modelHash ? { modelHash } : {}),
+        extra: { bigrTensors: report.bigrTensors, baeTensors: report.baeTensors },
+      }),
+    );
   for (const f of report.files) ctx.out(`wrote ${f}`);
-  ctx.out(`load in PyTorch: torch.load('${report.files[0]}', map_location='cpu')${report.bigrTensors > 0 ? "['ema']" : ''}; back here: bigr import${report.bigrTensors > 0 ? ` --bigr ${report.files[0]}` : ''} --bae ${report.files.at(-1)} --out <dir>`);
-  ctx.result({ ok: true, command: 'export', format: flags.format, outputs: [...report.files, ...sidecars], bigrTensors: report.bigrTensors, baeTensors: report.baeTensors });
+  ctx.out(
+    `load in PyTorch: torch.load('${report.files[0]}', map_location='cpu')${report.bigrTensors > 0 ? "['ema']" : ''}; back here: bigr import${report.bigrTensors > 0 ? ` --bigr ${report.files[0]}` : ''} --bae ${report.files.at(-1)} --out <dir>`,
+  );
+  ctx.result({
+    ok: true,
+    command: 'export',
+    format: flags.format,
+    outputs: [...report.files, ...sidecars],
+    bigrTensors: report.bigrTensors,
+    baeTensors: report.baeTensors,
+  });
 }
 
 /** Registers `bigr export`. */
@@ -45,6 +62,9 @@ export function registerExport(program: Command, ctx: () => CliContext): void {
     .addOption(new Option('--format <format>', 'checkpoint format').choices(['pytorch']).default('pytorch'))
     .option('--model <dir>', 'BiGR model or tokenizer directory (default: the bundled fashion-mnist model)')
     .requiredOption('--out <dir>', 'directory to write bigr.pt and binaryae.th into')
-    .addHelpText('after', '\nExamples:\n  bigr export --format pytorch --model runs/fmnist-bigr --out export/\n  python -c "import torch; print(torch.load(\'export/bigr.pt\')[\'ema\'].keys())"\n  bigr import --bigr export/bigr.pt --bae export/binaryae.th --out runs/reimported')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  bigr export --format pytorch --model runs/fmnist-bigr --out export/\n  python -c \"import torch; print(torch.load('export/bigr.pt')['ema'].keys())\"\n  bigr import --bigr export/bigr.pt --bae export/binaryae.th --out runs/reimported",
+    )
     .action(async (flags: ExportFlags) => exportCommand(ctx(), flags));
 }

@@ -40,7 +40,14 @@ describe('bigr export-onnx', () => {
       model: { nullClass: number; tokens: number; bitsPerToken: number; representationLayer: number };
     };
     expect(manifest.format).toBe('bigr-onnx-export');
-    expect(Object.keys(manifest.graphs).sort()).toEqual(['backbone', 'representation', 'tokenizerDecoder', 'tokenizerEncoder', 'transcoderCondition', 'transcoderStep']);
+    expect(Object.keys(manifest.graphs).sort()).toEqual([
+      'backbone',
+      'representation',
+      'tokenizerDecoder',
+      'tokenizerEncoder',
+      'transcoderCondition',
+      'transcoderStep',
+    ]);
     expect(manifest.model).toMatchObject({ nullClass: 3, tokens: 16, bitsPerToken: 12, representationLayer: 0 });
 
     // Reference: the same graph definitions compiled on tfjs (an independent implementation of every op).
@@ -73,9 +80,21 @@ describe('bigr export-onnx', () => {
           const shape = spec.shape.map(dimOf);
           const n = shape.reduce((a, b) => a * b, 1);
           let t: CpuTensor;
-          if (spec.dtype === 'int32') t = new CpuTensor(Int32Array.from({ length: n }, () => rng.int(manifest.model.nullClass + 1)), shape);
-          else if (spec.name === 'bits' || spec.name === 'mask' || spec.name === 'x_t') t = new CpuTensor(Float32Array.from({ length: n }, () => rng.int(2)), shape);
-          else if (spec.name === 'tau') t = new CpuTensor(Float32Array.from({ length: n }, () => rng.int(config.transcoder.timesteps)), shape);
+          if (spec.dtype === 'int32')
+            t = new CpuTensor(
+              Int32Array.from({ length: n }, () => rng.int(manifest.model.nullClass + 1)),
+              shape,
+            );
+          else if (spec.name === 'bits' || spec.name === 'mask' || spec.name === 'x_t')
+            t = new CpuTensor(
+              Float32Array.from({ length: n }, () => rng.int(2)),
+              shape,
+            );
+          else if (spec.name === 'tau')
+            t = new CpuTensor(
+              Float32Array.from({ length: n }, () => rng.int(config.transcoder.timesteps)),
+              shape,
+            );
           else if (spec.name === 'image') t = new CpuTensor(rng.uniformsF32(n), shape);
           else t = new CpuTensor(rng.normalsF32(n), shape);
           feeds[spec.name] = t;
@@ -110,7 +129,14 @@ describe('bigr export-onnx', () => {
 
   it('replaces only files of its own earlier export unless --force, writes through a staging directory and removes leftovers of killed exports', async () => {
     const out = join(root, 'onnx-rules');
-    const graphFiles = ['backbone.onnx', 'representation.onnx', 'tokenizer_decoder.onnx', 'tokenizer_encoder.onnx', 'transcoder_condition.onnx', 'transcoder_step.onnx'];
+    const graphFiles = [
+      'backbone.onnx',
+      'representation.onnx',
+      'tokenizer_decoder.onnx',
+      'tokenizer_encoder.onnx',
+      'transcoder_condition.onnx',
+      'transcoder_step.onnx',
+    ];
     await mkdir(out);
     // A file the export did not write, and the staging directory of a killed export (pid 2^22 + 1 is never alive).
     await writeFile(join(out, 'backbone.onnx'), 'user file');
@@ -127,8 +153,17 @@ describe('bigr export-onnx', () => {
     const forced = await runCli(['--quiet', '--force', 'export-onnx', '--model', tiny.modelDir, '--out', out]);
     expect([forced.code, forced.stderr]).toEqual([0, '']);
     expect((await readdir(out)).sort()).toEqual([...graphFiles, 'manifest.json'].sort());
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { graphs: Record<string, ManifestGraph>; model: { representationLayer: number } };
-    for (const g of Object.values(manifest.graphs)) expect([g.file, createHash('sha256').update(await readFile(join(out, g.file))).digest('hex')]).toEqual([g.file, g.sha256]);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      graphs: Record<string, ManifestGraph>;
+      model: { representationLayer: number };
+    };
+    for (const g of Object.values(manifest.graphs))
+      expect([
+        g.file,
+        createHash('sha256')
+          .update(await readFile(join(out, g.file)))
+          .digest('hex'),
+      ]).toEqual([g.file, g.sha256]);
 
     // Its own earlier export is replaced without --force (here with another representation layer).
     const again = await runCli(['--quiet', 'export-onnx', '--model', tiny.modelDir, '--out', out, '--layer', '1']);

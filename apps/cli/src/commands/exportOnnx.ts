@@ -98,11 +98,17 @@ interface GraphJob {
  * the files into place with `manifest.json` last, so a kill leaves each file either old or new.
  */
 export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'export-onnx', defaults: EXPORT_ONNX_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(EXPORT_ONNX_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'export-onnx',
+    defaults: EXPORT_ONNX_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: typedFlags(EXPORT_ONNX_DEFAULTS, flags),
+  });
   const modelDir = cfg.model || bundledModelDir();
   if (typeof cfg.out !== 'string' || cfg.out === '') throw new ConfigError('--out must name a directory for the ONNX files.');
   try {
-    if (!(await stat(cfg.out)).isDirectory()) throw new ConfigError(`--out ${cfg.out} is a file; \`bigr export-onnx\` writes a directory of ONNX files. Choose another --out.`);
+    if (!(await stat(cfg.out)).isDirectory())
+      throw new ConfigError(`--out ${cfg.out} is a file; \`bigr export-onnx\` writes a directory of ONNX files. Choose another --out.`);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
   }
@@ -113,10 +119,13 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
   const t = config.transcoder;
   const bae = tok.config.bae;
   const layer = cfg.layer < 0 ? defaultRepresentationLayer(b) : cfg.layer;
-  if (!Number.isInteger(layer) || layer >= b.layers) throw new ConfigError(`--layer ${cfg.layer} is not a block of this model; use 0…${b.layers - 1} (default ${defaultRepresentationLayer(b)}).`);
+  if (!Number.isInteger(layer) || layer >= b.layers)
+    throw new ConfigError(`--layer ${cfg.layer} is not a block of this model; use 0…${b.layers - 1} (default ${defaultRepresentationLayer(b)}).`);
   const [gh, gw] = latentGrid(bae, bae.resolution, bae.resolution);
   if (gh * gw !== b.tokens || bae.codeDim !== b.bitsPerToken) {
-    throw new ConfigError(`The tokenizer makes ${gh * gw} tokens of ${bae.codeDim} bits but the backbone expects ${b.tokens} × ${b.bitsPerToken}; the model directory is inconsistent.`);
+    throw new ConfigError(
+      `The tokenizer makes ${gh * gw} tokens of ${bae.codeDim} bits but the backbone expects ${b.tokens} × ${b.bitsPerToken}; the model directory is inconsistent.`,
+    );
   }
   const backboneParams = extractBackboneParameters(weights, b);
   const transcoderParams = splitSamplerParameters(weights, t);
@@ -159,7 +168,8 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     {
       key: 'tokenizerEncoder',
       file: 'tokenizer_encoder.onnx',
-      description: 'B-AE encoder: image in [0, 1] (NCHW) → Bernoulli code probabilities P(bit = 1) in token layout; binarise outside (threshold 0.5 or Bernoulli)',
+      description:
+        'B-AE encoder: image in [0, 1] (NCHW) → Bernoulli code probabilities P(bit = 1) in token layout; binarise outside (threshold 0.5 or Bernoulli)',
       def: encoderGraph(bae, bae.resolution, bae.resolution),
       params: baeParams,
       outputs: [f32('probabilities', ['batch', b.tokens, bae.codeDim])],
@@ -230,7 +240,18 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
   );
   const manifestPath = join(cfg.out, ONNX_MANIFEST_FILE);
   const seconds = (Date.now() - started) / 1000;
-  for (const g of Object.values(graphs)) ctx.out(`${join(cfg.out, g.file)} (${(g.bytes / 1e6).toFixed(2)} MB): ${g.inputs.map((x) => x.name).join(', ')} → ${g.outputs.map((x) => x.name).join(', ')}`);
+  for (const g of Object.values(graphs))
+    ctx.out(
+      `${join(cfg.out, g.file)} (${(g.bytes / 1e6).toFixed(2)} MB): ${g.inputs.map((x) => x.name).join(', ')} → ${g.outputs.map((x) => x.name).join(', ')}`,
+    );
   ctx.out(`wrote ${manifestPath} (${seconds.toFixed(1)} s)`);
-  ctx.result({ ok: true, command: 'export-onnx', out: cfg.out, manifest: manifestPath, files: Object.values(graphs).map((g) => join(cfg.out, g.file)), modelHash, seconds });
+  ctx.result({
+    ok: true,
+    command: 'export-onnx',
+    out: cfg.out,
+    manifest: manifestPath,
+    files: Object.values(graphs).map((g) => join(cfg.out, g.file)),
+    modelHash,
+    seconds,
+  });
 }

@@ -58,7 +58,11 @@ export interface RepresentationModel {
   /** Tokenizer input size. */
   readonly resolution: number;
   /** Pooled features [N, D] of each layer for a labelled image set. */
-  extract(images: LabelledImages, layers: readonly number[], options: { codes: CodeMode; seed: number; split: string; batchSize: number; signal?: AbortSignal; onProgress?: ProgressCallback }): Promise<Map<number, Float32Array>>;
+  extract(
+    images: LabelledImages,
+    layers: readonly number[],
+    options: { codes: CodeMode; seed: number; split: string; batchSize: number; signal?: AbortSignal; onProgress?: ProgressCallback },
+  ): Promise<Map<number, Float32Array>>;
   /** Releases the compiled tokenizer graphs. */
   dispose(): Promise<void>;
 }
@@ -110,7 +114,12 @@ export interface ModelLayerFeatureRequest {
  * Layer features of one split with per-layer caching: loads the split as the tokenizer expects it and computes every
  * requested layer in one pass when any cache file is missing or stale.
  */
-export async function modelLayerFeatures(ctx: CliContext, model: RepresentationModel, images: LabelledImages, req: ModelLayerFeatureRequest): Promise<{ features: Map<number, Float32Array>; fromCache: boolean }> {
+export async function modelLayerFeatures(
+  ctx: CliContext,
+  model: RepresentationModel,
+  images: LabelledImages,
+  req: ModelLayerFeatureRequest,
+): Promise<{ features: Map<number, Float32Array>; fromCache: boolean }> {
   const n = images.labels.length;
   const progress = ctx.progress(`features ${req.split}`);
   try {
@@ -118,7 +127,15 @@ export async function modelLayerFeatures(ctx: CliContext, model: RepresentationM
       req.paths,
       (layer) => layerFeatureKey({ modelHash: model.hash, data: req.data, split: req.split, count: n, layer, codes: req.codes, seed: req.seed }),
       images.labels,
-      () => model.extract(images, req.layers, { codes: req.codes, seed: req.seed, split: req.split, batchSize: req.batchSize, signal: ctx.signal, onProgress: progress.update }),
+      () =>
+        model.extract(images, req.layers, {
+          codes: req.codes,
+          seed: req.seed,
+          split: req.split,
+          batchSize: req.batchSize,
+          signal: ctx.signal,
+          onProgress: progress.update,
+        }),
       model.config.backbone.dim,
     );
   } finally {
@@ -137,7 +154,12 @@ export function loadModelSplit(model: RepresentationModel, data: string, split: 
  * int32, metadata `key` = JSON description). `--layer all` writes one file per block, `<out>.lNN.safetensors`.
  */
 export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'features', defaults: FEATURES_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(FEATURES_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'features',
+    defaults: FEATURES_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: typedFlags(FEATURES_DEFAULTS, flags),
+  });
   const codes = checkCodeMode(cfg.codes);
   const split = checkSplit(cfg.split);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new ConfigError(`--batch-size must be a positive integer, got ${cfg.batchSize}.`);
@@ -159,7 +181,15 @@ export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Pr
       inputs: [flags.config, ...modelInputFiles(modelDir)],
       outputs: [...[...paths.values()].map((p) => ({ path: p, output: cfg.out })), { path: sidecarPath(cfg.out), output: cfg.out }],
     });
-    const { fromCache } = await modelLayerFeatures(ctx, model, images, { data: cfg.data, split, layers, codes, seed: cfg.seed, batchSize: cfg.batchSize, paths });
+    const { fromCache } = await modelLayerFeatures(ctx, model, images, {
+      data: cfg.data,
+      split,
+      layers,
+      codes,
+      seed: cfg.seed,
+      batchSize: cfg.batchSize,
+      paths,
+    });
     const seconds = (Date.now() - started) / 1000;
     const files = [...paths.entries()].map(([layer, path]) => ({ layer, path }));
     const sidecar = sidecarPath(cfg.out);

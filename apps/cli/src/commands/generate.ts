@@ -53,7 +53,9 @@ export function typedFlags<D extends Record<string, unknown>>(defaults: D, flags
 }
 
 /** Sampler settings from the sampling keys of {@link GENERATE_DEFAULTS} (shared with `bigr eval --model`). */
-export function samplingSettingsOf(cfg: Pick<typeof GENERATE_DEFAULTS, 'iterations' | 'cfg' | 'cfgSchedule' | 'gumbel' | 'gumbelSchedule' | 'order' | 'confidence'>): Partial<SamplingSettings> {
+export function samplingSettingsOf(
+  cfg: Pick<typeof GENERATE_DEFAULTS, 'iterations' | 'cfg' | 'cfgSchedule' | 'gumbel' | 'gumbelSchedule' | 'order' | 'confidence'>,
+): Partial<SamplingSettings> {
   return {
     iterations: cfg.iterations,
     cfgScale: cfg.cfg,
@@ -74,10 +76,17 @@ export const SAMPLING_MEMORY_BUDGET = 512 * 1024 * 1024;
 
 /** Validates the sampling flags shared by `bigr generate` and `bigr eval --model` before any work. */
 export function validateSamplingFlags(cfg: Pick<typeof GENERATE_DEFAULTS, 'iterations' | 'diffusionSteps' | 'cfg' | 'gumbel'>): void {
-  if (!Number.isInteger(cfg.iterations) || cfg.iterations < 1 || cfg.iterations > MAX_CLI_ITERATIONS) throw new ConfigError(`--iterations must be an integer in 1..${MAX_CLI_ITERATIONS}, got ${cfg.iterations} (e.g. 10; more than the model's token count adds nothing).`);
-  if (!Number.isInteger(cfg.diffusionSteps) || cfg.diffusionSteps < 1 || cfg.diffusionSteps > MAX_CLI_DIFFUSION_STEPS) throw new ConfigError(`--diffusion-steps must be an integer in 1..${MAX_CLI_DIFFUSION_STEPS}, got ${cfg.diffusionSteps} (e.g. 100; at most the model's transcoder.timesteps).`);
+  if (!Number.isInteger(cfg.iterations) || cfg.iterations < 1 || cfg.iterations > MAX_CLI_ITERATIONS)
+    throw new ConfigError(
+      `--iterations must be an integer in 1..${MAX_CLI_ITERATIONS}, got ${cfg.iterations} (e.g. 10; more than the model's token count adds nothing).`,
+    );
+  if (!Number.isInteger(cfg.diffusionSteps) || cfg.diffusionSteps < 1 || cfg.diffusionSteps > MAX_CLI_DIFFUSION_STEPS)
+    throw new ConfigError(
+      `--diffusion-steps must be an integer in 1..${MAX_CLI_DIFFUSION_STEPS}, got ${cfg.diffusionSteps} (e.g. 100; at most the model's transcoder.timesteps).`,
+    );
   if (!Number.isFinite(cfg.cfg) || cfg.cfg < 0 || cfg.cfg > 1000) throw new ConfigError(`--cfg must be a number in [0, 1000], got ${cfg.cfg} (e.g. 2.5).`);
-  if (!Number.isFinite(cfg.gumbel) || cfg.gumbel < 0 || cfg.gumbel > 1000) throw new ConfigError(`--gumbel must be a number in [0, 1000], got ${cfg.gumbel} (e.g. 0.17).`);
+  if (!Number.isFinite(cfg.gumbel) || cfg.gumbel < 0 || cfg.gumbel > 1000)
+    throw new ConfigError(`--gumbel must be a number in [0, 1000], got ${cfg.gumbel} (e.g. 0.17).`);
 }
 
 /**
@@ -91,7 +100,12 @@ export function samplingBatchSize(backbone: { tokens: number; dim: number; layer
 
 /** `bigr generate`: class-conditional samples from a BiGR model directory (the bundled model by default). */
 export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'generate', defaults: GENERATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(GENERATE_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'generate',
+    defaults: GENERATE_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: typedFlags(GENERATE_DEFAULTS, flags),
+  });
   if (await isFolderOutput(cfg.out)) {
     // One PNG per image, on every core, resumable (generateFolder.ts).
     validateSamplingFlags(cfg);
@@ -113,7 +127,14 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   // `--n 1 --seed <seed + k> --class <its class>` regenerates it by itself.
   let result;
   try {
-    result = await bigr.generate({ classes: Array.from(labels), seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, signal: ctx.signal, onProgress: progress.update, ...settings });
+    result = await bigr.generate({
+      classes: Array.from(labels),
+      seed: cfg.seed,
+      diffusionSteps: cfg.diffusionSteps,
+      signal: ctx.signal,
+      onProgress: progress.update,
+      ...settings,
+    });
   } finally {
     progress.stop();
   }
@@ -122,7 +143,13 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const cols = cfg.cols > 0 ? cfg.cols : Math.ceil(Math.sqrt(cfg.n));
   await writeGrid(cfg.out, images, cols);
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
-  const sidecar = await writeSidecar(cfg.out, { command: 'generate', seed: cfg.seed, config: cfg, modelHash, extra: { model: modelDir, engine: engine.name, labels: Array.from(labels), seeds: result.seeds, seconds } });
+  const sidecar = await writeSidecar(cfg.out, {
+    command: 'generate',
+    seed: cfg.seed,
+    config: cfg,
+    modelHash,
+    extra: { model: modelDir, engine: engine.name, labels: Array.from(labels), seeds: result.seeds, seconds },
+  });
   ctx.out(`wrote ${cfg.out} (${cfg.n} images, ${seconds.toFixed(1)} s) and ${sidecar}`);
   ctx.result({ ok: true, command: 'generate', outputs: [cfg.out, sidecar], labels: Array.from(labels), seeds: result.seeds, seconds, modelHash, config: cfg });
 }

@@ -21,7 +21,24 @@ afterAll(async () => {
 describe('bigr generate --out <dir>/', () => {
   it('writes one PNG per image on a worker pool, equal to the image generated alone, and resumes', async () => {
     const dir = join(root, 'out');
-    const run = await runCli(['--json', '--quiet', 'generate', '--model', tiny.modelDir, '--n', '5', '--seed', '40', '--batch-size', '2', '--workers', '2', ...fast, '--out', `${dir}/`]);
+    const run = await runCli([
+      '--json',
+      '--quiet',
+      'generate',
+      '--model',
+      tiny.modelDir,
+      '--n',
+      '5',
+      '--seed',
+      '40',
+      '--batch-size',
+      '2',
+      '--workers',
+      '2',
+      ...fast,
+      '--out',
+      `${dir}/`,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const files = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort();
@@ -37,7 +54,24 @@ describe('bigr generate --out <dir>/', () => {
     // Resume: the batch whose image is missing is generated again, to the same bytes; the others are kept.
     const before = await readFile(join(dir, '000004.png'));
     await unlink(join(dir, '000004.png'));
-    const again = await runCli(['--json', '--quiet', 'generate', '--model', tiny.modelDir, '--n', '5', '--seed', '40', '--batch-size', '2', '--workers', '1', ...fast, '--out', `${dir}/`]);
+    const again = await runCli([
+      '--json',
+      '--quiet',
+      'generate',
+      '--model',
+      tiny.modelDir,
+      '--n',
+      '5',
+      '--seed',
+      '40',
+      '--batch-size',
+      '2',
+      '--workers',
+      '1',
+      ...fast,
+      '--out',
+      `${dir}/`,
+    ]);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ resumedBatches: 2 });
     expect((await readFile(join(dir, '000004.png'))).equals(before)).toBe(true);

@@ -46,10 +46,19 @@ export function imageFileName(k: number): string {
 }
 
 /** Generates `cfg.n` images into the folder `out` (see the module comment). */
-export async function generateToFolder(ctx: CliContext, out: string, cfg: FolderRunSettings, settings: Partial<SamplingSettings>, modelDir: string): Promise<void> {
-  if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > MAX_FOLDER_IMAGES) throw new ConfigError(`--n must be an integer in 1..${MAX_FOLDER_IMAGES} for a folder output, got ${cfg.n}.`);
-  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096) throw new ConfigError(`--batch-size must be an integer in 1..4096, got ${cfg.batchSize}.`);
-  if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024) throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
+export async function generateToFolder(
+  ctx: CliContext,
+  out: string,
+  cfg: FolderRunSettings,
+  settings: Partial<SamplingSettings>,
+  modelDir: string,
+): Promise<void> {
+  if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > MAX_FOLDER_IMAGES)
+    throw new ConfigError(`--n must be an integer in 1..${MAX_FOLDER_IMAGES} for a folder output, got ${cfg.n}.`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096)
+    throw new ConfigError(`--batch-size must be an integer in 1..4096, got ${cfg.batchSize}.`);
+  if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024)
+    throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const { config } = await readBigrModel(modelDir);
   const numClasses = config.backbone.numClasses;
   const spec = cfg.class === 'null' ? 'none' : cfg.class;
@@ -71,7 +80,9 @@ export async function generateToFolder(ctx: CliContext, out: string, cfg: Folder
       .catch(() => null);
     const sameRun = old?.format === FOLDER_FORMAT && JSON.stringify(old.key) === JSON.stringify(key);
     if (!sameRun && !ctx.force) {
-      throw new ConfigError(`${dir} is not empty and was not written by this generate run (${old ? 'other settings' : `no ${manifestPath}`}); pick an empty folder, or pass --force to write over its images.`);
+      throw new ConfigError(
+        `${dir} is not empty and was not written by this generate run (${old ? 'other settings' : `no ${manifestPath}`}); pick an empty folder, or pass --force to write over its images.`,
+      );
     }
   }
   await mkdir(dir, { recursive: true });
@@ -127,8 +138,28 @@ export async function generateToFolder(ctx: CliContext, out: string, cfg: Folder
     seed: cfg.seed,
     config: cfg,
     modelHash,
-    extra: { model: modelDir, images: `${imageFileName(0)} … ${imageFileName(cfg.n - 1)}`, labels: Array.from(labels), seeds: `image k: seed ${cfg.seed} + k`, workers, resumedBatches: done.size, seconds },
+    extra: {
+      model: modelDir,
+      images: `${imageFileName(0)} … ${imageFileName(cfg.n - 1)}`,
+      labels: Array.from(labels),
+      seeds: `image k: seed ${cfg.seed} + k`,
+      workers,
+      resumedBatches: done.size,
+      seconds,
+    },
   });
-  ctx.out(`wrote ${cfg.n} images to ${dir}/ (${done.size > 0 ? `${done.size} of ${batches} batches were already there, ` : ''}${seconds.toFixed(1)} s) and ${sidecar}`);
-  ctx.result({ ok: true, command: 'generate', outputs: [dir, sidecar], n: cfg.n, seeds: `image k: seed ${cfg.seed} + k`, resumedBatches: done.size, workers, seconds, modelHash });
+  ctx.out(
+    `wrote ${cfg.n} images to ${dir}/ (${done.size > 0 ? `${done.size} of ${batches} batches were already there, ` : ''}${seconds.toFixed(1)} s) and ${sidecar}`,
+  );
+  ctx.result({
+    ok: true,
+    command: 'generate',
+    outputs: [dir, sidecar],
+    n: cfg.n,
+    seeds: `image k: seed ${cfg.seed} + k`,
+    resumedBatches: done.size,
+    workers,
+    seconds,
+    modelHash,
+  });
 }

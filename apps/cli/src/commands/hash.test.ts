@@ -16,7 +16,10 @@ beforeAll(async () => {
   model = await writeTinyModel(join(root, 'm'));
   other = await writeTinyModel(join(root, 'o'), { seed: 1 });
   data = join(root, 'data');
-  for (const [cls, variants] of [['bag', [0, 1]], ['shirt', [2, 3]]] as const) {
+  for (const [cls, variants] of [
+    ['bag', [0, 1]],
+    ['shirt', [2, 3]],
+  ] as const) {
     await mkdir(join(data, cls), { recursive: true });
     for (const v of variants) await writeTestPng(join(data, cls, `${v}.png`), { variant: v });
   }
@@ -39,9 +42,18 @@ describe('bigr hash / search', () => {
 
     const loaded = await HashIndex.load(index);
     expect(loaded.size).toBe(5);
-    const sidecar = JSON.parse(await readFile(join(root, 'idx', 'index.bhx.json'), 'utf8')) as { entries: { id: number; path: string; label: string | null }[]; codeMode: string };
+    const sidecar = JSON.parse(await readFile(join(root, 'idx', 'index.bhx.json'), 'utf8')) as {
+      entries: { id: number; path: string; label: string | null }[];
+      codeMode: string;
+    };
     expect(sidecar.codeMode).toBe('threshold');
-    expect(sidecar.entries.map((e) => [e.id, e.label])).toEqual([[0, 'bag'], [1, 'bag'], [2, 'shirt'], [3, 'shirt'], [4, null]]);
+    expect(sidecar.entries.map((e) => [e.id, e.label])).toEqual([
+      [0, 'bag'],
+      [1, 'bag'],
+      [2, 'shirt'],
+      [3, 'shirt'],
+      [4, null],
+    ]);
 
     const query = join(data, 'shirt', '3.png');
     const r = await runCli(['--json', 'search', query, '--model', model.modelDir, '--index', index, '--k', '3']);

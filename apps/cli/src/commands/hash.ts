@@ -67,10 +67,22 @@ export async function readIndexMetadata(indexPath: string): Promise<IndexMetadat
   } catch (err) {
     throw new FormatError(`${path} is not valid JSON (${(err as Error).message}); it should be the sidecar \`bigr hash\` wrote beside ${indexPath}.`);
   }
-  if (typeof raw !== 'object' || raw === null) throw new FormatError(`${path} is ${JSON.stringify(raw)}, not the JSON object \`bigr hash\` writes beside ${indexPath}. Rebuild the index with \`bigr hash\`.`);
-  if (!Array.isArray(raw.entries)) throw new FormatError(`${path} has no "entries" list; it is not the sidecar of a hash index. Rebuild the index with \`bigr hash\`.`);
-  const entries = (raw.entries as Partial<IndexEntry>[]).map((e, i) => ({ id: typeof e.id === 'number' ? e.id : i, path: typeof e.path === 'string' ? e.path : null, label: typeof e.label === 'string' ? e.label : null }));
-  return { entries, tokenizerHash: typeof raw.tokenizerHash === 'string' ? raw.tokenizerHash : null, codeMode: typeof raw.codeMode === 'string' ? raw.codeMode : null };
+  if (typeof raw !== 'object' || raw === null)
+    throw new FormatError(
+      `${path} is ${JSON.stringify(raw)}, not the JSON object \`bigr hash\` writes beside ${indexPath}. Rebuild the index with \`bigr hash\`.`,
+    );
+  if (!Array.isArray(raw.entries))
+    throw new FormatError(`${path} has no "entries" list; it is not the sidecar of a hash index. Rebuild the index with \`bigr hash\`.`);
+  const entries = (raw.entries as Partial<IndexEntry>[]).map((e, i) => ({
+    id: typeof e.id === 'number' ? e.id : i,
+    path: typeof e.path === 'string' ? e.path : null,
+    label: typeof e.label === 'string' ? e.label : null,
+  }));
+  return {
+    entries,
+    tokenizerHash: typeof raw.tokenizerHash === 'string' ? raw.tokenizerHash : null,
+    codeMode: typeof raw.codeMode === 'string' ? raw.codeMode : null,
+  };
 }
 
 /** Hash codes of images with `codeMode` ('threshold': deterministic `tokenizer.hash`; 'bernoulli': seeded draws). */
@@ -89,15 +101,24 @@ const CHUNK = 64;
  * Paths and class-folder labels go to the index's JSON sidecar (`index.json`), ids are positions.
  */
 export async function hashCommand(ctx: CliContext, paths: readonly string[], flags: HashFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'hash', defaults: HASH_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(HASH_DEFAULTS, flags) });
-  if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli') throw new ConfigError(`--code-mode must be 'threshold' (stable hashes, default) or 'bernoulli', got "${cfg.codeMode}".`);
+  const cfg = await resolveConfig({
+    command: 'hash',
+    defaults: HASH_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(HASH_DEFAULTS, flags),
+  });
+  if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli')
+    throw new ConfigError(`--code-mode must be 'threshold' (stable hashes, default) or 'bernoulli', got "${cfg.codeMode}".`);
   const inputs = await listImageInputs(paths);
   const modelDir = await modelDirectory(cfg.model);
   await checkOutputs({
     command: 'hash',
     force: ctx.force,
     inputs: [flags.config, ...inputs.map((i) => i.path), ...modelInputFiles(modelDir)],
-    outputs: [{ path: cfg.index, appends: true }, { path: indexSidecarPath(cfg.index), output: cfg.index }],
+    outputs: [
+      { path: cfg.index, appends: true },
+      { path: indexSidecarPath(cfg.index), output: cfg.index },
+    ],
   });
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
@@ -109,7 +130,9 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     index = await HashIndex.load(cfg.index);
     const meta = await readIndexMetadata(cfg.index);
     if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash) {
-      throw new ConfigError(`${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); its Hamming distances would be meaningless. Use the same --model or a new --index.`);
+      throw new ConfigError(
+        `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); its Hamming distances would be meaningless. Use the same --model or a new --index.`,
+      );
     }
     if (meta?.codeMode && meta.codeMode !== cfg.codeMode) ctx.warn(`${cfg.index} holds ${meta.codeMode} codes; appending ${cfg.codeMode} codes.`);
     if (!meta) ctx.warn(`${indexSidecarPath(cfg.index)} is missing; the ${index.size} existing entries will have no paths.`);
@@ -123,7 +146,8 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   const fresh = inputs.filter((i) => !known.has(resolve(i.path)));
   if (fresh.length < inputs.length) ctx.info(`skipping ${inputs.length - fresh.length} image(s) already in ${cfg.index}`);
 
-  if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024) throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
+  if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024)
+    throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const progress = ctx.progress('hash');
   // More than one chunk: read, decode and encode the chunks on a pool of tokenizer workers (every core), several in
   // flight; chunk s has seed --seed + s either way, so the codes are the same as on one thread.
@@ -132,7 +156,9 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   const encodeChunk = (s: number): Promise<PackedCodes> => {
     const args = { mode: cfg.codeMode as 'threshold' | 'bernoulli', seed: cfg.seed + s };
     const paths = fresh.slice(s, s + CHUNK).map((i) => i.path);
-    return pool ? encodeFilesOnPool(pool, { paths, ...args }, ctx.signal).then((r) => r.packed) : tok.encode(paths, { ...args, signal: ctx.signal }).then((r) => r.packed);
+    return pool
+      ? encodeFilesOnPool(pool, { paths, ...args }, ctx.signal).then((r) => r.packed)
+      : tok.encode(paths, { ...args, signal: ctx.signal }).then((r) => r.packed);
   };
   const inFlight = new Map<number, Promise<PackedCodes>>();
   const start = (s: number): void => {
@@ -152,7 +178,10 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
         next += CHUNK;
       }
       const first = index.size;
-      index.add(codes, chunk.map((_, j) => first + j));
+      index.add(
+        codes,
+        chunk.map((_, j) => first + j),
+      );
       chunk.forEach((inp, j) => entries.push({ id: first + j, path: inp.path, label: inp.label }));
       progress.update({ task: 'hash', current: s + chunk.length, total: fresh.length });
     }
@@ -168,10 +197,30 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     seed: cfg.seed,
     config: cfg,
     modelHash: tok.hash,
-    extra: { tokenizer: tok.dir, tokenizerHash: tok.hash, codeMode: cfg.codeMode, tokens: index.tokens, bitsPerToken: index.bitsPerToken, size: index.size, entries },
+    extra: {
+      tokenizer: tok.dir,
+      tokenizerHash: tok.hash,
+      codeMode: cfg.codeMode,
+      tokens: index.tokens,
+      bitsPerToken: index.bitsPerToken,
+      size: index.size,
+      entries,
+    },
   });
-  ctx.out(`${existed ? 'appended' : 'indexed'} ${fresh.length} image(s); ${cfg.index} now holds ${index.size} codes of ${index.tokens}×${index.bitsPerToken} bits (${sidecar})`);
-  ctx.result({ ok: true, command: 'hash', outputs: [cfg.index, sidecar], added: fresh.length, size: index.size, tokens: index.tokens, bitsPerToken: index.bitsPerToken, codeMode: cfg.codeMode, config: cfg });
+  ctx.out(
+    `${existed ? 'appended' : 'indexed'} ${fresh.length} image(s); ${cfg.index} now holds ${index.size} codes of ${index.tokens}×${index.bitsPerToken} bits (${sidecar})`,
+  );
+  ctx.result({
+    ok: true,
+    command: 'hash',
+    outputs: [cfg.index, sidecar],
+    added: fresh.length,
+    size: index.size,
+    tokens: index.tokens,
+    bitsPerToken: index.bitsPerToken,
+    codeMode: cfg.codeMode,
+    config: cfg,
+  });
 }
 
 /** Registers `bigr hash`. */

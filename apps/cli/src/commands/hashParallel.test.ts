@@ -26,7 +26,22 @@ describe('bigr hash over a folder on every core', () => {
     const entries: unknown[] = [];
     for (const workers of ['2', '1']) {
       const index = join(root, `${mode}-${workers}`, 'index.bhx');
-      const run = await runCli(['--json', '--quiet', 'hash', data, '--model', model.modelDir, '--index', index, '--code-mode', mode, '--seed', '9', '--workers', workers]);
+      const run = await runCli([
+        '--json',
+        '--quiet',
+        'hash',
+        data,
+        '--model',
+        model.modelDir,
+        '--index',
+        index,
+        '--code-mode',
+        mode,
+        '--seed',
+        '9',
+        '--workers',
+        workers,
+      ]);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ added: 150, size: 150 });
@@ -62,7 +77,11 @@ describe('bigr encode of many images on every core', () => {
         const onPool = await decodeOnPool(pool, bits, { unpad: false, clamp: false });
         const local = await tok.decode(bits, { unpad: false, clamp: false });
         expect(onPool.shape).toEqual(local.shape);
-        expect(Buffer.from(onPool.data.buffer, onPool.data.byteOffset, onPool.data.byteLength).equals(Buffer.from(local.data.buffer, local.data.byteOffset, local.data.byteLength))).toBe(true);
+        expect(
+          Buffer.from(onPool.data.buffer, onPool.data.byteOffset, onPool.data.byteLength).equals(
+            Buffer.from(local.data.buffer, local.data.byteOffset, local.data.byteLength),
+          ),
+        ).toBe(true);
       } finally {
         await pool.dispose();
       }

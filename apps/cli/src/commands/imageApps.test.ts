@@ -42,7 +42,10 @@ describe('image command helpers', () => {
   });
 
   it('round-trips a codes file and rejects foreign or inconsistent ones', async () => {
-    const bits = new CpuTensor<'uint8'>(Uint8Array.from({ length: 2 * 4 * 3 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [2, 4, 3]);
+    const bits = new CpuTensor<'uint8'>(
+      Uint8Array.from({ length: 2 * 4 * 3 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)),
+      [2, 4, 3],
+    );
     const path = join(root, 'c.bigr');
     await writeCodesFile(path, { bits, grid: [2, 2], tokenizerHash: 'abc', imageShape: [1, 8, 8], pad: 0, codeMode: 'threshold', sources: ['a.png', 'b.png'] });
     const back = await readCodesFile(path);
@@ -53,7 +56,15 @@ describe('image command helpers', () => {
     await writeSafetensors(foreign, new Map([['codes', new CpuTensor(new Uint8Array(8), [2, 4])]]));
     await expect(readCodesFile(foreign)).rejects.toThrow(FormatError);
     const bad = join(root, 'bad.bigr');
-    await writeSafetensors(bad, new Map([['codes', new CpuTensor(new Uint8Array(8), [2, 4])]]), { format: 'bigr-codes', version: '1', bitsPerToken: '3', tokens: '4', gridRows: '3', gridCols: '2', pad: '0' });
+    await writeSafetensors(bad, new Map([['codes', new CpuTensor(new Uint8Array(8), [2, 4])]]), {
+      format: 'bigr-codes',
+      version: '1',
+      bitsPerToken: '3',
+      tokens: '4',
+      gridRows: '3',
+      gridCols: '2',
+      pad: '0',
+    });
     await expect(readCodesFile(bad)).rejects.toThrow(/inconsistent/);
   });
 });

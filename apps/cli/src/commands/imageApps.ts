@@ -117,7 +117,9 @@ export async function modelDirectory(flag: string): Promise<string> {
     if (!flag) throw new NotFoundError(`The bundled model is not installed at ${dir}. Pass --model <dir> (a directory written by \`bigr train\`).`);
   }
   if (flag.startsWith('.') || flag.startsWith('/') || (parseHubRepo(flag) === null && !flag.includes('+'))) {
-    throw new NotFoundError(`Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), or a Hub repo id owner/name[@revision].`);
+    throw new NotFoundError(
+      `Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), or a Hub repo id owner/name[@revision].`,
+    );
   }
   return (await resolveModelSource(flag)).dir;
 }
@@ -197,9 +199,13 @@ export async function readRaster(path: string, channels: 1 | 3, what = 'Image'):
  */
 export function parseBoxes(text: string): Box[] {
   const boxes: Box[] = [];
-  for (const part of text.split(';').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const v = part.split(',').map((s) => Number(s.trim()));
-    if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new ConfigError(`--box "${part}" must be four numbers x0,y0,x1,y1 (pixels, x1 and y1 exclusive), e.g. 4,4,20,20.`);
+    if (v.length !== 4 || v.some((x) => !Number.isFinite(x)))
+      throw new ConfigError(`--box "${part}" must be four numbers x0,y0,x1,y1 (pixels, x1 and y1 exclusive), e.g. 4,4,20,20.`);
     const [x0, y0, x1, y1] = v as [number, number, number, number];
     if (x1 <= x0 || y1 <= y0) throw new ConfigError(`--box "${part}" is empty: x1 must exceed x0 and y1 must exceed y0.`);
     boxes.push({ x0, y0, x1, y1 });
@@ -211,7 +217,8 @@ export function parseBoxes(text: string): Box[] {
 /** Rasterises boxes into a white-on-black mask of `width`×`height`. */
 export function boxMaskRaster(boxes: readonly Box[], width: number, height: number): RasterImage {
   const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (boxes.some((b) => x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1)) data[y * width + x] = 255;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) if (boxes.some((b) => x >= b.x0 && x < b.x1 && y >= b.y0 && y < b.y1)) data[y * width + x] = 255;
   return { width, height, channels: 1, data };
 }
 

@@ -43,7 +43,22 @@ describe('bigr import', () => {
     const model = fresh('gen');
     expect((await runCli(['--quiet', 'import', '--bigr', bigrPt, '--bae', baeTh, '--out', model, '--heads', '4'])).code).toBe(0);
     const png = join(dir, 'samples.png');
-    const gen = await runCli(['--quiet', 'generate', '--model', model, '--class', '3', '--n', '2', '--iterations', '4', '--diffusion-steps', '10', '--out', png]);
+    const gen = await runCli([
+      '--quiet',
+      'generate',
+      '--model',
+      model,
+      '--class',
+      '3',
+      '--n',
+      '2',
+      '--iterations',
+      '4',
+      '--diffusion-steps',
+      '10',
+      '--out',
+      png,
+    ]);
     expect(gen.stderr).toBe('');
     expect(gen.code).toBe(0);
     expect(existsSync(png)).toBe(true);

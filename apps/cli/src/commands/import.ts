@@ -37,7 +37,8 @@ export async function importCommand(ctx: CliContext, flags: ImportFlags): Promis
   if (!cfg.bae) throw new ConfigError('bigr import needs --bae <binaryae_*.th|.safetensors> (and --bigr <bigr_*.pt> for a generative model).');
   if (!cfg.out) throw new ConfigError('bigr import needs --out <dir>.');
   for (const k of ['headDim', 'heads', 'resolution'] as const) {
-    if (cfg[k] !== 0 && (!Number.isInteger(cfg[k]) || cfg[k] < 1)) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
+    if (cfg[k] !== 0 && (!Number.isInteger(cfg[k]) || cfg[k] < 1))
+      throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
   }
   const classNames = cfg.classes ? await readClassNames(cfg.classes) : undefined;
   const progress = ctx.progress('import');
@@ -66,7 +67,9 @@ export async function importCommand(ctx: CliContext, flags: ImportFlags): Promis
 export function registerImport(program: Command, ctx: () => CliContext): void {
   program
     .command('import')
-    .description('import released checkpoints (bigr_*.pt + binaryae_*.th, or safetensors exports) as a model directory; --bae alone gives a tokenizer directory')
+    .description(
+      'import released checkpoints (bigr_*.pt + binaryae_*.th, or safetensors exports) as a model directory; --bae alone gives a tokenizer directory',
+    )
     .option('--config <file>', 'JSON file with any of the settings below')
     .option('--bigr <file>', 'released BiGR checkpoint (bigr_*.pt or .safetensors); needs --bae')
     .option('--bae <file>', 'released B-AE checkpoint (binaryae_*.th or .safetensors)')

@@ -42,7 +42,10 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--code-mode <mode>', 'bernoulli (official) or threshold')
-    .option('--weights <which>', "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)")
+    .option(
+      '--weights <which>',
+      "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)",
+    )
     .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
     .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
   program
@@ -59,7 +62,10 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--denoiser-width <n>', 'override transcoder width')
     .option('--denoiser-blocks <n>', 'override transcoder blocks')
     .option('--dropout <p>', 'residual and FFN dropout (released 0.1)')
-    .option('--weights <which>', "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)")
+    .option(
+      '--weights <which>',
+      "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)",
+    )
     .option('--steps <n>', 'total optimisation steps')
     .option('--batch-size <n>', 'images per step')
     .option('--lr <x>', 'peak learning rate (warm-up + cosine to lr/10)')
@@ -77,7 +83,10 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--model <dir>', 'BiGR model directory (default: bundled fashion-mnist model)')
     .option('--class <name|index>', "class name or index; 'all' cycles through classes, 'none' is unconditional")
     .option('--n <n>', 'number of images')
-    .option('--out <file.png|dir/>', 'output grid PNG (a .json sidecar is written beside it), or a folder (ending in /): one PNG per image, on every core, resumable')
+    .option(
+      '--out <file.png|dir/>',
+      'output grid PNG (a .json sidecar is written beside it), or a folder (ending in /): one PNG per image, on every core, resumable',
+    )
     .option('--cols <n>', 'grid columns')
     .option('--seed <n>', 'random seed (image k gets seed + k)')
     .option('--batch-size <n>', 'folder output: images per sampling call (50)')

@@ -39,7 +39,26 @@ describe('bigr inpaint', () => {
   it('regenerates only the boxed tokens, keeps every other token (masked budget), and writes grid, sidecar and codes', async () => {
     const out = join(root, 'out', 'inpaint.png');
     const codes = join(root, 'out', 'inpaint.bigr');
-    const r = await runCli(['--json', 'inpaint', image, '--model', model.modelDir, '--box', '0,0,14,14', '--n', '3', '--out', out, '--codes', codes, '--budget', 'masked', '--seed', '7', ...fast]);
+    const r = await runCli([
+      '--json',
+      'inpaint',
+      image,
+      '--model',
+      model.modelDir,
+      '--box',
+      '0,0,14,14',
+      '--n',
+      '3',
+      '--out',
+      out,
+      '--codes',
+      codes,
+      '--budget',
+      'masked',
+      '--seed',
+      '7',
+      ...fast,
+    ]);
     expect(r.stderr).not.toMatch(/bigr:/);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { ok: boolean; outputs: string[]; regeneratedTokens: number; samples: number; grid: number[] };
@@ -85,7 +104,8 @@ describe('bigr inpaint', () => {
   it('is reproducible with the same seed', async () => {
     const a = join(root, 'rep-a.png');
     const b = join(root, 'rep-b.png');
-    for (const out of [a, b]) expect((await runCli(['--quiet', 'inpaint', image, '--model', model.modelDir, '--box', '4,4,20,20', '--n', '2', '--out', out, ...fast])).code).toBe(0);
+    for (const out of [a, b])
+      expect((await runCli(['--quiet', 'inpaint', image, '--model', model.modelDir, '--box', '4,4,20,20', '--n', '2', '--out', out, ...fast])).code).toBe(0);
     expect(Buffer.compare(await readFile(a), await readFile(b))).toBe(0);
   });
 

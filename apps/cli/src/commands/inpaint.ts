@@ -49,10 +49,23 @@ export const INPAINT_DEFAULTS = {
 };
 
 /** Settings of `bigr outpaint` (script/app_outpaint.sh). */
-export const OUTPAINT_DEFAULTS = { ...INPAINT_DEFAULTS, out: 'outpaint.png', cfg: PRESETS.outpaint.cfgScale, iterations: PRESETS.outpaint.iterations, gumbel: PRESETS.outpaint.gumbelTemperature };
+export const OUTPAINT_DEFAULTS = {
+  ...INPAINT_DEFAULTS,
+  out: 'outpaint.png',
+  cfg: PRESETS.outpaint.cfgScale,
+  iterations: PRESETS.outpaint.iterations,
+  gumbel: PRESETS.outpaint.gumbelTemperature,
+};
 
 /** Settings of `bigr edit` (script/app_edit.sh); `class` is required. */
-export const EDIT_DEFAULTS = { ...INPAINT_DEFAULTS, class: '', out: 'edit.png', cfg: PRESETS.edit.cfgScale, iterations: PRESETS.edit.iterations, gumbel: PRESETS.edit.gumbelTemperature };
+export const EDIT_DEFAULTS = {
+  ...INPAINT_DEFAULTS,
+  class: '',
+  out: 'edit.png',
+  cfg: PRESETS.edit.cfgScale,
+  iterations: PRESETS.edit.iterations,
+  gumbel: PRESETS.edit.gumbelTemperature,
+};
 
 /** Flags of the region commands as parsed by commander. */
 export type RegionFlags = { config?: string } & { [K in keyof typeof EDIT_DEFAULTS]?: string | boolean };
@@ -69,19 +82,30 @@ const WHAT: Readonly<Record<RegionApp, string>> = {
  */
 export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: string, flags: RegionFlags): Promise<void> {
   const defaults: typeof INPAINT_DEFAULTS = app === 'edit' ? EDIT_DEFAULTS : app === 'outpaint' ? OUTPAINT_DEFAULTS : INPAINT_DEFAULTS;
-  const resolved = await resolveConfig({ command: app, defaults, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(defaults, flags) });
+  const resolved = await resolveConfig({
+    command: app,
+    defaults,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(defaults, flags),
+  });
   const cfg = { class: '', ...resolved } as typeof EDIT_DEFAULTS;
   checkInt('n', cfg.n, 1, 1024);
   checkInt('cols', cfg.cols, 0, 4096);
   checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
-  if ((cfg.mask === '') === (cfg.box === '')) throw new ConfigError(`\`bigr ${app}\` needs exactly one of --mask <mask.png> or --box x0,y0,x1,y1 (the region ${WHAT[app]}).`);
+  if ((cfg.mask === '') === (cfg.box === ''))
+    throw new ConfigError(`\`bigr ${app}\` needs exactly one of --mask <mask.png> or --box x0,y0,x1,y1 (the region ${WHAT[app]}).`);
   if (cfg.box !== '') parseBoxes(cfg.box);
   if (app === 'edit' && !cfg.class) throw new ConfigError('`bigr edit` needs --class <name|index>: the class to regenerate the region with.');
   await requireFile(imagePath, 'Image');
   if (cfg.mask !== '') await requireFile(cfg.mask, 'Mask image');
 
   const modelDir = await modelDirectory(cfg.model);
-  await guardOutputsWithSidecars(app, ctx.force, cfg.codes ? [cfg.out, cfg.codes] : [cfg.out], [flags.config, imagePath, cfg.mask, ...modelInputFiles(modelDir)]);
+  await guardOutputsWithSidecars(app, ctx.force, cfg.codes ? [cfg.out, cfg.codes] : [cfg.out], [
+    flags.config,
+    imagePath,
+    cfg.mask,
+    ...modelInputFiles(modelDir),
+  ]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   const geom = bigr.tokenizer.geometry;
@@ -92,7 +116,18 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   const started = Date.now();
   const result: ImageEditResult = await withProgress(ctx, app, (onProgress) => {
     // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    const request = { image, region: { kind: 'image', image: regionImage } as const, samples: cfg.n, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) };
+    const request = {
+      image,
+      region: { kind: 'image', image: regionImage } as const,
+      samples: cfg.n,
+      seed: cfg.seed,
+      diffusionSteps: cfg.diffusionSteps,
+      unpad: false,
+      clamp: false,
+      signal: ctx.signal,
+      onProgress,
+      ...appSettings(cfg),
+    };
     if (app === 'inpaint') return bigr.inpaint(request);
     if (app === 'outpaint') return bigr.outpaint(request);
     return bigr.edit({ ...request, class: label! });
@@ -105,7 +140,8 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   for (let i = 0; i < N; i++) regeneratedTokens += result.regenerated.data[i]!;
   if (regeneratedTokens === 0) ctx.warn(`the region covers no token of the ${grid[0]}×${grid[1]} grid, so nothing was regenerated; enlarge the mask or box.`);
   if (regeneratedTokens === N && app !== 'outpaint') ctx.warn('the region covers every token, so nothing of the source image was kept.');
-  if (regeneratedTokens === N && app === 'outpaint') ctx.warn('the kept region covers no token, so nothing of the source image was kept; enlarge the mask or box.');
+  if (regeneratedTokens === N && app === 'outpaint')
+    ctx.warn('the kept region covers no token, so nothing of the source image was kept; enlarge the mask or box.');
 
   const images = cfg.original ? concatImages([image, result.images!]) : result.images!;
   const modelHash = await weightsHash(modelDir);
@@ -142,15 +178,32 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
     });
     outputs.push(cfg.codes);
   }
-  ctx.out(`wrote ${cfg.out} (${cfg.n} samples, ${regeneratedTokens}/${N} tokens regenerated, ${seconds.toFixed(1)} s) and ${sidecar}${cfg.codes ? ` and ${cfg.codes}` : ''}`);
-  ctx.result({ ok: true, command: app, outputs, samples: cfg.n, grid, regeneratedTokens, ...(label !== undefined ? { label } : {}), seconds, modelHash, config: resolved });
+  ctx.out(
+    `wrote ${cfg.out} (${cfg.n} samples, ${regeneratedTokens}/${N} tokens regenerated, ${seconds.toFixed(1)} s) and ${sidecar}${cfg.codes ? ` and ${cfg.codes}` : ''}`,
+  );
+  ctx.result({
+    ok: true,
+    command: app,
+    outputs,
+    samples: cfg.n,
+    grid,
+    regeneratedTokens,
+    ...(label !== undefined ? { label } : {}),
+    seconds,
+    modelHash,
+    config: resolved,
+  });
 }
 
 /** Adds the options shared by inpaint, outpaint and edit. */
 export function regionOptions(cmd: Command, app: RegionApp): Command {
   modelOptions(cmd)
     .option('--mask <file>', `mask PNG/JPEG at the image's size; white = ${app === 'outpaint' ? 'keep' : 'regenerate'}`)
-    .option('--box <x0,y0,x1,y1>', `pixel box of the input image (x1, y1 exclusive) to ${app === 'outpaint' ? 'keep' : 'regenerate'}; repeat for several`, collectBoxes)
+    .option(
+      '--box <x0,y0,x1,y1>',
+      `pixel box of the input image (x1, y1 exclusive) to ${app === 'outpaint' ? 'keep' : 'regenerate'}; repeat for several`,
+      collectBoxes,
+    )
     .option('--n <n>', 'number of samples')
     .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
     .option('--cols <n>', 'grid columns (default: square)')

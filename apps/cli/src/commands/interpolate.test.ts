@@ -25,7 +25,23 @@ describe('bigr interpolate', () => {
 
   it('writes a grid with a column per weight and a row per sample', async () => {
     const out = join(root, 'interp.png');
-    const r = await runCli(['--json', 'interpolate', '--model', model.modelDir, '--from', 'shirt', '--to', '2', '--steps', '3', '--n', '2', '--out', out, ...fast]);
+    const r = await runCli([
+      '--json',
+      'interpolate',
+      '--model',
+      model.modelDir,
+      '--from',
+      'shirt',
+      '--to',
+      '2',
+      '--steps',
+      '3',
+      '--n',
+      '2',
+      '--out',
+      out,
+      ...fast,
+    ]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { classA: number; classB: number; weights: number[]; outputs: string[] };
     expect([res.classA, res.classB]).toEqual([0, 2]);
@@ -38,7 +54,23 @@ describe('bigr interpolate', () => {
   });
 
   it('uses the official 27-value sweep with --official-sweep', async () => {
-    const r = await runCli(['--json', 'interpolate', '--model', model.modelDir, '--from', '0', '--to', '1', '--official-sweep', '--out', join(root, 'sweep.png'), '--iterations', '1', '--diffusion-steps', '1']);
+    const r = await runCli([
+      '--json',
+      'interpolate',
+      '--model',
+      model.modelDir,
+      '--from',
+      '0',
+      '--to',
+      '1',
+      '--official-sweep',
+      '--out',
+      join(root, 'sweep.png'),
+      '--iterations',
+      '1',
+      '--diffusion-steps',
+      '1',
+    ]);
     expect(r.code).toBe(0);
     const w = (JSON.parse(r.stdout) as { weights: number[] }).weights;
     expect(w).toHaveLength(27);
@@ -62,7 +94,14 @@ describe('bigr enrich', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { outputs: string[]; inputSize: number; rounds: number };
     expect(res.inputSize).toBe(14);
-    expect(res.outputs).toEqual([out, join(root, 'enrich', 'e.png.json'), join(root, 'enrich', 'e-round1.png'), join(root, 'enrich', 'e-round1.png.json'), join(root, 'enrich', 'e-round2.png'), join(root, 'enrich', 'e-round2.png.json')]);
+    expect(res.outputs).toEqual([
+      out,
+      join(root, 'enrich', 'e.png.json'),
+      join(root, 'enrich', 'e-round1.png'),
+      join(root, 'enrich', 'e-round1.png.json'),
+      join(root, 'enrich', 'e-round2.png'),
+      join(root, 'enrich', 'e-round2.png.json'),
+    ]);
     const strip = decodeImage(new Uint8Array(await readFile(out)), { channels: 1 });
     expect([strip.width, strip.height]).toEqual([3 * 30 - 2, 28]);
     const round = decodeImage(new Uint8Array(await readFile(join(root, 'enrich', 'e-round2.png'))), { channels: 1 });

@@ -38,7 +38,12 @@ export function linearWeights(steps: number): number[] {
  * a column per weight, a row per sample (`--n`).
  */
 export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'interpolate', defaults: INTERPOLATE_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(INTERPOLATE_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'interpolate',
+    defaults: INTERPOLATE_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(INTERPOLATE_DEFAULTS, flags),
+  });
   if (!cfg.from || !cfg.to) throw new ConfigError('`bigr interpolate` needs --from <class> and --to <class> (names or indices).');
   checkInt('steps', cfg.steps, 2, 1000);
   checkInt('n', cfg.n, 1, 256);
@@ -56,7 +61,19 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   const started = Date.now();
   const results = await withProgress(ctx, 'interpolate', (onProgress) =>
     // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    bigr.interpolate({ from: classA, to: classB, weights, samples: cfg.n, seed: cfg.seed, diffusionSteps: cfg.diffusionSteps, unpad: false, clamp: false, signal: ctx.signal, onProgress, ...appSettings(cfg) }),
+    bigr.interpolate({
+      from: classA,
+      to: classB,
+      weights,
+      samples: cfg.n,
+      seed: cfg.seed,
+      diffusionSteps: cfg.diffusionSteps,
+      unpad: false,
+      clamp: false,
+      signal: ctx.signal,
+      onProgress,
+      ...appSettings(cfg),
+    }),
   );
   const seconds = (Date.now() - started) / 1000;
 
@@ -64,7 +81,8 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   const [C, H, W] = bigr.tokenizer.tokenizer.imageShape;
   const per = C * H * W;
   const data = new Float32Array(cfg.n * weights.length * per);
-  for (let s = 0; s < cfg.n; s++) for (let w = 0; w < weights.length; w++) data.set(results[w]!.images!.data.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
+  for (let s = 0; s < cfg.n; s++)
+    for (let w = 0; w < weights.length; w++) data.set(results[w]!.images!.data.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
   const images = new CpuTensor<'float32'>(data, [cfg.n * weights.length, C, H, W]);
   const modelHash = await weightsHash(modelDir);
   const sidecar = await writeImageOutput(cfg.out, images, geom, weights.length, {
@@ -72,9 +90,20 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
     seed: cfg.seed,
     config: cfg,
     modelHash,
-    extra: { model: modelDir, engine: engine.name, classA, classB, classNames: [classNames[classA] ?? null, classNames[classB] ?? null], weights, layout: 'one column per weight (w of --from), one row per sample', seconds },
+    extra: {
+      model: modelDir,
+      engine: engine.name,
+      classA,
+      classB,
+      classNames: [classNames[classA] ?? null, classNames[classB] ?? null],
+      weights,
+      layout: 'one column per weight (w of --from), one row per sample',
+      seconds,
+    },
   });
-  ctx.out(`wrote ${cfg.out} (${weights.length} weights × ${cfg.n} samples, ${classNames[classA]} → ${classNames[classB]}, ${seconds.toFixed(1)} s) and ${sidecar}`);
+  ctx.out(
+    `wrote ${cfg.out} (${weights.length} weights × ${cfg.n} samples, ${classNames[classA]} → ${classNames[classB]}, ${seconds.toFixed(1)} s) and ${sidecar}`,
+  );
   ctx.result({ ok: true, command: 'interpolate', outputs: [cfg.out, sidecar], classA, classB, weights, samples: cfg.n, seconds, modelHash, config: cfg });
 }
 

@@ -34,7 +34,22 @@ const short = ['--epochs', '3', '--warmup', '1', '--batch-size', '8'];
 describe('bigr probe', () => {
   it('sweeps layers × base lrs on a held-out split, then trains the best on all training images and tests it', async () => {
     const out = join(root, 'p', 'probe.json');
-    const run = await runCli(['--json', 'probe', '--model', tiny.modelDir, '--data', data, '--sweep', '--lr-sweep', '0.5,2', '--holdout', '12', ...short, '--out', out]);
+    const run = await runCli([
+      '--json',
+      'probe',
+      '--model',
+      tiny.modelDir,
+      '--data',
+      data,
+      '--sweep',
+      '--lr-sweep',
+      '0.5,2',
+      '--holdout',
+      '12',
+      ...short,
+      '--out',
+      out,
+    ]);
     expect(run.stderr).not.toMatch(/bigr:/);
     expect(run.code).toBe(0);
     const res = JSON.parse(run.stdout) as ProbeResult;
@@ -69,7 +84,23 @@ describe('bigr probe', () => {
   });
 
   it('runs the raw-pixel baseline on the unpadded 784-d images and separates the synthetic classes', async () => {
-    const run = await runCli(['--json', 'probe', '--raw-pixels', '--data', data, '--epochs', '40', '--warmup', '2', '--batch-size', '8', '--base-lr', '20', '--out', join(root, 'r', 'probe.json')]);
+    const run = await runCli([
+      '--json',
+      'probe',
+      '--raw-pixels',
+      '--data',
+      data,
+      '--epochs',
+      '40',
+      '--warmup',
+      '2',
+      '--batch-size',
+      '8',
+      '--base-lr',
+      '20',
+      '--out',
+      join(root, 'r', 'probe.json'),
+    ]);
     expect(run.code).toBe(0);
     const res = JSON.parse(run.stdout) as ProbeResult;
     expect(res.features).toMatchObject({ kind: 'raw-pixels', dim: 784 });

@@ -40,7 +40,9 @@ export const PROBE_DEFAULTS = {
 };
 
 /** Flags of `bigr probe` as parsed (booleans for --sweep / --raw-pixels). */
-export type ProbeFlags = { config?: string; sweep?: boolean; rawPixels?: boolean } & { [K in Exclude<keyof typeof PROBE_DEFAULTS, 'sweep' | 'rawPixels'>]?: string };
+export type ProbeFlags = { config?: string; sweep?: boolean; rawPixels?: boolean } & {
+  [K in Exclude<keyof typeof PROBE_DEFAULTS, 'sweep' | 'rawPixels'>]?: string;
+};
 
 /** One row of the held-out sweep. */
 export interface SweepRow extends LayerAccuracy {
@@ -63,7 +65,8 @@ function pixelFeatures(images: LabelledImages, pad: number): ProbeDataset {
 function parseLrs(value: string, fallback: number): number[] {
   if (value.trim() === '') return [fallback];
   const lrs = value.split(',').map((s) => Number(s.trim()));
-  if (lrs.some((x) => !(x > 0))) throw new ConfigError(`--lr-sweep "${value}" must be a comma-separated list of positive base learning rates, e.g. 0.1,0.5,2.0.`);
+  if (lrs.some((x) => !(x > 0)))
+    throw new ConfigError(`--lr-sweep "${value}" must be a comma-separated list of positive base learning rates, e.g. 0.1,0.5,2.0.`);
   return lrs;
 }
 
@@ -91,7 +94,8 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
   await checkOutputs({ command: 'probe', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   const codes = checkCodeMode(cfg.codes);
   for (const k of ['epochs', 'batchSize', 'featureBatchSize'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1)
+      throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
   }
   if (!(cfg.warmup >= 0 && cfg.warmup < cfg.epochs)) throw new ConfigError(`--warmup must be in [0, epochs); got ${cfg.warmup} with --epochs ${cfg.epochs}.`);
   if (!(cfg.baseLr > 0)) throw new ConfigError(`--base-lr must be > 0, got ${cfg.baseLr}.`);
@@ -126,7 +130,8 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       const m = model;
       const backbone = m.config.backbone;
       candidateLayers = cfg.sweep ? parseLayers('all', backbone, 0) : parseLayers(cfg.layer, backbone, defaultRepresentationLayer(backbone));
-      if (candidateLayers.length !== 1 && !cfg.sweep) throw new ConfigError(`--layer takes one block index without --sweep; got "${cfg.layer}". Use --sweep to compare blocks.`);
+      if (candidateLayers.length !== 1 && !cfg.sweep)
+        throw new ConfigError(`--layer takes one block index without --sweep; got "${cfg.layer}". Use --sweep to compare blocks.`);
       train = await loadModelSplit(m, cfg.data, 'train', cfg.limit);
       test = await loadModelSplit(m, cfg.data, 'test', cfg.testLimit);
       await mkdir(cacheDir, { recursive: true });
@@ -167,7 +172,9 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     if (cfg.sweep) {
       const holdout = cfg.holdout;
       if (!Number.isInteger(holdout) || holdout < 1 || nTrain - holdout < cfg.batchSize) {
-        throw new ConfigError(`--holdout ${holdout} leaves ${nTrain - holdout} of ${nTrain} training images; at least one batch (${cfg.batchSize}) must remain. Lower --holdout or --batch-size.`);
+        throw new ConfigError(
+          `--holdout ${holdout} leaves ${nTrain - holdout} of ${nTrain} training images; at least one batch (${cfg.batchSize}) must remain. Lower --holdout or --batch-size.`,
+        );
       }
       const order = permutation(nTrain, rng.fork('holdout'));
       const valIdx = order.slice(0, holdout);
@@ -193,7 +200,13 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     const progress = ctx.progress('probe');
     let final;
     try {
-      const head = await trainLinearProbe(trainFeatures.get(chosen.layer)!, { ...probeOptions, numClasses, baseLr: chosen.baseLr, rng: rng.fork('final'), onProgress: progress.update });
+      const head = await trainLinearProbe(trainFeatures.get(chosen.layer)!, {
+        ...probeOptions,
+        numClasses,
+        baseLr: chosen.baseLr,
+        rng: rng.fork('final'),
+        onProgress: progress.update,
+      });
       final = { ...evaluateLinearProbe(head, testData), trainCount: nTrain, testCount: test.labels.length };
     } finally {
       progress.stop();
@@ -204,9 +217,14 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     if (sweep.length > 0) {
       ctx.out(`held-out sweep (${cfg.holdout} of ${nTrain} training images):`);
       ctx.out(' layer     blr   top-1   top-5');
-      for (const r of sweep) ctx.out(`${layerName(r.layer).padStart(6)} ${String(r.baseLr).padStart(7)} ${pct(r.top1)}  ${pct(r.top5)}${r.layer === chosen.layer && r.baseLr === chosen.baseLr ? '  <- best' : ''}`);
+      for (const r of sweep)
+        ctx.out(
+          `${layerName(r.layer).padStart(6)} ${String(r.baseLr).padStart(7)} ${pct(r.top1)}  ${pct(r.top5)}${r.layer === chosen.layer && r.baseLr === chosen.baseLr ? '  <- best' : ''}`,
+        );
     }
-    ctx.out(`linear probe, ${layerName(chosen.layer) === 'pixels' ? 'raw pixels' : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, tested on ${final.testCount}:`);
+    ctx.out(
+      `linear probe, ${layerName(chosen.layer) === 'pixels' ? 'raw pixels' : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, tested on ${final.testCount}:`,
+    );
     ctx.out(`  top-1 ${final.top1.toFixed(2)} %   top-5 ${final.top5.toFixed(2)} %   (${seconds.toFixed(1)} s)`);
 
     const result = {

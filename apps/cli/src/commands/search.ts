@@ -31,7 +31,12 @@ export interface SearchHit {
  * between their threshold hash codes, with paths and labels from the index's sidecar.
  */
 export async function searchCommand(ctx: CliContext, paths: readonly string[], flags: SearchFlags): Promise<void> {
-  const cfg = await resolveConfig({ command: 'search', defaults: SEARCH_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: configFlags(SEARCH_DEFAULTS, flags) });
+  const cfg = await resolveConfig({
+    command: 'search',
+    defaults: SEARCH_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: configFlags(SEARCH_DEFAULTS, flags),
+  });
   checkInt('k', cfg.k, 1, 100000);
   for (const p of paths) await requireFile(p, 'Query image');
   try {
@@ -45,26 +50,41 @@ export async function searchCommand(ctx: CliContext, paths: readonly string[], f
   const modelDir = await modelDirectory(cfg.model);
   const engine = await inferenceEngine();
   const tok = await loadTokenizerFrom(modelDir, engine);
-  if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash) ctx.warn(`${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); distances will be meaningless. Pass the --model used by bigr hash.`);
+  if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash)
+    ctx.warn(
+      `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); distances will be meaningless. Pass the --model used by bigr hash.`,
+    );
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await loadModelImages(paths, geom);
   const codes = await tok.tokenizer.hash(images);
   const byId = new Map((meta?.entries ?? []).map((e) => [e.id, e]));
   const queries = index.searchBatch(codes, cfg.k).map((nb, q) => {
-    const hits: SearchHit[] = Array.from(nb.ids, (id, j) => ({ rank: j + 1, id, distance: nb.distances[j]!, path: byId.get(id)?.path ?? null, label: byId.get(id)?.label ?? null }));
+    const hits: SearchHit[] = Array.from(nb.ids, (id, j) => ({
+      rank: j + 1,
+      id,
+      distance: nb.distances[j]!,
+      path: byId.get(id)?.path ?? null,
+      label: byId.get(id)?.label ?? null,
+    }));
     return { image: paths[q]!, neighbours: hits };
   });
   const bits = index.tokens * index.bitsPerToken;
   for (const q of queries) {
     ctx.out(`${q.image}:`);
-    for (const h of q.neighbours) ctx.out(`  ${String(h.rank).padStart(3)}. distance ${String(h.distance).padStart(5)}/${bits}  ${h.path ?? `id ${h.id}`}${h.label !== null ? `  [${h.label}]` : ''}`);
+    for (const h of q.neighbours)
+      ctx.out(
+        `  ${String(h.rank).padStart(3)}. distance ${String(h.distance).padStart(5)}/${bits}  ${h.path ?? `id ${h.id}`}${h.label !== null ? `  [${h.label}]` : ''}`,
+      );
   }
   ctx.result({ ok: true, command: 'search', index: cfg.index, size: index.size, bits, k: cfg.k, queries });
 }
 
 /** Registers `bigr search`. */
 export function registerSearch(program: Command, ctx: () => CliContext): void {
-  const cmd = program.command('search').description('find the nearest indexed images by Hamming distance of their hash codes').argument('<images...>', 'query PNG/JPEG files');
+  const cmd = program
+    .command('search')
+    .description('find the nearest indexed images by Hamming distance of their hash codes')
+    .argument('<images...>', 'query PNG/JPEG files');
   modelOptions(cmd, 'BiGR model or tokenizer directory used to build the index (default: bundled fashion-mnist model)')
     .option('--index <file.bhx>', 'index built by bigr hash')
     .option('--k <n>', 'neighbours per query')

@@ -85,7 +85,8 @@ export const K_REASON =
 
 function parseList(value: string, what: string): number[] {
   const xs = value.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new ConfigError(`--${what} "${value}" must be a comma-separated list of positive integers.`);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
+    throw new ConfigError(`--${what} "${value}" must be a comma-separated list of positive integers.`);
   return xs;
 }
 
@@ -103,7 +104,11 @@ function evalKey(variant: string, s: StudySampling, n: number): string {
 }
 
 /** The evaluation pieces and the table/figure slots they fill. */
-export function studyEvaluations(cfg: StudyConfig): { specs: EvalSpec[]; slots: Record<string, string>; figure: { iterations: [number, string][]; steps: [number, string][] } } {
+export function studyEvaluations(cfg: StudyConfig): {
+  specs: EvalSpec[];
+  slots: Record<string, string>;
+  figure: { iterations: [number, string][]; steps: [number, string][] };
+} {
   const specs = new Map<string, EvalSpec>();
   const add = (variant: string, sampling: StudySampling, n: number): string => {
     const key = evalKey(variant, sampling, n);
@@ -140,16 +145,38 @@ async function readResult<T>(path: string): Promise<T | undefined> {
 /** `bigr study paper`. */
 export async function studyCommand(ctx: CliContext, which: string, flags: StudyFlags): Promise<void> {
   if (which !== 'paper') throw new ConfigError(`Unknown study "${which}"; the only study is 'paper' (bigr study paper --out runs/paper).`);
-  const cfg = await resolveConfig({ command: 'study', defaults: STUDY_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: typedFlags(STUDY_DEFAULTS, flags) });
-  for (const k of ['steps', 'batchSize', 'n', 'evalBatchSize', 'iterations', 'diffusionSteps', 'probeEpochs', 'probeBatchSize', 'tokenizerSteps', 'tokenizerBatchSize', 'checkpointEvery'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
+  const cfg = await resolveConfig({
+    command: 'study',
+    defaults: STUDY_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: typedFlags(STUDY_DEFAULTS, flags),
+  });
+  for (const k of [
+    'steps',
+    'batchSize',
+    'n',
+    'evalBatchSize',
+    'iterations',
+    'diffusionSteps',
+    'probeEpochs',
+    'probeBatchSize',
+    'tokenizerSteps',
+    'tokenizerBatchSize',
+    'checkpointEvery',
+  ] as const) {
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1)
+      throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
   }
-  if (!(cfg.codeDim >= 1 && cfg.codeDim <= 16)) throw new ConfigError(`--code-dim ${cfg.codeDim} must be in 1…16: the categorical variants need a 2^K-way softmax.`);
+  if (!(cfg.codeDim >= 1 && cfg.codeDim <= 16))
+    throw new ConfigError(`--code-dim ${cfg.codeDim} must be in 1…16: the categorical variants need a 2^K-way softmax.`);
   const out = cfg.out;
   const results = join(out, 'results');
   await mkdir(results, { recursive: true });
   await writeJsonAtomic(join(out, 'study.config.json'), cfg);
-  const only = cfg.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = cfg.only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const wanted = (piece: string): boolean => only.length === 0 || only.some((o) => piece === o || piece.startsWith(`${o}-`) || piece.startsWith(o));
   const quiet: CliContext = { ...ctx, out: () => {}, result: () => {} };
   const started = Date.now();
@@ -263,7 +290,16 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
       try {
         const s = await generateStudySamples(ctx, model, spec.sampling, spec.n, cfg.seed, cfg.evalBatchSize, ev.size, `generate ${spec.key}`);
         const metrics = await studyMetrics(ctx, ev, s.images, cfg.seed);
-        const rec: EvalRecord = { key: spec.key, variant: spec.variant, sampling: { ...spec.sampling }, n: spec.n, seed: cfg.seed, seconds: s.seconds, secondsPerImage: s.seconds / spec.n, metrics };
+        const rec: EvalRecord = {
+          key: spec.key,
+          variant: spec.variant,
+          sampling: { ...spec.sampling },
+          n: spec.n,
+          seed: cfg.seed,
+          seconds: s.seconds,
+          secondsPerImage: s.seconds / spec.n,
+          metrics,
+        };
         await writeJsonAtomic(piece, rec);
         evals[spec.key] = rec;
       } finally {
@@ -281,7 +317,18 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   await writeFile(join(out, figureFiles.iterations), linePlotPng(points(plan.figure.iterations, 'N'), { corner: 'N' }));
   await writeFile(join(out, figureFiles.steps), linePlotPng(points(plan.figure.steps, 'T'), { corner: 'T' }));
   const tokenizerInfo = { dir: tokenizerDir, ...((await readResult<Record<string, unknown>>(tokPiece)) ?? {}) };
-  const report = studyReport({ settings: cfg, k: cfg.codeDim, kReason: cfg.codeDim === 10 ? K_REASON : `set with --code-dim (the default K = 10 is chosen because ${K_REASON})`, tokenizer: tokenizerInfo, train, evals, probes, slots: plan.slots, figure: plan.figure, figureFiles });
+  const report = studyReport({
+    settings: cfg,
+    k: cfg.codeDim,
+    kReason: cfg.codeDim === 10 ? K_REASON : `set with --code-dim (the default K = 10 is chosen because ${K_REASON})`,
+    tokenizer: tokenizerInfo,
+    train,
+    evals,
+    probes,
+    slots: plan.slots,
+    figure: plan.figure,
+    figureFiles,
+  });
   await writeFile(join(out, 'report.md'), report);
   const missing = [
     ...STUDY_VARIANTS.filter((v) => !train[v.id] || train[v.id]!.step < cfg.steps).map((v) => `train-${v.id}`),
@@ -289,8 +336,22 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
     ...plan.specs.filter((s) => !evals[s.key]).map((s) => `eval-${s.key}`),
   ];
   const seconds = (Date.now() - started) / 1000;
-  ctx.out(`wrote ${join(out, 'report.md')} (${missing.length === 0 ? 'complete' : `${missing.length} pieces still to run: re-run the same command`}; ${seconds.toFixed(0)} s)`);
-  ctx.result({ ok: true, command: 'study', study: 'paper', out, report: join(out, 'report.md'), figures: Object.values(figureFiles).map((f) => join(out, f)), missing, train, probes, evals, seconds });
+  ctx.out(
+    `wrote ${join(out, 'report.md')} (${missing.length === 0 ? 'complete' : `${missing.length} pieces still to run: re-run the same command`}; ${seconds.toFixed(0)} s)`,
+  );
+  ctx.result({
+    ok: true,
+    command: 'study',
+    study: 'paper',
+    out,
+    report: join(out, 'report.md'),
+    figures: Object.values(figureFiles).map((f) => join(out, f)),
+    missing,
+    train,
+    probes,
+    evals,
+    seconds,
+  });
 }
 
 /** Registers `bigr study <name>`. */

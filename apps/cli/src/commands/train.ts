@@ -51,8 +51,12 @@ export function validateTrainSettings(cfg: typeof TRAIN_DEFAULTS): void {
   requireInt(cfg, 'heads', 0, 256, '(0 = the preset)');
   requireInt(cfg, 'denoiserWidth', 0, 8192, '(0 = the preset)');
   requireInt(cfg, 'denoiserBlocks', 0, 64, '(0 = the preset)');
-  if (typeof cfg.tokenizer !== 'string' || cfg.tokenizer === '') throw new ConfigError('--tokenizer must name a tokenizer model directory (from `bigr train-tokenizer`).');
-  if (resolve(cfg.tokenizer) === resolve(cfg.out)) throw new ConfigError(`--tokenizer and --out are both ${cfg.out}; \`bigr train\` writes a BiGR model directory, which must not replace the tokenizer. Choose another --out.`);
+  if (typeof cfg.tokenizer !== 'string' || cfg.tokenizer === '')
+    throw new ConfigError('--tokenizer must name a tokenizer model directory (from `bigr train-tokenizer`).');
+  if (resolve(cfg.tokenizer) === resolve(cfg.out))
+    throw new ConfigError(
+      `--tokenizer and --out are both ${cfg.out}; \`bigr train\` writes a BiGR model directory, which must not replace the tokenizer. Choose another --out.`,
+    );
 }
 
 /**
@@ -75,7 +79,12 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
       .filter(([k]) => k !== 'config' && k !== 'forceResume')
       .map(([k, v]) => [k, typeof TRAIN_DEFAULTS[k as keyof typeof TRAIN_DEFAULTS] === 'number' ? Number(v) : v]),
   );
-  const cfg = await resolveConfig({ command: 'train', defaults: TRAIN_DEFAULTS, ...(flags.config !== undefined ? { configFile: flags.config } : {}), flags: numeric });
+  const cfg = await resolveConfig({
+    command: 'train',
+    defaults: TRAIN_DEFAULTS,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    flags: numeric,
+  });
   validateTrainSettings(cfg);
   const preset = BACKBONE_PRESETS[cfg.preset]!;
   await prepareTrainingOutput({ out: cfg.out, command: 'train', format: BIGR_FORMAT, force: ctx.force });
@@ -83,7 +92,11 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
   const inference = await inferenceEngine();
   const { tokenizer, config: tokCfg } = await loadTokenizer(cfg.tokenizer, inference);
   ctx.info(`loading ${cfg.data} ...`);
-  const data = await loadDataset(cfg.data, 'train', { ...(cfg.limit > 0 ? { limit: cfg.limit } : {}), channels: tokCfg.bae.inChannels === 1 ? 1 : 3, imageSize: tokCfg.bae.resolution });
+  const data = await loadDataset(cfg.data, 'train', {
+    ...(cfg.limit > 0 ? { limit: cfg.limit } : {}),
+    channels: tokCfg.bae.inChannels === 1 ? 1 : 3,
+    imageSize: tokCfg.bae.resolution,
+  });
   const n = data.labels.length;
   const tokens = tokenizer.grid[0] * tokenizer.grid[1];
   const K = tokenizer.bitsPerToken;
@@ -106,8 +119,12 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
   const checkpointDirectory = join(cfg.out, 'checkpoints');
   const settings = trainRunSettings(cfg, datasetHash(data.images, data.labels), await sha256OfFile(join(cfg.tokenizer, 'model.safetensors')));
   const decision = await checkResume({ command: 'train', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
-  if (decision.unrecorded) ctx.warn(`${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`);
-  if (decision.changes.length > 0) ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
+  if (decision.unrecorded)
+    ctx.warn(
+      `${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`,
+    );
+  if (decision.changes.length > 0)
+    ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
   await mkdir(checkpointDirectory, { recursive: true });
   await recordRunSettings(checkpointDirectory, 'train', settings, decision);
   await writeJsonAtomic(join(cfg.out, 'train.config.json'), cfg);
@@ -156,7 +173,9 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     resume,
   });
   const paramCount = [...params.values()].reduce((s, t) => s + t.size, 0);
-  ctx.info(`${resume ? 'resuming' : 'training'} ${cfg.preset} (D=${backbone.dim}, L=${backbone.layers}, ${(paramCount / 1e6).toFixed(2)}M params) on ${n} images, ${tokens} tokens × ${K} bits, with ${engine.name} from step ${trainer.step}`);
+  ctx.info(
+    `${resume ? 'resuming' : 'training'} ${cfg.preset} (D=${backbone.dim}, L=${backbone.layers}, ${(paramCount / 1e6).toFixed(2)}M params) on ${n} images, ${tokens} tokens × ${K} bits, with ${engine.name} from step ${trainer.step}`,
+  );
   const progress = ctx.progress('train');
   const started = Date.now();
   try {
@@ -177,7 +196,18 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
       transcoder,
       classNames: data.classNames,
       tokenizer: 'tokenizer',
-      training: { command: 'bigr train', steps: trainer.step, weights: cfg.weights, seed: cfg.seed, batchSize, lr: cfg.lr, emaDecay: cfg.emaDecay, images: n, secondsThisRun: seconds, finalLoss: trainer.losses.at(-1) ?? null },
+      training: {
+        command: 'bigr train',
+        steps: trainer.step,
+        weights: cfg.weights,
+        seed: cfg.seed,
+        batchSize,
+        lr: cfg.lr,
+        emaDecay: cfg.emaDecay,
+        images: n,
+        secondsThisRun: seconds,
+        finalLoss: trainer.losses.at(-1) ?? null,
+      },
     },
     weights,
     cfg.tokenizer,

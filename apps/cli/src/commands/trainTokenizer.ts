@@ -115,26 +115,38 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
   if (cfg.nf > 0 && cfg.normGroups === 0) {
     const groups = deriveNormGroups(cfg.preset as keyof typeof BAE_PRESETS, overrides);
     overrides['normGroups'] = groups;
-    ctx.info(`--nf ${cfg.nf}: GroupNorm groups set to ${groups} (the largest count up to the preset's that divides every channel count; pass --norm-groups to choose)`);
+    ctx.info(
+      `--nf ${cfg.nf}: GroupNorm groups set to ${groups} (the largest count up to the preset's that divides every channel count; pass --norm-groups to choose)`,
+    );
   }
   const bae = baePreset(cfg.preset as keyof typeof BAE_PRESETS, overrides);
   await prepareTrainingOutput({ out: cfg.out, command: 'train-tokenizer', format: TOKENIZER_FORMAT, force: ctx.force });
 
   ctx.info(`loading ${cfg.data} ...`);
-  const data = await loadDataset(cfg.data, 'train', { ...(cfg.limit > 0 ? { limit: cfg.limit } : {}), channels: bae.inChannels === 1 ? 1 : 3, imageSize: bae.resolution });
+  const data = await loadDataset(cfg.data, 'train', {
+    ...(cfg.limit > 0 ? { limit: cfg.limit } : {}),
+    channels: bae.inChannels === 1 ? 1 : 3,
+    imageSize: bae.resolution,
+  });
   const checkpointDirectory = join(cfg.out, 'checkpoints');
   // Everything that decides the result (not where it is written, how often it checkpoints, the exported weights or
   // the step target: the learning rate is constant, so a longer run is the same run continued).
   const { out: _out, checkpointEvery: _every, weights: _weights, data: _data, steps: _steps, ...rest } = cfg;
   const settings: Record<string, SettingValue> = { ...rest, dataHash: datasetHash(data.images, data.labels) };
   const decision = await checkResume({ command: 'train-tokenizer', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
-  if (decision.unrecorded) ctx.warn(`${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`);
-  if (decision.changes.length > 0) ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
+  if (decision.unrecorded)
+    ctx.warn(
+      `${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`,
+    );
+  if (decision.changes.length > 0)
+    ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
   await mkdir(checkpointDirectory, { recursive: true });
   await recordRunSettings(checkpointDirectory, 'train-tokenizer', settings, decision);
   await writeJsonAtomic(join(cfg.out, 'train-tokenizer.config.json'), cfg);
   const engine = await trainingEngine();
-  ctx.info(`training B-AE (${cfg.preset}, K=${bae.codeDim}) on ${data.labels.length} images with ${engine.name}; checkpoints in ${join(cfg.out, 'checkpoints')}`);
+  ctx.info(
+    `training B-AE (${cfg.preset}, K=${bae.codeDim}) on ${data.labels.length} images with ${engine.name}; checkpoints in ${join(cfg.out, 'checkpoints')}`,
+  );
   const progress = ctx.progress('train-tokenizer');
   const started = Date.now();
   let result;
@@ -167,7 +179,17 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
       bae,
       pad: data.pad,
       classNames: data.classNames,
-      training: { command: 'bigr train-tokenizer', steps: result.step, weights: cfg.weights, seed: cfg.seed, batchSize: cfg.batchSize, lr: cfg.lr, images: data.labels.length, secondsThisRun: seconds, finalLoss: result.losses.at(-1) ?? null },
+      training: {
+        command: 'bigr train-tokenizer',
+        steps: result.step,
+        weights: cfg.weights,
+        seed: cfg.seed,
+        batchSize: cfg.batchSize,
+        lr: cfg.lr,
+        images: data.labels.length,
+        secondsThisRun: seconds,
+        finalLoss: result.losses.at(-1) ?? null,
+      },
     },
     weights,
   );

@@ -33,12 +33,21 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('autoregressive sampling with a KV cach
     const full = new BackboneFeatureModel(engine, config, params);
     const kv = new KvCacheFeatureModel(engine, config, params);
     const head: BitHeadSampler & { dispose(): Promise<void> } =
-      kind === 'categorical' ? await CategoricalSampler.create(engine, params, { bitsPerToken: K, featureDim: 32 }) : await TranscoderSampler.create(engine, params, resolveTranscoderConfig({ bitsPerToken: K, featureDim: 32, width: 16, blocks: 1 }));
+      kind === 'categorical'
+        ? await CategoricalSampler.create(engine, params, { bitsPerToken: K, featureDim: 32 })
+        : await TranscoderSampler.create(engine, params, resolveTranscoderConfig({ bitsPerToken: K, featureDim: 32, width: 16, blocks: 1 }));
     const commit = kind === 'categorical' ? 'threshold' : 'bernoulli';
     try {
       const condition = { kind: 'class' as const, labels: Int32Array.from([0, 2, 3]) };
       const cached = await sampleAutoregressive({ model: kv, head, condition, cfgScale: 2.5, commit, steps: 4, rng: createRng('ar-seed') });
-      const uncached = await sampleTokens({ predictor: createBigrPredictor(full, head, { steps: 4 }), condition, order: 'autoregressive', cfgScale: 2.5, commit, rng: createRng('ar-seed') });
+      const uncached = await sampleTokens({
+        predictor: createBigrPredictor(full, head, { steps: 4 }),
+        condition,
+        order: 'autoregressive',
+        cfgScale: 2.5,
+        commit,
+        rng: createRng('ar-seed'),
+      });
       expect(Array.from(cached.codes.data)).toEqual(Array.from(uncached.codes.data));
       expect(cached.codes.shape).toEqual([3, 16, K]);
       // The tokens are not trivially constant.

@@ -37,7 +37,10 @@ export interface EvaluationContext {
 }
 
 /** Loads the classifier and the train/test references (cached in `cacheDir`). */
-export async function openEvaluation(ctx: CliContext, options: { classifierDir: string; cacheDir: string; data: string; trainLimit: number; testLimit: number; engine: Engine }): Promise<EvaluationContext> {
+export async function openEvaluation(
+  ctx: CliContext,
+  options: { classifierDir: string; cacheDir: string; data: string; trainLimit: number; testLimit: number; engine: Engine },
+): Promise<EvaluationContext> {
   const classifier = await loadFashionClassifier(options.classifierDir);
   const extractor = await createFashionFeatureExtractor(options.engine, classifier.params, { config: classifier.config });
   const size = classifier.config.imageSize;
@@ -64,7 +67,16 @@ export interface StudySamples {
  * n class-balanced samples (labels from `${seed}/eval-labels`, batch b sampled with `${seed}/eval-samples`.fork(b), as
  * `bigr eval` does), as uint8 [n, size, size, 1].
  */
-export async function generateStudySamples(ctx: CliContext, model: LoadedVariantModel, sampling: StudySampling, n: number, seed: number, batchSize: number, size: number, task: string): Promise<StudySamples> {
+export async function generateStudySamples(
+  ctx: CliContext,
+  model: LoadedVariantModel,
+  sampling: StudySampling,
+  n: number,
+  seed: number,
+  batchSize: number,
+  size: number,
+  task: string,
+): Promise<StudySamples> {
   const numClasses = model.config.backbone.numClasses;
   const labels = balancedLabels(n, numClasses, createRng(`${seed}/eval-labels`));
   const root = createRng(`${seed}/eval-samples`);
@@ -79,10 +91,29 @@ export async function generateStudySamples(ctx: CliContext, model: LoadedVariant
       let images: CpuTensor<'float32'>;
       if (sampling.kind === 'ar') {
         if (!model.kv) throw new Error(`internal: ${model.dir} is not a causal model`);
-        const r = await sampleAutoregressive({ model: model.kv, head: model.head, condition, cfgScale: sampling.cfgScale, commit: model.commit, steps: sampling.diffusionSteps, rng: root.fork(batch), tokenizer: model.tokenizer, signal: ctx.signal });
+        const r = await sampleAutoregressive({
+          model: model.kv,
+          head: model.head,
+          condition,
+          cfgScale: sampling.cfgScale,
+          commit: model.commit,
+          steps: sampling.diffusionSteps,
+          rng: root.fork(batch),
+          tokenizer: model.tokenizer,
+          signal: ctx.signal,
+        });
         images = r.images!;
       } else {
-        const r = await generate({ predictor, condition, rng: root.fork(batch), tokenizer: model.tokenizer, signal: ctx.signal, ...sampling.settings, cfgScale: sampling.cfgScale, commit: model.commit });
+        const r = await generate({
+          predictor,
+          condition,
+          rng: root.fork(batch),
+          tokenizer: model.tokenizer,
+          signal: ctx.signal,
+          ...sampling.settings,
+          cfgScale: sampling.cfgScale,
+          commit: model.commit,
+        });
         images = r.images!;
       }
       const u8 = unitImagesToUint8(unpad(images, model.tokenizerConfig.pad));
@@ -122,7 +153,16 @@ export async function studyMetrics(ctx: CliContext, ev: EvaluationContext, image
       kidRng: createRng(`${seed}/kid`),
       signal: ctx.signal,
     });
-    return { fid: m.fid.value, sfid: m.sfid.value, inceptionScore: m.inceptionScore.score, inceptionScoreStd: m.inceptionScore.std, precision: m.precision, recall: m.recall, kid: m.kid.mean, warnings: m.warnings };
+    return {
+      fid: m.fid.value,
+      sfid: m.sfid.value,
+      inceptionScore: m.inceptionScore.score,
+      inceptionScoreStd: m.inceptionScore.std,
+      precision: m.precision,
+      recall: m.recall,
+      kid: m.kid.mean,
+      warnings: m.warnings,
+    };
   } finally {
     progress.stop();
   }

@@ -40,17 +40,32 @@ function subset(d: ProbeDataset, idx: Int32Array): ProbeDataset {
 }
 
 /** Probes every block of `model`; codes are Bernoulli draws seeded `${seed}/codes/<split>`. */
-export async function probeVariant(ctx: CliContext, model: LoadedVariantModel, engines: { inference: Engine; training: Engine }, s: StudyProbeSettings): Promise<StudyProbeResult> {
+export async function probeVariant(
+  ctx: CliContext,
+  model: LoadedVariantModel,
+  engines: { inference: Engine; training: Engine },
+  s: StudyProbeSettings,
+): Promise<StudyProbeResult> {
   const started = Date.now();
   const backbone = model.config.backbone;
   const layers = Array.from({ length: backbone.layers }, (_, i) => i);
   const load = (split: 'train' | 'test', limit: number) =>
-    loadDataset(s.data, split, { ...(limit > 0 ? { limit } : {}), channels: model.tokenizerConfig.bae.inChannels === 1 ? 1 : 3, imageSize: model.tokenizerConfig.bae.resolution });
+    loadDataset(s.data, split, {
+      ...(limit > 0 ? { limit } : {}),
+      channels: model.tokenizerConfig.bae.inChannels === 1 ? 1 : 3,
+      imageSize: model.tokenizerConfig.bae.resolution,
+    });
   const features = async (split: 'train' | 'test', limit: number): Promise<{ map: Map<number, Float32Array>; labels: Int32Array }> => {
     const data = await load(split, limit);
     const progress = ctx.progress(`features ${split}`);
     try {
-      const map = await extractLayerFeatures(engines.inference, backbone, model.weights, model.tokenizer, data.images, layers, { codes: 'bernoulli', rng: createRng(`${s.seed}/codes/${split}`), batchSize: 64, signal: ctx.signal, onProgress: progress.update });
+      const map = await extractLayerFeatures(engines.inference, backbone, model.weights, model.tokenizer, data.images, layers, {
+        codes: 'bernoulli',
+        rng: createRng(`${s.seed}/codes/${split}`),
+        batchSize: 64,
+        signal: ctx.signal,
+        onProgress: progress.update,
+      });
       return { map, labels: data.labels };
     } finally {
       progress.stop();
@@ -66,11 +81,21 @@ export async function probeVariant(ctx: CliContext, model: LoadedVariantModel, e
   const valIdx = order.slice(0, holdout);
   const fitIdx = order.slice(holdout);
   const dim = backbone.dim;
-  const options = { engine: engines.training, epochs: s.epochs, warmupEpochs: s.warmup, batchSize: s.batchSize, numClasses, baseLr: s.baseLr, signal: ctx.signal };
-  const split = new Map(layers.map((l) => {
-    const d: ProbeDataset = { features: train.map.get(l)!, labels: train.labels, dim };
-    return [l, { train: subset(d, fitIdx), validation: subset(d, valIdx) }] as const;
-  }));
+  const options = {
+    engine: engines.training,
+    epochs: s.epochs,
+    warmupEpochs: s.warmup,
+    batchSize: s.batchSize,
+    numClasses,
+    baseLr: s.baseLr,
+    signal: ctx.signal,
+  };
+  const split = new Map(
+    layers.map((l) => {
+      const d: ProbeDataset = { features: train.map.get(l)!, labels: train.labels, dim };
+      return [l, { train: subset(d, fitIdx), validation: subset(d, valIdx) }] as const;
+    }),
+  );
   let progress = ctx.progress('probe sweep');
   let rows;
   try {
@@ -81,9 +106,20 @@ export async function probeVariant(ctx: CliContext, model: LoadedVariantModel, e
   const best = [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer)[0]!;
   progress = ctx.progress('probe');
   try {
-    const head = await trainLinearProbe({ features: train.map.get(best.layer)!, labels: train.labels, dim }, { ...options, rng: rng.fork('final'), onProgress: progress.update });
+    const head = await trainLinearProbe(
+      { features: train.map.get(best.layer)!, labels: train.labels, dim },
+      { ...options, rng: rng.fork('final'), onProgress: progress.update },
+    );
     const acc = evaluateLinearProbe(head, { features: test.map.get(best.layer)!, labels: test.labels, dim });
-    return { acc1: acc.top1, acc5: acc.top5, layer: best.layer, sweep: rows.map((r) => ({ layer: r.layer, top1: r.top1, top5: r.top5 })), trainCount: n, testCount: test.labels.length, seconds: (Date.now() - started) / 1000 };
+    return {
+      acc1: acc.top1,
+      acc5: acc.top5,
+      layer: best.layer,
+      sweep: rows.map((r) => ({ layer: r.layer, top1: r.top1, top5: r.top5 })),
+      trainCount: n,
+      testCount: test.labels.length,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     progress.stop();
   }

@@ -14,17 +14,73 @@ describe('bigr study paper: the whole study on tiny sizes', () => {
     const classifier = await writeTinyClassifier(join(dir, 'classifier'));
     const out = join(dir, 'paper');
     const args = [
-      '--json', '--quiet', 'study', 'paper', '--out', out, '--data', data, '--classifier', classifier,
-      '--code-dim', '5', '--tokenizer-nf', '8', '--tokenizer-norm-groups', '4', '--tokenizer-steps', '2', '--tokenizer-batch-size', '4',
-      '--layers', '1', '--dim', '32', '--heads', '2', '--denoiser-width', '16', '--denoiser-blocks', '1',
-      '--steps', '2', '--batch-size', '4', '--warmup', '1', '--checkpoint-every', '2',
-      '--n', '8', '--eval-batch-size', '8', '--iterations', '2', '--diffusion-steps', '2', '--iterations-sweep', '2,3', '--steps-sweep', '2,3',
-      '--probe-epochs', '2', '--probe-warmup', '1', '--probe-batch-size', '16', '--probe-holdout', '16',
+      '--json',
+      '--quiet',
+      'study',
+      'paper',
+      '--out',
+      out,
+      '--data',
+      data,
+      '--classifier',
+      classifier,
+      '--code-dim',
+      '5',
+      '--tokenizer-nf',
+      '8',
+      '--tokenizer-norm-groups',
+      '4',
+      '--tokenizer-steps',
+      '2',
+      '--tokenizer-batch-size',
+      '4',
+      '--layers',
+      '1',
+      '--dim',
+      '32',
+      '--heads',
+      '2',
+      '--denoiser-width',
+      '16',
+      '--denoiser-blocks',
+      '1',
+      '--steps',
+      '2',
+      '--batch-size',
+      '4',
+      '--warmup',
+      '1',
+      '--checkpoint-every',
+      '2',
+      '--n',
+      '8',
+      '--eval-batch-size',
+      '8',
+      '--iterations',
+      '2',
+      '--diffusion-steps',
+      '2',
+      '--iterations-sweep',
+      '2,3',
+      '--steps-sweep',
+      '2,3',
+      '--probe-epochs',
+      '2',
+      '--probe-warmup',
+      '1',
+      '--probe-batch-size',
+      '16',
+      '--probe-holdout',
+      '16',
     ];
     const r = await runCli(args);
     expect(r.stderr).not.toMatch(/^bigr:/m);
     expect(r.code).toBe(0);
-    const res = JSON.parse(r.stdout) as { missing: string[]; evals: Record<string, { secondsPerImage: number; metrics: { fid: number } }>; probes: Record<string, { acc1: number }> };
+    const res = JSON.parse(r.stdout) as {
+      missing: string[];
+      evals: Record<string, { secondsPerImage: number; metrics: { fid: number } }>;
+      probes: Record<string, { acc1: number }>;
+    };
     expect(res.missing).toEqual([]);
     for (const id of ['s0', 's1', 's2', 's3', 'bce', 'z0', 'uncond']) {
       expect(existsSync(join(out, 'models', id, 'model.safetensors'))).toBe(true);
@@ -39,7 +95,8 @@ describe('bigr study paper: the whole study on tiny sizes', () => {
       expect(e.secondsPerImage).toBeGreaterThan(0);
     }
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const heading of ['## Table 1', '## Table 2', '## Table 3', '## Table 4', '## Figure 3', '## Runs: seeds and configs']) expect(report).toContain(heading);
+    for (const heading of ['## Table 1', '## Table 2', '## Table 3', '## Table 4', '## Figure 3', '## Runs: seeds and configs'])
+      expect(report).toContain(heading);
     expect(report).not.toContain('not measured yet');
     expect(report).toMatch(/\| S3 \(bin\., mask = BiGR\) \| [0-9.e-]+ \| [0-9.]+ \|/);
     for (const png of ['figure3-iterations.png', 'figure3-diffusion-steps.png']) {

@@ -52,17 +52,29 @@ export async function trainingCodes(ctx: CliContext, tokenizerDir: string, data:
   const meta = join(dir, 'train-codes.json');
   const bin = join(dir, 'train-probs.f32');
   if (existsSync(meta) && existsSync(bin)) {
-    const m = parseJsonBounded(await readFile(meta, 'utf8'), { source: meta }) as { labels: number[]; classNames: string[]; tokens: number; bitsPerToken: number; tokenizerDir: string; limit: number };
+    const m = parseJsonBounded(await readFile(meta, 'utf8'), { source: meta }) as {
+      labels: number[];
+      classNames: string[];
+      tokens: number;
+      bitsPerToken: number;
+      tokenizerDir: string;
+      limit: number;
+    };
     if (m.tokenizerDir === tokenizerDir && m.limit === limit) {
       const buf = await readFile(bin);
       const probs = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
-      if (probs.length === m.labels.length * m.tokens * m.bitsPerToken) return { probs, labels: Int32Array.from(m.labels), classNames: m.classNames, tokens: m.tokens, bitsPerToken: m.bitsPerToken };
+      if (probs.length === m.labels.length * m.tokens * m.bitsPerToken)
+        return { probs, labels: Int32Array.from(m.labels), classNames: m.classNames, tokens: m.tokens, bitsPerToken: m.bitsPerToken };
     }
   }
   const engine = await inferenceEngine();
   const { tokenizer, config: tokCfg } = await loadTokenizer(tokenizerDir, engine);
   try {
-    const images = await loadDataset(data, 'train', { ...(limit > 0 ? { limit } : {}), channels: tokCfg.bae.inChannels === 1 ? 1 : 3, imageSize: tokCfg.bae.resolution });
+    const images = await loadDataset(data, 'train', {
+      ...(limit > 0 ? { limit } : {}),
+      channels: tokCfg.bae.inChannels === 1 ? 1 : 3,
+      imageSize: tokCfg.bae.resolution,
+    });
     const n = images.labels.length;
     const tokens = tokenizer.grid[0] * tokenizer.grid[1];
     const K = tokenizer.bitsPerToken;
@@ -105,7 +117,14 @@ export interface TrainVariantResult {
  * Seeds: initialisation `${seed}/init`, trainer `seed` — the same for every variant, so they differ only in what
  * the variant changes.
  */
-export async function trainVariant(ctx: CliContext, variant: StudyVariant, settings: StudyTrainSettings, tokenizerDir: string, codes: TrainingCodes, out: string): Promise<TrainVariantResult> {
+export async function trainVariant(
+  ctx: CliContext,
+  variant: StudyVariant,
+  settings: StudyTrainSettings,
+  tokenizerDir: string,
+  codes: TrainingCodes,
+  out: string,
+): Promise<TrainVariantResult> {
   const preset = BACKBONE_PRESETS[settings.preset];
   if (!preset) throw new ConfigError(`Unknown model preset "${settings.preset}".`);
   const { tokens, bitsPerToken: K, probs, labels } = codes;
@@ -160,7 +179,13 @@ export async function trainVariant(ctx: CliContext, variant: StudyVariant, setti
   const trainer = await createBackboneTrainer(backbone, head, params, batches, {
     engine,
     seed: settings.seed,
-    learningRate: { kind: 'warmupCosine', lr: settings.lr, warmupSteps: Math.min(settings.warmup, settings.steps), totalSteps: settings.steps, minLr: settings.lr * 0.1 },
+    learningRate: {
+      kind: 'warmupCosine',
+      lr: settings.lr,
+      warmupSteps: Math.min(settings.warmup, settings.steps),
+      totalSteps: settings.steps,
+      minLr: settings.lr * 0.1,
+    },
     emaDecay: null,
     checkpointDirectory,
     checkpointEvery: settings.checkpointEvery,
@@ -178,8 +203,31 @@ export async function trainVariant(ctx: CliContext, variant: StudyVariant, setti
   const seconds = (Date.now() - started) / 1000;
   const ran = trainer.step - startStep;
   const parameters = [...params.values()].reduce((s, t) => s + t.size, 0);
-  const training = { command: 'bigr study', variant: { ...variant }, steps: trainer.step, weights: 'raw', seed: settings.seed, settings: { ...settings }, images: n, secondsThisRun: seconds, finalLoss: trainer.losses.at(-1) ?? null, engine: engine.name };
-  await saveVariantModel(out, { format: BIGR_FORMAT, version: 1, backbone, ...headConfig, classNames: codes.classNames, tokenizer: 'tokenizer', training }, trainer.parameters(), tokenizerDir);
+  const training = {
+    command: 'bigr study',
+    variant: { ...variant },
+    steps: trainer.step,
+    weights: 'raw',
+    seed: settings.seed,
+    settings: { ...settings },
+    images: n,
+    secondsThisRun: seconds,
+    finalLoss: trainer.losses.at(-1) ?? null,
+    engine: engine.name,
+  };
+  await saveVariantModel(
+    out,
+    { format: BIGR_FORMAT, version: 1, backbone, ...headConfig, classNames: codes.classNames, tokenizer: 'tokenizer', training },
+    trainer.parameters(),
+    tokenizerDir,
+  );
   trainer.dispose();
-  return { step: trainer.step, finalLoss: trainer.losses.at(-1) ?? null, secondsThisRun: seconds, secondsPerStep: ran > 0 ? seconds / ran : null, parameters, engine: engine.name };
+  return {
+    step: trainer.step,
+    finalLoss: trainer.losses.at(-1) ?? null,
+    secondsThisRun: seconds,
+    secondsPerStep: ran > 0 ? seconds / ran : null,
+    parameters,
+    engine: engine.name,
+  };
 }

@@ -7,7 +7,14 @@
 import { join } from 'node:path';
 import { ConfigError, loadModelDirectory, type BitHeadSampler, type Engine, type NamedTensors } from '@bigr/core';
 import { BackboneFeatureModel, KvCacheFeatureModel, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
-import { CategoricalSampler, resolveCategoricalHeadConfig, resolveTranscoderConfig, TranscoderSampler, type CategoricalHeadConfig, type TranscoderConfig } from '@bigr/transcoder';
+import {
+  CategoricalSampler,
+  resolveCategoricalHeadConfig,
+  resolveTranscoderConfig,
+  TranscoderSampler,
+  type CategoricalHeadConfig,
+  type TranscoderConfig,
+} from '@bigr/transcoder';
 import type { CommitRule } from '@bigr/sampler';
 import type { BaeTokenizer } from '@bigr/tokenizer';
 import { BIGR_FORMAT, saveBigrModel, type BigrModelConfig } from '../bigrModelDir.js';
@@ -59,10 +66,13 @@ export async function readVariantModel(dir: string): Promise<{ config: VariantMo
   const { config, tensors } = await loadModelDirectory(dir);
   const c = config as Partial<VariantModelConfig> & { transcoder?: TranscoderConfig };
   if (typeof c !== 'object' || c === null || c.format !== BIGR_FORMAT || !c.backbone) {
-    throw new ConfigError(`${join(dir, 'config.json')} is not a BiGR model (format "${String(c?.format)}"); pass a model directory written by \`bigr study\` or \`bigr train\`.`);
+    throw new ConfigError(
+      `${join(dir, 'config.json')} is not a BiGR model (format "${String(c?.format)}"); pass a model directory written by \`bigr study\` or \`bigr train\`.`,
+    );
   }
   const head = c.head ?? 'transcoder';
-  if (head !== 'transcoder' && head !== 'categorical') throw new ConfigError(`${join(dir, 'config.json')}: head "${String(head)}" must be 'transcoder' or 'categorical'.`);
+  if (head !== 'transcoder' && head !== 'categorical')
+    throw new ConfigError(`${join(dir, 'config.json')}: head "${String(head)}" must be 'transcoder' or 'categorical'.`);
   const backbone = resolveBackboneConfig(c.backbone);
   const resolved: VariantModelConfig = {
     ...(c as VariantModelConfig),
@@ -79,7 +89,9 @@ export async function loadVariantModel(dir: string, engine: Engine): Promise<Loa
   const features = new BackboneFeatureModel(engine, config.backbone, weights);
   const kv = config.backbone.attention === 'causal' ? new KvCacheFeatureModel(engine, config.backbone, weights) : null;
   const head: BitHeadSampler & { dispose(): Promise<void> } =
-    config.head === 'categorical' ? await CategoricalSampler.create(engine, weights, config.categorical!) : await TranscoderSampler.create(engine, weights, config.transcoder!);
+    config.head === 'categorical'
+      ? await CategoricalSampler.create(engine, weights, config.categorical!)
+      : await TranscoderSampler.create(engine, weights, config.transcoder!);
   const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, config.tokenizer), engine);
   return {
     dir,

@@ -43,7 +43,10 @@ export function syntheticFashionBytes(n: number, classes: number, seed: string):
 export async function writeIdxDataset(dir: string, options: { train: number; test: number; classes?: number; seed?: number }): Promise<string> {
   await mkdir(dir, { recursive: true });
   const classes = options.classes ?? 10;
-  for (const [prefix, n] of [['train', options.train], ['t10k', options.test]] as const) {
+  for (const [prefix, n] of [
+    ['train', options.train],
+    ['t10k', options.test],
+  ] as const) {
     const { images, labels } = syntheticFashionBytes(n, classes, `idx/${prefix}/${options.seed ?? 0}`);
     await writeFile(join(dir, `${prefix}-images-idx3-ubyte`), idx([n, 28, 28], images));
     await writeFile(join(dir, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
@@ -56,7 +59,9 @@ export const TINY_CLASSIFIER: Partial<FashionClassifierConfig> = { channels: [4,
 
 /** Writes a random-weight evaluation network directory (config.json with its weights hash + model.safetensors). */
 export async function writeTinyClassifier(dir: string, seed = 0): Promise<string> {
-  await saveFashionClassifier(dir, initFashionClassifier(createRng(`tiny-classifier/${seed}`), TINY_CLASSIFIER), TINY_CLASSIFIER, { note: 'random weights for tests' });
+  await saveFashionClassifier(dir, initFashionClassifier(createRng(`tiny-classifier/${seed}`), TINY_CLASSIFIER), TINY_CLASSIFIER, {
+    note: 'random weights for tests',
+  });
   return dir;
 }
 

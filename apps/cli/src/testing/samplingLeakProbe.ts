@@ -39,7 +39,14 @@ const samples: { calls: number; rss: number; heapUsed: number; external: number;
 const started = Date.now();
 let checksum = 0;
 for (let i = 1; i <= calls; i++) {
-  const r = await generate({ predictor: model.predictor, condition: classCondition([i % 3]), rng: createRng(i), tokenizer: model.tokenizer, iterations: 2, cfgScale: 2 });
+  const r = await generate({
+    predictor: model.predictor,
+    condition: classCondition([i % 3]),
+    rng: createRng(i),
+    tokenizer: model.tokenizer,
+    iterations: 2,
+    cfgScale: 2,
+  });
   checksum += r.codes.data[0]! + r.images!.data.length;
   if (i === warmup || (i > warmup && (i - warmup) % every === 0)) samples.push({ calls: i, ...(await settledRss()) });
 }

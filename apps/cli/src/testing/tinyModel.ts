@@ -69,13 +69,30 @@ export async function writeTinyModel(root: string, options: TinyModelOptions = {
     normEps: 1e-6,
   });
   const tokenizerSrc = join(root, 'tokenizer-src');
-  await saveTokenizerModel(tokenizerSrc, { format: TOKENIZER_FORMAT, version: 1, bae, pad, classNames: [...classNames] }, initBaeParameters(bae, rng.fork('bae')));
-  const backbone: BackboneConfig = resolveBackboneConfig({ dim: 32, layers: 2, heads: 2, bitsPerToken: K, tokens: 16, numClasses: classNames.length, multipleOf: 32 });
+  await saveTokenizerModel(
+    tokenizerSrc,
+    { format: TOKENIZER_FORMAT, version: 1, bae, pad, classNames: [...classNames] },
+    initBaeParameters(bae, rng.fork('bae')),
+  );
+  const backbone: BackboneConfig = resolveBackboneConfig({
+    dim: 32,
+    layers: 2,
+    heads: 2,
+    bitsPerToken: K,
+    tokens: 16,
+    numClasses: classNames.length,
+    multipleOf: 32,
+  });
   const transcoder = resolveTranscoderConfig({ bitsPerToken: K, featureDim: backbone.dim, width: 32, blocks: 1 });
   const weights = initialiseBackbone(backbone, rng.fork('backbone'));
   for (const [k, v] of new TranscoderLoss(transcoder).initParameters(rng.fork('transcoder'))) weights.set(k, v);
   const modelDir = join(root, 'model');
-  await saveBigrModel(modelDir, { format: BIGR_FORMAT, version: 1, backbone, transcoder, classNames: [...classNames], tokenizer: 'tokenizer' }, weights, tokenizerSrc);
+  await saveBigrModel(
+    modelDir,
+    { format: BIGR_FORMAT, version: 1, backbone, transcoder, classNames: [...classNames], tokenizer: 'tokenizer' },
+    weights,
+    tokenizerSrc,
+  );
   return { modelDir, tokenizerDir: join(modelDir, 'tokenizer'), resolution: 32, grid: [4, 4], bitsPerToken: K, pad, channels, classNames };
 }
 

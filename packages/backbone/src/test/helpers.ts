@@ -30,7 +30,17 @@ export function randomBackboneParams(config: BackboneConfig, rng: Rng): NamedTen
 
 /** The reference's view of a config. */
 export function refConfig(c: BackboneConfig): RefConfig {
-  return { dim: c.dim, layers: c.layers, heads: c.heads, bitsPerToken: c.bitsPerToken, tokens: c.tokens, numClasses: c.numClasses, normEps: c.normEps, ropeBase: c.ropeBase, clsTokenNum: c.clsTokenNum };
+  return {
+    dim: c.dim,
+    layers: c.layers,
+    heads: c.heads,
+    bitsPerToken: c.bitsPerToken,
+    tokens: c.tokens,
+    numClasses: c.numClasses,
+    normEps: c.normEps,
+    ropeBase: c.ropeBase,
+    clsTokenNum: c.clsTokenNum,
+  };
 }
 
 /** Random 0/1 bits as float32. */

@@ -113,7 +113,7 @@ export function refBlock(params: NamedTensors, cfg: RefConfig, layer: number, h:
         mx = Math.max(mx, logits[j]!);
       }
       let z = 0;
-      for (let j = 0; j < S; j++) z += (logits[j] = Math.exp(logits[j]! - mx));
+      for (let j = 0; j < S; j++) z += logits[j] = Math.exp(logits[j]! - mx);
       for (let j = 0; j < S; j++) for (let e = 0; e < d; e++) attnOut[i]![hd * d + e]! += (logits[j]! / z) * v[j]![e]!;
     }
   }
@@ -130,7 +130,14 @@ export function refBlock(params: NamedTensors, cfg: RefConfig, layer: number, h:
     const f = modulate(rms(row, n2, cfg.normEps), part(3), part(4));
     const g = lin(f, w1, hidden).map(silu);
     const u = lin(f, w3, hidden);
-    const o = gate(5, lin(g.map((v, i) => v * u[i]!), w2, D));
+    const o = gate(
+      5,
+      lin(
+        g.map((v, i) => v * u[i]!),
+        w2,
+        D,
+      ),
+    );
     return row.map((v, e) => v + o[e]!);
   });
 }
@@ -177,7 +184,15 @@ export function refForward(
     }
     for (let n = 0; n < N; n++) {
       if (mask && mask[b * N + n]! > 0.5) h.push(mtok.slice());
-      else h.push(lin(Float64Array.from({ length: K }, (_, k) => bits[(b * N + n) * K + k]!), wt, D, bt));
+      else
+        h.push(
+          lin(
+            Float64Array.from({ length: K }, (_, k) => bits[(b * N + n) * K + k]!),
+            wt,
+            D,
+            bt,
+          ),
+        );
     }
     out.hIn.push(h);
     const ada = useAdaLN && c ? lin(c.map(silu), p(params, 'adaLN.1.weight'), 6 * D, p(params, 'adaLN.1.bias')) : null;

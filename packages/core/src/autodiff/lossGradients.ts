@@ -34,7 +34,8 @@ export interface LossGradientOptions {
 function scalarOf<T>(v: unknown, what: string): Traced<T> {
   const t = v as Traced<T> | undefined;
   if (!t || !Array.isArray(t.shape)) throw new ShapeError(`${what} must be a value returned by the ops, got ${typeof v}.`);
-  if (t.shape.reduce((a, b) => a * b, 1) !== 1) throw new ShapeError(`${what} must be a scalar (one element) but has shape [${t.shape.join(', ')}]; reduce it with ops.mean or ops.sum.`);
+  if (t.shape.reduce((a, b) => a * b, 1) !== 1)
+    throw new ShapeError(`${what} must be a scalar (one element) but has shape [${t.shape.join(', ')}]; reduce it with ops.mean or ops.sum.`);
   return t;
 }
 
@@ -45,7 +46,12 @@ export function lossGradients<T>(
   loss: LossFunction,
   options: LossGradientOptions = {},
 ): LossGradients<T> {
-  const tape = new TapeOps(inner, { parameters, training: options.training ?? true, ...(options.rng ? { rng: options.rng } : {}), ...(options.frozen ? { frozen: options.frozen } : {}) });
+  const tape = new TapeOps(inner, {
+    parameters,
+    training: options.training ?? true,
+    ...(options.rng ? { rng: options.rng } : {}),
+    ...(options.frozen ? { frozen: options.frozen } : {}),
+  });
   const out = loss(tape);
   const lossValue = scalarOf<T>(out.loss, 'The loss');
   const metrics: Record<string, T> = {};
@@ -53,7 +59,10 @@ export function lossGradients<T>(
   const names = [...parameters.keys()].filter((n) => parameters.get(n)!.dtype === 'float32');
   const used = tape.usedParameters;
   const wrt = names.filter((n) => used.has(n));
-  const g = tape.backward(lossValue, wrt.map((n) => used.get(n)!));
+  const g = tape.backward(
+    lossValue,
+    wrt.map((n) => used.get(n)!),
+  );
   const grads = new Map<string, T | null>(names.map((n) => [n, null]));
   wrt.forEach((n, i) => grads.set(n, g[i] ?? null));
   return { loss: lossValue.value, metrics, grads, tapeLength: tape.tapeLength };

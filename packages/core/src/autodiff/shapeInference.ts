@@ -67,7 +67,8 @@ export function reshapeTarget(shape: readonly number[], target: readonly number[
   });
   const out = [...target];
   if (inferred >= 0) {
-    if (known === 0 || size % known !== 0) throw new ShapeError(`reshape: cannot infer the -1 of ${fmtShape(target)} for ${size} elements (shape ${fmtShape(shape)}).`);
+    if (known === 0 || size % known !== 0)
+      throw new ShapeError(`reshape: cannot infer the -1 of ${fmtShape(target)} for ${size} elements (shape ${fmtShape(shape)}).`);
     out[inferred] = size / known;
   } else if (known !== size) {
     throw new ShapeError(`reshape: ${fmtShape(shape)} has ${size} elements but target ${fmtShape(target)} has ${known}.`);

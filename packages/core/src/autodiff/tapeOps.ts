@@ -134,7 +134,8 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     const known = this.#params.get(name);
     if (known) return known;
     const sig = this.#parameters.get(name);
-    if (!sig) throw new NotFoundError(`Parameter "${name}" does not exist (${this.#parameters.size} parameters); check the checkpoint matches the model config.`);
+    if (!sig)
+      throw new NotFoundError(`Parameter "${name}" does not exist (${this.#parameters.size} parameters); check the checkpoint matches the model config.`);
     const v = this.#value(this.inner.param(name), sig.shape, sig.dtype, sig.dtype === 'float32' && !this.#frozen.has(name));
     this.#params.set(name, v);
     return v;
@@ -283,11 +284,18 @@ export class TapeOps<T> implements Ops<Traced<T>> {
   }
   /** Permute axes. */
   transpose(x: Traced<T>, perm: readonly number[]): Traced<T> {
-    if (perm.length !== x.shape.length) throw new ShapeError(`transpose: perm [${perm.join(', ')}] has ${perm.length} entries but the input ${fmtShape(x.shape)} has rank ${x.shape.length}.`);
+    if (perm.length !== x.shape.length)
+      throw new ShapeError(`transpose: perm [${perm.join(', ')}] has ${perm.length} entries but the input ${fmtShape(x.shape)} has rank ${x.shape.length}.`);
     const p = perm.map((a) => normaliseAxis(a, x.shape.length, 'transpose'));
     if (new Set(p).size !== p.length) throw new ShapeError(`transpose: [${perm.join(', ')}] is not a permutation.`);
     const ops = this.inner;
-    return this.#op(ops.transpose(x.value, p), p.map((a) => x.shape[a]!), x.dtype, [x], (g) => vjp.transpose(ops, g, p));
+    return this.#op(
+      ops.transpose(x.value, p),
+      p.map((a) => x.shape[a]!),
+      x.dtype,
+      [x],
+      (g) => vjp.transpose(ops, g, p),
+    );
   }
   /** Concatenate along `axis`. */
   concat(xs: readonly Traced<T>[], axis: number): Traced<T> {
@@ -305,7 +313,16 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     }
     const shape = first.shape.map((d, i) => (i === a ? total : d));
     const ops = this.inner;
-    return this.#op(ops.concat(xs.map((x) => x.value), a), shape, first.dtype, xs, (g, _y, need) => vjp.concat(ops, g, xs, a, need));
+    return this.#op(
+      ops.concat(
+        xs.map((x) => x.value),
+        a,
+      ),
+      shape,
+      first.dtype,
+      xs,
+      (g, _y, need) => vjp.concat(ops, g, xs, a, need),
+    );
   }
   /** Elements [start, end) along `axis` (negative bounds count from the end; clamped). */
   slice(x: Traced<T>, axis: number, start: number, end: number): Traced<T> {
@@ -324,7 +341,9 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     this.#float(b, 'matMul');
     const shape = matMulShape(a.shape, b.shape, transposeA, transposeB);
     const ops = this.inner;
-    return this.#op(ops.matMul(a.value, b.value, transposeA, transposeB), shape, 'float32', [a, b], (g, y, need) => vjp.matMul(ops, g, a, b, y, transposeA, transposeB, need));
+    return this.#op(ops.matMul(a.value, b.value, transposeA, transposeB), shape, 'float32', [a, b], (g, y, need) =>
+      vjp.matMul(ops, g, a, b, y, transposeA, transposeB, need),
+    );
   }
   /** Softmax over the last axis. */
   softmax(x: Traced<T>): Traced<T> {
@@ -334,7 +353,8 @@ export class TapeOps<T> implements Ops<Traced<T>> {
   }
   /** Rows of `table` at int32 `indices`. */
   gather(table: Traced<T>, indices: Traced<T>): Traced<T> {
-    if (indices.dtype !== 'int32') throw new ShapeError(`gather: indices must be int32 but are ${indices.dtype} ${fmtShape(indices.shape)}; create them with constantInt.`);
+    if (indices.dtype !== 'int32')
+      throw new ShapeError(`gather: indices must be int32 but are ${indices.dtype} ${fmtShape(indices.shape)}; create them with constantInt.`);
     if (table.shape.length !== 2) throw new ShapeError(`gather: table must be rank 2 [V, D] but has shape ${fmtShape(table.shape)}.`);
     const ops = this.inner;
     const shape = [...indices.shape, table.shape[1]!];
@@ -348,7 +368,9 @@ export class TapeOps<T> implements Ops<Traced<T>> {
       throw new ShapeError(`scatterAddRows: updates ${fmtShape(updates.shape)} must have shape indices ${fmtShape(indices.shape)} + [D].`);
     }
     const ops = this.inner;
-    return this.#op(ops.scatterAddRows(updates.value, indices.value, rows), [rows, d], updates.dtype, [updates, indices], (g) => vjp.scatterAddRows(ops, g, indices));
+    return this.#op(ops.scatterAddRows(updates.value, indices.value, rows), [rows, d], updates.dtype, [updates, indices], (g) =>
+      vjp.scatterAddRows(ops, g, indices),
+    );
   }
   /** 2-D convolution (NCHW, OIHW). */
   conv2d(x: Traced<T>, weight: Traced<T>, bias: Traced<T> | null, options: Conv2dOptions): Traced<T> {
@@ -400,7 +422,8 @@ export class TapeOps<T> implements Ops<Traced<T>> {
    * walking the tape in reverse. Values the loss does not depend on get `null`.
    */
   backward(loss: Traced<T>, wrt: readonly Traced<T>[]): (T | null)[] {
-    if (loss.shape.reduce((a, b) => a * b, 1) !== 1) throw new ShapeError(`backward: the loss must be a scalar but has shape ${fmtShape(loss.shape)}; reduce it with mean or sum.`);
+    if (loss.shape.reduce((a, b) => a * b, 1) !== 1)
+      throw new ShapeError(`backward: the loss must be a scalar but has shape ${fmtShape(loss.shape)}; reduce it with mean or sum.`);
     const grads = new Map<number, T>();
     if (!loss.requiresGrad) return wrt.map(() => null);
     grads.set(loss.id, this.inner.broadcastTo(this.inner.scalar(1), loss.shape));

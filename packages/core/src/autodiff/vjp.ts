@@ -60,10 +60,7 @@ export const vjp = {
     return [need[0] ? unbroadcast(ops, g, y.shape, a.shape) : null, need[1] ? unbroadcast(ops, ops.neg(g), y.shape, b.shape) : null];
   },
   mul<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
-    return [
-      need[0] ? unbroadcast(ops, ops.mul(g, b.value), y.shape, a.shape) : null,
-      need[1] ? unbroadcast(ops, ops.mul(g, a.value), y.shape, b.shape) : null,
-    ];
+    return [need[0] ? unbroadcast(ops, ops.mul(g, b.value), y.shape, a.shape) : null, need[1] ? unbroadcast(ops, ops.mul(g, a.value), y.shape, b.shape) : null];
   },
   /** d(a/b) = g/b, −g·(a/b)/b. */
   div<T>(ops: Ops<T>, g: T, a: Shaped<T>, b: Shaped<T>, y: Shaped<T>, need: Needs = ALL): [T | null, T | null] {
@@ -147,7 +144,7 @@ export const vjp = {
     let start = 0;
     return xs.map((x, i) => {
       const len = x.shape[axis]!;
-      const part = need[i] ?? true ? ops.slice(g, axis, start, start + len) : null;
+      const part = (need[i] ?? true) ? ops.slice(g, axis, start, start + len) : null;
       start += len;
       return part;
     });

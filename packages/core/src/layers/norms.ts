@@ -22,13 +22,7 @@ export function layerNorm<T>(ops: Ops<T>, x: T, weight: T | null, bias: T | null
  * GroupNorm on NCHW input with `groups` groups and per-channel affine (PyTorch semantics, biased variance).
  * `channels`, `height` and `width` must be given because graphs are built without shape inference.
  */
-export function groupNorm<T>(
-  ops: Ops<T>,
-  x: T,
-  weight: T,
-  bias: T,
-  dims: { channels: number; height: number; width: number; groups: number; eps: number },
-): T {
+export function groupNorm<T>(ops: Ops<T>, x: T, weight: T, bias: T, dims: { channels: number; height: number; width: number; groups: number; eps: number }): T {
   const { channels, height, width, groups, eps } = dims;
   const g = ops.reshape(x, [-1, groups, (channels / groups) * height * width]);
   const mu = ops.mean(g, [-1], true);

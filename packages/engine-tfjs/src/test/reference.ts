@@ -122,8 +122,18 @@ export function slice(x: Nd, axis: number, start: number, end: number): Nd {
 
 /** Batched matmul over the last two axes with broadcasting of the leading axes. */
 export function matMul(a: Nd, b: Nd, ta = false, tb = false): Nd {
-  const A = ta ? transpose(a, [...a.shape.keys()].map((i, _, arr) => (i < arr.length - 2 ? i : i === arr.length - 2 ? arr.length - 1 : arr.length - 2))) : a;
-  const B = tb ? transpose(b, [...b.shape.keys()].map((i, _, arr) => (i < arr.length - 2 ? i : i === arr.length - 2 ? arr.length - 1 : arr.length - 2))) : b;
+  const A = ta
+    ? transpose(
+        a,
+        [...a.shape.keys()].map((i, _, arr) => (i < arr.length - 2 ? i : i === arr.length - 2 ? arr.length - 1 : arr.length - 2)),
+      )
+    : a;
+  const B = tb
+    ? transpose(
+        b,
+        [...b.shape.keys()].map((i, _, arr) => (i < arr.length - 2 ? i : i === arr.length - 2 ? arr.length - 1 : arr.length - 2)),
+      )
+    : b;
   const m = A.shape[A.shape.length - 2]!;
   const k = A.shape[A.shape.length - 1]!;
   const n = B.shape[B.shape.length - 1]!;
@@ -210,8 +220,7 @@ export function upsample2x(x: Nd): Nd {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const data = new Float64Array(n * c * 4 * h * w);
   for (let p = 0; p < n * c; p++)
-    for (let y = 0; y < 2 * h; y++)
-      for (let xx = 0; xx < 2 * w; xx++) data[(p * 2 * h + y) * 2 * w + xx] = x.data[(p * h + (y >> 1)) * w + (xx >> 1)]!;
+    for (let y = 0; y < 2 * h; y++) for (let xx = 0; xx < 2 * w; xx++) data[(p * 2 * h + y) * 2 * w + xx] = x.data[(p * h + (y >> 1)) * w + (xx >> 1)]!;
   return { data, shape: [n, c, 2 * h, 2 * w] };
 }
 

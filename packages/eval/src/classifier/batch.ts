@@ -31,7 +31,9 @@ export function oneHotBatchLast(labels: ArrayLike<number>, indices: ArrayLike<nu
 export function checkDataset(images: Uint8Array, labels: ArrayLike<number>, imageSize: number): number {
   const pixels = imageSize * imageSize;
   if (images.length % pixels !== 0) {
-    throw new ShapeError(`images has ${images.length} bytes, not a multiple of ${pixels} (${imageSize}×${imageSize} grayscale). Pass n·${pixels} uint8 pixels, row-major per image.`);
+    throw new ShapeError(
+      `images has ${images.length} bytes, not a multiple of ${pixels} (${imageSize}×${imageSize} grayscale). Pass n·${pixels} uint8 pixels, row-major per image.`,
+    );
   }
   const n = images.length / pixels;
   if (labels.length !== n) {

@@ -67,7 +67,9 @@ function positiveInt(o: Record<string, unknown>, key: string, fallback: number, 
  */
 export function parseFashionClassifierConfig(value: unknown = {}): FashionClassifierConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(`Fashion classifier config ${JSON.stringify(value)} is not an object; expected e.g. ${JSON.stringify(DEFAULT_FASHION_CLASSIFIER_CONFIG)}.`);
+    throw new ConfigError(
+      `Fashion classifier config ${JSON.stringify(value)} is not an object; expected e.g. ${JSON.stringify(DEFAULT_FASHION_CLASSIFIER_CONFIG)}.`,
+    );
   }
   const o = value as Record<string, unknown>;
   const d = DEFAULT_FASHION_CLASSIFIER_CONFIG;
@@ -103,7 +105,13 @@ export function fashionClassifierParameterShapes(config: FashionClassifierConfig
   const [c1, c2] = config.channels;
   const flat = featureMapSize(config) ** 2 * c2;
   const c0 = config.stemChannels;
-  const stem: [string, readonly number[]][] = c0 > 0 ? [['conv0.weight', [c0, 1, 3, 3]], ['conv0.bias', [c0]]] : [];
+  const stem: [string, readonly number[]][] =
+    c0 > 0
+      ? [
+          ['conv0.weight', [c0, 1, 3, 3]],
+          ['conv0.bias', [c0]],
+        ]
+      : [];
   return new Map<string, readonly number[]>([
     ...stem,
     ['conv1.weight', [c1, c0 > 0 ? c0 : 1, 3, 3]],

@@ -1,14 +1,4 @@
-import {
-  ConfigError,
-  CpuTensor,
-  hashTensors,
-  ShapeError,
-  throwIfAborted,
-  type CompiledGraph,
-  type Engine,
-  type NamedTensors,
-  type Tensor,
-} from '@bigr/core';
+import { ConfigError, CpuTensor, hashTensors, ShapeError, throwIfAborted, type CompiledGraph, type Engine, type NamedTensors, type Tensor } from '@bigr/core';
 import type { ExtractOptions, FeatureExtractor } from '../extract/featureExtractor.js';
 import { toUint8Nhwc } from '../extract/quantize.js';
 import {
@@ -82,7 +72,8 @@ export async function createFashionFeatureExtractor(
   const config = parseFashionClassifierConfig(options.config ?? {});
   checkParams(params, config);
   const batchSize = options.batchSize ?? 500;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ConfigError(`Fashion feature extractor batchSize is ${batchSize}; expected a positive integer.`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new ConfigError(`Fashion feature extractor batchSize is ${batchSize}; expected a positive integer.`);
   const weightsHash = hashTensors(params);
   const graph = fashionClassifierGraph(config, { convolution: options.convolution ?? 'native' });
   const compiled: CompiledGraph = await engine.compile(graph, params, options.threads === undefined ? {} : { threads: options.threads });
@@ -116,7 +107,9 @@ export async function createFashionFeatureExtractor(
         for (const key of ['pool', 'logits', 'spatial'] as const) {
           const t = res[key];
           if (!t || t.size !== b * dims[key]) {
-            throw new ShapeError(`The compiled Fashion classifier returned ${key} of shape [${t?.shape.join(', ') ?? 'missing'}]; expected [${b}, ${dims[key]}].`);
+            throw new ShapeError(
+              `The compiled Fashion classifier returned ${key} of shape [${t?.shape.join(', ') ?? 'missing'}]; expected [${b}, ${dims[key]}].`,
+            );
           }
           out[key].set(t.data as Float32Array, start * dims[key]);
         }

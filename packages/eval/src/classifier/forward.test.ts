@@ -39,7 +39,11 @@ describe('fashion classifier forward vs a naive float64 reference', () => {
     const engine = await tfjsEngine();
     const trainable = await engine.createTrainable!(params);
     const x = new CpuTensor(Float32Array.from(images.data), [n, 28, 28, 1]);
-    const out = await trainable.evaluate(fashionClassifierGraph(config, { convolution: 'native' }), { [FASHION_INPUT]: x }, { training: true, rng: createRng(1) });
+    const out = await trainable.evaluate(
+      fashionClassifierGraph(config, { convolution: 'native' }),
+      { [FASHION_INPUT]: x },
+      { training: true, rng: createRng(1) },
+    );
     trainable.dispose();
     expect(relativeError(out['logits']!.data, ref.logits)).toBeLessThan(1e-5);
     expect(relativeError(out['pool']!.data, ref.pool)).toBeLessThan(1e-5);

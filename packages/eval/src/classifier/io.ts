@@ -51,7 +51,9 @@ export async function saveFashionClassifier(
   for (const [name, shape] of fashionClassifierParameterShapes(architecture)) {
     const t = params.get(name);
     if (!t || t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ShapeError(`Cannot save the Fashion classifier: parameter "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; expected float32 [${shape.join(', ')}].`);
+      throw new ShapeError(
+        `Cannot save the Fashion classifier: parameter "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; expected float32 [${shape.join(', ')}].`,
+      );
     }
     ordered.set(name, t);
   }
@@ -76,13 +78,17 @@ export async function loadFashionClassifier(dir: string): Promise<LoadedFashionC
   const { config: raw, tensors } = await loadModelDirectory(dir, { maxConfigBytes: 1024 * 1024, maxHeaderBytes: 1024 * 1024 });
   const o = raw as Partial<FashionClassifierFile> | null;
   if (!o || typeof o !== 'object' || o.format !== FASHION_CLASSIFIER_FORMAT) {
-    throw new FormatError(`${dir}/config.json has format ${JSON.stringify(o?.format)}; expected "${FASHION_CLASSIFIER_FORMAT}". Point at a directory written by saveFashionClassifier.`);
+    throw new FormatError(
+      `${dir}/config.json has format ${JSON.stringify(o?.format)}; expected "${FASHION_CLASSIFIER_FORMAT}". Point at a directory written by saveFashionClassifier.`,
+    );
   }
   if (o.version !== FASHION_CLASSIFIER_VERSION) {
     throw new FormatError(`${dir}/config.json has version ${JSON.stringify(o.version)}; this build reads version ${FASHION_CLASSIFIER_VERSION}.`);
   }
   if (o.preprocessing !== FASHION_CLASSIFIER_PREPROCESSING) {
-    throw new FormatError(`${dir}/config.json has preprocessing ${JSON.stringify(o.preprocessing)}; this build implements "${FASHION_CLASSIFIER_PREPROCESSING}".`);
+    throw new FormatError(
+      `${dir}/config.json has preprocessing ${JSON.stringify(o.preprocessing)}; this build implements "${FASHION_CLASSIFIER_PREPROCESSING}".`,
+    );
   }
   if (typeof o.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.weightsSha256)) {
     throw new FormatError(`${dir}/config.json has weightsSha256 ${JSON.stringify(o.weightsSha256)}; expected 64 lowercase hex digits.`);
@@ -93,15 +99,20 @@ export async function loadFashionClassifier(dir: string): Promise<LoadedFashionC
   for (const [name, shape] of shapes) {
     const t = tensors.get(name);
     if (!t || t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new FormatError(`${dir}/model.safetensors: "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; the config needs float32 [${shape.join(', ')}].`);
+      throw new FormatError(
+        `${dir}/model.safetensors: "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; the config needs float32 [${shape.join(', ')}].`,
+      );
     }
     params.set(name, t);
   }
   const extra = [...tensors.keys()].filter((k) => !shapes.has(k));
-  if (extra.length > 0) throw new FormatError(`${dir}/model.safetensors has unexpected tensors ${extra.map((e) => `"${e}"`).join(', ')}; it is not this network's weights.`);
+  if (extra.length > 0)
+    throw new FormatError(`${dir}/model.safetensors has unexpected tensors ${extra.map((e) => `"${e}"`).join(', ')}; it is not this network's weights.`);
   const weightsHash = hashTensors(params);
   if (weightsHash !== o.weightsSha256) {
-    throw new FormatError(`${dir}/model.safetensors hashes to ${weightsHash} but config.json records ${o.weightsSha256}; the weights were modified or mismatched. Re-train or restore the files.`);
+    throw new FormatError(
+      `${dir}/model.safetensors hashes to ${weightsHash} but config.json records ${o.weightsSha256}; the weights were modified or mismatched. Re-train or restore the files.`,
+    );
   }
   return { config, params, weightsHash, file: o as FashionClassifierFile };
 }

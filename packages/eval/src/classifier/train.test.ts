@@ -52,10 +52,25 @@ describe('trainFashionClassifier', () => {
     const engine = await tfjsEngine();
     const data = barImages(100, createRng('bars-misc'));
     const init = initFashionClassifier(createRng(5));
-    const zeroEpochs = await trainFashionClassifier({ engine, images: data.images, labels: data.labels, epochs: 0, rng: createRng(1), initialParameters: init });
+    const zeroEpochs = await trainFashionClassifier({
+      engine,
+      images: data.images,
+      labels: data.labels,
+      epochs: 0,
+      rng: createRng(1),
+      initialParameters: init,
+    });
     expect(zeroEpochs.steps).toBe(0);
     expect(hashTensors(zeroEpochs.params)).toBe(hashTensors(init));
-    const sub = await trainFashionClassifier({ engine, images: data.images, labels: data.labels, epochs: 2, batchSize: 10, maxStepsPerEpoch: 2, rng: createRng(1) });
+    const sub = await trainFashionClassifier({
+      engine,
+      images: data.images,
+      labels: data.labels,
+      epochs: 2,
+      batchSize: 10,
+      maxStepsPerEpoch: 2,
+      rng: createRng(1),
+    });
     expect(sub.steps).toBe(4);
     const controller = new AbortController();
     await expect(
@@ -89,7 +104,14 @@ describe('trainFashionClassifier', () => {
     bad.delete('fc2.bias');
     await expect(trainFashionClassifier({ ...base, initialParameters: bad })).rejects.toThrow(/lack "fc2.bias"/);
     expect([...fashionClassifierParameterShapes(DEFAULT_FASHION_CLASSIFIER_CONFIG).keys()]).toEqual([
-      'conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias',
+      'conv1.weight',
+      'conv1.bias',
+      'conv2.weight',
+      'conv2.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
     ]);
   });
 });

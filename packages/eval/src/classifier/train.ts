@@ -78,7 +78,6 @@ function positiveInteger(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`trainFashionClassifier: ${name} is ${v}; expected a positive integer.`);
 }
 
-
 /**
  * Trains the evaluation network (docs/evaluation.md §9.2) with the engine's gradients and core {@link AdamW} (weight decay
  * 0 by default, i.e. Adam). The graph uses `ops.conv2d`, which the tfjs engine trains with wasm-native kernels. Deterministic for a
@@ -151,7 +150,9 @@ export async function trainFashionClassifier(options: TrainFashionClassifierOpti
         };
         const result = await trainable.gradients(loss, stepRng);
         if (!Number.isFinite(result.loss)) {
-          throw new BigrError(`Classifier training loss is ${result.loss} at step ${step}; lower the learning rate (schedule) or check the images (uint8 0…255).`);
+          throw new BigrError(
+            `Classifier training loss is ${result.loss} at step ${step}; lower the learning rate (schedule) or check the images (uint8 0…255).`,
+          );
         }
         const lr = lrAt(step);
         optimizer.step(values, result.grads, lr);

@@ -93,7 +93,10 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     async function* floatBatches() {
       const g = new Lcg(5);
       for (let b = 0; b < 4; b++) {
-        const t = new CpuTensor(new Float32Array(10 * 3 * 16 * 16).map(() => g.next() * 2 - 1), [10, 3, 16, 16]);
+        const t = new CpuTensor(
+          new Float32Array(10 * 3 * 16 * 16).map(() => g.next() * 2 - 1),
+          [10, 3, 16, 16],
+        );
         yield t as never;
       }
     }
@@ -118,6 +121,8 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     await expect(
       computeMetrics(src, { images: src }, extractor, { batchSize: 10, signal: ac.signal, onProgress: (e) => e.current >= 20 && ac.abort() }),
     ).rejects.toThrow(AbortError);
-    await expect(computeMetrics(streamImageSource(50, (async function* () {})()), { images: src }, extractor, { metrics: ['fid'] })).rejects.toThrow(/declared 50 images but delivered 0|delivered 0 images/);
+    await expect(computeMetrics(streamImageSource(50, (async function* () {})()), { images: src }, extractor, { metrics: ['fid'] })).rejects.toThrow(
+      /declared 50 images but delivered 0|delivered 0 images/,
+    );
   });
 });

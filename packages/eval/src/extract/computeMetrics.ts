@@ -111,12 +111,20 @@ export async function computeMetrics(
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`computeMetrics: batchSize ${batchSize} must be a positive integer (ADM uses 64).`);
   const keepRows = metrics.has('precision-recall') || metrics.has('kid');
 
-  const gen = await extractPass(generated, extractor, batchSize, 'eval-generated', options, {
-    poolStats: metrics.has('fid'),
-    spatialStats: metrics.has('sfid'),
-    is: metrics.has('is'),
-    keepRows,
-  }, options.isSplitSize);
+  const gen = await extractPass(
+    generated,
+    extractor,
+    batchSize,
+    'eval-generated',
+    options,
+    {
+      poolStats: metrics.has('fid'),
+      spatialStats: metrics.has('sfid'),
+      is: metrics.has('is'),
+      keepRows,
+    },
+    options.isSplitSize,
+  );
   let ref: PassResult | undefined;
   if (needRefImages) {
     ref = await extractPass(reference.images!, extractor, batchSize, 'eval-reference', options, {
@@ -172,14 +180,16 @@ export async function computeMetrics(
 function checkFeasible(metrics: Set<MetricName>, reference: ReferenceInput, extractor: FeatureExtractor, options: ComputeMetricsOptions): void {
   const hasRefStats = reference.stats !== undefined;
   for (const m of metrics) {
-    if (!['fid', 'sfid', 'is', 'precision-recall', 'kid'].includes(m)) throw new ConfigError(`computeMetrics: unknown metric "${m}"; use fid, sfid, is, precision-recall or kid.`);
+    if (!['fid', 'sfid', 'is', 'precision-recall', 'kid'].includes(m))
+      throw new ConfigError(`computeMetrics: unknown metric "${m}"; use fid, sfid, is, precision-recall or kid.`);
   }
   if ((metrics.has('fid') || metrics.has('sfid')) && !hasRefStats && !reference.images) {
     throw new ConfigError('computeMetrics: FID/sFID need reference statistics (mu/sigma) or reference images (arr_0); the reference has neither.');
   }
   if (metrics.has('sfid')) {
     if (!extractor.spatialDim) throw new ConfigError(`computeMetrics: sFID needs spatial features but extractor ${extractor.name} produces none.`);
-    if (hasRefStats && !reference.stats!.spatial) throw new ConfigError('computeMetrics: sFID needs mu_s/sigma_s in the reference statistics (ADM layout); the reference has only mu/sigma.');
+    if (hasRefStats && !reference.stats!.spatial)
+      throw new ConfigError('computeMetrics: sFID needs mu_s/sigma_s in the reference statistics (ADM layout); the reference has only mu/sigma.');
   }
   if (metrics.has('is') && !extractor.numClasses) throw new ConfigError(`computeMetrics: IS needs logits but extractor ${extractor.name} produces none.`);
   if ((metrics.has('precision-recall') || metrics.has('kid')) && !reference.images) {
@@ -200,7 +210,9 @@ function checkBatch(f: ExtractedFeatures, n: number, extractor: FeatureExtractor
   const check = (t: Tensor | undefined, dim: number | undefined, role: string) => {
     if (!t) throw new ShapeError(`Extractor ${extractor.name} returned no ${role} features, which this evaluation needs.`);
     if (t.shape.length !== 2 || t.shape[0] !== n || t.shape[1] !== dim) {
-      throw new ShapeError(`Extractor ${extractor.name} returned ${role} features of shape [${t.shape.join(', ')}] for ${n} images; [${n}, ${dim}] was expected.`);
+      throw new ShapeError(
+        `Extractor ${extractor.name} returned ${role} features of shape [${t.shape.join(', ')}] for ${n} images; [${n}, ${dim}] was expected.`,
+      );
     }
   };
   check(f.pool, extractor.featureDim, 'pool');

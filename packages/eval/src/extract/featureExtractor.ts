@@ -52,4 +52,3 @@ export interface FeatureExtractor {
    */
   extract(images: Tensor, options?: ExtractOptions): Promise<ExtractedFeatures>;
 }
-

@@ -17,7 +17,9 @@ export interface ImageSource {
 export async function npzImageSource(npz: NpzReader, name = 'arr_0'): Promise<ImageSource> {
   const header = await npz.header(name);
   if (header.dtype !== 'uint8' || header.shape.length !== 4) {
-    throw new FormatError(`${npz.path}: ${name} has dtype ${header.dtype} and shape (${header.shape.join(', ')}); images must be uint8 (N, H, W, C) as in ADM sample batches.`);
+    throw new FormatError(
+      `${npz.path}: ${name} has dtype ${header.dtype} and shape (${header.shape.join(', ')}); images must be uint8 (N, H, W, C) as in ADM sample batches.`,
+    );
   }
   return {
     count: header.shape[0],

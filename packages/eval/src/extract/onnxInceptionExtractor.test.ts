@@ -25,11 +25,18 @@ function fakeRunner(layout: 'NCHW' | 'NHWC', seen: CpuTensor[]): ModelRunner {
 }
 
 describe('createOnnxInceptionExtractor', () => {
-  const images = new CpuTensor(Uint8Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => i % 256), [2, 8, 8, 3]);
+  const images = new CpuTensor(
+    Uint8Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => i % 256),
+    [2, 8, 8, 3],
+  );
 
   it.each(['NCHW', 'NHWC'] as const)('feeds the normalised 299 input and maps a %s mixed_6/conv to HWC order', async (layout) => {
     const seen: CpuTensor[] = [];
-    const ex = createOnnxInceptionExtractor({ runner: fakeRunner(layout, seen), weightsId: 'sha256:test', outputs: { pool: 'pool3', spatial: 'mixed6', logits: 'logits' } });
+    const ex = createOnnxInceptionExtractor({
+      runner: fakeRunner(layout, seen),
+      weightsId: 'sha256:test',
+      outputs: { pool: 'pool3', spatial: 'mixed6', logits: 'logits' },
+    });
     expect(ex.name).toBe('fid-inception/sha256:test/tf1-bilinear-299-nchw');
     expect([ex.featureDim, ex.spatialDim, ex.numClasses]).toEqual([2048, 2023, 1008]);
     const f = await ex.extract(images);
@@ -57,19 +64,27 @@ describe('createOnnxInceptionExtractor', () => {
   });
 
   it('validates output names and shapes with clear errors', async () => {
-    const bad = (outs: Record<string, CpuTensor>) => createOnnxInceptionExtractor({ runner: async () => outs, weightsId: 'w', outputs: { pool: 'pool3', spatial: 'm', logits: 'l' } });
+    const bad = (outs: Record<string, CpuTensor>) =>
+      createOnnxInceptionExtractor({ runner: async () => outs, weightsId: 'w', outputs: { pool: 'pool3', spatial: 'm', logits: 'l' } });
     await expect(bad({}).extract(images)).rejects.toThrow(NotFoundError);
     await expect(bad({ pool3: CpuTensor.zeros('float32', [2, 1000]) }).extract(images)).rejects.toThrow(/\[2, 2048\]/);
-    await expect(bad({ pool3: CpuTensor.zeros('float32', [2, 2048]), m: CpuTensor.zeros('float32', [2, 17, 192, 17]) }).extract(images)).rejects.toThrow(/NCHW/);
+    await expect(bad({ pool3: CpuTensor.zeros('float32', [2, 2048]), m: CpuTensor.zeros('float32', [2, 17, 192, 17]) }).extract(images)).rejects.toThrow(
+      /NCHW/,
+    );
     await expect(
-      bad({ pool3: CpuTensor.zeros('float32', [2, 2048]), m: CpuTensor.zeros('float32', [2, 192, 17, 17]), l: CpuTensor.zeros('float32', [2, 1000]) }).extract(images),
+      bad({ pool3: CpuTensor.zeros('float32', [2, 2048]), m: CpuTensor.zeros('float32', [2, 192, 17, 17]), l: CpuTensor.zeros('float32', [2, 1000]) }).extract(
+        images,
+      ),
     ).rejects.toThrow(/1008/);
     await expect(bad({ pool3: CpuTensor.zeros('int32', [2, 2048]) }).extract(images)).rejects.toThrow(ShapeError);
     expect(() => inceptionInput(new CpuTensor(new Uint8Array(4), [1, 2, 2, 1]), 'normalized-299', 'NCHW')).toThrow(/3-channel/);
   });
 
   it('parses and validates the JSON sidecar', () => {
-    expect(parseInceptionSidecar({ weightsId: 'sha256:x', outputs: { pool: 'a', logits: 'b' } })).toMatchObject({ weightsId: 'sha256:x', outputs: { pool: 'a', logits: 'b' } });
+    expect(parseInceptionSidecar({ weightsId: 'sha256:x', outputs: { pool: 'a', logits: 'b' } })).toMatchObject({
+      weightsId: 'sha256:x',
+      outputs: { pool: 'a', logits: 'b' },
+    });
     expect(() => parseInceptionSidecar({ outputs: { pool: 'a' } })).toThrow(ConfigError);
     expect(() => parseInceptionSidecar({ weightsId: 'x', mode: 'bicubic', outputs: { pool: 'a' } })).toThrow(/unknown mode/);
     expect(() => parseInceptionSidecar(null)).toThrow(/not a JSON object/);

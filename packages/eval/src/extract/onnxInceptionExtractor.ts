@@ -77,7 +77,9 @@ export type InceptionSidecar = Omit<OnnxInceptionOptions, 'runner'>;
 export function parseInceptionSidecar(json: unknown): InceptionSidecar {
   const o = json as Record<string, unknown> | null;
   const fail = (msg: string): never => {
-    throw new ConfigError(`Inception sidecar: ${msg}. Expected {"weightsId": "...", "mode": "normalized-299" | "raw-255", "inputLayout": "NCHW" | "NHWC", "outputs": {"pool": "...", "spatial": "...", "logits": "..."}}.`);
+    throw new ConfigError(
+      `Inception sidecar: ${msg}. Expected {"weightsId": "...", "mode": "normalized-299" | "raw-255", "inputLayout": "NCHW" | "NHWC", "outputs": {"pool": "...", "spatial": "...", "logits": "..."}}.`,
+    );
   };
   if (typeof o !== 'object' || o === null) return fail('not a JSON object');
   if (typeof o.weightsId !== 'string' || o.weightsId === '') fail('"weightsId" must be a non-empty string');
@@ -98,7 +100,10 @@ export function parseInceptionSidecar(json: unknown): InceptionSidecar {
 /** Builds the model input for one uint8 NHWC batch. */
 export function inceptionInput(images: Tensor<'uint8'>, mode: 'normalized-299' | 'raw-255', layout: 'NCHW' | 'NHWC', size = 299): CpuTensor<'float32'> {
   const [n, h, w, c] = images.shape;
-  if (c !== 3) throw new ShapeError(`Inception input needs 3-channel RGB images; got ${c} channels (shape [${images.shape.join(', ')}]). Replicate grayscale to RGB first.`);
+  if (c !== 3)
+    throw new ShapeError(
+      `Inception input needs 3-channel RGB images; got ${c} channels (shape [${images.shape.join(', ')}]). Replicate grayscale to RGB first.`,
+    );
   if (mode === 'raw-255') return new CpuTensor(Float32Array.from(images.data), [n, h, w, c]);
   const resized = resizeBilinearTf1(images.data, n, h, w, c, size, size);
   for (let i = 0; i < resized.length; i++) resized[i] = Math.fround(Math.fround(resized[i] - 128) * 0.0078125);
@@ -111,7 +116,10 @@ export function inceptionInput(images: Tensor<'uint8'>, mode: 'normalized-299' |
 
 function output(outputs: Record<string, CpuTensor>, name: string, role: string): CpuTensor<'float32'> {
   const t = outputs[name];
-  if (!t) throw new NotFoundError(`Inception model has no output "${name}" (${role}). Outputs returned: ${Object.keys(outputs).join(', ') || '(none)'}. Fix the output names in the sidecar.`);
+  if (!t)
+    throw new NotFoundError(
+      `Inception model has no output "${name}" (${role}). Outputs returned: ${Object.keys(outputs).join(', ') || '(none)'}. Fix the output names in the sidecar.`,
+    );
   if (t.dtype === 'float32') return t as CpuTensor<'float32'>;
   if (t.dtype === 'float64') return new CpuTensor(Float32Array.from(t.data as Float64Array), t.shape);
   throw new ShapeError(`Inception output "${name}" (${role}) has dtype ${t.dtype}; float32 was expected.`);
@@ -144,24 +152,35 @@ export function createOnnxInceptionExtractor(options: OnnxInceptionOptions): Fea
       const okPool =
         pool.size === n * poolDim &&
         ((pool.shape.length === 2 && pool.shape[1] === poolDim) ||
-          (pool.shape.length === 4 && ((pool.shape[1] === poolDim && pool.shape[2] === 1 && pool.shape[3] === 1) || (pool.shape[3] === poolDim && pool.shape[1] === 1 && pool.shape[2] === 1))));
+          (pool.shape.length === 4 &&
+            ((pool.shape[1] === poolDim && pool.shape[2] === 1 && pool.shape[3] === 1) ||
+              (pool.shape[3] === poolDim && pool.shape[1] === 1 && pool.shape[2] === 1))));
       if (!okPool || pool.shape[0] !== n) {
-        throw new ShapeError(`Inception pool3 output "${options.outputs.pool}" has shape [${pool.shape.join(', ')}]; [${n}, ${poolDim}] (or [${n}, ${poolDim}, 1, 1] / [${n}, 1, 1, ${poolDim}]) was expected for ${n} images.`);
+        throw new ShapeError(
+          `Inception pool3 output "${options.outputs.pool}" has shape [${pool.shape.join(', ')}]; [${n}, ${poolDim}] (or [${n}, ${poolDim}, 1, 1] / [${n}, 1, 1, ${poolDim}]) was expected for ${n} images.`,
+        );
       }
-      const result: { pool: CpuTensor<'float32'>; spatial?: CpuTensor<'float32'>; logits?: CpuTensor<'float32'> } = { pool: new CpuTensor(pool.data, [n, poolDim]) };
+      const result: { pool: CpuTensor<'float32'>; spatial?: CpuTensor<'float32'>; logits?: CpuTensor<'float32'> } = {
+        pool: new CpuTensor(pool.data, [n, poolDim]),
+      };
       if (options.outputs.spatial) {
         const sp = output(outs, options.outputs.spatial, 'mixed_6/conv');
         const s = sp.shape;
         let spLayout: 'NCHW' | 'NHWC';
         if (s.length === 4 && s[0] === n && s[1] === spC && s[2] === spS && s[3] === spS) spLayout = 'NCHW';
         else if (s.length === 4 && s[0] === n && s[1] === spS && s[2] === spS && s[3] === spC) spLayout = 'NHWC';
-        else throw new ShapeError(`Inception spatial output "${options.outputs.spatial}" has shape [${s.join(', ')}]; [${n}, ${spC}, ${spS}, ${spS}] (NCHW) or [${n}, ${spS}, ${spS}, ${spC}] (NHWC) was expected (mixed_6/conv, Mixed_6d.branch1x1).`);
+        else
+          throw new ShapeError(
+            `Inception spatial output "${options.outputs.spatial}" has shape [${s.join(', ')}]; [${n}, ${spC}, ${spS}, ${spS}] (NCHW) or [${n}, ${spS}, ${spS}, ${spC}] (NHWC) was expected (mixed_6/conv, Mixed_6d.branch1x1).`,
+          );
         result.spatial = spatialFeatures(sp, spLayout, keep);
       }
       if (options.outputs.logits) {
         const lg = output(outs, options.outputs.logits, 'unbiased logits');
         if (lg.size !== n * numClasses || lg.shape[0] !== n || lg.shape[lg.shape.length - 1] !== numClasses) {
-          throw new ShapeError(`Inception logits output "${options.outputs.logits}" has shape [${lg.shape.join(', ')}]; [${n}, ${numClasses}] was expected (all 1008 classes, no bias).`);
+          throw new ShapeError(
+            `Inception logits output "${options.outputs.logits}" has shape [${lg.shape.join(', ')}]; [${n}, ${numClasses}] was expected (all 1008 classes, no bias).`,
+          );
         }
         result.logits = new CpuTensor(lg.data, [n, numClasses]);
       }

@@ -21,7 +21,10 @@ describe('createPooledPixelExtractor', () => {
   });
 
   it('image sources: tensor batches and npz arr_0 streaming', async () => {
-    const t = new CpuTensor(Uint8Array.from({ length: 5 * 2 * 2 * 3 }, (_, i) => i), [5, 2, 2, 3]);
+    const t = new CpuTensor(
+      Uint8Array.from({ length: 5 * 2 * 2 * 3 }, (_, i) => i),
+      [5, 2, 2, 3],
+    );
     const shapes: number[] = [];
     for await (const b of tensorImageSource(t).batches(2)) shapes.push(b.shape[0]);
     expect(shapes).toEqual([2, 2, 1]);

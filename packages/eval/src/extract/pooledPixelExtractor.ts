@@ -39,7 +39,8 @@ function cellMeans(img: Uint8Array, o: number, h: number, w: number, c: number, 
       const x0 = Math.floor((cx * w) / g);
       const x1 = Math.max(x0 + 1, Math.floor(((cx + 1) * w) / g));
       const sums = new Float64Array(c);
-      for (let y = y0; y < Math.min(y1, h); y++) for (let x = x0; x < Math.min(x1, w); x++) for (let ch = 0; ch < c; ch++) sums[ch] += img[o + (y * w + x) * c + ch];
+      for (let y = y0; y < Math.min(y1, h); y++)
+        for (let x = x0; x < Math.min(x1, w); x++) for (let ch = 0; ch < c; ch++) sums[ch] += img[o + (y * w + x) * c + ch];
       const count = (Math.min(y1, h) - y0) * (Math.min(x1, w) - x0);
       if (perChannel) for (let ch = 0; ch < c; ch++) out[oo + (cy * g + cx) * c + ch] = sums[ch] / count;
       else out[oo + cy * g + cx] = sums.reduce((a, b) => a + b, 0) / (count * c);
@@ -55,7 +56,12 @@ export function createPooledPixelExtractor(options: PooledPixelExtractorOptions 
   const seed = options.seed ?? 1;
   const scale = options.scale ?? 8;
   const channels = options.channels ?? 3;
-  for (const [v, n] of [[g, 'grid'], [sg, 'spatialGrid'], [k, 'numClasses'], [channels, 'channels']] as const) {
+  for (const [v, n] of [
+    [g, 'grid'],
+    [sg, 'spatialGrid'],
+    [k, 'numClasses'],
+    [channels, 'channels'],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`createPooledPixelExtractor: ${n} = ${v} must be a positive integer.`);
   }
   const dim = g * g;

@@ -37,13 +37,18 @@ function axisWeights(inSize: number, outSize: number): AxisWeights {
  */
 export function resizeBilinearTf1(
   data: Uint8Array | Float32Array | Float64Array,
-  n: number, inH: number, inW: number, c: number,
-  outH: number, outW: number,
+  n: number,
+  inH: number,
+  inW: number,
+  c: number,
+  outH: number,
+  outW: number,
 ): Float32Array {
   if (data.length !== n * inH * inW * c) {
     throw new ShapeError(`resizeBilinearTf1: ${data.length} values do not form an NHWC batch [${n}, ${inH}, ${inW}, ${c}].`);
   }
-  if (!(inH > 0 && inW > 0 && outH > 0 && outW > 0)) throw new ConfigError(`resizeBilinearTf1: sizes must be positive (in ${inH}×${inW}, out ${outH}×${outW}).`);
+  if (!(inH > 0 && inW > 0 && outH > 0 && outW > 0))
+    throw new ConfigError(`resizeBilinearTf1: sizes must be positive (in ${inH}×${inW}, out ${outH}×${outW}).`);
   const ys = axisWeights(inH, outH);
   const xs = axisWeights(inW, outW);
   const out = new Float32Array(n * outH * outW * c);

@@ -13,7 +13,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('writeImageBatchNpz', () => {
-  const imgs = new CpuTensor(Uint8Array.from({ length: 5 * 4 * 4 * 3 }, (_, i) => i % 256), [5, 4, 4, 3]);
+  const imgs = new CpuTensor(
+    Uint8Array.from({ length: 5 * 4 * 4 * 3 }, (_, i) => i % 256),
+    [5, 4, 4, 3],
+  );
 
   it('writes arr_0 and arr_1 in the ADM layout', async () => {
     const path = join(dir, 'samples.npz');
@@ -27,7 +30,9 @@ describe('writeImageBatchNpz', () => {
   it('validates labels and leaves nothing behind on abort', async () => {
     await expect(writeImageBatchNpz(join(dir, 'x.npz'), tensorImageSource(imgs), { labels: [1] })).rejects.toThrow(/5 images/);
     const ac = new AbortController();
-    await expect(writeImageBatchNpz(join(dir, 'aborted.npz'), tensorImageSource(imgs), { batchSize: 2, signal: ac.signal, onProgress: () => ac.abort() })).rejects.toThrow(AbortError);
+    await expect(
+      writeImageBatchNpz(join(dir, 'aborted.npz'), tensorImageSource(imgs), { batchSize: 2, signal: ac.signal, onProgress: () => ac.abort() }),
+    ).rejects.toThrow(AbortError);
     expect(readdirSync(dir).filter((f) => f.includes('aborted'))).toEqual([]);
   });
 });

@@ -81,7 +81,9 @@ export function npyHeaderTextLength(preamble: Uint8Array, maxHeaderBytes = NPY_M
   const view = new DataView(preamble.buffer, preamble.byteOffset, preamble.byteLength);
   const len = preamble[6] === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (len > maxHeaderBytes) {
-    throw new FormatError(`${what} declares a ${len}-byte header; at most ${maxHeaderBytes} are accepted (NumPy's max_header_size). Raise maxHeaderBytes only for trusted files.`);
+    throw new FormatError(
+      `${what} declares a ${len}-byte header; at most ${maxHeaderBytes} are accepted (NumPy's max_header_size). Raise maxHeaderBytes only for trusted files.`,
+    );
   }
   return len;
 }
@@ -92,7 +94,10 @@ export function parseNpyHeaderText(text: string, headerBytes: number, version: n
   const descr = dict.get('descr');
   const fortran = dict.get('fortran_order');
   const shapeValue = dict.get('shape');
-  if (typeof descr !== 'string') throw new FormatError(`${what}: header field 'descr' is missing or not a simple type string (${JSON.stringify(descr)}). Structured dtypes are not supported.`);
+  if (typeof descr !== 'string')
+    throw new FormatError(
+      `${what}: header field 'descr' is missing or not a simple type string (${JSON.stringify(descr)}). Structured dtypes are not supported.`,
+    );
   if (typeof fortran !== 'boolean') throw new FormatError(`${what}: header field 'fortran_order' is missing or not True/False.`);
   if (!Array.isArray(shapeValue)) throw new FormatError(`${what}: header field 'shape' is missing or not a tuple.`);
   if (fortran) throw new FormatError(`${what} is stored with fortran_order: True; re-save it in C order (numpy.ascontiguousarray) before loading.`);
@@ -139,7 +144,9 @@ export function parseNpy(bytes: Uint8Array, options: { maxHeaderBytes?: number; 
   const what = options.what ?? '.npy data';
   const end = header.headerBytes + header.dataBytes;
   if (bytes.length !== end) {
-    throw new FormatError(`${what}: the header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but ${bytes.length - header.headerBytes} are present. The file is truncated or corrupt.`);
+    throw new FormatError(
+      `${what}: the header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but ${bytes.length - header.headerBytes} are present. The file is truncated or corrupt.`,
+    );
   }
   return { dtype: header.dtype, shape: header.shape, data: typedArrayFromBytes(header.dtype, bytes.subarray(header.headerBytes, end)) };
 }
@@ -170,7 +177,8 @@ export function typedArrayFromBytes<D extends NpyDType>(dtype: D, bytes: Uint8Ar
 /** Encodes the `.npy` header (version 1.0 when it fits, else 2.0), padded so the data starts at a multiple of 64. */
 export function encodeNpyHeader(dtype: NpyDType, shape: readonly number[]): Uint8Array {
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ConfigError(`encodeNpyHeader: dimension ${d} of shape (${shape.join(', ')}) is not a non-negative integer.`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new ConfigError(`encodeNpyHeader: dimension ${d} of shape (${shape.join(', ')}) is not a non-negative integer.`);
   }
   const shapeText = shape.length === 0 ? '()' : shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${DESCR_OUT[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;

@@ -42,7 +42,10 @@ describe('.npz reading of numpy-written files', () => {
       shapes.push([...b.shape]);
       parts.push(...(b.data as Uint8Array));
     }
-    expect(shapes).toEqual([[2, 5, 4, 3], [1, 5, 4, 3]]);
+    expect(shapes).toEqual([
+      [2, 5, 4, 3],
+      [1, 5, 4, 3],
+    ]);
     expect(parts).toEqual(Array.from(imgs.data as Uint8Array));
     expect((await npz.header('arr_0')).shape).toEqual([3, 5, 4, 3]);
     await npz.close();

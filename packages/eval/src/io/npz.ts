@@ -211,13 +211,19 @@ export class NpzWriter {
    * Adds an array of known dtype and shape whose data arrives in chunks (typed arrays of that dtype, in C
    * order), e.g. 50,000 generated images written batch by batch. The chunks must add up to the shape exactly.
    */
-  async addStreamed(name: string, dtype: NpyDType, shape: readonly number[], chunks: Iterable<ArrayBufferView> | AsyncIterable<ArrayBufferView>): Promise<void> {
+  async addStreamed(
+    name: string,
+    dtype: NpyDType,
+    shape: readonly number[],
+    chunks: Iterable<ArrayBufferView> | AsyncIterable<ArrayBufferView>,
+  ): Promise<void> {
     const header = encodeNpyHeader(dtype, shape);
     const dataBytes = shape.reduce((a, b) => a * b, 1) * NPY_ITEM_SIZE[dtype];
     async function* bytes(): AsyncGenerator<Uint8Array> {
       yield header;
       for await (const c of chunks) {
-        if (c.byteLength % NPY_ITEM_SIZE[dtype] !== 0) throw new ConfigError(`NpzWriter.addStreamed: a chunk of ${c.byteLength} bytes is not a whole number of ${dtype} elements.`);
+        if (c.byteLength % NPY_ITEM_SIZE[dtype] !== 0)
+          throw new ConfigError(`NpzWriter.addStreamed: a chunk of ${c.byteLength} bytes is not a whole number of ${dtype} elements.`);
         yield new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
       }
     }
@@ -236,7 +242,11 @@ export class NpzWriter {
 }
 
 /** Writes arrays to an `.npz` file atomically (ZIP64 only where needed unless `forceZip64`). */
-export async function writeNpz(path: string, arrays: Readonly<Record<string, NpyArray>> | ReadonlyMap<string, NpyArray>, options: ZipWriterOptions = {}): Promise<void> {
+export async function writeNpz(
+  path: string,
+  arrays: Readonly<Record<string, NpyArray>> | ReadonlyMap<string, NpyArray>,
+  options: ZipWriterOptions = {},
+): Promise<void> {
   const writer = await NpzWriter.create(path, options);
   try {
     const entries = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays as Record<string, NpyArray>);

@@ -44,7 +44,10 @@ describe('reference statistics files', () => {
   it('validates layouts and shapes', async () => {
     const mu = new Float64Array(2);
     await expect(saveReferenceStats(join(dir, 'x.npz'), { pool: { mu, sigma: new Float64Array(4) } }, { layout: 'adm' })).rejects.toThrow(ConfigError);
-    await writeNpz(join(dir, 'bad.npz'), { mu: { dtype: 'float64', shape: [2], data: mu }, sigma: { dtype: 'float64', shape: [3], data: new Float64Array(3) } });
+    await writeNpz(join(dir, 'bad.npz'), {
+      mu: { dtype: 'float64', shape: [2], data: mu },
+      sigma: { dtype: 'float64', shape: [3], data: new Float64Array(3) },
+    });
     await expect(loadReferenceStats(join(dir, 'bad.npz'))).rejects.toThrow(/shape \(3\) but \(2, 2\)/);
     await writeNpz(join(dir, 'imgs.npz'), { arr_0: { dtype: 'uint8', shape: [1], data: new Uint8Array(1) } });
     await expect(loadReferenceStats(join(dir, 'imgs.npz'))).rejects.toThrow(FormatError);

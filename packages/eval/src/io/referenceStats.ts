@@ -37,7 +37,8 @@ export interface SaveReferenceStatsOptions {
 /** Reads a float array as float64, checking its shape. */
 async function readFloat64(npz: NpzReader, name: string, shape: readonly number[] | null): Promise<{ data: Float64Array; shape: readonly number[] }> {
   const a = await npz.read(name);
-  if (a.dtype !== 'float64' && a.dtype !== 'float32') throw new FormatError(`${npz.path}: array ${name} has dtype ${a.dtype}; float32 or float64 statistics were expected.`);
+  if (a.dtype !== 'float64' && a.dtype !== 'float32')
+    throw new FormatError(`${npz.path}: array ${name} has dtype ${a.dtype}; float32 or float64 statistics were expected.`);
   if (shape && (a.shape.length !== shape.length || a.shape.some((d, i) => d !== shape[i]))) {
     throw new FormatError(`${npz.path}: array ${name} has shape (${a.shape.join(', ')}) but (${shape.join(', ')}) was expected.`);
   }
@@ -68,7 +69,9 @@ export async function loadReferenceStats(path: string, options: NpzReaderOptions
   try {
     const stats = await readReferenceStatsFrom(npz);
     if (!stats) {
-      throw new FormatError(`${path} holds no 'mu'/'sigma' statistics (arrays: ${npz.names.join(', ')}). Compute statistics from its images (arr_0) with computeMetrics instead.`);
+      throw new FormatError(
+        `${path} holds no 'mu'/'sigma' statistics (arrays: ${npz.names.join(', ')}). Compute statistics from its images (arr_0) with computeMetrics instead.`,
+      );
     }
     return stats;
   } finally {
@@ -87,9 +90,11 @@ export async function saveReferenceStats(path: string, stats: ReferenceStats, op
   if (stats.pool.sigma.length !== d * d) throw new ConfigError(`saveReferenceStats: sigma has ${stats.pool.sigma.length} entries; ${d}×${d} were expected.`);
   const arrays: [string, NpyArray][] = [f64('mu', stats.pool.mu, [d]), f64('sigma', stats.pool.sigma, [d, d])];
   if (layout === 'adm') {
-    if (!stats.spatial) throw new ConfigError("saveReferenceStats: the 'adm' layout needs spatial (sFID) statistics for mu_s/sigma_s; pass them or use layout 'pytorch-fid'.");
+    if (!stats.spatial)
+      throw new ConfigError("saveReferenceStats: the 'adm' layout needs spatial (sFID) statistics for mu_s/sigma_s; pass them or use layout 'pytorch-fid'.");
     const ds = stats.spatial.mu.length;
-    if (stats.spatial.sigma.length !== ds * ds) throw new ConfigError(`saveReferenceStats: sigma_s has ${stats.spatial.sigma.length} entries; ${ds}×${ds} were expected.`);
+    if (stats.spatial.sigma.length !== ds * ds)
+      throw new ConfigError(`saveReferenceStats: sigma_s has ${stats.spatial.sigma.length} entries; ${ds}×${ds} were expected.`);
     arrays.push(f64('mu_s', stats.spatial.mu, [ds]), f64('sigma_s', stats.spatial.sigma, [ds, ds]));
   }
   const w = await NpzWriter.create(path, { forceZip64: options.forceZip64 });

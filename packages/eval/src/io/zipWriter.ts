@@ -56,7 +56,8 @@ export class ZipWriter {
     try {
       return new ZipWriter(path, tmp, await open(tmp, 'wx', 0o666), options.forceZip64 === true);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`Cannot write ${path}: directory ${dir} does not exist. Create it first.`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`Cannot write ${path}: directory ${dir} does not exist. Create it first.`, { cause: err });
       throw err;
     }
   }

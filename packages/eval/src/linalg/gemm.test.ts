@@ -2,7 +2,12 @@ import { gemmNT, rowSquaredNorms, syrkNT } from './gemm.js';
 import { lcgMatrix, matmul, maxAbsDiff, transpose } from '../test/lcg.js';
 
 describe('gemm kernels', () => {
-  it.each([[1, 1, 1], [3, 5, 7], [9, 70, 13], [66, 65, 130]])('gemmNT matches the naive product for m=%i n=%i k=%i', (m, n, k) => {
+  it.each([
+    [1, 1, 1],
+    [3, 5, 7],
+    [9, 70, 13],
+    [66, 65, 130],
+  ])('gemmNT matches the naive product for m=%i n=%i k=%i', (m, n, k) => {
     const a = lcgMatrix(1, m, k);
     const b = lcgMatrix(2, n, k);
     expect(maxAbsDiff(gemmNT(a, b, m, n, k), matmul(a, transpose(b, n, k), m, k, n))).toBeLessThan(1e-12 * k);

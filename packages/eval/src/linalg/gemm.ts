@@ -76,27 +76,68 @@ function gemmBlock(a: FloatArray, b: FloatArray, i0: number, i1: number, j0: num
       const b1 = b0 + k;
       const b2 = b1 + k;
       const b3 = b2 + k;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0,
+        s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let p = 0; p < k; p++) {
-        const y0 = b[b0 + p], y1 = b[b1 + p], y2 = b[b2 + p], y3 = b[b3 + p];
+        const y0 = b[b0 + p],
+          y1 = b[b1 + p],
+          y2 = b[b2 + p],
+          y3 = b[b3 + p];
         let x = a[a0 + p];
-        s00 += x * y0; s01 += x * y1; s02 += x * y2; s03 += x * y3;
+        s00 += x * y0;
+        s01 += x * y1;
+        s02 += x * y2;
+        s03 += x * y3;
         x = a[a1 + p];
-        s10 += x * y0; s11 += x * y1; s12 += x * y2; s13 += x * y3;
+        s10 += x * y0;
+        s11 += x * y1;
+        s12 += x * y2;
+        s13 += x * y3;
         x = a[a2 + p];
-        s20 += x * y0; s21 += x * y1; s22 += x * y2; s23 += x * y3;
+        s20 += x * y0;
+        s21 += x * y1;
+        s22 += x * y2;
+        s23 += x * y3;
         x = a[a3 + p];
-        s30 += x * y0; s31 += x * y1; s32 += x * y2; s33 += x * y3;
+        s30 += x * y0;
+        s31 += x * y1;
+        s32 += x * y2;
+        s33 += x * y3;
       }
       let o = i * n + j;
-      out[o] = s00; out[o + 1] = s01; out[o + 2] = s02; out[o + 3] = s03;
+      out[o] = s00;
+      out[o + 1] = s01;
+      out[o + 2] = s02;
+      out[o + 3] = s03;
       o += n;
-      out[o] = s10; out[o + 1] = s11; out[o + 2] = s12; out[o + 3] = s13;
+      out[o] = s10;
+      out[o + 1] = s11;
+      out[o + 2] = s12;
+      out[o + 3] = s13;
       o += n;
-      out[o] = s20; out[o + 1] = s21; out[o + 2] = s22; out[o + 3] = s23;
+      out[o] = s20;
+      out[o + 1] = s21;
+      out[o + 2] = s22;
+      out[o + 3] = s23;
       o += n;
-      out[o] = s30; out[o + 1] = s31; out[o + 2] = s32; out[o + 3] = s33;
+      out[o] = s30;
+      out[o + 1] = s31;
+      out[o + 2] = s32;
+      out[o + 3] = s33;
     }
     for (; j < j1; j++) {
       for (let r = 0; r < 4; r++) out[(i + r) * n + j] = dot(a, (i + r) * k, b, j * k, k);

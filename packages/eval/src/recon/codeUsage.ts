@@ -47,7 +47,8 @@ export class CodeUsageAccumulator {
 
   /** A new accumulator for K-bit tokens. */
   constructor(bitsPerToken: number, options: { maxDistinctPatterns?: number } = {}) {
-    if (!Number.isInteger(bitsPerToken) || bitsPerToken < 1) throw new ConfigError(`CodeUsageAccumulator: bitsPerToken ${bitsPerToken} must be a positive integer.`);
+    if (!Number.isInteger(bitsPerToken) || bitsPerToken < 1)
+      throw new ConfigError(`CodeUsageAccumulator: bitsPerToken ${bitsPerToken} must be a positive integer.`);
     this.bitsPerToken = bitsPerToken;
     this.#ones = new Float64Array(bitsPerToken);
     this.#max = options.maxDistinctPatterns ?? 2 ** 24;

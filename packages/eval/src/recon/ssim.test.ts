@@ -22,13 +22,21 @@ function naiveSsim(x: number[][], y: number[][], L: number): number {
   let count = 0;
   for (let r = 0; r + k <= x.length; r++) {
     for (let c = 0; c + k <= x[0].length; c++) {
-      let mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+      let mx = 0,
+        my = 0,
+        sxx = 0,
+        syy = 0,
+        sxy = 0;
       for (let i = 0; i < k; i++)
         for (let j = 0; j < k; j++) {
           const ww = w[i][j] / tot;
           const u = x[r + i][c + j];
           const v = y[r + i][c + j];
-          mx += ww * u; my += ww * v; sxx += ww * u * u; syy += ww * v * v; sxy += ww * u * v;
+          mx += ww * u;
+          my += ww * v;
+          sxx += ww * u * u;
+          syy += ww * v * v;
+          sxy += ww * u * v;
         }
       const vx = sxx - mx * mx;
       const vy = syy - my * my;

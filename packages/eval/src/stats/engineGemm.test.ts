@@ -23,7 +23,8 @@ describe('metrics with the products on onnxruntime (float64)', () => {
     const x2 = mix(lcgMatrix(c.seed2, c.n2, c.d), c.n2, c.d);
     const s1 = new FeatureStats(c.d);
     const s2 = new FeatureStats(c.d);
-    for (let r = 0; r < c.n1; r += 64) await s1.addWith({ data: x1.subarray(r * c.d, Math.min(c.n1, r + 64) * c.d), rows: Math.min(64, c.n1 - r), dim: c.d }, gemm);
+    for (let r = 0; r < c.n1; r += 64)
+      await s1.addWith({ data: x1.subarray(r * c.d, Math.min(c.n1, r + 64) * c.d), rows: Math.min(64, c.n1 - r), dim: c.d }, gemm);
     await s2.addWith({ data: x2, rows: c.n2, dim: c.d }, gemm);
     const r = frechetDistance(s1.toGaussian(), s2.toGaussian());
     const fullRank = c.n1 > c.d && c.n2 > c.d;
@@ -35,7 +36,11 @@ describe('metrics with the products on onnxruntime (float64)', () => {
     const k = ref.kid;
     const x = lcgMatrix(k.x_seed, k.rows, k.dim);
     const y = mix(lcgMatrix(k.y_seed, k.rows, k.dim), k.rows, k.dim).map((v) => v * 0.5);
-    const r = await kernelInceptionDistance({ data: x, rows: k.rows, dim: k.dim }, { data: y, rows: k.rows, dim: k.dim }, { rng: new Lcg(1), numSubsets: 1, gemm });
+    const r = await kernelInceptionDistance(
+      { data: x, rows: k.rows, dim: k.dim },
+      { data: y, rows: k.rows, dim: k.dim },
+      { rng: new Lcg(1), numSubsets: 1, gemm },
+    );
     expect(Math.abs(r.mean - k.mmd2_unbiased)).toBeLessThan(1e-12);
   });
 

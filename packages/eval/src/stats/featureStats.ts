@@ -89,7 +89,8 @@ export class FeatureStats {
   /** Folds another accumulator (same d) into this one (Chan pairwise update). `other` is unchanged. */
   merge(other: FeatureStats | FeatureStatsState): void {
     const o = other instanceof FeatureStats ? other.toState() : other;
-    if (o.dim !== this.dim) throw new ShapeError(`FeatureStats.merge: dimensions differ (${this.dim} vs ${o.dim}). Merge statistics of the same feature layer.`);
+    if (o.dim !== this.dim)
+      throw new ShapeError(`FeatureStats.merge: dimensions differ (${this.dim} vs ${o.dim}). Merge statistics of the same feature layer.`);
     if (o.count === 0) return;
     this.#combine(o.count, o.mean, o.scatter);
   }

@@ -67,7 +67,9 @@ describe('frechetDistance known answers (docs/evaluation.md §6.2)', () => {
     );
     expect(Math.abs(r.value - (13 - 2 * Math.sqrt(14)))).toBeLessThan(1e-14);
     // tr(A^{1/2}) = √(tr A + 2√det A) for A = Σ₁Σ₂
-    expect(Math.abs(traceSqrtProduct(new Float64Array([2, 1, 1, 2]), new Float64Array([1, 0, 0, 3]), 2).trace - Math.sqrt(8 + 2 * Math.sqrt(9)))).toBeLessThan(1e-14);
+    expect(Math.abs(traceSqrtProduct(new Float64Array([2, 1, 1, 2]), new Float64Array([1, 0, 0, 3]), 2).trace - Math.sqrt(8 + 2 * Math.sqrt(9)))).toBeLessThan(
+      1e-14,
+    );
   });
 });
 
@@ -95,9 +97,16 @@ describe('frechetDistance properties', () => {
     expect(Math.abs(frechetDistance(statsOf(permute(x, 80), 80, d), statsOf(permute(y, 60), 60, d)).value - fxy)).toBeLessThan(1e-10 * fxy);
     // Givens rotations in planes (0,1), (2,5), (7,11)
     const q = eye(d);
-    for (const [i, j, th] of [[0, 1, 0.3], [2, 5, 1.1], [7, 11, -0.7]] as const) {
+    for (const [i, j, th] of [
+      [0, 1, 0.3],
+      [2, 5, 1.1],
+      [7, 11, -0.7],
+    ] as const) {
       const g = eye(d);
-      g[i * d + i] = Math.cos(th); g[j * d + j] = Math.cos(th); g[i * d + j] = -Math.sin(th); g[j * d + i] = Math.sin(th);
+      g[i * d + i] = Math.cos(th);
+      g[j * d + j] = Math.cos(th);
+      g[i * d + j] = -Math.sin(th);
+      g[j * d + i] = Math.sin(th);
       q.set(matmul(q, g, d, d, d));
     }
     const rot = (m: Float64Array, rows: number) => matmul(m, transpose(q, d, d), rows, d, d);

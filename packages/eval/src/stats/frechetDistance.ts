@@ -89,11 +89,16 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
   const d = gaussianDim(a, 'frechetDistance (first statistics)');
   const d2 = gaussianDim(b, 'frechetDistance (second statistics)');
   if (d !== d2) {
-    throw new ShapeError(`frechetDistance: feature dimensions differ (${d} vs ${d2}). Compare statistics of the same feature layer (e.g. both pool3, d = 2048).`);
+    throw new ShapeError(
+      `frechetDistance: feature dimensions differ (${d} vs ${d2}). Compare statistics of the same feature layer (e.g. both pool3, d = 2048).`,
+    );
   }
   const eps = options.eps ?? 1e-6;
   const symTol = options.symmetryTolerance ?? 1e-6;
-  for (const [s, name] of [[a, 'first'], [b, 'second']] as const) {
+  for (const [s, name] of [
+    [a, 'first'],
+    [b, 'second'],
+  ] as const) {
     assertFinite(s.mu, `${name} mu`);
     assertFinite(s.sigma, `${name} sigma`);
     const asym = relativeAsymmetry(s.sigma, d);
@@ -104,9 +109,14 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
     }
   }
   const warnings: string[] = [];
-  for (const [s, name] of [[a, 'first'], [b, 'second']] as const) {
+  for (const [s, name] of [
+    [a, 'first'],
+    [b, 'second'],
+  ] as const) {
     if (s.count !== undefined && s.count <= d) {
-      warnings.push(`The ${name} statistics come from N = ${s.count} ≤ d = ${d} samples: the covariance is singular and the FID is heavily biased. Use N > d (N = 50,000 for ImageNet).`);
+      warnings.push(
+        `The ${name} statistics come from N = ${s.count} ≤ d = ${d} samples: the covariance is singular and the FID is heavily biased. Use N > d (N = 50,000 for ImageNet).`,
+      );
     }
   }
   let meanTerm = 0;
@@ -126,7 +136,9 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
     offsetApplied = eps;
     s1 = withDiagonalOffset(s1, d, eps);
     s2 = withDiagonalOffset(s2, d, eps);
-    warnings.push(`The matrix square root was not finite (${err.message.split('\n')[0]}); added ${eps} to the diagonals of both covariances and recomputed, as pytorch-fid/ADM do.`);
+    warnings.push(
+      `The matrix square root was not finite (${err.message.split('\n')[0]}); added ${eps} to the diagonals of both covariances and recomputed, as pytorch-fid/ADM do.`,
+    );
     tr = traceSqrtProduct(s1, s2, d);
     if (!Number.isFinite(tr.trace)) {
       throw new FormatError(

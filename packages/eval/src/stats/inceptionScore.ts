@@ -67,7 +67,9 @@ export class InceptionScoreAccumulator {
       this.#numClasses = c;
       this.#probSum = new Float64Array(c);
     } else if (c !== this.#numClasses) {
-      throw new ShapeError(`Inception Score logits have ${c} classes but earlier batches had ${this.#numClasses}. Keep all ${this.#numClasses} classes (1008 for Inception).`);
+      throw new ShapeError(
+        `Inception Score logits have ${c} classes but earlier batches had ${this.#numClasses}. Keep all ${this.#numClasses} classes (1008 for Inception).`,
+      );
     }
     const lp = new Float64Array(c);
     for (let r = 0; r < rows.rows; r++) {

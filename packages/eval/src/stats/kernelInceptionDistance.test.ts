@@ -8,7 +8,11 @@ describe('kernelInceptionDistance', () => {
     const ref = referenceValues().kid;
     const x = lcgMatrix(ref.x_seed, ref.rows, ref.dim);
     const y = mix(lcgMatrix(ref.y_seed, ref.rows, ref.dim), ref.rows, ref.dim).map((v) => v * 0.5);
-    const r = await kernelInceptionDistance({ data: x, rows: ref.rows, dim: ref.dim }, { data: y, rows: ref.rows, dim: ref.dim }, { rng: new Lcg(1), numSubsets: 1 });
+    const r = await kernelInceptionDistance(
+      { data: x, rows: ref.rows, dim: ref.dim },
+      { data: y, rows: ref.rows, dim: ref.dim },
+      { rng: new Lcg(1), numSubsets: 1 },
+    );
     expect(r.subsetSize).toBe(ref.rows);
     expect(Math.abs(r.mean - ref.mmd2_unbiased)).toBeLessThan(1e-12);
     expect(r.std).toBe(0);

@@ -83,7 +83,7 @@ describe('precisionRecall (docs/evaluation.md §5, §6.2)', () => {
     expect(events[events.length - 1]).toMatchObject({ task: 'precision-recall', current: 6 + 6 + 9, total: 21 });
     expect(calls).toBeGreaterThan(0);
     const ac = new AbortController();
-    const p = precisionRecall(x, x, { tileSize: 5, onProgress: (e) => e.current === 3 && ac.abort() , signal: ac.signal });
+    const p = precisionRecall(x, x, { tileSize: 5, onProgress: (e) => e.current === 3 && ac.abort(), signal: ac.signal });
     await expect(p).rejects.toThrow(AbortError);
   });
 

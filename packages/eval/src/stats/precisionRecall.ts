@@ -62,10 +62,14 @@ export async function precisionRecall(
 ): Promise<PrecisionRecallResult> {
   const r = toFeatureRows(real, 'precisionRecall real features');
   const g = toFeatureRows(generated, 'precisionRecall generated features');
-  if (r.dim !== g.dim) throw new ShapeError(`precisionRecall: real features have d = ${r.dim} but generated have d = ${g.dim}. Use the same feature layer for both.`);
+  if (r.dim !== g.dim)
+    throw new ShapeError(`precisionRecall: real features have d = ${r.dim} but generated have d = ${g.dim}. Use the same feature layer for both.`);
   const k = options.k ?? 3;
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`precisionRecall: k = ${k} must be a positive integer (ADM uses 3).`);
-  for (const [s, name] of [[r, 'real'], [g, 'generated']] as const) {
+  for (const [s, name] of [
+    [r, 'real'],
+    [g, 'generated'],
+  ] as const) {
     if (s.rows < k + 1) throw new ConfigError(`precisionRecall: the ${name} set has ${s.rows} samples; k = ${k} needs at least ${k + 1}.`);
   }
   const tile = options.tileSize ?? 1024;
@@ -169,9 +173,17 @@ function insert(best: Float64Array, o: number, len: number, v: number): void {
 }
 
 async function distances(
-  a: Float64Array, na: Float64Array, a0: number, a1: number,
-  b: Float64Array, nb: Float64Array, b0: number, b1: number,
-  dim: number, gemm: GemmNT, sameBlock: boolean,
+  a: Float64Array,
+  na: Float64Array,
+  a0: number,
+  a1: number,
+  b: Float64Array,
+  nb: Float64Array,
+  b0: number,
+  b1: number,
+  dim: number,
+  gemm: GemmNT,
+  sameBlock: boolean,
 ): Promise<Float64Array> {
   const m = a1 - a0;
   const n = b1 - b0;

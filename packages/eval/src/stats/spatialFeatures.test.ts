@@ -20,7 +20,12 @@ describe('spatialFeatures (docs/evaluation.md §3 layout)', () => {
     const b = spatialFeatures(new CpuTensor(nhwc, [N, H, W, C]), 'NHWC');
     expect(a.shape).toEqual([2, 2023]);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    for (const [n, h, w, c] of [[0, 0, 0, 0], [1, 16, 16, 6], [1, 3, 5, 2], [0, 0, 1, 0]]) {
+    for (const [n, h, w, c] of [
+      [0, 0, 0, 0],
+      [1, 16, 16, 6],
+      [1, 3, 5, 2],
+      [0, 0, 1, 0],
+    ]) {
       expect(a.data[n * 2023 + (h * 17 + w) * 7 + c]).toBe(Math.fround(code(n, h, w, c)));
     }
   });

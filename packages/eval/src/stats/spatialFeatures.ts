@@ -15,12 +15,16 @@ export type MapLayout = 'NCHW' | 'NHWC';
  */
 export function spatialFeatures(map: Tensor<'float32' | 'float64'>, layout: MapLayout, channels = 7): CpuTensor<'float32'> {
   if (map.shape.length !== 4) {
-    throw new ShapeError(`spatialFeatures: the feature map has shape [${map.shape.join(', ')}]; a 4-D ${layout} map (e.g. mixed_6/conv, 17×17×192) was expected.`);
+    throw new ShapeError(
+      `spatialFeatures: the feature map has shape [${map.shape.join(', ')}]; a 4-D ${layout} map (e.g. mixed_6/conv, 17×17×192) was expected.`,
+    );
   }
   const [n, a, b, c] = map.shape;
   const [cTotal, h, w] = layout === 'NCHW' ? [a, b, c] : [c, a, b];
   if (!Number.isInteger(channels) || channels < 1 || channels > cTotal) {
-    throw new ShapeError(`spatialFeatures: cannot take the first ${channels} channels of a map with ${cTotal} channels (${layout} [${map.shape.join(', ')}]). Check the layout.`);
+    throw new ShapeError(
+      `spatialFeatures: cannot take the first ${channels} channels of a map with ${cTotal} channels (${layout} [${map.shape.join(', ')}]). Check the layout.`,
+    );
   }
   const src = map.data;
   const per = h * w * channels;

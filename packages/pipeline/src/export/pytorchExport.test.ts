@@ -104,7 +104,9 @@ const PYTHON = pythonWithTorch();
 const describeTorch = PYTHON ? describe : describe.skip;
 if (!PYTHON) {
   // jest prints this next to the skipped suite; install with `apt-get install python3-torch libopenblas0-pthread`.
-  process.stderr.write('pytorchExport.test: SKIPPED the torch.load test: no Python with torch (tried $BIGR_PYTHON, /usr/bin/python3, python3). Install python3-torch.\n');
+  process.stderr.write(
+    'pytorchExport.test: SKIPPED the torch.load test: no Python with torch (tried $BIGR_PYTHON, /usr/bin/python3, python3). Install python3-torch.\n',
+  );
 }
 
 const LOAD_SCRIPT = `
@@ -130,7 +132,10 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     const script = join(dir, 'load.py');
     await writeFile(script, LOAD_SCRIPT);
     const text = execFileSync(PYTHON!, [script, ...files], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
-    const loaded = JSON.parse(text) as Record<string, { keys: string[] | null; tensors: Record<string, [string, number[], string]>; args?: Record<string, unknown>; sharedStorage?: boolean }>;
+    const loaded = JSON.parse(text) as Record<
+      string,
+      { keys: string[] | null; tensors: Record<string, [string, number[], string]>; args?: Record<string, unknown>; sharedStorage?: boolean }
+    >;
     const bigr = loaded[files[0]!]!;
     const bae = loaded[files[1]!]!;
     expect(bigr.keys).toEqual(['args', 'ema']);
@@ -145,11 +150,13 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     for (const [name, t] of weights) {
       const expected: [string, number[], string] = ['torch.float32', [...t.shape], sha(t)];
       expect([name, bigr.tensors[name]]).toEqual([name, expected]);
-      if (name.startsWith(`${prefix}.`)) expect([name, bigr.tensors[`diffusion_processor._denoise_fn.${name.slice(prefix.length + 1)}`]]).toEqual([name, expected]);
+      if (name.startsWith(`${prefix}.`))
+        expect([name, bigr.tensors[`diffusion_processor._denoise_fn.${name.slice(prefix.length + 1)}`]]).toEqual([name, expected]);
       compared++;
     }
     expect(compared).toBe(weights.size);
-    for (const k of ['k_final', 'b_final', 'beta', 'cumbeta']) expect(bigr.tensors[`diffusion_processor.scheduler.${k}`]![1]).toEqual([config.transcoder.timesteps + 1]);
+    for (const k of ['k_final', 'b_final', 'beta', 'cumbeta'])
+      expect(bigr.tensors[`diffusion_processor.scheduler.${k}`]![1]).toEqual([config.transcoder.timesteps + 1]);
 
     const tok = await readTokenizerModel(join(MODEL, 'tokenizer'));
     expect(Object.keys(bae.tensors).sort()).toEqual([...tok.weights.keys()].map((k) => `ae.${k}`).sort());

@@ -60,7 +60,8 @@ export function officialBigrStateDict(config: BigrModelConfig, weights: NamedTen
     out.set(`${OFFICIAL_DUPLICATE_PREFIX}.${name.slice(prefix.length + 1)}`, new CpuTensor(t.data, t.shape));
   }
   const buffers = officialScheduleBuffers(config.transcoder.timesteps);
-  for (const key of ['k_final', 'b_final', 'beta', 'cumbeta'] as const) out.set(`${OFFICIAL_SCHEDULER_PREFIX}.${key}`, new CpuTensor(buffers[key], [buffers[key].length]));
+  for (const key of ['k_final', 'b_final', 'beta', 'cumbeta'] as const)
+    out.set(`${OFFICIAL_SCHEDULER_PREFIX}.${key}`, new CpuTensor(buffers[key], [buffers[key].length]));
   return out;
 }
 
@@ -90,8 +91,19 @@ export async function exportPytorch(modelDir: string, outDir: string, options: L
   let bigrTensors = 0;
   const total = bigr ? 2 : 1;
   if (bigr) {
-    const extra: ExportedBigrConfig = { format: 'bigr-pytorch-export', version: 1, backbone: bigr.config.backbone, transcoder: bigr.config.transcoder, classNames: bigr.config.classNames, bae: tok.config.bae, pad: tok.config.pad };
-    if (tok.config.bae.codeDim !== bigr.config.backbone.bitsPerToken) throw new ConfigError(`${modelDir}: the tokenizer has K = ${tok.config.bae.codeDim} but the backbone K = ${bigr.config.backbone.bitsPerToken}; the model directory is inconsistent.`);
+    const extra: ExportedBigrConfig = {
+      format: 'bigr-pytorch-export',
+      version: 1,
+      backbone: bigr.config.backbone,
+      transcoder: bigr.config.transcoder,
+      classNames: bigr.config.classNames,
+      bae: tok.config.bae,
+      pad: tok.config.pad,
+    };
+    if (tok.config.bae.codeDim !== bigr.config.backbone.bitsPerToken)
+      throw new ConfigError(
+        `${modelDir}: the tokenizer has K = ${tok.config.bae.codeDim} but the backbone K = ${bigr.config.backbone.bitsPerToken}; the model directory is inconsistent.`,
+      );
     const args: Record<string, TorchArgValue> = {
       model: typeof bigr.config.training?.['preset'] === 'string' ? (bigr.config.training['preset'] as string) : 'custom',
       num_classes: bigr.config.backbone.numClasses,

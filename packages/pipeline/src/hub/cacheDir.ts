@@ -15,7 +15,9 @@ export function bigrCacheDir(env: Readonly<Record<string, string | undefined>> =
   if (explicit !== undefined && explicit !== '') {
     const dir = resolve(explicit);
     if (dir.split(sep).includes('node_modules')) {
-      throw new ConfigError(`${BIGR_CACHE_ENV} is ${explicit}, inside node_modules; package managers delete and replace that folder. Point ${BIGR_CACHE_ENV} at a directory of your own (e.g. ~/.cache/bigr).`);
+      throw new ConfigError(
+        `${BIGR_CACHE_ENV} is ${explicit}, inside node_modules; package managers delete and replace that folder. Point ${BIGR_CACHE_ENV} at a directory of your own (e.g. ~/.cache/bigr).`,
+      );
     }
     return dir;
   }

@@ -75,7 +75,9 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   if (LFS.has(file)) {
     const h = m[2] === 'fmnist-bad' && behaviour.wrongHash === file ? '0'.repeat(64) : sha(data);
     // Relative redirect, as the Hub does for LFS files served from its own storage.
-    return void res.writeHead(302, { location: `/lfs/${sha(data)}`, 'x-linked-size': data.length, 'x-linked-etag': `"${h}"`, 'x-repo-commit': 'a'.repeat(40) }).end();
+    return void res
+      .writeHead(302, { location: `/lfs/${sha(data)}`, 'x-linked-size': data.length, 'x-linked-etag': `"${h}"`, 'x-repo-commit': 'a'.repeat(40) })
+      .end();
   }
   res.writeHead(200, { 'content-length': data.length, etag: `"${createHash('sha1').update(data).digest('hex')}"` }).end(data);
 }
@@ -117,7 +119,9 @@ describe('Hub repo ids and the cache directory', () => {
   });
 
   it('refuses a plain-http Hub URL that is not this machine', async () => {
-    await expect(hubFile({ owner: 'a', name: 'b', revision: 'main' }, 'config.json', { hubUrl: 'http://example.com', cacheDir: freshCache() })).rejects.toThrow(/must use https/);
+    await expect(hubFile({ owner: 'a', name: 'b', revision: 'main' }, 'config.json', { hubUrl: 'http://example.com', cacheDir: freshCache() })).rejects.toThrow(
+      /must use https/,
+    );
   });
 });
 
@@ -187,7 +191,9 @@ describe('loading a model by name from a local Hub server', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    await expect(hubFile({ owner: 'bigr', name: 'fmnist', revision: 'main' }, 'config.json', { hubUrl: `http://127.0.0.1:${port}`, cacheDir: freshCache() })).rejects.toThrow(NetworkError);
+    await expect(
+      hubFile({ owner: 'bigr', name: 'fmnist', revision: 'main' }, 'config.json', { hubUrl: `http://127.0.0.1:${port}`, cacheDir: freshCache() }),
+    ).rejects.toThrow(NetworkError);
   });
 
   it('stops on abort and keeps the partial file for the next load to resume', async () => {

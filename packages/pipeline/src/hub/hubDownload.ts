@@ -126,7 +126,10 @@ async function hubGet(url: string, headers: Record<string, string>, token: strin
       response = await fetch(current, { headers: h, redirect: 'manual', ...(signal ? { signal } : {}) });
     } catch (err) {
       if (signal?.aborted) throw new AbortError('The download was aborted.');
-      throw new NetworkError(`Could not reach ${current} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Check the network or the Hub URL, or load offline from the cache (offline: true / BIGR_OFFLINE=1).`, { cause: err });
+      throw new NetworkError(
+        `Could not reach ${current} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Check the network or the Hub URL, or load offline from the cache (offline: true / BIGR_OFFLINE=1).`,
+        { cause: err },
+      );
     }
     sha256 ??= sha256Of(response.headers.get('x-linked-etag'));
     const linked = Number(response.headers.get('x-linked-size'));
@@ -173,7 +176,10 @@ export async function hubFile(repo: HubRepo, file: string, options: HubOptions =
     }
   }
   const url = hubFileUrl(hubUrl, repo, file);
-  if (offline) throw new NotFoundError(`${file} of ${hubRepoId(repo)} is not in the cache (${dest}) and offline mode is on. Load it once online (without offline / BIGR_OFFLINE) to cache it.`);
+  if (offline)
+    throw new NotFoundError(
+      `${file} of ${hubRepoId(repo)} is not in the cache (${dest}) and offline mode is on. Load it once online (without offline / BIGR_OFFLINE) to cache it.`,
+    );
   await mkdir(dirname(dest), { recursive: true });
   const partial = `${dest}.incomplete`;
   const attempts = Math.max(1, options.attempts ?? 4);
@@ -185,7 +191,9 @@ export async function hubFile(repo: HubRepo, file: string, options: HubOptions =
     const { response, sha256, size } = await hubGet(url, have > 0 ? { range: `bytes=${have}-` } : {}, token, options.signal);
     if (response.status === 404) {
       await response.body?.cancel();
-      throw new NotFoundError(`${url} was not found (HTTP 404): ${hubRepoId(repo)} has no file "${file}" (or the repository or revision does not exist). Check the repo id, the revision and that it is a BiGR model directory.`);
+      throw new NotFoundError(
+        `${url} was not found (HTTP 404): ${hubRepoId(repo)} has no file "${file}" (or the repository or revision does not exist). Check the repo id, the revision and that it is a BiGR model directory.`,
+      );
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
@@ -214,7 +222,9 @@ export async function hubFile(repo: HubRepo, file: string, options: HubOptions =
       if (start !== have) {
         await response.body?.cancel();
         await rm(partial, { force: true });
-        lastError = new NetworkError(`${url} answered a resume request for byte ${have} with ${response.headers.get('content-range') ?? 'no Content-Range'}; restarting the download.`);
+        lastError = new NetworkError(
+          `${url} answered a resume request for byte ${have} with ${response.headers.get('content-range') ?? 'no Content-Range'}; restarting the download.`,
+        );
         continue;
       }
     } else if (have > 0) {
@@ -250,7 +260,9 @@ export async function hubFile(repo: HubRepo, file: string, options: HubOptions =
     return dest;
   }
   const why = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new NetworkError(`Downloading ${url} failed ${attempts} times (last: ${why}). The partial file ${partial} is kept; load again to resume.`, { cause: lastError });
+  throw new NetworkError(`Downloading ${url} failed ${attempts} times (last: ${why}). The partial file ${partial} is kept; load again to resume.`, {
+    cause: lastError,
+  });
 }
 
 /** Verifies size and SHA-256 of a finished partial file and moves it into place (deleting it on a mismatch). */
@@ -264,7 +276,9 @@ async function finish(partial: string, dest: string, size: number | undefined, s
     const actual = await sha256OfPath(partial);
     if (actual !== sha256) {
       await rm(partial, { force: true });
-      throw new FormatError(`${url}: SHA-256 ${actual} does not match the ${sha256} the Hub announced; the download was deleted. Load again; if it persists the repository or a proxy is serving a corrupt file.`);
+      throw new FormatError(
+        `${url}: SHA-256 ${actual} does not match the ${sha256} the Hub announced; the download was deleted. Load again; if it persists the repository or a proxy is serving a corrupt file.`,
+      );
     }
   }
   await rename(partial, dest);

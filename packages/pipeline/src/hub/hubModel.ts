@@ -25,11 +25,15 @@ export async function downloadHubModel(repo: HubRepo, options: HubOptions = {}):
   try {
     config = parseJsonBounded(await readFile(configPath, 'utf8'), { source: configPath }) as typeof config;
   } catch (err) {
-    throw new FormatError(`config.json of ${hubRepoId(repo)} is not valid JSON (${(err as Error).message}); the repository does not hold a BiGR model directory.`);
+    throw new FormatError(
+      `config.json of ${hubRepoId(repo)} is not valid JSON (${(err as Error).message}); the repository does not hold a BiGR model directory.`,
+    );
   }
   const dir = hubSnapshotDir(cacheDir, repo);
   if (typeof config !== 'object' || config === null || (config.format !== BIGR_FORMAT && config.format !== TOKENIZER_FORMAT)) {
-    throw new FormatError(`${hubRepoId(repo)} is not a BiGR model: its config.json has format ${JSON.stringify((config as { format?: unknown } | null)?.format)}, expected "${BIGR_FORMAT}" or "${TOKENIZER_FORMAT}". Upload a directory written by \`bigr train\`/\`bigr import\`, or load released .pt/.th files as an official checkpoint pair.`);
+    throw new FormatError(
+      `${hubRepoId(repo)} is not a BiGR model: its config.json has format ${JSON.stringify((config as { format?: unknown } | null)?.format)}, expected "${BIGR_FORMAT}" or "${TOKENIZER_FORMAT}". Upload a directory written by \`bigr train\`/\`bigr import\`, or load released .pt/.th files as an official checkpoint pair.`,
+    );
   }
   await hubFile(repo, 'model.safetensors', options);
   if (config.format === BIGR_FORMAT) {

@@ -61,7 +61,9 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
   const gaps = sorted.filter((v, i) => v !== i);
   if (gaps.length > 0) {
     const missing = Array.from({ length: sorted[sorted.length - 1]! + 1 }, (_, i) => i).filter((i) => !indices.has(i));
-    throw new FormatError(`${source}: ${list} has no tensors for block(s) ${missing.join(', ')}, so the block list is incomplete. Pass the full B-AE state dict.`);
+    throw new FormatError(
+      `${source}: ${list} has no tensors for block(s) ${missing.join(', ')}, so the block list is incomplete. Pass the full B-AE state dict.`,
+    );
   }
   const get = (n: string): readonly number[] | undefined => shapes.get(n);
   return sorted.map((i) => {
@@ -77,12 +79,16 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
     if (w && w.length === 4) return { index: i, kind: 'Conv2d', inChannels: w[1]!, outChannels: w[0]! };
     if (w && w.length === 1) return { index: i, kind: 'GroupNorm', inChannels: w[0]!, outChannels: w[0]! };
     const names = [...shapes.keys()].filter((n) => n.startsWith(`${p}.`));
-    throw new FormatError(`${source}: block ${p} (tensors ${names.join(', ')}) is none of Conv2d, ResBlock, AttnBlock, Downsample, Upsample or GroupNorm. It is not a B-AE state dict.`);
+    throw new FormatError(
+      `${source}: block ${p} (tensors ${names.join(', ')}) is none of Conv2d, ResBlock, AttnBlock, Downsample, Upsample or GroupNorm. It is not a B-AE state dict.`,
+    );
   });
 }
 
 function fail(source: string, detail: string): never {
-  throw new FormatError(`${source}: the encoder block list does not follow the B-AE layout of docs/algorithm.md §1.3 (${detail}). Only the official BinaryAutoEncoder architecture can be imported.`);
+  throw new FormatError(
+    `${source}: the encoder block list does not follow the B-AE layout of docs/algorithm.md §1.3 (${detail}). Only the official BinaryAutoEncoder architecture can be imported.`,
+  );
 }
 
 /**
@@ -98,8 +104,12 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const enc = readBlocks(shapes, 'encoder.blocks', source);
   const dec = readBlocks(shapes, 'generator.blocks', source);
   if (enc.length < 6 || enc[0]!.kind !== 'Conv2d') fail(source, 'block 0 must be the input conv');
-  const tail = enc.slice(-5).map((b) => b.kind).join(',');
-  if (tail !== 'ResBlock,AttnBlock,ResBlock,GroupNorm,Conv2d') fail(source, `the last five blocks are ${tail}, expected ResBlock, AttnBlock, ResBlock, GroupNorm, Conv2d`);
+  const tail = enc
+    .slice(-5)
+    .map((b) => b.kind)
+    .join(',');
+  if (tail !== 'ResBlock,AttnBlock,ResBlock,GroupNorm,Conv2d')
+    fail(source, `the last five blocks are ${tail}, expected ResBlock, AttnBlock, ResBlock, GroupNorm, Conv2d`);
   const inChannels = enc[0]!.inChannels;
   const nf = enc[0]!.outChannels;
   const embDim = enc[enc.length - 1]!.outChannels;
@@ -112,7 +122,8 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   }
   const resCounts = levels.map((l) => l.filter((b) => b.kind === 'ResBlock').length);
   const resBlocks = resCounts[0]!;
-  if (resBlocks < 1 || resCounts.some((c) => c !== resBlocks)) fail(source, `ResBlocks per level are [${resCounts.join(', ')}], expected the same positive count in every level`);
+  if (resBlocks < 1 || resCounts.some((c) => c !== resBlocks))
+    fail(source, `ResBlocks per level are [${resCounts.join(', ')}], expected the same positive count in every level`);
   const chMult = levels.map((l, i) => {
     const last = [...l].reverse().find((b) => b.kind === 'ResBlock')!;
     if (last.outChannels % nf !== 0) fail(source, `level ${i} has ${last.outChannels} channels, not a multiple of nf = ${nf}`);
@@ -121,7 +132,10 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const attentionLevels = levels.flatMap((l, i) => (l.some((b) => b.kind === 'AttnBlock') ? [i] : []));
   const factor = 2 ** (levels.length - 1);
   const embed = shapes.get('quantize.embed.weight');
-  if (!embed || embed.length !== 2) throw new FormatError(`${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (docs/algorithm.md §10.2).`);
+  if (!embed || embed.length !== 2)
+    throw new FormatError(
+      `${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (docs/algorithm.md §10.2).`,
+    );
   const codeDim = embed[0]!;
   const normFirst = dec[0]?.kind === 'GroupNorm';
 
@@ -132,7 +146,9 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
     resolutionSource = 'bigr-grid';
   } else if (options.resolution !== undefined) {
     if (!Number.isInteger(options.resolution) || options.resolution < factor || options.resolution % factor !== 0) {
-      throw new ConfigError(`B-AE resolution ${options.resolution} must be a positive multiple of the downsampling factor ${factor} of this B-AE (e.g. ${16 * factor}).`);
+      throw new ConfigError(
+        `B-AE resolution ${options.resolution} must be a positive multiple of the downsampling factor ${factor} of this B-AE (e.g. ${16 * factor}).`,
+      );
     }
     resolution = options.resolution;
     resolutionSource = 'option';
@@ -150,7 +166,19 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
 
   let config: BaeConfig;
   try {
-    config = validateConfig({ nf, chMult, resBlocks, attnResolutions, embDim, codeDim, inChannels, resolution, normFirst, normGroups: options.normGroups ?? 32, normEps: 1e-6 });
+    config = validateConfig({
+      nf,
+      chMult,
+      resBlocks,
+      attnResolutions,
+      embDim,
+      codeDim,
+      inChannels,
+      resolution,
+      normFirst,
+      normGroups: options.normGroups ?? 32,
+      normEps: 1e-6,
+    });
   } catch (err) {
     throw new FormatError(`${source}: the inferred B-AE architecture is invalid (${(err as Error).message}).`, { cause: err });
   }
@@ -169,13 +197,19 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const variant: BaeVariant = releasedShape && at16 ? 'released-256' : releasedShape && attentionLevels.length === 0 ? 'released-512' : 'custom';
   const notes: string[] = [];
   if (variant === 'released-256' && resolution !== 256) {
-    notes.push(`This B-AE has the released 256 px layout (attention at the 16×16 level) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`);
+    notes.push(
+      `This B-AE has the released 256 px layout (attention at the 16×16 level) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`,
+    );
   }
   if (variant === 'released-512' && resolution !== 512) {
-    notes.push(`This B-AE has the released 512 px layout (no attention inside the levels) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`);
+    notes.push(
+      `This B-AE has the released 512 px layout (no attention inside the levels) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`,
+    );
   }
   if (resolutionSource === 'released-convention' && variant === 'custom') {
-    notes.push(`The image size ${resolution} px was assumed from the released convention (attention at 16×16, or a 32×32 latent without attention); pass the B-AE's img_size (--resolution) if it differs. It sets the image size the tokenizer encodes and decodes; the weights and the graph are the same at any size.`);
+    notes.push(
+      `The image size ${resolution} px was assumed from the released convention (attention at 16×16, or a 32×32 latent without attention); pass the B-AE's img_size (--resolution) if it differs. It sets the image size the tokenizer encodes and decodes; the weights and the graph are the same at any size.`,
+    );
   }
   return { config, variant, resolutionSource, attentionLevels, unusedTensors, notes };
 }

@@ -38,7 +38,14 @@ describe('inferBigrLayout', () => {
     expect(inferred.backbone).toEqual(resolveBackboneConfig({ ...p.backbone, bitsPerToken: K }));
     expect(inferred.backbone.heads).toBe(p.backbone.dim / 64);
     expect(inferred.headsSource).toBe('released-head-dim');
-    expect(inferred.transcoder).toMatchObject({ width: p.transcoder.width, blocks: p.transcoder.blocks, bitsPerToken: K, featureDim: p.backbone.dim, timesteps: 256, inferenceSteps: 100 });
+    expect(inferred.transcoder).toMatchObject({
+      width: p.transcoder.width,
+      blocks: p.transcoder.blocks,
+      bitsPerToken: K,
+      featureDim: p.backbone.dim,
+      timesteps: 256,
+      inferenceSteps: 100,
+    });
     expect(inferred.hasDuplicate).toBe(true);
     expect(inferred.schedulerBuffers).toHaveLength(4);
     expect(inferred.backboneParameters + inferred.transcoderParameters - (p.backbone.dim - K)).toBe(total);
@@ -124,7 +131,9 @@ describe('inferBigrLayout', () => {
     expect(() => inferBigrLayout(nested, { headDim: 16 })).toThrow(/not a BiGR state dict: missing norm\.weight/);
     const partial = await fixtureShapes();
     partial.delete('diffusion_processor._denoise_fn.final_layer.linear.bias');
-    expect(() => inferBigrLayout(partial, { headDim: 16 })).toThrow(/only part of the duplicate denoiser .*missing 1 key\(s\): diffusion_processor\._denoise_fn\.final_layer\.linear\.bias/);
+    expect(() => inferBigrLayout(partial, { headDim: 16 })).toThrow(
+      /only part of the duplicate denoiser .*missing 1 key\(s\): diffusion_processor\._denoise_fn\.final_layer\.linear\.bias/,
+    );
     const noBeta = await fixtureShapes();
     noBeta.delete('diffusion_processor.scheduler.beta');
     expect(() => inferBigrLayout(noBeta, { headDim: 16 })).toThrow(/only part of the scheduler buffers/);

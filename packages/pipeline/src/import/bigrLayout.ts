@@ -64,7 +64,9 @@ function checkGroup(shapes: ShapeMap, group: readonly string[], what: string, so
   if (present.length === 0) return false;
   if (present.length < group.length) {
     const missing = group.filter((k) => !shapes.has(k));
-    throw new FormatError(`${source} holds only part of ${what}: missing ${missing.length} key(s): ${listNames(missing)}. Pass the released checkpoint unmodified, or drop the whole group when exporting.`);
+    throw new FormatError(
+      `${source} holds only part of ${what}: missing ${missing.length} key(s): ${listNames(missing)}. Pass the released checkpoint unmodified, or drop the whole group when exporting.`,
+    );
   }
   return true;
 }
@@ -112,15 +114,23 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   try {
     backbone = resolveBackboneConfig({ dim, layers, heads, bitsPerToken, tokens, numClasses, useAdaLN });
   } catch (err) {
-    throw new FormatError(`${source}: the inferred backbone (D ${dim}, L ${layers}, heads ${heads}, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes) is invalid: ${(err as Error).message}`, { cause: err });
+    throw new FormatError(
+      `${source}: the inferred backbone (D ${dim}, L ${layers}, heads ${heads}, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes) is invalid: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const w1 = shapes.get('layers.0.feed_forward.w1.weight');
   if (w1 && w1[0] !== configFfnHidden(backbone)) {
-    throw new FormatError(`${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} (multiple_of 256, no ffn_dim_multiplier, docs/algorithm.md §2.2); this checkpoint is not a released BiGR architecture.`);
+    throw new FormatError(
+      `${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} (multiple_of 256, no ffn_dim_multiplier, docs/algorithm.md §2.2); this checkpoint is not a released BiGR architecture.`,
+    );
   }
 
   const asShapes = new Map([...shapes].map(([k, s]) => [k, { shape: s }] as const));
-  const denoiserPrefix = [...shapes.keys()].some((k) => k.startsWith('denoise_mlp.')) || ![...shapes.keys()].some((k) => k.startsWith(`${OFFICIAL_DUPLICATE_PREFIX}.`)) ? 'denoise_mlp' : OFFICIAL_DUPLICATE_PREFIX;
+  const denoiserPrefix =
+    [...shapes.keys()].some((k) => k.startsWith('denoise_mlp.')) || ![...shapes.keys()].some((k) => k.startsWith(`${OFFICIAL_DUPLICATE_PREFIX}.`))
+      ? 'denoise_mlp'
+      : OFFICIAL_DUPLICATE_PREFIX;
   const sizes: DenoiserSizes = inferDenoiserSizes(asShapes, denoiserPrefix);
   if (sizes.bitsPerToken !== bitsPerToken || sizes.featureDim !== dim) {
     throw new FormatError(

@@ -1,5 +1,14 @@
 import { open, stat } from 'node:fs/promises';
-import { CpuTensor, FormatError, NotFoundError, readSafetensors, readSafetensorsHeader, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import {
+  CpuTensor,
+  FormatError,
+  NotFoundError,
+  readSafetensors,
+  readSafetensorsHeader,
+  throwIfAborted,
+  type LongRunningOptions,
+  type NamedTensors,
+} from '@bigr/core';
 import { PickleDict, flattenTorchTensors, isPickleObject, readTorchCheckpoint, type PickleValue, type TorchTensorRef } from '@bigr/torch';
 import type { ShapeMap } from './keyCheck.js';
 
@@ -47,7 +56,10 @@ async function head(path: string, what: string): Promise<{ bytes: Uint8Array; si
     size = (await stat(path)).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NotFoundError(`The ${what} ${path} does not exist. Check the path, or download the released file first (see docs/importing-official-models.md).`, { cause: err });
+      throw new NotFoundError(
+        `The ${what} ${path} does not exist. Check the path, or download the released file first (see docs/importing-official-models.md).`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -104,7 +116,9 @@ async function openTorch(path: string, what: string, fileBytes: number, selectio
     refs = ckpt.tensorRefs();
   }
   if (refs.size === 0) {
-    throw new FormatError(`The ${what} ${path} holds no tensors${entry === 'root' ? '' : ` under "${entry}"`}. Pass the released checkpoint file (docs/algorithm.md §10).`);
+    throw new FormatError(
+      `The ${what} ${path} holds no tensors${entry === 'root' ? '' : ` under "${entry}"`}. Pass the released checkpoint file (docs/algorithm.md §10).`,
+    );
   }
   const shapes = new Map<string, readonly number[]>();
   for (const [name, ref] of refs) shapes.set(name, ref.shape);

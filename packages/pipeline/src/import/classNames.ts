@@ -16,10 +16,12 @@ export async function readClassNames(path: string): Promise<string[]> {
   } catch (err) {
     throw new NotFoundError(`Class-name file ${path} cannot be read (${(err as Error).message}). Check the --classes path.`, { cause: err });
   }
-  if (size > MAX_CLASS_FILE_BYTES) throw new FormatError(`Class-name file ${path} is ${size} bytes, above the limit of ${MAX_CLASS_FILE_BYTES}; it should hold one short name per line.`);
+  if (size > MAX_CLASS_FILE_BYTES)
+    throw new FormatError(`Class-name file ${path} is ${size} bytes, above the limit of ${MAX_CLASS_FILE_BYTES}; it should hold one short name per line.`);
   const lines = (await readFile(path, 'utf8')).split(/\r?\n/).map((l) => l.trim());
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const blank = lines.indexOf('');
-  if (blank >= 0) throw new ConfigError(`Class-name file ${path} has a blank line ${blank + 1}; every line up to the last must name one class (line n = class n − 1).`);
+  if (blank >= 0)
+    throw new ConfigError(`Class-name file ${path} has a blank line ${blank + 1}; every line up to the last must name one class (line n = class n − 1).`);
   return lines;
 }

@@ -41,9 +41,14 @@ export function formatImportReport(r: ImportReport): string[] {
       `  backbone: D ${b.dim}, ${b.layers} layers, ${heads}, SwiGLU hidden ${configFfnHidden(b)}, N ${b.tokens} tokens (${g}×${g} grid), ` +
         `${b.numClasses} classes + null (index ${b.numClasses}), adaLN ${b.useAdaLN ? 'on' : 'off'}, ${millions(i.backboneParameters)} parameters`,
     );
-    lines.push(`  transcoder: width ${t.width}, ${t.blocks} blocks, T = ${t.timesteps} diffusion steps (S = ${t.inferenceSteps} at inference), ${millions(i.transcoderParameters)} parameters`);
+    lines.push(
+      `  transcoder: width ${t.width}, ${t.blocks} blocks, T = ${t.timesteps} diffusion steps (S = ${t.inferenceSteps} at inference), ${millions(i.transcoderParameters)} parameters`,
+    );
     const dup = i.hasDuplicate ? 'duplicate denoiser copy identical' : 'no duplicate denoiser copy in the file';
-    const sched = i.schedulerBuffers.length > 0 ? `scheduler buffers equal the recomputed linear schedule (T = ${t.timesteps})` : `no scheduler buffers in the file (T = ${t.timesteps} assumed)`;
+    const sched =
+      i.schedulerBuffers.length > 0
+        ? `scheduler buffers equal the recomputed linear schedule (T = ${t.timesteps})`
+        : `no scheduler buffers in the file (T = ${t.timesteps} assumed)`;
     lines.push(`  verified: ${dup}; ${sched}`);
   }
   const { inferred: a, source, dropped } = r.bae;

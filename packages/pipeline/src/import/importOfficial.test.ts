@@ -53,8 +53,20 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
     const b = report.bigr!;
     expect(report.kind).toBe('bigr');
     expect(b.source).toMatchObject({ layout: 'torch-zip', entry: 'ema', tensors: 76 });
-    expect(b.inferred.backbone).toMatchObject({ dim: a['dim'], layers: a['n_layer'], heads: a['n_head'], bitsPerToken: a['binary_size'], tokens: a['block_size'], numClasses: a['num_classes'] });
-    expect(b.inferred.transcoder).toMatchObject({ width: a['denoise_hidden_dim'], blocks: a['num_block_mlp'], timesteps: a['n_sample_steps'], inferenceSteps: a['infer_steps'] });
+    expect(b.inferred.backbone).toMatchObject({
+      dim: a['dim'],
+      layers: a['n_layer'],
+      heads: a['n_head'],
+      bitsPerToken: a['binary_size'],
+      tokens: a['block_size'],
+      numClasses: a['num_classes'],
+    });
+    expect(b.inferred.transcoder).toMatchObject({
+      width: a['denoise_hidden_dim'],
+      blocks: a['num_block_mlp'],
+      timesteps: a['n_sample_steps'],
+      inferenceSteps: a['infer_steps'],
+    });
     expect(b.inferred.hasDuplicate).toBe(true);
     expect(b.inferred.schedulerBuffers).toHaveLength(4);
     expect(b.args).toEqual(TINY_ARGS);
@@ -74,7 +86,15 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
   it('writes configs equal to the fixture config JSONs and only the used tensors', async () => {
     const { config, weights } = await readBigrModel(out);
     const a = (await tinyJson()).model_args;
-    expect(config.backbone).toMatchObject({ dim: a['dim'], layers: a['n_layer'], heads: a['n_head'], multipleOf: a['multiple_of'], ropeBase: a['rope_base'], normEps: a['norm_eps'], useAdaLN: a['use_adaLN'] });
+    expect(config.backbone).toMatchObject({
+      dim: a['dim'],
+      layers: a['n_layer'],
+      heads: a['n_head'],
+      multipleOf: a['multiple_of'],
+      ropeBase: a['rope_base'],
+      normEps: a['norm_eps'],
+      useAdaLN: a['use_adaLN'],
+    });
     expect(weights.size).toBe(76 - 24 - 4); // no duplicate denoiser, no scheduler buffers
     expect([...weights.keys()].some((k) => k.startsWith('diffusion_processor.'))).toBe(false);
     const tok = await readTokenizerModel(join(out, 'tokenizer'));
@@ -89,7 +109,12 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
     const model = await loadBigrModel(out, engine);
     try {
       const bb = await loadFixture('backbone.safetensors');
-      const f = await model.features.features(bb.tensors.get('codes') as CpuTensor<'float32'>, bb.tensors.get('token_mask') as CpuTensor<'uint8'>, { kind: 'class', labels: bb.tensors.get('labels')!.data as Int32Array }, false);
+      const f = await model.features.features(
+        bb.tensors.get('codes') as CpuTensor<'float32'>,
+        bb.tensors.get('token_mask') as CpuTensor<'uint8'>,
+        { kind: 'class', labels: bb.tensors.get('labels')!.data as Int32Array },
+        false,
+      );
       expectClose(f.data, bb.tensors.get('cond_logits')!.data, { atol: 1e-5, rtol: 0, what: 'cond_logits' });
 
       const dn = await loadFixture('denoiser.safetensors');
@@ -115,7 +140,12 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
   it('gives the same model directory from safetensors exports of the same state dicts', async () => {
     const st = fresh('st');
     // The fixture files are exactly such exports: the flat BiGR state dict, and the B-AE without the ae. prefix.
-    const r = await importOfficial({ bigr: fixturePath('tiny_transformer_weights.safetensors'), bae: fixturePath('tiny_bae_weights.safetensors'), out: st, headDim: 16 });
+    const r = await importOfficial({
+      bigr: fixturePath('tiny_transformer_weights.safetensors'),
+      bae: fixturePath('tiny_bae_weights.safetensors'),
+      out: st,
+      headDim: 16,
+    });
     expect(r.bigr!.source).toMatchObject({ layout: 'safetensors', entry: 'root' });
     expect(r.bae.dropped).toEqual({ disc: 0, perceptual: 0 });
     const a = await loadModelDirectory(out);
@@ -217,7 +247,9 @@ describe('importOfficial refuses malformed checkpoints with clear errors, writin
   it('a B-AE with keys outside ae/disc/perceptual, a K mismatch, a wrong class list, a missing file', async () => {
     const th = fresh('extra.th');
     await writeBaeTh(th, await tinyBaeStateDict(), new Map([['ema_decay_state.weight', new CpuTensor(new Float32Array(2), [2])]]));
-    await expect(importOfficial({ bae: th, out: fresh('x') })).rejects.toThrow(/1 unknown key\(s\) outside ae\.\*, disc\.\* and perceptual\.\*: ema_decay_state\.weight/);
+    await expect(importOfficial({ bae: th, out: fresh('x') })).rejects.toThrow(
+      /1 unknown key\(s\) outside ae\.\*, disc\.\* and perceptual\.\*: ema_decay_state\.weight/,
+    );
     const k8 = new Map(await tinyBaeStateDict());
     const narrow = (name: string, shape: number[]): void => {
       k8.set(name, new CpuTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
@@ -227,8 +259,12 @@ describe('importOfficial refuses malformed checkpoints with clear errors, writin
     narrow('quantize.embed.weight', [8, 32]);
     const thK = fresh('k8.th');
     await writeBaeTh(thK, k8);
-    await expect(importOfficial({ bigr: bigrPt, bae: thK, out: fresh('x'), headDim: 16 })).rejects.toThrow(/B-AE has K = 8 bits per token but the BiGR model expects K = 16/);
-    await expect(importOfficial({ bigr: bigrPt, bae: baeTh, out: fresh('x'), headDim: 16, classNames: ['a', 'b'] })).rejects.toThrow(/2 entries but the model has 10 classes/);
+    await expect(importOfficial({ bigr: bigrPt, bae: thK, out: fresh('x'), headDim: 16 })).rejects.toThrow(
+      /B-AE has K = 8 bits per token but the BiGR model expects K = 16/,
+    );
+    await expect(importOfficial({ bigr: bigrPt, bae: baeTh, out: fresh('x'), headDim: 16, classNames: ['a', 'b'] })).rejects.toThrow(
+      /2 entries but the model has 10 classes/,
+    );
     await expect(importOfficial({ bigr: join(dir, 'nope.pt'), bae: baeTh, out: fresh('x') })).rejects.toThrow(/does not exist/);
     await expect(importOfficial({ bigr: bigrPt, bae: '', out: fresh('x') })).rejects.toThrow(/needs the B-AE checkpoint/);
   });

@@ -91,7 +91,8 @@ function asFloat32(tensors: NamedTensors, source: string): NamedTensors {
   for (const [name, t] of tensors) {
     if (t.dtype === 'float32') out.set(name, t);
     else if (t.dtype === 'float64') out.set(name, new CpuTensor(Float32Array.from(t.data as Float64Array), t.shape));
-    else throw new FormatError(`${source}: tensor "${name}" has dtype ${t.dtype}; model weights must be floating point. The file is not a released checkpoint.`);
+    else
+      throw new FormatError(`${source}: tensor "${name}" has dtype ${t.dtype}; model weights must be floating point. The file is not a released checkpoint.`);
   }
   return out;
 }
@@ -122,7 +123,9 @@ function splitBaeNames(src: CheckpointSource): { shapes: Map<string, readonly nu
     );
   }
   if (shapes.size === 0) {
-    throw new FormatError(`B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). Pass the binaryae_ema_*.th file of the B-AE (docs/algorithm.md §10.2).`);
+    throw new FormatError(
+      `B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). Pass the binaryae_ema_*.th file of the B-AE (docs/algorithm.md §10.2).`,
+    );
   }
   return { shapes, fileName, disc, perceptual };
 }
@@ -178,15 +181,20 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
     }
     if (exported) {
       bigr = withExportedSettings(bigr, exported, `BiGR checkpoint ${options.bigr}`);
-      notes.push(`${basename(options.bigr)} was written by \`bigr export --format pytorch\`; heads, class names, padding and the tokenizer's normalisation come from its args.bigr_config.`);
+      notes.push(
+        `${basename(options.bigr)} was written by \`bigr export --format pytorch\`; heads, class names, padding and the tokenizer's normalisation come from its args.bigr_config.`,
+      );
     }
-    if (bigrSrc.entry === 'model') notes.push(`${basename(options.bigr)} has no "ema" entry; the non-EMA "model" weights were imported (released checkpoints hold EMA weights).`);
+    if (bigrSrc.entry === 'model')
+      notes.push(`${basename(options.bigr)} has no "ema" entry; the non-EMA "model" weights were imported (released checkpoints hold EMA weights).`);
   }
   const baeSrc = await openCheckpoint(options.bae, 'B-AE checkpoint', 'root');
   const baeNames = splitBaeNames(baeSrc);
   const grid = bigr ? gridSide(bigr.backbone) : undefined;
   if (grid !== undefined && options.resolution !== undefined) {
-    throw new ConfigError(`--resolution applies to a B-AE imported alone; with --bigr the image size follows the BiGR grid (${grid}×${grid} tokens). Omit --resolution.`);
+    throw new ConfigError(
+      `--resolution applies to a B-AE imported alone; with --bigr the image size follows the BiGR grid (${grid}×${grid} tokens). Omit --resolution.`,
+    );
   }
   let bae = inferBaeLayout(baeNames.shapes, {
     source: `B-AE checkpoint ${options.bae}`,
@@ -202,9 +210,17 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
         `Pair each BiGR checkpoint with the B-AE of the same code width (d${bigr.backbone.bitsPerToken}); see docs/importing-official-models.md.`,
     );
   }
-  const classNames = options.classNames ? [...options.classNames] : exported ? [...exported.classNames] : bigr ? Array.from({ length: bigr.backbone.numClasses }, (_, i) => String(i)) : [];
+  const classNames = options.classNames
+    ? [...options.classNames]
+    : exported
+      ? [...exported.classNames]
+      : bigr
+        ? Array.from({ length: bigr.backbone.numClasses }, (_, i) => String(i))
+        : [];
   if (bigr && classNames.length !== bigr.backbone.numClasses) {
-    throw new ConfigError(`The class-name list has ${classNames.length} entries but the model has ${bigr.backbone.numClasses} classes (label table rows − 1). Pass one name per class, in label order.`);
+    throw new ConfigError(
+      `The class-name list has ${classNames.length} entries but the model has ${bigr.backbone.numClasses} classes (label table rows − 1). Pass one name per class, in label order.`,
+    );
   }
 
   // 2. Read the B-AE tensors the forward pass uses.
@@ -226,7 +242,13 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
     const names = [...bigrSrc.shapes.keys()];
     const tensors = asFloat32(await bigrSrc.read(names, readOptions), source);
     step('verifying denoiser copies and scheduler buffers');
-    const sizes = { bitsPerToken: bigr.transcoder.bitsPerToken, featureDim: bigr.transcoder.featureDim, width: bigr.transcoder.width, blocks: bigr.transcoder.blocks, prefix: 'denoise_mlp' };
+    const sizes = {
+      bitsPerToken: bigr.transcoder.bitsPerToken,
+      featureDim: bigr.transcoder.featureDim,
+      width: bigr.transcoder.width,
+      blocks: bigr.transcoder.blocks,
+      prefix: 'denoise_mlp',
+    };
     const other = bigr.denoiserPrefix === 'denoise_mlp' ? OFFICIAL_DUPLICATE_PREFIX : 'denoise_mlp';
     let denoiser: NamedTensors;
     try {
@@ -245,7 +267,12 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
   // 4. Write: the tokenizer first, the BiGR config.json last (its presence marks a complete directory).
   const tokenizerDir = bigr ? join(options.out, 'tokenizer') : options.out;
   step('writing tokenizer');
-  const importedFrom = (src: CheckpointSource): Record<string, unknown> => ({ file: basename(src.path), layout: src.layout, entry: src.entry, bytes: src.fileBytes });
+  const importedFrom = (src: CheckpointSource): Record<string, unknown> => ({
+    file: basename(src.path),
+    layout: src.layout,
+    entry: src.entry,
+    bytes: src.fileBytes,
+  });
   const tokenizerConfig: TokenizerModelConfig = {
     format: TOKENIZER_FORMAT,
     version: 1,
@@ -267,7 +294,12 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
       transcoder: bigr.transcoder,
       classNames,
       tokenizer: 'tokenizer',
-      training: { command: 'bigr import', importedFrom: importedFrom(bigrSrc), ...(bigr.preset ? { preset: bigr.preset } : {}), ...(bigrSrc.args ? { args: bigrSrc.args } : {}) },
+      training: {
+        command: 'bigr import',
+        importedFrom: importedFrom(bigrSrc),
+        ...(bigr.preset ? { preset: bigr.preset } : {}),
+        ...(bigrSrc.args ? { args: bigrSrc.args } : {}),
+      },
     };
     await saveBigrModel(options.out, config, bigrWeights, tokenizerDir);
   }

@@ -17,7 +17,11 @@ export interface KeyComparison {
  * Compares `shapes` with what a configuration expects: `required` names must be present, `optional` names may be
  * present, every present name (required or optional) must have the listed shape, and anything else is unknown.
  */
-export function compareKeys(shapes: ShapeMap, required: ReadonlyMap<string, readonly number[]>, optional: ReadonlyMap<string, readonly number[]> = new Map()): KeyComparison {
+export function compareKeys(
+  shapes: ShapeMap,
+  required: ReadonlyMap<string, readonly number[]>,
+  optional: ReadonlyMap<string, readonly number[]> = new Map(),
+): KeyComparison {
   const missing = [...required.keys()].filter((k) => !shapes.has(k));
   const unknown: string[] = [];
   const mismatched: { name: string; got: readonly number[]; expected: readonly number[] }[] = [];

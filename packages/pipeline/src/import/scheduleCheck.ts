@@ -23,7 +23,9 @@ export function verifyScheduleBuffers(tensors: NamedTensors, T: number, source: 
     if (!got) continue;
     const want = expected[name];
     if (got.size !== want.length) {
-      throw new FormatError(`${source}: ${key} has ${got.size} entries but T = ${T} needs ${want.length}. The scheduler buffers are inconsistent; re-export the checkpoint.`);
+      throw new FormatError(
+        `${source}: ${key} has ${got.size} entries but T = ${T} needs ${want.length}. The scheduler buffers are inconsistent; re-export the checkpoint.`,
+      );
     }
     const data = got.data;
     for (let i = 0; i < want.length; i++) {

@@ -14,7 +14,12 @@ import { probeLearningRate } from '../probeSchedule.js';
 /** The old array-based LARS (MoCo v3/MAE variant) with float64 momentum buffers. */
 class ReferenceLars {
   readonly #buffers: Float64Array[];
-  constructor(readonly params: readonly { value: Float64Array | Float32Array; rank: number }[], readonly momentum = 0.9, readonly trust = 0.001, readonly weightDecay = 0) {
+  constructor(
+    readonly params: readonly { value: Float64Array | Float32Array; rank: number }[],
+    readonly momentum = 0.9,
+    readonly trust = 0.001,
+    readonly weightDecay = 0,
+  ) {
     this.#buffers = params.map((p) => new Float64Array(p.value.length));
   }
   step(grads: readonly Float64Array[], lr: number): void {
@@ -85,7 +90,15 @@ export function referenceLinearProbe(train: { features: Float32Array; labels: In
   const shuffleRng = createRng(rng.int(0x100000000));
   const runningMean = new Float64Array(dim);
   const runningVar = new Float64Array(dim).fill(1);
-  const lars = new ReferenceLars([{ value: weight, rank: 2 }, { value: bias, rank: 1 }], 0.9, 0.001, o.weightDecay ?? 0);
+  const lars = new ReferenceLars(
+    [
+      { value: weight, rank: 2 },
+      { value: bias, rank: 1 },
+    ],
+    0.9,
+    0.001,
+    o.weightDecay ?? 0,
+  );
   const perEpoch = Math.floor(n / batch);
   const stepsPerEpoch = Math.floor(perEpoch / accum);
   const order = new Int32Array(n);

@@ -73,7 +73,13 @@ export function hashPredictor(tokens: number, bitsPerToken: number, nullClass = 
 }
 
 /** A predictor returning fixed probabilities [B, N, K] whatever the state; records its calls. */
-export function fixedPredictor(probs: Float32Array, batch: number, tokens: number, bitsPerToken: number, nullClass = 10): MaskedBitPredictor & { calls: RecordedCall[] } {
+export function fixedPredictor(
+  probs: Float32Array,
+  batch: number,
+  tokens: number,
+  bitsPerToken: number,
+  nullClass = 10,
+): MaskedBitPredictor & { calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   return {
     tokens,
@@ -110,7 +116,7 @@ export function stubTokenizer(rows: number, cols: number, bitsPerToken: number):
             for (let k = 0; k < bitsPerToken; k++) {
               const y = 2 * r + (k & 1);
               const x = 2 * c + ((k >> 1) & 1);
-              probs[((b * N + r * cols + c) * bitsPerToken) + k] = images.data[(b * H + y) * W + x]!;
+              probs[(b * N + r * cols + c) * bitsPerToken + k] = images.data[(b * H + y) * W + x]!;
             }
       const u = options.mode === 'bernoulli' ? options.rng!.uniformsF32(probs.length) : null;
       const bits = Uint8Array.from(probs, (p, i) => (u ? (u[i]! < p ? 1 : 0) : p > 0.5 ? 1 : 0));

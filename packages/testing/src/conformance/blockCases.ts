@@ -111,7 +111,8 @@ const llamaStackCase: ConformanceCase = {
     <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => {
       const shared = sharedAdaLn(ops, x['c']!, DIMS.dim);
       let h: T = x['x']!;
-      for (const l of [0, 1]) h = llamaBlock(ops, h, x['rope_cos']!, x['rope_sin']!, layerModulation(ops, shared, `layers.${l}`, DIMS.dim), `layers.${l}`, DIMS);
+      for (const l of [0, 1])
+        h = llamaBlock(ops, h, x['rope_cos']!, x['rope_sin']!, layerModulation(ops, shared, `layers.${l}`, DIMS.dim), `layers.${l}`, DIMS);
       // Final norm, then drop the class token (docs/algorithm.md §2.3 step 7).
       return { h, features: ops.slice(rmsNorm(ops, h, ops.param('norm.weight'), DIMS.eps), 1, 1, DIMS.tokens) };
     },

@@ -38,7 +38,10 @@ export function awayFromZero(rng: Rng, shape: readonly number[], low = 0.5, high
 /** Uniform int32 tensor in [0, n). */
 export function indices(rng: Rng, shape: readonly number[], n: number): CpuTensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return new CpuTensor(Int32Array.from({ length: size }, () => rng.int(n)), shape);
+  return new CpuTensor(
+    Int32Array.from({ length: size }, () => rng.int(n)),
+    shape,
+  );
 }
 
 /** One feed set per batch size in {@link DYNAMIC_BATCHES}, made by `make(batch)`. */

@@ -6,7 +6,17 @@
  *     (tfjs' own autodiff on the same definitions) agree with (1) to a relative L2 error of 1e-5 per parameter;
  *  3. onnx-cpu agrees with tfjs-wasm directly (our VJPs vs tfjs' gradients).
  */
-import { createRng, lossGradients, resolveEngine, TapeOps, type CpuTensor, type Engine, type GradientResult, type NamedTensors, type ParameterSignature } from '@bigr/core';
+import {
+  createRng,
+  lossGradients,
+  resolveEngine,
+  TapeOps,
+  type CpuTensor,
+  type Engine,
+  type GradientResult,
+  type NamedTensors,
+  type ParameterSignature,
+} from '@bigr/core';
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
 import { relativeL2 as relL2 } from '../expectClose.js';

@@ -97,8 +97,11 @@ function reductionCase(op: 'mean' | 'sum'): ConformanceCase {
   return {
     name: `${op} (axes, keepDims)`,
     group: 'reduction',
-    graph: graph(`conf_${op}`, [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }], variants.map((v) => v[0]), (ops, x) =>
-      Object.fromEntries(variants.map(([name, axes, keep]) => [name, ops[op](x['x']!, axes, keep)])),
+    graph: graph(
+      `conf_${op}`,
+      [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }],
+      variants.map((v) => v[0]),
+      (ops, x) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, ops[op](x['x']!, axes, keep)])),
     ),
     setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4, 5], 2) })) }),
     reference: (_p, f) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, R[op](feed(f, 'x'), axes, keep)])),
@@ -112,12 +115,21 @@ const reshapeCase: ConformanceCase = {
     rows: ops.reshape(x['x']!, [-1, 12]),
     split: ops.reshape(x['x']!, [-1, 2, 6]),
     flat: ops.reshape(x['x']!, [-1]),
-    const: ops.reshape(ops.constant(Float32Array.from({ length: 24 }, (_, i) => i / 7), [2, 3, 4]), [4, -1]),
+    const: ops.reshape(
+      ops.constant(
+        Float32Array.from({ length: 24 }, (_, i) => i / 7),
+        [2, 3, 4],
+      ),
+      [4, -1],
+    ),
   })),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4]) })) }),
   reference: (_p, f) => {
     const x = feed(f, 'x');
-    const c = R.f64(Float32Array.from({ length: 24 }, (_, i) => i / 7), [2, 3, 4]);
+    const c = R.f64(
+      Float32Array.from({ length: 24 }, (_, i) => i / 7),
+      [2, 3, 4],
+    );
     return { rows: R.reshape(x, [-1, 12]), split: R.reshape(x, [-1, 2, 6]), flat: R.reshape(x, [-1]), const: R.reshape(c, [4, -1]) };
   },
 };
@@ -131,8 +143,11 @@ const TRANSPOSES: [string, number[]][] = [
 const transposeCase: ConformanceCase = {
   name: 'transpose (rank 4, negative perm entries)',
   group: 'shape',
-  graph: graph('conf_transpose', [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }], TRANSPOSES.map((t) => t[0]), (ops, x) =>
-    Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, ops.transpose(x['x']!, p)])),
+  graph: graph(
+    'conf_transpose',
+    [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }],
+    TRANSPOSES.map((t) => t[0]),
+    (ops, x) => Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, ops.transpose(x['x']!, p)])),
   ),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4, 5]) })) }),
   reference: (_p, f) => Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, R.transpose(feed(f, 'x'), p)])),
@@ -178,8 +193,11 @@ const SLICES: [string, number, number, number][] = [
 const sliceCase: ConformanceCase = {
   name: 'slice (negative and clamped bounds)',
   group: 'shape',
-  graph: graph('conf_slice', [{ name: 'x', dtype: 'float32', shape: ['batch', 6, 5] }], SLICES.map((s) => s[0]), (ops, x) =>
-    Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, ops.slice(x['x']!, axis, s, e)])),
+  graph: graph(
+    'conf_slice',
+    [{ name: 'x', dtype: 'float32', shape: ['batch', 6, 5] }],
+    SLICES.map((s) => s[0]),
+    (ops, x) => Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, ops.slice(x['x']!, axis, s, e)])),
   ),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 6, 5]) })) }),
   reference: (_p, f) => Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, R.slice(feed(f, 'x'), axis, s, e)])),
@@ -382,10 +400,14 @@ const CONVS: [string, [number, number, number, number], number, [number, number,
 const conv2dCase: ConformanceCase = {
   name: 'conv2d (stride 2, asymmetric pads, with/without bias)',
   group: 'nn',
-  graph: graph('conf_conv2d', [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 7, 6] }], CONVS.map((c) => c[0]), (ops, x) =>
-    Object.fromEntries(
-      CONVS.map(([n, , strides, pads, bias]) => [n, ops.conv2d(x['x']!, ops.param(`${n}.weight`), bias ? ops.param(`${n}.bias`) : null, { strides, pads })]),
-    ),
+  graph: graph(
+    'conf_conv2d',
+    [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 7, 6] }],
+    CONVS.map((c) => c[0]),
+    (ops, x) =>
+      Object.fromEntries(
+        CONVS.map(([n, , strides, pads, bias]) => [n, ops.conv2d(x['x']!, ops.param(`${n}.weight`), bias ? ops.param(`${n}.bias`) : null, { strides, pads })]),
+      ),
   ),
   setup: (rng) => {
     const params = new Map<string, CpuTensor>();
@@ -396,7 +418,9 @@ const conv2dCase: ConformanceCase = {
     return { params, feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 7, 6]) })) };
   },
   reference: (p, f) =>
-    Object.fromEntries(CONVS.map(([n, , strides, pads, bias]) => [n, R.conv2d(feed(f, 'x'), param(p, `${n}.weight`), bias ? param(p, `${n}.bias`) : null, { strides, pads })])),
+    Object.fromEntries(
+      CONVS.map(([n, , strides, pads, bias]) => [n, R.conv2d(feed(f, 'x'), param(p, `${n}.weight`), bias ? param(p, `${n}.bias`) : null, { strides, pads })]),
+    ),
 };
 
 const upsampleCase: ConformanceCase = {
@@ -429,12 +453,17 @@ const CONST_DATA = Float32Array.of(0.5, -1.25, 2, 0.125, -3);
 const constantsCase: ConformanceCase = {
   name: 'constant, scalar, param and hasParam',
   group: 'nn',
-  graph: graph('conf_constants', [{ name: 'x', dtype: 'float32', shape: ['batch', 5] }], ['affine', 'optional'], <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => {
-    // hasParam decides the graph structure: 'present' exists, 'absent' does not.
-    let optional: T = x['x']!;
-    for (const n of ['present', 'absent']) optional = ops.hasParam(n) ? ops.add(optional, ops.param(n)) : ops.sub(optional, ops.scalar(1));
-    return { affine: ops.add(ops.mul(x['x']!, ops.constant(CONST_DATA, [5])), ops.scalar(0.25)), optional };
-  }),
+  graph: graph(
+    'conf_constants',
+    [{ name: 'x', dtype: 'float32', shape: ['batch', 5] }],
+    ['affine', 'optional'],
+    <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => {
+      // hasParam decides the graph structure: 'present' exists, 'absent' does not.
+      let optional: T = x['x']!;
+      for (const n of ['present', 'absent']) optional = ops.hasParam(n) ? ops.add(optional, ops.param(n)) : ops.sub(optional, ops.scalar(1));
+      return { affine: ops.add(ops.mul(x['x']!, ops.constant(CONST_DATA, [5])), ops.scalar(0.25)), optional };
+    },
+  ),
   setup: (rng) => ({ params: new Map([['present', normal(rng, [1, 5])]]), feeds: perBatch((b) => ({ x: normal(rng, [b, 5]) })) }),
   reference: (p, f) => {
     const x = feed(f, 'x');

@@ -87,7 +87,10 @@ const convGrads: ConformanceCase = {
   group: 'nn',
   graph: graph(
     'conf_conv_grads',
-    [{ name: 'x', dtype: 'float32', shape: [...CONV_IN] }, ...CONV_GRADS.map(([n, w, s, p]) => ({ name: `dy_${n}`, dtype: 'float32' as const, shape: convOut(w, s, p) }))],
+    [
+      { name: 'x', dtype: 'float32', shape: [...CONV_IN] },
+      ...CONV_GRADS.map(([n, w, s, p]) => ({ name: `dy_${n}`, dtype: 'float32' as const, shape: convOut(w, s, p) })),
+    ],
     CONV_GRADS.flatMap(([n]) => [`dx_${n}`, `dw_${n}`]),
     (ops, x) =>
       Object.fromEntries(

@@ -169,13 +169,41 @@ function firstLine(err: unknown): string {
 
 function check(output: string, feedSet: number, got: RunOutputs[string] | undefined, ref: F64Array, tol: Tolerance, what: string): OutputCheck {
   const expectedShape = ref.shape;
-  if (!got) return { output, feedSet, shape: [], expectedShape, passed: false, maxAbsDiff: NaN, maxRatio: Infinity, message: `${what}: the engine returned no output "${output}".` };
+  if (!got)
+    return {
+      output,
+      feedSet,
+      shape: [],
+      expectedShape,
+      passed: false,
+      maxAbsDiff: NaN,
+      maxRatio: Infinity,
+      message: `${what}: the engine returned no output "${output}".`,
+    };
   const shape = [...got.shape];
   if (shape.length !== expectedShape.length || shape.some((d, i) => d !== expectedShape[i])) {
-    return { output, feedSet, shape, expectedShape, passed: false, maxAbsDiff: NaN, maxRatio: Infinity, message: `${what}: shape [${shape.join(', ')}] but the reference has [${expectedShape.join(', ')}].` };
+    return {
+      output,
+      feedSet,
+      shape,
+      expectedShape,
+      passed: false,
+      maxAbsDiff: NaN,
+      maxRatio: Infinity,
+      message: `${what}: shape [${shape.join(', ')}] but the reference has [${expectedShape.join(', ')}].`,
+    };
   }
   if (got.dtype !== undefined && got.dtype !== 'float32') {
-    return { output, feedSet, shape, expectedShape, passed: false, maxAbsDiff: NaN, maxRatio: Infinity, message: `${what}: dtype ${got.dtype}, expected float32.` };
+    return {
+      output,
+      feedSet,
+      shape,
+      expectedShape,
+      passed: false,
+      maxAbsDiff: NaN,
+      maxRatio: Infinity,
+      message: `${what}: dtype ${got.dtype}, expected float32.`,
+    };
   }
   const c = compareClose(got.data, ref.data, tol);
   const passed = c.mismatches === 0;
@@ -256,7 +284,14 @@ export async function runConformance(engineNames: readonly string[], options: Co
     }
     results.push(...mine);
     const count = (s: CaseStatus): number => mine.filter((r) => r.status === s).length;
-    engines.push({ engine, passed: count('pass'), failed: count('fail'), errors: count('error'), skipped: count('skipped'), maxRatio: mine.reduce((m, r) => Math.max(m, r.maxRatio), 0) });
+    engines.push({
+      engine,
+      passed: count('pass'),
+      failed: count('fail'),
+      errors: count('error'),
+      skipped: count('skipped'),
+      maxRatio: mine.reduce((m, r) => Math.max(m, r.maxRatio), 0),
+    });
   }
   return { tolerance: tol, results, engines, passed: results.every((r) => r.status === 'pass' || r.status === 'skipped') };
 }
@@ -275,7 +310,8 @@ export function formatCaseResult(r: CaseResult): string {
 export function formatSummary(report: ConformanceReport): string {
   const t = report.tolerance;
   const lines = report.engines.map(
-    (e) => `${e.engine.padEnd(18)} pass ${e.passed}, fail ${e.failed}, error ${e.errors}, skipped ${e.skipped}; worst ${(100 * e.maxRatio).toFixed(1)}% of allowance`,
+    (e) =>
+      `${e.engine.padEnd(18)} pass ${e.passed}, fail ${e.failed}, error ${e.errors}, skipped ${e.skipped}; worst ${(100 * e.maxRatio).toFixed(1)}% of allowance`,
   );
   return [`criterion |a − r| ≤ ${t.atol} + ${t.rtol}·|r|`, ...lines].join('\n');
 }

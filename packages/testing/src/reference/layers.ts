@@ -61,7 +61,8 @@ export function layerNorm(x: F64Array, weight: F64Array | null, bias: F64Array |
 /** GroupNorm on NCHW input (PyTorch semantics: statistics over each group's channels and pixels, per-channel affine). */
 export function groupNorm(x: F64Array, weight: F64Array, bias: F64Array, groups: number, eps: number): F64Array {
   const [n, c, h, w] = x.shape as [number, number, number, number];
-  if (x.shape.length !== 4 || c % groups !== 0) throw new ShapeError(`reference groupNorm: [${x.shape.join(', ')}] is not NCHW with channels divisible by ${groups}.`);
+  if (x.shape.length !== 4 || c % groups !== 0)
+    throw new ShapeError(`reference groupNorm: [${x.shape.join(', ')}] is not NCHW with channels divisible by ${groups}.`);
   const per = c / groups;
   const plane = h * w;
   const data = new Float64Array(x.data.length);

@@ -82,8 +82,10 @@ export function llamaBlock(x: F64Array, w: LlamaBlockWeights, o: LlamaBlockOptio
   const [batch, len, dim] = x.shape as [number, number, number];
   const heads = o.heads;
   const hd = dim / heads;
-  if (x.shape.length !== 3 || !Number.isInteger(hd) || hd % 2 !== 0) throw new ShapeError(`reference llamaBlock: bad input [${x.shape.join(', ')}] for ${heads} heads.`);
-  if (o.cos.shape[0] !== len || o.cos.shape[1] !== hd / 2) throw new ShapeError(`reference llamaBlock: RoPE table [${o.cos.shape.join(', ')}] is not [${len}, ${hd / 2}].`);
+  if (x.shape.length !== 3 || !Number.isInteger(hd) || hd % 2 !== 0)
+    throw new ShapeError(`reference llamaBlock: bad input [${x.shape.join(', ')}] for ${heads} heads.`);
+  if (o.cos.shape[0] !== len || o.cos.shape[1] !== hd / 2)
+    throw new ShapeError(`reference llamaBlock: RoPE table [${o.cos.shape.join(', ')}] is not [${len}, ${hd / 2}].`);
   const out = new Float64Array(x.data.length);
   for (let b = 0; b < batch; b++) {
     // The six modulation vectors (zeros / ones without adaLN).
@@ -137,7 +139,10 @@ export function llamaBlock(x: F64Array, w: LlamaBlockWeights, o: LlamaBlockOptio
       const n2 = rmsRow(hres, w.ffnNorm, o.eps).map((val, j) => val * (1 + mod(4, j)) + mod(3, j));
       const g = matVec(w.w1, n2);
       const u = matVec(w.w3, n2);
-      const f = matVec(w.w2, g.map((gv, i) => SCALAR.silu(gv) * u[i]!));
+      const f = matVec(
+        w.w2,
+        g.map((gv, i) => SCALAR.silu(gv) * u[i]!),
+      );
       for (let j = 0; j < dim; j++) out[(b * len + t) * dim + j] = hres[j]! + mod(5, j) * f[j]!;
     }
   }

@@ -76,8 +76,7 @@ export function upsampleNearest2x(x: F64Array): F64Array {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const data = new Float64Array(n * c * 4 * h * w);
   for (let p = 0; p < n * c; p++)
-    for (let y = 0; y < 2 * h; y++)
-      for (let xo = 0; xo < 2 * w; xo++) data[(p * 2 * h + y) * 2 * w + xo] = x.data[(p * h + (y >> 1)) * w + (xo >> 1)]!;
+    for (let y = 0; y < 2 * h; y++) for (let xo = 0; xo < 2 * w; xo++) data[(p * 2 * h + y) * 2 * w + xo] = x.data[(p * h + (y >> 1)) * w + (xo >> 1)]!;
   return { data, shape: [n, c, 2 * h, 2 * w] };
 }
 
@@ -102,7 +101,14 @@ export function scatterAddRows(updates: F64Array, indices: F64Array, rows: numbe
  * Gradients of {@link conv2d} written straight from the definition y[b,o,y,x] = Σ x[b,c,y·s+i−top, x·s+j−left]·w[o,c,i,j]:
  * every (output, tap) pair adds dy·w to dx and dy·x to dW.
  */
-function conv2dGrads(x: F64Array | null, weight: F64Array | null, dy: F64Array, inputShape: readonly number[], weightShape: readonly number[], options: Conv2dOptions): { dx: F64Array; dw: F64Array } {
+function conv2dGrads(
+  x: F64Array | null,
+  weight: F64Array | null,
+  dy: F64Array,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  options: Conv2dOptions,
+): { dx: F64Array; dw: F64Array } {
   const [n, c, h, w] = inputShape as [number, number, number, number];
   const [o, , kh, kw] = weightShape as [number, number, number, number];
   const [top, left] = options.pads;

@@ -26,7 +26,10 @@ test('reductions', () => {
 test('shape ops', () => {
   const x = a([0, 1, 2, 3, 4, 5], [2, 3]);
   close(R.transpose(x, [1, 0]), [0, 3, 1, 4, 2, 5], [3, 2], 'transpose');
-  const y = R.f64(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+  const y = R.f64(
+    Array.from({ length: 24 }, (_, i) => i),
+    [2, 3, 4],
+  );
   const t = R.transpose(y, [2, 0, 1]); // t[k, i, j] = y[i, j, k] = 12i + 4j + k
   expect(t.shape).toEqual([4, 2, 3]);
   expect(t.data[3 * 6 + 1 * 3 + 2]).toBe(12 + 8 + 3);
@@ -45,8 +48,14 @@ test('matMul with transposes and batch broadcasting', () => {
   close(R.matMul(A, B, true, false), [26, 30, 38, 44], [2, 2], 'Aᵀ·B');
   close(R.matMul(A, B, false, true), [17, 23, 39, 53], [2, 2], 'A·Bᵀ');
   // [2, 1] × [3] batch axes → [2, 3]; block (i, j) is A_i · B_j.
-  const As = R.f64(Array.from({ length: 8 }, (_, i) => i + 1), [2, 1, 2, 2]);
-  const Bs = R.f64(Array.from({ length: 12 }, (_, i) => (i % 5) - 2), [3, 2, 2]);
+  const As = R.f64(
+    Array.from({ length: 8 }, (_, i) => i + 1),
+    [2, 1, 2, 2],
+  );
+  const Bs = R.f64(
+    Array.from({ length: 12 }, (_, i) => (i % 5) - 2),
+    [3, 2, 2],
+  );
   const out = R.matMul(As, Bs);
   expect(out.shape).toEqual([2, 3, 2, 2]);
   for (let i = 0; i < 2; i++)
@@ -129,7 +138,10 @@ test('llama block: zero adaLN gates make the block the identity', () => {
     w2: R.f64(rnd(8 * D, 7), [D, 8]),
   };
   // Shared modulation: rows 2 and 5 (gates) zero, others arbitrary.
-  const mod = R.f64(Array.from({ length: 2 * 6 * D }, (_, i) => (Math.floor(i / D) % 6 === 2 || Math.floor(i / D) % 6 === 5 ? 0 : Math.cos(i))), [2, 6, D]);
+  const mod = R.f64(
+    Array.from({ length: 2 * 6 * D }, (_, i) => (Math.floor(i / D) % 6 === 2 || Math.floor(i / D) % 6 === 5 ? 0 : Math.cos(i))),
+    [2, 6, D],
+  );
   const { cos, sin } = R.rope2dTables(1, 4);
   const x = R.f64(rnd(2 * 2 * D, 8), [2, 2, D]);
   close(R.llamaBlock(x, w, { heads: 1, eps: 1e-5, cos, sin, modulation: mod }), [...x.data], [2, 2, D], 'gated-off block');

@@ -3,7 +3,17 @@
  * It evaluates any `GraphDefinition` in float64 (eval mode), which separates "the graph is built wrong" from
  * "an engine computes an op wrong": the conformance suite checks graphs on it as well as on the real engines.
  */
-import { ConfigError, NotFoundError, ShapeError, type Conv2dOptions, type Conv2dShapes, type CpuTensor, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import {
+  ConfigError,
+  NotFoundError,
+  ShapeError,
+  type Conv2dOptions,
+  type Conv2dShapes,
+  type CpuTensor,
+  type GraphDefinition,
+  type NamedTensors,
+  type Ops,
+} from '@bigr/core';
 import * as E from './elementwise.js';
 import { matMul } from './matMul.js';
 import { f64, fromTensor, type F64Array } from './ndarray.js';

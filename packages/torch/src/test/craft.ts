@@ -110,7 +110,9 @@ export class Pk {
   /** BINUNICODE. */
   str(s: string): this {
     const b = new TextEncoder().encode(s);
-    return this.raw(OP.BINUNICODE).u32(b.length).raw(...b);
+    return this.raw(OP.BINUNICODE)
+      .u32(b.length)
+      .raw(...b);
   }
 
   /** SHORT_BINUNICODE. */
@@ -219,7 +221,11 @@ export function buildZip(entries: CraftEntry[], comment = ''): Uint8Array {
 }
 
 /** A torch-style archive: `<archive>/data.pkl`, `<archive>/data/<key>` for each storage, `<archive>/version`. */
-export function torchZip(pickle: Uint8Array, storages: Record<string, Uint8Array>, options: { archive?: string; method?: 'stored' | 'deflate' } = {}): Uint8Array {
+export function torchZip(
+  pickle: Uint8Array,
+  storages: Record<string, Uint8Array>,
+  options: { archive?: string; method?: 'stored' | 'deflate' } = {},
+): Uint8Array {
   const a = options.archive ?? 'archive';
   const m = options.method ?? 'stored';
   return buildZip([

@@ -30,7 +30,10 @@ export function randomParams(config: FashionClassifierConfig, rng: Rng): NamedTe
 /** Uniform random uint8 images [n, S, S, 1]. */
 export function randomImages(n: number, size: number, rng: Rng): CpuTensor<'uint8'> {
   const u = rng.uniformsF32(n * size * size);
-  return new CpuTensor(Uint8Array.from(u, (v) => Math.floor(v * 256)), [n, size, size, 1]);
+  return new CpuTensor(
+    Uint8Array.from(u, (v) => Math.floor(v * 256)),
+    [n, size, size, 1],
+  );
 }
 
 /**
