@@ -1,6 +1,6 @@
 import { AdamW } from './adamw.js';
 import { ConfigError, FormatError, ShapeError } from './errors.js';
-import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { parseSafetensors, serializeSafetensors } from './safetensorsFormat.js';
 import { createRng } from './seededRng.js';
 
 /** Float64 reference of torch.optim.AdamW (single-tensor path, amsgrad off), written from the PyTorch docs. */

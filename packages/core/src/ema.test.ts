@@ -1,6 +1,6 @@
 import { Ema, emaUpdate } from './ema.js';
 import { ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
-import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { parseSafetensors, serializeSafetensors } from './safetensorsFormat.js';
 import { createRng } from './seededRng.js';
 import { CpuTensor } from './tensor.js';
 

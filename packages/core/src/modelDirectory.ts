@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { atomicWrite } from './atomicWrite.js';
 import { parseJsonBounded } from './jsonBounded.js';
 import { ConfigError, FormatError, NotFoundError } from './errors.js';
-import { readSafetensors, writeSafetensors, type SafetensorsReadOptions, type SafetensorsWriteOptions } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import type { SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensorsFormat.js';
 import type { NamedTensors, Tensor } from './tensor.js';
 
 /** File name of a model directory's configuration (JSON). */

@@ -3,7 +3,7 @@ import { FormatError } from './errors.js';
 import { assertFiniteTensors } from './finiteTensors.js';
 import { parseIdx } from './idx.js';
 import { jsonNestingDepth, parseJsonBounded } from './jsonBounded.js';
-import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { parseSafetensors, serializeSafetensors } from './safetensorsFormat.js';
 import { CpuTensor } from './tensor.js';
 
 /** IDX bytes: 00 00 type ndims, big-endian dims, then `data` as given. */

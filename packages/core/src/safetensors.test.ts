@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicWrite } from './atomicWrite.js';
 import { ConfigError, FormatError, NotFoundError } from './errors.js';
-import { parseSafetensors, parseSafetensorsHeader, readSafetensors, readSafetensorsHeader, serializeSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
+import { parseSafetensors, parseSafetensorsHeader, serializeSafetensors } from './safetensorsFormat.js';
 import { CpuTensor, type Tensor } from './tensor.js';
 
 const FIXTURES = join(process.env['BIGR_REPO_ROOT'] ?? '', 'packages/testing/fixtures/official-tiny');

@@ -6,18 +6,6 @@ import type { SafetensorsContent, SafetensorsHeader, SafetensorsReadOptions, Saf
 import type { NamedTensors, Tensor } from './tensor.js';
 
 // Node-only safetensors file I/O; the format itself (parse/serialise in memory) is in safetensorsFormat.ts.
-export {
-  DEFAULT_MAX_HEADER_BYTES,
-  parseSafetensors,
-  parseSafetensorsHeader,
-  serializeSafetensors,
-  type SafetensorsContent,
-  type SafetensorsDType,
-  type SafetensorsHeader,
-  type SafetensorsReadOptions,
-  type SafetensorsTensorInfo,
-  type SafetensorsWriteOptions,
-} from './safetensorsFormat.js';
 
 /** Opens a safetensors file; a missing one throws NotFoundError. */
 function openSafetensors(path: string): Promise<FileHandle> {
