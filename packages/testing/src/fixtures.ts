@@ -2,8 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, NotFoundError } from '@bigr/core';
-import { readSafetensors, type SafetensorsContent } from './coreInternals.js';
+import { ConfigError, NotFoundError, readSafetensors, type SafetensorsContent } from '@bigr/core';
 
 /** Location of the official-tiny fixtures relative to the repository root. */
 export const OFFICIAL_TINY_DIR = 'packages/testing/fixtures/official-tiny';

@@ -1,4 +1,4 @@
-import { createRng } from './coreInternals.js';
+import { createRng } from '@bigr/core';
 import { randomTensor, randomUniformTensor } from './randomTensor.js';
 
 test('randomTensor is float32 N(0, scale²), deterministic per seed', () => {

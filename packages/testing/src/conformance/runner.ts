@@ -5,8 +5,7 @@
  * atol = rtol = 1e-5, i.e. |a − r| ≤ 1e-5·(1 + |r|), and the output shape must equal the reference shape. The
  * reference is computed in float64 from the very float32 parameters and inputs the engine receives.
  */
-import { resolveEngine, type CompiledGraph, type CpuTensor, type NamedTensors } from '@bigr/core';
-import { createRng, type Seed } from '../coreInternals.js';
+import { createRng, resolveEngine, type CompiledGraph, type CpuTensor, type NamedTensors, type Seed } from '@bigr/core';
 import { compareClose, describeMismatch, type Tolerance } from '../expectClose.js';
 import { FLOAT64_REFERENCE_ENGINE, runReferenceGraph } from '../reference/referenceOps.js';
 import type { F64Array } from '../reference/ndarray.js';
