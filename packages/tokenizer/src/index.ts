@@ -6,76 +6,18 @@
  * Hamming k-NN index.
  * @packageDocumentation
  */
-export { type BaeConfig, validateConfig, downsampleFactor, latentGrid, configFromHparams, configToHparams } from './config.js';
-export { BAE_PRESETS, type BaePresetName, baePreset, FASHION_MNIST_PAD } from './presets.js';
-export { type FeatureDims, type NormSettings, conv2dLayer, conv3x3, conv1x1 } from './conv.js';
-export { normalize } from './normalize.js';
-export { resBlock } from './resBlock.js';
-export { attnBlock } from './attnBlock.js';
-export { downsample } from './downsample.js';
-export { upsample } from './upsample.js';
-export { type BlockKind, type BlockSpec, type SpatialSize, type BlockTap, runBlock, blockOutputName, blockParameterShapes } from './blockPlan.js';
-export { encoderPlan, encoder } from './encoder.js';
-export { decoderPlan, decoder } from './decoder.js';
-export {
-  type CodeMode,
-  QUANTIZER_PARAMS,
-  codeProbabilities,
-  embedCodes,
-  latentToTokens,
-  tokensToLatent,
-  binarize,
-  straightThroughOffset,
-  codeRegulariser,
-} from './quantizer.js';
-export { type EncoderGraphOptions, type DecoderGraphOptions, encoderGraph, decoderGraph } from './graphs.js';
-export {
-  type ParameterShapeOptions,
-  type LoadParametersOptions,
-  baeParameterShapes,
-  countParameters,
-  initBaeParameters,
-  loadBaeParameters,
-} from './parameters.js';
+// The browser-safe modules (browser.ts, the package's 'default' export condition), then the Node-only ones.
+export * from './browser.js';
 export { BAE_MODEL_KIND, type BaeModel, saveBae, loadBae, loadReleasedBae } from './modelFiles.js';
-export { type BaeTokenizerOptions, type EncodeOptions, type EncodeResult, BaeTokenizer } from './tokenizerModel.js';
 export {
-  type DiscriminatorConfig,
-  type DiscriminatorConv,
-  discriminatorPlan,
-  discriminatorParameterShapes,
-  initDiscriminator,
-  discriminator,
-  leakyRelu,
-  hingeDiscriminatorLoss,
-} from './discriminator.js';
-export {
-  type ImageBatchDims,
-  type PerceptualLoss,
-  type FeatureNetwork,
-  type LpipsOptions,
-  lpipsLoss,
-  maxPool2x2,
-  vgg16Features,
-  lpipsLinWeights,
-} from './perceptual.js';
-export { type ResizeFilter, resizeImage, centerCrop, centerCropResize } from './resize.js';
-export {
-  type RasterImage,
   type ImageLimits,
   type LoadImageOptions,
   sniffImageFormat,
   decodeImage,
   encodePng,
-  rasterToTensor,
-  stackImages,
-  toUint8Pixels,
-  tensorToRaster,
-  padImages,
   loadRaster,
   loadImage,
   saveImagePng,
-  imageGrid,
 } from './imageIo.js';
 export { readBoundedFile } from './boundedRead.js';
 export {
@@ -98,6 +40,6 @@ export {
   scanImageFolder,
   loadImageFolder,
 } from './imageFolder.js';
-export { type Neighbours, type HashIndexLimits, HashIndex } from './hashIndex.js';
-export { SYNTHETIC_FASHION_CLASSES, type SyntheticFashionOptions, syntheticFashionImages } from './syntheticImages.js';
+// The Node HashIndex (the browser one plus save/load) takes the name's place over the browser entry's export.
+export { HashIndex } from './hashIndex.js';
 export { type BaeTrainingOptions, type BaeTrainingResult, type BaePerceptualOptions, type BaeAdversarialOptions, trainBae } from './training.js';
