@@ -26,17 +26,35 @@ const UNARY_INPUTS: Record<Unary, (rng: Rng, shape: number[]) => CpuTensor> = {
   cos: (rng, s) => uniform(rng, s, -7, 7),
 };
 
+/** The float64 reference of each unary op, listed by name so the reference module is imported statically. */
+const UNARY_REFERENCE: Record<Unary, (x: R.F64Array) => R.F64Array> = {
+  neg: R.neg,
+  exp: R.exp,
+  log: R.log,
+  sqrt: R.sqrt,
+  rsqrt: R.rsqrt,
+  square: R.square,
+  sigmoid: R.sigmoid,
+  silu: R.silu,
+  tanh: R.tanh,
+  relu: R.relu,
+  sin: R.sin,
+  cos: R.cos,
+};
+
 function unaryCase(op: Unary): ConformanceCase {
   return {
     name: `${op}`,
     group: 'elementwise',
     graph: graph(`conf_${op}`, [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 5] }], ['y'], (ops, x) => ({ y: ops[op](x['x']!) })),
     setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: UNARY_INPUTS[op](rng, [b, 3, 5]) })) }),
-    reference: (_p, f) => ({ y: R[op](feed(f, 'x')) }),
+    reference: (_p, f) => ({ y: UNARY_REFERENCE[op](feed(f, 'x')) }),
   };
 }
 
 type Binary = 'add' | 'sub' | 'mul' | 'div';
+
+const BINARY_REFERENCE: Record<Binary, (a: R.F64Array, b: R.F64Array) => R.F64Array> = { add: R.add, sub: R.sub, mul: R.mul, div: R.div };
 
 /**
  * A binary op under every broadcasting pattern: equal shapes, trailing vector, a lower-rank left operand, both
@@ -73,13 +91,14 @@ function binaryCase(op: Binary): ConformanceCase {
     reference: (_p, f) => {
       const [a, b, row, col] = [feed(f, 'a'), feed(f, 'b'), feed(f, 'row'), feed(f, 'col')];
       const s = (v: number): R.F64Array => R.f64([v], []);
+      const reference = BINARY_REFERENCE[op];
       return {
-        sameShape: R[op](a, b),
-        trailingVector: R[op](a, row),
-        lowerRankLeft: R[op](col, a),
-        bothStretched: R[op](col, row),
-        scalarRight: R[op](a, s(1.5)),
-        scalarLeft: R[op](s(-0.75), b),
+        sameShape: reference(a, b),
+        trailingVector: reference(a, row),
+        lowerRankLeft: reference(col, a),
+        bothStretched: reference(col, row),
+        scalarRight: reference(a, s(1.5)),
+        scalarLeft: reference(s(-0.75), b),
       };
     },
   };
@@ -104,7 +123,7 @@ function reductionCase(op: 'mean' | 'sum'): ConformanceCase {
       (ops, x) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, ops[op](x['x']!, axes, keep)])),
     ),
     setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4, 5], 2) })) }),
-    reference: (_p, f) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, R[op](feed(f, 'x'), axes, keep)])),
+    reference: (_p, f) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, (op === 'mean' ? R.mean : R.sum)(feed(f, 'x'), axes, keep)])),
   };
 }
 
