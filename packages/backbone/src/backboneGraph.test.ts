@@ -89,10 +89,14 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
   it('the class-weights and embedding condition inputs give the same features as labels', async () => {
     const C1 = CONFIG.numClasses + 1;
     const weights = new Float32Array(B * C1);
-    labels.forEach((y, i) => (weights[i * C1 + y] = 1));
+    labels.forEach((y, i) => {
+      weights[i * C1 + y] = 1;
+    });
     const table = params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
     const vectors = new Float32Array(B * CONFIG.dim);
-    labels.forEach((y, i) => vectors.set(table.subarray(y * CONFIG.dim, (y + 1) * CONFIG.dim), i * CONFIG.dim));
+    labels.forEach((y, i) => {
+      vectors.set(table.subarray(y * CONFIG.dim, (y + 1) * CONFIG.dim), i * CONFIG.dim);
+    });
     const common = { bits: new CpuTensor(bits, [B, CONFIG.tokens, CONFIG.bitsPerToken]), mask: new CpuTensor(mask, [B, CONFIG.tokens]) };
     const a = await run(backboneGraph(CONFIG), { ...common, labels: new CpuTensor(labels, [B]) });
     const b = await run(backboneGraph(CONFIG, { condition: 'classWeights' }), { ...common, class_weights: new CpuTensor(weights, [B, C1]) });

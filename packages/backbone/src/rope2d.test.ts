@@ -8,9 +8,11 @@ describe('2-D RoPE', () => {
     const f = ropeFrequencies(64, 10000);
     expect(f.length).toBe(16);
     const expected = [1, 0.562341, 0.316228, 0.177828];
-    expected.forEach((v, j) => expect(f[j]).toBeCloseTo(v, 6));
+    expected.forEach((v, j) => {
+      expect(f[j]).toBeCloseTo(v, 6);
+    });
     expect(f[15]! / 1.77828e-4).toBeCloseTo(1, 5);
-    for (let j = 0; j < 16; j++) expect(f[j]! / Math.pow(10000, -j / 16)).toBeCloseTo(1, 6);
+    for (let j = 0; j < 16; j++) expect(f[j]! / 10000 ** (-j / 16)).toBeCloseTo(1, 6);
   });
 
   it('tables follow the definition at known positions; class rows are zero', () => {
@@ -26,7 +28,7 @@ describe('2-D RoPE', () => {
     const row = 1;
     const col = 2;
     for (let p = 0; p < d / 2; p++) {
-      const phi = p < 4 ? row * Math.pow(10000, -p / 4) : col * Math.pow(10000, -(p - 4) / 4);
+      const phi = p < 4 ? row * 10000 ** (-p / 4) : col * 10000 ** (-(p - 4) / 4);
       for (const e of [2 * p, 2 * p + 1]) {
         expect(t.cos[7 * d + e]).toBeCloseTo(Math.cos(phi), 6);
         expect(t.sin[7 * d + e]).toBeCloseTo(Math.sin(phi), 6);

@@ -20,7 +20,7 @@ export function ropeFrequencies(headDim: number, base = 10000): Float32Array {
   const out = new Float32Array(quarter);
   // Official: 1 / base ** (arange(0, half, 2)[: half/2].float() / half), half = d/2, in float32.
   const half = headDim / 2;
-  for (let j = 0; j < quarter; j++) out[j] = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * j) / half))));
+  for (let j = 0; j < quarter; j++) out[j] = Math.fround(1 / Math.fround(base ** Math.fround((2 * j) / half)));
   return out;
 }
 

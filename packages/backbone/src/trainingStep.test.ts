@@ -26,7 +26,9 @@ describe('masked-modelling training on tfjs-wasm', () => {
     expect(Array.from(a.mask)).toEqual(Array.from(b.mask));
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
     for (let i = 0; i < B; i++) expect(a.mask.subarray(i * 16, i * 16 + 16).reduce((s, v) => s + v, 0)).toBe(a.maskCount);
-    a.labels.forEach((y, i) => expect([i, 4]).toContain(y));
+    a.labels.forEach((y, i) => {
+      expect([i, 4]).toContain(y);
+    });
     expect(a.classWeights.reduce((s, v) => s + v, 0)).toBe(B);
     expect(a.headInputs['row_weight']!.shape).toEqual([B * 16]);
   });

@@ -59,7 +59,7 @@ export function refRopeAngle(pos: number, pair: number, cfg: RefConfig): number 
   const col = n % G;
   const q = d / 4;
   const j = pair < q ? pair : pair - q;
-  const theta = Math.pow(cfg.ropeBase, (-2 * j) / (d / 2));
+  const theta = cfg.ropeBase ** ((-2 * j) / (d / 2));
   return (pair < q ? row : col) * theta;
 }
 
@@ -216,7 +216,9 @@ export function flat(m: Mat[]): Float64Array {
   const rows = m.flat();
   const D = rows[0]!.length;
   const out = new Float64Array(rows.length * D);
-  rows.forEach((r, i) => out.set(r, i * D));
+  rows.forEach((r, i) => {
+    out.set(r, i * D);
+  });
   return out;
 }
 
