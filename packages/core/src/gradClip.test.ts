@@ -28,7 +28,9 @@ describe('clipGradNorm', () => {
       expect(returned).toBeCloseTo(norm, 10);
       // torch's coefficient is a float32 tensor: max_norm / (float32(norm) + 1e-6).
       const coef = Math.min(1, Math.fround(maxNorm / Math.fround(Math.fround(norm) + Math.fround(1e-6))));
-      raw.forEach((g, i) => expect(grads.get(`p${i}`)).toEqual(Float32Array.from(g, (x) => x * coef)));
+      raw.forEach((g, i) => {
+        expect(grads.get(`p${i}`)).toEqual(Float32Array.from(g, (x) => x * coef));
+      });
       if (maxNorm < norm) expect(gradNorm(grads)).toBeCloseTo(maxNorm, 4);
     }
   });

@@ -120,7 +120,10 @@ describe('LARS (core)', () => {
       0.02,
       0.05,
     )[0]!;
-    const close = (a: Float32Array, b: number[]) => a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(2e-5 * (1 + Math.abs(b[i]!))));
+    const close = (a: Float32Array, b: number[]) =>
+      a.forEach((v, i) => {
+        expect(Math.abs(v - b[i]!)).toBeLessThan(2e-5 * (1 + Math.abs(b[i]!)));
+      });
     close(params.get('W')!, wW);
     close(params.get('K')!, wK);
     close(params.get('b')!, wb);
@@ -147,16 +150,22 @@ describe('LARS (core)', () => {
       ]);
     const ref = start();
     const a = new Lars({ shapes });
-    gradsAt.forEach((g, s) => a.step(ref, g, 0.3 + 0.1 * s));
+    gradsAt.forEach((g, s) => {
+      a.step(ref, g, 0.3 + 0.1 * s);
+    });
     const resumed = start();
     const b = new Lars({ shapes });
-    gradsAt.slice(0, 3).forEach((g, s) => b.step(resumed, g, 0.3 + 0.1 * s));
+    gradsAt.slice(0, 3).forEach((g, s) => {
+      b.step(resumed, g, 0.3 + 0.1 * s);
+    });
     const state = b.getState();
     expect([...state.tensors.keys()].sort()).toEqual(['mu.W', 'mu.b']);
     expect(state.tensors.get('mu.W')!.shape).toEqual([2, 3]);
     const c = new Lars({ shapes });
     c.setState({ json: JSON.parse(JSON.stringify(state.json)), tensors: state.tensors });
-    gradsAt.slice(3).forEach((g, s) => c.step(resumed, g, 0.3 + 0.1 * (s + 3)));
+    gradsAt.slice(3).forEach((g, s) => {
+      c.step(resumed, g, 0.3 + 0.1 * (s + 3));
+    });
     expect(c.t).toBe(8);
     expect(Array.from(resumed.get('W')!)).toEqual(Array.from(ref.get('W')!));
     expect(Array.from(resumed.get('b')!)).toEqual(Array.from(ref.get('b')!));

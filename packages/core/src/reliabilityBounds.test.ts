@@ -12,7 +12,9 @@ function idxHeader(type: number, dims: number[], data: Uint8Array): Uint8Array {
   out[2] = type;
   out[3] = dims.length;
   const dv = new DataView(out.buffer);
-  dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    dv.setUint32(4 + 4 * i, d, false);
+  });
   out.set(data, 4 + 4 * dims.length);
   return out;
 }

@@ -23,7 +23,9 @@ function craft(header: string | object | Uint8Array, data: Uint8Array = new Uint
 function f32Bytes(values: number[]): Uint8Array {
   const b = new Uint8Array(values.length * 4);
   const dv = new DataView(b.buffer);
-  values.forEach((v, i) => dv.setFloat32(4 * i, v, true));
+  values.forEach((v, i) => {
+    dv.setFloat32(4 * i, v, true);
+  });
   return b;
 }
 
@@ -188,7 +190,9 @@ describe('official fixtures', () => {
         let s = 0;
         for (const v of t.data) if (Number.isFinite(v)) s += v;
         expect(Math.abs(s - spec.sum_finite)).toBeLessThanOrEqual(1e-6 * Math.max(1, t.size * spec.abs_max_finite));
-        spec.first.forEach((v, i) => expect(t.data[i]).toBe(t.dtype === 'float32' ? Math.fround(v) : v));
+        spec.first.forEach((v, i) => {
+          expect(t.data[i]).toBe(t.dtype === 'float32' ? Math.fround(v) : v);
+        });
         const d = t.data;
         const hash = createHash('sha256')
           .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))

@@ -436,7 +436,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
       const inputGrads = entry.backward(g);
       entry.inputs.forEach((x, k) => {
         const gx = inputGrads[k];
-        if (!x || !x.requiresGrad || gx == null) return;
+        if (!x?.requiresGrad || gx == null) return;
         const prev = grads.get(x.id);
         grads.set(x.id, prev === undefined ? gx : ops.add(prev, gx));
       });

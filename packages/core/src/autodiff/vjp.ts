@@ -136,7 +136,9 @@ export const vjp = {
   /** The inverse permutation. */
   transpose<T>(ops: Ops<T>, g: T, perm: readonly number[]): [T] {
     const inverse = new Array<number>(perm.length);
-    perm.forEach((p, i) => (inverse[p] = i));
+    perm.forEach((p, i) => {
+      inverse[p] = i;
+    });
     return [ops.transpose(g, inverse)];
   },
   /** Each input receives its slice of g. */
