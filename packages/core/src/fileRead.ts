@@ -1,8 +1,8 @@
 /**
- * File opening and exact positioned reads shared by the file parsers (safetensors, ZIP archives, torch
- * checkpoints). Exported for the parsers of `@bigr/torch`; not meant for applications.
+ * File opening, existence checks and exact positioned reads shared by the file parsers (safetensors, ZIP archives,
+ * torch checkpoints) and the packages that look for files (tokenizer, pipeline, CLI); not meant for applications.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { access, open, type FileHandle } from 'node:fs/promises';
 import { FormatError, NotFoundError } from './errors.js';
 
 /** Largest single positioned read (node limits one read to 2 GiB - 1). */
@@ -33,5 +33,15 @@ export async function readExactly(fh: FileHandle, into: Uint8Array, position: nu
       );
     }
     off += bytesRead;
+  }
+}
+
+/** True when `path` exists (anything `access` can reach: a file, a directory or a link to one). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

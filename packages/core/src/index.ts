@@ -12,6 +12,6 @@ export * from './atomicWrite.js';
 export * from './modelDirectory.js';
 export * from './tensorHash.js';
 export * from './trainer.js';
-export { openForRead, readExactly } from './fileRead.js';
+export { openForRead, readExactly, pathExists } from './fileRead.js';
 export { readBoundedFile } from './boundedRead.js';
 export * from './idx.js';
