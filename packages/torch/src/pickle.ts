@@ -1,4 +1,4 @@
-import { ConfigError, FormatError } from '@bigr/core';
+import { at, ConfigError, FormatError } from '@bigr/core';
 import type { TorchStorageRef, TorchTensorRef } from './torchTypes.js';
 
 /**
@@ -261,13 +261,15 @@ class Unpickler {
   }
 
   #pop(): PickleValue {
-    if (this.#stack.length === 0) this.#fail('stack underflow (the opcode needs a value but the stack is empty or only holds a MARK). The pickle is corrupt.');
-    return this.#stack.pop()!;
+    const v = this.#stack.pop();
+    if (v === undefined) this.#fail('stack underflow (the opcode needs a value but the stack is empty or only holds a MARK). The pickle is corrupt.');
+    return v;
   }
 
   #top(): PickleValue {
-    if (this.#stack.length === 0) this.#fail('stack underflow (the opcode needs a value but the stack is empty). The pickle is corrupt.');
-    return this.#stack[this.#stack.length - 1]!;
+    const v = this.#stack.at(-1);
+    if (v === undefined) this.#fail('stack underflow (the opcode needs a value but the stack is empty). The pickle is corrupt.');
+    return v;
   }
 
   #popMark(): PickleValue[] {
@@ -279,16 +281,16 @@ class Unpickler {
   }
 
   #need(n: number): number {
-    const at = this.#pos;
-    if (n > this.#b.length - at) {
-      this.#fail(`needs ${n} more bytes but the pickle ends after ${this.#b.length - at}. The pickle is truncated.`);
+    const start = this.#pos;
+    if (n > this.#b.length - start) {
+      this.#fail(`needs ${n} more bytes but the pickle ends after ${this.#b.length - start}. The pickle is truncated.`);
     }
     this.#pos += n;
-    return at;
+    return start;
   }
 
   #u8(): number {
-    return this.#b[this.#need(1)]!;
+    return at(this.#b, this.#need(1), 'pickle byte');
   }
 
   #u16(): number {
@@ -300,16 +302,16 @@ class Unpickler {
   }
 
   #u64(): number {
-    const at = this.#need(8);
-    const lo = this.#dv.getUint32(at, true);
-    const hi = this.#dv.getUint32(at + 4, true);
-    if (hi >= 2 ** 21) this.#fail(`length ${this.#dv.getBigUint64(at, true)} is impossibly large. The pickle is corrupt.`);
+    const start = this.#need(8);
+    const lo = this.#dv.getUint32(start, true);
+    const hi = this.#dv.getUint32(start + 4, true);
+    if (hi >= 2 ** 21) this.#fail(`length ${this.#dv.getBigUint64(start, true)} is impossibly large. The pickle is corrupt.`);
     return hi * 2 ** 32 + lo;
   }
 
   #take(n: number): Uint8Array {
-    const at = this.#need(n);
-    return this.#b.subarray(at, at + n);
+    const start = this.#need(n);
+    return this.#b.subarray(start, start + n);
   }
 
   #text(n: number): string {
@@ -334,10 +336,11 @@ class Unpickler {
   }
 
   #long(raw: Uint8Array): number | bigint {
-    if (raw.length === 0) return 0;
-    let v = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]!);
-    if (raw[raw.length - 1]! & 0x80) v -= 1n << BigInt(8 * raw.length);
+    // Little-endian two's complement: the last byte is the most significant and carries the sign.
+    const top = raw.at(-1);
+    if (top === undefined) return 0;
+    let v = raw.reduceRight((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+    if (top & 0x80) v -= 1n << BigInt(8 * raw.length);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
@@ -381,7 +384,7 @@ class Unpickler {
     if (isFrozenArray(state) && state.length === 2) {
       // (instance __dict__ or None, slot state or None)
       if (state[1] !== null) this.#fail('BUILD with __slots__ state is not supported.');
-      dictState = state[0]!;
+      dictState = at(state, 0, 'BUILD instance state');
     }
     if (target instanceof PickleInstance) {
       target.state = state;
@@ -409,7 +412,7 @@ class Unpickler {
     if (!(target instanceof PickleDict)) this.#fail(`SETITEM(S) needs a dict below the items, not ${describePickleValue(target)}. The pickle is corrupt.`);
     if (items.length % 2 !== 0) this.#fail(`SETITEMS got an odd number (${items.length}) of keys and values. The pickle is corrupt.`);
     this.#count(items.length / 2);
-    for (let i = 0; i < items.length; i += 2) target.set(items[i]!, items[i + 1]!);
+    for (let i = 0; i < items.length; i += 2) target.set(at(items, i, 'SETITEMS key'), at(items, i + 1, 'SETITEMS value'));
   }
 
   #append(target: PickleValue, items: PickleValue[]): void {
@@ -426,8 +429,9 @@ class Unpickler {
   }
 
   #memoGet(index: number): void {
-    if (!this.#memo.has(index)) this.#fail(`memo entry ${index} was never stored. The pickle is corrupt.`);
-    this.#push(this.#memo.get(index)!);
+    const v = this.#memo.get(index);
+    if (v === undefined) this.#fail(`memo entry ${index} was never stored. The pickle is corrupt.`);
+    this.#push(v);
   }
 
   run(): PickleValue {
@@ -439,7 +443,7 @@ class Unpickler {
         this.#fail('the pickle ended without a STOP opcode. The file is truncated.');
       }
       this.#opAt = this.#pos;
-      const op = b[this.#pos++]!;
+      const op = at(b, this.#pos++, 'opcode');
       this.#opName = `0x${op.toString(16).padStart(2, '0')}`;
       switch (op) {
         case 0x80: {

@@ -1,4 +1,4 @@
-import { AbortError, FormatError, NotFoundError } from '@bigr/core';
+import { AbortError, FormatError, getOrThrow, NotFoundError } from '@bigr/core';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ describe('readTorchCheckpoint on files written by PyTorch 1.13', () => {
 
     const { result: t, reads } = await countReads(() => ckpt.tensors());
     const get = (k: string): { dtype: string; shape: readonly number[]; data: number[] } => {
-      const x = t.get(k)!;
+      const x = getOrThrow(t, k);
       return { dtype: x.dtype, shape: x.shape, data: Array.from(x.data) };
     };
     expect(get('ema.w')).toEqual({ dtype: 'float32', shape: [3, 4], data: range(12) });
@@ -91,18 +91,18 @@ describe('readTorchCheckpoint on files written by PyTorch 1.13', () => {
     expect(get('dup')).toEqual(get('ema.w'));
     // 'dup', 'ema.w', 'ema.wt' and 'ema.slice' share storage 0: it is read once, and identical views share data.
     expect(reads.get('torch_saved/data/0')).toBe(1);
-    expect(t.get('dup')!.data).toBe(t.get('ema.w')!.data);
-    expect(t.get('ema.param')!.dtype).toBe('float32');
-    expect(ckpt.tensorRefs('ema').get('param')!.isParameter).toBe(true);
+    expect(getOrThrow(t, 'dup').data).toBe(getOrThrow(t, 'ema.w').data);
+    expect(getOrThrow(t, 'ema.param').dtype).toBe('float32');
+    expect(getOrThrow(ckpt.tensorRefs('ema'), 'param').isParameter).toBe(true);
   });
 
   it('reads a protocol-4 pickle (FRAME, MEMOIZE, STACK_GLOBAL) with subkey selection', async () => {
     const path = await file(fixtureBytes(P4_PT));
     const t = await readTorchStateDict(path, { subkey: 'model' });
     expect([...t.keys()]).toEqual(['a', 'b']);
-    expect(t.get('a')!.shape).toEqual([3, 2]);
-    expect(Array.from(t.get('a')!.data)).toEqual([0, 3, 1, 4, 2, 5]);
-    expect(Array.from(t.get('b')!.data)).toEqual([1, 2]);
+    expect(getOrThrow(t, 'a').shape).toEqual([3, 2]);
+    expect(Array.from(getOrThrow(t, 'a').data)).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(Array.from(getOrThrow(t, 'b').data)).toEqual([1, 2]);
     await expect(readTorchStateDict(path, { subkey: 'ema' })).rejects.toThrow(/no top-level key "ema". Available keys: model, epoch, name/);
     await expect(readTorchStateDict(path, { subkey: 'ema' })).rejects.toThrow(NotFoundError);
     await expectFormatError(readTorchStateDict(path, { subkey: 'epoch' }), /"epoch" holds a int\/float 3, not a state dict/);
@@ -136,12 +136,12 @@ describe('readTorchStateDict on hand-made checkpoints', () => {
     const path = await file(bigrLike());
     const { result: t, reads } = await countReads(() => readTorchStateDict(path, { subkey: 'ema' }));
     expect([...t.keys()]).toEqual(['norm.weight', 'denoise_mlp.w', 'diffusion_processor._denoise_fn.w', 'wT', 'row1', 'h', 'ids', 'every_other']);
-    expect(Array.from(t.get('wT')!.data)).toEqual([10, 13, 11, 14, 12, 15]);
-    expect(Array.from(t.get('row1')!.data)).toEqual([13, 14, 15]);
-    expect(Array.from(t.get('h')!.data)).toEqual([1, -3, 2, 0.5]);
-    expect(Array.from(t.get('ids')!.data)).toEqual([5, -6, 7]);
-    expect(Array.from(t.get('every_other')!.data)).toEqual([5, 7]);
-    expect(t.get('denoise_mlp.w')!.data).toBe(t.get('diffusion_processor._denoise_fn.w')!.data);
+    expect(Array.from(getOrThrow(t, 'wT').data)).toEqual([10, 13, 11, 14, 12, 15]);
+    expect(Array.from(getOrThrow(t, 'row1').data)).toEqual([13, 14, 15]);
+    expect(Array.from(getOrThrow(t, 'h').data)).toEqual([1, -3, 2, 0.5]);
+    expect(Array.from(getOrThrow(t, 'ids').data)).toEqual([5, -6, 7]);
+    expect(Array.from(getOrThrow(t, 'every_other').data)).toEqual([5, 7]);
+    expect(getOrThrow(t, 'denoise_mlp.w').data).toBe(getOrThrow(t, 'diffusion_processor._denoise_fn.w').data);
     expect(t.get('denoise_mlp.w')).not.toBe(t.get('diffusion_processor._denoise_fn.w'));
     expect(reads.get('archive/data/1')).toBe(1);
     expect(reads.get('archive/data/3')).toBe(1);
@@ -166,7 +166,7 @@ describe('readTorchStateDict on hand-made checkpoints', () => {
     const p = new Pk().proto().orderedDict().op('MARK').str('w').tensor('FloatStorage', 'k0', 3, 0, [3], [1]).op('SETITEMS', 'STOP');
     const path = await file(torchZip(p.bytes(), { k0: f32([1, 2, 3]) }, { archive: 'my_model', method: 'deflate' }));
     const t = await readTorchStateDict(path);
-    expect(Array.from(t.get('w')!.data)).toEqual([1, 2, 3]);
+    expect(Array.from(getOrThrow(t, 'w').data)).toEqual([1, 2, 3]);
   });
 
   it('honours AbortSignal and reports progress', async () => {

@@ -2,9 +2,11 @@ import {
   ConfigError,
   CpuTensor,
   FormatError,
+  getOrThrow,
   NotFoundError,
   openForRead,
   readExactly,
+  required,
   throwIfAborted,
   type DType,
   type DataTypeMap,
@@ -114,7 +116,8 @@ async function sniff(path: string, source: string): Promise<void> {
 function findArchiveName(zip: ZipArchive): string {
   const names = [...zip.entries.keys()];
   const candidates = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n)).map((n) => n.slice(0, -'/data.pkl'.length));
-  if (candidates.length === 1) return candidates[0]!;
+  const [only, ...rest] = candidates;
+  if (only !== undefined && rest.length === 0) return only;
   if (candidates.length > 1) {
     throw new FormatError(
       `${zip.source} holds ${candidates.length} pickles (${candidates.map((c) => `${c}/data.pkl`).join(', ')}); a torch checkpoint has exactly one. The archive is not a torch.save file.`,
@@ -163,7 +166,8 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
       `${zip.source}: ${archiveName}/byteorder is ${JSON.stringify(byteorder)}; only little-endian checkpoints are supported. Re-save it on a little-endian machine.`,
     );
   }
-  const pklEntry = zip.get(`${archiveName}/data.pkl`)!;
+  // findArchiveName picked archiveName from this very entry.
+  const pklEntry = required(zip.get(`${archiveName}/data.pkl`), `${archiveName}/data.pkl`);
   const maxPickle = options.maxPickleBytes ?? DEFAULT_PICKLE_LIMITS.maxBytes;
   if (pklEntry.size > maxPickle) {
     throw new FormatError(
@@ -277,17 +281,18 @@ async function materialize(
     if (!list) byStorage.set(ref.storage, (list = []));
     list.push([name, ref]);
   }
-  const order = [...byStorage.keys()].map((s) => ({ s, e: zip.get(`${archiveName}/data/${s.key}`)! }));
+  // parseArchive checked that every storage's entry exists.
+  const order = [...byStorage].map(([s, list]) => ({ s, list, e: required(zip.get(`${archiveName}/data/${s.key}`), `${archiveName}/data/${s.key}`) }));
   order.sort((a, b) => a.e.localHeaderOffset - b.e.localHeaderOffset);
   const total = order.reduce((acc, o) => acc + o.e.size, 0);
   const decoded = new Map<string, CpuTensor>();
   let done = 0;
-  for (const { s, e } of order) {
+  for (const { s, list, e } of order) {
     throwIfAborted(options.signal, 'checkpoint read');
     const raw = await zip.read(e, { verifyCrc });
     if (!LITTLE_ENDIAN_HOST) byteSwapInPlace(raw, s.itemSize);
     const views = new Map<string, DataTypeMap[DType]>();
-    for (const [name, ref] of byStorage.get(s)!) {
+    for (const [name, ref] of list) {
       const sig = `${ref.offset}|${ref.shape.join(',')}|${ref.stride.join(',')}`;
       let data = views.get(sig);
       if (!data) views.set(sig, (data = decodeTorchView(raw, ref, name, zip.source)));
@@ -297,7 +302,7 @@ async function materialize(
     options.onProgress?.({ task: 'torch-load', current: done, total, message: s.key });
   }
   const out: NamedTensors = new Map();
-  for (const name of refs.keys()) out.set(name, decoded.get(name)!);
+  for (const name of refs.keys()) out.set(name, getOrThrow(decoded, name, 'decoded tensor'));
   return out;
 }
 
@@ -430,7 +435,7 @@ export async function readTorchStateDict(path: string, options: ReadTorchStateDi
         `${source} has no top-level key "${options.subkey}". Available keys: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', ...' : ''}. Pass one of them as subkey, or omit it.`,
       );
     }
-    const sub = root.get(options.subkey)!;
+    const sub = getOrThrow(root, options.subkey, 'checkpoint key');
     if (!(sub instanceof PickleDict) && !(sub instanceof TorchTensorRef)) {
       throw new FormatError(`${source}: "${options.subkey}" holds a ${describePickleValue(sub)}, not a state dict. Pick another subkey.`);
     }

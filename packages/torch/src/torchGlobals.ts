@@ -1,4 +1,4 @@
-import { FormatError, f16BitsToNumber } from '@bigr/core';
+import { at, FormatError, f16BitsToNumber } from '@bigr/core';
 import {
   describePickleValue,
   isPickleTuple,
@@ -51,13 +51,12 @@ export function checkTensorView(storage: TorchStorageRef, offset: number, shape:
   }
   let numel = 1;
   let last = offset;
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
+  for (const [d, n] of shape.entries()) {
     if (n !== 0 && numel > Number.MAX_SAFE_INTEGER / n) {
       throw new FormatError(`${where}: tensor size [${shape.join(', ')}] overflows. The checkpoint is corrupt.`);
     }
     numel *= n;
-    if (n > 0) last += (n - 1) * stride[d]!;
+    if (n > 0) last += (n - 1) * at(stride, d, 'view stride');
   }
   if (numel > 0 && (!Number.isSafeInteger(last) || last >= storage.numel)) {
     throw new FormatError(
@@ -103,8 +102,11 @@ function orderedDict(args: readonly PickleValue[], ctx: PickleCallContext, pytho
   }
   if (!Array.isArray(src)) fail(ctx, `${pythonClass}() argument must be a dict or a list of pairs, not ${describePickleValue(src)}.`);
   for (const pair of src as readonly PickleValue[]) {
-    if (!Array.isArray(pair) || pair.length !== 2) fail(ctx, `${pythonClass}() items must be (key, value) pairs, not ${describePickleValue(pair)}.`);
-    d.set(pair[0]!, pair[1]!);
+    const entry: readonly PickleValue[] = Array.isArray(pair) ? pair : [];
+    const [k, v] = entry;
+    if (entry.length !== 2 || k === undefined || v === undefined)
+      fail(ctx, `${pythonClass}() items must be (key, value) pairs, not ${describePickleValue(pair)}.`);
+    d.set(k, v);
   }
   return d;
 }

@@ -1,4 +1,4 @@
-import { FormatError, f16BitsToNumber, type DType, type DataTypeMap } from '@bigr/core';
+import { at, FormatError, required, f16BitsToNumber, type DType, type DataTypeMap } from '@bigr/core';
 import { TORCH_STORAGE_TYPES, type TorchTensorRef } from './torchTypes.js';
 
 /**
@@ -20,9 +20,10 @@ function forEachRun(ref: TorchTensorRef, run: (src: number, count: number, step:
     run(offset, numel, 1, 0);
     return;
   }
+  // A non-contiguous view has rank ≥ 1 (a scalar is contiguous), and the ref's stride has the shape's rank.
   const nd = shape.length;
-  const inner = shape[nd - 1]!;
-  const step = stride[nd - 1]!;
+  const inner = at(shape, nd - 1, 'innermost dimension of a strided view');
+  const step = at(stride, nd - 1, 'innermost stride of a strided view');
   const idx = new Array<number>(nd).fill(0);
   let src = offset;
   let out = 0;
@@ -31,10 +32,15 @@ function forEachRun(ref: TorchTensorRef, run: (src: number, count: number, step:
     out += inner;
     let d = nd - 2;
     for (; d >= 0; d--) {
-      idx[d]!++;
-      src += stride[d]!;
-      if (idx[d]! < shape[d]!) break;
-      src -= stride[d]! * shape[d]!;
+      const i = at(idx, d, 'view index') + 1;
+      const size = at(shape, d, 'view dimension');
+      const dStride = at(stride, d, 'view stride');
+      src += dStride;
+      if (i < size) {
+        idx[d] = i;
+        break;
+      }
+      src -= dStride * size;
       idx[d] = 0;
     }
     if (d < 0) return;
@@ -48,7 +54,7 @@ function gatherSame(ref: TorchTensorRef, src: AnyTyped, out: AnyTyped): void {
   const to = out as unknown as Float32Array;
   forEachRun(ref, (s, n, step, o) => {
     if (step === 1) to.set(from.subarray(s, s + n), o);
-    else for (let j = 0; j < n; j++) to[o + j] = from[s + j * step]!;
+    else for (let j = 0; j < n; j++) to[o + j] = at(from, s + j * step, 'strided source element');
   });
 }
 
@@ -73,7 +79,8 @@ export function byteSwapInPlace(raw: Uint8Array, itemSize: number): void {
  */
 export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: string, source: string): AnyTyped {
   const storage = ref.storage;
-  const type = TORCH_STORAGE_TYPES[storage.storageType]!;
+  // TorchStorage's constructor rejects unknown storage types.
+  const type = required(TORCH_STORAGE_TYPES[storage.storageType], `storage type ${storage.storageType}`);
   const where = `${source}: tensor "${name}" (${storage.storageType} "${storage.key}")`;
   if (type.target === null) {
     throw new FormatError(
@@ -119,7 +126,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       if (type.dtype === 'bool') {
         forEachRun(ref, (s, cnt, step) => {
           for (let j = 0; j < cnt; j++) {
-            const v = src[s + j * step]!;
+            const v = at(src, s + j * step, 'bool storage element');
             if (v > 1)
               throw new FormatError(`${where} holds byte ${v} at storage element ${s + j * step}; bool elements must be 0 or 1. The checkpoint is corrupt.`);
           }
@@ -135,7 +142,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const table = f16ToF32Table();
       const out = new Float32Array(numel);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) out[o + j] = table[src[s + j * step]!]!;
+        for (let j = 0; j < cnt; j++) out[o + j] = at(table, at(src, s + j * step, 'float16 storage element'), 'float16 table entry');
       });
       return out;
     }
@@ -144,7 +151,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const out = new Float32Array(numel);
       const bits = new Uint32Array(out.buffer);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) bits[o + j] = src[s + j * step]! << 16;
+        for (let j = 0; j < cnt; j++) bits[o + j] = at(src, s + j * step, 'bfloat16 storage element') << 16;
       });
       return out;
     }
@@ -154,8 +161,8 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       forEachRun(ref, (s, cnt, step, o) => {
         for (let j = 0; j < cnt; j++) {
           const e = s + j * step;
-          const lo = src[2 * e]!;
-          const hi = src[2 * e + 1]!;
+          const lo = at(src, 2 * e, 'int64 storage element (low word)');
+          const hi = at(src, 2 * e + 1, 'int64 storage element (high word)');
           if (hi !== lo >> 31) {
             const value = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
             throw new FormatError(
@@ -172,7 +179,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const src = type.dtype === 'int16' ? new Int16Array(buf, base, n) : new Int8Array(buf, base, n);
       const out = new Int32Array(numel);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) out[o + j] = src[s + j * step]!;
+        for (let j = 0; j < cnt; j++) out[o + j] = at(src, s + j * step, 'integer storage element');
       });
       return out;
     }

@@ -129,10 +129,11 @@ export class TorchTensorRef {
   get isContiguous(): boolean {
     let expected = 1;
     for (let d = this.shape.length - 1; d >= 0; d--) {
-      if (this.shape[d] === 1) continue;
-      if (this.shape[d] === 0) return true;
+      const size = at(this.shape, d, 'view dimension');
+      if (size === 1) continue;
+      if (size === 0) return true;
       if (this.stride[d] !== expected) return false;
-      expected *= this.shape[d]!;
+      expected *= size;
     }
     return true;
   }
@@ -142,4 +143,4 @@ export class TorchTensorRef {
     return new TorchTensorRef(this.storage, this.offset, this.shape, this.stride, requiresGrad, true);
   }
 }
-import { type DType } from '@bigr/core';
+import { at, type DType } from '@bigr/core';

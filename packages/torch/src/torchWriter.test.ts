@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, getOrThrow, type Tensor } from '@bigr/core';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,7 @@ describe('writeTorchStateDict → readTorchStateDict round trip', () => {
       empty: { dtype: 'float32', data: [] },
     };
     for (const [name, t] of tensors) {
-      const b = back.get(name)!;
+      const b = getOrThrow(back, name);
       expect({ name, shape: b.shape }).toEqual({ name, shape: t.shape });
       expect({ name, dtype: b.dtype, data: Array.from(b.data) }).toEqual({ name, ...expected[name] });
     }
@@ -138,8 +138,8 @@ describe('writeTorchStateDict → readTorchStateDict round trip', () => {
     expect(ckpt.storages.size).toBe(2); // the duplicated denoiser shares one storage
     const ema = await readTorchStateDict(path, { subkey: 'ema' });
     expect([...ema.keys()]).toEqual(['norm.weight', 'denoise_mlp.final_layer.linear.bias', 'diffusion_processor._denoise_fn.final_layer.linear.bias']);
-    expect(Array.from(ema.get('diffusion_processor._denoise_fn.final_layer.linear.bias')!.data)).toEqual([0.5, -0.5]);
-    expect(ema.get('denoise_mlp.final_layer.linear.bias')!.data).toBe(ema.get('diffusion_processor._denoise_fn.final_layer.linear.bias')!.data);
+    expect(Array.from(getOrThrow(ema, 'diffusion_processor._denoise_fn.final_layer.linear.bias').data)).toEqual([0.5, -0.5]);
+    expect(getOrThrow(ema, 'denoise_mlp.final_layer.linear.bias').data).toBe(getOrThrow(ema, 'diffusion_processor._denoise_fn.final_layer.linear.bias').data);
   });
 
   it('shares storages only for the same array and stored dtype, unless disabled', async () => {
@@ -157,8 +157,8 @@ describe('writeTorchStateDict → readTorchStateDict round trip', () => {
     await writeTorchStateDict(p2, tensors, { shareStorages: false });
     expect((await readTorchCheckpoint(p2)).storages.size).toBe(4);
     const back = await readTorchStateDict(p1);
-    expect(back.get('b')!.shape).toEqual([1, 2]);
-    expect(Array.from(back.get('c')!.data)).toEqual([1, 2]);
+    expect(getOrThrow(back, 'b').shape).toEqual([1, 2]);
+    expect(Array.from(getOrThrow(back, 'c').data)).toEqual([1, 2]);
   });
 
   it('round-trips with forced ZIP64 records and more than 1000 tensors (several SETITEMS batches)', async () => {
@@ -167,8 +167,8 @@ describe('writeTorchStateDict → readTorchStateDict round trip', () => {
     await writeTorchStateDict(path, tensors, { zip64: true, storeAs: { 'layers.7.w': 'int64' } });
     const back = await readTorchStateDict(path);
     expect(back.size).toBe(2345);
-    expect(Array.from(back.get('layers.2344.w')!.data)).toEqual([2344, -2344]);
-    expect(Array.from(back.get('layers.7.w')!.data)).toEqual([7, -7]);
+    expect(Array.from(getOrThrow(back, 'layers.2344.w').data)).toEqual([2344, -2344]);
+    expect(Array.from(getOrThrow(back, 'layers.7.w').data)).toEqual([7, -7]);
   });
 
   it('validates options and values without leaving files behind', async () => {

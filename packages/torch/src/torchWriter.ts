@@ -174,45 +174,47 @@ function encodeStorage(s: Storage): Uint8Array {
   if (natural && (LITTLE_ENDIAN_HOST || s.dtype === 'uint8')) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const out = new Uint8Array(n * ITEM[s.dtype]);
   const dv = new DataView(out.buffer);
+  // Element i goes to byte offset i × (item size); iterate rather than index so every read is of an element that exists.
+  let i = 0;
   switch (s.dtype) {
     case 'float32':
-      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, src[i]!, true);
+      for (const v of src) dv.setFloat32(4 * i++, v, true);
       break;
     case 'float64':
-      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, src[i]!, true);
+      for (const v of src) dv.setFloat64(8 * i++, v, true);
       break;
     case 'float16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(src[i]!), true);
+      for (const v of src) dv.setUint16(2 * i++, numberToF16Bits(v), true);
       break;
     case 'bfloat16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(src[i]!), true);
+      for (const v of src) dv.setUint16(2 * i++, numberToBf16Bits(v), true);
       break;
     case 'int64':
-      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(src[i]!), true);
+      for (const v of src) dv.setBigInt64(8 * i++, BigInt(v), true);
       break;
     case 'int32':
-      for (let i = 0; i < n; i++) dv.setInt32(4 * i, src[i]!, true);
+      for (const v of src) dv.setInt32(4 * i++, v, true);
       break;
     case 'int16':
-      for (let i = 0; i < n; i++) {
-        checkInt(s.name, i, src[i]!, -32768, 32767, 'int16');
-        dv.setInt16(2 * i, src[i]!, true);
+      for (const v of src) {
+        checkInt(s.name, i, v, -32768, 32767, 'int16');
+        dv.setInt16(2 * i++, v, true);
       }
       break;
     case 'int8':
-      for (let i = 0; i < n; i++) {
-        checkInt(s.name, i, src[i]!, -128, 127, 'int8');
-        dv.setInt8(i, src[i]!);
+      for (const v of src) {
+        checkInt(s.name, i, v, -128, 127, 'int8');
+        dv.setInt8(i++, v);
       }
       break;
     case 'uint8':
       out.set(src as Uint8Array);
       break;
     case 'bool':
-      for (let i = 0; i < n; i++) {
-        if (src[i] !== 0 && src[i] !== 1)
-          throw new ConfigError(`Tensor "${s.name}" holds ${src[i]} at element ${i} but is stored as bool, which needs 0/1 values. Store it as uint8 instead.`);
-        out[i] = src[i]!;
+      for (const v of src) {
+        if (v !== 0 && v !== 1)
+          throw new ConfigError(`Tensor "${s.name}" holds ${v} at element ${i} but is stored as bool, which needs 0/1 values. Store it as uint8 instead.`);
+        out[i++] = v;
       }
       break;
   }
@@ -267,7 +269,8 @@ function plan(tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions):
   for (const [tname, tensor] of tensors) {
     if (typeof tname !== 'string' || tname.length === 0) throw new ConfigError(`Tensor name ${JSON.stringify(tname)} is invalid; use a non-empty string.`);
     if (!isTensor(tensor)) throw new ConfigError(`Value for tensor "${tname}" is not a Tensor. Pass CpuTensor objects.`);
-    const dtype: TorchStoreDType = Object.prototype.hasOwnProperty.call(storeAs, tname) ? storeAs[tname]! : tensor.dtype;
+    // Only own keys of storeAs count (a tensor named "constructor" must not pick up Object.prototype's); absent means keep the dtype.
+    const dtype: TorchStoreDType = (Object.hasOwn(storeAs, tname) ? storeAs[tname] : undefined) ?? tensor.dtype;
     if (!ALLOWED[tensor.dtype]?.includes(dtype)) {
       throw new ConfigError(
         `Tensor "${tname}" has dtype ${tensor.dtype}, which cannot be stored as ${JSON.stringify(dtype)}; allowed: ${(ALLOWED[tensor.dtype] ?? []).join(', ')}.`,
@@ -287,11 +290,12 @@ function plan(tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions):
       }
     }
     if (inBatch === 0) p.mark();
-    const stride: number[] = new Array<number>(tensor.shape.length);
+    // Row-major strides, innermost dimension first.
+    const stride: number[] = [];
     let acc = 1;
-    for (let d = tensor.shape.length - 1; d >= 0; d--) {
-      stride[d] = acc;
-      acc *= tensor.shape[d]!;
+    for (const size of [...tensor.shape].reverse()) {
+      stride.unshift(acc);
+      acc *= size;
     }
     p.str(tname).global('torch._utils', '_rebuild_tensor_v2').mark();
     p.mark().str('storage').global('torch', STORAGE_CLASS[dtype]).str(storage.key).str('cpu').int(data.length).byte(0x74).byte(0x51); // TUPLE, BINPERSID

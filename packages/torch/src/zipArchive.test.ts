@@ -1,4 +1,4 @@
-import { ConfigError, FormatError, NotFoundError } from '@bigr/core';
+import { at, ConfigError, FormatError, NotFoundError, required } from '@bigr/core';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,11 @@ function concat(chunks: Iterable<Uint8Array>): Uint8Array {
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const big = new Uint8Array(5000).map((_, i) => (i * 7) % 13);
+
+/** Corrupts one byte of an archive in place. */
+function flipByte(bytes: Uint8Array, index: number): void {
+  bytes[index] = at(bytes, index, 'byte to corrupt') ^ 0xff;
+}
 
 async function expectFormatError(bytes: Uint8Array, pattern: RegExp): Promise<void> {
   const p = await file(bytes);
@@ -103,7 +108,7 @@ describe('ZipArchive', () => {
         for (const e of z.entries.values()) expect((await z.dataOffset(e)) % 64).toBe(0);
         expect(await z.read('arch/data/0')).toEqual(big);
         expect(new TextDecoder().decode(await z.read('arch/data.pkl'))).toBe('pickle!');
-        expect(z.get('arch/version')!.size).toBe(2);
+        expect(required(z.get('arch/version'), 'arch/version').size).toBe(2);
       } finally {
         await z.close();
       }
@@ -151,7 +156,7 @@ describe('ZipArchive', () => {
   it('rejects a corrupt entry (CRC mismatch) and a deflate stream that does not match its size', async () => {
     const zip = buildZip([{ name: 'x', data: big }]);
     const bad = zip.slice();
-    bad[30 + 1 + 100] ^= 0xff;
+    flipByte(bad, 30 + 1 + 100);
     await expectFormatError(bad, /CRC-32/);
     const dz = buildZip([{ name: 'd', data: big, method: 'deflate' }]);
     const { cdOffset } = zipLayout(dz);
@@ -214,7 +219,7 @@ describe('ZipArchive', () => {
       const stored = await collect(z.stream('s', { chunkBytes: 65536 }));
       expect(stored.bytes).toEqual(large);
       expect(stored.sizes).toEqual([65536, 65536, 65536, 65536, 300_000 - 4 * 65536]);
-      const inflated = await collect(z.stream(z.get('d')!, { chunkBytes: 4096 }));
+      const inflated = await collect(z.stream(required(z.get('d'), 'd'), { chunkBytes: 4096 }));
       expect(inflated.bytes).toEqual(large);
       expect(Math.max(...inflated.sizes)).toBeLessThanOrEqual(4096);
       expect((await collect(z.stream('e'))).bytes).toEqual(new Uint8Array(0));
@@ -236,7 +241,7 @@ describe('ZipArchive', () => {
     const z = await ZipArchive.open(await file(bytes));
     try {
       expect(z.zip64).toBe(true);
-      expect(z.get('a')!.zip64).toBe(true);
+      expect(required(z.get('a'), 'a').zip64).toBe(true);
       expect((await collect(z.stream('a', { chunkBytes: 1000 }))).bytes).toEqual(big);
     } finally {
       await z.close();
@@ -246,7 +251,7 @@ describe('ZipArchive', () => {
   it('checks CRC-32 and size at the end of a stream', async () => {
     const zip = buildZip([{ name: 'x', data: big }]);
     const bad = zip.slice();
-    bad[30 + 1 + 100] ^= 0xff;
+    flipByte(bad, 30 + 1 + 100);
     const z = await ZipArchive.open(await file(bad));
     try {
       await expect(collect(z.stream('x', { chunkBytes: 512 }))).rejects.toThrow(/CRC-32/);
