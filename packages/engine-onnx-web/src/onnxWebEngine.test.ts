@@ -51,7 +51,9 @@ describe('OnnxWebEngine (onnxruntime-web wasm, in Node)', () => {
         expect(Math.abs(got['y']!.data[r * 3 + o]! - want)).toBeLessThan(1e-6);
       }
     }
-    got['y']!.data.forEach((v, i) => expect(Math.abs(v - ref['y']!.data[i]!)).toBeLessThan(1e-6));
+    got['y']!.data.forEach((v, i) => {
+      expect(Math.abs(v - ref['y']!.data[i]!)).toBeLessThan(1e-6);
+    });
     expect([...got['e']!.data]).toEqual([...ref['e']!.data]);
     await web.dispose();
     await node.dispose();

@@ -9,7 +9,7 @@ import { ConfigError, CpuTensor } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import { buildOnnxModel } from './buildModel.js';
 import { exportOnnxModel } from './exportModel.js';
-import { OnnxEngine } from './onnxEngine.js';
+import { type OnnxCompiledGraph, OnnxEngine } from './onnxEngine.js';
 import * as R from './test/reference.js';
 
 const big = process.env['BIGR_BIG_TESTS'] === '1' ? describe : describe.skip;
@@ -93,7 +93,7 @@ big('external data: a model over 2 GiB', () => {
     resetPeak();
     const t0 = Date.now();
     const engine = new OnnxEngine(mode === 'memory' ? { externalDataStorage: 'memory' } : { tempDirectory: dir });
-    let graph;
+    let graph: OnnxCompiledGraph;
     if (mode === 'export') {
       const exported = await exportOnnxModel(def, params, dir, { name: 'huge' });
       expect(exported.dataBytes).toBeGreaterThan(2 ** 31);

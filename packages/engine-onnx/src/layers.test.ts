@@ -67,7 +67,9 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
       let ms = 0;
       for (const v of row) ms += v * v;
       const s = 1 / Math.sqrt(ms / row.length + eps);
-      row.forEach((v, i) => (o[i] = v * s * g.ref.data[i]!));
+      row.forEach((v, i) => {
+        o[i] = v * s * g.ref.data[i]!;
+      });
     });
     const ln = (affine: boolean): R.Ref =>
       normRows(x.ref, (row, o) => {
@@ -77,7 +79,9 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
         let vr = 0;
         for (const v of row) vr += (v - mu) ** 2;
         vr /= row.length;
-        row.forEach((v, i) => (o[i] = ((v - mu) / Math.sqrt(vr + 1e-5)) * (affine ? g.ref.data[i]! : 1) + (affine ? bb.ref.data[i]! : 0)));
+        row.forEach((v, i) => {
+          o[i] = ((v - mu) / Math.sqrt(vr + 1e-5)) * (affine ? g.ref.data[i]! : 1) + (affine ? bb.ref.data[i]! : 0);
+        });
       });
     R.expectClose(out['rms']!, rms);
     R.expectClose(out['ln']!, ln(true));

@@ -50,8 +50,12 @@ describe('OnnxTrainableParameters', () => {
       const r = await t.gradients(mseLoss(5, 1), createRng(0));
       const ref = reference(w, b, 5, 1);
       expect(r.loss).toBeCloseTo(ref.loss, 5);
-      Array.from(r.grads.get('fc.weight')!).forEach((g, i) => expect(g).toBeCloseTo(ref.dw[i]!, 5));
-      Array.from(r.grads.get('fc.bias')!).forEach((g, i) => expect(g).toBeCloseTo(ref.db[i]!, 5));
+      Array.from(r.grads.get('fc.weight')!).forEach((g, i) => {
+        expect(g).toBeCloseTo(ref.dw[i]!, 5);
+      });
+      Array.from(r.grads.get('fc.bias')!).forEach((g, i) => {
+        expect(g).toBeCloseTo(ref.db[i]!, 5);
+      });
       expect(Array.from(r.grads.get('unused.weight')!)).toEqual([0, 0]);
       expect(r.metrics['scale']).toBeGreaterThan(0);
     } finally {

@@ -21,7 +21,7 @@ async function probe(engine: OnnxEngine): Promise<OnnxEngine> {
   const graph = await engine.compile(PROBE_GRAPH, new Map());
   try {
     const { y } = await graph.run({ x: new CpuTensor(Float32Array.of(1, 2), [2]) });
-    if (!y || y.data[0] !== 2 || y.data[1] !== 4) throw new EngineUnavailableError(`${engine.name} returned wrong values for 1+1, 2+2.`);
+    if (y?.data[0] !== 2 || y.data[1] !== 4) throw new EngineUnavailableError(`${engine.name} returned wrong values for 1+1, 2+2.`);
   } finally {
     await graph.dispose();
   }

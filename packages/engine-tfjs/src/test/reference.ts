@@ -84,7 +84,9 @@ export function transpose(x: Nd, perm: readonly number[]): Nd {
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
     let src = 0;
-    idx.forEach((v, d) => (src += v * sx[perm[d]!]!));
+    idx.forEach((v, d) => {
+      src += v * sx[perm[d]!]!;
+    });
     data[i] = x.data[src]!;
   }
   return { data, shape };
