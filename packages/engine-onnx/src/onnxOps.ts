@@ -1,28 +1,7 @@
-import { ConfigError, CpuTensor, NotFoundError, ShapeError } from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError, closeNames } from '@bigr/core';
 import type { Conv2dOptions, Conv2dShapes, NamedTensors, Ops } from '@bigr/core';
 import type { OnnxAttribute, OnnxGraphBuilder } from './graphBuilder.js';
 import type { OnnxDType, OnnxValue } from './onnxValue.js';
-
-/** Edit distance, for "did you mean" lists of parameter names. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-function similarNames(name: string, names: Iterable<string>, limit = 5): string[] {
-  return [...names]
-    .map((n) => ({ n, d: editDistance(name, n) - (n.includes(name) || name.includes(n) ? name.length : 0) }))
-    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
-    .slice(0, limit)
-    .map((x) => x.n);
-}
 
 function paramData(t: CpuTensor, name: string): Float32Array | Int32Array {
   const data = t.data;
@@ -129,7 +108,7 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (value) return value;
     const t = this.#params.get(name);
     if (!t) {
-      const near = similarNames(name, this.#params.keys());
+      const near = closeNames(name, this.#params.keys());
       throw new NotFoundError(
         `Parameter "${name}" is not among the ${this.#params.size} model parameters` +
           (near.length ? `; similar names: ${near.join(', ')}` : '') +

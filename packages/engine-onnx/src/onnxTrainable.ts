@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import {
   ConfigError,
   CpuTensor,
-  NotFoundError,
   ShapeError,
   TapeOps,
+  checkAssignment,
+  completeGradients,
   createRng,
   lossGradients,
   type CompileOptions,
@@ -165,15 +166,19 @@ export class OnnxTrainableParameters implements TrainableParameters {
     }
     const graph = await this.#graphs.get(key)!;
     const feeds: Record<string, CpuTensor> = {};
-    cached.feedNames.forEach((name, i) => (feeds[name] = sig.feeds[i]!));
+    cached.feedNames.forEach((name, i) => {
+      feeds[name] = sig.feeds[i]!;
+    });
     const result = await graph.run(feeds);
     const metrics: Record<string, number> = {};
-    cached.metricNames.forEach((k, i) => (metrics[k] = result[`metric_${i}`]!.data[0] as number));
+    cached.metricNames.forEach((k, i) => {
+      metrics[k] = result[`metric_${i}`]!.data[0] as number;
+    });
     const grads = new Map<string, Float32Array>();
-    cached.gradNames.forEach((name, i) => grads.set(name, result[`grad_${i}`]!.data as Float32Array));
-    const outGrads = new Map<string, Float32Array>();
-    for (const name of this.names) outGrads.set(name, grads.get(name) ?? new Float32Array(this.#values.get(name)!.size));
-    return { loss: result['loss']!.data[0] as number, grads: outGrads, metrics };
+    cached.gradNames.forEach((name, i) => {
+      grads.set(name, result[`grad_${i}`]!.data as Float32Array);
+    });
+    return { loss: result['loss']!.data[0] as number, grads: completeGradients(this.#values, grads), metrics };
   }
 
   /** Runs `fn` on the current parameter values (parameters are fed, so no recompilation after updates). */
@@ -209,12 +214,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
   /** Overwrites parameter values; each array must have the parameter's element count. */
   assign(values: ReadonlyMap<string, Float32Array>): void {
     this.#check();
-    for (const [name, data] of values) {
-      const t = this.#values.get(name);
-      if (!t) throw new NotFoundError(`assign: parameter "${name}" does not exist.`);
-      if (data.length !== t.size)
-        throw new ShapeError(`assign: parameter "${name}" has ${t.size} elements (shape [${t.shape.join(', ')}]) but ${data.length} values were given.`);
-    }
+    checkAssignment(values, this.#values);
     for (const [name, data] of values) {
       const t = this.#values.get(name)!;
       if (t.dtype === 'float32') (t.data as Float32Array).set(data);

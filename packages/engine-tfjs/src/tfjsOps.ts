@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { BigrError, ConfigError, NotFoundError, ShapeError, shapeSize, type Conv2dOptions, type Conv2dShapes, type Ops, type Rng } from '@bigr/core';
-import { closeNames } from './closeNames.js';
+import {
+  BigrError,
+  ConfigError,
+  NotFoundError,
+  ShapeError,
+  closeNames,
+  shapeSize,
+  type Conv2dOptions,
+  type Conv2dShapes,
+  type Ops,
+  type Rng,
+} from '@bigr/core';
 import { im2colConv2d } from './im2colConv.js';
 
 /** Options for {@link TfjsOps}. */

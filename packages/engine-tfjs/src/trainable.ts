@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ConfigError,
   CpuTensor,
-  NotFoundError,
+  checkAssignment,
+  completeGradients,
   ShapeError,
   type GradientResult,
   type GraphDefinition,
@@ -12,7 +13,6 @@ import {
   type TrainableParameters,
 } from '@bigr/core';
 import { useBackend } from './backend.js';
-import { closeNames } from './closeNames.js';
 import { toTfTensor } from './convert.js';
 import { runGraph } from './runGraph.js';
 import { TfjsOps } from './tfjsOps.js';
@@ -78,15 +78,6 @@ export class TfjsTrainableParameters implements TrainableParameters {
     useBackend(this.#ctx.backend);
   }
 
-  #get(name: string): tf.Tensor {
-    const t = this.#tensors.get(name);
-    if (t === undefined) {
-      const near = closeNames(name, this.#tensors.keys());
-      throw new NotFoundError(`Parameter "${name}" does not exist.${near.length ? ` Similar names: ${near.map((n) => `"${n}"`).join(', ')}.` : ''}`);
-    }
-    return t;
-  }
-
   /**
    * Computes the loss, its metrics and d loss / d parameter in training mode (dropout driven by `rng`).
    * Parameters the loss does not depend on (and integer parameters) get zero gradients.
@@ -121,9 +112,7 @@ export class TfjsTrainableParameters implements TrainableParameters {
       discardTape();
       throw err;
     }
-    const out = new Map<string, Float32Array>();
-    for (const name of this.names) out.set(name, grads.get(name) ?? new Float32Array(this.#tensors.get(name)!.size));
-    return { loss: lossValue, grads: out, metrics };
+    return { loss: lossValue, grads: completeGradients(this.#tensors, grads), metrics };
   }
 
   /** Runs `fn` on the current parameter values without gradients (eval mode unless `training`). */
@@ -144,12 +133,7 @@ export class TfjsTrainableParameters implements TrainableParameters {
   /** Overwrites parameter values; each array must have the parameter's element count. */
   assign(values: ReadonlyMap<string, Float32Array>): void {
     this.#check();
-    for (const [name, data] of values) {
-      const t = this.#get(name);
-      if (data.length !== t.size) {
-        throw new ShapeError(`assign: parameter "${name}" has ${t.size} elements (shape [${t.shape.join(', ')}]) but ${data.length} values were given.`);
-      }
-    }
+    checkAssignment(values, this.#tensors);
     for (const [name, data] of values) {
       const v = this.#variables.get(name);
       if (v) {
