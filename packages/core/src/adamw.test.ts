@@ -1,13 +1,12 @@
 import { AdamW } from './adamw.js';
 import { ConfigError, FormatError, ShapeError } from './errors.js';
+import { at, getOrThrow } from './invariants.js';
 import { parseSafetensors, serializeSafetensors } from './safetensorsFormat.js';
 import { createRng } from './seededRng.js';
 
 /** Float64 reference of torch.optim.AdamW (single-tensor path, amsgrad off), written from the PyTorch docs. */
 class RefAdamW {
-  m = new Map<string, number[]>();
-  v = new Map<string, number[]>();
-  t = new Map<string, number>();
+  slots = new Map<string, { m: number[]; v: number[]; t: number }>();
   constructor(
     readonly b1: number,
     readonly b2: number,
@@ -16,23 +15,22 @@ class RefAdamW {
   ) {}
   step(params: Map<string, number[]>, grads: Map<string, number[]>, lr: number): void {
     for (const [name, g] of grads) {
-      const p = params.get(name)!;
-      if (!this.m.has(name)) {
-        this.m.set(name, new Array(p.length).fill(0));
-        this.v.set(name, new Array(p.length).fill(0));
-        this.t.set(name, 0);
+      const p = getOrThrow(params, name, 'reference parameter');
+      let slot = this.slots.get(name);
+      if (!slot) {
+        slot = { m: new Array(p.length).fill(0), v: new Array(p.length).fill(0), t: 0 };
+        this.slots.set(name, slot);
       }
-      const t = this.t.get(name)! + 1;
-      this.t.set(name, t);
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      for (let i = 0; i < p.length; i++) {
-        p[i] = p[i]! * (1 - lr * this.wd(name));
-        m[i] = this.b1 * m[i]! + (1 - this.b1) * g[i]!;
-        v[i] = this.b2 * v[i]! + (1 - this.b2) * g[i]! ** 2;
-        const mHat = m[i]! / (1 - this.b1 ** t);
-        const vHat = v[i]! / (1 - this.b2 ** t);
-        p[i] = p[i]! - (lr * mHat) / (Math.sqrt(vHat) + this.eps);
+      slot.t += 1;
+      const { m, v, t } = slot;
+      for (const [i, gi] of g.entries()) {
+        const mi = this.b1 * at(m, i) + (1 - this.b1) * gi;
+        const vi = this.b2 * at(v, i) + (1 - this.b2) * gi ** 2;
+        m[i] = mi;
+        v[i] = vi;
+        const mHat = mi / (1 - this.b1 ** t);
+        const vHat = vi / (1 - this.b2 ** t);
+        p[i] = at(p, i) * (1 - lr * this.wd(name)) - (lr * mHat) / (Math.sqrt(vHat) + this.eps);
       }
     }
   }
@@ -50,7 +48,9 @@ describe('AdamW', () => {
     opt.step(new Map([['w', p]]), new Map([['w', g]]), 1e-3);
     const expected = [1 * (1 - 2e-5) - 1e-3 * (0.1 / (0.1 + 1e-8)), -2 * (1 - 2e-5) + 1e-3 * (3 / (3 + 1e-8)), 0.5 * (1 - 2e-5)];
     // Float32 arithmetic op by op, as PyTorch's AdamW: within one float32 ulp (2.4e-7 at |p| ≈ 2) of the exact value.
-    expected.forEach((e, i) => expect(Math.abs(p[i]! - e)).toBeLessThanOrEqual(2.4e-7));
+    expected.forEach((e, i) => {
+      expect(Math.abs(at(p, i) - e)).toBeLessThanOrEqual(2.4e-7);
+    });
     expect(opt.t).toBe(1);
   });
 
@@ -80,9 +80,10 @@ describe('AdamW', () => {
       opt.step(params, grads, lr);
       ref.step(refParams, refGrads, lr);
       for (const [name, p] of params) {
-        const r = refParams.get(name)!;
-        for (let i = 0; i < p.length; i++) {
-          if (Math.abs(p[i]! - r[i]!) > 1e-6 * Math.max(1, Math.abs(r[i]!))) throw new Error(`step ${step} ${name}[${i}]: ${p[i]} vs ${r[i]}`);
+        const r = getOrThrow(refParams, name, 'reference parameter');
+        for (const [i, pi] of p.entries()) {
+          const ri = at(r, i);
+          if (Math.abs(pi - ri) > 1e-6 * Math.max(1, Math.abs(ri))) throw new Error(`step ${step} ${name}[${i}]: ${pi} vs ${ri}`);
         }
       }
     }
@@ -135,7 +136,7 @@ describe('AdamW', () => {
       );
     for (let i = 0; i < 3; i++) opt1.step(p1, gradsAt(i), 1e-3);
     const state = opt1.getState(shapes);
-    expect(state.tensors.get('exp_avg.a')!.shape).toEqual([2, 3]);
+    expect(state.tensors.get('exp_avg.a')?.shape).toEqual([2, 3]);
     const file = serializeSafetensors(state.tensors);
     const restored = { json: JSON.parse(JSON.stringify(state.json)), tensors: parseSafetensors(file).tensors };
     const p2 = new Map([...p1].map(([k, v]) => [k, v.slice()]));

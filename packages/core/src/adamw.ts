@@ -1,4 +1,5 @@
 import { ConfigError, FormatError, ShapeError } from './errors.js';
+import { at, getOrThrow } from './invariants.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 import { CpuTensor, type NamedTensors } from './tensor.js';
 
@@ -116,7 +117,7 @@ export class AdamW implements Optimizer {
     }
     // Validate everything before touching any state, so a failed step changes nothing.
     for (const [name, g] of grads) {
-      const p = params.get(name)!;
+      const p = getOrThrow(params, name, 'parameter (checked above)');
       if (g.length !== p.length) {
         throw new ShapeError(`AdamW: gradient of "${name}" has ${g.length} elements but the parameter has ${p.length}. Pass the gradient of this parameter.`);
       }
@@ -131,7 +132,7 @@ export class AdamW implements Optimizer {
     const [b1, b2] = this.betas;
     const eps = this.eps;
     for (const [name, g] of grads) {
-      const p = params.get(name)!;
+      const p = getOrThrow(params, name, 'parameter (checked above)');
       let slot = this.#slots.get(name);
       if (!slot) {
         slot = { m: new Float32Array(p.length), v: new Float32Array(p.length), step: 0 };
@@ -147,13 +148,13 @@ export class AdamW implements Optimizer {
       const bc2Sqrt = f(Math.sqrt(1 - b2 ** slot.step));
       const [b1f, b2f, a1, a2, epsf] = [f(b1), f(b2), f(1 - b1), f(1 - b2), f(eps)];
       const { m, v } = slot;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
-        const mi = f(f(m[i]! * b1f) + f(a1 * gi));
-        const vi = f(f(v[i]! * b2f) + f(f(a2 * gi) * gi));
+      // g, m, v and p have the same length (checked above).
+      for (const [i, gi] of g.entries()) {
+        const mi = f(f(at(m, i, 'first moment') * b1f) + f(a1 * gi));
+        const vi = f(f(at(v, i, 'second moment') * b2f) + f(f(a2 * gi) * gi));
         m[i] = mi;
         v[i] = vi;
-        const pd = f(p[i]! * decay);
+        const pd = f(at(p, i, 'parameter') * decay);
         const denom = f(f(f(Math.sqrt(vi)) / bc2Sqrt) + epsf);
         p[i] = f(pd + f(f(negStep * mi) / denom));
       }

@@ -12,6 +12,7 @@ import {
   unpackBits,
 } from './binaryCodes.js';
 import { FormatError, ShapeError } from './errors.js';
+import { at } from './invariants.js';
 import { createRng } from './seededRng.js';
 import { CpuTensor } from './tensor.js';
 
@@ -32,7 +33,7 @@ function naivePack(bits: Uint8Array, n: number, k: number): Uint8Array {
     for (let j = 0; j < k; j++) {
       const byte = t * bpt + Math.floor(j / 8);
       const pos = j % 8;
-      out[byte] = out[byte]! + bits[t * k + j]! * 2 ** pos;
+      out[byte] = at(out, byte) + at(bits, t * k + j) * 2 ** pos;
     }
   }
   return out;
@@ -44,7 +45,7 @@ function naivePopcount(x: number): number {
 }
 function naiveHamming(a: Uint8Array, b: Uint8Array): number {
   let d = 0;
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < 8; j++) if (((a[i]! >> j) & 1) !== ((b[i]! >> j) & 1)) d++;
+  for (const [i, ai] of a.entries()) for (let j = 0; j < 8; j++) if (((ai >> j) & 1) !== ((at(b, i) >> j) & 1)) d++;
   return d;
 }
 
@@ -89,7 +90,7 @@ describe('tokenIndex', () => {
     expect(idx).toBeInstanceOf(k <= 31 ? Int32Array : Float64Array);
     for (let t = 0; t < 12; t++) {
       let r = 0;
-      for (let j = 0; j < k; j++) r += 2 ** j * bits.data[t * k + j]!;
+      for (let j = 0; j < k; j++) r += 2 ** j * at(bits.data, t * k + j);
       expect(idx[t]).toBe(r);
     }
     expect(tokenIndexToBits(idx, 2, 6, k).data).toEqual(bits.data);

@@ -1,4 +1,5 @@
 import { FormatError, ShapeError } from './errors.js';
+import { at, dims3 } from './invariants.js';
 import { CpuTensor, type Tensor } from './tensor.js';
 
 /**
@@ -45,10 +46,9 @@ export function assertBits(t: Tensor, what = 'bits'): asserts t is Tensor<'uint8
     );
   }
   const data = t.data as Uint8Array;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i]! > 1) {
-      throw new ShapeError(`${what} holds value ${data[i]} at flat index ${i}; bits must be 0 or 1. Threshold or binarise the codes first.`);
-    }
+  const bad = data.findIndex((v) => v > 1);
+  if (bad >= 0) {
+    throw new ShapeError(`${what} holds value ${data[bad]} at flat index ${bad}; bits must be 0 or 1. Threshold or binarise the codes first.`);
   }
 }
 
@@ -67,7 +67,7 @@ function checkPackedGeometry(batch: number, tokens: number, bitsPerToken: number
 /** Packs a [batch, tokens, K] bit tensor into bytes (see {@link PackedCodes} for the bit order). */
 export function packBits(bits: Tensor<'uint8'>): PackedCodes {
   assertBits(bits);
-  const [batch, tokens, k] = bits.shape as [number, number, number];
+  const [batch, tokens, k] = dims3(bits.shape, 'bits');
   const bpt = bytesPerToken(k);
   const n = batch * tokens;
   const bytes = new Uint8Array(n * bpt);
@@ -75,8 +75,14 @@ export function packBits(bits: Tensor<'uint8'>): PackedCodes {
   for (let t = 0; t < n; t++) {
     const s = t * k;
     const d = t * bpt;
+    // Byte j >>> 3 collects bits j & ~7 … (j & ~7) + 7 (values 0/1 by assertBits) and is stored after its last bit.
+    let byte = 0;
     for (let j = 0; j < k; j++) {
-      if (src[s + j]) bytes[d + (j >>> 3)]! |= 1 << (j & 7);
+      byte |= at(src, s + j, 'bit') << (j & 7);
+      if ((j & 7) === 7 || j === k - 1) {
+        bytes[d + (j >>> 3)] = byte;
+        byte = 0;
+      }
     }
   }
   return { bytes, batch, tokens, bitsPerToken: k };
@@ -101,8 +107,8 @@ export function unpackBits(packed: PackedCodes): BitTensor {
   for (let t = 0; t < n; t++) {
     const s = t * bpt;
     const d = t * k;
-    for (let j = 0; j < k; j++) out[d + j] = (bytes[s + (j >>> 3)]! >>> (j & 7)) & 1;
-    if (padMask && bytes[s + bpt - 1]! & padMask) {
+    for (let j = 0; j < k; j++) out[d + j] = (at(bytes, s + (j >>> 3), 'packed byte') >>> (j & 7)) & 1;
+    if (padMask && at(bytes, s + bpt - 1, 'packed byte') & padMask) {
       throw new FormatError(
         `Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). The data was not written by packBits or K is wrong.`,
       );
@@ -118,7 +124,7 @@ export function unpackBits(packed: PackedCodes): BitTensor {
  */
 export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   assertBits(bits);
-  const [batch, tokens, k] = bits.shape as [number, number, number];
+  const [batch, tokens, k] = dims3(bits.shape, 'bits');
   if (k > MAX_TOKEN_INDEX_BITS) {
     throw new ShapeError(
       `tokenIndex: K = ${k} bits per token gives indices beyond 2^53, which float64 cannot hold exactly. Use K ≤ ${MAX_TOKEN_INDEX_BITS} or work on the bits directly.`,
@@ -130,7 +136,7 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
     const out = new Int32Array(n);
     for (let t = 0; t < n; t++) {
       let r = 0;
-      for (let j = k - 1; j >= 0; j--) r = (r << 1) | src[t * k + j]!;
+      for (let j = k - 1; j >= 0; j--) r = (r << 1) | at(src, t * k + j, 'bit');
       out[t] = r;
     }
     return out;
@@ -138,7 +144,7 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   const out = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     let r = 0;
-    for (let j = k - 1; j >= 0; j--) r = r * 2 + src[t * k + j]!;
+    for (let j = k - 1; j >= 0; j--) r = r * 2 + at(src, t * k + j, 'bit');
     out[t] = r;
   }
   return out;
@@ -159,8 +165,8 @@ export function tokenIndexToBits(indices: ArrayLike<number>, batch: number, toke
   const out = new Uint8Array(indices.length * k);
   const limit = 2 ** k;
   for (let t = 0; t < indices.length; t++) {
-    let r = indices[t]!;
-    if (!Number.isInteger(r) || r < 0 || r >= limit) {
+    let r = indices[t];
+    if (r === undefined || !Number.isInteger(r) || r < 0 || r >= limit) {
       throw new ShapeError(`tokenIndexToBits: index ${r} at position ${t} is outside [0, 2^${k}). Pass integer token indices for K = ${k}.`);
     }
     for (let j = 0; j < k; j++) {
@@ -191,11 +197,16 @@ export function hammingDistance(a: Uint8Array, b: Uint8Array): number {
   const n4 = a.length - (a.length % 4);
   let i = 0;
   for (; i < n4; i += 4) {
-    const x = (a[i]! | (a[i + 1]! << 8) | (a[i + 2]! << 16) | (a[i + 3]! << 24)) ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    const x = word(a, i) ^ word(b, i);
     d += popcount32(x);
   }
-  for (; i < a.length; i++) d += popcount32(a[i]! ^ b[i]!);
+  for (; i < a.length; i++) d += popcount32(at(a, i, 'byte') ^ at(b, i, 'byte'));
   return d;
+}
+
+/** Little-endian 32-bit word of bytes i … i+3 (the caller keeps i + 3 inside the array). */
+function word(bytes: Uint8Array, i: number): number {
+  return at(bytes, i, 'byte') | (at(bytes, i + 1, 'byte') << 8) | (at(bytes, i + 2, 'byte') << 16) | (at(bytes, i + 3, 'byte') << 24);
 }
 
 /** Per-token Hamming distances between two packed code sets of the same geometry, row-major over [batch, tokens]. */
@@ -215,7 +226,7 @@ export function tokenHammingDistances(a: PackedCodes, b: PackedCodes): Int32Arra
   const out = new Int32Array(n);
   for (let t = 0; t < n; t++) {
     let d = 0;
-    for (let j = t * bpt; j < (t + 1) * bpt; j++) d += popcount32(a.bytes[j]! ^ b.bytes[j]!);
+    for (let j = t * bpt; j < (t + 1) * bpt; j++) d += popcount32(at(a.bytes, j, 'byte') ^ at(b.bytes, j, 'byte'));
     out[t] = d;
   }
   return out;
@@ -226,8 +237,7 @@ export function float32ToBits(t: Tensor<'float32'>): BitTensor {
   if (t.dtype !== 'float32') throw new ShapeError(`float32ToBits: tensor has dtype ${t.dtype}; float32 0.0/1.0 values were expected.`);
   const src = t.data;
   const out = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
+  for (const [i, v] of src.entries()) {
     if (v !== 0 && v !== 1) {
       throw new ShapeError(`float32ToBits: value ${v} at flat index ${i} is not 0 or 1. Binarise (e.g. threshold or Bernoulli-sample) first.`);
     }
@@ -241,9 +251,9 @@ export function bitsToFloat32(t: Tensor<'uint8'>): CpuTensor<'float32'> {
   if (t.dtype !== 'uint8') throw new ShapeError(`bitsToFloat32: tensor has dtype ${t.dtype}; uint8 0/1 bits were expected.`);
   const src = t.data;
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    if (src[i]! > 1) throw new ShapeError(`bitsToFloat32: value ${src[i]} at flat index ${i} is not 0 or 1.`);
-    out[i] = src[i]!;
+  for (const [i, v] of src.entries()) {
+    if (v > 1) throw new ShapeError(`bitsToFloat32: value ${v} at flat index ${i} is not 0 or 1.`);
+    out[i] = v;
   }
   return new CpuTensor(out, t.shape);
 }

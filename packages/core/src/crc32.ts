@@ -1,3 +1,5 @@
+import { at } from './invariants.js';
+
 let table: Uint32Array | undefined;
 
 function crcTable(): Uint32Array {
@@ -19,6 +21,6 @@ function crcTable(): Uint32Array {
 export function crc32(bytes: Uint8Array, initial = 0): number {
   const t = crcTable();
   let c = (initial ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (const b of bytes) c = at(t, (c ^ b) & 0xff, 'CRC table entry') ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

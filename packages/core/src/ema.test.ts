@@ -1,5 +1,6 @@
 import { Ema, emaUpdate } from './ema.js';
 import { ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
+import { at, getOrThrow } from './invariants.js';
 import { parseSafetensors, serializeSafetensors } from './safetensorsFormat.js';
 import { createRng } from './seededRng.js';
 import { CpuTensor } from './tensor.js';
@@ -24,11 +25,11 @@ describe('Ema', () => {
     );
     const refW = Array.from(w.data);
     const refB = Array.from(b);
-    expect(ema.parameters().get('w')!.shape).toEqual([2, 3]);
-    expect(ema.parameters().get('b')!.shape).toEqual([3]);
-    expect(Array.from(ema.parameters().get('w')!.data)).toEqual(refW);
+    expect(ema.parameters().get('w')?.shape).toEqual([2, 3]);
+    expect(ema.parameters().get('b')?.shape).toEqual([3]);
+    expect(Array.from(getOrThrow(ema.parameters(), 'w').data)).toEqual(refW);
     w.data.fill(99); // the EMA holds a copy
-    expect(ema.parameters().get('w')!.data[0]).not.toBe(99);
+    expect(getOrThrow(ema.parameters(), 'w').data[0]).not.toBe(99);
     for (let s = 0; s < 30; s++) {
       const pw = rng.normalsF32(6);
       const pb = rng.normalsF32(3);
@@ -38,19 +39,27 @@ describe('Ema', () => {
           ['b', pb],
         ]),
       );
-      refW.forEach((x, i) => (refW[i] = 0.9 * x + 0.1 * pw[i]!));
-      refB.forEach((x, i) => (refB[i] = 0.9 * x + 0.1 * pb[i]!));
+      refW.forEach((x, i) => {
+        refW[i] = 0.9 * x + 0.1 * at(pw, i);
+      });
+      refB.forEach((x, i) => {
+        refB[i] = 0.9 * x + 0.1 * at(pb, i);
+      });
     }
     const got = ema.parameters();
-    refW.forEach((x, i) => expect(got.get('w')!.data[i]).toBeCloseTo(x, 5));
-    refB.forEach((x, i) => expect(got.get('b')!.data[i]).toBeCloseTo(x, 5));
+    refW.forEach((x, i) => {
+      expect(getOrThrow(got, 'w').data[i]).toBeCloseTo(x, 5);
+    });
+    refB.forEach((x, i) => {
+      expect(getOrThrow(got, 'b').data[i]).toBeCloseTo(x, 5);
+    });
     expect(ema.updates).toBe(30);
   });
 
   it('decay 0.9999 on a constant target converges as 1 - 0.9999^n (closed form)', () => {
     const ema = new Ema(new Map([['x', new Float32Array([0])]]), { decay: 0.9999 });
     for (let i = 0; i < 1000; i++) ema.update(new Map([['x', new Float32Array([1])]]));
-    expect(ema.parameters().get('x')!.data[0]).toBeCloseTo(1 - 0.9999 ** 1000, 5);
+    expect(getOrThrow(ema.parameters(), 'x').data[0]).toBeCloseTo(1 - 0.9999 ** 1000, 5);
   });
 
   it('state round-trips through safetensors + JSON', () => {
@@ -61,8 +70,8 @@ describe('Ema', () => {
     const e2 = Ema.fromState(back);
     expect(e2.decay).toBe(0.99);
     expect(e2.updates).toBe(1);
-    expect(e2.parameters().get('w')!.data).toEqual(ema.parameters().get('w')!.data);
-    expect(e2.parameters().get('w')!.shape).toEqual([2, 2]);
+    expect(getOrThrow(e2.parameters(), 'w').data).toEqual(getOrThrow(ema.parameters(), 'w').data);
+    expect(e2.parameters().get('w')?.shape).toEqual([2, 2]);
   });
 
   it('validates', () => {

@@ -1,4 +1,5 @@
 import { ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
+import { at, getOrThrow } from './invariants.js';
 import { CpuTensor, isTensor, type NamedTensors, type Tensor } from './tensor.js';
 
 /** Parameter values accepted by {@link Ema}: raw float32 arrays or float32 tensors. */
@@ -20,7 +21,7 @@ function checkDecay(decay: number): void {
 export function emaUpdate(ema: Float32Array, p: Float32Array, decay: number): void {
   if (ema.length !== p.length) throw new ShapeError(`emaUpdate: EMA has ${ema.length} elements but the parameter has ${p.length}.`);
   const a = 1 - decay;
-  for (let i = 0; i < p.length; i++) ema[i] = decay * ema[i]! + a * p[i]!;
+  for (const [i, pi] of p.entries()) ema[i] = decay * at(ema, i, 'average') + a * pi;
 }
 
 /** JSON part of an {@link Ema} checkpoint. */
@@ -78,14 +79,13 @@ export class Ema {
       if (!params.has(name))
         throw new NotFoundError(`EMA update is missing parameter "${name}". Pass all ${this.#shadow.size} parameters the EMA was created with.`);
     }
-    for (const name of params.keys()) {
-      if (!this.#shadow.has(name))
-        throw new ConfigError(`EMA update got parameter "${name}", which the EMA was not created with. Create the EMA from the same parameter set.`);
-      const e = this.#shadow.get(name)!;
-      const p = valuesOf(params.get(name)!, name);
+    for (const [name, v] of params) {
+      const e = this.#shadow.get(name);
+      if (!e) throw new ConfigError(`EMA update got parameter "${name}", which the EMA was not created with. Create the EMA from the same parameter set.`);
+      const p = valuesOf(v, name);
       if (p.length !== e.size) throw new ShapeError(`EMA parameter "${name}" has ${p.length} elements but its average has ${e.size}.`);
     }
-    for (const [name, e] of this.#shadow) emaUpdate(e.data as Float32Array, valuesOf(params.get(name)!, name), decay);
+    for (const [name, e] of this.#shadow) emaUpdate(e.data as Float32Array, valuesOf(getOrThrow(params, name, 'EMA parameter (checked above)'), name), decay);
     this.#updates += 1;
   }
 
@@ -120,7 +120,7 @@ export class Ema {
       if (!this.#shadow.has(name))
         throw new FormatError(`EMA state has tensor "${name}", which is not a parameter of this EMA. The checkpoint belongs to another model.`);
     }
-    for (const [name, t] of this.#shadow) (t.data as Float32Array).set(tensors.get(name)!.data as Float32Array);
+    for (const [name, t] of this.#shadow) (t.data as Float32Array).set(getOrThrow(tensors, name, 'EMA state tensor (checked above)').data as Float32Array);
     this.#updates = json.updates;
   }
 

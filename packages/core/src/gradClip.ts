@@ -10,7 +10,7 @@ function arrays(grads: GradientSet): Iterable<Float32Array> {
 /** Global L2 norm √(Σ g²) over all gradients, accumulated in float64. */
 export function gradNorm(grads: GradientSet): number {
   let sq = 0;
-  for (const g of arrays(grads)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  for (const g of arrays(grads)) for (const v of g) sq += v * v;
   return Math.sqrt(sq);
 }
 
@@ -40,7 +40,7 @@ export function clipGradNorm(grads: GradientSet, maxNorm: number, options: ClipG
   // torch.nn.utils.clip_grad_norm_ computes the coefficient as a float32 tensor: max_norm / (norm + 1e-6), clamped at 1.
   const coef = Math.fround(maxNorm / Math.fround(Math.fround(norm) + Math.fround(1e-6)));
   if (coef < 1) {
-    for (const g of arrays(grads)) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+    for (const g of arrays(grads)) for (const [i, v] of g.entries()) g[i] = v * coef;
   }
   return norm;
 }

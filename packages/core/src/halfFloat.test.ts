@@ -1,4 +1,5 @@
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './halfFloat.js';
+import { at } from './invariants.js';
 import { createRng } from './seededRng.js';
 
 // Independent reference: build the float32 bit pattern and reinterpret it.
@@ -6,11 +7,11 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 function fromF32Bits(bits: number): number {
   u32[0] = bits >>> 0;
-  return f32[0]!;
+  return at(f32, 0);
 }
 function f32Bits(x: number): number {
   f32[0] = x;
-  return u32[0]!;
+  return at(u32, 0);
 }
 
 describe('binary16', () => {

@@ -51,10 +51,10 @@ function declaredIdxBytes(input: Uint8Array, source: string, maxBytes: number): 
     return maxBytes;
   }
   if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return maxBytes;
-  const type = TYPES[head[2]!];
-  const ndims = head[3]!;
-  if (!type || ndims < 1 || ndims > 8 || head.length < 4 + 4 * ndims) return maxBytes;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const type = TYPES[view.getUint8(2)];
+  const ndims = view.getUint8(3);
+  if (!type || ndims < 1 || ndims > 8 || head.length < 4 + 4 * ndims) return maxBytes;
   let total = type.size;
   for (let i = 0; i < ndims; i++) total *= view.getUint32(4 + 4 * i, false);
   const declared = 4 + 4 * ndims + total;
@@ -95,18 +95,19 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
   }
   if (bytes.length < 4)
     throw new FormatError(`${source}: ${bytes.length} bytes is too short for an IDX header (at least 4). The file is truncated or not IDX.`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
+  // DataView reads are bounds-checked; the four magic bytes exist after the length check above.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint8(0) !== 0 || view.getUint8(1) !== 0) {
     throw new FormatError(
-      `${source}: magic starts with ${bytes[0]!.toString(16)} ${bytes[1]!.toString(16)} but IDX files start with 00 00. Is this an IDX file (e.g. train-images-idx3-ubyte)?`,
+      `${source}: magic starts with ${view.getUint8(0).toString(16)} ${view.getUint8(1).toString(16)} but IDX files start with 00 00. Is this an IDX file (e.g. train-images-idx3-ubyte)?`,
     );
   }
-  const type = TYPES[bytes[2]!];
-  if (!type) throw new FormatError(`${source}: unknown IDX element type 0x${bytes[2]!.toString(16)}; expected 08, 09, 0B, 0C, 0D or 0E.`);
-  const ndims = bytes[3]!;
+  const type = TYPES[view.getUint8(2)];
+  if (!type) throw new FormatError(`${source}: unknown IDX element type 0x${view.getUint8(2).toString(16)}; expected 08, 09, 0B, 0C, 0D or 0E.`);
+  const ndims = view.getUint8(3);
   if (ndims < 1 || ndims > 8) throw new FormatError(`${source}: IDX header has ${ndims} dimensions; expected 1 to 8.`);
   const headerLen = 4 + 4 * ndims;
   if (bytes.length < headerLen) throw new FormatError(`${source}: truncated header (${bytes.length} bytes, ${headerLen} needed for ${ndims} dimensions).`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   let count = 1;
   for (let i = 0; i < ndims; i++) {

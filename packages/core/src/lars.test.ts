@@ -1,27 +1,29 @@
 import { AdamW } from './adamw.js';
 import { ConfigError, FormatError, ShapeError } from './errors.js';
+import { at, getOrThrow, required } from './invariants.js';
 import { Lars } from './lars.js';
 import { createRng } from './seededRng.js';
 
 /** Naive float64 LARS written from docs/evaluation.md §8.3 (independent of the implementation). */
 function naiveLars(params: { w: number[]; shape: number[] }[], grads: number[][][], lrs: number[], mu: number, eta: number, wd: number): number[][] {
-  const w = params.map((p) => [...p.w]);
-  const m = params.map((p) => p.w.map(() => 0));
+  const state = params.map((p) => ({ w: [...p.w], m: p.w.map(() => 0), matrix: p.shape.length > 1 }));
   grads.forEach((step, s) => {
+    const lr = at(lrs, s, 'learning rate');
     step.forEach((g0, i) => {
+      const p = at(state, i, 'parameter');
       let g = [...g0];
-      if (params[i]!.shape.length > 1) {
-        g = g.map((gj, j) => gj + wd * w[i]![j]!);
-        const pn = Math.hypot(...w[i]!);
+      if (p.matrix) {
+        g = g.map((gj, j) => gj + wd * at(p.w, j));
+        const pn = Math.hypot(...p.w);
         const gn = Math.hypot(...g);
         const q = pn > 0 && gn > 0 ? (eta * pn) / gn : 1;
         g = g.map((gj) => gj * q);
       }
-      m[i] = m[i]!.map((mj, j) => mu * mj + g[j]!);
-      w[i] = w[i]!.map((wj, j) => wj - lrs[s]! * m[i]![j]!);
+      p.m = p.m.map((mj, j) => mu * mj + at(g, j));
+      p.w = p.w.map((wj, j) => wj - lr * at(p.m, j));
     });
   });
-  return w;
+  return state.map((p) => p.w);
 }
 
 const shapes2 = new Map<string, readonly number[]>([
@@ -41,12 +43,12 @@ describe('LARS (core)', () => {
     ]);
     const lars = new Lars({ shapes: shapes2, momentum: 0.9, trustCoefficient: 0.001 });
     lars.step(params, grads, 0.1);
-    expect(params.get('W')![0]).toBeCloseTo(3, 6);
-    expect(params.get('W')![1]).toBeCloseTo(3.9995, 6);
-    expect(params.get('b')![0]).toBeCloseTo(0.95, 6);
+    expect(params.get('W')?.[0]).toBeCloseTo(3, 6);
+    expect(params.get('W')?.[1]).toBeCloseTo(3.9995, 6);
+    expect(params.get('b')?.[0]).toBeCloseTo(0.95, 6);
     lars.step(params, grads, 0.1);
-    expect(params.get('W')![1]).toBeCloseTo(3.9985500399991, 6);
-    expect(params.get('b')![0]).toBeCloseTo(0.855, 6);
+    expect(params.get('W')?.[1]).toBeCloseTo(3.9985500399991, 6);
+    expect(params.get('b')?.[0]).toBeCloseTo(0.855, 6);
     expect(lars.t).toBe(2);
   });
 
@@ -64,13 +66,13 @@ describe('LARS (core)', () => {
       ]),
       0.1,
     );
-    expect(params.get('W')![0]).toBeCloseTo(2.99977639320225, 6);
-    expect(params.get('W')![1]).toBeCloseTo(3.9995527864045, 6);
-    expect(params.get('b')![0]).toBe(1); // no decay on the bias
+    expect(params.get('W')?.[0]).toBeCloseTo(2.99977639320225, 6);
+    expect(params.get('W')?.[1]).toBeCloseTo(3.9995527864045, 6);
+    expect(params.get('b')?.[0]).toBe(1); // no decay on the bias
     expect(lars.weightDecayOf('b')).toBe(0);
     const zero = new Map([['W', new Float32Array(2)]]);
     new Lars({ shapes: shapes2 }).step(zero, new Map([['W', Float32Array.of(1, -2)]]), 0.1);
-    expect(Array.from(zero.get('W')!)).toEqual([expect.closeTo(-0.1, 7), expect.closeTo(0.2, 7)]);
+    expect(Array.from(getOrThrow(zero, 'W'))).toEqual([expect.closeTo(-0.1, 7), expect.closeTo(0.2, 7)]);
   });
 
   it('agrees with a naive float64 LARS over 30 random steps (matrix, 3-D tensor, bias; decay; changing lr)', () => {
@@ -80,53 +82,38 @@ describe('LARS (core)', () => {
       ['K', [2, 2, 2]],
       ['b', [3]],
     ]);
-    const init = [...shapes].map(([, shape]) => {
+    const init = [...shapes].map(([name, shape]) => {
       const n = shape.reduce((a, c) => a * c, 1);
-      return { w: Array.from(rng.normalsF32(n), (v) => Math.fround(v)), shape: [...shape] };
+      return { name, w: Array.from(rng.normalsF32(n), (v) => Math.fround(v)), shape: [...shape] };
     });
-    const params = new Map([...shapes.keys()].map((k, i) => [k, Float32Array.from(init[i]!.w)] as const));
+    const params = new Map(init.map((p) => [p.name, Float32Array.from(p.w)] as const));
     const steps = 30;
     const grads: number[][][] = [];
     const lrs: number[] = [];
-    const lars = new Lars({ shapes, momentum: 0.8, trustCoefficient: 0.02, weightDecay: (name) => (name === 'W' ? 0.1 : 0.05) });
+    const decayOf = (name: string) => (name === 'W' ? 0.1 : 0.05);
+    const lars = new Lars({ shapes, momentum: 0.8, trustCoefficient: 0.02, weightDecay: decayOf });
     for (let s = 0; s < steps; s++) {
       const g = init.map((p) => Array.from(rng.normalsF32(p.w.length)));
       grads.push(g);
-      lrs.push(0.5 + 0.5 * Math.sin(s));
-      lars.step(params, new Map([...shapes.keys()].map((k, i) => [k, Float32Array.from(g[i]!)] as const)), lrs[s]!);
+      const lr = 0.5 + 0.5 * Math.sin(s);
+      lrs.push(lr);
+      lars.step(params, new Map(init.map((p, i) => [p.name, Float32Array.from(at(g, i))] as const)), lr);
     }
     // The naive version takes one weight decay; run it per tensor with that tensor's decay.
-    const wW = naiveLars(
-      [init[0]!],
-      grads.map((g) => [g[0]!]),
-      lrs,
-      0.8,
-      0.02,
-      0.1,
-    )[0]!;
-    const wK = naiveLars(
-      [init[1]!],
-      grads.map((g) => [g[1]!]),
-      lrs,
-      0.8,
-      0.02,
-      0.05,
-    )[0]!;
-    const wb = naiveLars(
-      [init[2]!],
-      grads.map((g) => [g[2]!]),
-      lrs,
-      0.8,
-      0.02,
-      0.05,
-    )[0]!;
-    const close = (a: Float32Array, b: number[]) =>
-      a.forEach((v, i) => {
-        expect(Math.abs(v - b[i]!)).toBeLessThan(2e-5 * (1 + Math.abs(b[i]!)));
+    init.forEach((p, i) => {
+      const [want] = naiveLars(
+        [p],
+        grads.map((g) => [at(g, i)]),
+        lrs,
+        0.8,
+        0.02,
+        decayOf(p.name),
+      );
+      const expected = required(want, `naive LARS result for ${p.name}`);
+      getOrThrow(params, p.name).forEach((v, j) => {
+        expect(Math.abs(v - at(expected, j))).toBeLessThan(2e-5 * (1 + Math.abs(at(expected, j))));
       });
-    close(params.get('W')!, wW);
-    close(params.get('K')!, wK);
-    close(params.get('b')!, wb);
+    });
   });
 
   it('getState/setState continues bit-identically and rejects foreign states', () => {
@@ -160,15 +147,15 @@ describe('LARS (core)', () => {
     });
     const state = b.getState();
     expect([...state.tensors.keys()].sort()).toEqual(['mu.W', 'mu.b']);
-    expect(state.tensors.get('mu.W')!.shape).toEqual([2, 3]);
+    expect(state.tensors.get('mu.W')?.shape).toEqual([2, 3]);
     const c = new Lars({ shapes });
     c.setState({ json: JSON.parse(JSON.stringify(state.json)), tensors: state.tensors });
     gradsAt.slice(3).forEach((g, s) => {
       c.step(resumed, g, 0.3 + 0.1 * (s + 3));
     });
     expect(c.t).toBe(8);
-    expect(Array.from(resumed.get('W')!)).toEqual(Array.from(ref.get('W')!));
-    expect(Array.from(resumed.get('b')!)).toEqual(Array.from(ref.get('b')!));
+    expect(Array.from(getOrThrow(resumed, 'W'))).toEqual(Array.from(getOrThrow(ref, 'W')));
+    expect(Array.from(getOrThrow(resumed, 'b'))).toEqual(Array.from(getOrThrow(ref, 'b')));
     expect(() => c.setState(new AdamW().getState())).toThrow(FormatError);
     expect(() => new AdamW().setState(state)).toThrow(FormatError);
   });

@@ -1,4 +1,5 @@
 import { ConfigError, FormatError, ShapeError } from './errors.js';
+import { at, getOrThrow } from './invariants.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 import { CpuTensor, type NamedTensors } from './tensor.js';
 
@@ -110,9 +111,10 @@ export class Lars implements Optimizer {
         throw new ConfigError(`LARS got a gradient for "${name}", which is not among the ${params.size} parameters passed to step(). Pass matching maps.`);
       if (g.length !== p.length)
         throw new ShapeError(`LARS: gradient of "${name}" has ${g.length} elements but the parameter has ${p.length}. Pass the gradient of this parameter.`);
-      const size = this.#shapes.get(name)?.reduce((a, b) => a * b, 1);
-      if (size !== undefined && size !== p.length)
-        throw new ShapeError(`LARS: parameter "${name}" has ${p.length} elements but its shape [${this.#shapes.get(name)!.join(', ')}] has ${size}.`);
+      const shape = this.#shapes.get(name);
+      const size = shape?.reduce((a, b) => a * b, 1);
+      if (shape !== undefined && size !== p.length)
+        throw new ShapeError(`LARS: parameter "${name}" has ${p.length} elements but its shape [${shape.join(', ')}] has ${size}.`);
       const buf = this.#buffers.get(name);
       if (buf && buf.length !== p.length)
         throw new ShapeError(
@@ -124,7 +126,7 @@ export class Lars implements Optimizer {
     const mu = this.momentum;
     const eta = this.trustCoefficient;
     for (const [name, g] of grads) {
-      const p = params.get(name)!;
+      const p = getOrThrow(params, name, 'parameter (checked above)');
       let m = this.#buffers.get(name);
       if (!m) {
         m = new Float32Array(p.length);
@@ -135,16 +137,19 @@ export class Lars implements Optimizer {
       if (this.#rank(name) >= 2) {
         let pn = 0;
         let gn = 0;
-        for (let i = 0; i < p.length; i++) {
-          const gi = g[i]! + wd * p[i]!;
-          pn += p[i]! * p[i]!;
+        for (const [i, pi] of p.entries()) {
+          const gi = at(g, i, 'gradient') + wd * pi;
+          pn += pi * pi;
           gn += gi * gi;
         }
         if (pn > 0 && gn > 0) scale = (eta * Math.sqrt(pn)) / Math.sqrt(gn);
       }
+      // g, m and p have the same length (checked above).
       for (let i = 0; i < p.length; i++) {
-        m[i] = mu * m[i]! + (g[i]! + wd * p[i]!) * scale;
-        p[i] = p[i]! - lr * m[i]!;
+        const pi = at(p, i, 'parameter');
+        m[i] = mu * at(m, i, 'momentum') + (at(g, i, 'gradient') + wd * pi) * scale;
+        // The update uses the momentum as stored, rounded to float32.
+        p[i] = pi - lr * at(m, i, 'momentum');
       }
     }
   }

@@ -92,14 +92,14 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   const configPath = join(dir, MODEL_CONFIG_FILE);
   const weightsPath = join(dir, MODEL_WEIGHTS_FILE);
   const [configSize, weightsSize] = await Promise.all([fileSize(configPath), fileSize(weightsPath)]);
-  const missing = [configSize === null ? MODEL_CONFIG_FILE : null, weightsSize === null ? MODEL_WEIGHTS_FILE : null].filter((x): x is string => x !== null);
-  if (missing.length > 0) {
+  if (configSize === null || weightsSize === null) {
+    const missing = [configSize === null ? MODEL_CONFIG_FILE : null, weightsSize === null ? MODEL_WEIGHTS_FILE : null].filter((x): x is string => x !== null);
     throw new NotFoundError(
       `Model directory ${dir} is missing ${missing.join(' and ')}. A model directory holds ${MODEL_CONFIG_FILE} (configuration) and ${MODEL_WEIGHTS_FILE} (weights); save it with saveModelDirectory or point at the right directory.`,
     );
   }
   const maxConfig = options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
-  if (configSize! > maxConfig) {
+  if (configSize > maxConfig) {
     throw new FormatError(
       `${configPath} is ${configSize} bytes, above the ${maxConfig}-byte limit for a model config. The file is not a model config, or raise maxConfigBytes.`,
     );

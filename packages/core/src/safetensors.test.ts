@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicWrite } from './atomicWrite.js';
 import { ConfigError, FormatError, NotFoundError } from './errors.js';
+import { getOrThrow, required } from './invariants.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
 import { parseSafetensors, parseSafetensorsHeader, serializeSafetensors } from './safetensorsFormat.js';
 import { CpuTensor, type Tensor } from './tensor.js';
@@ -60,10 +61,10 @@ describe('serialize / parse', () => {
     const { tensors, metadata } = parseSafetensors(file);
     expect(metadata).toEqual({ format: 'pt' });
     expect([...tensors.keys()]).toEqual(['w', 'idx', 'm']);
-    expect(tensors.get('w')!.shape).toEqual([1, 3]);
-    expect(Array.from(tensors.get('w')!.data)).toEqual([0.5, 1.5, -3]);
-    expect(tensors.get('idx')!.data).toEqual(new Int32Array([7]));
-    expect(tensors.get('m')!.data).toEqual(new Uint8Array([1, 0]));
+    expect(tensors.get('w')?.shape).toEqual([1, 3]);
+    expect(Array.from(getOrThrow(tensors, 'w').data)).toEqual([0.5, 1.5, -3]);
+    expect(tensors.get('idx')?.data).toEqual(new Int32Array([7]));
+    expect(tensors.get('m')?.data).toEqual(new Uint8Array([1, 0]));
   });
 
   it('round-trips every dtype, including stored F16/BF16/I64/BOOL and scalars/empty tensors', () => {
@@ -99,7 +100,7 @@ describe('serialize / parse', () => {
     const { tensors: back, metadata } = parseSafetensors(bytes);
     expect(metadata).toEqual({ note: 'hi', n: '3' });
     for (const [name, t] of tensors) {
-      const b = back.get(name)!;
+      const b = getOrThrow(back, name, 'round-tripped tensor');
       expect(b.shape).toEqual(t.shape);
       if (name === 'f64_as_f32') {
         expect(b.dtype).toBe('float32');
@@ -109,10 +110,10 @@ describe('serialize / parse', () => {
       expect(b.dtype).toBe(t.dtype);
       expect(Array.from(b.data)).toEqual(Array.from(t.data));
     }
-    expect(Object.is(back.get('f32')!.data[3], -0)).toBe(true);
+    expect(Object.is(back.get('f32')?.data[3], -0)).toBe(true);
     // F16 0.1 rounds to 0x2e66 = 0.0999755859375
     const rounded = parseSafetensors(serializeSafetensors(new Map([['x', CpuTensor.fromArray([0.1], [1])]]), undefined, { storeAs: { x: 'F16' } }));
-    expect(rounded.tensors.get('x')!.data[0]).toBe(0.0999755859375);
+    expect(rounded.tensors.get('x')?.data[0]).toBe(0.0999755859375);
   });
 
   it('rejects bad inputs when serialising', () => {
@@ -159,25 +160,25 @@ describe('official fixtures', () => {
 
   it('reads denoiser.safetensors with the MANIFEST sums, first values and hashes', async () => {
     const { tensors } = await readSafetensors(join(FIXTURES, 'denoiser.safetensors'));
-    const arrays = manifest.files['denoiser.safetensors']!.arrays!;
+    const arrays = required(manifest.files['denoiser.safetensors']?.arrays, 'MANIFEST arrays of denoiser.safetensors');
     expect([...tensors.keys()].sort()).toEqual(Object.keys(arrays).sort());
-    const xt = tensors.get('x_t')!;
+    const xt = getOrThrow(tensors, 'x_t');
     expect(xt.dtype).toBe('float32');
     expect(xt.shape).toEqual([8, 16]);
     let sum = 0;
     for (const v of xt.data) sum += v;
     expect(sum).toBe(52);
-    const ts = tensors.get('time_steps')!;
+    const ts = getOrThrow(tensors, 'time_steps');
     expect(ts.dtype).toBe('int32');
     expect(Array.from(ts.data.slice(0, 4))).toEqual([0, 1, 17, 63]);
-    expect(tensors.get('out_logits')!.data[1]).toBe(Math.fround(-1.9967772960662842));
+    expect(tensors.get('out_logits')?.data[1]).toBe(Math.fround(-1.9967772960662842));
   });
 
   it('every array of every fixture file matches MANIFEST (dtype, shape, sum, first values, sha256 prefix)', async () => {
     const files = Object.keys(manifest.files).filter((f) => f.endsWith('.safetensors'));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const file of files) {
-      const entry = manifest.files[file]!;
+      const entry = required(manifest.files[file], `MANIFEST entry of ${file}`);
       const raw = await readFile(join(FIXTURES, file));
       expect(raw.length).toBe(entry.bytes);
       const { tensors } = parseSafetensors(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), { source: file });
@@ -198,7 +199,7 @@ describe('official fixtures', () => {
           .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
           .digest('hex');
         expect([file, name, hash.slice(0, spec.sha256.length)]).toEqual([file, name, spec.sha256]);
-        expect(fromDisk.tensors.get(name)!.data).toEqual(t.data);
+        expect(fromDisk.tensors.get(name)?.data).toEqual(t.data);
       }
     }
   });
@@ -304,8 +305,8 @@ describe('malformed files give clear FormatErrors', () => {
         d,
       ),
     );
-    expect(Array.from(tensors.get('a')!.data)).toEqual([-2147483648, 2147483647]);
-    expect(tensors.get('e2')!.shape).toEqual([0, 3]);
+    expect(Array.from(getOrThrow(tensors, 'a').data)).toEqual([-2147483648, 2147483647]);
+    expect(tensors.get('e2')?.shape).toEqual([0, 3]);
   });
 
   it('also validates files read from disk', async () => {
@@ -326,7 +327,7 @@ describe('writeSafetensors / atomicWrite', () => {
     await writeSafetensors(p, new Map([['w', CpuTensor.fromArray([5, 6, 7, 8], [2, 2])]]), { step: '2' });
     const back = await readSafetensors(p);
     expect(back.metadata).toEqual({ step: '2' });
-    expect(Array.from(back.tensors.get('w')!.data)).toEqual([5, 6, 7, 8]);
+    expect(Array.from(getOrThrow(back.tensors, 'w').data)).toEqual([5, 6, 7, 8]);
     expect(new Uint8Array(await readFile(p))).toEqual(serializeSafetensors(new Map([['w', CpuTensor.fromArray([5, 6, 7, 8], [2, 2])]]), { step: '2' }));
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { jsonNestingDepth } from './jsonBounded.js';
 import { ConfigError, FormatError } from './errors.js';
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './halfFloat.js';
+import { at, required } from './invariants.js';
 import { CpuTensor, isTensor, type DType, type NamedTensors, type Tensor } from './tensor.js';
 
 /**
@@ -252,8 +253,10 @@ function checkCoverage(tensors: SafetensorsTensorInfo[], dataLength: number, sou
   for (const t of tensors) {
     const [begin, end] = t.dataOffsets;
     if (begin < cursor) {
+      // The cursor only moves past 0 after a tensor, so an overlap always has a predecessor.
+      const before = required(prev, 'tensor that ends at the cursor');
       throw new FormatError(
-        `${source}: tensor "${t.name}" (data_offsets [${begin}, ${end}]) overlaps tensor "${prev!.name}" (data_offsets [${prev!.dataOffsets.join(', ')}]). Each tensor must have its own byte range; re-export the file.`,
+        `${source}: tensor "${t.name}" (data_offsets [${begin}, ${end}]) overlaps tensor "${before.name}" (data_offsets [${before.dataOffsets.join(', ')}]). Each tensor must have its own byte range; re-export the file.`,
       );
     }
     if (begin > cursor) {
@@ -306,8 +309,7 @@ export function allocate(info: SafetensorsTensorInfo, source: string): Slot {
     },
     U8: () => (out as Uint8Array).set(raw),
     BOOL: () => {
-      for (let i = 0; i < numel; i++) {
-        const v = raw[i]!;
+      for (const [i, v] of raw.entries()) {
         if (v > 1) throw new FormatError(`${where} (BOOL) holds byte ${v} at element ${i}; BOOL bytes must be 0 or 1. The file is corrupt.`);
         out[i] = v;
       }
@@ -388,32 +390,32 @@ export function encodeTensor(p: PlannedTensor): Uint8Array {
   const dv = new DataView(out.buffer);
   switch (p.fileDtype) {
     case 'F32':
-      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, src[i]!, true);
+      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, at(src, i), true);
       break;
     case 'F64':
-      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, src[i]!, true);
+      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, at(src, i), true);
       break;
     case 'I32':
-      for (let i = 0; i < n; i++) dv.setInt32(4 * i, src[i]!, true);
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, at(src, i), true);
       break;
     case 'U8':
       out.set(src as Uint8Array);
       break;
     case 'BOOL':
-      for (let i = 0; i < n; i++) {
-        if (src[i]! > 1)
-          throw new ConfigError(`Tensor "${p.name}" holds ${src[i]} at element ${i} but is stored as BOOL, which needs 0/1 values. Store it as U8 instead.`);
-        out[i] = src[i]!;
+      for (const [i, v] of src.entries()) {
+        if (v > 1)
+          throw new ConfigError(`Tensor "${p.name}" holds ${v} at element ${i} but is stored as BOOL, which needs 0/1 values. Store it as U8 instead.`);
+        out[i] = v;
       }
       break;
     case 'I64':
-      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(src[i]!), true);
+      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(at(src, i)), true);
       break;
     case 'F16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(src[i]!), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(at(src, i)), true);
       break;
     case 'BF16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(src[i]!), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(at(src, i)), true);
       break;
   }
   return out;
@@ -448,8 +450,8 @@ export function plan(
       throw new ConfigError(`Tensor name ${preview(name)} cannot be stored in safetensors; use a non-empty name other than "__metadata__".`);
     }
     if (!isTensor(tensor)) throw new ConfigError(`Value for tensor "${name}" is not a Tensor (${preview(tensor)}). Pass CpuTensor objects.`);
-    const fileDtype = Object.prototype.hasOwnProperty.call(storeAs, name) ? storeAs[name]! : DEFAULT_FILE_DTYPE[tensor.dtype];
-    if (!ALLOWED_STORE[tensor.dtype]?.includes(fileDtype)) {
+    const fileDtype = Object.hasOwn(storeAs, name) ? storeAs[name] : DEFAULT_FILE_DTYPE[tensor.dtype];
+    if (fileDtype === undefined || !ALLOWED_STORE[tensor.dtype]?.includes(fileDtype)) {
       throw new ConfigError(
         `Tensor "${name}" has dtype ${tensor.dtype}, which cannot be stored as ${preview(fileDtype)}; allowed: ${(ALLOWED_STORE[tensor.dtype] ?? []).join(', ')}.`,
       );

@@ -72,8 +72,8 @@ export function mix32(x: number): number {
 /** 32-bit FNV-1a over bytes, starting from `basis`. */
 export function fnv1a32(bytes: Uint8Array, basis = 0x811c9dc5): number {
   let h = basis >>> 0;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
+  for (const b of bytes) {
+    h ^= b;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
@@ -127,15 +127,13 @@ function labelKey(key: readonly [number, number], label: string | number): [numb
   return combineKey(key, stringToWords(label), 1);
 }
 
-function stateFromKey(key: readonly [number, number]): Uint32Array {
-  const s = new Uint32Array(4);
+/** The four xoshiro128** state words, each a uint32. */
+type StateWords = readonly [number, number, number, number];
+
+function stateFromKey(key: readonly [number, number]): StateWords {
   const c0 = key[0];
   const c1 = (key[1] ^ 0x5bd1e995) >>> 0;
-  s[0] = mix32((c0 + GOLDEN) >>> 0);
-  s[1] = mix32((c0 + Math.imul(2, GOLDEN)) >>> 0);
-  s[2] = mix32((c1 + GOLDEN) >>> 0);
-  s[3] = mix32((c1 + Math.imul(2, GOLDEN)) >>> 0);
-  return s;
+  return [mix32((c0 + GOLDEN) >>> 0), mix32((c0 + Math.imul(2, GOLDEN)) >>> 0), mix32((c1 + GOLDEN) >>> 0), mix32((c1 + Math.imul(2, GOLDEN)) >>> 0)];
 }
 
 function checkCount(n: number, what: string): void {
@@ -151,13 +149,9 @@ class Xoshiro128ss implements SeededRng {
   #s3 = 0;
   #key: [number, number];
 
-  constructor(key: [number, number], state?: Uint32Array) {
+  constructor(key: [number, number], state?: StateWords) {
     this.#key = key;
-    const s = state ?? stateFromKey(key);
-    this.#s0 = s[0]!;
-    this.#s1 = s[1]!;
-    this.#s2 = s[2]!;
-    this.#s3 = s[3]!;
+    [this.#s0, this.#s1, this.#s2, this.#s3] = state ?? stateFromKey(key);
   }
 
   uint32(): number {
@@ -267,16 +261,14 @@ class Xoshiro128ss implements SeededRng {
   }
 
   setState(state: RngState): void {
-    const s = validateState(state);
-    this.#s0 = s[0]!;
-    this.#s1 = s[1]!;
-    this.#s2 = s[2]!;
-    this.#s3 = s[3]!;
-    this.#key = [s[4]!, s[5]!];
+    const { words, key } = validateState(state);
+    [this.#s0, this.#s1, this.#s2, this.#s3] = words;
+    this.#key = key;
   }
 }
 
-function validateState(state: RngState): Uint32Array {
+/** The state words and key words of a saved {@link RngState}, each checked to be a uint32. */
+function validateState(state: RngState): { words: StateWords; key: [number, number] } {
   if (typeof state !== 'object' || state === null || state.algorithm !== SEEDED_RNG_ALGORITHM) {
     const got = typeof state === 'object' && state !== null ? JSON.stringify(state.algorithm) : String(state);
     throw new FormatError(`RNG state algorithm ${got} is not supported; expected "${SEEDED_RNG_ALGORITHM}". Restore a state saved by createRng's getState().`);
@@ -287,18 +279,19 @@ function validateState(state: RngState): Uint32Array {
       `RNG state has ${Array.isArray(w) ? w.length : 'no'} words; expected 6 (4 state words and 2 key words). Restore a state saved by getState().`,
     );
   }
-  const out = new Uint32Array(6);
-  for (let i = 0; i < 6; i++) {
+  const word = (i: number): number => {
     const v: unknown = w[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= TWO_POW_32) {
       throw new FormatError(`RNG state word ${i} is ${JSON.stringify(v)}; expected an integer in [0, 2^32). Restore a state saved by getState().`);
     }
-    out[i] = v;
-  }
-  if ((out[0]! | out[1]! | out[2]! | out[3]!) === 0) {
+    return v;
+  };
+  const words = [word(0), word(1), word(2), word(3)] as const;
+  const key: [number, number] = [word(4), word(5)];
+  if ((words[0] | words[1] | words[2] | words[3]) === 0) {
     throw new FormatError('RNG state words 0-3 are all zero, which xoshiro128** cannot leave; the state is corrupt. Restore a state saved by getState().');
   }
-  return out;
+  return { words, key };
 }
 
 /**
@@ -311,8 +304,8 @@ export function createRng(seed: Seed): SeededRng {
 
 /** Creates a {@link SeededRng} positioned at a state from {@link Rng.getState}. */
 export function rngFromState(state: RngState): SeededRng {
-  const s = validateState(state);
-  return new Xoshiro128ss([s[4]!, s[5]!], s.subarray(0, 4));
+  const { words, key } = validateState(state);
+  return new Xoshiro128ss(key, words);
 }
 
 /**
@@ -322,5 +315,5 @@ export function rngFromState(state: RngState): SeededRng {
  */
 export function xoshiro128ssFromRawState(s0: number, s1: number, s2: number, s3: number): SeededRng {
   if ((s0 | s1 | s2 | s3) === 0) throw new ConfigError('xoshiro128** state must not be all zero; pass at least one non-zero word.');
-  return new Xoshiro128ss([0, 0], Uint32Array.of(s0, s1, s2, s3));
+  return new Xoshiro128ss([0, 0], [s0 >>> 0, s1 >>> 0, s2 >>> 0, s3 >>> 0]);
 }

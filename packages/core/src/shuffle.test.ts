@@ -1,3 +1,4 @@
+import { at } from './invariants.js';
 import { createRng } from './seededRng.js';
 import { permutation, shuffleInPlace } from './shuffle.js';
 
@@ -8,7 +9,7 @@ describe('shuffle', () => {
     const expected = [0, 1, 2, 3, 4, 5, 6];
     for (let i = expected.length - 1; i > 0; i--) {
       const j = draws.int(i + 1);
-      [expected[i], expected[j]] = [expected[j]!, expected[i]!];
+      [expected[i], expected[j]] = [at(expected, j), at(expected, i)];
     }
     expect(Array.from(permutation(7, rng))).toEqual(expected);
   });

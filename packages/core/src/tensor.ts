@@ -108,7 +108,7 @@ export class CpuTensor<D extends DType = DType> implements Tensor<D> {
   /** Builds a float32 tensor from numbers. */
   static fromArray(values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): CpuTensor {
     const data = new TYPED_ARRAY[dtype](values.length);
-    for (let i = 0; i < values.length; i++) data[i] = values[i]!;
+    data.set(values);
     return new CpuTensor(data, shape);
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { NotFoundError } from './errors.js';
+import { at } from './invariants.js';
 import type { Tensor } from './tensor.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -26,9 +27,9 @@ function littleEndianBytes(t: Tensor): Uint8Array {
   const dv = new DataView(out.buffer);
   const n = d.length;
   for (let i = 0; i < n; i++) {
-    if (t.dtype === 'float32') dv.setFloat32(4 * i, d[i]!, true);
-    else if (t.dtype === 'float64') dv.setFloat64(8 * i, d[i]!, true);
-    else dv.setInt32(4 * i, d[i]!, true);
+    if (t.dtype === 'float32') dv.setFloat32(4 * i, at(d, i), true);
+    else if (t.dtype === 'float64') dv.setFloat64(8 * i, at(d, i), true);
+    else dv.setInt32(4 * i, at(d, i), true);
   }
   return out;
 }
@@ -42,9 +43,8 @@ function littleEndianBytes(t: Tensor): Uint8Array {
 export function hashTensors(tensors: ReadonlyMap<string, Tensor>): string {
   const hash = createHash('sha256');
   const enc = new TextEncoder();
-  const names = [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const name of names) {
-    const t = tensors.get(name)!;
+  const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, t] of sorted) {
     hash.update(enc.encode(`${name}\u0000${t.dtype}\u0000${t.shape.join(',')}\u0000`));
     const len = new Uint8Array(8);
     new DataView(len.buffer).setBigUint64(0, BigInt(t.data.byteLength), true);

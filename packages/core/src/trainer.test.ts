@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine, GradientResult, LossFunction, TrainableParameters } from './engine.js';
 import { AbortError, ConfigError, FormatError } from './errors.js';
+import { at, getOrThrow, required } from './invariants.js';
 import type { Ops } from './ops.js';
 import type { ProgressEvent } from './progress.js';
 import type { Rng } from './rng.js';
@@ -39,7 +40,8 @@ class TapeOps implements Ops<Node> {
   param(name: string): Node {
     let n = this.leaves.get(name);
     if (!n) {
-      n = { value: Float64Array.from(this.params.get(name)!), grad: new Float64Array(this.params.get(name)!.length), back: () => undefined, param: name };
+      const p = getOrThrow(this.params, name, 'parameter');
+      n = { value: Float64Array.from(p), grad: new Float64Array(p.length), back: () => undefined, param: name };
       this.leaves.set(name, n);
     }
     return n;
@@ -55,13 +57,17 @@ class TapeOps implements Ops<Node> {
   }
   #binary(a: Node, b: Node, f: (x: number, y: number) => number, da: (x: number, y: number) => number, db: (x: number, y: number) => number): Node {
     const n = Math.max(a.value.length, b.value.length);
-    const at = (t: Node, i: number) => t.value[t.value.length === 1 ? 0 : i]!;
+    // A length-1 operand is a scalar broadcast over the other.
+    const index = (t: Node, i: number) => (t.value.length === 1 ? 0 : i);
+    const read = (t: Node, i: number) => at(t.value, index(t, i), 'operand');
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = f(at(a, i), at(b, i));
+    for (let i = 0; i < n; i++) out[i] = f(read(a, i), read(b, i));
     return this.#node(out, (o) => {
-      for (let i = 0; i < n; i++) {
-        a.grad[a.value.length === 1 ? 0 : i] += o.grad[i]! * da(at(a, i), at(b, i));
-        b.grad[b.value.length === 1 ? 0 : i] += o.grad[i]! * db(at(a, i), at(b, i));
+      for (const [i, g] of o.grad.entries()) {
+        const ia = index(a, i);
+        const ib = index(b, i);
+        a.grad[ia] = at(a.grad, ia) + g * da(read(a, i), read(b, i));
+        b.grad[ib] = at(b.grad, ib) + g * db(read(a, i), read(b, i));
       }
     });
   }
@@ -98,7 +104,7 @@ class TapeOps implements Ops<Node> {
   mean(x: Node): Node {
     const n = x.value.length;
     return this.#node(Float64Array.of(x.value.reduce((s, v) => s + v, 0) / n), (o) => {
-      for (let i = 0; i < n; i++) x.grad[i] += o.grad[0]! / n;
+      for (const [i, g] of x.grad.entries()) x.grad[i] = g + at(o.grad, 0, 'mean cotangent') / n;
     });
   }
   dropout(x: Node, rate: number): Node {
@@ -220,10 +226,11 @@ class TapeTrainable implements TrainableParameters {
     const ops = new TapeOps(true, this.values, rng, new Map());
     const out = loss(ops);
     out.loss.grad[0] = 1;
-    for (let i = ops.tape.length - 1; i >= 0; i--) ops.tape[i]!.back();
+    for (const node of [...ops.tape].reverse()) node.back();
     const grads = new Map<string, Float32Array>();
-    for (const name of this.names) grads.set(name, Float32Array.from(ops.leaves.get(name)?.grad ?? new Float64Array(this.values.get(name)!.length)));
-    return { loss: Math.fround(out.loss.value[0]!), grads, metrics: {} };
+    for (const name of this.names)
+      grads.set(name, Float32Array.from(ops.leaves.get(name)?.grad ?? new Float64Array(getOrThrow(this.values, name, 'parameter').length)));
+    return { loss: Math.fround(at(out.loss.value, 0, 'loss')), grads, metrics: {} };
   }
   async evaluate(): Promise<Record<string, CpuTensor>> {
     throw new Error('unused');
@@ -232,7 +239,7 @@ class TapeTrainable implements TrainableParameters {
     for (const [k, v] of values) this.values.set(k, Float32Array.from(v));
   }
   read(): NamedTensors {
-    return new Map([...this.values].map(([k, v]) => [k, new CpuTensor(Float32Array.from(v), this.shapes.get(k)!)]));
+    return new Map([...this.values].map(([k, v]) => [k, new CpuTensor(Float32Array.from(v), getOrThrow(this.shapes, k, 'parameter shape'))]));
   }
   dispose(): void {}
 }
@@ -265,7 +272,7 @@ function options(extra: Partial<TrainerOptions<Batch>> = {}): TrainerOptions<Bat
     emaDecay: 0.9,
     batches: (_step, rng) => {
       const x = rng.normalsF32(DIM);
-      return { x, y: x.map((v, i) => v * TRUE_W[i]! + 0.01 * rng.normal()) };
+      return { x, y: x.map((v, i) => v * at(TRUE_W, i) + 0.01 * rng.normal()) };
     },
     loss:
       (b) =>
@@ -296,14 +303,14 @@ describe('Trainer', () => {
   it('first step equals hand-computed AdamW with decoupled per-parameter weight decay and EMA', async () => {
     const t = await Trainer.create(initial(), options({ learningRate: 0.1, weightDecay: (n) => (n === 'unused' ? 0.5 : 0), gradClipNorm: null }));
     await t.run({ steps: 1 });
-    const w = t.parameters().get('w')!.data as Float32Array;
-    const u = t.parameters().get('unused')!.data as Float32Array;
+    const w = getOrThrow(t.parameters(), 'w').data as Float32Array;
+    const u = getOrThrow(t.parameters(), 'unused').data as Float32Array;
     // Step 1: m̂ = g, v̂ = g², update = lr·g/(|g| + eps) = ±lr for every coordinate with g ≠ 0; w starts at 0 so no decay.
-    for (let i = 0; i < DIM; i++) if (w[i] !== 0) expect(Math.abs(w[i]!)).toBeCloseTo(0.1, 5);
+    for (const v of w) if (v !== 0) expect(Math.abs(v)).toBeCloseTo(0.1, 5);
     // Parameters without gradient only decay: p·(1 − lr·wd).
     expect(Array.from(u)).toEqual(Array.from(Float32Array.of(1, -2, 3, 4).map((v) => v * (1 - 0.1 * 0.5))));
-    const e = t.emaParameters()!.get('unused')!.data as Float32Array;
-    expect(e[1]).toBeCloseTo(0.9 * -2 + 0.1 * u[1]!, 6);
+    const e = getOrThrow(required(t.emaParameters(), 'EMA parameters'), 'unused').data as Float32Array;
+    expect(e[1]).toBeCloseTo(0.9 * -2 + 0.1 * at(u, 1), 6);
     t.dispose();
   });
 
@@ -348,8 +355,10 @@ describe('Trainer', () => {
     expect(b.step).toBe(7);
     await b.run({ steps: 20 });
     expect(b.losses).toEqual(ref.losses);
-    expect(Array.from(b.parameters().get('w')!.data)).toEqual(Array.from(ref.parameters().get('w')!.data));
-    expect(Array.from(b.emaParameters()!.get('w')!.data)).toEqual(Array.from(ref.emaParameters()!.get('w')!.data));
+    expect(Array.from(getOrThrow(b.parameters(), 'w').data)).toEqual(Array.from(getOrThrow(ref.parameters(), 'w').data));
+    expect(Array.from(getOrThrow(required(b.emaParameters(), 'EMA parameters'), 'w').data)).toEqual(
+      Array.from(getOrThrow(required(ref.emaParameters(), 'EMA parameters'), 'w').data),
+    );
 
     // A "killed" run (no abort checkpoint) resumes from the last periodic checkpoint just as well.
     const c = await Trainer.create(initial(), options({ checkpointDirectory: join(dir, 'periodic'), checkpointEvery: 5, keepCheckpoints: 2 }));
@@ -433,29 +442,31 @@ describe('Trainer with LARS', () => {
     // Independent float64 re-run: same batch stream (no dropout in this loss), analytic gradients, LARS by hand.
     const o = larsOptions();
     const rng = createRng(o.seed);
-    const w = Array.from(larsInitial().get('w')!.data as Float32Array);
-    const m = Array.from(larsInitial().get('m')!.data as Float32Array);
+    const w = Array.from(getOrThrow(larsInitial(), 'w').data as Float32Array);
+    const m = Array.from(getOrThrow(larsInitial(), 'm').data as Float32Array);
     const bw = new Array<number>(DIM).fill(0);
     const bm = new Array<number>(DIM).fill(0);
     for (let s = 0; s < 10; s++) {
       const b = (await o.batches(s, rng)) as Batch;
-      const r = Array.from({ length: DIM }, (_, i) => w[i]! * b.x[i]! + m[i]! * b.x[i]! - b.y[i]!);
-      const gw = r.map((ri, i) => (2 / DIM) * ri * b.x[i]!);
-      const gm = r.map((ri, i) => (2 / DIM) * ri * b.x[i]! + 0.05 * m[i]!);
+      const r = w.map((wi, i) => wi * at(b.x, i) + at(m, i) * at(b.x, i) - at(b.y, i));
+      const gw = r.map((ri, i) => (2 / DIM) * ri * at(b.x, i));
+      const gm = r.map((ri, i) => (2 / DIM) * ri * at(b.x, i) + 0.05 * at(m, i));
       const q = (0.01 * Math.hypot(...m)) / Math.hypot(...gm);
       const lr = (o.learningRate as (step: number) => number)(s);
       for (let i = 0; i < DIM; i++) {
-        bw[i] = 0.9 * bw[i]! + gw[i]!;
-        bm[i] = 0.9 * bm[i]! + gm[i]! * q;
-        w[i] = w[i]! - lr * bw[i]!;
-        m[i] = m[i]! - lr * bm[i]!;
+        const vw = 0.9 * at(bw, i) + at(gw, i);
+        const vm = 0.9 * at(bm, i) + at(gm, i) * q;
+        bw[i] = vw;
+        bm[i] = vm;
+        w[i] = at(w, i) - lr * vw;
+        m[i] = at(m, i) - lr * vm;
       }
     }
-    const tw = t.parameters().get('w')!.data as Float32Array;
-    const tm = t.parameters().get('m')!.data as Float32Array;
+    const tw = getOrThrow(t.parameters(), 'w').data as Float32Array;
+    const tm = getOrThrow(t.parameters(), 'm').data as Float32Array;
     for (let i = 0; i < DIM; i++) {
-      expect(Math.abs(tw[i]! - w[i]!)).toBeLessThan(1e-5);
-      expect(Math.abs(tm[i]! - m[i]!)).toBeLessThan(1e-5);
+      expect(Math.abs(at(tw, i) - at(w, i))).toBeLessThan(1e-5);
+      expect(Math.abs(at(tm, i) - at(m, i))).toBeLessThan(1e-5);
     }
     t.dispose();
   });
@@ -471,14 +482,14 @@ describe('Trainer with LARS', () => {
     expect(ck.manifest.step).toBe(6);
     expect(ck.manifest.optimizer).toEqual({ algorithm: 'lars', t: 6, momentum: 0.9, trustCoefficient: 0.01 });
     expect([...ck.optimizer.keys()].sort()).toEqual(['mu.m', 'mu.w']);
-    expect(ck.optimizer.get('mu.m')!.shape).toEqual([2, 3]);
+    expect(ck.optimizer.get('mu.m')?.shape).toEqual([2, 3]);
     await expect(Trainer.resume(dir, larsOptions({ optimizer: 'adamw' }))).rejects.toThrow(/optimiser is "lars" but this run uses "adamw"/);
     await expect(Trainer.resume(dir, larsOptions({ optimizer: undefined }))).rejects.toThrow(ConfigError);
     const b = await Trainer.resume(dir, larsOptions({ seed: 999 }));
     expect(b.step).toBe(6);
     await b.run({ steps: 15 });
     expect(b.losses).toEqual(ref.losses);
-    for (const name of ['w', 'm']) expect(Array.from(b.parameters().get(name)!.data)).toEqual(Array.from(ref.parameters().get(name)!.data));
+    for (const name of ['w', 'm']) expect(Array.from(getOrThrow(b.parameters(), name).data)).toEqual(Array.from(getOrThrow(ref.parameters(), name).data));
     b.dispose();
     ref.dispose();
   });

@@ -4,9 +4,10 @@ import { AdamW } from './adamw.js';
 import { atomicWrite } from './atomicWrite.js';
 import { parseJsonBounded } from './jsonBounded.js';
 import { Ema, type EmaStateJson } from './ema.js';
-import type { Engine, LossFunction, TrainableParameters } from './engine.js';
+import type { CompileOptions, Engine, LossFunction, TrainableParameters } from './engine.js';
 import { AbortError, BigrError, ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
 import { clipGradNorm, gradNorm } from './gradClip.js';
+import { getOrThrow } from './invariants.js';
 import { Lars } from './lars.js';
 import { lrScheduleFunction, type LrSchedule } from './lrSchedule.js';
 import type { Optimizer, OptimizerStateJson } from './optimizer.js';
@@ -270,8 +271,11 @@ export class Trainer<B> {
     this.#losses = state.losses;
   }
 
-  static #validate<B>(options: TrainerOptions<B>): void {
-    if (!options.engine.canTrain || !options.engine.createTrainable) {
+  /** Checks the options; returns the engine's `createTrainable`, which a training engine has. */
+  static #validate<B>(options: TrainerOptions<B>): (params: NamedTensors, compile: CompileOptions) => Promise<TrainableParameters> {
+    const { engine } = options;
+    const createTrainable = engine.createTrainable;
+    if (!engine.canTrain || !createTrainable) {
       throw new ConfigError(
         `Engine "${options.engine.name}" cannot train. Use a training engine such as 'onnx-cpu' or 'tfjs-wasm' (resolveEngine({ purpose: 'training' })).`,
       );
@@ -293,12 +297,13 @@ export class Trainer<B> {
     if ((every > 0 || options.keepCheckpoints !== undefined) && !options.checkpointDirectory) {
       throw new ConfigError('checkpointEvery/keepCheckpoints were set but no checkpointDirectory was given; pass checkpointDirectory.');
     }
+    return (params, compile) => createTrainable.call(engine, params, compile);
   }
 
   /** Starts a new run from `parameters` (copied) with a fresh Rng from `options.seed`. */
   static async create<B>(parameters: NamedTensors, options: TrainerOptions<B>): Promise<Trainer<B>> {
-    Trainer.#validate(options);
-    const trainable = await options.engine.createTrainable!(parameters, options.threads === undefined ? {} : { threads: options.threads });
+    const createTrainable = Trainer.#validate(options);
+    const trainable = await createTrainable(parameters, options.threads === undefined ? {} : { threads: options.threads });
     return new Trainer(options, trainable, parameters, {
       ema: null,
       emaJson: null,
@@ -317,14 +322,14 @@ export class Trainer<B> {
    */
   static async resume<B>(directory: string, options: TrainerOptions<B>): Promise<Trainer<B>> {
     const opts: TrainerOptions<B> = { ...options, checkpointDirectory: options.checkpointDirectory ?? directory };
-    Trainer.#validate(opts);
+    const createTrainable = Trainer.#validate(opts);
     const ckpt = await loadTrainerCheckpoint(directory);
     if (opts.emaDecay != null && (ckpt.ema === null || ckpt.manifest.ema === null)) {
       throw new ConfigError(`The checkpoint in ${directory} has no EMA but emaDecay is ${opts.emaDecay}; resume with emaDecay: null or start a new run.`);
     }
     const rng = createRng(0);
     rng.setState(ckpt.manifest.rng);
-    const trainable = await opts.engine.createTrainable!(ckpt.params, opts.threads === undefined ? {} : { threads: opts.threads });
+    const trainable = await createTrainable(ckpt.params, opts.threads === undefined ? {} : { threads: opts.threads });
     return new Trainer(opts, trainable, ckpt.params, {
       ema: ckpt.ema,
       emaJson: ckpt.manifest.ema,
@@ -363,7 +368,7 @@ export class Trainer<B> {
 
   #named(src: Map<string, Float32Array>): NamedTensors {
     const out: NamedTensors = new Map();
-    for (const [name, v] of src) out.set(name, new CpuTensor(Float32Array.from(v), this.#shapes.get(name)!));
+    for (const [name, v] of src) out.set(name, new CpuTensor(Float32Array.from(v), getOrThrow(this.#shapes, name, 'parameter shape')));
     return out;
   }
 
@@ -486,7 +491,7 @@ export class Trainer<B> {
 async function pruneCheckpoints(directory: string, keep: number, current: string): Promise<void> {
   const entries = (await readdir(directory)).filter((e) => /^step-\d{9}$/.test(e) && e !== current).sort();
   const excess = entries.length - (keep - 1);
-  for (let i = 0; i < excess; i++) await rm(join(directory, entries[i]!), { recursive: true, force: true });
+  for (const entry of entries.slice(0, Math.max(0, excess))) await rm(join(directory, entry), { recursive: true, force: true });
 }
 
 /** A checkpoint read by {@link loadTrainerCheckpoint}. */

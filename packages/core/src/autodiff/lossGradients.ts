@@ -56,14 +56,19 @@ export function lossGradients<T>(
   const lossValue = scalarOf<T>(out.loss, 'The loss');
   const metrics: Record<string, T> = {};
   for (const [k, v] of Object.entries(out.metrics ?? {})) metrics[k] = scalarOf<T>(v, `Metric "${k}"`).value;
-  const names = [...parameters.keys()].filter((n) => parameters.get(n)!.dtype === 'float32');
+  const names = [...parameters].filter(([, p]) => p.dtype === 'float32').map(([n]) => n);
   const used = tape.usedParameters;
-  const wrt = names.filter((n) => used.has(n));
+  const wrt = names.flatMap((n) => {
+    const traced = used.get(n);
+    return traced === undefined ? [] : [{ name: n, traced }];
+  });
   const g = tape.backward(
     lossValue,
-    wrt.map((n) => used.get(n)!),
+    wrt.map((w) => w.traced),
   );
   const grads = new Map<string, T | null>(names.map((n) => [n, null]));
-  wrt.forEach((n, i) => grads.set(n, g[i] ?? null));
+  wrt.forEach((w, i) => {
+    grads.set(w.name, g[i] ?? null);
+  });
   return { loss: lossValue.value, metrics, grads, tapeLength: tape.tapeLength };
 }

@@ -4,6 +4,7 @@
  * dropout masks on the CPU and to reject bad graphs before an engine sees them. See docs/engines.md.
  */
 import { ShapeError } from '../errors.js';
+import { dims2, dims4 } from '../invariants.js';
 import type { Conv2dOptions } from '../ops.js';
 
 /** `[a, b, c]` for messages. */
@@ -87,10 +88,10 @@ export function sliceBounds(dim: number, start: number, end: number): [number, n
 /** Output shape of `matMul(a, b, transposeA, transposeB)`: batch axes broadcast, then [M, N]. */
 export function matMulShape(a: readonly number[], b: readonly number[], transposeA: boolean, transposeB: boolean): number[] {
   if (a.length < 2 || b.length < 2) throw new ShapeError(`matMul needs operands of rank >= 2, got ${fmtShape(a)} and ${fmtShape(b)}.`);
-  const m = a[a.length - (transposeA ? 1 : 2)]!;
-  const ka = a[a.length - (transposeA ? 2 : 1)]!;
-  const kb = b[b.length - (transposeB ? 1 : 2)]!;
-  const n = b[b.length - (transposeB ? 2 : 1)]!;
+  const [aRows, aCols] = dims2(a.slice(-2), 'matMul operand a (last two axes)');
+  const [bRows, bCols] = dims2(b.slice(-2), 'matMul operand b (last two axes)');
+  const [m, ka] = transposeA ? [aCols, aRows] : [aRows, aCols];
+  const [kb, n] = transposeB ? [bCols, bRows] : [bRows, bCols];
   if (ka !== kb) {
     throw new ShapeError(
       `matMul: inner dimensions differ (${ka} vs ${kb}) for ${fmtShape(a)}${transposeA ? 'ᵀ' : ''} · ${fmtShape(b)}${transposeB ? 'ᵀ' : ''}.`,
@@ -110,10 +111,12 @@ export function conv2dShape(x: readonly number[], w: readonly number[], options:
     throw new ShapeError(`conv2d: pads [${pads.join(', ')}] must be four non-negative integers [top, left, bottom, right].`);
   }
   const [top, left, bottom, right] = pads;
-  const h = Math.floor((x[2]! + top + bottom - w[2]!) / s) + 1;
-  const wd = Math.floor((x[3]! + left + right - w[3]!) / s) + 1;
+  const [batch, , inH, inW] = dims4(x, 'conv2d input');
+  const [outChannels, , kH, kW] = dims4(w, 'conv2d weight');
+  const h = Math.floor((inH + top + bottom - kH) / s) + 1;
+  const wd = Math.floor((inW + left + right - kW) / s) + 1;
   if (h < 1 || wd < 1) throw new ShapeError(`conv2d: kernel ${fmtShape(w)} does not fit input ${fmtShape(x)} with pads [${pads.join(', ')}].`);
-  return [x[0]!, w[0]!, h, wd];
+  return [batch, outChannels, h, wd];
 }
 
 /** Whether `from` broadcasts to `to` (NumPy rules). */

@@ -6,6 +6,7 @@
  * forward pass: on the ONNX engine both end up in one train-step graph. See docs/engines.md.
  */
 import { ConfigError, NotFoundError, ShapeError } from '../errors.js';
+import { at, dims2, dims4, lastDim } from '../invariants.js';
 import type { Conv2dOptions, Conv2dShapes, Ops } from '../ops.js';
 import type { Rng } from '../rng.js';
 import {
@@ -291,7 +292,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     const ops = this.inner;
     return this.#op(
       ops.transpose(x.value, p),
-      p.map((a) => x.shape[a]!),
+      p.map((a) => at(x.shape, a, 'transposed axis')),
       x.dtype,
       [x],
       (g) => vjp.transpose(ops, g, p),
@@ -299,8 +300,8 @@ export class TapeOps<T> implements Ops<Traced<T>> {
   }
   /** Concatenate along `axis`. */
   concat(xs: readonly Traced<T>[], axis: number): Traced<T> {
-    if (xs.length === 0) throw new ShapeError('concat: received no values; pass at least one.');
-    const first = xs[0]!;
+    const first = xs[0];
+    if (first === undefined) throw new ShapeError('concat: received no values; pass at least one.');
     const a = normaliseAxis(axis, first.shape.length, 'concat');
     if (xs.length === 1) return first;
     let total = 0;
@@ -309,7 +310,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
       if (x.shape.length !== first.shape.length || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
         throw new ShapeError(`concat on axis ${axis}: shapes ${xs.map((v) => fmtShape(v.shape)).join(', ')} differ off that axis.`);
       }
-      total += x.shape[a]!;
+      total += at(x.shape, a, 'concat axis');
     }
     const shape = first.shape.map((d, i) => (i === a ? total : d));
     const ops = this.inner;
@@ -327,7 +328,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
   /** Elements [start, end) along `axis` (negative bounds count from the end; clamped). */
   slice(x: Traced<T>, axis: number, start: number, end: number): Traced<T> {
     const a = normaliseAxis(axis, x.shape.length, 'slice');
-    const [s, e] = sliceBounds(x.shape[a]!, start, end);
+    const [s, e] = sliceBounds(at(x.shape, a, 'slice axis'), start, end);
     const shape = x.shape.map((d, i) => (i === a ? e - s : d));
     const ops = this.inner;
     return this.#op(ops.slice(x.value, a, s, e), shape, x.dtype, [x], (g) => vjp.slice(ops, g, x, a, s, e));
@@ -357,16 +358,17 @@ export class TapeOps<T> implements Ops<Traced<T>> {
       throw new ShapeError(`gather: indices must be int32 but are ${indices.dtype} ${fmtShape(indices.shape)}; create them with constantInt.`);
     if (table.shape.length !== 2) throw new ShapeError(`gather: table must be rank 2 [V, D] but has shape ${fmtShape(table.shape)}.`);
     const ops = this.inner;
-    const shape = [...indices.shape, table.shape[1]!];
+    const [, width] = dims2(table.shape, 'gather table');
+    const shape = [...indices.shape, width];
     return this.#op(ops.gather(table.value, indices.value), shape, table.dtype, [table, indices], (g) => vjp.gather(ops, g, table, indices));
   }
   /** Adjoint of gather. */
   scatterAddRows(updates: Traced<T>, indices: Traced<T>, rows: number): Traced<T> {
     if (indices.dtype !== 'int32') throw new ShapeError(`scatterAddRows: indices must be int32 but are ${indices.dtype}.`);
-    const d = updates.shape[updates.shape.length - 1]!;
     if (updates.shape.length !== indices.shape.length + 1 || indices.shape.some((n, i) => n !== updates.shape[i])) {
       throw new ShapeError(`scatterAddRows: updates ${fmtShape(updates.shape)} must have shape indices ${fmtShape(indices.shape)} + [D].`);
     }
+    const d = lastDim(updates.shape, 'scatterAddRows updates');
     const ops = this.inner;
     return this.#op(ops.scatterAddRows(updates.value, indices.value, rows), [rows, d], updates.dtype, [updates, indices], (g) =>
       vjp.scatterAddRows(ops, g, indices),
@@ -395,7 +397,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
   /** Nearest ×2 upsampling (NCHW). */
   upsampleNearest2x(x: Traced<T>): Traced<T> {
     if (x.shape.length !== 4) throw new ShapeError(`upsampleNearest2x: input must be NCHW (rank 4), got ${fmtShape(x.shape)}.`);
-    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const [n, c, h, w] = dims4(x.shape, 'upsampleNearest2x input');
     const ops = this.inner;
     return this.#op(ops.upsampleNearest2x(x.value), [n, c, 2 * h, 2 * w], 'float32', [x], (g) => vjp.upsampleNearest2x(ops, g, x));
   }
@@ -411,7 +413,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     const u = this.#rng.uniformsF32(size);
     const scale = 1 / (1 - rate);
     const mask = new Float32Array(size);
-    for (let i = 0; i < size; i++) mask[i] = u[i]! >= rate ? scale : 0;
+    for (const [i, ui] of u.entries()) mask[i] = ui >= rate ? scale : 0;
     return this.mul(x, this.constant(mask, x.shape));
   }
 
@@ -429,7 +431,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     grads.set(loss.id, this.inner.broadcastTo(this.inner.scalar(1), loss.shape));
     const ops = this.inner;
     for (let i = this.#tape.length - 1; i >= 0; i--) {
-      const entry = this.#tape[i]!;
+      const entry = at(this.#tape, i, 'tape entry');
       const g = grads.get(entry.output.id);
       if (g === undefined) continue;
       grads.delete(entry.output.id);

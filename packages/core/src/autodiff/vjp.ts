@@ -10,6 +10,7 @@
  * cotangents: a constant operand's gradient (a mask, the input image of a first convolution) is never computed.
  */
 import { ShapeError } from '../errors.js';
+import { at, dims2, lastDim } from '../invariants.js';
 import type { Conv2dOptions, Ops } from '../ops.js';
 import { reducedShape } from './shapeInference.js';
 
@@ -28,10 +29,10 @@ export interface Shaped<T> {
 export function unbroadcast<T>(ops: Ops<T>, g: T, gShape: readonly number[], target: readonly number[]): T {
   const lead = gShape.length - target.length;
   const axes: number[] = [];
-  for (let i = 0; i < gShape.length; i++) {
-    const t = i < lead ? 1 : target[i - lead]!;
-    if (i < lead || (t === 1 && gShape[i] !== 1)) axes.push(i);
-  }
+  gShape.forEach((d, i) => {
+    // Axis i of g is axis i − lead of the operand (lead ≥ 0: broadcasting only prepends axes).
+    if (i < lead || (at(target, i - lead, 'operand axis') === 1 && d !== 1)) axes.push(i);
+  });
   if (axes.length === 0 && lead === 0) return g;
   const summed = axes.length ? ops.sum(g, axes, true) : g;
   return ops.reshape(summed, target);
@@ -124,7 +125,7 @@ export const vjp = {
   },
   /** Every reduced element receives g / count. */
   mean<T>(ops: Ops<T>, g: T, x: Shaped<T>, axes: readonly number[]): [T] {
-    const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+    const count = axes.reduce((n, a) => n * at(x.shape, a, 'reduced axis'), 1);
     return [ops.mul(expandReduced(ops, g, x.shape, axes), ops.scalar(1 / count))];
   },
   sum<T>(ops: Ops<T>, g: T, x: Shaped<T>, axes: readonly number[]): [T] {
@@ -145,7 +146,7 @@ export const vjp = {
   concat<T>(ops: Ops<T>, g: T, xs: readonly Shaped<T>[], axis: number, need: Needs = ALL): (T | null)[] {
     let start = 0;
     return xs.map((x, i) => {
-      const len = x.shape[axis]!;
+      const len = at(x.shape, axis, 'concat axis');
       const part = (need[i] ?? true) ? ops.slice(g, axis, start, start + len) : null;
       start += len;
       return part;
@@ -153,7 +154,7 @@ export const vjp = {
   },
   /** g placed back into a zero tensor of the input's shape. */
   slice<T>(ops: Ops<T>, g: T, x: Shaped<T>, axis: number, start: number, end: number): [T] {
-    const dim = x.shape[axis]!;
+    const dim = at(x.shape, axis, 'slice axis');
     const parts: T[] = [];
     const withAxis = (n: number): number[] => x.shape.map((d, i) => (i === axis ? n : d));
     if (start > 0) parts.push(zeros(ops, withAxis(start)));
@@ -176,8 +177,8 @@ export const vjp = {
     let gradB: T | null = null;
     if (!need[1]) gradB = null;
     else if (b.shape.length === 2 && a.shape.length > 2 && !tA) {
-      const k = a.shape[a.shape.length - 1]!;
-      const n = y.shape[y.shape.length - 1]!;
+      const k = lastDim(a.shape, 'matMul operand a');
+      const n = lastDim(y.shape, 'matMul output');
       const a2 = ops.reshape(a.value, [-1, k]);
       const g2 = ops.reshape(g, [-1, n]);
       gradB = tB ? ops.matMul(g2, a2, true, false) : ops.matMul(a2, g2, true, false);
@@ -194,7 +195,8 @@ export const vjp = {
   },
   /** The table receives g's rows added at the gathered indices; indices get none. */
   gather<T>(ops: Ops<T>, g: T, table: Shaped<T>, indices: Shaped<T>): [T, null] {
-    return [ops.scatterAddRows(g, indices.value, table.shape[0]!), null];
+    const [rows] = dims2(table.shape, 'gather table');
+    return [ops.scatterAddRows(g, indices.value, rows), null];
   },
   /** The adjoint of a scatter-add is a gather. */
   scatterAddRows<T>(ops: Ops<T>, g: T, indices: Shaped<T>): [T, null] {
