@@ -126,7 +126,9 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
       const y = (await trainable.evaluate(def, { x: new CpuTensor(x, [2, 3, 2]) }))['y']!.data as Float32Array;
       const bn = new BatchNormNoAffine(2, 1e-6);
       const want = [...bn.forwardTrain(x.subarray(0, 6), 3), ...bn.forwardTrain(x.subarray(6), 3)];
-      y.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+      y.forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i]!, 5);
+      });
       expect(y[0]).toBeCloseTo(-1.2247446, 5);
       trainable.dispose();
     });
@@ -137,7 +139,9 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
       const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i * 1.7) * (i < classes ? 3 : 2000));
       const labels = [2, 6, 0];
       const oneHot = new Float32Array(rows * classes);
-      labels.forEach((y, r) => (oneHot[r * classes + y] = 1));
+      labels.forEach((y, r) => {
+        oneHot[r * classes + y] = 1;
+      });
       const trainable = await engine.createTrainable!(new Map([['l', new CpuTensor(logits, [rows, classes])]]));
       const res = await trainable.gradients(
         <T>(ops: Ops<T>) => ({ loss: softmaxCrossEntropy(ops, ops.param('l'), ops.constant(oneHot, [rows, classes]), classes) }),
@@ -150,11 +154,15 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
         const mx = Math.max(...row);
         const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
         loss += (Math.log(z) + mx - row[labels[r]!]!) / rows;
-        row.forEach((v, c) => (grad[r * classes + c] = (Math.exp(v - mx) / z - oneHot[r * classes + c]!) / rows));
+        row.forEach((v, c) => {
+          grad[r * classes + c] = (Math.exp(v - mx) / z - oneHot[r * classes + c]!) / rows;
+        });
       }
       expect(Number.isFinite(res.loss)).toBe(true);
       expect(Math.abs(res.loss - loss)).toBeLessThan(1e-6 * Math.max(1, loss));
-      res.grads.get('l')!.forEach((g, i) => expect(g).toBeCloseTo(grad[i]!, 6));
+      res.grads.get('l')!.forEach((g, i) => {
+        expect(g).toBeCloseTo(grad[i]!, 6);
+      });
       trainable.dispose();
     });
   });

@@ -43,7 +43,9 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
     expect(r.images!.shape).toEqual([8, 1, 8, 8]);
     for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) if (!region[n]) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(r.sourceBits, b, n));
     const picked = new Uint8Array(8 * N);
-    for (const s of r.snapshots!) s.chosen.forEach((c, b) => c.forEach((n) => picked[b * N + n]!++));
+    for (const s of r.snapshots!) {
+      for (const [b, chosen] of s.chosen.entries()) for (const n of chosen) picked[b * N + n]!++;
+    }
     for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) expect(picked[b * N + n]).toBe(region[n]);
     // each sample was encoded with its own Bernoulli draw
     expect(tokensOf(r.sourceBits, 0, 0).concat(tokensOf(r.sourceBits, 0, 1))).not.toEqual(tokensOf(r.sourceBits, 1, 0).concat(tokensOf(r.sourceBits, 1, 1)));
@@ -202,7 +204,9 @@ describe('image enrichment (docs/algorithm.md §8.3)', () => {
 
   it('sub-lattice masks cover each token exactly once over the four offsets', () => {
     const sum = new Uint8Array(N);
-    for (let p = 0; p < 4; p++) subLatticeMask(p, [ROWS, ROWS], 1).data.forEach((v, n) => (sum[n]! += v));
+    for (let p = 0; p < 4; p++) {
+      for (const [n, v] of subLatticeMask(p, [ROWS, ROWS], 1).data.entries()) sum[n]! += v;
+    }
     expect(Array.from(sum)).toEqual(new Array(N).fill(1));
     expect(Array.from(subLatticeMask(3, [ROWS, ROWS], 1).data)).toEqual([0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1]);
   });

@@ -33,7 +33,9 @@ describe('generate with a stub predictor of known probabilities', () => {
     // scores: confidence, −∞ once committed
     // (float32 arithmetic: |fround(0.6) − 0.5|·2 is 0.2000000179, not fround(0.2))
     const s0 = r.snapshots![0]!.scores;
-    [0.2, 0.9, 0.5, 0.8].forEach((c, i) => expect(s0[i]).toBeCloseTo(c, 6));
+    [0.2, 0.9, 0.5, 0.8].forEach((c, i) => {
+      expect(s0[i]).toBeCloseTo(c, 6);
+    });
     const s1 = r.snapshots![1]!.scores;
     expect([s1[0], s1[2]]).toEqual([s0[0], s0[2]]);
     expect([s1[1], s1[3]]).toEqual([-Infinity, -Infinity]);

@@ -42,7 +42,7 @@ export function fashionClassifierForward<T>(
   convolution: FashionConvolution = 'native',
 ): FashionForwardOutputs<T> {
   const s = config.imageSize;
-  const [c1, c2] = config.channels;
+  const [, c2] = config.channels;
   const m = featureMapSize(config);
   const c0 = config.stemChannels;
   const x = ops.div(images, ops.scalar(255));

@@ -50,7 +50,7 @@ export async function saveFashionClassifier(
   const ordered: NamedTensors = new Map();
   for (const [name, shape] of fashionClassifierParameterShapes(architecture)) {
     const t = params.get(name);
-    if (!t || t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    if (t?.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(
         `Cannot save the Fashion classifier: parameter "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; expected float32 [${shape.join(', ')}].`,
       );
@@ -98,7 +98,7 @@ export async function loadFashionClassifier(dir: string): Promise<LoadedFashionC
   const shapes = fashionClassifierParameterShapes(config);
   for (const [name, shape] of shapes) {
     const t = tensors.get(name);
-    if (!t || t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    if (t?.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new FormatError(
         `${dir}/model.safetensors: "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; the config needs float32 [${shape.join(', ')}].`,
       );

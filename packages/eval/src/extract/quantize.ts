@@ -8,7 +8,7 @@ import { CpuTensor, ShapeError, type Tensor } from '@bigr/core';
 
 /** Quantises one float in [−1, 1] to 0…255 (float32 arithmetic, round half up). */
 export function quantizeUnitToUint8(x: number): number {
-  const c = x < -1 ? -1 : x > 1 ? 1 : x;
+  const c = Math.min(Math.max(x, -1), 1);
   const u = Math.fround(Math.fround(c + 1) / 2);
   const v = Math.fround(Math.fround(u * 255) + 0.5);
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.floor(v);

@@ -6,7 +6,9 @@ describe('resizeBilinearTf1 (docs/evaluation.md §1.3, §6.2)', () => {
   it('2×2 [[0,1],[2,3]] → 3×3 follows the asymmetric TF1 mapping', () => {
     const out = resizeBilinearTf1(Float32Array.from([0, 1, 2, 3]), 1, 2, 2, 1, 3, 3);
     const expected = [0, 2 / 3, 1, 4 / 3, 2, 7 / 3, 2, 8 / 3, 3];
-    out.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-6));
+    out.forEach((v, i) => {
+      expect(Math.abs(v - expected[i])).toBeLessThan(1e-6);
+    });
   });
 
   it('a 0…255 ramp resized 256 → 299 starts 0, 0.8561873, 1.7123746 and ends 254.2876, 255', () => {

@@ -5,7 +5,7 @@ import { fixturePath } from '../test/fixtures.js';
 
 function withHeader(dict: string, data: Uint8Array = new Uint8Array(0), version = 1): Uint8Array {
   const pre = version === 1 ? 10 : 12;
-  const text = new TextEncoder().encode(dict + '\n');
+  const text = new TextEncoder().encode(`${dict}\n`);
   const out = new Uint8Array(pre + text.length + data.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
   const v = new DataView(out.buffer);
@@ -59,7 +59,7 @@ describe('.npy', () => {
     expect(() => parseNpy(withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(16)))).toThrow(/truncated or corrupt/);
     expect(() => parseNpy(withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }"))).toThrow(FormatError);
     expect(() => parseNpy(withHeader("{'descr': '<f8' 'shape': (1,)}"))).toThrow(/malformed/);
-    expect(() => parseNpy(withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }" + ' '.repeat(20000)))).toThrow(/at most 10000/);
+    expect(() => parseNpy(withHeader(`{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }${' '.repeat(20000)}`))).toThrow(/at most 10000/);
     const bad = withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }");
     bad[6] = 9;
     expect(() => parseNpy(bad)).toThrow(/version 9/);

@@ -190,7 +190,7 @@ export function encodeNpyHeader(dtype: NpyDType, shape: readonly number[]): Uint
     total = pre + dict.length + 1;
     padded = Math.ceil(total / 64) * 64;
   }
-  const text = dict + ' '.repeat(padded - total) + '\n';
+  const text = `${dict}${' '.repeat(padded - total)}\n`;
   const out = new Uint8Array(padded);
   out.set(MAGIC, 0);
   out[6] = pre === 10 ? 1 : 2;

@@ -65,6 +65,8 @@ describe('reference statistics files', () => {
     const whole = new FeatureStats(4);
     whole.add({ data: x, rows: 30, dim: 4 });
     expect(merged.count).toBe(30);
-    merged.covariance().forEach((v, i) => expect(v).toBeCloseTo(whole.covariance()[i], 12));
+    merged.covariance().forEach((v, i) => {
+      expect(v).toBeCloseTo(whole.covariance()[i], 12);
+    });
   });
 });

@@ -12,7 +12,7 @@
 import { ConfigError, FormatError } from '@bigr/core';
 import type { GaussianStats } from '../stats/gaussianStats.js';
 import type { FeatureStatsState } from '../stats/featureStats.js';
-import { type NpyArray } from './npy.js';
+import type { NpyArray } from './npy.js';
 import { NpzReader, type NpzReaderOptions, NpzWriter } from './npz.js';
 
 /** Which arrays a statistics file holds. */

@@ -40,7 +40,9 @@ describe('symmetricEigen', () => {
   it('handles diagonal, zero and repeated-eigenvalue matrices', () => {
     const n = 6;
     const diag = new Float64Array(n * n);
-    [3, -1, 2, 2, 0, 5].forEach((x, i) => (diag[i * n + i] = x));
+    [3, -1, 2, 2, 0, 5].forEach((x, i) => {
+      diag[i * n + i] = x;
+    });
     expect(Array.from(symmetricEigen(diag, n).values)).toEqual([-1, 0, 2, 2, 3, 5]);
     expect(Array.from(symmetricEigen(new Float64Array(n * n), n).values)).toEqual([0, 0, 0, 0, 0, 0]);
     const eye = new Float64Array(n * n);

@@ -104,7 +104,7 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
         continue;
       }
       const vni = vNext[i];
-      let aii = w[row + i] - vi * wi - wi * vi;
+      const aii = w[row + i] - vi * wi - wi * vi;
       w[row + i] = aii;
       let acc = aii * vni;
       for (let j = i + 1; j < n; j++) {

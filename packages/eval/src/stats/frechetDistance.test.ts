@@ -52,8 +52,12 @@ describe('frechetDistance known answers (docs/evaluation.md §6.2)', () => {
     const b = [2, 1, 1, 0];
     const s1 = new Float64Array(16);
     const s2 = new Float64Array(16);
-    a.forEach((x, i) => (s1[i * 5] = x));
-    b.forEach((x, i) => (s2[i * 5] = x));
+    a.forEach((x, i) => {
+      s1[i * 5] = x;
+    });
+    b.forEach((x, i) => {
+      s2[i * 5] = x;
+    });
     const mu1 = new Float64Array([0, 1, 2, 3]);
     const mu2 = new Float64Array([1, 1, 0, 3]);
     const expected = 1 + 4 + a.reduce((acc, x, i) => acc + (Math.sqrt(x) - Math.sqrt(b[i])) ** 2, 0);

@@ -5,7 +5,9 @@ import { referenceValues } from '../test/fixtures.js';
 
 function oneHotLogits(labels: number[], c: number, big = 50): CpuTensor<'float32'> {
   const data = new Float32Array(labels.length * c);
-  labels.forEach((y, i) => (data[i * c + y] = big));
+  labels.forEach((y, i) => {
+    data[i * c + y] = big;
+  });
   return new CpuTensor(data, [labels.length, c]);
 }
 
@@ -50,7 +52,9 @@ describe('inceptionScore (docs/evaluation.md §4, §6.2)', () => {
     const ref = referenceValues().inception;
     const logits = lcgMatrix(ref.seed, ref.rows, ref.classes).map((u) => (u - 0.5) * 8);
     const r = inceptionScore({ data: logits, rows: ref.rows, dim: ref.classes }, { splitSize: ref.split_size });
-    r.splitScores.forEach((s, i) => expect(Math.abs(s - ref.split_scores[i])).toBeLessThan(1e-12));
+    r.splitScores.forEach((s, i) => {
+      expect(Math.abs(s - ref.split_scores[i])).toBeLessThan(1e-12);
+    });
     const acc = new InceptionScoreAccumulator({ splitSize: ref.split_size });
     for (let i = 0; i < ref.rows; i += 33) {
       const n = Math.min(33, ref.rows - i);

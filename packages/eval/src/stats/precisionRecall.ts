@@ -195,7 +195,7 @@ async function distances(
     for (let j = 0; j < n; j++) {
       // (‖u‖² + ‖v‖²) − 2u·v: symmetric in (u, v) bit for bit, so tiling cannot change any distance
       const v = ni + nb[b0 + j] - 2 * dot[row + j];
-      dot[row + j] = v > 0 ? v : 0;
+      dot[row + j] = Math.max(v, 0);
     }
     if (sameBlock) dot[row + i] = 0;
   }
