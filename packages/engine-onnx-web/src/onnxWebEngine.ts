@@ -1,6 +1,6 @@
-import { ConfigError, CpuTensor, EngineUnavailableError, FormatError, ShapeError } from '@bigr/core';
-import type { CompiledGraph, CompileOptions, Engine, GraphDefinition, InputSpec, NamedTensors, Tensor } from '@bigr/core';
-import { checkFeeds, modelPartsOf, traceGraph } from '@bigr/engine-onnx/graph';
+import { ConfigError, EngineUnavailableError, ShapeError } from '@bigr/core';
+import type { CompileOptions, Engine, GraphDefinition, NamedTensors } from '@bigr/core';
+import { OrtCompiledGraph, firstErrorLine, modelPartsOf, traceGraph, type ModelInterface } from '@bigr/engine-onnx/graph';
 import type * as Ort from 'onnxruntime-web';
 import { ortWeb, ortWebGpu, type OrtWebModule } from './webRuntime.js';
 import { yieldIfDue } from './yieldToEventLoop.js';
@@ -16,106 +16,19 @@ export interface OnnxWebEngineOptions {
   readonly executionProvider?: WebExecutionProvider;
 }
 
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!;
-}
-
-function toOrt(ort: OrtWebModule, t: Tensor): Ort.Tensor {
-  const dims = [...t.shape];
-  switch (t.dtype) {
-    case 'float32':
-      return new ort.Tensor('float32', t.data as Float32Array, dims);
-    case 'int32':
-      return new ort.Tensor('int32', t.data as Int32Array, dims);
-    case 'uint8':
-      return new ort.Tensor('uint8', t.data as Uint8Array, dims);
-    case 'float64':
-      return new ort.Tensor('float64', t.data as Float64Array, dims);
-    default:
-      throw new ShapeError(`Unsupported tensor dtype ${String(t.dtype)}; use float32, int32, uint8 or float64.`);
-  }
-}
-
-function fromOrt(value: Ort.Tensor, name: string): CpuTensor {
-  if (value.location !== 'cpu') throw new FormatError(`Output "${name}" lives on ${value.location}, not the CPU; request CPU outputs from onnxruntime-web.`);
-  const dims = value.dims;
-  switch (value.type) {
-    case 'float32':
-    case 'int32':
-    case 'uint8':
-    case 'float64':
-      return new CpuTensor(value.data as Float32Array | Int32Array | Uint8Array | Float64Array, dims);
-    case 'bool':
-      return new CpuTensor(new Uint8Array((value.data as Uint8Array).buffer, (value.data as Uint8Array).byteOffset, value.size), dims);
-    case 'int64': {
-      const src = value.data as BigInt64Array;
-      const out = new Int32Array(src.length);
-      for (let i = 0; i < src.length; i++) {
-        const v = src[i]!;
-        if (v > 2147483647n || v < -2147483648n) throw new FormatError(`Output "${name}" holds int64 value ${v}, which does not fit in int32.`);
-        out[i] = Number(v);
-      }
-      return new CpuTensor(out, dims);
-    }
-    default:
-      throw new FormatError(`Output "${name}" has onnxruntime type ${value.type}; only float32, float64, int32, int64, uint8 and bool outputs are supported.`);
-  }
-}
-
-/** A graph compiled into an onnxruntime-web `InferenceSession`. */
-export class OnnxWebCompiledGraph implements CompiledGraph {
-  /** Input names in declaration order. */
-  readonly inputNames: readonly string[];
-  /** Output names in declaration order. */
-  readonly outputNames: readonly string[];
-  /** Graph name. */
-  readonly graphName: string;
-  readonly #inputs: readonly InputSpec[];
-  readonly #ort: OrtWebModule;
-  #session: Ort.InferenceSession | null;
-
+/** A graph compiled into an onnxruntime-web `InferenceSession` (the shared `OrtCompiledGraph` of `@bigr/engine-onnx/graph`). */
+export class OnnxWebCompiledGraph extends OrtCompiledGraph<Ort.Tensor> {
   /** Wraps a session created by `ort` (the module's `Tensor` class builds the feeds); use {@link OnnxWebEngine.compile} instead. */
-  constructor(ort: OrtWebModule, session: Ort.InferenceSession, def: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>) {
-    this.#ort = ort;
-    this.#session = session;
-    this.#inputs = def.inputs;
-    this.graphName = def.name;
-    this.inputNames = Object.freeze(def.inputs.map((s) => s.name));
-    this.outputNames = Object.freeze([...def.outputs]);
+  constructor(ort: OrtWebModule, session: Ort.InferenceSession, def: ModelInterface) {
+    super({ label: 'onnxruntime-web', Tensor: ort.Tensor }, session, def);
   }
 
   /**
-   * Runs the session; feeds are checked against the declared inputs first (see `checkFeeds`). Every 25 ms of runs it
-   * first yields one macrotask, so pages and workers stay responsive and can cancel.
+   * Every 25 ms of runs, first yields one macrotask, so pages and workers stay responsive and can cancel (the wasm
+   * backend computes synchronously).
    */
-  async run(feeds: Readonly<Record<string, CpuTensor>>): Promise<Record<string, CpuTensor>> {
-    const session = this.#session;
-    if (session === null) throw new ConfigError(`Graph "${this.graphName}" was disposed; compile it again to run it.`);
-    checkFeeds(this.graphName, this.#inputs, feeds);
-    const ort = this.#ort;
-    const ortFeeds: Record<string, Ort.Tensor> = {};
-    for (const name of this.inputNames) ortFeeds[name] = toOrt(ort, feeds[name]!);
-    // Let the event loop deliver messages and abort requests between runs (the wasm backend computes synchronously).
+  protected override async beforeRun(): Promise<void> {
     await yieldIfDue();
-    let results: Ort.InferenceSession.ReturnType;
-    try {
-      results = await session.run(ortFeeds);
-    } catch (err) {
-      throw new ShapeError(
-        `onnxruntime-web failed to run graph "${this.graphName}": ${firstLine(err)}. Check the feed shapes against the model configuration.`,
-        { cause: err },
-      );
-    }
-    const out: Record<string, CpuTensor> = {};
-    for (const name of this.outputNames) out[name] = fromOrt(results[name] as Ort.Tensor, name);
-    return out;
-  }
-
-  /** Releases the session. Idempotent. */
-  async dispose(): Promise<void> {
-    const session = this.#session;
-    this.#session = null;
-    if (session) await session.release();
   }
 }
 
@@ -151,11 +64,7 @@ export class OnnxWebEngine implements Engine {
    * Creates a session from serialised ONNX model bytes (and in-memory external data, for weights above 1 GiB) whose
    * inputs and outputs are described by `io`.
    */
-  async compileModel(
-    model: Uint8Array,
-    io: Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>,
-    externalData: readonly { path: string; data: Uint8Array }[] = [],
-  ): Promise<OnnxWebCompiledGraph> {
+  async compileModel(model: Uint8Array, io: ModelInterface, externalData: readonly { path: string; data: Uint8Array }[] = []): Promise<OnnxWebCompiledGraph> {
     const ort = this.executionProvider === 'webgpu' ? await ortWebGpu() : ortWeb();
     let session: Ort.InferenceSession;
     try {
@@ -167,7 +76,7 @@ export class OnnxWebEngine implements Engine {
         ...(externalData.length ? { externalData: externalData.map((e) => ({ path: e.path, data: e.data })) } : {}),
       });
     } catch (err) {
-      const msg = firstLine(err);
+      const msg = firstErrorLine(err);
       if (/wasm|webassembly|fetch|backend/i.test(msg)) {
         throw new EngineUnavailableError(
           `onnxruntime-web could not start its ${this.executionProvider} backend (${msg}). Serve onnxruntime-web's .wasm/.mjs files with the page and set wasmPaths (configureOrtWeb).`,

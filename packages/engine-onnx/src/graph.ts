@@ -1,8 +1,9 @@
 /**
  * @bigr/engine-onnx/graph — the runtime-independent half of the ONNX engine: {@link OnnxOps} emits the shared layer
  * definitions as ONNX nodes into an {@link OnnxGraphBuilder}, and {@link traceGraph} / {@link buildOnnxModel} turn a
- * `GraphDefinition` with its parameters into a serialised `ModelProto`. No onnxruntime and no Node built-ins, so
- * browser engines (`@bigr/engine-onnx-web`) run exactly the graphs `OnnxEngine` runs.
+ * `GraphDefinition` with its parameters into a serialised `ModelProto`; {@link OrtCompiledGraph} and the tensor
+ * conversions run such a model on an onnxruntime session of either runtime. No onnxruntime import and no Node
+ * built-ins, so browser engines (`@bigr/engine-onnx-web`) run exactly the graphs `OnnxEngine` runs, the same way.
  * @packageDocumentation
  */
 export type { OnnxDType, OnnxValue } from './onnxValue.js';
@@ -20,4 +21,8 @@ export { OnnxOps } from './onnxOps.js';
 export { buildOnnxModel, buildOnnxModelParts, modelPartsOf, traceGraph } from './buildModel.js';
 export type { BuildOnnxModelOptions, ExternalDataBuffer, OnnxModelParts } from './buildModel.js';
 export { checkFeeds } from './feedCheck.js';
+export { toOrtTensor, fromOrtTensor } from './tensorConvert.js';
+export type { OrtInputType, OrtTensorClass, OrtTensorLike } from './tensorConvert.js';
+export { OrtCompiledGraph, firstErrorLine } from './ortCompiledGraph.js';
+export type { ModelInterface, OrtRuntime, OrtSessionLike } from './ortCompiledGraph.js';
 export { onnx } from './onnxProto.js';

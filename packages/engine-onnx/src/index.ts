@@ -27,8 +27,7 @@ export type { ExportedOnnxModel, ExportOnnxModelOptions } from './exportModel.js
 export { OnnxEngine, OnnxCompiledGraph, defaultThreadCount } from './onnxEngine.js';
 export { OnnxTrainableParameters } from './onnxTrainable.js';
 export { SignatureOps } from './stepSignature.js';
-export type { ModelInterface, OnnxEngineOptions } from './onnxEngine.js';
-export { toOrtTensor, fromOrtTensor } from './tensorConvert.js';
+export type { OnnxEngineOptions } from './onnxEngine.js';
 export { loadOrt } from './ortRuntime.js';
 export type { OrtModule } from './ortRuntime.js';
 export { onnxCpuProvider, onnxCudaProvider, registerOnnxEngines } from './providers.js';

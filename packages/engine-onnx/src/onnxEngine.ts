@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, ShapeError } from '@bigr/core';
-import type { CompileOptions, CompiledGraph, CpuTensor, Engine, GraphDefinition, InputSpec, NamedTensors } from '@bigr/core';
+import type { CompileOptions, Engine, GraphDefinition, NamedTensors } from '@bigr/core';
 import type * as Ort from 'onnxruntime-node';
 import { modelPartsOf, traceGraph } from './buildModel.js';
 import type { OnnxModelParts } from './buildModel.js';
@@ -10,8 +10,7 @@ import { checkExternalData } from './externalDataCheck.js';
 import { loadOrt } from './ortRuntime.js';
 import { writeTempModel } from './tempModelFiles.js';
 import type { OrtModule } from './ortRuntime.js';
-import { checkFeeds } from './feedCheck.js';
-import { fromOrtTensor, toOrtTensor } from './tensorConvert.js';
+import { OrtCompiledGraph, firstErrorLine, type ModelInterface } from './ortCompiledGraph.js';
 import { OnnxTrainableParameters } from './onnxTrainable.js';
 
 /**
@@ -38,71 +37,14 @@ export interface OnnxEngineOptions extends ExternalDataOptions {
   readonly tempDirectory?: string;
 }
 
-/** Interface description of a model: name, inputs and outputs. */
-export type ModelInterface = Pick<GraphDefinition, 'name' | 'inputs' | 'outputs'>;
-
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!;
-}
-
-/** A graph compiled into an onnxruntime `InferenceSession`. */
-export class OnnxCompiledGraph implements CompiledGraph {
-  /** Input names in declaration order. */
-  readonly inputNames: readonly string[];
-  /** Output names in declaration order. */
-  readonly outputNames: readonly string[];
-  /** Graph name. */
-  readonly graphName: string;
-  readonly #ort: OrtModule;
-  readonly #inputs: readonly InputSpec[];
-  #session: Ort.InferenceSession | null;
-  #cleanup: (() => Promise<void>) | undefined;
-
+/** A graph compiled into an onnxruntime-node `InferenceSession` (the shared {@link OrtCompiledGraph}). */
+export class OnnxCompiledGraph extends OrtCompiledGraph<Ort.Tensor> {
   /**
    * Wraps a created session; use {@link OnnxEngine.compile} instead. `cleanup` (e.g. removing temporary
-   * model files) runs once, on {@link dispose}.
+   * model files) runs once, on {@link OrtCompiledGraph.dispose}.
    */
   constructor(ort: OrtModule, session: Ort.InferenceSession, def: ModelInterface, cleanup?: () => Promise<void>) {
-    this.#ort = ort;
-    this.#session = session;
-    this.#cleanup = cleanup;
-    this.#inputs = def.inputs;
-    this.graphName = def.name;
-    this.inputNames = Object.freeze(def.inputs.map((s) => s.name));
-    this.outputNames = Object.freeze([...def.outputs]);
-  }
-
-  /** Runs the session. Feeds are validated (names, dtypes, ranks, fixed and shared dynamic dims) and passed without copying. */
-  async run(feeds: Readonly<Record<string, CpuTensor>>): Promise<Record<string, CpuTensor>> {
-    const session = this.#session;
-    if (session === null) throw new ConfigError(`Graph "${this.graphName}" was disposed; compile it again to run it.`);
-    checkFeeds(this.graphName, this.#inputs, feeds);
-    const ortFeeds: Record<string, Ort.Tensor> = {};
-    for (const name of this.inputNames) ortFeeds[name] = toOrtTensor(this.#ort, feeds[name]!);
-    let results: Ort.InferenceSession.ReturnType;
-    try {
-      results = await session.run(ortFeeds);
-    } catch (err) {
-      throw new ShapeError(`onnxruntime failed to run graph "${this.graphName}": ${firstLine(err)}. Check the feed shapes against the model configuration.`, {
-        cause: err,
-      });
-    }
-    const out: Record<string, CpuTensor> = {};
-    for (const name of this.outputNames) out[name] = fromOrtTensor(results[name] as Ort.Tensor, name);
-    return out;
-  }
-
-  /** Releases the session and removes its temporary files, if any. Idempotent. */
-  async dispose(): Promise<void> {
-    const session = this.#session;
-    const cleanup = this.#cleanup;
-    this.#session = null;
-    this.#cleanup = undefined;
-    try {
-      if (session) await session.release();
-    } finally {
-      if (cleanup) await cleanup();
-    }
+    super({ label: 'onnxruntime', Tensor: ort.Tensor }, session, def, cleanup);
   }
 }
 
@@ -253,7 +195,7 @@ export class OnnxEngine implements Engine {
       else session = await ort.InferenceSession.create(model.model, { ...sessionOptions, externalData: [...model.externalData] });
     } catch (err) {
       throw new ShapeError(
-        `onnxruntime rejected graph "${io.name}" (${this.name})${userFile ? ` from ${String(model)}` : ''}: ${firstLine(err)}. ` +
+        `onnxruntime rejected graph "${io.name}" (${this.name})${userFile ? ` from ${String(model)}` : ''}: ${firstErrorLine(err)}. ` +
           (userFile
             ? 'The file may be from another model version or its external data may not belong to it; export it again.'
             : 'This usually means parameter shapes do not match the model configuration.'),
