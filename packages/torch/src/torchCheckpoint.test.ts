@@ -2,7 +2,7 @@ import { AbortError, FormatError, getOrThrow, NotFoundError } from '@bigr/core';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PickleDict, isPickleObject, isPickleTuple } from './pickle.js';
+import { type PickleDict, isPickleObject, isPickleTuple } from './pickle.js';
 import { buildZip, f32, i64, Pk, torchZip, u16 } from './test/craft.js';
 import { fixtureBytes, P4_PT, TORCH_SAVED_PARAM, TORCH_SAVED_PT } from './test/torchSavedFixtures.js';
 import { readTorchCheckpoint, readTorchStateDict } from './torchCheckpoint.js';

@@ -278,7 +278,10 @@ async function materialize(
   const byStorage = new Map<TorchStorageRef, Array<[string, TorchTensorRef]>>();
   for (const [name, ref] of refs) {
     let list = byStorage.get(ref.storage);
-    if (!list) byStorage.set(ref.storage, (list = []));
+    if (!list) {
+      list = [];
+      byStorage.set(ref.storage, list);
+    }
     list.push([name, ref]);
   }
   // parseArchive checked that every storage's entry exists.
@@ -295,7 +298,10 @@ async function materialize(
     for (const [name, ref] of list) {
       const sig = `${ref.offset}|${ref.shape.join(',')}|${ref.stride.join(',')}`;
       let data = views.get(sig);
-      if (!data) views.set(sig, (data = decodeTorchView(raw, ref, name, zip.source)));
+      if (!data) {
+        data = decodeTorchView(raw, ref, name, zip.source);
+        views.set(sig, data);
+      }
       decoded.set(name, new CpuTensor(data, ref.shape));
     }
     done += e.size;

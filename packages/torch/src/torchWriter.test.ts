@@ -2,7 +2,7 @@ import { ConfigError, CpuTensor, getOrThrow, type Tensor } from '@bigr/core';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isPickleObject, PickleDict } from './pickle.js';
+import { isPickleObject, type PickleDict } from './pickle.js';
 import { readTorchCheckpoint, readTorchStateDict } from './torchCheckpoint.js';
 import { serializeTorchStateDict, writeTorchStateDict } from './torchWriter.js';
 import { ZipArchive } from './zipArchive.js';

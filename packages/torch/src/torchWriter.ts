@@ -285,7 +285,10 @@ function plan(tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions):
       storages.push(storage);
       if (share) {
         let m = byData.get(data);
-        if (!m) byData.set(data, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          byData.set(data, m);
+        }
         m.set(dtype, storage);
       }
     }

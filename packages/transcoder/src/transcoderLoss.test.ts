@@ -1,5 +1,5 @@
 import { CpuTensor, createRng } from '@bigr/core';
-import type { Engine, GraphDefinition, NamedTensors, Ops, Rng } from '@bigr/core';
+import type { GraphDefinition, NamedTensors, Ops, Rng } from '@bigr/core';
 import { LOSS_INPUT_TAU, LOSS_INPUT_XT, TranscoderLoss, sampleForwardDiffusion } from './transcoderLoss.js';
 import type { TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT } from './config.js';

@@ -40,7 +40,7 @@ describe('weighted BCE', () => {
     ['onnx-cpu', onnxEngine],
     ['tfjs-wasm', tfjsWasmEngine],
   ] as const)('graph versions equal the references on %s', async (_n, get) => {
-    const rows = CASES.map((c) => c.y).flat();
+    const rows = CASES.flatMap((c) => c.y);
     const logits = Float32Array.from(rows.map((_, i) => ((i * 37) % 23) - 11 + 0.25 * (i % 3)));
     logits[3] = 0;
     logits[4] = 95;
@@ -59,7 +59,8 @@ describe('weighted BCE', () => {
     const g = await (await get()).compile(def, new Map());
     try {
       const out = await g.run({ y: new CpuTensor(Float32Array.from(rows), [CASES.length, 4]), l: new CpuTensor(logits, [CASES.length, 4]) });
-      expect(maxAbsDiff(out['w']!.data, CASES.map((c) => c.w).flat())).toBeLessThanOrEqual(1e-7);
+      const weights = CASES.flatMap((c) => c.w);
+      expect(maxAbsDiff(out['w']!.data, weights)).toBeLessThanOrEqual(1e-7);
       const ref = rows.map((y, i) => bceWithLogitsScalar(logits[i]!, y));
       const got = out['bce']!.data;
       for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, ref[i]!));

@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CpuTensor, parseSafetensors } from '@bigr/core';
+import { type CpuTensor, parseSafetensors } from '@bigr/core';
 
 /** Typed access to the arrays of one fixture file. */
 export interface Fixture {
