@@ -1,7 +1,6 @@
-import { createRng, CpuTensor } from '@bigr/core';
+import { createRng, CpuTensor, guidedLogit } from '@bigr/core';
 import type { BitHeadSampler, BitSamplingOptions, Condition, TokenFeatureModel } from '@bigr/core';
 import { createBigrPredictor } from './bigrPredictor.js';
-import { guidedLogit } from './classifierFreeGuidance.js';
 import { classCondition, unconditional } from './conditions.js';
 
 const N = 6;

@@ -1,6 +1,6 @@
 /**
- * Classifier-free guidance: the per-iteration scale schedule (docs/algorithm.md §6) and the logit-space combination the
- * transcoder applies at every diffusion step (docs/algorithm.md §4.3).
+ * Classifier-free guidance: the per-iteration scale schedule (docs/algorithm.md §6). The logit-space combination the
+ * transcoder applies at every diffusion step (docs/algorithm.md §4.3) is `guidedLogit` of `@bigr/core`.
  */
 import { ConfigError } from '@bigr/core';
 
@@ -16,23 +16,4 @@ export function cfgScaleAt(scale: number, schedule: CfgSchedule, step: number, i
     return 1 + (scale - 1) * ratio;
   }
   throw new ConfigError(`Unknown CFG schedule ${JSON.stringify(schedule)}; expected 'constant' or 'linear'.`);
-}
-
-/**
- * Guided flip logit ℓ = ℓ_u/τ + s·(ℓ_c/τ − ℓ_u/τ), in float32 arithmetic like the official sampler
- * (docs/algorithm.md §4.3: after the temperature, before the flip). Exposed for predictors and tests.
- */
-export function guidedLogit(condLogit: number, uncondLogit: number, scale: number, temperature = 1): number {
-  const f = Math.fround;
-  const lc = f(condLogit / temperature);
-  const lu = f(uncondLogit / temperature);
-  return f(lu + f(f(scale) * f(lc - lu)));
-}
-
-/**
- * P(z0 = 1) from the guided flip logit and the current bit x_t (p_flip models): q = σ(ℓ), p0 = x ? 1 − q : q.
- */
-export function flipToZeroProbability(guided: number, currentBit: 0 | 1): number {
-  const q = Math.fround(1 / (1 + Math.exp(-guided)));
-  return currentBit === 1 ? Math.fround(1 - q) : q;
 }

@@ -1,6 +1,5 @@
-import { AbortError, createRng, CpuTensor } from '@bigr/core';
+import { AbortError, createRng, CpuTensor, flipToZeroProbability, guidedLogit } from '@bigr/core';
 import type { MaskedBitPredictor, PredictRequest, ProgressEvent } from '@bigr/core';
-import { flipToZeroProbability, guidedLogit } from './classifierFreeGuidance.js';
 import { classCondition, unconditional } from './conditions.js';
 import { generate, sampleTokens } from './generate.js';
 import { createReplayRng } from './replayRng.js';
@@ -83,14 +82,6 @@ describe('generate with a stub predictor of known probabilities', () => {
 });
 
 describe('classifier-free guidance', () => {
-  it('combines logits as l_u/τ + s(l_c/τ − l_u/τ)', () => {
-    expect(guidedLogit(1, -1, 2.5)).toBe(4);
-    expect(guidedLogit(1, -1, 2.5, 0.5)).toBe(8);
-    expect(guidedLogit(0.3, 0.3, 7)).toBe(Math.fround(0.3));
-    expect(flipToZeroProbability(0, 0)).toBe(0.5);
-    expect(flipToZeroProbability(Math.log(3), 1)).toBeCloseTo(0.25, 6);
-  });
-
   it('passes the scheduled scale to the predictor and the guided probabilities decide the bits', async () => {
     // one token, one bit, 2 samples x 2 tokens; cond logit +1, uncond -1
     const calls: number[] = [];

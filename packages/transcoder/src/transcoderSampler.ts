@@ -6,7 +6,7 @@
  * of the denoiser once per visited timestep over all rows of both CFG halves (one engine call per step, the
  * timestep MLP evaluated on a single row). Host-side buffers are allocated once per call and reused by every step.
  */
-import { ConfigError, CpuTensor, ShapeError, assertShape, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, assertShape, at, flipToZeroProbability, guidedLogit, throwIfAborted } from '@bigr/core';
 import type { BitHeadSampler, BitSamplingOptions, CompiledGraph, Engine, NamedTensors } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
@@ -202,16 +202,12 @@ export class TranscoderSampler implements BitHeadSampler {
       if (!out || out.size !== G * RK) throw new ShapeError(`The transcoder step graph returned ${out ? out.size : 0} logits but ${G * RK} were expected.`);
       return out.data as Float32Array;
     };
+    // Guidance after the temperature, then the flip probability (docs/algorithm.md §4.3), as core defines them.
     const guide = (logits: Float32Array): void => {
       for (let i = 0; i < RK; i++) {
-        const lc = f32(logits[i]! / temp);
-        let l = lc;
-        if (guided) {
-          const lu = f32(logits[RK + i]! / temp);
-          l = f32(lu + f32(cfg * f32(lc - lu)));
-        }
-        const p = f32(1 / (1 + Math.exp(-l)));
-        pX0[i] = flip && x[i]! > 0.5 ? f32(1 - p) : p;
+        const lc = at(logits, i);
+        const l = guided ? guidedLogit(lc, at(logits, RK + i), cfg, temp) : f32(lc / temp);
+        pX0[i] = flipToZeroProbability(l, flip && at(x, i) > 0.5 ? 1 : 0);
       }
     };
 
