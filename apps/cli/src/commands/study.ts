@@ -53,6 +53,7 @@ export const STUDY_DEFAULTS = {
   limit: 0,
   n: 10000,
   figureN: 0,
+  rasterIterations: 0,
   evalBatchSize: 100,
   cfg: 2.5,
   iterations: 10,
@@ -104,7 +105,10 @@ function evalKey(variant: string, s: StudySampling, n: number): string {
 }
 
 /** The evaluation pieces and the table/figure slots they fill. */
-export function studyEvaluations(cfg: StudyConfig): {
+export function studyEvaluations(
+  cfg: StudyConfig,
+  tokens: number,
+): {
   specs: EvalSpec[];
   slots: Record<string, string>;
   figure: { iterations: [number, string][]; steps: [number, string][] };
@@ -129,7 +133,9 @@ export function studyEvaluations(cfg: StudyConfig): {
   slots['t1-s0'] = add('s0', ar, cfg.n);
   slots['t2-bce'] = add('bce', mask('entropy'), cfg.n);
   slots['t2-z0'] = add('z0', mask('entropy'), cfg.n);
-  slots['t3-raster'] = add('s3', mask('raster'), cfg.n);
+  // The paper's mask-raster row unmasks one token per iteration (its time is ~13× the entropy row's), so it runs
+  // N = tokens iterations unless --raster-iterations says otherwise.
+  slots['t3-raster'] = add('s3', mask('raster', cfg.rasterIterations > 0 ? cfg.rasterIterations : tokens), cfg.n);
   slots['t3-random'] = add('s3', mask('random'), cfg.n);
   const fn = cfg.figureN > 0 ? cfg.figureN : cfg.n;
   const iterations = parseList(cfg.iterationsSweep, 'iterations-sweep').map((N) => [N, add('s3', mask('entropy', N), fn)] as [number, string]);
@@ -269,7 +275,8 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   }
 
   // 4. Evaluations (Tables 1–3, Figure 3), most important first.
-  const plan = studyEvaluations(cfg);
+  const s3Config = await readResult<{ backbone?: { tokens?: number } }>(join(modelDir('s3'), 'config.json'));
+  const plan = studyEvaluations(cfg, s3Config?.backbone?.tokens ?? 64);
   const evals: Record<string, EvalRecord | undefined> = {};
   let ev: EvaluationContext | null = null;
   try {
@@ -367,6 +374,7 @@ export function registerStudy(program: Command, ctx: () => CliContext): void {
     codeDim: 'bits per token K of the shared tokenizer (10)',
     n: 'samples per evaluation (10000)',
     figureN: 'samples per Figure 3 point (0 = --n)',
+    rasterIterations: "iterations of Table 3's mask-raster row (0 = one token per iteration, as in the paper)",
   };
   for (const key of Object.keys(STUDY_DEFAULTS)) {
     if (key === 'config') continue;
