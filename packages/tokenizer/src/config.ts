@@ -84,7 +84,9 @@ export function validateConfig(config: BaeConfig): BaeConfig {
   if (!Array.isArray(config.chMult) || config.chMult.length < 1) {
     throw new ConfigError(`B-AE config "chMult" must be a non-empty array of positive integers, got ${JSON.stringify(config.chMult)}.`);
   }
-  config.chMult.forEach((m, i) => positiveInt(`chMult[${i}]`, m));
+  config.chMult.forEach((m, i) => {
+    positiveInt(`chMult[${i}]`, m);
+  });
   if (!Array.isArray(config.attnResolutions)) {
     throw new ConfigError(`B-AE config "attnResolutions" must be an array of resolutions (e.g. [16]), got ${JSON.stringify(config.attnResolutions)}.`);
   }

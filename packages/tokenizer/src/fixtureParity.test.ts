@@ -83,7 +83,13 @@ describe('parity with the official tiny B-AE fixture (bae.safetensors)', () => {
         // Bernoulli replay: recorded uniforms u, b = 1[u < p] (fixture convention)
         const u = f32('code_bern_u');
         let i = 0;
-        const replay = { uniformsF32: (n: number) => u.slice(i, (i += n)) } as never;
+        const replay = {
+          uniformsF32: (n: number) => {
+            const start = i;
+            i += n;
+            return u.slice(start, i);
+          },
+        } as never;
         expect(Array.from(binarize(prob, 'bernoulli', replay))).toEqual(Array.from(f32('code_bern')));
         // token layout output = transpose of code_prob
         const tok = out.enc['probabilities']!.data as Float32Array;

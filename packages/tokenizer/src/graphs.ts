@@ -29,7 +29,11 @@ export function encoderGraph(config: BaeConfig, height: number, width: number, o
     outputs,
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const out: Record<string, T> = {};
-      const tap = options.withBlocks ? (name: string, v: T): void => void (out[name] = v) : undefined;
+      const tap = options.withBlocks
+        ? (name: string, v: T): void => {
+            out[name] = v;
+          }
+        : undefined;
       const feats = encoder(ops, inputs['image']!, config, { height, width }, tap);
       const prob = codeProbabilities(ops, feats);
       out['probabilities'] = latentToTokens(ops, prob, config.codeDim, grid);
@@ -66,7 +70,11 @@ export function decoderGraph(config: BaeConfig, height: number, width: number, o
     outputs,
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const out: Record<string, T> = {};
-      const tap = options.withBlocks ? (name: string, v: T): void => void (out[name] = v) : undefined;
+      const tap = options.withBlocks
+        ? (name: string, v: T): void => {
+            out[name] = v;
+          }
+        : undefined;
       const latent = tokensToLatent(ops, inputs['bits']!, config.codeDim, grid);
       const quant = embedCodes(ops, latent, config.codeDim, config.embDim);
       out['image'] = decoder(ops, quant, config, { height: grid[0], width: grid[1] }, tap);

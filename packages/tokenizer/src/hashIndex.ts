@@ -2,7 +2,7 @@ import { atomicWrite } from '@bigr/core';
 import { readBoundedFile } from './boundedRead.js';
 import { DEFAULT_MAX_HASH_INDEX_FILE, HashIndex as HashIndexCodes, type HashIndexLimits } from './hashIndexCodes.js';
 
-export { type Neighbours, type HashIndexLimits } from './hashIndexCodes.js';
+export type { Neighbours, HashIndexLimits } from './hashIndexCodes.js';
 
 /**
  * A brute-force Hamming index over packed binary codes (see the browser-safe base class in hashIndexCodes.ts for

@@ -12,7 +12,9 @@ function idx(type: number, dims: number[], values: number[]): Uint8Array {
   const v = new DataView(out.buffer);
   out[2] = type;
   out[3] = dims.length;
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    v.setUint32(4 + 4 * i, d, false);
+  });
   const base = 4 + 4 * dims.length;
   values.forEach((x, i) => {
     if (type === 0x08) v.setUint8(base + i, x);

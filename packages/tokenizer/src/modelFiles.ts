@@ -67,8 +67,7 @@ export async function loadReleasedBae(path: string, config?: BaeConfig): Promise
   let c = config;
   if (!c) {
     const embed = tensors.get('ae.quantize.embed.weight');
-    if (!embed || embed.shape.length !== 2)
-      throw new FormatError(`${path} has no ae.quantize.embed.weight of shape (K, emb_dim); pass the B-AE config explicitly.`);
+    if (embed?.shape.length !== 2) throw new FormatError(`${path} has no ae.quantize.embed.weight of shape (K, emb_dim); pass the B-AE config explicitly.`);
     const is256 = tensors.has('ae.encoder.blocks.14.q.weight');
     c = baePreset(is256 ? 'bae-256-d24' : 'bae-512-d32', { codeDim: embed.shape[0]!, embDim: embed.shape[1]! });
   }

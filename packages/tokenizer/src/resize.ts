@@ -84,7 +84,7 @@ function coefficients(inSize: number, outSize: number, filter: Exclude<ResizeFil
 
 function clip8(sum: number): number {
   const v = Math.floor((sum + HALF) / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(Math.max(v, 0), 255);
 }
 
 function resampleHorizontal(img: RasterImage, outW: number, filter: Exclude<ResizeFilter, 'nearest'>): RasterImage {

@@ -21,7 +21,13 @@ function latentToTokens(latent: Float32Array, b: number, k: number, n: number): 
 /** An Rng that hands out the fixture's recorded uniforms. */
 function replay(u: Float32Array): Rng {
   let i = 0;
-  return { uniformsF32: (n: number) => u.slice(i, (i += n)) } as unknown as Rng;
+  return {
+    uniformsF32: (n: number) => {
+      const start = i;
+      i += n;
+      return u.slice(start, i);
+    },
+  } as unknown as Rng;
 }
 
 for (const engineName of ['tfjs', 'onnx'] as const) {

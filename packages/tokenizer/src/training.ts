@@ -159,7 +159,9 @@ function baeLoss(
     const l1 = ops.mean(abs(ops, ops.sub(x, xHat)), all, false);
     const metrics: Record<string, T> = { l1 };
     let loss: T | null = null;
-    const addTerm = (t: T): void => void (loss = loss === null ? t : ops.add(loss, t));
+    const addTerm = (t: T): void => {
+      loss = loss === null ? t : ops.add(loss, t);
+    };
     if (terms.nll) {
       addTerm(l1);
       if (perceptual) {
