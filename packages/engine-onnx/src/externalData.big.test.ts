@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor } from '@bigr/core';
+import { ConfigError, CpuTensor, at, getOrThrow, required } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import { buildOnnxModel } from './buildModel.js';
 import { exportOnnxModel } from './exportModel.js';
@@ -23,7 +23,7 @@ const def: GraphDefinition = {
   inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', N] }],
   outputs: ['y'],
   build<T>(ops: Ops<T>, v: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-    let h: T = v['x']!;
+    let h: T = required(v['x'], 'input x');
     for (let l = 0; l < LAYERS; l++) h = ops.matMul(h, ops.param(`w${l}`), false, true);
     return { y: h };
   },
@@ -65,12 +65,11 @@ big('external data: a model over 2 GiB', () => {
     // float64 reference: h ← W h per layer (W row-major, so y_j = Σ_i W[j, i] h_i).
     let h = Float64Array.from(x);
     for (let l = 0; l < LAYERS; l++) {
-      const w = params.get(`w${l}`)!.data as Float32Array;
+      const w = getOrThrow(params, `w${l}`).data as Float32Array;
       const next = new Float64Array(N);
       for (let j = 0; j < N; j++) {
         let s = 0;
-        const row = j * N;
-        for (let i = 0; i < N; i++) s += w[row + i]! * h[i]!;
+        for (const [i, wi] of w.subarray(j * N, (j + 1) * N).entries()) s += wi * at(h, i);
         next[j] = s;
       }
       h = next;
@@ -107,7 +106,7 @@ big('external data: a model over 2 GiB', () => {
     const out = await graph.run({ x: new CpuTensor(x, [1, N]) });
     const t2 = Date.now();
     await graph.dispose();
-    R.expectClose(out['y']!, expected, 1e-4);
+    R.expectClose(required(out['y'], 'output y'), expected, 1e-4);
     console.log(`[${mode}] compile ${(t1 - t0) / 1000} s, run ${(t2 - t1) / 1000} s; ${memory()}`);
   });
 });

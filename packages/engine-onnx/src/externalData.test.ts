@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, NotFoundError, linear } from '@bigr/core';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, getOrThrow, linear, required } from '@bigr/core';
 import type { CompiledGraph, GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import { buildOnnxModel, buildOnnxModelParts } from './buildModel.js';
 import { exportOnnxModel } from './exportModel.js';
@@ -37,7 +37,7 @@ const def: GraphDefinition = {
   ],
   outputs: ['y'],
   build<T>(ops: Ops<T>, v: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-    const h = linear(ops, ops.add(v['x']!, ops.gather(ops.param('emb'), v['ids']!)), 'fc');
+    const h = linear(ops, ops.add(required(v['x'], 'input x'), ops.gather(ops.param('emb'), required(v['ids'], 'input ids'))), 'fc');
     return { y: ops.reshape(ops.matMul(h, ops.param('proj')), [-1, 4, 4]) };
   },
 };
@@ -55,7 +55,7 @@ function reference(): R.Ref {
 
 async function runOnce(graph: CompiledGraph): Promise<CpuTensor> {
   try {
-    return (await graph.run(feeds))['y']!;
+    return required((await graph.run(feeds))['y'], 'output y');
   } finally {
     await graph.dispose();
   }
@@ -126,9 +126,9 @@ describe('external data: compile', () => {
     expect(parts.externalData.map((f) => f.data.byteLength)).toEqual([10 * 32 * 4, 64 * 32 * 4, 64 * 16 * 4]);
     expect(parts.externalData.map((f) => f.path)).toEqual(['initializer_0.bin', 'initializer_1.bin', 'initializer_2.bin']);
     // Parameters are referenced, not copied; the transposed weight is computed.
-    expect(parts.externalData[0]!.data.buffer).toBe(emb.t.data.buffer);
-    expect(parts.externalData[2]!.data.buffer).toBe(proj.t.data.buffer);
-    expect(Array.from(parts.externalData[1]!.data)).toEqual(Array.from(transposedFcBytes()));
+    expect(parts.externalData[0]?.data.buffer).toBe(emb.t.data.buffer);
+    expect(parts.externalData[2]?.data.buffer).toBe(proj.t.data.buffer);
+    expect(Array.from(required(parts.externalData[1], 'external file 1').data)).toEqual(Array.from(transposedFcBytes()));
     expect(parts.model.byteLength).toBeLessThan(2048);
     const out = await runOnce(await new OnnxEngine().compileModel(parts, def));
     R.expectClose(out, reference());
@@ -178,23 +178,29 @@ describe('external data: exportOnnxModel', () => {
     expect(result.externalInitializers).toBe(3);
     expect((await readdir(out)).sort()).toEqual(['model.onnx', 'model.onnx.data']);
     const model = await readFile(result.modelPath);
-    const data = await readFile(result.dataPath!);
+    const data = await readFile(required(result.dataPath, 'external data path'));
     expect(model.byteLength).toBe(result.modelBytes);
     expect(data.byteLength).toBe(result.dataBytes);
     const inits = initializers(model);
     const byName = new Map(inits.map((t) => [t.name, t]));
-    expect(byName.get('fc.bias')!.dataLocation).toBe(0);
-    expect(byName.get('fc.bias')!.rawData.byteLength).toBe(256);
+    expect(byName.get('fc.bias')?.dataLocation).toBe(0);
+    expect(byName.get('fc.bias')?.rawData.byteLength).toBe(256);
     expect(inits.filter((t) => t.dataLocation === 0).map((t) => t.name)).toEqual(['fc.bias', expect.stringMatching(/^i64:/)]);
     // In file order (creation order): emb, the transposed fc.weight, proj.
     const expected: [string, Uint8Array][] = [
       ['emb', bytesOf(emb.t.data)],
-      [inits.find((t) => t.name.startsWith('fc.weight.transposed'))!.name, transposedFcBytes()],
+      [
+        required(
+          inits.find((t) => t.name.startsWith('fc.weight.transposed')),
+          'transposed fc.weight',
+        ).name,
+        transposedFcBytes(),
+      ],
       ['proj', bytesOf(proj.t.data)],
     ];
     let previousEnd = 0;
     for (const [name, bytes] of expected) {
-      const t = byName.get(name)!;
+      const t = getOrThrow(byName, name, 'initializer');
       expect(t.dataLocation).toBe(onnx.TensorProto.DataLocation.EXTERNAL);
       expect(t.rawData.byteLength).toBe(0);
       const e = entries(t);
@@ -213,7 +219,8 @@ describe('external data: exportOnnxModel', () => {
     const session = await ort.InferenceSession.create(result.modelPath);
     const raw = await session.run({ x: new ort.Tensor('float32', x.t.data, [3, 32]), ids: new ort.Tensor('int32', idsData, [3]) });
     await session.release();
-    R.expectClose({ data: raw['y']!.data as Float32Array, shape: raw['y']!.dims }, reference());
+    const y = required(raw['y'], 'output y');
+    R.expectClose({ data: y.data as Float32Array, shape: y.dims }, reference());
     R.expectClose(await runOnce(await new OnnxEngine().compileFile(result.modelPath, def)), reference());
     expect(await checkExternalData(result.modelPath)).toEqual({ tensors: 3, files: [{ path: result.dataPath, bytes: data.byteLength }] });
   });
@@ -234,7 +241,7 @@ describe('external data: exportOnnxModel', () => {
   test('missing, truncated or mislabelled external data gives clear errors', async () => {
     const fresh = async (sub: string): Promise<{ modelPath: string; dataPath: string }> => {
       const r = await exportOnnxModel(def, params, join(dir, sub), { name: 'm', externalData: true });
-      return { modelPath: r.modelPath, dataPath: r.dataPath! };
+      return { modelPath: r.modelPath, dataPath: required(r.dataPath, 'external data path') };
     };
     const engine = new OnnxEngine();
 
@@ -250,8 +257,14 @@ describe('external data: exportOnnxModel', () => {
 
     const wrongLength = await fresh('length');
     const proto = onnx.ModelProto.decode(await readFile(wrongLength.modelPath));
-    const projTensor = proto.graph!.initializer!.find((t) => t.name === 'proj')!;
-    projTensor.externalData!.find((e) => e.key === 'length')!.value = '4000';
+    const projTensor = required(
+      proto.graph?.initializer?.find((t) => t.name === 'proj'),
+      'initializer proj',
+    );
+    required(
+      projTensor.externalData?.find((e) => e.key === 'length'),
+      'external_data length of proj',
+    ).value = '4000';
     await writeFile(wrongLength.modelPath, onnx.ModelProto.encode(proto).finish());
     await expect(engine.compileFile(wrongLength.modelPath, def)).rejects.toThrow(/"proj" .* needs 4096 bytes but its external_data length is 4000/);
 

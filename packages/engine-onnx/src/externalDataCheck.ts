@@ -81,15 +81,14 @@ export async function checkExternalData(modelPath: string): Promise<ExternalData
       );
     }
     const path = join(dir, location);
-    if (!files.has(path))
-      files.set(
-        path,
-        await stat(path).then(
-          (s) => (s.isFile() ? s.size : null),
-          () => null,
-        ),
+    let fileBytes = files.get(path);
+    if (fileBytes === undefined) {
+      fileBytes = await stat(path).then(
+        (s) => (s.isFile() ? s.size : null),
+        () => null,
       );
-    const fileBytes = files.get(path)!;
+      files.set(path, fileBytes);
+    }
     if (fileBytes === null) {
       throw new NotFoundError(
         `${where} stores its data in "${location}", but ${path} does not exist. Keep the data file next to the model (exportOnnxModel writes <name>.onnx and <name>.onnx.data together).`,

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, isTensor } from '@bigr/core';
+import { ConfigError, ShapeError, at, isTensor } from '@bigr/core';
 import type { InputSpec, Tensor } from '@bigr/core';
 
 function describeInputs(specs: readonly InputSpec[]): string {
@@ -36,7 +36,7 @@ export function checkFeeds(graphName: string, inputs: readonly InputSpec[], feed
     const where = `Feed "${spec.name}" of graph "${graphName}" has shape [${t.shape.join(', ')}] but [${spec.shape.join(', ')}] is expected`;
     if (t.shape.length !== spec.shape.length) throw new ShapeError(`${where} (rank ${spec.shape.length}).`);
     spec.shape.forEach((d, i) => {
-      const actual = t.shape[i]!;
+      const actual = at(t.shape, i, 'feed dimension (rank checked above)');
       if (typeof d === 'number') {
         if (d !== actual) throw new ShapeError(`${where} (dimension ${i} must be ${d}).`);
       } else {

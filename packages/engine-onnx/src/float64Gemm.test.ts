@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import { createFloat64GemmNT } from './float64Gemm.js';
 
 function lcg(n: number, seed: number): Float64Array {
@@ -23,14 +24,17 @@ describe('float64 A·Bᵀ on onnxruntime', () => {
         expect(c.length).toBe(m * n);
         let worst = 0;
         for (let i = 0; i < m; i++) {
+          const aRow = a.subarray(i * k, (i + 1) * k);
           for (let j = 0; j < n; j++) {
+            const bRow = b.subarray(j * k, (j + 1) * k);
             let s = 0;
             let abs = 0;
-            for (let p = 0; p < k; p++) {
-              s += a[i * k + p]! * b[j * k + p]!;
-              abs += Math.abs(a[i * k + p]! * b[j * k + p]!);
+            for (const [p, ap] of aRow.entries()) {
+              const product = ap * at(bRow, p);
+              s += product;
+              abs += Math.abs(product);
             }
-            worst = Math.max(worst, Math.abs(c[i * n + j]! - s) / abs);
+            worst = Math.max(worst, Math.abs(at(c, i * n + j) - s) / abs);
           }
         }
         // float32 would be ~1e-7; float64 accumulation differs from the sequential sum only by rounding.

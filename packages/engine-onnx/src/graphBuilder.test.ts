@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, NotFoundError, ShapeError } from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError, required } from '@bigr/core';
 import type { GraphDefinition, Ops } from '@bigr/core';
 import { buildOnnxModel, traceGraph } from './buildModel.js';
 import { ONNX_IR_VERSION, ONNX_OPSET_VERSION, OnnxGraphBuilder } from './graphBuilder.js';
@@ -40,7 +40,7 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
   test('writes IR 8, opset 17, dim_param for dynamic dims and typed outputs', () => {
     const m = decode(
       buildOnnxModel(
-        def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.relu(v['x']!) })),
+        def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.relu(required(v['x'], 'input x')) })),
         params,
       ),
     );
@@ -48,10 +48,11 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
     expect(ONNX_IR_VERSION).toBe(8);
     expect(m.opsetImport.map((o) => [o.domain, o.version])).toEqual([['', ONNX_OPSET_VERSION]]);
     expect(ONNX_OPSET_VERSION).toBe(17);
-    const input = m.graph.input[0]!;
-    expect(input.name).toBe('x');
-    expect(input.type.tensorType.elemType).toBe(1);
-    expect(input.type.tensorType.shape.dim.map((d) => d.dimParam || d.dimValue)).toEqual(['batch', 3]);
+    const [input] = m.graph.input;
+    expect(m.graph.input).toHaveLength(1);
+    expect(input?.name).toBe('x');
+    expect(input?.type.tensorType.elemType).toBe(1);
+    expect(input?.type.tensorType.shape.dim.map((d) => d.dimParam || d.dimValue)).toEqual(['batch', 3]);
     expect(m.graph.output.map((o) => o.name)).toEqual(['y']);
     expect(m.graph.initializer).toHaveLength(0); // the unused parameter is not written
   });
@@ -61,8 +62,8 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
       buildOnnxModel(
         def(
           <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => {
-            const a = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
-            const b = ops.matMul(v['x']!, ops.param('layer.weight'), false, true);
+            const a = ops.matMul(required(v['x'], 'input x'), ops.param('layer.weight'), false, true);
+            const b = ops.matMul(required(v['x'], 'input x'), ops.param('layer.weight'), false, true);
             return { y: ops.add(a, b), z: ops.add(ops.param('layer.weight'), ops.param('layer.weight')) };
           },
           ['y', 'z'],
@@ -76,8 +77,9 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
     expect(inits.map((i) => i.name).filter((n) => n === 'layer.weight')).toHaveLength(1);
     const t = inits.filter((i) => i.name.startsWith('layer.weight.transposed'));
     expect(t).toHaveLength(1);
-    expect(t[0]!.dims).toEqual([3, 2]);
-    const raw = t[0]!.rawData;
+    const transposed = required(t[0], 'transposed initializer');
+    expect(transposed.dims).toEqual([3, 2]);
+    const raw = transposed.rawData;
     expect([...new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))]).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
@@ -90,13 +92,13 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
           { name: 'c', dtype: 'float32', shape: [2, 5, 3] },
         ],
         outputs: ['y'],
-        build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.matMul(v['a']!, v['c']!, false, true) }),
+        build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.matMul(required(v['a'], 'input a'), required(v['c'], 'input c'), false, true) }),
       },
       new Map(),
     );
     const m = plain(b.toModelProto());
-    const tr = m.graph.node.find((n) => n.opType === 'Transpose')!;
-    expect(tr.attribute[0]!.ints).toEqual([0, 2, 1]);
+    const tr = m.graph.node.find((n) => n.opType === 'Transpose');
+    expect(tr?.attribute[0]?.ints).toEqual([0, 2, 1]);
   });
 
   test('shared int64 constants and scalars are deduplicated', () => {
@@ -114,22 +116,24 @@ describe('OnnxGraphBuilder / buildOnnxModel', () => {
     const missing = def(<T>(ops: Ops<T>) => ({ y: ops.param('layer.wieght') }));
     expect(() => buildOnnxModel(missing, params)).toThrow(NotFoundError);
     expect(() => buildOnnxModel(missing, params)).toThrow(/"layer\.wieght".*similar names: layer\.weight/);
-    const noOutput = def(<T>(_ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ z: v['x']! }));
+    const noOutput = def(<T>(_ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ z: required(v['x'], 'input x') }));
     expect(() => buildOnnxModel(noOutput, params)).toThrow(/declares output "y" but build\(\) returned only \[z\]/);
     const clash: GraphDefinition = {
-      ...def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.add(v['layer.weight']!, ops.param('layer.weight')) })),
+      ...def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({
+        y: ops.add(required(v['layer.weight'], 'input layer.weight'), ops.param('layer.weight')),
+      })),
       inputs: [{ name: 'layer.weight', dtype: 'float32', shape: [2, 3] }],
     };
     expect(() => buildOnnxModel(clash, params)).toThrow(ConfigError);
-    const badReshape = def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.reshape(v['x']!, [-1, -1]) }));
+    const badReshape = def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.reshape(required(v['x'], 'input x'), [-1, -1]) }));
     expect(() => buildOnnxModel(badReshape, params)).toThrow(ShapeError);
-    const badTranspose = def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.transpose(v['x']!, [0, 1, 2]) }));
+    const badTranspose = def(<T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.transpose(required(v['x'], 'input x'), [0, 1, 2]) }));
     expect(() => buildOnnxModel(badTranspose, params)).toThrow(/perm \[0, 1, 2\] has 3 entries but "x" has rank 2/);
     const intExp: GraphDefinition = {
       name: 'g',
       inputs: [{ name: 'i', dtype: 'int32', shape: [2] }],
       outputs: ['y'],
-      build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.exp(v['i']!) }),
+      build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: ops.exp(required(v['i'], 'input i')) }),
     };
     expect(() => buildOnnxModel(intExp, params)).toThrow(/Exp needs a float32 value/);
   });

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, shapeSize } from '@bigr/core';
+import { ConfigError, ShapeError, getOrThrow, shapeSize } from '@bigr/core';
 import type { InputSpec } from '@bigr/core';
 import type { onnx as proto } from 'onnx-proto';
 import { onnx, ONNX_ATTRIBUTE_TYPE, ONNX_DATA_TYPE } from './onnxProto.js';
@@ -71,13 +71,12 @@ export interface DeferredData {
   readonly pieces?: () => Iterable<Uint8Array>;
 }
 
-interface StoredInitializer {
+/** An initializer as stored: its data now, or a producer of it for later (exactly one of the two). */
+type StoredInitializer = {
   readonly shape: readonly number[];
   readonly dtype: OnnxDType;
   readonly byteLength: number;
-  readonly data?: InitializerData;
-  readonly deferred?: DeferredData;
-}
+} & ({ readonly data: InitializerData; readonly deferred?: undefined } | { readonly data?: undefined; readonly deferred: DeferredData });
 
 /** Options for {@link OnnxGraphBuilder.toModelProto}. */
 export interface ModelProtoOptions {
@@ -252,7 +251,7 @@ export class OnnxGraphBuilder {
 
   #materialize(name: string, init: StoredInitializer): InitializerData {
     if (init.data) return init.data;
-    const data = init.deferred!.produce();
+    const data = init.deferred.produce();
     const expected = init.byteLength / BYTES_PER_ELEMENT[init.dtype];
     if (dtypeOfData(data) !== init.dtype || data.length !== expected) {
       throw new ShapeError(
@@ -285,7 +284,7 @@ export class OnnxGraphBuilder {
   /** Total bytes of the initializers that will be written. */
   get usedInitializerBytes(): number {
     let total = 0;
-    for (const name of this.#usedInitializers) total += this.#initializers.get(name)!.byteLength;
+    for (const name of this.#usedInitializers) total += getOrThrow(this.#initializers, name, 'used initializer').byteLength;
     return total;
   }
 
@@ -408,7 +407,7 @@ export class OnnxGraphBuilder {
    */
   serialize(options: ModelProtoOptions = {}, external: ReadonlyMap<string, ExternalTensorLocation> = new Map()): Uint8Array {
     let inline = 0;
-    for (const name of this.#usedInitializers) if (!external.has(name)) inline += this.#initializers.get(name)!.byteLength;
+    for (const name of this.#usedInitializers) if (!external.has(name)) inline += getOrThrow(this.#initializers, name, 'used initializer').byteLength;
     if (inline >= MAX_INLINE_INITIALIZER_BYTES) {
       throw new ConfigError(
         `Graph "${this.graphName}" holds ${(inline / 2 ** 30).toFixed(2)} GiB of inline initializers; a serialised ONNX model must stay under 2 GiB. ` +

@@ -1,4 +1,4 @@
-import { groupNorm, layerNorm, linear, rmsNorm } from '@bigr/core';
+import { at, groupNorm, lastDim, layerNorm, linear, rmsNorm } from '@bigr/core';
 import { runGraph } from './test/harness.js';
 import * as R from './test/reference.js';
 
@@ -6,7 +6,7 @@ const rand = R.makeRandom(99);
 
 /** Naive per-row normalisation over the last axis. */
 function normRows(x: R.Ref, f: (row: Float64Array, out: Float64Array) => void): R.Ref {
-  const n = x.shape[x.shape.length - 1]!;
+  const n = lastDim(x.shape);
   const out = new Float64Array(x.data.length);
   for (let r = 0; r < x.data.length / n; r++) f(x.data.subarray(r * n, (r + 1) * n), out.subarray(r * n, (r + 1) * n));
   return { data: out, shape: [...x.shape] };
@@ -25,7 +25,7 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
     const out = await runGraph(
       { x: x.t, x2: x2.t },
       ['y', 'y2', 'nb'],
-      (ops, v) => ({ y: linear(ops, v['x']!, 'fc'), y2: linear(ops, v['x2']!, 'fc'), nb: linear(ops, v['x']!, 'fc', false) }),
+      (ops, v) => ({ y: linear(ops, v['x'], 'fc'), y2: linear(ops, v['x2'], 'fc'), nb: linear(ops, v['x'], 'fc', false) }),
       params,
     );
     // y[..., o] = Σ_i x[..., i] W[o, i] + b[o], written out directly.
@@ -34,15 +34,15 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
       const data = new Float64Array(rows * 5);
       for (let r = 0; r < rows; r++)
         for (let o = 0; o < 5; o++) {
-          let s = bias ? b.ref.data[o]! : 0;
-          for (let i = 0; i < 8; i++) s += xr.data[r * 8 + i]! * w.ref.data[o * 8 + i]!;
+          let s = bias ? at(b.ref.data, o) : 0;
+          for (let i = 0; i < 8; i++) s += at(xr.data, r * 8 + i) * at(w.ref.data, o * 8 + i);
           data[r * 5 + o] = s;
         }
       return { data, shape: [...xr.shape.slice(0, -1), 5] };
     };
-    R.expectClose(out['y']!, ref(x.ref, true));
-    R.expectClose(out['y2']!, ref(x2.ref, true));
-    R.expectClose(out['nb']!, ref(x.ref, false));
+    R.expectClose(out['y'], ref(x.ref, true));
+    R.expectClose(out['y2'], ref(x2.ref, true));
+    R.expectClose(out['nb'], ref(x.ref, false));
   });
 
   test('rmsNorm with weight and layerNorm with and without affine', async () => {
@@ -54,9 +54,9 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
       { x: x.t },
       ['rms', 'ln', 'ln0'],
       (ops, v) => ({
-        rms: rmsNorm(ops, v['x']!, ops.param('g'), eps),
-        ln: layerNorm(ops, v['x']!, ops.param('g'), ops.param('b'), 1e-5),
-        ln0: layerNorm(ops, v['x']!, null, null, 1e-5),
+        rms: rmsNorm(ops, v['x'], ops.param('g'), eps),
+        ln: layerNorm(ops, v['x'], ops.param('g'), ops.param('b'), 1e-5),
+        ln0: layerNorm(ops, v['x'], null, null, 1e-5),
       }),
       new Map([
         ['g', g.t],
@@ -68,7 +68,7 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
       for (const v of row) ms += v * v;
       const s = 1 / Math.sqrt(ms / row.length + eps);
       row.forEach((v, i) => {
-        o[i] = v * s * g.ref.data[i]!;
+        o[i] = v * s * at(g.ref.data, i);
       });
     });
     const ln = (affine: boolean): R.Ref =>
@@ -80,12 +80,12 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
         for (const v of row) vr += (v - mu) ** 2;
         vr /= row.length;
         row.forEach((v, i) => {
-          o[i] = ((v - mu) / Math.sqrt(vr + 1e-5)) * (affine ? g.ref.data[i]! : 1) + (affine ? bb.ref.data[i]! : 0);
+          o[i] = ((v - mu) / Math.sqrt(vr + 1e-5)) * (affine ? at(g.ref.data, i) : 1) + (affine ? at(bb.ref.data, i) : 0);
         });
       });
-    R.expectClose(out['rms']!, rms);
-    R.expectClose(out['ln']!, ln(true));
-    R.expectClose(out['ln0']!, ln(false));
+    R.expectClose(out['rms'], rms);
+    R.expectClose(out['ln'], ln(true));
+    R.expectClose(out['ln0'], ln(false));
   });
 
   test('groupNorm (NCHW, PyTorch semantics)', async () => {
@@ -97,7 +97,7 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
     const out = await runGraph(
       { x: x.t },
       ['y'],
-      (ops, v) => ({ y: groupNorm(ops, v['x']!, ops.param('w'), ops.param('b'), { channels: C, height: H, width: W, groups: G, eps }) }),
+      (ops, v) => ({ y: groupNorm(ops, v['x'], ops.param('w'), ops.param('b'), { channels: C, height: H, width: W, groups: G, eps }) }),
       new Map([
         ['w', w.t],
         ['b', b.t],
@@ -109,17 +109,18 @@ describe('core layers on the ONNX engine vs naive float64 references', () => {
     for (let n = 0; n < N; n++)
       for (let g = 0; g < G; g++) {
         const base = (n * C + g * cg) * H * W;
+        const group = x.ref.data.subarray(base, base + per);
         let mu = 0;
-        for (let i = 0; i < per; i++) mu += x.ref.data[base + i]!;
+        for (const v of group) mu += v;
         mu /= per;
         let vr = 0;
-        for (let i = 0; i < per; i++) vr += (x.ref.data[base + i]! - mu) ** 2;
+        for (const v of group) vr += (v - mu) ** 2;
         vr /= per;
-        for (let i = 0; i < per; i++) {
+        for (const [i, v] of group.entries()) {
           const c = g * cg + Math.floor(i / (H * W));
-          data[base + i] = ((x.ref.data[base + i]! - mu) / Math.sqrt(vr + eps)) * w.ref.data[c]! + b.ref.data[c]!;
+          data[base + i] = ((v - mu) / Math.sqrt(vr + eps)) * at(w.ref.data, c) + at(b.ref.data, c);
         }
       }
-    R.expectClose(out['y']!, { data, shape: [N, C, H, W] });
+    R.expectClose(out['y'], { data, shape: [N, C, H, W] });
   });
 });

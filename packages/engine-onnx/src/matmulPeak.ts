@@ -1,4 +1,4 @@
-import { CpuTensor } from '@bigr/core';
+import { CpuTensor, at, required } from '@bigr/core';
 import type { GraphDefinition, Ops } from '@bigr/core';
 import { OnnxEngine } from './onnxEngine.js';
 
@@ -49,7 +49,7 @@ export async function measureMatmulPeak(options: MatmulPeakOptions = {}): Promis
     inputs: [{ name: 'a', dtype: 'float32', shape: [n, n] }],
     outputs: ['c'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      return { c: ops.matMul(inputs['a']!, ops.param('b')) };
+      return { c: ops.matMul(required(inputs['a'], 'input "a"'), ops.param('b')) };
     },
   };
   const graph = await new OnnxEngine().compile(def, new Map([['b', new CpuTensor(fill(n * n, 2), [n, n])]]), { threads });
@@ -67,8 +67,8 @@ export async function measureMatmulPeak(options: MatmulPeakOptions = {}): Promis
     times.sort((x, y) => x - y);
     const flop = 2 * n ** 3;
     return {
-      gflops: flop / times[0]! / 1e9,
-      medianGflops: flop / times[Math.floor(times.length / 2)]! / 1e9,
+      gflops: flop / at(times, 0, 'run time') / 1e9,
+      medianGflops: flop / at(times, Math.floor(times.length / 2), 'run time') / 1e9,
       threads,
       size: n,
       runs: times.length,

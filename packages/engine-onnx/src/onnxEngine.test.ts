@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, EngineUnavailableError, ShapeError, linear, registeredEngines, resolveEngine } from '@bigr/core';
+import { ConfigError, CpuTensor, EngineUnavailableError, ShapeError, linear, registeredEngines, required, resolveEngine } from '@bigr/core';
 import type { GraphDefinition, Ops } from '@bigr/core';
 import { buildOnnxModel } from './buildModel.js';
 import { measureMatmulPeak } from './matmulPeak.js';
@@ -24,7 +24,7 @@ const dynamicDef: GraphDefinition = {
   ],
   outputs: ['y', 'e'],
   build<T>(ops: Ops<T>, v: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-    return { y: linear(ops, v['x']!, 'fc'), e: ops.gather(ops.param('fc.weight'), v['ids']!) };
+    return { y: linear(ops, required(v['x'], 'input x'), 'fc'), e: ops.gather(ops.param('fc.weight'), required(v['ids'], 'input ids')) };
   },
 };
 
@@ -44,8 +44,8 @@ describe('OnnxEngine', () => {
       const idsData = Int32Array.from({ length: batch * 2 }, (_, i) => i % 3);
       const ids = new CpuTensor(idsData, [batch, 2]);
       const out = await graph.run({ x: x.t, ids });
-      R.expectClose(out['y']!, refLinear(x.ref));
-      R.expectClose(out['e']!, R.gather(w.ref, idsData, [batch, 2]), 0);
+      R.expectClose(required(out['y'], 'output y'), refLinear(x.ref));
+      R.expectClose(required(out['e'], 'output e'), R.gather(w.ref, idsData, [batch, 2]), 0);
       expect(out['y']).toBeInstanceOf(CpuTensor);
     }
     await graph.dispose();
@@ -59,7 +59,7 @@ describe('OnnxEngine', () => {
     const view = new CpuTensor(big.t.data.subarray(8, 16), [2, 4]);
     const ids = new CpuTensor(Int32Array.of(0, 1, 2, 0, 9, 9).subarray(0, 4), [2, 2]);
     const out = await graph.run({ x: view, ids });
-    R.expectClose(out['y']!, refLinear({ data: big.ref.data.slice(8, 16), shape: [2, 4] }));
+    R.expectClose(required(out['y'], 'output y'), refLinear({ data: big.ref.data.slice(8, 16), shape: [2, 4] }));
     await graph.dispose();
   });
 
@@ -93,7 +93,7 @@ describe('OnnxEngine', () => {
     const graph = await engine.compileModel(bytes, dynamicDef);
     const x = R.randomTensor(rand, [2, 4]);
     const out = await graph.run({ x: x.t, ids: new CpuTensor(Int32Array.of(0, 1, 2, 1), [2, 2]) });
-    R.expectClose(out['y']!, refLinear(x.ref));
+    R.expectClose(required(out['y'], 'output y'), refLinear(x.ref));
     await graph.dispose();
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, NotFoundError, ShapeError, closeNames } from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError, at, closeNames, dims2 } from '@bigr/core';
 import type { Conv2dOptions, Conv2dShapes, NamedTensors, Ops } from '@bigr/core';
 import type { OnnxAttribute, OnnxGraphBuilder } from './graphBuilder.js';
 import type { OnnxDType, OnnxValue } from './onnxValue.js';
@@ -12,21 +12,19 @@ function paramData(t: CpuTensor, name: string): Float32Array | Int32Array {
 
 /** `shape` with its last two axes swapped. */
 function swapLastTwo(shape: readonly number[]): number[] {
-  const r = shape.length;
-  return [...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!];
+  const [rows, cols] = dims2(shape.slice(-2), 'transposed operand (last two axes)');
+  return [...shape.slice(0, -2), cols, rows];
 }
 
 /** Copy of `data` (shape `shape`) with its last two axes swapped. */
 function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: readonly number[]): A {
-  const r = shape.length;
-  const rows = shape[r - 2]!;
-  const cols = shape[r - 1]!;
+  const [rows, cols] = dims2(shape.slice(-2), 'transposed operand (last two axes)');
   const out = new (data.constructor as new (n: number) => A)(data.length);
   const plane = rows * cols;
   for (let base = 0; base < data.length; base += plane) {
     for (let i = 0; i < rows; i++) {
       const src = base + i * cols;
-      for (let j = 0; j < cols; j++) out[base + j * rows + i] = data[src + j]!;
+      for (const [j, v] of data.subarray(src, src + cols).entries()) out[base + j * rows + i] = v;
     }
   }
   return out;
@@ -38,9 +36,7 @@ function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: r
  * reused buffer: each piece is valid only until the next is requested.
  */
 export function* transposedPieces<A extends Float32Array | Int32Array>(data: A, shape: readonly number[], pieceElements = 2 ** 23): Generator<Uint8Array> {
-  const r = shape.length;
-  const rows = shape[r - 2]!;
-  const cols = shape[r - 1]!;
+  const [rows, cols] = dims2(shape.slice(-2), 'transposed operand (last two axes)');
   const plane = rows * cols;
   if (plane === 0) return;
   const block = Math.max(1, Math.min(cols, Math.floor(pieceElements / rows)));
@@ -50,7 +46,7 @@ export function* transposedPieces<A extends Float32Array | Int32Array>(data: A, 
       const j1 = Math.min(cols, j0 + block);
       for (let i = 0; i < rows; i++) {
         const src = base + i * cols;
-        for (let j = j0; j < j1; j++) scratch[(j - j0) * rows + i] = data[src + j]!;
+        for (const [j, v] of data.subarray(src + j0, src + j1).entries()) scratch[j * rows + i] = v;
       }
       yield new Uint8Array(scratch.buffer, 0, (j1 - j0) * rows * scratch.BYTES_PER_ELEMENT);
     }
@@ -375,8 +371,8 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   /** Concat along `axis`. */
   concat(xs: readonly OnnxValue[], axis: number): OnnxValue {
-    if (xs.length === 0) throw new ShapeError('concat: needs at least one value.');
-    const first = xs[0]!;
+    const first = xs[0];
+    if (first === undefined) throw new ShapeError('concat: needs at least one value.');
     for (const x of xs) {
       if (x.dtype !== first.dtype) throw new ShapeError(`concat: mixed dtypes ${first.dtype} and ${x.dtype}; convert them to one dtype.`);
       if (x.rank !== undefined && first.rank !== undefined && x.rank !== first.rank) {
@@ -494,7 +490,7 @@ export class OnnxOps implements Ops<OnnxValue> {
         taps.push(this.reshape(win, [rows, c]));
       }
     }
-    const patches = taps.length === 1 ? taps[0]! : this.#node('Concat', taps, 'float32', 2, { axis: { int: 1 } });
+    const patches = taps.length === 1 ? at(taps, 0, 'kernel tap') : this.#node('Concat', taps, 'float32', 2, { axis: { int: 1 } });
     const g = this.reshape(this.#node('Transpose', [dy], 'float32', 4, { perm: { ints: [1, 0, 2, 3] } }), [o, rows]);
     const dw = this.#node('MatMul', [g, patches], 'float32', 2);
     return this.#node('Transpose', [this.reshape(dw, [o, kh, kw, c])], 'float32', 4, { perm: { ints: [0, 3, 1, 2] } });

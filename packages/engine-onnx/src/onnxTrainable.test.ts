@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, createRng, linear, type GraphDefinition, type LossFunction, type Ops } from '@bigr/core';
+import { ConfigError, CpuTensor, at, createRng, getOrThrow, linear, required, type GraphDefinition, type LossFunction, type Ops } from '@bigr/core';
 import { OnnxEngine } from './onnxEngine.js';
 import type { OnnxTrainableParameters } from './onnxTrainable.js';
 
@@ -22,13 +22,14 @@ function reference(w: Float32Array, b: Float32Array, n: number, seed: number): {
   const db = new Array<number>(3).fill(0);
   let loss = 0;
   for (let i = 0; i < n; i++) {
+    const xi = x.subarray(i * 4, (i + 1) * 4);
     for (let o = 0; o < 3; o++) {
-      let p = b[o]!;
-      for (let k = 0; k < 4; k++) p += w[o * 4 + k]! * x[i * 4 + k]!;
-      const r = p - y[i * 3 + o]!;
+      let p = at(b, o);
+      for (const [k, xk] of xi.entries()) p += at(w, o * 4 + k) * xk;
+      const r = p - at(y, i * 3 + o);
       loss += (r * r) / (n * 3);
-      db[o]! += (2 * r) / (n * 3);
-      for (let k = 0; k < 4; k++) dw[o * 4 + k]! += (2 * r * x[i * 4 + k]!) / (n * 3);
+      db[o] = at(db, o) + (2 * r) / (n * 3);
+      for (const [k, xk] of xi.entries()) dw[o * 4 + k] = at(dw, o * 4 + k) + (2 * r * xk) / (n * 3);
     }
   }
   return { loss, dw, db };
@@ -50,13 +51,13 @@ describe('OnnxTrainableParameters', () => {
       const r = await t.gradients(mseLoss(5, 1), createRng(0));
       const ref = reference(w, b, 5, 1);
       expect(r.loss).toBeCloseTo(ref.loss, 5);
-      Array.from(r.grads.get('fc.weight')!).forEach((g, i) => {
-        expect(g).toBeCloseTo(ref.dw[i]!, 5);
+      Array.from(getOrThrow(r.grads, 'fc.weight')).forEach((g, i) => {
+        expect(g).toBeCloseTo(at(ref.dw, i), 5);
       });
-      Array.from(r.grads.get('fc.bias')!).forEach((g, i) => {
-        expect(g).toBeCloseTo(ref.db[i]!, 5);
+      Array.from(getOrThrow(r.grads, 'fc.bias')).forEach((g, i) => {
+        expect(g).toBeCloseTo(at(ref.db, i), 5);
       });
-      expect(Array.from(r.grads.get('unused.weight')!)).toEqual([0, 0]);
+      expect(Array.from(getOrThrow(r.grads, 'unused.weight'))).toEqual([0, 0]);
       expect(r.metrics['scale']).toBeGreaterThan(0);
     } finally {
       t.dispose();
@@ -86,15 +87,15 @@ describe('OnnxTrainableParameters', () => {
       name: 'predict',
       inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
       outputs: ['y'],
-      build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: linear(ops, v['x']!, 'fc') }),
+      build: <T>(ops: Ops<T>, v: Readonly<Record<string, T>>) => ({ y: linear(ops, required(v['x'], 'input x'), 'fc') }),
     };
     const x = new CpuTensor(Float32Array.of(1, 0, 0, 0), [1, 4]);
     const { y } = await t.evaluate(def, { x });
-    expect(Array.from(y!.data)).toEqual([w[0]! + b[0]!, w[4]! + b[1]!, w[8]! + b[2]!].map(Math.fround));
+    expect(Array.from(required(y, 'output y').data)).toEqual([at(w, 0) + at(b, 0), at(w, 4) + at(b, 1), at(w, 8) + at(b, 2)].map(Math.fround));
     await expect(t.evaluate(def, { x }, { training: true })).rejects.toThrow(ConfigError);
     t.assign(new Map([['fc.weight', new Float32Array(12)]]));
-    expect(Array.from(t.read().get('fc.weight')!.data)).toEqual(new Array(12).fill(0));
-    expect(Array.from((await t.evaluate(def, { x })).y!.data)).toEqual(Array.from(b));
+    expect(Array.from(getOrThrow(t.read(), 'fc.weight').data)).toEqual(new Array(12).fill(0));
+    expect(Array.from(required((await t.evaluate(def, { x })).y, 'output y').data)).toEqual(Array.from(b));
     expect(() => t.assign(new Map([['fc.weight', new Float32Array(3)]]))).toThrow(/12 elements/);
     t.dispose();
     t.dispose();

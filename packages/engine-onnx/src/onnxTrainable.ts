@@ -4,10 +4,13 @@ import {
   CpuTensor,
   ShapeError,
   TapeOps,
+  at,
   checkAssignment,
   completeGradients,
   createRng,
+  getOrThrow,
   lossGradients,
+  required,
   type CompileOptions,
   type GradientResult,
   type GraphDefinition,
@@ -124,7 +127,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
     const outputs = ['loss'];
     builder.addOutput('loss', traced.loss);
     metricNames.forEach((k, i) => {
-      builder.addOutput(`metric_${i}`, traced.metrics[k]!);
+      builder.addOutput(`metric_${i}`, required(traced.metrics[k], `traced metric "${k}"`));
       outputs.push(`metric_${i}`);
     });
     const gradNames: string[] = [];
@@ -149,9 +152,10 @@ export class OnnxTrainableParameters implements TrainableParameters {
     this.#check();
     const sig = new SignatureOps(this.#values);
     const out = loss(new TapeOps(sig, { parameters: this.#signatures, rng }));
-    const metricNames = Object.keys(out.metrics ?? {});
-    const key = `${sig.signature()}\nloss ${(out.loss as unknown as { id: number }).id}\nmetrics ${metricNames
-      .map((k) => `${k}:${(out.metrics![k] as unknown as { id: number }).id}`)
+    const metricEntries = Object.entries(out.metrics ?? {});
+    const metricNames = metricEntries.map(([k]) => k);
+    const key = `${sig.signature()}\nloss ${(out.loss as unknown as { id: number }).id}\nmetrics ${metricEntries
+      .map(([k, v]) => `${k}:${(v as unknown as { id: number }).id}`)
       .join(',')}`;
     let cached = this.#steps.get(key);
     if (!cached || !this.#graphs.has(key)) {
@@ -164,21 +168,23 @@ export class OnnxTrainableParameters implements TrainableParameters {
       await this.#session(step, key);
       this.#steps.set(key, cached);
     }
-    const graph = await this.#graphs.get(key)!;
+    const graph = await getOrThrow(this.#graphs, key, 'compiled train step');
     const feeds: Record<string, CpuTensor> = {};
+    // An equal signature records the same feeds in the same order as the traced graph's inputs.
     cached.feedNames.forEach((name, i) => {
-      feeds[name] = sig.feeds[i]!;
+      feeds[name] = at(sig.feeds, i, 'recorded feed');
     });
     const result = await graph.run(feeds);
+    const output = (name: string): CpuTensor => required(result[name], `train-step output "${name}"`);
     const metrics: Record<string, number> = {};
     cached.metricNames.forEach((k, i) => {
-      metrics[k] = result[`metric_${i}`]!.data[0] as number;
+      metrics[k] = at(output(`metric_${i}`).data, 0, `metric "${k}"`);
     });
     const grads = new Map<string, Float32Array>();
     cached.gradNames.forEach((name, i) => {
-      grads.set(name, result[`grad_${i}`]!.data as Float32Array);
+      grads.set(name, output(`grad_${i}`).data as Float32Array);
     });
-    return { loss: result['loss']!.data[0] as number, grads: completeGradients(this.#values, grads), metrics };
+    return { loss: at(output('loss').data, 0, 'loss'), grads: completeGradients(this.#values, grads), metrics };
   }
 
   /** Runs `fn` on the current parameter values (parameters are fed, so no recompilation after updates). */
@@ -216,7 +222,7 @@ export class OnnxTrainableParameters implements TrainableParameters {
     this.#check();
     checkAssignment(values, this.#values);
     for (const [name, data] of values) {
-      const t = this.#values.get(name)!;
+      const t = getOrThrow(this.#values, name, 'parameter (checked by checkAssignment)');
       if (t.dtype === 'float32') (t.data as Float32Array).set(data);
       else (t.data as Int32Array).set(Int32Array.from(data, (x) => Math.round(x)));
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EngineUnavailableError, registerEngine } from '@bigr/core';
+import { EngineUnavailableError, registerEngine, required } from '@bigr/core';
 import type { EngineProvider, GraphDefinition, Ops } from '@bigr/core';
 import { CpuTensor } from '@bigr/core';
 import { OnnxEngine } from './onnxEngine.js';
@@ -13,7 +13,8 @@ const PROBE_GRAPH: GraphDefinition = {
   inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
   outputs: ['y'],
   build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-    return { y: ops.add(inputs['x']!, inputs['x']!) };
+    const x = required(inputs['x'], 'probe input "x"');
+    return { y: ops.add(x, x) };
   },
 };
 

@@ -1,6 +1,6 @@
 // Naive float64 reference implementations and helpers for the engine tests. Written independently of the
 // engine: plain loops over row-major index arithmetic.
-import { CpuTensor } from '@bigr/core';
+import { CpuTensor, at, dims2, dims4, lastDim, required } from '@bigr/core';
 
 /** A float64 reference tensor. */
 export interface Ref {
@@ -37,15 +37,16 @@ export function toRef(t: { data: ArrayLike<number>; shape: readonly number[] }):
 
 function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = at(s, i + 1) * at(shape, i + 1);
   return s;
 }
 
 function unravel(i: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length).fill(0);
   for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = i % shape[d]!;
-    i = Math.floor(i / shape[d]!);
+    const n = at(shape, d);
+    idx[d] = i % n;
+    i = Math.floor(i / n);
   }
   return idx;
 }
@@ -55,7 +56,7 @@ function broadcastOffset(idx: readonly number[], shape: readonly number[]): numb
   const st = strides(shape);
   const off = idx.length - shape.length;
   let o = 0;
-  for (let d = 0; d < shape.length; d++) o += (shape[d] === 1 ? 0 : idx[d + off]!) * st[d]!;
+  for (const [d, n] of shape.entries()) o += (n === 1 ? 0 : at(idx, d + off)) * at(st, d);
   return o;
 }
 
@@ -76,7 +77,7 @@ export function binary(a: Ref, b: Ref, f: (x: number, y: number) => number): Ref
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    data[i] = f(a.data[broadcastOffset(idx, a.shape)]!, b.data[broadcastOffset(idx, b.shape)]!);
+    data[i] = f(at(a.data, broadcastOffset(idx, a.shape)), at(b.data, broadcastOffset(idx, b.shape)));
   }
   return { data, shape };
 }
@@ -91,27 +92,25 @@ export function reduce(x: Ref, axes: number[], keepDims: boolean, kind: 'sum' | 
   const keptShape = x.shape.map((d, i) => (ax.has(i) ? 1 : d));
   const out = new Float64Array(size(keptShape));
   let count = 1;
-  for (const a of ax) count *= x.shape[a]!;
-  for (let i = 0; i < x.data.length; i++) {
-    const idx = unravel(i, x.shape).map((v, d) => (ax.has(d) ? 0 : v));
-    let o = 0;
-    const st = strides(keptShape);
-    for (let d = 0; d < r; d++) o += idx[d]! * st[d]!;
-    out[o] += x.data[i]!;
+  for (const a of ax) count *= at(x.shape, a);
+  const st = strides(keptShape);
+  for (const [i, v] of x.data.entries()) {
+    const idx = unravel(i, x.shape).map((c, d) => (ax.has(d) ? 0 : c));
+    const o = idx.reduce((acc, id, d) => acc + id * at(st, d), 0);
+    out[o] = at(out, o) + v;
   }
-  if (kind === 'mean') for (let i = 0; i < out.length; i++) out[i] /= count;
+  if (kind === 'mean') for (const [i, v] of out.entries()) out[i] = v / count;
   return { data: out, shape: keepDims ? keptShape : x.shape.filter((_, i) => !ax.has(i)) };
 }
 
 export function transpose(x: Ref, perm: number[]): Ref {
-  const shape = perm.map((p) => x.shape[p]!);
+  const shape = perm.map((p) => at(x.shape, p));
   const data = new Float64Array(x.data.length);
   const st = strides(x.shape);
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    let o = 0;
-    for (let d = 0; d < perm.length; d++) o += idx[d]! * st[perm[d]!]!;
-    data[i] = x.data[o]!;
+    const o = perm.reduce((acc, p, d) => acc + at(idx, d) * at(st, p), 0);
+    data[i] = at(x.data, o);
   }
   return { data, shape };
 }
@@ -128,8 +127,8 @@ function swapLast(x: Ref): Ref {
 export function matMul(a0: Ref, b0: Ref, ta = false, tb = false): Ref {
   const a = ta ? swapLast(a0) : a0;
   const b = tb ? swapLast(b0) : b0;
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const [k2, n] = b.shape.slice(-2) as [number, number];
+  const [m, k] = dims2(a.shape.slice(-2), 'matMul a (last two axes)');
+  const [k2, n] = dims2(b.shape.slice(-2), 'matMul b (last two axes)');
   if (k !== k2) throw new Error(`inner dims ${k} vs ${k2}`);
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
@@ -142,7 +141,7 @@ export function matMul(a0: Ref, b0: Ref, ta = false, tb = false): Ref {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let p = 0; p < k; p++) s += a.data[oa + i * k + p]! * b.data[ob + p * n + j]!;
+        for (let p = 0; p < k; p++) s += at(a.data, oa + i * k + p) * at(b.data, ob + p * n + j);
         out[bi * m * n + i * n + j] = s;
       }
     }
@@ -151,14 +150,15 @@ export function matMul(a0: Ref, b0: Ref, ta = false, tb = false): Ref {
 }
 
 export function softmax(x: Ref): Ref {
-  const n = x.shape[x.shape.length - 1]!;
+  const n = lastDim(x.shape);
   const out = new Float64Array(x.data.length);
   for (let r = 0; r < x.data.length / n; r++) {
+    const row = x.data.subarray(r * n, (r + 1) * n);
     let mx = -Infinity;
-    for (let j = 0; j < n; j++) mx = Math.max(mx, x.data[r * n + j]!);
+    for (const v of row) mx = Math.max(mx, v);
     let s = 0;
-    for (let j = 0; j < n; j++) s += Math.exp(x.data[r * n + j]! - mx);
-    for (let j = 0; j < n; j++) out[r * n + j] = Math.exp(x.data[r * n + j]! - mx) / s;
+    for (const v of row) s += Math.exp(v - mx);
+    for (const [j, v] of row.entries()) out[r * n + j] = Math.exp(v - mx) / s;
   }
   return { data: out, shape: [...x.shape] };
 }
@@ -167,15 +167,15 @@ export function gather(table: Ref, indices: Int32Array, indexShape: number[]): R
   const d = size(table.shape.slice(1));
   const out = new Float64Array(indices.length * d);
   indices.forEach((ix, i) => {
-    for (let j = 0; j < d; j++) out[i * d + j] = table.data[ix * d + j]!;
+    for (let j = 0; j < d; j++) out[i * d + j] = at(table.data, ix * d + j);
   });
   return { data: out, shape: [...indexShape, ...table.shape.slice(1)] };
 }
 
 /** NCHW / OIHW convolution with zero padding [top, left, bottom, right]. */
 export function conv2d(x: Ref, w: Ref, bias: Ref | null, stride: number, pads: [number, number, number, number]): Ref {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [O, C2, KH, KW] = w.shape as [number, number, number, number];
+  const [N, C, H, W] = dims4(x.shape, 'conv2d input');
+  const [O, C2, KH, KW] = dims4(w.shape, 'conv2d weight');
   if (C !== C2) throw new Error('channels');
   const [pt, pl, pb, pr] = pads;
   const OH = Math.floor((H + pt + pb - KH) / stride) + 1;
@@ -185,14 +185,14 @@ export function conv2d(x: Ref, w: Ref, bias: Ref | null, stride: number, pads: [
     for (let o = 0; o < O; o++)
       for (let oy = 0; oy < OH; oy++)
         for (let ox = 0; ox < OW; ox++) {
-          let s = bias ? bias.data[o]! : 0;
+          let s = bias ? at(bias.data, o) : 0;
           for (let c = 0; c < C; c++)
             for (let ky = 0; ky < KH; ky++)
               for (let kx = 0; kx < KW; kx++) {
                 const iy = oy * stride + ky - pt;
                 const ix = ox * stride + kx - pl;
                 if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                s += x.data[((n * C + c) * H + iy) * W + ix]! * w.data[((o * C + c) * KH + ky) * KW + kx]!;
+                s += at(x.data, ((n * C + c) * H + iy) * W + ix) * at(w.data, ((o * C + c) * KH + ky) * KW + kx);
               }
           out[((n * O + o) * OH + oy) * OW + ox] = s;
         }
@@ -201,11 +201,11 @@ export function conv2d(x: Ref, w: Ref, bias: Ref | null, stride: number, pads: [
 
 /** PyTorch nearest ×2 upsampling: out[y][x] = in[floor(y/2)][floor(x/2)]. */
 export function upsample2x(x: Ref): Ref {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [N, C, H, W] = dims4(x.shape, 'upsample input');
   const out = new Float64Array(N * C * 4 * H * W);
   for (let nc = 0; nc < N * C; nc++)
     for (let y = 0; y < 2 * H; y++)
-      for (let xx = 0; xx < 2 * W; xx++) out[(nc * 2 * H + y) * 2 * W + xx] = x.data[(nc * H + Math.floor(y / 2)) * W + Math.floor(xx / 2)]!;
+      for (let xx = 0; xx < 2 * W; xx++) out[(nc * 2 * H + y) * 2 * W + xx] = at(x.data, (nc * H + Math.floor(y / 2)) * W + Math.floor(xx / 2));
   return { data: out, shape: [N, C, 2 * H, 2 * W] };
 }
 
@@ -216,26 +216,38 @@ export function slice(x: Ref, axis: number, start: number, end: number): Ref {
   const st = strides(x.shape);
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    idx[ax] += start;
-    data[i] = x.data[idx.reduce((o, v, d) => o + v * st[d]!, 0)]!;
+    idx[ax] = at(idx, ax) + start;
+    data[i] = at(
+      x.data,
+      idx.reduce((o, v, d) => o + v * at(st, d), 0),
+    );
   }
   return { data, shape };
 }
 
 export function concat(xs: Ref[], axis: number): Ref {
-  const r = xs[0]!.shape.length;
+  const first = required(xs[0], 'concat operand');
+  const r = first.shape.length;
   const ax = axis < 0 ? axis + r : axis;
-  const shape = [...xs[0]!.shape];
-  shape[ax] = xs.reduce((s, x) => s + x.shape[ax]!, 0);
+  const shape = [...first.shape];
+  shape[ax] = xs.reduce((s, x) => s + at(x.shape, ax), 0);
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
+    // Walk along the operands until position `pos` of the concat axis falls inside one.
     let k = 0;
-    let pos = idx[ax]!;
-    while (pos >= xs[k]!.shape[ax]!) pos -= xs[k++]!.shape[ax]!;
+    let part = first;
+    let pos = at(idx, ax);
+    while (pos >= at(part.shape, ax)) {
+      pos -= at(part.shape, ax);
+      part = at(xs, ++k);
+    }
     idx[ax] = pos;
-    const st = strides(xs[k]!.shape);
-    data[i] = xs[k]!.data[idx.reduce((o, v, d) => o + v * st[d]!, 0)]!;
+    const st = strides(part.shape);
+    data[i] = at(
+      part.data,
+      idx.reduce((o, v, d) => o + v * at(st, d), 0),
+    );
   }
   return { data, shape };
 }
@@ -246,9 +258,8 @@ export function expectClose(actual: { data: ArrayLike<number>; shape: readonly n
   expect(actual.data.length).toBe(expected.data.length);
   let worst = -1;
   let worstExcess = 0;
-  for (let i = 0; i < expected.data.length; i++) {
-    const a = actual.data[i]!;
-    const b = expected.data[i]!;
+  for (const [i, b] of expected.data.entries()) {
+    const a = at(actual.data, i);
     const excess = Math.abs(a - b) - tol * (1 + Math.abs(b));
     if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
       worst = i;
@@ -257,7 +268,7 @@ export function expectClose(actual: { data: ArrayLike<number>; shape: readonly n
   }
   if (worst >= 0) {
     throw new Error(
-      `element ${worst}: got ${actual.data[worst]} expected ${expected.data[worst]} (|diff| ${Math.abs(actual.data[worst]! - expected.data[worst]!)} > ${tol}·(1+|b|))`,
+      `element ${worst}: got ${actual.data[worst]} expected ${expected.data[worst]} (|diff| ${Math.abs(at(actual.data, worst) - at(expected.data, worst))} > ${tol}·(1+|b|))`,
     );
   }
 }
