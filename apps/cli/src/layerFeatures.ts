@@ -1,53 +1,8 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, type Engine, type GraphDefinition, type LongRunningOptions, type NamedTensors, type Ops, type Rng } from '@bigr/core';
-import {
-  BACKBONE_INPUTS,
-  conditionInputSpec,
-  conditionVector,
-  configRopeTables,
-  embedTokens,
-  extractBackboneParameters,
-  nullClassIndex,
-  runBackbone,
-  type BackboneConfig,
-} from '@bigr/backbone';
+import { ConfigError, CpuTensor, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
+import { BACKBONE_INPUTS, extractBackboneParameters, multiLayerRepresentationGraph, nullClassIndex, type BackboneConfig } from '@bigr/backbone';
 import { cachedFeatures, extractFeatures } from '@bigr/probe';
-import type { BaeTokenizer } from '@bigr/tokenizer';
-
-/** How the image codes fed to the backbone are binarised (docs/algorithm.md §7.1 / §1.4). */
-export type CodeMode = 'bernoulli' | 'threshold';
-
-/**
- * Representation graph for several blocks at once (docs/algorithm.md §7.1, docs/evaluation.md §8.1): unmasked bits [batch, N, K], the
- * condition labels (feed the null class), blocks 0…max(layers) run once; output `pooled_<l>` [batch, D] is the mean
- * over the N image tokens of block l's raw output (no final norm, condition positions dropped). For a single layer
- * this is the same computation as `representationGraph` of @bigr/backbone.
- */
-export function multiLayerRepresentationGraph(config: BackboneConfig, layers: readonly number[]): GraphDefinition {
-  if (layers.length === 0) throw new ConfigError('Pass at least one layer to extract.');
-  for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l >= config.layers)
-      throw new ConfigError(`Layer ${l} does not exist; this backbone has blocks 0…${config.layers - 1} (0-based).`);
-  }
-  const last = Math.max(...layers);
-  const rope = configRopeTables(config);
-  return {
-    name: `bigr_representations_${layers.join('_')}`,
-    inputs: [{ name: BACKBONE_INPUTS.bits, dtype: 'float32', shape: ['batch', config.tokens, config.bitsPerToken] }, conditionInputSpec(config, 'labels')],
-    outputs: layers.map((l) => `pooled_${l}`),
-    build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const tokens = embedTokens(ops, config, feeds[BACKBONE_INPUTS.bits]!, null);
-      const cond = conditionVector(ops, 'labels', feeds[BACKBONE_INPUTS.labels]!);
-      const act = runBackbone(ops, config, tokens, cond, { lastLayer: last, rope });
-      const out: Record<string, T> = {};
-      for (const l of layers) {
-        const h = ops.slice(act.layerOutputs[l]!, 1, config.clsTokenNum, config.clsTokenNum + config.tokens);
-        out[`pooled_${l}`] = ops.mean(h, [1], false);
-      }
-      return out;
-    },
-  };
-}
+import type { BaeTokenizer, CodeMode } from '@bigr/tokenizer';
 
 /** Parses `--layer`: 'all', a single index, or a comma list; 'default' is `fallback`. */
 export function parseLayers(value: string, config: BackboneConfig, fallback: number): number[] {

@@ -1,7 +1,7 @@
-import { CpuTensor, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import { CpuTensor, required, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import { resolveBackboneConfig, type BackboneConfig } from './config.js';
 import { backboneGraph, blockDims, configRopeTables } from './backboneGraph.js';
-import { representationGraph } from './featureExtraction.js';
+import { multiLayerRepresentationGraph, representationGraph } from './featureExtraction.js';
 import { rope2dConstants } from './rope2d.js';
 import { transformerBlock } from './transformerBlock.js';
 import { engineNamed, randomBackboneParams, randomBits, readFixture, refConfig, rngFor } from './test/helpers.js';
@@ -193,5 +193,23 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
     } finally {
       await g.dispose();
     }
+  });
+
+  it('the multi-layer representation graph pools each requested block as forward_full_image', async () => {
+    const g = await engine.compile(multiLayerRepresentationGraph(config, [1, 0]), weights);
+    try {
+      const out = await g.run({ bits: required(fx.get('codes'), 'codes') as CpuTensor<'float32'>, labels: new CpuTensor(new Int32Array(4).fill(10), [4]) });
+      expect(g.outputNames).toEqual(['pooled_1', 'pooled_0']);
+      for (const l of [0, 1]) {
+        const ours = required(out[`pooled_${l}`], `pooled_${l}`);
+        const theirs = required(fx.get(`repr_pooled_layer${l}`), `repr_pooled_layer${l}`);
+        expect(ours.shape).toEqual(theirs.shape);
+        expect(maxAbs(ours.data, theirs.data)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await g.dispose();
+    }
+    expect(() => multiLayerRepresentationGraph(config, [2])).toThrow(/blocks 0…1/);
+    expect(() => multiLayerRepresentationGraph(config, [])).toThrow(/at least one layer/);
   });
 });

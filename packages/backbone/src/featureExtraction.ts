@@ -1,4 +1,15 @@
-import { ConfigError, CpuTensor, assertShape, type CompiledGraph, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  assertShape,
+  at,
+  required,
+  type CompiledGraph,
+  type Engine,
+  type GraphDefinition,
+  type NamedTensors,
+  type Ops,
+} from '@bigr/core';
 import type { BackboneConfig } from './config.js';
 import {
   BACKBONE_INPUTS,
@@ -32,6 +43,29 @@ export interface RepresentationGraphOptions {
 }
 
 /**
+ * The image-token hidden states [batch, N, D] of each block in `layers`, for unmasked bits: blocks 0…max(layers) run
+ * once (adaLN on), the raw residual stream with no final norm and no position embedding, condition positions dropped.
+ * The one definition of the representation graph (docs/algorithm.md §7.1) behind {@link representationGraph} and
+ * {@link multiLayerRepresentationGraph}.
+ */
+function imageTokenStates<T>(
+  ops: Ops<T>,
+  config: BackboneConfig,
+  feeds: Readonly<Record<string, T>>,
+  kind: ConditionInputKind,
+  layers: readonly number[],
+): T[] {
+  const tokens = embedTokens(ops, config, required(feeds[BACKBONE_INPUTS.bits], 'bits feed'), null);
+  const cond = conditionVector(ops, kind, required(feeds[conditionInputName(kind)], 'condition feed'));
+  const act = runBackbone(ops, config, tokens, cond, { lastLayer: Math.max(...layers), rope: configRopeTables(config), conditionTokens: kind === 'tokens' });
+  return layers.map((l) => ops.slice(at(act.layerOutputs, l, 'block output'), 1, config.clsTokenNum, config.clsTokenNum + config.tokens));
+}
+
+function representationInputs(config: BackboneConfig, kind: ConditionInputKind): GraphDefinition['inputs'] {
+  return [{ name: BACKBONE_INPUTS.bits, dtype: 'float32', shape: ['batch', config.tokens, config.bitsPerToken] }, conditionInputSpec(config, kind)];
+}
+
+/**
  * Feature extraction for representations (docs/algorithm.md §7.1) as a {@link GraphDefinition}: bits [batch, N, K] with no mask,
  * the condition input (feed the null class `numClasses`), blocks 0…ℓ* (adaLN on), the raw residual stream with no
  * final norm and no position embedding, condition positions dropped. Outputs `tokens` [batch, N, D] and `pooled`
@@ -43,24 +77,47 @@ export function representationGraph(config: BackboneConfig, options: Representat
   }
   const kind = options.condition ?? 'labels';
   const layer = Math.min(options.layer, config.layers - 1);
-  const rope = configRopeTables(config);
   return {
     name: `bigr_representation_l${layer}`,
-    inputs: [{ name: BACKBONE_INPUTS.bits, dtype: 'float32', shape: ['batch', config.tokens, config.bitsPerToken] }, conditionInputSpec(config, kind)],
+    inputs: representationInputs(config, kind),
     outputs: ['tokens', 'pooled'],
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const tokens = embedTokens(ops, config, feeds[BACKBONE_INPUTS.bits]!, null);
-      const cond = conditionVector(ops, kind, feeds[conditionInputName(kind)]!);
-      const act = runBackbone(ops, config, tokens, cond, { lastLayer: layer, rope, conditionTokens: kind === 'tokens' });
-      const h = act.layerOutputs[act.layerOutputs.length - 1]!;
-      const imageTokens = ops.slice(h, 1, config.clsTokenNum, config.clsTokenNum + config.tokens);
-      return { tokens: imageTokens, pooled: ops.mean(imageTokens, [1], false) };
+      const [imageTokens] = imageTokenStates(ops, config, feeds, kind, [layer]);
+      const h = required(imageTokens, 'image tokens');
+      return { tokens: h, pooled: ops.mean(h, [1], false) };
     },
   };
 }
 
-/** Options of {@link FeatureExtractor.create}. */
-export interface FeatureExtractorOptions {
+/**
+ * The representation graph for several blocks at once (docs/algorithm.md §7.1, docs/evaluation.md §8.1): the inputs
+ * of {@link representationGraph} (labels condition; feed the null class), blocks 0…max(layers) run once, and one output
+ * `pooled_<l>` [batch, D] per block l: the mean over the N image tokens of its output. For one layer the same numbers
+ * as `pooled` of {@link representationGraph}.
+ */
+export function multiLayerRepresentationGraph(config: BackboneConfig, layers: readonly number[]): GraphDefinition {
+  if (layers.length === 0) throw new ConfigError('Pass at least one layer to extract.');
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= config.layers)
+      throw new ConfigError(`Layer ${l} does not exist; this backbone has blocks 0…${config.layers - 1} (0-based).`);
+  }
+  return {
+    name: `bigr_representations_${layers.join('_')}`,
+    inputs: representationInputs(config, 'labels'),
+    outputs: layers.map((l) => `pooled_${l}`),
+    build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+      const states = imageTokenStates(ops, config, feeds, 'labels', layers);
+      const out: Record<string, T> = {};
+      layers.forEach((l, i) => {
+        out[`pooled_${l}`] = ops.mean(at(states, i, 'image tokens'), [1], false);
+      });
+      return out;
+    },
+  };
+}
+
+/** Options of {@link RepresentationExtractor.create}. */
+export interface RepresentationExtractorOptions {
   /** 0-based block ℓ* (default {@link defaultRepresentationLayer}). */
   readonly layer?: number;
   /** Images per engine call (default 16). */
@@ -70,7 +127,7 @@ export interface FeatureExtractorOptions {
 }
 
 /** Pooled (and optionally per-token) representations of a set of images. */
-export interface ExtractedFeatures {
+export interface ExtractedRepresentations {
   /** Average-pooled features [B, D]. */
   readonly pooled: CpuTensor<'float32'>;
   /** Per-token features [B, N, D] when `keepTokens` was set. */
@@ -79,9 +136,9 @@ export interface ExtractedFeatures {
 
 /**
  * Batched representation extraction on any engine (docs/algorithm.md §7.1): unmasked bits, null class, features of block ℓ*,
- * average-pooled. Compile once with {@link FeatureExtractor.create}, then call {@link FeatureExtractor.extract}.
+ * average-pooled. Compile once with {@link RepresentationExtractor.create}, then call {@link RepresentationExtractor.extract}.
  */
-export class FeatureExtractor {
+export class RepresentationExtractor {
   /** Block index ℓ* in use. */
   readonly layer: number;
   readonly #config: BackboneConfig;
@@ -98,16 +155,21 @@ export class FeatureExtractor {
   }
 
   /** Compiles the representation graph on `engine` with backbone `params`. */
-  static async create(engine: Engine, config: BackboneConfig, params: NamedTensors, options: FeatureExtractorOptions = {}): Promise<FeatureExtractor> {
+  static async create(
+    engine: Engine,
+    config: BackboneConfig,
+    params: NamedTensors,
+    options: RepresentationExtractorOptions = {},
+  ): Promise<RepresentationExtractor> {
     const layer = Math.min(options.layer ?? defaultRepresentationLayer(config), config.layers - 1);
     const batchSize = options.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`Feature batch size ${batchSize} must be an integer >= 1.`);
     const graph = await engine.compile(representationGraph(config, { layer }), params);
-    return new FeatureExtractor(config, graph, layer, batchSize, options.keepTokens ?? false);
+    return new RepresentationExtractor(config, graph, layer, batchSize, options.keepTokens ?? false);
   }
 
   /** Features of bits [B, N, K] (uint8 or float32 0/1), in chunks of `batchSize`. */
-  async extract(bits: CpuTensor<'float32'> | CpuTensor<'uint8'>): Promise<ExtractedFeatures> {
+  async extract(bits: CpuTensor<'float32'> | CpuTensor<'uint8'>): Promise<ExtractedRepresentations> {
     const { tokens: N, bitsPerToken: K, dim: D, numClasses } = this.#config;
     assertShape(bits, [-1, N, K], 'Feature-extraction bits');
     const B = bits.shape[0]!;

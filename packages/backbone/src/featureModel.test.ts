@@ -1,7 +1,7 @@
 import { CpuTensor, type NamedTensors } from '@bigr/core';
 import { resolveBackboneConfig } from './config.js';
 import { BackboneFeatureModel } from './featureModel.js';
-import { FeatureExtractor } from './featureExtraction.js';
+import { RepresentationExtractor } from './featureExtraction.js';
 import { engineNamed, randomBackboneParams, randomBits, readFixture, rngFor } from './test/helpers.js';
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -64,12 +64,12 @@ describe('BackboneFeatureModel (core TokenFeatureModel)', () => {
   });
 });
 
-describe('FeatureExtractor', () => {
+describe('RepresentationExtractor', () => {
   it.each(['tfjs-wasm', 'onnx-cpu'])('batches, uses the null class and matches the fixture pooled features (%s)', async (name) => {
     const tiny = resolveBackboneConfig({ dim: 64, layers: 2, heads: 4, bitsPerToken: 16, tokens: 16, numClasses: 10 });
     const weights = await readFixture('tiny_transformer_weights.safetensors');
     const fx = await readFixture('backbone.safetensors');
-    const ex = await FeatureExtractor.create(await engineNamed(name), tiny, weights, { layer: 0, batchSize: 3, keepTokens: true });
+    const ex = await RepresentationExtractor.create(await engineNamed(name), tiny, weights, { layer: 0, batchSize: 3, keepTokens: true });
     try {
       const out = await ex.extract(fx.get('codes')! as CpuTensor<'float32'>);
       expect(out.pooled.shape).toEqual([4, 64]);

@@ -9,16 +9,9 @@ import {
   type NamedTensors,
   type TokenFeatureModel,
 } from '@bigr/core';
-import { nullClassIndex, type BackboneConfig } from './config.js';
+import type { BackboneConfig } from './config.js';
 import { BACKBONE_INPUTS, backboneGraph, conditionInputName, type ConditionInputKind } from './backboneGraph.js';
-import { extractBackboneParameters } from './stateDict.js';
-
-function repeatTwice<A extends Float32Array | Uint8Array>(a: A): A {
-  const out = new (a.constructor as new (n: number) => A)(a.length * 2);
-  out.set(a, 0);
-  out.set(a, a.length);
-  return out;
-}
+import { EngineBackbone, repeatTwice } from './engineBackbone.js';
 
 /**
  * The backbone as a core {@link TokenFeatureModel} on any {@link Engine}: per-token features F [B, N, D] for bits and a
@@ -26,20 +19,7 @@ function repeatTwice<A extends Float32Array | Uint8Array>(a: A): A {
  * unconditional (null class) rows run in **one** batched call and the result is [2B, N, D] = [cond; uncond]
  * (docs/algorithm.md §6). Graphs are compiled lazily, one per condition kind.
  */
-export class BackboneFeatureModel implements TokenFeatureModel {
-  /** Tokens per image N. */
-  readonly tokens: number;
-  /** Bits per token K. */
-  readonly bitsPerToken: number;
-  /** Feature width D. */
-  readonly featureDim: number;
-  /** Null class index. */
-  readonly nullClass: number;
-  /** The backbone config. */
-  readonly config: BackboneConfig;
-  readonly #engine: Engine;
-  readonly #params: NamedTensors;
-  readonly #compileOptions: CompileOptions;
+export class BackboneFeatureModel extends EngineBackbone implements TokenFeatureModel {
   readonly #graphs = new Map<ConditionInputKind, Promise<CompiledGraph>>();
 
   /**
@@ -47,32 +27,17 @@ export class BackboneFeatureModel implements TokenFeatureModel {
    * `engine`. Nothing is compiled until the first call.
    */
   constructor(engine: Engine, config: BackboneConfig, params: NamedTensors, compileOptions: CompileOptions = {}) {
-    this.#engine = engine;
-    this.config = config;
-    this.#params = extractBackboneParameters(params, config);
-    this.#compileOptions = compileOptions;
-    this.tokens = config.tokens;
-    this.bitsPerToken = config.bitsPerToken;
-    this.featureDim = config.dim;
-    this.nullClass = nullClassIndex(config);
+    super(engine, config, params, compileOptions);
   }
 
   #graph(kind: ConditionInputKind): Promise<CompiledGraph> {
     let g = this.#graphs.get(kind);
     if (!g) {
-      g = this.#engine.compile(backboneGraph(this.config, { condition: kind, name: `bigr_backbone_${kind}` }), this.#params, this.#compileOptions);
+      g = this.compile(backboneGraph(this.config, { condition: kind, name: `bigr_backbone_${kind}` }));
       this.#graphs.set(kind, g);
       g.catch(() => this.#graphs.delete(kind));
     }
     return g;
-  }
-
-  #checkLabels(labels: Int32Array, B: number, what: string): void {
-    if (labels.length !== B) throw new ConfigError(`${what} has ${labels.length} entries but the batch has ${B} samples.`);
-    for (const y of labels) {
-      if (!Number.isInteger(y) || y < 0 || y > this.nullClass)
-        throw new ConfigError(`${what} contains ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
-    }
   }
 
   /** Features [B, N, D], or [2B, N, D] = [cond; uncond] with `withNull`. `mask` is 1 where a token is masked. */
@@ -87,14 +52,12 @@ export class BackboneFeatureModel implements TokenFeatureModel {
     let kind: ConditionInputKind;
     let condFeed: CpuTensor;
     if (condition.kind === 'class') {
-      this.#checkLabels(condition.labels, B, 'Condition labels');
+      this.checkLabels(condition.labels, B, 'Condition labels');
       kind = 'labels';
-      const labels = new Int32Array(rows).fill(this.nullClass);
-      labels.set(condition.labels, 0);
-      condFeed = new CpuTensor(labels, [rows]);
+      condFeed = this.labelFeed(condition.labels, rows);
     } else if (condition.kind === 'interpolate') {
-      this.#checkLabels(condition.a, B, 'Interpolation classes a');
-      this.#checkLabels(condition.b, B, 'Interpolation classes b');
+      this.checkLabels(condition.a, B, 'Interpolation classes a');
+      this.checkLabels(condition.b, B, 'Interpolation classes b');
       const w = condition.weight;
       if (!Number.isFinite(w)) throw new ConfigError(`Interpolation weight ${w} must be a finite number (usually in [0, 1]).`);
       kind = 'classWeights';
@@ -113,7 +76,7 @@ export class BackboneFeatureModel implements TokenFeatureModel {
       const vec = new Float32Array(rows * D);
       vec.set(condition.vectors.data, 0);
       if (withNull) {
-        const table = this.#params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
+        const table = this.params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
         const nullRow = table.subarray(this.nullClass * D, (this.nullClass + 1) * D);
         for (let i = B; i < rows; i++) vec.set(nullRow, i * D);
       }

@@ -22,9 +22,9 @@ import {
 } from '@bigr/core';
 import { cachedAttention, type KeyValue } from './attention.js';
 import { BACKBONE_INPUTS, blockDims, configRopeTables, conditionVector, embedTokens } from './backboneGraph.js';
-import { headDim, nullClassIndex, type BackboneConfig } from './config.js';
+import { headDim, type BackboneConfig } from './config.js';
+import { EngineBackbone, repeatTwice } from './engineBackbone.js';
 import type { Rope2dConstants } from './rope2d.js';
-import { extractBackboneParameters } from './stateDict.js';
 import { transformerBlock } from './transformerBlock.js';
 
 /** Input/output names of the KV-cache graphs. */
@@ -184,51 +184,24 @@ export function kvStepGraph(config: BackboneConfig): GraphDefinition {
   };
 }
 
-function duplicate(a: Float32Array): Float32Array {
-  const out = new Float32Array(a.length * 2);
-  out.set(a, 0);
-  out.set(a, a.length);
-  return out;
-}
-
 /**
  * A causal backbone as a core {@link AutoregressiveFeatureModel} on any {@link Engine}: {@link kvPrefixGraph} once per
  * pass, then {@link kvStepGraph} once per token, with the keys/values kept on the host (docs/algorithm.md §13.3). With
  * `withNull`, the conditional and null-class rows run together ([cond; uncond], 2B rows), as in the masked sampler.
  */
-export class KvCacheFeatureModel implements AutoregressiveFeatureModel {
-  /** Tokens per image N. */
-  readonly tokens: number;
-  /** Bits per token K. */
-  readonly bitsPerToken: number;
-  /** Feature width D. */
-  readonly featureDim: number;
-  /** Null class index. */
-  readonly nullClass: number;
-  /** The backbone config (attention 'causal'). */
-  readonly config: BackboneConfig;
-  readonly #engine: Engine;
-  readonly #params: NamedTensors;
-  readonly #compileOptions: CompileOptions;
+export class KvCacheFeatureModel extends EngineBackbone implements AutoregressiveFeatureModel {
   #prefix: Promise<CompiledGraph> | null = null;
   #step: Promise<CompiledGraph> | null = null;
 
   /** Wraps backbone parameters (official names; other keys ignored). Nothing is compiled until the first pass. */
   constructor(engine: Engine, config: BackboneConfig, params: NamedTensors, compileOptions: CompileOptions = {}) {
     requireCausal(config);
-    this.#engine = engine;
-    this.config = config;
-    this.#params = extractBackboneParameters(params, config);
-    this.#compileOptions = compileOptions;
-    this.tokens = config.tokens;
-    this.bitsPerToken = config.bitsPerToken;
-    this.featureDim = config.dim;
-    this.nullClass = nullClassIndex(config);
+    super(engine, config, params, compileOptions);
   }
 
   #graphs(): { prefix: Promise<CompiledGraph>; step: Promise<CompiledGraph> } {
-    this.#prefix ??= this.#engine.compile(kvPrefixGraph(this.config), this.#params, this.#compileOptions);
-    this.#step ??= this.#engine.compile(kvStepGraph(this.config), this.#params, this.#compileOptions);
+    this.#prefix ??= this.compile(kvPrefixGraph(this.config));
+    this.#step ??= this.compile(kvStepGraph(this.config));
     return { prefix: this.#prefix, step: this.#step };
   }
 
@@ -236,14 +209,9 @@ export class KvCacheFeatureModel implements AutoregressiveFeatureModel {
   async start(condition: Condition, withNull: boolean): Promise<AutoregressiveFeatureState> {
     if (condition.kind !== 'class') throw new ConfigError(`KV-cached decoding takes class conditions; got '${condition.kind}'.`);
     const B = condition.labels.length;
-    for (const y of condition.labels) {
-      if (!Number.isInteger(y) || y < 0 || y > this.nullClass)
-        throw new ConfigError(`Condition labels contain ${y}; classes are 0…${this.nullClass - 1} and ${this.nullClass} is the null class.`);
-    }
+    this.checkLabels(condition.labels, B, 'Condition labels');
     const rows = withNull ? 2 * B : B;
-    const labels = new Int32Array(rows).fill(this.nullClass);
-    labels.set(condition.labels, 0);
-    const labelFeed = new CpuTensor(labels, [rows]);
+    const labelFeed = this.labelFeed(condition.labels, rows);
     const { prefix, step } = this.#graphs();
     const out = await (await prefix).run({ [BACKBONE_INPUTS.labels]: labelFeed });
     const stepGraph = await step;
@@ -257,7 +225,7 @@ export class KvCacheFeatureModel implements AutoregressiveFeatureModel {
           if (position + 1 >= N) throw new ConfigError(`All ${N} tokens are already generated; there is no next token to predict.`);
           assertShape(bits, [B, K], 'Committed token bits');
           const feeds: Record<string, CpuTensor> = {
-            [BACKBONE_INPUTS.bits]: new CpuTensor(withNull ? duplicate(bits.data) : Float32Array.from(bits.data), [rows, 1, K]),
+            [BACKBONE_INPUTS.bits]: new CpuTensor(withNull ? repeatTwice(bits.data) : Float32Array.from(bits.data), [rows, 1, K]),
             [BACKBONE_INPUTS.labels]: labelFeed,
             [KV_CACHE_NAMES.position]: new CpuTensor(Int32Array.of(c + position), [1]),
             [KV_CACHE_NAMES.target]: new CpuTensor(Int32Array.of(position + 1), [1]),

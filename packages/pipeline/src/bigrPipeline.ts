@@ -10,7 +10,7 @@ import {
   type ProgressCallback,
   type Tensor,
 } from '@bigr/core';
-import { FeatureExtractor, defaultRepresentationLayer, type BackboneFeatureModel } from '@bigr/backbone';
+import { RepresentationExtractor, defaultRepresentationLayer, type BackboneFeatureModel } from '@bigr/backbone';
 import type { TranscoderSampler } from '@bigr/transcoder';
 import {
   createBigrPredictor,
@@ -154,8 +154,8 @@ export class BigrPipeline {
   readonly head: TranscoderSampler;
   /** The engine everything runs on. */
   readonly engine: Engine;
-  readonly #extractors = new Map<number, Promise<FeatureExtractor>>();
-  readonly #weights: Parameters<typeof FeatureExtractor.create>[2];
+  readonly #extractors = new Map<number, Promise<RepresentationExtractor>>();
+  readonly #weights: Parameters<typeof RepresentationExtractor.create>[2];
 
   private constructor(parts: {
     config: BigrModelConfig;
@@ -164,7 +164,7 @@ export class BigrPipeline {
     features: BackboneFeatureModel;
     head: TranscoderSampler;
     engine: Engine;
-    weights: Parameters<typeof FeatureExtractor.create>[2];
+    weights: Parameters<typeof RepresentationExtractor.create>[2];
   }) {
     this.config = parts.config;
     this.dir = parts.dir;
@@ -381,7 +381,7 @@ export class BigrPipeline {
       throw new ConfigError(`layer is ${layer}; this backbone has blocks 0..${this.config.backbone.layers - 1} (0-based).`);
     let extractor = this.#extractors.get(layer);
     if (!extractor) {
-      extractor = FeatureExtractor.create(this.engine, this.config.backbone, this.#weights, { layer });
+      extractor = RepresentationExtractor.create(this.engine, this.config.backbone, this.#weights, { layer });
       this.#extractors.set(layer, extractor);
     }
     const { bits } = await this.encode(images, request);

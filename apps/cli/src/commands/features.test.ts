@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, resolveEngine } from '@bigr/core';
 import '@bigr/engine-onnx';
-import { FeatureExtractor } from '@bigr/backbone';
+import { RepresentationExtractor } from '@bigr/backbone';
 import { runCli } from '../testing/runCli.js';
 import { writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
 import { perturbModelWeights, writeIdxDataset } from '../testing/evalFixtures.js';
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('bigr features', () => {
-  it('writes pooled block features of every layer, equal to the backbone FeatureExtractor, and reuses the cache', async () => {
+  it('writes pooled block features of every layer, equal to the backbone RepresentationExtractor, and reuses the cache', async () => {
     const out = join(root, 'f', 'feats.safetensors');
     const args = ['--json', 'features', '--model', tiny.modelDir, '--data', data, '--split', 'train', '--layer', 'all', '--codes', 'threshold', '--out', out];
     const run = await runCli(args);
@@ -49,7 +49,7 @@ describe('bigr features', () => {
       expect(feats.shape).toEqual([24, 32]);
       expect(Array.from(tensors.get('labels')!.data)).toEqual(Array.from({ length: 24 }, (_, i) => i % 3));
       expect(JSON.parse(metadata['key']!)).toMatchObject({ layer: f.layer, codes: 'threshold', split: 'train', count: 24, condition: 'null-class' });
-      const ref = await FeatureExtractor.create(engine, config.backbone, weights, { layer: f.layer });
+      const ref = await RepresentationExtractor.create(engine, config.backbone, weights, { layer: f.layer });
       const want = (await ref.extract(bits)).pooled.data;
       let worst = 0;
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(feats.data[i]! - want[i]!));

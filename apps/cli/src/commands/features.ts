@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
-import type { LabelledImages } from '@bigr/tokenizer';
+import type { CodeMode, LabelledImages } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
@@ -12,7 +12,7 @@ import { readBigrModel, type BigrModelConfig } from '../bigrModelDir.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
-import { cachedLayerFeatures, extractLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers, type CodeMode } from '../layerFeatures.js';
+import { cachedLayerFeatures, extractLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { typedFlags } from './generate.js';
 
 /** Settings of `bigr features`. */
