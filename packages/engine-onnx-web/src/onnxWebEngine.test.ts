@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, ShapeError, createRng, linear, resolveEngine } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, at, createRng, linear, required, resolveEngine } from '@bigr/core';
 import type { GraphDefinition, Ops } from '@bigr/core';
 import { OnnxEngine } from '@bigr/engine-onnx';
 import { configureOrtWeb, OnnxWebEngine, registerOnnxWebEngines } from './index.js';
@@ -26,7 +26,7 @@ const def: GraphDefinition = {
   ],
   outputs: ['y', 'e'],
   build<T>(ops: Ops<T>, v: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-    return { y: ops.silu(linear(ops, v['x']!, 'fc')), e: ops.gather(ops.param('fc.weight'), v['ids']!) };
+    return { y: ops.silu(linear(ops, required(v['x'], 'input x'), 'fc')), e: ops.gather(ops.param('fc.weight'), required(v['ids'], 'input ids')) };
   },
 };
 
@@ -42,19 +42,21 @@ describe('OnnxWebEngine (onnxruntime-web wasm, in Node)', () => {
     const ids = new CpuTensor<'int32'>(Int32Array.from([0, 2, 1, 1, 2, 0, 0, 0, 1, 2]), [5, 2]);
     const got = await web.run({ x, ids });
     const ref = await node.run({ x, ids });
-    expect(got['y']!.shape).toEqual([5, 3]);
+    const gotY = required(got['y'], 'onnxruntime-web output y');
+    const refY = required(ref['y'], 'onnxruntime-node output y');
+    expect(gotY.shape).toEqual([5, 3]);
     for (let r = 0; r < 5; r++) {
       for (let o = 0; o < 3; o++) {
-        let z = bias.data[o]!;
-        for (let i = 0; i < 4; i++) z += x.data[r * 4 + i]! * W.data[o * 4 + i]!;
+        let z = at(bias.data, o);
+        for (let i = 0; i < 4; i++) z += at(x.data, r * 4 + i) * at(W.data, o * 4 + i);
         const want = z / (1 + Math.exp(-z));
-        expect(Math.abs(got['y']!.data[r * 3 + o]! - want)).toBeLessThan(1e-6);
+        expect(Math.abs(at(gotY.data, r * 3 + o) - want)).toBeLessThan(1e-6);
       }
     }
-    got['y']!.data.forEach((v, i) => {
-      expect(Math.abs(v - ref['y']!.data[i]!)).toBeLessThan(1e-6);
+    gotY.data.forEach((v, i) => {
+      expect(Math.abs(v - at(refY.data, i))).toBeLessThan(1e-6);
     });
-    expect([...got['e']!.data]).toEqual([...ref['e']!.data]);
+    expect([...required(got['e'], 'onnxruntime-web output e').data]).toEqual([...required(ref['e'], 'onnxruntime-node output e').data]);
     await web.dispose();
     await node.dispose();
     await expect(web.run({ x, ids })).rejects.toThrow(ConfigError);
