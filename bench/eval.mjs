@@ -85,16 +85,16 @@ function gflopsOf(fn, flops, minSeconds = 1) {
   } while (cpuSecs(c0) < minSeconds);
   return (flops * runs) / cpuSecs(c0) / 1e9;
 }
-{
+function matmulGflops() {
   const m = 512;
   const a = Float64Array.from(features(m, m, 1));
   const b = Float64Array.from(features(m, m, 2));
   const c = new Float64Array(m * m);
-  var plainGflops = gflopsOf(() => naiveMatmul(a, b, m, m, m, c), 2 * m ** 3);
-  report('plain JS f64 matmul (naive ikj, 512³)', fmt(plainGflops), 'GFLOP/s');
-  var kernelGflops = gflopsOf(() => ev.gemmNT(a, b, m, m, m, c), 2 * m ** 3);
-  report('gemmNT f64 kernel (512³)', fmt(kernelGflops), 'GFLOP/s', `${fmt(kernelGflops / plainGflops)}× plain`);
+  return { plain: gflopsOf(() => naiveMatmul(a, b, m, m, m, c), 2 * m ** 3), kernel: gflopsOf(() => ev.gemmNT(a, b, m, m, m, c), 2 * m ** 3) };
 }
+const { plain: plainGflops, kernel: kernelGflops } = matmulGflops();
+report('plain JS f64 matmul (naive ikj, 512³)', fmt(plainGflops), 'GFLOP/s');
+report('gemmNT f64 kernel (512³)', fmt(kernelGflops), 'GFLOP/s', `${fmt(kernelGflops / plainGflops)}× plain`);
 
 // 2. FID statistics throughput
 let genStats;
@@ -190,7 +190,12 @@ if (RUN_KID) {
   const x = features(m, D, 31);
   const y = features(m, D, 32);
   let s = 1;
-  const rng = { int: (n) => ((s = (Math.imul(1664525, s) + 1013904223) >>> 0), Math.floor((s / 4294967296) * n)) };
+  const rng = {
+    int: (n) => {
+      s = (Math.imul(1664525, s) + 1013904223) >>> 0;
+      return Math.floor((s / 4294967296) * n);
+    },
+  };
   const c0 = process.cpuUsage();
   const r = await ev.kernelInceptionDistance({ data: x, rows: m, dim: D }, { data: y, rows: m, dim: D }, { rng, numSubsets: 1, subsetSize: m });
   const t = cpuSecs(c0);

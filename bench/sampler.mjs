@@ -128,7 +128,15 @@ async function runGeneration() {
     const seeds = Array.from({ length: genN }, (_, i) => i);
     let images = 0;
     const t0 = performance.now();
-    await sp.generateBatches(pool, { labels, seeds, batchSize: genBatch, settings, onBatch: (r) => void (images += r.images.shape[0]) });
+    await sp.generateBatches(pool, {
+      labels,
+      seeds,
+      batchSize: genBatch,
+      settings,
+      onBatch: (r) => {
+        images += r.images.shape[0];
+      },
+    });
     const wall = (performance.now() - t0) / 1000;
     console.log(
       `generation: ${images} class-balanced images of the bundled model (BiGR-XS/3, 64 tokens, 10 iterations, CFG ${cfgScale}, ${diffusionSteps} diffusion steps, decoded), ` +

@@ -185,7 +185,9 @@ describe('fuzz: binary parsers', () => {
     idx[2] = 0x08;
     idx[3] = 3;
     const dv = new DataView(idx.buffer);
-    [2, 3, 3].forEach((d, i) => dv.setUint32(4 + 4 * i, d, false));
+    [2, 3, 3].forEach((d, i) => {
+      dv.setUint32(4 + 4 * i, d, false);
+    });
     const gz = gzipSync(idx);
     await fc.assert(
       fc.asyncProperty(mutations, fc.boolean(), async (ms, zipped) => fuzzCase('idx', () => parseIdx(mutate(zipped ? gz : idx, ms), { maxBytes: 1 << 20 }))),

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BAE_PRESETS, baePreset } from '@bigr/tokenizer';
+import { type BAE_PRESETS, baePreset } from '@bigr/tokenizer';
 import { deriveNormGroups } from './commands/trainTokenizer.js';
 import { runCli } from './testing/runCli.js';
 

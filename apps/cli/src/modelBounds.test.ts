@@ -1,4 +1,4 @@
-/** Every size bounded before allocation (issue 18, part 3), through the real CLI on a tiny model. */
+/** Every size bounded before allocation, through the real CLI on a tiny model. */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,19 @@ beforeAll(async () => {
   tiny = await writeTinyModel(join(root, 'base'));
 });
 
+/** The fields of the model's config.json that these tests overwrite. */
+interface ModelConfigJson {
+  transcoder: { timesteps: number; blocks: number; width: number };
+  backbone: { layers: number };
+}
+
+/** The fields of `tokenizer/config.json` that these tests overwrite. */
+interface TokenizerConfigJson {
+  bae: { resBlocks: number; nf: number };
+}
+
 /** A copy of the tiny model with `edit` applied to its config.json (and `tokenizer/config.json` with `tok`). */
-async function variant(name: string, edit: (c: Record<string, any>) => void, tok?: (c: Record<string, any>) => void): Promise<string> {
+async function variant(name: string, edit: (c: ModelConfigJson) => void, tok?: (c: TokenizerConfigJson) => void): Promise<string> {
   const dir = join(root, name);
   await cp(tiny.modelDir, dir, { recursive: true });
   const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
@@ -38,15 +49,11 @@ describe('config.json values are bounded before anything is allocated', () => {
   it.each([
     [
       'transcoder.timesteps 1e9',
-      (c: Record<string, any>) => (c.transcoder.timesteps = 1e9),
+      (c: ModelConfigJson) => (c.transcoder.timesteps = 1e9),
       /transcoder\.timesteps is 1000000000; it must be a number of at most 100000/,
     ],
-    [
-      'transcoder.blocks 2^31',
-      (c: Record<string, any>) => (c.transcoder.blocks = 2 ** 31),
-      /transcoder\.blocks is 2147483648; it must be a number of at most 256/,
-    ],
-    ['backbone.layers 1e6', (c: Record<string, any>) => (c.backbone.layers = 1e6), /backbone\.layers is 1000000; it must be a number of at most 512/],
+    ['transcoder.blocks 2^31', (c: ModelConfigJson) => (c.transcoder.blocks = 2 ** 31), /transcoder\.blocks is 2147483648; it must be a number of at most 256/],
+    ['backbone.layers 1e6', (c: ModelConfigJson) => (c.backbone.layers = 1e6), /backbone\.layers is 1000000; it must be a number of at most 512/],
   ])('%s → exit 2 with the field named', async (_name, edit, message) => {
     const r = await gen(await variant(`v${_name.replace(/\W/g, '')}`, edit));
     expect(r.code).toBe(2);

@@ -24,7 +24,7 @@ export function sidecarPath(outputPath: string): string {
 
 /** The sidecar name used before 0.2 (`grid.png` → `grid.json`); read only, for indexes written by older versions. */
 export function legacySidecarPath(outputPath: string): string {
-  return outputPath.replace(/\.[a-z0-9]+$/i, '') + '.json';
+  return `${outputPath.replace(/\.[a-z0-9]+$/i, '')}.json`;
 }
 
 async function statOrNull(path: string): Promise<Awaited<ReturnType<typeof stat>> | null> {

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { ConfigError, CpuTensor, FormatError, NotFoundError, parseJsonBounded } from '@bigr/core';
@@ -135,7 +136,7 @@ async function fromGrid(path: string, size: number, limit: number): Promise<Samp
 
 /** Reads samples from a folder of images, an ADM-style `.npz` (arr_0) or a grid PNG with its `bigr generate` sidecar. */
 export async function loadSampleSet(path: string, size: number, limit = 0): Promise<SampleSet> {
-  let s;
+  let s: Stats;
   try {
     s = await stat(path);
   } catch {

@@ -8,7 +8,7 @@
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
-import { CpuTensor, resolveEngine } from '@bigr/core';
+import { type CpuTensor, resolveEngine } from '@bigr/core';
 import type { Engine, MaskedBitPredictor, NamedTensors, PredictRequest } from '@bigr/core';
 import { BackboneFeatureModel, presetConfig } from '@bigr/backbone';
 import { TranscoderSampler, inferDenoiserSizes, resolveTranscoderConfig } from '@bigr/transcoder';

@@ -1,4 +1,4 @@
-import { CpuTensor } from '@bigr/core';
+import type { CpuTensor } from '@bigr/core';
 import { buildOnnxModel, loadOrt } from '@bigr/engine-onnx';
 import { presetConfig } from './presets.js';
 import { backboneGraph } from './backboneGraph.js';

@@ -111,7 +111,7 @@ export async function readCodesFile(path: string): Promise<CodesFile> {
   if (K < 1 || N < 1 || grid[0] * grid[1] !== N) throw new FormatError(`${path}: geometry ${N} tokens (grid ${grid.join('×')}) × ${K} bits is inconsistent.`);
   const unpack = (name: string): CpuTensor<'uint8'> => {
     const t = tensors.get(name);
-    if (!t || t.dtype !== 'uint8' || t.shape.length !== 2)
+    if (t?.dtype !== 'uint8' || t.shape.length !== 2)
       throw new FormatError(`${path}: tensor "${name}" must be U8 [B, bytes]; found ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'none'}.`);
     const B = t.shape[0]!;
     return unpackBits({ bytes: t.data as Uint8Array, batch: B, tokens: N, bitsPerToken: K });

@@ -26,7 +26,7 @@ import {
   type RegionMask,
   type SamplingSettings,
 } from '@bigr/sampler';
-import { BaeTokenizer, HashIndex, padImages, stackImages, type Neighbours, type RasterImage } from '@bigr/tokenizer';
+import { BaeTokenizer, type HashIndex, padImages, stackImages, type Neighbours, type RasterImage } from '@bigr/tokenizer';
 import type { MaskedBitPredictor } from '@bigr/core';
 import type { BigrModelConfig } from './bigrModelDir.js';
 import type { GenerateOutput, GenerateRequest, SamplingOptions } from './bigrPipeline.js';

@@ -12,6 +12,6 @@ module.exports = {
     return swc.process(rewritten, filename, options);
   },
   getCacheKey(src, filename, options) {
-    return swc.getCacheKey(src, filename, options) + ':meta-url-v1';
+    return `${swc.getCacheKey(src, filename, options)}:meta-url-v1`;
   },
 };

@@ -73,7 +73,7 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
   const N = tok.tokens;
   const K = tok.bitsPerToken;
   const progress = ctx.progress('encode');
-  let bits;
+  let bits: CpuTensor<'uint8'>;
   try {
     if (cfg.codeMode === 'threshold' && inputs.length > ENCODE_CHUNK) {
       // Threshold codes do not depend on batching: read, decode and encode 64-image chunks on tokenizer workers

@@ -10,7 +10,7 @@ import { inferenceEngine } from '../engines.js';
 import { readBigrModel } from '../bigrModelDir.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { bigrCacheDir } from '@bigr/pipeline';
-import { generateSampleParts, labelsHash, removeSampleParts } from '../parallelSamples.js';
+import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
 import { unpad } from '../images.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -84,7 +84,7 @@ async function generateSamples(
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
   const partsDir = `${cfg.out}.parts`;
   const progress = ctx.progress('generate');
-  let r;
+  let r: SamplePartsResult;
   try {
     r = await generateSampleParts({
       modelDir,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE } from '@bigr/pipeline';
+import { exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE, type PytorchExportReport } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { writeSidecar } from '../sidecar.js';
@@ -23,7 +23,7 @@ export async function exportCommand(ctx: CliContext, flags: ExportFlags): Promis
   const files = [join(flags.out, PYTORCH_BIGR_FILE), join(flags.out, PYTORCH_BAE_FILE)];
   await guardOutputsWithSidecars('export', ctx.force, files, modelInputFiles(modelDir));
   const progress = ctx.progress('export');
-  let report;
+  let report: PytorchExportReport;
   try {
     report = await exportPytorch(modelDir, flags.out, { signal: ctx.signal, onProgress: progress.update });
   } finally {

@@ -1,6 +1,6 @@
 import { ConfigError, sha256OfFile } from '@bigr/core';
 import { DEFAULT_SAMPLING, type SamplingSettings } from '@bigr/sampler';
-import { BigrPipeline } from '@bigr/pipeline';
+import { BigrPipeline, type GenerateOutput } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -125,7 +125,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const started = Date.now();
   // One seed per image (seed + k for image k): image k is sampled alone from its own stream, so
   // `--n 1 --seed <seed + k> --class <its class>` regenerates it by itself.
-  let result;
+  let result: GenerateOutput;
   try {
     result = await bigr.generate({
       classes: Array.from(labels),

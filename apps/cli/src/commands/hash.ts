@@ -182,7 +182,9 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
         codes,
         chunk.map((_, j) => first + j),
       );
-      chunk.forEach((inp, j) => entries.push({ id: first + j, path: inp.path, label: inp.label }));
+      chunk.forEach((inp, j) => {
+        entries.push({ id: first + j, path: inp.path, label: inp.label });
+      });
       progress.update({ task: 'hash', current: s + chunk.length, total: fresh.length });
     }
   } finally {

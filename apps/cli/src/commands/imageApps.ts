@@ -3,6 +3,7 @@
  * flag typing, model/tokenizer loading, bringing image and mask files to the tokenizer's input, the `.bigr` codes
  * container, and grid outputs with their JSON sidecars.
  */
+import type { Stats } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { ConfigError, CpuTensor, NotFoundError, sha256OfFile, type Engine, type ProgressCallback, type Tensor } from '@bigr/core';
@@ -166,7 +167,7 @@ async function walkImages(dir: string, out: string[], depth: number): Promise<vo
 export async function listImageInputs(args: readonly string[]): Promise<ImageInput[]> {
   const out: ImageInput[] = [];
   for (const arg of args) {
-    let s;
+    let s: Stats;
     try {
       s = await stat(arg);
     } catch {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '@bigr/core';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
-import { formatImportReport, importOfficial, readClassNames } from '../import/index.js';
+import { formatImportReport, importOfficial, readClassNames, type ImportReport } from '../import/index.js';
 import { typedFlags } from './generate.js';
 
 /** Settings of `bigr import` (0 / '' = not given). */
@@ -42,7 +42,7 @@ export async function importCommand(ctx: CliContext, flags: ImportFlags): Promis
   }
   const classNames = cfg.classes ? await readClassNames(cfg.classes) : undefined;
   const progress = ctx.progress('import');
-  let report;
+  let report: ImportReport;
   try {
     report = await importOfficial({
       bae: cfg.bae,

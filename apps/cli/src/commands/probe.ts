@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError, createRng, type Rng } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
-import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeDataset } from '@bigr/probe';
+import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { LabelledImages } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -198,7 +198,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
 
     const testData = await testFeaturesOf(chosen.layer);
     const progress = ctx.progress('probe');
-    let final;
+    let final: ProbeAccuracy & { trainCount: number; testCount: number };
     try {
       const head = await trainLinearProbe(trainFeatures.get(chosen.layer)!, {
         ...probeOptions,

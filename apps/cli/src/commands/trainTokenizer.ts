@@ -1,7 +1,7 @@
 import { ConfigError } from '@bigr/core';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { baePreset, BAE_PRESETS, trainBae } from '@bigr/tokenizer';
+import { baePreset, BAE_PRESETS, trainBae, type BaeTrainingResult } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
@@ -149,7 +149,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
   );
   const progress = ctx.progress('train-tokenizer');
   const started = Date.now();
-  let result;
+  let result: BaeTrainingResult;
   try {
     result = await trainBae(bae, data.images, {
       engine,

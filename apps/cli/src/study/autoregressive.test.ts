@@ -1,4 +1,4 @@
-import { CpuTensor, createRng, resolveEngine, type NamedTensors } from '@bigr/core';
+import { createRng, resolveEngine, type NamedTensors } from '@bigr/core';
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
 import { BackboneFeatureModel, initialiseBackbone, KvCacheFeatureModel, resolveBackboneConfig } from '@bigr/backbone';

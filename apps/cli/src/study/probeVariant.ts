@@ -4,7 +4,7 @@
  * scored top-1 / top-5 on the test split (the `bigr probe --sweep` protocol with one base learning rate).
  */
 import { createRng, type Engine } from '@bigr/core';
-import { evaluateLinearProbe, layerSweep, trainLinearProbe, type ProbeDataset } from '@bigr/probe';
+import { evaluateLinearProbe, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { gatherRows, permutation } from '../fashionData.js';
@@ -97,7 +97,7 @@ export async function probeVariant(
     }),
   );
   let progress = ctx.progress('probe sweep');
-  let rows;
+  let rows: LayerAccuracy[];
   try {
     rows = await layerSweep(split, { ...options, rng: rng.fork(`sweep-blr-${s.baseLr}`), onProgress: progress.update });
   } finally {

@@ -66,7 +66,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     return void res.end(body);
   }
   const m = /^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-  if (!m || m[1] !== 'bigr' || !['fmnist', 'fmnist-bad'].includes(m[2]!) || !['main', 'v1'].includes(decodeURIComponent(m[3]!))) {
+  if (m?.[1] !== 'bigr' || !['fmnist', 'fmnist-bad'].includes(m[2]!) || !['main', 'v1'].includes(decodeURIComponent(m[3]!))) {
     return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found');
   }
   const file = m[4]!.split('/').map(decodeURIComponent).join('/');

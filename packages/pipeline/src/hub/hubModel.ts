@@ -5,6 +5,7 @@
  * resulting model directory is cached under a key of the files' identity.
  */
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, FormatError, parseJsonBounded } from '@bigr/core';
@@ -68,7 +69,7 @@ async function checkpointFile(ref: string, options: HubOptions): Promise<string>
 }
 
 async function identity(path: string): Promise<string> {
-  let s;
+  let s: Stats;
   try {
     s = await stat(path);
   } catch {

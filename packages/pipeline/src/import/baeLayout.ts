@@ -132,7 +132,7 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const attentionLevels = levels.flatMap((l, i) => (l.some((b) => b.kind === 'AttnBlock') ? [i] : []));
   const factor = 2 ** (levels.length - 1);
   const embed = shapes.get('quantize.embed.weight');
-  if (!embed || embed.length !== 2)
+  if (embed?.length !== 2)
     throw new FormatError(
       `${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (docs/algorithm.md §10.2).`,
     );

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import {
-  CpuTensor,
+  type CpuTensor,
   FormatError,
   NotFoundError,
   readSafetensors,

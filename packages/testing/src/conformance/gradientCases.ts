@@ -4,7 +4,7 @@
  * differentiates them with the VJP rules of @bigr/core (in float64 on `Float64Ops`, and inside onnxruntime train-step
  * graphs) and with tfjs' own autodiff, and checks all against float64 central finite differences.
  */
-import { CpuTensor, type LossFunction, type NamedTensors, type Ops, type Rng } from '@bigr/core';
+import type { CpuTensor, LossFunction, NamedTensors, Ops, Rng } from '@bigr/core';
 import { awayFromZero, indices, normal, uniform } from './caseHelpers.js';
 
 /** One gradient case. */

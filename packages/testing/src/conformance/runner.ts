@@ -116,7 +116,10 @@ const prepared = new WeakMap<ConformanceCase, Map<string, PreparedCase>>();
 /** Draws a case's data from `createRng(seed).fork(case.name)` and computes its references (cached per case and seed). */
 export function prepareCase(c: ConformanceCase, seed: Seed = CONFORMANCE_SEED): PreparedCase {
   let bySeed = prepared.get(c);
-  if (!bySeed) prepared.set(c, (bySeed = new Map()));
+  if (!bySeed) {
+    bySeed = new Map();
+    prepared.set(c, bySeed);
+  }
   const key = String(seed);
   let p = bySeed.get(key);
   if (!p) {

@@ -75,7 +75,7 @@ export const SCALAR = {
   sigmoid: (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
   silu: (v: number): number => v * SCALAR.sigmoid(v),
   tanh: Math.tanh,
-  relu: (v: number): number => (v > 0 ? v : 0),
+  relu: (v: number): number => Math.max(v, 0),
   sin: Math.sin,
   cos: Math.cos,
 } as const;

@@ -20,7 +20,7 @@ export function rope2dTables(gridSide: number, headDim: number, base = 10000, cl
   if (!Number.isInteger(headDim) || headDim % 4 !== 0) throw new ConfigError(`rope2dTables: headDim ${headDim} must be a multiple of 4.`);
   const half = headDim / 2;
   const quarter = headDim / 4;
-  const theta = Array.from({ length: quarter }, (_, j) => Math.pow(base, -(2 * j) / half));
+  const theta = Array.from({ length: quarter }, (_, j) => base ** (-(2 * j) / half));
   const positions = clsTokens + gridSide * gridSide;
   const cos = new Float64Array(positions * half);
   const sin = new Float64Array(positions * half);
