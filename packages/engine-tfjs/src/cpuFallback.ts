@@ -46,15 +46,14 @@ function forwardToCpu(kernel: tf.KernelConfig): tf.KernelFunc {
         cpuInputs[name] = { dataId, shape: info.shape, dtype: info.dtype };
       }
       const out = kernel.kernelFunc({ inputs: cpuInputs, backend: cpu, attrs });
-      const outs = Array.isArray(out) ? out : [out];
-      const results = outs.map((o) => {
+      const toWasm = (o: tf.TensorInfo): tf.TensorInfo => {
         produced.push(o.dataId);
         if (o.dtype !== 'float32' && o.dtype !== 'int32' && o.dtype !== 'bool') {
           throw new Error(`CPU fallback for kernel ${kernel.kernelName}: output dtype ${o.dtype} cannot be stored by the wasm backend.`);
         }
         return wasm.makeOutput(o.shape, o.dtype, undefined, cpu.readSync(o.dataId) as ArrayLike<number>);
-      });
-      return Array.isArray(out) ? results : results[0]!;
+      };
+      return Array.isArray(out) ? out.map(toWasm) : toWasm(out);
     } finally {
       for (const id of [...written, ...produced]) cpu.disposeData(id, true);
     }

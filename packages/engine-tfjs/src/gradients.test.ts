@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CpuTensor, linear, rmsNorm, type LossFunction, type NamedTensors, type Ops } from '@bigr/core';
+import { CpuTensor, at, getOrThrow, linear, required, rmsNorm, type LossFunction, type NamedTensors, type Ops } from '@bigr/core';
 import { createTfjsEngine, type TfjsEngine } from './tfjsEngine.js';
 import { TestRng } from './test/testRng.js';
 import * as ref from './test/reference.js';
@@ -27,12 +27,16 @@ interface GradCase {
 
 const GRAD_TOL = 1e-5;
 
+/** The entry `key` of a case's parameters or constants (each case names only keys it declares). */
+function entry<V>(record: Readonly<Record<string, V>>, key: string): V {
+  return required(record[key], `"${key}"`);
+}
+
 function centralDifferences(reference: (p: Record<string, Nd>) => number, point: Record<string, Nd>): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   for (const [name, nd] of Object.entries(point)) {
     const g = new Float64Array(nd.data.length);
-    for (let i = 0; i < g.length; i++) {
-      const v = nd.data[i]!;
+    for (const [i, v] of nd.data.entries()) {
       const h = 1e-6 * Math.max(1, Math.abs(v));
       nd.data[i] = v + h;
       const up = reference(point);
@@ -48,7 +52,7 @@ function centralDifferences(reference: (p: Record<string, Nd>) => number, point:
 
 // ---- float64 building blocks for the references ----
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
-const dot = (a: Nd, b: ArrayLike<number>): number => a.data.reduce((s, v, i) => s + v * b[i]!, 0);
+const dot = (a: Nd, b: ArrayLike<number>): number => a.data.reduce((s, v, i) => s + v * at(b, i), 0);
 function refLinear(x: Nd, w: Nd, b: Nd): Nd {
   const y = ref.matMul(x, w, false, true);
   return ref.binary(y, b, (p, q) => p + q);
@@ -79,21 +83,21 @@ const cases: GradCase[] = [
     loss:
       (c) =>
       <T>(ops: Ops<T>) => {
-        const x = ops.constant(c['x']!, [B, S, D]);
+        const x = ops.constant(entry(c, 'x'), [B, S, D]);
         const h = ops.dropout(ops.silu(linear(ops, x, 'fc')), DROPOUT);
         const y = rmsNorm(ops, h, ops.param('norm.weight'), 1e-5);
-        const loss = ops.sum(ops.mul(y, ops.constant(c['target']!, [B, S, H])), [0, 1, 2], false);
+        const loss = ops.sum(ops.mul(y, ops.constant(entry(c, 'target'), [B, S, H])), [0, 1, 2], false);
         return { loss, metrics: { meanSquare: ops.mean(ops.square(y), [0, 1, 2], false) } };
       },
     reference: (p, c) => {
-      const x = ref.nd(c['x']!, [B, S, D]);
+      const x = ref.nd(entry(c, 'x'), [B, S, D]);
       const u = new TestRng(7).uniformsF32(B * S * H);
-      const h = ref.unary(refLinear(x, p['fc.weight']!, p['fc.bias']!), (v) => v * sig(v));
+      const h = ref.unary(refLinear(x, entry(p, 'fc.weight'), entry(p, 'fc.bias')), (v) => v * sig(v));
       const dropped = ref.nd(
-        h.data.map((v, i) => (u[i]! >= DROPOUT ? v / (1 - DROPOUT) : 0)),
+        h.data.map((v, i) => (at(u, i) >= DROPOUT ? v / (1 - DROPOUT) : 0)),
         h.shape,
       );
-      return dot(refRmsNorm(dropped, p['norm.weight']!, 1e-5), c['target']!);
+      return dot(refRmsNorm(dropped, entry(p, 'norm.weight'), 1e-5), entry(c, 'target'));
     },
   },
   {
@@ -104,11 +108,11 @@ const cases: GradCase[] = [
       (c) =>
       <T>(ops: Ops<T>) => {
         const y = ops.conv2d(ops.param('img'), ops.param('conv.weight'), ops.param('conv.bias'), { strides: 2, pads: [1, 0, 1, 1] });
-        return { loss: ops.sum(ops.mul(ops.tanh(y), ops.constant(c['target']!, [2, 3, 3, 3])), [0, 1, 2, 3], false) };
+        return { loss: ops.sum(ops.mul(ops.tanh(y), ops.constant(entry(c, 'target'), [2, 3, 3, 3])), [0, 1, 2, 3], false) };
       },
     reference: (p, c) => {
-      const y = ref.conv2d(p['img']!, p['conv.weight']!, p['conv.bias']!, 2, [1, 0, 1, 1]);
-      return dot(ref.unary(y, Math.tanh), c['target']!);
+      const y = ref.conv2d(entry(p, 'img'), entry(p, 'conv.weight'), entry(p, 'conv.bias'), 2, [1, 0, 1, 1]);
+      return dot(ref.unary(y, Math.tanh), entry(c, 'target'));
     },
   },
   {
@@ -120,11 +124,11 @@ const cases: GradCase[] = [
       <T>(ops: Ops<T>) => {
         const idx = ops.constantInt(Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
         const g = ops.gather(ops.param('emb'), idx);
-        return { loss: ops.sum(ops.mul(ops.tanh(g), ops.constant(c['target']!, [2, 4, 3])), [0, 1, 2], false) };
+        return { loss: ops.sum(ops.mul(ops.tanh(g), ops.constant(entry(c, 'target'), [2, 4, 3])), [0, 1, 2], false) };
       },
     reference: (p, c) => {
-      const g = ref.gather(p['emb']!, Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
-      return dot(ref.unary(g, Math.tanh), c['target']!);
+      const g = ref.gather(entry(p, 'emb'), Int32Array.from([1, 4, 4, 0, 5, 1, 1, 3]), [2, 4]);
+      return dot(ref.unary(g, Math.tanh), entry(c, 'target'));
     },
   },
   {
@@ -137,13 +141,13 @@ const cases: GradCase[] = [
         const att = ops.softmax(ops.matMul(ops.param('q'), ops.param('k'), false, true));
         const swapped = ops.concat([ops.slice(att, 2, 1, 3), ops.slice(att, 2, 0, 1)], -1);
         const up = ops.upsampleNearest2x(ops.reshape(swapped, [1, 2, 3, 3]));
-        return { loss: ops.sum(ops.mul(up, ops.constant(c['target']!, [1, 2, 6, 6])), [0, 1, 2, 3], false) };
+        return { loss: ops.sum(ops.mul(up, ops.constant(entry(c, 'target'), [1, 2, 6, 6])), [0, 1, 2, 3], false) };
       },
     reference: (p, c) => {
-      const att = ref.softmax(ref.matMul(p['q']!, p['k']!, false, true));
+      const att = ref.softmax(ref.matMul(entry(p, 'q'), entry(p, 'k'), false, true));
       const swapped = ref.concat([ref.slice(att, 2, 1, 3), ref.slice(att, 2, 0, 1)], 2);
       const up = ref.upsample2x({ data: swapped.data, shape: [1, 2, 3, 3] });
-      return dot(up, c['target']!);
+      return dot(up, entry(c, 'target'));
     },
   },
 ];
@@ -175,7 +179,7 @@ describe.each(['wasm', 'cpu'] as const)('gradients on tfjs-%s vs float64 central
     expect(ref.worstRatio([result.loss], [c.reference(point, consts)], 1e-5)).toBeLessThanOrEqual(1);
     const fd = centralDifferences((p) => c.reference(p, consts), point);
     for (const [name, expected] of fd) {
-      const got = result.grads.get(name)!;
+      const got = getOrThrow(result.grads, name, 'gradient');
       expect(got).toBeInstanceOf(Float32Array);
       expect(got.length).toBe(expected.length);
       expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3); // the check is not vacuous

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { required } from '@bigr/core';
 
 /**
  * 2-D convolution as patch extraction + one matMul, NHWC input and HWIO weight. Every op it uses (pad, slice,
@@ -54,5 +55,5 @@ export function im2colConv2d(
       y = y === null ? part : tf.add(y, part);
     }
   }
-  return tf.reshape(y!, [n, ho, wo, o]) as tf.Tensor4D;
+  return tf.reshape(required(y, 'sum over the kernel taps'), [n, ho, wo, o]) as tf.Tensor4D;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ShapeError, type CpuTensor, type GraphDefinition, type Rng } from '@bigr/core';
+import { ConfigError, ShapeError, at, required, type CpuTensor, type GraphDefinition, type Rng } from '@bigr/core';
 import { fromTfTensor, toTfTensor } from './convert.js';
 import { TfjsOps } from './tfjsOps.js';
 
@@ -37,7 +37,7 @@ export function checkFeeds(def: GraphDefinition, feeds: Readonly<Record<string, 
   }
   const named = new Map<string, { size: number; input: string }>();
   for (const spec of def.inputs) {
-    const t = feeds[spec.name]!;
+    const t = required(feeds[spec.name], `feed "${spec.name}" (checked above)`);
     if (!ACCEPTED[spec.dtype].includes(t.dtype)) {
       throw new ShapeError(`Graph "${def.name}" input "${spec.name}" must be ${spec.dtype} but the feed is ${t.dtype}; convert it before feeding.`);
     }
@@ -47,13 +47,14 @@ export function checkFeeds(def: GraphDefinition, feeds: Readonly<Record<string, 
     }
     spec.shape.forEach((d, i) => {
       if (typeof d !== 'string') return;
+      const size = at(t.shape, i, 'feed dimension (rank checked above)');
       const seen = named.get(d);
-      if (seen && seen.size !== t.shape[i]) {
+      if (seen && seen.size !== size) {
         throw new ShapeError(
-          `Graph "${def.name}": dimension "${d}" is ${seen.size} in input "${seen.input}" but ${t.shape[i]} in input "${spec.name}"; feeds must agree on named dimensions.`,
+          `Graph "${def.name}": dimension "${d}" is ${seen.size} in input "${seen.input}" but ${size} in input "${spec.name}"; feeds must agree on named dimensions.`,
         );
       }
-      if (!seen) named.set(d, { size: t.shape[i]!, input: spec.name });
+      if (!seen) named.set(d, { size, input: spec.name });
     });
   }
 }
@@ -68,7 +69,7 @@ export function runGraph(def: GraphDefinition, feeds: Readonly<Record<string, Cp
   tf.tidy(() => {
     const ops = new TfjsOps({ engine: ctx.engine, params: ctx.params, training: ctx.training, ...(ctx.rng ? { rng: ctx.rng } : {}) });
     const inputs: Record<string, tf.Tensor> = {};
-    for (const spec of def.inputs) inputs[spec.name] = toTfTensor(feeds[spec.name]!);
+    for (const spec of def.inputs) inputs[spec.name] = toTfTensor(required(feeds[spec.name], `feed "${spec.name}" (checked by checkFeeds)`));
     const outputs = def.build(ops, inputs);
     const absent = def.outputs.filter((name) => outputs[name] == null);
     if (absent.length > 0) {
@@ -80,7 +81,7 @@ export function runGraph(def: GraphDefinition, feeds: Readonly<Record<string, Cp
         }.`,
       );
     }
-    for (const name of def.outputs) result[name] = fromTfTensor(outputs[name]!);
+    for (const name of def.outputs) result[name] = fromTfTensor(required(outputs[name], `output "${name}" (checked above)`));
   });
   return result;
 }

@@ -5,8 +5,11 @@ import {
   EngineUnavailableError,
   NotFoundError,
   ShapeError,
+  at,
+  getOrThrow,
   linear,
   registeredEngines,
+  required,
   resolveEngine,
   type GraphDefinition,
   type LossFunction,
@@ -28,7 +31,7 @@ const mlp: GraphDefinition = {
   inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', D] }],
   outputs: ['y', 'h'],
   build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>) {
-    const h = ops.tanh(linear(ops, inputs['x']!, 'fc1'));
+    const h = ops.tanh(linear(ops, required(inputs['x'], 'input x'), 'fc1'));
     return { y: linear(ops, h, 'fc2'), h };
   },
 };
@@ -36,10 +39,10 @@ const mlp: GraphDefinition = {
 function mlpReference(p: NamedTensors, x: CpuTensor): ref.Nd {
   const nd = (t: CpuTensor): ref.Nd => ref.nd(t.data as Float32Array, t.shape);
   const h = ref.unary(
-    ref.binary(ref.matMul(nd(x), nd(p.get('fc1.weight')!), false, true), nd(p.get('fc1.bias')!), (a, b) => a + b),
+    ref.binary(ref.matMul(nd(x), nd(getOrThrow(p, 'fc1.weight')), false, true), nd(getOrThrow(p, 'fc1.bias')), (a, b) => a + b),
     Math.tanh,
   );
-  return ref.binary(ref.matMul(h, nd(p.get('fc2.weight')!), false, true), nd(p.get('fc2.bias')!), (a, b) => a + b);
+  return ref.binary(ref.matMul(h, nd(getOrThrow(p, 'fc2.weight')), false, true), nd(getOrThrow(p, 'fc2.bias')), (a, b) => a + b);
 }
 
 function randomParams(rng: TestRng): NamedTensors {
@@ -88,11 +91,11 @@ describe('TfjsEngine', () => {
     expect(graph.inputNames).toEqual(['x']);
     expect(graph.outputNames).toEqual(['y', 'h']);
     const out = await graph.run({ x });
-    expect(out['y']!.shape).toEqual([5, 2]);
-    expect(out['h']!.shape).toEqual([5, H]);
-    expect(ref.worstRatio(out['y']!.data, mlpReference(params, x).data, 1e-5)).toBeLessThanOrEqual(1);
+    expect(out['y']?.shape).toEqual([5, 2]);
+    expect(out['h']?.shape).toEqual([5, H]);
+    expect(ref.worstRatio(required(out['y'], 'output y').data, mlpReference(params, x).data, 1e-5)).toBeLessThanOrEqual(1);
     const again = await graph.run({ x: new CpuTensor(rng.floats(2 * D), [2, D]) });
-    expect(again['y']!.shape).toEqual([2, 2]);
+    expect(again['y']?.shape).toEqual([2, 2]);
     await graph.dispose();
     expect(tf.memory().numTensors).toBe(before);
     await expect(graph.run({ x })).rejects.toThrow(ConfigError);
@@ -124,8 +127,9 @@ describe('TfjsEngine', () => {
     const b = await gc.run({ x });
     const c = await gw.run({ x });
     expect(tf.getBackend()).toBe('wasm');
-    expect(ref.worstRatio(a['y']!.data, b['y']!.data, 1e-5)).toBeLessThanOrEqual(1);
-    expect(Array.from(c['y']!.data)).toEqual(Array.from(a['y']!.data));
+    const y = (out: Record<string, CpuTensor>) => required(out['y'], 'output y').data;
+    expect(ref.worstRatio(y(a), y(b), 1e-5)).toBeLessThanOrEqual(1);
+    expect(Array.from(y(c))).toEqual(Array.from(y(a)));
     await gw.dispose();
     await gc.dispose();
   });
@@ -153,7 +157,7 @@ describe('TfjsEngine', () => {
       expect(Object.keys(r1.metrics)).toEqual(['sum']);
       expect(r1.grads.get('unused')).toEqual(new Float32Array(3));
       expect(r1.grads.get('ids')).toEqual(new Float32Array(2));
-      expect(r1.grads.get('fc1.weight')!.length).toBe(H * D);
+      expect(r1.grads.get('fc1.weight')?.length).toBe(H * D);
       // Same Rng seed → same dropout mask → identical result; another seed → another mask.
       const r2 = await t.gradients(mse, new TestRng(8));
       expect(r2.loss).toBe(r1.loss);
@@ -164,24 +168,30 @@ describe('TfjsEngine', () => {
 
       const x = new CpuTensor(new TestRng(2).floats(3 * D), [3, D]);
       const evalOut = await t.evaluate(mlp, { x });
-      expect(ref.worstRatio(evalOut['y']!.data, mlpReference(params, x).data, 1e-5)).toBeLessThanOrEqual(1);
-      const dropped: GraphDefinition = { ...mlp, build: (ops, i) => ({ y: ops.dropout(i['x']!, 0.5), h: i['x']! }) };
-      const ev1 = await t.evaluate(dropped, { x }, { training: true, rng: new TestRng(1) });
-      const ev2 = await t.evaluate(dropped, { x }, { training: true, rng: new TestRng(1) });
-      expect(ev1['y']!.data).toEqual(ev2['y']!.data);
-      expect(ev1['y']!.data).not.toEqual(x.data);
-      expect((await t.evaluate(dropped, { x }))['y']!.data).toEqual(x.data);
+      expect(ref.worstRatio(required(evalOut['y'], 'output y').data, mlpReference(params, x).data, 1e-5)).toBeLessThanOrEqual(1);
+      const dropped: GraphDefinition = {
+        ...mlp,
+        build: (ops, i) => {
+          const input = required(i['x'], 'input x');
+          return { y: ops.dropout(input, 0.5), h: input };
+        },
+      };
+      const ev1 = required((await t.evaluate(dropped, { x }, { training: true, rng: new TestRng(1) }))['y'], 'output y');
+      const ev2 = required((await t.evaluate(dropped, { x }, { training: true, rng: new TestRng(1) }))['y'], 'output y');
+      expect(ev1.data).toEqual(ev2.data);
+      expect(ev1.data).not.toEqual(x.data);
+      expect((await t.evaluate(dropped, { x }))['y']?.data).toEqual(x.data);
       await expect(t.evaluate(dropped, { x }, { training: true })).rejects.toThrow(ConfigError);
       expect(tf.memory().numTensors).toBe(after);
 
       const read = t.read();
-      expect(read.get('fc1.weight')!.data).toEqual(params.get('fc1.weight')!.data);
-      expect(read.get('ids')!.dtype).toBe('int32');
-      (read.get('fc1.bias')!.data as Float32Array)[0] = 123; // a copy: must not reach the engine
+      expect(read.get('fc1.weight')?.data).toEqual(getOrThrow(params, 'fc1.weight').data);
+      expect(read.get('ids')?.dtype).toBe('int32');
+      (getOrThrow(read, 'fc1.bias').data as Float32Array)[0] = 123; // a copy: must not reach the engine
       t.assign(new Map([['fc2.bias', Float32Array.from([7, -7])]]));
       const reread = t.read();
-      expect(Array.from(reread.get('fc2.bias')!.data)).toEqual([7, -7]);
-      expect(reread.get('fc1.bias')!.data[0]).not.toBe(123);
+      expect(Array.from(getOrThrow(reread, 'fc2.bias').data)).toEqual([7, -7]);
+      expect(getOrThrow(reread, 'fc1.bias').data[0]).not.toBe(123);
       expect(() => t.assign(new Map([['fc2.bias', new Float32Array(3)]]))).toThrow(ShapeError);
       expect(() => t.assign(new Map([['fc2.bais', new Float32Array(2)]]))).toThrow(/Similar names: "fc2.bias"/);
       expect(tf.memory().numTensors).toBe(after);
@@ -218,7 +228,7 @@ describe('TfjsEngine', () => {
       const ys = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         let s = 0.7;
-        for (let j = 0; j < din; j++) s += xs[i * din + j]! * trueW[j]!;
+        for (const [j, wj] of trueW.entries()) s += at(xs, i * din + j) * wj;
         ys[i] = s + 0.01 * rng.normal();
       }
       const loss: LossFunction = <T>(ops: Ops<T>) => {
@@ -240,13 +250,13 @@ describe('TfjsEngine', () => {
         const current = t.read();
         const next = new Map<string, Float32Array>();
         for (const [name, g] of grads) {
-          const v = Float32Array.from(current.get(name)!.data as Float32Array);
-          for (let i = 0; i < v.length; i++) v[i]! -= lr * g[i]!;
+          const v = Float32Array.from(getOrThrow(current, name, 'parameter').data as Float32Array);
+          for (const [i, gi] of g.entries()) v[i] = at(v, i) - lr * gi;
           next.set(name, v);
         }
         t.assign(next);
       }
-      expect(losses[losses.length - 1]!).toBeLessThan(0.1 * losses[0]!);
+      expect(at(losses, losses.length - 1)).toBeLessThan(0.1 * at(losses, 0));
       t.dispose();
     });
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, NotFoundError, ShapeError } from '@bigr/core';
+import { ConfigError, NotFoundError, ShapeError, at } from '@bigr/core';
 import { initTfjs } from './backend.js';
 import { TfjsOps } from './tfjsOps.js';
 import { TestRng } from './test/testRng.js';
@@ -187,7 +187,7 @@ describe.each(['wasm', 'cpu'] as const)('TfjsOps on tfjs-%s vs float64 reference
     const train = new TfjsOps({ engine: 'test', params: new Map(), training: true, rng: new TestRng(99) });
     const u = new TestRng(99).uniformsF32(200);
     const expected = ref.nd(
-      rx.data.map((v, i) => (u[i]! >= rate ? v / (1 - rate) : 0)),
+      rx.data.map((v, i) => (at(u, i) >= rate ? v / (1 - rate) : 0)),
       [4, 50],
     );
     expectNd(train.dropout(x, rate), expected);

@@ -4,7 +4,10 @@ import {
   ConfigError,
   NotFoundError,
   ShapeError,
+  at,
   closeNames,
+  dims2,
+  lastDim,
   shapeSize,
   type Conv2dOptions,
   type Conv2dShapes,
@@ -274,16 +277,17 @@ export class TfjsOps implements Ops<tf.Tensor> {
 
   /** Concatenate along `axis`. */
   concat(xs: readonly tf.Tensor[], axis: number): tf.Tensor {
-    if (xs.length === 0) throw new ShapeError('concat: received no tensors; pass at least one.');
-    const a = normAxis(axis, xs[0]!.rank, 'concat');
-    if (xs.length === 1) return xs[0]!;
+    const first = xs[0];
+    if (first === undefined) throw new ShapeError('concat: received no tensors; pass at least one.');
+    const a = normAxis(axis, first.rank, 'concat');
+    if (xs.length === 1) return first;
     return this.#run(`concat on axis ${axis}`, xs, () => tf.concat([...xs], a));
   }
 
   /** Elements [start, end) along `axis`; negative bounds count from the end; bounds are clamped. */
   slice(x: tf.Tensor, axis: number, start: number, end: number): tf.Tensor {
     const a = normAxis(axis, x.rank, 'slice');
-    const dim = x.shape[a]!;
+    const dim = at(x.shape, a, 'slice axis');
     const clamp = (v: number): number => Math.min(dim, Math.max(0, v < 0 ? v + dim : v));
     const s = clamp(start);
     const e = Math.max(s, clamp(end));
@@ -309,10 +313,10 @@ export class TfjsOps implements Ops<tf.Tensor> {
       if (a.rank === 2 && b.rank === 2) return tf.matMul(a, b, transposeA, transposeB);
       if (b.rank === 2 && !transposeA) {
         const lead = a.shape.slice(0, -2);
-        const m = a.shape[a.rank - 2]!;
-        const k = a.shape[a.rank - 1]!;
+        const [m, k] = dims2(a.shape.slice(-2), 'matMul a (last two axes)');
         const y = tf.matMul(tf.reshape(a, [-1, k]), b, false, transposeB);
-        return tf.reshape(y, [...lead, m, y.shape[1]!]);
+        const [, n] = dims2(y.shape, 'matMul product');
+        return tf.reshape(y, [...lead, m, n]);
       }
       const rank = Math.max(a.rank, b.rank);
       const lift = (t: tf.Tensor): tf.Tensor => (t.rank === rank ? t : tf.reshape(t, [...new Array<number>(rank - t.rank).fill(1), ...t.shape]));
@@ -320,7 +324,7 @@ export class TfjsOps implements Ops<tf.Tensor> {
       const lb = lift(b);
       // tfjs 4.22 mis-sizes the result when both operands broadcast ([B,1,M,K]·[4,K,N]); broadcast the batch
       // axes explicitly so tf.matMul always sees equal batch shapes.
-      const batch = la.shape.slice(0, -2).map((d, i) => Math.max(d, lb.shape[i]!));
+      const batch = la.shape.slice(0, -2).map((d, i) => Math.max(d, at(lb.shape, i, 'batch axis of b')));
       const expand = (t: tf.Tensor): tf.Tensor =>
         t.shape.slice(0, -2).every((d, i) => d === batch[i]) ? t : tf.broadcastTo(t, [...batch, ...t.shape.slice(-2)]);
       return tf.matMul(expand(la), expand(lb), transposeA, transposeB);
@@ -345,7 +349,7 @@ export class TfjsOps implements Ops<tf.Tensor> {
   scatterAddRows(updates: tf.Tensor, indices: tf.Tensor, rows: number): tf.Tensor {
     // As one-hot(indices)ᵀ · updates: tfjs has no gradient for ScatterNd, and a product is differentiable everywhere.
     return this.#run('scatterAddRows', [updates, indices], () => {
-      const d = updates.shape[updates.rank - 1]!;
+      const d = lastDim(updates.shape, 'scatterAddRows updates');
       const oneHot = tf.oneHot(tf.reshape(indices, [-1]), rows).toFloat();
       return tf.matMul(oneHot, tf.reshape(updates, [-1, d]), true, false);
     });
@@ -418,7 +422,7 @@ export class TfjsOps implements Ops<tf.Tensor> {
     const u = this.#rng.uniformsF32(x.size);
     const scale = 1 / (1 - rate);
     const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = u[i]! >= rate ? scale : 0;
+    for (const [i, ui] of u.entries()) mask[i] = ui >= rate ? scale : 0;
     return this.#run('dropout', [x], () => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 }

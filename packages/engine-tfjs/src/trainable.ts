@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ConfigError,
   CpuTensor,
+  at,
   checkAssignment,
   completeGradients,
+  getOrThrow,
   ShapeError,
   type GradientResult,
   type GraphDefinition,
@@ -39,7 +41,7 @@ function discardTape(): void {
 function readScalar(t: unknown, what: string): number {
   if (!(t instanceof tf.Tensor)) throw new ShapeError(`${what} must be a tensor returned by the ops, got ${typeof t}.`);
   if (t.size !== 1) throw new ShapeError(`${what} must be a scalar (one element) but has shape [${t.shape.join(', ')}]; reduce it with ops.mean or ops.sum.`);
-  return t.dataSync()[0]!;
+  return at(t.dataSync(), 0, what);
 }
 
 /**
@@ -99,13 +101,13 @@ export class TfjsTrainableParameters implements TrainableParameters {
           return tf.reshape(out.loss, []) as tf.Scalar;
         };
         if (vars.length === 0) {
-          lossValue = f().dataSync()[0]!;
+          lossValue = at(f().dataSync(), 0, 'loss');
           return;
         }
         const { value, grads: g } = tf.engine().gradients(f, vars, undefined, true);
-        lossValue = value.dataSync()[0]!;
+        lossValue = at(value.dataSync(), 0, 'loss');
         g.forEach((gi, i) => {
-          if (gi != null) grads.set(names[i]!, Float32Array.from(gi.dataSync() as Float32Array));
+          if (gi != null) grads.set(at(names, i, 'variable name'), Float32Array.from(gi.dataSync() as Float32Array));
         });
       });
     } catch (err) {
@@ -139,7 +141,7 @@ export class TfjsTrainableParameters implements TrainableParameters {
       if (v) {
         tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
       } else {
-        const old = this.#tensors.get(name)!;
+        const old = getOrThrow(this.#tensors, name, 'parameter (checked by checkAssignment)');
         this.#tensors.set(
           name,
           tf.tensor(

@@ -1,4 +1,5 @@
 /** Naive float64 reference implementations of the ops, written independently of tfjs, for the tests. */
+import { at, dims2, dims4, lastDim, required } from '@bigr/core';
 
 /** A float64 array with a shape (row-major). */
 export interface Nd {
@@ -16,15 +17,16 @@ export function size(shape: readonly number[]): number {
 
 export function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = at(s, i + 1) * at(shape, i + 1);
   return s;
 }
 
 function unravel(i: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length);
   for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = i % shape[d]!;
-    i = Math.floor(i / shape[d]!);
+    const n = at(shape, d);
+    idx[d] = i % n;
+    i = Math.floor(i / n);
   }
   return idx;
 }
@@ -35,7 +37,7 @@ export function binary(a: Nd, b: Nd, f: (x: number, y: number) => number): Nd {
   const pa = [...new Array<number>(rank - a.shape.length).fill(1), ...a.shape];
   const pb = [...new Array<number>(rank - b.shape.length).fill(1), ...b.shape];
   const out = pa.map((d, i) => {
-    const e = pb[i]!;
+    const e = at(pb, i);
     if (d !== e && d !== 1 && e !== 1) throw new Error('not broadcastable');
     return Math.max(d, e);
   });
@@ -47,10 +49,10 @@ export function binary(a: Nd, b: Nd, f: (x: number, y: number) => number): Nd {
     let ia = 0;
     let ib = 0;
     idx.forEach((v, d) => {
-      if (pa[d] !== 1) ia += v * sa[d]!;
-      if (pb[d] !== 1) ib += v * sb[d]!;
+      if (pa[d] !== 1) ia += v * at(sa, d);
+      if (pb[d] !== 1) ib += v * at(sb, d);
     });
-    data[i] = f(a.data[ia]!, b.data[ib]!);
+    data[i] = f(at(a.data, ia), at(b.data, ib));
   }
   return { data, shape: out };
 }
@@ -64,47 +66,56 @@ export function reduce(x: Nd, axes: readonly number[], keepDims: boolean, mean: 
   const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const so = strides(keepShape);
   const out = new Float64Array(size(keepShape));
-  for (let i = 0; i < x.data.length; i++) {
+  for (const [i, xi] of x.data.entries()) {
     const idx = unravel(i, x.shape);
     let o = 0;
     idx.forEach((v, d) => {
-      if (!axes.includes(d)) o += v * so[d]!;
+      if (!axes.includes(d)) o += v * at(so, d);
     });
-    out[o]! += x.data[i]!;
+    out[o] = at(out, o) + xi;
   }
-  const n = axes.reduce((a, ax) => a * x.shape[ax]!, 1);
-  if (mean) for (let i = 0; i < out.length; i++) out[i]! /= n;
+  const n = axes.reduce((a, ax) => a * at(x.shape, ax), 1);
+  if (mean) for (const [i, v] of out.entries()) out[i] = v / n;
   return { data: out, shape: keepDims ? keepShape : x.shape.filter((_, i) => !axes.includes(i)) };
 }
 
 export function transpose(x: Nd, perm: readonly number[]): Nd {
-  const shape = perm.map((p) => x.shape[p]!);
+  const shape = perm.map((p) => at(x.shape, p));
   const sx = strides(x.shape);
   const data = new Float64Array(x.data.length);
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
     let src = 0;
     idx.forEach((v, d) => {
-      src += v * sx[perm[d]!]!;
+      src += v * at(sx, at(perm, d));
     });
-    data[i] = x.data[src]!;
+    data[i] = at(x.data, src);
   }
   return { data, shape };
 }
 
 export function concat(xs: readonly Nd[], axis: number): Nd {
-  const shape = [...xs[0]!.shape];
-  shape[axis] = xs.reduce((a, x) => a + x.shape[axis]!, 0);
+  const first = required(xs[0], 'concat operand');
+  const shape = [...first.shape];
+  shape[axis] = xs.reduce((a, x) => a + at(x.shape, axis), 0);
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    let k = idx[axis]!;
+    // Walk along the operands until position k of the concat axis falls inside one.
+    let k = at(idx, axis);
     let j = 0;
-    while (k >= xs[j]!.shape[axis]!) k -= xs[j++]!.shape[axis]!;
+    let part = first;
+    while (k >= at(part.shape, axis)) {
+      k -= at(part.shape, axis);
+      part = at(xs, ++j);
+    }
     const src = [...idx];
     src[axis] = k;
-    const s = strides(xs[j]!.shape);
-    data[i] = xs[j]!.data[src.reduce((a, v, d) => a + v * s[d]!, 0)]!;
+    const s = strides(part.shape);
+    data[i] = at(
+      part.data,
+      src.reduce((a, v, d) => a + v * at(s, d), 0),
+    );
   }
   return { data, shape };
 }
@@ -116,8 +127,11 @@ export function slice(x: Nd, axis: number, start: number, end: number): Nd {
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {
     const idx = unravel(i, shape);
-    idx[axis]! += start;
-    data[i] = x.data[idx.reduce((a, v, d) => a + v * sx[d]!, 0)]!;
+    idx[axis] = at(idx, axis) + start;
+    data[i] = at(
+      x.data,
+      idx.reduce((a, v, d) => a + v * at(sx, d), 0),
+    );
   }
   return { data, shape };
 }
@@ -136,16 +150,15 @@ export function matMul(a: Nd, b: Nd, ta = false, tb = false): Nd {
         [...b.shape.keys()].map((i, _, arr) => (i < arr.length - 2 ? i : i === arr.length - 2 ? arr.length - 1 : arr.length - 2)),
       )
     : b;
-  const m = A.shape[A.shape.length - 2]!;
-  const k = A.shape[A.shape.length - 1]!;
-  const n = B.shape[B.shape.length - 1]!;
-  if (B.shape[B.shape.length - 2] !== k) throw new Error('inner dims');
+  const [m, k] = dims2(A.shape.slice(-2), 'matMul a (last two axes)');
+  const [k2, n] = dims2(B.shape.slice(-2), 'matMul b (last two axes)');
+  if (k2 !== k) throw new Error('inner dims');
   const la = A.shape.slice(0, -2);
   const lb = B.shape.slice(0, -2);
   const rank = Math.max(la.length, lb.length);
   const pa = [...new Array<number>(rank - la.length).fill(1), ...la];
   const pb = [...new Array<number>(rank - lb.length).fill(1), ...lb];
-  const lead = pa.map((d, i) => Math.max(d, pb[i]!));
+  const lead = pa.map((d, i) => Math.max(d, at(pb, i)));
   const batches = size(lead);
   const data = new Float64Array(batches * m * n);
   const sa = strides(pa);
@@ -155,13 +168,13 @@ export function matMul(a: Nd, b: Nd, ta = false, tb = false): Nd {
     let oa = 0;
     let ob = 0;
     idx.forEach((v, d) => {
-      if (pa[d] !== 1) oa += v * sa[d]!;
-      if (pb[d] !== 1) ob += v * sb[d]!;
+      if (pa[d] !== 1) oa += v * at(sa, d);
+      if (pb[d] !== 1) ob += v * at(sb, d);
     });
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let q = 0; q < k; q++) s += A.data[oa * m * k + i * k + q]! * B.data[ob * k * n + q * n + j]!;
+        for (let q = 0; q < k; q++) s += at(A.data, oa * m * k + i * k + q) * at(B.data, ob * k * n + q * n + j);
         data[bi * m * n + i * n + j] = s;
       }
     }
@@ -170,31 +183,32 @@ export function matMul(a: Nd, b: Nd, ta = false, tb = false): Nd {
 }
 
 export function softmax(x: Nd): Nd {
-  const d = x.shape[x.shape.length - 1]!;
+  const d = lastDim(x.shape);
   const data = new Float64Array(x.data.length);
   for (let r = 0; r < x.data.length / d; r++) {
+    const row = x.data.subarray(r * d, (r + 1) * d);
     let mx = -Infinity;
-    for (let j = 0; j < d; j++) mx = Math.max(mx, x.data[r * d + j]!);
+    for (const v of row) mx = Math.max(mx, v);
     let s = 0;
-    for (let j = 0; j < d; j++) s += Math.exp(x.data[r * d + j]! - mx);
-    for (let j = 0; j < d; j++) data[r * d + j] = Math.exp(x.data[r * d + j]! - mx) / s;
+    for (const v of row) s += Math.exp(v - mx);
+    for (const [j, v] of row.entries()) data[r * d + j] = Math.exp(v - mx) / s;
   }
   return { data, shape: [...x.shape] };
 }
 
 export function gather(table: Nd, indices: Int32Array, indexShape: readonly number[]): Nd {
-  const d = table.shape[1]!;
+  const [, d] = dims2(table.shape, 'gather table');
   const data = new Float64Array(indices.length * d);
   indices.forEach((ix, i) => {
-    for (let j = 0; j < d; j++) data[i * d + j] = table.data[ix * d + j]!;
+    for (let j = 0; j < d; j++) data[i * d + j] = at(table.data, ix * d + j);
   });
   return { data, shape: [...indexShape, d] };
 }
 
 /** NCHW / OIHW convolution with zero pads [top, left, bottom, right]. */
 export function conv2d(x: Nd, w: Nd, bias: Nd | null, stride: number, pads: readonly [number, number, number, number]): Nd {
-  const [n, c, h, wd] = x.shape as [number, number, number, number];
-  const [o, ci, kh, kw] = w.shape as [number, number, number, number];
+  const [n, c, h, wd] = dims4(x.shape, 'conv2d input');
+  const [o, ci, kh, kw] = dims4(w.shape, 'conv2d weight');
   if (ci !== c) throw new Error('channels');
   const [pt, pl, pb, pr] = pads;
   const oh = Math.floor((h + pt + pb - kh) / stride) + 1;
@@ -204,14 +218,14 @@ export function conv2d(x: Nd, w: Nd, bias: Nd | null, stride: number, pads: read
     for (let oc = 0; oc < o; oc++)
       for (let y = 0; y < oh; y++)
         for (let xx = 0; xx < ow; xx++) {
-          let s = bias ? bias.data[oc]! : 0;
+          let s = bias ? at(bias.data, oc) : 0;
           for (let ic = 0; ic < c; ic++)
             for (let ky = 0; ky < kh; ky++)
               for (let kx = 0; kx < kw; kx++) {
                 const iy = y * stride + ky - pt;
                 const ix = xx * stride + kx - pl;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-                s += x.data[((b * c + ic) * h + iy) * wd + ix]! * w.data[((oc * c + ic) * kh + ky) * kw + kx]!;
+                s += at(x.data, ((b * c + ic) * h + iy) * wd + ix) * at(w.data, ((oc * c + ic) * kh + ky) * kw + kx);
               }
           data[((b * o + oc) * oh + y) * ow + xx] = s;
         }
@@ -219,10 +233,10 @@ export function conv2d(x: Nd, w: Nd, bias: Nd | null, stride: number, pads: read
 }
 
 export function upsample2x(x: Nd): Nd {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [n, c, h, w] = dims4(x.shape, 'upsample input');
   const data = new Float64Array(n * c * 4 * h * w);
   for (let p = 0; p < n * c; p++)
-    for (let y = 0; y < 2 * h; y++) for (let xx = 0; xx < 2 * w; xx++) data[(p * 2 * h + y) * 2 * w + xx] = x.data[(p * h + (y >> 1)) * w + (xx >> 1)]!;
+    for (let y = 0; y < 2 * h; y++) for (let xx = 0; xx < 2 * w; xx++) data[(p * 2 * h + y) * 2 * w + xx] = at(x.data, (p * h + (y >> 1)) * w + (xx >> 1));
   return { data, shape: [n, c, 2 * h, 2 * w] };
 }
 
@@ -231,7 +245,8 @@ export function worstRatio(actual: ArrayLike<number>, expected: ArrayLike<number
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    const r = Math.abs(actual[i]! - expected[i]!) / (tol * (1 + Math.abs(expected[i]!)));
+    const e = at(expected, i);
+    const r = Math.abs(at(actual, i) - e) / (tol * (1 + Math.abs(e)));
     if (!(r <= worst)) worst = Number.isNaN(r) ? Infinity : r;
   }
   return worst;

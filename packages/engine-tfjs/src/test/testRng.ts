@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import type { Rng, RngState } from '@bigr/core';
 
 /**
@@ -34,7 +35,7 @@ export class TestRng implements Rng {
     return out;
   }
   bernoulli(p: number): 0 | 1 {
-    return this.uniformsF32(1)[0]! < p ? 1 : 0;
+    return at(this.uniformsF32(1), 0) < p ? 1 : 0;
   }
   gumbels(n: number): Float64Array {
     const out = new Float64Array(n);
@@ -53,12 +54,12 @@ export class TestRng implements Rng {
     return { algorithm: 'test-mulberry32', words: [this.#s] };
   }
   setState(state: RngState): void {
-    this.#s = state.words[0]! >>> 0;
+    this.#s = at(state.words, 0, 'RNG state word') >>> 0;
   }
   /** `n` float32 values uniform in [lo, hi). */
   floats(n: number, lo = -1, hi = 1): Float32Array {
     const u = this.uniformsF32(n);
-    for (let i = 0; i < n; i++) u[i] = lo + (hi - lo) * u[i]!;
+    for (const [i, v] of u.entries()) u[i] = lo + (hi - lo) * v;
     return u;
   }
 }

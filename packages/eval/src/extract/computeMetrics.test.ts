@@ -41,7 +41,7 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
 
   it('reference against itself: FID ≈ 0, sFID ≈ 0, P/R = (1, 1), IS as computed directly', async () => {
     const path = join(dir, 'ref.npz');
-    const w = await NpzWriter.create(path, { forceZip64: true });
+    const w = await NpzWriter.create(path, { zip64: true });
     await w.add('arr_0', { dtype: 'uint8', shape: [...real.shape], data: real.data });
     await w.add('arr_1', { dtype: 'int64', shape: [120], data: new BigInt64Array(120) });
     await w.close();
