@@ -16,7 +16,6 @@ export * from './stats/kernelInceptionDistance.js';
 export * from './stats/spatialFeatures.js';
 export * from './io/npy.js';
 export * from './io/byteReader.js';
-export * from './io/zipWriter.js';
 export * from './io/npz.js';
 export * from './io/referenceStats.js';
 export * from './extract/featureExtractor.js';

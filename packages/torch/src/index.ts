@@ -13,7 +13,7 @@ export {
   type ZipEntryReadOptions,
   type ZipStreamOptions,
 } from './zipArchive.js';
-export { storedZipChunks, type ZipWriterEntry, type ZipWriterOptions } from './zipWriter.js';
+export { storedZipChunks, ZipWriter, type ZipWriterEntry, type ZipWriterOptions } from './zipWriter.js';
 export {
   unpickle,
   describePickleValue,

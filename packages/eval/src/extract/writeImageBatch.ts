@@ -29,7 +29,7 @@ export async function writeImageBatchNpz(path: string, images: ImageSource, opti
   if (!first.done && (first.value.dtype !== 'uint8' || first.value.shape.length !== 4)) {
     throw new ShapeError(`writeImageBatchNpz: batches must be uint8 [b, H, W, C]; got ${first.value.dtype} [${first.value.shape.join(', ')}].`);
   }
-  const writer = await NpzWriter.create(path, { forceZip64: options.forceZip64 });
+  const writer = await NpzWriter.create(path, { zip64: options.forceZip64 ?? false });
   try {
     let written = 0;
     async function* chunks(): AsyncGenerator<Uint8Array> {

@@ -63,7 +63,7 @@ describe('.npz writing', () => {
 
   it.each([false, true])('round-trips (forceZip64 = %s)', async (forceZip64) => {
     const path = join(dir, `rt-${forceZip64}.npz`);
-    await writeNpz(path, arrays, { forceZip64 });
+    await writeNpz(path, arrays, { zip64: forceZip64 });
     const zip = await ZipArchive.open(path);
     expect(zip.zip64).toBe(forceZip64);
     expect([...zip.entries.values()].every((e) => e.zip64 === forceZip64)).toBe(true);
@@ -78,7 +78,7 @@ describe('.npz writing', () => {
 
   it('streams a large entry in and out without holding it whole', async () => {
     const path = join(dir, 'stream.npz');
-    const w = await NpzWriter.create(path, { forceZip64: true });
+    const w = await NpzWriter.create(path, { zip64: true });
     const rows = 37;
     const rowLen = 16 * 16 * 3;
     async function* chunks() {

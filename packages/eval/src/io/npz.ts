@@ -4,8 +4,8 @@
  * by `numpy.load`, atomically and with ZIP64 when needed. Entries may be stored (np.savez) or deflated
  * (np.savez_compressed).
  */
-import { ConfigError, FormatError, NotFoundError, throwIfAborted } from '@bigr/core';
-import { ZipArchive, type ZipEntry, type ZipReadOptions } from '@bigr/torch';
+import { at, ConfigError, FormatError, NotFoundError, throwIfAborted } from '@bigr/core';
+import { ZipArchive, ZipWriter, type ZipEntry, type ZipReadOptions, type ZipWriterOptions } from '@bigr/torch';
 import { ByteReader } from './byteReader.js';
 import {
   type NpyArray,
@@ -22,7 +22,6 @@ import {
   parseNpyHeaderText,
   typedArrayFromBytes,
 } from './npy.js';
-import { ZipWriter, type ZipWriterOptions } from './zipWriter.js';
 
 /** Default bound on the number of arrays (ZIP entries) of an `.npz` archive. */
 export const NPZ_MAX_ENTRIES = 100_000;
@@ -241,7 +240,7 @@ export class NpzWriter {
   }
 }
 
-/** Writes arrays to an `.npz` file atomically (ZIP64 only where needed unless `forceZip64`). */
+/** Writes arrays to an `.npz` file atomically (ZIP64 only where needed unless `options.zip64`). */
 export async function writeNpz(
   path: string,
   arrays: Readonly<Record<string, NpyArray>> | ReadonlyMap<string, NpyArray>,

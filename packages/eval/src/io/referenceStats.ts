@@ -97,7 +97,7 @@ export async function saveReferenceStats(path: string, stats: ReferenceStats, op
       throw new ConfigError(`saveReferenceStats: sigma_s has ${stats.spatial.sigma.length} entries; ${ds}×${ds} were expected.`);
     arrays.push(f64('mu_s', stats.spatial.mu, [ds]), f64('sigma_s', stats.spatial.sigma, [ds, ds]));
   }
-  const w = await NpzWriter.create(path, { forceZip64: options.forceZip64 });
+  const w = await NpzWriter.create(path, { zip64: options.forceZip64 ?? false });
   try {
     for (const [name, a] of arrays) await w.add(name, a);
     await w.close();
