@@ -54,7 +54,7 @@ function gatherSame(ref: TorchTensorRef, src: AnyTyped, out: AnyTyped): void {
   const to = out as unknown as Float32Array;
   forEachRun(ref, (s, n, step, o) => {
     if (step === 1) to.set(from.subarray(s, s + n), o);
-    else for (let j = 0; j < n; j++) to[o + j] = at(from, s + j * step, 'strided source element');
+    else for (let j = 0; j < n; j++) to[o + j] = required(from[s + j * step], 'strided source element');
   });
 }
 
@@ -126,7 +126,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       if (type.dtype === 'bool') {
         forEachRun(ref, (s, cnt, step) => {
           for (let j = 0; j < cnt; j++) {
-            const v = at(src, s + j * step, 'bool storage element');
+            const v = required(src[s + j * step], 'bool storage element');
             if (v > 1)
               throw new FormatError(`${where} holds byte ${v} at storage element ${s + j * step}; bool elements must be 0 or 1. The checkpoint is corrupt.`);
           }
@@ -142,7 +142,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const table = f16ToF32Table();
       const out = new Float32Array(numel);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) out[o + j] = at(table, at(src, s + j * step, 'float16 storage element'), 'float16 table entry');
+        for (let j = 0; j < cnt; j++) out[o + j] = required(table[required(src[s + j * step], 'float16 storage element')], 'float16 table entry');
       });
       return out;
     }
@@ -151,7 +151,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const out = new Float32Array(numel);
       const bits = new Uint32Array(out.buffer);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) bits[o + j] = at(src, s + j * step, 'bfloat16 storage element') << 16;
+        for (let j = 0; j < cnt; j++) bits[o + j] = required(src[s + j * step], 'bfloat16 storage element') << 16;
       });
       return out;
     }
@@ -161,8 +161,8 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       forEachRun(ref, (s, cnt, step, o) => {
         for (let j = 0; j < cnt; j++) {
           const e = s + j * step;
-          const lo = at(src, 2 * e, 'int64 storage element (low word)');
-          const hi = at(src, 2 * e + 1, 'int64 storage element (high word)');
+          const lo = required(src[2 * e], 'int64 storage element (low word)');
+          const hi = required(src[2 * e + 1], 'int64 storage element (high word)');
           if (hi !== lo >> 31) {
             const value = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
             throw new FormatError(
@@ -179,7 +179,7 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
       const src = type.dtype === 'int16' ? new Int16Array(buf, base, n) : new Int8Array(buf, base, n);
       const out = new Int32Array(numel);
       forEachRun(ref, (s, cnt, step, o) => {
-        for (let j = 0; j < cnt; j++) out[o + j] = at(src, s + j * step, 'integer storage element');
+        for (let j = 0; j < cnt; j++) out[o + j] = required(src[s + j * step], 'integer storage element');
       });
       return out;
     }

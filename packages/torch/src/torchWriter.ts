@@ -1,4 +1,4 @@
-import { ConfigError, atomicWrite, isTensor, numberToBf16Bits, numberToF16Bits, type DType, type Tensor } from '@bigr/core';
+import { ConfigError, atomicWrite, isTensor, numberToBf16Bits, numberToF16Bits, required, type DType, type Tensor } from '@bigr/core';
 import { storedZipChunks, type ZipWriterEntry } from './zipWriter.js';
 
 /**
@@ -174,47 +174,50 @@ function encodeStorage(s: Storage): Uint8Array {
   if (natural && (LITTLE_ENDIAN_HOST || s.dtype === 'uint8')) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const out = new Uint8Array(n * ITEM[s.dtype]);
   const dv = new DataView(out.buffer);
-  // Element i goes to byte offset i × (item size); iterate rather than index so every read is of an element that exists.
-  let i = 0;
+  // Element i goes to byte offset i × (item size). An indexed loop, as the kernels of docs/architecture.md "Invariants".
+  const item = (i: number): number => required(src[i], 'tensor element');
   switch (s.dtype) {
     case 'float32':
-      for (const v of src) dv.setFloat32(4 * i++, v, true);
+      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, item(i), true);
       break;
     case 'float64':
-      for (const v of src) dv.setFloat64(8 * i++, v, true);
+      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, item(i), true);
       break;
     case 'float16':
-      for (const v of src) dv.setUint16(2 * i++, numberToF16Bits(v), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(item(i)), true);
       break;
     case 'bfloat16':
-      for (const v of src) dv.setUint16(2 * i++, numberToBf16Bits(v), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(item(i)), true);
       break;
     case 'int64':
-      for (const v of src) dv.setBigInt64(8 * i++, BigInt(v), true);
+      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(item(i)), true);
       break;
     case 'int32':
-      for (const v of src) dv.setInt32(4 * i++, v, true);
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, item(i), true);
       break;
     case 'int16':
-      for (const v of src) {
+      for (let i = 0; i < n; i++) {
+        const v = item(i);
         checkInt(s.name, i, v, -32768, 32767, 'int16');
-        dv.setInt16(2 * i++, v, true);
+        dv.setInt16(2 * i, v, true);
       }
       break;
     case 'int8':
-      for (const v of src) {
+      for (let i = 0; i < n; i++) {
+        const v = item(i);
         checkInt(s.name, i, v, -128, 127, 'int8');
-        dv.setInt8(i++, v);
+        dv.setInt8(i, v);
       }
       break;
     case 'uint8':
       out.set(src as Uint8Array);
       break;
     case 'bool':
-      for (const v of src) {
+      for (let i = 0; i < n; i++) {
+        const v = item(i);
         if (v !== 0 && v !== 1)
           throw new ConfigError(`Tensor "${s.name}" holds ${v} at element ${i} but is stored as bool, which needs 0/1 values. Store it as uint8 instead.`);
-        out[i++] = v;
+        out[i] = v;
       }
       break;
   }
