@@ -1,7 +1,7 @@
 /**
  * The zero-shot applications of docs/algorithm.md §8 with a stub tokenizer and stub predictors.
  */
-import { createRng, CpuTensor } from '@bigr/core';
+import { at, createRng, CpuTensor, required } from '@bigr/core';
 import type { Condition } from '@bigr/core';
 import { classCondition, interpolationCondition } from './conditions.js';
 import { editImage } from './edit.js';
@@ -10,7 +10,7 @@ import { generate, sampleTokens } from './generate.js';
 import { inpaint, outpaint } from './inpaint.js';
 import { interpolateClasses, interpolationSweepWeights } from './interpolate.js';
 import { resizeBilinear } from './resize.js';
-import { embeddingPredictor, hashPredictor, stubTokenizer } from './test/helpers.js';
+import { chosenOf, embeddingPredictor, hashPredictor, snapshotsOf, stubTokenizer } from './test/helpers.js';
 
 const ROWS = 4;
 const K = 4;
@@ -40,11 +40,11 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
     });
     expect(tok.encodeCalls).toBe(1);
     expect(r.codes.shape).toEqual([8, N, K]);
-    expect(r.images!.shape).toEqual([8, 1, 8, 8]);
+    expect(required(r.images, 'decoded images').shape).toEqual([8, 1, 8, 8]);
     for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) if (!region[n]) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(r.sourceBits, b, n));
     const picked = new Uint8Array(8 * N);
-    for (const s of r.snapshots!) {
-      for (const [b, chosen] of s.chosen.entries()) for (const n of chosen) picked[b * N + n]!++;
+    for (const s of snapshotsOf(r)) {
+      for (const [b, chosen] of s.chosen.entries()) for (const n of chosen) picked[b * N + n] = at(picked, b * N + n, 'token') + 1;
     }
     for (let b = 0; b < 8; b++) for (let n = 0; n < N; n++) expect(picked[b * N + n]).toBe(region[n]);
     // each sample was encoded with its own Bernoulli draw
@@ -62,7 +62,7 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
     const region = Uint8Array.from({ length: N }, (_, n) => (n < 10 ? 1 : 0)); // 10 masked, 6 known
     const r = await inpaint({ predictor, bits, region: { kind: 'tokens', mask: region }, samples: 2, rng: createRng(2), cfgSchedule: 'linear', cfgScale: 3 });
     expect(r.usedFallback).toBe(true);
-    expect(predictor.calls.at(-1)!.request.cfgScale).toBe(3);
+    expect(required(predictor.calls.at(-1), 'last predictor call').request.cfgScale).toBe(3);
     for (let b = 0; b < 2; b++) for (let n = 10; n < N; n++) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(bits, 0, n));
   });
 
@@ -72,9 +72,13 @@ describe('inpainting (docs/algorithm.md §8.1)', () => {
     const region = Uint8Array.from({ length: N }, (_, n) => (n >= 12 ? 1 : 0)); // 4 masked, 12 known
     const r = await inpaint({ predictor, bits, region: { kind: 'tokens', mask: region }, samples: 1, rng: createRng(3), iterations: 6, snapshots: true });
     // linear counts over 12 known tokens: floor(12·(1 − r)) in float64 gives [2, 2, 2, 2, 3, 1] ((1 − 5/6)·12 < 2)
-    expect(r.snapshots!.map((s) => s.counts[0])).toEqual([2, 2, 2, 2, 3, 1]);
+    expect(snapshotsOf(r).map((s) => s.counts[0])).toEqual([2, 2, 2, 2, 3, 1]);
     // the 4 masked tokens are done after 2 iterations; later picks are −∞ ties, i.e. the lowest-index known tokens
-    expect(r.snapshots!.slice(2).map((s) => Array.from(s.chosen[0]!))).toEqual([[0, 1], [0, 1], [0, 1, 2], [0]]);
+    expect(
+      snapshotsOf(r)
+        .slice(2)
+        .map((s) => chosenOf(s)),
+    ).toEqual([[0, 1], [0, 1], [0, 1, 2], [0]]);
     for (let n = 3; n < 12; n++) expect(tokensOf(r.codes, 0, n)).toEqual([0, 0, 0, 0]);
   });
 
@@ -106,7 +110,7 @@ describe('class-conditional editing', () => {
     const region = Uint8Array.from({ length: N }, (_, n) => (n < 8 ? 1 : 0));
     const r = await editImage({ predictor, bits, region: { kind: 'tokens', mask: region }, label: 7, samples: 3, rng: createRng(5) });
     for (const c of predictor.calls) expect(c.request.condition).toEqual({ kind: 'class', labels: Int32Array.of(7, 7, 7) });
-    expect(predictor.calls[0]!.request.cfgScale).toBe(2.5);
+    expect(at(predictor.calls, 0, 'predictor call').request.cfgScale).toBe(2.5);
     for (let b = 0; b < 3; b++) for (let n = 8; n < N; n++) expect(tokensOf(r.codes, b, n)).toEqual(tokensOf(bits, 0, n));
   });
 });
@@ -152,7 +156,7 @@ describe('class interpolation (docs/algorithm.md §8.2)', () => {
       iterations: 20,
       gumbelTemperature: 0,
     });
-    expect(Array.from(results[0]!.codes.data)).toEqual(Array.from(plain.codes.data));
+    expect(Array.from(at(results, 0, 'first weight').codes.data)).toEqual(Array.from(plain.codes.data));
   });
 });
 
@@ -175,7 +179,8 @@ describe('image enrichment (docs/algorithm.md §8.3)', () => {
     for (let round = 0; round < 2; round++) {
       const rr = base.fork(`enrich-round-${round}`);
       const order = shuffleInPlace([0, 1, 2, 3], rr);
-      expect(r.rounds[round]!.offsetOrder).toEqual(order);
+      const roundResult = at(r.rounds, round, 'enrichment round');
+      expect(roundResult.offsetOrder).toEqual(order);
       for (const p of order) {
         const before = codes;
         const s = await sampleTokens({
@@ -197,15 +202,15 @@ describe('image enrichment (docs/algorithm.md §8.3)', () => {
           if (!onLattice) expect(tokensOf(codes, 0, n)).toEqual(tokensOf(before, 0, n));
         }
       }
-      expect(Array.from(r.rounds[round]!.codes.data)).toEqual(Array.from(codes.data));
-      expect(r.rounds[round]!.images!.shape).toEqual([1, 1, 8, 8]);
+      expect(Array.from(roundResult.codes.data)).toEqual(Array.from(codes.data));
+      expect(required(roundResult.images, 'round images').shape).toEqual([1, 1, 8, 8]);
     }
   });
 
   it('sub-lattice masks cover each token exactly once over the four offsets', () => {
     const sum = new Uint8Array(N);
     for (let p = 0; p < 4; p++) {
-      for (const [n, v] of subLatticeMask(p, [ROWS, ROWS], 1).data.entries()) sum[n]! += v;
+      for (const [n, v] of subLatticeMask(p, [ROWS, ROWS], 1).data.entries()) sum[n] = at(sum, n, 'token') + v;
     }
     expect(Array.from(sum)).toEqual(new Array(N).fill(1));
     expect(Array.from(subLatticeMask(3, [ROWS, ROWS], 1).data)).toEqual([0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1]);

@@ -4,7 +4,7 @@
  * a head ({@link BitHeadSampler}: the binary transcoder or the categorical head) turns its features into bit
  * probabilities, and the token is committed — one backbone step per token instead of a full forward pass.
  */
-import { ConfigError, CpuTensor, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, required, throwIfAborted } from '@bigr/core';
 import type { AutoregressiveFeatureModel, BinaryTokenizer, BitHeadSampler, Condition, LongRunningOptions, Rng } from '@bigr/core';
 import { cfgScaleAt, type CfgSchedule } from './classifierFreeGuidance.js';
 import { conditionBatchSize, isUnconditional } from './conditions.js';
@@ -85,7 +85,8 @@ export async function sampleAutoregressive(options: AutoregressiveOptions): Prom
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < K; k++) {
         const i = b * K + k;
-        const v = u ? (u[i]! < p[i]! ? 1 : 0) : p[i]! > 0.5 ? 1 : 0;
+        const prob = required(p[i], 'bit probability');
+        const v = u ? (required(u[i], 'commit uniform') < prob ? 1 : 0) : prob > 0.5 ? 1 : 0;
         token[i] = v;
         bits[(b * N + n) * K + k] = v;
       }

@@ -1,4 +1,4 @@
-import { createRng, CpuTensor, guidedLogit } from '@bigr/core';
+import { at, createRng, CpuTensor, dims2, dims3, guidedLogit, required } from '@bigr/core';
 import type { BitHeadSampler, BitSamplingOptions, Condition, TokenFeatureModel } from '@bigr/core';
 import { createBigrPredictor } from './bigrPredictor.js';
 import { classCondition, unconditional } from './conditions.js';
@@ -10,7 +10,7 @@ const NULL = 10;
 
 function label(c: Condition, b: number): number {
   if (c.kind !== 'class') throw new Error('stub supports class conditions');
-  return c.labels[b]!;
+  return at(c.labels, b, 'label');
 }
 
 /** Features: F[b, n, d] = sin(label·7 + n·3 + d + Σ bits of the unmasked tokens of b). */
@@ -22,7 +22,7 @@ function stubBackbone() {
     featureDim: D,
     nullClass: NULL,
     async features(bits, mask, condition, withNull) {
-      const B = bits.shape[0]!;
+      const [B] = dims3(bits.shape, 'bits');
       calls.push({ batch: B, withNull });
       const rows = withNull ? 2 * B : B;
       const out = new Float32Array(rows * N * D);
@@ -30,7 +30,7 @@ function stubBackbone() {
         const b = r % B;
         const y = r < B ? label(condition, b) : NULL;
         let s = 0;
-        for (let n = 0; n < N; n++) if (!mask.data[b * N + n]) for (let k = 0; k < K; k++) s += bits.data[(b * N + n) * K + k]!;
+        for (let n = 0; n < N; n++) if (!mask.data[b * N + n]) for (let k = 0; k < K; k++) s += at(bits.data, (b * N + n) * K + k, 'bit');
         for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[(r * N + n) * D + d] = Math.sin(y * 7 + n * 3 + d + s);
       }
       return new CpuTensor<'float32'>(out, [rows, N, D]);
@@ -44,13 +44,13 @@ function stubHead() {
   const calls: { rows: number; uncond: boolean; options: BitSamplingOptions }[] = [];
   const logit = (f: Float32Array, r: number, k: number): number => {
     let s = 0;
-    for (let d = 0; d < D; d++) s += f[r * D + d]! * (k + 1 - d);
+    for (let d = 0; d < D; d++) s += at(f, r * D + d, 'feature') * (k + 1 - d);
     return Math.fround(s);
   };
   const head: BitHeadSampler = {
     bitsPerToken: K,
     async sampleProbabilities(cond, uncond, options) {
-      const R = cond.shape[0]!;
+      const [R] = dims2(cond.shape, 'head rows');
       calls.push({ rows: R, uncond: uncond !== null, options });
       const out = new Float32Array(R * K);
       for (let r = 0; r < R; r++)
@@ -92,9 +92,10 @@ describe('createBigrPredictor', () => {
       [12, true],
       [3, true],
     ]);
-    expect(hd.calls[1]!.options.steps).toBe(20);
-    expect(hd.calls[1]!.options.temperature).toBe(1);
-    expect(hd.calls[1]!.options.cfgScale).toBe(2.5);
+    const second = at(hd.calls, 1, 'second head call');
+    expect(second.options.steps).toBe(20);
+    expect(second.options.temperature).toBe(1);
+    expect(second.options.cfgScale).toBe(2.5);
     const needed = new Set(['0,1', '0,4', '1,0']);
     for (let b = 0; b < 2; b++)
       for (let n = 0; n < N; n++)
@@ -113,7 +114,7 @@ describe('createBigrPredictor', () => {
     await predictor.predict({ ...r1, needed: [Int32Array.of(3)] });
     expect(bb.calls).toHaveLength(1);
     const bits = r1.bits.data.slice();
-    bits[0] = 1 - bits[0]!;
+    bits[0] = 1 - at(bits, 0, 'bit');
     await predictor.predict({ ...r1, bits: new CpuTensor<'float32'>(bits, r1.bits.shape) });
     expect(bb.calls).toHaveLength(2);
     await predictor.predict({ ...r1, bits: new CpuTensor<'float32'>(bits, r1.bits.shape), condition: classCondition([3]) });
@@ -127,7 +128,7 @@ describe('createBigrPredictor', () => {
     const p = await predictor.predict(req);
     // token 2 of sample 0, bit 1: features of label 3 and of the null class, s = Σ unmasked bits
     let s = 0;
-    for (let n = 0; n < N; n++) if (!req.mask.data[n]) for (let k = 0; k < K; k++) s += req.bits.data[n * K + k]!;
+    for (let n = 0; n < N; n++) if (!req.mask.data[n]) for (let k = 0; k < K; k++) s += at(req.bits.data, n * K + k, 'bit');
     const f = (y: number, d: number) => Math.fround(Math.sin(y * 7 + 2 * 3 + d + s));
     const lg = (y: number) => Math.fround([0, 1, 2, 3].reduce((acc, d) => acc + f(y, d) * (2 - d), 0));
     const l = Math.fround(lg(NULL) + Math.fround(3 * Math.fround(lg(3) - lg(NULL))));
@@ -141,8 +142,9 @@ describe('createBigrPredictor', () => {
     const uncond = unconditional(2, NULL);
     const skipped = await predictor.predict(request(uncond, 2.5));
     expect(bb.calls.at(-1)).toEqual({ batch: 2, withNull: false });
-    expect(hd.calls.at(-1)!.uncond).toBe(false);
-    expect(hd.calls.at(-1)!.options.cfgScale).toBe(1); // the head runs unguided
+    const last = required(hd.calls.at(-1), 'last head call');
+    expect(last.uncond).toBe(false);
+    expect(last.options.cfgScale).toBe(1); // the head runs unguided
     // what the released code computes: both halves with the null class, guided
     const both: BitHeadSampler = { bitsPerToken: K, sampleProbabilities: (c, _u, o) => hd.head.sampleProbabilities(c, c, o) };
     const reference = await createBigrPredictor(bb.model, both).predict(request(uncond, 2.5));

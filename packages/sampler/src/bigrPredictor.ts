@@ -2,7 +2,7 @@
  * BiGR's predictor: backbone features once per call on the batched [cond; uncond] pair, then the binary
  * transcoder only on the token rows the sampler needs (docs/algorithm.md §6, §4.3).
  */
-import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';
+import { ConfigError, CpuTensor, dims3, ShapeError } from '@bigr/core';
 import type { BitHeadSampler, Condition, MaskedBitPredictor, PredictRequest, TokenFeatureModel } from '@bigr/core';
 import { isUnconditional } from './conditions.js';
 
@@ -55,7 +55,7 @@ export function createBigrPredictor(features: TokenFeatureModel, head: BitHeadSa
       if (bits.shape.length !== 3 || bits.shape[1] !== N || bits.shape[2] !== K) {
         throw new ShapeError(`Predictor bits have shape [${bits.shape.join(', ')}]; expected [B, ${N}, ${K}].`);
       }
-      const B = bits.shape[0]!;
+      const [B] = dims3(bits.shape, 'predictor bits');
       const needed = request.needed ?? Array.from({ length: B }, () => Int32Array.from({ length: N }, (_, n) => n));
       if (needed.length !== B) throw new ShapeError(`needed lists ${needed.length} samples but the batch has ${B}; pass one index list per sample.`);
       let R = 0;
@@ -85,8 +85,8 @@ export function createBigrPredictor(features: TokenFeatureModel, head: BitHeadSa
         const c = new Float32Array(R * D);
         const u = withNull ? new Float32Array(R * D) : null;
         let r = 0;
-        for (let b = 0; b < B; b++) {
-          for (const n of needed[b]!) {
+        for (const [b, list] of needed.entries()) {
+          for (const n of list) {
             if (n < 0 || n >= N) throw new ShapeError(`needed token index ${n} of sample ${b} is outside [0, ${N}).`);
             const src = (b * N + n) * D;
             c.set(f.subarray(src, src + D), r * D);
@@ -109,8 +109,8 @@ export function createBigrPredictor(features: TokenFeatureModel, head: BitHeadSa
       }
       const p = probs.data;
       let r = 0;
-      for (let b = 0; b < B; b++) {
-        for (const n of needed[b]!) {
+      for (const [b, list] of needed.entries()) {
+        for (const n of list) {
           out.set(p.subarray(r * K, (r + 1) * K), (b * N + n) * K);
           r++;
         }

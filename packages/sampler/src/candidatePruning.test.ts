@@ -1,4 +1,4 @@
-import { createRng } from '@bigr/core';
+import { at, createRng } from '@bigr/core';
 import { kthLargestKey, planCandidates, secondStage } from './candidatePruning.js';
 import { addGumbel } from './gumbel.js';
 import { chooseTokens } from './ordering.js';
@@ -20,11 +20,12 @@ describe('Gumbel-bound candidate pruning', () => {
     const plan = planCandidates(new Uint8Array(40).fill(1), g, 0, 40, 2, 1);
     expect(plan.first).toHaveLength(10); // max(2k, k + 8)
     expect(plan.pending).toHaveLength(30);
-    const upperFirstMin = Math.min(...Array.from(plan.first, (n) => Math.fround(1 + Math.fround(g[n]!))));
+    const upper = (n: number): number => Math.fround(1 + Math.fround(at(g, n, 'Gumbel noise')));
+    const upperFirstMin = Math.min(...Array.from(plan.first, upper));
     expect(Math.max(...plan.pendingUpper)).toBeLessThanOrEqual(upperFirstMin);
     const second = secondStage(plan, 1.5);
     const expected = Array.from(plan.pending)
-      .filter((n) => Math.fround(1 + Math.fround(g[n]!)) >= 1.5)
+      .filter((n) => upper(n) >= 1.5)
       .sort((a, b) => a - b);
     expect(Array.from(second)).toEqual(expected);
   });
@@ -37,10 +38,11 @@ describe('Gumbel-bound candidate pruning', () => {
       const m = mask.reduce((a, b) => a + b, 0);
       if (m < 2) continue;
       const k = 1 + rng.int(m - 1);
-      const tau = [0.01, 0.17, 0.3, 1, 3][rng.int(5)]!;
+      const taus = [0.01, 0.17, 0.3, 1, 3];
+      const tau = at(taus, rng.int(taus.length), 'temperature');
       const g = rng.gumbels(N);
       const conf = Float64Array.from({ length: N }, () => Math.fround(rng.uniform() ** 2));
-      const key = (n: number) => addGumbel(conf[n]!, tau, g[n]!);
+      const key = (n: number) => addGumbel(at(conf, n, 'confidence'), tau, at(g, n, 'Gumbel noise'));
       const full = new Float64Array(N).fill(Number.NEGATIVE_INFINITY);
       for (let n = 0; n < N; n++) if (mask[n]) full[n] = key(n);
       const pruned = new Float64Array(N).fill(Number.NaN);

@@ -8,6 +8,7 @@
  * changes nothing: the chosen set, its order and the committed tokens' predictions have the same distribution
  * (the transcoder treats rows independently). With small τ (e.g. 0.01) nothing can be pruned.
  */
+import { at, required } from '@bigr/core';
 
 /** The two-stage plan of one sample. */
 export interface CandidatePlan {
@@ -22,9 +23,10 @@ export interface CandidatePlan {
 /** Smallest first stage worth splitting off: the k best bounds plus this many (or k more, whichever is larger). */
 const FIRST_STAGE_EXTRA = 8;
 
+/** The k-th largest of `values`; the callers ensure there are at least k. */
 function kthLargest(values: number[], k: number): number {
   const sorted = [...values].sort((a, b) => b - a);
-  return sorted[k - 1]!;
+  return at(sorted, k - 1, 'k-th largest value');
 }
 
 /**
@@ -33,36 +35,36 @@ function kthLargest(values: number[], k: number): number {
  * (otherwise every masked token is a candidate).
  */
 export function planCandidates(mask: Uint8Array, gumbels: Float64Array, offset: number, tokens: number, k: number, tau: number): CandidatePlan {
-  const masked: number[] = [];
   const lower: number[] = [];
-  const upper: number[] = [];
+  const candidates: { token: number; upper: number }[] = [];
   for (let n = 0; n < tokens; n++) {
     if (!mask[offset + n]) continue;
-    const x = Math.fround(tau * gumbels[offset + n]!);
-    masked.push(n);
+    const x = Math.fround(tau * required(gumbels[offset + n], 'Gumbel noise'));
     lower.push(x);
-    upper.push(Math.fround(1 + x));
+    candidates.push({ token: n, upper: Math.fround(1 + x) });
   }
   const floor = kthLargest(lower, k);
-  const order = masked.map((_, i) => i).filter((i) => upper[i]! >= floor);
-  order.sort((a, b) => upper[b]! - upper[a]! || masked[a]! - masked[b]!);
+  const order = candidates.filter((c) => c.upper >= floor);
+  order.sort((a, b) => b.upper - a.upper || a.token - b.token);
   const firstSize = Math.max(2 * k, k + FIRST_STAGE_EXTRA);
   const split = order.length > Math.ceil(1.5 * firstSize) ? firstSize : order.length;
-  const first = Int32Array.from(order.slice(0, split), (i) => masked[i]!).sort();
+  const first = Int32Array.from(order.slice(0, split), (c) => c.token).sort();
   const rest = order.slice(split);
-  return { first, pending: Int32Array.from(rest, (i) => masked[i]!), pendingUpper: Float64Array.from(rest, (i) => upper[i]!) };
+  return { first, pending: Int32Array.from(rest, (c) => c.token), pendingUpper: Float64Array.from(rest, (c) => c.upper) };
 }
 
 /** The pending tokens whose key could still reach `threshold` (the k-th largest actual key so far), ascending. */
 export function secondStage(plan: CandidatePlan, threshold: number): Int32Array {
   const out: number[] = [];
-  for (let i = 0; i < plan.pending.length && plan.pendingUpper[i]! >= threshold; i++) out.push(plan.pending[i]!);
+  for (const [i, token] of plan.pending.entries()) {
+    if (!(at(plan.pendingUpper, i, 'pending upper bound') >= threshold)) break;
+    out.push(token);
+  }
   return Int32Array.from(out).sort();
 }
 
 /** The k-th largest of the finite keys of `tokens` in `scores[offset + n]` (−∞ when fewer than k). */
 export function kthLargestKey(scores: Float64Array, offset: number, tokens: Int32Array, k: number): number {
-  const values: number[] = [];
-  for (const n of tokens) values.push(scores[offset + n]!);
+  const values = Array.from(tokens, (n) => required(scores[offset + n], 'score'));
   return values.length >= k ? kthLargest(values, k) : Number.NEGATIVE_INFINITY;
 }

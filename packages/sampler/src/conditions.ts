@@ -1,7 +1,7 @@
 /**
  * Helpers for the core {@link Condition} union: batch size, construction and "is this unconditional?" checks.
  */
-import { ConfigError, CpuTensor } from '@bigr/core';
+import { ConfigError, CpuTensor, dims2 } from '@bigr/core';
 import type { Condition } from '@bigr/core';
 
 /** Number of samples a condition describes (labels, embedding rows or interpolation pairs). */
@@ -13,7 +13,7 @@ export function conditionBatchSize(condition: Condition): number {
       if (condition.vectors.shape.length !== 2) {
         throw new ConfigError(`Embedding condition has shape [${condition.vectors.shape.join(', ')}]; expected [B, D]. Pass one embedding row per sample.`);
       }
-      return condition.vectors.shape[0]!;
+      return dims2(condition.vectors.shape, 'embedding condition')[0];
     case 'interpolate':
       if (condition.a.length !== condition.b.length) {
         throw new ConfigError(
@@ -69,7 +69,7 @@ export function repeatCondition(condition: Condition, times: number): Condition 
   if (times === 1) return condition;
   const rep = (x: Int32Array): Int32Array => {
     const out = new Int32Array(x.length * times);
-    for (let i = 0; i < x.length; i++) out.fill(x[i]!, i * times, (i + 1) * times);
+    for (const [i, v] of x.entries()) out.fill(v, i * times, (i + 1) * times);
     return out;
   };
   switch (condition.kind) {

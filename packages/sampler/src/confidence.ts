@@ -1,7 +1,7 @@
 /**
  * Per-token confidence from predicted bit probabilities (docs/algorithm.md §6, §11).
  */
-import { ConfigError } from '@bigr/core';
+import { ConfigError, required } from '@bigr/core';
 
 /**
  * 'margin' (default, the released code and [P App.A]): mean_k 2·|p_k − 0.5|, computed in float32 exactly as
@@ -36,40 +36,36 @@ function rowSum(n: number, w: number, item: (i: number, out: Float32Array) => vo
     for (let c = 0; c < ILP; c++) row.push(new Float32Array(w));
     acc.push(row);
   }
+  // acc[l][c]: level l of column c's cascade (LEVELS × ILP accumulators of w lanes).
+  const slot = (l: number, c: number): Float32Array => required(acc[l]?.[c], 'cascade accumulator');
   const tmp = new Float32Array(w);
   const addItem = (target: Float32Array, index: number): void => {
     item(index, tmp);
-    for (let lane = 0; lane < w; lane++) target[lane] = target[lane]! + tmp[lane]!;
+    addLanes(target, tmp);
   };
   let i = 0;
   while (i + levelStep <= sizeIlp) {
-    for (let j = 0; j < levelStep; j++, i++) for (let c = 0; c < ILP; c++) addItem(acc[0]![c]!, i * ILP + c);
+    for (let j = 0; j < levelStep; j++, i++) for (let c = 0; c < ILP; c++) addItem(slot(0, c), i * ILP + c);
     for (let j = 1; j < LEVELS; j++) {
       for (let c = 0; c < ILP; c++) {
-        const hi = acc[j]![c]!;
-        const lo = acc[j - 1]![c]!;
-        for (let lane = 0; lane < w; lane++) hi[lane] = hi[lane]! + lo[lane]!;
+        const lo = slot(j - 1, c);
+        addLanes(slot(j, c), lo);
         lo.fill(0);
       }
       if ((i & (levelMask << (j * levelPower))) !== 0) break;
     }
   }
-  for (; i < sizeIlp; i++) for (let c = 0; c < ILP; c++) addItem(acc[0]![c]!, i * ILP + c);
-  for (let j = 1; j < LEVELS; j++) {
-    for (let c = 0; c < ILP; c++) {
-      const a0 = acc[0]![c]!;
-      const aj = acc[j]![c]!;
-      for (let lane = 0; lane < w; lane++) a0[lane] = a0[lane]! + aj[lane]!;
-    }
-  }
-  const partial = acc[0]!;
-  for (let k = sizeIlp * ILP; k < n; k++) addItem(partial[0]!, k);
-  for (let c = 1; c < ILP; c++) {
-    const p0 = partial[0]!;
-    const pc = partial[c]!;
-    for (let lane = 0; lane < w; lane++) p0[lane] = p0[lane]! + pc[lane]!;
-  }
-  return partial[0]!;
+  for (; i < sizeIlp; i++) for (let c = 0; c < ILP; c++) addItem(slot(0, c), i * ILP + c);
+  for (let j = 1; j < LEVELS; j++) for (let c = 0; c < ILP; c++) addLanes(slot(0, c), slot(j, c));
+  const p0 = slot(0, 0);
+  for (let k = sizeIlp * ILP; k < n; k++) addItem(p0, k);
+  for (let c = 1; c < ILP; c++) addLanes(p0, slot(0, c));
+  return p0;
+}
+
+/** `target[lane] += src[lane]` in float32 for every lane (both arrays have the rowSum width; kernel reads as in docs/architecture.md "Invariants"). */
+function addLanes(target: Float32Array, src: Float32Array): void {
+  for (let lane = 0; lane < target.length; lane++) target[lane] = required(target[lane], 'accumulator lane') + required(src[lane], 'summand lane');
 }
 
 /**
@@ -84,15 +80,16 @@ export function torchMeanF32(values: ArrayLike<number>, offset: number, n: numbe
   if (n >= LANES) {
     const vecs = Math.floor(n / LANES);
     const lanes = rowSum(vecs, LANES, (i, out) => {
-      for (let l = 0; l < LANES; l++) out[l] = values[offset + i * LANES + l]!;
+      for (let l = 0; l < LANES; l++) out[l] = required(values[offset + i * LANES + l], 'value');
     });
     sum = 0;
-    for (let k = vecs * LANES; k < n; k++) sum = Math.fround(sum + values[offset + k]!);
-    for (let l = 0; l < LANES; l++) sum = Math.fround(sum + lanes[l]!);
+    for (let k = vecs * LANES; k < n; k++) sum = Math.fround(sum + required(values[offset + k], 'value'));
+    for (const lane of lanes) sum = Math.fround(sum + lane);
   } else {
-    sum = rowSum(n, 1, (i, out) => {
-      out[0] = values[offset + i]!;
-    })[0]!;
+    const [total] = rowSum(n, 1, (i, out) => {
+      out[0] = required(values[offset + i], 'value');
+    });
+    sum = required(total, 'scalar sum');
   }
   return Math.fround(sum / n);
 }
@@ -110,13 +107,13 @@ export function tokenConfidence(
 ): number {
   if (measure === 'margin') {
     const d = scratch && scratch.length >= bitsPerToken ? scratch : new Float32Array(bitsPerToken);
-    for (let k = 0; k < bitsPerToken; k++) d[k] = Math.abs(Math.fround(probs[offset + k]! - 0.5)) * 2;
+    for (let k = 0; k < bitsPerToken; k++) d[k] = Math.abs(Math.fround(required(probs[offset + k], 'bit probability') - 0.5)) * 2;
     return torchMeanF32(d, 0, bitsPerToken);
   }
   if (measure === 'entropy') {
     let h = 0;
     for (let k = 0; k < bitsPerToken; k++) {
-      const p = probs[offset + k]!;
+      const p = required(probs[offset + k], 'bit probability');
       if (p > 0 && p < 1) h -= p * Math.log2(p) + (1 - p) * Math.log2(1 - p);
     }
     return Math.fround(1 - h / bitsPerToken);

@@ -106,7 +106,7 @@ export async function enrichImage(options: EnrichOptions): Promise<EnrichResult>
   for (let round = 0; round < rounds; round++) {
     const roundRng = options.roundRng ? options.roundRng(round) : rng.fork(`enrich-round-${round}`);
     const offsets = shuffleInPlace([0, 1, 2, 3], roundRng);
-    for (let g = 0; g < offsets.length; g++) {
+    for (const [g, offset] of offsets.entries()) {
       throwIfAborted(options.signal, 'enrichment');
       const r = await sampleTokens({
         ...settings,
@@ -114,7 +114,7 @@ export async function enrichImage(options: EnrichOptions): Promise<EnrichResult>
         condition,
         rng: roundRng,
         initialBits: codes,
-        initialMask: subLatticeMask(offsets[g]!, grid, batch),
+        initialMask: subLatticeMask(offset, grid, batch),
         ...(options.predictOnlyNeeded !== undefined ? { predictOnlyNeeded: options.predictOnlyNeeded } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });

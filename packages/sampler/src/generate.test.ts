@@ -1,10 +1,10 @@
-import { AbortError, createRng, CpuTensor, flipToZeroProbability, guidedLogit } from '@bigr/core';
+import { AbortError, at, createRng, CpuTensor, flipToZeroProbability, guidedLogit, required } from '@bigr/core';
 import type { MaskedBitPredictor, PredictRequest, ProgressEvent } from '@bigr/core';
 import { classCondition, unconditional } from './conditions.js';
 import { generate, sampleTokens } from './generate.js';
 import { createReplayRng } from './replayRng.js';
 import { unmaskCounts } from './unmaskSchedule.js';
-import { fixedPredictor, hashPredictor } from './test/helpers.js';
+import { chosenOf, fixedPredictor, hashPredictor, neededOf, snapshotAt, snapshotsOf } from './test/helpers.js';
 
 // Four tokens with two bits each; margins 0.2, 0.9, 0.5, 0.8.
 const FOUR = Float32Array.of(0.6, 0.4, 0.95, 0.05, 0.75, 0.25, 0.1, 0.9);
@@ -19,7 +19,7 @@ describe('generate with a stub predictor of known probabilities', () => {
       gumbels: Float64Array.of(5, -5, 5, -5, 5, -5, 5, -5), // ignored: temperature 0
     });
     const r = await generate({ predictor, condition: classCondition([3]), rng, iterations: 2, gumbelTemperature: 0, snapshots: true });
-    expect(r.snapshots!.map((s) => Array.from(s.chosen[0]!))).toEqual([
+    expect(snapshotsOf(r).map((s) => chosenOf(s))).toEqual([
       [1, 3],
       [2, 0],
     ]);
@@ -31,15 +31,15 @@ describe('generate with a stub predictor of known probabilities', () => {
     expect(r.usedFallback).toBe(false);
     // scores: confidence, −∞ once committed
     // (float32 arithmetic: |fround(0.6) − 0.5|·2 is 0.2000000179, not fround(0.2))
-    const s0 = r.snapshots![0]!.scores;
+    const s0 = snapshotAt(r, 0).scores;
     [0.2, 0.9, 0.5, 0.8].forEach((c, i) => {
       expect(s0[i]).toBeCloseTo(c, 6);
     });
-    const s1 = r.snapshots![1]!.scores;
+    const s1 = snapshotAt(r, 1).scores;
     expect([s1[0], s1[2]]).toEqual([s0[0], s0[2]]);
     expect([s1[1], s1[3]]).toEqual([-Infinity, -Infinity]);
     // only masked tokens were requested
-    expect(predictor.calls.map((c) => c.needed!.map((x) => Array.from(x)))).toEqual([[[0, 1, 2, 3]], [[0, 2]]]);
+    expect(predictor.calls.map((c) => required(c.needed, 'needed lists').map((x) => Array.from(x)))).toEqual([[[0, 1, 2, 3]], [[0, 2]]]);
   });
 
   it('adds τ_g·G to the confidence before choosing', async () => {
@@ -47,8 +47,8 @@ describe('generate with a stub predictor of known probabilities', () => {
     const rng = createReplayRng({ uniforms: new Float32Array(8).fill(0.5), gumbels: Float64Array.of(2, 0, 0, 0, 0, 0, 0, 0) });
     const r = await generate({ predictor, condition: classCondition([3]), rng, iterations: 2, gumbelTemperature: 1, snapshots: true });
     // keys 2.2, 0.9, 0.5, 0.8
-    expect(Array.from(r.snapshots![0]!.chosen[0]!)).toEqual([0, 1]);
-    expect(r.snapshots![0]!.scores[0]).toBe(Math.fround(0.2 + 2));
+    expect(chosenOf(snapshotAt(r, 0))).toEqual([0, 1]);
+    expect(snapshotAt(r, 0).scores[0]).toBe(Math.fround(0.2 + 2));
   });
 
   it('threshold commit rule sets 1[p > 0.5] and draws no uniforms', async () => {
@@ -73,11 +73,11 @@ describe('generate with a stub predictor of known probabilities', () => {
         snapshots: true,
         order: 'entropy',
       });
-      return r.snapshots![0]!;
+      return snapshotAt(r, 0);
     };
     // with 2 tokens and 1 iteration both are committed; the order is the ranking
-    expect(Array.from((await run('margin')).chosen[0]!)).toEqual([0, 1]);
-    expect(Array.from((await run('entropy')).chosen[0]!)).toEqual([1, 0]);
+    expect(chosenOf(await run('margin'))).toEqual([0, 1]);
+    expect(chosenOf(await run('entropy'))).toEqual([1, 0]);
   });
 });
 
@@ -121,7 +121,7 @@ describe('ordering strategies (Table 3)', () => {
       snapshots: true,
     });
     const counts = Array.from(unmaskCounts(6, 2));
-    expect(Array.from(r.snapshots![0]!.chosen[0]!)).toEqual([1, 3, 5, 4, 0, 2].slice(0, counts[0]));
+    expect(chosenOf(snapshotAt(r, 0))).toEqual([1, 3, 5, 4, 0, 2].slice(0, counts[0]));
     expect(rng.gumbelsLeft).toBe(0);
   });
 
@@ -131,19 +131,20 @@ describe('ordering strategies (Table 3)', () => {
     const r = await generate({ predictor, condition: classCondition([0]), rng, iterations: 3, order: 'raster', snapshots: true });
     const counts = Array.from(unmaskCounts(6, 3)); // [1, 2, 3]... whatever the schedule gives
     let next = 0;
-    r.snapshots!.forEach((s, i) => {
-      expect(Array.from(s.chosen[0]!)).toEqual(Array.from({ length: counts[i]! }, (_, j) => next + j));
-      next += counts[i]!;
-    });
-    expect(predictor.calls.map((c) => Array.from(c.needed![0]!))).toEqual(r.snapshots!.map((s) => Array.from(s.chosen[0]!)));
+    for (const [i, s] of snapshotsOf(r).entries()) {
+      const count = at(counts, i, 'scheduled count');
+      expect(chosenOf(s)).toEqual(Array.from({ length: count }, (_, j) => next + j));
+      next += count;
+    }
+    expect(predictor.calls.map((c) => neededOf(c))).toEqual(snapshotsOf(r).map((s) => chosenOf(s)));
   });
 
   it('autoregressive: one token per iteration in raster order', async () => {
     const predictor = fixedPredictor(probs, 1, 6, 2);
     const rng = createReplayRng({ uniforms: new Float32Array(12).fill(0.5), gumbels: new Float64Array(0) });
     const r = await generate({ predictor, condition: classCondition([0]), rng, iterations: 3, order: 'autoregressive', snapshots: true });
-    expect(r.snapshots!.map((s) => Array.from(s.chosen[0]!))).toEqual([[0], [1], [2], [3], [4], [5]]);
-    expect(predictor.calls.map((c) => Array.from(c.needed![0]!))).toEqual([[0], [1], [2], [3], [4], [5]]);
+    expect(snapshotsOf(r).map((s) => chosenOf(s))).toEqual([[0], [1], [2], [3], [4], [5]]);
+    expect(predictor.calls.map((c) => neededOf(c))).toEqual([[0], [1], [2], [3], [4], [5]]);
   });
 });
 
@@ -158,12 +159,13 @@ describe('sampler loop', () => {
     const r = await generate({ predictor, condition: classCondition([1, 2]), rng: createRng(5), iterations: I, snapshots: true });
     const counts = unmaskCounts(N, I);
     const seen = [new Uint8Array(N), new Uint8Array(N)];
-    r.snapshots!.forEach((s, i) => {
-      for (let b = 0; b < 2; b++) {
-        expect(s.chosen[b]!.length).toBe(counts[i]);
-        for (const n of s.chosen[b]!) seen[b]![n]!++;
+    for (const [i, s] of snapshotsOf(r).entries()) {
+      for (const [b, row] of seen.entries()) {
+        const chosen = chosenOf(s, b);
+        expect(chosen.length).toBe(counts[i]);
+        for (const n of chosen) row[n] = at(row, n, 'token') + 1;
       }
-    });
+    }
     for (const row of seen) expect(Array.from(row)).toEqual(new Array(N).fill(1));
     expect(r.usedFallback).toBe(false);
     // iterations with k = 0 for every sample do not call the predictor; the others call it once or twice
@@ -208,8 +210,9 @@ describe('sampler loop', () => {
     const { stubTokenizer } = await import('./test/helpers.js');
     const tok = stubTokenizer(2, 2, 4);
     const r = await generate({ predictor: hashPredictor(4, 4), condition: classCondition([0]), rng: createRng(3), iterations: 2, tokenizer: tok });
-    expect(r.images!.shape).toEqual([1, 1, 4, 4]);
-    expect(Array.from(r.images!.data).every((v) => v === 0 || v === 1)).toBe(true);
+    const images = required(r.images, 'decoded images');
+    expect(images.shape).toEqual([1, 1, 4, 4]);
+    expect(Array.from(images.data).every((v) => v === 0 || v === 1)).toBe(true);
   });
 
   it('rejects bad shapes and settings with explicit errors', async () => {

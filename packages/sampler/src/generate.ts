@@ -3,7 +3,7 @@
  * {@link sampleTokens} is the general loop used by generation and every zero-shot application; {@link generate}
  * starts from a fully masked sequence.
  */
-import { ConfigError, CpuTensor, ShapeError, throwIfAborted } from '@bigr/core';
+import { at, ConfigError, CpuTensor, required, ShapeError, throwIfAborted } from '@bigr/core';
 import type { BinaryTokenizer, Condition, LongRunningOptions, MaskedBitPredictor, PredictRequest, Rng, Tensor } from '@bigr/core';
 import { cfgScaleAt } from './classifierFreeGuidance.js';
 import { tokenConfidence } from './confidence.js';
@@ -110,13 +110,13 @@ interface Plan {
   readonly fallback: boolean;
 }
 
+/** How many of the `tokens` tokens of the sample starting at `start` are masked. */
+function maskedCount(mask: Uint8Array, start: number, tokens: number): number {
+  return mask.subarray(start, start + tokens).reduce((s, x) => s + x, 0);
+}
+
 function planCounts(settings: SamplingSettings, mask: Uint8Array, batch: number, tokens: number, partial: boolean): Plan {
-  const maskedPer: number[] = [];
-  for (let b = 0; b < batch; b++) {
-    let m = 0;
-    for (let n = 0; n < tokens; n++) m += mask[b * tokens + n]!;
-    maskedPer.push(m);
-  }
+  const maskedPer = Array.from({ length: batch }, (_, b) => maskedCount(mask, b * tokens, tokens));
   if (settings.order === 'autoregressive') {
     const iterations = Math.max(1, ...maskedPer);
     const counts = maskedPer.map((m) => {
@@ -126,19 +126,19 @@ function planCounts(settings: SamplingSettings, mask: Uint8Array, batch: number,
     });
     return { iterations, counts, fallback: false };
   }
-  const counts = maskedPer.map((m) => {
+  const perSample = maskedPer.map((m) => {
     const budget = partial && settings.budget === 'known' ? tokens - m : m;
-    return unmaskCounts(budget, settings.iterations, settings.unmaskSchedule);
+    return { masked: m, counts: unmaskCounts(budget, settings.iterations, settings.unmaskSchedule) };
   });
-  const fallback = counts.some((c, b) => c.reduce((s, x) => s + x, 0) < maskedPer[b]!);
-  return { iterations: settings.iterations, counts, fallback };
+  const fallback = perSample.some(({ masked, counts }) => counts.reduce((s, x) => s + x, 0) < masked);
+  return { iterations: settings.iterations, counts: perSample.map((s) => s.counts), fallback };
 }
 
 function toBitArray(t: Tensor<'uint8'> | Tensor<'float32'>, what: string): Float32Array {
   const out = new Float32Array(t.size);
   const d = t.data;
   for (let i = 0; i < out.length; i++) {
-    const v = d[i]!;
+    const v = required(d[i], 'initial bit');
     if (v !== 0 && v !== 1) throw new ShapeError(`${what} has value ${v} at element ${i}; bits must be 0 or 1.`);
     out[i] = v;
   }
@@ -227,12 +227,12 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
     const draw = perImage ? perImage.segments(chosen.map((c) => c.length)) : rng;
     const u = settings.commit === 'bernoulli' && count > 0 ? draw.uniformsF32(count * K) : null;
     let i = 0;
-    for (let b = 0; b < B; b++) {
-      for (const n of chosen[b]!) {
+    for (const [b, list] of chosen.entries()) {
+      for (const n of list) {
         const base = (b * N + n) * K;
         for (let k = 0; k < K; k++, i++) {
-          const p = probs[base + k]!;
-          bits[base + k] = u ? (u[i]! < p ? 1 : 0) : p > 0.5 ? 1 : 0;
+          const p = required(probs[base + k], 'bit probability');
+          bits[base + k] = u ? (required(u[i], 'commit uniform') < p ? 1 : 0) : p > 0.5 ? 1 : 0;
         }
         mask[b * N + n] = 0;
       }
@@ -241,7 +241,7 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
 
   for (let step = 0; step < plan.iterations; step++) {
     throwIfAborted(signal, 'sampling');
-    const counts = Int32Array.from(plan.counts, (c) => c[step]!);
+    const counts = Int32Array.from(plan.counts, (c) => at(c, step, 'scheduled count'));
     const cfg = cfgScaleAt(settings.cfgScale, settings.cfgSchedule, step, plan.iterations);
     const maskBefore = snapshots ? mask.slice() : undefined;
     const scores = new Float64Array(B * N).fill(Number.NaN);
@@ -254,10 +254,8 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
       gumbelTemperature = gumbelTemperatureAt(settings.gumbelTemperature, settings.gumbelSchedule, step, plan.iterations);
       const g = rng.gumbels(B * N);
       const plans: (CandidatePlan | null)[] = [];
-      const needed = Array.from({ length: B }, (_, b) => {
-        const k = counts[b]!;
-        let m = 0;
-        for (let n = 0; n < N; n++) m += mask[b * N + n]!;
+      const needed = Array.from(counts, (k, b) => {
+        const m = maskedCount(mask, b * N, N);
         if (predictOnlyNeeded && k > 0 && k < m && gumbelTemperature > 0) {
           const p = planCandidates(mask, g, b * N, N, k, gumbelTemperature);
           plans.push(p.pending.length > 0 ? p : null);
@@ -266,38 +264,42 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
         plans.push(null);
         return entropyCandidates(mask, b * N, N, k);
       });
-      const score = (list: readonly Int32Array[]): void => {
-        for (let b = 0; b < B; b++) {
-          for (const n of list[b]!) {
+      const score = (p: Float32Array, list: readonly Int32Array[]): void => {
+        for (const [b, l] of list.entries()) {
+          for (const n of l) {
             const t = b * N + n;
-            if (mask[t]) scores[t] = addGumbel(tokenConfidence(probs!, t * K, K, settings.confidence, scratch), gumbelTemperature, g[t]!);
+            if (mask[t]) scores[t] = addGumbel(tokenConfidence(p, t * K, K, settings.confidence, scratch), gumbelTemperature, required(g[t], 'Gumbel noise'));
           }
         }
       };
       if (!predictOnlyNeeded || needed.some((x) => x.length > 0)) {
         probs = await predict(cfg, needed);
-        score(needed);
+        score(probs, needed);
       }
       if (plans.some((p) => p !== null)) {
         // Second stage: candidates whose upper bound reaches the k-th best key found so far.
-        const more = plans.map((p, b) => (p ? secondStage(p, kthLargestKey(scores, b * N, needed[b]!, counts[b]!)) : new Int32Array(0)));
+        const more = plans.map((p, b) =>
+          p ? secondStage(p, kthLargestKey(scores, b * N, at(needed, b, 'first-stage candidates'), at(counts, b, 'scheduled count'))) : new Int32Array(0),
+        );
         if (more.some((x) => x.length > 0)) {
+          // A pending plan exists only for a sample with k > 0, whose first stage is non-empty, so the first call ran.
+          const first = required(probs, 'first-stage probabilities');
           const extra = await predict(cfg, more);
-          for (let b = 0; b < B; b++) for (const n of more[b]!) probs!.set(extra.subarray((b * N + n) * K, (b * N + n + 1) * K), (b * N + n) * K);
-          score(more);
+          for (const [b, list] of more.entries()) for (const n of list) first.set(extra.subarray((b * N + n) * K, (b * N + n + 1) * K), (b * N + n) * K);
+          score(first, more);
         }
       }
-      chosen = Array.from({ length: B }, (_, b) => chooseTokens(scores.subarray(b * N, (b + 1) * N), mask, b * N, N, counts[b]!));
+      chosen = Array.from(counts, (k, b) => chooseTokens(scores.subarray(b * N, (b + 1) * N), mask, b * N, N, k));
     } else {
       const g = settings.order === 'random' ? rng.gumbels(B * N) : null;
-      for (let t = 0; t < B * N; t++) if (mask[t]) scores[t] = g ? g[t]! : -(t % N);
-      chosen = Array.from({ length: B }, (_, b) => chooseTokens(scores.subarray(b * N, (b + 1) * N), mask, b * N, N, counts[b]!));
+      for (let t = 0; t < B * N; t++) if (mask[t]) scores[t] = g ? required(g[t], 'Gumbel noise') : -(t % N);
+      chosen = Array.from(counts, (k, b) => chooseTokens(scores.subarray(b * N, (b + 1) * N), mask, b * N, N, k));
       const needed = chosen.map((c) => Int32Array.from(c).sort());
       if (!predictOnlyNeeded || needed.some((x) => x.length > 0)) probs = await predict(cfg, needed);
     }
     if (probs) commit(probs, chosen);
 
-    if (snapshots) {
+    if (snapshots && maskBefore) {
       snapshots.push({
         iteration: step,
         fallback: false,
@@ -306,7 +308,7 @@ export async function sampleTokens(options: SampleTokensOptions): Promise<Sample
         counts,
         chosen,
         scores,
-        maskBefore: new CpuTensor(maskBefore!, maskShape),
+        maskBefore: new CpuTensor(maskBefore, maskShape),
         bits: snapshotBits(bits, bitsShape),
         mask: new CpuTensor(mask.slice(), maskShape),
       });

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, ShapeError, createRng } from '@bigr/core';
+import { at, ConfigError, CpuTensor, dims3, ShapeError, createRng } from '@bigr/core';
 import type { MaskedBitPredictor, PredictRequest } from '@bigr/core';
 import { classCondition } from './conditions.js';
 import { generate } from './generate.js';
@@ -17,18 +17,18 @@ function drawingPredictor(tokens: number, bits: number): MaskedBitPredictor {
     nullClass: inner.nullClass,
     async predict(request: PredictRequest) {
       const out = await inner.predict(request);
-      const B = request.bits.shape[0]!;
+      const [B] = dims3(request.bits.shape, 'predictor bits');
       const needed = request.needed ?? Array.from({ length: B }, () => Int32Array.from({ length: tokens }, (_, n) => n));
       let R = 0;
       for (const l of needed) R += l.length;
       const u = request.rng.uniformsF32(R * bits);
       let r = 0;
       const p = out.data.slice();
-      for (let b = 0; b < B; b++) {
-        for (const n of needed[b]!) {
+      for (const [b, list] of needed.entries()) {
+        for (const n of list) {
           for (let k = 0; k < bits; k++) {
             const i = (b * tokens + n) * bits + k;
-            p[i] = Math.fround(0.9 * p[i]! + 0.1 * u[r * bits + k]!);
+            p[i] = Math.fround(0.9 * at(p, i, 'probability') + 0.1 * at(u, r * bits + k, 'uniform'));
           }
           r++;
         }
@@ -51,7 +51,7 @@ describe('ImageRngs: one stream per image', () => {
     const c = createRng(7);
     c.uniformsF32(2);
     expect(Array.from(seg)).toEqual([...a.uniformsF32(2), ...c.uniformsF32(4)]);
-    expect(Array.from(rngs.streams[1]!.uniformsF32(1))).toEqual(Array.from(createRng(6).uniformsF32(3).subarray(2)));
+    expect(Array.from(at(rngs.streams, 1, 'stream').uniformsF32(1))).toEqual(Array.from(createRng(6).uniformsF32(3).subarray(2)));
     expect(() => rngs.uniformsF32(4)).toThrow(ShapeError);
     expect(() => rngs.uniform()).toThrow(ConfigError);
     expect(imageRngs([9]).uniform()).toBe(createRng(9).uniform());
@@ -71,11 +71,11 @@ describe('ImageRngs: one stream per image', () => {
     const labels = [3, 1, 3, 7, 0];
     const seeds = [100, 101, 102, 103, 104];
     const batch = await generate({ predictor: drawingPredictor(N, K), condition: classCondition(labels), rng: imageRngs(seeds), cfgScale: 2, ...settings });
-    for (let b = 0; b < labels.length; b++) {
+    for (const [b, label] of labels.entries()) {
       const alone = await generate({
         predictor: drawingPredictor(N, K),
-        condition: classCondition([labels[b]!]),
-        rng: createRng(seeds[b]!),
+        condition: classCondition([label]),
+        rng: createRng(at(seeds, b, 'seed')),
         cfgScale: 2,
         ...settings,
       });

@@ -3,7 +3,7 @@
  * it would get if it were sampled alone from its own stream, so how images are grouped into batches, shards, sessions
  * or worker threads does not change their bits (given an engine whose per-row results do not depend on the batch).
  */
-import { ConfigError, SEEDED_RNG_ALGORITHM, ShapeError, createRng } from '@bigr/core';
+import { at, ConfigError, required, SEEDED_RNG_ALGORITHM, ShapeError, createRng } from '@bigr/core';
 import type { Rng, RngState, SeededRng } from '@bigr/core';
 
 const TWO_POW_24 = 16777216;
@@ -37,6 +37,8 @@ export class ImageRngs implements Rng {
   /** The per-image streams, in batch order. */
   readonly streams: readonly Rng[];
   readonly #weights: readonly number[];
+  /** Each stream with its weight, in batch order. */
+  readonly #parts: readonly { readonly rng: Rng; readonly weight: number }[];
   readonly #total: number;
   readonly #seeded: boolean;
   readonly [BRAND] = true;
@@ -54,6 +56,7 @@ export class ImageRngs implements Rng {
       if (!Number.isInteger(x) || x < 0) throw new ConfigError(`ImageRngs weight ${x} is invalid; weights are integers >= 0 (rows or tokens per image).`);
     this.streams = streams;
     this.#weights = w;
+    this.#parts = streams.map((rng, b) => ({ rng, weight: at(w, b, 'stream weight') }));
     this.#total = w.reduce((a, b) => a + b, 0);
     this.#seeded = seeded ?? allSeeded(streams);
   }
@@ -91,21 +94,23 @@ export class ImageRngs implements Rng {
   #split<T extends Float32Array | Float64Array>(n: number, what: string, draw: (rng: Rng, m: number) => T, make: (n: number) => T): T {
     const unit = this.#unit(n, what);
     if (this.#total === 0) return make(0);
-    if (this.streams.length === 1) return draw(this.streams[0]!, n);
+    const [only, ...others] = this.streams;
+    if (only && others.length === 0) return draw(only, n);
     const out = make(n);
     let offset = 0;
-    for (let b = 0; b < this.streams.length; b++) {
-      const m = this.#weights[b]! * unit;
-      if (m > 0) out.set(draw(this.streams[b]!, m), offset);
+    for (const { rng, weight } of this.#parts) {
+      const m = weight * unit;
+      if (m > 0) out.set(draw(rng, m), offset);
       offset += m;
     }
     return out;
   }
 
   #single(what: string): Rng {
-    const live = this.streams.filter((_, b) => this.#weights[b]! > 0);
-    if (this.streams.length === 1) return this.streams[0]!;
-    if (live.length === 1) return live[0]!;
+    const [only, ...others] = this.streams;
+    if (only && others.length === 0) return only;
+    const [onlyLive, ...otherLive] = this.#parts.filter((p) => p.weight > 0);
+    if (onlyLive && otherLive.length === 0) return onlyLive.rng;
     throw new ConfigError(
       `${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; draw arrays (one part per image) or use one stream per call.`,
     );
@@ -124,13 +129,13 @@ export class ImageRngs implements Rng {
     const unit = this.#unit(n, 'uniformsF32');
     const words = new Uint32Array(n);
     let offset = 0;
-    for (let b = 0; b < this.streams.length; b++) {
-      const m = this.#weights[b]! * unit;
-      if (m > 0) (this.streams[b] as SeededRng).fillUint32(words.subarray(offset, offset + m));
+    for (const { rng, weight } of this.#parts) {
+      const m = weight * unit;
+      if (m > 0) (rng as SeededRng).fillUint32(words.subarray(offset, offset + m));
       offset += m;
     }
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = (words[i]! >>> 8) / TWO_POW_24;
+    for (let i = 0; i < n; i++) out[i] = (required(words[i], 'uniform word') >>> 8) / TWO_POW_24;
     return out;
   }
 

@@ -2,7 +2,7 @@
  * Zero-shot inpainting and outpainting (docs/algorithm.md §8.1): regenerate a region of an image's binary code while the
  * other tokens stay fixed, unconditionally (null class).
  */
-import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';
+import { ConfigError, CpuTensor, dims3, dims4, ShapeError } from '@bigr/core';
 import type { BinaryTokenizer, Condition, LongRunningOptions, MaskedBitPredictor, Rng, Tensor } from '@bigr/core';
 import { unconditional } from './conditions.js';
 import { sampleTokens } from './generate.js';
@@ -54,16 +54,18 @@ export async function sourceBits(
   bitsPerToken: number,
 ): Promise<CpuTensor<'uint8'>> {
   const { tokenizer, image, bits, rng } = options;
-  if ((image === undefined) === (bits === undefined)) throw new ConfigError('Pass exactly one of `image` (to encode) or `bits` (already encoded).');
+  const exactlyOne = 'Pass exactly one of `image` (to encode) or `bits` (already encoded).';
   if (bits) {
+    if (image !== undefined) throw new ConfigError(exactlyOne);
     if (bits.shape.length !== 3 || bits.shape[1] !== tokens || bits.shape[2] !== bitsPerToken || (bits.shape[0] !== 1 && bits.shape[0] !== batch)) {
       throw new ShapeError(`Source bits have shape [${bits.shape.join(', ')}]; expected [1 or ${batch}, ${tokens}, ${bitsPerToken}].`);
     }
-    return repeatRows(bits.data, bits.shape[0]!, batch, tokens * bitsPerToken, [batch, tokens, bitsPerToken]);
+    return repeatRows(bits.data, dims3(bits.shape, 'source bits')[0], batch, tokens * bitsPerToken, [batch, tokens, bitsPerToken]);
   }
+  if (!image) throw new ConfigError(exactlyOne);
   if (!tokenizer) throw new ConfigError('An `image` needs a `tokenizer` to encode it; pass the B-AE or pre-encoded `bits`.');
   const [C, H, W] = tokenizer.imageShape;
-  const s = image!.shape;
+  const s = image.shape;
   if (s.length !== 4 || s[1] !== C || s[2] !== H || s[3] !== W || (s[0] !== 1 && s[0] !== batch)) {
     throw new ShapeError(
       `Image has shape [${s.join(', ')}]; expected [1 or ${batch}, ${C}, ${H}, ${W}] (center-crop and resize it to the tokenizer's size first).`,
@@ -74,7 +76,7 @@ export async function sourceBits(
       `Tokenizer gives ${tokenizer.grid[0] * tokenizer.grid[1]} tokens × ${tokenizer.bitsPerToken} bits but the predictor expects ${tokens} × ${bitsPerToken}.`,
     );
   }
-  const images = new CpuTensor<'float32'>(repeatRows(image!.data, s[0]!, batch, C * H * W, [batch, C, H, W]).data, [batch, C, H, W]);
+  const images = new CpuTensor<'float32'>(repeatRows(image.data, dims4(s, 'source image')[0], batch, C * H * W, [batch, C, H, W]).data, [batch, C, H, W]);
   const { bits: encoded } = await tokenizer.encode(images, { mode: 'bernoulli', rng });
   return new CpuTensor(Uint8Array.from(encoded.data), [batch, tokens, bitsPerToken]);
 }

@@ -64,9 +64,8 @@ export async function interpolateClasses(options: InterpolateOptions): Promise<I
   if (!Number.isInteger(samples) || samples < 1) throw new ConfigError(`samples = ${samples}; expected a positive integer.`);
   const settings = resolveSettings(options, PRESETS.interpolate);
   const results: InterpolationResult[] = [];
-  for (let i = 0; i < weights.length; i++) {
+  for (const [i, weight] of weights.entries()) {
     throwIfAborted(options.signal, 'interpolation');
-    const weight = weights[i]!;
     const condition = interpolationCondition(new Int32Array(samples).fill(classA), new Int32Array(samples).fill(classB), weight);
     const r = await sampleTokens({
       ...settings,

@@ -2,7 +2,7 @@
  * Region masks for the zero-shot applications (docs/algorithm.md §8.1): from a mask image or boxes to a per-token mask
  * [B, N] (1 = inside the region), on the tokenizer's latent grid.
  */
-import { ConfigError, CpuTensor, ShapeError } from '@bigr/core';
+import { ConfigError, CpuTensor, dims2, dims3, dims4, ShapeError } from '@bigr/core';
 import type { Tensor } from '@bigr/core';
 
 /** A rectangle [x0, x1) × [y0, y1) in pixels (or tokens with `units: 'tokens'`). */
@@ -34,21 +34,21 @@ function nearestIndex(dst: number, inSize: number, outSize: number): number {
   return Math.min(Math.floor((dst * inSize) / outSize), inSize - 1);
 }
 
+/** [B, C, H, W] of a mask image given as [H, W], [C, H, W] or [B, C, H, W]. */
+function maskImageDims(shape: readonly number[]): [number, number, number, number] {
+  if (shape.length === 2) return [1, 1, ...dims2(shape, 'Mask image')];
+  if (shape.length === 3) return [1, ...dims3(shape, 'Mask image')];
+  if (shape.length === 4) return dims4(shape, 'Mask image');
+  throw new ShapeError(`Mask image has shape [${shape.join(', ')}]; expected [H, W], [C, H, W] or [B, C, H, W].`);
+}
+
 /**
  * Downsamples a mask image to the token grid with nearest-neighbour sampling (token (i, j) reads pixel
  * (⌊i·H/rows⌋, ⌊j·W/cols⌋), e.g. (16i, 16j) at 256 px / 16×16) and takes channel 0 as a boolean (non-zero = inside),
  * as the official apps do with torch `interpolate(mode='nearest')`. Returns [B, N].
  */
 export function maskFromImage(image: Tensor<'float32'> | Tensor<'uint8'>, grid: Grid): CpuTensor<'uint8'> {
-  const shape = image.shape;
-  let batch: number;
-  let channels: number;
-  let H: number;
-  let W: number;
-  if (shape.length === 2) [batch, channels, H, W] = [1, 1, shape[0]!, shape[1]!];
-  else if (shape.length === 3) [batch, channels, H, W] = [1, shape[0]!, shape[1]!, shape[2]!];
-  else if (shape.length === 4) [batch, channels, H, W] = [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
-  else throw new ShapeError(`Mask image has shape [${shape.join(', ')}]; expected [H, W], [C, H, W] or [B, C, H, W].`);
+  const [batch, channels, H, W] = maskImageDims(image.shape);
   const [rows, cols] = grid;
   if (H < rows || W < cols) throw new ShapeError(`Mask image is ${H}×${W} but the token grid is ${rows}×${cols}; pass a mask at image resolution.`);
   const out = new Uint8Array(batch * rows * cols);
@@ -76,8 +76,9 @@ export function maskFromBoxes(
   units: 'pixels' | 'tokens' = 'pixels',
 ): CpuTensor<'uint8'> {
   const [rows, cols] = grid;
-  if (units === 'pixels' && !imageSize) throw new ConfigError('Pixel boxes need the image size [H, W]; pass imageSize or use units: "tokens".');
-  const [H, W] = units === 'pixels' ? imageSize! : [rows, cols];
+  const size = units === 'pixels' ? imageSize : grid;
+  if (!size) throw new ConfigError('Pixel boxes need the image size [H, W]; pass imageSize or use units: "tokens".');
+  const [H, W] = size;
   for (const b of boxes) {
     if (![b.x0, b.y0, b.x1, b.y1].every(Number.isFinite)) throw new ConfigError(`Box ${JSON.stringify(b)} has a non-finite edge; pass numbers.`);
   }
@@ -128,7 +129,7 @@ export function resolveRegionMask(region: RegionMask, grid: Grid, batch: number,
     default:
       throw new ConfigError(`Unknown region kind ${JSON.stringify((region as { kind: unknown }).kind)}; expected 'tokens', 'image' or 'boxes'.`);
   }
-  const rowsIn = m.shape[0]!;
+  const [rowsIn] = dims2(m.shape, 'region mask');
   if (rowsIn === batch) return m;
   if (rowsIn !== 1) throw new ShapeError(`Region mask has ${rowsIn} samples but the batch has ${batch}; pass one mask or one per sample.`);
   const out = new Uint8Array(batch * N);

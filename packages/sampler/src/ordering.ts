@@ -1,7 +1,7 @@
 /**
  * Which masked tokens an iteration commits (docs/algorithm.md §6, Table 3 ablation).
  */
-import { ConfigError } from '@bigr/core';
+import { ConfigError, required } from '@bigr/core';
 
 /**
  * - 'entropy' (default, BiGR): the k most confident masked tokens, confidence from the prediction plus Gumbel
@@ -37,21 +37,16 @@ export function assertOrdering(order: string): asserts order is OrderingStrategy
  */
 export function topKIndices(keys: ArrayLike<number>, k: number, n = keys.length): Int32Array {
   if (k > n) throw new ConfigError(`top-k of ${k} from ${n} tokens is impossible; k must be <= the token count.`);
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) idx.push(i);
-  const key = (i: number): number => {
-    const v = keys[i]!;
-    return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
-  };
-  idx.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka !== kb) return ka > kb ? -1 : 1;
-    const na = Number.isNaN(keys[a]!) ? 1 : 0;
-    const nb = Number.isNaN(keys[b]!) ? 1 : 0;
-    return na !== nb ? na - nb : a - b;
+  const entries = Array.from({ length: n }, (_, i) => {
+    const v = required(keys[i], 'top-k key');
+    const nan = Number.isNaN(v);
+    return { i, key: nan ? Number.NEGATIVE_INFINITY : v, nan: nan ? 1 : 0 };
   });
-  return Int32Array.from(idx.slice(0, k));
+  entries.sort((a, b) => {
+    if (a.key !== b.key) return a.key > b.key ? -1 : 1;
+    return a.nan !== b.nan ? a.nan - b.nan : a.i - b.i;
+  });
+  return Int32Array.from(entries.slice(0, k), (e) => e.i);
 }
 
 /**
@@ -61,24 +56,25 @@ export function topKIndices(keys: ArrayLike<number>, k: number, n = keys.length)
  */
 export function chooseTokens(keys: ArrayLike<number>, mask: Uint8Array, offset: number, tokens: number, k: number): Int32Array {
   if (k <= 0) return new Int32Array(0);
-  const masked: number[] = [];
+  const masked: { token: number; key: number }[] = [];
   const fixed: number[] = [];
-  for (let n = 0; n < tokens; n++) (mask[offset + n] ? masked : fixed).push(n);
+  for (let n = 0; n < tokens; n++) {
+    if (mask[offset + n]) masked.push({ token: n, key: required(keys[n], 'ordering key') });
+    else fixed.push(n);
+  }
   masked.sort((a, b) => {
-    const ka = keys[a]!;
-    const kb = keys[b]!;
+    const ka = a.key;
+    const kb = b.key;
     if (ka !== kb && !(Number.isNaN(ka) && Number.isNaN(kb))) {
       if (Number.isNaN(ka)) return 1;
       if (Number.isNaN(kb)) return -1;
       return ka > kb ? -1 : 1;
     }
-    return a - b;
+    return a.token - b.token;
   });
-  const out = new Int32Array(Math.min(k, tokens));
-  let r = 0;
-  for (; r < out.length && r < masked.length; r++) out[r] = masked[r]!;
-  for (let j = 0; r < out.length; r++, j++) out[r] = fixed[j]!;
-  return out;
+  // The sorted masked tokens, then the lowest-index fixed ones: `tokens` entries, of which the first min(k, tokens).
+  const order = [...masked.map((m) => m.token), ...fixed];
+  return Int32Array.from(order.slice(0, Math.min(k, tokens)));
 }
 
 /**
@@ -87,8 +83,7 @@ export function chooseTokens(keys: ArrayLike<number>, mask: Uint8Array, offset: 
  */
 export function entropyCandidates(mask: Uint8Array, offset: number, tokens: number, k: number): Int32Array {
   if (k <= 0) return new Int32Array(0);
-  let masked = 0;
-  for (let n = 0; n < tokens; n++) masked += mask[offset + n]!;
+  const masked = mask.subarray(offset, offset + tokens).reduce((s, x) => s + x, 0);
   let surplus = Math.max(0, Math.min(k, tokens) - masked);
   const out: number[] = [];
   for (let n = 0; n < tokens; n++) {

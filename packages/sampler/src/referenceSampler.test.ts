@@ -3,7 +3,7 @@
  * (predicts every token every iteration, sorts everything): identical bits for the same RNG stream. The stub
  * predictor returns 0.5 for tokens it was not asked about, so any use of an unrequested prediction shows up.
  */
-import { createRng, CpuTensor } from '@bigr/core';
+import { at, createRng, CpuTensor } from '@bigr/core';
 import { classCondition, unconditional } from './conditions.js';
 import { sampleTokens } from './generate.js';
 import type { SampleTokensOptions } from './generate.js';
@@ -108,7 +108,7 @@ describe('optimised sampler vs reference sampler', () => {
   });
 
   it('predicting everything (predictOnlyNeeded: false) gives the same bits with this predictor', async () => {
-    const [, opts] = cases[8]!;
+    const [, opts] = at(cases, 8, 'test case');
     const a = await sampleTokens({ ...opts, predictor: hashPredictor(N, K), rng: createRng(9) });
     const b = await sampleTokens({ ...opts, predictor: hashPredictor(N, K), rng: createRng(9), predictOnlyNeeded: false });
     expect(Array.from(a.codes.data)).toEqual(Array.from(b.codes.data));
@@ -126,7 +126,7 @@ describe('optimised sampler vs reference sampler', () => {
         rng: createRng(1),
         predictOnlyNeeded: only,
       });
-      return p.calls.reduce((s, c) => s + (c.needed ? c.needed[0]!.length : N), 0);
+      return p.calls.reduce((s, c) => s + (c.needed ? at(c.needed, 0, 'needed tokens').length : N), 0);
     };
     const full = await count(false, 'entropy', 0);
     expect(full).toBe(20 * N);
@@ -134,7 +134,7 @@ describe('optimised sampler vs reference sampler', () => {
     // masked-before over the iterations with a non-zero count (about 55% of the work with the cosine schedule here)
     const counts = unmaskCounts(N, 20);
     const before = maskedBeforeIterations(N, 20);
-    const masked = Array.from(before).reduce((acc, m, i) => acc + (counts[i]! > 0 ? m : 0), 0);
+    const masked = Array.from(before).reduce((acc, m, i) => acc + (at(counts, i, 'scheduled count') > 0 ? m : 0), 0);
     expect(await count(true, 'entropy', 0)).toBe(masked);
     // with strong Gumbel noise, the bounds rule out most tokens before they are predicted
     expect(await count(true, 'entropy', 1)).toBeLessThan(0.6 * masked);

@@ -6,7 +6,7 @@
  * randomness and whose outputs for a token do not depend on `needed`, the two produce identical bits. Not for
  * production use: it does all the work the released sampler does.
  */
-import { CpuTensor, throwIfAborted } from '@bigr/core';
+import { at, CpuTensor, required, throwIfAborted } from '@bigr/core';
 import { cfgScaleAt } from './classifierFreeGuidance.js';
 import { tokenConfidence } from './confidence.js';
 import { conditionBatchSize } from './conditions.js';
@@ -21,33 +21,24 @@ export async function referenceSampleTokens(options: SampleTokensOptions): Promi
   const B = conditionBatchSize(condition);
   const N = predictor.tokens;
   const K = predictor.bitsPerToken;
-  const seq: number[][][] = [];
-  const masked: boolean[][] = [];
-  for (let b = 0; b < B; b++) {
-    seq.push([]);
-    masked.push([]);
-    for (let n = 0; n < N; n++) {
-      const isMasked = options.initialMask ? options.initialMask.data[b * N + n] !== 0 : true;
-      masked[b]!.push(isMasked);
-      const row: number[] = [];
-      for (let k = 0; k < K; k++) row.push(!isMasked && options.initialBits ? Number(options.initialBits.data[(b * N + n) * K + k]) : 0);
-      seq[b]!.push(row);
-    }
-  }
+  const masked = Array.from({ length: B }, (_, b) =>
+    Array.from({ length: N }, (_, n) => (options.initialMask ? options.initialMask.data[b * N + n] !== 0 : true)),
+  );
+  const seq = masked.map((row, b) =>
+    row.map((isMasked, n) =>
+      Array.from({ length: K }, (_, k) => (!isMasked && options.initialBits ? Number(options.initialBits.data[(b * N + n) * K + k]) : 0)),
+    ),
+  );
 
   // Schedule per sample.
-  const schedule: number[][] = [];
+  const maskedCounts = masked.map((row) => row.filter((x) => x).length);
   let iterations = s.iterations;
+  let schedule: number[][];
   if (s.order === 'autoregressive') {
-    iterations = 1;
-    for (let b = 0; b < B; b++) iterations = Math.max(iterations, masked[b]!.filter((x) => x).length);
-    for (let b = 0; b < B; b++) {
-      const m = masked[b]!.filter((x) => x).length;
-      schedule.push(Array.from({ length: iterations }, (_, i) => (i < m ? 1 : 0)));
-    }
+    iterations = Math.max(1, ...maskedCounts);
+    schedule = maskedCounts.map((m) => Array.from({ length: iterations }, (_, i) => (i < m ? 1 : 0)));
   } else {
-    for (let b = 0; b < B; b++) {
-      const m = masked[b]!.filter((x) => x).length;
+    schedule = maskedCounts.map((m) => {
       const budget = options.initialMask && s.budget === 'known' ? N - m : m;
       const counts: number[] = [];
       let before = budget;
@@ -58,8 +49,8 @@ export async function referenceSampleTokens(options: SampleTokensOptions): Promi
         counts.push(before - after);
         before = after;
       }
-      schedule.push(counts);
-    }
+      return counts;
+    });
   }
 
   const flatBits = (): Float32Array => Float32Array.from(seq.flat(2));
@@ -80,13 +71,16 @@ export async function referenceSampleTokens(options: SampleTokensOptions): Promi
     const total = picks.reduce((a, x) => a + x.length, 0) * K;
     const u = s.commit === 'bernoulli' && total > 0 ? rng.uniformsF32(total) : null;
     let i = 0;
-    for (let b = 0; b < B; b++) {
-      for (const n of picks[b]!) {
+    for (const [b, list] of picks.entries()) {
+      const rows = at(seq, b, 'sample bits');
+      const maskRow = at(masked, b, 'sample mask');
+      for (const n of list) {
+        const row = at(rows, n, 'token bits');
         for (let k = 0; k < K; k++) {
-          const prob = p[(b * N + n) * K + k]!;
-          seq[b]![n]![k] = u ? (u[i++]! < prob ? 1 : 0) : prob > 0.5 ? 1 : 0;
+          const prob = at(p, (b * N + n) * K + k, 'bit probability');
+          row[k] = u ? (at(u, i++, 'commit uniform') < prob ? 1 : 0) : prob > 0.5 ? 1 : 0;
         }
-        masked[b]![n] = false;
+        maskRow[n] = false;
       }
     }
   };
@@ -94,23 +88,21 @@ export async function referenceSampleTokens(options: SampleTokensOptions): Promi
   for (let step = 0; step < iterations; step++) {
     throwIfAborted(options.signal, 'reference sampling');
     const cfg = cfgScaleAt(s.cfgScale, s.cfgSchedule, step, iterations);
-    let noise: Float64Array | null = null;
-    if (s.order === 'entropy' || s.order === 'random') noise = rng.gumbels(B * N);
+    const noise = s.order === 'entropy' || s.order === 'random' ? rng.gumbels(B * N) : null;
+    const noiseAt = (t: number): number => at(required(noise, 'Gumbel noise'), t, 'Gumbel noise');
     const p = await predictAll(cfg);
     const tau = gumbelTemperatureAt(s.gumbelTemperature, s.gumbelSchedule, step, iterations);
-    const picks: number[][] = [];
-    for (let b = 0; b < B; b++) {
-      const keys: number[] = [];
-      for (let n = 0; n < N; n++) {
+    const picks = masked.map((maskRow, b) => {
+      const keys = maskRow.map((isMasked, n) => {
         let key: number;
-        if (s.order === 'entropy') key = addGumbel(tokenConfidence(p, (b * N + n) * K, K, s.confidence), tau, noise![b * N + n]!);
-        else if (s.order === 'random') key = noise![b * N + n]!;
+        if (s.order === 'entropy') key = addGumbel(tokenConfidence(p, (b * N + n) * K, K, s.confidence), tau, noiseAt(b * N + n));
+        else if (s.order === 'random') key = noiseAt(b * N + n);
         else key = -n;
-        keys.push(masked[b]![n] ? key : Number.NEGATIVE_INFINITY);
-      }
-      const order = keys.map((_, n) => n).sort((x, y) => (keys[x] === keys[y] ? x - y : keys[y]! > keys[x]! ? 1 : -1));
-      picks.push(order.slice(0, schedule[b]![step]!));
-    }
+        return { n, key: isMasked ? key : Number.NEGATIVE_INFINITY };
+      });
+      const order = keys.sort((x, y) => (x.key === y.key ? x.n - y.n : y.key > x.key ? 1 : -1)).map((e) => e.n);
+      return order.slice(0, at(at(schedule, b, 'sample schedule'), step, 'scheduled count'));
+    });
     commitBits(p, picks);
   }
 

@@ -3,12 +3,12 @@
  * predictor that returns the recorded predictions (docs/algorithm.md §6; docs/fixtures.md).
  */
 import path from 'node:path';
-import { CpuTensor, readSafetensors } from '@bigr/core';
+import { at, CpuTensor, dims2, readSafetensors, required } from '@bigr/core';
 import type { MaskedBitPredictor, PredictRequest } from '@bigr/core';
 import { generate } from './generate.js';
 import { referenceSampleTokens } from './referenceSampler.js';
 import { createReplayRng } from './replayRng.js';
-import { fixtureDir } from './test/helpers.js';
+import { chosenOf, fixtureDir, snapshotAt } from './test/helpers.js';
 
 interface Replay {
   t: (name: string) => CpuTensor;
@@ -29,15 +29,16 @@ async function load(): Promise<Replay> {
 
 /** The uniforms of the 'unmask' Bernoulli calls only (the diffusion calls belong to the transcoder). */
 function unmaskUniforms(f: Replay): Float32Array {
-  const kinds = f.meta.bern_call_kinds!.split(',');
+  const kinds = required(f.meta['bern_call_kinds'], 'bern_call_kinds metadata').split(',');
   const numel = f.t('bern_call_numel').data as Int32Array;
   const u = f.t('u_stream').data as Float32Array;
   expect(kinds.length).toBe(numel.length);
   const out: number[] = [];
   let pos = 0;
-  for (let i = 0; i < kinds.length; i++) {
-    if (kinds[i] === 'unmask') for (let j = 0; j < numel[i]!; j++) out.push(u[pos + j]!);
-    pos += numel[i]!;
+  for (const [i, kind] of kinds.entries()) {
+    const count = at(numel, i, 'Bernoulli call size');
+    if (kind === 'unmask') for (let j = 0; j < count; j++) out.push(at(u, pos + j, 'recorded uniform'));
+    pos += count;
   }
   expect(pos).toBe(u.length);
   return Float32Array.from(out);
@@ -92,15 +93,15 @@ describe('replay of the official generate_with_cfg (generate_replay.safetensors)
     // one call per iteration, two when the Gumbel bounds split the candidates
     expect(predictor.calls).toBeGreaterThanOrEqual(iterations);
     for (let i = 0; i < iterations; i++) {
-      const s = r.snapshots![i]!;
+      const s = snapshotAt(r, i);
       const conf = f.t(`iter${i}_confidence`).data as Float32Array;
       // exact, −∞ included; NaN marks tokens the Gumbel bounds ruled out without predicting them
-      const computed = Array.from(s.scores, (v, t) => (Number.isNaN(v) ? conf[t]! : v));
+      const computed = Array.from(s.scores, (v, t) => (Number.isNaN(v) ? at(conf, t, 'recorded confidence') : v));
       expect(computed).toEqual(Array.from(conf));
       if (!predictOnlyNeeded) expect(s.scores.every((v) => !Number.isNaN(v))).toBe(true);
       const chosen = f.t(`iter${i}_chosen`);
-      const k = chosen.shape[1]!;
-      for (let b = 0; b < 2; b++) expect(Array.from(s.chosen[b]!)).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
+      const [, k] = dims2(chosen.shape, 'recorded chosen tokens');
+      for (let b = 0; b < 2; b++) expect(chosenOf(s, b)).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
       if (i + 1 < iterations) expect(Array.from(s.mask.data)).toEqual(Array.from(f.t(`iter${i + 1}_mask_before`).data));
     }
     expect(Array.from(r.codes.data)).toEqual(Array.from(f.t('final_seq').data));
@@ -125,7 +126,7 @@ describe('replay of the official generate_with_cfg (generate_replay.safetensors)
 
   it('the recorded Bernoulli outcomes agree with u < p on the unmask calls (teacher-forcing sanity)', async () => {
     const f = await load();
-    const kinds = f.meta.bern_call_kinds!.split(',');
+    const kinds = required(f.meta['bern_call_kinds'], 'bern_call_kinds metadata').split(',');
     const numel = f.t('bern_call_numel').data as Int32Array;
     const out = f.t('bern_out_stream').data as Uint8Array;
     const u = f.t('u_stream').data as Float32Array;
@@ -133,21 +134,22 @@ describe('replay of the official generate_with_cfg (generate_replay.safetensors)
     // the 'unmask' outcomes, in (b, rank, bit) order per iteration, are the final bits of the chosen tokens
     let pos = 0;
     let iter = 0;
-    for (let c = 0; c < kinds.length; c++) {
-      if (kinds[c] === 'unmask') {
+    for (const [c, kind] of kinds.entries()) {
+      if (kind === 'unmask') {
         const chosen = f.t(`iter${iter}_chosen`);
-        const k = chosen.shape[1]!;
+        const [, k] = dims2(chosen.shape, 'recorded chosen tokens');
+        const pred = f.t(`iter${iter}_pred`).data as Float32Array;
         let j = pos;
         for (let b = 0; b < 2; b++)
           for (let r = 0; r < k; r++)
             for (let bit = 0; bit < 16; bit++, j++) {
-              const n = chosen.data[b * k + r]!;
+              const n = at(chosen.data, b * k + r, 'recorded chosen token');
               expect(out[j]).toBe(final[(b * 16 + n) * 16 + bit]);
-              expect(u[j]! < (f.t(`iter${iter}_pred`).data as Float32Array)[(b * 16 + n) * 16 + bit]! ? 1 : 0).toBe(out[j]);
+              expect(at(u, j, 'recorded uniform') < at(pred, (b * 16 + n) * 16 + bit, 'recorded prediction') ? 1 : 0).toBe(out[j]);
             }
         iter++;
       }
-      pos += numel[c]!;
+      pos += at(numel, c, 'Bernoulli call size');
     }
     expect(iter).toBe(4);
   });

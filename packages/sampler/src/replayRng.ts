@@ -1,7 +1,7 @@
 /**
  * An {@link Rng} that replays recorded random streams, e.g. the official fixtures' `u_stream` and `gumbel_stream`.
  */
-import { ConfigError } from '@bigr/core';
+import { at, ConfigError } from '@bigr/core';
 import type { Rng, RngState } from '@bigr/core';
 
 /** Recorded streams for {@link createReplayRng}. */
@@ -46,7 +46,7 @@ export function createReplayRng(streams: ReplayStreams): ReplayRng {
       return uniforms.take(n);
     },
     bernoulli(p: number): 0 | 1 {
-      const u = this.uniformsF32(1)[0]!;
+      const u = at(this.uniformsF32(1), 0, 'replayed uniform');
       return u < p ? 1 : 0;
     },
     gumbels(n: number): Float64Array {

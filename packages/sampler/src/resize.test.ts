@@ -1,4 +1,4 @@
-import { CpuTensor } from '@bigr/core';
+import { at, CpuTensor } from '@bigr/core';
 import { resizeBilinear } from './resize.js';
 
 describe('bilinear resize (align_corners = False)', () => {
@@ -24,8 +24,8 @@ describe('bilinear resize (align_corners = False)', () => {
           const x1 = Math.min(x0 + 1, W - 1);
           const ly = sy - y0;
           const lx = sx - x0;
-          const at = (yy: number, xx: number) => src[(c * H + yy) * W + xx]!;
-          const ref = (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+          const px = (yy: number, xx: number) => at(src, (c * H + yy) * W + xx, 'source pixel');
+          const ref = (1 - ly) * ((1 - lx) * px(y0, x0) + lx * px(y0, x1)) + ly * ((1 - lx) * px(y1, x0) + lx * px(y1, x1));
           expect(out.data[(c * 2 * H + y) * 2 * W + x]).toBeCloseTo(ref, 6);
         }
   });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { AbortError, BigrError, ConfigError, CpuTensor, EngineUnavailableError, FormatError, NotFoundError, ShapeError } from '@bigr/core';
+import { AbortError, BigrError, getOrThrow, ConfigError, CpuTensor, EngineUnavailableError, FormatError, NotFoundError, ShapeError } from '@bigr/core';
 import type { LongRunningOptions } from '@bigr/core';
 import type { SamplingSettings } from './settings.js';
 import type { FromWorker, SamplerFactorySpec, SamplerWorkerModel, ToWorker, WorkerErrorInfo } from './samplerWorkerProtocol.js';
@@ -374,14 +374,18 @@ export async function generateBatches(pool: SamplerPool, options: GenerateBatche
     results.set(k, p);
   };
   try {
-    let next = 0;
-    for (; next < Math.min(inFlight, todo.length); next++) start(todo[next]!);
-    for (let i = 0; i < todo.length; i++) {
+    // Batches start in `todo` order, at most `inFlight` ahead of the one being awaited.
+    const queue = todo.values();
+    const startNext = (): void => {
+      const r = queue.next();
+      if (!r.done) start(r.value);
+    };
+    for (let j = 0; j < Math.min(inFlight, todo.length); j++) startNext();
+    for (const k of todo) {
       if (signal?.aborted) throw new AbortError('Generation was aborted.');
-      const k = todo[i]!;
-      const batch = await results.get(k)!;
+      const batch = await getOrThrow(results, k, 'started batch');
       results.delete(k);
-      if (next < todo.length) start(todo[next++]!);
+      startNext();
       await options.onBatch(batch);
       done += batch.labels.length;
       onProgress?.({ task: 'generate', current: done, total: n });

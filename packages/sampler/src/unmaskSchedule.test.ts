@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cfgScaleAt } from './classifierFreeGuidance.js';
@@ -55,7 +56,7 @@ describe('unmask schedule (docs/algorithm.md §6)', () => {
           // the first step starts from N itself (cos 0 = 1 exactly)
           expect(counts[s]).toBe((s === 0 ? N : before) - after);
           expect(counts[s]).toBeGreaterThanOrEqual(0);
-          sum += counts[s]!;
+          sum += at(counts, s, 'scheduled count');
         }
         expect(sum).toBe(N);
       }

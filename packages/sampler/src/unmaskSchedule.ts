@@ -43,9 +43,9 @@ export function maskedBeforeIterations(total: number, iterations: number, kind: 
   const counts = unmaskCounts(total, iterations, kind);
   const out = new Int32Array(iterations);
   let left = total;
-  for (let i = 0; i < iterations; i++) {
+  for (const [i, count] of counts.entries()) {
     out[i] = left;
-    left -= counts[i]!;
+    left -= count;
   }
   return out;
 }

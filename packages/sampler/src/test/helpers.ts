@@ -2,8 +2,9 @@
  * Test helpers: fixture paths and stub predictors / tokenizers with known behaviour.
  */
 import path from 'node:path';
-import { CpuTensor } from '@bigr/core';
+import { at, CpuTensor, dims2, dims3, dims4, required } from '@bigr/core';
 import type { BinaryTokenizer, Condition, MaskedBitPredictor, PredictRequest, Rng } from '@bigr/core';
+import type { IterationSnapshot, SampleResult } from '../generate.js';
 
 /** Directory of the official tiny fixtures. */
 export function fixtureDir(): string {
@@ -20,9 +21,9 @@ function mix32(x: number): number {
 
 /** Labels of any condition kind, flattened to one number per sample (for hashing). */
 export function conditionKey(c: Condition, b: number): number {
-  if (c.kind === 'class') return c.labels[b]!;
-  if (c.kind === 'interpolate') return c.a[b]! * 1000 + c.b[b]! + Math.round(c.weight * 1e6);
-  return Math.round(c.vectors.data[b * c.vectors.shape[1]!]! * 1e6);
+  if (c.kind === 'class') return at(c.labels, b, 'label');
+  if (c.kind === 'interpolate') return at(c.a, b, 'first class') * 1000 + at(c.b, b, 'second class') + Math.round(c.weight * 1e6);
+  return Math.round(at(c.vectors.data, b * dims2(c.vectors.shape, 'embedding condition')[1], 'embedding') * 1e6);
 }
 
 /** Calls recorded by a stub predictor. */
@@ -45,7 +46,7 @@ export function hashPredictor(tokens: number, bitsPerToken: number, nullClass = 
     calls,
     async predict(request: PredictRequest) {
       calls.push({ request, needed: request.needed });
-      const B = request.bits.shape[0]!;
+      const [B] = dims3(request.bits.shape, 'predictor bits');
       const N = tokens;
       const K = bitsPerToken;
       const out = new Float32Array(B * N * K).fill(0.5);
@@ -54,10 +55,10 @@ export function hashPredictor(tokens: number, bitsPerToken: number, nullClass = 
         for (let n = 0; n < N; n++) {
           if (request.mask.data[b * N + n]) continue;
           let v = n + 1;
-          for (let k = 0; k < K; k++) v = v * 3 + request.bits.data[(b * N + n) * K + k]!;
+          for (let k = 0; k < K; k++) v = v * 3 + at(request.bits.data, (b * N + n) * K + k, 'bit');
           state = mix32(state ^ mix32(v));
         }
-        const list = request.needed ? request.needed[b]! : Int32Array.from({ length: N }, (_, n) => n);
+        const list = request.needed ? at(request.needed, b, 'needed tokens') : Int32Array.from({ length: N }, (_, n) => n);
         for (const n of list) {
           const sharp = mix32(state ^ (n * 977)) / 4294967296; // per-token sharpness, spreads confidences
           for (let k = 0; k < K; k++) {
@@ -107,7 +108,7 @@ export function stubTokenizer(rows: number, cols: number, bitsPerToken: number):
     encodeCalls: 0,
     async encode(images: CpuTensor<'float32'>, options: { mode: 'bernoulli' | 'threshold'; rng?: Rng }) {
       self.encodeCalls++;
-      const B = images.shape[0]!;
+      const [B] = dims4(images.shape, 'images');
       const N = rows * cols;
       const probs = new Float32Array(B * N * bitsPerToken);
       for (let b = 0; b < B; b++)
@@ -116,21 +117,21 @@ export function stubTokenizer(rows: number, cols: number, bitsPerToken: number):
             for (let k = 0; k < bitsPerToken; k++) {
               const y = 2 * r + (k & 1);
               const x = 2 * c + ((k >> 1) & 1);
-              probs[(b * N + r * cols + c) * bitsPerToken + k] = images.data[(b * H + y) * W + x]!;
+              probs[(b * N + r * cols + c) * bitsPerToken + k] = at(images.data, (b * H + y) * W + x, 'pixel');
             }
-      const u = options.mode === 'bernoulli' ? options.rng!.uniformsF32(probs.length) : null;
-      const bits = Uint8Array.from(probs, (p, i) => (u ? (u[i]! < p ? 1 : 0) : p > 0.5 ? 1 : 0));
+      const u = options.mode === 'bernoulli' ? required(options.rng, 'rng of a bernoulli encode').uniformsF32(probs.length) : null;
+      const bits = Uint8Array.from(probs, (p, i) => (u ? (at(u, i, 'uniform') < p ? 1 : 0) : p > 0.5 ? 1 : 0));
       return { bits: new CpuTensor<'uint8'>(bits, [B, N, bitsPerToken]), probabilities: new CpuTensor<'float32'>(probs, [B, N, bitsPerToken]) };
     },
     async decode(bits: CpuTensor<'uint8'> | CpuTensor<'float32'>) {
-      const B = bits.shape[0]!;
+      const [B] = dims3(bits.shape, 'bits');
       const N = rows * cols;
       const img = new Float32Array(B * H * W);
       for (let b = 0; b < B; b++)
         for (let r = 0; r < rows; r++)
           for (let c = 0; c < cols; c++)
             for (let k = 0; k < Math.min(4, bitsPerToken); k++) {
-              img[(b * H + 2 * r + (k & 1)) * W + 2 * c + ((k >> 1) & 1)] = bits.data[(b * N + r * cols + c) * bitsPerToken + k]!;
+              img[(b * H + 2 * r + (k & 1)) * W + 2 * c + ((k >> 1) & 1)] = at(bits.data, (b * N + r * cols + c) * bitsPerToken + k, 'bit');
             }
       return new CpuTensor<'float32'>(img, [B, 1, H, W]);
     },
@@ -147,11 +148,11 @@ export function embeddingPredictor(tokens: number, bitsPerToken: number, classes
   const f = Math.fround;
   const embedding = (c: Condition, b: number): Float32Array => {
     const row = (y: number) => table.subarray(y * dim, (y + 1) * dim);
-    if (c.kind === 'class') return row(c.labels[b]!).slice();
+    if (c.kind === 'class') return row(at(c.labels, b, 'label')).slice();
     if (c.kind === 'interpolate') {
-      const ea = row(c.a[b]!);
-      const eb = row(c.b[b]!);
-      return Float32Array.from(ea, (v, d) => f(f(c.weight * v) + f((1 - c.weight) * eb[d]!)));
+      const ea = row(at(c.a, b, 'first class'));
+      const eb = row(at(c.b, b, 'second class'));
+      return Float32Array.from(ea, (v, d) => f(f(c.weight * v) + f((1 - c.weight) * at(eb, d, 'embedding'))));
     }
     return c.vectors.data.slice(b * dim, (b + 1) * dim);
   };
@@ -160,7 +161,7 @@ export function embeddingPredictor(tokens: number, bitsPerToken: number, classes
     bitsPerToken,
     nullClass: classes - 1,
     async predict(request: PredictRequest) {
-      const B = request.bits.shape[0]!;
+      const [B] = dims3(request.bits.shape, 'predictor bits');
       const out = new Float32Array(B * tokens * bitsPerToken);
       for (let b = 0; b < B; b++) {
         const e = new Uint32Array(embedding(request.condition, b).buffer);
@@ -169,7 +170,7 @@ export function embeddingPredictor(tokens: number, bitsPerToken: number, classes
         for (let n = 0; n < tokens; n++) {
           if (request.mask.data[b * tokens + n]) continue;
           let v = n + 1;
-          for (let k = 0; k < bitsPerToken; k++) v = v * 3 + request.bits.data[(b * tokens + n) * bitsPerToken + k]!;
+          for (let k = 0; k < bitsPerToken; k++) v = v * 3 + at(request.bits.data, (b * tokens + n) * bitsPerToken + k, 'bit');
           state = mix32(state ^ mix32(v));
         }
         for (let n = 0; n < tokens; n++)
@@ -178,4 +179,24 @@ export function embeddingPredictor(tokens: number, bitsPerToken: number, classes
       return new CpuTensor<'float32'>(out, [B, tokens, bitsPerToken]);
     },
   };
+}
+
+/** The snapshots of a run that asked for them (`snapshots: true`). */
+export function snapshotsOf(result: SampleResult): readonly IterationSnapshot[] {
+  return required(result.snapshots, 'snapshots of a run with snapshots: true');
+}
+
+/** Snapshot `i` of a run that asked for snapshots. */
+export function snapshotAt(result: SampleResult, i: number): IterationSnapshot {
+  return at(snapshotsOf(result), i, 'snapshot');
+}
+
+/** The tokens sample `b` committed in a snapshot, in commit order. */
+export function chosenOf(snapshot: IterationSnapshot, b = 0): number[] {
+  return Array.from(at(snapshot.chosen, b, 'chosen tokens'));
+}
+
+/** The token indices a recorded predictor call asked for in sample `b` (the call must have passed `needed`). */
+export function neededOf(call: RecordedCall, b = 0): number[] {
+  return Array.from(at(required(call.needed, 'needed lists of a predictor call'), b, 'needed tokens'));
 }
