@@ -38,7 +38,8 @@ export function conditionInputSpec(config: BackboneConfig, kind: ConditionInputK
   if (kind === 'tokens') {
     if (config.useAdaLN) {
       throw new ConfigError(
-        `Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (docs/algorithm.md §9); use 'embedding' for one vector per sample.`,
+        `Condition kind 'tokens' (a sequence of ${config.clsTokenNum} condition tokens) needs useAdaLN = false (docs/algorithm.md §9); ` +
+          `use 'embedding' for one vector per sample.`,
       );
     }
     return { name: BACKBONE_INPUTS.tokens, dtype: 'float32', shape: ['batch', config.clsTokenNum, config.dim] };

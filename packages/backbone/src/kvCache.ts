@@ -46,7 +46,8 @@ export const KV_CACHE_NAMES = {
 function requireCausal(config: BackboneConfig): void {
   if (config.attention !== 'causal') {
     throw new ConfigError(
-      `KV-cached decoding needs a causal backbone (attention 'causal'); this one is '${config.attention}'. Masked (bidirectional) models sample with sampleTokens instead.`,
+      `KV-cached decoding needs a causal backbone (attention 'causal'); this one is '${config.attention}'. ` +
+        `Masked (bidirectional) models sample with sampleTokens instead.`,
     );
   }
   if (!config.useAdaLN && config.clsTokenNum !== 1) {

@@ -51,7 +51,8 @@ export function extractBackboneParameters(stateDict: NamedTensors, config: Backb
     if (!t) {
       const near = [...stateDict.keys()].filter((k) => k.split('.').slice(-1)[0] === name.split('.').slice(-1)[0]).slice(0, 5);
       throw new NotFoundError(
-        `Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. Pass an official BiGR state dict (docs/algorithm.md §10.1).`,
+        `Backbone parameter "${name}" is missing from the state dict${near.length ? ` (similar keys: ${near.join(', ')})` : ''}. ` +
+          `Pass an official BiGR state dict (docs/algorithm.md §10.1).`,
       );
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {

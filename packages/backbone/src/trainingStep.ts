@@ -98,9 +98,10 @@ export function prepareMaskedModellingBatch(
 }
 
 /**
- * The masked-modelling loss (docs/algorithm.md §5; for a causal backbone the next-token loss of §13.2 over all tokens): the backbone forward in training mode (class condition through one-hot
- * weights, dropouts on), then the head's loss on the per-token features, counted only at masked positions. Returns a
- * factory: batch → {@link LossFunction} for `TrainableParameters.gradients` / the core Trainer.
+ * The masked-modelling loss (docs/algorithm.md §5; for a causal backbone the next-token loss of §13.2 over all
+ * tokens): the backbone forward in training mode (class condition through one-hot weights, dropouts on), then the
+ * head's loss on the per-token features, counted only at masked positions. Returns a factory: batch →
+ * {@link LossFunction} for `TrainableParameters.gradients` / the core Trainer.
  */
 export function maskedModellingLoss(config: BackboneConfig, head: BitHeadLoss): (batch: MaskedModellingBatch) => LossFunction {
   const rope = configRopeTables(config);

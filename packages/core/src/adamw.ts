@@ -182,7 +182,8 @@ export class AdamW implements Optimizer {
     const { json, tensors } = state;
     if (typeof json !== 'object' || json === null || json.algorithm !== 'adamw') {
       throw new FormatError(
-        `AdamW state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "adamw". Load a state saved by AdamW.getState().`,
+        `AdamW state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "adamw". ` +
+          `Load a state saved by AdamW.getState().`,
       );
     }
     if (!Number.isSafeInteger(json.t) || json.t < 0) throw new FormatError(`AdamW state t is ${JSON.stringify(json.t)}; expected a non-negative integer.`);

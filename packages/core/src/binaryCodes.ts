@@ -99,7 +99,8 @@ export function unpackBits(packed: PackedCodes): BitTensor {
   const n = batch * tokens;
   if (bytes.length !== n * bpt) {
     throw new FormatError(
-      `Packed codes have ${bytes.length} bytes but batch ${batch} × tokens ${tokens} × ceil(${k}/8) = ${n * bpt} were expected. Pass the bytes produced by packBits with the same geometry.`,
+      `Packed codes have ${bytes.length} bytes but batch ${batch} × tokens ${tokens} × ceil(${k}/8) = ${n * bpt} were expected. ` +
+        `Pass the bytes produced by packBits with the same geometry.`,
     );
   }
   const out = new Uint8Array(n * k);
@@ -110,7 +111,8 @@ export function unpackBits(packed: PackedCodes): BitTensor {
     for (let j = 0; j < k; j++) out[d + j] = (at(bytes, s + (j >>> 3), 'packed byte') >>> (j & 7)) & 1;
     if (padMask && at(bytes, s + bpt - 1, 'packed byte') & padMask) {
       throw new FormatError(
-        `Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). The data was not written by packBits or K is wrong.`,
+        `Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). ` +
+          `The data was not written by packBits or K is wrong.`,
       );
     }
   }
@@ -127,7 +129,8 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   const [batch, tokens, k] = dims3(bits.shape, 'bits');
   if (k > MAX_TOKEN_INDEX_BITS) {
     throw new ShapeError(
-      `tokenIndex: K = ${k} bits per token gives indices beyond 2^53, which float64 cannot hold exactly. Use K ≤ ${MAX_TOKEN_INDEX_BITS} or work on the bits directly.`,
+      `tokenIndex: K = ${k} bits per token gives indices beyond 2^53, which float64 cannot hold exactly. ` +
+        `Use K ≤ ${MAX_TOKEN_INDEX_BITS} or work on the bits directly.`,
     );
   }
   const n = batch * tokens;
@@ -213,7 +216,8 @@ function word(bytes: Uint8Array, i: number): number {
 export function tokenHammingDistances(a: PackedCodes, b: PackedCodes): Int32Array {
   if (a.batch !== b.batch || a.tokens !== b.tokens || a.bitsPerToken !== b.bitsPerToken) {
     throw new ShapeError(
-      `tokenHammingDistances: geometries differ ([${a.batch}, ${a.tokens}, ${a.bitsPerToken}] vs [${b.batch}, ${b.tokens}, ${b.bitsPerToken}]). Compare codes of the same batch, tokens and K.`,
+      `tokenHammingDistances: geometries differ ([${a.batch}, ${a.tokens}, ${a.bitsPerToken}] vs [${b.batch}, ${b.tokens}, ${b.bitsPerToken}]). ` +
+        `Compare codes of the same batch, tokens and K.`,
     );
   }
   const bpt = bytesPerToken(a.bitsPerToken);

@@ -1,7 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { FormatError, NotFoundError } from './errors.js';
 
-/** Reads a whole file after checking its size against `maxBytes` (parsers must bound every size they read); NotFoundError / FormatError with the path on failure. */
+/**
+ * Reads a whole file after checking its size against `maxBytes` (parsers must bound every size they read);
+ * NotFoundError / FormatError with the path on failure.
+ */
 export async function readBoundedFile(path: string, maxBytes: number): Promise<Uint8Array> {
   let size: number;
   try {

@@ -162,7 +162,8 @@ export async function resolveEngine(options: ResolveEngineOptions): Promise<Engi
   else if ((DEVICE_WORDS as readonly string[]).includes(device)) candidates = providers.filter((p) => p.devices.includes(device));
   else {
     throw new ConfigError(
-      `Unsupported device "${device}" for ${options.purpose}. Use one of ${DEVICE_WORDS.join(', ')} or an engine name (${providers.map((p) => p.name).join(', ') || 'none registered'}); set it with --device or BIGR_DEVICE.`,
+      `Unsupported device "${device}" for ${options.purpose}. Use one of ${DEVICE_WORDS.join(', ')} or an engine name ` +
+        `(${providers.map((p) => p.name).join(', ') || 'none registered'}); set it with --device or BIGR_DEVICE.`,
     );
   }
   for (const p of candidates) {

@@ -14,7 +14,8 @@ export function assertFiniteTensors(tensors: NamedTensors, source: string): void
       let bad = 0;
       for (const v of data.subarray(first)) if (!Number.isFinite(v)) bad++;
       throw new FormatError(
-        `${source}: tensor "${name}" [${t.shape.join(', ')}] holds ${bad} non-finite value(s) (element ${first} is ${data[first]}); weights must be finite. The file is corrupt or the run diverged; use an earlier checkpoint or re-export it.`,
+        `${source}: tensor "${name}" [${t.shape.join(', ')}] holds ${bad} non-finite value(s) (element ${first} is ${data[first]}); weights must be finite. ` +
+          `The file is corrupt or the run diverged; use an earlier checkpoint or re-export it.`,
       );
     }
   }

@@ -86,7 +86,8 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test((err as Error).message)) {
         throw new FormatError(
-          `${source}: decompresses to more than ${limit} bytes, the size its IDX header declares (limit ${maxBytes}); the file is corrupt or a gzip bomb. Re-download it, or raise maxBytes if the file is trusted.`,
+          `${source}: decompresses to more than ${limit} bytes, the size its IDX header declares (limit ${maxBytes}); the file is corrupt or a gzip bomb. ` +
+            `Re-download it, or raise maxBytes if the file is trusted.`,
           { cause: err },
         );
       }
@@ -99,7 +100,8 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint8(0) !== 0 || view.getUint8(1) !== 0) {
     throw new FormatError(
-      `${source}: magic starts with ${view.getUint8(0).toString(16)} ${view.getUint8(1).toString(16)} but IDX files start with 00 00. Is this an IDX file (e.g. train-images-idx3-ubyte)?`,
+      `${source}: magic starts with ${view.getUint8(0).toString(16)} ${view.getUint8(1).toString(16)} but IDX files start with 00 00. ` +
+        `Is this an IDX file (e.g. train-images-idx3-ubyte)?`,
     );
   }
   const type = TYPES[view.getUint8(2)];
@@ -122,7 +124,8 @@ export function parseIdx(input: Uint8Array, options: IdxLimits & { source?: stri
   const expected = headerLen + count * type.size;
   if (bytes.length !== expected) {
     throw new FormatError(
-      `${source}: header [${shape.join(', ')}] of ${type.dtype} needs ${expected} bytes but the data has ${bytes.length}. The file is ${bytes.length < expected ? 'truncated' : 'followed by extra bytes'}.`,
+      `${source}: header [${shape.join(', ')}] of ${type.dtype} needs ${expected} bytes but the data has ${bytes.length}. ` +
+        `The file is ${bytes.length < expected ? 'truncated' : 'followed by extra bytes'}.`,
     );
   }
   let data: IdxArray['data'];

@@ -166,7 +166,8 @@ export class Lars implements Optimizer {
     const { json, tensors } = state;
     if (typeof json !== 'object' || json === null || json.algorithm !== 'lars') {
       throw new FormatError(
-        `LARS state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "lars". Load a state saved by Lars.getState(), or resume with the optimiser that wrote the checkpoint.`,
+        `LARS state has algorithm ${JSON.stringify((json as { algorithm?: unknown } | null)?.algorithm)}; expected "lars". ` +
+          `Load a state saved by Lars.getState(), or resume with the optimiser that wrote the checkpoint.`,
       );
     }
     if (!Number.isSafeInteger(json.t) || json.t < 0) throw new FormatError(`LARS state t is ${JSON.stringify(json.t)}; expected a non-negative integer.`);

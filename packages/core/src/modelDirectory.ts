@@ -95,7 +95,9 @@ export async function loadModelDirectory(dir: string, options: LoadModelDirector
   if (configSize === null || weightsSize === null) {
     const missing = [configSize === null ? MODEL_CONFIG_FILE : null, weightsSize === null ? MODEL_WEIGHTS_FILE : null].filter((x): x is string => x !== null);
     throw new NotFoundError(
-      `Model directory ${dir} is missing ${missing.join(' and ')}. A model directory holds ${MODEL_CONFIG_FILE} (configuration) and ${MODEL_WEIGHTS_FILE} (weights); save it with saveModelDirectory or point at the right directory.`,
+      `Model directory ${dir} is missing ${missing.join(' and ')}. ` +
+        `A model directory holds ${MODEL_CONFIG_FILE} (configuration) and ${MODEL_WEIGHTS_FILE} (weights); ` +
+        `save it with saveModelDirectory or point at the right directory.`,
     );
   }
   const maxConfig = options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;

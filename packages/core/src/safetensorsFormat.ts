@@ -100,7 +100,8 @@ function fmtBytes(n: number): string {
 export function headerLengthFrom(prefix: Uint8Array, totalSize: number, options: SafetensorsReadOptions, source: string): number {
   if (totalSize < 8) {
     throw new FormatError(
-      `${source} is ${totalSize} bytes, shorter than the 8-byte header length of a safetensors file. The file is truncated or not safetensors; re-export or re-download it.`,
+      `${source} is ${totalSize} bytes, shorter than the 8-byte header length of a safetensors file. ` +
+        `The file is truncated or not safetensors; re-export or re-download it.`,
     );
   }
   const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
@@ -119,7 +120,8 @@ export function headerLengthFrom(prefix: Uint8Array, totalSize: number, options:
   }
   if (8 + n > totalSize) {
     throw new FormatError(
-      `${source} is truncated: the header says ${n} header bytes follow the 8-byte prefix, but the file has only ${totalSize} bytes in total. Re-export or re-download it.`,
+      `${source} is truncated: the header says ${n} header bytes follow the 8-byte prefix, but the file has only ${totalSize} bytes in total. ` +
+        `Re-export or re-download it.`,
     );
   }
   return n;
@@ -158,7 +160,8 @@ export function parseHeaderJson(headerBytes: Uint8Array, dataLength: number, sou
   const depth = jsonNestingDepth(text);
   if (depth > MAX_HEADER_DEPTH) {
     throw new FormatError(
-      `${source}: the safetensors header nests ${depth} levels deep; a header is at most ${MAX_HEADER_DEPTH} (name → {dtype, shape, data_offsets}). The file is corrupt or hostile; re-export it.`,
+      `${source}: the safetensors header nests ${depth} levels deep; a header is at most ${MAX_HEADER_DEPTH} (name → {dtype, shape, data_offsets}). ` +
+        `The file is corrupt or hostile; re-export it.`,
     );
   }
   let json: unknown;
@@ -239,7 +242,8 @@ function parseEntry(name: string, entry: unknown, dataLength: number, source: st
   }
   if (numel * item !== end - begin) {
     throw new FormatError(
-      `${where} has shape [${shape.join(', ')}] and dtype ${dtype}, so it needs ${numel} × ${item} = ${numel * item} bytes, but data_offsets [${begin}, ${end}] span ${end - begin} bytes. The header is corrupt.`,
+      `${where} has shape [${shape.join(', ')}] and dtype ${dtype}, so it needs ${numel} × ${item} = ${numel * item} bytes, ` +
+        `but data_offsets [${begin}, ${end}] span ${end - begin} bytes. The header is corrupt.`,
     );
   }
   return { name, dtype: dtype as SafetensorsDType, shape: shape as number[], dataOffsets: [begin, end] };
@@ -256,12 +260,14 @@ function checkCoverage(tensors: SafetensorsTensorInfo[], dataLength: number, sou
       // The cursor only moves past 0 after a tensor, so an overlap always has a predecessor.
       const before = required(prev, 'tensor that ends at the cursor');
       throw new FormatError(
-        `${source}: tensor "${t.name}" (data_offsets [${begin}, ${end}]) overlaps tensor "${before.name}" (data_offsets [${before.dataOffsets.join(', ')}]). Each tensor must have its own byte range; re-export the file.`,
+        `${source}: tensor "${t.name}" (data_offsets [${begin}, ${end}]) overlaps tensor "${before.name}" (data_offsets [${before.dataOffsets.join(', ')}]). ` +
+          `Each tensor must have its own byte range; re-export the file.`,
       );
     }
     if (begin > cursor) {
       throw new FormatError(
-        `${source}: bytes [${cursor}, ${begin}) of the data section belong to no tensor (a hole before "${t.name}"). The safetensors format requires the tensors to cover the data section exactly; re-export the file.`,
+        `${source}: bytes [${cursor}, ${begin}) of the data section belong to no tensor (a hole before "${t.name}"). ` +
+          `The safetensors format requires the tensors to cover the data section exactly; re-export the file.`,
       );
     }
     cursor = end;
@@ -269,7 +275,8 @@ function checkCoverage(tensors: SafetensorsTensorInfo[], dataLength: number, sou
   }
   if (cursor !== dataLength) {
     throw new FormatError(
-      `${source}: the data section has ${dataLength} bytes but the tensors cover only [0, ${cursor}); ${dataLength - cursor} trailing bytes belong to no tensor. Re-export the file.`,
+      `${source}: the data section has ${dataLength} bytes but the tensors cover only [0, ${cursor}); ` +
+        `${dataLength - cursor} trailing bytes belong to no tensor. Re-export the file.`,
     );
   }
 }
@@ -320,7 +327,8 @@ export function allocate(info: SafetensorsTensorInfo, source: string): Slot {
         const hi = dv.getInt32(8 * i + 4, true);
         if (!((hi === 0 && lo <= 0x7fffffff) || (hi === -1 && lo >= 0x80000000))) {
           throw new FormatError(
-            `${where} (I64) holds ${dv.getBigInt64(8 * i, true)} at element ${i}, outside the int32 range [-2147483648, 2147483647] that I64 tensors are converted to. Store it as F64 or reduce the values.`,
+            `${where} (I64) holds ${dv.getBigInt64(8 * i, true)} at element ${i}, ` +
+              `outside the int32 range [-2147483648, 2147483647] that I64 tensors are converted to. Store it as F64 or reduce the values.`,
           );
         }
         out[i] = lo | 0;
@@ -453,7 +461,8 @@ export function plan(
     const fileDtype = Object.hasOwn(storeAs, name) ? storeAs[name] : DEFAULT_FILE_DTYPE[tensor.dtype];
     if (fileDtype === undefined || !ALLOWED_STORE[tensor.dtype]?.includes(fileDtype)) {
       throw new ConfigError(
-        `Tensor "${name}" has dtype ${tensor.dtype}, which cannot be stored as ${preview(fileDtype)}; allowed: ${(ALLOWED_STORE[tensor.dtype] ?? []).join(', ')}.`,
+        `Tensor "${name}" has dtype ${tensor.dtype}, which cannot be stored as ${preview(fileDtype)}; ` +
+          `allowed: ${(ALLOWED_STORE[tensor.dtype] ?? []).join(', ')}.`,
       );
     }
     const bytes = tensor.data.length * ITEM_SIZE[fileDtype];

@@ -253,7 +253,8 @@ export class Trainer<B> {
       const saved = (state.optimizerJson as { algorithm?: unknown }).algorithm;
       if (saved !== this.#opt.algorithm) {
         throw new ConfigError(
-          `The checkpoint's optimiser is ${JSON.stringify(saved)} but this run uses "${this.#opt.algorithm}"; resume with optimizer ${saved === 'lars' ? "{ kind: 'lars' }" : `'${String(saved)}'`} or start a new run.`,
+          `The checkpoint's optimiser is ${JSON.stringify(saved)} but this run uses "${this.#opt.algorithm}"; ` +
+            `resume with optimizer ${saved === 'lars' ? "{ kind: 'lars' }" : `'${String(saved)}'`} or start a new run.`,
         );
       }
       this.#opt.setState({ json: state.optimizerJson, tensors: state.optimizer });
@@ -429,7 +430,8 @@ export class Trainer<B> {
       if (signal?.aborted) {
         if (dir && lastSaved !== this.#step) await this.checkpoint();
         throw new AbortError(
-          `Training was aborted at step ${this.#step} of ${steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${signal.reason instanceof Error ? ` (${signal.reason.message})` : ''}.`,
+          `Training was aborted at step ${this.#step} of ${steps}${dir ? `; a checkpoint was written to ${dir}` : ''}` +
+            `${signal.reason instanceof Error ? ` (${signal.reason.message})` : ''}.`,
         );
       }
       const rec = await this.#trainStep();

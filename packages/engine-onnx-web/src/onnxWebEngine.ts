@@ -79,7 +79,8 @@ export class OnnxWebEngine implements Engine {
       const msg = firstErrorLine(err);
       if (/wasm|webassembly|fetch|backend/i.test(msg)) {
         throw new EngineUnavailableError(
-          `onnxruntime-web could not start its ${this.executionProvider} backend (${msg}). Serve onnxruntime-web's .wasm/.mjs files with the page and set wasmPaths (configureOrtWeb).`,
+          `onnxruntime-web could not start its ${this.executionProvider} backend (${msg}). ` +
+            `Serve onnxruntime-web's .wasm/.mjs files with the page and set wasmPaths (configureOrtWeb).`,
           { cause: err },
         );
       }

@@ -138,7 +138,8 @@ export function* externalDataPieces(layout: ExternalDataLayout): Generator<Uint8
     }
     if (written !== chunk.length) {
       throw new ConfigError(
-        `Initializer "${chunk.name}" produced ${written > chunk.length ? 'more' : `only ${written}`} bytes where ${chunk.length} were laid out; its data producer is inconsistent with its shape.`,
+        `Initializer "${chunk.name}" produced ${written > chunk.length ? 'more' : `only ${written}`} bytes where ${chunk.length} were laid out; ` +
+          `its data producer is inconsistent with its shape.`,
       );
     }
     position += chunk.length;

@@ -67,7 +67,8 @@ export async function checkExternalData(modelPath: string): Promise<ExternalData
     if (!location) throw new FormatError(`${where} is stored as external data but has no location entry. Export the model again.`);
     if (isAbsolute(location) || normalize(location).startsWith('..')) {
       throw new FormatError(
-        `${where} refers to external data "${location}", which is not a path inside the model's directory; onnxruntime only accepts relative locations next to the model. Export the model again.`,
+        `${where} refers to external data "${location}", which is not a path inside the model's directory; ` +
+          `onnxruntime only accepts relative locations next to the model. Export the model again.`,
       );
     }
     const elementBytes = ELEMENT_BYTES[tensor.dataType ?? 0];
@@ -77,7 +78,8 @@ export async function checkExternalData(modelPath: string): Promise<ExternalData
     const length = entryNumber(entries, 'length', where);
     if (length !== undefined && length !== expected) {
       throw new FormatError(
-        `${where} (${(tensor.dims ?? []).map(toNumber).join('x')} elements of ${elementBytes} bytes) needs ${expected} bytes but its external_data length is ${length}. The model file is corrupt; export it again.`,
+        `${where} (${(tensor.dims ?? []).map(toNumber).join('x')} elements of ${elementBytes} bytes) needs ${expected} bytes but its external_data length is ` +
+          `${length}. The model file is corrupt; export it again.`,
       );
     }
     const path = join(dir, location);
@@ -91,12 +93,14 @@ export async function checkExternalData(modelPath: string): Promise<ExternalData
     }
     if (fileBytes === null) {
       throw new NotFoundError(
-        `${where} stores its data in "${location}", but ${path} does not exist. Keep the data file next to the model (exportOnnxModel writes <name>.onnx and <name>.onnx.data together).`,
+        `${where} stores its data in "${location}", but ${path} does not exist. ` +
+          `Keep the data file next to the model (exportOnnxModel writes <name>.onnx and <name>.onnx.data together).`,
       );
     }
     if (offset + expected > fileBytes) {
       throw new FormatError(
-        `${where} needs bytes ${offset}..${offset + expected} of ${path}, but the file has only ${fileBytes} bytes; it is truncated or belongs to another export. Copy the complete data file or export the model again.`,
+        `${where} needs bytes ${offset}..${offset + expected} of ${path}, but the file has only ${fileBytes} bytes; ` +
+          `it is truncated or belongs to another export. Copy the complete data file or export the model again.`,
       );
     }
   }

@@ -202,7 +202,8 @@ export class OnnxGraphBuilder {
     for (const d of spec.shape) {
       if (typeof d === 'number' ? !Number.isInteger(d) || d < 0 : d.length === 0) {
         throw new ConfigError(
-          `Input "${spec.name}" has invalid dimension ${JSON.stringify(d)} in [${spec.shape.join(', ')}]; use a non-negative integer or a non-empty name for a dynamic dimension.`,
+          `Input "${spec.name}" has invalid dimension ${JSON.stringify(d)} in [${spec.shape.join(', ')}]; ` +
+            `use a non-negative integer or a non-empty name for a dynamic dimension.`,
         );
       }
     }
@@ -255,7 +256,8 @@ export class OnnxGraphBuilder {
     const expected = init.byteLength / BYTES_PER_ELEMENT[init.dtype];
     if (dtypeOfData(data) !== init.dtype || data.length !== expected) {
       throw new ShapeError(
-        `Deferred initializer "${name}" produced ${dtypeOfData(data)} data of ${data.length} elements; ${init.dtype} [${init.shape.join(', ')}] (${expected} elements) was declared.`,
+        `Deferred initializer "${name}" produced ${dtypeOfData(data)} data of ${data.length} elements; ` +
+          `${init.dtype} [${init.shape.join(', ')}] (${expected} elements) was declared.`,
       );
     }
     return data;

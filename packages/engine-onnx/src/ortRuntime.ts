@@ -16,7 +16,8 @@ export function loadOrt(): Promise<OrtModule> {
     (err: unknown) => {
       loading = undefined;
       throw new EngineUnavailableError(
-        `onnxruntime-node could not be loaded (${(err as Error).message.split('\n')[0]}). Reinstall it with \`npm install onnxruntime-node@1.30.0\` (set ONNXRUNTIME_NODE_INSTALL_CUDA=skip when offline).`,
+        `onnxruntime-node could not be loaded (${(err as Error).message.split('\n')[0]}). ` +
+          `Reinstall it with \`npm install onnxruntime-node@1.30.0\` (set ONNXRUNTIME_NODE_INSTALL_CUDA=skip when offline).`,
         { cause: err },
       );
     },

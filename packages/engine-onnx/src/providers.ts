@@ -54,7 +54,8 @@ function cudaPreflight(): string | null {
 
 const CUDA_FIX =
   'onnxruntime-node downloads its CUDA 12 provider at install time; this install skipped it (ONNXRUNTIME_NODE_INSTALL=skip or no network). ' +
-  'On a machine with network access, CUDA 12 and cuDNN 9, reinstall with `ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm install onnxruntime-node`, or use --device cpu.';
+  'On a machine with network access, CUDA 12 and cuDNN 9, reinstall with `ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm install onnxruntime-node`, ' +
+  'or use --device cpu.';
 
 /** The CPU engine (priority 50, inference and training, devices auto/cpu). */
 export const onnxCpuProvider: EngineProvider = {

@@ -47,7 +47,8 @@ export async function writeTempModel(builder: OnnxGraphBuilder, minBytes: number
     dir = await mkdtemp(join(parent, 'bigr-onnx-'));
   } catch (err) {
     throw new ConfigError(
-      `Cannot create a temporary directory in ${parent} for the external data of graph "${builder.graphName}" (${(err as Error).message}). Set tempDirectory to a writable directory on disk.`,
+      `Cannot create a temporary directory in ${parent} for the external data of graph "${builder.graphName}" (${(err as Error).message}). ` +
+        `Set tempDirectory to a writable directory on disk.`,
       { cause: err },
     );
   }
@@ -67,7 +68,8 @@ export async function writeTempModel(builder: OnnxGraphBuilder, minBytes: number
     await remove().catch(() => undefined);
     if (err instanceof BigrError) throw err;
     throw new ConfigError(
-      `Cannot write the external data of graph "${builder.graphName}" to ${dir} (${(err as Error).message}). Free disk space, set tempDirectory to a larger disk (not a RAM-backed tmpfs), or use externalDataStorage 'memory'.`,
+      `Cannot write the external data of graph "${builder.graphName}" to ${dir} (${(err as Error).message}). ` +
+        `Free disk space, set tempDirectory to a larger disk (not a RAM-backed tmpfs), or use externalDataStorage 'memory'.`,
       { cause: err },
     );
   }

@@ -51,7 +51,8 @@ export function checkFeeds(def: GraphDefinition, feeds: Readonly<Record<string, 
       const seen = named.get(d);
       if (seen && seen.size !== size) {
         throw new ShapeError(
-          `Graph "${def.name}": dimension "${d}" is ${seen.size} in input "${seen.input}" but ${size} in input "${spec.name}"; feeds must agree on named dimensions.`,
+          `Graph "${def.name}": dimension "${d}" is ${seen.size} in input "${seen.input}" but ${size} in input "${spec.name}"; ` +
+            `feeds must agree on named dimensions.`,
         );
       }
       if (!seen) named.set(d, { size, input: spec.name });

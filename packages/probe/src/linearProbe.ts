@@ -146,7 +146,8 @@ export function linearProbeLoss(features: Float32Array, oneHot: Float32Array, sh
   const rows = groups * batch;
   if (features.length !== rows * dim || oneHot.length !== rows * classes) {
     throw new ShapeError(
-      `linearProbeLoss got ${features.length} feature and ${oneHot.length} target values; expected ${rows}·${dim} and ${rows}·${classes} for ${groups} micro-batch(es) of ${batch} rows.`,
+      `linearProbeLoss got ${features.length} feature and ${oneHot.length} target values; ` +
+        `expected ${rows}·${dim} and ${rows}·${classes} for ${groups} micro-batch(es) of ${batch} rows.`,
     );
   }
   const eps = shape.eps ?? 1e-6;
@@ -200,7 +201,8 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
   const stepsPerEpoch = Math.floor(perEpoch / accum);
   if (stepsPerEpoch < 1) {
     throw new ConfigError(
-      `One epoch has ${perEpoch} micro-batches of ${batch}, fewer than accumulationSteps ${accum}; no optimiser step would run. Lower accumulationSteps or batchSize.`,
+      `One epoch has ${perEpoch} micro-batches of ${batch}, fewer than accumulationSteps ${accum}; no optimiser step would run. ` +
+        `Lower accumulationSteps or batchSize.`,
     );
   }
   const peak = options.absoluteLr ?? scaledLearningRate(options.baseLr ?? 0.1, batch * accum);

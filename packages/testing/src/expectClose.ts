@@ -125,7 +125,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   const what = options.what ?? 'values';
   if (actual.length !== expected.length) {
     throw new AssertionError({
-      message: `${what}: actual has ${actual.length} elements but expected has ${expected.length}${options.shape ? ` (shape [${options.shape.join(', ')}])` : ''}.`,
+      message:
+        `${what}: actual has ${actual.length} elements but expected has ${expected.length}` +
+        `${options.shape ? ` (shape [${options.shape.join(', ')}])` : ''}.`,
     });
   }
   const tolerance: Tolerance = { rtol: options.rtol ?? DEFAULT_TOLERANCE.rtol, atol: options.atol ?? DEFAULT_TOLERANCE.atol };

@@ -40,7 +40,8 @@ export function resolveCategoricalHeadConfig(
   const c: CategoricalHeadConfig = { prefix: 'cat_head', ...input };
   if (!Number.isInteger(c.bitsPerToken) || c.bitsPerToken < 1 || c.bitsPerToken > MAX_CATEGORICAL_BITS) {
     throw new ConfigError(
-      `Categorical head bitsPerToken ${c.bitsPerToken} must be an integer in 1…${MAX_CATEGORICAL_BITS} (2^K classes); use a tokenizer with fewer bits, e.g. K = 10.`,
+      `Categorical head bitsPerToken ${c.bitsPerToken} must be an integer in 1…${MAX_CATEGORICAL_BITS} (2^K classes); ` +
+        `use a tokenizer with fewer bits, e.g. K = 10.`,
     );
   }
   if (!Number.isInteger(c.featureDim) || c.featureDim < 1)

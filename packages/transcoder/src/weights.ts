@@ -47,7 +47,8 @@ export function inferDenoiserSizes(params: ReadonlyMap<string, { shape: readonly
     const t = params.get(`${prefix}.${name}`);
     if (!t) {
       throw new NotFoundError(
-        `Parameter "${prefix}.${name}" is missing, so the transcoder sizes cannot be inferred; pass a checkpoint holding the ${prefix}.* denoiser or the right prefix.`,
+        `Parameter "${prefix}.${name}" is missing, so the transcoder sizes cannot be inferred; ` +
+          `pass a checkpoint holding the ${prefix}.* denoiser or the right prefix.`,
       );
     }
     return t.shape;
@@ -93,7 +94,8 @@ export function selectTranscoderParameters(
         const b = dup.data as Float32Array;
         if (a.length !== b.length || a.some((v, i) => v !== b[i])) {
           throw new ConfigError(
-            `"${options.duplicatePrefix}.${rel}" differs from "${source}.${rel}"; official checkpoints hold two identical copies, so this file is inconsistent.`,
+            `"${options.duplicatePrefix}.${rel}" differs from "${source}.${rel}"; ` +
+              `official checkpoints hold two identical copies, so this file is inconsistent.`,
           );
         }
       }
@@ -152,7 +154,8 @@ export function fromContent(content: SafetensorsContent, source: string, options
     const data = got.data;
     if (got.size !== want.length || want.some((v, i) => Math.abs(v - data[i]!) > 1e-6)) {
       throw new FormatError(
-        `${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`,
+        `${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; ` +
+          `only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`,
       );
     }
   }

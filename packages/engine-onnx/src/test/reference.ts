@@ -268,7 +268,8 @@ export function expectClose(actual: { data: ArrayLike<number>; shape: readonly n
   }
   if (worst >= 0) {
     throw new Error(
-      `element ${worst}: got ${actual.data[worst]} expected ${expected.data[worst]} (|diff| ${Math.abs(at(actual.data, worst) - at(expected.data, worst))} > ${tol}·(1+|b|))`,
+      `element ${worst}: got ${actual.data[worst]} expected ${expected.data[worst]} ` +
+        `(|diff| ${Math.abs(at(actual.data, worst) - at(expected.data, worst))} > ${tol}·(1+|b|))`,
     );
   }
 }

@@ -313,7 +313,8 @@ export function formatSummary(report: ConformanceReport): string {
   const t = report.tolerance;
   const lines = report.engines.map(
     (e) =>
-      `${e.engine.padEnd(18)} pass ${e.passed}, fail ${e.failed}, error ${e.errors}, skipped ${e.skipped}; worst ${(100 * e.maxRatio).toFixed(1)}% of allowance`,
+      `${e.engine.padEnd(18)} pass ${e.passed}, fail ${e.failed}, error ${e.errors}, skipped ${e.skipped}; ` +
+      `worst ${(100 * e.maxRatio).toFixed(1)}% of allowance`,
   );
   return [`criterion |a − r| ≤ ${t.atol} + ${t.rtol}·|r|`, ...lines].join('\n');
 }
