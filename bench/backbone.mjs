@@ -202,7 +202,9 @@ for (const presetName of presets) {
   }
   rows.push({
     preset: presetName,
-    note: `init ${initSeconds.toFixed(1)} s, ${(bb.countBackboneParameters(config) / 1e6).toFixed(1)}M params, forward ${((flops.model + flops.rope) / 1e9).toFixed(2)} GFLOP/sample (RoPE trick ${(flops.rope / 1e9).toFixed(2)})`,
+    note:
+      `init ${initSeconds.toFixed(1)} s, ${(bb.countBackboneParameters(config) / 1e6).toFixed(1)}M params, ` +
+      `forward ${((flops.model + flops.rope) / 1e9).toFixed(2)} GFLOP/sample (RoPE trick ${(flops.rope / 1e9).toFixed(2)})`,
   });
 }
 

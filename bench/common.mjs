@@ -91,7 +91,10 @@ const PEAK_SIZE = 2048;
 
 /** The report line of {@link measurePeak}'s result (`unit` is appended to the median). */
 export function peakLine(peak, threads, unit = '') {
-  return `onnxruntime matmul peak (${PEAK_SIZE}^3, ${threads} thread${threads > 1 ? 's' : ''}): best ${peak.gflops.toFixed(1)} GFLOP/s, median ${peak.medianGflops.toFixed(1)}${unit}`;
+  return (
+    `onnxruntime matmul peak (${PEAK_SIZE}^3, ${threads} thread${threads > 1 ? 's' : ''}): best ${peak.gflops.toFixed(1)} GFLOP/s, ` +
+    `median ${peak.medianGflops.toFixed(1)}${unit}`
+  );
 }
 
 /** One markdown table row. */

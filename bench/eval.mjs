@@ -166,7 +166,8 @@ if (RUN_FID) {
     `precision/recall k=3, ${PR_N}×${PR_N}×${D}`,
     fmt(t, 1),
     's CPU',
-    `${fmt(wall, 1)} s wall; P=${r.precision.toFixed(4)} R=${r.recall.toFixed(4)}, ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ${fmt((2 * PR_N) / t, 0)} features/s`,
+    `${fmt(wall, 1)} s wall; P=${r.precision.toFixed(4)} R=${r.recall.toFixed(4)}, ${fmt(gf)} GFLOP/s = ${fmt(gf / plainGflops)}× plain matmul, ` +
+      `${fmt((2 * PR_N) / t, 0)} features/s`,
   );
   const t10 = flopsOf(10000, 10000) / (gf * 1e9);
   const tAdm = flopsOf(10000, 50000) / (gf * 1e9);

@@ -139,7 +139,8 @@ async function runGeneration() {
     });
     const wall = (performance.now() - t0) / 1000;
     console.log(
-      `generation: ${images} class-balanced images of the bundled model (BiGR-XS/3, 64 tokens, 10 iterations, CFG ${cfgScale}, ${diffusionSteps} diffusion steps, decoded), ` +
+      `generation: ${images} class-balanced images of the bundled model ` +
+        `(BiGR-XS/3, 64 tokens, 10 iterations, CFG ${cfgScale}, ${diffusionSteps} diffusion steps, decoded), ` +
         `${workers} workers, batches of ${genBatch}: ${(images / wall).toFixed(1)} images/s, ${(wall / 60).toFixed(2)} min; load average ${load()}`,
     );
   } finally {

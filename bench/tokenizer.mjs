@@ -74,7 +74,8 @@ for (const size of sizes) {
     const row = { bench: 'bae', engine: engineName, preset, size, batch: B, encodeImagesPerSec: B / enc, decodeImagesPerSec: B / dec };
     results.push(row);
     console.log(
-      `${engineName.padEnd(10)} ${String(size).padStart(3)}px ${preset.padEnd(12)} batch ${String(B).padStart(2)}: encode ${(B / enc).toFixed(2).padStart(8)} img/s, decode ${(B / dec).toFixed(2).padStart(8)} img/s`,
+      `${engineName.padEnd(10)} ${String(size).padStart(3)}px ${preset.padEnd(12)} batch ${String(B).padStart(2)}: ` +
+        `encode ${(B / enc).toFixed(2).padStart(8)} img/s, decode ${(B / dec).toFixed(2).padStart(8)} img/s`,
     );
   }
 }
@@ -105,7 +106,8 @@ if (doSearch) {
     const row = { bench: 'hash-search', geometry: label, codes, bytesPerCode: index.bytesPerCode, k, queriesPerSec: queries / sec };
     results.push(row);
     console.log(
-      `hash search ${label.padEnd(16)} ${codes} codes x ${index.bytesPerCode} B, k=${k}: ${(queries / sec).toFixed(1)} queries/s (${((sec / queries) * 1000).toFixed(2)} ms/query)`,
+      `hash search ${label.padEnd(16)} ${codes} codes x ${index.bytesPerCode} B, k=${k}: ` +
+        `${(queries / sec).toFixed(1)} queries/s (${((sec / queries) * 1000).toFixed(2)} ms/query)`,
     );
   }
 }

@@ -149,7 +149,8 @@ const rows = [];
 for (const key of cases) {
   const c = CASES[key]();
   console.log(
-    `- ${key}: ${c.describe}; ${(c.params / 1e6).toFixed(2)}M parameters; ${(c.stepFlops / 1e9).toFixed(2)} GFLOP per step (forward + backward products as executed)`,
+    `- ${key}: ${c.describe}; ${(c.params / 1e6).toFixed(2)}M parameters; ` +
+      `${(c.stepFlops / 1e9).toFixed(2)} GFLOP per step (forward + backward products as executed)`,
   );
   for (const name of engines) {
     let engine;

@@ -94,7 +94,8 @@ export async function build({ minify = true } = {}) {
   const labels = join(datasetDir, 't10k-labels-idx1-ubyte.gz');
   if (!existsSync(images) || !existsSync(labels))
     throw new Error(
-      `The Fashion-MNIST test set is missing in ${datasetDir}; install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR.`,
+      `The Fashion-MNIST test set is missing in ${datasetDir}; ` +
+        `install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR.`,
     );
   await copyFile(images, join(out, 'data', 't10k-images-idx3-ubyte.gz'));
   await copyFile(labels, join(out, 'data', 't10k-labels-idx1-ubyte.gz'));

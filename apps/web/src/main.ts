@@ -374,7 +374,8 @@ Promise.all([ready, loadTestSet(new URL('data/', base).href)])
     showInpaintImage();
     presetMask((x, y, s) => Math.abs(x - s / 2 + 0.5) < s / 4 && Math.abs(y - s / 2 + 0.5) < s / 4);
     setStatus(
-      `Ready: model loaded in ${(info.loadMs / 1000).toFixed(1)} s on ${info.engine} (${info.threads} thread${info.threads === 1 ? '' : 's'}); ${info.indexSize} test codes indexed.`,
+      `Ready: model loaded in ${(info.loadMs / 1000).toFixed(1)} s on ${info.engine} (${info.threads} thread${info.threads === 1 ? '' : 's'}); ` +
+        `${info.indexSize} test codes indexed.`,
     );
   })
   .catch((err: Error) => setStatus(`Could not start: ${err.message}`, 'error'));

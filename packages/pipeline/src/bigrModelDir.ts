@@ -55,13 +55,15 @@ export async function saveBigrModel(dir: string, config: BigrModelConfig, weight
 export function confinedSubdirectory(dir: string, relativePath: unknown, field: string): string {
   if (typeof relativePath !== 'string' || relativePath === '' || isAbsolute(relativePath) || relativePath.includes('\\')) {
     throw new ConfigError(
-      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}; it must be a relative path inside the model directory (e.g. "tokenizer"). Fix the config.`,
+      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}; it must be a relative path inside the model directory (e.g. "tokenizer"). ` +
+        `Fix the config.`,
     );
   }
   const rel = relative(resolve(dir), resolve(dir, relativePath));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw new ConfigError(
-      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}, which points outside the model directory ${dir}. Paths in a model's config must stay inside it (e.g. "tokenizer"); fix the config.`,
+      `${join(dir, 'config.json')}: "${field}" is ${JSON.stringify(relativePath)}, which points outside the model directory ${dir}. ` +
+        `Paths in a model's config must stay inside it (e.g. "tokenizer"); fix the config.`,
     );
   }
   return rel;

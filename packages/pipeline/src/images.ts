@@ -50,7 +50,9 @@ export async function toModelImages(source: ImageSource, geom: ImageGeometry): P
     const [b, c, h, w] = source.shape as [number, number, number, number];
     if (source.shape.length !== 4 || c !== geom.channels || h !== w || (h !== geom.size && h !== geom.inner)) {
       throw new ShapeError(
-        `Images have shape [${source.shape.join(', ')}]; expected [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding). Pass file paths to have them cropped and resized.`,
+        `Images have shape [${source.shape.join(', ')}]; ` +
+          `expected [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding). ` +
+          `Pass file paths to have them cropped and resized.`,
       );
     }
     if (source.dtype !== 'float32') throw new ShapeError(`Images are ${source.dtype}; expected float32 in [0, 1].`);

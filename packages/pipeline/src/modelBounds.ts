@@ -67,7 +67,9 @@ export function checkWeightsMatchConfig(source: ShapeSource, weights: NamedTenso
     while (held <= 100_000 && [...weights.keys()].some((k) => k.startsWith(pattern(held)))) held++;
     if (typeof configured === 'number' && held !== configured) {
       throw new ConfigError(
-        `${configPath}: ${source.section}.${field} is ${configured}, but ${weightsPath} holds ${held} (tensors ${pattern(0)}… to ${pattern(Math.max(0, held - 1))}…). Fix ${source.section}.${field} in the config or use the weights it was saved with.`,
+        `${configPath}: ${source.section}.${field} is ${configured}, ` +
+          `but ${weightsPath} holds ${held} (tensors ${pattern(0)}… to ${pattern(Math.max(0, held - 1))}…). ` +
+          `Fix ${source.section}.${field} in the config or use the weights it was saved with.`,
       );
     }
   }
@@ -79,12 +81,14 @@ export function checkWeightsMatchConfig(source: ShapeSource, weights: NamedTenso
     const t = weights.get(name);
     if (!t) {
       throw new ConfigError(
-        `${configPath} (${fields}) implies tensor "${name}" [${shape.join(', ')}], which ${weightsPath} does not hold. The config does not describe these weights; fix it or use the matching weights.`,
+        `${configPath} (${fields}) implies tensor "${name}" [${shape.join(', ')}], which ${weightsPath} does not hold. ` +
+          `The config does not describe these weights; fix it or use the matching weights.`,
       );
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ConfigError(
-        `${configPath} (${fields}) implies tensor "${name}" of shape [${shape.join(', ')}], but ${weightsPath} holds [${t.shape.join(', ')}]. The config does not describe these weights; fix the field that sets this size or use the matching weights.`,
+        `${configPath} (${fields}) implies tensor "${name}" of shape [${shape.join(', ')}], but ${weightsPath} holds [${t.shape.join(', ')}]. ` +
+          `The config does not describe these weights; fix the field that sets this size or use the matching weights.`,
       );
     }
   }

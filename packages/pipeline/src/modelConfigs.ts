@@ -32,7 +32,8 @@ export function validateBigrModel(config: unknown, weights: NamedTensors, names:
   const c = config as Partial<BigrModelConfig>;
   if (typeof c !== 'object' || c === null || c.format !== BIGR_FORMAT || !c.backbone || !c.transcoder) {
     throw new ConfigError(
-      `${names.model}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). Pass a directory written by \`bigr train\` or \`bigr import\`.`,
+      `${names.model}/config.json is not a BiGR model (format "${String(c?.format)}", expected "${BIGR_FORMAT}"). ` +
+        `Pass a directory written by \`bigr train\` or \`bigr import\`.`,
     );
   }
   // Bound every size before anything is built from it, then check the config against the weights beside it.
@@ -71,14 +72,16 @@ export function validateTokenizerModel(config: unknown, weights: NamedTensors, n
   const c = config as Partial<TokenizerModelConfig>;
   if (typeof c !== 'object' || c === null || c.format !== TOKENIZER_FORMAT || !c.bae) {
     throw new ConfigError(
-      `${names.model}/config.json is not a tokenizer model (format "${String(c?.format)}", expected "${TOKENIZER_FORMAT}"). Pass the directory written by \`bigr train-tokenizer\`.`,
+      `${names.model}/config.json is not a tokenizer model (format "${String(c?.format)}", expected "${TOKENIZER_FORMAT}"). ` +
+        `Pass the directory written by \`bigr train-tokenizer\`.`,
     );
   }
   checkConfigMaxima('bae', c.bae, names.configPath);
   const bae = validateConfig(c.bae);
   if (typeof c.pad !== 'number' || !Number.isInteger(c.pad) || c.pad < 0 || 2 * c.pad >= bae.resolution) {
     throw new ConfigError(
-      `${names.configPath}: pad is ${JSON.stringify(c.pad)}; it must be an integer in 0..${Math.max(0, Math.ceil(bae.resolution / 2) - 1)} (2 for Fashion-MNIST's 28 → 32 padding). Fix the config.`,
+      `${names.configPath}: pad is ${JSON.stringify(c.pad)}; ` +
+        `it must be an integer in 0..${Math.max(0, Math.ceil(bae.resolution / 2) - 1)} (2 for Fashion-MNIST's 28 → 32 padding). Fix the config.`,
     );
   }
   checkWeightsMatchConfig(

@@ -29,6 +29,8 @@ export async function isModelDirectory(dir: string): Promise<boolean> {
 export async function resolveLocalDirectory(source: string): Promise<ResolvedSource> {
   if (await isModelDirectory(source)) return { dir: source, kind: 'directory' };
   throw new NotFoundError(
-    `${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair.`,
+    `${source} is not a model directory (no config.json there). ` +
+      `Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], ` +
+      `or an official checkpoint pair.`,
   );
 }

@@ -33,6 +33,8 @@ export async function resolveModelSource(source: ModelSource, options: LoadSourc
     return { dir, kind: 'hub' };
   }
   throw new NotFoundError(
-    `${source} is not a model directory (no config.json there). Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], or an official checkpoint pair (bigr.pt+binaryae.th).`,
+    `${source} is not a model directory (no config.json there). ` +
+      `Pass a directory written by \`bigr train\`/\`bigr import\`, a Hugging Face Hub repo id such as owner/name[@revision], ` +
+      `or an official checkpoint pair (bigr.pt+binaryae.th).`,
   );
 }

@@ -160,7 +160,8 @@ export class TokenizerPipeline {
     const bits = 'bytes' in codes ? unpackBits(codes) : codes;
     if (bits.shape.length !== 3 || bits.shape[1] !== this.tokens || bits.shape[2] !== this.bitsPerToken) {
       throw new ConfigError(
-        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). Decode with the tokenizer the codes were encoded with.`,
+        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). ` +
+          `Decode with the tokenizer the codes were encoded with.`,
       );
     }
     const raw = await this.tokenizer.decode(bits);
@@ -193,7 +194,8 @@ export class TokenizerPipeline {
     const target = index ?? new HashIndex(this.tokens, this.bitsPerToken, Math.max(1, packed.batch));
     if (target.tokens !== this.tokens || target.bitsPerToken !== this.bitsPerToken) {
       throw new ConfigError(
-        `The index holds codes of ${target.tokens} tokens × ${target.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. Use a new index or the tokenizer it was built with.`,
+        `The index holds codes of ${target.tokens} tokens × ${target.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. ` +
+          `Use a new index or the tokenizer it was built with.`,
       );
     }
     const first = target.size;

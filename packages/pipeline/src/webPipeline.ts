@@ -169,7 +169,8 @@ function webModelImages(source: WebImageSource, geom: ImageGeometry): CpuTensor<
     const [b, c, h, w] = source.shape as [number, number, number, number];
     if (source.shape.length !== 4 || c !== geom.channels || h !== w || (h !== geom.size && h !== geom.inner) || source.dtype !== 'float32') {
       throw new ConfigError(
-        `Images have shape [${source.shape.join(', ')}] (${source.dtype}); expected float32 [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding) in [0, 1].`,
+        `Images have shape [${source.shape.join(', ')}] (${source.dtype}); expected float32 [B, ${geom.channels}, ${geom.size}, ${geom.size}] ` +
+          `(or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding) in [0, 1].`,
       );
     }
     const t = new CpuTensor<'float32'>(source.data as Float32Array, [b, c, h, w]);
@@ -371,7 +372,8 @@ export class WebBigrPipeline {
     const bits = 'bytes' in codes ? unpackBits(codes) : codes;
     if (bits.shape.length !== 3 || bits.shape[1] !== this.tokenizer.tokens || bits.shape[2] !== this.tokenizer.bitsPerToken) {
       throw new ConfigError(
-        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokenizer.tokens}, ${this.tokenizer.bitsPerToken}]. Decode with the tokenizer the codes were encoded with.`,
+        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokenizer.tokens}, ${this.tokenizer.bitsPerToken}]. ` +
+          `Decode with the tokenizer the codes were encoded with.`,
       );
     }
     return this.finish(await this.tokenizer.decode(bits), options);
@@ -381,7 +383,8 @@ export class WebBigrPipeline {
   async search(index: HashIndex, images: WebImageSource, k: number, options: LongRunningOptions = {}): Promise<Neighbours[]> {
     if (index.tokens !== this.tokenizer.tokens || index.bitsPerToken !== this.tokenizer.bitsPerToken) {
       throw new ConfigError(
-        `The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; this tokenizer makes ${this.tokenizer.tokens} × ${this.tokenizer.bitsPerToken}. Use the index built with this model's tokenizer.`,
+        `The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; ` +
+          `this tokenizer makes ${this.tokenizer.tokens} × ${this.tokenizer.bitsPerToken}. Use the index built with this model's tokenizer.`,
       );
     }
     return index.searchBatch((await this.encode(images, options)).packed, k);

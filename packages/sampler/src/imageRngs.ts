@@ -85,7 +85,8 @@ export class ImageRngs implements Rng {
     const unit = n / this.#total;
     if (!Number.isInteger(unit)) {
       throw new ShapeError(
-        `${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; draw a multiple of ${this.#total} (use segments() for uneven layouts).`,
+        `${what}(${n}) cannot be split over ${this.streams.length} per-image streams with weights summing to ${this.#total}; ` +
+          `draw a multiple of ${this.#total} (use segments() for uneven layouts).`,
       );
     }
     return unit;
@@ -112,7 +113,8 @@ export class ImageRngs implements Rng {
     const [onlyLive, ...otherLive] = this.#parts.filter((p) => p.weight > 0);
     if (onlyLive && otherLive.length === 0) return onlyLive.rng;
     throw new ConfigError(
-      `${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; draw arrays (one part per image) or use one stream per call.`,
+      `${what}() draws one number, which is ambiguous over ${this.streams.length} per-image streams; ` +
+        `draw arrays (one part per image) or use one stream per call.`,
     );
   }
 

@@ -86,7 +86,8 @@ export function resolveSettings(partial: Partial<SamplingSettings>, base: Sampli
   const s = picked as unknown as SamplingSettings;
   if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > MAX_ITERATIONS) {
     throw new ConfigError(
-      `iterations = ${s.iterations}; expected an integer in 1..${MAX_ITERATIONS} such as 20 (each iteration unmasks at least one token, so more than the token count adds nothing).`,
+      `iterations = ${s.iterations}; expected an integer in 1..${MAX_ITERATIONS} such as 20 ` +
+        `(each iteration unmasks at least one token, so more than the token count adds nothing).`,
     );
   }
   if (!Number.isFinite(s.cfgScale) || s.cfgScale < 0) throw new ConfigError(`cfgScale = ${s.cfgScale}; expected a finite number >= 0 such as 2.5.`);

@@ -48,7 +48,8 @@ export function latentGrid(config: BaeConfig, height: number, width: number): [n
   if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0 || height % f !== 0 || width % f !== 0) {
     throw new ConfigError(
       `Image size ${height}x${width} is not supported by this B-AE: both sides must be positive multiples of the downsampling factor ${f} ` +
-        `(2^(${config.chMult.length} levels - 1)). Pad or resize the images, e.g. to ${Math.max(f, Math.ceil(height / f) * f)}x${Math.max(f, Math.ceil(width / f) * f)}.`,
+        `(2^(${config.chMult.length} levels - 1)). ` +
+        `Pad or resize the images, e.g. to ${Math.max(f, Math.ceil(height / f) * f)}x${Math.max(f, Math.ceil(width / f) * f)}.`,
     );
   }
   return [height / f, width / f];

@@ -82,7 +82,8 @@ export class HashIndex {
   #checkCodes(codes: PackedCodes): number {
     if (codes.tokens !== this.tokens || codes.bitsPerToken !== this.bitsPerToken) {
       throw new ShapeError(
-        `HashIndex holds codes of ${this.tokens} tokens × ${this.bitsPerToken} bits, but the given codes have ${codes.tokens} × ${codes.bitsPerToken}. Hash with the same tokenizer and image size.`,
+        `HashIndex holds codes of ${this.tokens} tokens × ${this.bitsPerToken} bits, but the given codes have ${codes.tokens} × ${codes.bitsPerToken}. ` +
+          `Hash with the same tokenizer and image size.`,
       );
     }
     if (codes.bytes.length !== codes.batch * this.bytesPerCode) {
@@ -258,7 +259,8 @@ export class HashIndex {
     const expected = HEADER_BYTES + count * (bpc + 4);
     if (bytes.length !== expected) {
       throw new FormatError(
-        `${source}: header announces ${count} codes of ${bpc} bytes (file of ${expected} bytes) but the file has ${bytes.length} bytes. It is truncated or corrupt.`,
+        `${source}: header announces ${count} codes of ${bpc} bytes (file of ${expected} bytes) but the file has ${bytes.length} bytes. ` +
+          `It is truncated or corrupt.`,
       );
     }
     const body = bytes.subarray(HEADER_BYTES);

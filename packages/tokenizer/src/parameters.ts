@@ -109,7 +109,8 @@ export function loadBaeParameters(config: BaeConfig, tensors: ReadonlyMap<string
     const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
     if (!ok) {
       throw new ShapeError(
-        `B-AE parameter ${name} has shape [${t.shape.join(', ')}] but this config needs [${shape.join(', ')}]. The weights belong to a different configuration.`,
+        `B-AE parameter ${name} has shape [${t.shape.join(', ')}] but this config needs [${shape.join(', ')}]. ` +
+          `The weights belong to a different configuration.`,
       );
     }
     const data = t.dtype === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as ArrayLike<number>);

@@ -160,7 +160,8 @@ export class BaeTokenizer implements BinaryTokenizer {
     const k = this.bitsPerToken;
     if (bits.shape.length !== 3 || bits.shape[1] !== n || bits.shape[2] !== k) {
       throw new ShapeError(
-        `B-AE decode: bits have shape [${bits.shape.join(', ')}] but [B, ${n}, ${k}] (token layout) was expected for a ${this.grid[0]}x${this.grid[1]} grid with K = ${k}.`,
+        `B-AE decode: bits have shape [${bits.shape.join(', ')}] but [B, ${n}, ${k}] (token layout) was expected ` +
+          `for a ${this.grid[0]}x${this.grid[1]} grid with K = ${k}.`,
       );
     }
     const b = bits.shape[0]!;

@@ -353,7 +353,8 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
         // The Trainer runs to the next checkpoint boundary at a time; report the run's true target, not the chunk's.
         if (err instanceof AbortError) {
           throw new AbortError(
-            `B-AE training was aborted at step ${gTrainer.step} of ${options.steps}${dir ? `; a checkpoint was written to ${dir}` : ''}${options.signal?.reason instanceof Error ? ` (${options.signal.reason.message})` : ''}.`,
+            `B-AE training was aborted at step ${gTrainer.step} of ${options.steps}${dir ? `; a checkpoint was written to ${dir}` : ''}` +
+              `${options.signal?.reason instanceof Error ? ` (${options.signal.reason.message})` : ''}.`,
           );
         }
         throw err;

@@ -235,7 +235,8 @@ class Unpickler {
     this.#maxItems = lim(options.maxItems, DEFAULT_PICKLE_LIMITS.maxItems, 'maxItems');
     if (bytes.length > maxBytes) {
       throw new FormatError(
-        `${this.#source}: the pickle is ${bytes.length} bytes, above the limit of ${maxBytes}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
+        `${this.#source}: the pickle is ${bytes.length} bytes, above the limit of ${maxBytes}. ` +
+          `The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
       );
     }
   }

@@ -120,16 +120,19 @@ function findArchiveName(zip: ZipArchive): string {
   if (only !== undefined && rest.length === 0) return only;
   if (candidates.length > 1) {
     throw new FormatError(
-      `${zip.source} holds ${candidates.length} pickles (${candidates.map((c) => `${c}/data.pkl`).join(', ')}); a torch checkpoint has exactly one. The archive is not a torch.save file.`,
+      `${zip.source} holds ${candidates.length} pickles (${candidates.map((c) => `${c}/data.pkl`).join(', ')}); a torch checkpoint has exactly one. ` +
+        `The archive is not a torch.save file.`,
     );
   }
   if (names.some((n) => /^[^/]+\/(constants\.pkl|code\/)/.test(n))) {
     throw new FormatError(
-      `${zip.source} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint. In Python, load it with torch.jit.load and save model.state_dict() with torch.save (or safetensors).`,
+      `${zip.source} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint. ` +
+        `In Python, load it with torch.jit.load and save model.state_dict() with torch.save (or safetensors).`,
     );
   }
   throw new FormatError(
-    `${zip.source} is a ZIP archive without an "<archive>/data.pkl" entry, so it is not a torch.save checkpoint (entries: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}).`,
+    `${zip.source} is a ZIP archive without an "<archive>/data.pkl" entry, ` +
+      `so it is not a torch.save checkpoint (entries: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}).`,
   );
 }
 
@@ -163,7 +166,8 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
   const byteorder = await readSmallText(zip, `${archiveName}/byteorder`, verifyCrc);
   if (byteorder !== undefined && byteorder !== 'little') {
     throw new FormatError(
-      `${zip.source}: ${archiveName}/byteorder is ${JSON.stringify(byteorder)}; only little-endian checkpoints are supported. Re-save it on a little-endian machine.`,
+      `${zip.source}: ${archiveName}/byteorder is ${JSON.stringify(byteorder)}; only little-endian checkpoints are supported. ` +
+        `Re-save it on a little-endian machine.`,
     );
   }
   // findArchiveName picked archiveName from this very entry.
@@ -171,7 +175,8 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
   const maxPickle = options.maxPickleBytes ?? DEFAULT_PICKLE_LIMITS.maxBytes;
   if (pklEntry.size > maxPickle) {
     throw new FormatError(
-      `${zip.source}: ${archiveName}/data.pkl is ${pklEntry.size} bytes, above the limit of ${maxPickle}. The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
+      `${zip.source}: ${archiveName}/data.pkl is ${pklEntry.size} bytes, above the limit of ${maxPickle}. ` +
+        `The file is corrupt or hostile; raise maxPickleBytes if it is genuine.`,
     );
   }
   const pkl = await zip.read(pklEntry, { verifyCrc });
@@ -189,12 +194,14 @@ async function parseArchive(zip: ZipArchive, options: TorchCheckpointOptions): P
     const e = zip.get(name);
     if (!e) {
       throw new FormatError(
-        `${zip.source}: storage "${s.key}" (${s.storageType}, ${s.numel} elements) is referenced by data.pkl but the entry ${name} is missing. The checkpoint is incomplete; re-download or re-save it.`,
+        `${zip.source}: storage "${s.key}" (${s.storageType}, ${s.numel} elements) is referenced by data.pkl but the entry ${name} is missing. ` +
+          `The checkpoint is incomplete; re-download or re-save it.`,
       );
     }
     if (e.size !== s.byteLength) {
       throw new FormatError(
-        `${zip.source}: entry ${name} holds ${e.size} bytes but storage "${s.key}" needs ${s.numel} × ${s.itemSize} = ${s.byteLength} (${s.storageType}). The checkpoint is corrupt.`,
+        `${zip.source}: entry ${name} holds ${e.size} bytes but storage "${s.key}" needs ${s.numel} × ${s.itemSize} = ${s.byteLength} (${s.storageType}). ` +
+          `The checkpoint is corrupt.`,
       );
     }
   }
@@ -258,7 +265,8 @@ function selectPrefix(all: Map<string, TorchTensorRef>, prefix: string | undefin
   if (out.size === 0) {
     const tops = [...new Set([...all.keys()].map((n) => n.split('.')[0]))];
     throw new NotFoundError(
-      `${source} has no tensors under "${prefix}". Top-level names: ${tops.slice(0, 10).join(', ')}${tops.length > 10 ? ', ...' : ''}${tops.length === 0 ? '(none)' : ''}. Use one of them.`,
+      `${source} has no tensors under "${prefix}". Top-level names: ` +
+        `${tops.slice(0, 10).join(', ')}${tops.length > 10 ? ', ...' : ''}${tops.length === 0 ? '(none)' : ''}. Use one of them.`,
     );
   }
   return out;
@@ -438,7 +446,8 @@ export async function readTorchStateDict(path: string, options: ReadTorchStateDi
     if (!root.has(options.subkey)) {
       const keys = [...root.keys()].map((k) => (typeof k === 'string' ? k : describePickleValue(k)));
       throw new NotFoundError(
-        `${source} has no top-level key "${options.subkey}". Available keys: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', ...' : ''}. Pass one of them as subkey, or omit it.`,
+        `${source} has no top-level key "${options.subkey}". Available keys: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', ...' : ''}. ` +
+          `Pass one of them as subkey, or omit it.`,
       );
     }
     const sub = getOrThrow(root, options.subkey, 'checkpoint key');

@@ -60,7 +60,8 @@ export function checkTensorView(storage: TorchStorageRef, offset: number, shape:
   }
   if (numel > 0 && (!Number.isSafeInteger(last) || last >= storage.numel)) {
     throw new FormatError(
-      `${where}: tensor view (offset ${offset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches element ${last}, but storage "${storage.key}" has only ${storage.numel} elements. The checkpoint is corrupt.`,
+      `${where}: tensor view (offset ${offset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches element ${last}, ` +
+        `but storage "${storage.key}" has only ${storage.numel} elements. The checkpoint is corrupt.`,
     );
   }
   return numel;
@@ -148,8 +149,8 @@ function numpyScalar(args: readonly PickleValue[], ctx: PickleCallContext): Pick
   if (!spec || !(raw instanceof Uint8Array) || (order !== undefined && order !== '<' && order !== '|')) {
     fail(
       ctx,
-      `numpy scalar of dtype ${typeof descr === 'string' ? descr : describePickleValue(descr)} (byte order ${String(order)}) is not supported; only little-endian ` +
-        `${Object.keys(NUMPY_SCALARS).join('/')} scalars are. Convert numpy values to Python numbers (float(x), int(x)) before torch.save.`,
+      `numpy scalar of dtype ${typeof descr === 'string' ? descr : describePickleValue(descr)} (byte order ${String(order)}) is not supported; ` +
+        `only little-endian ${Object.keys(NUMPY_SCALARS).join('/')} scalars are. Convert numpy values to Python numbers (float(x), int(x)) before torch.save.`,
     );
   }
   if (raw.length !== spec[0]) fail(ctx, `numpy scalar of dtype ${descr} needs ${spec[0]} bytes but has ${raw.length}. The checkpoint is corrupt.`);
@@ -198,7 +199,8 @@ function buildGlobals(): Map<string, PickleGlobalHandler> {
       if (!(type instanceof PickleGlobal) || (type.qualifiedName !== 'torch.Tensor' && type.qualifiedName !== 'torch.nn.parameter.Parameter')) {
         fail(
           c,
-          `_rebuild_from_type_v2 for type ${describePickleValue(type)} is not supported; only torch.Tensor and torch.nn.Parameter are. Save plain tensors (state_dict()).`,
+          `_rebuild_from_type_v2 for type ${describePickleValue(type)} is not supported; only torch.Tensor and torch.nn.Parameter are. ` +
+            `Save plain tensors (state_dict()).`,
         );
       }
       const t = c.callGlobal(func ?? null, tupleArg(c, '_rebuild_from_type_v2', args, 'args'));
@@ -275,7 +277,8 @@ export function torchPersistentLoad(storages: Map<string, TorchStorageRef>): (pi
     if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
       fail(
         ctx,
-        `persistent id ${describePickleValue(pid)} is not a ('storage', type, key, location, numel) tuple. The checkpoint is corrupt or from an unsupported torch version.`,
+        `persistent id ${describePickleValue(pid)} is not a ('storage', type, key, location, numel) tuple. ` +
+          `The checkpoint is corrupt or from an unsupported torch version.`,
       );
     }
     const [, type, key, location, numel] = pid as readonly PickleValue[];

@@ -89,7 +89,8 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
   }
   if (raw.length !== storage.byteLength) {
     throw new FormatError(
-      `${where}: the storage holds ${raw.length} bytes but ${storage.numel} × ${storage.itemSize} = ${storage.byteLength} are needed. The checkpoint is corrupt.`,
+      `${where}: the storage holds ${raw.length} bytes but ${storage.numel} × ${storage.itemSize} = ${storage.byteLength} are needed. ` +
+        `The checkpoint is corrupt.`,
     );
   }
   if (raw.byteOffset % 8 !== 0) raw = raw.slice();
@@ -166,7 +167,8 @@ export function decodeTorchView(raw: Uint8Array, ref: TorchTensorRef, name: stri
           if (hi !== lo >> 31) {
             const value = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
             throw new FormatError(
-              `${where} (int64) holds ${value} at storage element ${e}, outside the int32 range [-2147483648, 2147483647] that int64 tensors are converted to. Store it as float64 or reduce the values.`,
+              `${where} (int64) holds ${value} at storage element ${e}, ` +
+                `outside the int32 range [-2147483648, 2147483647] that int64 tensors are converted to. Store it as float64 or reduce the values.`,
             );
           }
           out[o + j] = lo;

@@ -276,7 +276,8 @@ function plan(tensors: ReadonlyMap<string, Tensor>, options: TorchWriteOptions):
     const dtype: TorchStoreDType = (Object.hasOwn(storeAs, tname) ? storeAs[tname] : undefined) ?? tensor.dtype;
     if (!ALLOWED[tensor.dtype]?.includes(dtype)) {
       throw new ConfigError(
-        `Tensor "${tname}" has dtype ${tensor.dtype}, which cannot be stored as ${JSON.stringify(dtype)}; allowed: ${(ALLOWED[tensor.dtype] ?? []).join(', ')}.`,
+        `Tensor "${tname}" has dtype ${tensor.dtype}, which cannot be stored as ${JSON.stringify(dtype)}; ` +
+          `allowed: ${(ALLOWED[tensor.dtype] ?? []).join(', ')}.`,
       );
     }
     const data = tensor.data;

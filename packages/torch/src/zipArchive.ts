@@ -155,7 +155,8 @@ export class ZipArchive {
     const end = await readEnd(fh, size, source);
     if (end.cdSize > maxCd) {
       throw new FormatError(
-        `${source}: the ZIP central directory is ${end.cdSize} bytes, above the limit of ${maxCd}. The archive is corrupt, or raise maxCentralDirectoryBytes if it is genuine.`,
+        `${source}: the ZIP central directory is ${end.cdSize} bytes, above the limit of ${maxCd}. ` +
+          `The archive is corrupt, or raise maxCentralDirectoryBytes if it is genuine.`,
       );
     }
     if (end.entries > maxEntries) {
@@ -165,7 +166,8 @@ export class ZipArchive {
     }
     if (end.cdOffset + end.cdSize > end.endStart) {
       throw new FormatError(
-        `${source}: the ZIP central directory [${end.cdOffset}, ${end.cdOffset + end.cdSize}) runs past the end record at offset ${end.endStart} (file size ${size}). ` +
+        `${source}: the ZIP central directory [${end.cdOffset}, ${end.cdOffset + end.cdSize}) runs past the end record at offset ${end.endStart} ` +
+          `(file size ${size}). ` +
           'The archive is truncated or its end record is corrupt; re-download or re-save it.',
       );
     }
@@ -193,7 +195,8 @@ export class ZipArchive {
     const where = `${this.source}: ZIP entry "${entry.name}"`;
     if (dv.getUint32(0, true) !== SIG_LOCAL) {
       throw new FormatError(
-        `${where} has no local header at offset ${entry.localHeaderOffset} (found 0x${dv.getUint32(0, true).toString(16)}). The central directory offsets are corrupt.`,
+        `${where} has no local header at offset ${entry.localHeaderOffset} (found 0x${dv.getUint32(0, true).toString(16)}). ` +
+          `The central directory offsets are corrupt.`,
       );
     }
     const flags = dv.getUint16(6, true);
@@ -209,7 +212,8 @@ export class ZipArchive {
     const start = entry.localHeaderOffset + LOCAL_SIZE + nameLength + extraLength;
     if (start + entry.compressedSize > this.centralDirectoryOffset) {
       throw new FormatError(
-        `${where}: its data [${start}, ${start + entry.compressedSize}) runs past the central directory at offset ${this.centralDirectoryOffset} (file size ${this.fileSize}). ` +
+        `${where}: its data [${start}, ${start + entry.compressedSize}) runs past the central directory at offset ${this.centralDirectoryOffset} ` +
+          `(file size ${this.fileSize}). ` +
           'The archive is truncated or corrupt; re-download or re-save it.',
       );
     }
@@ -343,7 +347,8 @@ export class ZipArchive {
 function checkCrc(actual: number, entry: ZipEntry, where: string): void {
   if (actual !== entry.crc32) {
     throw new FormatError(
-      `${where} fails its CRC-32 check (computed 0x${actual.toString(16).padStart(8, '0')}, recorded 0x${entry.crc32.toString(16).padStart(8, '0')}). The file is corrupt; re-download it.`,
+      `${where} fails its CRC-32 check (computed 0x${actual.toString(16).padStart(8, '0')}, recorded 0x${entry.crc32.toString(16).padStart(8, '0')}). ` +
+        `The file is corrupt; re-download it.`,
     );
   }
 }
@@ -379,7 +384,8 @@ async function readEnd(fh: FileHandle, size: number, source: string): Promise<Ra
   }
   if (at < 0) {
     throw new FormatError(
-      `${source} has no ZIP end-of-central-directory record in its last ${tailLength} bytes. The file is truncated (an interrupted download or save) or is not a ZIP archive; re-download or re-save it.`,
+      `${source} has no ZIP end-of-central-directory record in its last ${tailLength} bytes. ` +
+        `The file is truncated (an interrupted download or save) or is not a ZIP archive; re-download or re-save it.`,
     );
   }
   const diskNumber = dv.getUint16(at + 4, true);
@@ -434,7 +440,8 @@ function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map
     }
     if (dv.getUint32(p, true) !== SIG_CENTRAL) {
       throw new FormatError(
-        `${source}: ZIP central directory record ${i} at offset ${end.cdOffset + p} has signature 0x${dv.getUint32(p, true).toString(16)} instead of 0x${SIG_CENTRAL.toString(16)}. The central directory offset is wrong; the archive is corrupt.`,
+        `${source}: ZIP central directory record ${i} at offset ${end.cdOffset + p} has signature 0x${dv.getUint32(p, true).toString(16)} instead of ` +
+          `0x${SIG_CENTRAL.toString(16)}. The central directory offset is wrong; the archive is corrupt.`,
       );
     }
     const flags = dv.getUint16(p + 8, true);
@@ -509,7 +516,8 @@ function parseCentralDirectory(cd: Uint8Array, end: RawEnd, source: string): Map
     }
     if (localHeaderOffset + LOCAL_SIZE + nameLength + compressedSize > end.cdOffset) {
       throw new FormatError(
-        `${where}: local header at offset ${localHeaderOffset} plus ${compressedSize} data bytes extends beyond the entry data area, which ends at the central directory (offset ${end.cdOffset}). ` +
+        `${where}: local header at offset ${localHeaderOffset} plus ${compressedSize} data bytes extends beyond the entry data area, ` +
+          `which ends at the central directory (offset ${end.cdOffset}). ` +
           'The archive is truncated or its central directory is corrupt; re-download or re-save it.',
       );
     }

@@ -102,7 +102,8 @@ export async function exportPytorch(modelDir: string, outDir: string, options: L
     };
     if (tok.config.bae.codeDim !== bigr.config.backbone.bitsPerToken)
       throw new ConfigError(
-        `${modelDir}: the tokenizer has K = ${tok.config.bae.codeDim} but the backbone K = ${bigr.config.backbone.bitsPerToken}; the model directory is inconsistent.`,
+        `${modelDir}: the tokenizer has K = ${tok.config.bae.codeDim} but the backbone K = ${bigr.config.backbone.bitsPerToken}; ` +
+          `the model directory is inconsistent.`,
       );
     const args: Record<string, TorchArgValue> = {
       model: typeof bigr.config.training?.['preset'] === 'string' ? (bigr.config.training['preset'] as string) : 'custom',

@@ -16,7 +16,8 @@ export function bigrCacheDir(env: Readonly<Record<string, string | undefined>> =
     const dir = resolve(explicit);
     if (dir.split(sep).includes('node_modules')) {
       throw new ConfigError(
-        `${BIGR_CACHE_ENV} is ${explicit}, inside node_modules; package managers delete and replace that folder. Point ${BIGR_CACHE_ENV} at a directory of your own (e.g. ~/.cache/bigr).`,
+        `${BIGR_CACHE_ENV} is ${explicit}, inside node_modules; package managers delete and replace that folder. ` +
+          `Point ${BIGR_CACHE_ENV} at a directory of your own (e.g. ~/.cache/bigr).`,
       );
     }
     return dir;

@@ -127,7 +127,8 @@ async function hubGet(url: string, headers: Record<string, string>, token: strin
     } catch (err) {
       if (signal?.aborted) throw new AbortError('The download was aborted.');
       throw new NetworkError(
-        `Could not reach ${current} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Check the network or the Hub URL, or load offline from the cache (offline: true / BIGR_OFFLINE=1).`,
+        `Could not reach ${current} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). ` +
+          `Check the network or the Hub URL, or load offline from the cache (offline: true / BIGR_OFFLINE=1).`,
         { cause: err },
       );
     }
@@ -192,7 +193,8 @@ export async function hubFile(repo: HubRepo, file: string, options: HubOptions =
     if (response.status === 404) {
       await response.body?.cancel();
       throw new NotFoundError(
-        `${url} was not found (HTTP 404): ${hubRepoId(repo)} has no file "${file}" (or the repository or revision does not exist). Check the repo id, the revision and that it is a BiGR model directory.`,
+        `${url} was not found (HTTP 404): ${hubRepoId(repo)} has no file "${file}" (or the repository or revision does not exist). ` +
+          `Check the repo id, the revision and that it is a BiGR model directory.`,
       );
     }
     if (response.status === 401 || response.status === 403) {
@@ -277,7 +279,8 @@ async function finish(partial: string, dest: string, size: number | undefined, s
     if (actual !== sha256) {
       await rm(partial, { force: true });
       throw new FormatError(
-        `${url}: SHA-256 ${actual} does not match the ${sha256} the Hub announced; the download was deleted. Load again; if it persists the repository or a proxy is serving a corrupt file.`,
+        `${url}: SHA-256 ${actual} does not match the ${sha256} the Hub announced; the download was deleted. ` +
+          `Load again; if it persists the repository or a proxy is serving a corrupt file.`,
       );
     }
   }

@@ -33,7 +33,9 @@ export async function downloadHubModel(repo: HubRepo, options: HubOptions = {}):
   const dir = hubSnapshotDir(cacheDir, repo);
   if (typeof config !== 'object' || config === null || (config.format !== BIGR_FORMAT && config.format !== TOKENIZER_FORMAT)) {
     throw new FormatError(
-      `${hubRepoId(repo)} is not a BiGR model: its config.json has format ${JSON.stringify((config as { format?: unknown } | null)?.format)}, expected "${BIGR_FORMAT}" or "${TOKENIZER_FORMAT}". Upload a directory written by \`bigr train\`/\`bigr import\`, or load released .pt/.th files as an official checkpoint pair.`,
+      `${hubRepoId(repo)} is not a BiGR model: its config.json has format ${JSON.stringify((config as { format?: unknown } | null)?.format)}, ` +
+        `expected "${BIGR_FORMAT}" or "${TOKENIZER_FORMAT}". ` +
+        `Upload a directory written by \`bigr train\`/\`bigr import\`, or load released .pt/.th files as an official checkpoint pair.`,
     );
   }
   await hubFile(repo, 'model.safetensors', options);

@@ -80,14 +80,16 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
     if (w && w.length === 1) return { index: i, kind: 'GroupNorm', inChannels: w[0]!, outChannels: w[0]! };
     const names = [...shapes.keys()].filter((n) => n.startsWith(`${p}.`));
     throw new FormatError(
-      `${source}: block ${p} (tensors ${names.join(', ')}) is none of Conv2d, ResBlock, AttnBlock, Downsample, Upsample or GroupNorm. It is not a B-AE state dict.`,
+      `${source}: block ${p} (tensors ${names.join(', ')}) is none of Conv2d, ResBlock, AttnBlock, Downsample, Upsample or GroupNorm. ` +
+        `It is not a B-AE state dict.`,
     );
   });
 }
 
 function fail(source: string, detail: string): never {
   throw new FormatError(
-    `${source}: the encoder block list does not follow the B-AE layout of docs/algorithm.md §1.3 (${detail}). Only the official BinaryAutoEncoder architecture can be imported.`,
+    `${source}: the encoder block list does not follow the B-AE layout of docs/algorithm.md §1.3 (${detail}). ` +
+      `Only the official BinaryAutoEncoder architecture can be imported.`,
   );
 }
 
@@ -134,7 +136,8 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const embed = shapes.get('quantize.embed.weight');
   if (embed?.length !== 2)
     throw new FormatError(
-      `${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. Pass the full B-AE state dict (docs/algorithm.md §10.2).`,
+      `${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. ` +
+        `Pass the full B-AE state dict (docs/algorithm.md §10.2).`,
     );
   const codeDim = embed[0]!;
   const normFirst = dec[0]?.kind === 'GroupNorm';
@@ -188,7 +191,8 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   assertKeysMatch(
     compareKeys(shapes, required, optional),
     source,
-    `the B-AE inferred from it (nf ${nf}, ch_mult [${chMult.join(', ')}], res_blocks ${resBlocks}, attention at levels [${attentionLevels.join(', ')}], emb_dim ${embDim}, K ${codeDim})`,
+    `the B-AE inferred from it (nf ${nf}, ch_mult [${chMult.join(', ')}], res_blocks ${resBlocks}, attention at levels [${attentionLevels.join(', ')}], ` +
+      `emb_dim ${embDim}, K ${codeDim})`,
   );
   const unusedTensors = [...shapes.keys()].filter((k) => optional.has(k)).length;
 
@@ -198,17 +202,21 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const notes: string[] = [];
   if (variant === 'released-256' && resolution !== 256) {
     notes.push(
-      `This B-AE has the released 256 px layout (attention at the 16×16 level) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`,
+      `This B-AE has the released 256 px layout (attention at the 16×16 level) but will run at ${resolution} px to match the BiGR grid; ` +
+        `check that the B-AE and BiGR files belong together.`,
     );
   }
   if (variant === 'released-512' && resolution !== 512) {
     notes.push(
-      `This B-AE has the released 512 px layout (no attention inside the levels) but will run at ${resolution} px to match the BiGR grid; check that the B-AE and BiGR files belong together.`,
+      `This B-AE has the released 512 px layout (no attention inside the levels) but will run at ${resolution} px to match the BiGR grid; ` +
+        `check that the B-AE and BiGR files belong together.`,
     );
   }
   if (resolutionSource === 'released-convention' && variant === 'custom') {
     notes.push(
-      `The image size ${resolution} px was assumed from the released convention (attention at 16×16, or a 32×32 latent without attention); pass the B-AE's img_size (--resolution) if it differs. It sets the image size the tokenizer encodes and decodes; the weights and the graph are the same at any size.`,
+      `The image size ${resolution} px was assumed from the released convention (attention at 16×16, or a 32×32 latent without attention); ` +
+        `pass the B-AE's img_size (--resolution) if it differs. ` +
+        `It sets the image size the tokenizer encodes and decodes; the weights and the graph are the same at any size.`,
     );
   }
   return { config, variant, resolutionSource, attentionLevels, unusedTensors, notes };

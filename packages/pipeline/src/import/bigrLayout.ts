@@ -65,7 +65,8 @@ function checkGroup(shapes: ShapeMap, group: readonly string[], what: string, so
   if (present.length < group.length) {
     const missing = group.filter((k) => !shapes.has(k));
     throw new FormatError(
-      `${source} holds only part of ${what}: missing ${missing.length} key(s): ${listNames(missing)}. Pass the released checkpoint unmodified, or drop the whole group when exporting.`,
+      `${source} holds only part of ${what}: missing ${missing.length} key(s): ${listNames(missing)}. ` +
+        `Pass the released checkpoint unmodified, or drop the whole group when exporting.`,
     );
   }
   return true;
@@ -115,14 +116,16 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
     backbone = resolveBackboneConfig({ dim, layers, heads, bitsPerToken, tokens, numClasses, useAdaLN });
   } catch (err) {
     throw new FormatError(
-      `${source}: the inferred backbone (D ${dim}, L ${layers}, heads ${heads}, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes) is invalid: ${(err as Error).message}`,
+      `${source}: the inferred backbone (D ${dim}, L ${layers}, heads ${heads}, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes) is invalid: ` +
+        `${(err as Error).message}`,
       { cause: err },
     );
   }
   const w1 = shapes.get('layers.0.feed_forward.w1.weight');
   if (w1 && w1[0] !== configFfnHidden(backbone)) {
     throw new FormatError(
-      `${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} (multiple_of 256, no ffn_dim_multiplier, docs/algorithm.md §2.2); this checkpoint is not a released BiGR architecture.`,
+      `${source}: the SwiGLU hidden size is ${w1[0]} but D = ${dim} gives ${configFfnHidden(backbone)} ` +
+        `(multiple_of 256, no ffn_dim_multiplier, docs/algorithm.md §2.2); this checkpoint is not a released BiGR architecture.`,
     );
   }
 
@@ -134,7 +137,8 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   const sizes: DenoiserSizes = inferDenoiserSizes(asShapes, denoiserPrefix);
   if (sizes.bitsPerToken !== bitsPerToken || sizes.featureDim !== dim) {
     throw new FormatError(
-      `${source}: the denoiser has K = ${sizes.bitsPerToken} and condition width ${sizes.featureDim}, but the backbone has K = ${bitsPerToken} and D = ${dim}. The file mixes two models.`,
+      `${source}: the denoiser has K = ${sizes.bitsPerToken} and condition width ${sizes.featureDim}, ` +
+        `but the backbone has K = ${bitsPerToken} and D = ${dim}. The file mixes two models.`,
     );
   }
   const kFinal = shapes.get(`${OFFICIAL_SCHEDULER_PREFIX}.k_final`);
@@ -156,7 +160,8 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   assertKeysMatch(
     compareKeys(shapes, new Map<string, readonly number[]>([...backboneShapes, ...primary]), new Map<string, readonly number[]>([...duplicate, ...scheduler])),
     source,
-    `the BiGR model inferred from it (D ${dim}, ${layers} layers, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes, denoiser ${sizes.width}×${sizes.blocks}, T ${timesteps})`,
+    `the BiGR model inferred from it (D ${dim}, ${layers} layers, K ${bitsPerToken}, N ${tokens}, ${numClasses} classes, ` +
+      `denoiser ${sizes.width}×${sizes.blocks}, T ${timesteps})`,
   );
   const hasDuplicate = checkGroup(shapes, [...duplicate.keys()], `the duplicate denoiser (${otherPrefix}.*)`, source);
   const schedulerBuffers = checkGroup(shapes, [...scheduler.keys()], 'the scheduler buffers', source) ? [...scheduler.keys()] : [];

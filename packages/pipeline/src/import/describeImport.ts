@@ -42,7 +42,8 @@ export function formatImportReport(r: ImportReport): string[] {
         `${b.numClasses} classes + null (index ${b.numClasses}), adaLN ${b.useAdaLN ? 'on' : 'off'}, ${millions(i.backboneParameters)} parameters`,
     );
     lines.push(
-      `  transcoder: width ${t.width}, ${t.blocks} blocks, T = ${t.timesteps} diffusion steps (S = ${t.inferenceSteps} at inference), ${millions(i.transcoderParameters)} parameters`,
+      `  transcoder: width ${t.width}, ${t.blocks} blocks, T = ${t.timesteps} diffusion steps (S = ${t.inferenceSteps} at inference), ` +
+        `${millions(i.transcoderParameters)} parameters`,
     );
     const dup = i.hasDuplicate ? 'duplicate denoiser copy identical' : 'no duplicate denoiser copy in the file';
     const sched =

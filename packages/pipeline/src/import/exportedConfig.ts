@@ -21,7 +21,8 @@ export function exportedConfigOf(args: Readonly<Record<string, CheckpointArgValu
     value = parseJsonBounded(raw, { source: `${source}: args.${BIGR_CONFIG_ARG}` });
   } catch (err) {
     throw new FormatError(
-      `${source}: args.${BIGR_CONFIG_ARG} is not the JSON string \`bigr export\` writes (${(err as Error).message}). Re-export the model, or remove the field to import by shapes alone.`,
+      `${source}: args.${BIGR_CONFIG_ARG} is not the JSON string \`bigr export\` writes (${(err as Error).message}). ` +
+        `Re-export the model, or remove the field to import by shapes alone.`,
     );
   }
   const c = value as Partial<ExportedBigrConfig> | null;
@@ -35,7 +36,8 @@ export function exportedConfigOf(args: Readonly<Record<string, CheckpointArgValu
     typeof c.pad !== 'number'
   ) {
     throw new FormatError(
-      `${source}: args.${BIGR_CONFIG_ARG} has format ${JSON.stringify(c?.format)} version ${JSON.stringify(c?.version)}; expected "bigr-pytorch-export" version 1 with classNames, bae and pad. Re-export the model with this version of bigr.`,
+      `${source}: args.${BIGR_CONFIG_ARG} has format ${JSON.stringify(c?.format)} version ${JSON.stringify(c?.version)}; ` +
+        `expected "bigr-pytorch-export" version 1 with classNames, bae and pad. Re-export the model with this version of bigr.`,
     );
   }
   return c as ExportedBigrConfig;
@@ -45,7 +47,8 @@ function same(a: Record<string, unknown>, b: Record<string, unknown>, fields: re
   for (const f of fields) {
     if (a[f] !== b[f])
       throw new FormatError(
-        `${source}: args.${BIGR_CONFIG_ARG} says ${what}.${f} = ${JSON.stringify(a[f])} but the weights have ${JSON.stringify(b[f])}. The checkpoint was edited after export; re-export it or drop args.${BIGR_CONFIG_ARG}.`,
+        `${source}: args.${BIGR_CONFIG_ARG} says ${what}.${f} = ${JSON.stringify(a[f])} but the weights have ${JSON.stringify(b[f])}. ` +
+          `The checkpoint was edited after export; re-export it or drop args.${BIGR_CONFIG_ARG}.`,
       );
   }
 }
@@ -80,7 +83,8 @@ export function exportedBaeConfig(inferred: BaeConfig, exported: BaeConfig, sour
   const differs = [...new Set([...want.keys(), ...got.keys()])].filter((k) => want.get(k)?.join(',') !== got.get(k)?.join(','));
   if (differs.length > 0)
     throw new FormatError(
-      `${source}: the exported tokenizer config does not match the weights (${differs.slice(0, 5).join(', ')}${differs.length > 5 ? ', ...' : ''}). Re-export the model.`,
+      `${source}: the exported tokenizer config does not match the weights (${differs.slice(0, 5).join(', ')}${differs.length > 5 ? ', ...' : ''}). ` +
+        `Re-export the model.`,
     );
   return config;
 }

@@ -124,7 +124,8 @@ function splitBaeNames(src: CheckpointSource): { shapes: Map<string, readonly nu
   }
   if (shapes.size === 0) {
     throw new FormatError(
-      `B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). Pass the binaryae_ema_*.th file of the B-AE (docs/algorithm.md §10.2).`,
+      `B-AE checkpoint ${src.path} holds no autoencoder tensors (no ae.* keys, only disc.*/perceptual.*). ` +
+        `Pass the binaryae_ema_*.th file of the B-AE (docs/algorithm.md §10.2).`,
     );
   }
   return { shapes, fileName, disc, perceptual };
@@ -182,7 +183,8 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
     if (exported) {
       bigr = withExportedSettings(bigr, exported, `BiGR checkpoint ${options.bigr}`);
       notes.push(
-        `${basename(options.bigr)} was written by \`bigr export --format pytorch\`; heads, class names, padding and the tokenizer's normalisation come from its args.bigr_config.`,
+        `${basename(options.bigr)} was written by \`bigr export --format pytorch\`; ` +
+          `heads, class names, padding and the tokenizer's normalisation come from its args.bigr_config.`,
       );
     }
     if (bigrSrc.entry === 'model')
@@ -219,7 +221,8 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
         : [];
   if (bigr && classNames.length !== bigr.backbone.numClasses) {
     throw new ConfigError(
-      `The class-name list has ${classNames.length} entries but the model has ${bigr.backbone.numClasses} classes (label table rows − 1). Pass one name per class, in label order.`,
+      `The class-name list has ${classNames.length} entries but the model has ${bigr.backbone.numClasses} classes (label table rows − 1). ` +
+        `Pass one name per class, in label order.`,
     );
   }
 
