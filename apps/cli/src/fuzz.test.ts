@@ -369,7 +369,8 @@ afterAll(() => {
     process.stderr.write(`fuzz seed ${SEED}: ${JSON.stringify(total)}\n`);
     for (const [k, v] of stats)
       process.stderr.write(
-        `  ${k}: ${v.cases} cases, ${v.typedErrors} typed errors, ${v.crashes.length} crashes, ${v.hangs.length} hangs, max ${v.maxMs.toFixed(0)} ms, max RSS +${(v.maxRssDelta / 2 ** 20).toFixed(0)} MiB\n`,
+        `  ${k}: ${v.cases} cases, ${v.typedErrors} typed errors, ${v.crashes.length} crashes, ${v.hangs.length} hangs, max ${v.maxMs.toFixed(0)} ms, ` +
+          `max RSS +${(v.maxRssDelta / 2 ** 20).toFixed(0)} MiB\n`,
       );
   }
 });

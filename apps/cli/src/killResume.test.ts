@@ -321,9 +321,12 @@ describe('kill -9 during bigr train-tokenizer and bigr train (onnx-cpu)', () => 
     await killUntilDone('train', trainArgs(tok, bigr), bigr, 'bigr', killPoints(rng.fork('train')), bigrRef, outcomes);
     await expectSameAsReference(bigr, bigrRef, ['model.safetensors', 'tokenizer/model.safetensors'], ['.', 'tokenizer']);
 
-    process.stdout.write(
-      `kill -9 outcomes:\n${outcomes.map((o) => `  ${o.command} | ${o.label} (#${o.nth} +${o.delayMs} ms): ${o.ended}, checkpoint ${o.checkpointStep ?? '-'}, left ${o.leftovers.length ? o.leftovers.join(', ') : 'nothing'}`).join('\n')}\n`,
+    const lines = outcomes.map(
+      (o) =>
+        `  ${o.command} | ${o.label} (#${o.nth} +${o.delayMs} ms): ${o.ended}, checkpoint ${o.checkpointStep ?? '-'}, ` +
+        `left ${o.leftovers.length ? o.leftovers.join(', ') : 'nothing'}`,
     );
+    process.stdout.write(`kill -9 outcomes:\n${lines.join('\n')}\n`);
     // Every kill triggered while the run still had work to do landed.
     for (const o of outcomes.filter((x) => x.mustLand)) expect([o.command, o.label, o.ended]).toEqual([o.command, o.label, 'SIGKILL']);
   }, 300_000); // 14 CLI processes: about 60 s on two idle cores, up to twice that on a loaded machine.

@@ -132,7 +132,8 @@ export async function checkOutputs(options: OutputCheckOptions): Promise<void> {
     const input = inputs.get(key);
     if (input !== undefined && !planned.appends) {
       throw new ConfigError(
-        `\`bigr ${options.command}\` would overwrite its input ${input} with ${path}. Choose another --out; inputs are never overwritten (not even with --force).`,
+        `\`bigr ${options.command}\` would overwrite its input ${input} with ${path}. ` +
+          `Choose another --out; inputs are never overwritten (not even with --force).`,
       );
     }
     const s = await statOrNull(path);
@@ -140,7 +141,8 @@ export async function checkOutputs(options: OutputCheckOptions): Promise<void> {
     if (s.isDirectory()) throw new ConfigError(`${path} is a directory; \`bigr ${options.command}\` writes a file there. Choose another --out.`);
     if ((Number(s.mode) & 0o222) === 0) {
       throw new ConfigError(
-        `${path} is read-only (mode ${(Number(s.mode) & 0o777).toString(8)}); \`bigr ${options.command}\` will not replace it. Make it writable (chmod u+w ${path}) or choose another --out.`,
+        `${path} is read-only (mode ${(Number(s.mode) & 0o777).toString(8)}); \`bigr ${options.command}\` will not replace it. ` +
+          `Make it writable (chmod u+w ${path}) or choose another --out.`,
       );
     }
     if (planned.appends) continue;

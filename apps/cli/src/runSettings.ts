@@ -77,7 +77,8 @@ async function readRecord(path: string): Promise<RunSettingsRecord | null> {
   const raw = parseJsonBounded(text, { source: path }) as Partial<RunSettingsRecord> | null;
   if (!raw || typeof raw !== 'object' || raw.format !== RUN_SETTINGS_FORMAT || typeof raw.settings !== 'object' || raw.settings === null) {
     throw new FormatError(
-      `${path} is not a run-settings file (format ${JSON.stringify(raw && typeof raw === 'object' ? raw.format : raw)}). Delete the checkpoints or choose a new --out.`,
+      `${path} is not a run-settings file (format ${JSON.stringify(raw && typeof raw === 'object' ? raw.format : raw)}). ` +
+        `Delete the checkpoints or choose a new --out.`,
     );
   }
   return {
@@ -198,7 +199,8 @@ export async function prepareTrainingOutput(options: {
     }
     if (found !== format) {
       throw new ConfigError(
-        `${out} holds another kind of model (config.json format ${JSON.stringify(found)}); \`bigr ${command}\` writes a "${format}" directory and will not replace it. Choose a new --out.`,
+        `${out} holds another kind of model (config.json format ${JSON.stringify(found)}); ` +
+          `\`bigr ${command}\` writes a "${format}" directory and will not replace it. Choose a new --out.`,
       );
     }
   }
@@ -209,7 +211,8 @@ export async function prepareTrainingOutput(options: {
     for (const f of TRAINING_OUTPUTS) if (await exists(join(out, f))) present.push(f);
     if (present.length > 0) {
       throw new ConfigError(
-        `${out} already holds ${present.join(', ')} that no \`bigr ${command}\` run there wrote (no checkpoints). Choose a new --out, or pass --force to replace them.`,
+        `${out} already holds ${present.join(', ')} that no \`bigr ${command}\` run there wrote (no checkpoints). ` +
+          `Choose a new --out, or pass --force to replace them.`,
       );
     }
   }

@@ -33,7 +33,8 @@ export function toEvalSize(
 ): { images: CpuTensor<'uint8'>; cropped: number } {
   if (h !== w || h < size || (h - size) % 2 !== 0) {
     throw new ConfigError(
-      `${what} has ${h}×${w} images; the evaluation network takes ${size}×${size} (or ${size + 4}×${size + 4} padded samples, centre-cropped) and never resizes.`,
+      `${what} has ${h}×${w} images; the evaluation network takes ${size}×${size} ` +
+        `(or ${size + 4}×${size + 4} padded samples, centre-cropped) and never resizes.`,
     );
   }
   const m = (h - size) / 2;
@@ -109,7 +110,8 @@ async function fromGrid(path: string, size: number, limit: number): Promise<Samp
     if (typeof sidecar !== 'object' || sidecar === null) throw new Error('not an object');
   } catch {
     throw new NotFoundError(
-      `${path} is a single image; reading it as a sample grid needs the ${sidecarPath} sidecar written by \`bigr generate\`. Pass a folder of PNGs or a .npz instead.`,
+      `${path} is a single image; reading it as a sample grid needs the ${sidecarPath} sidecar written by \`bigr generate\`. ` +
+        `Pass a folder of PNGs or a .npz instead.`,
     );
   }
   const n0 = Array.isArray(sidecar.labels) ? sidecar.labels.length : Number(sidecar.config?.n);

@@ -39,9 +39,10 @@ describe('sampling memory', () => {
     const first = result.samples[0]!;
     const last = result.samples.at(-1)!;
     expect([first.calls, last.calls]).toEqual([100, 1000]);
-    process.stdout.write(
-      `sampling memory over ${result.calls} calls (${result.seconds.toFixed(1)} s): ${result.samples.map((s) => `${s.calls}: rss ${(s.rss / MiB).toFixed(1)} MiB, heap ${(s.heapUsed / MiB).toFixed(2)} MiB, external ${(s.external / MiB).toFixed(2)} MiB`).join('; ')}\n`,
+    const samples = result.samples.map(
+      (s) => `${s.calls}: rss ${(s.rss / MiB).toFixed(1)} MiB, heap ${(s.heapUsed / MiB).toFixed(2)} MiB, external ${(s.external / MiB).toFixed(2)} MiB`,
     );
+    process.stdout.write(`sampling memory over ${result.calls} calls (${result.seconds.toFixed(1)} s): ${samples.join('; ')}\n`);
     // A leaked onnxruntime tensor, session or output buffer per call would add at least tens of KiB each time
     // (tens of MiB over 900 calls); allocator warm-up and fragmentation stay far below these bounds.
     expect((last.rss - first.rss) / MiB).toBeLessThan(64);

@@ -25,7 +25,8 @@ export function requireNumber(
     typeof v === 'number' && Number.isFinite(v) && (range.minOpen ? v > range.min : v >= range.min) && (range.maxOpen ? v < range.max : v <= range.max);
   if (!ok) {
     throw new ConfigError(
-      `${flag(key)} must be a number in ${range.minOpen ? '(' : '['}${range.min}, ${range.max}${range.maxOpen ? ')' : ']'}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
+      `${flag(key)} must be a number in ${range.minOpen ? '(' : '['}${range.min}, ${range.max}${range.maxOpen ? ')' : ']'}, ` +
+        `got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
     );
   }
 }
@@ -35,7 +36,8 @@ export function requireOneOf(cfg: Readonly<Record<string, unknown>>, key: string
   const v = cfg[key];
   if (typeof v !== 'string' || !allowed.includes(v)) {
     throw new ConfigError(
-      `${flag(key)} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
+      `${flag(key)} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, ` +
+        `got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}.${hint ? ` ${hint}` : ''}`,
     );
   }
 }

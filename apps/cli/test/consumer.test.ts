@@ -37,10 +37,15 @@ const predictor = {
   tokens: 16, bitsPerToken: 16, nullClass: 10,
   async predict(request) { return new CpuTensor(new Float32Array(request.bits.size).fill(0.9), request.bits.shape); },
 };
-const result = await generate({ predictor, condition: { kind: 'class', labels: Int32Array.of(1, 2) }, rng: createRng(2), tokenizer, iterations: 4, cfgScale: 1 });
+const result = await generate({
+  predictor, condition: { kind: 'class', labels: Int32Array.of(1, 2) }, rng: createRng(2), tokenizer, iterations: 4, cfgScale: 1,
+});
 let ones = 0;
 for (const b of result.codes.data) ones += b;
-console.log(JSON.stringify({ engine: engine.name, packedBytes: packed.bytes.length, nearest: Array.from(hit.ids), distance: Array.from(hit.distances), codes: result.codes.shape, images: result.images.shape, ones }));
+console.log(JSON.stringify({
+  engine: engine.name, packedBytes: packed.bytes.length, nearest: Array.from(hit.ids), distance: Array.from(hit.distances),
+  codes: result.codes.shape, images: result.images.shape, ones,
+}));
 `;
 
 const PIPELINE_SCRIPT = `

@@ -84,7 +84,9 @@ export async function resolve(spec, ctx, next) {
 export async function load(url, ctx, next) {
   if (!url.endsWith('.ts')) return next(url, ctx);
   const filename = fileURLToPath(url);
-  const out = swc.transformSync(readFileSync(filename, 'utf8'), { filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: 'inline' });
+  const out = swc.transformSync(readFileSync(filename, 'utf8'), {
+    filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: 'inline',
+  });
   return { format: 'module', source: out.code, shortCircuit: true };
 }`;
 
@@ -164,7 +166,8 @@ const result = await cls.trainFashionClassifier({
     if (performance.now() - last > 20000 || e.current === e.total) {
       const rate = e.current / ((performance.now() - trainStart) / 1000);
       log(
-        `step ${e.current}/${e.total} epoch ${e.metrics.epoch} loss ${(lossSum / lossCount).toFixed(4)} lr ${e.metrics.lr.toExponential(2)} (${rate.toFixed(2)} steps/s, ~${((e.total - e.current) / rate / 60).toFixed(1)} min left)`,
+        `step ${e.current}/${e.total} epoch ${e.metrics.epoch} loss ${(lossSum / lossCount).toFixed(4)} lr ${e.metrics.lr.toExponential(2)} ` +
+          `(${rate.toFixed(2)} steps/s, ~${((e.total - e.current) / rate / 60).toFixed(1)} min left)`,
       );
       last = performance.now();
       lossSum = 0;

@@ -80,12 +80,14 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
   const [B, N, K] = codes.bits.shape as [number, number, number];
   if (N !== tok.tokenizer.tokens || K !== tok.tokenizer.bitsPerToken) {
     throw new ConfigError(
-      `${codesPath} holds codes of ${codes.grid.join('×')} tokens × ${K} bits but the tokenizer in ${tok.dir} uses ${tok.tokenizer.grid.join('×')} × ${tok.tokenizer.bitsPerToken}. Decode with the model the codes were encoded with (--model).`,
+      `${codesPath} holds codes of ${codes.grid.join('×')} tokens × ${K} bits but the tokenizer in ${tok.dir} uses ${tok.tokenizer.grid.join('×')} × ` +
+        `${tok.tokenizer.bitsPerToken}. Decode with the model the codes were encoded with (--model).`,
     );
   }
   if (codes.tokenizerHash && codes.tokenizerHash !== tok.hash)
     ctx.warn(
-      `${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); the images will not match.`,
+      `${codesPath} was encoded with another tokenizer (hash ${codes.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); ` +
+        `the images will not match.`,
     );
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await withProgress(ctx, 'decode', async (onProgress) => {

@@ -166,7 +166,8 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
   const sources = [cfg.samples && 'samples', cfg.model && 'model', cfg.real && 'real'].filter(Boolean);
   if (sources.length !== 1)
     throw new ConfigError(
-      `Pass exactly one of --samples <dir|file.npz|grid.png>, --model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`,
+      `Pass exactly one of --samples <dir|file.npz|grid.png>, ` +
+        `--model <dir> or --real test|train-sample (got ${sources.length === 0 ? 'none' : sources.join(' and ')}).`,
     );
   if (cfg.real && cfg.real !== 'test' && cfg.real !== 'train-sample') throw new ConfigError(`--real must be 'test' or 'train-sample', got "${cfg.real}".`);
   for (const k of ['n', 'trainLimit', 'testLimit', 'workers'] as const) {

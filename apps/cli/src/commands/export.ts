@@ -42,7 +42,8 @@ export async function exportCommand(ctx: CliContext, flags: ExportFlags): Promis
     );
   for (const f of report.files) ctx.out(`wrote ${f}`);
   ctx.out(
-    `load in PyTorch: torch.load('${report.files[0]}', map_location='cpu')${report.bigrTensors > 0 ? "['ema']" : ''}; back here: bigr import${report.bigrTensors > 0 ? ` --bigr ${report.files[0]}` : ''} --bae ${report.files.at(-1)} --out <dir>`,
+    `load in PyTorch: torch.load('${report.files[0]}', map_location='cpu')${report.bigrTensors > 0 ? "['ema']" : ''}; ` +
+      `back here: bigr import${report.bigrTensors > 0 ? ` --bigr ${report.files[0]}` : ''} --bae ${report.files.at(-1)} --out <dir>`,
   );
   ctx.result({
     ok: true,
@@ -64,7 +65,8 @@ export function registerExport(program: Command, ctx: () => CliContext): void {
     .requiredOption('--out <dir>', 'directory to write bigr.pt and binaryae.th into')
     .addHelpText(
       'after',
-      "\nExamples:\n  bigr export --format pytorch --model runs/fmnist-bigr --out export/\n  python -c \"import torch; print(torch.load('export/bigr.pt')['ema'].keys())\"\n  bigr import --bigr export/bigr.pt --bae export/binaryae.th --out runs/reimported",
+      '\nExamples:\n  bigr export --format pytorch --model runs/fmnist-bigr --out export/\n  python -c "import torch; ' +
+        "print(torch.load('export/bigr.pt')['ema'].keys())\"\n  bigr import --bigr export/bigr.pt --bae export/binaryae.th --out runs/reimported",
     )
     .action(async (flags: ExportFlags) => exportCommand(ctx(), flags));
 }

@@ -124,7 +124,8 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
   const [gh, gw] = latentGrid(bae, bae.resolution, bae.resolution);
   if (gh * gw !== b.tokens || bae.codeDim !== b.bitsPerToken) {
     throw new ConfigError(
-      `The tokenizer makes ${gh * gw} tokens of ${bae.codeDim} bits but the backbone expects ${b.tokens} × ${b.bitsPerToken}; the model directory is inconsistent.`,
+      `The tokenizer makes ${gh * gw} tokens of ${bae.codeDim} bits but the backbone expects ${b.tokens} × ${b.bitsPerToken}; ` +
+        `the model directory is inconsistent.`,
     );
   }
   const backboneParams = extractBackboneParameters(weights, b);
@@ -144,7 +145,9 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     {
       key: 'representation',
       file: 'representation.onnx',
-      description: `Representation (docs/algorithm.md §7.1): unmasked bits + null class ${nullClassIndex(b)} → block ${layer} hidden states (no final norm) and their mean over image tokens`,
+      description:
+        `Representation (docs/algorithm.md §7.1): unmasked bits + null class ${nullClassIndex(b)} → block ${layer} hidden states (no final norm) ` +
+        `and their mean over image tokens`,
       def: representationGraph(b, { layer }),
       params: backboneParams,
       outputs: [f32('tokens', ['batch', b.tokens, b.dim]), f32('pooled', ['batch', b.dim])],

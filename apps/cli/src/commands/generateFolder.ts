@@ -81,7 +81,8 @@ export async function generateToFolder(
     const sameRun = old?.format === FOLDER_FORMAT && JSON.stringify(old.key) === JSON.stringify(key);
     if (!sameRun && !ctx.force) {
       throw new ConfigError(
-        `${dir} is not empty and was not written by this generate run (${old ? 'other settings' : `no ${manifestPath}`}); pick an empty folder, or pass --force to write over its images.`,
+        `${dir} is not empty and was not written by this generate run (${old ? 'other settings' : `no ${manifestPath}`}); ` +
+          `pick an empty folder, or pass --force to write over its images.`,
       );
     }
   }
@@ -149,7 +150,8 @@ export async function generateToFolder(
     },
   });
   ctx.out(
-    `wrote ${cfg.n} images to ${dir}/ (${done.size > 0 ? `${done.size} of ${batches} batches were already there, ` : ''}${seconds.toFixed(1)} s) and ${sidecar}`,
+    `wrote ${cfg.n} images to ${dir}/ (${done.size > 0 ? `${done.size} of ${batches} batches were already there, ` : ''}` +
+      `${seconds.toFixed(1)} s) and ${sidecar}`,
   );
   ctx.result({
     ok: true,

@@ -131,7 +131,8 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     const meta = await readIndexMetadata(cfg.index);
     if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash) {
       throw new ConfigError(
-        `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); its Hamming distances would be meaningless. Use the same --model or a new --index.`,
+        `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); ` +
+          `its Hamming distances would be meaningless. Use the same --model or a new --index.`,
       );
     }
     if (meta?.codeMode && meta.codeMode !== cfg.codeMode) ctx.warn(`${cfg.index} holds ${meta.codeMode} codes; appending ${cfg.codeMode} codes.`);
@@ -210,7 +211,8 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     },
   });
   ctx.out(
-    `${existed ? 'appended' : 'indexed'} ${fresh.length} image(s); ${cfg.index} now holds ${index.size} codes of ${index.tokens}×${index.bitsPerToken} bits (${sidecar})`,
+    `${existed ? 'appended' : 'indexed'} ${fresh.length} image(s); ` +
+      `${cfg.index} now holds ${index.size} codes of ${index.tokens}×${index.bitsPerToken} bits (${sidecar})`,
   );
   ctx.result({
     ok: true,

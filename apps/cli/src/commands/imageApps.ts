@@ -119,7 +119,8 @@ export async function modelDirectory(flag: string): Promise<string> {
   }
   if (flag.startsWith('.') || flag.startsWith('/') || (parseHubRepo(flag) === null && !flag.includes('+'))) {
     throw new NotFoundError(
-      `Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), or a Hub repo id owner/name[@revision].`,
+      `Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), ` +
+        `or a Hub repo id owner/name[@revision].`,
     );
   }
   return (await resolveModelSource(flag)).dir;

@@ -44,7 +44,8 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--code-mode <mode>', 'bernoulli (official) or threshold')
     .option(
       '--weights <which>',
-      "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)",
+      "weights to export: 'raw' (right for short runs like the README's) or 'ema' " +
+        '(the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)',
     )
     .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
     .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
@@ -64,7 +65,8 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--dropout <p>', 'residual and FFN dropout (released 0.1)')
     .option(
       '--weights <which>',
-      "weights to export: 'raw' (right for short runs like the README's) or 'ema' (the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)",
+      "weights to export: 'raw' (right for short runs like the README's) or 'ema' " +
+        '(the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)',
     )
     .option('--steps <n>', 'total optimisation steps')
     .option('--batch-size <n>', 'images per step')

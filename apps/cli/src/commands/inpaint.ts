@@ -179,7 +179,8 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
     outputs.push(cfg.codes);
   }
   ctx.out(
-    `wrote ${cfg.out} (${cfg.n} samples, ${regeneratedTokens}/${N} tokens regenerated, ${seconds.toFixed(1)} s) and ${sidecar}${cfg.codes ? ` and ${cfg.codes}` : ''}`,
+    `wrote ${cfg.out} (${cfg.n} samples, ${regeneratedTokens}/${N} tokens regenerated, ${seconds.toFixed(1)} s) and ${sidecar}` +
+      `${cfg.codes ? ` and ${cfg.codes}` : ''}`,
   );
   ctx.result({
     ok: true,

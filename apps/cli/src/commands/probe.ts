@@ -173,7 +173,8 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       const holdout = cfg.holdout;
       if (!Number.isInteger(holdout) || holdout < 1 || nTrain - holdout < cfg.batchSize) {
         throw new ConfigError(
-          `--holdout ${holdout} leaves ${nTrain - holdout} of ${nTrain} training images; at least one batch (${cfg.batchSize}) must remain. Lower --holdout or --batch-size.`,
+          `--holdout ${holdout} leaves ${nTrain - holdout} of ${nTrain} training images; at least one batch (${cfg.batchSize}) must remain. ` +
+            `Lower --holdout or --batch-size.`,
         );
       }
       const order = permutation(nTrain, rng.fork('holdout'));
@@ -219,11 +220,13 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       ctx.out(' layer     blr   top-1   top-5');
       for (const r of sweep)
         ctx.out(
-          `${layerName(r.layer).padStart(6)} ${String(r.baseLr).padStart(7)} ${pct(r.top1)}  ${pct(r.top5)}${r.layer === chosen.layer && r.baseLr === chosen.baseLr ? '  <- best' : ''}`,
+          `${layerName(r.layer).padStart(6)} ${String(r.baseLr).padStart(7)} ${pct(r.top1)}  ${pct(r.top5)}` +
+            `${r.layer === chosen.layer && r.baseLr === chosen.baseLr ? '  <- best' : ''}`,
         );
     }
     ctx.out(
-      `linear probe, ${layerName(chosen.layer) === 'pixels' ? 'raw pixels' : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, tested on ${final.testCount}:`,
+      `linear probe, ${layerName(chosen.layer) === 'pixels' ? 'raw pixels' : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, ` +
+        `tested on ${final.testCount}:`,
     );
     ctx.out(`  top-1 ${final.top1.toFixed(2)} %   top-5 ${final.top5.toFixed(2)} %   (${seconds.toFixed(1)} s)`);
 

@@ -52,7 +52,8 @@ export async function searchCommand(ctx: CliContext, paths: readonly string[], f
   const tok = await loadTokenizerFrom(modelDir, engine);
   if (meta?.tokenizerHash && meta.tokenizerHash !== tok.hash)
     ctx.warn(
-      `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); distances will be meaningless. Pass the --model used by bigr hash.`,
+      `${cfg.index} was built with another tokenizer (hash ${meta.tokenizerHash.slice(0, 12)}, this one ${tok.hash.slice(0, 12)}); ` +
+        `distances will be meaningless. Pass the --model used by bigr hash.`,
     );
   const geom = imageGeometry(tok.tokenizer, tok.config);
   const images = await loadModelImages(paths, geom);
@@ -73,7 +74,8 @@ export async function searchCommand(ctx: CliContext, paths: readonly string[], f
     ctx.out(`${q.image}:`);
     for (const h of q.neighbours)
       ctx.out(
-        `  ${String(h.rank).padStart(3)}. distance ${String(h.distance).padStart(5)}/${bits}  ${h.path ?? `id ${h.id}`}${h.label !== null ? `  [${h.label}]` : ''}`,
+        `  ${String(h.rank).padStart(3)}. distance ${String(h.distance).padStart(5)}/${bits}  ${h.path ?? `id ${h.id}`}` +
+          `${h.label !== null ? `  [${h.label}]` : ''}`,
       );
   }
   ctx.result({ ok: true, command: 'search', index: cfg.index, size: index.size, bits, k: cfg.k, queries });

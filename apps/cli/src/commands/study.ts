@@ -82,7 +82,9 @@ type StudyConfig = typeof STUDY_DEFAULTS;
 
 /** Why K = 10 (the default --code-dim), written into the report. */
 export const K_REASON =
-  'the categorical variants need a 2^K-way softmax; 2^10 = 1,024 classes keep the head at 1,024 × D weights (≈ 0.13 M for D = 128, a tenth of the 3-layer backbone) and give ≈ 3,750 training tokens per class on Fashion-MNIST, while 64 tokens × 10 bits still reconstruct 28×28 garments; K = 12 would quadruple the head and quarter the data per class';
+  'the categorical variants need a 2^K-way softmax; ' +
+  '2^10 = 1,024 classes keep the head at 1,024 × D weights (≈ 0.13 M for D = 128, a tenth of the 3-layer backbone) and give ≈ 3,750 training tokens per ' +
+  'class on Fashion-MNIST, while 64 tokens × 10 bits still reconstruct 28×28 garments; K = 12 would quadruple the head and quarter the data per class';
 
 function parseList(value: string, what: string): number[] {
   const xs = value.split(',').map((s) => Number(s.trim()));
@@ -344,7 +346,8 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   ];
   const seconds = (Date.now() - started) / 1000;
   ctx.out(
-    `wrote ${join(out, 'report.md')} (${missing.length === 0 ? 'complete' : `${missing.length} pieces still to run: re-run the same command`}; ${seconds.toFixed(0)} s)`,
+    `wrote ${join(out, 'report.md')} (${missing.length === 0 ? 'complete' : `${missing.length} pieces still to run: re-run the same command`}; ` +
+      `${seconds.toFixed(0)} s)`,
   );
   ctx.result({
     ok: true,

@@ -174,7 +174,8 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
   });
   const paramCount = [...params.values()].reduce((s, t) => s + t.size, 0);
   ctx.info(
-    `${resume ? 'resuming' : 'training'} ${cfg.preset} (D=${backbone.dim}, L=${backbone.layers}, ${(paramCount / 1e6).toFixed(2)}M params) on ${n} images, ${tokens} tokens × ${K} bits, with ${engine.name} from step ${trainer.step}`,
+    `${resume ? 'resuming' : 'training'} ${cfg.preset} (D=${backbone.dim}, L=${backbone.layers}, ${(paramCount / 1e6).toFixed(2)}M params) on ${n} images, ` +
+      `${tokens} tokens × ${K} bits, with ${engine.name} from step ${trainer.step}`,
   );
   const progress = ctx.progress('train');
   const started = Date.now();

@@ -64,7 +64,11 @@ function check(c: Claim): string {
   const vs = `${c.metric} ${c.aName} ${f(c.a, 3)} vs ${c.bName} ${f(c.b, 3)}`;
   if (rel < 0.05) return `- ${c.text}: **inconclusive** — ${vs}, within 5 % of each other${holds ? " (the paper's direction)" : ''}.`;
   if (holds) return `- ${c.text}: **agrees** — ${vs}.`;
-  return `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}). At this scale (small backbone, one shared budget, 8×8 tokens) the numbers suggest ${c.bName} makes better use of the budget on this criterion; compare the final training losses under "Runs".`;
+  return (
+    `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}). ` +
+    `At this scale (small backbone, one shared budget, 8×8 tokens) the numbers suggest ${c.bName} makes better use of the budget on this criterion; ` +
+    `compare the final training losses under "Runs".`
+  );
 }
 
 /** Builds report.md. */
@@ -74,7 +78,11 @@ export function studyReport(r: StudyRecords): string {
   const lines: string[] = [];
   lines.push('# BiGR paper in miniature (Fashion-MNIST)', '');
   lines.push(
-    `One shared tokenizer (K = ${r.k} bits per token: ${r.kReason}), one compute budget per model (same steps, batch and learning-rate schedule), evaluated with the FMNIST metrics of docs/evaluation.md §9.2 (class-balanced samples; FID/sFID/IS/precision/recall on the Fashion-MNIST classifier's features) and the linear probe of docs/evaluation.md §8.8 (best block on a held-out split, then top-1/top-5 on the test set). Time = wall seconds per generated image on this machine (batch generation, decoding included).`,
+    `One shared tokenizer (K = ${r.k} bits per token: ${r.kReason}), one compute budget per model (same steps, batch and learning-rate schedule), ` +
+      `evaluated with the FMNIST metrics of docs/evaluation.md §9.2 ` +
+      `(class-balanced samples; FID/sFID/IS/precision/recall on the Fashion-MNIST classifier's features) and the linear probe of docs/evaluation.md §8.8 ` +
+      `(best block on a held-out split, then top-1/top-5 on the test set). ` +
+      `Time = wall seconds per generated image on this machine (batch generation, decoding included).`,
     '',
   );
   const header = '| model | time (s/img) ↓ | FID ↓ | IS ↑ | sFID ↓ | precision ↑ | recall ↑ | ACC1 ↑ | ACC5 ↑ |';
@@ -91,7 +99,8 @@ export function studyReport(r: StudyRecords): string {
   }
   lines.push(
     '',
-    'Paper (ImageNet 256², Table 1): FID S3 3.17 < S0 3.21 < S1 3.85 < S2 7.50; ACC1 S3 64.3 > S1 61.1 > S2 45.2 > S0 23.8; time S1 0.10 < S0 0.15 < S3 0.69 < S2 1.04.',
+    'Paper (ImageNet 256², Table 1): FID S3 3.17 < S0 3.21 < S1 3.85 < S2 7.50; ACC1 S3 64.3 > S1 61.1 > S2 45.2 > S0 23.8; ' +
+      'time S1 0.10 < S0 0.15 < S3 0.69 < S2 1.04.',
     '',
   );
   const fid = (slot: string) => E(slot)?.metrics.fid;
@@ -289,23 +298,28 @@ export function studyReport(r: StudyRecords): string {
   const st = fids(r.figure.steps);
   lines.push(
     '',
-    'Paper (Figure 3): FID is nearly flat in the number of diffusion steps T, and has an optimum in the number of iterations N (BiGR-L: N = 20, not the largest).',
+    'Paper (Figure 3): FID is nearly flat in the number of diffusion steps T, ' +
+      'and has an optimum in the number of iterations N (BiGR-L: N = 20, not the largest).',
     '',
   );
   if (st.length > 1) {
     const vals = st.map((x) => x[1]);
     const spread = (Math.max(...vals) - Math.min(...vals)) / Math.min(...vals);
-    lines.push(
-      `- FID over T varies by ${(spread * 100).toFixed(1)} % (min ${f(Math.min(...vals))}, max ${f(Math.max(...vals))}): ${spread < 0.15 ? '**agrees** (nearly flat)' : '**does not agree** — T matters more here; the small transcoder may need more reverse steps to sharpen its posteriors'}.`,
-    );
+    const verdict =
+      spread < 0.15
+        ? '**agrees** (nearly flat)'
+        : '**does not agree** — T matters more here; the small transcoder may need more reverse steps to sharpen its posteriors';
+    lines.push(`- FID over T varies by ${(spread * 100).toFixed(1)} % (min ${f(Math.min(...vals))}, max ${f(Math.max(...vals))}): ${verdict}.`);
   }
   if (it.length > 2) {
     const best = [...it].sort((a, b) => a[1] - b[1])[0]!;
     const ns = it.map((x) => x[0]);
     const interior = best[0] !== Math.min(...ns) && best[0] !== Math.max(...ns);
-    lines.push(
-      `- best N = ${best[0]} (FID ${f(best[1])}): ${interior ? '**agrees** (an interior optimum)' : `**does not agree** — the optimum is at the ${best[0] === Math.max(...ns) ? 'largest' : 'smallest'} N tried; with only 64 tokens per image the schedule saturates early`}.`,
-    );
+    const verdict = interior
+      ? '**agrees** (an interior optimum)'
+      : `**does not agree** — the optimum is at the ${best[0] === Math.max(...ns) ? 'largest' : 'smallest'} N tried; ` +
+        'with only 64 tokens per image the schedule saturates early';
+    lines.push(`- best N = ${best[0]} (FID ${f(best[1])}): ${verdict}.`);
   }
   lines.push('');
 

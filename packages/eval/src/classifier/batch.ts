@@ -32,7 +32,8 @@ export function checkDataset(images: Uint8Array, labels: ArrayLike<number>, imag
   const pixels = imageSize * imageSize;
   if (images.length % pixels !== 0) {
     throw new ShapeError(
-      `images has ${images.length} bytes, not a multiple of ${pixels} (${imageSize}×${imageSize} grayscale). Pass n·${pixels} uint8 pixels, row-major per image.`,
+      `images has ${images.length} bytes, not a multiple of ${pixels} (${imageSize}×${imageSize} grayscale). ` +
+        `Pass n·${pixels} uint8 pixels, row-major per image.`,
     );
   }
   const n = images.length / pixels;

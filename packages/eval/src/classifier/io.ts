@@ -52,7 +52,8 @@ export async function saveFashionClassifier(
     const t = params.get(name);
     if (t?.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(
-        `Cannot save the Fashion classifier: parameter "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; expected float32 [${shape.join(', ')}].`,
+        `Cannot save the Fashion classifier: parameter "${name}" is ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'missing'}; ` +
+          `expected float32 [${shape.join(', ')}].`,
       );
     }
     ordered.set(name, t);
@@ -79,7 +80,8 @@ export async function loadFashionClassifier(dir: string): Promise<LoadedFashionC
   const o = raw as Partial<FashionClassifierFile> | null;
   if (!o || typeof o !== 'object' || o.format !== FASHION_CLASSIFIER_FORMAT) {
     throw new FormatError(
-      `${dir}/config.json has format ${JSON.stringify(o?.format)}; expected "${FASHION_CLASSIFIER_FORMAT}". Point at a directory written by saveFashionClassifier.`,
+      `${dir}/config.json has format ${JSON.stringify(o?.format)}; expected "${FASHION_CLASSIFIER_FORMAT}". ` +
+        `Point at a directory written by saveFashionClassifier.`,
     );
   }
   if (o.version !== FASHION_CLASSIFIER_VERSION) {
@@ -111,7 +113,8 @@ export async function loadFashionClassifier(dir: string): Promise<LoadedFashionC
   const weightsHash = hashTensors(params);
   if (weightsHash !== o.weightsSha256) {
     throw new FormatError(
-      `${dir}/model.safetensors hashes to ${weightsHash} but config.json records ${o.weightsSha256}; the weights were modified or mismatched. Re-train or restore the files.`,
+      `${dir}/model.safetensors hashes to ${weightsHash} but config.json records ${o.weightsSha256}; the weights were modified or mismatched. ` +
+        `Re-train or restore the files.`,
     );
   }
   return { config, params, weightsHash, file: o as FashionClassifierFile };

@@ -78,7 +78,8 @@ export function parseInceptionSidecar(json: unknown): InceptionSidecar {
   const o = json as Record<string, unknown> | null;
   const fail = (msg: string): never => {
     throw new ConfigError(
-      `Inception sidecar: ${msg}. Expected {"weightsId": "...", "mode": "normalized-299" | "raw-255", "inputLayout": "NCHW" | "NHWC", "outputs": {"pool": "...", "spatial": "...", "logits": "..."}}.`,
+      `Inception sidecar: ${msg}. Expected {"weightsId": "...", "mode": "normalized-299" | "raw-255", "inputLayout": "NCHW" | "NHWC", "outputs": {"pool": ` +
+        `"...", "spatial": "...", "logits": "..."}}.`,
     );
   };
   if (typeof o !== 'object' || o === null) return fail('not a JSON object');
@@ -118,7 +119,8 @@ function output(outputs: Record<string, CpuTensor>, name: string, role: string):
   const t = outputs[name];
   if (!t)
     throw new NotFoundError(
-      `Inception model has no output "${name}" (${role}). Outputs returned: ${Object.keys(outputs).join(', ') || '(none)'}. Fix the output names in the sidecar.`,
+      `Inception model has no output "${name}" (${role}). Outputs returned: ${Object.keys(outputs).join(', ') || '(none)'}. ` +
+        `Fix the output names in the sidecar.`,
     );
   if (t.dtype === 'float32') return t as CpuTensor<'float32'>;
   if (t.dtype === 'float64') return new CpuTensor(Float32Array.from(t.data as Float64Array), t.shape);
@@ -157,7 +159,8 @@ export function createOnnxInceptionExtractor(options: OnnxInceptionOptions): Fea
               (pool.shape[3] === poolDim && pool.shape[1] === 1 && pool.shape[2] === 1))));
       if (!okPool || pool.shape[0] !== n) {
         throw new ShapeError(
-          `Inception pool3 output "${options.outputs.pool}" has shape [${pool.shape.join(', ')}]; [${n}, ${poolDim}] (or [${n}, ${poolDim}, 1, 1] / [${n}, 1, 1, ${poolDim}]) was expected for ${n} images.`,
+          `Inception pool3 output "${options.outputs.pool}" has shape [${pool.shape.join(', ')}]; ` +
+            `[${n}, ${poolDim}] (or [${n}, ${poolDim}, 1, 1] / [${n}, 1, 1, ${poolDim}]) was expected for ${n} images.`,
         );
       }
       const result: { pool: CpuTensor<'float32'>; spatial?: CpuTensor<'float32'>; logits?: CpuTensor<'float32'> } = {
@@ -171,7 +174,8 @@ export function createOnnxInceptionExtractor(options: OnnxInceptionOptions): Fea
         else if (s.length === 4 && s[0] === n && s[1] === spS && s[2] === spS && s[3] === spC) spLayout = 'NHWC';
         else
           throw new ShapeError(
-            `Inception spatial output "${options.outputs.spatial}" has shape [${s.join(', ')}]; [${n}, ${spC}, ${spS}, ${spS}] (NCHW) or [${n}, ${spS}, ${spS}, ${spC}] (NHWC) was expected (mixed_6/conv, Mixed_6d.branch1x1).`,
+            `Inception spatial output "${options.outputs.spatial}" has shape [${s.join(', ')}]; ` +
+              `[${n}, ${spC}, ${spS}, ${spS}] (NCHW) or [${n}, ${spS}, ${spS}, ${spC}] (NHWC) was expected (mixed_6/conv, Mixed_6d.branch1x1).`,
           );
         result.spatial = spatialFeatures(sp, spLayout, keep);
       }
@@ -179,7 +183,8 @@ export function createOnnxInceptionExtractor(options: OnnxInceptionOptions): Fea
         const lg = output(outs, options.outputs.logits, 'unbiased logits');
         if (lg.size !== n * numClasses || lg.shape[0] !== n || lg.shape[lg.shape.length - 1] !== numClasses) {
           throw new ShapeError(
-            `Inception logits output "${options.outputs.logits}" has shape [${lg.shape.join(', ')}]; [${n}, ${numClasses}] was expected (all 1008 classes, no bias).`,
+            `Inception logits output "${options.outputs.logits}" has shape [${lg.shape.join(', ')}]; ` +
+              `[${n}, ${numClasses}] was expected (all 1008 classes, no bias).`,
           );
         }
         result.logits = new CpuTensor(lg.data, [n, numClasses]);

@@ -145,7 +145,8 @@ export function parseNpy(bytes: Uint8Array, options: { maxHeaderBytes?: number; 
   const end = header.headerBytes + header.dataBytes;
   if (bytes.length !== end) {
     throw new FormatError(
-      `${what}: the header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but ${bytes.length - header.headerBytes} are present. The file is truncated or corrupt.`,
+      `${what}: the header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but ` +
+        `${bytes.length - header.headerBytes} are present. The file is truncated or corrupt.`,
     );
   }
   return { dtype: header.dtype, shape: header.shape, data: typedArrayFromBytes(header.dtype, bytes.subarray(header.headerBytes, end)) };

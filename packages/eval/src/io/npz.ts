@@ -96,7 +96,8 @@ export class NpzReader {
       const max = options.maxBytes ?? 2 ** 31;
       if (header.dataBytes > max) {
         throw new ConfigError(
-          `${this.path}: array ${name} holds ${header.dataBytes} bytes (${header.dtype}, shape (${header.shape.join(', ')})), more than maxBytes = ${max}. Stream it with batches() instead.`,
+          `${this.path}: array ${name} holds ${header.dataBytes} bytes (${header.dtype}, shape (${header.shape.join(', ')})), more than maxBytes = ${max}. ` +
+            `Stream it with batches() instead.`,
         );
       }
       const data = typedArrayFromBytes(header.dtype, await reader.read(header.dataBytes), true);
@@ -160,7 +161,8 @@ export class NpzReader {
     const header = parseNpyHeaderText(decodeHeader(await reader.read(len), first[6]), preLen + len, first[6], what);
     if (header.headerBytes + header.dataBytes !== entry.size) {
       throw new FormatError(
-        `${what}: the .npy header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but the entry holds ${entry.size - header.headerBytes}. The file is truncated or corrupt.`,
+        `${what}: the .npy header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but the entry holds ` +
+          `${entry.size - header.headerBytes}. The file is truncated or corrupt.`,
       );
     }
     return header;

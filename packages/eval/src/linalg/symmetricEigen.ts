@@ -256,7 +256,8 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
       do {
         if (++iter > maxIter) {
           throw new EigenConvergenceError(
-            `symmetricEigen: the QL iteration did not converge for eigenvalue ${l} of ${n} after ${maxIter} iterations. The matrix probably contains NaN or Infinity; check the input covariance.`,
+            `symmetricEigen: the QL iteration did not converge for eigenvalue ${l} of ${n} after ${maxIter} iterations. ` +
+              `The matrix probably contains NaN or Infinity; check the input covariance.`,
           );
         }
         let g = d[l];

@@ -48,7 +48,8 @@ export class FeatureStats {
     const s = new FeatureStats(state.dim);
     if (state.mean.length !== state.dim || state.scatter.length !== state.dim * state.dim || !(state.count >= 0)) {
       throw new ShapeError(
-        `FeatureStats.fromState: mean has ${state.mean.length} and scatter ${state.scatter.length} entries with count ${state.count}; expected ${state.dim} and ${state.dim * state.dim} with count ≥ 0.`,
+        `FeatureStats.fromState: mean has ${state.mean.length} and scatter ${state.scatter.length} entries with count ${state.count}; ` +
+          `expected ${state.dim} and ${state.dim * state.dim} with count ≥ 0.`,
       );
     }
     s.#count = state.count;

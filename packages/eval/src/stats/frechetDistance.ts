@@ -104,7 +104,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
     const asym = relativeAsymmetry(s.sigma, d);
     if (asym > symTol) {
       throw new ShapeError(
-        `frechetDistance: the ${name} sigma is not symmetric (max |Σij − Σji| / max |Σ| = ${asym.toExponential(2)} > ${symTol}). It is probably not a covariance matrix or has the wrong layout; pass a row-major d×d covariance.`,
+        `frechetDistance: the ${name} sigma is not symmetric (max |Σij − Σji| / max |Σ| = ${asym.toExponential(2)} > ${symTol}). ` +
+          `It is probably not a covariance matrix or has the wrong layout; pass a row-major d×d covariance.`,
       );
     }
   }
@@ -115,7 +116,8 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
   ] as const) {
     if (s.count !== undefined && s.count <= d) {
       warnings.push(
-        `The ${name} statistics come from N = ${s.count} ≤ d = ${d} samples: the covariance is singular and the FID is heavily biased. Use N > d (N = 50,000 for ImageNet).`,
+        `The ${name} statistics come from N = ${s.count} ≤ d = ${d} samples: the covariance is singular and the FID is heavily biased. ` +
+          `Use N > d (N = 50,000 for ImageNet).`,
       );
     }
   }
@@ -137,18 +139,21 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
     s1 = withDiagonalOffset(s1, d, eps);
     s2 = withDiagonalOffset(s2, d, eps);
     warnings.push(
-      `The matrix square root was not finite (${err.message.split('\n')[0]}); added ${eps} to the diagonals of both covariances and recomputed, as pytorch-fid/ADM do.`,
+      `The matrix square root was not finite (${err.message.split('\n')[0]}); ` +
+        `added ${eps} to the diagonals of both covariances and recomputed, as pytorch-fid/ADM do.`,
     );
     tr = traceSqrtProduct(s1, s2, d);
     if (!Number.isFinite(tr.trace)) {
       throw new FormatError(
-        `frechetDistance: tr((Σ₁Σ₂)^{1/2}) is ${tr.trace} even after adding ${eps}·I to both covariances (largest eigenvalue of M: ${tr.maxEigenvalueM}). The covariances overflow float64; rescale the features.`,
+        `frechetDistance: tr((Σ₁Σ₂)^{1/2}) is ${tr.trace} even after adding ${eps}·I to both covariances (largest eigenvalue of M: ${tr.maxEigenvalueM}). ` +
+          `The covariances overflow float64; rescale the features.`,
       );
     }
   }
   if (tr.minEigenvalueM < -1e-6 * Math.max(tr.maxEigenvalueM, Number.MIN_VALUE)) {
     warnings.push(
-      `M = Σ₁^{1/2}Σ₂Σ₁^{1/2} has a negative eigenvalue ${tr.minEigenvalueM.toExponential(3)} beyond rounding level (λmax = ${tr.maxEigenvalueM.toExponential(3)}): a covariance is not positive semi-definite.`,
+      `M = Σ₁^{1/2}Σ₂Σ₁^{1/2} has a negative eigenvalue ${tr.minEigenvalueM.toExponential(3)} beyond rounding level ` +
+        `(λmax = ${tr.maxEigenvalueM.toExponential(3)}): a covariance is not positive semi-definite.`,
     );
   }
   const traceSigma1 = trace(s1, d);

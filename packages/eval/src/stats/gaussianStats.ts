@@ -19,7 +19,8 @@ export function gaussianDim(s: GaussianStats, what: string): number {
   const d = s.mu.length;
   if (s.sigma.length !== d * d) {
     throw new ShapeError(
-      `${what}: sigma has ${s.sigma.length} entries but mu has length ${d}, so ${d}×${d} = ${d * d} were expected. Pass the covariance as a row-major d×d array matching mu.`,
+      `${what}: sigma has ${s.sigma.length} entries but mu has length ${d}, so ${d}×${d} = ${d * d} were expected. ` +
+        `Pass the covariance as a row-major d×d array matching mu.`,
     );
   }
   return d;
