@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { NotFoundError } from '@bigr/core';
+import { NotFoundError, pathExists } from '@bigr/core';
 import { FASHION_MNIST_PAD, loadIdxImageSet, loadImageFolder, type LabelledImages } from '@bigr/tokenizer';
-import { exists } from './fsUtil.js';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
@@ -16,7 +15,7 @@ export async function loadDataset(
   options: { limit?: number; imageSize?: number; channels?: 1 | 3 } = {},
 ): Promise<LabelledImages & { readonly pad: number }> {
   const dir = source === 'fashion-mnist' ? DEBIAN_FASHION_MNIST : source;
-  if (!(await exists(dir))) {
+  if (!(await pathExists(dir))) {
     throw new NotFoundError(
       source === 'fashion-mnist'
         ? `Fashion-MNIST is not installed at ${DEBIAN_FASHION_MNIST}. Install it with \`apt-get install dataset-fashion-mnist\` or pass --data <dir>.`
@@ -24,11 +23,11 @@ export async function loadDataset(
     );
   }
   const idxPrefix = split === 'test' ? 't10k' : 'train';
-  if ((await exists(join(dir, `${idxPrefix}-images-idx3-ubyte.gz`))) || (await exists(join(dir, `${idxPrefix}-images-idx3-ubyte`)))) {
+  if ((await pathExists(join(dir, `${idxPrefix}-images-idx3-ubyte.gz`))) || (await pathExists(join(dir, `${idxPrefix}-images-idx3-ubyte`)))) {
     const set = await loadIdxImageSet(dir, split, { pad: FASHION_MNIST_PAD, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
     return { ...set, pad: FASHION_MNIST_PAD };
   }
-  const folder = (await exists(join(dir, split))) ? join(dir, split) : dir;
+  const folder = (await pathExists(join(dir, split))) ? join(dir, split) : dir;
   const set = await loadImageFolder(folder, {
     size: options.imageSize ?? 32,
     channels: options.channels ?? 3,

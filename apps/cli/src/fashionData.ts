@@ -1,16 +1,15 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, ShapeError, permutation, type Rng, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, permutation, type Rng, type Tensor, pathExists } from '@bigr/core';
 import { quantizeUnitToUint8 } from '@bigr/eval';
 import { FASHION_MNIST_PAD } from '@bigr/tokenizer';
+import { unpadImages } from '@bigr/pipeline';
 import { DEBIAN_FASHION_MNIST, loadDataset } from './datasets.js';
-import { unpad } from './images.js';
-import { exists } from './fsUtil.js';
 
 /** True when `source` (as accepted by `loadDataset`) is a directory of MNIST-style IDX files for `split`. */
 export async function isIdxDataset(source: string, split: 'train' | 'test'): Promise<boolean> {
   const dir = source === 'fashion-mnist' ? DEBIAN_FASHION_MNIST : source;
   const prefix = split === 'test' ? 't10k' : 'train';
-  return (await exists(join(dir, `${prefix}-images-idx3-ubyte.gz`))) || (await exists(join(dir, `${prefix}-images-idx3-ubyte`)));
+  return (await pathExists(join(dir, `${prefix}-images-idx3-ubyte.gz`))) || (await pathExists(join(dir, `${prefix}-images-idx3-ubyte`)));
 }
 
 /** Zero padding `loadDataset` adds to the images of `source` (2 for IDX files: 28 → 32, else 0). */
@@ -56,7 +55,7 @@ export interface Uint8Split {
 export async function loadUint8Split(source: string, split: 'train' | 'test', imageSize: number, options: { limit?: number } = {}): Promise<Uint8Split> {
   const pad = await datasetPad(source, split);
   const data = await loadDataset(source, split, { channels: 1, imageSize: imageSize + 2 * pad, ...(options.limit ? { limit: options.limit } : {}) });
-  const images = unpad(data.images, pad);
+  const images = unpadImages(data.images, pad);
   const [n, , h, w] = images.shape as [number, number, number, number];
   if (h !== imageSize || w !== imageSize) {
     throw new ShapeError(`${source} (${split}) has ${h}×${w} images; the evaluation network takes ${imageSize}×${imageSize} without resizing.`);

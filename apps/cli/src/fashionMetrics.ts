@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CpuTensor, throwIfAborted, type LongRunningOptions, type Rng, type Tensor } from '@bigr/core';
+import { CpuTensor, throwIfAborted, type LongRunningOptions, type Rng, type Tensor, pathExists } from '@bigr/core';
 import {
   FeatureStats,
   frechetDistance,
@@ -16,7 +16,6 @@ import {
 } from '@bigr/eval';
 import { cachedFeatures } from '@bigr/probe';
 import type { FashionFeatureExtractor } from './fashionClassifier.js';
-import { exists } from './fsUtil.js';
 
 /** Features of a set of images from the evaluation network (docs/evaluation.md §9.2 roles). */
 export interface FashionFeatureArrays {
@@ -121,7 +120,7 @@ export async function realReference(
     (computed ??= await extractFashionFeatures(extractor, images, { ...options, task: `reference-${split}` }));
   let stats: ReferenceStats;
   let statsCached = false;
-  if (await exists(files.stats)) {
+  if (await pathExists(files.stats)) {
     stats = await loadReferenceStats(files.stats);
     statsCached = true;
   } else {

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, FormatError, parseJsonBounded, type Tensor } from '@bigr/core';
-import { exists } from './fsUtil.js';
+import { ConfigError, FormatError, parseJsonBounded, type Tensor, pathExists } from '@bigr/core';
 import { writeJsonAtomic } from './sidecar.js';
 import { cleanStaleTemporaries } from './stagedDirectory.js';
 
@@ -190,7 +189,7 @@ export async function prepareTrainingOutput(options: {
   }
   if (!isDir) return;
   const configPath = join(out, 'config.json');
-  if (await exists(configPath)) {
+  if (await pathExists(configPath)) {
     let found: unknown;
     try {
       found = (parseJsonBounded(await readFile(configPath, 'utf8'), { source: configPath }) as { format?: unknown } | null)?.format;
@@ -205,10 +204,10 @@ export async function prepareTrainingOutput(options: {
     }
   }
   const checkpoints = join(out, 'checkpoints');
-  const trainedHere = (await exists(join(checkpoints, 'latest.json'))) || (await exists(join(checkpoints, RUN_SETTINGS_FILE)));
+  const trainedHere = (await pathExists(join(checkpoints, 'latest.json'))) || (await pathExists(join(checkpoints, RUN_SETTINGS_FILE)));
   if (!trainedHere && !options.force) {
     const present = [];
-    for (const f of TRAINING_OUTPUTS) if (await exists(join(out, f))) present.push(f);
+    for (const f of TRAINING_OUTPUTS) if (await pathExists(join(out, f))) present.push(f);
     if (present.length > 0) {
       throw new ConfigError(
         `${out} already holds ${present.join(', ')} that no \`bigr ${command}\` run there wrote (no checkpoints). ` +
@@ -265,7 +264,7 @@ async function checkpointComplete(stepDir: string): Promise<boolean> {
   if (typeof files !== 'object' || files === null) return false;
   for (const f of Object.values(files as Record<string, unknown>)) {
     if (f === null) continue;
-    if (typeof f !== 'string' || !/^[\w.-]+$/.test(f) || !(await exists(join(stepDir, f)))) return false;
+    if (typeof f !== 'string' || !/^[\w.-]+$/.test(f) || !(await pathExists(join(stepDir, f)))) return false;
   }
   return true;
 }

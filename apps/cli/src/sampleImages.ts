@@ -1,8 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, NotFoundError, parseJsonBounded } from '@bigr/core';
-import { exists } from './fsUtil.js';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, parseJsonBounded, pathExists } from '@bigr/core';
 import { legacySidecarPath, sidecarPath as sidecarPathOf } from './outputs.js';
 import { NpzReader } from '@bigr/eval';
 import { IMAGE_EXTENSIONS, loadRaster } from '@bigr/tokenizer';
@@ -102,7 +101,7 @@ async function fromNpz(path: string, size: number, limit: number): Promise<Sampl
 
 async function fromGrid(path: string, size: number, limit: number): Promise<SampleSet> {
   // `grid.png.json` (since 0.2), or `grid.json` as older versions named it.
-  const sidecarPath = (await exists(sidecarPathOf(path))) ? sidecarPathOf(path) : legacySidecarPath(path);
+  const sidecarPath = (await pathExists(sidecarPathOf(path))) ? sidecarPathOf(path) : legacySidecarPath(path);
   let sidecar: { labels?: unknown; config?: { cols?: unknown; n?: unknown } };
   try {
     if ((await stat(sidecarPath)).size > 64 * 1024 * 1024) throw new Error('too large');

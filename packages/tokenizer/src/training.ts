@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   permutation,
@@ -10,6 +9,7 @@ import {
   type Engine,
   type TrainerJsonValue,
   type LearningRate,
+  pathExists,
   type LongRunningOptions,
   type LossFunction,
   type NamedTensors,
@@ -189,15 +189,6 @@ function baeLoss(
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function l2(a: Float32Array | undefined): number {
   if (!a) return 0;
   let s = 0;
@@ -235,7 +226,7 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
   const learningRate: LearningRate = options.learningRate ?? { kind: 'stepDecay', lr: 4.5e-6 * B, factor: 0.1, milestones: [1_500_000] };
   const dir = options.checkpointDirectory;
   const discDir = dir ? join(dir, 'discriminator') : undefined;
-  const resume = (options.resume ?? true) && dir !== undefined && (await exists(join(dir, 'latest.json')));
+  const resume = (options.resume ?? true) && dir !== undefined && (await pathExists(join(dir, 'latest.json')));
 
   const encG = encoderGraph(c, height, width, { withFeatures: true });
   const decG = decoderGraph(c, height, width);
@@ -332,7 +323,8 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
     };
     // D checkpoints are written explicitly next to the generator's (below). Its own `run` must not write one after
     // every single step, so it gets no directory: '' counts as none (Trainer.resume would default to discDir).
-    if (resume && discDir && (await exists(join(discDir, 'latest.json')))) dTrainer = await Trainer.resume(discDir, { ...dOptions, checkpointDirectory: '' });
+    if (resume && discDir && (await pathExists(join(discDir, 'latest.json'))))
+      dTrainer = await Trainer.resume(discDir, { ...dOptions, checkpointDirectory: '' });
     else dTrainer = await Trainer.create(initDiscriminator(dcfg, createRng(`${options.seed}/disc-init`)), dOptions);
   }
 

@@ -8,7 +8,7 @@ import { runCli } from '../testing/runCli.js';
 import { writeTestPng, writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
 import { inferenceEngine } from '../engines.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
-import { unpad } from '../images.js';
+import { unpadImages } from '@bigr/pipeline';
 
 let root: string;
 let gray: TinyModel;
@@ -82,7 +82,7 @@ describe('bigr encode / decode', () => {
     const png = decodeImage(new Uint8Array(await readFile(out)), { channels: 1 });
     expect([png.width, png.height]).toEqual([58, 28]);
     const { tokenizer } = await loadTokenizer(gray.tokenizerDir, await inferenceEngine());
-    const ref = toUint8Pixels(unpad(await tokenizer.decode((await referenceCodes(images, gray)).bits), 2)).data; // [2, 28, 28, 1]
+    const ref = toUint8Pixels(unpadImages(await tokenizer.decode((await referenceCodes(images, gray)).bits), 2)).data; // [2, 28, 28, 1]
     for (let i = 0; i < 2; i++)
       for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(png.data[y * 58 + i * 30 + x]).toBe(ref[(i * 28 + y) * 28 + x]);
     expect(JSON.parse(await readFile(join(root, 'decoded.png.json'), 'utf8'))).toMatchObject({ command: 'decode', images: 2 });

@@ -9,9 +9,8 @@ import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { readBigrModel } from '../bigrModelDir.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
-import { bigrCacheDir } from '@bigr/pipeline';
+import { bigrCacheDir, unpadImages } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
-import { unpad } from '../images.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
 import { balancedLabels, classBalancedSample, gatherRows, gatherUint8, loadUint8Split, unitImagesToUint8 } from '../fashionData.js';
@@ -102,7 +101,7 @@ async function generateSamples(
       },
       ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
       toBytes: (images) => {
-        const u8 = unitImagesToUint8(unpad(images, tokenizerPad));
+        const u8 = unitImagesToUint8(unpadImages(images, tokenizerPad));
         const [b, h, w] = u8.shape as [number, number, number, number];
         return toEvalSize(u8.data, b, h, w, 1, size, `model ${modelDir} output`).images.data;
       },

@@ -7,12 +7,11 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, atomicWrite, parseJsonBounded, sha256OfFile } from '@bigr/core';
-import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex } from '@bigr/pipeline';
+import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, unpadImages } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
 import { encodePng, tensorToRaster } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
-import { unpad } from '../images.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { writeSidecar } from '../sidecar.js';
 
@@ -117,7 +116,7 @@ export async function generateToFolder(
           signal: ctx.signal,
           onProgress: progress.update,
           onBatch: async (batch) => {
-            const images = unpad(batch.images!, pad);
+            const images = unpadImages(batch.images!, pad);
             const [b, c, h, w] = images.shape as [number, number, number, number];
             const per = c * h * w;
             for (let i = 0; i < b; i++) {

@@ -1,14 +1,13 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, createRng, FormatError, packBits, parseJsonBounded, type PackedCodes } from '@bigr/core';
+import { ConfigError, createRng, FormatError, packBits, parseJsonBounded, type PackedCodes, pathExists } from '@bigr/core';
 import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
 import { createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
-import { exists } from '../fsUtil.js';
 import { checkOutputs, legacySidecarPath, modelInputFiles, sidecarPath, writtenByCommand } from '../outputs.js';
 import { configFlags, listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
 
@@ -52,7 +51,7 @@ export function indexSidecarPath(indexPath: string): string {
  */
 export async function readIndexMetadata(indexPath: string): Promise<IndexMetadata | null> {
   let path = indexSidecarPath(indexPath);
-  if (!(await exists(path)) && (await writtenByCommand(legacySidecarPath(indexPath), 'hash', indexPath))) path = legacySidecarPath(indexPath);
+  if (!(await pathExists(path)) && (await writtenByCommand(legacySidecarPath(indexPath), 'hash', indexPath))) path = legacySidecarPath(indexPath);
   let text: string;
   try {
     if ((await stat(path)).size > 512 * 1024 * 1024) throw new FormatError(`${path} is larger than 512 MB; it is not an index sidecar.`);
@@ -125,7 +124,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
 
   let index: HashIndex;
   let entries: IndexEntry[] = [];
-  const existed = await exists(cfg.index);
+  const existed = await pathExists(cfg.index);
   if (existed) {
     index = await HashIndex.load(cfg.index);
     const meta = await readIndexMetadata(cfg.index);

@@ -12,9 +12,9 @@ import type { Box, SamplingSettings } from '@bigr/sampler';
 import { IMAGE_EXTENSIONS, loadRaster, type RasterImage } from '@bigr/tokenizer';
 import type { CommandConfig } from '../config.js';
 import type { CliContext } from '../context.js';
-import { unpad, writeGrid } from '../images.js';
+import { writeGrid } from '../images.js';
 import { bundledModelDir } from '../modelPaths.js';
-import { fitRaster, parseHubRepo, resolveModelSource, TokenizerPipeline, type ImageGeometry } from '@bigr/pipeline';
+import { fitRaster, parseHubRepo, resolveModelSource, TokenizerPipeline, type ImageGeometry, unpadImages } from '@bigr/pipeline';
 import { writeSidecar } from '../sidecar.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ export async function writeImageOutput(
   sidecar: { command: string; seed?: number; config: unknown; modelHash?: string; extra?: Record<string, unknown> },
 ): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
-  await writeGrid(path, unpad(images, geom.pad), Math.max(1, Math.min(cols, images.shape[0]!)));
+  await writeGrid(path, unpadImages(images, geom.pad), Math.max(1, Math.min(cols, images.shape[0]!)));
   return writeSidecar(path, sidecar);
 }
 

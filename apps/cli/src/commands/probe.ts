@@ -5,12 +5,12 @@ import { ConfigError, createRng, type Rng } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { LabelledImages } from '@bigr/tokenizer';
+import { unpadImages } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { writeJsonAtomic } from '../sidecar.js';
-import { unpad } from '../images.js';
 import { datasetPad, gatherRows, permutation } from '../fashionData.js';
 import { trainingEngine } from '../engines.js';
 import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
@@ -57,7 +57,7 @@ function subset(d: ProbeDataset, indices: Int32Array): ProbeDataset {
 
 /** Raw-pixel features x/255 (docs/evaluation.md §8.8 baseline): the unpadded image, flattened. */
 function pixelFeatures(images: LabelledImages, pad: number): ProbeDataset {
-  const x = unpad(images.images, pad);
+  const x = unpadImages(images.images, pad);
   const n = images.labels.length;
   return { features: Float32Array.from(x.data), labels: images.labels, dim: x.size / Math.max(1, n) };
 }

@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { CpuTensor, createRng, type Engine } from '@bigr/core';
 import { createBigrPredictor, generate, sampleAutoregressive, type SamplingSettings } from '@bigr/sampler';
+import { unpadImages } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { createFashionFeatureExtractor, loadFashionClassifier, type FashionFeatureExtractor } from '../fashionClassifier.js';
 import { balancedLabels, loadUint8Split, unitImagesToUint8 } from '../fashionData.js';
 import { extractFashionFeatures, fashionMetrics, realReference, type RealReference } from '../fashionMetrics.js';
-import { unpad } from '../images.js';
 import { toEvalSize } from '../sampleImages.js';
 import type { LoadedVariantModel } from './variantModel.js';
 
@@ -116,7 +116,7 @@ export async function generateStudySamples(
         });
         images = r.images!;
       }
-      const u8 = unitImagesToUint8(unpad(images, model.tokenizerConfig.pad));
+      const u8 = unitImagesToUint8(unpadImages(images, model.tokenizerConfig.pad));
       const [, h, w] = u8.shape as [number, number, number, number];
       out.set(toEvalSize(u8.data, b, h, w, 1, size, `model ${model.dir} output`).images.data, start * size * size);
       progress.update({ task, current: start + b, total: n });

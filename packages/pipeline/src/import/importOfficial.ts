@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { assertFiniteTensors, ConfigError, CpuTensor, FormatError, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import { assertFiniteTensors, ConfigError, CpuTensor, FormatError, pathExists, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
 import { extractBackboneParameters, gridSide } from '@bigr/backbone';
 import { OFFICIAL_DUPLICATE_PREFIX, selectTranscoderParameters } from '@bigr/transcoder';
 import { baeParameterShapes, loadBaeParameters } from '@bigr/tokenizer';
@@ -12,7 +12,6 @@ import { listNames } from './keyCheck.js';
 import { verifyScheduleBuffers } from './scheduleCheck.js';
 import { exportedBaeConfig, exportedConfigOf, withExportedSettings } from './exportedConfig.js';
 import type { ExportedBigrConfig } from '../export/pytorchExport.js';
-import { exists } from '../fsUtil.js';
 
 /**
  * `importOfficial`: released BiGR and B-AE checkpoints (docs/algorithm.md §10) → our model directories, reading the files
@@ -152,7 +151,7 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
   const { signal, onProgress } = options;
   if (!options.bae) throw new ConfigError('importOfficial needs the B-AE checkpoint (--bae binaryae_*.th): a BiGR model decodes its codes with it.');
   if (!options.out) throw new ConfigError('importOfficial needs an output directory (--out <dir>).');
-  if (!options.overwrite && (await exists(join(options.out, 'config.json')))) {
+  if (!options.overwrite && (await pathExists(join(options.out, 'config.json')))) {
     throw new ConfigError(`${options.out} already holds a model (config.json exists). Choose another --out directory, or pass --force to replace it.`);
   }
   const stages = options.bigr ? 6 : 3;
