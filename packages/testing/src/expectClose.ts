@@ -1,4 +1,5 @@
 import { AssertionError } from 'node:assert';
+import { at } from '@bigr/core';
 
 /** Tolerances of an element-wise closeness check: |actual − expected| ≤ atol + rtol·|expected|. */
 export interface Tolerance {
@@ -49,8 +50,8 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
   let worstIndex = actual.length > 0 ? 0 : -1;
   const firstMismatches: number[] = [];
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
+    const a = at(actual, i, 'actual value');
+    const e = at(expected, i, 'expected value');
     let ratio: number;
     let diff: number;
     if (Number.isNaN(a) || Number.isNaN(e)) {
@@ -82,8 +83,9 @@ function indexLabel(i: number, shape: readonly number[] | undefined): string {
   const idx: number[] = [];
   let rest = i;
   for (let d = shape.length - 1; d >= 0; d--) {
-    idx.unshift(rest % shape[d]!);
-    rest = Math.floor(rest / shape[d]!);
+    const n = at(shape, d);
+    idx.unshift(rest % n);
+    rest = Math.floor(rest / n);
   }
   return `${i} [${idx.join(', ')}]`;
 }
@@ -101,8 +103,8 @@ export function describeMismatch(
   shape?: readonly number[],
 ): string {
   const w = c.worstIndex;
-  const a = actual[w]!;
-  const e = expected[w]!;
+  const a = at(actual, w, 'worst actual value');
+  const e = at(expected, w, 'worst expected value');
   const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
   const others = c.firstMismatches
     .filter((i) => i !== w)
@@ -144,8 +146,9 @@ export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number
   let num = 0;
   let den = 0;
   for (let i = 0; i < expected.length; i++) {
-    num += (actual[i]! - expected[i]!) ** 2;
-    den += expected[i]! ** 2;
+    const e = at(expected, i, 'expected value');
+    num += (at(actual, i, 'actual value') - e) ** 2;
+    den += e ** 2;
   }
   return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }

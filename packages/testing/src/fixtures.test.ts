@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, NotFoundError } from '@bigr/core';
+import { ConfigError, NotFoundError, required } from '@bigr/core';
 import { fixturePath, loadFixture, loadJsonFixture, parsePythonJson } from './fixtures.js';
 
 interface Manifest {
@@ -32,10 +32,10 @@ test('loadFixture reads every safetensors fixture as listed in MANIFEST.json', a
     if (!file.endsWith('.safetensors') || !entry.arrays) continue;
     const { tensors } = await loadFixture(file);
     for (const [name, info] of Object.entries(entry.arrays)) {
-      const t = tensors.get(name);
-      expect({ file, name, present: t !== undefined }).toEqual({ file, name, present: true });
-      expect([file, name, t!.dtype, [...t!.shape]]).toEqual([file, name, dtypes[info.dtype], info.shape]);
-      expect([...t!.data.subarray(0, info.first.length)].map(Number)).toEqual(info.first);
+      expect({ file, name, present: tensors.has(name) }).toEqual({ file, name, present: true });
+      const t = required(tensors.get(name), `${file}: ${name}`);
+      expect([file, name, t.dtype, [...t.shape]]).toEqual([file, name, dtypes[info.dtype], info.shape]);
+      expect([...t.data.subarray(0, info.first.length)].map(Number)).toEqual(info.first);
     }
   }
 });

@@ -7,7 +7,7 @@ import { CpuTensor, type Rng } from '@bigr/core';
 export function randomTensor(rng: Rng, shape: readonly number[], scale = 1): CpuTensor<'float32'> {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = rng.normalsF32(n);
-  if (scale !== 1) for (let i = 0; i < n; i++) data[i] = data[i]! * scale;
+  if (scale !== 1) for (const [i, v] of data.entries()) data[i] = v * scale;
   return new CpuTensor(data, shape);
 }
 
@@ -15,6 +15,6 @@ export function randomTensor(rng: Rng, shape: readonly number[], scale = 1): Cpu
 export function randomUniformTensor(rng: Rng, shape: readonly number[], low: number, high: number): CpuTensor<'float32'> {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = rng.uniformsF32(n);
-  for (let i = 0; i < n; i++) data[i] = low + (high - low) * data[i]!;
+  for (const [i, v] of data.entries()) data[i] = low + (high - low) * v;
   return new CpuTensor(data, shape);
 }

@@ -3,7 +3,7 @@
  * interleaved 2-D RoPE including the zero class-token rows, SwiGLU) with and without adaLN, a two-layer stack with
  * shared adaLN and final RMSNorm, and the transcoder's adaLN MLP block with its final layer.
  */
-import { rmsNorm, type CpuTensor, type NamedTensors, type Ops, type Rng } from '@bigr/core';
+import { rmsNorm, type CpuTensor, type NamedTensors, type Rng } from '@bigr/core';
 import * as R from '../reference/index.js';
 import { DYNAMIC_BATCHES, feed, normal, param, perBatch, uniform, values } from './caseHelpers.js';
 import { adaLnFinalLayer, adaLnMlpBlock } from './adaLnBlockGraph.js';
@@ -66,8 +66,8 @@ const llamaAdaLnCase: ConformanceCase = {
     [{ name: 'x', dtype: 'float32', shape: ['batch', DIMS.tokens, DIMS.dim] }, { name: 'c', dtype: 'float32', shape: ['batch', DIMS.dim] }, ...ROPE_INPUTS],
     ['y'],
     (ops, x) => {
-      const mod = layerModulation(ops, sharedAdaLn(ops, x['c']!, DIMS.dim), 'layers.0', DIMS.dim);
-      return { y: llamaBlock(ops, x['x']!, x['rope_cos']!, x['rope_sin']!, mod, 'layers.0', DIMS) };
+      const mod = layerModulation(ops, sharedAdaLn(ops, x['c'], DIMS.dim), 'layers.0', DIMS.dim);
+      return { y: llamaBlock(ops, x['x'], x['rope_cos'], x['rope_sin'], mod, 'layers.0', DIMS) };
     },
   ),
   setup: (rng) => {
@@ -88,7 +88,7 @@ const llamaPlainCase: ConformanceCase = {
   name: 'llama block without adaLN (plain pre-norm)',
   group: 'block',
   graph: graph('conf_llama_block_plain', [{ name: 'x', dtype: 'float32', shape: [2, DIMS.tokens, DIMS.dim] }, ...ROPE_INPUTS], ['y'], (ops, x) => ({
-    y: llamaBlock(ops, x['x']!, x['rope_cos']!, x['rope_sin']!, null, 'layers.0', DIMS),
+    y: llamaBlock(ops, x['x'], x['rope_cos'], x['rope_sin'], null, 'layers.0', DIMS),
   })),
   setup: (rng) => {
     const params: NamedTensors = new Map();
@@ -108,11 +108,10 @@ const llamaStackCase: ConformanceCase = {
     'conf_llama_stack',
     [{ name: 'x', dtype: 'float32', shape: ['batch', DIMS.tokens, DIMS.dim] }, { name: 'c', dtype: 'float32', shape: ['batch', DIMS.dim] }, ...ROPE_INPUTS],
     ['h', 'features'],
-    <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => {
-      const shared = sharedAdaLn(ops, x['c']!, DIMS.dim);
-      let h: T = x['x']!;
-      for (const l of [0, 1])
-        h = llamaBlock(ops, h, x['rope_cos']!, x['rope_sin']!, layerModulation(ops, shared, `layers.${l}`, DIMS.dim), `layers.${l}`, DIMS);
+    (ops, x) => {
+      const shared = sharedAdaLn(ops, x['c'], DIMS.dim);
+      let h = x['x'];
+      for (const l of [0, 1]) h = llamaBlock(ops, h, x['rope_cos'], x['rope_sin'], layerModulation(ops, shared, `layers.${l}`, DIMS.dim), `layers.${l}`, DIMS);
       // Final norm, then drop the class token (docs/algorithm.md §2.3 step 7).
       return { h, features: ops.slice(rmsNorm(ops, h, ops.param('norm.weight'), DIMS.eps), 1, 1, DIMS.tokens) };
     },
@@ -161,9 +160,9 @@ const adaLnMlpCase: ConformanceCase = {
     ],
     ['block0', 'blocks', 'logits'],
     (ops, x) => {
-      const block0 = adaLnMlpBlock(ops, x['a']!, x['c']!, 'blocks.0', DH);
-      const blocks = adaLnMlpBlock(ops, block0, x['c']!, 'blocks.1', DH);
-      return { block0, blocks, logits: adaLnFinalLayer(ops, blocks, x['c']!, 'final_layer', DH) };
+      const block0 = adaLnMlpBlock(ops, x['a'], x['c'], 'blocks.0', DH);
+      const blocks = adaLnMlpBlock(ops, block0, x['c'], 'blocks.1', DH);
+      return { block0, blocks, logits: adaLnFinalLayer(ops, blocks, x['c'], 'final_layer', DH) };
     },
   ),
   setup: (rng) => {

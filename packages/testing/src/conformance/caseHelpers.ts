@@ -1,4 +1,4 @@
-import { CpuTensor, type NamedTensors, type Rng } from '@bigr/core';
+import { CpuTensor, at, type NamedTensors, type Rng } from '@bigr/core';
 import { fromTensor, type F64Array } from '../reference/ndarray.js';
 import { randomTensor, randomUniformTensor } from '../randomTensor.js';
 import type { Feeds } from './types.js';
@@ -31,7 +31,7 @@ export function awayFromZero(rng: Rng, shape: readonly number[], low = 0.5, high
   const t = randomUniformTensor(rng, shape, low, high);
   const signs = rng.uniformsF32(t.size);
   const data = t.data as Float32Array;
-  for (let i = 0; i < data.length; i++) if (signs[i]! < 0.5) data[i] = -data[i]!;
+  for (const [i, s] of signs.entries()) if (s < 0.5) data[i] = -at(data, i);
   return t;
 }
 

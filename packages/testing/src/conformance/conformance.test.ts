@@ -1,3 +1,4 @@
+import { at, required } from '@bigr/core';
 import { CONFORMANCE_CASES, OPS_METHODS } from './cases.js';
 import { CONFORMANCE_ENGINES, ENGINE_CASE_LISTS } from './engineLists.js';
 import { CONFORMANCE_TOLERANCE, formatCaseResult, formatSummary, prepareCase, runConformance, type ConformanceReport } from './runner.js';
@@ -16,7 +17,7 @@ test('the cases call every method of the core Ops interface', () => {
   const called = new Set<string>();
   for (const c of CONFORMANCE_CASES) {
     const { data } = prepareCase(c);
-    for (const op of runReferenceGraph(c.graph, data.params, data.feeds[0]!).opsCalled) called.add(op);
+    for (const op of runReferenceGraph(c.graph, data.params, at(data.feeds, 0, 'first feed set')).opsCalled) called.add(op);
   }
   expect(OPS_METHODS.filter((m) => !called.has(m))).toEqual([]);
 });
@@ -44,7 +45,10 @@ describe.each(CONFORMANCE_ENGINES)('%s matches the float64 reference', (engine) 
   });
 
   test.each(CASE_NAMES)('%s', (name) => {
-    const r = report.results.find((x) => x.case === name)!;
+    const r = required(
+      report.results.find((x) => x.case === name),
+      `result of case "${name}"`,
+    );
     if (r.status === 'skipped') {
       // Documented in ENGINE_CASE_LISTS; an excluded case that passes means the exclusion should be removed.
       expect(r.excludedOutcome === 'pass' ? `stale exclusion, remove it from ENGINE_CASE_LISTS: ${formatCaseResult(r)}` : 'excluded').toBe('excluded');

@@ -4,7 +4,7 @@
  * differentiates them with the VJP rules of @bigr/core (in float64 on `Float64Ops`, and inside onnxruntime train-step
  * graphs) and with tfjs' own autodiff, and checks all against float64 central finite differences.
  */
-import type { CpuTensor, LossFunction, NamedTensors, Ops, Rng } from '@bigr/core';
+import { required, type CpuTensor, type LossFunction, type NamedTensors, type Ops, type Rng } from '@bigr/core';
 import { awayFromZero, indices, normal, uniform } from './caseHelpers.js';
 
 /** One gradient case. */
@@ -186,14 +186,14 @@ export const GRADIENT_CASES: readonly GradientCase[] = [
     params: (r) => map([['table', normal(r, [5, 3])]]),
     data: (r) => ({ idx: indices(r, [2, 4], 5) }),
     outShape: [2, 4, 3],
-    f: (o, p, d) => o.gather(p('table'), d['idx']!),
+    f: (o, p, d) => o.gather(p('table'), required(d['idx'], 'data idx')),
   },
   {
     name: 'scatterAddRows',
     params: (r) => map([['u', normal(r, [2, 4, 3])]]),
     data: (r) => ({ idx: indices(r, [2, 4], 5) }),
     outShape: [5, 3],
-    f: (o, p, d) => o.scatterAddRows(p('u'), d['idx']!, 5),
+    f: (o, p, d) => o.scatterAddRows(p('u'), required(d['idx'], 'data idx'), 5),
   },
   {
     name: 'conv2d 3×3 stride 1 pad 1 with bias',

@@ -1,5 +1,5 @@
 /** Conformance cases for the core layers: linear, rmsNorm, layerNorm, groupNorm, softplus, bceWithLogits. */
-import { bceWithLogits, groupNorm, layerNorm, linear, rmsNorm, softplus, CpuTensor } from '@bigr/core';
+import { at, bceWithLogits, groupNorm, layerNorm, linear, rmsNorm, softplus, CpuTensor } from '@bigr/core';
 import * as R from '../reference/index.js';
 import { feed, normal, param, perBatch, uniform, values } from './caseHelpers.js';
 import { graph, type ConformanceCase } from './types.js';
@@ -15,9 +15,9 @@ const linearCase: ConformanceCase = {
     ],
     ['withBias', 'noBias', 'rank2'],
     (ops, x) => ({
-      withBias: linear(ops, x['x3']!, 'fc', ops.hasParam('fc.bias')),
-      noBias: linear(ops, x['x3']!, 'proj', ops.hasParam('proj.bias')),
-      rank2: linear(ops, x['x2']!, 'fc'),
+      withBias: linear(ops, x['x3'], 'fc', ops.hasParam('fc.bias')),
+      noBias: linear(ops, x['x3'], 'proj', ops.hasParam('proj.bias')),
+      rank2: linear(ops, x['x2'], 'fc'),
     }),
   ),
   setup: (rng) => ({
@@ -39,8 +39,8 @@ const rmsNormCase: ConformanceCase = {
   name: 'rmsNorm (with and without weight)',
   group: 'layer',
   graph: graph('conf_rmsnorm', [{ name: 'x', dtype: 'float32', shape: ['batch', 5, 16] }], ['weighted', 'plain'], (ops, x) => ({
-    weighted: rmsNorm(ops, x['x']!, ops.param('norm.weight'), 1e-5),
-    plain: rmsNorm(ops, x['x']!, null, 1e-6),
+    weighted: rmsNorm(ops, x['x'], ops.param('norm.weight'), 1e-5),
+    plain: rmsNorm(ops, x['x'], null, 1e-6),
   })),
   setup: (rng) => ({
     params: new Map([['norm.weight', uniform(rng, [16], 0.5, 1.5)]]),
@@ -53,9 +53,9 @@ const layerNormCase: ConformanceCase = {
   name: 'layerNorm (affine, weight only, none)',
   group: 'layer',
   graph: graph('conf_layernorm', [{ name: 'x', dtype: 'float32', shape: ['batch', 5, 16] }], ['affine', 'weightOnly', 'none'], (ops, x) => ({
-    affine: layerNorm(ops, x['x']!, ops.param('ln.weight'), ops.param('ln.bias'), 1e-5),
-    weightOnly: layerNorm(ops, x['x']!, ops.param('ln.weight'), null, 1e-5),
-    none: layerNorm(ops, x['x']!, null, null, 1e-6),
+    affine: layerNorm(ops, x['x'], ops.param('ln.weight'), ops.param('ln.bias'), 1e-5),
+    weightOnly: layerNorm(ops, x['x'], ops.param('ln.weight'), null, 1e-5),
+    none: layerNorm(ops, x['x'], null, null, 1e-6),
   })),
   setup: (rng) => ({
     params: new Map([
@@ -67,7 +67,7 @@ const layerNormCase: ConformanceCase = {
       const x = normal(rng, [b, 5, 16], 2);
       const shift = normal(rng, [b * 5], 3).data as Float32Array;
       const d = x.data as Float32Array;
-      for (let i = 0; i < d.length; i++) d[i] = d[i]! + shift[Math.floor(i / 16)]!;
+      for (const [i, v] of d.entries()) d[i] = v + at(shift, Math.floor(i / 16));
       return { x };
     }),
   }),
@@ -82,8 +82,8 @@ const groupNormCase: ConformanceCase = {
   name: 'groupNorm (NCHW, 4 groups and instance norm)',
   group: 'layer',
   graph: graph('conf_groupnorm', [{ name: 'x', dtype: 'float32', shape: ['batch', 8, 3, 4] }], ['groups4', 'groups8'], (ops, x) => ({
-    groups4: groupNorm(ops, x['x']!, ops.param('gn.weight'), ops.param('gn.bias'), { channels: 8, height: 3, width: 4, groups: 4, eps: 1e-6 }),
-    groups8: groupNorm(ops, x['x']!, ops.param('gn.weight'), ops.param('gn.bias'), { channels: 8, height: 3, width: 4, groups: 8, eps: 1e-5 }),
+    groups4: groupNorm(ops, x['x'], ops.param('gn.weight'), ops.param('gn.bias'), { channels: 8, height: 3, width: 4, groups: 4, eps: 1e-6 }),
+    groups8: groupNorm(ops, x['x'], ops.param('gn.weight'), ops.param('gn.bias'), { channels: 8, height: 3, width: 4, groups: 8, eps: 1e-5 }),
   })),
   setup: (rng) => ({
     params: new Map([
@@ -113,7 +113,7 @@ function withExtremes(random: CpuTensor, batch: number, width: number): CpuTenso
 const softplusCase: ConformanceCase = {
   name: 'softplus (stable for large |x|)',
   group: 'layer',
-  graph: graph('conf_softplus', [{ name: 'x', dtype: 'float32', shape: ['batch', 12 + EXTREMES.length] }], ['y'], (ops, x) => ({ y: softplus(ops, x['x']!) })),
+  graph: graph('conf_softplus', [{ name: 'x', dtype: 'float32', shape: ['batch', 12 + EXTREMES.length] }], ['y'], (ops, x) => ({ y: softplus(ops, x['x']) })),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: withExtremes(normal(rng, [b, 12], 6), b, 12) })) }),
   reference: (_p, f) => ({ y: R.softplus(feed(f, 'x')) }),
 };
@@ -128,7 +128,7 @@ const bceCase: ConformanceCase = {
       { name: 'targets', dtype: 'float32', shape: ['batch', 10 + EXTREMES.length] },
     ],
     ['loss'],
-    (ops, x) => ({ loss: bceWithLogits(ops, x['logits']!, x['targets']!) }),
+    (ops, x) => ({ loss: bceWithLogits(ops, x['logits'], x['targets']) }),
   ),
   setup: (rng) => ({
     params: new Map(),

@@ -3,7 +3,7 @@
  * reshape/transpose/concat/slice, matMul variants, softmax, gather, conv2d, nearest upsampling, eval-mode dropout
  * and the constant/param ops. Most inputs have a dynamic batch dimension.
  */
-import type { CpuTensor, Ops, Rng } from '@bigr/core';
+import type { CpuTensor, Rng } from '@bigr/core';
 import * as R from '../reference/index.js';
 import { awayFromZero, feed, indices, normal, param, perBatch, uniform } from './caseHelpers.js';
 import { graph, type ConformanceCase } from './types.js';
@@ -46,7 +46,7 @@ function unaryCase(op: Unary): ConformanceCase {
   return {
     name: `${op}`,
     group: 'elementwise',
-    graph: graph(`conf_${op}`, [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 5] }], ['y'], (ops, x) => ({ y: ops[op](x['x']!) })),
+    graph: graph(`conf_${op}`, [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 5] }], ['y'], (ops, x) => ({ y: ops[op](x['x']) })),
     setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: UNARY_INPUTS[op](rng, [b, 3, 5]) })) }),
     reference: (_p, f) => ({ y: UNARY_REFERENCE[op](feed(f, 'x')) }),
   };
@@ -74,13 +74,13 @@ function binaryCase(op: Binary): ConformanceCase {
         { name: 'col', dtype: 'float32', shape: [3, 1] },
       ],
       ['sameShape', 'trailingVector', 'lowerRankLeft', 'bothStretched', 'scalarRight', 'scalarLeft'],
-      <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => ({
-        sameShape: ops[op](x['a']!, x['b']!),
-        trailingVector: ops[op](x['a']!, x['row']!),
-        lowerRankLeft: ops[op](x['col']!, x['a']!),
-        bothStretched: ops[op](x['col']!, x['row']!),
-        scalarRight: ops[op](x['a']!, ops.scalar(1.5)),
-        scalarLeft: ops[op](ops.scalar(-0.75), x['b']!),
+      (ops, x) => ({
+        sameShape: ops[op](x['a'], x['b']),
+        trailingVector: ops[op](x['a'], x['row']),
+        lowerRankLeft: ops[op](x['col'], x['a']),
+        bothStretched: ops[op](x['col'], x['row']),
+        scalarRight: ops[op](x['a'], ops.scalar(1.5)),
+        scalarLeft: ops[op](ops.scalar(-0.75), x['b']),
       }),
     ),
     setup: (rng) => {
@@ -120,7 +120,7 @@ function reductionCase(op: 'mean' | 'sum'): ConformanceCase {
       `conf_${op}`,
       [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }],
       variants.map((v) => v[0]),
-      (ops, x) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, ops[op](x['x']!, axes, keep)])),
+      (ops, x) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, ops[op](x['x'], axes, keep)])),
     ),
     setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4, 5], 2) })) }),
     reference: (_p, f) => Object.fromEntries(variants.map(([name, axes, keep]) => [name, (op === 'mean' ? R.mean : R.sum)(feed(f, 'x'), axes, keep)])),
@@ -131,9 +131,9 @@ const reshapeCase: ConformanceCase = {
   name: 'reshape (inferred -1, flatten, constant)',
   group: 'shape',
   graph: graph('conf_reshape', [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4] }], ['rows', 'split', 'flat', 'const'], (ops, x) => ({
-    rows: ops.reshape(x['x']!, [-1, 12]),
-    split: ops.reshape(x['x']!, [-1, 2, 6]),
-    flat: ops.reshape(x['x']!, [-1]),
+    rows: ops.reshape(x['x'], [-1, 12]),
+    split: ops.reshape(x['x'], [-1, 2, 6]),
+    flat: ops.reshape(x['x'], [-1]),
     const: ops.reshape(
       ops.constant(
         Float32Array.from({ length: 24 }, (_, i) => i / 7),
@@ -166,7 +166,7 @@ const transposeCase: ConformanceCase = {
     'conf_transpose',
     [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 4, 5] }],
     TRANSPOSES.map((t) => t[0]),
-    (ops, x) => Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, ops.transpose(x['x']!, p)])),
+    (ops, x) => Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, ops.transpose(x['x'], p)])),
   ),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 3, 4, 5]) })) }),
   reference: (_p, f) => Object.fromEntries(TRANSPOSES.map(([n, p]) => [n, R.transpose(feed(f, 'x'), p)])),
@@ -184,10 +184,10 @@ const concatCase: ConformanceCase = {
     ],
     ['middle', 'last', 'batch', 'withConstant'],
     (ops, x) => ({
-      middle: ops.concat([x['a']!, x['b']!], 1),
-      last: ops.concat([x['a']!, x['c']!, x['a']!], -1),
-      batch: ops.concat([x['b']!, x['b']!], 0),
-      withConstant: ops.concat([ops.constant(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 2, 3]), ops.slice(x['a']!, 0, 0, 1)], 1),
+      middle: ops.concat([x['a'], x['b']], 1),
+      last: ops.concat([x['a'], x['c'], x['a']], -1),
+      batch: ops.concat([x['b'], x['b']], 0),
+      withConstant: ops.concat([ops.constant(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 2, 3]), ops.slice(x['a'], 0, 0, 1)], 1),
     }),
   ),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((n) => ({ a: normal(rng, [n, 2, 3]), b: normal(rng, [n, 4, 3]), c: normal(rng, [n, 2, 5]) })) }),
@@ -216,7 +216,7 @@ const sliceCase: ConformanceCase = {
     'conf_slice',
     [{ name: 'x', dtype: 'float32', shape: ['batch', 6, 5] }],
     SLICES.map((s) => s[0]),
-    (ops, x) => Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, ops.slice(x['x']!, axis, s, e)])),
+    (ops, x) => Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, ops.slice(x['x'], axis, s, e)])),
   ),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 6, 5]) })) }),
   reference: (_p, f) => Object.fromEntries(SLICES.map(([n, axis, s, e]) => [n, R.slice(feed(f, 'x'), axis, s, e)])),
@@ -235,10 +235,10 @@ const matMul2dCase: ConformanceCase = {
     ],
     ['nn', 'tn', 'nt', 'tt'],
     (ops, x) => ({
-      nn: ops.matMul(x['a']!, x['b']!),
-      tn: ops.matMul(x['at']!, x['b']!, true, false),
-      nt: ops.matMul(x['a']!, x['bt']!, false, true),
-      tt: ops.matMul(x['at']!, x['bt']!, true, true),
+      nn: ops.matMul(x['a'], x['b']),
+      tn: ops.matMul(x['at'], x['b'], true, false),
+      nt: ops.matMul(x['a'], x['bt'], false, true),
+      tt: ops.matMul(x['at'], x['bt'], true, true),
     }),
   ),
   setup: (rng) => ({ params: new Map(), feeds: [{ a: normal(rng, [3, 16]), at: normal(rng, [16, 3]), b: normal(rng, [16, 5]), bt: normal(rng, [5, 16]) }] }),
@@ -261,10 +261,10 @@ const matMulBatchedCase: ConformanceCase = {
     ],
     ['nn', 'tn', 'nt', 'tt'],
     (ops, x) => ({
-      nn: ops.matMul(x['a']!, x['b']!),
-      tn: ops.matMul(x['at']!, x['b']!, true, false),
-      nt: ops.matMul(x['a']!, x['bt']!, false, true),
-      tt: ops.matMul(x['at']!, x['bt']!, true, true),
+      nn: ops.matMul(x['a'], x['b']),
+      tn: ops.matMul(x['at'], x['b'], true, false),
+      nt: ops.matMul(x['a'], x['bt'], false, true),
+      tt: ops.matMul(x['at'], x['bt'], true, true),
     }),
   ),
   setup: (rng) => ({
@@ -288,10 +288,10 @@ const matMulParamCase: ConformanceCase = {
     ],
     ['weightT', 'weight', 'transposeA', 'paramLeft'],
     (ops, x) => ({
-      weightT: ops.matMul(x['x']!, ops.param('w_out_in'), false, true),
-      weight: ops.matMul(x['x']!, ops.param('w_in_out')),
-      transposeA: ops.matMul(x['xt']!, ops.param('w_in_out'), true, false),
-      paramLeft: ops.matMul(ops.param('w_out_in'), x['xt']!),
+      weightT: ops.matMul(x['x'], ops.param('w_out_in'), false, true),
+      weight: ops.matMul(x['x'], ops.param('w_in_out')),
+      transposeA: ops.matMul(x['xt'], ops.param('w_in_out'), true, false),
+      paramLeft: ops.matMul(ops.param('w_out_in'), x['xt']),
     }),
   ),
   setup: (rng) => ({
@@ -320,10 +320,10 @@ const matMulBroadcastCase: ConformanceCase = {
     ],
     ['rank2x3', 'rank4x3', 'rank4x3tt', 'rank4x2'],
     (ops, x) => ({
-      rank2x3: ops.matMul(x['a2']!, x['c3']!),
-      rank4x3: ops.matMul(x['a4']!, x['b3']!),
-      rank4x3tt: ops.matMul(ops.transpose(x['a4']!, [0, 1, 3, 2]), ops.transpose(x['b3']!, [0, 2, 1]), true, true),
-      rank4x2: ops.matMul(x['a4']!, ops.reshape(x['b3']!, [6, 2])),
+      rank2x3: ops.matMul(x['a2'], x['c3']),
+      rank4x3: ops.matMul(x['a4'], x['b3']),
+      rank4x3tt: ops.matMul(ops.transpose(x['a4'], [0, 1, 3, 2]), ops.transpose(x['b3'], [0, 2, 1]), true, true),
+      rank4x2: ops.matMul(x['a4'], ops.reshape(x['b3'], [6, 2])),
     }),
   ),
   setup: (rng) => {
@@ -356,8 +356,8 @@ const matMulMutualBroadcastCase: ConformanceCase = {
     ],
     ['plain', 'transposed'],
     (ops, x) => ({
-      plain: ops.matMul(x['a4']!, x['b3']!),
-      transposed: ops.matMul(ops.transpose(x['a4']!, [0, 1, 3, 2]), ops.transpose(x['b3']!, [0, 2, 1]), true, true),
+      plain: ops.matMul(x['a4'], x['b3']),
+      transposed: ops.matMul(ops.transpose(x['a4'], [0, 1, 3, 2]), ops.transpose(x['b3'], [0, 2, 1]), true, true),
     }),
   ),
   setup: (rng) => {
@@ -380,7 +380,7 @@ const softmaxCase: ConformanceCase = {
       { name: 'y', dtype: 'float32', shape: [2, 2, 3, 5] },
     ],
     ['rank3', 'shifted', 'rank4'],
-    (ops, x) => ({ rank3: ops.softmax(x['x']!), shifted: ops.softmax(ops.add(x['x']!, ops.scalar(20))), rank4: ops.softmax(x['y']!) }),
+    (ops, x) => ({ rank3: ops.softmax(x['x']), shifted: ops.softmax(ops.add(x['x'], ops.scalar(20))), rank4: ops.softmax(x['y']) }),
   ),
   setup: (rng) => {
     const y = normal(rng, [2, 2, 3, 5], 4);
@@ -397,9 +397,9 @@ const gatherCase: ConformanceCase = {
   name: 'gather (parameter table, int32 feed and constant indices)',
   group: 'nn',
   graph: graph('conf_gather', [{ name: 'idx', dtype: 'int32', shape: ['batch', 4] }], ['fed', 'constant', 'computedTable'], (ops, x) => ({
-    fed: ops.gather(ops.param('table'), x['idx']!),
+    fed: ops.gather(ops.param('table'), x['idx']),
     constant: ops.gather(ops.param('table'), ops.constantInt(CONST_IDX, [2, 3])),
-    computedTable: ops.gather(ops.mul(ops.param('table'), ops.scalar(-2)), x['idx']!),
+    computedTable: ops.gather(ops.mul(ops.param('table'), ops.scalar(-2)), x['idx']),
   })),
   setup: (rng) => ({ params: new Map([['table', normal(rng, [11, 6])]]), feeds: perBatch((b) => ({ idx: indices(rng, [b, 4], 11) })) }),
   reference: (p, f) => {
@@ -425,7 +425,7 @@ const conv2dCase: ConformanceCase = {
     CONVS.map((c) => c[0]),
     (ops, x) =>
       Object.fromEntries(
-        CONVS.map(([n, , strides, pads, bias]) => [n, ops.conv2d(x['x']!, ops.param(`${n}.weight`), bias ? ops.param(`${n}.bias`) : null, { strides, pads })]),
+        CONVS.map(([n, , strides, pads, bias]) => [n, ops.conv2d(x['x'], ops.param(`${n}.weight`), bias ? ops.param(`${n}.bias`) : null, { strides, pads })]),
       ),
   ),
   setup: (rng) => {
@@ -446,8 +446,8 @@ const upsampleCase: ConformanceCase = {
   name: 'upsampleNearest2x',
   group: 'nn',
   graph: graph('conf_upsample', [{ name: 'x', dtype: 'float32', shape: ['batch', 2, 3, 4] }], ['once', 'twice'], (ops, x) => ({
-    once: ops.upsampleNearest2x(x['x']!),
-    twice: ops.upsampleNearest2x(ops.upsampleNearest2x(x['x']!)),
+    once: ops.upsampleNearest2x(x['x']),
+    twice: ops.upsampleNearest2x(ops.upsampleNearest2x(x['x'])),
   })),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 2, 3, 4]) })) }),
   reference: (_p, f) => ({ once: R.upsampleNearest2x(feed(f, 'x')), twice: R.upsampleNearest2x(R.upsampleNearest2x(feed(f, 'x'))) }),
@@ -457,9 +457,9 @@ const dropoutCase: ConformanceCase = {
   name: 'dropout in eval mode is the identity',
   group: 'nn',
   graph: graph('conf_dropout', [{ name: 'x', dtype: 'float32', shape: ['batch', 5] }], ['half', 'zero', 'inside'], (ops, x) => ({
-    half: ops.dropout(x['x']!, 0.5),
-    zero: ops.dropout(x['x']!, 0),
-    inside: ops.mul(ops.dropout(ops.tanh(x['x']!), 0.9), ops.scalar(2)),
+    half: ops.dropout(x['x'], 0.5),
+    zero: ops.dropout(x['x'], 0),
+    inside: ops.mul(ops.dropout(ops.tanh(x['x']), 0.9), ops.scalar(2)),
   })),
   setup: (rng) => ({ params: new Map(), feeds: perBatch((b) => ({ x: normal(rng, [b, 5]) })) }),
   reference: (_p, f) => {
@@ -472,17 +472,12 @@ const CONST_DATA = Float32Array.of(0.5, -1.25, 2, 0.125, -3);
 const constantsCase: ConformanceCase = {
   name: 'constant, scalar, param and hasParam',
   group: 'nn',
-  graph: graph(
-    'conf_constants',
-    [{ name: 'x', dtype: 'float32', shape: ['batch', 5] }],
-    ['affine', 'optional'],
-    <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => {
-      // hasParam decides the graph structure: 'present' exists, 'absent' does not.
-      let optional: T = x['x']!;
-      for (const n of ['present', 'absent']) optional = ops.hasParam(n) ? ops.add(optional, ops.param(n)) : ops.sub(optional, ops.scalar(1));
-      return { affine: ops.add(ops.mul(x['x']!, ops.constant(CONST_DATA, [5])), ops.scalar(0.25)), optional };
-    },
-  ),
+  graph: graph('conf_constants', [{ name: 'x', dtype: 'float32', shape: ['batch', 5] }], ['affine', 'optional'], (ops, x) => {
+    // hasParam decides the graph structure: 'present' exists, 'absent' does not.
+    let optional = x['x'];
+    for (const n of ['present', 'absent']) optional = ops.hasParam(n) ? ops.add(optional, ops.param(n)) : ops.sub(optional, ops.scalar(1));
+    return { affine: ops.add(ops.mul(x['x'], ops.constant(CONST_DATA, [5])), ops.scalar(0.25)), optional };
+  }),
   setup: (rng) => ({ params: new Map([['present', normal(rng, [1, 5])]]), feeds: perBatch((b) => ({ x: normal(rng, [b, 5]) })) }),
   reference: (p, f) => {
     const x = feed(f, 'x');

@@ -3,7 +3,7 @@
  * broadcastTo, scatterAddRows and the two convolution gradients): every engine must compute them like the float64
  * reference, since the backward graphs are made of them. Their gradients are checked in `gradients.test.ts`.
  */
-import type { Ops } from '@bigr/core';
+import { required } from '@bigr/core';
 import * as R from '../reference/index.js';
 import { awayFromZero, feed, indices, normal, param, perBatch } from './caseHelpers.js';
 import { graph, type ConformanceCase } from './types.js';
@@ -18,12 +18,12 @@ const elementwise: ConformanceCase = {
       { name: 'row', dtype: 'float32', shape: [4] },
     ],
     ['abs', 'maximum', 'maximumScalar', 'step', 'stopGradient'],
-    <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => ({
-      abs: ops.abs(x['a']!),
-      maximum: ops.maximum(x['a']!, x['row']!),
-      maximumScalar: ops.maximum(ops.scalar(0.25), x['a']!),
-      step: ops.step(x['a']!),
-      stopGradient: ops.add(ops.stopGradient(x['a']!), ops.scalar(0)),
+    (ops, x) => ({
+      abs: ops.abs(x['a']),
+      maximum: ops.maximum(x['a'], x['row']),
+      maximumScalar: ops.maximum(ops.scalar(0.25), x['a']),
+      step: ops.step(x['a']),
+      stopGradient: ops.add(ops.stopGradient(x['a']), ops.scalar(0)),
     }),
   ),
   setup: (rng) => {
@@ -46,7 +46,7 @@ const broadcast: ConformanceCase = {
   name: 'broadcastTo (new leading axes and stretched unit axes)',
   group: 'shape',
   graph: graph('conf_broadcast_to', [{ name: 'col', dtype: 'float32', shape: [3, 1] }], ['y', 'scalar'], (ops, x) => ({
-    y: ops.broadcastTo(x['col']!, [2, 3, 4]),
+    y: ops.broadcastTo(x['col'], [2, 3, 4]),
     scalar: ops.broadcastTo(ops.scalar(1.5), [2, 2]),
   })),
   setup: (rng) => ({ params: new Map(), feeds: [{ col: normal(rng, [3, 1]) }] }),
@@ -63,7 +63,7 @@ const scatter: ConformanceCase = {
       { name: 'idx', dtype: 'int32', shape: [2, 5] },
     ],
     ['table'],
-    (ops, x) => ({ table: ops.scatterAddRows(x['updates']!, x['idx']!, 4) }),
+    (ops, x) => ({ table: ops.scatterAddRows(x['updates'], x['idx'], 4) }),
   ),
   setup: (rng) => ({ params: new Map(), feeds: [{ updates: normal(rng, [2, 5, 3]), idx: indices(rng, [2, 5], 4) }] }),
   reference: (_p, f) => ({ table: R.scatterAddRows(feed(f, 'updates'), feed(f, 'idx'), 4) }),
@@ -78,8 +78,10 @@ const CONV_GRADS: readonly [string, readonly [number, number, number, number], n
 ];
 const CONV_IN = [2, 3, 7, 6] as const;
 
-function convOut(w: readonly number[], s: number, pads: readonly number[]): number[] {
-  return [CONV_IN[0], w[0]!, Math.floor((CONV_IN[2] + pads[0]! + pads[2]! - w[2]!) / s) + 1, Math.floor((CONV_IN[3] + pads[1]! + pads[3]! - w[3]!) / s) + 1];
+function convOut(w: readonly [number, number, number, number], s: number, pads: readonly [number, number, number, number]): number[] {
+  const [o, , kh, kw] = w;
+  const [top, left, bottom, right] = pads;
+  return [CONV_IN[0], o, Math.floor((CONV_IN[2] + top + bottom - kh) / s) + 1, Math.floor((CONV_IN[3] + left + right - kw) / s) + 1];
 }
 
 const convGrads: ConformanceCase = {
@@ -97,8 +99,8 @@ const convGrads: ConformanceCase = {
         CONV_GRADS.flatMap(([n, w, strides, pads]) => {
           const shapes = { input: CONV_IN, weight: w };
           return [
-            [`dx_${n}`, ops.conv2dInputGrad(x[`dy_${n}`]!, ops.param(`${n}.weight`), shapes, { strides, pads })],
-            [`dw_${n}`, ops.conv2dWeightGrad(x['x']!, x[`dy_${n}`]!, shapes, { strides, pads })],
+            [`dx_${n}`, ops.conv2dInputGrad(required(x[`dy_${n}`], `input dy_${n}`), ops.param(`${n}.weight`), shapes, { strides, pads })],
+            [`dw_${n}`, ops.conv2dWeightGrad(required(x['x'], 'input x'), required(x[`dy_${n}`], `input dy_${n}`), shapes, { strides, pads })],
           ];
         }),
       ),

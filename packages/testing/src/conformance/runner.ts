@@ -5,7 +5,7 @@
  * atol = rtol = 1e-5, i.e. |a − r| ≤ 1e-5·(1 + |r|), and the output shape must equal the reference shape. The
  * reference is computed in float64 from the very float32 parameters and inputs the engine receives.
  */
-import { createRng, resolveEngine, type CompiledGraph, type CpuTensor, type NamedTensors, type Seed } from '@bigr/core';
+import { at, createRng, resolveEngine, type CompiledGraph, type CpuTensor, type NamedTensors, type Seed } from '@bigr/core';
 import { compareClose, describeMismatch, type Tolerance } from '../expectClose.js';
 import { FLOAT64_REFERENCE_ENGINE, runReferenceGraph } from '../reference/referenceOps.js';
 import type { F64Array } from '../reference/ndarray.js';
@@ -166,7 +166,7 @@ async function engineBackend(name: string): Promise<Backend> {
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!;
+  return at(String((err as Error)?.message ?? err).split('\n'), 0, 'first line of an error message');
 }
 
 function check(output: string, feedSet: number, got: RunOutputs[string] | undefined, ref: F64Array, tol: Tolerance, what: string): OutputCheck {
@@ -234,9 +234,9 @@ async function runCase(backend: Backend, engine: string, c: ConformanceCase, see
   let runner: Runner | null = null;
   try {
     runner = await backend.compile(c, p.data.params);
-    for (let i = 0; i < p.data.feeds.length; i++) {
-      const outputs = await runner.run(p.data.feeds[i]!);
-      for (const [name, ref] of Object.entries(p.references[i]!)) {
+    for (const [i, feeds] of p.data.feeds.entries()) {
+      const outputs = await runner.run(feeds);
+      for (const [name, ref] of Object.entries(at(p.references, i, 'references of a feed set'))) {
         checks.push(check(name, i, outputs[name], ref, tol, `${engine} / ${c.name} / output "${name}" / feed set ${i}`));
       }
     }

@@ -1,4 +1,5 @@
-import type { CpuTensor, GraphDefinition, NamedTensors, Ops, Rng } from '@bigr/core';
+import { required } from '@bigr/core';
+import type { CpuTensor, GraphDefinition, InputSpec, NamedTensors, Ops, Rng } from '@bigr/core';
 import type { F64Array } from '../reference/ndarray.js';
 
 /** Feeds of one graph run, by input name. */
@@ -32,12 +33,22 @@ export interface ConformanceCase {
   reference(params: NamedTensors, feeds: Feeds): Record<string, F64Array>;
 }
 
-/** Builds a graph definition from a name, inputs, outputs and a build function (sugar for object literals). */
-export function graph(
+/**
+ * Builds a graph definition from a name, inputs, outputs and a build function (sugar for object literals). The
+ * build function sees its inputs by their declared names `N`, each checked to be passed.
+ */
+export function graph<N extends string>(
   name: string,
-  inputs: GraphDefinition['inputs'],
+  inputs: readonly (InputSpec & { readonly name: N })[],
   outputs: readonly string[],
-  build: <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) => Record<string, T>,
+  build: <T>(ops: Ops<T>, x: Readonly<Record<N, T>>) => Record<string, T>,
 ): GraphDefinition {
-  return { name, inputs, outputs, build };
+  const names = inputs.map((i) => i.name);
+  return {
+    name,
+    inputs,
+    outputs,
+    build: <T>(ops: Ops<T>, x: Readonly<Record<string, T>>) =>
+      build<T>(ops, Object.fromEntries(names.map((n) => [n, required(x[n], `input "${n}" of graph "${name}"`)])) as Record<N, T>),
+  };
 }

@@ -3,7 +3,7 @@
  * (eps 1e-6), modulation from Linear(SiLU(c)), and for the residual block an MLP Lin → SiLU → Lin with biases.
  * Rows are independent; written as explicit per-row loops.
  */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at, dims2 } from '@bigr/core';
 import { SCALAR } from './elementwise.js';
 import type { F64Array } from './ndarray.js';
 
@@ -36,33 +36,32 @@ export interface AdaLnFinalLayerWeights {
 }
 
 function affine(w: F64Array, b: F64Array, v: ArrayLike<number>): Float64Array {
-  const [out, inp] = w.shape as [number, number];
+  const [out, inp] = dims2(w.shape, 'reference affine weight');
   const r = new Float64Array(out);
   for (let o = 0; o < out; o++) {
-    let s = b.data[o]!;
-    for (let i = 0; i < inp; i++) s += w.data[o * inp + i]! * v[i]!;
+    let s = at(b.data, o);
+    for (const [i, wi] of w.data.subarray(o * inp, (o + 1) * inp).entries()) s += wi * at(v, i);
     r[o] = s;
   }
   return r;
 }
 
-function layerNormRow(x: ArrayLike<number>, eps: number): Float64Array {
+function layerNormRow(x: Float64Array, eps: number): Float64Array {
   let mu = 0;
-  for (let i = 0; i < x.length; i++) mu += x[i]!;
+  for (const v of x) mu += v;
   mu /= x.length;
   let variance = 0;
-  for (let i = 0; i < x.length; i++) variance += (x[i]! - mu) ** 2;
+  for (const v of x) variance += (v - mu) ** 2;
   variance /= x.length;
   const inv = 1 / Math.sqrt(variance + eps);
-  return Float64Array.from({ length: x.length }, (_, i) => (x[i]! - mu) * inv);
+  return x.map((v) => (v - mu) * inv);
 }
 
 function rows(a: F64Array, c: F64Array): [number, number] {
-  const [r, d] = a.shape as [number, number];
-  if (a.shape.length !== 2 || c.shape.length !== 2 || c.shape[0] !== r || c.shape[1] !== d) {
+  if (a.shape.length !== 2 || c.shape.length !== 2 || c.shape[0] !== a.shape[0] || c.shape[1] !== a.shape[1]) {
     throw new ShapeError(`reference adaLN block: a [${a.shape.join(', ')}] and c [${c.shape.join(', ')}] must both be [R, Dh].`);
   }
-  return [r, d];
+  return dims2(a.shape, 'reference adaLN block input');
 }
 
 /** a + gate ⊙ MLP(LN(a)⊙(1+scale)+shift) with (shift, scale, gate) = split₃(Linear(SiLU(c))); a, c are [R, Dh]. */
@@ -72,9 +71,9 @@ export function adaLnMlpBlock(a: F64Array, c: F64Array, w: AdaLnMlpBlockWeights,
   for (let i = 0; i < r; i++) {
     const ai = a.data.subarray(i * d, (i + 1) * d);
     const mod = affine(w.adaWeight, w.adaBias, Array.from(c.data.subarray(i * d, (i + 1) * d), SCALAR.silu));
-    const h = layerNormRow(ai, eps).map((v, j) => v * (1 + mod[d + j]!) + mod[j]!);
+    const h = layerNormRow(ai, eps).map((v, j) => v * (1 + at(mod, d + j)) + at(mod, j));
     const m = affine(w.fc2Weight, w.fc2Bias, affine(w.fc1Weight, w.fc1Bias, h).map(SCALAR.silu));
-    for (let j = 0; j < d; j++) out[i * d + j] = ai[j]! + mod[2 * d + j]! * m[j]!;
+    for (const [j, aij] of ai.entries()) out[i * d + j] = aij + at(mod, 2 * d + j) * at(m, j);
   }
   return { data: out, shape: [r, d] };
 }
@@ -82,11 +81,11 @@ export function adaLnMlpBlock(a: F64Array, c: F64Array, w: AdaLnMlpBlockWeights,
 /** Linear(LN(a)⊙(1+scale)+shift) with (shift, scale) = split₂(Linear(SiLU(c))); returns [R, K]. */
 export function adaLnFinalLayer(a: F64Array, c: F64Array, w: AdaLnFinalLayerWeights, eps = 1e-6): F64Array {
   const [r, d] = rows(a, c);
-  const k = w.weight.shape[0]!;
+  const [k] = dims2(w.weight.shape, 'reference adaLN final layer weight');
   const out = new Float64Array(r * k);
   for (let i = 0; i < r; i++) {
     const mod = affine(w.adaWeight, w.adaBias, Array.from(c.data.subarray(i * d, (i + 1) * d), SCALAR.silu));
-    const h = layerNormRow(a.data.subarray(i * d, (i + 1) * d), eps).map((v, j) => v * (1 + mod[d + j]!) + mod[j]!);
+    const h = layerNormRow(a.data.subarray(i * d, (i + 1) * d), eps).map((v, j) => v * (1 + at(mod, d + j)) + at(mod, j));
     out.set(affine(w.weight, w.bias, h), i * k);
   }
   return { data: out, shape: [r, k] };

@@ -1,5 +1,5 @@
 /** Element-wise float64 reference ops with NumPy broadcasting. */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at } from '@bigr/core';
 import { sizeOf, stridesOf, type F64Array } from './ndarray.js';
 
 /** NumPy broadcast of two shapes (aligned at the trailing axis; a dimension of 1 stretches). */
@@ -21,7 +21,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 function broadcastStrides(shape: readonly number[], rank: number): number[] {
   const s = stridesOf(shape);
   const out = new Array<number>(rank).fill(0);
-  for (let i = 0; i < shape.length; i++) out[rank - shape.length + i] = shape[i] === 1 ? 0 : s[i]!;
+  for (const [i, d] of shape.entries()) out[rank - shape.length + i] = d === 1 ? 0 : at(s, i);
   return out;
 }
 
@@ -37,13 +37,18 @@ export function binaryOp(a: F64Array, b: F64Array, f: (x: number, y: number) => 
   for (let o = 0; o < n; o++) {
     let ia = 0;
     let ib = 0;
-    for (let i = 0; i < rank; i++) {
-      ia += idx[i]! * sa[i]!;
-      ib += idx[i]! * sb[i]!;
+    for (const [i, v] of idx.entries()) {
+      ia += v * at(sa, i);
+      ib += v * at(sb, i);
     }
-    data[o] = f(a.data[ia]!, b.data[ib]!);
+    data[o] = f(at(a.data, ia), at(b.data, ib));
+    // Advance the multi-index like an odometer, last axis fastest.
     for (let i = rank - 1; i >= 0; i--) {
-      if (++idx[i]! < shape[i]!) break;
+      const next = at(idx, i) + 1;
+      if (next < at(shape, i)) {
+        idx[i] = next;
+        break;
+      }
       idx[i] = 0;
     }
   }

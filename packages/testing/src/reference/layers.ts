@@ -2,7 +2,7 @@
  * Float64 reference versions of the core layers (linear, RMSNorm, LayerNorm, GroupNorm, softplus, BCE with
  * logits), written as explicit loops from their textbook definitions rather than composed from the reference ops.
  */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at, dims2, dims4 } from '@bigr/core';
 import type { F64Array } from './ndarray.js';
 
 function lastDim(x: F64Array): number {
@@ -13,14 +13,14 @@ function lastDim(x: F64Array): number {
 
 /** y[..., o] = Σᵢ x[..., i]·W[o, i] + b[o] for a PyTorch-layout weight W (out, in). */
 export function linear(x: F64Array, weight: F64Array, bias: F64Array | null): F64Array {
-  const [out, inp] = weight.shape as [number, number];
+  const [out, inp] = dims2(weight.shape, 'reference linear weight');
   if (lastDim(x) !== inp) throw new ShapeError(`reference linear: input [${x.shape.join(', ')}] does not end in ${inp}.`);
   const rows = x.data.length / inp;
   const data = new Float64Array(rows * out);
   for (let r = 0; r < rows; r++)
     for (let o = 0; o < out; o++) {
-      let s = bias ? bias.data[o]! : 0;
-      for (let i = 0; i < inp; i++) s += x.data[r * inp + i]! * weight.data[o * inp + i]!;
+      let s = bias ? at(bias.data, o) : 0;
+      for (let i = 0; i < inp; i++) s += at(x.data, r * inp + i) * at(weight.data, o * inp + i);
       data[r * out + o] = s;
     }
   return { data, shape: [...x.shape.slice(0, -1), out] };
@@ -40,7 +40,7 @@ export function rmsNorm(x: F64Array, weight: F64Array | null, eps: number): F64A
     let ms = 0;
     for (const v of row) ms += v * v;
     const inv = 1 / Math.sqrt(ms / row.length + eps);
-    for (let j = 0; j < row.length; j++) out[j] = row[j]! * inv * (weight ? weight.data[j]! : 1);
+    for (const [j, v] of row.entries()) out[j] = v * inv * (weight ? at(weight.data, j) : 1);
   });
 }
 
@@ -54,15 +54,16 @@ export function layerNorm(x: F64Array, weight: F64Array | null, bias: F64Array |
     for (const v of row) variance += (v - mu) * (v - mu);
     variance /= row.length;
     const inv = 1 / Math.sqrt(variance + eps);
-    for (let j = 0; j < row.length; j++) out[j] = (row[j]! - mu) * inv * (weight ? weight.data[j]! : 1) + (bias ? bias.data[j]! : 0);
+    for (const [j, v] of row.entries()) out[j] = (v - mu) * inv * (weight ? at(weight.data, j) : 1) + (bias ? at(bias.data, j) : 0);
   });
 }
 
 /** GroupNorm on NCHW input (PyTorch semantics: statistics over each group's channels and pixels, per-channel affine). */
 export function groupNorm(x: F64Array, weight: F64Array, bias: F64Array, groups: number, eps: number): F64Array {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  if (x.shape.length !== 4 || c % groups !== 0)
-    throw new ShapeError(`reference groupNorm: [${x.shape.join(', ')}] is not NCHW with channels divisible by ${groups}.`);
+  const notNchw = (): ShapeError => new ShapeError(`reference groupNorm: [${x.shape.join(', ')}] is not NCHW with channels divisible by ${groups}.`);
+  if (x.shape.length !== 4) throw notNchw();
+  const [n, c, h, w] = dims4(x.shape, 'reference groupNorm input');
+  if (c % groups !== 0) throw notNchw();
   const per = c / groups;
   const plane = h * w;
   const data = new Float64Array(x.data.length);
@@ -70,16 +71,17 @@ export function groupNorm(x: F64Array, weight: F64Array, bias: F64Array, groups:
     for (let g = 0; g < groups; g++) {
       const start = (b * c + g * per) * plane;
       const count = per * plane;
+      const group = x.data.subarray(start, start + count);
       let mu = 0;
-      for (let i = 0; i < count; i++) mu += x.data[start + i]!;
+      for (const v of group) mu += v;
       mu /= count;
       let variance = 0;
-      for (let i = 0; i < count; i++) variance += (x.data[start + i]! - mu) ** 2;
+      for (const v of group) variance += (v - mu) ** 2;
       variance /= count;
       const inv = 1 / Math.sqrt(variance + eps);
-      for (let i = 0; i < count; i++) {
+      for (const [i, v] of group.entries()) {
         const ch = g * per + Math.floor(i / plane);
-        data[start + i] = (x.data[start + i]! - mu) * inv * weight.data[ch]! + bias.data[ch]!;
+        data[start + i] = (v - mu) * inv * at(weight.data, ch) + at(bias.data, ch);
       }
     }
   return { data, shape: [...x.shape] };
@@ -102,7 +104,7 @@ export function softplus(x: F64Array): F64Array {
 export function bceWithLogits(logits: F64Array, targets: F64Array): F64Array {
   if (logits.data.length !== targets.data.length) throw new ShapeError('reference bceWithLogits: logits and targets differ in size.');
   const data = logits.data.map((l, i) => {
-    const y = targets.data[i]!;
+    const y = at(targets.data, i);
     return y * softplusScalar(-l) + (1 - y) * softplusScalar(l);
   });
   return { data, shape: [...logits.shape] };

@@ -4,7 +4,7 @@
  * and optional adaLN modulation (shift/scale/gate for attention and MLP; gates used as is). Eval mode (dropout is
  * the identity). Written as explicit per-token loops.
  */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at, dims2, dims3 } from '@bigr/core';
 import { SCALAR } from './elementwise.js';
 import type { F64Array } from './ndarray.js';
 
@@ -47,43 +47,44 @@ export interface LlamaBlockOptions {
 
 /** out[o] = Σᵢ W[o, i]·v[i] for W [out, in]. */
 function matVec(w: F64Array, v: ArrayLike<number>): Float64Array {
-  const [out, inp] = w.shape as [number, number];
+  const [out, inp] = dims2(w.shape, 'reference matVec weight');
   const r = new Float64Array(out);
   for (let o = 0; o < out; o++) {
     let s = 0;
-    for (let i = 0; i < inp; i++) s += w.data[o * inp + i]! * v[i]!;
+    for (const [i, wi] of w.data.subarray(o * inp, (o + 1) * inp).entries()) s += wi * at(v, i);
     r[o] = s;
   }
   return r;
 }
 
 /** x·rsqrt(mean(x²) + eps)·weight. */
-function rmsRow(x: ArrayLike<number>, weight: F64Array, eps: number): Float64Array {
+function rmsRow(x: Float64Array, weight: F64Array, eps: number): Float64Array {
   let ms = 0;
-  for (let i = 0; i < x.length; i++) ms += x[i]! * x[i]!;
+  for (const v of x) ms += v * v;
   const inv = 1 / Math.sqrt(ms / x.length + eps);
-  return Float64Array.from({ length: x.length }, (_, i) => x[i]! * inv * weight.data[i]!);
+  return x.map((v, i) => v * inv * at(weight.data, i));
 }
 
 /** Shared adaLN modulation A = Linear_{D→6D}(SiLU(c)) reshaped to [B, 6, D] (docs/algorithm.md §2.3 step 5). */
 export function adaLnShared(c: F64Array, weight: F64Array, bias: F64Array): F64Array {
-  const [b, d] = c.shape as [number, number];
+  const [b, d] = dims2(c.shape, 'reference adaLnShared condition');
   const data = new Float64Array(b * 6 * d);
   for (let i = 0; i < b; i++) {
     const s = Array.from(c.data.subarray(i * d, (i + 1) * d), SCALAR.silu);
     const a = matVec(weight, s);
-    for (let j = 0; j < 6 * d; j++) data[i * 6 * d + j] = a[j]! + bias.data[j]!;
+    for (let j = 0; j < 6 * d; j++) data[i * 6 * d + j] = at(a, j) + at(bias.data, j);
   }
   return { data, shape: [b, 6, d] };
 }
 
 /** One transformer block on x [B, L, D]; returns [B, L, D]. */
 export function llamaBlock(x: F64Array, w: LlamaBlockWeights, o: LlamaBlockOptions): F64Array {
-  const [batch, len, dim] = x.shape as [number, number, number];
   const heads = o.heads;
+  const badInput = (): ShapeError => new ShapeError(`reference llamaBlock: bad input [${x.shape.join(', ')}] for ${heads} heads.`);
+  if (x.shape.length !== 3) throw badInput();
+  const [batch, len, dim] = dims3(x.shape, 'reference llamaBlock input');
   const hd = dim / heads;
-  if (x.shape.length !== 3 || !Number.isInteger(hd) || hd % 2 !== 0)
-    throw new ShapeError(`reference llamaBlock: bad input [${x.shape.join(', ')}] for ${heads} heads.`);
+  if (!Number.isInteger(hd) || hd % 2 !== 0) throw badInput();
   if (o.cos.shape[0] !== len || o.cos.shape[1] !== hd / 2)
     throw new ShapeError(`reference llamaBlock: RoPE table [${o.cos.shape.join(', ')}] is not [${len}, ${hd / 2}].`);
   const out = new Float64Array(x.data.length);
@@ -91,24 +92,24 @@ export function llamaBlock(x: F64Array, w: LlamaBlockWeights, o: LlamaBlockOptio
     // The six modulation vectors (zeros / ones without adaLN).
     const mod = (i: number, j: number): number => {
       if (!o.modulation) return i === 2 || i === 5 ? 1 : 0;
-      return o.modulation.data[(b * 6 + i) * dim + j]! + (w.adaGss ? w.adaGss.data[i * dim + j]! : 0);
+      return at(o.modulation.data, (b * 6 + i) * dim + j) + (w.adaGss ? at(w.adaGss.data, i * dim + j) : 0);
     };
     const tokens = Array.from({ length: len }, (_, t) => x.data.subarray((b * len + t) * dim, (b * len + t + 1) * dim));
     // Attention branch input, projections and RoPE.
     const q: Float64Array[] = [];
     const k: Float64Array[] = [];
     const v: Float64Array[] = [];
-    for (let t = 0; t < len; t++) {
-      const n = rmsRow(tokens[t]!, w.attentionNorm, o.eps).map((val, j) => val * (1 + mod(1, j)) + mod(0, j));
+    for (const [t, token] of tokens.entries()) {
+      const n = rmsRow(token, w.attentionNorm, o.eps).map((val, j) => val * (1 + mod(1, j)) + mod(0, j));
       const qkv = matVec(w.wqkv, n);
       const rotate = (vec: Float64Array): Float64Array => {
         const r = new Float64Array(dim);
         for (let h = 0; h < heads; h++)
           for (let p = 0; p < hd / 2; p++) {
-            const a = vec[h * hd + 2 * p]!;
-            const bb = vec[h * hd + 2 * p + 1]!;
-            const cs = o.cos.data[t * (hd / 2) + p]!;
-            const sn = o.sin.data[t * (hd / 2) + p]!;
+            const a = at(vec, h * hd + 2 * p);
+            const bb = at(vec, h * hd + 2 * p + 1);
+            const cs = at(o.cos.data, t * (hd / 2) + p);
+            const sn = at(o.sin.data, t * (hd / 2) + p);
             r[h * hd + 2 * p] = a * cs - bb * sn;
             r[h * hd + 2 * p + 1] = bb * cs + a * sn;
           }
@@ -119,31 +120,31 @@ export function llamaBlock(x: F64Array, w: LlamaBlockWeights, o: LlamaBlockOptio
       v.push(qkv.slice(2 * dim, 3 * dim));
     }
     // Bidirectional softmax attention per head, no mask.
-    for (let t = 0; t < len; t++) {
+    for (const [t, qt] of q.entries()) {
       const attnOut = new Float64Array(dim);
       for (let h = 0; h < heads; h++) {
         const logits = new Float64Array(len);
-        for (let s = 0; s < len; s++) {
+        for (const [s, ks] of k.entries()) {
           let dot = 0;
-          for (let e = 0; e < hd; e++) dot += q[t]![h * hd + e]! * k[s]![h * hd + e]!;
+          for (let e = 0; e < hd; e++) dot += at(qt, h * hd + e) * at(ks, h * hd + e);
           logits[s] = dot / Math.sqrt(hd);
         }
         const max = Math.max(...logits);
         const p = logits.map((l) => Math.exp(l - max));
         const z = p.reduce((acc, val) => acc + val, 0);
-        for (let s = 0; s < len; s++) for (let e = 0; e < hd; e++) attnOut[h * hd + e] = attnOut[h * hd + e]! + (p[s]! / z) * v[s]![h * hd + e]!;
+        for (const [s, vs] of v.entries()) for (let e = 0; e < hd; e++) attnOut[h * hd + e] = at(attnOut, h * hd + e) + (at(p, s) / z) * at(vs, h * hd + e);
       }
       const proj = matVec(w.wo, attnOut);
-      const hres = tokens[t]!.map((val, j) => val + mod(2, j) * proj[j]!);
+      const hres = at(tokens, t).map((val, j) => val + mod(2, j) * at(proj, j));
       // SwiGLU feed-forward branch.
       const n2 = rmsRow(hres, w.ffnNorm, o.eps).map((val, j) => val * (1 + mod(4, j)) + mod(3, j));
       const g = matVec(w.w1, n2);
       const u = matVec(w.w3, n2);
       const f = matVec(
         w.w2,
-        g.map((gv, i) => SCALAR.silu(gv) * u[i]!),
+        g.map((gv, i) => SCALAR.silu(gv) * at(u, i)),
       );
-      for (let j = 0; j < dim; j++) out[(b * len + t) * dim + j] = hres[j]! + mod(5, j) * f[j]!;
+      for (let j = 0; j < dim; j++) out[(b * len + t) * dim + j] = at(hres, j) + mod(5, j) * at(f, j);
     }
   }
   return { data: out, shape: [batch, len, dim] };

@@ -1,5 +1,5 @@
 /** Float64 reference matrix product with NumPy-style batch broadcasting. */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at, dims2 } from '@bigr/core';
 import { broadcastShapes } from './elementwise.js';
 import { sizeOf, stridesOf, unravel, type F64Array } from './ndarray.js';
 
@@ -11,10 +11,8 @@ export function matMul(a: F64Array, b: F64Array, transposeA = false, transposeB 
   if (a.shape.length < 2 || b.shape.length < 2) {
     throw new ShapeError(`reference matMul: operands need rank >= 2, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}].`);
   }
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  const [aRows, aCols] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
-  const [bRows, bCols] = [b.shape[rb - 2]!, b.shape[rb - 1]!];
+  const [aRows, aCols] = dims2(a.shape.slice(-2), 'reference matMul a (last two axes)');
+  const [bRows, bCols] = dims2(b.shape.slice(-2), 'reference matMul b (last two axes)');
   const m = transposeA ? aCols : aRows;
   const k = transposeA ? aRows : aCols;
   const k2 = transposeB ? bCols : bRows;
@@ -29,10 +27,7 @@ export function matMul(a: F64Array, b: F64Array, transposeA = false, transposeB 
   const matrixOffset = (idx: readonly number[], shape: readonly number[], plane: number): number => {
     const strides = stridesOf(shape);
     let off = 0;
-    for (let i = 0; i < shape.length; i++) {
-      const d = shape[i]!;
-      off += (d === 1 ? 0 : idx[idx.length - shape.length + i]!) * strides[i]!;
-    }
+    for (const [i, d] of shape.entries()) off += (d === 1 ? 0 : at(idx, idx.length - shape.length + i)) * at(strides, i);
     return off * plane;
   };
   for (let t = 0; t < batchCount; t++) {
@@ -43,8 +38,8 @@ export function matMul(a: F64Array, b: F64Array, transposeA = false, transposeB 
       for (let j = 0; j < n; j++) {
         let s = 0;
         for (let p = 0; p < k; p++) {
-          const av = a.data[oa + (transposeA ? p * aCols + i : i * aCols + p)]!;
-          const bv = b.data[ob + (transposeB ? j * bCols + p : p * bCols + j)]!;
+          const av = at(a.data, oa + (transposeA ? p * aCols + i : i * aCols + p));
+          const bv = at(b.data, ob + (transposeB ? j * bCols + p : p * bCols + j));
           s += av * bv;
         }
         data[t * m * n + i * n + j] = s;

@@ -3,7 +3,7 @@
  * `Float64Array`. Everything in `reference/` is plain, naive JavaScript written for clarity rather than speed,
  * independently of the engines and of the component packages.
  */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at } from '@bigr/core';
 
 /** A float64 row-major n-dimensional array. Integer data (indices) is stored exactly as float64 too. */
 export interface F64Array {
@@ -29,7 +29,7 @@ export function stridesOf(shape: readonly number[]): number[] {
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     s[i] = acc;
-    acc *= shape[i]!;
+    acc *= at(shape, i);
   }
   return s;
 }
@@ -64,7 +64,7 @@ export function normAxis(axis: number, rank: number, op: string): number {
 export function unravel(flat: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length);
   for (let i = shape.length - 1; i >= 0; i--) {
-    const d = shape[i]!;
+    const d = at(shape, i);
     idx[i] = flat % d;
     flat = Math.floor(flat / d);
   }

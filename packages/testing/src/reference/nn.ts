@@ -1,17 +1,23 @@
 /** Float64 reference NN ops: softmax, gather, conv2d, nearest ×2 upsampling, eval-mode dropout. */
-import { ConfigError, ShapeError } from '@bigr/core';
+import { ConfigError, ShapeError, at, dims2, dims4, lastDim } from '@bigr/core';
 import type { F64Array } from './ndarray.js';
 
 /** Softmax over the last axis (max-subtracted). */
 export function softmax(x: F64Array): F64Array {
-  const n = x.shape[x.shape.length - 1]!;
+  const n = lastDim(x.shape, 'reference softmax input');
   const data = new Float64Array(x.data.length);
   for (let r = 0; r < x.data.length; r += n) {
+    const row = x.data.subarray(r, r + n);
+    const out = data.subarray(r, r + n);
     let max = -Infinity;
-    for (let j = 0; j < n; j++) max = Math.max(max, x.data[r + j]!);
+    for (const v of row) max = Math.max(max, v);
     let s = 0;
-    for (let j = 0; j < n; j++) s += data[r + j] = Math.exp(x.data[r + j]! - max);
-    for (let j = 0; j < n; j++) data[r + j] = data[r + j]! / s;
+    for (const [j, v] of row.entries()) {
+      const e = Math.exp(v - max);
+      out[j] = e;
+      s += e;
+    }
+    for (const [j, e] of out.entries()) out[j] = e / s;
   }
   return { data, shape: [...x.shape] };
 }
@@ -19,11 +25,11 @@ export function softmax(x: F64Array): F64Array {
 /** Rows of `table` [V, D] at integer `indices` (any shape) → indices.shape + [D]. */
 export function gather(table: F64Array, indices: F64Array): F64Array {
   if (table.shape.length !== 2) throw new ShapeError(`reference gather: table must be [V, D], got [${table.shape.join(', ')}].`);
-  const [v, d] = table.shape as [number, number];
+  const [v, d] = dims2(table.shape, 'reference gather table');
   const data = new Float64Array(indices.data.length * d);
   indices.data.forEach((ix, i) => {
     if (!Number.isInteger(ix) || ix < 0 || ix >= v) throw new ShapeError(`reference gather: index ${ix} is outside [0, ${v}).`);
-    for (let j = 0; j < d; j++) data[i * d + j] = table.data[ix * d + j]!;
+    data.set(table.data.subarray(ix * d, (ix + 1) * d), i * d);
   });
   return { data, shape: [...indices.shape, d] };
 }
@@ -41,11 +47,11 @@ export interface Conv2dOptions {
  * `pads` = [top, left, bottom, right] and equal strides. Output size floor((H + top + bottom − kH)/s) + 1.
  */
 export function conv2d(x: F64Array, weight: F64Array, bias: F64Array | null, options: Conv2dOptions): F64Array {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const [o, ci, kh, kw] = weight.shape as [number, number, number, number];
-  if (x.shape.length !== 4 || weight.shape.length !== 4 || ci !== c) {
+  if (x.shape.length !== 4 || weight.shape.length !== 4 || weight.shape[1] !== x.shape[1]) {
     throw new ShapeError(`reference conv2d: input [${x.shape.join(', ')}] and weight [${weight.shape.join(', ')}] are not NCHW/OIHW with matching channels.`);
   }
+  const [n, c, h, w] = dims4(x.shape, 'reference conv2d input');
+  const [o, , kh, kw] = dims4(weight.shape, 'reference conv2d weight');
   const [top, left, bottom, right] = options.pads;
   const s = options.strides;
   const oh = Math.floor((h + top + bottom - kh) / s) + 1;
@@ -55,7 +61,7 @@ export function conv2d(x: F64Array, weight: F64Array, bias: F64Array | null, opt
     for (let oc = 0; oc < o; oc++)
       for (let y = 0; y < oh; y++)
         for (let xo = 0; xo < ow; xo++) {
-          let acc = bias ? bias.data[oc]! : 0;
+          let acc = bias ? at(bias.data, oc) : 0;
           for (let ic = 0; ic < c; ic++)
             for (let ky = 0; ky < kh; ky++) {
               const iy = y * s + ky - top;
@@ -63,7 +69,7 @@ export function conv2d(x: F64Array, weight: F64Array, bias: F64Array | null, opt
               for (let kx = 0; kx < kw; kx++) {
                 const ix = xo * s + kx - left;
                 if (ix < 0 || ix >= w) continue;
-                acc += x.data[((b * c + ic) * h + iy) * w + ix]! * weight.data[((oc * c + ic) * kh + ky) * kw + kx]!;
+                acc += at(x.data, ((b * c + ic) * h + iy) * w + ix) * at(weight.data, ((oc * c + ic) * kh + ky) * kw + kx);
               }
             }
           data[((b * o + oc) * oh + y) * ow + xo] = acc;
@@ -73,10 +79,10 @@ export function conv2d(x: F64Array, weight: F64Array, bias: F64Array | null, opt
 
 /** Nearest-neighbour ×2 upsampling of NCHW input: out[.., y, x] = in[.., ⌊y/2⌋, ⌊x/2⌋]. */
 export function upsampleNearest2x(x: F64Array): F64Array {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [n, c, h, w] = dims4(x.shape, 'reference upsampleNearest2x input');
   const data = new Float64Array(n * c * 4 * h * w);
   for (let p = 0; p < n * c; p++)
-    for (let y = 0; y < 2 * h; y++) for (let xo = 0; xo < 2 * w; xo++) data[(p * 2 * h + y) * 2 * w + xo] = x.data[(p * h + (y >> 1)) * w + (xo >> 1)]!;
+    for (let y = 0; y < 2 * h; y++) for (let xo = 0; xo < 2 * w; xo++) data[(p * 2 * h + y) * 2 * w + xo] = at(x.data, (p * h + (y >> 1)) * w + (xo >> 1));
   return { data, shape: [n, c, 2 * h, 2 * w] };
 }
 
@@ -88,11 +94,11 @@ export function dropoutEval(x: F64Array, rate: number): F64Array {
 
 /** Adjoint of {@link gather}: a zero [rows, D] table with each row of `updates` added at its index (repeats add). */
 export function scatterAddRows(updates: F64Array, indices: F64Array, rows: number): F64Array {
-  const d = updates.shape[updates.shape.length - 1]!;
+  const d = lastDim(updates.shape, 'reference scatterAddRows updates');
   const data = new Float64Array(rows * d);
   indices.data.forEach((ix, i) => {
     if (!Number.isInteger(ix) || ix < 0 || ix >= rows) throw new ShapeError(`reference scatterAddRows: index ${ix} is outside [0, ${rows}).`);
-    for (let j = 0; j < d; j++) data[ix * d + j] = data[ix * d + j]! + updates.data[i * d + j]!;
+    for (let j = 0; j < d; j++) data[ix * d + j] = at(data, ix * d + j) + at(updates.data, i * d + j);
   });
   return { data, shape: [rows, d] };
 }
@@ -109,19 +115,18 @@ function conv2dGrads(
   weightShape: readonly number[],
   options: Conv2dOptions,
 ): { dx: F64Array; dw: F64Array } {
-  const [n, c, h, w] = inputShape as [number, number, number, number];
-  const [o, , kh, kw] = weightShape as [number, number, number, number];
+  const [n, c, h, w] = dims4(inputShape, 'reference conv2d input shape');
+  const [o, , kh, kw] = dims4(weightShape, 'reference conv2d weight shape');
   const [top, left] = options.pads;
   const s = options.strides;
-  const oh = dy.shape[2]!;
-  const ow = dy.shape[3]!;
+  const [, , oh, ow] = dims4(dy.shape, 'reference conv2d dy');
   const dx = new Float64Array(n * c * h * w);
   const dw = new Float64Array(o * c * kh * kw);
   for (let b = 0; b < n; b++)
     for (let oc = 0; oc < o; oc++)
       for (let y = 0; y < oh; y++)
         for (let xo = 0; xo < ow; xo++) {
-          const g = dy.data[((b * o + oc) * oh + y) * ow + xo]!;
+          const g = at(dy.data, ((b * o + oc) * oh + y) * ow + xo);
           for (let ic = 0; ic < c; ic++)
             for (let ky = 0; ky < kh; ky++) {
               const iy = y * s + ky - top;
@@ -131,8 +136,8 @@ function conv2dGrads(
                 if (ix < 0 || ix >= w) continue;
                 const xi = ((b * c + ic) * h + iy) * w + ix;
                 const wi = ((oc * c + ic) * kh + ky) * kw + kx;
-                if (weight) dx[xi] = dx[xi]! + g * weight.data[wi]!;
-                if (x) dw[wi] = dw[wi]! + g * x.data[xi]!;
+                if (weight) dx[xi] = at(dx, xi) + g * at(weight.data, wi);
+                if (x) dw[wi] = at(dw, wi) + g * at(x.data, xi);
               }
             }
         }

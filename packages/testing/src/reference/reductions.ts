@@ -1,5 +1,5 @@
 /** Float64 reference reductions (sum, mean) over arbitrary axes. */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at } from '@bigr/core';
 import { normAxis, sizeOf, unravel, type F64Array } from './ndarray.js';
 
 function reduce(x: F64Array, axes: readonly number[], keepDims: boolean, kind: 'sum' | 'mean'): F64Array {
@@ -10,14 +10,13 @@ function reduce(x: F64Array, axes: readonly number[], keepDims: boolean, kind: '
   const outShape = keepDims ? keptShape : x.shape.filter((_, i) => !ax.has(i));
   const out = new Float64Array(sizeOf(keptShape));
   let count = 1;
-  for (const a of ax) count *= x.shape[a]!;
-  for (let flat = 0; flat < x.data.length; flat++) {
+  for (const a of ax) count *= at(x.shape, a);
+  for (const [flat, v] of x.data.entries()) {
     const idx = unravel(flat, x.shape);
-    let o = 0;
-    for (let i = 0; i < rank; i++) o = o * keptShape[i]! + (ax.has(i) ? 0 : idx[i]!);
-    out[o] = out[o]! + x.data[flat]!;
+    const o = keptShape.reduce((acc, d, i) => acc * d + (ax.has(i) ? 0 : at(idx, i)), 0);
+    out[o] = at(out, o) + v;
   }
-  if (kind === 'mean') for (let i = 0; i < out.length; i++) out[i] = out[i]! / count;
+  if (kind === 'mean') for (const [i, v] of out.entries()) out[i] = v / count;
   return { data: out, shape: outShape };
 }
 

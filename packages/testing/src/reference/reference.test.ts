@@ -1,4 +1,4 @@
-import { CpuTensor, linear } from '@bigr/core';
+import { CpuTensor, linear, required } from '@bigr/core';
 import { expectClose } from '../expectClose.js';
 import * as R from './index.js';
 
@@ -172,10 +172,15 @@ test('Float64Ops evaluates a graph with core layers like the naive reference', (
   ]);
   const x = new CpuTensor(Float32Array.of(1, 0, -1, 2, 2, 2), [2, 3]);
   const { outputs, opsCalled } = R.runReferenceGraph(
-    { name: 'lin', inputs: [{ name: 'x', dtype: 'float32', shape: ['b', 3] }], outputs: ['y'], build: (ops, i) => ({ y: linear(ops, i['x']!, 'fc') }) },
+    {
+      name: 'lin',
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['b', 3] }],
+      outputs: ['y'],
+      build: (ops, i) => ({ y: linear(ops, required(i['x'], 'input x'), 'fc') }),
+    },
     params,
     { x },
   );
-  close(outputs['y']!, [-1.5, -2.5, 12.5, 29.5], [2, 2], 'Float64Ops linear');
+  close(required(outputs['y'], 'output y'), [-1.5, -2.5, 12.5, 29.5], [2, 2], 'Float64Ops linear');
   expect([...opsCalled].sort()).toEqual(['add', 'matMul', 'param']);
 });

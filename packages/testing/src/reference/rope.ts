@@ -1,5 +1,5 @@
 /** RoPE tables of docs/algorithm.md §2.5 (2-D, interleaved pairs, class-token rows of zeros), in float64. */
-import { ConfigError } from '@bigr/core';
+import { ConfigError, at } from '@bigr/core';
 import type { F64Array } from './ndarray.js';
 
 /** cos and sin tables, each [positions, headDim/2]: entry (t, p) rotates pair (2p, 2p+1) of position t. */
@@ -28,7 +28,7 @@ export function rope2dTables(gridSide: number, headDim: number, base = 10000, cl
     for (let c = 0; c < gridSide; c++) {
       const t = clsTokens + r * gridSide + c;
       for (let p = 0; p < half; p++) {
-        const phi = p < quarter ? r * theta[p]! : c * theta[p - quarter]!;
+        const phi = p < quarter ? r * at(theta, p) : c * at(theta, p - quarter);
         cos[t * half + p] = Math.cos(phi);
         sin[t * half + p] = Math.sin(phi);
       }

@@ -1,5 +1,5 @@
 /** Float64 reference shape ops: reshape, transpose, concat, slice (NumPy semantics). */
-import { ShapeError } from '@bigr/core';
+import { ShapeError, at } from '@bigr/core';
 import { normAxis, sizeOf, stridesOf, unravel, type F64Array } from './ndarray.js';
 
 /** Reshape; at most one −1 is inferred. */
@@ -20,14 +20,13 @@ export function transpose(x: F64Array, perm: readonly number[]): F64Array {
   const rank = x.shape.length;
   if (perm.length !== rank) throw new ShapeError(`reference transpose: perm [${perm.join(', ')}] does not match rank ${rank}.`);
   const p = perm.map((a) => normAxis(a, rank, 'transpose'));
-  const outShape = p.map((a) => x.shape[a]!);
+  const outShape = p.map((a) => at(x.shape, a));
   const inStrides = stridesOf(x.shape);
   const data = new Float64Array(x.data.length);
   for (let o = 0; o < data.length; o++) {
     const idx = unravel(o, outShape);
-    let src = 0;
-    for (let i = 0; i < rank; i++) src += idx[i]! * inStrides[p[i]!]!;
-    data[o] = x.data[src]!;
+    const src = p.reduce((acc, axisIn, i) => acc + at(idx, i) * at(inStrides, axisIn), 0);
+    data[o] = at(x.data, src);
   }
   return { data, shape: outShape };
 }
@@ -44,18 +43,21 @@ export function concat(xs: readonly F64Array[], axis: number): F64Array {
     }
   }
   const outShape = [...first.shape];
-  outShape[a] = xs.reduce((s, x) => s + x.shape[a]!, 0);
+  outShape[a] = xs.reduce((s, x) => s + at(x.shape, a), 0);
   const data = new Float64Array(sizeOf(outShape));
   for (let o = 0; o < data.length; o++) {
     const idx = unravel(o, outShape);
-    let k = idx[a]!;
+    // Walk along the inputs until position k of the concat axis falls inside one.
+    let k = at(idx, a);
     let part = 0;
-    while (k >= xs[part]!.shape[a]!) k -= xs[part++]!.shape[a]!;
-    const src = xs[part]!;
+    let src = first;
+    while (k >= at(src.shape, a)) {
+      k -= at(src.shape, a);
+      src = at(xs, ++part);
+    }
     const s = stridesOf(src.shape);
-    let off = 0;
-    for (let i = 0; i < rank; i++) off += (i === a ? k : idx[i]!) * s[i]!;
-    data[o] = src.data[off]!;
+    const off = idx.reduce((acc, v, i) => acc + (i === a ? k : v) * at(s, i), 0);
+    data[o] = at(src.data, off);
   }
   return { data, shape: outShape };
 }
@@ -63,7 +65,7 @@ export function concat(xs: readonly F64Array[], axis: number): F64Array {
 /** Elements [start, end) along `axis`, with NumPy semantics: negative bounds count from the end, bounds clamp. */
 export function slice(x: F64Array, axis: number, start: number, end: number): F64Array {
   const a = normAxis(axis, x.shape.length, 'slice');
-  const dim = x.shape[a]!;
+  const dim = at(x.shape, a);
   const clamp = (v: number): number => Math.min(dim, Math.max(0, v < 0 ? v + dim : v));
   const s = clamp(start);
   const e = Math.max(s, clamp(end));
@@ -73,9 +75,8 @@ export function slice(x: F64Array, axis: number, start: number, end: number): F6
   const data = new Float64Array(sizeOf(outShape));
   for (let o = 0; o < data.length; o++) {
     const idx = unravel(o, outShape);
-    let off = 0;
-    for (let i = 0; i < idx.length; i++) off += (i === a ? idx[i]! + s : idx[i]!) * inStrides[i]!;
-    data[o] = x.data[off]!;
+    const off = idx.reduce((acc, v, i) => acc + (i === a ? v + s : v) * at(inStrides, i), 0);
+    data[o] = at(x.data, off);
   }
   return { data, shape: outShape };
 }
