@@ -1,4 +1,4 @@
-import type { Ops } from '@bigr/core';
+import { required, type Ops } from '@bigr/core';
 
 /**
  * Training-mode BatchNorm without affine parameters as a graph over {@link Ops}: normalises `x` over axis −2 with
@@ -42,20 +42,22 @@ export class BatchNormNoAffine {
     const d = this.dim;
     const mean = new Float64Array(d);
     const ss = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]!;
-    for (let j = 0; j < d; j++) mean[j]! /= n;
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = required(mean[j], 'mean') + required(x[i * d + j], 'feature');
+    for (let j = 0; j < d; j++) mean[j] = required(mean[j], 'mean') / n;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
-        const c = x[i * d + j]! - mean[j]!;
-        ss[j]! += c * c;
+        const c = required(x[i * d + j], 'feature') - required(mean[j], 'mean');
+        ss[j] = required(ss[j], 'sum of squares') + c * c;
       }
     }
     const biasedVar = new Float64Array(d);
     for (let j = 0; j < d; j++) {
-      biasedVar[j] = ss[j]! / n;
-      const unbiased = n > 1 ? ss[j]! / (n - 1) : biasedVar[j]!;
-      this.runningMean[j] = (1 - this.momentum) * this.runningMean[j]! + this.momentum * mean[j]!;
-      this.runningVar[j] = (1 - this.momentum) * this.runningVar[j]! + this.momentum * unbiased;
+      const sj = required(ss[j], 'sum of squares');
+      const bv = sj / n;
+      biasedVar[j] = bv;
+      const unbiased = n > 1 ? sj / (n - 1) : bv;
+      this.runningMean[j] = (1 - this.momentum) * required(this.runningMean[j], 'running mean') + this.momentum * required(mean[j], 'mean');
+      this.runningVar[j] = (1 - this.momentum) * required(this.runningVar[j], 'running variance') + this.momentum * unbiased;
     }
     return { mean, biasedVar };
   }
@@ -66,7 +68,8 @@ export class BatchNormNoAffine {
     const { mean, biasedVar } = this.updateRunningStats(x, n);
     const out = new Float32Array(n * d);
     const inv = Float64Array.from(biasedVar, (v) => 1 / Math.sqrt(v + this.eps));
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j]! - mean[j]!) * inv[j]!;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++) out[i * d + j] = (required(x[i * d + j], 'feature') - required(mean[j], 'mean')) * required(inv[j], 'inverse deviation');
     return out;
   }
 
@@ -74,9 +77,11 @@ export class BatchNormNoAffine {
   forwardEval(x: Float32Array, n: number): Float32Array {
     const d = this.dim;
     const inv = new Float64Array(d);
-    for (let j = 0; j < d; j++) inv[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps);
+    for (let j = 0; j < d; j++) inv[j] = 1 / Math.sqrt(required(this.runningVar[j], 'running variance') + this.eps);
     const out = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j]! - this.runningMean[j]!) * inv[j]!;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++)
+        out[i * d + j] = (required(x[i * d + j], 'feature') - required(this.runningMean[j], 'running mean')) * required(inv[j], 'inverse deviation');
     return out;
   }
 }

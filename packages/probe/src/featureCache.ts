@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CpuTensor, ShapeError, readSafetensors, throwIfAborted, writeSafetensors, type LongRunningOptions } from '@bigr/core';
+import { CpuTensor, dims2, ShapeError, readSafetensors, throwIfAborted, writeSafetensors, type LongRunningOptions } from '@bigr/core';
 
 /** Any model that maps a batch of inputs to one feature vector per input ([b, dim]). */
 export type FeatureFunction<I> = (batch: readonly I[]) => Promise<CpuTensor<'float32'>>;
@@ -29,11 +29,12 @@ export async function extractFeatures<I>(
     if (f.shape.length !== 2 || f.shape[0] !== batch.length) {
       throw new ShapeError(`The feature function returned shape [${f.shape.join(', ')}] for ${batch.length} inputs; expected [${batch.length}, dim].`);
     }
+    const [, width] = dims2(f.shape, 'feature batch');
     if (out === null) {
-      dim = f.shape[1]!;
+      dim = width;
       out = new Float32Array(inputs.length * dim);
-    } else if (f.shape[1] !== dim) {
-      throw new ShapeError(`Feature width changed from ${dim} to ${f.shape[1]} between batches; the function must return a fixed width.`);
+    } else if (width !== dim) {
+      throw new ShapeError(`Feature width changed from ${dim} to ${width} between batches; the function must return a fixed width.`);
     }
     out.set(f.data, start * dim);
     options.onProgress?.({ task: 'features', current: Math.min(start + batchSize, inputs.length), total: inputs.length });
@@ -55,7 +56,7 @@ export async function cachedFeatures(
     const f = tensors.get('features');
     const l = tensors.get('labels');
     if (metadata['key'] === key && f && l && f.dtype === 'float32' && l.dtype === 'int32') {
-      return { features: f.data as Float32Array, labels: l.data as Int32Array, dim: f.shape[1]!, fromCache: true };
+      return { features: f.data as Float32Array, labels: l.data as Int32Array, dim: dims2(f.shape, `${path}: features`)[1], fromCache: true };
     }
   }
   const r = await compute();

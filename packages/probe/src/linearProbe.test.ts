@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, resolveEngine, type Engine } from '@bigr/core';
+import { at, ConfigError, CpuTensor, createRng, required, resolveEngine, type Engine } from '@bigr/core';
 import { cachedFeatures, evaluateLinearProbe, extractFeatures, layerSweep, trainLinearProbe, type ProbeDataset } from './index.js';
 
 let engine: Engine;
@@ -21,7 +21,7 @@ function blobs(seed: number, perClass: number, classes: number, dim: number, noi
   for (let i = 0; i < n; i++) {
     const c = i % classes;
     labels[i] = c;
-    for (let j = 0; j < dim; j++) features[i * dim + j] = mu[c * dim + j]! + noise * rng.normal() + 5; // offset: BN must remove it
+    for (let j = 0; j < dim; j++) features[i * dim + j] = required(mu[c * dim + j], 'class centre') + noise * rng.normal() + 5; // offset: BN must remove it
   }
   return { features, labels, dim };
 }
@@ -68,7 +68,7 @@ describe('linear probe (tfjs-wasm, core Trainer)', () => {
       { engine, rng: createRng(1), epochs: 60, warmupEpochs: 2, batchSize: 16, absoluteLr: 20 },
     );
     expect(res.map((r) => r.layer)).toEqual([1, 3]);
-    expect(res[1]!.top1).toBeGreaterThan(95);
+    expect(at(res, 1, 'sweep result').top1).toBeGreaterThan(95);
   });
 });
 

@@ -7,6 +7,8 @@ import {
   resolveEngine,
   softmaxCrossEntropy,
   CpuTensor,
+  getOrThrow,
+  required,
   throwIfAborted,
   type Engine,
   type LongRunningOptions,
@@ -108,9 +110,9 @@ function linearLogits(x: Float32Array, n: number, dim: number, w: Float32Array, 
   for (let i = 0; i < n; i++) {
     const xo = i * dim;
     for (let c = 0; c < classes; c++) {
-      let s = b[c]!;
+      let s = required(b[c], 'bias');
       const wo = c * dim;
-      for (let j = 0; j < dim; j++) s += x[xo + j]! * w[wo + j]!;
+      for (let j = 0; j < dim; j++) s += required(x[xo + j], 'feature') * required(w[wo + j], 'weight');
       out[i * classes + c] = s;
     }
   }
@@ -221,9 +223,9 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
   const rowsOfStep = accum * batch;
   const gather = (micro: number, out: Float32Array, oneHot: Float32Array | null, offset: number): void => {
     for (let r = 0; r < batch; r++) {
-      const row = order[micro * batch + r]!;
+      const row = required(order[micro * batch + r], 'shuffled row');
       out.set(train.features.subarray(row * dim, (row + 1) * dim), (offset + r) * dim);
-      if (oneHot) oneHot[(offset + r) * classes + train.labels[row]!] = 1;
+      if (oneHot) oneHot[(offset + r) * classes + required(train.labels[row], 'label')] = 1;
     }
   };
   const trainer = await Trainer.create(params, {
@@ -278,8 +280,8 @@ export async function trainLinearProbe(train: ProbeDataset, options: LinearProbe
       });
     }
     const trained = trainer.parameters();
-    const weight = trained.get(PROBE_HEAD.weight)!.data as Float32Array;
-    const bias = trained.get(PROBE_HEAD.bias)!.data as Float32Array;
+    const weight = getOrThrow(trained, PROBE_HEAD.weight, 'probe parameter').data as Float32Array;
+    const bias = getOrThrow(trained, PROBE_HEAD.bias, 'probe parameter').data as Float32Array;
     return {
       norm,
       weight,
@@ -300,11 +302,11 @@ export function evaluateLinearProbe(model: LinearProbeModel, test: ProbeDataset)
   let top1 = 0;
   let top5 = 0;
   for (let i = 0; i < n; i++) {
-    const label = test.labels[i]!;
-    const mine = logits[i * c + label]!;
+    const label = required(test.labels[i], 'test label');
+    const mine = required(logits[i * c + label], 'logit');
     let higher = 0;
     for (let k = 0; k < c; k++) {
-      const v = logits[i * c + k]!;
+      const v = required(logits[i * c + k], 'logit');
       if (v > mine || (v === mine && k < label)) higher++;
     }
     if (higher === 0) top1++;

@@ -1,4 +1,15 @@
-import { CpuTensor, createRng, resolveEngine, softmaxCrossEntropy, type Engine, type GraphDefinition, type Ops, type ProgressEvent } from '@bigr/core';
+import {
+  CpuTensor,
+  createRng,
+  getOrThrow,
+  required,
+  resolveEngine,
+  softmaxCrossEntropy,
+  type Engine,
+  type GraphDefinition,
+  type Ops,
+  type ProgressEvent,
+} from '@bigr/core';
 import { BatchNormNoAffine, batchNormTraining, evaluateLinearProbe, scaledLearningRate, trainLinearProbe, type ProbeDataset } from './index.js';
 import { referenceLinearProbe } from './test/referenceProbe.js';
 
@@ -12,7 +23,7 @@ function data(seed: number, n: number, classes: number, dim: number): ProbeDatas
   for (let i = 0; i < n; i++) {
     const c = rng.int(classes);
     labels[i] = c;
-    for (let j = 0; j < dim; j++) features[i * dim + j] = (mu[c * dim + j]! + 0.8 * rng.normal()) * (1 + j) + 3;
+    for (let j = 0; j < dim; j++) features[i * dim + j] = (required(mu[c * dim + j], 'class centre') + 0.8 * rng.normal()) * (1 + j) + 3;
   }
   return { features, labels, dim };
 }
@@ -21,7 +32,7 @@ function top1(logits: Float64Array, labels: Int32Array, classes: number): number
   let ok = 0;
   labels.forEach((y, i) => {
     let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
+    for (let c = 1; c < classes; c++) if (required(logits[i * classes + c], 'logit') > required(logits[i * classes + best], 'logit')) best = c;
     if (best === y) ok++;
   });
   return (100 * ok) / labels.length;
@@ -29,9 +40,9 @@ function top1(logits: Float64Array, labels: Int32Array, classes: number): number
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(required(b[i], 'value')));
   let d = 0;
-  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(required(a[i], 'value') - required(b[i], 'value')));
   return d / scale;
 }
 
@@ -75,7 +86,7 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
       expect(maxRelDiff(model.norm.runningMean, ref.runningMean)).toBeLessThan(1e-12);
       expect(maxRelDiff(model.norm.runningVar, ref.runningVar)).toBeLessThan(1e-12);
       const stepsPerEpoch = ref.losses.length / epochs;
-      const epochLosses = events.filter((e) => e.metrics?.['epoch'] !== undefined).map((e) => e.metrics!['loss']!);
+      const epochLosses = events.flatMap((e) => (e.metrics?.['epoch'] !== undefined ? [required(e.metrics['loss'], 'epoch loss')] : []));
       expect(epochLosses.length).toBe(epochs);
       epochLosses.forEach((l, e) => {
         const r = ref.losses.slice(e * stepsPerEpoch, (e + 1) * stepsPerEpoch).reduce((a, v) => a + v, 0) / stepsPerEpoch;
@@ -96,7 +107,8 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
         const mu = Float32Array.from({ length: classes * dim }, () => centres.normal() * 3);
         const features = new Float32Array(perClass * classes * dim);
         const labels = Int32Array.from({ length: perClass * classes }, (_, i) => i % classes);
-        for (let i = 0; i < labels.length; i++) for (let j = 0; j < dim; j++) features[i * dim + j] = mu[labels[i]! * dim + j]! + 0.5 * rng.normal() + 5;
+        for (let i = 0; i < labels.length; i++)
+          for (let j = 0; j < dim; j++) features[i * dim + j] = required(mu[required(labels[i], 'label') * dim + j], 'class centre') + 0.5 * rng.normal() + 5;
         return { features, labels, dim };
       };
       const train = blobs(1, 200);
@@ -119,15 +131,15 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
         name: 'bn',
         inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3, 2] }],
         outputs: ['y'],
-        build: <T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>) => ({ y: batchNormTraining(ops, inputs['x']!, 1e-6) }),
+        build: <T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>) => ({ y: batchNormTraining(ops, required(inputs['x'], 'input x'), 1e-6) }),
       };
-      const trainable = await engine.createTrainable!(new Map());
+      const trainable = required(await engine.createTrainable?.(new Map()), 'trainable of a training engine');
       const x = Float32Array.of(1, 10, 3, 14, 5, 12, /* second micro-batch */ 0, 0, 2, 1, 4, 2);
-      const y = (await trainable.evaluate(def, { x: new CpuTensor(x, [2, 3, 2]) }))['y']!.data as Float32Array;
+      const y = required((await trainable.evaluate(def, { x: new CpuTensor(x, [2, 3, 2]) }))['y'], 'output y').data as Float32Array;
       const bn = new BatchNormNoAffine(2, 1e-6);
       const want = [...bn.forwardTrain(x.subarray(0, 6), 3), ...bn.forwardTrain(x.subarray(6), 3)];
       y.forEach((v, i) => {
-        expect(v).toBeCloseTo(want[i]!, 5);
+        expect(v).toBeCloseTo(required(want[i], 'expected value'), 5);
       });
       expect(y[0]).toBeCloseTo(-1.2247446, 5);
       trainable.dispose();
@@ -142,7 +154,7 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
       labels.forEach((y, r) => {
         oneHot[r * classes + y] = 1;
       });
-      const trainable = await engine.createTrainable!(new Map([['l', new CpuTensor(logits, [rows, classes])]]));
+      const trainable = required(await engine.createTrainable?.(new Map([['l', new CpuTensor(logits, [rows, classes])]])), 'trainable of a training engine');
       const res = await trainable.gradients(
         <T>(ops: Ops<T>) => ({ loss: softmaxCrossEntropy(ops, ops.param('l'), ops.constant(oneHot, [rows, classes]), classes) }),
         createRng(0),
@@ -153,15 +165,15 @@ describe.each(['tfjs-wasm', 'onnx-cpu'])('on %s', (engineName) => {
         const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
         const mx = Math.max(...row);
         const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
-        loss += (Math.log(z) + mx - row[labels[r]!]!) / rows;
+        loss += (Math.log(z) + mx - required(row[required(labels[r], 'label')], 'logit')) / rows;
         row.forEach((v, c) => {
-          grad[r * classes + c] = (Math.exp(v - mx) / z - oneHot[r * classes + c]!) / rows;
+          grad[r * classes + c] = (Math.exp(v - mx) / z - required(oneHot[r * classes + c], 'one-hot target')) / rows;
         });
       }
       expect(Number.isFinite(res.loss)).toBe(true);
       expect(Math.abs(res.loss - loss)).toBeLessThan(1e-6 * Math.max(1, loss));
-      res.grads.get('l')!.forEach((g, i) => {
-        expect(g).toBeCloseTo(grad[i]!, 6);
+      getOrThrow(res.grads, 'l', 'gradient').forEach((g, i) => {
+        expect(g).toBeCloseTo(required(grad[i], 'expected gradient'), 6);
       });
       trainable.dispose();
     });

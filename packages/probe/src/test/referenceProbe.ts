@@ -8,7 +8,7 @@
  * discarded (MAE zeroes their gradients) but still update the running statistics. Everything is float64 (the old
  * probe stored the head in float32).
  */
-import { createRng, type Rng } from '@bigr/core';
+import { createRng, required, type Rng } from '@bigr/core';
 import { probeLearningRate } from '../probeSchedule.js';
 
 /** The old array-based LARS (MoCo v3/MAE variant) with float64 momentum buffers. */
@@ -24,8 +24,8 @@ class ReferenceLars {
   }
   step(grads: readonly Float64Array[], lr: number): void {
     this.params.forEach((p, i) => {
-      const g = grads[i]!;
-      const m = this.#buffers[i]!;
+      const g = required(grads[i], 'gradient');
+      const m = required(this.#buffers[i], 'momentum buffer');
       const w = p.value;
       let scale = 1;
       const decay = p.rank >= 2 ? this.weightDecay : 0;
@@ -33,15 +33,15 @@ class ReferenceLars {
         let pn = 0;
         let gn = 0;
         for (let j = 0; j < w.length; j++) {
-          const gj = g[j]! + decay * w[j]!;
-          pn += w[j]! * w[j]!;
+          const gj = required(g[j], 'gradient') + decay * required(w[j], 'parameter');
+          pn += required(w[j], 'parameter') * required(w[j], 'parameter');
           gn += gj * gj;
         }
         if (pn > 0 && gn > 0) scale = (this.trust * Math.sqrt(pn)) / Math.sqrt(gn);
       }
       for (let j = 0; j < w.length; j++) {
-        m[j] = this.momentum * m[j]! + (g[j]! + decay * w[j]!) * scale;
-        w[j] = w[j]! - lr * m[j]!;
+        m[j] = this.momentum * required(m[j], 'momentum buffer') + (required(g[j], 'gradient') + decay * required(w[j], 'parameter')) * scale;
+        w[j] = required(w[j], 'parameter') - lr * required(m[j], 'momentum buffer');
       }
     });
   }
@@ -108,20 +108,24 @@ export function referenceLinearProbe(train: { features: Float32Array; labels: In
   const bnTrain = (micro: number): Float64Array => {
     const mean = new Float64Array(dim);
     const ss = new Float64Array(dim);
-    for (let r = 0; r < batch; r++) for (let j = 0; j < dim; j++) mean[j]! += train.features[order[micro * batch + r]! * dim + j]!;
-    for (let j = 0; j < dim; j++) mean[j]! /= batch;
+    for (let r = 0; r < batch; r++)
+      for (let j = 0; j < dim; j++)
+        mean[j] = required(mean[j], 'mean') + required(train.features[required(order[micro * batch + r], 'shuffled row') * dim + j], 'feature');
+    for (let j = 0; j < dim; j++) mean[j] = required(mean[j], 'mean') / batch;
     for (let r = 0; r < batch; r++) {
       for (let j = 0; j < dim; j++) {
-        const c = train.features[order[micro * batch + r]! * dim + j]! - mean[j]!;
-        ss[j]! += c * c;
+        const c = required(train.features[required(order[micro * batch + r], 'shuffled row') * dim + j], 'feature') - required(mean[j], 'mean');
+        ss[j] = required(ss[j], 'sum of squares') + c * c;
       }
     }
     const xhat = new Float64Array(batch * dim);
     for (let j = 0; j < dim; j++) {
-      runningMean[j] = (1 - momentum) * runningMean[j]! + momentum * mean[j]!;
-      runningVar[j] = (1 - momentum) * runningVar[j]! + (momentum * ss[j]!) / (batch - 1);
-      const inv = 1 / Math.sqrt(ss[j]! / batch + eps);
-      for (let r = 0; r < batch; r++) xhat[r * dim + j] = (train.features[order[micro * batch + r]! * dim + j]! - mean[j]!) * inv;
+      runningMean[j] = (1 - momentum) * required(runningMean[j], 'runningMean') + momentum * required(mean[j], 'mean');
+      runningVar[j] = (1 - momentum) * required(runningVar[j], 'runningVar') + (momentum * required(ss[j], 'sum of squares')) / (batch - 1);
+      const inv = 1 / Math.sqrt(required(ss[j], 'sum of squares') / batch + eps);
+      for (let r = 0; r < batch; r++)
+        xhat[r * dim + j] =
+          (required(train.features[required(order[micro * batch + r], 'shuffled row') * dim + j], 'feature') - required(mean[j], 'mean')) * inv;
     }
     return xhat;
   };
@@ -130,8 +134,8 @@ export function referenceLinearProbe(train: { features: Float32Array; labels: In
     for (let i = 0; i < n; i++) order[i] = i;
     for (let i = n - 1; i > 0; i--) {
       const j = shuffleRng.int(i + 1);
-      const t = order[i]!;
-      order[i] = order[j]!;
+      const t = required(order[i], 'shuffled row');
+      order[i] = required(order[j], 'shuffled row');
       order[j] = t;
     }
     for (let s = 0; s < stepsPerEpoch; s++) {
@@ -146,19 +150,20 @@ export function referenceLinearProbe(train: { features: Float32Array; labels: In
           const logits = new Float64Array(classes);
           let mx = -Infinity;
           for (let c = 0; c < classes; c++) {
-            let v = bias[c]!;
-            for (let j = 0; j < dim; j++) v += xhat[r * dim + j]! * weight[c * dim + j]!;
+            let v = required(bias[c], 'bias');
+            for (let j = 0; j < dim; j++) v += required(xhat[r * dim + j], 'normalised feature') * required(weight[c * dim + j], 'weight');
             logits[c] = v;
             mx = Math.max(mx, v);
           }
           let z = 0;
           for (const v of logits) z += Math.exp(v - mx);
-          const label = train.labels[order[micro * batch + r]!]!;
-          loss += (Math.log(z) + mx - logits[label]!) / (batch * accum);
+          const label = required(train.labels[required(order[micro * batch + r], 'shuffled row')], 'label');
+          loss += (Math.log(z) + mx - required(logits[label], 'logit')) / (batch * accum);
           for (let c = 0; c < classes; c++) {
-            const d = (Math.exp(logits[c]! - mx) / z - (c === label ? 1 : 0)) / (batch * accum);
-            gB[c]! += d;
-            for (let j = 0; j < dim; j++) gW[c * dim + j]! += d * xhat[r * dim + j]!;
+            const d = (Math.exp(required(logits[c], 'logit') - mx) / z - (c === label ? 1 : 0)) / (batch * accum);
+            gB[c] = required(gB[c], 'bias gradient') + d;
+            for (let j = 0; j < dim; j++)
+              gW[c * dim + j] = required(gW[c * dim + j], 'weight gradient') + d * required(xhat[r * dim + j], 'normalised feature');
           }
         }
       }
@@ -177,8 +182,12 @@ export function referenceLinearProbe(train: { features: Float32Array; labels: In
       const out = new Float64Array(count * classes);
       for (let i = 0; i < count; i++) {
         for (let c = 0; c < classes; c++) {
-          let v = bias[c]!;
-          for (let j = 0; j < dim; j++) v += ((features[i * dim + j]! - runningMean[j]!) / Math.sqrt(runningVar[j]! + eps)) * weight[c * dim + j]!;
+          let v = required(bias[c], 'bias');
+          for (let j = 0; j < dim; j++)
+            v +=
+              ((required(features[i * dim + j], 'feature') - required(runningMean[j], 'runningMean')) /
+                Math.sqrt(required(runningVar[j], 'runningVar') + eps)) *
+              required(weight[c * dim + j], 'weight');
           out[i * classes + c] = v;
         }
       }
