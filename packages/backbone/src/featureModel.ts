@@ -2,6 +2,7 @@ import {
   ConfigError,
   CpuTensor,
   assertShape,
+  at,
   type CompileOptions,
   type CompiledGraph,
   type Condition,
@@ -64,8 +65,11 @@ export class BackboneFeatureModel extends EngineBackbone implements TokenFeature
       const C1 = numClasses + 1;
       const weights = new Float32Array(rows * C1);
       for (let i = 0; i < B; i++) {
-        weights[i * C1 + condition.a[i]!] += w;
-        weights[i * C1 + condition.b[i]!] += 1 - w;
+        // a and b may name the same class, so the two weights accumulate.
+        const ia = i * C1 + at(condition.a, i, 'Interpolation classes a');
+        weights[ia] = at(weights, ia) + w;
+        const ib = i * C1 + at(condition.b, i, 'Interpolation classes b');
+        weights[ib] = at(weights, ib) + (1 - w);
       }
       // Unconditional half: w·Emb[null] + (1−w)·Emb[null] (docs/algorithm.md §8.2).
       for (let i = B; i < rows; i++) weights[i * C1 + this.nullClass] = Math.fround(w) + Math.fround(1 - w);

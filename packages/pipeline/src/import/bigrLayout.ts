@@ -87,7 +87,7 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
   const needed = ['norm.weight', 'tok_embeddings.weight', 'diffusion_pos_embed_learned', 'cls_embedding.embedding_table.weight'];
   const absent = needed.filter((k) => !shapes.has(k));
   if (absent.length > 0) {
-    const tops = [...new Set([...shapes.keys()].map((k) => k.split('.')[0]))];
+    const tops = [...new Set([...shapes.keys()].map((k) => k.replace(/\..*$/, '')))];
     throw new FormatError(
       `${source} is not a BiGR state dict: missing ${listNames(absent)} (docs/algorithm.md §10.1). Its top-level names are ${listNames(tops, 10)}. ` +
         'Pass a released bigr_*.pt (the "ema" entry is used) or a safetensors export of that state dict.',
