@@ -1,4 +1,4 @@
-import type { Ops } from '@bigr/core';
+import { at, type Ops } from '@bigr/core';
 import { runPlan, type BlockSpec, type BlockTap, type SpatialSize } from './blockPlan.js';
 import { downsampleFactor, type BaeConfig } from './config.js';
 
@@ -14,15 +14,16 @@ export function decoderPlan(config: BaeConfig): BlockSpec[] {
     blocks.push({ index: blocks.length, kind, inChannels, outChannels });
   };
   const { nf, chMult } = config;
-  let ch = nf * chMult[chMult.length - 1]!;
+  // validateConfig rejects an empty chMult.
+  let ch = nf * at(chMult, chMult.length - 1, 'chMult of the deepest level');
   let res = Math.floor(config.resolution / downsampleFactor(config));
   if (config.normFirst) push('GroupNorm', config.embDim, config.embDim);
   push('Conv2d', config.embDim, ch);
   push('ResBlock', ch, ch);
   push('AttnBlock', ch, ch);
   push('ResBlock', ch, ch);
-  for (let i = chMult.length - 1; i >= 0; i--) {
-    const outCh = nf * chMult[i]!;
+  for (const [i, mult] of [...chMult.entries()].reverse()) {
+    const outCh = nf * mult;
     for (let r = 0; r < config.resBlocks; r++) {
       push('ResBlock', ch, outCh);
       ch = outCh;

@@ -13,13 +13,15 @@ export function encoderPlan(config: BaeConfig): BlockSpec[] {
     blocks.push({ index: blocks.length, kind, inChannels, outChannels });
   };
   const { nf, chMult } = config;
-  const inChMult = [1, ...chMult];
   let res = config.resolution;
   push('Conv2d', config.inChannels, nf);
   let ch = nf;
-  for (let i = 0; i < chMult.length; i++) {
-    ch = nf * inChMult[i]!;
-    const outCh = nf * chMult[i]!;
+  // Level i starts from the previous level's width (nf before the first level).
+  let inMult = 1;
+  for (const [i, mult] of chMult.entries()) {
+    ch = nf * inMult;
+    inMult = mult;
+    const outCh = nf * mult;
     for (let r = 0; r < config.resBlocks; r++) {
       push('ResBlock', ch, outCh);
       ch = outCh;

@@ -1,4 +1,4 @@
-import type { GraphDefinition, Ops } from '@bigr/core';
+import { required, type GraphDefinition, type Ops } from '@bigr/core';
 import { blockOutputName } from './blockPlan.js';
 import { latentGrid, type BaeConfig } from './config.js';
 import { decoder, decoderPlan } from './decoder.js';
@@ -34,7 +34,7 @@ export function encoderGraph(config: BaeConfig, height: number, width: number, o
             out[name] = v;
           }
         : undefined;
-      const feats = encoder(ops, inputs['image']!, config, { height, width }, tap);
+      const feats = encoder(ops, required(inputs['image'], 'encoder graph input "image"'), config, { height, width }, tap);
       const prob = codeProbabilities(ops, feats);
       out['probabilities'] = latentToTokens(ops, prob, config.codeDim, grid);
       if (options.withFeatures) {
@@ -75,7 +75,7 @@ export function decoderGraph(config: BaeConfig, height: number, width: number, o
             out[name] = v;
           }
         : undefined;
-      const latent = tokensToLatent(ops, inputs['bits']!, config.codeDim, grid);
+      const latent = tokensToLatent(ops, required(inputs['bits'], 'decoder graph input "bits"'), config.codeDim, grid);
       const quant = embedCodes(ops, latent, config.codeDim, config.embDim);
       out['image'] = decoder(ops, quant, config, { height: grid[0], width: grid[1] }, tap);
       if (options.withQuant) out['quant'] = quant;

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuTensor, FormatError, NotFoundError, createRng, packBits, popcount32, hammingDistance, type PackedCodes } from '@bigr/core';
+import { at, CpuTensor, FormatError, NotFoundError, createRng, packBits, popcount32, hammingDistance, type PackedCodes } from '@bigr/core';
 import { HashIndex } from './hashIndex.js';
 
 function randomBits(rng: ReturnType<typeof createRng>, batch: number, tokens: number, k: number, p = 0.5): CpuTensor<'uint8'> {
@@ -62,7 +62,7 @@ describe('k-nearest-neighbour search', () => {
     const data = new Uint8Array(n * tokens * k);
     for (let i = 0; i < n; i++) {
       const c = rng.int(10);
-      for (let j = 0; j < tokens * k; j++) data[i * tokens * k + j] = centres.data[c * tokens * k + j]! ^ (rng.uniform() < 0.05 ? 1 : 0);
+      for (let j = 0; j < tokens * k; j++) data[i * tokens * k + j] = at(centres.data, c * tokens * k + j, 'centre bit') ^ (rng.uniform() < 0.05 ? 1 : 0);
     }
     const bits = new CpuTensor<'uint8'>(data, [n, tokens, k]);
     const index = new HashIndex(tokens, k, 16);
@@ -73,16 +73,17 @@ describe('k-nearest-neighbour search', () => {
     queries.data.set(data.subarray(17 * tokens * k, 18 * tokens * k), 0); // an exact member
     const packedQ = packBits(queries);
     const res = index.searchBatch(packedQ, 25);
-    for (let q = 0; q < 5; q++) {
+    expect(res).toHaveLength(5);
+    for (const [q, found] of res.entries()) {
       const all = Array.from({ length: n }, (_, i) => ({ i, d: naiveDistance(data, i, queries.data, q, tokens * k) }));
       all.sort((a, b) => a.d - b.d || a.i - b.i);
       const want = all.slice(0, 25);
-      expect(Array.from(res[q]!.positions)).toEqual(want.map((w) => w.i));
-      expect(Array.from(res[q]!.distances)).toEqual(want.map((w) => w.d));
-      expect(Array.from(res[q]!.ids)).toEqual(want.map((w) => 1000 + w.i));
+      expect(Array.from(found.positions)).toEqual(want.map((w) => w.i));
+      expect(Array.from(found.distances)).toEqual(want.map((w) => w.d));
+      expect(Array.from(found.ids)).toEqual(want.map((w) => 1000 + w.i));
     }
-    expect(res[0]!.distances[0]).toBe(0);
-    expect(res[0]!.positions[0]).toBe(17);
+    expect(res[0]?.distances[0]).toBe(0);
+    expect(res[0]?.positions[0]).toBe(17);
     // k larger than the index
     const small = new HashIndex(tokens, k);
     small.add(packBits(new CpuTensor<'uint8'>(data.slice(0, 3 * tokens * k), [3, tokens, k])));
@@ -142,17 +143,24 @@ describe('index files', () => {
         HashIndex.deserialize(mutate(good.slice()), 'idx.bhx');
     expect(bad((b) => b.subarray(0, 10))).toThrow(/fewer than the 40-byte header/);
     expect(bad((b) => b.subarray(0, b.length - 1))).toThrow(/truncated or corrupt/);
-    expect(bad((b) => ((b[0] = 0x41), b))).toThrow(/not a BiGR hash index/);
-    expect(bad((b) => ((b[8] = 9), b))).toThrow(/version 9 is not supported/);
-    expect(bad((b) => ((b[20] = 0xff), (b[21] = 0xff), (b[22] = 0xff), (b[23] = 0x7f), b))).toThrow(/announces 2147483647 codes/);
-    expect(bad((b) => ((b[12] = 0), b))).toThrow(/geometry 0 tokens/);
-    expect(bad((b) => ((b[50] ^= 1), b))).toThrow(/checksum mismatch/);
-    expect(bad((b) => ((b[24] = 1), b))).toThrow(/unknown flags/);
+    /** Overwrites the given bytes (offset → value) of the file. */
+    const patched =
+      (bytes: Record<number, number>) =>
+      (b: Uint8Array): Uint8Array => {
+        for (const [offset, value] of Object.entries(bytes)) b[Number(offset)] = value;
+        return b;
+      };
+    expect(bad(patched({ 0: 0x41 }))).toThrow(/not a BiGR hash index/);
+    expect(bad(patched({ 8: 9 }))).toThrow(/version 9 is not supported/);
+    expect(bad(patched({ 20: 0xff, 21: 0xff, 22: 0xff, 23: 0x7f }))).toThrow(/announces 2147483647 codes/);
+    expect(bad(patched({ 12: 0 }))).toThrow(/geometry 0 tokens/);
+    expect(bad(patched({ 50: at(good, 50, 'body byte') ^ 1 }))).toThrow(/checksum mismatch/);
+    expect(bad(patched({ 24: 1 }))).toThrow(/unknown flags/);
     for (const f of [bad((b) => b.subarray(0, 3))]) expect(f).toThrow(FormatError);
     // padding bits set (K = 10 → 6 unused bits in the second byte), with a recomputed checksum
     const { crc32 } = await import('node:zlib');
     const withPad = good.slice();
-    withPad[40 + 1] |= 0x80;
+    withPad[40 + 1] = at(withPad, 40 + 1, 'code byte') | 0x80;
     new DataView(withPad.buffer).setUint32(32, crc32(withPad.subarray(40)), true);
     expect(() => HashIndex.deserialize(withPad)).toThrow(/non-zero padding bits/);
 

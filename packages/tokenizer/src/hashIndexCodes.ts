@@ -1,4 +1,4 @@
-import { bytesPerToken, ConfigError, crc32, FormatError, popcount32, ShapeError, type PackedCodes } from '@bigr/core';
+import { at, bytesPerToken, ConfigError, crc32, FormatError, popcount32, ShapeError, type PackedCodes } from '@bigr/core';
 
 /** Result of a k-nearest-neighbour query: best first, ties broken by insertion order. */
 export interface Neighbours {
@@ -99,7 +99,7 @@ export class HashIndex {
       const b = byteOffset + w * 4;
       const end = Math.min(4, n - w * 4);
       let v = 0;
-      for (let j = 0; j < end; j++) v |= bytes[b + j]! << (8 * j);
+      for (let j = 0; j < end; j++) v |= at(bytes, b + j, 'code byte') << (8 * j);
       dst[offset + w] = v >>> 0;
     }
   }
@@ -115,7 +115,7 @@ export class HashIndex {
     const first = this.#count;
     for (let i = 0; i < n; i++) {
       this.#toWords(codes.bytes, i * this.bytesPerCode, this.#codes, (first + i) * this.#words);
-      const id = ids === undefined ? first + i : ids[i]!;
+      const id = ids === undefined ? first + i : at(ids, i, 'code id');
       if (!Number.isInteger(id) || id < -(2 ** 31) || id >= 2 ** 31) throw new ConfigError(`HashIndex.add: id ${id} is not a 32-bit integer.`);
       this.#ids[first + i] = id;
     }
@@ -129,7 +129,7 @@ export class HashIndex {
       throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
     const out = new Uint8Array(this.bytesPerCode);
     const base = position * this.#words;
-    for (let i = 0; i < this.bytesPerCode; i++) out[i] = (this.#codes[base + (i >> 2)]! >>> (8 * (i & 3))) & 0xff;
+    for (let i = 0; i < this.bytesPerCode; i++) out[i] = (at(this.#codes, base + (i >> 2), 'stored code word') >>> (8 * (i & 3))) & 0xff;
     return out;
   }
 
@@ -137,7 +137,7 @@ export class HashIndex {
   id(position: number): number {
     if (!Number.isInteger(position) || position < 0 || position >= this.#count)
       throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
-    return this.#ids[position]!;
+    return at(this.#ids, position, 'stored id');
   }
 
   /** Hamming distances from one query code to every stored code, in position order. */
@@ -154,7 +154,7 @@ export class HashIndex {
     const codes = this.#codes;
     for (let i = 0, base = 0; i < this.#count; i++, base += words) {
       let d = 0;
-      for (let w = 0; w < words; w++) d += popcount32(codes[base + w]! ^ q[w]!);
+      for (let w = 0; w < words; w++) d += popcount32(at(codes, base + w, 'stored code word') ^ at(q, w, 'query word'));
       out[i] = d;
     }
     return out;
@@ -170,25 +170,32 @@ export class HashIndex {
     const kk = Math.min(k, this.#count);
     const maxD = this.#words * 32;
     const hist = new Int32Array(maxD + 2);
-    for (let i = 0; i < dist.length; i++) hist[dist[i]!]!++;
+    for (const d of dist) hist[d] = at(hist, d, 'distance histogram bin') + 1;
+    // the smallest distance `cut` whose bin reaches kk; the bins sum to size ≥ kk, so it is at most maxD
     let cut = 0;
     let below = 0;
-    while (cut <= maxD && below + hist[cut]! < kk) below += hist[cut++]!;
+    for (const count of hist) {
+      if (below + count >= kk) break;
+      below += count;
+      cut++;
+    }
     // all with distance < cut, plus the first (kk − below) with distance == cut in position order
-    const starts = new Int32Array(cut + 1);
-    for (let d = 1; d <= cut; d++) starts[d] = starts[d - 1]! + hist[d - 1]!;
+    const starts = new Int32Array(cut);
+    for (let d = 1; d < cut; d++) starts[d] = at(starts, d - 1, 'bin start') + at(hist, d - 1, 'distance histogram bin');
     const positions = new Int32Array(kk);
     let takenAtCut = 0;
-    for (let i = 0; i < dist.length; i++) {
-      const d = dist[i]!;
-      if (d < cut) positions[starts[d]!++] = i;
-      else if (d === cut && takenAtCut < kk - below) positions[below + takenAtCut++] = i;
+    for (const [i, d] of dist.entries()) {
+      if (d < cut) {
+        const slot = at(starts, d, 'bin start');
+        positions[slot] = i;
+        starts[d] = slot + 1;
+      } else if (d === cut && takenAtCut < kk - below) positions[below + takenAtCut++] = i;
     }
     const distances = new Int32Array(kk);
     const ids = new Int32Array(kk);
-    for (let j = 0; j < kk; j++) {
-      distances[j] = dist[positions[j]!]!;
-      ids[j] = this.#ids[positions[j]!]!;
+    for (const [j, position] of positions.entries()) {
+      distances[j] = at(dist, position, 'distance');
+      ids[j] = at(this.#ids, position, 'stored id');
     }
     return { positions, ids, distances };
   }
@@ -207,7 +214,7 @@ export class HashIndex {
     const body = new Uint8Array(n * this.bytesPerCode + n * 4);
     for (let i = 0; i < n; i++) body.set(this.code(i), i * this.bytesPerCode);
     const idView = new DataView(body.buffer, n * this.bytesPerCode);
-    for (let i = 0; i < n; i++) idView.setInt32(i * 4, this.#ids[i]!, true);
+    for (const [i, id] of this.#ids.subarray(0, n).entries()) idView.setInt32(i * 4, id, true);
     const out = new Uint8Array(HEADER_BYTES + body.length);
     const h = new DataView(out.buffer);
     for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
@@ -273,7 +280,7 @@ export class HashIndex {
     const bpt = bytesPerToken(bits);
     if (padMask) {
       for (let t = 0; t < count * tokens; t++) {
-        if (body[t * bpt + bpt - 1]! & padMask)
+        if (at(body, t * bpt + bpt - 1, 'last byte of a token') & padMask)
           throw new FormatError(`${source}: token ${t} has non-zero padding bits; the codes do not have ${bits} bits per token.`);
       }
     }

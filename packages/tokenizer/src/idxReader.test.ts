@@ -2,12 +2,22 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FormatError, NotFoundError } from '@bigr/core';
+import { FormatError, getOrThrow, NotFoundError } from '@bigr/core';
 import { loadIdxImageSet, parseIdx } from './idxReader.js';
+
+/** Bytes per element of each IDX type code. */
+const IDX_ELEMENT_BYTES = new Map([
+  [0x08, 1],
+  [0x09, 1],
+  [0x0b, 2],
+  [0x0c, 4],
+  [0x0d, 4],
+  [0x0e, 8],
+]);
 
 /** Builds an IDX file in memory (big-endian), independent of the reader. */
 function idx(type: number, dims: number[], values: number[]): Uint8Array {
-  const size = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 }[type]!;
+  const size = getOrThrow(IDX_ELEMENT_BYTES, type, 'IDX type code');
   const out = new Uint8Array(4 + 4 * dims.length + values.length * size);
   const v = new DataView(out.buffer);
   out[2] = type;

@@ -44,8 +44,8 @@ export async function scanImageFolder(root: string): Promise<ImageFolderListing>
     throw new ConfigError(`Image folder ${root} has no class sub-folders. Arrange images as ${root}/<class name>/<image>.png.`);
   }
   const entries: ImageFolderEntry[] = [];
-  for (let label = 0; label < classNames.length; label++) {
-    const dir = join(root, classNames[label]!);
+  for (const [label, className] of classNames.entries()) {
+    const dir = join(root, className);
     for (const f of (await readdir(dir)).sort()) {
       if (f.startsWith('.')) continue;
       if (!(IMAGE_EXTENSIONS as readonly string[]).includes(extname(f).toLowerCase())) continue;
@@ -77,9 +77,8 @@ export async function loadImageFolder(root: string, options: LoadImageFolderOpti
   const per = c * options.size * options.size;
   const data = new Float32Array(list.length * per);
   const labels = new Int32Array(list.length);
-  for (let i = 0; i < list.length; i++) {
+  for (const [i, e] of list.entries()) {
     throwIfAborted(options.signal, 'image folder loading');
-    const e = list[i]!;
     let t: CpuTensor<'float32'>;
     try {
       t = await loadImage(e.path, options);

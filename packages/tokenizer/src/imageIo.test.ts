@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { CpuTensor, FormatError, NotFoundError, ConfigError } from '@bigr/core';
+import { at, CpuTensor, FormatError, NotFoundError, ConfigError } from '@bigr/core';
 import {
   decodeImage,
   encodePng,
@@ -55,7 +55,8 @@ describe('PNG and JPEG I/O', () => {
     const img = decodeImage(new Uint8Array(enc.data));
     expect([img.width, img.height, img.channels]).toEqual([16, 16, 3]);
     let err = 0;
-    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) err = Math.max(err, Math.abs(img.data[i * 3 + c]! - rgba[i * 4 + c]!));
+    for (let i = 0; i < w * h; i++)
+      for (let c = 0; c < 3; c++) err = Math.max(err, Math.abs(at(img.data, i * 3 + c, 'decoded byte') - at(rgba, i * 4 + c, 'source byte')));
     expect(err).toBeLessThan(12);
   });
 
@@ -66,7 +67,8 @@ describe('PNG and JPEG I/O', () => {
     expect(() => decodeImage(png.subarray(0, 20))).toThrow(/PNG is truncated/);
     expect(() => decodeImage(png.subarray(0, png.length - 20))).toThrow(FormatError);
     const corrupt = png.slice();
-    for (let i = 40; i < corrupt.length - 12; i++) corrupt[i] ^= 0x5a;
+    const scrambled = corrupt.subarray(40, corrupt.length - 12);
+    for (const [i, v] of scrambled.entries()) scrambled[i] = v ^ 0x5a;
     expect(() => decodeImage(corrupt)).toThrow(/PNG could not be decoded/);
     // header claims 100000 x 100000 pixels: refused before decoding
     const huge = png.slice();
@@ -85,7 +87,7 @@ describe('tensors', () => {
     const img = pattern(5, 3, 3);
     const t = rasterToTensor(img);
     expect(t.shape).toEqual([3, 3, 5]);
-    expect(t.data[(2 * 3 + 1) * 5 + 4]).toBeCloseTo(img.data[(1 * 5 + 4) * 3 + 2]! / 255, 7);
+    expect(t.data[(2 * 3 + 1) * 5 + 4]).toBeCloseTo(at(img.data, (1 * 5 + 4) * 3 + 2, 'raster byte') / 255, 7);
     expect(Array.from(tensorToRaster(t).data)).toEqual(Array.from(img.data));
     const px = toUint8Pixels(new CpuTensor(Float32Array.from([-0.5, 0, 0.5, 1.7, 0.002, 0.998]), [1, 1, 1, 6]));
     expect(Array.from(px.data)).toEqual([0, 0, 128, 255, 1, 254]);

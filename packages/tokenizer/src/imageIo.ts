@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { atomicWrite, ConfigError, CpuTensor, FormatError, ShapeError, type Tensor } from '@bigr/core';
+import { at, atomicWrite, ConfigError, CpuTensor, FormatError, ShapeError, type Tensor } from '@bigr/core';
 import { readBoundedFile } from './boundedRead.js';
 import { centerCropResize, resizeImage, type ResizeFilter } from './resize.js';
 import { rasterToTensor, tensorToRaster, type RasterImage } from './imageTensors.js';
@@ -44,13 +44,15 @@ function fromRgba(rgba: Uint8Array, width: number, height: number, channels: 1 |
   const out = new Uint8Array(n * channels);
   if (channels === 3) {
     for (let i = 0; i < n; i++) {
-      out[i * 3] = rgba[i * 4]!;
-      out[i * 3 + 1] = rgba[i * 4 + 1]!;
-      out[i * 3 + 2] = rgba[i * 4 + 2]!;
+      out[i * 3] = at(rgba, i * 4, 'RGBA byte');
+      out[i * 3 + 1] = at(rgba, i * 4 + 1, 'RGBA byte');
+      out[i * 3 + 2] = at(rgba, i * 4 + 2, 'RGBA byte');
     }
   } else {
     // PIL: L = (R·19595 + G·38470 + B·7471 + 0x8000) >> 16
-    for (let i = 0; i < n; i++) out[i] = (rgba[i * 4]! * 19595 + rgba[i * 4 + 1]! * 38470 + rgba[i * 4 + 2]! * 7471 + 0x8000) >>> 16;
+    for (let i = 0; i < n; i++) {
+      out[i] = (at(rgba, i * 4, 'RGBA byte') * 19595 + at(rgba, i * 4 + 1, 'RGBA byte') * 38470 + at(rgba, i * 4 + 2, 'RGBA byte') * 7471 + 0x8000) >>> 16;
+    }
   }
   return { width, height, channels, data: out };
 }
@@ -69,7 +71,7 @@ export function decodeImage(bytes: Uint8Array, options: ImageLimits & { channels
   if (format === 'png') {
     if (bytes.length < 33) throw new FormatError(`${what}: PNG is truncated (${bytes.length} bytes; a PNG header alone needs 33).`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const ihdr = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
+    const ihdr = String.fromCharCode(...bytes.subarray(12, 16));
     if (ihdr !== 'IHDR') throw new FormatError(`${what}: PNG does not start with an IHDR chunk (found "${ihdr}"); the file is corrupt.`);
     checkPixels(view.getUint32(16), view.getUint32(20), maxPixels, what);
     let png: PNG;
@@ -112,10 +114,10 @@ export function encodePng(img: RasterImage): Uint8Array {
   const png = new PNG({ width: img.width, height: img.height, colorType: img.channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true });
   const rgba = png.data;
   for (let i = 0; i < n; i++) {
-    const r = img.data[i * img.channels]!;
+    const r = at(img.data, i * img.channels, 'pixel byte');
     rgba[i * 4] = r;
-    rgba[i * 4 + 1] = img.channels === 1 ? r : img.data[i * 3 + 1]!;
-    rgba[i * 4 + 2] = img.channels === 1 ? r : img.data[i * 3 + 2]!;
+    rgba[i * 4 + 1] = img.channels === 1 ? r : at(img.data, i * 3 + 1, 'pixel byte');
+    rgba[i * 4 + 2] = img.channels === 1 ? r : at(img.data, i * 3 + 2, 'pixel byte');
     rgba[i * 4 + 3] = 255;
   }
   return new Uint8Array(PNG.sync.write(png, { colorType: img.channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true }));

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, ShapeError, type Tensor } from '@bigr/core';
+import { at, ConfigError, CpuTensor, dims3, ShapeError, type Tensor } from '@bigr/core';
 
 // Raster ↔ tensor conversions and image layout helpers: no file system and no codec, so they run in browsers too.
 // PNG/JPEG decoding and file I/O are in imageIo.ts (Node).
@@ -19,15 +19,17 @@ export interface RasterImage {
 export function rasterToTensor(img: RasterImage): CpuTensor<'float32'> {
   const { width: w, height: h, channels: c, data } = img;
   const out = new Float32Array(c * h * w);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(ch * h + y) * w + x] = data[(y * w + x) * c + ch]! / 255;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(ch * h + y) * w + x] = at(data, (y * w + x) * c + ch, 'raster byte') / 255;
   return new CpuTensor(out, [c, h, w]);
 }
 
 /** Stacks [C, H, W] tensors of equal shape into a batch [B, C, H, W]. */
 export function stackImages(images: readonly Tensor<'float32'>[]): CpuTensor<'float32'> {
-  if (images.length === 0) throw new ShapeError('stackImages: no images given; pass at least one [C, H, W] tensor.');
-  const shape = images[0]!.shape;
-  const per = images[0]!.size;
+  const [first] = images;
+  if (first === undefined) throw new ShapeError('stackImages: no images given; pass at least one [C, H, W] tensor.');
+  const shape = first.shape;
+  const per = first.size;
   const out = new Float32Array(per * images.length);
   images.forEach((t, i) => {
     if (t.shape.length !== 3 || t.shape.some((d, j) => d !== shape[j])) {
@@ -52,7 +54,7 @@ export function toUint8Pixels(images: Tensor<'float32'>): CpuTensor<'uint8'> {
     for (let ch = 0; ch < c; ch++)
       for (let y = 0; y < h; y++)
         for (let x = 0; x < w; x++) {
-          const v = Math.min(1, Math.max(0, src[((i * c + ch) * h + y) * w + x]!));
+          const v = Math.min(1, Math.max(0, at(src, ((i * c + ch) * h + y) * w + x, 'image value')));
           out[((i * h + y) * w + x) * c + ch] = Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
         }
   return new CpuTensor(out, [b, h, w, c]);
@@ -63,8 +65,9 @@ export function tensorToRaster(image: Tensor<'float32'>): RasterImage {
   if (image.shape.length !== 3 || (image.shape[0] !== 1 && image.shape[0] !== 3)) {
     throw new ShapeError(`tensorToRaster: image has shape [${image.shape.join(', ')}]; expected [C, H, W] with C = 1 or 3.`);
   }
+  const [channels, height, width] = dims3(image.shape, 'tensorToRaster image');
   const px = toUint8Pixels(image);
-  return { width: image.shape[2]!, height: image.shape[1]!, channels: image.shape[0] as 1 | 3, data: px.data };
+  return { width, height, channels: channels as 1 | 3, data: px.data };
 }
 
 /** Zero-pads (or fills with `value`) images [B, C, H, W] by `pad` pixels on every side, e.g. 28→32 for Fashion-MNIST. */

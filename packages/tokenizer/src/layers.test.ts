@@ -1,4 +1,4 @@
-import { CpuTensor, createRng } from '@bigr/core';
+import { at, CpuTensor, createRng, required } from '@bigr/core';
 
 import { validateConfig, type BaeConfig } from './config.js';
 import { encoderPlan } from './encoder.js';
@@ -97,24 +97,28 @@ describe('forward pass against the naive float64 reference', () => {
       const engine = engineName === 'tfjs' ? await tfjsEngine() : await onnxEngine();
       const enc = await engine.compile(encoderGraph(cfg, H, W, { withFeatures: true, withBlocks: true }), params);
       const out = await enc.run({ image: images });
-      expect(out['probabilities']!.shape).toEqual([B, (H / 4) * (W / 4), 5]);
-      expect(out['enc_out']!.shape).toEqual([B, 8, H / 4, W / 4]);
+      expect(out['probabilities']?.shape).toEqual([B, (H / 4) * (W / 4), 5]);
+      expect(out['enc_out']?.shape).toEqual([B, 8, H / 4, W / 4]);
       for (let b = 0; b < B; b++) {
         const ref = encoderRef(toImg(images.data as Float32Array, b * H * W, 1, H, W), params, cfg);
         const plan = encoderPlan(cfg);
-        for (let i = 0; i < plan.length; i++) {
-          const name = `enc${String(i).padStart(2, '0')}_${plan[i]!.kind}`;
-          const t = out[name]!;
+        expect(ref.outputs).toHaveLength(plan.length);
+        for (const [i, spec] of plan.entries()) {
+          const name = `enc${String(i).padStart(2, '0')}_${spec.kind}`;
+          const t = required(out[name], name);
+          const r = at(ref.outputs, i, 'reference block output');
           const per = t.size / B;
-          expect(t.shape.slice(1)).toEqual([ref.outputs[i]!.c, ref.outputs[i]!.h, ref.outputs[i]!.w]);
-          expect(maxAbsDiff((t.data as Float32Array).subarray(b * per, (b + 1) * per), ref.outputs[i]!.data)).toBeLessThan(1e-4);
+          expect(t.shape.slice(1)).toEqual([r.c, r.h, r.w]);
+          expect(maxAbsDiff((t.data as Float32Array).subarray(b * per, (b + 1) * per), r.data)).toBeLessThan(1e-4);
         }
         const prob = probabilitiesRef(ref.out, params, cfg);
         const hw = (H / 4) * (W / 4);
-        const got = out['probabilities']!.data as Float32Array;
+        const got = required(out['probabilities'], 'probabilities').data as Float32Array;
         // token layout [B, N, K]: element (n, k) = prob[k, n]
         let m = 0;
-        for (let n = 0; n < hw; n++) for (let k = 0; k < 5; k++) m = Math.max(m, Math.abs(got[(b * hw + n) * 5 + k]! - prob.data[k * hw + n]!));
+        for (let n = 0; n < hw; n++)
+          for (let k = 0; k < 5; k++)
+            m = Math.max(m, Math.abs(at(got, (b * hw + n) * 5 + k, 'probability') - at(prob.data, k * hw + n, 'reference probability')));
         expect(m).toBeLessThan(1e-5);
       }
       await enc.dispose();
@@ -123,20 +127,22 @@ describe('forward pass against the naive float64 reference', () => {
       const hw = (H / 4) * (W / 4);
       const bits = new Float32Array(B * hw * 5).map(() => (rng.uniform() < 0.5 ? 1 : 0));
       const dout = await dec.run({ bits: new CpuTensor(bits, [B, hw, 5]) });
-      expect(dout['image']!.shape).toEqual([B, 1, H, W]);
+      expect(dout['image']?.shape).toEqual([B, 1, H, W]);
       for (let b = 0; b < B; b++) {
         const codes = new Float64Array(5 * hw);
-        for (let n = 0; n < hw; n++) for (let k = 0; k < 5; k++) codes[k * hw + n] = bits[(b * hw + n) * 5 + k]!;
+        for (let n = 0; n < hw; n++) for (let k = 0; k < 5; k++) codes[k * hw + n] = at(bits, (b * hw + n) * 5 + k, 'bit');
         const quant = embedRef({ c: 5, h: H / 4, w: W / 4, data: codes }, params, cfg);
         const ref = decoderRef(quant, params, cfg);
         const plan = decoderPlan(cfg);
-        for (let i = 0; i < plan.length; i++) {
-          const t = dout[`gen${String(i).padStart(2, '0')}_${plan[i]!.kind}`]!;
+        expect(ref.outputs).toHaveLength(plan.length);
+        for (const [i, spec] of plan.entries()) {
+          const name = `gen${String(i).padStart(2, '0')}_${spec.kind}`;
+          const t = required(dout[name], name);
           const per = t.size / B;
-          expect(maxAbsDiff((t.data as Float32Array).subarray(b * per, (b + 1) * per), ref.outputs[i]!.data)).toBeLessThan(2e-4);
+          expect(maxAbsDiff((t.data as Float32Array).subarray(b * per, (b + 1) * per), at(ref.outputs, i, 'reference block output').data)).toBeLessThan(2e-4);
         }
         const per = H * W;
-        expect(maxAbsDiff((dout['image']!.data as Float32Array).subarray(b * per, (b + 1) * per), ref.out.data)).toBeLessThan(1e-4);
+        expect(maxAbsDiff((required(dout['image'], 'image').data as Float32Array).subarray(b * per, (b + 1) * per), ref.out.data)).toBeLessThan(1e-4);
       }
       await dec.dispose();
     });

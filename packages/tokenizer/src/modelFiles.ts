@@ -1,4 +1,4 @@
-import { FormatError, loadModelDirectory, saveModelDirectory, type LoadModelDirectoryOptions, type NamedTensors, type Tensor } from '@bigr/core';
+import { dims2, FormatError, loadModelDirectory, saveModelDirectory, type LoadModelDirectoryOptions, type NamedTensors, type Tensor } from '@bigr/core';
 import { readTorchStateDict } from '@bigr/torch';
 import { configFromHparams, configToHparams, validateConfig, type BaeConfig } from './config.js';
 import { loadBaeParameters } from './parameters.js';
@@ -69,7 +69,8 @@ export async function loadReleasedBae(path: string, config?: BaeConfig): Promise
     const embed = tensors.get('ae.quantize.embed.weight');
     if (embed?.shape.length !== 2) throw new FormatError(`${path} has no ae.quantize.embed.weight of shape (K, emb_dim); pass the B-AE config explicitly.`);
     const is256 = tensors.has('ae.encoder.blocks.14.q.weight');
-    c = baePreset(is256 ? 'bae-256-d24' : 'bae-512-d32', { codeDim: embed.shape[0]!, embDim: embed.shape[1]! });
+    const [codeDim, embDim] = dims2(embed.shape, 'ae.quantize.embed.weight');
+    c = baePreset(is256 ? 'bae-256-d24' : 'bae-512-d32', { codeDim, embDim });
   }
   return { config: c, parameters: loadBaeParameters(c, tensors) };
 }

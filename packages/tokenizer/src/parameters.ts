@@ -1,4 +1,4 @@
-import { CpuTensor, NotFoundError, ShapeError, type NamedTensors, type Rng } from '@bigr/core';
+import { CpuTensor, dims4, NotFoundError, required, ShapeError, type NamedTensors, type Rng } from '@bigr/core';
 import { blockParameterShapes } from './blockPlan.js';
 import type { BaeConfig } from './config.js';
 import { decoderPlan } from './decoder.js';
@@ -28,7 +28,7 @@ export function baeParameterShapes(config: BaeConfig, options: ParameterShapeOpt
   const dec = decoderPlan(config);
   for (const spec of dec) for (const [n, s] of blockParameterShapes(`generator.blocks.${spec.index}`, spec, unused)) out.set(n, s);
   if (unused) {
-    const c = dec[dec.length - 1]!.inChannels;
+    const c = required(dec.at(-1), 'last decoder block').inChannels;
     out.set('generator.logsigma.0.weight', [c, c, 3, 3]);
     out.set('generator.logsigma.0.bias', [c]);
     out.set('generator.logsigma.2.weight', [config.inChannels, c, 1, 1]);
@@ -53,16 +53,21 @@ export function initBaeParameters(config: BaeConfig, rng: Rng, options: Paramete
   const out: NamedTensors = new Map();
   const shapes = baeParameterShapes(config, options);
   const fanIn = new Map<string, number>();
-  for (const [name, shape] of shapes) if (shape.length === 4) fanIn.set(name.slice(0, -'.weight'.length), shape[1]! * shape[2]! * shape[3]!);
+  for (const [name, shape] of shapes) {
+    if (shape.length !== 4) continue;
+    const [, inChannels, kh, kw] = dims4(shape, name);
+    fanIn.set(name.slice(0, -'.weight'.length), inChannels * kh * kw);
+  }
   for (const [name, shape] of shapes) {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(size);
     const base = name.slice(0, name.lastIndexOf('.'));
     const leaf = name.slice(name.lastIndexOf('.') + 1);
+    const fan = fanIn.get(base);
     if (name === QUANTIZER_PARAMS.embed) {
       for (let i = 0; i < size; i++) data[i] = rng.normal();
-    } else if (fanIn.has(base)) {
-      const bound = 1 / Math.sqrt(fanIn.get(base)!);
+    } else if (fan !== undefined) {
+      const bound = 1 / Math.sqrt(fan);
       for (let i = 0; i < size; i++) data[i] = (2 * rng.uniform() - 1) * bound;
     } else if (leaf === 'weight') {
       data.fill(1);

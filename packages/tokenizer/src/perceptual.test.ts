@@ -1,4 +1,4 @@
-import { CpuTensor, createRng, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import { at, CpuTensor, createRng, getOrThrow, required, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import { discriminator, discriminatorParameterShapes, discriminatorPlan, initDiscriminator } from './discriminator.js';
 import { lpipsLinWeights, lpipsLoss, maxPool2x2, vgg16Features, type FeatureNetwork } from './perceptual.js';
 import { conv, maxAbsDiff, type Img } from './test/reference.js';
@@ -23,6 +23,10 @@ async function run(
   return out;
 }
 
+function output(outputs: Readonly<Record<string, CpuTensor>>, name: string): CpuTensor {
+  return required(outputs[name], `graph output ${name}`);
+}
+
 function relu(x: Img): Img {
   return { ...x, data: x.data.map((v) => Math.max(0, v)) };
 }
@@ -35,7 +39,7 @@ function pool(x: Img): Img {
     for (let y = 0; y < h; y++)
       for (let xx = 0; xx < w; xx++) {
         let m = -Infinity;
-        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) m = Math.max(m, x.data[(c * x.h + 2 * y + dy) * x.w + 2 * xx + dx]!);
+        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) m = Math.max(m, at(x.data, (c * x.h + 2 * y + dy) * x.w + 2 * xx + dx, 'pooled input'));
         out[(c * h + y) * w + xx] = m;
       }
   return { c: x.c, h, w, data: out };
@@ -45,19 +49,20 @@ function pool(x: Img): Img {
 function lpipsRef(f0: Img[], f1: Img[], lins: Float32Array[]): number {
   let total = 0;
   f0.forEach((a, k) => {
-    const b = f1[k]!;
+    const b = at(f1, k, 'features of the second image');
+    const lin = at(lins, k, 'lin weight');
     const hw = a.h * a.w;
     let s = 0;
     for (let i = 0; i < hw; i++) {
       let na = 0;
       let nb = 0;
       for (let c = 0; c < a.c; c++) {
-        na += a.data[c * hw + i]! ** 2;
-        nb += b.data[c * hw + i]! ** 2;
+        na += at(a.data, c * hw + i, 'feature') ** 2;
+        nb += at(b.data, c * hw + i, 'feature') ** 2;
       }
       na = Math.sqrt(na) + 1e-10;
       nb = Math.sqrt(nb) + 1e-10;
-      for (let c = 0; c < a.c; c++) s += lins[k]![c]! * (a.data[c * hw + i]! / na - b.data[c * hw + i]! / nb) ** 2;
+      for (let c = 0; c < a.c; c++) s += at(lin, c, 'lin weight') * (at(a.data, c * hw + i, 'feature') / na - at(b.data, c * hw + i, 'feature') / nb) ** 2;
     }
     total += s / hw;
   });
@@ -67,11 +72,11 @@ function lpipsRef(f0: Img[], f1: Img[], lins: Float32Array[]): number {
 describe('perceptual loss building blocks', () => {
   it('maxPool2x2 matches a naive max pool (odd sizes drop the last row/column)', async () => {
     const x = new CpuTensor<'float32'>(createRng(1).normalsF32(2 * 3 * 5 * 7), [2, 3, 5, 7]);
-    const out = await run({ x }, ['y'], (ops, i) => ({ y: maxPool2x2(ops, i['x']!, { channels: 3, height: 5, width: 7 }).y }));
-    expect(out['y']!.shape).toEqual([2, 3, 2, 3]);
+    const out = await run({ x }, ['y'], (ops, i) => ({ y: maxPool2x2(ops, required(i['x'], 'x'), { channels: 3, height: 5, width: 7 }).y }));
+    expect(out['y']?.shape).toEqual([2, 3, 2, 3]);
     for (let b = 0; b < 2; b++) {
       const ref = pool({ c: 3, h: 5, w: 7, data: Float64Array.from(x.data.subarray(b * 105, (b + 1) * 105)) });
-      expect(maxAbsDiff((out['y']!.data as Float32Array).subarray(b * 18, (b + 1) * 18), ref.data)).toBeLessThan(1e-6);
+      expect(maxAbsDiff((output(out, 'y').data as Float32Array).subarray(b * 18, (b + 1) * 18), ref.data)).toBeLessThan(1e-6);
     }
   });
 
@@ -89,7 +94,9 @@ describe('perceptual loss building blocks', () => {
     const loss = lpipsLoss(toy, { linWeights: lins });
     const x = new CpuTensor<'float32'>(rng.uniformsF32(2 * 1 * 6 * 6), [2, 1, 6, 6]);
     const y = new CpuTensor<'float32'>(rng.uniformsF32(2 * 1 * 6 * 6), [2, 1, 6, 6]);
-    const out = await run({ x, y }, ['l'], (ops, i) => ({ l: loss.loss(ops, i['x']!, i['y']!, { channels: 1, height: 6, width: 6 }) }));
+    const out = await run({ x, y }, ['l'], (ops, i) => ({
+      l: loss.loss(ops, required(i['x'], 'x'), required(i['y'], 'y'), { channels: 1, height: 6, width: 6 }),
+    }));
     const shift = [-0.03, -0.088, -0.188];
     const scale = [0.458, 0.448, 0.45];
     const wMap = new Map([['f.weight', { data: w, shape: [6, 3, 3, 3] }]]);
@@ -97,14 +104,14 @@ describe('perceptual loss building blocks', () => {
     for (let b = 0; b < 2; b++) {
       const feats = (t: CpuTensor<'float32'>): Img[] => {
         const img = new Float64Array(3 * 36);
-        for (let c = 0; c < 3; c++) for (let i = 0; i < 36; i++) img[c * 36 + i] = (t.data[b * 36 + i]! - shift[c]!) / scale[c]!;
+        for (const [c, sh] of shift.entries()) for (let i = 0; i < 36; i++) img[c * 36 + i] = (at(t.data, b * 36 + i, 'pixel') - sh) / at(scale, c, 'scale');
         const f = relu(conv({ c: 3, h: 6, w: 6, data: img }, wMap, 'f', 6, 3, 1, [1, 1, 1, 1]));
         return [f, { ...f, data: f.data.map((v) => v * v) }];
       };
       ref += lpipsRef(feats(x), feats(y), lins) / 2;
     }
-    expect(Math.abs((out['l']!.data as Float32Array)[0]! - ref)).toBeLessThan(1e-5 * Math.max(1, ref));
-    expect(() => lpipsLoss(toy, { linWeights: [lins[0]!] })).toThrow(/1 lin weight vectors for 2 feature layers/);
+    expect(Math.abs(at(output(out, 'l').data, 0, 'loss') - ref)).toBeLessThan(1e-5 * Math.max(1, ref));
+    expect(() => lpipsLoss(toy, { linWeights: lins.slice(0, 1) })).toThrow(/1 lin weight vectors for 2 feature layers/);
   });
 
   it('vgg16Features follows the LPIPS VGG16 slices with official key names (random weights)', async () => {
@@ -129,7 +136,7 @@ describe('perceptual loss building blocks', () => {
       // uniform weights with He variance 2/fan_in (uniforms are much cheaper to draw than 14.7M normals)
       const w = rng.uniformsF32(o * cin * 9);
       const a = Math.sqrt(6 / (cin * 9));
-      for (let j = 0; j < w.length; j++) w[j] = (2 * w[j]! - 1) * a;
+      for (const [j, u] of w.entries()) w[j] = (2 * u - 1) * a;
       weights.set(`perceptual.net.slice${s}.${i}.weight`, new CpuTensor(w, [o, cin, 3, 3]));
       weights.set(
         `perceptual.net.slice${s}.${i}.bias`,
@@ -144,8 +151,8 @@ describe('perceptual loss building blocks', () => {
     expect(lpipsLinWeights(weights).map((w) => w.length)).toEqual([64, 128, 256, 512, 512]);
     const x = new CpuTensor<'float32'>(rng.normalsF32(3 * 16 * 16), [1, 3, 16, 16]);
     const out = await run({ x }, ['f0', 'f1', 'f2', 'f3', 'f4'], (ops, i) => {
-      const f = net.features(ops, i['x']!, { channels: 3, height: 16, width: 16 });
-      return { f0: f[0]!, f1: f[1]!, f2: f[2]!, f3: f[3]!, f4: f[4]! };
+      const f = net.features(ops, required(i['x'], 'x'), { channels: 3, height: 16, width: 16 });
+      return Object.fromEntries(f.map((t, k) => [`f${k}`, t]));
     });
     let h: Img = { c: 3, h: 16, w: 16, data: Float64Array.from(x.data) };
     let slice = 1;
@@ -160,7 +167,7 @@ describe('perceptual loss building blocks', () => {
     }
     refs.push(h);
     refs.forEach((r, k) => {
-      const got = out[`f${k}`]!;
+      const got = output(out, `f${k}`);
       expect(got.shape).toEqual([1, r.c, r.h, r.w]);
       const scaleRef = Math.max(...Array.from(r.data, Math.abs), 1);
       expect(maxAbsDiff(got.data as Float32Array, r.data) / scaleRef).toBeLessThan(1e-4);
@@ -191,27 +198,33 @@ describe('PatchGAN discriminator (docs/algorithm.md §1.6)', () => {
     const cfg = { inChannels: 1, ndf: 4, layers: 2 };
     const params = initDiscriminator(cfg, createRng(4));
     const x = new CpuTensor<'float32'>(createRng(5).uniformsF32(2 * 16 * 16), [2, 1, 16, 16]);
-    const out = await run({ x }, ['d'], (ops, i) => ({ d: discriminator(ops, i['x']!, cfg, (n) => ops.param(n)) }), params);
+    const out = await run({ x }, ['d'], (ops, i) => ({ d: discriminator(ops, required(i['x'], 'x'), cfg, (n) => ops.param(n)) }), params);
     // naive: per conv for both images, then BN over (batch, h, w)
     let hs: Img[] = [0, 1].map((b) => ({ c: 1, h: 16, w: 16, data: Float64Array.from(x.data.subarray(b * 256, (b + 1) * 256)) }));
     for (const c of discriminatorPlan(cfg)) {
       hs = hs.map((h) => conv(h, params as never, `disc.main.${c.index}`, c.outChannels, 4, c.stride, [1, 1, 1, 1]));
       if (c.bn !== null) {
-        const hw = hs[0]!.h * hs[0]!.w;
-        const g = params.get(`disc.main.${c.bn}.weight`)!.data;
-        const bb = params.get(`disc.main.${c.bn}.bias`)!.data;
+        const h0 = at(hs, 0, 'activations of image 0');
+        const hw = h0.h * h0.w;
+        const g = getOrThrow(params, `disc.main.${c.bn}.weight`, 'discriminator parameter').data;
+        const bb = getOrThrow(params, `disc.main.${c.bn}.bias`, 'discriminator parameter').data;
         for (let ch = 0; ch < c.outChannels; ch++) {
+          const planes = hs.map((h) => h.data.subarray(ch * hw, (ch + 1) * hw));
           let m = 0;
-          for (const h of hs) for (let i = 0; i < hw; i++) m += h.data[ch * hw + i]! / (2 * hw);
+          for (const plane of planes) for (const value of plane) m += value / (2 * hw);
           let v = 0;
-          for (const h of hs) for (let i = 0; i < hw; i++) v += (h.data[ch * hw + i]! - m) ** 2 / (2 * hw);
-          for (const h of hs) for (let i = 0; i < hw; i++) h.data[ch * hw + i] = ((h.data[ch * hw + i]! - m) / Math.sqrt(v + 1e-5)) * g[ch]! + bb[ch]!;
+          for (const plane of planes) for (const value of plane) v += (value - m) ** 2 / (2 * hw);
+          const gamma = at(g, ch, 'gamma');
+          const beta = at(bb, ch, 'beta');
+          for (const plane of planes) for (const [i, value] of plane.entries()) plane[i] = ((value - m) / Math.sqrt(v + 1e-5)) * gamma + beta;
         }
       }
       if (c.leaky) hs = hs.map((h) => ({ ...h, data: h.data.map((v) => (v > 0 ? v : 0.2 * v)) }));
     }
-    const per = hs[0]!.data.length;
-    expect(out['d']!.shape).toEqual([2, 1, hs[0]!.h, hs[0]!.w]);
-    for (let b = 0; b < 2; b++) expect(maxAbsDiff((out['d']!.data as Float32Array).subarray(b * per, (b + 1) * per), hs[b]!.data)).toBeLessThan(1e-4);
+    const h0 = at(hs, 0, 'activations of image 0');
+    const per = h0.data.length;
+    const d = output(out, 'd');
+    expect(d.shape).toEqual([2, 1, h0.h, h0.w]);
+    for (const [b, h] of hs.entries()) expect(maxAbsDiff((d.data as Float32Array).subarray(b * per, (b + 1) * per), h.data)).toBeLessThan(1e-4);
   });
 });

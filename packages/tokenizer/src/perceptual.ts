@@ -1,4 +1,4 @@
-import { NotFoundError, ShapeError, type CpuTensor, type Ops } from '@bigr/core';
+import { at, NotFoundError, ShapeError, type CpuTensor, type Ops } from '@bigr/core';
 
 /** Shape of the image batch a perceptual loss receives. */
 export interface ImageBatchDims {
@@ -75,12 +75,12 @@ export function lpipsLoss(network: FeatureNetwork, options: LpipsOptions): Perce
       const f0 = network.features(ops, prep(x), d3);
       const f1 = network.features(ops, prep(xHat), d3);
       let total: T | null = null;
-      for (let k = 0; k < f0.length; k++) {
-        const n0 = unitNormalise(ops, f0[k]!);
-        const n1 = unitNormalise(ops, f1[k]!);
+      for (const [k, feature0] of f0.entries()) {
+        const n0 = unitNormalise(ops, feature0);
+        const n1 = unitNormalise(ops, at(f1, k, 'feature map of the reconstruction'));
         const diff = ops.square(ops.sub(n0, n1));
-        const c = network.channels[k]!;
-        const weighted = ops.conv2d(diff, ops.constant(options.linWeights[k]!, [1, c, 1, 1]), null, { strides: 1, pads: [0, 0, 0, 0] });
+        const c = at(network.channels, k, 'feature layer channels');
+        const weighted = ops.conv2d(diff, ops.constant(at(options.linWeights, k, 'lin weight'), [1, c, 1, 1]), null, { strides: 1, pads: [0, 0, 0, 0] });
         const layer = ops.mean(weighted, [0, 1, 2, 3], false);
         total = total === null ? layer : ops.add(total, layer);
       }
@@ -150,10 +150,13 @@ export function vgg16Features(weights: ReadonlyMap<string, CpuTensor>): FeatureN
     if (t.size !== n) throw new ShapeError(`vgg16Features: ${prefix + name} has shape [${t.shape.join(', ')}] but [${shape.join(', ')}] was expected.`);
     return t.dtype === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as ArrayLike<number>);
   };
-  const convs = VGG16_CONVS.map(([s, i, o], j) => {
-    const cin = j === 0 ? 3 : VGG16_CONVS[j - 1]![2];
-    return { slice: s, o, cin, w: get(`slice${s}.${i}.weight`, [o, cin, 3, 3]), b: get(`slice${s}.${i}.bias`, [o]) };
-  });
+  // each conv reads the previous conv's output channels (RGB for the first)
+  const convs: { slice: number; o: number; cin: number; w: Float32Array; b: Float32Array }[] = [];
+  let cin = 3;
+  for (const [s, i, o] of VGG16_CONVS) {
+    convs.push({ slice: s, o, cin, w: get(`slice${s}.${i}.weight`, [o, cin, 3, 3]), b: get(`slice${s}.${i}.bias`, [o]) });
+    cin = o;
+  }
   return {
     channels: [64, 128, 256, 512, 512],
     features<T>(ops: Ops<T>, images: T, dims: ImageBatchDims): T[] {

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, type Rng } from '@bigr/core';
+import { at, ConfigError, CpuTensor, type Rng } from '@bigr/core';
 import type { LabelledImages } from './idxReader.js';
 
 /** Class names of {@link syntheticFashionImages}, index = label. */
@@ -49,7 +49,7 @@ export function syntheticFashionImages(rng: Rng, options: SyntheticFashionOption
   for (let i = 0; i < count; i++) {
     const label = rng.int(SHAPES.length);
     labels[i] = label;
-    const shape = SHAPES[label]!;
+    const shape = at(SHAPES, label, 'synthetic shape');
     const scale = 0.8 + 0.25 * rng.uniform();
     const dx = (rng.uniform() - 0.5) * 0.25;
     const dy = (rng.uniform() - 0.5) * 0.25;

@@ -1,4 +1,4 @@
-import { CpuTensor, packBits, type BinaryTokenizer, type Rng } from '@bigr/core';
+import { at, CpuTensor, getOrThrow, packBits, type BinaryTokenizer, type Rng } from '@bigr/core';
 import { configFromHparams } from './config.js';
 import { toUint8Pixels } from './imageIo.js';
 import { BaeTokenizer } from './tokenizerModel.js';
@@ -11,10 +11,14 @@ const weights = readFixture('tiny_bae_weights.safetensors');
 const config = configFromHparams(readFixtureJson<{ hparams: Record<string, unknown> }>('tiny_bae_config.json').hparams);
 const image = fx.get('image') as unknown as CpuTensor<'float32'>;
 
+function tensor(name: string): CpuTensor {
+  return getOrThrow(fx, name, 'fixture tensor');
+}
+
 /** Latent (B, K, h, w) → tokens (B, N, K). */
 function latentToTokens(latent: Float32Array, b: number, k: number, n: number): number[] {
   const out: number[] = new Array(b * n * k);
-  for (let i = 0; i < b; i++) for (let j = 0; j < k; j++) for (let t = 0; t < n; t++) out[(i * n + t) * k + j] = latent[(i * k + j) * n + t]!;
+  for (let i = 0; i < b; i++) for (let j = 0; j < k; j++) for (let t = 0; t < n; t++) out[(i * n + t) * k + j] = at(latent, (i * k + j) * n + t, 'latent bit');
   return out;
 }
 
@@ -52,25 +56,27 @@ for (const engineName of ['tfjs', 'onnx'] as const) {
     it('threshold codes equal tokens_det, Bernoulli codes replay code_bern, probabilities are returned', async () => {
       const det = await tok.encode(image, { mode: 'threshold' });
       expect(det.bits.shape).toEqual([2, 16, 16]);
-      expect(Array.from(det.bits.data)).toEqual(Array.from(fx.get('tokens_det')!.data));
-      expect(maxAbsDiff(det.probabilities.data, latentToTokens(fx.get('code_prob')!.data as Float32Array, 2, 16, 16))).toBeLessThan(1e-5);
-      const bern = await tok.encode(image, { mode: 'bernoulli', rng: replay(fx.get('code_bern_u')!.data as Float32Array) });
-      expect(Array.from(bern.bits.data)).toEqual(latentToTokens(fx.get('code_bern')!.data as Float32Array, 2, 16, 16));
+      expect(Array.from(det.bits.data)).toEqual(Array.from(tensor('tokens_det').data));
+      expect(maxAbsDiff(det.probabilities.data, latentToTokens(tensor('code_prob').data as Float32Array, 2, 16, 16))).toBeLessThan(1e-5);
+      const bern = await tok.encode(image, { mode: 'bernoulli', rng: replay(tensor('code_bern_u').data as Float32Array) });
+      expect(Array.from(bern.bits.data)).toEqual(latentToTokens(tensor('code_bern').data as Float32Array, 2, 16, 16));
       await expect(tok.encode(image, { mode: 'bernoulli' })).rejects.toThrow(/needs an Rng/);
     });
 
     it('decode(tokens_det) = recon_det and the saved pixels equal recon_uint8', async () => {
-      const bits = new CpuTensor<'uint8'>(Uint8Array.from(fx.get('tokens_det')!.data), [2, 16, 16]);
+      const bits = new CpuTensor<'uint8'>(Uint8Array.from(tensor('tokens_det').data), [2, 16, 16]);
       const recon = await tok.decode(bits);
       expect(recon.shape).toEqual([2, 3, 32, 32]);
-      expect(maxAbsDiff(recon.data, fx.get('recon_det')!.data as Float32Array)).toBeLessThan(5e-4);
+      expect(maxAbsDiff(recon.data, tensor('recon_det').data as Float32Array)).toBeLessThan(5e-4);
       // within one level of recon_uint8 (float rounding at .5 boundaries may flip a pixel)
       const u8 = toUint8Pixels(recon).data;
-      const ref = fx.get('recon_uint8')!.data as Uint8Array;
+      const ref = tensor('recon_uint8').data as Uint8Array;
       let off = 0;
-      for (let j = 0; j < ref.length; j++) {
-        expect(Math.abs(u8[j]! - ref[j]!)).toBeLessThanOrEqual(1);
-        if (u8[j] !== ref[j]) off++;
+      expect(u8).toHaveLength(ref.length);
+      for (const [j, r] of ref.entries()) {
+        const v = at(u8, j, 'pixel');
+        expect(Math.abs(v - r)).toBeLessThanOrEqual(1);
+        if (v !== r) off++;
       }
       expect(off).toBeLessThanOrEqual(2);
       const again = await tok.reconstruct(image);
@@ -80,7 +86,7 @@ for (const engineName of ['tfjs', 'onnx'] as const) {
     it('hash(image) = packed threshold codes, deterministic', async () => {
       const h = await tok.hash(image);
       expect([h.batch, h.tokens, h.bitsPerToken, h.bytes.length]).toEqual([2, 16, 16, 2 * 16 * 2]);
-      const ref = packBits(new CpuTensor<'uint8'>(Uint8Array.from(fx.get('tokens_det')!.data), [2, 16, 16]));
+      const ref = packBits(new CpuTensor<'uint8'>(Uint8Array.from(tensor('tokens_det').data), [2, 16, 16]));
       expect(Array.from(h.bytes)).toEqual(Array.from(ref.bytes));
     });
 
@@ -105,7 +111,9 @@ describe('model directories', () => {
       await saveBae(join(dir, 'a'), config, weights);
       const back = await loadBae(join(dir, 'a'));
       expect(back.config).toEqual(config);
-      expect(Array.from(back.parameters.get('quantize.embed.weight')!.data)).toEqual(Array.from(weights.get('quantize.embed.weight')!.data));
+      expect(Array.from(getOrThrow(back.parameters, 'quantize.embed.weight', 'loaded parameter').data)).toEqual(
+        Array.from(getOrThrow(weights, 'quantize.embed.weight', 'fixture weight').data),
+      );
       // official layout: hparams at the top level of config.json
       const { mkdir } = await import('node:fs/promises');
       await mkdir(join(dir, 'b'));
@@ -124,7 +132,9 @@ describe('model directories', () => {
       await writeTorchStateDict(join(dir, 'binaryae_ema_tiny.th'), sd);
       const released = await loadReleasedBae(join(dir, 'binaryae_ema_tiny.th'), config);
       expect([...released.parameters.keys()].every((k) => !k.startsWith('ae.') && !k.startsWith('disc.'))).toBe(true);
-      expect(Array.from(released.parameters.get('generator.blocks.14.weight')!.data)).toEqual(Array.from(weights.get('generator.blocks.14.weight')!.data));
+      expect(Array.from(getOrThrow(released.parameters, 'generator.blocks.14.weight', 'loaded parameter').data)).toEqual(
+        Array.from(getOrThrow(weights, 'generator.blocks.14.weight', 'fixture weight').data),
+      );
       await expect(loadReleasedBae(join(dir, 'binaryae_ema_tiny.th'))).rejects.toThrow(/missing .* parameter/);
       await writeFile(join(dir, 'b', 'config.json'), JSON.stringify({ ...hp, codebook_size: 20 }));
       await expect(loadBae(join(dir, 'b'))).rejects.toThrow(/quantize\.proj\.0\.weight has shape \[16, 32, 1, 1\] but this config needs \[20, 32, 1, 1\]/);

@@ -1,8 +1,12 @@
 import {
+  at,
   ConfigError,
   CpuTensor,
+  dims3,
+  dims4,
   ShapeError,
   packBits,
+  required,
   type BinaryTokenizer,
   type CompileOptions,
   type CompiledGraph,
@@ -119,7 +123,7 @@ export class BaeTokenizer implements BinaryTokenizer {
           `(pixels in [0, 1], NCHW). Resize/crop with loadImage/centerCropResize, or create the tokenizer with height/width options.`,
       );
     }
-    const b = images.shape[0]!;
+    const [b] = dims4(images.shape, 'B-AE encode images');
     const per = c * h * w;
     const nk = this.tokens * this.bitsPerToken;
     const out = new Float32Array(b * nk);
@@ -127,7 +131,7 @@ export class BaeTokenizer implements BinaryTokenizer {
       const n = Math.min(this.#maxBatch, b - start);
       const chunk = new CpuTensor(images.data.subarray(start * per, (start + n) * per), [n, c, h, w]);
       const r = await this.#encoder.run({ image: chunk });
-      out.set(r['probabilities']!.data as Float32Array, start * nk);
+      out.set(required(r['probabilities'], 'encoder output "probabilities"').data as Float32Array, start * nk);
     }
     return new CpuTensor(out, [b, this.tokens, this.bitsPerToken]);
   }
@@ -144,13 +148,14 @@ export class BaeTokenizer implements BinaryTokenizer {
     }
     // Uniforms are consumed in the official C order of the latent (B, K, h, w), so recorded torch.bernoulli draws
     // replay bit-exactly; the bits are then laid out as tokens [B, N, K].
-    const [b, n, k] = probabilities.shape as [number, number, number];
+    const [b, n, k] = dims3(probabilities.shape, 'encoder probabilities');
     const latentOrder = new Float32Array(probabilities.size);
     const p = probabilities.data;
-    for (let i = 0; i < b; i++) for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) latentOrder[(i * k + j) * n + t] = p[(i * n + t) * k + j]!;
+    for (let i = 0; i < b; i++)
+      for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) latentOrder[(i * k + j) * n + t] = at(p, (i * n + t) * k + j, 'probability');
     const drawn = binarize(latentOrder, 'bernoulli', options.rng);
     const bits = new Uint8Array(probabilities.size);
-    for (let i = 0; i < b; i++) for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) bits[(i * n + t) * k + j] = drawn[(i * k + j) * n + t]!;
+    for (let i = 0; i < b; i++) for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) bits[(i * n + t) * k + j] = at(drawn, (i * k + j) * n + t, 'drawn bit');
     return { bits: new CpuTensor(bits, probabilities.shape), probabilities };
   }
 
@@ -164,17 +169,16 @@ export class BaeTokenizer implements BinaryTokenizer {
           `for a ${this.grid[0]}x${this.grid[1]} grid with K = ${k}.`,
       );
     }
-    const b = bits.shape[0]!;
+    const [b] = dims3(bits.shape, 'B-AE decode bits');
     const [c, h, w] = this.imageShape;
     const per = c * h * w;
     const out = new Float32Array(b * per);
     const src = bits.data;
     for (let start = 0; start < b; start += this.#maxBatch) {
       const m = Math.min(this.#maxBatch, b - start);
-      const f = new Float32Array(m * n * k);
-      for (let i = 0; i < f.length; i++) f[i] = src[start * n * k + i]!;
+      const f = Float32Array.from(src.subarray(start * n * k, (start + m) * n * k));
       const r = await this.#decoder.run({ bits: new CpuTensor(f, [m, n, k]) });
-      out.set(r['image']!.data as Float32Array, start * per);
+      out.set(required(r['image'], 'decoder output "image"').data as Float32Array, start * per);
     }
     return new CpuTensor(out, [b, c, h, w]);
   }

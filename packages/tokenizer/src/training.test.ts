@@ -1,19 +1,24 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, CpuTensor, createRng, type Engine, type Ops } from '@bigr/core';
+import { AbortError, at, CpuTensor, createRng, getOrThrow, required, type Engine, type Ops } from '@bigr/core';
 import { validateConfig, type BaeConfig } from './config.js';
 import { lpipsLoss, type FeatureNetwork } from './perceptual.js';
 import { syntheticFashionImages } from './syntheticImages.js';
 import { BaeTokenizer } from './tokenizerModel.js';
-import { trainBae } from './training.js';
+import { trainBae, type BaeTrainingResult } from './training.js';
 import { onnxEngine, trainingEngine } from './test/engines.js';
 
 /** Mean |a − b|. */
 function l1(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  for (const [i, v] of a.entries()) s += Math.abs(v - at(b, i, 'reference value'));
   return s / a.length;
+}
+
+/** The first discriminator weight of a run with the adversarial loss. */
+function firstDiscriminatorWeight(result: BaeTrainingResult): CpuTensor {
+  return getOrThrow(required(result.discriminatorParameters, 'discriminator parameters'), 'disc.main.0.weight', 'discriminator parameter');
 }
 
 // A small B-AE for 16×16 grayscale images: one downsampling → 8×8 tokens of K = 8 bits.
@@ -47,9 +52,10 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
       const n = 300;
       const per = 16 * 16;
       const mean = new Float64Array(per);
-      for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) mean[j]! += data.images.data[i * per + j]! / n;
+      const rows = Array.from({ length: n }, (_, i) => data.images.data.subarray(i * per, (i + 1) * per));
+      for (const row of rows) for (const [j, v] of row.entries()) mean[j] = at(mean, j, 'mean pixel') + v / n;
       let baseline = 0;
-      for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) baseline += Math.abs(data.images.data[i * per + j]! - mean[j]!) / (n * per);
+      for (const row of rows) for (const [j, v] of row.entries()) baseline += Math.abs(v - at(mean, j, 'mean pixel')) / (n * per);
       expect(baseline).toBeCloseTo(0.158, 2);
 
       const events: number[] = [];
@@ -67,7 +73,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
       });
       expect(result.step).toBe(120);
       expect(events).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-      expect(result.records[0]!.metrics).toEqual(expect.objectContaining({ l1: expect.any(Number), codeReg: expect.any(Number) }));
+      expect(result.records[0]?.metrics).toEqual(expect.objectContaining({ l1: expect.any(Number), codeReg: expect.any(Number) }));
       expect(result.emaParameters).not.toBeNull();
 
       // Evaluate the trained weights through the inference path on both engines.
@@ -87,7 +93,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
       expect(conf).toBeGreaterThan(0.5);
       const K = small.codeDim;
       const ones = new Float64Array(K);
-      for (let i = 0; i < enc.bits.size; i++) ones[i % K]! += enc.bits.data[i]!;
+      for (const [i, b] of enc.bits.data.entries()) ones[i % K] = at(ones, i % K, 'ones count') + b;
       const used = Array.from(ones).filter((c) => c > 0 && c < enc.bits.size / K).length;
       expect(used).toBe(K);
       const bern = await tok.encode(data.images, { mode: 'bernoulli', rng: createRng(5) });
@@ -133,8 +139,11 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
       const resumed = await trainBae(tiny, data.images, { ...base, seed: 'ignored-on-resume', engine, steps: 6, checkpointDirectory: dir, checkpointEvery: 2 });
       expect(resumed.losses).toEqual(full.losses);
       expect(resumed.records.map((r) => r.step)).toEqual([3, 4, 5]);
-      for (const [name, t] of full.parameters) expect([name, Array.from(resumed.parameters.get(name)!.data)]).toEqual([name, Array.from(t.data)]);
-      for (const [name, t] of full.emaParameters!) expect(Array.from(resumed.emaParameters!.get(name)!.data)).toEqual(Array.from(t.data));
+      for (const [name, t] of full.parameters)
+        expect([name, Array.from(getOrThrow(resumed.parameters, name, 'resumed parameter').data)]).toEqual([name, Array.from(t.data)]);
+      const resumedEma = required(resumed.emaParameters, 'resumed EMA parameters');
+      for (const [name, t] of required(full.emaParameters, 'EMA parameters'))
+        expect(Array.from(getOrThrow(resumedEma, name, 'resumed EMA parameter').data)).toEqual(Array.from(t.data));
     });
 
     it('trains with the adversarial and a pluggable perceptual loss, and resumes the discriminator', async () => {
@@ -149,15 +158,15 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('on %s', (device) => {
       const advDir = join(dir, 'adv');
       const opts = { ...base, engine, perceptual, adversarial, checkpointDirectory: advDir };
       const r1 = await trainBae(tiny, data.images, { ...opts, steps: 3 });
-      expect(r1.records[0]!.metrics['adversarial']).toBeUndefined();
-      expect(r1.records[2]!.metrics).toEqual(expect.objectContaining({ perceptual: expect.any(Number), adversarial: expect.any(Number) }));
-      expect(r1.discriminatorParameters!.get('disc.main.0.weight')!.shape).toEqual([4, 1, 4, 4]);
+      expect(at(r1.records, 0, 'step record').metrics['adversarial']).toBeUndefined();
+      expect(r1.records[2]?.metrics).toEqual(expect.objectContaining({ perceptual: expect.any(Number), adversarial: expect.any(Number) }));
+      expect(firstDiscriminatorWeight(r1).shape).toEqual([4, 1, 4, 4]);
       expect((await readdir(join(advDir, 'discriminator'))).sort()).toEqual(['latest.json', 'step-000000001']);
       const r2 = await trainBae(tiny, data.images, { ...opts, steps: 4 });
       expect(r2.records.map((r) => r.step)).toEqual([3]);
       expect(r2.losses.slice(0, 3)).toEqual(r1.losses);
-      const d1 = r1.discriminatorParameters!.get('disc.main.0.weight')!.data;
-      const d2 = r2.discriminatorParameters!.get('disc.main.0.weight')!.data;
+      const d1 = firstDiscriminatorWeight(r1).data;
+      const d2 = firstDiscriminatorWeight(r2).data;
       expect(Array.from(d2)).not.toEqual(Array.from(d1));
     });
 

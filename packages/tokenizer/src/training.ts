@@ -1,15 +1,18 @@
 import { join } from 'node:path';
 import {
   permutation,
+  at,
+  getOrThrow,
+  required,
   AbortError,
   ConfigError,
   CpuTensor,
   Trainer,
   createRng,
+  pathExists,
   type Engine,
   type TrainerJsonValue,
   type LearningRate,
-  pathExists,
   type LongRunningOptions,
   type LossFunction,
   type NamedTensors,
@@ -173,7 +176,7 @@ function baeLoss(
     if (terms.adversarial && b.disc && dcfg) {
       const disc = b.disc;
       const logits = discriminator(ops, xHat, dcfg, (name) => {
-        const t = disc.get(name)!;
+        const t = getOrThrow(disc, name, 'discriminator parameter');
         return ops.constant(t.data as Float32Array, t.shape);
       });
       const gLoss = ops.neg(ops.mean(logits, all, false));
@@ -192,7 +195,7 @@ function baeLoss(
 function l2(a: Float32Array | undefined): number {
   if (!a) return 0;
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  for (const v of a) s += v * v;
   return Math.sqrt(s);
 }
 
@@ -247,15 +250,19 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
       perm = permutation(n, rng.fork(`bae-epoch-${epoch}`));
       permEpoch = epoch;
     }
-    for (let i = 0; i < B; i++) out.set(images.data.subarray(perm[(within * B + i) % n]! * per, (perm[(within * B + i) % n]! + 1) * per), i * per);
+    for (let i = 0; i < B; i++) {
+      const image = at(perm, (within * B + i) % n, 'permuted image index');
+      out.set(images.data.subarray(image * per, (image + 1) * per), i * per);
+    }
     return out;
   };
 
   const batches = async (step: number, rng: Rng): Promise<BaeBatch> => {
-    const trainer = gTrainer!;
+    // the generator trainer exists before its first step asks for a batch
+    const trainer = required(gTrainer, 'generator trainer');
     const imgs = drawImages(step, rng);
     const feed = new CpuTensor(imgs, [B, c.inChannels, height, width]);
-    const p0 = (await trainer.trainable.evaluate(encG, { image: feed }))['code_prob']!.data as Float32Array;
+    const p0 = required((await trainer.trainable.evaluate(encG, { image: feed }))['code_prob'], 'encoder output "code_prob"').data as Float32Array;
     const bits = binarize(p0, codeMode, rng);
     const offset = straightThroughOffset(bits, p0);
     let lambda = 0;
@@ -272,8 +279,10 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
       const tokens = new Float32Array(bits.length);
       const hw = grid[0] * grid[1];
       for (let b = 0; b < B; b++)
-        for (let k = 0; k < c.codeDim; k++) for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = bits[(b * c.codeDim + k) * hw + i]!;
-      const fake = (await trainer.trainable.evaluate(decG, { bits: new CpuTensor(tokens, [B, hw, c.codeDim]) }))['image']!.data as Float32Array;
+        for (let k = 0; k < c.codeDim; k++)
+          for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = at(bits, (b * c.codeDim + k) * hw + i, 'code bit');
+      const decoded = await trainer.trainable.evaluate(decG, { bits: new CpuTensor(tokens, [B, hw, c.codeDim]) });
+      const fake = required(decoded['image'], 'decoder output "image"').data as Float32Array;
       dBatch = { real: imgs, fake, batch: B };
       await dTrainer.run({ steps: dTrainer.step + 1 });
     }
@@ -294,18 +303,19 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
     ...(dir ? { checkpointDirectory: dir } : {}),
     config: { kind: 'bigr-bae', hparams: configToHparams(c) as TrainerJsonValue, image: [c.inChannels, height, width] } as TrainerJsonValue,
   };
-  if (resume) gTrainer = await Trainer.resume(dir!, gOptions);
+  if (resume) gTrainer = await Trainer.resume(dir, gOptions);
   else {
     const rng0 = createRng(`${options.seed}/bae-init`);
     const init = options.initialParameters ? loadBaeParameters(c, options.initialParameters) : initBaeParameters(c, rng0);
     const params: NamedTensors = new Map();
-    for (const name of shapes.keys()) params.set(name, init.get(name)!);
+    for (const name of shapes.keys()) params.set(name, getOrThrow(init, name, 'initial B-AE parameter'));
     gTrainer = await Trainer.create(params, gOptions);
   }
   if (adv && dcfg) {
     const dOptions = {
       engine: options.engine,
-      batches: () => dBatch!,
+      // the generator's batch function sets it before each discriminator step
+      batches: () => required(dBatch, 'discriminator batch'),
       loss:
         (d: { real: Float32Array; fake: Float32Array; batch: number }): LossFunction =>
         <T>(ops: Ops<T>) => {

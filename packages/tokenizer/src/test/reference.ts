@@ -1,3 +1,5 @@
+import { at } from '@bigr/core';
+
 /**
  * Naive float64 reference of the B-AE (docs/algorithm.md §1.2–1.5), written independently of the Ops-based layers for tests:
  * plain loops over one image at a time (C, H, W).
@@ -28,7 +30,7 @@ export function conv(x: Img, params: Params, prefix: string, o: number, k: numbe
   for (let oc = 0; oc < o; oc++) {
     for (let oy = 0; oy < ho; oy++) {
       for (let ox = 0; ox < wo; ox++) {
-        let s = b ? b[oc]! : 0;
+        let s = b ? at(b, oc, 'bias') : 0;
         for (let ic = 0; ic < x.c; ic++) {
           const wBase = (oc * x.c + ic) * k * k;
           const xBase = ic * x.h * x.w;
@@ -37,7 +39,7 @@ export function conv(x: Img, params: Params, prefix: string, o: number, k: numbe
             if (iy < 0 || iy >= x.h) continue;
             for (let kx = 0; kx < k; kx++) {
               const ix = ox * stride + kx - pl;
-              if (ix >= 0 && ix < x.w) s += w[wBase + ky * k + kx]! * xd[xBase + iy * x.w + ix]!;
+              if (ix >= 0 && ix < x.w) s += at(w, wBase + ky * k + kx, 'weight') * at(xd, xBase + iy * x.w + ix, 'input');
             }
           }
         }
@@ -57,16 +59,17 @@ export function groupNorm(x: Img, params: Params, prefix: string, groups: number
   for (let gi = 0; gi < groups; gi++) {
     const start = gi * cpg * hw;
     const n = cpg * hw;
+    const group = x.data.subarray(start, start + n);
     let mean = 0;
-    for (let i = 0; i < n; i++) mean += x.data[start + i]!;
+    for (const value of group) mean += value;
     mean /= n;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (x.data[start + i]! - mean) ** 2;
+    for (const value of group) v += (value - mean) ** 2;
     v /= n;
     const inv = 1 / Math.sqrt(v + eps);
-    for (let i = 0; i < n; i++) {
+    for (const [i, value] of group.entries()) {
       const ch = gi * cpg + Math.floor(i / hw);
-      out[start + i] = (x.data[start + i]! - mean) * inv * g[ch]! + b[ch]!;
+      out[start + i] = (value - mean) * inv * at(g, ch, 'gamma') + at(b, ch, 'beta');
     }
   }
   return { ...x, data: out };
@@ -77,7 +80,7 @@ export function silu(x: Img): Img {
 }
 
 export function add(a: Img, b: Img): Img {
-  return { ...a, data: a.data.map((v, i) => v + b.data[i]!) };
+  return { ...a, data: a.data.map((v, i) => v + at(b.data, i, 'addend')) };
 }
 
 export interface RefNorm {
@@ -107,18 +110,20 @@ export function attnBlock(x: Img, params: Params, prefix: string, n: RefNorm): I
     let mx = -Infinity;
     for (let j = 0; j < N; j++) {
       let s = 0;
-      for (let ch = 0; ch < c; ch++) s += q[ch * N + i]! * k[ch * N + j]!;
-      scores[j] = s / Math.sqrt(c);
-      mx = Math.max(mx, scores[j]!);
+      for (let ch = 0; ch < c; ch++) s += at(q, ch * N + i, 'query') * at(k, ch * N + j, 'key');
+      const score = s / Math.sqrt(c);
+      scores[j] = score;
+      mx = Math.max(mx, score);
     }
     let z = 0;
-    for (let j = 0; j < N; j++) {
-      scores[j] = Math.exp(scores[j]! - mx);
-      z += scores[j]!;
+    for (const [j, score] of scores.entries()) {
+      const e = Math.exp(score - mx);
+      scores[j] = e;
+      z += e;
     }
     for (let ch = 0; ch < c; ch++) {
       let s = 0;
-      for (let j = 0; j < N; j++) s += (scores[j]! / z) * v[ch * N + j]!;
+      for (const [j, e] of scores.entries()) s += (e / z) * at(v, ch * N + j, 'value');
       out[ch * N + i] = s;
     }
   }
@@ -134,7 +139,7 @@ export function upsample(x: Img, params: Params, prefix: string): Img {
   const up = new Float64Array(x.c * x.h * 2 * x.w * 2);
   for (let c = 0; c < x.c; c++)
     for (let y = 0; y < 2 * x.h; y++)
-      for (let xx = 0; xx < 2 * x.w; xx++) up[(c * 2 * x.h + y) * 2 * x.w + xx] = x.data[(c * x.h + (y >> 1)) * x.w + (xx >> 1)]!;
+      for (let xx = 0; xx < 2 * x.w; xx++) up[(c * 2 * x.h + y) * 2 * x.w + xx] = at(x.data, (c * x.h + (y >> 1)) * x.w + (xx >> 1), 'input');
   return conv({ c: x.c, h: 2 * x.h, w: 2 * x.w, data: up }, params, `${prefix}.conv`, x.c, 3, 1, [1, 1, 1, 1]);
 }
 
@@ -161,9 +166,9 @@ export function encoderRef(x: Img, params: Params, cfg: RefConfig): { outputs: I
   let h = conv(x, params, pre(), cfg.nf, 3, 1, [1, 1, 1, 1]);
   outputs.push(h);
   let res = cfg.resolution;
-  for (let level = 0; level < cfg.chMult.length; level++) {
+  for (const [level, mult] of cfg.chMult.entries()) {
     for (let r = 0; r < cfg.resBlocks; r++) {
-      h = resBlock(h, params, pre(), cfg.nf * cfg.chMult[level]!, n);
+      h = resBlock(h, params, pre(), cfg.nf * mult, n);
       outputs.push(h);
       if (cfg.attnResolutions.includes(res)) {
         h = attnBlock(h, params, pre(), n);
@@ -203,7 +208,7 @@ export function embedRef(codes: Img, params: Params, cfg: RefConfig): Img {
   for (let d = 0; d < cfg.embDim; d++)
     for (let i = 0; i < hw; i++) {
       let s = 0;
-      for (let k = 0; k < cfg.codeDim; k++) s += codes.data[k * hw + i]! * e[k * cfg.embDim + d]!;
+      for (let k = 0; k < cfg.codeDim; k++) s += at(codes.data, k * hw + i, 'code') * at(e, k * cfg.embDim + d, 'embedding');
       out[d * hw + i] = s;
     }
   return { c: cfg.embDim, h: codes.h, w: codes.w, data: out };
@@ -220,7 +225,7 @@ export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { output
     h = groupNorm(h, params, pre(), n.groups, n.eps);
     outputs.push(h);
   }
-  h = conv(h, params, pre(), cfg.nf * cfg.chMult[cfg.chMult.length - 1]!, 3, 1, [1, 1, 1, 1]);
+  h = conv(h, params, pre(), cfg.nf * at(cfg.chMult, cfg.chMult.length - 1, 'chMult of the deepest level'), 3, 1, [1, 1, 1, 1]);
   outputs.push(h);
   h = resBlock(h, params, pre(), h.c, n);
   outputs.push(h);
@@ -229,9 +234,9 @@ export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { output
   h = resBlock(h, params, pre(), h.c, n);
   outputs.push(h);
   let res = cfg.resolution / 2 ** (cfg.chMult.length - 1);
-  for (let level = cfg.chMult.length - 1; level >= 0; level--) {
+  for (const [level, mult] of [...cfg.chMult.entries()].reverse()) {
     for (let r = 0; r < cfg.resBlocks; r++) {
-      h = resBlock(h, params, pre(), cfg.nf * cfg.chMult[level]!, n);
+      h = resBlock(h, params, pre(), cfg.nf * mult, n);
       outputs.push(h);
       if (cfg.attnResolutions.includes(res)) {
         h = attnBlock(h, params, pre(), n);
@@ -255,6 +260,6 @@ export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { output
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'a') - at(b, i, 'b')));
   return m;
 }
