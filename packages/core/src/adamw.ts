@@ -1,5 +1,5 @@
 import { ConfigError, FormatError, ShapeError } from './errors.js';
-import { at, getOrThrow } from './invariants.js';
+import { getOrThrow, required } from './invariants.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 import { CpuTensor, type NamedTensors } from './tensor.js';
 
@@ -149,12 +149,13 @@ export class AdamW implements Optimizer {
       const [b1f, b2f, a1, a2, epsf] = [f(b1), f(b2), f(1 - b1), f(1 - b2), f(eps)];
       const { m, v } = slot;
       // g, m, v and p have the same length (checked above).
-      for (const [i, gi] of g.entries()) {
-        const mi = f(f(at(m, i, 'first moment') * b1f) + f(a1 * gi));
-        const vi = f(f(at(v, i, 'second moment') * b2f) + f(f(a2 * gi) * gi));
+      for (let i = 0; i < p.length; i++) {
+        const gi = required(g[i], 'gradient');
+        const mi = f(f(required(m[i], 'first moment') * b1f) + f(a1 * gi));
+        const vi = f(f(required(v[i], 'second moment') * b2f) + f(f(a2 * gi) * gi));
         m[i] = mi;
         v[i] = vi;
-        const pd = f(at(p, i, 'parameter') * decay);
+        const pd = f(required(p[i], 'parameter') * decay);
         const denom = f(f(f(Math.sqrt(vi)) / bc2Sqrt) + epsf);
         p[i] = f(pd + f(f(negStep * mi) / denom));
       }

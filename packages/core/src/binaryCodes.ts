@@ -1,5 +1,5 @@
 import { FormatError, ShapeError } from './errors.js';
-import { at, dims3 } from './invariants.js';
+import { dims3, required } from './invariants.js';
 import { CpuTensor, type Tensor } from './tensor.js';
 
 /**
@@ -46,9 +46,9 @@ export function assertBits(t: Tensor, what = 'bits'): asserts t is Tensor<'uint8
     );
   }
   const data = t.data as Uint8Array;
-  const bad = data.findIndex((v) => v > 1);
-  if (bad >= 0) {
-    throw new ShapeError(`${what} holds value ${data[bad]} at flat index ${bad}; bits must be 0 or 1. Threshold or binarise the codes first.`);
+  for (let i = 0; i < data.length; i++) {
+    const v = required(data[i], 'bit');
+    if (v > 1) throw new ShapeError(`${what} holds value ${v} at flat index ${i}; bits must be 0 or 1. Threshold or binarise the codes first.`);
   }
 }
 
@@ -78,7 +78,7 @@ export function packBits(bits: Tensor<'uint8'>): PackedCodes {
     // Byte j >>> 3 collects bits j & ~7 … (j & ~7) + 7 (values 0/1 by assertBits) and is stored after its last bit.
     let byte = 0;
     for (let j = 0; j < k; j++) {
-      byte |= at(src, s + j, 'bit') << (j & 7);
+      byte |= required(src[s + j], 'bit') << (j & 7);
       if ((j & 7) === 7 || j === k - 1) {
         bytes[d + (j >>> 3)] = byte;
         byte = 0;
@@ -108,8 +108,8 @@ export function unpackBits(packed: PackedCodes): BitTensor {
   for (let t = 0; t < n; t++) {
     const s = t * bpt;
     const d = t * k;
-    for (let j = 0; j < k; j++) out[d + j] = (at(bytes, s + (j >>> 3), 'packed byte') >>> (j & 7)) & 1;
-    if (padMask && at(bytes, s + bpt - 1, 'packed byte') & padMask) {
+    for (let j = 0; j < k; j++) out[d + j] = (required(bytes[s + (j >>> 3)], 'packed byte') >>> (j & 7)) & 1;
+    if (padMask && required(bytes[s + bpt - 1], 'packed byte') & padMask) {
       throw new FormatError(
         `Packed codes: token ${t} has non-zero padding bits in byte ${s + bpt - 1} (value ${bytes[s + bpt - 1]}, K = ${k}). ` +
           `The data was not written by packBits or K is wrong.`,
@@ -139,7 +139,7 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
     const out = new Int32Array(n);
     for (let t = 0; t < n; t++) {
       let r = 0;
-      for (let j = k - 1; j >= 0; j--) r = (r << 1) | at(src, t * k + j, 'bit');
+      for (let j = k - 1; j >= 0; j--) r = (r << 1) | required(src[t * k + j], 'bit');
       out[t] = r;
     }
     return out;
@@ -147,7 +147,7 @@ export function tokenIndex(bits: Tensor<'uint8'>): Int32Array | Float64Array {
   const out = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     let r = 0;
-    for (let j = k - 1; j >= 0; j--) r = r * 2 + at(src, t * k + j, 'bit');
+    for (let j = k - 1; j >= 0; j--) r = r * 2 + required(src[t * k + j], 'bit');
     out[t] = r;
   }
   return out;
@@ -203,13 +203,13 @@ export function hammingDistance(a: Uint8Array, b: Uint8Array): number {
     const x = word(a, i) ^ word(b, i);
     d += popcount32(x);
   }
-  for (; i < a.length; i++) d += popcount32(at(a, i, 'byte') ^ at(b, i, 'byte'));
+  for (; i < a.length; i++) d += popcount32(required(a[i], 'byte') ^ required(b[i], 'byte'));
   return d;
 }
 
 /** Little-endian 32-bit word of bytes i … i+3 (the caller keeps i + 3 inside the array). */
 function word(bytes: Uint8Array, i: number): number {
-  return at(bytes, i, 'byte') | (at(bytes, i + 1, 'byte') << 8) | (at(bytes, i + 2, 'byte') << 16) | (at(bytes, i + 3, 'byte') << 24);
+  return required(bytes[i], 'byte') | (required(bytes[i + 1], 'byte') << 8) | (required(bytes[i + 2], 'byte') << 16) | (required(bytes[i + 3], 'byte') << 24);
 }
 
 /** Per-token Hamming distances between two packed code sets of the same geometry, row-major over [batch, tokens]. */
@@ -230,7 +230,7 @@ export function tokenHammingDistances(a: PackedCodes, b: PackedCodes): Int32Arra
   const out = new Int32Array(n);
   for (let t = 0; t < n; t++) {
     let d = 0;
-    for (let j = t * bpt; j < (t + 1) * bpt; j++) d += popcount32(at(a.bytes, j, 'byte') ^ at(b.bytes, j, 'byte'));
+    for (let j = t * bpt; j < (t + 1) * bpt; j++) d += popcount32(required(a.bytes[j], 'byte') ^ required(b.bytes[j], 'byte'));
     out[t] = d;
   }
   return out;
@@ -241,7 +241,8 @@ export function float32ToBits(t: Tensor<'float32'>): BitTensor {
   if (t.dtype !== 'float32') throw new ShapeError(`float32ToBits: tensor has dtype ${t.dtype}; float32 0.0/1.0 values were expected.`);
   const src = t.data;
   const out = new Uint8Array(src.length);
-  for (const [i, v] of src.entries()) {
+  for (let i = 0; i < src.length; i++) {
+    const v = required(src[i], 'float bit');
     if (v !== 0 && v !== 1) {
       throw new ShapeError(`float32ToBits: value ${v} at flat index ${i} is not 0 or 1. Binarise (e.g. threshold or Bernoulli-sample) first.`);
     }
@@ -255,7 +256,8 @@ export function bitsToFloat32(t: Tensor<'uint8'>): CpuTensor<'float32'> {
   if (t.dtype !== 'uint8') throw new ShapeError(`bitsToFloat32: tensor has dtype ${t.dtype}; uint8 0/1 bits were expected.`);
   const src = t.data;
   const out = new Float32Array(src.length);
-  for (const [i, v] of src.entries()) {
+  for (let i = 0; i < src.length; i++) {
+    const v = required(src[i], 'bit');
     if (v > 1) throw new ShapeError(`bitsToFloat32: value ${v} at flat index ${i} is not 0 or 1.`);
     out[i] = v;
   }

@@ -1,4 +1,4 @@
-import { at } from './invariants.js';
+import { required } from './invariants.js';
 
 let table: Uint32Array | undefined;
 
@@ -21,6 +21,6 @@ function crcTable(): Uint32Array {
 export function crc32(bytes: Uint8Array, initial = 0): number {
   const t = crcTable();
   let c = (initial ^ 0xffffffff) >>> 0;
-  for (const b of bytes) c = at(t, (c ^ b) & 0xff, 'CRC table entry') ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) c = required(t[(c ^ required(bytes[i], 'byte')) & 0xff], 'CRC table entry') ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,5 +1,5 @@
 import { ConfigError, FormatError, NotFoundError, ShapeError } from './errors.js';
-import { at, getOrThrow } from './invariants.js';
+import { getOrThrow, required } from './invariants.js';
 import { CpuTensor, isTensor, type NamedTensors, type Tensor } from './tensor.js';
 
 /** Parameter values accepted by {@link Ema}: raw float32 arrays or float32 tensors. */
@@ -21,7 +21,7 @@ function checkDecay(decay: number): void {
 export function emaUpdate(ema: Float32Array, p: Float32Array, decay: number): void {
   if (ema.length !== p.length) throw new ShapeError(`emaUpdate: EMA has ${ema.length} elements but the parameter has ${p.length}.`);
   const a = 1 - decay;
-  for (const [i, pi] of p.entries()) ema[i] = decay * at(ema, i, 'average') + a * pi;
+  for (let i = 0; i < p.length; i++) ema[i] = decay * required(ema[i], 'average') + a * required(p[i], 'parameter');
 }
 
 /** JSON part of an {@link Ema} checkpoint. */

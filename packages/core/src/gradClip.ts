@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { required } from './invariants.js';
 
 /** Gradients by parameter name (as {@link GradientResult.grads}) or as a plain list. */
 export type GradientSet = ReadonlyMap<string, Float32Array> | readonly Float32Array[];
@@ -10,7 +11,12 @@ function arrays(grads: GradientSet): Iterable<Float32Array> {
 /** Global L2 norm √(Σ g²) over all gradients, accumulated in float64. */
 export function gradNorm(grads: GradientSet): number {
   let sq = 0;
-  for (const g of arrays(grads)) for (const v of g) sq += v * v;
+  for (const g of arrays(grads)) {
+    for (let i = 0; i < g.length; i++) {
+      const v = required(g[i], 'gradient element');
+      sq += v * v;
+    }
+  }
   return Math.sqrt(sq);
 }
 
@@ -40,7 +46,7 @@ export function clipGradNorm(grads: GradientSet, maxNorm: number, options: ClipG
   // torch.nn.utils.clip_grad_norm_ computes the coefficient as a float32 tensor: max_norm / (norm + 1e-6), clamped at 1.
   const coef = Math.fround(maxNorm / Math.fround(Math.fround(norm) + Math.fround(1e-6)));
   if (coef < 1) {
-    for (const g of arrays(grads)) for (const [i, v] of g.entries()) g[i] = v * coef;
+    for (const g of arrays(grads)) for (let i = 0; i < g.length; i++) g[i] = required(g[i], 'gradient element') * coef;
   }
   return norm;
 }

@@ -1,5 +1,5 @@
 import { ConfigError, FormatError, ShapeError } from './errors.js';
-import { at, getOrThrow } from './invariants.js';
+import { getOrThrow, required } from './invariants.js';
 import type { Optimizer, OptimizerState } from './optimizer.js';
 import { CpuTensor, type NamedTensors } from './tensor.js';
 
@@ -137,8 +137,9 @@ export class Lars implements Optimizer {
       if (this.#rank(name) >= 2) {
         let pn = 0;
         let gn = 0;
-        for (const [i, pi] of p.entries()) {
-          const gi = at(g, i, 'gradient') + wd * pi;
+        for (let i = 0; i < p.length; i++) {
+          const pi = required(p[i], 'parameter');
+          const gi = required(g[i], 'gradient') + wd * pi;
           pn += pi * pi;
           gn += gi * gi;
         }
@@ -146,10 +147,10 @@ export class Lars implements Optimizer {
       }
       // g, m and p have the same length (checked above).
       for (let i = 0; i < p.length; i++) {
-        const pi = at(p, i, 'parameter');
-        m[i] = mu * at(m, i, 'momentum') + (at(g, i, 'gradient') + wd * pi) * scale;
+        const pi = required(p[i], 'parameter');
+        m[i] = mu * required(m[i], 'momentum') + (required(g[i], 'gradient') + wd * pi) * scale;
         // The update uses the momentum as stored, rounded to float32.
-        p[i] = pi - lr * at(m, i, 'momentum');
+        p[i] = pi - lr * required(m[i], 'momentum');
       }
     }
   }

@@ -1,7 +1,7 @@
 import { jsonNestingDepth } from './jsonBounded.js';
 import { ConfigError, FormatError } from './errors.js';
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './halfFloat.js';
-import { at, required } from './invariants.js';
+import { required } from './invariants.js';
 import { CpuTensor, isTensor, type DType, type NamedTensors, type Tensor } from './tensor.js';
 
 /**
@@ -316,7 +316,8 @@ export function allocate(info: SafetensorsTensorInfo, source: string): Slot {
     },
     U8: () => (out as Uint8Array).set(raw),
     BOOL: () => {
-      for (const [i, v] of raw.entries()) {
+      for (let i = 0; i < numel; i++) {
+        const v = required(raw[i], 'BOOL byte');
         if (v > 1) throw new FormatError(`${where} (BOOL) holds byte ${v} at element ${i}; BOOL bytes must be 0 or 1. The file is corrupt.`);
         out[i] = v;
       }
@@ -398,32 +399,33 @@ export function encodeTensor(p: PlannedTensor): Uint8Array {
   const dv = new DataView(out.buffer);
   switch (p.fileDtype) {
     case 'F32':
-      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, at(src, i), true);
+      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, required(src[i], 'tensor element'), true);
       break;
     case 'F64':
-      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, at(src, i), true);
+      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, required(src[i], 'tensor element'), true);
       break;
     case 'I32':
-      for (let i = 0; i < n; i++) dv.setInt32(4 * i, at(src, i), true);
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, required(src[i], 'tensor element'), true);
       break;
     case 'U8':
       out.set(src as Uint8Array);
       break;
     case 'BOOL':
-      for (const [i, v] of src.entries()) {
+      for (let i = 0; i < n; i++) {
+        const v = required(src[i], 'tensor element');
         if (v > 1)
           throw new ConfigError(`Tensor "${p.name}" holds ${v} at element ${i} but is stored as BOOL, which needs 0/1 values. Store it as U8 instead.`);
         out[i] = v;
       }
       break;
     case 'I64':
-      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(at(src, i)), true);
+      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(required(src[i], 'tensor element')), true);
       break;
     case 'F16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(at(src, i)), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToF16Bits(required(src[i], 'tensor element')), true);
       break;
     case 'BF16':
-      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(at(src, i)), true);
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, numberToBf16Bits(required(src[i], 'tensor element')), true);
       break;
   }
   return out;

@@ -1,4 +1,5 @@
 import { ConfigError, FormatError } from './errors.js';
+import { required } from './invariants.js';
 import type { Rng, RngState } from './rng.js';
 
 /**
@@ -72,8 +73,8 @@ export function mix32(x: number): number {
 /** 32-bit FNV-1a over bytes, starting from `basis`. */
 export function fnv1a32(bytes: Uint8Array, basis = 0x811c9dc5): number {
   let h = basis >>> 0;
-  for (const b of bytes) {
-    h ^= b;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= required(bytes[i], 'byte');
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { NotFoundError } from './errors.js';
-import { at } from './invariants.js';
+import { required } from './invariants.js';
 import type { Tensor } from './tensor.js';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -27,9 +27,10 @@ function littleEndianBytes(t: Tensor): Uint8Array {
   const dv = new DataView(out.buffer);
   const n = d.length;
   for (let i = 0; i < n; i++) {
-    if (t.dtype === 'float32') dv.setFloat32(4 * i, at(d, i), true);
-    else if (t.dtype === 'float64') dv.setFloat64(8 * i, at(d, i), true);
-    else dv.setInt32(4 * i, at(d, i), true);
+    const v = required(d[i], 'tensor element');
+    if (t.dtype === 'float32') dv.setFloat32(4 * i, v, true);
+    else if (t.dtype === 'float64') dv.setFloat64(8 * i, v, true);
+    else dv.setInt32(4 * i, v, true);
   }
   return out;
 }

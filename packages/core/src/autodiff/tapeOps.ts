@@ -6,7 +6,7 @@
  * forward pass: on the ONNX engine both end up in one train-step graph. See docs/engines.md.
  */
 import { ConfigError, NotFoundError, ShapeError } from '../errors.js';
-import { at, dims2, dims4, lastDim } from '../invariants.js';
+import { at, dims2, dims4, lastDim, required } from '../invariants.js';
 import type { Conv2dOptions, Conv2dShapes, Ops } from '../ops.js';
 import type { Rng } from '../rng.js';
 import {
@@ -413,7 +413,7 @@ export class TapeOps<T> implements Ops<Traced<T>> {
     const u = this.#rng.uniformsF32(size);
     const scale = 1 / (1 - rate);
     const mask = new Float32Array(size);
-    for (const [i, ui] of u.entries()) mask[i] = ui >= rate ? scale : 0;
+    for (let i = 0; i < size; i++) mask[i] = required(u[i], 'dropout uniform') >= rate ? scale : 0;
     return this.mul(x, this.constant(mask, x.shape));
   }
 
