@@ -1,4 +1,15 @@
-import { ConfigError, CpuTensor, hashTensors, ShapeError, throwIfAborted, type CompiledGraph, type Engine, type NamedTensors, type Tensor } from '@bigr/core';
+import {
+  ConfigError,
+  CpuTensor,
+  dims4,
+  hashTensors,
+  ShapeError,
+  throwIfAborted,
+  type CompiledGraph,
+  type Engine,
+  type NamedTensors,
+  type Tensor,
+} from '@bigr/core';
 import type { ExtractOptions, FeatureExtractor } from '../extract/featureExtractor.js';
 import { toUint8Nhwc } from '../extract/quantize.js';
 import {
@@ -92,7 +103,7 @@ export async function createFashionFeatureExtractor(
     async extract(images: Tensor, opts: ExtractOptions = {}): Promise<FashionFeatures> {
       if (disposed) throw new ConfigError('This Fashion feature extractor was disposed; create a new one.');
       const u8 = toUint8Nhwc(images);
-      const [n, h, w, c] = u8.shape as [number, number, number, number];
+      const [n, h, w, c] = dims4(u8.shape, 'images');
       if (h !== s || w !== s || c !== 1) {
         throw new ShapeError(`The Fashion classifier takes [N, ${s}, ${s}, 1] grayscale images without resizing, got [${u8.shape.join(', ')}].`);
       }
@@ -101,8 +112,7 @@ export async function createFashionFeatureExtractor(
       for (let start = 0; start < n; start += batchSize) {
         throwIfAborted(opts.signal, 'feature extraction');
         const b = Math.min(batchSize, n - start);
-        const x = new Float32Array(b * pixels);
-        for (let i = 0; i < x.length; i++) x[i] = src[start * pixels + i]!;
+        const x = Float32Array.from(src.subarray(start * pixels, (start + b) * pixels));
         const res = await compiled.run({ [FASHION_INPUT]: new CpuTensor(x, [b, s, s, 1]) });
         for (const key of ['pool', 'logits', 'spatial'] as const) {
           const t = res[key];

@@ -1,4 +1,4 @@
-import { ConfigError, type GraphDefinition, type Ops } from '@bigr/core';
+import { ConfigError, required, type GraphDefinition, type Ops } from '@bigr/core';
 import { featureMapSize, parseFashionClassifierConfig, spatialDim, type FashionClassifierConfig } from './config.js';
 
 /**
@@ -83,7 +83,7 @@ export function fashionClassifierGraph(config: Partial<FashionClassifierConfig> 
     inputs: [{ name: FASHION_INPUT, dtype: 'float32', shape: ['batch', cfg.imageSize, cfg.imageSize, 1] }],
     outputs: ['pool', 'logits', 'spatial'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const out = fashionClassifierForward(ops, inputs[FASHION_INPUT]!, cfg, convolution);
+      const out = fashionClassifierForward(ops, required(inputs[FASHION_INPUT], `graph input ${FASHION_INPUT}`), cfg, convolution);
       return { pool: out.pool, logits: out.logits, spatial: out.spatial };
     },
   };

@@ -3,6 +3,7 @@ import {
   AdamW,
   BigrError,
   ConfigError,
+  getOrThrow,
   CpuTensor,
   lrScheduleFunction,
   throwIfAborted,
@@ -123,7 +124,7 @@ export async function trainFashionClassifier(options: TrainFashionClassifierOpti
   }
   const named = (): NamedTensors => {
     const out: NamedTensors = new Map();
-    for (const [name, shape] of shapes) out.set(name, new CpuTensor(Float32Array.from(values.get(name)!), shape));
+    for (const [name, shape] of shapes) out.set(name, new CpuTensor(Float32Array.from(getOrThrow(values, name, 'parameter values')), shape));
     return out;
   };
 

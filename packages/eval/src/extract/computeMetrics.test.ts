@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, ConfigError, CpuTensor, ShapeError, type ProgressEvent } from '@bigr/core';
+import { AbortError, at, ConfigError, CpuTensor, required, ShapeError, type ProgressEvent } from '@bigr/core';
 import { computeMetrics } from './computeMetrics.js';
 import { createPooledPixelExtractor } from './pooledPixelExtractor.js';
 import { streamImageSource, tensorImageSource } from './imageSource.js';
@@ -47,25 +47,30 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     await w.close();
     const ref = await openReferenceBatch(path);
     expect(ref.stats).toBeUndefined();
-    expect(ref.images!.count).toBe(120);
+    const refImages = required(ref.images, 'reference images');
+    expect(refImages.count).toBe(120);
     const events: ProgressEvent[] = [];
-    const r = await computeMetrics(ref.images!, ref, extractor, { batchSize: 7, isSplitSize: 50, onProgress: (e) => events.push(e), tileSize: 32 });
+    const r = await computeMetrics(refImages, ref, extractor, { batchSize: 7, isSplitSize: 50, onProgress: (e) => events.push(e), tileSize: 32 });
     await ref.close();
     expect(r.referenceStats).toBe('computed');
     // docs/evaluation.md §6.2: identical statistics → |FID| ≤ 1e-10·(tr Σ₁ + tr Σ₂)
-    expect(Math.abs(r.fid!.value)).toBeLessThanOrEqual(1e-10 * (r.fid!.traceSigma1 + r.fid!.traceSigma2));
-    expect(Math.abs(r.sfid!.value)).toBeLessThanOrEqual(1e-10 * (r.sfid!.traceSigma1 + r.sfid!.traceSigma2));
+    const fid = required(r.fid, 'FID result');
+    const sfid = required(r.sfid, 'sFID result');
+    expect(Math.abs(fid.value)).toBeLessThanOrEqual(1e-10 * (fid.traceSigma1 + fid.traceSigma2));
+    expect(Math.abs(sfid.value)).toBeLessThanOrEqual(1e-10 * (sfid.traceSigma1 + sfid.traceSigma2));
     expect(r.precisionRecall).toEqual({ precision: 1, recall: 1, k: 3 });
-    expect(r.inceptionScore!.splitScores).toHaveLength(3);
-    expect(r.inceptionScore!.score).toBeGreaterThan(1);
+    const is = required(r.inceptionScore, 'Inception Score result');
+    expect(is.splitScores).toHaveLength(3);
+    expect(is.score).toBeGreaterThan(1);
     expect(r.generatedCount).toBe(120);
     expect(r.referenceImageCount).toBe(120);
     const tasks = new Set(events.map((e) => e.task));
     expect([...tasks]).toEqual(['eval-generated', 'eval-reference', 'fid', 'sfid', 'precision-recall']);
     for (const t of tasks) {
       const ev = events.filter((e) => e.task === t);
-      expect(ev[ev.length - 1].current).toBe(ev[ev.length - 1].total);
-      for (let i = 1; i < ev.length; i++) expect(ev[i].current).toBeGreaterThanOrEqual(ev[i - 1].current);
+      const last = at(ev, ev.length - 1, 'last progress event');
+      expect(last.current).toBe(last.total);
+      for (const [i, e] of ev.entries()) if (i > 0) expect(e.current).toBeGreaterThanOrEqual(at(ev, i - 1, 'progress event').current);
     }
   });
 
@@ -73,8 +78,8 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     const feats = await extractor.extract(real);
     const pool = new FeatureStats(extractor.featureDim);
     pool.add(feats.pool);
-    const sp = new FeatureStats(extractor.spatialDim!);
-    sp.add(feats.spatial!);
+    const sp = new FeatureStats(required(extractor.spatialDim, 'spatial feature dimension'));
+    sp.add(required(feats.spatial, 'spatial features'));
     const path = join(dir, 'stats.npz');
     await saveReferenceStats(path, { pool: pool.toGaussian(), spatial: sp.toGaussian() }, { layout: 'adm' });
     const ref = await openReferenceBatch(path);
@@ -84,9 +89,11 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
     await ref.close();
     expect(near.referenceStats).toBe('stored');
     expect(near.precisionRecall).toBeUndefined();
-    expect(near.fid!.value).toBeGreaterThan(0);
-    expect(far.fid!.value).toBeGreaterThan(near.fid!.value);
-    expect(far.sfid!.value).toBeGreaterThan(near.sfid!.value);
+    const nearFid = required(near.fid, 'FID of the near samples').value;
+    const nearSfid = required(near.sfid, 'sFID of the near samples').value;
+    expect(nearFid).toBeGreaterThan(0);
+    expect(required(far.fid, 'FID of the far samples').value).toBeGreaterThan(nearFid);
+    expect(required(far.sfid, 'sFID of the far samples').value).toBeGreaterThan(nearSfid);
   });
 
   it('computes KID when asked, accepts float NCHW model outputs and one-shot streams', async () => {
@@ -104,9 +111,10 @@ describe('computeMetrics (pipeline with the deterministic fake extractor)', () =
       metrics: ['fid', 'kid'],
       kid: { rng: new Lcg(1), numSubsets: 5, subsetSize: 30 },
     });
-    expect(r.kid!.values).toHaveLength(5);
-    expect(r.kid!.mean).toBeGreaterThan(0);
-    expect(r.fid!.warnings).toEqual([]); // N = 40 > d = 9
+    const kid = required(r.kid, 'KID result');
+    expect(kid.values).toHaveLength(5);
+    expect(kid.mean).toBeGreaterThan(0);
+    expect(r.fid?.warnings).toEqual([]); // N = 40 > d = 9
   });
 
   it('rejects infeasible requests, bad extractor output and honours AbortSignal', async () => {

@@ -9,15 +9,16 @@
  * compares the reference images (`arr_0`) with all generated samples, k = 3; IS uses the generated samples only,
  * in consecutive unshuffled splits of 5,000 (permute class-sorted samples beforehand, §4.4).
  */
-import { ConfigError, ShapeError, throwIfAborted, type LongRunningOptions, type Tensor } from '@bigr/core';
+import { ConfigError, dims4, required, ShapeError, throwIfAborted, type LongRunningOptions, type Tensor } from '@bigr/core';
 import type { GemmNT } from '../linalg/gemm.js';
+import type { FeatureRows } from '../stats/featureMatrix.js';
 import { FeatureStats } from '../stats/featureStats.js';
 import { type FrechetOptions, type FrechetResult, frechetDistance } from '../stats/frechetDistance.js';
 import { InceptionScoreAccumulator, type InceptionScoreResult } from '../stats/inceptionScore.js';
 import { type KidOptions, type KidResult, kernelInceptionDistance } from '../stats/kernelInceptionDistance.js';
 import { precisionRecall } from '../stats/precisionRecall.js';
 import type { ReferenceStats } from '../io/referenceStats.js';
-import type { ExtractedFeatures, FeatureExtractor } from './featureExtractor.js';
+import type { FeatureExtractor } from './featureExtractor.js';
 import type { ImageSource } from './imageSource.js';
 import type { ReferenceInput } from './referenceBatch.js';
 
@@ -125,9 +126,10 @@ export async function computeMetrics(
     },
     options.isSplitSize,
   );
+  // checkFeasible has made sure that every statistic and input read below exists for the requested metrics
   let ref: PassResult | undefined;
   if (needRefImages) {
-    ref = await extractPass(reference.images!, extractor, batchSize, 'eval-reference', options, {
+    ref = await extractPass(required(reference.images, 'reference images'), extractor, batchSize, 'eval-reference', options, {
       poolStats: metrics.has('fid') && !hasRefStats,
       spatialStats: metrics.has('sfid') && !hasRefStats,
       is: false,
@@ -151,28 +153,35 @@ export async function computeMetrics(
     warnings,
   };
   if (metrics.has('fid')) {
-    report.fid = fidStep('fid', gen.pool!.toGaussian(), refStats!.pool, options);
+    report.fid = fidStep('fid', required(gen.pool, 'generated pool statistics').toGaussian(), required(refStats, 'reference statistics').pool, options);
     warnings.push(...report.fid.warnings.map((w) => `FID: ${w}`));
   }
   if (metrics.has('sfid')) {
-    report.sfid = fidStep('sfid', gen.spatial!.toGaussian(), refStats!.spatial!, options);
+    const refSpatial = required(required(refStats, 'reference statistics').spatial, 'reference spatial statistics');
+    report.sfid = fidStep('sfid', required(gen.spatial, 'generated spatial statistics').toGaussian(), refSpatial, options);
     warnings.push(...report.sfid.warnings.map((w) => `sFID: ${w}`));
   }
-  if (metrics.has('is')) report.inceptionScore = gen.is!.result();
+  if (metrics.has('is')) report.inceptionScore = required(gen.is, 'Inception Score accumulator').result();
+  const featureRows = (pass: PassResult | undefined, what: string): FeatureRows => {
+    const p = required(pass, `${what} pass`);
+    return { data: required(p.rows, `${what} feature rows`), rows: p.count, dim: extractor.featureDim };
+  };
   if (metrics.has('precision-recall')) {
-    const pr = await precisionRecall(
-      { data: ref!.rows!, rows: ref!.count, dim: extractor.featureDim },
-      { data: gen.rows!, rows: gen.count, dim: extractor.featureDim },
-      { k: options.k, tileSize: options.tileSize, gemm: options.gemm, signal: options.signal, onProgress: options.onProgress },
-    );
+    const pr = await precisionRecall(featureRows(ref, 'reference'), featureRows(gen, 'generated'), {
+      k: options.k,
+      tileSize: options.tileSize,
+      gemm: options.gemm,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
     report.precisionRecall = { precision: pr.precision, recall: pr.recall, k: pr.k };
   }
   if (metrics.has('kid')) {
-    report.kid = await kernelInceptionDistance(
-      { data: gen.rows!, rows: gen.count, dim: extractor.featureDim },
-      { data: ref!.rows!, rows: ref!.count, dim: extractor.featureDim },
-      { ...options.kid!, signal: options.signal, onProgress: options.onProgress },
-    );
+    report.kid = await kernelInceptionDistance(featureRows(gen, 'generated'), featureRows(ref, 'reference'), {
+      ...required(options.kid, 'KID options'),
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
   }
   return report;
 }
@@ -188,7 +197,7 @@ function checkFeasible(metrics: Set<MetricName>, reference: ReferenceInput, extr
   }
   if (metrics.has('sfid')) {
     if (!extractor.spatialDim) throw new ConfigError(`computeMetrics: sFID needs spatial features but extractor ${extractor.name} produces none.`);
-    if (hasRefStats && !reference.stats!.spatial)
+    if (reference.stats !== undefined && !reference.stats.spatial)
       throw new ConfigError('computeMetrics: sFID needs mu_s/sigma_s in the reference statistics (ADM layout); the reference has only mu/sigma.');
   }
   if (metrics.has('is') && !extractor.numClasses) throw new ConfigError(`computeMetrics: IS needs logits but extractor ${extractor.name} produces none.`);
@@ -206,18 +215,15 @@ function fidStep(task: 'fid' | 'sfid', a: ReturnType<FeatureStats['toGaussian']>
   return r;
 }
 
-function checkBatch(f: ExtractedFeatures, n: number, extractor: FeatureExtractor, needs: PassNeeds): void {
-  const check = (t: Tensor | undefined, dim: number | undefined, role: string) => {
-    if (!t) throw new ShapeError(`Extractor ${extractor.name} returned no ${role} features, which this evaluation needs.`);
-    if (t.shape.length !== 2 || t.shape[0] !== n || t.shape[1] !== dim) {
-      throw new ShapeError(
-        `Extractor ${extractor.name} returned ${role} features of shape [${t.shape.join(', ')}] for ${n} images; [${n}, ${dim}] was expected.`,
-      );
-    }
-  };
-  check(f.pool, extractor.featureDim, 'pool');
-  if (needs.spatialStats) check(f.spatial, extractor.spatialDim, 'spatial');
-  if (needs.is) check(f.logits, extractor.numClasses, 'logits');
+/** The features of one role an extractor returned for n images, checked to be present and [n, dim]. */
+function checkedFeatures(extractor: FeatureExtractor, t: Tensor | undefined, n: number, dim: number | undefined, role: string): Tensor {
+  if (!t) throw new ShapeError(`Extractor ${extractor.name} returned no ${role} features, which this evaluation needs.`);
+  if (t.shape.length !== 2 || t.shape[0] !== n || t.shape[1] !== dim) {
+    throw new ShapeError(
+      `Extractor ${extractor.name} returned ${role} features of shape [${t.shape.join(', ')}] for ${n} images; [${n}, ${dim}] was expected.`,
+    );
+  }
+  return t;
 }
 
 async function extractPass(
@@ -231,7 +237,7 @@ async function extractPass(
 ): Promise<PassResult> {
   const res: PassResult = {
     pool: needs.poolStats ? new FeatureStats(extractor.featureDim) : undefined,
-    spatial: needs.spatialStats ? new FeatureStats(extractor.spatialDim!) : undefined,
+    spatial: needs.spatialStats ? new FeatureStats(required(extractor.spatialDim, 'spatial feature dimension')) : undefined,
     is: needs.is ? new InceptionScoreAccumulator({ splitSize: isSplitSize }) : undefined,
     rows: needs.keepRows ? new Float32Array(source.count * extractor.featureDim) : undefined,
     count: 0,
@@ -240,14 +246,15 @@ async function extractPass(
   options.onProgress?.({ task, current: 0, total });
   for await (const batch of source.batches(batchSize, { signal: options.signal })) {
     throwIfAborted(options.signal, task);
-    const n = batch.shape[0];
+    const [n] = dims4(batch.shape, `${task} image batch`);
     if (res.count + n > total) throw new ShapeError(`${task}: the image source delivered more than its declared ${total} images.`);
     const f = await extractor.extract(batch, { signal: options.signal });
-    checkBatch(f, n, extractor, needs);
-    res.pool?.add(f.pool);
-    if (res.spatial) res.spatial.add(f.spatial!);
-    if (res.is) res.is.add(f.logits!);
-    res.rows?.set(f.pool.data, res.count * extractor.featureDim);
+    const pool = checkedFeatures(extractor, f.pool, n, extractor.featureDim, 'pool');
+    res.pool?.add(pool);
+    // spatial features and logits are read (and so checked) only by the passes that keep their statistics
+    if (res.spatial) res.spatial.add(checkedFeatures(extractor, f.spatial, n, extractor.spatialDim, 'spatial'));
+    if (res.is) res.is.add(checkedFeatures(extractor, f.logits, n, extractor.numClasses, 'logits'));
+    res.rows?.set(pool.data, res.count * extractor.featureDim);
     res.count += n;
     options.onProgress?.({ task, current: res.count, total });
   }

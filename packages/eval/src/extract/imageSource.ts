@@ -2,7 +2,7 @@
  * Image sources: a known number of uint8 NHWC images delivered in batches, e.g. `arr_0` of an ADM `.npz`
  * streamed from disk, an in-memory tensor, or a generator feeding samples straight from a model.
  */
-import { ConfigError, CpuTensor, FormatError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, dims4, FormatError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
 import type { NpzReader } from '../io/npz.js';
 
 /** A finite, re-iterable (unless documented otherwise) set of uint8 NHWC images. */
@@ -21,8 +21,9 @@ export async function npzImageSource(npz: NpzReader, name = 'arr_0'): Promise<Im
       `${npz.path}: ${name} has dtype ${header.dtype} and shape (${header.shape.join(', ')}); images must be uint8 (N, H, W, C) as in ADM sample batches.`,
     );
   }
+  const [count] = dims4(header.shape, `${npz.path}: ${name}`);
   return {
-    count: header.shape[0],
+    count,
     async *batches(batchSize, options = {}) {
       for await (const b of npz.batches(name, batchSize, options)) yield new CpuTensor(b.data as Uint8Array, b.shape);
     },
@@ -34,7 +35,7 @@ export function tensorImageSource(images: Tensor): ImageSource {
   if (images.dtype !== 'uint8' || images.shape.length !== 4) {
     throw new ShapeError(`tensorImageSource: images have dtype ${images.dtype} and shape [${images.shape.join(', ')}]; expected uint8 [N, H, W, C].`);
   }
-  const [n, h, w, c] = images.shape;
+  const [n, h, w, c] = dims4(images.shape, 'tensorImageSource images');
   const per = h * w * c;
   return {
     count: n,
@@ -63,7 +64,7 @@ export function streamImageSource(count: number, stream: AsyncIterable<Tensor<'u
       let seen = 0;
       for await (const b of stream) {
         throwIfAborted(options.signal, 'image iteration');
-        seen += b.shape[0];
+        seen += dims4(b.shape, 'streamImageSource batch')[0];
         if (seen > count) throw new ShapeError(`streamImageSource: the stream delivered more than the declared ${count} images.`);
         yield b;
       }

@@ -1,11 +1,11 @@
-import { CpuTensor, NotFoundError, ShapeError, ConfigError } from '@bigr/core';
+import { at, CpuTensor, dims4, NotFoundError, ShapeError, ConfigError } from '@bigr/core';
 import { createOnnxInceptionExtractor, inceptionInput, parseInceptionSidecar, type ModelRunner } from './onnxInceptionExtractor.js';
 
 /** A fake "network": pool = per-channel means tiled, spatial = a map whose values encode (c, h, w). */
 function fakeRunner(layout: 'NCHW' | 'NHWC', seen: CpuTensor[]): ModelRunner {
   return async (input) => {
     seen.push(input);
-    const n = input.shape[0];
+    const [n] = dims4(input.shape, 'model input');
     const pool = new Float32Array(n * 2048).map((_, i) => i % 2048);
     const sp = new Float32Array(n * 192 * 17 * 17);
     for (let i = 0; i < n; i++)
@@ -40,24 +40,26 @@ describe('createOnnxInceptionExtractor', () => {
     expect(ex.name).toBe('fid-inception/sha256:test/tf1-bilinear-299-nchw');
     expect([ex.featureDim, ex.spatialDim, ex.numClasses]).toEqual([2048, 2023, 1008]);
     const f = await ex.extract(images);
-    expect(seen[0].shape).toEqual([2, 3, 299, 299]);
-    const x = seen[0].data as Float32Array;
+    const input = at(seen, 0, 'model input');
+    expect(input.shape).toEqual([2, 3, 299, 299]);
+    const x = input.data as Float32Array;
     expect(Math.min(...x.slice(0, 1000))).toBeGreaterThanOrEqual(-1);
     expect(x[0]).toBe((0 - 128) / 128); // pixel (0,0) channel 0 = 0
     expect(x[299 * 299]).toBe((1 - 128) / 128); // channel 1 of the first pixel
     expect(f.pool.shape).toEqual([2, 2048]);
-    expect(f.spatial!.shape).toEqual([2, 2023]);
+    expect(f.spatial?.shape).toEqual([2, 2023]);
     // index (h·17 + w)·7 + c
-    expect(f.spatial!.data[(3 * 17 + 5) * 7 + 6]).toBe(6 * 10000 + 3 * 100 + 5);
-    expect(f.logits!.shape).toEqual([2, 1008]);
+    expect(f.spatial?.data[(3 * 17 + 5) * 7 + 6]).toBe(6 * 10000 + 3 * 100 + 5);
+    expect(f.logits?.shape).toEqual([2, 1008]);
   });
 
   it('raw-255 mode feeds NHWC 0…255 at native size', async () => {
     const seen: CpuTensor[] = [];
     const ex = createOnnxInceptionExtractor({ runner: fakeRunner('NCHW', seen), weightsId: 'w', mode: 'raw-255', outputs: { pool: 'pool3' } });
     const f = await ex.extract(images);
-    expect(seen[0].shape).toEqual([2, 8, 8, 3]);
-    expect(seen[0].data[5]).toBe(5);
+    const input = at(seen, 0, 'model input');
+    expect(input.shape).toEqual([2, 8, 8, 3]);
+    expect(input.data[5]).toBe(5);
     expect(f.spatial).toBeUndefined();
     expect(ex.spatialDim).toBeUndefined();
     expect(ex.numClasses).toBeUndefined();

@@ -19,7 +19,7 @@
  * - unbiased logits (pool3 · W without bias, all 1008 classes), optional: [N, 1008].
  * Expected sizes can be overridden for other networks via `expect`.
  */
-import { CpuTensor, ConfigError, NotFoundError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
+import { at, CpuTensor, ConfigError, dims4, NotFoundError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
 import type { ExtractedFeatures, ExtractOptions, FeatureExtractor } from './featureExtractor.js';
 import { toUint8Nhwc } from './quantize.js';
 import { resizeBilinearTf1 } from './tf1Resize.js';
@@ -76,42 +76,44 @@ export type InceptionSidecar = Omit<OnnxInceptionOptions, 'runner'>;
 /** Validates a parsed JSON sidecar (`{ weightsId, mode?, inputLayout?, outputs: { pool, spatial?, logits? } }`). */
 export function parseInceptionSidecar(json: unknown): InceptionSidecar {
   const o = json as Record<string, unknown> | null;
-  const fail = (msg: string): never => {
+  // a declaration (not an arrow) so that the compiler narrows the values after each `fail` call
+  function fail(msg: string): never {
     throw new ConfigError(
       `Inception sidecar: ${msg}. Expected {"weightsId": "...", "mode": "normalized-299" | "raw-255", "inputLayout": "NCHW" | "NHWC", "outputs": {"pool": ` +
         `"...", "spatial": "...", "logits": "..."}}.`,
     );
-  };
+  }
   if (typeof o !== 'object' || o === null) return fail('not a JSON object');
   if (typeof o.weightsId !== 'string' || o.weightsId === '') fail('"weightsId" must be a non-empty string');
   if (o.mode !== undefined && o.mode !== 'normalized-299' && o.mode !== 'raw-255') fail(`unknown mode ${JSON.stringify(o.mode)}`);
   if (o.inputLayout !== undefined && o.inputLayout !== 'NCHW' && o.inputLayout !== 'NHWC') fail(`unknown inputLayout ${JSON.stringify(o.inputLayout)}`);
   const out = o.outputs as Record<string, unknown> | undefined;
   if (typeof out !== 'object' || out === null || typeof out.pool !== 'string') fail('"outputs.pool" must name the pool3 output');
-  for (const k of ['spatial', 'logits']) if (out![k] !== undefined && typeof out![k] !== 'string') fail(`"outputs.${k}" must be a string`);
+  for (const k of ['spatial', 'logits']) if (out[k] !== undefined && typeof out[k] !== 'string') fail(`"outputs.${k}" must be a string`);
   return {
     weightsId: o.weightsId as string,
     mode: o.mode as InceptionSidecar['mode'],
     inputLayout: o.inputLayout as InceptionSidecar['inputLayout'],
-    outputs: { pool: out!.pool as string, spatial: out!.spatial as string | undefined, logits: out!.logits as string | undefined },
+    outputs: { pool: out.pool, spatial: out.spatial as string | undefined, logits: out.logits as string | undefined },
     expect: o.expect as InceptionExpectedSizes | undefined,
   };
 }
 
 /** Builds the model input for one uint8 NHWC batch. */
 export function inceptionInput(images: Tensor<'uint8'>, mode: 'normalized-299' | 'raw-255', layout: 'NCHW' | 'NHWC', size = 299): CpuTensor<'float32'> {
-  const [n, h, w, c] = images.shape;
+  const [n, h, w, c] = dims4(images.shape, 'Inception input images');
   if (c !== 3)
     throw new ShapeError(
       `Inception input needs 3-channel RGB images; got ${c} channels (shape [${images.shape.join(', ')}]). Replicate grayscale to RGB first.`,
     );
   if (mode === 'raw-255') return new CpuTensor(Float32Array.from(images.data), [n, h, w, c]);
   const resized = resizeBilinearTf1(images.data, n, h, w, c, size, size);
-  for (let i = 0; i < resized.length; i++) resized[i] = Math.fround(Math.fround(resized[i] - 128) * 0.0078125);
+  for (let i = 0; i < resized.length; i++) resized[i] = Math.fround(Math.fround(at(resized, i, 'resized pixel') - 128) * 0.0078125);
   if (layout === 'NHWC') return new CpuTensor(resized, [n, size, size, c]);
   const nchw = new Float32Array(resized.length);
   const hw = size * size;
-  for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) nchw[(i * c + ch) * hw + p] = resized[(i * hw + p) * c + ch];
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) nchw[(i * c + ch) * hw + p] = at(resized, (i * hw + p) * c + ch, 'resized pixel');
   return new CpuTensor(nchw, [n, c, size, size]);
 }
 
@@ -148,7 +150,7 @@ export function createOnnxInceptionExtractor(options: OnnxInceptionOptions): Fea
     async extract(images: Tensor, opts: ExtractOptions = {}): Promise<ExtractedFeatures> {
       throwIfAborted(opts.signal, 'feature extraction');
       const u8 = toUint8Nhwc(images);
-      const n = u8.shape[0];
+      const [n] = dims4(u8.shape, 'Inception input images');
       const outs = await options.runner(inceptionInput(u8, mode, layout, inputSize));
       const pool = output(outs, options.outputs.pool, 'pool3');
       const okPool =

@@ -11,7 +11,7 @@
  * Cell boundaries are ⌊i·H/G⌋, so any image size works. The metrics it yields are meaningful only relative to
  * each other; its `name` records every parameter.
  */
-import { CpuTensor, ConfigError, throwIfAborted, type Tensor } from '@bigr/core';
+import { at, CpuTensor, ConfigError, dims4, throwIfAborted, type Tensor } from '@bigr/core';
 import type { ExtractedFeatures, ExtractOptions, FeatureExtractor } from './featureExtractor.js';
 import { toUint8Nhwc } from './quantize.js';
 
@@ -40,9 +40,10 @@ function cellMeans(img: Uint8Array, o: number, h: number, w: number, c: number, 
       const x1 = Math.max(x0 + 1, Math.floor(((cx + 1) * w) / g));
       const sums = new Float64Array(c);
       for (let y = y0; y < Math.min(y1, h); y++)
-        for (let x = x0; x < Math.min(x1, w); x++) for (let ch = 0; ch < c; ch++) sums[ch] += img[o + (y * w + x) * c + ch];
+        for (let x = x0; x < Math.min(x1, w); x++)
+          for (let ch = 0; ch < c; ch++) sums[ch] = at(sums, ch, 'cell sum') + at(img, o + (y * w + x) * c + ch, 'pixel');
       const count = (Math.min(y1, h) - y0) * (Math.min(x1, w) - x0);
-      if (perChannel) for (let ch = 0; ch < c; ch++) out[oo + (cy * g + cx) * c + ch] = sums[ch] / count;
+      if (perChannel) for (const [ch, sum] of sums.entries()) out[oo + (cy * g + cx) * c + ch] = sum / count;
       else out[oo + cy * g + cx] = sums.reduce((a, b) => a + b, 0) / (count * c);
     }
   }
@@ -80,7 +81,7 @@ export function createPooledPixelExtractor(options: PooledPixelExtractorOptions 
     async extract(images: Tensor, opts: ExtractOptions = {}): Promise<ExtractedFeatures> {
       throwIfAborted(opts.signal, 'feature extraction');
       const u8 = toUint8Nhwc(images);
-      const [n, h, w, c] = u8.shape;
+      const [n, h, w, c] = dims4(u8.shape, 'images');
       if (c !== channels) throw new ConfigError(`pooled-pixel extractor expects ${channels} channels but the images have ${c}.`);
       const pool = new Float32Array(n * dim);
       const spatial = new Float32Array(n * sg * sg * c);
@@ -91,7 +92,7 @@ export function createPooledPixelExtractor(options: PooledPixelExtractorOptions 
         cellMeans(u8.data, o, h, w, c, sg, true, spatial, i * sg * sg * c);
         for (let j = 0; j < k; j++) {
           let acc = 0;
-          for (let p = 0; p < dim; p++) acc += (pool[i * dim + p] / 255) * weights[p * k + j];
+          for (let p = 0; p < dim; p++) acc += (at(pool, i * dim + p, 'pooled feature') / 255) * at(weights, p * k + j, 'logit weight');
           logits[i * k + j] = acc;
         }
       }

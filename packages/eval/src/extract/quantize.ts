@@ -4,7 +4,7 @@
  * (normalize=True, value_range=(−1, 1)) does, evaluated step by step in float32, and equal to LlamaGen's
  * `127.5·x + 128` then truncation up to float32 rounding (round half up).
  */
-import { CpuTensor, ShapeError, type Tensor } from '@bigr/core';
+import { at, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
 
 /** Quantises one float in [−1, 1] to 0…255 (float32 arithmetic, round half up). */
 export function quantizeUnitToUint8(x: number): number {
@@ -24,14 +24,14 @@ export function toUint8Nhwc(images: Tensor): Tensor<'uint8'> {
   }
   if (images.dtype === 'uint8') return images as Tensor<'uint8'>;
   if (images.dtype !== 'float32') throw new ShapeError(`Images have dtype ${images.dtype}; expected uint8 (NHWC, 0…255) or float32 (NCHW, −1…1).`);
-  const [n, c, h, w] = images.shape;
+  const [n, c, h, w] = dims4(images.shape, 'images');
   const src = images.data as Float32Array;
   const out = new Uint8Array(n * h * w * c);
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const so = (i * c + ch) * h * w;
       for (let p = 0; p < h * w; p++) {
-        const x = src[so + p];
+        const x = at(src, so + p, 'image value');
         out[(i * h * w + p) * c + ch] = Number.isNaN(x) ? 0 : quantizeUnitToUint8(x);
       }
     }

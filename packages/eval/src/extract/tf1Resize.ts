@@ -8,7 +8,7 @@
  * Known answer: [[0,1],[2,3]] → 3×3 gives [[0, 2/3, 1],[4/3, 2, 7/3],[2, 8/3, 3]] (PyTorch's half-pixel
  * convention would give [[0,0.5,1],[1,1.5,2],[2,2.5,3]]).
  */
-import { ConfigError, ShapeError } from '@bigr/core';
+import { at, ConfigError, ShapeError } from '@bigr/core';
 
 interface AxisWeights {
   lo: Int32Array;
@@ -56,19 +56,19 @@ export function resizeBilinearTf1(
   for (let i = 0; i < n; i++) {
     const base = i * inH * inW * c;
     for (let y = 0; y < outH; y++) {
-      const top = base + ys.lo[y] * inW * c;
-      const bot = base + ys.hi[y] * inW * c;
-      const ty = ys.t[y];
+      const top = base + at(ys.lo, y, 'source row') * inW * c;
+      const bot = base + at(ys.hi, y, 'source row') * inW * c;
+      const ty = at(ys.t, y, 'row weight');
       for (let x = 0; x < outW; x++) {
-        const l = xs.lo[x] * c;
-        const r = xs.hi[x] * c;
-        const tx = xs.t[x];
+        const l = at(xs.lo, x, 'source column') * c;
+        const r = at(xs.hi, x, 'source column') * c;
+        const tx = at(xs.t, x, 'column weight');
         const o = ((i * outH + y) * outW + x) * c;
         for (let ch = 0; ch < c; ch++) {
-          const tl = f(data[top + l + ch]);
-          const tr = f(data[top + r + ch]);
-          const bl = f(data[bot + l + ch]);
-          const br = f(data[bot + r + ch]);
+          const tl = f(at(data, top + l + ch, 'source value'));
+          const tr = f(at(data, top + r + ch, 'source value'));
+          const bl = f(at(data, bot + l + ch, 'source value'));
+          const br = f(at(data, bot + r + ch, 'source value'));
           const tv = f(tl + f(f(tr - tl) * tx));
           const bv = f(bl + f(f(br - bl) * tx));
           out[o + ch] = f(tv + f(f(bv - tv) * ty));

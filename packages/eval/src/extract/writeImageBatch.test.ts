@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, CpuTensor } from '@bigr/core';
+import { AbortError, CpuTensor, getOrThrow } from '@bigr/core';
 import { writeImageBatchNpz } from './writeImageBatch.js';
 import { tensorImageSource } from './imageSource.js';
 import { readNpz } from '../io/npz.js';
@@ -22,9 +22,9 @@ describe('writeImageBatchNpz', () => {
     const path = join(dir, 'samples.npz');
     await writeImageBatchNpz(path, tensorImageSource(imgs), { labels: [3, 1, 4, 1, 5], batchSize: 2 });
     const back = await readNpz(path);
-    expect(back.get('arr_0')!.shape).toEqual([5, 4, 4, 3]);
-    expect(Array.from(back.get('arr_0')!.data as Uint8Array)).toEqual(Array.from(imgs.data));
-    expect(Array.from(back.get('arr_1')!.data as BigInt64Array)).toEqual([3n, 1n, 4n, 1n, 5n]);
+    expect(getOrThrow(back, 'arr_0', 'array').shape).toEqual([5, 4, 4, 3]);
+    expect(Array.from(getOrThrow(back, 'arr_0', 'array').data as Uint8Array)).toEqual(Array.from(imgs.data));
+    expect(Array.from(getOrThrow(back, 'arr_1', 'array').data as BigInt64Array)).toEqual([3n, 1n, 4n, 1n, 5n]);
   });
 
   it('validates labels and leaves nothing behind on abort', async () => {

@@ -36,10 +36,11 @@ export async function writeImageBatchNpz(path: string, images: ImageSource, opti
       let cur: IteratorResult<Tensor<'uint8'>> = first;
       while (!cur.done) {
         const b = cur.value;
-        if (b.shape.length !== 4 || b.shape.slice(1).some((d, i) => d !== geometry[i])) {
+        const [count, ...rest] = b.shape;
+        if (count === undefined || rest.length !== 3 || rest.some((d, i) => d !== geometry[i])) {
           throw new ShapeError(`writeImageBatchNpz: batch of shape [${b.shape.join(', ')}] does not match the first batch's [*, ${geometry.join(', ')}].`);
         }
-        written += b.shape[0];
+        written += count;
         if (written > n) throw new ShapeError(`writeImageBatchNpz: the source delivered more than its declared ${n} images.`);
         yield b.data;
         options.onProgress?.({ task: 'write-samples', current: written, total: n });

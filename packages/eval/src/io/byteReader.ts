@@ -2,7 +2,7 @@
  * Exact-length reads over an async stream of byte chunks (a zip entry being inflated, a file range), without
  * loading the whole stream.
  */
-import { FormatError } from '@bigr/core';
+import { FormatError, required } from '@bigr/core';
 
 /** Pulls exact byte counts from an async iterator of chunks. */
 export class ByteReader {
@@ -28,7 +28,8 @@ export class ByteReader {
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.#chunks[0];
+      // #buffered ≥ n counts bytes held in #chunks, so a chunk is left while filled < n
+      const c = required(this.#chunks[0], 'buffered chunk');
       const take = Math.min(c.length, n - filled);
       out.set(c.subarray(0, take), filled);
       filled += take;

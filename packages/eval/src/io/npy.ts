@@ -7,7 +7,7 @@
  * Big-endian data, object/structured dtypes and `fortran_order: True` are rejected with a {@link FormatError}.
  * Header sizes are bounded (default 10,000 bytes, NumPy's own `max_header_size`).
  */
-import { ConfigError, FormatError } from '@bigr/core';
+import { at, ConfigError, FormatError } from '@bigr/core';
 import { endianness } from 'node:os';
 
 /** Element types this package reads and writes. */
@@ -128,8 +128,9 @@ export function parseNpyHeader(bytes: Uint8Array, options: { maxHeaderBytes?: nu
   if (bytes.length < pre) throw new FormatError(`${what} is truncated inside the .npy preamble.`);
   const len = npyHeaderTextLength(bytes.subarray(0, pre), options.maxHeaderBytes, what);
   if (bytes.length < pre + len) throw new FormatError(`${what} is truncated inside the .npy header (needs ${pre + len} bytes, has ${bytes.length}).`);
-  const text = decodeHeader(bytes.subarray(pre, pre + len), bytes[6]);
-  return parseNpyHeaderText(text, pre + len, bytes[6], what);
+  const version = at(bytes, 6, '.npy version byte');
+  const text = decodeHeader(bytes.subarray(pre, pre + len), version);
+  return parseNpyHeaderText(text, pre + len, version, what);
 }
 
 /** Decodes header bytes (latin-1 for version 1/2, UTF-8 for version 3). */
@@ -230,14 +231,15 @@ type PyValue = string | boolean | number[] | null;
 /** Minimal parser for the header's Python dict literal: string keys; values are strings, booleans or int tuples. */
 function parsePythonDict(text: string, what: string): Map<string, PyValue> {
   let i = 0;
-  const fail = (msg: string): never => {
+  // a declaration (not an arrow) so that the compiler narrows the values after each `fail` call
+  function fail(msg: string): never {
     throw new FormatError(`${what}: malformed .npy header (${msg} at character ${i}): ${JSON.stringify(text.slice(0, 200))}`);
-  };
+  }
   const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
+    while (i < text.length && /\s/.test(text.charAt(i))) i++;
   };
   const str = (): string => {
-    const q = text[i];
+    const q = text.charAt(i);
     if (q !== "'" && q !== '"') fail('expected a string');
     const end = text.indexOf(q, i + 1);
     if (end < 0) fail('unterminated string');
@@ -268,10 +270,10 @@ function parsePythonDict(text: string, what: string): Map<string, PyValue> {
         }
         const m = /^(\d+)L?/.exec(text.slice(i, i + 24));
         if (!m) fail('expected a non-negative integer dimension');
-        const v = Number(m![1]);
+        const v = Number(m[1]);
         if (!Number.isSafeInteger(v)) fail('dimension too large');
         dims.push(v);
-        i += m![0].length;
+        i += m[0].length;
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== ')') fail("expected ',' or ')'");

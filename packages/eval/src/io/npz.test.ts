@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, FormatError, NotFoundError } from '@bigr/core';
+import { AbortError, at, FormatError, getOrThrow, NotFoundError } from '@bigr/core';
 import { ZipArchive } from '@bigr/torch';
 import { NpzReader, NpzWriter, readNpz, writeNpz } from './npz.js';
 import { fixturePath } from '../test/fixtures.js';
@@ -28,12 +28,12 @@ describe('.npz reading of numpy-written files', () => {
   it.each(['numpy-savez.npz', 'numpy-savez-compressed.npz'])('%s', async (file) => {
     const arrays = await readNpz(fixturePath(file));
     expect([...arrays.keys()]).toEqual(expect.arrayContaining(['arr_0', 'arr_1', 'mu', 'sigma']));
-    expect(Array.from(arrays.get('mu')!.data as Float64Array)).toEqual(lcg(21, 4));
-    expect(arrays.get('sigma')!.shape).toEqual([4, 4]);
-    const imgs = arrays.get('arr_0')!;
+    expect(Array.from(getOrThrow(arrays, 'mu', 'array').data as Float64Array)).toEqual(lcg(21, 4));
+    expect(getOrThrow(arrays, 'sigma', 'array').shape).toEqual([4, 4]);
+    const imgs = getOrThrow(arrays, 'arr_0', 'array');
     expect(imgs).toMatchObject({ dtype: 'uint8', shape: [3, 5, 4, 3] });
     expect(Array.from(imgs.data as Uint8Array)).toEqual(lcg(23, 180).map((u) => Math.floor(u * 256)));
-    expect(Array.from(arrays.get('arr_1')!.data as BigInt64Array)).toEqual([0n, 1n, 2n]);
+    expect(Array.from(getOrThrow(arrays, 'arr_1', 'array').data as BigInt64Array)).toEqual([0n, 1n, 2n]);
     // streaming in batches gives the same bytes
     const npz = await NpzReader.open(fixturePath(file));
     const parts: number[] = [];
@@ -53,13 +53,13 @@ describe('.npz reading of numpy-written files', () => {
 });
 
 describe('.npz writing', () => {
-  const arrays: Record<string, NpyArray> = {
+  const arrays = {
     mu: { dtype: 'float64', shape: [3], data: Float64Array.from([1, 2, 3]) },
     sigma: { dtype: 'float64', shape: [3, 3], data: Float64Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3]) },
     mu_s: { dtype: 'float32', shape: [2], data: Float32Array.from([0.5, -1]) },
     arr_0: { dtype: 'uint8', shape: [2, 2, 2, 3], data: Uint8Array.from({ length: 24 }, (_, i) => i * 10) },
     arr_1: { dtype: 'int64', shape: [2], data: BigInt64Array.from([7n, 9n]) },
-  };
+  } satisfies Record<string, NpyArray>;
 
   it.each([false, true])('round-trips (forceZip64 = %s)', async (forceZip64) => {
     const path = join(dir, `rt-${forceZip64}.npz`);
@@ -70,8 +70,9 @@ describe('.npz writing', () => {
     await zip.close();
     const back = await readNpz(path);
     for (const [k, v] of Object.entries(arrays)) {
-      expect(back.get(k)!.shape).toEqual(v.shape);
-      expect(Array.from(back.get(k)!.data as ArrayLike<unknown>)).toEqual(Array.from(v.data as ArrayLike<unknown>));
+      const read = getOrThrow(back, k, 'array read back');
+      expect(read.shape).toEqual(v.shape);
+      expect(Array.from(read.data as ArrayLike<unknown>)).toEqual(Array.from(v.data as ArrayLike<unknown>));
     }
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -96,7 +97,7 @@ describe('.npz writing', () => {
     for await (const b of npz.batches('arr_0', 8)) {
       const d = b.data as Uint8Array;
       for (let i = 0; i < d.length; i++) expect(d[i]).toBe((seen * rowLen + i) % 251);
-      seen += b.shape[0];
+      seen += at(b.shape, 0, 'batch rows');
     }
     expect(seen).toBe(rows);
     // stopping early releases the stream
@@ -128,8 +129,8 @@ describe('.npz writing', () => {
     await writeNpz(path, { mu: arrays.mu });
     const bytes = readFileSync(path);
     const corrupt = Buffer.from(bytes);
-    const at = corrupt.indexOf(Buffer.from(new Float64Array([2]).buffer));
-    corrupt[at + 7] ^= 0x40;
+    const offset = corrupt.indexOf(Buffer.from(new Float64Array([2]).buffer));
+    corrupt[offset + 7] = at(corrupt, offset + 7, 'byte of the stored 2.0') ^ 0x40;
     writeFileSync(join(dir, 'crc.npz'), corrupt);
     await expect(readNpz(join(dir, 'crc.npz'))).rejects.toThrow(/CRC-32/);
     writeFileSync(join(dir, 'trunc.npz'), bytes.subarray(0, bytes.length - 30));

@@ -119,9 +119,8 @@ export class NpzReader {
     const reader = new ByteReader(this.#zip.stream(entry), `${this.path}: ${entry.name}`);
     try {
       const header = await this.#readHeader(reader, entry);
-      if (header.shape.length === 0) throw new FormatError(`${this.path}: array ${name} is a scalar; it has no rows to stream.`);
-      const rows = header.shape[0];
-      const rest = header.shape.slice(1);
+      const [rows, ...rest] = header.shape;
+      if (rows === undefined) throw new FormatError(`${this.path}: array ${name} is a scalar; it has no rows to stream.`);
       const rowBytes = rest.reduce((a, b) => a * b, 1) * NPY_ITEM_SIZE[header.dtype];
       for (let r = 0; r < rows; r += batchRows) {
         throwIfAborted(options.signal, `reading ${name} from ${this.path}`);
@@ -158,7 +157,8 @@ export class NpzReader {
     pre.set(first);
     pre.set(await reader.read(preLen - 8), 8);
     const len = npyHeaderTextLength(pre, this.#maxHeader, what);
-    const header = parseNpyHeaderText(decodeHeader(await reader.read(len), first[6]), preLen + len, first[6], what);
+    const version = at(first, 6, '.npy version byte');
+    const header = parseNpyHeaderText(decodeHeader(await reader.read(len), version), preLen + len, version, what);
     if (header.headerBytes + header.dataBytes !== entry.size) {
       throw new FormatError(
         `${what}: the .npy header promises ${header.dataBytes} data bytes (${header.dtype}, shape (${header.shape.join(', ')})) but the entry holds ` +

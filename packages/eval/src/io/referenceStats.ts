@@ -47,8 +47,8 @@ async function readFloat64(npz: NpzReader, name: string, shape: readonly number[
 
 async function readPair(npz: NpzReader, muName: string, sigmaName: string): Promise<GaussianStats> {
   const mu = await readFloat64(npz, muName, null);
-  if (mu.shape.length !== 1) throw new FormatError(`${npz.path}: ${muName} has shape (${mu.shape.join(', ')}); a vector was expected.`);
-  const d = mu.shape[0];
+  const [d, ...extra] = mu.shape;
+  if (d === undefined || extra.length > 0) throw new FormatError(`${npz.path}: ${muName} has shape (${mu.shape.join(', ')}); a vector was expected.`);
   const sigma = await readFloat64(npz, sigmaName, [d, d]);
   return { mu: mu.data, sigma: sigma.data };
 }

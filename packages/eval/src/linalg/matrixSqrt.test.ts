@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import { sqrtmPsd } from './matrixSqrt.js';
 import { matmul, maxAbsDiff, randomSpd } from '../test/lcg.js';
 
@@ -9,12 +10,8 @@ function denmanBeavers(a: Float64Array, n: number): Float64Array {
   for (let it = 0; it < 60; it++) {
     const yi = invert(y, n);
     const zi = invert(z, n);
-    const y2 = new Float64Array(n * n);
-    const z2 = new Float64Array(n * n);
-    for (let i = 0; i < n * n; i++) {
-      y2[i] = 0.5 * (y[i] + zi[i]);
-      z2[i] = 0.5 * (z[i] + yi[i]);
-    }
+    const y2 = y.map((v, i) => 0.5 * (v + at(zi, i, 'entry of Z⁻¹')));
+    const z2 = z.map((v, i) => 0.5 * (v + at(yi, i, 'entry of Y⁻¹')));
     const change = maxAbsDiff(y, y2);
     y = y2;
     z = z2;
@@ -30,23 +27,25 @@ function invert(a: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) inv[i * n + i] = 1;
   for (let c = 0; c < n; c++) {
     let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[piv * n + c])) piv = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[piv * n + k]] = [m[piv * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k], inv[c * n + k]];
+    for (let r = c + 1; r < n; r++) if (Math.abs(at(m, r * n + c, 'entry')) > Math.abs(at(m, piv * n + c, 'entry'))) piv = r;
+    // swap rows c and piv of both matrices
+    for (const x of [m, inv]) {
+      const rowC = x.slice(c * n, (c + 1) * n);
+      x.copyWithin(c * n, piv * n, (piv + 1) * n);
+      x.set(rowC, piv * n);
     }
-    const p = m[c * n + c];
+    const p = at(m, c * n + c, 'pivot');
     for (let k = 0; k < n; k++) {
-      m[c * n + k] /= p;
-      inv[c * n + k] /= p;
+      m[c * n + k] = at(m, c * n + k, 'entry') / p;
+      inv[c * n + k] = at(inv, c * n + k, 'entry') / p;
     }
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
-      const f = m[r * n + c];
+      const f = at(m, r * n + c, 'entry');
       if (f === 0) continue;
       for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
+        m[r * n + k] = at(m, r * n + k, 'entry') - f * at(m, c * n + k, 'entry');
+        inv[r * n + k] = at(inv, r * n + k, 'entry') - f * at(inv, c * n + k, 'entry');
       }
     }
   }

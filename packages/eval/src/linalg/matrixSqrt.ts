@@ -2,7 +2,7 @@
  * Principal square root of a symmetric positive semi-definite matrix through its eigendecomposition:
  * A = U·diag(w)·Uᵀ ⇒ A^{1/2} = U·diag(√max(w, 0))·Uᵀ (docs/evaluation.md §2.3 route 1, step a).
  */
-import { ShapeError } from '@bigr/core';
+import { required, ShapeError } from '@bigr/core';
 import { syrkNT } from './gemm.js';
 import { symmetricEigen } from './symmetricEigen.js';
 
@@ -25,16 +25,15 @@ export function sqrtmPsd(a: Float64Array, n: number): PsdSqrtResult {
     throw new ShapeError(`sqrtmPsd: matrix has ${a.length} elements but n = ${n} needs ${n * n}. Pass a row-major n×n Float64Array.`);
   }
   const { values, vectors } = symmetricEigen(a, n, { vectors: true });
-  const v = vectors!;
+  const v = required(vectors, 'eigenvectors (requested from symmetricEigen)');
   // W = U·diag(w^{1/4}) with U = Vᵀ (eigenvectors as columns); A^{1/2} = W·Wᵀ.
   const w = new Float64Array(n * n);
   let minEigenvalue = 0;
-  for (let k = 0; k < n; k++) {
-    const lambda = values[k];
+  for (const [k, lambda] of values.entries()) {
     if (lambda < minEigenvalue) minEigenvalue = lambda;
     const q = lambda > 0 ? Math.sqrt(Math.sqrt(lambda)) : 0;
-    const row = k * n;
-    for (let i = 0; i < n; i++) w[i * n + k] = v[row + i] * q;
+    // row k of v is the eigenvector of lambda
+    for (const [i, x] of v.subarray(k * n, (k + 1) * n).entries()) w[i * n + k] = x * q;
   }
   return { sqrt: syrkNT(w, n, n), eigenvalues: values, minEigenvalue };
 }

@@ -1,6 +1,6 @@
 import { symmetricEigen, EigenConvergenceError } from './symmetricEigen.js';
 import { jacobiEigenvalues, matmul, maxAbsDiff, randomSpd, transpose, Lcg } from '../test/lcg.js';
-import { ShapeError } from '@bigr/core';
+import { at, required, ShapeError } from '@bigr/core';
 
 function randomSymmetric(seed: number, n: number): Float64Array {
   const g = new Lcg(seed);
@@ -15,14 +15,14 @@ describe('symmetricEigen', () => {
     const { values, vectors } = symmetricEigen(a, n, { vectors: true });
     const ref = jacobiEigenvalues(a, n);
     expect(maxAbsDiff(values, ref)).toBeLessThan(1e-12 * n);
-    for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
+    for (let i = 1; i < n; i++) expect(values[i]).toBeGreaterThanOrEqual(at(values, i - 1, 'eigenvalue'));
     // V rows are eigenvectors: A = Vᵀ Λ V, V Vᵀ = I
-    const v = vectors!;
+    const v = required(vectors, 'eigenvectors');
     const vtl = transpose(v, n, n);
-    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) vtl[i * n + k] *= values[k];
+    for (let i = 0; i < n; i++) for (const [k, lambda] of values.entries()) vtl[i * n + k] = at(vtl, i * n + k, 'entry') * lambda;
     expect(maxAbsDiff(matmul(vtl, v, n, n, n), a)).toBeLessThan(1e-13 * n);
     const eye = matmul(v, transpose(v, n, n), n, n, n);
-    for (let i = 0; i < n; i++) eye[i * n + i] -= 1;
+    for (let i = 0; i < n; i++) eye[i * n + i] = at(eye, i * n + i, 'diagonal entry') - 1;
     expect(maxAbsDiff(eye, new Float64Array(n * n))).toBeLessThan(1e-13 * n);
   });
 
@@ -33,8 +33,8 @@ describe('symmetricEigen', () => {
     const without = symmetricEigen(a, n).values;
     expect(maxAbsDiff(withV, without)).toBeLessThan(1e-13);
     // rank-deficient: 30 eigenvalues are rounding-level
-    expect(Math.abs(without[29])).toBeLessThan(1e-12);
-    expect(without[30]).toBeGreaterThan(1e-3);
+    expect(Math.abs(at(without, 29, 'eigenvalue'))).toBeLessThan(1e-12);
+    expect(at(without, 30, 'eigenvalue')).toBeGreaterThan(1e-3);
   });
 
   it('handles diagonal, zero and repeated-eigenvalue matrices', () => {

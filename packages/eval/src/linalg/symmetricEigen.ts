@@ -6,7 +6,7 @@
  * ≈ 4/3·n³ to accumulate the orthogonal factor and ≈ 6·n³ for the QL rotations when eigenvectors are wanted;
  * eigenvalues alone cost the reduction plus O(n²).
  */
-import { ConfigError, ShapeError } from '@bigr/core';
+import { at, ConfigError, ShapeError } from '@bigr/core';
 
 /** Result of {@link symmetricEigen}. */
 export interface SymmetricEigenResult {
@@ -62,10 +62,10 @@ export function symmetricEigen(a: Float64Array, n: number, options: SymmetricEig
 function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, betas: Float64Array): void {
   if (n === 0) return;
   if (n <= 2) {
-    d[0] = w[0];
+    d[0] = at(w, 0, 'matrix entry');
     if (n === 2) {
-      e[0] = w[1];
-      d[1] = w[3];
+      e[0] = at(w, 1, 'matrix entry');
+      d[1] = at(w, 3, 'matrix entry');
     }
     return;
   }
@@ -81,9 +81,9 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
   for (let k = 0; k <= n - 3; k++) {
     // w = p − (β/2)(vᵀp)·v
     let vp = 0;
-    for (let j = k + 1; j < n; j++) vp += v[j] * p[j];
+    for (let j = k + 1; j < n; j++) vp += at(v, j, 'v') * at(p, j, 'p');
     const kk = 0.5 * beta * vp;
-    for (let j = k + 1; j < n; j++) wv[j] = p[j] - kk * v[j];
+    for (let j = k + 1; j < n; j++) wv[j] = at(p, j, 'p') - kk * at(v, j, 'v');
     if (beta === 0) wv.fill(0, k + 1, n);
     // Row k+1 first: update, then build the next reflector from it.
     const r = k + 1;
@@ -96,36 +96,36 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
       pNext.fill(0, r + 1, n);
     }
     for (let i = r + 1; i < n; i++) {
-      const row = i * n;
-      const vi = v[i];
-      const wi = wv[i];
+      const row = w.subarray(i * n, (i + 1) * n);
+      const vi = at(v, i, 'v');
+      const wi = at(wv, i, 'w');
       if (!hasNext) {
-        for (let j = i; j < n; j++) w[row + j] -= vi * wv[j] + wi * v[j];
+        for (let j = i; j < n; j++) row[j] = at(row, j, 'matrix entry') - (vi * at(wv, j, 'w') + wi * at(v, j, 'v'));
         continue;
       }
-      const vni = vNext[i];
-      const aii = w[row + i] - vi * wi - wi * vi;
-      w[row + i] = aii;
+      const vni = at(vNext, i, 'next v');
+      const aii = at(row, i, 'matrix entry') - vi * wi - wi * vi;
+      row[i] = aii;
       let acc = aii * vni;
       for (let j = i + 1; j < n; j++) {
-        const aij = w[row + j] - vi * wv[j] - wi * v[j];
-        w[row + j] = aij;
-        acc += aij * vNext[j];
-        pNext[j] += aij * vni;
+        const aij = at(row, j, 'matrix entry') - vi * at(wv, j, 'w') - wi * at(v, j, 'v');
+        row[j] = aij;
+        acc += aij * at(vNext, j, 'next v');
+        pNext[j] = at(pNext, j, 'next p') + aij * vni;
       }
-      pNext[i] += acc;
+      pNext[i] = at(pNext, i, 'next p') + acc;
     }
     if (hasNext) {
       for (let j = r + 1; j < n; j++) {
-        v[j] = vNext[j];
-        p[j] = betaNext * pNext[j];
+        v[j] = at(vNext, j, 'next v');
+        p[j] = betaNext * at(pNext, j, 'next p');
       }
       beta = betaNext;
     }
   }
-  d[n - 2] = w[(n - 2) * n + (n - 2)];
-  e[n - 2] = w[(n - 2) * n + (n - 1)];
-  d[n - 1] = w[(n - 1) * n + (n - 1)];
+  d[n - 2] = at(w, (n - 2) * n + (n - 2), 'matrix entry');
+  e[n - 2] = at(w, (n - 2) * n + (n - 1), 'matrix entry');
+  d[n - 1] = at(w, (n - 1) * n + (n - 1), 'matrix entry');
   e[n - 1] = 0;
   // Steps past the last reflector have no reflector (β = 0).
   for (let k = Math.max(0, n - 2); k < n; k++) betas[k] = 0;
@@ -133,10 +133,10 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
 
 /** A[r][j] −= v_r·w_j + w_r·v_j for j ≥ r (upper triangle of row r). */
 function updateRow(w: Float64Array, n: number, r: number, v: Float64Array, wv: Float64Array): void {
-  const row = r * n;
-  const vr = v[r];
-  const wr = wv[r];
-  for (let j = r; j < n; j++) w[row + j] -= vr * wv[j] + wr * v[j];
+  const row = w.subarray(r * n, (r + 1) * n);
+  const vr = at(v, r, 'v');
+  const wr = at(wv, r, 'w');
+  for (let j = r; j < n; j++) row[j] = at(row, j, 'matrix entry') - (vr * at(wv, j, 'w') + wr * at(v, j, 'v'));
 }
 
 /**
@@ -144,30 +144,30 @@ function updateRow(w: Float64Array, n: number, r: number, v: Float64Array, wv: F
  * records d[k] and e[k] and returns β (0 when the row is already zero).
  */
 function householder(w: Float64Array, n: number, k: number, v: Float64Array, d: Float64Array, e: Float64Array): number {
-  const row = k * n;
-  d[k] = w[row + k];
+  const row = w.subarray(k * n, (k + 1) * n);
+  // the entries beyond the diagonal, which the reflector zeroes
+  const tail = row.subarray(k + 1);
+  d[k] = at(row, k, 'matrix entry');
   let scale = 0;
-  for (let j = k + 1; j < n; j++) scale = Math.max(scale, Math.abs(w[row + j]));
+  for (const x of tail) scale = Math.max(scale, Math.abs(x));
   if (scale === 0 || !Number.isFinite(scale)) {
     e[k] = scale === 0 ? 0 : NaN;
-    for (let j = k + 1; j < n; j++) {
-      v[j] = 0;
-      w[row + j] = 0;
-    }
+    v.fill(0, k + 1, n);
+    tail.fill(0);
     return 0;
   }
   let sigma2 = 0;
-  for (let j = k + 1; j < n; j++) {
-    const x = w[row + j] / scale;
-    v[j] = x;
+  for (const [t, entry] of tail.entries()) {
+    const x = entry / scale;
+    v[k + 1 + t] = x;
     sigma2 += x * x;
   }
   const sigma = Math.sqrt(sigma2);
-  const x0 = v[k + 1];
+  const x0 = at(v, k + 1, 'v');
   const alpha = x0 >= 0 ? -sigma : sigma;
   v[k + 1] = x0 - alpha;
   e[k] = alpha * scale;
-  for (let j = k + 1; j < n; j++) w[row + j] = v[j];
+  tail.set(v.subarray(k + 1, n));
   return 1 / (sigma * (sigma + Math.abs(x0)));
 }
 
@@ -175,17 +175,17 @@ function householder(w: Float64Array, n: number, k: number, v: Float64Array, d: 
 function symvUpper(w: Float64Array, n: number, start: number, v: Float64Array, p: Float64Array, beta: number): void {
   p.fill(0, start, n);
   for (let i = start; i < n; i++) {
-    const row = i * n;
-    const vi = v[i];
-    let acc = w[row + i] * vi;
+    const row = w.subarray(i * n, (i + 1) * n);
+    const vi = at(v, i, 'v');
+    let acc = at(row, i, 'matrix entry') * vi;
     for (let j = i + 1; j < n; j++) {
-      const aij = w[row + j];
-      acc += aij * v[j];
-      p[j] += aij * vi;
+      const aij = at(row, j, 'matrix entry');
+      acc += aij * at(v, j, 'v');
+      p[j] = at(p, j, 'p') + aij * vi;
     }
-    p[i] += acc;
+    p[i] = at(p, i, 'p') + acc;
   }
-  for (let i = start; i < n; i++) p[i] *= beta;
+  for (let i = start; i < n; i++) p[i] = at(p, i, 'p') * beta;
 }
 
 /** Forms Qᵀ (row-major) from the reflectors stored in `w`, by backward accumulation Q = H₀(H₁(…H_{n−3})). */
@@ -194,31 +194,31 @@ function accumulateTransposedQ(w: Float64Array, n: number, betas: Float64Array):
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
   const u = new Float64Array(n);
   for (let k = n - 3; k >= 0; k--) {
-    const beta = betas[k];
+    const beta = at(betas, k, 'beta');
     if (beta === 0) continue;
-    const vrow = k * n;
+    const vrow = w.subarray(k * n, (k + 1) * n);
     const s = k + 1;
     // u = vᵀ·Q[s.., s..]
     u.fill(0, s, n);
     for (let i = s; i < n; i++) {
-      const vi = w[vrow + i];
+      const vi = at(vrow, i, 'reflector entry');
       if (vi === 0) continue;
-      const row = i * n;
-      for (let j = s; j < n; j++) u[j] += vi * q[row + j];
+      const row = q.subarray(i * n, (i + 1) * n);
+      for (let j = s; j < n; j++) u[j] = at(u, j, 'u') + vi * at(row, j, 'Q entry');
     }
     // Q[s.., s..] −= β·v·u
     for (let i = s; i < n; i++) {
-      const f = beta * w[vrow + i];
+      const f = beta * at(vrow, i, 'reflector entry');
       if (f === 0) continue;
-      const row = i * n;
-      for (let j = s; j < n; j++) q[row + j] -= f * u[j];
+      const row = q.subarray(i * n, (i + 1) * n);
+      for (let j = s; j < n; j++) row[j] = at(row, j, 'Q entry') - f * at(u, j, 'u');
     }
   }
   // transpose in place
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const t = q[i * n + j];
-      q[i * n + j] = q[j * n + i];
+      const t = at(q, i * n + j, 'Q entry');
+      q[i * n + j] = at(q, j * n + i, 'Q entry');
       q[j * n + i] = t;
     }
   }
@@ -248,9 +248,9 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
   let f = 0;
   let tst1 = 0;
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    tst1 = Math.max(tst1, Math.abs(at(d, l, 'd')) + Math.abs(at(e, l, 'e')));
     let m = l;
-    while (m < n - 1 && !(Math.abs(e[m]) <= eps * tst1)) m++;
+    while (m < n - 1 && !(Math.abs(at(e, m, 'e')) <= eps * tst1)) m++;
     if (m > l) {
       let iter = 0;
       do {
@@ -260,65 +260,69 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
               `The matrix probably contains NaN or Infinity; check the input covariance.`,
           );
         }
-        let g = d[l];
-        let p = (d[l + 1] - g) / (2 * e[l]);
+        // l < m ≤ n − 1, so l + 1 is a valid index
+        const el = at(e, l, 'e');
+        let g = at(d, l, 'd');
+        let p = (at(d, l + 1, 'd') - g) / (2 * el);
         let r = hypot(p, 1);
         if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const dl1 = d[l + 1];
-        let h = g - d[l];
-        for (let i = l + 2; i < n; i++) d[i] -= h;
+        const dl = el / (p + r);
+        const dl1 = el * (p + r);
+        d[l] = dl;
+        d[l + 1] = dl1;
+        let h = g - dl;
+        for (let i = l + 2; i < n; i++) d[i] = at(d, i, 'd') - h;
         f += h;
-        p = d[m];
+        p = at(d, m, 'd');
         let c = 1;
         let c2 = c;
         let c3 = c;
-        const el1 = e[l + 1];
+        const el1 = at(e, l + 1, 'e');
         let s = 0;
         let s2 = 0;
         for (let i = m - 1; i >= l; i--) {
+          const ei = at(e, i, 'e');
+          const di = at(d, i, 'd');
           c3 = c2;
           c2 = c;
           s2 = s;
-          g = c * e[i];
+          g = c * ei;
           h = c * p;
-          r = hypot(p, e[i]);
+          r = hypot(p, ei);
           e[i + 1] = s * r;
-          s = e[i] / r;
+          s = ei / r;
           c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
+          p = c * di - s * g;
+          d[i + 1] = h + s * (c * g + s * di);
           if (vt) rotateRows(vt, n, i, c, s);
         }
-        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        p = (-s * s2 * c3 * el1 * at(e, l, 'e')) / dl1;
         e[l] = s * p;
         d[l] = c * p;
-      } while (Math.abs(e[l]) > eps * tst1);
+      } while (Math.abs(at(e, l, 'e')) > eps * tst1);
     }
-    d[l] += f;
+    d[l] = at(d, l, 'd') + f;
     e[l] = 0;
   }
 }
 
 /** rows i and i+1 of vt: (x, y) ← (c·x − s·y, s·x + c·y). */
 function rotateRows(vt: Float64Array, n: number, i: number, c: number, s: number): void {
-  const xo = i * n;
-  const yo = xo + n;
+  const xs = vt.subarray(i * n, (i + 1) * n);
+  const ys = vt.subarray((i + 1) * n, (i + 2) * n);
   for (let k = 0; k < n; k++) {
-    const x = vt[xo + k];
-    const y = vt[yo + k];
-    vt[yo + k] = s * x + c * y;
-    vt[xo + k] = c * x - s * y;
+    const x = at(xs, k, 'row i of the rotation');
+    const y = at(ys, k, 'row i+1 of the rotation');
+    ys[k] = s * x + c * y;
+    xs[k] = c * x - s * y;
   }
 }
 
 function sortAscending(d: Float64Array, n: number, vt: Float64Array | undefined): SymmetricEigenResult {
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x] - d[y] || x - y);
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = d[order[i]];
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => at(d, x, 'eigenvalue') - at(d, y, 'eigenvalue') || x - y);
+  const values = Float64Array.from(order, (i) => at(d, i, 'eigenvalue'));
   if (!vt) return { values };
   const vectors = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) vectors.set(vt.subarray(order[i] * n, order[i] * n + n), i * n);
+  for (const [i, from] of order.entries()) vectors.set(vt.subarray(from * n, from * n + n), i * n);
   return { values, vectors };
 }

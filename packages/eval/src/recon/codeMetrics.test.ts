@@ -1,4 +1,4 @@
-import { CpuTensor, ShapeError } from '@bigr/core';
+import { CpuTensor, required, ShapeError } from '@bigr/core';
 import { bitAccuracy } from './bitAccuracy.js';
 import { CodeUsageAccumulator, binaryEntropy } from './codeUsage.js';
 
@@ -28,7 +28,7 @@ describe('CodeUsageAccumulator', () => {
     expect(r.patternUsage).toBe(1);
     const p = [1 / 6, 1 / 6, 1 / 6, 3 / 6];
     expect(r.patternEntropy).toBeCloseTo(-p.reduce((s, x) => s + x * Math.log2(x), 0), 14);
-    expect(r.patternPerplexity).toBeCloseTo(2 ** r.patternEntropy!, 14);
+    expect(r.patternPerplexity).toBeCloseTo(2 ** required(r.patternEntropy, 'pattern entropy'), 14);
     expect(r.exact).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 /** Shared validation of image batches for the reconstruction metrics. */
-import { ConfigError, ShapeError, type Tensor } from '@bigr/core';
+import { ConfigError, dims4, ShapeError, type Tensor } from '@bigr/core';
 
 /** Memory layout of a 4-D image batch. */
 export type ImageLayout = 'NHWC' | 'NCHW';
@@ -37,7 +37,7 @@ export function imagePair(a: Tensor, b: Tensor, layout: ImageLayout, dataRange: 
   if (range === undefined || !(range > 0)) {
     throw new ConfigError(`${what}: dataRange ${range} is invalid for ${a.dtype} images; pass the value range (2 for [−1, 1], 1 for [0, 1], 255 for 0…255).`);
   }
-  const [n, d1, d2, d3] = a.shape;
+  const [n, d1, d2, d3] = dims4(a.shape, `${what} images`);
   const [h, w, c] = layout === 'NHWC' ? [d1, d2, d3] : [d2, d3, d1];
   return { a: a.data, b: b.data, n, h, w, c, layout, dataRange: range };
 }

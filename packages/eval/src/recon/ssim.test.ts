@@ -1,4 +1,4 @@
-import { CpuTensor, ConfigError } from '@bigr/core';
+import { at, CpuTensor, ConfigError } from '@bigr/core';
 import { ssim, gaussianWindow } from './ssim.js';
 import { Lcg } from '../test/lcg.js';
 
@@ -6,38 +6,36 @@ import { Lcg } from '../test/lcg.js';
 function naiveSsim(x: number[][], y: number[][], L: number): number {
   const k = 11;
   const s = 1.5;
-  const w: number[][] = [];
+  const w = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => Math.exp(-((i - 5) ** 2 + (j - 5) ** 2) / (2 * s * s))));
   let tot = 0;
-  for (let i = 0; i < k; i++) {
-    w.push([]);
-    for (let j = 0; j < k; j++) {
-      const v = Math.exp(-((i - 5) ** 2 + (j - 5) ** 2) / (2 * s * s));
-      w[i].push(v);
-      tot += v;
-    }
-  }
+  for (const row of w) for (const v of row) tot += v;
   const c1 = (0.01 * L) ** 2;
   const c2 = (0.03 * L) ** 2;
   let acc = 0;
   let count = 0;
+  // an image without rows has no columns either
+  const width = x[0]?.length ?? 0;
   for (let r = 0; r + k <= x.length; r++) {
-    for (let c = 0; c + k <= x[0].length; c++) {
+    for (let c = 0; c + k <= width; c++) {
       let mx = 0,
         my = 0,
         sxx = 0,
         syy = 0,
         sxy = 0;
-      for (let i = 0; i < k; i++)
-        for (let j = 0; j < k; j++) {
-          const ww = w[i][j] / tot;
-          const u = x[r + i][c + j];
-          const v = y[r + i][c + j];
+      for (const [i, wRow] of w.entries()) {
+        const xRow = at(x, r + i, 'row of x');
+        const yRow = at(y, r + i, 'row of y');
+        for (const [j, wij] of wRow.entries()) {
+          const ww = wij / tot;
+          const u = at(xRow, c + j, 'pixel of x');
+          const v = at(yRow, c + j, 'pixel of y');
           mx += ww * u;
           my += ww * v;
           sxx += ww * u * u;
           syy += ww * v * v;
           sxy += ww * u * v;
         }
+      }
       const vx = sxx - mx * mx;
       const vy = syy - my * my;
       const cov = sxy - mx * my;

@@ -7,7 +7,7 @@
  * skimage (`gaussian_weights=True, use_sample_covariance=False`, per channel), all of which average the valid
  * region. Images must be at least 11×11.
  */
-import { ConfigError, type Tensor } from '@bigr/core';
+import { at, ConfigError, type Tensor } from '@bigr/core';
 import { type ImageLayout, type ImagePair, imagePair, pixelIndex } from './imageBatch.js';
 
 /** Options for {@link ssim}. */
@@ -32,14 +32,11 @@ export interface SsimResult {
 
 /** Normalised 1-D Gaussian window. */
 export function gaussianWindow(size: number, sigma: number): Float64Array {
-  const w = new Float64Array(size);
   const c = (size - 1) / 2;
+  const w = Float64Array.from({ length: size }, (_, i) => Math.exp(-((i - c) ** 2) / (2 * sigma * sigma)));
   let s = 0;
-  for (let i = 0; i < size; i++) {
-    w[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
-    s += w[i];
-  }
-  for (let i = 0; i < size; i++) w[i] /= s;
+  for (const v of w) s += v;
+  for (const [i, v] of w.entries()) w[i] = v / s;
   return w;
 }
 
@@ -54,18 +51,21 @@ export function ssim(a: Tensor, b: Tensor, options: SsimOptions = {}): SsimResul
   const oh = p.h - k + 1;
   const ow = p.w - k + 1;
   const perImage = new Float64Array(p.n);
-  const planes = [0, 1, 2, 3, 4].map(() => new Float64Array(p.h * p.w));
+  const plane = (): Float64Array => new Float64Array(p.h * p.w);
+  const planes: Planes = [plane(), plane(), plane(), plane(), plane()];
   for (let i = 0; i < p.n; i++) {
     let acc = 0;
     for (let ch = 0; ch < p.c; ch++) {
       fillPlanes(p, i, ch, planes);
-      const f = planes.map((pl) => filterValid(pl, p.h, p.w, win));
-      for (let q = 0; q < oh * ow; q++) {
-        const mx = f[0][q];
-        const my = f[1][q];
-        const vx = f[2][q] - mx * mx;
-        const vy = f[3][q] - my * my;
-        const cxy = f[4][q] - mx * my;
+      const [x, y, xx, yy, xy] = planes;
+      const filter = (plane: Float64Array): Float64Array => filterValid(plane, p.h, p.w, win);
+      const [fy, fxx, fyy, fxy] = [filter(y), filter(xx), filter(yy), filter(xy)];
+      // every filtered plane has oh·ow entries
+      for (const [q, mx] of filter(x).entries()) {
+        const my = at(fy, q, 'local mean of y');
+        const vx = at(fxx, q, 'local mean of x²') - mx * mx;
+        const vy = at(fyy, q, 'local mean of y²') - my * my;
+        const cxy = at(fxy, q, 'local mean of xy') - mx * my;
         acc += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
       }
     }
@@ -74,13 +74,16 @@ export function ssim(a: Tensor, b: Tensor, options: SsimOptions = {}): SsimResul
   return { value: perImage.reduce((s, v) => s + v, 0) / p.n, perImage };
 }
 
-function fillPlanes(p: ImagePair, i: number, ch: number, planes: Float64Array[]): void {
+/** The planes x, y, x², y² and xy of one channel of one image pair. */
+type Planes = readonly [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+
+function fillPlanes(p: ImagePair, i: number, ch: number, planes: Planes): void {
   const [x, y, xx, yy, xy] = planes;
   for (let r = 0; r < p.h; r++) {
     for (let c = 0; c < p.w; c++) {
       const idx = pixelIndex(p, i, r, c, ch);
-      const u = p.a[idx];
-      const v = p.b[idx];
+      const u = at(p.a, idx, 'pixel of the first image');
+      const v = at(p.b, idx, 'pixel of the second image');
       const q = r * p.w + c;
       x[q] = u;
       y[q] = v;
@@ -100,7 +103,7 @@ function filterValid(src: Float64Array, h: number, w: number, win: Float64Array)
   for (let r = 0; r < h; r++) {
     for (let c = 0; c < ow; c++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += win[t] * src[r * w + c + t];
+      for (let t = 0; t < k; t++) s += at(win, t, 'window weight') * at(src, r * w + c + t, 'plane value');
       tmp[r * ow + c] = s;
     }
   }
@@ -108,7 +111,7 @@ function filterValid(src: Float64Array, h: number, w: number, win: Float64Array)
   for (let r = 0; r < oh; r++) {
     for (let c = 0; c < ow; c++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += win[t] * tmp[(r + t) * ow + c];
+      for (let t = 0; t < k; t++) s += at(win, t, 'window weight') * at(tmp, (r + t) * ow + c, 'row-filtered value');
       out[r * ow + c] = s;
     }
   }

@@ -1,6 +1,6 @@
 // The metrics' heavy products on onnxruntime's float64 Gemm (createFloat64GemmNT): the known-answer tolerances of
 // docs/evaluation.md §6.2 against the NumPy/SciPy reference values still hold.
-import { CpuTensor } from '@bigr/core';
+import { at, CpuTensor } from '@bigr/core';
 import { createFloat64GemmNT, type Float64GemmNT } from '@bigr/engine-onnx';
 import { FeatureStats } from './featureStats.js';
 import { frechetDistance } from './frechetDistance.js';
@@ -49,7 +49,8 @@ describe('metrics with the products on onnxruntime (float64)', () => {
     const y = { data: x.data.map((v) => v + 0.1), rows: 300, dim: 16 };
     const js = await kernelInceptionDistance(x, y, { rng: new Lcg(3), numSubsets: 5, subsetSize: 100 });
     const ort = await kernelInceptionDistance(x, y, { rng: new Lcg(3), numSubsets: 5, subsetSize: 100, gemm });
-    for (let s = 0; s < 5; s++) expect(Math.abs(ort.values[s]! - js.values[s]!)).toBeLessThan(1e-12 * Math.max(1e-3, Math.abs(js.values[s]!)) + 1e-15);
+    expect(js.values).toHaveLength(5);
+    for (const [s, v] of js.values.entries()) expect(Math.abs(at(ort.values, s, 'subset value') - v)).toBeLessThan(1e-12 * Math.max(1e-3, Math.abs(v)) + 1e-15);
   });
 
   it('precision/recall: the NumPy reference exactly', async () => {

@@ -2,7 +2,7 @@
  * Feature matrices: N×d float rows (samples are rows, features are columns — docs/evaluation.md §2.2 orientation),
  * as a {@link Tensor} of shape [N, d] or a bare typed array with an explicit dimension.
  */
-import { ShapeError, type DType, type Tensor } from '@bigr/core';
+import { dims2, ShapeError, type DType, type Tensor } from '@bigr/core';
 
 /**
  * A feature tensor of shape [N, d]; its dtype must be float32 or float64 (checked at run time, so tensors typed
@@ -35,5 +35,6 @@ export function toFeatureRows(x: FeatureTensor | FeatureRows, what: string): Fea
   if (t.shape.length !== 2) {
     throw new ShapeError(`${what} has shape [${t.shape.join(', ')}] but [N, d] was expected (rows are samples, columns are features).`);
   }
-  return { data: t.data as Float32Array | Float64Array, rows: t.shape[0], dim: t.shape[1] };
+  const [rows, dim] = dims2(t.shape, what);
+  return { data: t.data as Float32Array | Float64Array, rows, dim };
 }

@@ -10,7 +10,7 @@
  * which is also how states from several processes are merged. E[xxᵀ] − μμᵀ is never formed. The covariance is
  * C/(N − 1), as `numpy.cov(x, rowvar=False)` (ddof = 1).
  */
-import { ConfigError, ShapeError } from '@bigr/core';
+import { at, ConfigError, ShapeError } from '@bigr/core';
 import { type GemmNT, syrkNT } from '../linalg/gemm.js';
 import type { GaussianStats } from './gaussianStats.js';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
@@ -89,9 +89,11 @@ export class FeatureStats {
 
   /** Folds another accumulator (same d) into this one (Chan pairwise update). `other` is unchanged. */
   merge(other: FeatureStats | FeatureStatsState): void {
-    const o = other instanceof FeatureStats ? other.toState() : other;
-    if (o.dim !== this.dim)
-      throw new ShapeError(`FeatureStats.merge: dimensions differ (${this.dim} vs ${o.dim}). Merge statistics of the same feature layer.`);
+    if (other.dim !== this.dim)
+      throw new ShapeError(`FeatureStats.merge: dimensions differ (${this.dim} vs ${other.dim}). Merge statistics of the same feature layer.`);
+    // a copy, so that merging an accumulator into itself reads the state before the update; a plain state is
+    // validated as by fromState
+    const o = (other instanceof FeatureStats ? other : FeatureStats.fromState(other)).toState();
     if (o.count === 0) return;
     this.#combine(o.count, o.mean, o.scatter);
   }
@@ -106,10 +108,8 @@ export class FeatureStats {
     if (this.#count < 2) {
       throw new ConfigError(`FeatureStats: the covariance needs at least 2 samples but ${this.#count} were added. Add more feature rows.`);
     }
-    const out = new Float64Array(this.#scatter.length);
     const f = 1 / (this.#count - 1);
-    for (let i = 0; i < out.length; i++) out[i] = this.#scatter[i] * f;
-    return out;
+    return Float64Array.from(this.#scatter, (v) => v * f);
   }
 
   /** The {@link GaussianStats} (μ, Σ, N) used by the Fréchet distance. */
@@ -134,19 +134,20 @@ export class FeatureStats {
     const d = this.dim;
     const na = this.#count;
     const n = na + nb;
-    const delta = new Float64Array(d);
-    for (let j = 0; j < d; j++) delta[j] = meanB[j] - this.#mean[j];
+    // meanB has d entries and scatterB d·d (checked by the callers)
+    const delta = Float64Array.from(this.#mean, (m, j) => at(meanB, j, 'batch mean') - m);
     const w = (na * nb) / n;
     const c = this.#scatter;
     // upper triangle, then mirror, so the scatter stays exactly symmetric
-    for (let i = 0; i < d; i++) {
-      const di = delta[i] * w;
-      const row = i * d;
-      for (let j = i; j < d; j++) c[row + j] += scatterB[row + j] + di * delta[j];
-      for (let j = 0; j < i; j++) c[row + j] = c[j * d + i];
+    for (const [i, deltaI] of delta.entries()) {
+      const di = deltaI * w;
+      const row = c.subarray(i * d, (i + 1) * d);
+      const rowB = scatterB.subarray(i * d, (i + 1) * d);
+      for (let j = i; j < d; j++) row[j] = at(row, j, 'scatter entry') + (at(rowB, j, 'batch scatter entry') + di * at(delta, j, 'mean difference'));
+      for (let j = 0; j < i; j++) row[j] = at(c, j * d + i, 'scatter entry');
     }
     const f = nb / n;
-    for (let j = 0; j < d; j++) this.#mean[j] += delta[j] * f;
+    for (const [j, deltaJ] of delta.entries()) this.#mean[j] = at(this.#mean, j, 'mean') + deltaJ * f;
     this.#count = n;
   }
 }
@@ -157,13 +158,13 @@ function centre(rows: FeatureRows): { centredT: Float64Array; mean: Float64Array
   const mean = new Float64Array(d);
   for (let i = 0; i < b; i++) {
     const o = i * d;
-    for (let j = 0; j < d; j++) mean[j] += data[o + j];
+    for (let j = 0; j < d; j++) mean[j] = at(mean, j, 'batch mean') + at(data, o + j, 'feature');
   }
-  for (let j = 0; j < d; j++) mean[j] /= b;
+  for (const [j, sum] of mean.entries()) mean[j] = sum / b;
   const centredT = new Float64Array(d * b);
   for (let i = 0; i < b; i++) {
     const o = i * d;
-    for (let j = 0; j < d; j++) centredT[j * b + i] = data[o + j] - mean[j];
+    for (let j = 0; j < d; j++) centredT[j * b + i] = at(data, o + j, 'feature') - at(mean, j, 'batch mean');
   }
   return { centredT, mean };
 }

@@ -1,4 +1,4 @@
-import { FormatError, ShapeError } from '@bigr/core';
+import { at, FormatError, ShapeError } from '@bigr/core';
 import { frechetDistance, traceSqrtProduct } from './frechetDistance.js';
 import { FeatureStats } from './featureStats.js';
 import type { GaussianStats } from './gaussianStats.js';
@@ -60,7 +60,7 @@ describe('frechetDistance known answers (docs/evaluation.md §6.2)', () => {
     });
     const mu1 = new Float64Array([0, 1, 2, 3]);
     const mu2 = new Float64Array([1, 1, 0, 3]);
-    const expected = 1 + 4 + a.reduce((acc, x, i) => acc + (Math.sqrt(x) - Math.sqrt(b[i])) ** 2, 0);
+    const expected = 1 + 4 + a.reduce((acc, x, i) => acc + (Math.sqrt(x) - Math.sqrt(at(b, i, 'eigenvalue of the second covariance'))) ** 2, 0);
     expect(frechetDistance({ mu: mu1, sigma: s1 }, { mu: mu2, sigma: s2 }).value).toBeCloseTo(expected, 13);
   });
 
@@ -95,7 +95,7 @@ describe('frechetDistance properties', () => {
     const perm = Array.from({ length: d }, (_, i) => (i * 5) % d);
     const permute = (m: Float64Array, rows: number) => {
       const out = new Float64Array(m.length);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = m[r * d + perm[j]];
+      for (let r = 0; r < rows; r++) for (const [j, from] of perm.entries()) out[r * d + j] = at(m, r * d + from, 'matrix entry');
       return out;
     };
     expect(Math.abs(frechetDistance(statsOf(permute(x, 80), 80, d), statsOf(permute(y, 60), 60, d)).value - fxy)).toBeLessThan(1e-10 * fxy);

@@ -1,4 +1,4 @@
-import { CpuTensor, ConfigError, ShapeError } from '@bigr/core';
+import { at, CpuTensor, ConfigError, ShapeError } from '@bigr/core';
 import { InceptionScoreAccumulator, inceptionScore } from './inceptionScore.js';
 import { lcgMatrix } from '../test/lcg.js';
 import { referenceValues } from '../test/fixtures.js';
@@ -45,7 +45,7 @@ describe('inceptionScore (docs/evaluation.md §4, §6.2)', () => {
     const swapped = Float64Array.from(x);
     swapped.set(x.subarray(12, 24), 0); // swap rows 0 and 1 (both in split 0)
     swapped.set(x.subarray(0, 12), 12);
-    expect(inceptionScore({ data: swapped, rows: 45, dim: 12 }, { splitSize: 8 }).splitScores[0]).toBeCloseTo(r.splitScores[0], 13);
+    expect(inceptionScore({ data: swapped, rows: 45, dim: 12 }, { splitSize: 8 }).splitScores[0]).toBeCloseTo(at(r.splitScores, 0, 'split score'), 13);
   });
 
   it('matches the NumPy reference and is independent of streaming batch size', () => {
@@ -53,7 +53,7 @@ describe('inceptionScore (docs/evaluation.md §4, §6.2)', () => {
     const logits = lcgMatrix(ref.seed, ref.rows, ref.classes).map((u) => (u - 0.5) * 8);
     const r = inceptionScore({ data: logits, rows: ref.rows, dim: ref.classes }, { splitSize: ref.split_size });
     r.splitScores.forEach((s, i) => {
-      expect(Math.abs(s - ref.split_scores[i])).toBeLessThan(1e-12);
+      expect(Math.abs(s - at(ref.split_scores, i, 'reference split score'))).toBeLessThan(1e-12);
     });
     const acc = new InceptionScoreAccumulator({ splitSize: ref.split_size });
     for (let i = 0; i < ref.rows; i += 33) {

@@ -1,4 +1,4 @@
-import { AbortError, CpuTensor, ConfigError, type ProgressEvent } from '@bigr/core';
+import { AbortError, at, CpuTensor, ConfigError, type ProgressEvent } from '@bigr/core';
 import { precisionRecall } from './precisionRecall.js';
 import { gemmNT } from '../linalg/gemm.js';
 import { Lcg, lcgMatrix } from '../test/lcg.js';
@@ -53,7 +53,7 @@ describe('precisionRecall (docs/evaluation.md §5, §6.2)', () => {
     const t = await precisionRecall({ data: rev, rows: 53, dim: 6 }, { data: y, rows: 41, dim: 6 }, { tileSize: 8 });
     expect([t.precision, t.recall]).toEqual([base.precision, base.recall]);
     // 4 copies of the same point: its 3rd neighbour is a copy at distance 0
-    const dup = new Float32Array(10 * 3).map((_, i) => (i < 12 ? [0.3, 0.1, 0.7][i % 3] : i * 0.37));
+    const dup = new Float32Array(10 * 3).map((_, i) => (i < 12 ? at([0.3, 0.1, 0.7], i % 3, 'point coordinate') : i * 0.37));
     const d = await precisionRecall(new CpuTensor(dup, [10, 3]), new CpuTensor(dup, [10, 3]), { tileSize: 3 });
     expect(Array.from(d.realRadii.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(d.realRadii[4]).toBeGreaterThan(0);

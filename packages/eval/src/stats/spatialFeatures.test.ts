@@ -25,7 +25,7 @@ describe('spatialFeatures (docs/evaluation.md §3 layout)', () => {
       [1, 16, 16, 6],
       [1, 3, 5, 2],
       [0, 0, 1, 0],
-    ]) {
+    ] as const) {
       expect(a.data[n * 2023 + (h * 17 + w) * 7 + c]).toBe(Math.fround(code(n, h, w, c)));
     }
   });

@@ -4,7 +4,7 @@
  * image. ADM's `mu_s`/`sigma_s` are stored in this order, so NCHW maps must be sliced along the channel axis
  * (not the last axis) and transposed before flattening.
  */
-import { CpuTensor, ShapeError, type Tensor } from '@bigr/core';
+import { at, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
 
 /** Memory layout of a 4-D feature map. */
 export type MapLayout = 'NCHW' | 'NHWC';
@@ -19,7 +19,7 @@ export function spatialFeatures(map: Tensor<'float32' | 'float64'>, layout: MapL
       `spatialFeatures: the feature map has shape [${map.shape.join(', ')}]; a 4-D ${layout} map (e.g. mixed_6/conv, 17×17×192) was expected.`,
     );
   }
-  const [n, a, b, c] = map.shape;
+  const [n, a, b, c] = dims4(map.shape, 'spatialFeatures feature map');
   const [cTotal, h, w] = layout === 'NCHW' ? [a, b, c] : [c, a, b];
   if (!Number.isInteger(channels) || channels < 1 || channels > cTotal) {
     throw new ShapeError(
@@ -34,7 +34,7 @@ export function spatialFeatures(map: Tensor<'float32' | 'float64'>, layout: MapL
       for (let x = 0; x < w; x++) {
         const o = i * per + (y * w + x) * channels;
         for (let ch = 0; ch < channels; ch++) {
-          out[o + ch] = layout === 'NCHW' ? src[((i * cTotal + ch) * h + y) * w + x] : src[((i * h + y) * w + x) * cTotal + ch];
+          out[o + ch] = at(src, layout === 'NCHW' ? ((i * cTotal + ch) * h + y) * w + x : ((i * h + y) * w + x) * cTotal + ch, 'feature map value');
         }
       }
     }

@@ -2,6 +2,7 @@
  * Test helpers: the docs/evaluation.md §6.3 32-bit LCG (bit-identical to the Python fixture script) and small matrix
  * utilities written independently of the package code.
  */
+import { at } from '@bigr/core';
 
 /** docs/evaluation.md §6.3 LCG: state ← (1664525·state + 1013904223) mod 2³², output state/2³² (update first). */
 export class Lcg {
@@ -29,9 +30,7 @@ export class Lcg {
 /** Row-major rows×cols matrix of consecutive LCG outputs. */
 export function lcgMatrix(seed: number, rows: number, cols: number): Float64Array {
   const g = new Lcg(seed);
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = g.next();
-  return out;
+  return Float64Array.from({ length: rows * cols }, () => g.next());
 }
 
 /** Naive C = A·B for row-major A (m×k), B (k×n). */
@@ -39,8 +38,8 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k:
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
-      const x = a[i * k + p];
-      for (let j = 0; j < n; j++) c[i * n + j] += x * b[p * n + j];
+      const x = at(a, i * k + p, 'A entry');
+      for (let j = 0; j < n; j++) c[i * n + j] = at(c, i * n + j, 'C entry') + x * at(b, p * n + j, 'B entry');
     }
   }
   return c;
@@ -49,34 +48,33 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k:
 /** Transpose of a row-major m×n matrix. */
 export function transpose(a: ArrayLike<number>, m: number, n: number): Float64Array {
   const t = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) t[j * m + i] = a[i * n + j];
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) t[j * m + i] = at(a, i * n + j, 'matrix entry');
   return t;
 }
 
 /** Random symmetric PSD matrix X·Xᵀ/cols (+ ridge·I) from LCG-normal entries. */
 export function randomSpd(seed: number, n: number, cols: number, ridge = 0): Float64Array {
   const g = new Lcg(seed);
-  const x = new Float64Array(n * cols);
-  for (let i = 0; i < x.length; i++) x[i] = g.normal();
+  const x = Float64Array.from({ length: n * cols }, () => g.normal());
   const s = matmul(x, transpose(x, n, cols), n, cols, n);
-  for (let i = 0; i < s.length; i++) s[i] /= cols;
-  for (let i = 0; i < n; i++) s[i * n + i] += ridge;
+  for (const [i, v] of s.entries()) s[i] = v / cols;
+  for (let i = 0; i < n; i++) s[i * n + i] = at(s, i * n + i, 'diagonal entry') + ridge;
   return s;
 }
 
 /** np.cov(x, rowvar=False) by the two-pass textbook formula. */
 export function naiveCov(x: ArrayLike<number>, rows: number, cols: number): { mu: Float64Array; sigma: Float64Array } {
   const mu = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mu[j] += x[i * cols + j];
-  for (let j = 0; j < cols; j++) mu[j] /= rows;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mu[j] = at(mu, j, 'mean') + at(x, i * cols + j, 'sample');
+  for (const [j, v] of mu.entries()) mu[j] = v / rows;
   const sigma = new Float64Array(cols * cols);
   for (let i = 0; i < rows; i++) {
     for (let a = 0; a < cols; a++) {
-      const da = x[i * cols + a] - mu[a];
-      for (let b = 0; b < cols; b++) sigma[a * cols + b] += da * (x[i * cols + b] - mu[b]);
+      const da = at(x, i * cols + a, 'sample') - at(mu, a, 'mean');
+      for (let b = 0; b < cols; b++) sigma[a * cols + b] = at(sigma, a * cols + b, 'covariance') + da * (at(x, i * cols + b, 'sample') - at(mu, b, 'mean'));
     }
   }
-  for (let i = 0; i < sigma.length; i++) sigma[i] /= rows - 1;
+  for (const [i, v] of sigma.entries()) sigma[i] = v / (rows - 1);
   return { mu, sigma };
 }
 
@@ -85,39 +83,37 @@ export function jacobiEigenvalues(a: ArrayLike<number>, n: number): Float64Array
   const m = Float64Array.from(a);
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i * n + j] ** 2;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += at(m, i * n + j, 'entry') ** 2;
     if (off < 1e-30) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
+        const apq = at(m, p * n + q, 'entry');
         if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
+        const theta = (at(m, q * n + q, 'entry') - at(m, p * n + p, 'entry')) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < n; k++) {
-          const akp = m[k * n + p];
-          const akq = m[k * n + q];
+          const akp = at(m, k * n + p, 'entry');
+          const akq = at(m, k * n + q, 'entry');
           m[k * n + p] = c * akp - s * akq;
           m[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = m[p * n + k];
-          const aqk = m[q * n + k];
+          const apk = at(m, p * n + k, 'entry');
+          const aqk = at(m, q * n + k, 'entry');
           m[p * n + k] = c * apk - s * aqk;
           m[q * n + k] = s * apk + c * aqk;
         }
       }
     }
   }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = m[i * n + i];
-  return out.sort();
+  return Float64Array.from({ length: n }, (_, i) => at(m, i * n + i, 'diagonal entry')).sort();
 }
 
 /** Max absolute difference. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'a') - at(b, i, 'b')));
   return m;
 }

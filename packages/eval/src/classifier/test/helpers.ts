@@ -1,5 +1,5 @@
 /** Test-only helpers for the classifier tests: engines, random data, a naive float64 reference network. */
-import { CpuTensor, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
+import { at, CpuTensor, getOrThrow, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
 import { fashionClassifierParameterShapes, type FashionClassifierConfig } from '../config.js';
 
 /** tfjs on wasm (training engine). */
@@ -19,7 +19,7 @@ export function randomParams(config: FashionClassifierConfig, rng: Rng): NamedTe
   const out: NamedTensors = new Map();
   for (const [name, shape] of fashionClassifierParameterShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const fanIn = name.endsWith('.bias') ? 1 : n / shape[0]!;
+    const fanIn = name.endsWith('.bias') ? 1 : n / at(shape, 0, `output dimension of ${name}`);
     const std = name.endsWith('.bias') ? 0.1 : Math.sqrt(2 / fanIn);
     const data = rng.normalsF32(n).map((v) => v * std);
     out.set(name, new CpuTensor(data, shape));
@@ -74,7 +74,7 @@ export interface ReferenceOutputs {
  * HWC flatten → fc1 → ReLU (pool) → fc2 (logits).
  */
 export function referenceForward(images: Uint8Array, n: number, params: NamedTensors, config: FashionClassifierConfig): ReferenceOutputs {
-  const p = (name: string): Float32Array => params.get(name)!.data as Float32Array;
+  const p = (name: string): Float32Array => getOrThrow(params, name, 'classifier parameter').data as Float32Array;
   const s = config.imageSize;
   const [c1, c2] = config.channels;
   const conv = (x: Float64Array, cin: number, hin: number, w: Float32Array, b: Float32Array, cout: number, stride = 2): Float64Array => {
@@ -83,7 +83,7 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
     for (let o = 0; o < cout; o++) {
       for (let oy = 0; oy < ho; oy++) {
         for (let ox = 0; ox < ho; ox++) {
-          let acc = b[o]!;
+          let acc = at(b, o, 'bias');
           for (let c = 0; c < cin; c++) {
             for (let ky = 0; ky < 3; ky++) {
               const iy = stride * oy + ky - 1;
@@ -91,7 +91,7 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
               for (let kx = 0; kx < 3; kx++) {
                 const ix = stride * ox + kx - 1;
                 if (ix < 0 || ix >= hin) continue;
-                acc += w[((o * cin + c) * 3 + ky) * 3 + kx]! * x[(c * hin + iy) * hin + ix]!;
+                acc += at(w, ((o * cin + c) * 3 + ky) * 3 + kx, 'weight') * at(x, (c * hin + iy) * hin + ix, 'input');
               }
             }
           }
@@ -107,8 +107,7 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
   const logits = new Float64Array(n * config.classes);
   const spatial = new Float64Array(n * m * m * k);
   for (let i = 0; i < n; i++) {
-    const x = new Float64Array(s * s);
-    for (let j = 0; j < s * s; j++) x[j] = images[i * s * s + j]! / 255;
+    const x = Float64Array.from(images.subarray(i * s * s, (i + 1) * s * s), (v) => v / 255);
     const c0 = config.stemChannels;
     const a0 = c0 > 0 ? conv(x, 1, s, p('conv0.weight'), p('conv0.bias'), c0, 1).map((v) => Math.max(v, 0)) : x;
     const a1 = conv(a0, c0 > 0 ? c0 : 1, s, p('conv1.weight'), p('conv1.bias'), c1).map((v) => Math.max(v, 0));
@@ -117,7 +116,7 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
     for (let c = 0; c < c2; c++) {
       for (let yy = 0; yy < m; yy++) {
         for (let xx = 0; xx < m; xx++) {
-          const v = y2[(c * m + yy) * m + xx]!;
+          const v = at(y2, (c * m + yy) * m + xx, 'conv2 output');
           flat[(yy * m + xx) * c2 + c] = Math.max(v, 0);
           if (c < k) spatial[i * m * m * k + (yy * m + xx) * k + c] = v;
         }
@@ -127,16 +126,17 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
     const b1 = p('fc1.bias');
     const h = new Float64Array(config.hidden);
     for (let o = 0; o < config.hidden; o++) {
-      let acc = b1[o]!;
-      for (let j = 0; j < flat.length; j++) acc += w1[o * flat.length + j]! * flat[j]!;
-      h[o] = Math.max(acc, 0);
-      pool[i * config.hidden + o] = h[o]!;
+      let acc = at(b1, o, 'fc1 bias');
+      for (const [j, f] of flat.entries()) acc += at(w1, o * flat.length + j, 'fc1 weight') * f;
+      const hidden = Math.max(acc, 0);
+      h[o] = hidden;
+      pool[i * config.hidden + o] = hidden;
     }
     const w2 = p('fc2.weight');
     const b2 = p('fc2.bias');
     for (let o = 0; o < config.classes; o++) {
-      let acc = b2[o]!;
-      for (let j = 0; j < config.hidden; j++) acc += w2[o * config.hidden + j]! * h[j]!;
+      let acc = at(b2, o, 'fc2 bias');
+      for (const [j, hj] of h.entries()) acc += at(w2, o * config.hidden + j, 'fc2 weight') * hj;
       logits[i * config.classes + o] = acc;
     }
   }
@@ -149,8 +149,9 @@ export function relativeError(actual: ArrayLike<number>, ref: ArrayLike<number>)
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
+    const r = at(ref, i, 'reference value');
+    diff = Math.max(diff, Math.abs(at(actual, i, 'value') - r));
+    scale = Math.max(scale, Math.abs(r));
   }
   return diff / scale;
 }
