@@ -13,6 +13,7 @@ export function classIndex(value: string, classNames: readonly string[], numClas
   const matches = classNames
     .map((n, i) => [n.toLowerCase(), i] as const)
     .filter(([n]) => n.startsWith(v) || n.split(/[\s/-]+/).some((w) => w === v || w.startsWith(v)));
-  if (matches.length === 1) return matches[0]![1];
+  const [only, ...others] = matches;
+  if (only && others.length === 0) return only[1];
   throw new ConfigError(`Unknown class "${value}". Use an index 0..${numClasses - 1} or one of: ${classNames.join(', ')}.`);
 }

@@ -6,6 +6,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   CpuTensor,
+  dims2,
   FormatError,
   NotFoundError,
   packBits,
@@ -113,7 +114,7 @@ export async function readCodesFile(path: string): Promise<CodesFile> {
     const t = tensors.get(name);
     if (t?.dtype !== 'uint8' || t.shape.length !== 2)
       throw new FormatError(`${path}: tensor "${name}" must be U8 [B, bytes]; found ${t ? `${t.dtype} [${t.shape.join(', ')}]` : 'none'}.`);
-    const B = t.shape[0]!;
+    const [B] = dims2(t.shape, `${path}: tensor "${name}"`);
     return unpackBits({ bytes: t.data as Uint8Array, batch: B, tokens: N, bitsPerToken: K });
   };
   const bits = unpack('codes');

@@ -4,7 +4,7 @@
  * supported ones, never written as PNG bytes under another name.
  */
 import { extname } from 'node:path';
-import { atomicWrite, ConfigError, CpuTensor, type Tensor } from '@bigr/core';
+import { atomicWrite, ConfigError, CpuTensor, dims4, required, type Tensor } from '@bigr/core';
 import { encodePng, imageGrid, tensorToRaster, type RasterImage } from '@bigr/tokenizer';
 import jpeg from 'jpeg-js';
 
@@ -32,9 +32,9 @@ export function encodeImage(raster: RasterImage, format: ImageFileFormat, qualit
   const rgba = Buffer.alloc(n * 4);
   for (let i = 0; i < n; i++) {
     const c = raster.channels;
-    rgba[i * 4] = raster.data[i * c]!;
-    rgba[i * 4 + 1] = raster.data[i * c + (c === 1 ? 0 : 1)]!;
-    rgba[i * 4 + 2] = raster.data[i * c + (c === 1 ? 0 : 2)]!;
+    rgba[i * 4] = required(raster.data[i * c], 'pixel');
+    rgba[i * 4 + 1] = required(raster.data[i * c + (c === 1 ? 0 : 1)], 'pixel');
+    rgba[i * 4 + 2] = required(raster.data[i * c + (c === 1 ? 0 : 2)], 'pixel');
     rgba[i * 4 + 3] = 255;
   }
   return new Uint8Array(jpeg.encode({ data: rgba, width: raster.width, height: raster.height }, quality).data);
@@ -56,7 +56,7 @@ export interface ImageGridOptions {
  */
 export async function writeImageGrid(path: string, images: Tensor<'float32'>, options: ImageGridOptions = {}): Promise<void> {
   const format = imageFormatOf(path);
-  const b = images.shape[0]!;
+  const [b] = dims4(images.shape, 'images [B, C, H, W]');
   const cols = options.cols && options.cols > 0 ? Math.floor(options.cols) : Math.max(1, Math.ceil(Math.sqrt(b)));
   const clamped = new CpuTensor<'float32'>(
     Float32Array.from(images.data, (v) => Math.min(1, Math.max(0, v))),

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NamedTensors, Tensor } from '@bigr/core';
+import { getOrThrow, required, type NamedTensors, type Tensor } from '@bigr/core';
 import { readBigrModel } from '../bigrModelDir.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { importOfficial } from '../import/importOfficial.js';
@@ -33,7 +33,7 @@ const sha = (t: Tensor): string => createHash('sha256').update(bytesOf(t)).diges
 function expectSameTensors(a: NamedTensors, b: NamedTensors): void {
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
   for (const [name, t] of a) {
-    const u = b.get(name)!;
+    const u = getOrThrow(b, name, 'tensor');
     expect([name, u.dtype, u.shape]).toEqual([name, t.dtype, t.shape]);
     if (name.startsWith('diffusion_processor.scheduler.')) {
       let worst = 0;
@@ -49,9 +49,10 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     const report = await exportPytorch(MODEL, out);
     expect(report.files).toEqual([join(out, PYTORCH_BIGR_FILE), join(out, PYTORCH_BAE_FILE)]);
     const back = join(dir, 'imported');
-    const imported = await importOfficial({ bigr: report.files[0]!, bae: report.files[1]!, out: back });
-    expect(imported.bigr!.source.entry).toBe('ema');
-    expect(imported.bigr!.args?.[BIGR_CONFIG_ARG]).toBeDefined();
+    const imported = await importOfficial({ bigr: join(out, PYTORCH_BIGR_FILE), bae: join(out, PYTORCH_BAE_FILE), out: back });
+    const bigrReport = required(imported.bigr, 'report on the BiGR checkpoint');
+    expect(bigrReport.source.entry).toBe('ema');
+    expect(bigrReport.args?.[BIGR_CONFIG_ARG]).toBeDefined();
 
     const a = await readBigrModel(MODEL);
     const b = await readBigrModel(back);
@@ -75,8 +76,8 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     const model = join(dir, 'tiny-model');
     await importOfficial({ bigr: pt, bae: th, out: model, headDim: 16 });
     const out = join(dir, 'tiny-export');
-    const { files } = await exportPytorch(model, out);
-    const ours = await openCheckpoint(files[0]!, 'exported', 'training-checkpoint');
+    await exportPytorch(model, out);
+    const ours = await openCheckpoint(join(out, PYTORCH_BIGR_FILE), 'exported', 'training-checkpoint');
     expect(ours.entry).toBe('ema');
     expect([...ours.shapes.keys()].sort()).toEqual([...official.keys()].sort());
     for (const [name, t] of official) expect([name, ours.shapes.get(name)]).toEqual([name, t.shape]);
@@ -84,7 +85,7 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     expectSameTensors(official, await ours.read([...official.keys()]));
     // Importing the export again gives the same directory as importing the original.
     const again = join(dir, 'tiny-again');
-    await importOfficial({ bigr: files[0]!, bae: files[1]!, out: again });
+    await importOfficial({ bigr: join(out, PYTORCH_BIGR_FILE), bae: join(out, PYTORCH_BAE_FILE), out: again });
     expectSameTensors((await readBigrModel(model)).weights, (await readBigrModel(again)).weights);
     expect((await readBigrModel(again)).config.backbone.heads).toBe((await readBigrModel(model)).config.backbone.heads);
   });
@@ -131,18 +132,19 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     const { files } = await exportPytorch(MODEL, out);
     const script = join(dir, 'load.py');
     await writeFile(script, LOAD_SCRIPT);
-    const text = execFileSync(PYTHON!, [script, ...files], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const text = execFileSync(required(PYTHON, 'python3 with torch'), [script, ...files], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
     const loaded = JSON.parse(text) as Record<
       string,
       { keys: string[] | null; tensors: Record<string, [string, number[], string]>; args?: Record<string, unknown>; sharedStorage?: boolean }
     >;
-    const bigr = loaded[files[0]!]!;
-    const bae = loaded[files[1]!]!;
+    const bigr = required(loaded[join(out, PYTORCH_BIGR_FILE)], `torch.load of ${PYTORCH_BIGR_FILE}`);
+    const bae = required(loaded[join(out, PYTORCH_BAE_FILE)], `torch.load of ${PYTORCH_BAE_FILE}`);
     expect(bigr.keys).toEqual(['args', 'ema']);
     expect(bigr.sharedStorage).toBe(true);
-    expect(bigr.args!['num_classes']).toBe(10);
-    expect(bigr.args!['codebook_size']).toBe(16);
-    expect(typeof bigr.args![BIGR_CONFIG_ARG]).toBe('string');
+    const args = required(bigr.args, 'args of bigr.pt');
+    expect(args['num_classes']).toBe(10);
+    expect(args['codebook_size']).toBe(16);
+    expect(typeof args[BIGR_CONFIG_ARG]).toBe('string');
 
     const { config, weights } = await readBigrModel(MODEL);
     const prefix = config.transcoder.prefix ?? 'denoise_mlp';
@@ -156,7 +158,7 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     }
     expect(compared).toBe(weights.size);
     for (const k of ['k_final', 'b_final', 'beta', 'cumbeta'])
-      expect(bigr.tensors[`diffusion_processor.scheduler.${k}`]![1]).toEqual([config.transcoder.timesteps + 1]);
+      expect(required(bigr.tensors[`diffusion_processor.scheduler.${k}`], k)[1]).toEqual([config.transcoder.timesteps + 1]);
 
     const tok = await readTokenizerModel(join(MODEL, 'tokenizer'));
     expect(Object.keys(bae.tensors).sort()).toEqual([...tok.weights.keys()].map((k) => `ae.${k}`).sort());

@@ -12,12 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AbortError, ConfigError, FormatError, NetworkError, NotFoundError, resolveEngine, type ProgressEvent } from '@bigr/core';
+import { AbortError, ConfigError, FormatError, getOrThrow, NetworkError, NotFoundError, required, resolveEngine, type ProgressEvent } from '@bigr/core';
 import { BigrPipeline } from '../bigrPipeline.js';
 import { TokenizerPipeline } from '../tokenizerPipeline.js';
 import { bigrCacheDir } from './cacheDir.js';
 import { hubFile, hubSnapshotDir, parseHubRepo } from './hubDownload.js';
-import { exportPytorch } from '../export/pytorchExport.js';
+import { exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE } from '../export/pytorchExport.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MODEL = join(here, '..', '..', '..', '..', 'apps', 'cli', 'models', 'fashion-mnist');
@@ -41,39 +41,41 @@ const behaviour: Behaviour = {};
 const dropped = new Set<string>();
 const content = new Map<string, Buffer>(FILES.map((f) => [f, readFileSync(join(MODEL, f))]));
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+/** The bytes the server holds for `file`. */
+const served = (file: string): Buffer => getOrThrow(content, file, 'served file');
 const blobs = new Map<string, Buffer>([...content].filter(([f]) => LFS.has(f)).map(([, b]) => [sha(b), b]));
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url!, base);
+  const url = new URL(required(req.url, 'request URL'), base);
   requests.push({ path: url.pathname, range: req.headers.range });
-  const lfs = /^\/lfs\/([0-9a-f]{64})$/.exec(url.pathname);
-  if (lfs) {
-    const blob = blobs.get(lfs[1]!);
+  const [, lfs] = /^\/lfs\/([0-9a-f]{64})$/.exec(url.pathname) ?? [];
+  if (lfs !== undefined) {
+    const blob = blobs.get(lfs);
     if (!blob) return void res.writeHead(404).end();
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range && !behaviour.ignoreRange) start = Number(range[1]);
     const body = blob.subarray(start);
-    const headers: Record<string, string | number> = { 'content-length': body.length, etag: `"${lfs[1]}"`, 'accept-ranges': 'bytes' };
+    const headers: Record<string, string | number> = { 'content-length': body.length, etag: `"${lfs}"`, 'accept-ranges': 'bytes' };
     if (start > 0) headers['content-range'] = `bytes ${start}-${blob.length - 1}/${blob.length}`;
     res.writeHead(start > 0 ? 206 : 200, headers);
-    if (behaviour.dropAfter !== undefined && !dropped.has(lfs[1]!) && body.length > behaviour.dropAfter) {
-      dropped.add(lfs[1]!);
+    if (behaviour.dropAfter !== undefined && !dropped.has(lfs) && body.length > behaviour.dropAfter) {
+      dropped.add(lfs);
       // Cut the connection once the first bytes had time to reach the client's file.
       res.write(body.subarray(0, behaviour.dropAfter), () => setTimeout(() => res.socket?.destroy(), 300));
       return;
     }
     return void res.end(body);
   }
-  const m = /^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-  if (m?.[1] !== 'bigr' || !['fmnist', 'fmnist-bad'].includes(m[2]!) || !['main', 'v1'].includes(decodeURIComponent(m[3]!))) {
+  const [, owner, repo = '', revision = '', filePath = ''] = /^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname) ?? [];
+  if (owner !== 'bigr' || !['fmnist', 'fmnist-bad'].includes(repo) || !['main', 'v1'].includes(decodeURIComponent(revision))) {
     return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found');
   }
-  const file = m[4]!.split('/').map(decodeURIComponent).join('/');
+  const file = filePath.split('/').map(decodeURIComponent).join('/');
   const data = content.get(file);
   if (!data) return void res.writeHead(404).end('Entry not found');
   if (LFS.has(file)) {
-    const h = m[2] === 'fmnist-bad' && behaviour.wrongHash === file ? '0'.repeat(64) : sha(data);
+    const h = repo === 'fmnist-bad' && behaviour.wrongHash === file ? '0'.repeat(64) : sha(data);
     // Relative redirect, as the Hub does for LFS files served from its own storage.
     return void res
       .writeHead(302, { location: `/lfs/${sha(data)}`, 'x-linked-size': data.length, 'x-linked-etag': `"${h}"`, 'x-repo-commit': 'a'.repeat(40) })
@@ -134,15 +136,16 @@ describe('loading a model by name from a local Hub server', () => {
     const bigr = await BigrPipeline.load('bigr/fmnist', { hubUrl: base, cacheDir, engine, onProgress: (e) => events.push(e) });
     const snapshot = hubSnapshotDir(cacheDir, { owner: 'bigr', name: 'fmnist', revision: 'main' });
     expect(bigr.dir).toBe(snapshot);
-    for (const f of FILES) expect((await readFile(join(snapshot, f))).equals(content.get(f)!)).toBe(true);
+    for (const f of FILES) expect((await readFile(join(snapshot, f))).equals(served(f))).toBe(true);
     expect(existsSync(join(snapshot, 'model.safetensors.incomplete'))).toBe(false);
     // Each LFS blob was cut once (after at most 100,000 bytes) and resumed with a Range request from what arrived.
-    const resumed = requests.filter((r) => r.path.startsWith('/lfs/') && r.range !== undefined).map((r) => Number(/^bytes=(\d+)-$/.exec(r.range!)?.[1]));
+    const resumed = requests.flatMap((r) => (r.path.startsWith('/lfs/') && r.range !== undefined ? [Number(/^bytes=(\d+)-$/.exec(r.range)?.[1])] : []));
     expect(resumed).toHaveLength(2);
     for (const at of resumed) expect(at > 0 && at <= 100_000).toBe(true);
     const downloads = events.filter((e) => e.task === 'download' && e.message === 'model.safetensors');
-    expect(downloads.at(-1)!.current).toBe(content.get('model.safetensors')!.length);
-    expect(downloads.at(-1)!.total).toBe(content.get('model.safetensors')!.length);
+    const lastDownload = required(downloads.at(-1), 'last download event');
+    expect(lastDownload.current).toBe(served('model.safetensors').length);
+    expect(lastDownload.total).toBe(served('model.safetensors').length);
     const g = await bigr.generate({ classes: 'bag', seeds: [5], iterations: 2, diffusionSteps: 3 });
     expect(g.images.shape).toEqual([1, 1, 28, 28]);
     await bigr.dispose();
@@ -151,7 +154,7 @@ describe('loading a model by name from a local Hub server', () => {
     requests.length = 0;
     const again = await TokenizerPipeline.load('bigr/fmnist', { hubUrl: base, cacheDir, engine, offline: true });
     expect(requests).toHaveLength(0);
-    expect(again.hash).toBe(sha(content.get('tokenizer/model.safetensors')!));
+    expect(again.hash).toBe(sha(served('tokenizer/model.safetensors')));
     await again.dispose();
   });
 
@@ -186,7 +189,7 @@ describe('loading a model by name from a local Hub server', () => {
     behaviour.dropAfter = 50_000;
     behaviour.ignoreRange = true;
     const path = await hubFile({ owner: 'bigr', name: 'fmnist', revision: 'main' }, 'model.safetensors', { hubUrl: base, cacheDir });
-    expect((await readFile(path)).equals(content.get('model.safetensors')!)).toBe(true);
+    expect((await readFile(path)).equals(served('model.safetensors'))).toBe(true);
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
@@ -214,7 +217,7 @@ describe('loading a model by name from a local Hub server', () => {
     const kept = existsSync(partial) ? (await stat(partial)).size : 0;
     requests.length = 0;
     const path = await hubFile({ owner: 'bigr', name: 'fmnist', revision: 'main' }, 'model.safetensors', { hubUrl: base, cacheDir });
-    expect((await readFile(path)).equals(content.get('model.safetensors')!)).toBe(true);
+    expect((await readFile(path)).equals(served('model.safetensors'))).toBe(true);
     if (kept > 0) expect(requests.some((r) => r.range === `bytes=${kept}-`)).toBe(true);
   });
 });
@@ -223,12 +226,13 @@ describe('loading an official checkpoint pair', () => {
   it('imports .pt/.th on the fly into the cache once, then reuses it', async () => {
     const cacheDir = freshCache();
     const pt = join(dir, 'official');
-    const { files } = await exportPytorch(MODEL, pt);
+    await exportPytorch(MODEL, pt);
     const engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
-    const a = await BigrPipeline.load({ bigr: files[0]!, bae: files[1]! }, { cacheDir, engine });
+    const files = { bigr: join(pt, PYTORCH_BIGR_FILE), bae: join(pt, PYTORCH_BAE_FILE) };
+    const a = await BigrPipeline.load(files, { cacheDir, engine });
     expect(a.dir.startsWith(join(cacheDir, 'imported'))).toBe(true);
     expect(a.classNames).toContain('Sneaker');
-    const b = await BigrPipeline.load(`${files[0]}+${files[1]}`, { cacheDir, engine });
+    const b = await BigrPipeline.load(`${files.bigr}+${files.bae}`, { cacheDir, engine });
     expect(b.dir).toBe(a.dir);
     const ga = await a.generate({ classes: 'sneaker', seeds: [2], iterations: 2, diffusionSteps: 3 });
     const direct = await BigrPipeline.load(MODEL, { engine });

@@ -48,9 +48,9 @@ const REPO_RE = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,95})\/([A-Za-z0-9][A-Za-z0-9_.-]{
 /** Parses `owner/name[@revision]` (optionally prefixed `hf://` or `hub:`); null when `source` is not of that form. */
 export function parseHubRepo(source: string): HubRepo | null {
   const s = source.replace(/^(hf:\/\/|hub:)/, '');
-  const m = REPO_RE.exec(s);
-  if (!m || m[1]!.includes('..') || m[2]!.includes('..') || (m[3] ?? '').includes('..')) return null;
-  return { owner: m[1]!, name: m[2]!, revision: m[3] ?? 'main' };
+  const [, owner, name, revision = 'main'] = REPO_RE.exec(s) ?? [];
+  if (owner === undefined || name === undefined || owner.includes('..') || name.includes('..') || revision.includes('..')) return null;
+  return { owner, name, revision };
 }
 
 /** `owner/name@revision`. */
@@ -135,9 +135,10 @@ async function hubGet(url: string, headers: Record<string, string>, token: strin
     sha256 ??= sha256Of(response.headers.get('x-linked-etag'));
     const linked = Number(response.headers.get('x-linked-size'));
     if (size === undefined && Number.isSafeInteger(linked) && linked >= 0 && response.headers.get('x-linked-size') !== null) size = linked;
-    if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel();
-      current = new URL(response.headers.get('location')!, current).toString();
+      current = new URL(location, current).toString();
       continue;
     }
     sha256 ??= sha256Of(response.headers.get('etag'));

@@ -1,4 +1,4 @@
-import { ConfigError, FormatError } from '@bigr/core';
+import { at, ConfigError, dims2, FormatError, required } from '@bigr/core';
 import { baeParameterShapes, validateConfig, type BaeConfig, type BlockKind } from '@bigr/tokenizer';
 import { assertKeysMatch, compareKeys, type ShapeMap } from './keyCheck.js';
 
@@ -60,12 +60,17 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
   if (sorted.length === 0) throw new FormatError(`${source} has no "${list}.*" tensors, so it is not a B-AE state dict (docs/algorithm.md §10.2).`);
   const gaps = sorted.filter((v, i) => v !== i);
   if (gaps.length > 0) {
-    const missing = Array.from({ length: sorted[sorted.length - 1]! + 1 }, (_, i) => i).filter((i) => !indices.has(i));
+    const missing = Array.from({ length: Math.max(...sorted) + 1 }, (_, i) => i).filter((i) => !indices.has(i));
     throw new FormatError(
       `${source}: ${list} has no tensors for block(s) ${missing.join(', ')}, so the block list is incomplete. Pass the full B-AE state dict.`,
     );
   }
   const get = (n: string): readonly number[] | undefined => shapes.get(n);
+  const dimOf = (shape: readonly number[], d: number, name: string): number => {
+    const v = shape[d];
+    if (v === undefined) throw new FormatError(`${source}: ${name} has shape [${shape.join(', ')}], without a dimension ${d}. It is not a B-AE state dict.`);
+    return v;
+  };
   return sorted.map((i) => {
     const p = `${list}.${i}`;
     const w = get(`${p}.weight`);
@@ -73,11 +78,21 @@ function readBlocks(shapes: ShapeMap, list: 'encoder.blocks' | 'generator.blocks
     const conv1 = get(`${p}.conv1.weight`);
     const q = get(`${p}.q.weight`);
     const conv = get(`${p}.conv.weight`);
-    if (norm1 && conv1) return { index: i, kind: 'ResBlock', inChannels: norm1[0]!, outChannels: conv1[0]! };
-    if (q) return { index: i, kind: 'AttnBlock', inChannels: q[0]!, outChannels: q[0]! };
-    if (conv) return { index: i, kind: list === 'encoder.blocks' ? 'Downsample' : 'Upsample', inChannels: conv[1]!, outChannels: conv[0]! };
-    if (w && w.length === 4) return { index: i, kind: 'Conv2d', inChannels: w[1]!, outChannels: w[0]! };
-    if (w && w.length === 1) return { index: i, kind: 'GroupNorm', inChannels: w[0]!, outChannels: w[0]! };
+    if (norm1 && conv1)
+      return { index: i, kind: 'ResBlock', inChannels: dimOf(norm1, 0, `${p}.norm1.weight`), outChannels: dimOf(conv1, 0, `${p}.conv1.weight`) };
+    if (q) {
+      const channels = dimOf(q, 0, `${p}.q.weight`);
+      return { index: i, kind: 'AttnBlock', inChannels: channels, outChannels: channels };
+    }
+    if (conv) {
+      const name = `${p}.conv.weight`;
+      return { index: i, kind: list === 'encoder.blocks' ? 'Downsample' : 'Upsample', inChannels: dimOf(conv, 1, name), outChannels: dimOf(conv, 0, name) };
+    }
+    if (w && w.length === 4) return { index: i, kind: 'Conv2d', inChannels: dimOf(w, 1, `${p}.weight`), outChannels: dimOf(w, 0, `${p}.weight`) };
+    if (w && w.length === 1) {
+      const channels = dimOf(w, 0, `${p}.weight`);
+      return { index: i, kind: 'GroupNorm', inChannels: channels, outChannels: channels };
+    }
     const names = [...shapes.keys()].filter((n) => n.startsWith(`${p}.`));
     throw new FormatError(
       `${source}: block ${p} (tensors ${names.join(', ')}) is none of Conv2d, ResBlock, AttnBlock, Downsample, Upsample or GroupNorm. ` +
@@ -105,31 +120,39 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   const source = options.source ?? 'B-AE state dict';
   const enc = readBlocks(shapes, 'encoder.blocks', source);
   const dec = readBlocks(shapes, 'generator.blocks', source);
-  if (enc.length < 6 || enc[0]!.kind !== 'Conv2d') fail(source, 'block 0 must be the input conv');
+  const [first] = enc;
+  if (enc.length < 6 || first?.kind !== 'Conv2d') fail(source, 'block 0 must be the input conv');
   const tail = enc
     .slice(-5)
     .map((b) => b.kind)
     .join(',');
   if (tail !== 'ResBlock,AttnBlock,ResBlock,GroupNorm,Conv2d')
     fail(source, `the last five blocks are ${tail}, expected ResBlock, AttnBlock, ResBlock, GroupNorm, Conv2d`);
-  const inChannels = enc[0]!.inChannels;
-  const nf = enc[0]!.outChannels;
-  const embDim = enc[enc.length - 1]!.outChannels;
+  const inChannels = first.inChannels;
+  const nf = first.outChannels;
+  const embDim = at(enc, enc.length - 1, 'last encoder block').outChannels;
   // Split the blocks between the input conv and the middle block into levels at each Downsample.
-  const levels: Block[][] = [[]];
+  let level: Block[] = [];
+  const levels: Block[][] = [level];
   for (const b of enc.slice(1, -5)) {
-    if (b.kind === 'Downsample') levels.push([]);
-    else if (b.kind === 'ResBlock' || b.kind === 'AttnBlock') levels[levels.length - 1]!.push(b);
+    if (b.kind === 'Downsample') {
+      level = [];
+      levels.push(level);
+    } else if (b.kind === 'ResBlock' || b.kind === 'AttnBlock') level.push(b);
     else fail(source, `block ${b.index} is a ${b.kind} inside the resolution levels`);
   }
   const resCounts = levels.map((l) => l.filter((b) => b.kind === 'ResBlock').length);
-  const resBlocks = resCounts[0]!;
+  const resBlocks = at(resCounts, 0, 'ResBlocks of level 0');
   if (resBlocks < 1 || resCounts.some((c) => c !== resBlocks))
     fail(source, `ResBlocks per level are [${resCounts.join(', ')}], expected the same positive count in every level`);
   const chMult = levels.map((l, i) => {
-    const last = [...l].reverse().find((b) => b.kind === 'ResBlock')!;
-    if (last.outChannels % nf !== 0) fail(source, `level ${i} has ${last.outChannels} channels, not a multiple of nf = ${nf}`);
-    return last.outChannels / nf;
+    // Every level has resBlocks ≥ 1 ResBlocks (checked above).
+    const lastRes = required(
+      [...l].reverse().find((b) => b.kind === 'ResBlock'),
+      `last ResBlock of level ${i}`,
+    );
+    if (lastRes.outChannels % nf !== 0) fail(source, `level ${i} has ${lastRes.outChannels} channels, not a multiple of nf = ${nf}`);
+    return lastRes.outChannels / nf;
   });
   const attentionLevels = levels.flatMap((l, i) => (l.some((b) => b.kind === 'AttnBlock') ? [i] : []));
   const factor = 2 ** (levels.length - 1);
@@ -139,7 +162,7 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
       `${source} has no quantize.embed.weight of shape (K, emb_dim), so the code width K cannot be inferred. ` +
         `Pass the full B-AE state dict (docs/algorithm.md §10.2).`,
     );
-  const codeDim = embed[0]!;
+  const [codeDim] = dims2(embed, 'quantize.embed.weight');
   const normFirst = dec[0]?.kind === 'GroupNorm';
 
   let resolution: number;
@@ -156,7 +179,8 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
     resolution = options.resolution;
     resolutionSource = 'option';
   } else {
-    resolution = attentionLevels.length > 0 ? 16 * 2 ** attentionLevels[0]! : 32 * factor;
+    const [firstAttention] = attentionLevels;
+    resolution = firstAttention !== undefined ? 16 * 2 ** firstAttention : 32 * factor;
     resolutionSource = 'released-convention';
   }
   const levelRes = levels.map((_, i) => Math.floor(resolution / 2 ** i));
@@ -164,7 +188,7 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
     const got = levelRes.flatMap((r, i) => (attn.includes(r) ? [i] : []));
     return got.length === attentionLevels.length && got.every((v, i) => v === attentionLevels[i]);
   };
-  const attnResolutions = sameLevels([16]) ? [16] : attentionLevels.map((i) => levelRes[i]!);
+  const attnResolutions = sameLevels([16]) ? [16] : attentionLevels.map((i) => at(levelRes, i, 'level resolution'));
   if (!sameLevels(attnResolutions)) fail(source, `attention at levels [${attentionLevels.join(', ')}] cannot be expressed at resolution ${resolution}`);
 
   let config: BaeConfig;
@@ -185,11 +209,11 @@ export function inferBaeLayout(shapes: ShapeMap, options: InferBaeOptions = {}):
   } catch (err) {
     throw new FormatError(`${source}: the inferred B-AE architecture is invalid (${(err as Error).message}).`, { cause: err });
   }
-  const required = baeParameterShapes(config);
+  const used = baeParameterShapes(config);
   const all = baeParameterShapes(config, { includeUnused: true });
-  const optional = new Map([...all].filter(([k]) => !required.has(k)));
+  const optional = new Map([...all].filter(([k]) => !used.has(k)));
   assertKeysMatch(
-    compareKeys(shapes, required, optional),
+    compareKeys(shapes, used, optional),
     source,
     `the B-AE inferred from it (nf ${nf}, ch_mult [${chMult.join(', ')}], res_blocks ${resBlocks}, attention at levels [${attentionLevels.join(', ')}], ` +
       `emb_dim ${embDim}, K ${codeDim})`,

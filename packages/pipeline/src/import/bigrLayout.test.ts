@@ -1,4 +1,4 @@
-import { ConfigError, FormatError, readSafetensorsHeader } from '@bigr/core';
+import { ConfigError, FormatError, readSafetensorsHeader, required } from '@bigr/core';
 import { BACKBONE_PRESETS, backboneParameterShapes, inferBackboneConfig, resolveBackboneConfig } from '@bigr/backbone';
 import { denoiserParameterShapes } from '@bigr/transcoder';
 import { fixturePath, loadFixture, loadJsonFixture } from '@bigr/testing';
@@ -6,7 +6,7 @@ import { inferBigrLayout } from './bigrLayout.js';
 
 /** Shapes of an official state dict of a preset with K bits: backbone, denoiser, its duplicate and the scheduler buffers. */
 function releasedShapes(name: string, K: number): Map<string, readonly number[]> {
-  const p = BACKBONE_PRESETS[name]!;
+  const p = required(BACKBONE_PRESETS[name], `preset ${name}`);
   const config = resolveBackboneConfig({ ...p.backbone, bitsPerToken: K });
   const sizes = { bitsPerToken: K, featureDim: config.dim, width: p.transcoder.width, blocks: p.transcoder.blocks };
   return new Map<string, readonly number[]>([
@@ -33,7 +33,7 @@ describe('inferBigrLayout', () => {
     ['BiGR-L-512', 32, 372_717_632, undefined],
   ] as const)('recognises the released %s (K = %i) with the parameter counts of docs/algorithm.md §2.1', (name, K, total, denoiser) => {
     const inferred = inferBigrLayout(releasedShapes(name, K));
-    const p = BACKBONE_PRESETS[name]!;
+    const p = required(BACKBONE_PRESETS[name], `preset ${name}`);
     expect(inferred.preset).toBe(name);
     expect(inferred.backbone).toEqual(resolveBackboneConfig({ ...p.backbone, bitsPerToken: K }));
     expect(inferred.backbone.heads).toBe(p.backbone.dim / 64);

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import {
   type CpuTensor,
   FormatError,
+  getOrThrow,
   NotFoundError,
   readSafetensors,
   readSafetensorsHeader,
@@ -176,7 +177,7 @@ async function openSafetensors(path: string, what: string, fileBytes: number, se
       throwIfAborted(options.signal, 'checkpoint read');
       const content = await readSafetensors(path, { filter: (name) => wanted.has(name) });
       const out: NamedTensors = new Map();
-      for (const [f, t] of content.tensors) out.set(wanted.get(f)!, t as CpuTensor);
+      for (const [f, t] of content.tensors) out.set(getOrThrow(wanted, f, 'requested tensor'), t as CpuTensor);
       options.onProgress?.({ task: 'safetensors-load', current: 1, total: 1, message: path });
       return out;
     },

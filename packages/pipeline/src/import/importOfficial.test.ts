@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuTensor, loadModelDirectory, resolveEngine, type Engine } from '@bigr/core';
+import { CpuTensor, getOrThrow, loadModelDirectory, required, resolveEngine, type Engine } from '@bigr/core';
 import { denoiserGraph } from '@bigr/transcoder';
 import { configFromHparams } from '@bigr/tokenizer';
 import { expectClose, fixturePath, loadFixture, loadJsonFixture } from '@bigr/testing';
@@ -50,7 +50,7 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
 
   it('reports what it read, inferred, verified and dropped', async () => {
     const a = (await tinyJson()).model_args;
-    const b = report.bigr!;
+    const b = required(report.bigr, 'report on the BiGR checkpoint');
     expect(report.kind).toBe('bigr');
     expect(b.source).toMatchObject({ layout: 'torch-zip', entry: 'ema', tensors: 76 });
     expect(b.inferred.backbone).toMatchObject({
@@ -102,7 +102,7 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
     expect(tok.config.bae).toEqual(configFromHparams(hparams));
     expect(tok.config.pad).toBe(0);
     const official = await tinyBaeStateDict();
-    for (const [k, t] of tok.weights) expect(Array.from(t.data)).toEqual(Array.from(official.get(k)!.data));
+    for (const [k, t] of tok.weights) expect(Array.from(t.data)).toEqual(Array.from(getOrThrow(official, k, 'official tensor').data));
   });
 
   it('reproduces the official backbone cond_logits, denoiser out_logits and B-AE recon_det on onnxruntime', async () => {
@@ -112,24 +112,25 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
       const f = await model.features.features(
         bb.tensors.get('codes') as CpuTensor<'float32'>,
         bb.tensors.get('token_mask') as CpuTensor<'uint8'>,
-        { kind: 'class', labels: bb.tensors.get('labels')!.data as Int32Array },
+        { kind: 'class', labels: getOrThrow(bb.tensors, 'labels', 'fixture tensor').data as Int32Array },
         false,
       );
-      expectClose(f.data, bb.tensors.get('cond_logits')!.data, { atol: 1e-5, rtol: 0, what: 'cond_logits' });
+      expectClose(f.data, getOrThrow(bb.tensors, 'cond_logits', 'fixture tensor').data, { atol: 1e-5, rtol: 0, what: 'cond_logits' });
 
       const dn = await loadFixture('denoiser.safetensors');
       const g = await engine.compile(denoiserGraph(model.config.transcoder), model.weights);
       try {
-        const tau = Float32Array.from(dn.tensors.get('time_steps')!.data);
-        const r = await g.run({ x_t: dn.tensors.get('x_t')!, tau: new CpuTensor(tau, [tau.length]), features: dn.tensors.get('cond')! });
-        expectClose(r['logits']!.data, dn.tensors.get('out_logits')!.data, { atol: 1e-5, rtol: 0, what: 'out_logits' });
+        const fixture = (name: string) => getOrThrow(dn.tensors, name, 'fixture tensor');
+        const tau = Float32Array.from(fixture('time_steps').data);
+        const r = await g.run({ x_t: fixture('x_t'), tau: new CpuTensor(tau, [tau.length]), features: fixture('cond') });
+        expectClose(required(r['logits'], 'logits output').data, fixture('out_logits').data, { atol: 1e-5, rtol: 0, what: 'out_logits' });
       } finally {
         await g.dispose();
       }
 
       const ae = await loadFixture('bae.safetensors');
       const recon = await model.tokenizer.decode(ae.tensors.get('tokens_det') as CpuTensor<'float32'>);
-      expectClose(recon.data, ae.tensors.get('recon_det')!.data, { atol: 5e-4, rtol: 0, what: 'recon_det' });
+      expectClose(recon.data, getOrThrow(ae.tensors, 'recon_det', 'fixture tensor').data, { atol: 5e-4, rtol: 0, what: 'recon_det' });
     } finally {
       await model.features.dispose();
       await model.head.dispose();
@@ -146,16 +147,16 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
       out: st,
       headDim: 16,
     });
-    expect(r.bigr!.source).toMatchObject({ layout: 'safetensors', entry: 'root' });
+    expect(required(r.bigr, 'report on the BiGR checkpoint').source).toMatchObject({ layout: 'safetensors', entry: 'root' });
     expect(r.bae.dropped).toEqual({ disc: 0, perceptual: 0 });
     const a = await loadModelDirectory(out);
     const b = await loadModelDirectory(st);
     expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()]);
-    for (const [k, t] of a.tensors) expect(Array.from(b.tensors.get(k)!.data)).toEqual(Array.from(t.data));
+    for (const [k, t] of a.tensors) expect(Array.from(getOrThrow(b.tensors, k, 'tensor').data)).toEqual(Array.from(t.data));
     expect((b.config as { backbone: unknown }).backbone).toEqual((a.config as { backbone: unknown }).backbone);
     const ta = await loadModelDirectory(join(out, 'tokenizer'));
     const tb = await loadModelDirectory(join(st, 'tokenizer'));
-    for (const [k, t] of ta.tensors) expect(Array.from(tb.tensors.get(k)!.data)).toEqual(Array.from(t.data));
+    for (const [k, t] of ta.tensors) expect(Array.from(getOrThrow(tb.tensors, k, 'tensor').data)).toEqual(Array.from(t.data));
   });
 });
 
@@ -165,7 +166,7 @@ describe('importOfficial variants', () => {
     await writeBigrPt(pt, await tinyBigrStateDict(), 'model');
     const names = ['tee', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
     const r = await importOfficial({ bigr: pt, bae: baeTh, out: fresh('m'), heads: 4, classNames: names });
-    expect(r.bigr!.source.entry).toBe('model');
+    expect(required(r.bigr, 'report on the BiGR checkpoint').source.entry).toBe('model');
     expect(r.notes.join(' ')).toMatch(/no "ema" entry; the non-EMA "model" weights/);
     expect((await readBigrModel(r.out)).config.classNames).toEqual(names);
   });
@@ -216,7 +217,8 @@ describe('importOfficial refuses malformed checkpoints with clear errors, writin
 
   it('duplicated denoiser copies that differ', async () => {
     const t = await tinyBigrStateDict(true);
-    (t.get('diffusion_processor._denoise_fn.blocks.1.mlp.0.weight')!.data as Float32Array)[7]! += 1e-3;
+    const w = getOrThrow(t, 'diffusion_processor._denoise_fn.blocks.1.mlp.0.weight', 'tensor').data as Float32Array;
+    w[7] = required(w[7], 'weight') + 1e-3;
     const { error } = await failing(t);
     expect(error.name).toBe('FormatError');
     expect(error.message).toMatch(/"diffusion_processor\._denoise_fn\.blocks\.1\.mlp\.0\.weight" differs from "denoise_mlp\.blocks\.1\.mlp\.0\.weight"/);
@@ -224,7 +226,7 @@ describe('importOfficial refuses malformed checkpoints with clear errors, writin
 
   it('a scheduler buffer that is not the linear schedule', async () => {
     const t = await tinyBigrStateDict();
-    (t.get('diffusion_processor.scheduler.b_final')!.data as Float32Array)[10] = 0.5;
+    (getOrThrow(t, 'diffusion_processor.scheduler.b_final', 'tensor').data as Float32Array)[10] = 0.5;
     const { error } = await failing(t);
     expect(error.name).toBe('FormatError');
     expect(error.message).toMatch(/diffusion_processor\.scheduler\.b_final\[10\] is 0\.5 but the linear Bernoulli schedule with T = 256 gives 0\.0195/);

@@ -1,5 +1,15 @@
 import { basename, join } from 'node:path';
-import { assertFiniteTensors, ConfigError, CpuTensor, FormatError, pathExists, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import {
+  assertFiniteTensors,
+  ConfigError,
+  CpuTensor,
+  FormatError,
+  getOrThrow,
+  pathExists,
+  throwIfAborted,
+  type LongRunningOptions,
+  type NamedTensors,
+} from '@bigr/core';
 import { extractBackboneParameters, gridSide } from '@bigr/backbone';
 import { OFFICIAL_DUPLICATE_PREFIX, selectTranscoderParameters } from '@bigr/transcoder';
 import { baeParameterShapes, loadBaeParameters } from '@bigr/tokenizer';
@@ -105,13 +115,13 @@ function splitBaeNames(src: CheckpointSource): { shapes: Map<string, readonly nu
   const unknown: string[] = [];
   let disc = 0;
   let perceptual = 0;
-  for (const n of names) {
+  for (const [n, shape] of src.shapes) {
     if (n.startsWith('disc.')) disc++;
     else if (n.startsWith('perceptual.')) perceptual++;
     else if (prefixed && !n.startsWith('ae.')) unknown.push(n);
     else {
       const stripped = prefixed ? n.slice(3) : n;
-      shapes.set(stripped, src.shapes.get(n)!);
+      shapes.set(stripped, shape);
       fileName.set(stripped, n);
     }
   }
@@ -228,12 +238,11 @@ export async function importOfficial(options: ImportOfficialOptions): Promise<Im
   // 2. Read the B-AE tensors the forward pass uses.
   step('reading B-AE weights');
   const used = [...baeParameterShapes(bae.config).keys()];
-  const baeRaw = await baeSrc.read(
-    used.map((n) => baeNames.fileName.get(n)!),
-    readOptions,
-  );
+  // inferBaeLayout checked that the file holds every tensor of the architecture.
+  const fileOf = (n: string): string => getOrThrow(baeNames.fileName, n, 'B-AE tensor');
+  const baeRaw = await baeSrc.read(used.map(fileOf), readOptions);
   const renamed = new Map<string, CpuTensor>();
-  for (const n of used) renamed.set(n, baeRaw.get(baeNames.fileName.get(n)!)!);
+  for (const n of used) renamed.set(n, getOrThrow(baeRaw, fileOf(n), 'B-AE tensor read'));
   const baeWeights = loadBaeParameters(bae.config, asFloat32(renamed, `B-AE checkpoint ${options.bae}`));
 
   // 3. Read and verify the BiGR tensors.

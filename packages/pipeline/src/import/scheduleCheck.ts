@@ -28,11 +28,11 @@ export function verifyScheduleBuffers(tensors: NamedTensors, T: number, source: 
       );
     }
     const data = got.data;
-    for (let i = 0; i < want.length; i++) {
+    for (const [i, w] of want.entries()) {
       const v = Number(data[i]);
-      if (!(Math.abs(v - want[i]!) <= SCHEDULE_TOLERANCE)) {
+      if (!(Math.abs(v - w) <= SCHEDULE_TOLERANCE)) {
         throw new FormatError(
-          `${source}: ${key}[${i}] is ${v} but the linear Bernoulli schedule with T = ${T} gives ${want[i]} (docs/algorithm.md §4.1). ` +
+          `${source}: ${key}[${i}] is ${v} but the linear Bernoulli schedule with T = ${T} gives ${w} (docs/algorithm.md §4.1). ` +
             "Only the released 'linear' schedule is supported; this checkpoint uses another schedule or is corrupt.",
         );
       }

@@ -2,7 +2,7 @@
  * Test support (not exported by the package): released-layout checkpoints built from the official-tiny fixture
  * weights with core's `writeTorchStateDict`, so the importer is tested on the zip + pickle layout torch writes.
  */
-import { CpuTensor, type NamedTensors } from '@bigr/core';
+import { CpuTensor, getOrThrow, type NamedTensors } from '@bigr/core';
 import { writeTorchStateDict, type TorchArgValue } from '@bigr/torch';
 import { loadFixture } from '@bigr/testing';
 
@@ -29,7 +29,7 @@ export async function tinyBigrStateDict(separateDuplicate = false): Promise<Map<
   if (!separateDuplicate) {
     for (const [name, t] of out) {
       if (!name.startsWith('diffusion_processor._denoise_fn.')) continue;
-      const twin = out.get(name.replace('diffusion_processor._denoise_fn.', 'denoise_mlp.'))!;
+      const twin = getOrThrow(out, name.replace('diffusion_processor._denoise_fn.', 'denoise_mlp.'), 'denoise_mlp twin');
       out.set(name, new CpuTensor(twin.data as Float32Array, t.shape));
     }
   }
