@@ -73,8 +73,9 @@ describe('BigrPipeline on the bundled model directory', () => {
       [1, 0],
     ]);
     const f = await bigr.features(gen.images);
-    expect(f.shape).toEqual([2, 128]);
-    expect(bigr.representationLayer).toBe(1);
+    // The bundled backbone: D = 192, 5 blocks, so the default block is ⌊5·10/24⌋ = 2 (docs/algorithm.md §7.1).
+    expect(f.shape).toEqual([2, 192]);
+    expect(bigr.representationLayer).toBe(2);
   });
 
   it('inpaints a region of an image', async () => {
