@@ -1,4 +1,4 @@
-import { CpuTensor, createRng } from '@bigr/core';
+import { CpuTensor, at, createRng } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops, Rng } from '@bigr/core';
 import { LOSS_INPUT_TAU, LOSS_INPUT_XT, TranscoderLoss, sampleForwardDiffusion } from './transcoderLoss.js';
 import type { TranscoderConfigInput } from './config.js';
@@ -149,9 +149,11 @@ describe('TranscoderLoss', () => {
     let expectLoss = 0;
     const gradBias = new Float64Array(K);
     for (let r = 0; r < R; r++) {
+      const m = at(mask, r);
       for (let k = 0; k < K; k++) {
-        expectLoss += (mask[r]! * w[r * K + k]! * Math.LN2) / (7 * K);
-        gradBias[k] += (mask[r]! * w[r * K + k]! * (0.5 - y[r * K + k]!)) / (7 * K);
+        const wk = at(w, r * K + k);
+        expectLoss += (m * wk * Math.LN2) / (7 * K);
+        gradBias[k] = at(gradBias, k) + (m * wk * (0.5 - at(y, r * K + k))) / (7 * K);
       }
     }
     const engine = await tfjsWasmEngine();
