@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, NotFoundError, ShapeError, at, closeNames, dims2 } from '@bigr/core';
+import { ConfigError, CpuTensor, NotFoundError, ShapeError, at, closeNames, dims2, required } from '@bigr/core';
 import type { Conv2dOptions, Conv2dShapes, NamedTensors, Ops } from '@bigr/core';
 import type { OnnxAttribute, OnnxGraphBuilder } from './graphBuilder.js';
 import type { OnnxDType, OnnxValue } from './onnxValue.js';
@@ -24,7 +24,7 @@ function transposeLastTwo<A extends Float32Array | Int32Array>(data: A, shape: r
   for (let base = 0; base < data.length; base += plane) {
     for (let i = 0; i < rows; i++) {
       const src = base + i * cols;
-      for (const [j, v] of data.subarray(src, src + cols).entries()) out[base + j * rows + i] = v;
+      for (let j = 0; j < cols; j++) out[base + j * rows + i] = required(data[src + j], 'transposed element');
     }
   }
   return out;
@@ -46,7 +46,7 @@ export function* transposedPieces<A extends Float32Array | Int32Array>(data: A, 
       const j1 = Math.min(cols, j0 + block);
       for (let i = 0; i < rows; i++) {
         const src = base + i * cols;
-        for (const [j, v] of data.subarray(src + j0, src + j1).entries()) scratch[j * rows + i] = v;
+        for (let j = j0; j < j1; j++) scratch[(j - j0) * rows + i] = required(data[src + j], 'transposed element');
       }
       yield new Uint8Array(scratch.buffer, 0, (j1 - j0) * rows * scratch.BYTES_PER_ELEMENT);
     }

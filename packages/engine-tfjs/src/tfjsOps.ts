@@ -8,6 +8,7 @@ import {
   closeNames,
   dims2,
   lastDim,
+  required,
   shapeSize,
   type Conv2dOptions,
   type Conv2dShapes,
@@ -422,7 +423,7 @@ export class TfjsOps implements Ops<tf.Tensor> {
     const u = this.#rng.uniformsF32(x.size);
     const scale = 1 / (1 - rate);
     const mask = new Float32Array(x.size);
-    for (const [i, ui] of u.entries()) mask[i] = ui >= rate ? scale : 0;
+    for (let i = 0; i < mask.length; i++) mask[i] = required(u[i], 'dropout uniform') >= rate ? scale : 0;
     return this.#run('dropout', [x], () => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 }
