@@ -14,5 +14,5 @@ export * from './classIndex.js';
 export * from './imageLayout.js';
 export type { BigrModelConfig } from './bigrModelDir.js';
 export type { TokenizerModelConfig } from './tokenizerModelDir.js';
-export type { GenerateOutput, GenerateRequest, SamplingOptions, ClassSpec } from './bigrPipeline.js';
-export type { DecodeOptions, EncodedImages } from './tokenizerPipeline.js';
+export * from './bigrSampling.js';
+export * from './tokenizerCodec.js';

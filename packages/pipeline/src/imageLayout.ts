@@ -1,5 +1,5 @@
 import { ConfigError, CpuTensor, ShapeError, type DataTypeMap, type Tensor } from '@bigr/core';
-import { centerCropResize, padImages, rasterToTensor, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
+import { centerCropResize, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
 
 // The tokenizer's input geometry and tensor-only image transforms (no file system), shared by the Node entry
 // (images.ts, which adds image files) and the browser entry.
@@ -47,6 +47,49 @@ export function rasterToModel(raster: RasterImage, geom: ImageGeometry): CpuTens
   const t = rasterToTensor(fitRaster(raster, geom.inner));
   const one = new CpuTensor<'float32'>(t.data, [1, ...t.shape]);
   return geom.pad > 0 ? padImages(one, geom.pad) : one;
+}
+
+/**
+ * Images given in memory (what the browser pipeline takes): rasters (any size; center-cropped and resized) or a float
+ * tensor [B, C, H, W] in [0, 1], at the tokenizer's size or at the size before padding (then it is padded).
+ */
+export type WebImageSource = RasterImage | readonly RasterImage[] | Tensor<'float32'>;
+
+/** Whether an image source is a tensor (not a path or a raster). */
+export function isImageTensor(x: unknown): x is Tensor<'float32'> {
+  return typeof x === 'object' && x !== null && 'shape' in x && 'data' in x && 'dtype' in x;
+}
+
+/** A float32 tensor [B, C, H, W] in [0, 1] as the tokenizer's input: at its size, or before padding (then padded). */
+export function tensorToModel(source: Tensor<'float32'>, geom: ImageGeometry): CpuTensor<'float32'> {
+  const [b = 0, c, h, w] = source.shape;
+  if (source.shape.length !== 4 || c !== geom.channels || h !== w || (h !== geom.size && h !== geom.inner)) {
+    throw new ShapeError(
+      `Images have shape [${source.shape.join(', ')}]; ` +
+        `expected [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding). ` +
+        `Pass rasters or file paths to have them cropped and resized.`,
+    );
+  }
+  if (source.dtype !== 'float32') throw new ShapeError(`Images are ${source.dtype}; expected float32 in [0, 1].`);
+  const t = new CpuTensor<'float32'>(source.data as Float32Array, [b, geom.channels, h, h]);
+  return h === geom.inner && geom.pad > 0 ? padImages(t, geom.pad) : t;
+}
+
+/** Rasters (center-crop-resized and padded, see {@link rasterToModel}) stacked as the tokenizer's input [B, C, size, size]. */
+export function rastersToModel(rasters: readonly RasterImage[], geom: ImageGeometry): CpuTensor<'float32'> {
+  if (rasters.length === 0) throw new ConfigError('No images given; pass at least one image.');
+  return stackImages(
+    rasters.map((r) => {
+      const t = rasterToModel(r, geom);
+      return new CpuTensor<'float32'>(t.data, t.shape.slice(1));
+    }),
+  );
+}
+
+/** In-memory images as the tokenizer's input [B, C, size, size]. */
+export function webModelImages(source: WebImageSource, geom: ImageGeometry): CpuTensor<'float32'> {
+  if (isImageTensor(source)) return tensorToModel(source, geom);
+  return rastersToModel(Array.isArray(source) ? (source as readonly RasterImage[]) : [source as RasterImage], geom);
 }
 
 /** Removes `pad` pixels from every side of [B, C, H, W] images (undoes the 28→32 Fashion-MNIST padding). */

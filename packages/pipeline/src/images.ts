@@ -3,11 +3,23 @@
  * or rasters → [B, C, H, W] in [0, 1] at the tokenizer's size, and model output → images without the padding.
  */
 import { stat } from 'node:fs/promises';
-import { ConfigError, CpuTensor, NotFoundError, ShapeError, type Tensor } from '@bigr/core';
-import { loadRaster, padImages, stackImages, type RasterImage } from '@bigr/tokenizer';
-import { rasterToModel, type ImageGeometry } from './imageLayout.js';
+import { ConfigError, CpuTensor, NotFoundError, type Tensor } from '@bigr/core';
+import { loadRaster, stackImages, type RasterImage } from '@bigr/tokenizer';
+import { isImageTensor, rasterToModel, tensorToModel, type ImageGeometry } from './imageLayout.js';
 
-export { type ImageGeometry, imageGeometry, fitRaster, rasterToModel, unpadImages, clampImages, concatBatches } from './imageLayout.js';
+export {
+  type ImageGeometry,
+  type WebImageSource,
+  imageGeometry,
+  fitRaster,
+  rasterToModel,
+  rastersToModel,
+  tensorToModel,
+  webModelImages,
+  unpadImages,
+  clampImages,
+  concatBatches,
+} from './imageLayout.js';
 
 async function readRaster(path: string, channels: 1 | 3): Promise<RasterImage> {
   try {
@@ -40,25 +52,9 @@ export async function loadModelImages(paths: readonly string[], geom: ImageGeome
  */
 export type ImageSource = string | RasterImage | readonly (string | RasterImage)[] | Tensor<'float32'>;
 
-function isTensor(x: unknown): x is Tensor<'float32'> {
-  return typeof x === 'object' && x !== null && 'shape' in x && 'data' in x && 'dtype' in x;
-}
-
 /** Brings any {@link ImageSource} to the tokenizer's input [B, C, size, size]. */
 export async function toModelImages(source: ImageSource, geom: ImageGeometry): Promise<CpuTensor<'float32'>> {
-  if (isTensor(source)) {
-    const [b, c, h, w] = source.shape as [number, number, number, number];
-    if (source.shape.length !== 4 || c !== geom.channels || h !== w || (h !== geom.size && h !== geom.inner)) {
-      throw new ShapeError(
-        `Images have shape [${source.shape.join(', ')}]; ` +
-          `expected [B, ${geom.channels}, ${geom.size}, ${geom.size}] (or [B, ${geom.channels}, ${geom.inner}, ${geom.inner}] before padding). ` +
-          `Pass file paths to have them cropped and resized.`,
-      );
-    }
-    if (source.dtype !== 'float32') throw new ShapeError(`Images are ${source.dtype}; expected float32 in [0, 1].`);
-    const t = new CpuTensor<'float32'>(source.data as Float32Array, [b, c, h, w]);
-    return h === geom.inner && geom.pad > 0 ? padImages(t, geom.pad) : t;
-  }
+  if (isImageTensor(source)) return tensorToModel(source, geom);
   const list = Array.isArray(source) ? (source as readonly (string | RasterImage)[]) : [source as string | RasterImage];
   if (list.length === 0) throw new ConfigError('No images given; pass at least one path, raster or tensor.');
   const out: CpuTensor<'float32'>[] = [];

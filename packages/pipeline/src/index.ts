@@ -6,7 +6,9 @@
  * loaded config is checked against. This is the composition package: the components never import each other.
  * @packageDocumentation
  */
+export * from './bigrSampling.js';
 export * from './bigrPipeline.js';
+export * from './tokenizerCodec.js';
 export * from './tokenizerPipeline.js';
 export * from './bigrModelDir.js';
 export * from './tokenizerModelDir.js';

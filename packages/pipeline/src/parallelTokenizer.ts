@@ -10,7 +10,8 @@ import { ConfigError, CpuTensor, packBits, type PackedCodes } from '@bigr/core';
 import { SamplerPool } from '@bigr/sampler';
 import type { SamplerWorkerModel, SamplerWorkerScript } from '@bigr/sampler';
 import { chooseEngine } from './engineChoice.js';
-import { TokenizerPipeline, type CodeMode, type DecodeOptions } from './tokenizerPipeline.js';
+import type { CodeMode, DecodeOptions } from './tokenizerCodec.js';
+import { TokenizerPipeline } from './tokenizerPipeline.js';
 
 /** Arguments of {@link tokenizerWorkerFactory}. */
 export interface TokenizerWorkerArgs {

@@ -2,60 +2,26 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ConfigError,
-  CpuTensor,
-  createRng,
   FormatError,
   NotFoundError,
-  packBits,
   parseJsonBounded,
   sha256OfFile,
-  throwIfAborted,
-  unpackBits,
+  type CpuTensor,
   type Engine,
   type LongRunningOptions,
   type PackedCodes,
-  type Tensor,
 } from '@bigr/core';
 import { HashIndex, type BaeTokenizer, type Neighbours } from '@bigr/tokenizer';
 import { BIGR_FORMAT, confinedSubdirectory } from './bigrModelDir.js';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
 import { chooseEngine, type EngineChoice } from './engineChoice.js';
-import { clampImages, concatBatches, imageGeometry, toModelImages, unpadImages, type ImageGeometry, type ImageSource } from './images.js';
+import { toModelImages, type ImageSource } from './images.js';
 import { resolveModelSource, type LoadSourceOptions, type ModelSource } from './sources.js';
 import type { CodesFile } from './codesFile.js';
+import { TokenizerCodec, type EncodedImages, type TokenizerEncodeOptions } from './tokenizerCodec.js';
 
 /** Options of {@link TokenizerPipeline.load}. */
 export interface TokenizerPipelineLoadOptions extends EngineChoice, LoadSourceOptions {}
-
-/** How codes are made: 'threshold' (deterministic, the default for hashing) or 'bernoulli' (seeded draws, as in training). */
-export type CodeMode = 'threshold' | 'bernoulli';
-
-/** Options of {@link TokenizerPipeline.encode}. */
-export interface TokenizerEncodeOptions extends LongRunningOptions {
-  /** Default 'threshold'. */
-  readonly mode?: CodeMode;
-  /** Seed of the Bernoulli draws (consumed in image order, so results do not depend on batching). Default 0. */
-  readonly seed?: number;
-}
-
-/** Codes of a batch of images. */
-export interface EncodedImages {
-  /** Bits [B, N, K] (0/1). */
-  readonly bits: CpuTensor<'uint8'>;
-  /** The same bits packed (LSB first per token), ready for a {@link HashIndex}. */
-  readonly packed: PackedCodes;
-}
-
-/** Options of {@link TokenizerPipeline.decode}. */
-export interface DecodeOptions {
-  /** Remove the tokenizer's padding (e.g. 32 → 28 px for Fashion-MNIST). Default true. */
-  readonly unpad?: boolean;
-  /** Clamp to [0, 1] as the official save path does. Default true. */
-  readonly clamp?: boolean;
-}
-
-/** Images per tokenizer call (bounds memory). */
-const CHUNK = 64;
 
 /**
  * A pretrained binary tokenizer (B-AE) ready to encode, decode and hash images — for users who only need binary
@@ -67,28 +33,23 @@ const CHUNK = 64;
  * const [hits] = await tok.search(index, 'query.png', 5);
  * ```
  */
-export class TokenizerPipeline {
-  /** The tokenizer on its engine. */
-  readonly tokenizer: BaeTokenizer;
+export class TokenizerPipeline extends TokenizerCodec {
   /** The tokenizer directory's config. */
   readonly config: TokenizerModelConfig;
   /** The tokenizer model directory. */
   readonly dir: string;
   /** SHA-256 of the tokenizer weights (identifies which codes belong together). */
   readonly hash: string;
-  /** How images are brought to the tokenizer's input. */
-  readonly geometry: ImageGeometry;
   /** Name of the engine the graphs run on. */
   readonly engineName: string;
 
   /** Wraps an already loaded tokenizer (see {@link TokenizerPipeline.load}). */
   constructor(parts: { tokenizer: BaeTokenizer; config: TokenizerModelConfig; dir: string; hash: string; engineName: string }) {
-    this.tokenizer = parts.tokenizer;
+    super(parts.tokenizer, parts.config);
     this.config = parts.config;
     this.dir = parts.dir;
     this.hash = parts.hash;
     this.engineName = parts.engineName;
-    this.geometry = imageGeometry(parts.tokenizer, parts.config);
   }
 
   /**
@@ -108,21 +69,6 @@ export class TokenizerPipeline {
     return new TokenizerPipeline({ tokenizer, config, dir: tokDir, hash: await sha256OfFile(join(tokDir, 'model.safetensors')), engineName: engine.name });
   }
 
-  /** Latent grid [rows, cols]. */
-  get grid(): readonly [number, number] {
-    return this.tokenizer.grid;
-  }
-
-  /** Tokens per image N. */
-  get tokens(): number {
-    return this.tokenizer.tokens;
-  }
-
-  /** Bits per token K. */
-  get bitsPerToken(): number {
-    return this.tokenizer.bitsPerToken;
-  }
-
   /** Brings images (paths, rasters or tensors) to the tokenizer's input [B, C, H, W]. */
   images(source: ImageSource): Promise<CpuTensor<'float32'>> {
     return toModelImages(source, this.geometry);
@@ -130,49 +76,12 @@ export class TokenizerPipeline {
 
   /** Encodes images to binary codes (threshold codes by default). */
   async encode(source: ImageSource, options: TokenizerEncodeOptions = {}): Promise<EncodedImages> {
-    const mode = options.mode ?? 'threshold';
-    if (mode !== 'threshold' && mode !== 'bernoulli')
-      throw new ConfigError(`mode is "${String(mode)}"; expected 'threshold' (deterministic) or 'bernoulli' (seeded).`);
-    const images = await this.images(source);
-    const B = images.shape[0]!;
-    const per = images.size / B;
-    const rng = createRng(options.seed ?? 0);
-    const parts: CpuTensor<'uint8'>[] = [];
-    for (let s = 0; s < B; s += CHUNK) {
-      throwIfAborted(options.signal, 'encoding');
-      const b = Math.min(CHUNK, B - s);
-      const chunk = new CpuTensor<'float32'>(images.data.subarray(s * per, (s + b) * per), [b, ...images.shape.slice(1)]);
-      const { bits } = await this.tokenizer.encode(chunk, mode === 'bernoulli' ? { mode, rng } : { mode });
-      parts.push(bits);
-      options.onProgress?.({ task: 'encode', current: s + b, total: B });
-    }
-    const bits = parts.length === 1 ? parts[0]! : concatBatches(parts);
-    return { bits, packed: packBits(bits) };
+    return this.encodeImages(await this.images(source), options);
   }
 
   /** Threshold hash codes of images, packed (equal images always get equal codes). */
   async hashImages(source: ImageSource, options: LongRunningOptions = {}): Promise<PackedCodes> {
     return (await this.encode(source, options)).packed;
-  }
-
-  /** Decodes codes (bits [B, N, K] or packed) to images [B, C, H, W], by default unpadded and clamped to [0, 1]. */
-  async decode(codes: Tensor<'uint8'> | PackedCodes, options: DecodeOptions = {}): Promise<CpuTensor<'float32'>> {
-    const bits = 'bytes' in codes ? unpackBits(codes) : codes;
-    if (bits.shape.length !== 3 || bits.shape[1] !== this.tokens || bits.shape[2] !== this.bitsPerToken) {
-      throw new ConfigError(
-        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). ` +
-          `Decode with the tokenizer the codes were encoded with.`,
-      );
-    }
-    const raw = await this.tokenizer.decode(bits);
-    return this.finish(raw, options);
-  }
-
-  /** Post-processes decoder output as {@link DecodeOptions} says. */
-  finish(images: Tensor<'float32'>, options: DecodeOptions = {}): CpuTensor<'float32'> {
-    let out = options.unpad === false ? new CpuTensor<'float32'>(images.data, images.shape) : unpadImages(images, this.geometry.pad);
-    if (options.clamp !== false) out = clampImages(out);
-    return out;
   }
 
   /** A {@link CodesFile} record of bits made by this tokenizer (write it with `writeCodesFile`). */
@@ -192,12 +101,7 @@ export class TokenizerPipeline {
   async index(source: ImageSource, index?: HashIndex, options: LongRunningOptions = {}): Promise<HashIndex> {
     const packed = await this.hashImages(source, options);
     const target = index ?? new HashIndex(this.tokens, this.bitsPerToken, Math.max(1, packed.batch));
-    if (target.tokens !== this.tokens || target.bitsPerToken !== this.bitsPerToken) {
-      throw new ConfigError(
-        `The index holds codes of ${target.tokens} tokens × ${target.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. ` +
-          `Use a new index or the tokenizer it was built with.`,
-      );
-    }
+    this.checkIndex(target);
     const first = target.size;
     target.add(
       packed,
@@ -208,13 +112,8 @@ export class TokenizerPipeline {
 
   /** The k nearest indexed images of each query image by Hamming distance of their threshold codes. */
   async search(index: HashIndex, queries: ImageSource, k: number, options: LongRunningOptions = {}): Promise<Neighbours[]> {
-    if (!Number.isInteger(k) || k < 1) throw new ConfigError(`k is ${k}; expected a positive integer (e.g. 5).`);
-    return index.searchBatch(await this.hashImages(queries, options), k);
-  }
-
-  /** Releases the compiled graphs. */
-  async dispose(): Promise<void> {
-    await this.tokenizer.dispose();
+    this.checkIndex(index);
+    return this.searchCodes(index, await this.hashImages(queries, options), k);
   }
 }
 
