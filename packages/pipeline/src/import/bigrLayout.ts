@@ -93,11 +93,20 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
         'Pass a released bigr_*.pt (the "ema" entry is used) or a safetensors export of that state dict.',
     );
   }
-  const dim = shapes.get('norm.weight')![0]!;
-  const bitsPerToken = shapes.get('tok_embeddings.weight')![1]!;
-  const pos = shapes.get('diffusion_pos_embed_learned')!;
-  const tokens = pos.length === 3 ? pos[1]! : pos[0]!;
-  const numClasses = shapes.get('cls_embedding.embedding_table.weight')![0]! - 1;
+  const dimOf = (name: string, d: number): number => {
+    const shape = shapes.get(name) ?? [];
+    const v = shape[d];
+    if (v === undefined) {
+      throw new FormatError(
+        `${source}: ${name} has shape [${shape.join(', ')}], without a dimension ${d}, so it is not a BiGR state dict (docs/algorithm.md §10.1).`,
+      );
+    }
+    return v;
+  };
+  const dim = dimOf('norm.weight', 0);
+  const bitsPerToken = dimOf('tok_embeddings.weight', 1);
+  const tokens = dimOf('diffusion_pos_embed_learned', shapes.get('diffusion_pos_embed_learned')?.length === 3 ? 1 : 0);
+  const numClasses = dimOf('cls_embedding.embedding_table.weight', 0) - 1;
   let layers = 0;
   for (const k of shapes.keys()) {
     const m = /^layers\.(\d+)\./.exec(k);
@@ -141,8 +150,9 @@ export function inferBigrLayout(shapes: ShapeMap, options: InferBigrOptions = {}
         `but the backbone has K = ${bitsPerToken} and D = ${dim}. The file mixes two models.`,
     );
   }
-  const kFinal = shapes.get(`${OFFICIAL_SCHEDULER_PREFIX}.k_final`);
-  const timesteps = kFinal && kFinal.length === 1 && kFinal[0]! >= 2 ? kFinal[0]! - 1 : 256;
+  // k_final has T + 1 entries; without a usable one, the released T = 256.
+  const [kFinal, ...kFinalRest] = shapes.get(`${OFFICIAL_SCHEDULER_PREFIX}.k_final`) ?? [];
+  const timesteps = kFinal !== undefined && kFinalRest.length === 0 && kFinal >= 2 ? kFinal - 1 : 256;
   const transcoder = resolveTranscoderConfig({
     bitsPerToken,
     featureDim: dim,
