@@ -3,8 +3,8 @@
 //
 //   npm run build && node bench/matmul.mjs [--seconds=1] [--engines=onnx-1,onnx-2,tfjs-wasm,tfjs-cpu] [--tfjs-dist=DIR]
 //
-// Each case is C = A·B with A an input [m, k] and B a parameter [k, n] (like a linear layer), compiled
-// through the engine's `compile` and timed end to end with `run` (feeds in, CPU tensors out). Reports
+// Each case is C = A·B with A an input [m, k] and B a parameter [k, n] (like a linear layer), measured by
+// `measureMatmulPeak` of @bigr/engine-onnx (compiled through the engine's `compile`, timed end to end with `run`). Reports
 // the median and best GFLOP/s (2·m·k·n FLOP per product) and the ratio of each engine's median to the
 // best median of the same case in this run. tfjs rows appear when packages/engine-tfjs/dist exists.
 import { existsSync } from 'node:fs';
@@ -21,69 +21,11 @@ const CASES = [
 ];
 
 const [core, onnxPkg] = await importBuilt('bench/matmul.mjs', ['core', 'engine-onnx'], 'bench/matmul.mjs needs built packages: run `npm run build` first.');
-const { CpuTensor } = core;
 
-/** Deterministic values in [-0.5, 0.5). */
-function fill(len, seed) {
-  const a = new Float32Array(len);
-  let s = seed >>> 0;
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
-
-function matmulDef(m, k) {
-  return {
-    name: 'bench_matmul',
-    inputs: [{ name: 'a', dtype: 'float32', shape: [m, k] }],
-    outputs: ['c'],
-    build(ops, inputs) {
-      return { c: ops.matMul(inputs.a, ops.param('b')) };
-    },
-  };
-}
-
-/** Checks a few entries of C against float64 dot products (guards against timing a wrong result). */
-function verify(c, a, b, m, k, n) {
-  for (const [i, j] of [
-    [0, 0],
-    [m - 1, n - 1],
-    [m >> 1, n >> 2],
-    [m >> 3, n - 2],
-  ]) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-    const got = c.data[i * n + j];
-    if (!(Math.abs(got - s) <= 1e-4 * (1 + Math.abs(s)))) throw new Error(`wrong result at (${i}, ${j}): ${got} vs ${s}`);
-  }
-}
-
+// One measurement for every engine: engine-onnx's measureMatmulPeak (checked result, warm-up, timed runs).
 async function measure(engine, threads, { m, k, n }) {
-  const a = fill(m * k, 1);
-  const b = fill(k * n, 2);
-  const graph = await engine.compile(matmulDef(m, k), new Map([['b', new CpuTensor(b, [k, n])]]), { threads });
-  try {
-    const feeds = { a: new CpuTensor(a, [m, k]) };
-    verify((await graph.run(feeds)).c, a, b, m, k, n); // warm-up 1 + correctness
-    await graph.run(feeds); // warm-up 2
-    const times = [];
-    const start = performance.now();
-    while (times.length < 3 || performance.now() - start < minSeconds * 1000) {
-      const t0 = performance.now();
-      await graph.run(feeds);
-      times.push((performance.now() - t0) / 1000);
-      if (times.length >= 2000) break;
-      // very slow engines (tfjs-cpu): stop after 3 runs once the budget is spent several times over
-      if (times.length >= 3 && performance.now() - start > 4 * minSeconds * 1000) break;
-    }
-    times.sort((x, y) => x - y);
-    const flop = 2 * m * k * n;
-    return { median: flop / times[Math.floor(times.length / 2)] / 1e9, best: flop / times[0] / 1e9, runs: times.length };
-  } finally {
-    await graph.dispose();
-  }
+  const r = await onnxPkg.measureMatmulPeak({ engine, threads, m, k, n, minSeconds });
+  return { median: r.medianGflops, best: r.gflops, runs: r.runs };
 }
 
 /** Engines to measure: { label, threads, get(): Promise<Engine> }. */

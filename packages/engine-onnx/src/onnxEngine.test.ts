@@ -125,4 +125,11 @@ describe('measureMatmulPeak', () => {
     expect(r.gflops).toBeGreaterThan(0);
     expect(r.gflops).toBeGreaterThanOrEqual(r.medianGflops);
   });
+
+  test('measures a rectangular product on a given engine (its result checked against float64 products first)', async () => {
+    const r = await measureMatmulPeak({ engine: new OnnxEngine({ name: 'onnx-bench' }), m: 12, k: 40, n: 7, minSeconds: 0.01 });
+    expect([r.m, r.k, r.n, r.size]).toEqual([12, 40, 7, 7]);
+    expect(r.runs).toBeGreaterThanOrEqual(3);
+    expect(r.medianGflops).toBeGreaterThan(0);
+  });
 });
