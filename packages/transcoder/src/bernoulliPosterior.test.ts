@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import { reversePosterior, reversePosteriorF64, reversePosteriorInto, reverseStepCoefficients } from './bernoulliPosterior.js';
 import { linearNoiseSchedule, officialScheduleBuffers } from './noiseSchedule.js';
 import { loadFixture } from './test/fixtures.js';
@@ -55,13 +56,15 @@ describe('Bernoulli reverse posterior', () => {
     let maxErr = 0;
     let maxErr64 = 0;
     for (let i = 0; i < pairs.length / 2; i++) {
-      const coef = reverseStepCoefficients(buffers, pairs[2 * i]!, pairs[2 * i + 1]!);
+      const t = at(pairs, 2 * i, 't of a grid pair');
+      const tPrev = at(pairs, 2 * i + 1, "t' of a grid pair");
+      const coef = reverseStepCoefficients(buffers, t, tPrev);
       for (const x of [1, 0]) {
         const axis = x; // axis 1 of the grid is x_t ∈ {0, 1}
-        for (let j = 0; j < ps.length; j++) {
-          const want = grid[(i * 2 + axis) * ps.length + j]!;
-          maxErr = Math.max(maxErr, Math.abs(reversePosterior(coef, x, ps[j]!) - want));
-          maxErr64 = Math.max(maxErr64, Math.abs(reversePosteriorF64(s, pairs[2 * i]!, pairs[2 * i + 1]!, x, ps[j]!) - want));
+        for (const [j, p] of ps.entries()) {
+          const want = at(grid, (i * 2 + axis) * ps.length + j, 'grid posterior');
+          maxErr = Math.max(maxErr, Math.abs(reversePosterior(coef, x, p) - want));
+          maxErr64 = Math.max(maxErr64, Math.abs(reversePosteriorF64(s, t, tPrev, x, p) - want));
         }
       }
     }
@@ -75,7 +78,7 @@ describe('Bernoulli reverse posterior', () => {
     const p = Float32Array.of(0.2, 0.2, 0.9, 1);
     const out = new Float32Array(4);
     reversePosteriorInto(coef, x, p, out);
-    for (let i = 0; i < 4; i++) expect(out[i]).toBe(reversePosterior(coef, x[i]!, p[i]!));
+    for (const [i, xi] of x.entries()) expect(out[i]).toBe(reversePosterior(coef, xi, at(p, i, 'P(z_0 = 1)')));
   });
 
   it('rejects a step that does not go backwards', () => {

@@ -1,4 +1,4 @@
-import { CpuTensor, createRng, type Engine, type NamedTensors } from '@bigr/core';
+import { at, CpuTensor, createRng, getOrThrow, required, type Engine, type NamedTensors } from '@bigr/core';
 import { CategoricalLoss, CategoricalSampler, bitsToClassIndex, categoricalBitProbabilities, sampleCategoricalRow } from './categoricalHead.js';
 import { onnxEngine, tfjsWasmEngine } from './test/engines.js';
 
@@ -11,9 +11,9 @@ function setup(): { params: NamedTensors; features: Float32Array; bits: Float32A
   const rng = createRng('categorical-test');
   const params = new CategoricalLoss({ bitsPerToken: K, featureDim: D }).initParameters(rng);
   // Larger weights than the 0.02 initialisation so the distribution is far from uniform.
-  const w = params.get('cat_head.weight')!.data as Float32Array;
-  for (let i = 0; i < w.length; i++) w[i] = w[i]! * 50;
-  const b = params.get('cat_head.bias')!.data as Float32Array;
+  const w = getOrThrow(params, 'cat_head.weight', 'parameter').data as Float32Array;
+  for (const [i, v] of w.entries()) w[i] = v * 50;
+  const b = getOrThrow(params, 'cat_head.bias', 'parameter').data as Float32Array;
   for (let i = 0; i < b.length; i++) b[i] = Math.fround(rng.normal() * 0.5);
   const features = rng.normalsF32(R * D);
   const bits = Float32Array.from(rng.uniformsF32(R * K), (u) => (u < 0.5 ? 1 : 0));
@@ -22,13 +22,13 @@ function setup(): { params: NamedTensors; features: Float32Array; bits: Float32A
 
 /** float64 logits F·Wᵀ + b. */
 function naiveLogits(params: NamedTensors, features: Float32Array, rows: number): Float64Array {
-  const w = params.get('cat_head.weight')!.data as Float32Array;
-  const b = params.get('cat_head.bias')!.data as Float32Array;
+  const w = getOrThrow(params, 'cat_head.weight', 'parameter').data as Float32Array;
+  const b = getOrThrow(params, 'cat_head.bias', 'parameter').data as Float32Array;
   const out = new Float64Array(rows * C);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < C; c++) {
-      let s = b[c]!;
-      for (let d = 0; d < D; d++) s += features[r * D + d]! * w[c * D + d]!;
+      let s = at(b, c, 'bias');
+      for (let d = 0; d < D; d++) s += at(features, r * D + d, 'feature') * at(w, c * D + d, 'weight');
       out[r * C + c] = s;
     }
   return out;
@@ -51,9 +51,10 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
     const { params, features, bits, mask } = setup();
     const loss = new CategoricalLoss({ bitsPerToken: K, featureDim: D });
     const inputs = loss.sampleLossInputs(new CpuTensor(bits, [R, K]), createRng(0));
-    const trainable = await engine.createTrainable!(params);
+    if (!engine.createTrainable) throw new Error(`${name} must be able to train`);
+    const trainable = await engine.createTrainable(params);
     const res = await trainable.gradients(<T>(ops: import('@bigr/core').Ops<T>) => {
-      const t = inputs['categorical_target']!;
+      const t = required(inputs['categorical_target'], 'loss input categorical_target');
       return loss.lossGraph(ops, ops.constant(features, [R, D]), ops.constant(bits, [R, K]), ops.constant(mask, [R]), {
         categorical_target: ops.constantInt(t.data as Int32Array, t.shape),
       });
@@ -66,19 +67,21 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
     let count = 0;
     let pc = 0;
     const gb = new Float64Array(C);
-    for (let r = 0; r < R; r++) {
+    for (const [r, yr] of y.entries()) {
       const p = naiveSoftmax(logits.subarray(r * C, (r + 1) * C));
-      const ce = -Math.log(p[y[r]!]!);
+      const m = at(mask, r, 'row mask');
+      const ce = -Math.log(at(p, yr, 'probability of the target class'));
       pc += Math.exp(-ce) / R;
-      total += mask[r]! * ce;
-      count += mask[r]!;
-      for (let c = 0; c < C; c++) gb[c]! += mask[r]! * (p[c]! - (c === y[r] ? 1 : 0));
+      total += m * ce;
+      count += m;
+      for (const [c, pcr] of p.entries()) gb[c] = at(gb, c, 'bias gradient') + m * (pcr - (c === yr ? 1 : 0));
     }
     expect(res.loss).toBeCloseTo(total / (K * count), 5);
     expect(res.metrics['ce']).toBeCloseTo(total / count, 4);
     expect(res.metrics['pCorrect']).toBeCloseTo(pc, 5);
-    const grad = res.grads.get('cat_head.bias')!;
-    for (let c = 0; c < C; c++) expect(grad[c]!).toBeCloseTo(gb[c]! / (K * count), 5);
+    const grad = getOrThrow(res.grads, 'cat_head.bias', 'gradient');
+    expect(grad).toHaveLength(C);
+    for (const [c, g] of gb.entries()) expect(grad[c]).toBeCloseTo(g / (K * count), 5);
   });
 
   it('row sampling: CFG in logit space, temperature, inverse CDF and top-k / top-p against a naive reference', () => {
@@ -92,9 +95,13 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
       [1.5, 1, 3, 1],
       [1, 1.3, 0, 0.6],
     ] as const) {
-      const l = Array.from({ length: C }, (_, c) => (scale === 1 ? cond[c]! : uncond[c]! + scale * (cond[c]! - uncond[c]!)) / temperature);
+      const l = Array.from(cond, (lc, c) => {
+        const lu = at(uncond, c, 'unconditional logit');
+        return (scale === 1 ? lc : lu + scale * (lc - lu)) / temperature;
+      });
       let p = naiveSoftmax(l);
-      const order = p.map((_, c) => c).sort((a, b) => p[b]! - p[a]!);
+      const probability = (c: number): number => at(p, c, 'probability');
+      const order = p.map((_, c) => c).sort((a, b) => probability(b) - probability(a));
       let keep = order;
       if (topK > 0) keep = order.slice(0, topK);
       if (topP < 1) {
@@ -103,22 +110,22 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
         for (const c of order) {
           if (m >= topP) break;
           keep.push(c);
-          m += p[c]!;
+          m += probability(c);
         }
       }
-      const z = keep.reduce((s, c) => s + p[c]!, 0);
+      const z = keep.reduce((s, c) => s + probability(c), 0);
       p = p.map((x, c) => (keep.includes(c) ? x / z : 0));
       for (let i = 0; i < 200; i++) {
         const u = (i + 0.5) / 200;
         let acc = 0;
         let want = -1;
         for (let c = 0; c < C && want < 0; c++) {
-          acc += p[c]!;
-          if (p[c]! > 0 && u < acc) want = c;
+          acc += probability(c);
+          if (probability(c) > 0 && u < acc) want = c;
         }
         const got = sampleCategoricalRow(cond, scale === 1 ? null : uncond, scale, temperature, u, { topK, topP });
         expect(got.index).toBe(want);
-        expect(got.probability).toBeCloseTo(p[want]!, 5);
+        expect(got.probability).toBeCloseTo(probability(want), 5);
       }
     }
   });
@@ -142,13 +149,17 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
     const u = createRng('draw').uniformsF32(R);
     const lc = naiveLogits(params, features, R);
     const lu = naiveLogits(params, uncondF, R);
-    for (let r = 0; r < R; r++) {
-      const p = naiveSoftmax(Array.from({ length: C }, (_, c) => lu[r * C + c]! + 2 * (lc[r * C + c]! - lu[r * C + c]!)));
+    for (const [r, ur] of u.entries()) {
+      const guided = lc.subarray(r * C, (r + 1) * C).map((l, c) => {
+        const lur = at(lu, r * C + c, 'unconditional logit');
+        return lur + 2 * (l - lur);
+      });
+      const p = naiveSoftmax(guided);
       let acc = 0;
       let want = C - 1;
-      for (let c = 0; c < C; c++) {
-        acc += p[c]!;
-        if (u[r]! < acc) {
+      for (const [c, pc] of p.entries()) {
+        acc += pc;
+        if (ur < acc) {
           want = c;
           break;
         }
@@ -161,7 +172,7 @@ describe('categorical head (docs/algorithm.md §13.1)', () => {
           K,
         )[0],
       ).toBe(want);
-      expect(Array.from(row).reduce((s, x) => s + 2 * Math.abs(x - 0.5), 0) / K).toBeCloseTo(p[want]!, 4);
+      expect(Array.from(row).reduce((s, x) => s + 2 * Math.abs(x - 0.5), 0) / K).toBeCloseTo(at(p, want, 'probability of the sampled class'), 4);
     }
   });
 });

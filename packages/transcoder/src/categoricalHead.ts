@@ -5,7 +5,7 @@
  * It implements the same core interfaces as the transcoder ({@link BitHeadLoss}, {@link BitHeadSampler}), so the
  * backbone trains with it and the samplers drive it unchanged.
  */
-import { ConfigError, CpuTensor, ShapeError, assertShape, rowMax, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, assertShape, at, dims2, required, rowMax, throwIfAborted } from '@bigr/core';
 import type {
   BitHeadLoss,
   BitHeadSampler,
@@ -70,7 +70,7 @@ export function bitsToClassIndex(bits: ArrayLike<number>, rows: number, K: numbe
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let v = 0;
-    for (let k = K - 1; k >= 0; k--) v = v * 2 + (bits[r * K + k]! > 0.5 ? 1 : 0);
+    for (let k = K - 1; k >= 0; k--) v = v * 2 + (at(bits, r * K + k, 'bit') > 0.5 ? 1 : 0);
     out[r] = v;
   }
   return out;
@@ -107,10 +107,10 @@ export class CategoricalLoss implements BitHeadLoss {
   sampleLossInputs(targets: CpuTensor<'float32'>, _rng: Rng): Record<string, CpuTensor> {
     const K = this.config.bitsPerToken;
     assertShape(targets, [-1, K], 'Categorical targets');
-    const R = targets.shape[0]!;
+    const [R] = dims2(targets.shape, 'Categorical targets');
     const C = categoricalClasses(this.config);
     const idx = bitsToClassIndex(targets.data, R, K);
-    for (let r = 0; r < R; r++) idx[r] = r * C + idx[r]!;
+    for (const [r, cls] of idx.entries()) idx[r] = r * C + cls;
     return { [CATEGORICAL_TARGET_INPUT]: new CpuTensor(idx, [R]) };
   }
 
@@ -138,7 +138,7 @@ export class CategoricalLoss implements BitHeadLoss {
     const C = categoricalClasses(this.config);
     const D = this.config.featureDim;
     const w = rng.normalsF32(C * D);
-    for (let i = 0; i < w.length; i++) w[i] = Math.fround(w[i]! * 0.02);
+    for (const [i, v] of w.entries()) w[i] = Math.fround(v * 0.02);
     return new Map([
       [`${this.config.prefix}.weight`, new CpuTensor(w, [C, D])],
       [`${this.config.prefix}.bias`, new CpuTensor(new Float32Array(C), [C])],
@@ -152,7 +152,9 @@ export function categoricalLogitsGraph(config: CategoricalHeadConfig): GraphDefi
     name: 'bigr_categorical_head',
     inputs: [{ name: 'features', dtype: 'float32', shape: ['rows', config.featureDim] }],
     outputs: ['logits'],
-    build: <T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>) => ({ logits: categoricalLogits(ops, feeds['features']!, config) }),
+    build: <T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>) => ({
+      logits: categoricalLogits(ops, required(feeds['features'], 'graph input "features"'), config),
+    }),
   };
 }
 
@@ -182,37 +184,47 @@ export function sampleCategoricalRow(
   const logits = new Float64Array(C);
   let max = -Infinity;
   for (let c = 0; c < C; c++) {
-    const l = uncond ? Math.fround(uncond[c]! + Math.fround(scale * Math.fround(cond[c]! - uncond[c]!))) : cond[c]!;
-    logits[c] = Math.fround(l / temperature);
-    if (logits[c]! > max) max = logits[c]!;
+    let l = at(cond, c, 'conditional logit');
+    if (uncond) {
+      const lu = at(uncond, c, 'unconditional logit');
+      l = Math.fround(lu + Math.fround(scale * Math.fround(l - lu)));
+    }
+    const scaled = Math.fround(l / temperature);
+    logits[c] = scaled;
+    if (scaled > max) max = scaled;
   }
   const p = new Float64Array(C);
   let sum = 0;
-  for (let c = 0; c < C; c++) sum += p[c] = Math.exp(logits[c]! - max);
-  for (let c = 0; c < C; c++) p[c]! /= sum;
+  for (let c = 0; c < C; c++) {
+    const e = Math.exp(at(logits, c, 'logit') - max);
+    p[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < C; c++) p[c] = at(p, c, 'probability') / sum;
   const topK = truncation.topK ?? 0;
   const topP = truncation.topP ?? 1;
   if ((topK > 0 && topK < C) || topP < 1) {
-    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => p[b]! - p[a]! || a - b);
+    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => at(p, b, 'probability') - at(p, a, 'probability') || a - b);
     const keep = new Uint8Array(C);
     let mass = 0;
-    for (let i = 0; i < C; i++) {
+    for (const [i, c] of order.entries()) {
       if (topK > 0 && i >= topK) break;
       if (topP < 1 && mass >= topP) break;
-      keep[order[i]!] = 1;
-      mass += p[order[i]!]!;
+      keep[c] = 1;
+      mass += at(p, c, 'probability');
     }
-    for (let c = 0; c < C; c++) p[c] = keep[c] ? p[c]! / mass : 0;
+    for (let c = 0; c < C; c++) p[c] = keep[c] ? at(p, c, 'probability') / mass : 0;
   }
   let acc = 0;
   let last = 0;
   for (let c = 0; c < C; c++) {
-    if (p[c]! <= 0) continue;
+    const pc = at(p, c, 'probability');
+    if (pc <= 0) continue;
     last = c;
-    acc += p[c]!;
-    if (u < acc) return { index: c, probability: p[c]! };
+    acc += pc;
+    if (u < acc) return { index: c, probability: pc };
   }
-  return { index: last, probability: p[last]! };
+  return { index: last, probability: at(p, last, 'probability') };
 }
 
 /** Smallest confidence written by {@link categoricalBitProbabilities}, so 0.5 ± c/2 stays distinct from 0.5 in float32. */
@@ -302,7 +314,7 @@ export class CategoricalSampler implements BitHeadSampler {
     throwIfAborted(options.signal, 'categorical sampling');
     const D = this.config.featureDim;
     assertShape(condFeatures, [-1, D], 'Conditional features');
-    const R = condFeatures.shape[0]!;
+    const [R] = dims2(condFeatures.shape, 'Conditional features');
     const guided = uncondFeatures !== null && options.cfgScale !== 1;
     if (guided) assertShape(uncondFeatures, [R, D], 'Unconditional features');
     const temperature = options.temperature ?? 1;
@@ -330,7 +342,7 @@ export class CategoricalSampler implements BitHeadSampler {
         guided ? logits.subarray((R + r) * C, (R + r + 1) * C) : null,
         options.cfgScale,
         temperature,
-        u[r]!,
+        at(u, r, 'uniform'),
         truncation,
       );
       indices[r] = s.index;
@@ -348,7 +360,7 @@ export class CategoricalSampler implements BitHeadSampler {
     const { indices, probabilities } = await this.sampleClasses(condFeatures, uncondFeatures, options);
     const K = this.bitsPerToken;
     const out = new Float32Array(indices.length * K);
-    for (let r = 0; r < indices.length; r++) categoricalBitProbabilities(indices[r]!, probabilities[r]!, K, out, r * K);
+    for (const [r, index] of indices.entries()) categoricalBitProbabilities(index, at(probabilities, r, 'class probability'), K, out, r * K);
     return new CpuTensor(out, [indices.length, K]);
   }
 

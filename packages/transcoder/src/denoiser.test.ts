@@ -1,4 +1,4 @@
-import { CpuTensor, createRng, linear } from '@bigr/core';
+import { at, CpuTensor, createRng, linear } from '@bigr/core';
 import type { CompiledGraph, Engine, GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import { conditionEmbedding, conditionGraph, denoiser, denoiserGraph, denoiserParameterCount, stepGraph } from './denoiser.js';
 import type { DenoiserSizes } from './denoiser.js';
@@ -6,7 +6,7 @@ import { timestepEmbedding, timestepSinusoids } from './timestepEmbedding.js';
 import { inferDenoiserSizes, selectTranscoderParameters } from './weights.js';
 import { TRANSCODER_PRESETS } from './presets.js';
 import { loadFixture } from './test/fixtures.js';
-import { maxAbsDiff, maxRelDiff, onnxEngine, tfjsCpuEngine, tfjsWasmEngine } from './test/engines.js';
+import { maxAbsDiff, maxRelDiff, named, onnxEngine, outputData, tfjsCpuEngine, tfjsWasmEngine } from './test/engines.js';
 
 /** The denoiser plus its intermediates, for diagnosing a mismatch against the fixture. */
 function probeGraph(c: DenoiserSizes): GraphDefinition {
@@ -16,12 +16,14 @@ function probeGraph(c: DenoiserSizes): GraphDefinition {
     name: 'denoiser_probe',
     outputs: ['logits', 'x_emb', 'c_emb', 't_emb'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const x = inputs['x_t']!;
+      const x = named(inputs, 'x_t');
+      const tau = named(inputs, 'tau');
+      const features = named(inputs, 'features');
       return {
-        logits: denoiser(ops, x, inputs['tau']!, inputs['features']!, c),
+        logits: denoiser(ops, x, tau, features, c),
         x_emb: linear(ops, ops.mul(ops.sub(x, ops.scalar(0.5)), ops.scalar(2)), `${c.prefix}.x_embedder`),
-        c_emb: conditionEmbedding(ops, inputs['features']!, c.prefix),
-        t_emb: timestepEmbedding(ops, inputs['tau']!, c.prefix),
+        c_emb: conditionEmbedding(ops, features, c.prefix),
+        t_emb: timestepEmbedding(ops, tau, c.prefix),
       };
     },
   };
@@ -74,10 +76,10 @@ describe('denoiser g_phi', () => {
         tau: new CpuTensor(tau, [tau.length]),
         features: fx.get('cond'),
       });
-      expect(maxAbsDiff(out['x_emb']!.data, fx.f32('x_emb'))).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(out['c_emb']!.data, fx.f32('c_emb'))).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(out['t_emb']!.data, fx.f32('t_emb'))).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(out['logits']!.data, fx.f32('out_logits'))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(outputData(out, 'x_emb'), fx.f32('x_emb'))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(outputData(out, 'c_emb'), fx.f32('c_emb'))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(outputData(out, 't_emb'), fx.f32('t_emb'))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(outputData(out, 'logits'), fx.f32('out_logits'))).toBeLessThanOrEqual(1e-5);
     } finally {
       await graph.dispose();
     }
@@ -92,14 +94,14 @@ describe('denoiser g_phi', () => {
     for (const [name, shape] of denoiserParameterShapes(sizes)) {
       const n = shape.reduce((a, b) => a * b, 1);
       const data = rng.normalsF32(n);
-      const scale = name.endsWith('.bias') ? 0.05 : 1 / Math.sqrt(shape[1]!);
-      for (let i = 0; i < n; i++) data[i] = data[i]! * scale;
+      const scale = name.endsWith('.bias') ? 0.05 : 1 / Math.sqrt(at(shape, 1, `input dimension of ${name}`));
+      for (const [i, v] of data.entries()) data[i] = v * scale;
       params.set(name, new CpuTensor(data, shape));
     }
     const R = 40;
     const x = new Float32Array(R * 16);
     const u = rng.uniformsF32(x.length);
-    for (let i = 0; i < x.length; i++) x[i] = u[i]! < 0.5 ? 1 : 0;
+    for (const [i, v] of u.entries()) x[i] = v < 0.5 ? 1 : 0;
     const features = new CpuTensor(rng.normalsF32(R * 48), [R, 48]);
     const tauRows = new Float32Array(R);
     for (let r = 0; r < R; r++) tauRows[r] = rng.int(256);
@@ -111,10 +113,10 @@ describe('denoiser g_phi', () => {
       for (const [name, get] of ENGINES) {
         const g = await (await get()).compile(denoiserGraph(sizes), params);
         graphs.push(g);
-        results[name] = (await g.run(feeds))['logits']!.data as Float32Array;
+        results[name] = outputData(await g.run(feeds), 'logits');
       }
-      expect(maxRelDiff(results['tfjs-wasm']!, results['onnx-cpu']!)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelDiff(results['tfjs-cpu']!, results['onnx-cpu']!)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelDiff(named(results, 'tfjs-wasm'), named(results, 'onnx-cpu'))).toBeLessThanOrEqual(1e-5);
+      expect(maxRelDiff(named(results, 'tfjs-cpu'), named(results, 'onnx-cpu'))).toBeLessThanOrEqual(1e-5);
 
       // Split graphs with one shared τ: same as the whole graph with τ repeated on every row.
       const onnx = await onnxEngine();
@@ -122,10 +124,10 @@ describe('denoiser g_phi', () => {
       const step = await onnx.compile(stepGraph(sizes), params);
       const whole = await onnx.compile(denoiserGraph(sizes), params);
       graphs.push(cond, step, whole);
-      const cEmb = (await cond.run({ features }))['c_emb']!;
+      const cEmb = named(await cond.run({ features }), 'c_emb');
       const one = new CpuTensor(Float32Array.of(137), [1]);
-      const split = (await step.run({ x_t: feeds.x_t, tau: one, c_emb: cEmb }))['logits']!.data;
-      const ref = (await whole.run({ ...feeds, tau: new CpuTensor(new Float32Array(R).fill(137), [R]) }))['logits']!.data;
+      const split = outputData(await step.run({ x_t: feeds.x_t, tau: one, c_emb: cEmb }), 'logits');
+      const ref = outputData(await whole.run({ ...feeds, tau: new CpuTensor(new Float32Array(R).fill(137), [R]) }), 'logits');
       expect(maxRelDiff(split, ref)).toBeLessThanOrEqual(1e-6);
     } finally {
       for (const g of graphs) await g.dispose();

@@ -4,7 +4,7 @@
  * and a final adaLN layer producing K logits per row. Written once against {@link Ops}, so the same definition trains
  * on tfjs and compiles to ONNX.
  */
-import { CpuTensor, layerNorm, linear } from '@bigr/core';
+import { CpuTensor, layerNorm, linear, required } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import type { TranscoderConfig } from './config.js';
 import { DENOISER_LN_EPS, TIMESTEP_EMBEDDING_DIM } from './config.js';
@@ -111,13 +111,17 @@ export function splitModulationParameters(params: NamedTensors, c: DenoiserSizes
     if (!w || !b) continue;
     out.delete(`${layer}.weight`);
     out.delete(`${layer}.bias`);
-    for (let i = 0; i < n; i++) {
-      const name = MODULATION_CHUNKS[i]!;
+    for (const [i, name] of MODULATION_CHUNKS.slice(0, n).entries()) {
       out.set(`${layer}.${name}.weight`, new CpuTensor((w.data as Float32Array).slice(i * dh * dh, (i + 1) * dh * dh), [dh, dh]));
       out.set(`${layer}.${name}.bias`, new CpuTensor((b.data as Float32Array).slice(i * dh, (i + 1) * dh), [dh]));
     }
   }
   return out;
+}
+
+/** A graph input the graph declares (the engines feed every declared input). */
+function graphInput<T>(inputs: Readonly<Record<string, T>>, name: string): T {
+  return required(inputs[name], `graph input "${name}"`);
 }
 
 /** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (docs/algorithm.md §3). `tau` is [1] or [R] float32. */
@@ -136,7 +140,7 @@ export function denoiserGraph(c: DenoiserSizes): GraphDefinition {
     ],
     outputs: ['logits'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      return { logits: denoiser(ops, inputs['x_t']!, inputs['tau']!, inputs['features']!, c) };
+      return { logits: denoiser(ops, graphInput(inputs, 'x_t'), graphInput(inputs, 'tau'), graphInput(inputs, 'features'), c) };
     },
   };
 }
@@ -148,7 +152,7 @@ export function conditionGraph(c: DenoiserSizes): GraphDefinition {
     inputs: [{ name: 'features', dtype: 'float32', shape: ['rows', c.featureDim] }],
     outputs: ['c_emb'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      return { c_emb: conditionEmbedding(ops, inputs['features']!, c.prefix) };
+      return { c_emb: conditionEmbedding(ops, graphInput(inputs, 'features'), c.prefix) };
     },
   };
 }
@@ -167,7 +171,9 @@ export function stepGraph(c: DenoiserSizes, options: DenoiserGraphOptions = {}):
     ],
     outputs: ['logits'],
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      return { logits: denoiserFromConditionEmbedding(ops, inputs['x_t']!, inputs['tau']!, inputs['c_emb']!, c, options) };
+      return {
+        logits: denoiserFromConditionEmbedding(ops, graphInput(inputs, 'x_t'), graphInput(inputs, 'tau'), graphInput(inputs, 'c_emb'), c, options),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createRng } from '@bigr/core';
+import { at, createRng } from '@bigr/core';
 import { linearNoiseSchedule, marginalProbabilityOne, officialScheduleBuffers, skipKeepProbability, transitionProbabilityOne } from './noiseSchedule.js';
 import { loadFixture } from './test/fixtures.js';
 
@@ -7,11 +7,15 @@ function reference(T: number): { keep: number[]; k: number[]; b: number[] } {
   const keep = [1];
   const k = [1];
   const b = [0];
+  let kt = 1;
+  let bt = 0;
   for (let t = 1; t <= T; t++) {
     const beta = 1 - 1 / (T - t + 1);
+    kt *= beta;
+    bt = beta * bt + 0.5 * (1 - beta);
     keep.push(beta);
-    k.push(k[t - 1]! * beta);
-    b.push(beta * b[t - 1]! + 0.5 * (1 - beta));
+    k.push(kt);
+    b.push(bt);
   }
   return { keep, k, b };
 }
@@ -21,10 +25,10 @@ describe('linear Bernoulli noise schedule', () => {
     const s = linearNoiseSchedule(T);
     const ref = reference(T);
     for (let t = 0; t <= T; t++) {
-      expect(s.keep[t]).toBeCloseTo(ref.keep[t]!, 12);
-      expect(s.k[t]).toBeCloseTo(ref.k[t]!, 12);
-      expect(s.b[t]).toBeCloseTo(ref.b[t]!, 12);
-      expect(s.b[t]).toBeCloseTo(0.5 * (1 - s.k[t]!), 14);
+      expect(s.keep[t]).toBeCloseTo(at(ref.keep, t, 'reference keep'), 12);
+      expect(s.k[t]).toBeCloseTo(at(ref.k, t, 'reference k'), 12);
+      expect(s.b[t]).toBeCloseTo(at(ref.b, t, 'reference b'), 12);
+      expect(s.b[t]).toBeCloseTo(0.5 * (1 - at(s.k, t, 'k_t')), 14);
     }
     expect(s.k[T]).toBe(0);
     expect(s.b[T]).toBe(0.5);
@@ -47,11 +51,12 @@ describe('linear Bernoulli noise schedule', () => {
       expect(Array.from(buf[name])).toEqual(Array.from(fx.f32(name)));
     }
     const cum = fx.f32('cumbeta');
-    for (let t = 0; t <= 256; t++) {
-      expect(Math.abs(buf.cumbeta[t]! - cum[t]!)).toBeLessThanOrEqual(3e-7);
+    expect(cum).toHaveLength(257);
+    for (const [t, c] of cum.entries()) {
+      expect(Math.abs(at(buf.cumbeta, t, 'cumbeta') - c)).toBeLessThanOrEqual(3e-7);
       // k_final[t] = 1 − t/256 and b_final[t] = t/512 exactly (the closed form).
-      expect(fx.f32('k_final')[t]).toBe(Math.fround(s.k[t]!));
-      expect(fx.f32('b_final')[t]).toBe(Math.fround(s.b[t]!));
+      expect(fx.f32('k_final')[t]).toBe(Math.fround(at(s.k, t, 'k_t')));
+      expect(fx.f32('b_final')[t]).toBe(Math.fround(at(s.b, t, 'b_t')));
     }
   });
 
@@ -65,7 +70,7 @@ describe('linear Bernoulli noise schedule', () => {
       [5, 5],
     ] as const) {
       let prod = 1;
-      for (let u = tp + 1; u <= t; u++) prod *= s.keep[u]!;
+      for (let u = tp + 1; u <= t; u++) prod *= at(s.keep, u, 'keep');
       expect(skipKeepProbability(s, t, tp)).toBeCloseTo(prod, 12);
     }
   });
@@ -82,10 +87,10 @@ describe('linear Bernoulli noise schedule', () => {
         const pKeep1 = transitionProbabilityOne(s, t, 1);
         const pKeep0 = transitionProbabilityOne(s, t, 0);
         const u = rng.uniformsF32(n);
-        for (let i = 0; i < n; i++) z[i] = u[i]! < (z[i] ? pKeep1 : pKeep0) ? 1 : 0;
+        for (const [i, zi] of z.entries()) z[i] = at(u, i, 'uniform') < (zi ? pKeep1 : pKeep0) ? 1 : 0;
         if (checkpoints.has(t)) {
           let ones = 0;
-          for (let i = 0; i < n; i++) ones += z[i]!;
+          for (const zi of z) ones += zi;
           const p = marginalProbabilityOne(s, t, z0);
           const sigma = Math.sqrt((p * (1 - p)) / n) + 1e-12;
           expect(Math.abs(ones / n - p)).toBeLessThanOrEqual(4.5 * sigma + 1e-9);

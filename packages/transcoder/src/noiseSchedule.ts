@@ -5,7 +5,7 @@
  * q(z_t = 1 | z_{t−1}) = β̄_t·z_{t−1} + ½(1 − β̄_t), with β̄_t = 1 − 1/(T − t + 1) (so β̄_T = 0).
  * In closed form q(z_t = 1 | z_0) = k_t·z_0 + b_t with k_t = 1 − t/T and b_t = t/(2T).
  */
-import { ConfigError } from '@bigr/core';
+import { at, ConfigError } from '@bigr/core';
 
 /** Float64 tables of the schedule, indexed by t = 0…T (index 0 is the padding k_0 = 1, b_0 = 0, β̄_0 = 1). */
 export interface BernoulliNoiseSchedule {
@@ -71,6 +71,8 @@ export function officialScheduleBuffers(T: number): ScheduleBuffers {
   const cumbeta = new Float32Array(T + 1);
   let k = 1;
   let b = 0;
+  // the float32 running product of the float32 β̄
+  let cum = 1;
   kF[0] = 1;
   beta[0] = 1;
   cumbeta[0] = 1;
@@ -80,8 +82,10 @@ export function officialScheduleBuffers(T: number): ScheduleBuffers {
     b = bt * b + 0.5 * (1 - bt);
     kF[t] = k;
     bF[t] = b;
-    beta[t] = bt;
-    cumbeta[t] = Math.fround(cumbeta[t - 1]! * beta[t]!);
+    const betaF32 = Math.fround(bt);
+    beta[t] = betaF32;
+    cum = Math.fround(cum * betaF32);
+    cumbeta[t] = cum;
   }
   return { k_final: kF, b_final: bF, beta, cumbeta };
 }
@@ -89,13 +93,13 @@ export function officialScheduleBuffers(T: number): ScheduleBuffers {
 /** q(z_t = 1 | z_0) = k_t·z_0 + b_t (closed form of the forward process). */
 export function marginalProbabilityOne(s: BernoulliNoiseSchedule, t: number, z0: number): number {
   checkT(s, t, 'Timestep t');
-  return s.k[t]! * z0 + s.b[t]!;
+  return at(s.k, t, 'k_t') * z0 + at(s.b, t, 'b_t');
 }
 
 /** q(z_t = 1 | z_{t−1}) = β̄_t·z_{t−1} + ½(1 − β̄_t) (one forward step, t ≥ 1). */
 export function transitionProbabilityOne(s: BernoulliNoiseSchedule, t: number, zPrev: number): number {
   checkT(s, t, 'Timestep t', 1);
-  const keep = s.keep[t]!;
+  const keep = at(s.keep, t, 'keep probability β̄_t');
   return keep * zPrev + 0.5 * (1 - keep);
 }
 

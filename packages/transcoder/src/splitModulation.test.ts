@@ -1,8 +1,8 @@
-import { CpuTensor, createRng } from '@bigr/core';
+import { at, CpuTensor, createRng } from '@bigr/core';
 import type { NamedTensors } from '@bigr/core';
 import { conditionGraph, denoiserParameterShapes, splitModulationParameters, stepGraph } from './denoiser.js';
 import type { DenoiserSizes } from './denoiser.js';
-import { onnxEngine } from './test/engines.js';
+import { named, onnxEngine, outputData } from './test/engines.js';
 
 describe('step graph with split adaLN modulation', () => {
   it.each([
@@ -14,7 +14,7 @@ describe('step graph with split adaLN modulation', () => {
     const params: NamedTensors = new Map();
     for (const [name, shape] of denoiserParameterShapes(sizes)) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const scale = shape.length === 2 ? 1 / Math.sqrt(shape[1]!) : 0.1;
+      const scale = shape.length === 2 ? 1 / Math.sqrt(at(shape, 1, `input dimension of ${name}`)) : 0.1;
       params.set(
         name,
         new CpuTensor(
@@ -33,11 +33,11 @@ describe('step graph with split adaLN modulation', () => {
         Float32Array.from(u, (v) => (v < 0.5 ? 1 : 0)),
         [rows, 16],
       );
-      const cEmb = (await cond.run({ features: new CpuTensor(rng.normalsF32(rows * featureDim), [rows, featureDim]) }))['c_emb']!;
+      const cEmb = named(await cond.run({ features: new CpuTensor(rng.normalsF32(rows * featureDim), [rows, featureDim]) }), 'c_emb');
       for (const t of [255, 100, 0]) {
         const tau = new CpuTensor(Float32Array.of(t), [1]);
-        const a = (await whole.run({ x_t: x, tau, c_emb: cEmb }))['logits']!.data as Float32Array;
-        const b = (await split.run({ x_t: x, tau, c_emb: cEmb }))['logits']!.data as Float32Array;
+        const a = outputData(await whole.run({ x_t: x, tau, c_emb: cEmb }), 'logits');
+        const b = outputData(await split.run({ x_t: x, tau, c_emb: cEmb }), 'logits');
         expect(Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength))).toBe(true);
       }
     } finally {

@@ -2,7 +2,7 @@
  * Sinusoidal timestep embedding followed by an MLP (DiT `TimestepEmbedder`, docs/algorithm.md §3 step 2):
  * e = [cos(τ·f), sin(τ·f)] (cosine first), f_i = exp(−ln(10000)·i/128), t_emb = Lin₂(SiLU(Lin₁(e))).
  */
-import { linear } from '@bigr/core';
+import { at, linear } from '@bigr/core';
 import type { Ops } from '@bigr/core';
 import { TIMESTEP_EMBEDDING_DIM } from './config.js';
 
@@ -26,8 +26,9 @@ export function timestepSinusoids(tau: ArrayLike<number>, dim: number = TIMESTEP
   const half = f.length;
   const out = new Float32Array(tau.length * 2 * half);
   for (let r = 0; r < tau.length; r++) {
-    for (let i = 0; i < half; i++) {
-      const arg = f32(tau[r]! * f[i]!);
+    const t = at(tau, r, 'τ');
+    for (const [i, fi] of f.entries()) {
+      const arg = f32(t * fi);
       out[r * 2 * half + i] = Math.cos(arg);
       out[r * 2 * half + half + i] = Math.sin(arg);
     }

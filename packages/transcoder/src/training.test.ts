@@ -2,12 +2,12 @@
  * End to end: train the transcoder on tfjs on a toy conditional bit distribution (16-bit codes determined by a 4-way
  * condition), then sample it with CFG on tfjs and, from the same weights exported to ONNX, on onnxruntime.
  */
-import { AdamW, CpuTensor, createRng } from '@bigr/core';
+import { AdamW, CpuTensor, createRng, getOrThrow } from '@bigr/core';
 import type { NamedTensors, Ops } from '@bigr/core';
 import { TranscoderLoss } from './transcoderLoss.js';
 import { TranscoderSampler } from './transcoderSampler.js';
 import { parseTranscoderWeights, serializeTranscoderWeights } from './weights.js';
-import { onnxEngine, tfjsWasmEngine } from './test/engines.js';
+import { named, onnxEngine, tfjsWasmEngine } from './test/engines.js';
 
 const CLASSES = 4;
 const K = 16;
@@ -29,7 +29,8 @@ describe('training on a toy conditional bit distribution', () => {
     const loss = new TranscoderLoss(CONFIG);
     const init = loss.initParameters(rng.fork('init'));
     const engine = await tfjsWasmEngine();
-    const tp = await engine.createTrainable!(init);
+    if (!engine.createTrainable) throw new Error('tfjs-wasm must be able to train');
+    const tp = await engine.createTrainable(init);
     const values = new Map<string, Float32Array>([...init].map(([n, t]) => [n, (t.data as Float32Array).slice()]));
     const adam = new AdamW({ weightDecay: 0 });
     const R = 64;
@@ -55,7 +56,12 @@ describe('training on a toy conditional bit distribution', () => {
               ops.constant(features, [R, D]),
               ops.constant(targets, [R, K]),
               ops.constant(mask, [R]),
-              Object.fromEntries(loss.lossInputs.map((spec) => [spec.name, ops.constant(extra[spec.name]!.data as Float32Array, extra[spec.name]!.shape)])),
+              Object.fromEntries(
+                loss.lossInputs.map((spec) => {
+                  const t = named(extra, spec.name);
+                  return [spec.name, ops.constant(t.data as Float32Array, t.shape)];
+                }),
+              ),
             ),
           trainRng,
         );
@@ -69,7 +75,7 @@ describe('training on a toy conditional bit distribution', () => {
     }
     expect(last).toBeLessThan(first / 3);
 
-    const trained: NamedTensors = new Map([...values].map(([n, v]) => [n, new CpuTensor(v, init.get(n)!.shape)]));
+    const trained: NamedTensors = new Map([...values].map(([n, v]) => [n, new CpuTensor(v, getOrThrow(init, n, 'initial parameter').shape)]));
     // Round trip through safetensors, as a user exporting the trained head would.
     const loaded = parseTranscoderWeights(serializeTranscoderWeights(trained, { ...SIZES, prefix: 'denoise_mlp' }));
 

@@ -1,4 +1,4 @@
-import { CpuTensor, at, createRng } from '@bigr/core';
+import { CpuTensor, at, createRng, getOrThrow } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops, Rng } from '@bigr/core';
 import { LOSS_INPUT_TAU, LOSS_INPUT_XT, TranscoderLoss, sampleForwardDiffusion } from './transcoderLoss.js';
 import type { TranscoderConfigInput } from './config.js';
@@ -6,7 +6,7 @@ import { DIRECT_INPUT_BIT } from './config.js';
 import { denoiserGraph, denoiserParameterShapes } from './denoiser.js';
 import { officialScheduleBuffers, linearNoiseSchedule } from './noiseSchedule.js';
 import { bceWithLogitsScalar, weightedBceWeights } from './weightedBce.js';
-import { onnxEngine, tfjsWasmEngine } from './test/engines.js';
+import { named, onnxEngine, outputData, tfjsWasmEngine } from './test/engines.js';
 
 const SIZES = { bitsPerToken: 8, featureDim: 12, width: 32, blocks: 2 };
 
@@ -23,8 +23,8 @@ function lossAsGraph(loss: TranscoderLoss, R: number): GraphDefinition {
     ],
     outputs: ['loss', 'bce', 'pCorrect'],
     build<T>(ops: Ops<T>, inp: Readonly<Record<string, T>>) {
-      const r = loss.lossGraph(ops, inp['features']!, inp['targets']!, inp['row_mask']!, inp);
-      return { loss: r.loss, bce: r.metrics['bce']!, pCorrect: r.metrics['pCorrect']! };
+      const r = loss.lossGraph(ops, named(inp, 'features'), named(inp, 'targets'), named(inp, 'row_mask'), inp);
+      return { loss: r.loss, bce: named(r.metrics, 'bce'), pCorrect: named(r.metrics, 'pCorrect') };
     },
   };
 }
@@ -34,8 +34,8 @@ function randomParams(config: TranscoderConfigInput, rng: Rng): NamedTensors {
   for (const [name, shape] of denoiserParameterShapes({ ...config, prefix: 'denoise_mlp' })) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = rng.normalsF32(n);
-    const scale = name.endsWith('.bias') ? 0.05 : 1 / Math.sqrt(shape[1]!);
-    for (let i = 0; i < n; i++) data[i] = data[i]! * scale;
+    const scale = name.endsWith('.bias') ? 0.05 : 1 / Math.sqrt(at(shape, 1, `input dimension of ${name}`));
+    for (const [i, v] of data.entries()) data[i] = v * scale;
     params.set(name, new CpuTensor(data, shape));
   }
   return params;
@@ -61,13 +61,13 @@ describe('sampleForwardDiffusion', () => {
     let dev = 0;
     let variance = 0;
     for (let r = 0; r < R; r++) {
-      const t = tau.data[r]! + 1;
+      const t = at(tau.data, r, 'τ') + 1;
       minT = Math.min(minT, t);
       maxT = Math.max(maxT, t);
       meanT += t / R;
       for (let k = 0; k < K; k++) {
-        const p = s.k[t]! * z0[r * K + k]! + s.b[t]!;
-        dev += xt.data[r * K + k]! - p;
+        const p = at(s.k, t, 'k_t') * at(z0, r * K + k, 'z_0') + at(s.b, t, 'b_t');
+        dev += at(xt.data, r * K + k, 'z_t') - p;
         variance += p * (1 - p);
       }
     }
@@ -105,9 +105,9 @@ describe('TranscoderLoss', () => {
 
     const onnx = await onnxEngine();
     const dg = await onnx.compile(denoiserGraph(c), params);
-    const xt = c.target === 'direct' ? new CpuTensor(new Float32Array(R * K).fill(DIRECT_INPUT_BIT), [R, K]) : extra[LOSS_INPUT_XT]!;
-    const tau = c.target === 'direct' ? new CpuTensor(new Float32Array(R), [R]) : extra[LOSS_INPUT_TAU]!;
-    const logits = (await dg.run({ x_t: xt, tau, features }))['logits']!.data;
+    const xt = c.target === 'direct' ? new CpuTensor(new Float32Array(R * K).fill(DIRECT_INPUT_BIT), [R, K]) : named(extra, LOSS_INPUT_XT);
+    const tau = c.target === 'direct' ? new CpuTensor(new Float32Array(R), [R]) : named(extra, LOSS_INPUT_TAU);
+    const logits = outputData(await dg.run({ x_t: xt, tau, features }), 'logits');
     await dg.dispose();
 
     const y = Float64Array.from(z0, (z, i) => (c.target === 'xor' ? Number(z !== xt.data[i]) : z));
@@ -115,20 +115,20 @@ describe('TranscoderLoss', () => {
     let num = 0;
     let plain = 0;
     let den = 0;
-    for (let r = 0; r < R; r++) {
-      den += mask[r]! * K;
+    for (const [r, m] of mask.entries()) {
+      den += m * K;
       for (let k = 0; k < K; k++) {
-        const e = bceWithLogitsScalar(logits[r * K + k]!, y[r * K + k]!);
-        num += mask[r]! * w[r * K + k]! * e;
-        plain += mask[r]! * e;
+        const e = bceWithLogitsScalar(at(logits, r * K + k, 'logit'), at(y, r * K + k, 'target'));
+        num += m * at(w, r * K + k, 'weight') * e;
+        plain += m * e;
       }
     }
     for (const engine of [onnx, await tfjsWasmEngine()]) {
       const g = await engine.compile(lossAsGraph(loss, R), params);
       const out = await g.run({ features, targets: new CpuTensor(z0, [R, K]), row_mask: new CpuTensor(mask, [R]), ...extra });
       await g.dispose();
-      expect(out['loss']!.data[0]).toBeCloseTo(num / den, 5);
-      expect(out['bce']!.data[0]).toBeCloseTo(plain / den, 5);
+      expect(out['loss']?.data[0]).toBeCloseTo(num / den, 5);
+      expect(out['bce']?.data[0]).toBeCloseTo(plain / den, 5);
     }
   });
 
@@ -143,7 +143,7 @@ describe('TranscoderLoss', () => {
     const z0 = bits(rng, R * K);
     const mask = Float32Array.from({ length: R }, (_, r) => (r < 7 ? 1 : 0));
     const extra = loss.sampleLossInputs(new CpuTensor(z0, [R, K]), rng);
-    const xt = extra[LOSS_INPUT_XT]!.data as Float32Array;
+    const xt = named(extra, LOSS_INPUT_XT).data as Float32Array;
     const y = Float64Array.from(z0, (z, i) => Number(z !== xt[i]));
     const w = weightedBceWeights(y, K);
     let expectLoss = 0;
@@ -157,19 +157,21 @@ describe('TranscoderLoss', () => {
       }
     }
     const engine = await tfjsWasmEngine();
-    const tp = await engine.createTrainable!(params);
+    if (!engine.createTrainable) throw new Error('tfjs-wasm must be able to train');
+    const tp = await engine.createTrainable(params);
     try {
       const res = await tp.gradients(
         <T>(ops: Ops<T>) =>
           loss.lossGraph(ops, ops.constant(features, [R, SIZES.featureDim]), ops.constant(z0, [R, K]), ops.constant(mask, [R]), {
             [LOSS_INPUT_XT]: ops.constant(xt, [R, K]),
-            [LOSS_INPUT_TAU]: ops.constant(extra[LOSS_INPUT_TAU]!.data as Float32Array, [R]),
+            [LOSS_INPUT_TAU]: ops.constant(named(extra, LOSS_INPUT_TAU).data as Float32Array, [R]),
           }),
         rng,
       );
       expect(res.loss).toBeCloseTo(expectLoss, 6);
-      const g = res.grads.get('denoise_mlp.final_layer.linear.bias')!;
-      for (let k = 0; k < K; k++) expect(g[k]).toBeCloseTo(gradBias[k]!, 6);
+      const g = getOrThrow(res.grads, 'denoise_mlp.final_layer.linear.bias', 'gradient');
+      expect(g).toHaveLength(K);
+      for (const [k, want] of gradBias.entries()) expect(g[k]).toBeCloseTo(want, 6);
     } finally {
       tp.dispose();
     }

@@ -3,7 +3,7 @@
  * and z_t ~ q(z_t | z_0), predict with g_φ(z_t, t − 1, F), and take the (weighted) BCE against the parameterisation's
  * target, averaged over the rows selected by the row mask.
  */
-import { CpuTensor, ShapeError, assertShape } from '@bigr/core';
+import { CpuTensor, ShapeError, assertShape, at, dims2 } from '@bigr/core';
 import type { BitHeadLoss, InputSpec, NamedTensors, Ops, Rng } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
@@ -31,7 +31,7 @@ export function sampleForwardDiffusion(
   if (targets.shape.length !== 2) {
     throw new ShapeError(`Transcoder targets have shape [${targets.shape.join(', ')}] but [rows, K] was expected; flatten (B, N, K) to (B·N, K).`);
   }
-  const [R, K] = targets.shape as [number, number];
+  const [R, K] = dims2(targets.shape, 'Transcoder targets');
   const T = buffers.beta.length - 1;
   const tau = new Float32Array(R);
   for (let r = 0; r < R; r++) tau[r] = rng.int(T);
@@ -39,10 +39,10 @@ export function sampleForwardDiffusion(
   const z0 = targets.data;
   const xt = new Float32Array(R * K);
   for (let r = 0; r < R; r++) {
-    const t = tau[r]! + 1;
-    const k = buffers.k_final[t]!;
-    const b = buffers.b_final[t]!;
-    for (let j = r * K; j < (r + 1) * K; j++) xt[j] = u[j]! < Math.fround(Math.fround(k * z0[j]!) + b) ? 1 : 0;
+    const t = at(tau, r, 'τ') + 1;
+    const k = at(buffers.k_final, t, 'k_t');
+    const b = at(buffers.b_final, t, 'b_t');
+    for (let j = r * K; j < (r + 1) * K; j++) xt[j] = at(u, j, 'uniform') < Math.fround(Math.fround(k * at(z0, j, 'target bit')) + b) ? 1 : 0;
   }
   return { xt: new CpuTensor(xt, [R, K]), tau: new CpuTensor(tau, [R]) };
 }

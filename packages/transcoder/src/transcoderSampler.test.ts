@@ -1,4 +1,4 @@
-import { CpuTensor, createRng } from '@bigr/core';
+import { at, CpuTensor, createRng, required } from '@bigr/core';
 import type { Engine, NamedTensors } from '@bigr/core';
 import { TranscoderSampler } from './transcoderSampler.js';
 import type { TranscoderStepTrace } from './transcoderSampler.js';
@@ -34,8 +34,8 @@ async function replay(engine: Engine, run: 'A' | 'B'): Promise<void> {
     const rng = new ReplayRng(chunks);
     const steps: TranscoderStepTrace[] = [];
     const result = await sampler.sample(new CpuTensor(cond.slice(0, R * 64), [R, 64]), new CpuTensor(cond.slice(R * 64), [R, 64]), {
-      cfgScale: fx.f32(`${run}_cfg`)[0]!,
-      temperature: fx.f32(`${run}_temp`)[0]!,
+      cfgScale: at(fx.f32(`${run}_cfg`), 0, 'CFG scale'),
+      temperature: at(fx.f32(`${run}_temp`), 0, 'temperature'),
       steps: S,
       rng,
       onStep: (st) => steps.push(st),
@@ -46,13 +46,14 @@ async function replay(engine: Engine, run: 'A' | 'B'): Promise<void> {
     let errLogits = 0;
     let errP = 0;
     let errPost = 0;
-    for (let s = 0; s < S; s++) {
+    expect(steps).toHaveLength(S);
+    for (const [s, step] of steps.entries()) {
       // The state is followed freely (not reset from the trace), so bits must match exactly at every step.
-      expect(Array.from(steps[s]!.x)).toEqual(Array.from(slice(fx, `${run}_x_t`, s)));
-      errLogits = Math.max(errLogits, maxAbsDiff(steps[s]!.logitsCond, slice(fx, `${run}_logits_cond`, s)));
-      errLogits = Math.max(errLogits, maxAbsDiff(steps[s]!.logitsUncond!, slice(fx, `${run}_logits_uncond`, s)));
-      errP = Math.max(errP, maxAbsDiff(steps[s]!.pX0, slice(fx, `${run}_p_x0`, s)));
-      if (s < S - 1) errPost = Math.max(errPost, maxAbsDiff(steps[s]!.posterior!, slice(fx, `${run}_posterior`, s)));
+      expect(Array.from(step.x)).toEqual(Array.from(slice(fx, `${run}_x_t`, s)));
+      errLogits = Math.max(errLogits, maxAbsDiff(step.logitsCond, slice(fx, `${run}_logits_cond`, s)));
+      errLogits = Math.max(errLogits, maxAbsDiff(required(step.logitsUncond, 'unconditional logits of a guided step'), slice(fx, `${run}_logits_uncond`, s)));
+      errP = Math.max(errP, maxAbsDiff(step.pX0, slice(fx, `${run}_p_x0`, s)));
+      if (s < S - 1) errPost = Math.max(errPost, maxAbsDiff(required(step.posterior, 'posterior of a step before the last'), slice(fx, `${run}_posterior`, s)));
     }
     expect(errLogits).toBeLessThanOrEqual(1e-5);
     expect(errP).toBeLessThanOrEqual(1e-5);

@@ -6,7 +6,7 @@
  * of the denoiser once per visited timestep over all rows of both CFG halves (one engine call per step, the
  * timestep MLP evaluated on a single row). Host-side buffers are allocated once per call and reused by every step.
  */
-import { ConfigError, CpuTensor, ShapeError, assertShape, at, flipToZeroProbability, guidedLogit, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, assertShape, at, dims2, flipToZeroProbability, guidedLogit, throwIfAborted } from '@bigr/core';
 import type { BitHeadSampler, BitSamplingOptions, CompiledGraph, Engine, NamedTensors } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
@@ -142,7 +142,11 @@ export class TranscoderSampler implements BitHeadSampler {
     if (!s) {
       const visited = visitedTimesteps(this.config.timesteps, steps);
       const coefs: ReverseStepCoefficients[] = [];
-      for (let i = 0; i + 1 < visited.length; i++) coefs.push(reverseStepCoefficients(this.#buffers, visited[i]!, visited[i + 1]!));
+      for (const [i, t] of visited.entries()) {
+        const tPrev = visited[i + 1];
+        if (tPrev === undefined) break;
+        coefs.push(reverseStepCoefficients(this.#buffers, t, tPrev));
+      }
       s = { visited, coefs };
       this.#coefficients.set(steps, s);
     }
@@ -163,7 +167,7 @@ export class TranscoderSampler implements BitHeadSampler {
     const c = this.config;
     const K = c.bitsPerToken;
     assertShape(condFeatures, [-1, c.featureDim], 'Transcoder conditional features');
-    const R = condFeatures.shape[0]!;
+    const [R] = dims2(condFeatures.shape, 'Transcoder conditional features');
     const cfg = options.cfgScale;
     const temperature = options.temperature ?? 1;
     if (!Number.isFinite(cfg)) throw new ConfigError(`CFG scale ${String(cfg)} is not finite; pass a number such as 2.5 (1 disables guidance).`);
@@ -172,16 +176,18 @@ export class TranscoderSampler implements BitHeadSampler {
     if (guided && uncondFeatures === null) {
       throw new ConfigError(`CFG scale ${cfg} needs unconditional features, but none were given; pass them or use cfgScale 1.`);
     }
-    if (guided) assertShape(uncondFeatures!, [R, c.featureDim], 'Transcoder unconditional features');
+    // present exactly when guided
+    const uncond = guided ? uncondFeatures : null;
+    if (uncond) assertShape(uncond, [R, c.featureDim], 'Transcoder unconditional features');
     const G = guided ? 2 : 1;
     const RK = R * K;
 
     // Condition embedding, once per call, for both halves in one run.
     let features = condFeatures;
-    if (guided) {
+    if (uncond) {
       const both = new Float32Array(2 * R * c.featureDim);
       both.set(condFeatures.data, 0);
-      both.set(uncondFeatures!.data, R * c.featureDim);
+      both.set(uncond.data, R * c.featureDim);
       features = new CpuTensor(both, [2 * R, c.featureDim]);
     }
     const cOut = (await this.#condition.run({ features }))['c_emb'];
@@ -218,7 +224,7 @@ export class TranscoderSampler implements BitHeadSampler {
       guide(logits);
       const u = options.rng.uniformsF32(RK);
       const bits = new Uint8Array(RK);
-      for (let i = 0; i < RK; i++) bits[i] = u[i]! < pX0[i]! ? 1 : 0;
+      for (const [i, p] of pX0.entries()) bits[i] = at(u, i, 'uniform') < p ? 1 : 0;
       options.onStep?.({
         index: 0,
         t: 0,
@@ -234,11 +240,10 @@ export class TranscoderSampler implements BitHeadSampler {
 
     const { visited, coefs } = this.#schedule(options.steps ?? c.inferenceSteps);
     const u0 = options.rng.uniformsF32(RK);
-    for (let i = 0; i < RK; i++) x[i] = u0[i]! < 0.5 ? 1 : 0;
+    for (const [i, v] of u0.entries()) x[i] = v < 0.5 ? 1 : 0;
     const posterior = new Float32Array(RK);
-    for (let s = 0; s < visited.length; s++) {
+    for (const [s, t] of visited.entries()) {
       throwIfAborted(options.signal, 'transcoder sampling');
-      const t = visited[s]!;
       for (let g = 0; g < G; g++) xx.set(x, g * RK);
       tauData[0] = t - 1;
       const logits = await runStep();
@@ -248,32 +253,32 @@ export class TranscoderSampler implements BitHeadSampler {
       if (!last) {
         // reversePosterior inlined with the coefficients hoisted (the same float32 operations, so the same bits),
         // fused with the Bernoulli draw: this loop runs R·K times per step.
-        const coef = coefs[s]!;
+        const coef = at(coefs, s, 'reverse step coefficients');
         const kP = coef.kPrev;
         const bP = coef.bPrev;
         const [l1x1, l0x1] = coef.likelihoodX1;
         const [l1x0, l0x0] = coef.likelihoodX0;
         const u = options.rng.uniformsF32(RK);
         for (let i = 0; i < RK; i++) {
-          const p = pX0[i]!;
-          const one = x[i]! > 0.5;
+          const p = at(pX0, i, 'P(z_0 = 1)');
+          const one = at(x, i, 'bit') > 0.5;
           const a1 = f32(f32(kP * p) + bP);
           const a0 = f32(f32(kP * f32(1 - p)) + bP);
           const n1 = f32(a1 * (one ? l1x1 : l1x0));
           const n0 = f32(a0 * (one ? l0x1 : l0x0));
           const post = f32(n1 / f32(n1 + n0));
           posterior[i] = post;
-          x[i] = u[i]! < post ? 1 : 0;
+          x[i] = at(u, i, 'uniform') < post ? 1 : 0;
         }
       } else {
-        for (let i = 0; i < RK; i++) x[i] = pX0[i]! > 0.5 ? 1 : 0;
+        for (const [i, p] of pX0.entries()) x[i] = p > 0.5 ? 1 : 0;
       }
-      if (options.onStep) {
-        options.onStep({
+      if (before) {
+        options.onStep?.({
           index: s,
           t,
-          tPrev: last ? 0 : visited[s + 1]!,
-          x: before!,
+          tPrev: last ? 0 : at(visited, s + 1, 'next visited timestep'),
+          x: before,
           logitsCond: logits.slice(0, RK),
           logitsUncond: guided ? logits.slice(RK) : null,
           pX0: pX0.slice(),
@@ -281,8 +286,7 @@ export class TranscoderSampler implements BitHeadSampler {
         });
       }
     }
-    const bits = new Uint8Array(RK);
-    for (let i = 0; i < RK; i++) bits[i] = x[i]!;
+    const bits = Uint8Array.from(x);
     return { probabilities: new CpuTensor(pX0, [R, K]), bits: new CpuTensor(bits, [R, K]) };
   }
 }

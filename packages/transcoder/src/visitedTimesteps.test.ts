@@ -1,3 +1,4 @@
+import { at } from '@bigr/core';
 import { visitedTimesteps } from './visitedTimesteps.js';
 import { loadFixture } from './test/fixtures.js';
 
@@ -37,7 +38,7 @@ describe('visited timesteps', () => {
         expect(v).toEqual(reference(T, S));
         expect(v[v.length - 1]).toBe(1);
         if (S > 1) expect(v[0]).toBe(T);
-        for (let i = 1; i < v.length; i++) expect(v[i]!).toBeLessThan(v[i - 1]!);
+        for (const [i, t] of v.entries()) if (i > 0) expect(t).toBeLessThan(at(v, i - 1, 'previous visited timestep'));
       }
     }
   });

@@ -1,7 +1,7 @@
-import { CpuTensor } from '@bigr/core';
+import { at, CpuTensor } from '@bigr/core';
 import type { GraphDefinition, Ops } from '@bigr/core';
 import { bceWithLogits, bceWithLogitsScalar, weightedBceWeights, weightedBceWeightsGraph } from './weightedBce.js';
-import { maxAbsDiff, onnxEngine, tfjsWasmEngine } from './test/engines.js';
+import { maxAbsDiff, named, onnxEngine, tfjsWasmEngine } from './test/engines.js';
 
 /** Hand-computed Eq. 7 cases: w_k = (1 − m)·y_k + m·(1 − y_k) + 1/K with m the token's mean. */
 const CASES: { y: number[]; w: number[] }[] = [
@@ -53,17 +53,18 @@ describe('weighted BCE', () => {
       ],
       outputs: ['w', 'bce'],
       build<T>(ops: Ops<T>, inp: Readonly<Record<string, T>>) {
-        return { w: weightedBceWeightsGraph(ops, inp['y']!, 4), bce: bceWithLogits(ops, inp['l']!, inp['y']!) };
+        const y = named(inp, 'y');
+        return { w: weightedBceWeightsGraph(ops, y, 4), bce: bceWithLogits(ops, named(inp, 'l'), y) };
       },
     };
     const g = await (await get()).compile(def, new Map());
     try {
       const out = await g.run({ y: new CpuTensor(Float32Array.from(rows), [CASES.length, 4]), l: new CpuTensor(logits, [CASES.length, 4]) });
       const weights = CASES.flatMap((c) => c.w);
-      expect(maxAbsDiff(out['w']!.data, weights)).toBeLessThanOrEqual(1e-7);
-      const ref = rows.map((y, i) => bceWithLogitsScalar(logits[i]!, y));
-      const got = out['bce']!.data;
-      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, ref[i]!));
+      expect(maxAbsDiff(named(out, 'w').data, weights)).toBeLessThanOrEqual(1e-7);
+      const ref = rows.map((y, i) => bceWithLogitsScalar(at(logits, i, 'logit'), y));
+      const got = named(out, 'bce').data;
+      for (const [i, r] of ref.entries()) expect(Math.abs(at(got, i, 'BCE') - r)).toBeLessThanOrEqual(1e-5 * Math.max(1, r));
     } finally {
       await g.dispose();
     }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CpuTensor, createRng, parseSafetensors, serializeSafetensors } from '@bigr/core';
+import { at, CpuTensor, createRng, getOrThrow, parseSafetensors, serializeSafetensors } from '@bigr/core';
 import { denoiserParameterShapes } from './denoiser.js';
 import { loadTranscoderWeights, saveTranscoderWeights } from './weightsFile.js';
 import { TRANSCODER_INIT_STD, initTranscoderParameters, isZeroInitialised, parseTranscoderWeights } from './weights.js';
@@ -35,7 +35,7 @@ describe('transcoder weights', () => {
     expect(isZeroInitialised('denoise_mlp.blocks.2.mlp.0.weight')).toBe(false);
     // Same seed, same weights.
     const q = initTranscoderParameters(SIZES, createRng('init'));
-    expect(q.get('denoise_mlp.c_embedder.weight')!.data).toEqual(p.get('denoise_mlp.c_embedder.weight')!.data);
+    expect(getOrThrow(q, 'denoise_mlp.c_embedder.weight', 'parameter').data).toEqual(getOrThrow(p, 'denoise_mlp.c_embedder.weight', 'parameter').data);
   });
 
   it('save then load round-trips exactly with official names', async () => {
@@ -47,7 +47,7 @@ describe('transcoder weights', () => {
       const loaded = await loadTranscoderWeights(file);
       expect(loaded.sizes).toEqual(SIZES);
       expect(loaded.timesteps).toBeUndefined();
-      for (const [name, t] of p) expect(loaded.params.get(name)!.data).toEqual(t.data);
+      for (const [name, t] of p) expect(getOrThrow(loaded.params, name, 'loaded parameter').data).toEqual(t.data);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -59,13 +59,15 @@ describe('transcoder weights', () => {
     expect(loaded.timesteps).toBe(256);
     expect(loaded.params.size).toBe(denoiserParameterShapes(loaded.sizes).size);
     const raw = await loadFixture('tiny_transformer_weights.safetensors');
-    expect(loaded.params.get('denoise_mlp.final_layer.linear.weight')!.data).toEqual(raw.get('denoise_mlp.final_layer.linear.weight').data);
+    expect(getOrThrow(loaded.params, 'denoise_mlp.final_layer.linear.weight', 'loaded parameter').data).toEqual(
+      raw.get('denoise_mlp.final_layer.linear.weight').data,
+    );
 
     // A corrupted duplicate or a wrong shape is reported.
     const tensors = new Map(raw.tensors);
     const dup = raw.get('diffusion_processor._denoise_fn.x_embedder.bias');
     const changed = (dup.data as Float32Array).slice();
-    changed[0] = changed[0]! + 1;
+    changed[0] = at(changed, 0, 'first bias entry') + 1;
     tensors.set('diffusion_processor._denoise_fn.x_embedder.bias', new CpuTensor(changed, dup.shape));
     expect(() => parseTranscoderWeights(serializeSafetensors(tensors))).toThrow(/differs/);
     expect(() => parseTranscoderWeights(serializeSafetensors(tensors), { verifyDuplicate: false })).not.toThrow();
