@@ -1,7 +1,7 @@
 import '@bigr/engine-onnx';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, CpuTensor, resolveEngine, type Engine } from '@bigr/core';
+import { ConfigError, CpuTensor, required, resolveEngine, type Engine } from '@bigr/core';
 import { BigrPipeline } from './bigrPipeline.js';
 import { TokenizerPipeline } from './tokenizerPipeline.js';
 
@@ -39,7 +39,7 @@ describe('BigrPipeline on the bundled model directory', () => {
     expect(batch.seeds).toEqual([11, 12, 13]);
     for (const v of batch.images.data) expect(v >= 0 && v <= 1).toBe(true);
     // Progress never goes back and ends at its total.
-    for (let i = 1; i < events.length; i++) expect(events[i]!).toBeGreaterThanOrEqual(events[i - 1]!);
+    for (const [i, e] of events.slice(1).entries()) expect(e).toBeGreaterThanOrEqual(required(events[i], 'previous progress event'));
 
     const alone = await bigr.generate({ classes: 'bag', seeds: [13], ...FAST });
     expect(Array.from(alone.codes.data)).toEqual(Array.from(batch.codes.data.subarray(2 * 64 * 16)));
@@ -81,7 +81,7 @@ describe('BigrPipeline on the bundled model directory', () => {
   it('inpaints a region of an image', async () => {
     const image = new CpuTensor<'float32'>(new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
     const r = await bigr.inpaint({ image, region: { kind: 'boxes', boxes: [{ x0: 0, y0: 0, x1: 16, y1: 16 }] }, samples: 2, seed: 1, ...FAST });
-    expect(r.images!.shape).toEqual([2, 1, 28, 28]);
+    expect(required(r.images, 'decoded images').shape).toEqual([2, 1, 28, 28]);
     expect(r.regenerated.shape).toEqual([2, 64]);
   });
 

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, ShapeError, type DataTypeMap, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, required, ShapeError, type DataTypeMap, type Tensor } from '@bigr/core';
 import { centerCropResize, padImages, rasterToTensor, stackImages, type BaeTokenizer, type RasterImage } from '@bigr/tokenizer';
 
 // The tokenizer's input geometry and tensor-only image transforms (no file system), shared by the Node entry
@@ -114,11 +114,12 @@ export function clampImages(images: Tensor<'float32'>): CpuTensor<'float32'> {
 
 /** Concatenates batches [Bi, ...] along the batch axis. */
 export function concatBatches<D extends 'float32' | 'uint8'>(parts: readonly Tensor<D>[]): CpuTensor<D> {
-  if (parts.length === 0) throw new ShapeError('Nothing to concatenate; pass at least one batch.');
-  const shape = parts[0]!.shape.slice(1);
-  const total = parts.reduce((s, p) => s + p.shape[0]!, 0);
+  const [first] = parts;
+  if (first === undefined) throw new ShapeError('Nothing to concatenate; pass at least one batch.');
+  const shape = first.shape.slice(1);
+  const total = parts.reduce((s, p) => s + required(p.shape[0], 'batch size of a part'), 0);
   const length = parts.reduce((s, p) => s + p.data.length, 0);
-  const out = parts[0]!.data instanceof Float32Array ? new Float32Array(length) : new Uint8Array(length);
+  const out = first.data instanceof Float32Array ? new Float32Array(length) : new Uint8Array(length);
   let at = 0;
   for (const p of parts) {
     out.set(p.data as ArrayLike<number>, at);

@@ -2,7 +2,7 @@ import '@bigr/engine-onnx';
 import { getEventListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, resolveEngine } from '@bigr/core';
+import { at, ConfigError, required, resolveEngine } from '@bigr/core';
 import { generateBatches, type GeneratedBatch, type SamplerPool, type SamplerWorkerScript } from '@bigr/sampler';
 import { BigrPipeline } from './bigrPipeline.js';
 import { createBigrSamplerPool } from './parallelGenerate.js';
@@ -33,7 +33,7 @@ async function runAll(pool: SamplerPool, batchSize: number): Promise<{ codes: Ui
     onBatch: (b: GeneratedBatch) => {
       order.push(b.index);
       codes.push(b.codes.data);
-      images.push(b.images!.data);
+      images.push(required(b.images, 'decoded images').data);
     },
   });
   const cat = <T extends Uint8Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
@@ -115,7 +115,7 @@ describe('generation on every core: bits independent of workers, threads and bat
         Array.from({ length: 12 }, (_, i) => pool.sample({ labels: [1], seeds: [i], settings: { iterations: 1 }, decode: false, signal: shared })),
       );
       expect(getEventListeners(shared, 'abort')).toHaveLength(0);
-      const ok = await pool.sample({ labels: [1], seeds: [SEEDS[1]!], settings: SETTINGS, decode: false });
+      const ok = await pool.sample({ labels: [1], seeds: [at(SEEDS, 1, 'seed')], settings: SETTINGS, decode: false });
       expect(Buffer.from(ok.codes.data).equals(Buffer.from(reference.codes.subarray(64 * 16, 2 * 64 * 16)))).toBe(true);
     } finally {
       await pool.dispose();

@@ -2,7 +2,7 @@ import '@bigr/engine-onnx';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, CpuTensor, FormatError, NotFoundError, resolveEngine, type Engine } from '@bigr/core';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, required, resolveEngine, type Engine } from '@bigr/core';
 import { BigrPipeline } from './bigrPipeline.js';
 import { TokenizerPipeline } from './tokenizerPipeline.js';
 import { fetchBigrModel, WebBigrPipeline, type FetchModelOptions } from './webPipeline.js';
@@ -64,7 +64,7 @@ describe('WebBigrPipeline (the browser pipeline) on the bundled model, on onnx-c
     const req = { image, region: { kind: 'image', image: mask }, samples: 2, seed: 4, ...FAST } as const;
     const a = await web.inpaint(req);
     const b = await node.inpaint(req);
-    expect(Array.from(a.images!.data)).toEqual(Array.from(b.images!.data));
+    expect(Array.from(required(a.images, 'web images').data)).toEqual(Array.from(required(b.images, 'node images').data));
     const tok = await TokenizerPipeline.fromDirectory(MODEL, engine);
     const images = new CpuTensor<'float32'>(
       Float32Array.from({ length: 3 * 28 * 28 }, (_, i) => ((i * 13) % 101) / 100),
@@ -73,8 +73,9 @@ describe('WebBigrPipeline (the browser pipeline) on the bundled model, on onnx-c
     const index = await tok.index(images);
     expect(Array.from((await web.encode(images)).packed.bytes)).toEqual(Array.from((await tok.encode(images)).packed.bytes));
     const hits = await web.search(index, new CpuTensor<'float32'>(images.data.subarray(784, 1568), [1, 1, 28, 28]), 2);
-    expect(hits[0]!.ids[0]).toBe(1);
-    expect(hits[0]!.distances[0]).toBe(0);
+    const [best] = hits;
+    expect(best?.ids[0]).toBe(1);
+    expect(best?.distances[0]).toBe(0);
     await tok.dispose();
   });
 
