@@ -1,5 +1,6 @@
 // The page: plain DOM, no framework. The model runs in a module worker (worker.ts); this file draws and wires the
 // controls. `window.bigr` exposes the same operations for scripted use (the browser test and the benchmark).
+import { required } from '@bigr/core';
 import type { Backend, ReadyInfo, Reply, Request } from './protocol.js';
 import { loadTestSet, type TestSet } from './testSet.js';
 
@@ -62,13 +63,13 @@ function drawImages(canvas: HTMLCanvasElement, images: Float32Array, count: numb
   const rows = Math.ceil(count / cols);
   canvas.width = cols * size + (cols - 1) * gap;
   canvas.height = rows * size + (rows - 1) * gap;
-  const ctx = canvas.getContext('2d')!;
+  const ctx = required(canvas.getContext('2d'), 'canvas 2D context');
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const img = ctx.createImageData(size, size);
   for (let k = 0; k < count; k++) {
     for (let p = 0; p < size * size; p++) {
-      const v = Math.round(Math.min(1, Math.max(0, images[k * size * size + p]!)) * 255);
+      const v = Math.round(Math.min(1, Math.max(0, required(images[k * size * size + p], 'pixel'))) * 255);
       img.data.set([v, v, v, 255], p * 4);
     }
     ctx.putImageData(img, (k % cols) * (size + gap), Math.floor(k / cols) * (size + gap));
@@ -78,17 +79,25 @@ function drawImages(canvas: HTMLCanvasElement, images: Float32Array, count: numb
 function drawGray(canvas: HTMLCanvasElement, pixels: Uint8Array, size: number): void {
   canvas.width = size;
   canvas.height = size;
-  const ctx = canvas.getContext('2d')!;
+  const ctx = required(canvas.getContext('2d'), 'canvas 2D context');
   const img = ctx.createImageData(size, size);
-  for (let p = 0; p < size * size; p++) img.data.set([pixels[p]!, pixels[p]!, pixels[p]!, 255], p * 4);
+  for (let p = 0; p < size * size; p++) {
+    const v = required(pixels[p], 'pixel');
+    img.data.set([v, v, v, 255], p * 4);
+  }
   ctx.putImageData(img, 0, 0);
 }
 
 // ---- operations (also window.bigr) ----
 let testSet: TestSet | undefined;
 
+function loadedTestSet(): TestSet {
+  if (!testSet) throw new Error('The test set is still loading; try again in a moment.');
+  return testSet;
+}
+
 function testImage(i: number): Uint8Array {
-  const t = testSet!;
+  const t = loadedTestSet();
   if (!Number.isInteger(i) || i < 0 || i >= t.count) throw new RangeError(`Test image ${i} does not exist; use 0..${t.count - 1}.`);
   return t.images.subarray(i * t.size * t.size, (i + 1) * t.size * t.size);
 }
@@ -121,10 +130,10 @@ async function inpaint(
   const pixels = testImage(opts.testIndex);
   const image = Float32Array.from(pixels, (v) => v / 255);
   // The mask is painted on the unpadded image; the sampler takes it in pixels of the padded tokenizer input.
-  const pad = testSet!.size === size ? 2 : 0;
+  const pad = loadedTestSet().size === size ? 2 : 0;
   const full = size + 2 * pad;
   const mask = new Uint8Array(full * full);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mask[(y + pad) * full + x + pad] = opts.mask[y * size + x]! ? 1 : 0;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mask[(y + pad) * full + x + pad] = required(opts.mask[y * size + x], 'mask pixel') ? 1 : 0;
   const job = send({ type: 'inpaint', image, size, mask, maskSize: full, samples: opts.samples, seed: opts.seed }, onProgress);
   current = job;
   const r = expect(await job.done, 'inpainted');
@@ -150,12 +159,17 @@ function cancel(): void {
 async function decodeToGray(file: Blob): Promise<{ width: number; height: number; gray: Uint8Array }> {
   const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const ctx = required(canvas.getContext('2d', { willReadFrequently: true }), 'canvas 2D context');
   ctx.drawImage(bitmap, 0, 0);
   const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   const gray = new Uint8Array(bitmap.width * bitmap.height);
   // PIL's 'L' conversion (ITU-R 601-2 luma), as the Node image loader uses.
-  for (let p = 0; p < gray.length; p++) gray[p] = Math.floor((rgba[4 * p]! * 299 + rgba[4 * p + 1]! * 587 + rgba[4 * p + 2]! * 114 + 500) / 1000);
+  for (let p = 0; p < gray.length; p++) {
+    const r = required(rgba[4 * p], 'red');
+    const g = required(rgba[4 * p + 1], 'green');
+    const b = required(rgba[4 * p + 2], 'blue');
+    gray[p] = Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
+  }
   return { width: bitmap.width, height: bitmap.height, gray };
 }
 
@@ -225,7 +239,7 @@ const maskCanvas = $<HTMLCanvasElement>('inp-mask');
 let mask = new Uint8Array(28 * 28);
 function redrawMask(): void {
   const size = maskCanvas.width;
-  const ctx = maskCanvas.getContext('2d')!;
+  const ctx = required(maskCanvas.getContext('2d'), 'canvas 2D context');
   const img = ctx.createImageData(size, size);
   for (let p = 0; p < size * size; p++) if (mask[p]) img.data.set([255, 64, 64, 150], p * 4);
   ctx.putImageData(img, 0, 0);
@@ -296,9 +310,12 @@ async function runSearch(query: { width: number; height: number; gray: Uint8Arra
     const c = $<HTMLCanvasElement>('search-query');
     c.width = query.width;
     c.height = query.height;
-    const ctx = c.getContext('2d')!;
+    const ctx = required(c.getContext('2d'), 'canvas 2D context');
     const img = ctx.createImageData(query.width, query.height);
-    for (let p = 0; p < query.gray.length; p++) img.data.set([query.gray[p]!, query.gray[p]!, query.gray[p]!, 255], p * 4);
+    for (let p = 0; p < query.gray.length; p++) {
+      const v = required(query.gray[p], 'pixel');
+      img.data.set([v, v, v, 255], p * 4);
+    }
     ctx.putImageData(img, 0, 0);
   }
   $('search-info').textContent = 'Searching…';
@@ -308,17 +325,19 @@ async function runSearch(query: { width: number; height: number; gray: Uint8Arra
     const list = $('search-results');
     list.replaceChildren();
     const names = (await ready).classNames;
+    const t = loadedTestSet();
     r.ids.forEach((id, j) => {
       const li = document.createElement('li');
       const c = document.createElement('canvas');
       c.className = 'pixels';
-      drawGray(c, testImage(id), testSet!.size);
+      drawGray(c, testImage(id), t.size);
+      const name = names[required(t.labels[id], 'test label')];
       c.setAttribute('role', 'img');
-      c.setAttribute('aria-label', `test image ${id}, ${names[testSet!.labels[id]!]}`);
-      li.append(c, `#${id} ${names[testSet!.labels[id]!]} · d=${r.distances[j]}`);
+      c.setAttribute('aria-label', `test image ${id}, ${name}`);
+      li.append(c, `#${id} ${name} · d=${r.distances[j]}`);
       list.append(li);
     });
-    $('search-info').textContent = `8 nearest of ${testSet!.count} test images by Hamming distance (of ${r.bits} bits) in ${r.ms.toFixed(0)} ms.`;
+    $('search-info').textContent = `8 nearest of ${t.count} test images by Hamming distance (of ${r.bits} bits) in ${r.ms.toFixed(0)} ms.`;
   } catch (err) {
     $('search-info').textContent = describe(err);
   }
@@ -348,7 +367,8 @@ $<HTMLInputElement>('search-file').addEventListener('change', (e) => {
 });
 $('search-test').addEventListener('click', () => {
   const i = Number($<HTMLInputElement>('search-index').value) || 0;
-  void runSearch({ width: testSet!.size, height: testSet!.size, gray: new Uint8Array(testImage(i)) });
+  const { size } = loadedTestSet();
+  void runSearch({ width: size, height: size, gray: new Uint8Array(testImage(i)) });
 });
 
 // ---- start ----

@@ -31,6 +31,7 @@ export async function loadTestSet(base: string): Promise<TestSet> {
   const [imgBytes, labBytes] = await Promise.all([gunzipUrl(`${base}t10k-images-idx3-ubyte.gz`), gunzipUrl(`${base}t10k-labels-idx1-ubyte.gz`)]);
   const img = idxPayload(imgBytes, 3, 'test images');
   const lab = idxPayload(labBytes, 1, 'test labels');
-  if (img.shape[0] !== lab.shape[0] || img.shape[1] !== img.shape[2]) throw new Error('The test images and labels do not match.');
-  return { count: img.shape[0]!, size: img.shape[1]!, images: img.data, labels: lab.data };
+  const [count, size, width] = img.shape;
+  if (count === undefined || size === undefined || count !== lab.shape[0] || size !== width) throw new Error('The test images and labels do not match.');
+  return { count, size, images: img.data, labels: lab.data };
 }

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The model runs here, off the page's main thread: onnxruntime-web (wasm SIMD, threads when the page is
 // cross-origin isolated, or WebGPU) through @bigr/engine-onnx-web, and the sampler through @bigr/pipeline.
-import { AbortError, CpuTensor } from '@bigr/core';
+import { AbortError, CpuTensor, required } from '@bigr/core';
 import { configureOrtWeb, hasWebGpu, OnnxWebEngine } from '@bigr/engine-onnx-web';
 import { fetchBigrModel, WebBigrPipeline } from '@bigr/pipeline';
 import { HashIndex } from '@bigr/tokenizer';
@@ -74,11 +74,13 @@ async function run(req: Exclude<Request, { type: 'init' } | { type: 'cancel' }>,
     const image = new CpuTensor<'float32'>(req.image, [1, 1, req.size, req.size]);
     const mask = new CpuTensor<'uint8'>(req.mask, [req.maskSize, req.maskSize]);
     const r = await bigr.inpaint({ image, region: { kind: 'image', image: mask }, samples: req.samples, seed: req.seed, signal, onProgress });
-    const images = new Float32Array(r.images!.data);
-    post({ type: 'inpainted', id: req.id, images, imageShape: [...r.images!.shape], ms: performance.now() - t0 }, [images.buffer]);
+    const decoded = required(r.images, 'inpainted images');
+    const images = new Float32Array(decoded.data);
+    post({ type: 'inpainted', id: req.id, images, imageShape: [...decoded.shape], ms: performance.now() - t0 }, [images.buffer]);
   } else {
-    const [hits] = await bigr.search(index, { width: req.width, height: req.height, channels: 1, data: req.gray }, req.k, { signal });
-    post({ type: 'searched', id: req.id, ids: [...hits!.ids], distances: [...hits!.distances], bits: index.bytesPerCode * 8, ms: performance.now() - t0 });
+    const [found] = await bigr.search(index, { width: req.width, height: req.height, channels: 1, data: req.gray }, req.k, { signal });
+    const hits = required(found, 'hits of the one query');
+    post({ type: 'searched', id: req.id, ids: [...hits.ids], distances: [...hits.distances], bits: index.bytesPerCode * 8, ms: performance.now() - t0 });
   }
 }
 
