@@ -1,10 +1,10 @@
-import { CpuTensor, required, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
+import { at, CpuTensor, required, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import { resolveBackboneConfig, type BackboneConfig } from './config.js';
 import { backboneGraph, blockDims, configRopeTables } from './backboneGraph.js';
 import { multiLayerRepresentationGraph, representationGraph } from './featureExtraction.js';
 import { rope2dConstants } from './rope2d.js';
 import { transformerBlock } from './transformerBlock.js';
-import { engineNamed, randomBackboneParams, randomBits, readFixture, refConfig, rngFor } from './test/helpers.js';
+import { engineNamed, named, randomBackboneParams, randomBits, readFixture, refConfig, rngFor, tensorNamed } from './test/helpers.js';
 import { flat, refBlock, refForward, relErr } from './test/reference.js';
 
 const ENGINES = ['tfjs-wasm', 'onnx-cpu'] as const;
@@ -15,7 +15,7 @@ const B = 3;
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
   return m;
 }
 
@@ -57,7 +57,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       ],
       outputs: ['y'],
       build<T>(ops: Ops<T>, inp: Readonly<Record<string, T>>) {
-        return { y: transformerBlock(ops, inp['x']!, 1, inp['ada']!, blockDims(CONFIG), rope2dConstants(ops, configRopeTables(CONFIG))) };
+        return { y: transformerBlock(ops, named(inp, 'x'), 1, named(inp, 'ada'), blockDims(CONFIG), rope2dConstants(ops, configRopeTables(CONFIG))) };
       },
     };
     const out = await run(def, { x: new CpuTensor(x, [B, S, D]), ada: new CpuTensor(ada, [B, 1, 6 * D]) });
@@ -66,7 +66,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       const rows = Array.from({ length: S }, (_, s) => Float64Array.from(x.subarray((b * S + s) * D, (b * S + s + 1) * D)));
       ref.push(refBlock(params, refConfig(CONFIG), 1, rows, Float64Array.from(ada.subarray(b * 6 * D, (b + 1) * 6 * D))));
     }
-    expect(relErr(out['y']!.data as Float32Array, flat(ref))).toBeLessThan(1e-5);
+    expect(relErr(named(out, 'y').data as Float32Array, flat(ref))).toBeLessThan(1e-5);
   });
 
   it('the full model equals the float64 reference (every intermediate)', async () => {
@@ -77,13 +77,13 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       labels: new CpuTensor(labels, [B]),
     });
     const ref = refForward(params, refConfig(CONFIG), bits, mask, { labels }, B);
-    expect(relErr(out['h_in']!.data as Float32Array, flat(ref.hIn))).toBeLessThan(1e-6);
-    expect(relErr(out['adaln_out']!.data as Float32Array, flat(ref.adaLN.map((a) => [a])))).toBeLessThan(1e-6);
+    expect(relErr(named(out, 'h_in').data as Float32Array, flat(ref.hIn))).toBeLessThan(1e-6);
+    expect(relErr(named(out, 'adaln_out').data as Float32Array, flat(ref.adaLN.map((a) => [a])))).toBeLessThan(1e-6);
     for (let l = 0; l < CONFIG.layers; l++) {
-      expect(relErr(out[`layer_out_${l}`]!.data as Float32Array, flat(ref.layers.map((x) => x[l]!)))).toBeLessThan(1e-5);
+      expect(relErr(named(out, `layer_out_${l}`).data as Float32Array, flat(ref.layers.map((x) => at(x, l, 'layer output'))))).toBeLessThan(1e-5);
     }
-    expect(relErr(out['final_norm']!.data as Float32Array, flat(ref.finalNorm))).toBeLessThan(1e-5);
-    expect(relErr(out['features']!.data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
+    expect(relErr(named(out, 'final_norm').data as Float32Array, flat(ref.finalNorm))).toBeLessThan(1e-5);
+    expect(relErr(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
   });
 
   it('the class-weights and embedding condition inputs give the same features as labels', async () => {
@@ -92,7 +92,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     labels.forEach((y, i) => {
       weights[i * C1 + y] = 1;
     });
-    const table = params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
+    const table = tensorNamed(params, 'cls_embedding.embedding_table.weight').data as Float32Array;
     const vectors = new Float32Array(B * CONFIG.dim);
     labels.forEach((y, i) => {
       vectors.set(table.subarray(y * CONFIG.dim, (y + 1) * CONFIG.dim), i * CONFIG.dim);
@@ -101,8 +101,8 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     const a = await run(backboneGraph(CONFIG), { ...common, labels: new CpuTensor(labels, [B]) });
     const b = await run(backboneGraph(CONFIG, { condition: 'classWeights' }), { ...common, class_weights: new CpuTensor(weights, [B, C1]) });
     const c = await run(backboneGraph(CONFIG, { condition: 'embedding' }), { ...common, cond_embedding: new CpuTensor(vectors, [B, CONFIG.dim]) });
-    expect(maxAbs(a['features']!.data, b['features']!.data)).toBeLessThan(1e-5);
-    expect(maxAbs(a['features']!.data, c['features']!.data)).toBeLessThan(1e-6);
+    expect(maxAbs(named(a, 'features').data, named(b, 'features').data)).toBeLessThan(1e-5);
+    expect(maxAbs(named(a, 'features').data, named(c, 'features').data)).toBeLessThan(1e-6);
   });
 
   it('a condition-token sequence without adaLN (the docs/algorithm.md §9 text-to-image layout) equals the reference', async () => {
@@ -116,7 +116,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     const out = await g.run({ bits: new CpuTensor(b2, [2, 9, 6]), mask: new CpuTensor(m2, [2, 9]), cond_tokens: new CpuTensor(condTokens, [2, 3, 32]) });
     await g.dispose();
     const ref = refForward(p, refConfig(cfg), b2, m2, { tokens: condTokens }, 2);
-    expect(relErr(out['features']!.data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
+    expect(relErr(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
     expect(() => backboneGraph(CONFIG, { condition: 'tokens' })).toThrow(/useAdaLN/);
   });
 
@@ -129,19 +129,19 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       const base = await g.run({ bits: new CpuTensor(bits, [B, N, K]), mask: new CpuTensor(noMask, [B, N]), labels: new CpuTensor(labels, [B]) });
       // Flip every bit of the last token of each sample: the first token's features must change.
       const late = bits.slice();
-      for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) late[(b * N + N - 1) * K + k] = 1 - late[(b * N + N - 1) * K + k]!;
+      for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) late[(b * N + N - 1) * K + k] = 1 - at(late, (b * N + N - 1) * K + k, 'bit');
       const changed = await g.run({ bits: new CpuTensor(late, [B, N, K]), mask: new CpuTensor(noMask, [B, N]), labels: new CpuTensor(labels, [B]) });
       const D = CONFIG.dim;
       for (let b = 0; b < B; b++) {
         const first = (x: CpuTensor) => (x.data as Float32Array).subarray(b * N * D, b * N * D + D);
-        expect(maxAbs(first(base['features']!), first(changed['features']!))).toBeGreaterThan(1e-3);
+        expect(maxAbs(first(named(base, 'features')), first(named(changed, 'features')))).toBeGreaterThan(1e-3);
       }
       // Mask the last token: now its bits must not matter at all (bit-identical outputs).
       const lastMasked = new Float32Array(B * N);
       for (let b = 0; b < B; b++) lastMasked[b * N + N - 1] = 1;
       const m1 = await g.run({ bits: new CpuTensor(bits, [B, N, K]), mask: new CpuTensor(lastMasked, [B, N]), labels: new CpuTensor(labels, [B]) });
       const m2 = await g.run({ bits: new CpuTensor(late, [B, N, K]), mask: new CpuTensor(lastMasked, [B, N]), labels: new CpuTensor(labels, [B]) });
-      expect(maxAbs(m1['features']!.data, m2['features']!.data)).toBe(0);
+      expect(maxAbs(named(m1, 'features').data, named(m2, 'features').data)).toBe(0);
     } finally {
       await g.dispose();
     }
@@ -163,9 +163,9 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
     const g = await engine.compile(backboneGraph(config, { debugOutputs: ['h_in', 'adaln_out', 'layer_out_0', 'layer_out_1', 'final_norm'] }), weights);
     try {
       const out = await g.run({
-        bits: fx.get('codes')! as CpuTensor<'float32'>,
-        mask: new CpuTensor(Float32Array.from(fx.get('token_mask')!.data), [4, 16]),
-        labels: fx.get('labels')! as CpuTensor<'int32'>,
+        bits: tensorNamed(fx, 'codes') as CpuTensor<'float32'>,
+        mask: new CpuTensor(Float32Array.from(tensorNamed(fx, 'token_mask').data), [4, 16]),
+        labels: tensorNamed(fx, 'labels') as CpuTensor<'int32'>,
       });
       for (const [ours, theirs] of [
         ['h_in', 'h_in'],
@@ -175,8 +175,8 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
         ['final_norm', 'final_norm'],
         ['features', 'cond_logits'],
       ] as const) {
-        expect(out[ours]!.shape).toEqual(fx.get(theirs)!.shape);
-        expect(maxAbs(out[ours]!.data, fx.get(theirs)!.data)).toBeLessThan(1e-5);
+        expect(named(out, ours).shape).toEqual(tensorNamed(fx, theirs).shape);
+        expect(maxAbs(named(out, ours).data, tensorNamed(fx, theirs).data)).toBeLessThan(1e-5);
       }
     } finally {
       await g.dispose();
@@ -186,10 +186,10 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
   it.each([0, 1, 5])('representations of layer %i match forward_full_image', async (layer) => {
     const g = await engine.compile(representationGraph(config, { layer }), weights);
     try {
-      const out = await g.run({ bits: fx.get('codes')! as CpuTensor<'float32'>, labels: new CpuTensor(new Int32Array(4).fill(10), [4]) });
+      const out = await g.run({ bits: tensorNamed(fx, 'codes') as CpuTensor<'float32'>, labels: new CpuTensor(new Int32Array(4).fill(10), [4]) });
       const L = Math.min(layer, 1);
-      expect(maxAbs(out['tokens']!.data, fx.get(`repr_tokens_layer${L}`)!.data)).toBeLessThan(1e-5);
-      expect(maxAbs(out['pooled']!.data, fx.get(`repr_pooled_layer${L}`)!.data)).toBeLessThan(1e-5);
+      expect(maxAbs(named(out, 'tokens').data, tensorNamed(fx, `repr_tokens_layer${L}`).data)).toBeLessThan(1e-5);
+      expect(maxAbs(named(out, 'pooled').data, tensorNamed(fx, `repr_pooled_layer${L}`).data)).toBeLessThan(1e-5);
     } finally {
       await g.dispose();
     }

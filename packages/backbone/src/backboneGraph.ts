@@ -1,4 +1,4 @@
-import { ConfigError, rmsNorm, type GraphDefinition, type InputSpec, type Ops } from '@bigr/core';
+import { ConfigError, required, rmsNorm, type GraphDefinition, type InputSpec, type Ops } from '@bigr/core';
 import { gridSide, headDim, type BackboneConfig } from './config.js';
 import { buildRope2dTables, rope2dConstants, type Rope2dTables } from './rope2d.js';
 import { transformerBlock, type BlockDims } from './transformerBlock.js';
@@ -204,16 +204,18 @@ export function backboneGraph(config: BackboneConfig, options: BackboneGraphOpti
     inputs,
     outputs: ['features', ...debug],
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const tokens = embedTokens(ops, config, feeds[BACKBONE_INPUTS.bits]!, withMask ? feeds[BACKBONE_INPUTS.mask]! : null);
-      const cond = conditionVector(ops, kind, feeds[conditionInputName(kind)]!);
+      const bits = required(feeds[BACKBONE_INPUTS.bits], 'bits feed');
+      const tokens = embedTokens(ops, config, bits, withMask ? required(feeds[BACKBONE_INPUTS.mask], 'mask feed') : null);
+      const cond = conditionVector(ops, kind, required(feeds[conditionInputName(kind)], 'condition feed'));
+      // all layers run, so the final norm and the features exist
       const act = runBackbone(ops, config, tokens, cond, { rope, conditionTokens: kind === 'tokens' });
-      const out: Record<string, T> = { features: act.features! };
+      const out: Record<string, T> = { features: required(act.features, 'backbone features') };
       for (const name of debug) {
         if (name === 'h_in') out[name] = act.hIn;
         else if (name === 'adaln_out') {
           if (act.adaLN === null) throw new ConfigError('Output "adaln_out" needs useAdaLN = true.');
           out[name] = act.adaLN;
-        } else if (name === 'final_norm') out[name] = act.finalNorm!;
+        } else if (name === 'final_norm') out[name] = required(act.finalNorm, 'final norm');
         else {
           const i = Number(name.slice('layer_out_'.length));
           const t = act.layerOutputs[i];

@@ -3,6 +3,7 @@ import {
   CpuTensor,
   assertShape,
   at,
+  dims3,
   required,
   type CompiledGraph,
   type Engine,
@@ -172,18 +173,16 @@ export class RepresentationExtractor {
   async extract(bits: CpuTensor<'float32'> | CpuTensor<'uint8'>): Promise<ExtractedRepresentations> {
     const { tokens: N, bitsPerToken: K, dim: D, numClasses } = this.#config;
     assertShape(bits, [-1, N, K], 'Feature-extraction bits');
-    const B = bits.shape[0]!;
+    const [B] = dims3(bits.shape, 'Feature-extraction bits');
     const pooled = new Float32Array(B * D);
     const tokens = this.#keepTokens ? new Float32Array(B * N * D) : null;
     for (let start = 0; start < B; start += this.#batchSize) {
       const b = Math.min(this.#batchSize, B - start);
-      const chunk = new Float32Array(b * N * K);
-      const src = bits.data;
-      for (let i = 0; i < chunk.length; i++) chunk[i] = src[start * N * K + i]!;
+      const chunk = Float32Array.from(bits.data.subarray(start * N * K, (start + b) * N * K));
       const labels = new Int32Array(b).fill(numClasses);
       const out = await this.#graph.run({ [BACKBONE_INPUTS.bits]: new CpuTensor(chunk, [b, N, K]), [BACKBONE_INPUTS.labels]: new CpuTensor(labels, [b]) });
-      pooled.set(out['pooled']!.data as Float32Array, start * D);
-      if (tokens) tokens.set(out['tokens']!.data as Float32Array, start * N * D);
+      pooled.set(required(out['pooled'], 'representation output "pooled"').data as Float32Array, start * D);
+      if (tokens) tokens.set(required(out['tokens'], 'representation output "tokens"').data as Float32Array, start * N * D);
     }
     return { pooled: new CpuTensor(pooled, [B, D]), tokens: tokens ? new CpuTensor(tokens, [B, N, D]) : null };
   }

@@ -1,12 +1,12 @@
-import { CpuTensor, type NamedTensors } from '@bigr/core';
+import { at, CpuTensor, required, type NamedTensors } from '@bigr/core';
 import { resolveBackboneConfig } from './config.js';
 import { BackboneFeatureModel } from './featureModel.js';
 import { RepresentationExtractor } from './featureExtraction.js';
-import { engineNamed, randomBackboneParams, randomBits, readFixture, rngFor } from './test/helpers.js';
+import { engineNamed, randomBackboneParams, randomBits, readFixture, rngFor, tensorNamed } from './test/helpers.js';
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
   return m;
 }
 
@@ -47,12 +47,15 @@ describe('BackboneFeatureModel (core TokenFeatureModel)', () => {
 
   it('interpolation and given embeddings condition exactly like the mixed class vector', async () => {
     const D = 64;
-    const table = params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
+    const table = tensorNamed(params, 'cls_embedding.embedding_table.weight').data as Float32Array;
     const a = Int32Array.from([1, 2, 3]);
     const bb = Int32Array.from([0, 4, 3]);
     const w = 0.3;
     const vectors = new Float32Array(B * D);
-    for (let i = 0; i < B; i++) for (let e = 0; e < D; e++) vectors[i * D + e] = w * table[a[i]! * D + e]! + (1 - w) * table[bb[i]! * D + e]!;
+    for (const [i, ai] of a.entries()) {
+      const bi = at(bb, i, 'class b');
+      for (let e = 0; e < D; e++) vectors[i * D + e] = w * at(table, ai * D + e, 'embedding') + (1 - w) * at(table, bi * D + e, 'embedding');
+    }
     for (const model of [tf, ort]) {
       const interp = await model.features(bits, mask, { kind: 'interpolate', a, b: bb, weight: w }, true);
       const emb = await model.features(bits, mask, { kind: 'embedding', vectors: new CpuTensor<'float32'>(vectors, [B, D]) }, true);
@@ -71,10 +74,10 @@ describe('RepresentationExtractor', () => {
     const fx = await readFixture('backbone.safetensors');
     const ex = await RepresentationExtractor.create(await engineNamed(name), tiny, weights, { layer: 0, batchSize: 3, keepTokens: true });
     try {
-      const out = await ex.extract(fx.get('codes')! as CpuTensor<'float32'>);
+      const out = await ex.extract(tensorNamed(fx, 'codes') as CpuTensor<'float32'>);
       expect(out.pooled.shape).toEqual([4, 64]);
-      expect(maxAbs(out.pooled.data, fx.get('repr_pooled_layer0')!.data)).toBeLessThan(1e-5);
-      expect(maxAbs(out.tokens!.data, fx.get('repr_tokens_layer0')!.data)).toBeLessThan(1e-5);
+      expect(maxAbs(out.pooled.data, tensorNamed(fx, 'repr_pooled_layer0').data)).toBeLessThan(1e-5);
+      expect(maxAbs(required(out.tokens, 'kept token features').data, tensorNamed(fx, 'repr_tokens_layer0').data)).toBeLessThan(1e-5);
     } finally {
       await ex.dispose();
     }

@@ -3,6 +3,9 @@ import {
   CpuTensor,
   assertShape,
   at,
+  dims3,
+  getOrThrow,
+  required,
   type CompileOptions,
   type CompiledGraph,
   type Condition,
@@ -45,7 +48,7 @@ export class BackboneFeatureModel extends EngineBackbone implements TokenFeature
   async features(bits: CpuTensor<'float32'>, mask: CpuTensor<'uint8'>, condition: Condition, withNull: boolean): Promise<CpuTensor<'float32'>> {
     const { tokens: N, bitsPerToken: K, dim: D, numClasses } = this.config;
     assertShape(bits, [-1, N, K], 'Backbone bits');
-    const B = bits.shape[0]!;
+    const [B] = dims3(bits.shape, 'Backbone bits');
     assertShape(mask, [B, N], 'Backbone mask');
     const rows = withNull ? 2 * B : B;
     const bitsData = withNull ? repeatTwice(bits.data) : bits.data;
@@ -80,7 +83,7 @@ export class BackboneFeatureModel extends EngineBackbone implements TokenFeature
       const vec = new Float32Array(rows * D);
       vec.set(condition.vectors.data, 0);
       if (withNull) {
-        const table = this.params.get('cls_embedding.embedding_table.weight')!.data as Float32Array;
+        const table = getOrThrow(this.params, 'cls_embedding.embedding_table.weight', 'backbone parameter').data as Float32Array;
         const nullRow = table.subarray(this.nullClass * D, (this.nullClass + 1) * D);
         for (let i = B; i < rows; i++) vec.set(nullRow, i * D);
       }
@@ -94,7 +97,7 @@ export class BackboneFeatureModel extends EngineBackbone implements TokenFeature
       [BACKBONE_INPUTS.mask]: new CpuTensor(maskF, [rows, N]),
       [conditionInputName(kind)]: condFeed,
     });
-    const f = out['features']!;
+    const f = required(out['features'], 'backbone output "features"');
     return new CpuTensor(f.data as Float32Array, [rows, N, D]);
   }
 

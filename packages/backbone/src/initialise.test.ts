@@ -2,7 +2,7 @@ import { initialiseBackbone } from './initialise.js';
 import { presetConfig } from './presets.js';
 import { backboneParameterShapes } from './stateDict.js';
 import { backboneWeightDecay } from './weightDecayGroups.js';
-import { rngFor } from './test/helpers.js';
+import { rngFor, tensorNamed } from './test/helpers.js';
 
 function stats(a: Float32Array): { mean: number; std: number } {
   let s = 0;
@@ -19,7 +19,7 @@ describe('initialisation and weight decay groups', () => {
 
   it('follows docs/algorithm.md §2.6', () => {
     expect([...params.keys()]).toEqual([...backboneParameterShapes(config).keys()]);
-    const get = (n: string) => params.get(n)!.data as Float32Array;
+    const get = (n: string) => tensorNamed(params, n).data as Float32Array;
     expect(stats(get('layers.0.attention.wqkv.weight')).std).toBeCloseTo(0.02, 3);
     expect(stats(get('cls_embedding.embedding_table.weight')).std).toBeCloseTo(0.02, 2);
     expect(stats(get('diffusion_pos_embed_learned')).std).toBeCloseTo(0.02, 2);
@@ -31,7 +31,7 @@ describe('initialisation and weight decay groups', () => {
     expect(get('norm.weight').every((v) => v === 1)).toBe(true);
     expect(get('layers.1.ffn_norm.weight').every((v) => v === 1)).toBe(true);
     const again = initialiseBackbone(config, rngFor('init'));
-    expect(Array.from(again.get('layers.1.feed_forward.w2.weight')!.data.slice(0, 50))).toEqual(
+    expect(Array.from(tensorNamed(again, 'layers.1.feed_forward.w2.weight').data.slice(0, 50))).toEqual(
       Array.from(get('layers.1.feed_forward.w2.weight').slice(0, 50)),
     );
   });

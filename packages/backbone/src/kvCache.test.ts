@@ -1,4 +1,4 @@
-import { CpuTensor, type NamedTensors } from '@bigr/core';
+import { at, CpuTensor, type NamedTensors } from '@bigr/core';
 import { resolveBackboneConfig } from './config.js';
 import { BackboneFeatureModel } from './featureModel.js';
 import { KvCacheFeatureModel } from './kvCache.js';
@@ -6,7 +6,7 @@ import { engineNamed, randomBackboneParams, randomBits, rngFor } from './test/he
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
   return m;
 }
 
@@ -40,7 +40,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('causal backbone on %s', (engineName) =
     const a = await full.features(bits, noMask, { kind: 'class', labels }, false);
     const j = 9;
     const changed = Float32Array.from(bits.data);
-    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) changed[(b * N + j) * K + k] = 1 - changed[(b * N + j) * K + k]!;
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) changed[(b * N + j) * K + k] = 1 - at(changed, (b * N + j) * K + k, 'bit');
     const c = await full.features(new CpuTensor<'float32'>(changed, [B, N, K]), noMask, { kind: 'class', labels }, false);
     for (let b = 0; b < B; b++) {
       for (let n = 0; n < N; n++) {

@@ -8,6 +8,8 @@ import {
   ConfigError,
   CpuTensor,
   assertShape,
+  at,
+  required,
   rmsNorm,
   type AutoregressiveFeatureModel,
   type AutoregressiveFeatureState,
@@ -83,12 +85,17 @@ function cachedBlocks<T>(
   let h = h0;
   for (let i = 0; i < config.layers; i++) {
     h = transformerBlock(ops, h, i, adaLN, dims, rope, (y, prefix) => {
-      const r = cachedAttention(ops, y, prefix, dims, rope, past ? past[i]! : null);
+      const r = cachedAttention(ops, y, prefix, dims, rope, past ? at(past, i, 'cached keys and values of a layer') : null);
       present.push(r.present);
       return r.out;
     });
   }
   return { h, present };
+}
+
+/** A feed the graph declares as an input (the engines feed every declared input). */
+function feed<T>(feeds: Readonly<Record<string, T>>, name: string): T {
+  return required(feeds[name], `${name} feed`);
 }
 
 /**
@@ -107,7 +114,7 @@ export function kvPrefixGraph(config: BackboneConfig): GraphDefinition {
     inputs: [{ name: BACKBONE_INPUTS.labels, dtype: 'int32', shape: ['batch'] }],
     outputs: ['features', ...presentOutputs(config.layers)],
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const cond = conditionVector(ops, 'labels', feeds[BACKBONE_INPUTS.labels]!);
+      const cond = conditionVector(ops, 'labels', feed(feeds, BACKBONE_INPUTS.labels));
       const c3 = ops.reshape(cond, [-1, 1, D]);
       const h0 =
         c === 1
@@ -161,9 +168,9 @@ export function kvStepGraph(config: BackboneConfig): GraphDefinition {
     inputs,
     outputs: ['features', ...presentOutputs(config.layers)],
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
-      const cond = conditionVector(ops, 'labels', feeds[BACKBONE_INPUTS.labels]!);
-      const x = embedTokens(ops, config, feeds[BACKBONE_INPUTS.bits]!, null);
-      const position = feeds[KV_CACHE_NAMES.position]!;
+      const cond = conditionVector(ops, 'labels', feed(feeds, BACKBONE_INPUTS.labels));
+      const x = embedTokens(ops, config, feed(feeds, BACKBONE_INPUTS.bits), null);
+      const position = feed(feeds, KV_CACHE_NAMES.position);
       const rope: Rope2dConstants<T> = {
         cos: ops.reshape(ops.gather(ops.constant(tables.cos, [tables.positions, d]), position), [1, 1, d]),
         sin: ops.reshape(ops.gather(ops.constant(tables.sin, [tables.positions, d]), position), [1, 1, d]),
@@ -171,10 +178,10 @@ export function kvStepGraph(config: BackboneConfig): GraphDefinition {
         headDim: d,
       };
       const past: KeyValue<T>[] = [];
-      for (let i = 0; i < config.layers; i++) past.push({ k: feeds[KV_CACHE_NAMES.pastKey(i)]!, v: feeds[KV_CACHE_NAMES.pastValue(i)]! });
+      for (let i = 0; i < config.layers; i++) past.push({ k: feed(feeds, KV_CACHE_NAMES.pastKey(i)), v: feed(feeds, KV_CACHE_NAMES.pastValue(i)) });
       const { h, present } = cachedBlocks(ops, config, x, sharedAdaLN(ops, config, cond), 1, rope, past);
       const last = ops.reshape(rmsNorm(ops, h, ops.param('norm.weight'), config.normEps), [-1, D]);
-      const pos = ops.gather(ops.reshape(ops.param('diffusion_pos_embed_learned'), [N, D]), feeds[KV_CACHE_NAMES.target]!);
+      const pos = ops.gather(ops.reshape(ops.param('diffusion_pos_embed_learned'), [N, D]), feed(feeds, KV_CACHE_NAMES.target));
       const out: Record<string, T> = { features: ops.add(last, pos) };
       present.forEach((kv, i) => {
         out[KV_CACHE_NAMES.presentKey(i)] = kv.k;
@@ -218,7 +225,7 @@ export class KvCacheFeatureModel extends EngineBackbone implements Autoregressiv
     const stepGraph = await step;
     const { layers, dim: D, bitsPerToken: K, clsTokenNum: c, tokens: N } = this.config;
     const make = (position: number, res: Readonly<Record<string, CpuTensor>>): AutoregressiveFeatureState => {
-      const features = new CpuTensor<'float32'>(res['features']!.data as Float32Array, [rows, D]);
+      const features = new CpuTensor<'float32'>(required(res['features'], 'features output').data as Float32Array, [rows, D]);
       return {
         position,
         features,
@@ -232,8 +239,8 @@ export class KvCacheFeatureModel extends EngineBackbone implements Autoregressiv
             [KV_CACHE_NAMES.target]: new CpuTensor(Int32Array.of(position + 1), [1]),
           };
           for (let i = 0; i < layers; i++) {
-            feeds[KV_CACHE_NAMES.pastKey(i)] = res[KV_CACHE_NAMES.presentKey(i)]!;
-            feeds[KV_CACHE_NAMES.pastValue(i)] = res[KV_CACHE_NAMES.presentValue(i)]!;
+            feeds[KV_CACHE_NAMES.pastKey(i)] = required(res[KV_CACHE_NAMES.presentKey(i)], 'present keys output');
+            feeds[KV_CACHE_NAMES.pastValue(i)] = required(res[KV_CACHE_NAMES.presentValue(i)], 'present values output');
           }
           return make(position + 1, await stepGraph.run(feeds));
         },

@@ -1,4 +1,4 @@
-import { ConfigError, type Rng } from '@bigr/core';
+import { at, ConfigError, type Rng } from '@bigr/core';
 
 /**
  * Training mask-ratio schedule (docs/algorithm.md §5.1):
@@ -49,10 +49,13 @@ export function drawSampleMask(tokens: number, count: number, rng: Rng, out: Flo
   for (;;) {
     const u = new Float64Array(tokens);
     for (let i = 0; i < tokens; i++) u[i] = rng.uniform();
-    const order = Array.from({ length: tokens }, (_, i) => i).sort((a, b) => u[a]! - u[b]!);
-    if (count > 0 && count < tokens && u[order[count - 1]!] === u[order[count]!]) continue;
+    const order = Array.from({ length: tokens }, (_, i) => i).sort((a, b) => at(u, a, 'uniform') - at(u, b, 'uniform'));
+    // the last masked and the first unmasked position (both exist when 0 < count < tokens) must not tie
+    const lastMasked = order[count - 1];
+    const firstKept = order[count];
+    if (lastMasked !== undefined && firstKept !== undefined && at(u, lastMasked, 'uniform') === at(u, firstKept, 'uniform')) continue;
     out.fill(0, offset, offset + tokens);
-    for (let r = 0; r < count; r++) out[offset + order[r]!] = 1;
+    for (const position of order.slice(0, count)) out[offset + position] = 1;
     return;
   }
 }

@@ -1,8 +1,8 @@
-import type { CpuTensor } from '@bigr/core';
+import { at, type CpuTensor } from '@bigr/core';
 import { buildOnnxModel, loadOrt } from '@bigr/engine-onnx';
 import { presetConfig } from './presets.js';
 import { backboneGraph } from './backboneGraph.js';
-import { readFixture } from './test/helpers.js';
+import { named, readFixture, tensorNamed } from './test/helpers.js';
 
 describe('ONNX export of the inference forward', () => {
   it('the exported model (bytes) runs in a plain onnxruntime session and reproduces cond_logits', async () => {
@@ -15,16 +15,17 @@ describe('ONNX export of the inference forward', () => {
     const session = await ort.InferenceSession.create(bytes);
     try {
       expect(session.inputNames).toEqual(['bits', 'mask', 'labels']);
-      const codes = fx.get('codes')! as CpuTensor<'float32'>;
+      const codes = tensorNamed(fx, 'codes') as CpuTensor<'float32'>;
       const out = await session.run({
         bits: new ort.Tensor('float32', codes.data, [4, 16, 16]),
-        mask: new ort.Tensor('float32', Float32Array.from(fx.get('token_mask')!.data), [4, 16]),
-        labels: new ort.Tensor('int32', fx.get('labels')!.data as Int32Array, [4]),
+        mask: new ort.Tensor('float32', Float32Array.from(tensorNamed(fx, 'token_mask').data), [4, 16]),
+        labels: new ort.Tensor('int32', tensorNamed(fx, 'labels').data as Int32Array, [4]),
       });
-      const got = out['features']!.data as Float32Array;
-      const want = fx.get('cond_logits')!.data as Float32Array;
+      const got = named(out, 'features').data as Float32Array;
+      const want = tensorNamed(fx, 'cond_logits').data as Float32Array;
       let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      expect(got).toHaveLength(want.length);
+      for (const [i, w] of want.entries()) worst = Math.max(worst, Math.abs(at(got, i, 'feature') - w));
       expect(worst).toBeLessThan(1e-5);
     } finally {
       await session.release();

@@ -26,7 +26,7 @@ describe('presets and parameter shapes', () => {
     expect([xl.layers, xl.heads, xl.dim]).toEqual([36, 20, 1280]);
     const xxl = presetConfig('BiGR-XXL');
     expect([xxl.layers, xxl.heads, xxl.dim]).toEqual([48, 24, 1536]);
-    expect(BACKBONE_PRESETS['BiGR-L']!.transcoder).toEqual({ blocks: 3, width: 1024 });
+    expect(BACKBONE_PRESETS['BiGR-L']?.transcoder).toEqual({ blocks: 3, width: 1024 });
     expect(presetConfig('BiGR-L-512').tokens).toBe(1024);
   });
 

@@ -1,6 +1,6 @@
-import { CpuTensor, type GraphDefinition, type Ops } from '@bigr/core';
+import { at, CpuTensor, type GraphDefinition, type Ops } from '@bigr/core';
 import { applyRope2d, buildRope2dTables, rope2dConstants, ropeFrequencies } from './rope2d.js';
-import { engineNamed, readFixture, rngFor } from './test/helpers.js';
+import { engineNamed, named, readFixture, rngFor, tensorNamed } from './test/helpers.js';
 import { refRope, relErr, type RefConfig } from './test/reference.js';
 
 describe('2-D RoPE', () => {
@@ -11,8 +11,8 @@ describe('2-D RoPE', () => {
     expected.forEach((v, j) => {
       expect(f[j]).toBeCloseTo(v, 6);
     });
-    expect(f[15]! / 1.77828e-4).toBeCloseTo(1, 5);
-    for (let j = 0; j < 16; j++) expect(f[j]! / 10000 ** (-j / 16)).toBeCloseTo(1, 6);
+    expect(at(f, 15, 'frequency') / 1.77828e-4).toBeCloseTo(1, 5);
+    for (const [j, fj] of f.entries()) expect(fj / 10000 ** (-j / 16)).toBeCloseTo(1, 6);
   });
 
   it('tables follow the definition at known positions; class rows are zero', () => {
@@ -43,12 +43,14 @@ describe('2-D RoPE', () => {
 
   it('tables equal the official freqs_cis of the tiny fixture', async () => {
     const fx = await readFixture('backbone.safetensors');
-    const fc = fx.get('freqs_cis')!.data as Float32Array; // (17, 8, 2) = (cos, sin) per pair
+    const fc = tensorNamed(fx, 'freqs_cis').data as Float32Array; // (17, 8, 2) = (cos, sin) per pair
     const t = buildRope2dTables({ headDim: 16, gridSide: 4, clsTokens: 1, base: 10000 });
     let worst = 0;
     for (let s = 0; s < 17; s++)
       for (let p = 0; p < 8; p++) {
-        worst = Math.max(worst, Math.abs(t.cos[s * 16 + 2 * p]! - fc[(s * 8 + p) * 2]!), Math.abs(t.sin[s * 16 + 2 * p]! - fc[(s * 8 + p) * 2 + 1]!));
+        const cosErr = Math.abs(at(t.cos, s * 16 + 2 * p, 'cos table') - at(fc, (s * 8 + p) * 2, 'official cos'));
+        const sinErr = Math.abs(at(t.sin, s * 16 + 2 * p, 'sin table') - at(fc, (s * 8 + p) * 2 + 1, 'official sin'));
+        worst = Math.max(worst, cosErr, sinErr);
       }
     expect(worst).toBeLessThan(1e-6);
   });
@@ -65,12 +67,12 @@ describe('2-D RoPE', () => {
       inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', S, H, d] }],
       outputs: ['y'],
       build<T>(ops: Ops<T>, inp: Readonly<Record<string, T>>) {
-        return { y: applyRope2d(ops, inp['x']!, rope2dConstants(ops, tables), S, H) };
+        return { y: applyRope2d(ops, named(inp, 'x'), rope2dConstants(ops, tables), S, H) };
       },
     };
     const x = rngFor('rope-x').normalsF32(2 * S * H * d);
     const g = await engine.compile(def, new Map());
-    const y = (await g.run({ x: new CpuTensor(x, [2, S, H, d]) }))['y']!.data as Float32Array;
+    const y = named(await g.run({ x: new CpuTensor(x, [2, S, H, d]) }), 'y').data as Float32Array;
     await g.dispose();
     const ref = new Float64Array(x.length);
     for (let b = 0; b < 2; b++)
@@ -80,6 +82,6 @@ describe('2-D RoPE', () => {
           ref.set(refRope(Float64Array.from(x.subarray(off, off + d)), s, cfg), off);
         }
     expect(relErr(y, ref)).toBeLessThan(1e-6);
-    for (let e = 0; e < H * d; e++) expect(Math.abs(y[e]!)).toBe(0);
+    for (const v of y.subarray(0, H * d)) expect(Math.abs(v)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, NotFoundError, ShapeError, type NamedTensors } from '@bigr/core';
+import { ConfigError, dims2, dims3, lastDim, NotFoundError, ShapeError, type NamedTensors } from '@bigr/core';
 import { configFfnHidden, resolveBackboneConfig, type BackboneConfig, type BackboneConfigInput } from './config.js';
 
 /**
@@ -77,15 +77,17 @@ export function inferBackboneConfig(stateDict: NamedTensors, extra: Partial<Back
     if (!t) throw new NotFoundError(`Cannot infer the backbone config: "${name}" is missing. Pass an official BiGR state dict (docs/algorithm.md §10.1).`);
     return t;
   };
-  const dim = get('norm.weight').shape[0]!;
-  const bitsPerToken = get('tok_embeddings.weight').shape[1]!;
-  const tokens = get('diffusion_pos_embed_learned').shape[1]!;
-  const numClasses = get('cls_embedding.embedding_table.weight').shape[0]! - 1;
+  // shapes as in backboneParameterShapes
+  const dim = lastDim(get('norm.weight').shape, 'norm.weight');
+  const [, bitsPerToken] = dims2(get('tok_embeddings.weight').shape, 'tok_embeddings.weight');
+  const [, tokens] = dims3(get('diffusion_pos_embed_learned').shape, 'diffusion_pos_embed_learned');
+  const [labelRows] = dims2(get('cls_embedding.embedding_table.weight').shape, 'cls_embedding.embedding_table.weight');
+  const numClasses = labelRows - 1;
   let layers = 0;
   while (stateDict.has(`layers.${layers}.attention.wqkv.weight`)) layers++;
   if (layers === 0) throw new NotFoundError('Cannot infer the backbone config: no "layers.0.attention.wqkv.weight". Pass an official BiGR state dict.');
   const useAdaLN = stateDict.has('adaLN.1.weight');
-  const hidden = get('layers.0.feed_forward.w1.weight').shape[0]!;
+  const [hidden] = dims2(get('layers.0.feed_forward.w1.weight').shape, 'layers.0.feed_forward.w1.weight');
   const input: BackboneConfigInput = { dim, layers, heads: extra.heads ?? dim / 64, bitsPerToken, tokens, numClasses, useAdaLN, ...extra };
   const config = resolveBackboneConfig(input);
   if (configFfnHidden(config) !== hidden) {

@@ -1,4 +1,4 @@
-import { ConfigError, CpuTensor, assertShape, type BitHeadLoss, type LossFunction, type Ops, type Rng } from '@bigr/core';
+import { ConfigError, CpuTensor, assertShape, dims3, required, type BitHeadLoss, type LossFunction, type Ops, type Rng } from '@bigr/core';
 import { nullClassIndex, type BackboneConfig } from './config.js';
 import { configRopeTables, conditionVector, embedTokens, runBackbone } from './backboneGraph.js';
 import { drawTrainingMasks, MAGE_RATIO_DEFAULTS, type MageRatioOptions, type MaskScheduleKind } from './maskSchedule.js';
@@ -58,8 +58,7 @@ export function dropLabels(labels: Int32Array, p: number, nullClass: number, rng
 /** One-hot rows [B·rows] of `labels`. */
 export function oneHotLabels(labels: Int32Array, rows: number): Float32Array {
   const out = new Float32Array(labels.length * rows);
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i]!;
+  for (const [i, y] of labels.entries()) {
     if (!Number.isInteger(y) || y < 0 || y >= rows)
       throw new ConfigError(`Label ${y} at index ${i} is outside [0, ${rows - 1}] (the null class is ${rows - 1}).`);
     out[i * rows + y] = 1;
@@ -80,7 +79,7 @@ export function prepareMaskedModellingBatch(
 ): MaskedModellingBatch {
   const { tokens: N, bitsPerToken: K } = config;
   assertShape(data.bits, [-1, N, K], 'Training bits');
-  const B = data.bits.shape[0]!;
+  const [B] = dims3(data.bits.shape, 'Training bits');
   if (data.labels.length !== B)
     throw new ConfigError(`Training labels have ${data.labels.length} entries but the bits have batch ${B}; pass one label per sample.`);
   const bits = Float32Array.from(data.bits.data);
@@ -114,7 +113,8 @@ export function maskedModellingLoss(config: BackboneConfig, head: BitHeadLoss): 
       const cond = conditionVector(ops, 'classWeights', ops.constant(batch.classWeights, [B, config.numClasses + 1]));
       const causal = config.attention === 'causal';
       const act = runBackbone(ops, config, embedTokens(ops, config, bits, causal ? null : mask), cond, { rope });
-      const features = ops.reshape(act.features!, [B * N, D]);
+      // all layers run, so the features exist
+      const features = ops.reshape(required(act.features, 'backbone features'), [B * N, D]);
       // Causal: next-token prediction counts every token (docs/algorithm.md §13.2); masked modelling the masked ones.
       const rowMask = causal ? ops.constant(new Float32Array(B * N).fill(1), [B * N]) : ops.reshape(mask, [B * N]);
       const inputs: Record<string, T> = {};

@@ -1,6 +1,6 @@
 /** Test helpers: random weights, fixture access, engines. Test-only. */
 import { join } from 'node:path';
-import { CpuTensor, createRng, readSafetensors, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
+import { CpuTensor, createRng, getOrThrow, lastDim, readSafetensors, required, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
 import type { BackboneConfig } from '../config.js';
 import { backboneParameterShapes } from '../stateDict.js';
 import type { RefConfig } from './reference.js';
@@ -10,7 +10,7 @@ export function randomBackboneParams(config: BackboneConfig, rng: Rng): NamedTen
   const out: NamedTensors = new Map();
   for (const [name, shape] of backboneParameterShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const fanIn = shape.length >= 2 ? shape[shape.length - 1]! : 1;
+    const fanIn = shape.length >= 2 ? lastDim(shape, name) : 1;
     let std: number;
     let mean = 0;
     if (name.endsWith('norm.weight')) {
@@ -22,7 +22,7 @@ export function randomBackboneParams(config: BackboneConfig, rng: Rng): NamedTen
     else if (name.endsWith('.bias')) std = 0.05;
     else std = (name.startsWith('adaLN') ? 0.5 : 1) / Math.sqrt(fanIn);
     const data = rng.normalsF32(n);
-    for (let i = 0; i < n; i++) data[i] = mean + std * data[i]!;
+    for (const [i, v] of data.entries()) data[i] = mean + std * v;
     out.set(name, new CpuTensor(data, shape));
   }
   return out;
@@ -66,6 +66,16 @@ export async function engineNamed(name: string, purpose: 'inference' | 'training
   await import('@bigr/engine-tfjs');
   await import('@bigr/engine-onnx');
   return resolveEngine({ purpose, device: name });
+}
+
+/** A named graph output (or a named input inside a graph build). */
+export function named<T>(values: Readonly<Record<string, T>>, name: string): T {
+  return required(values[name], `"${name}"`);
+}
+
+/** A tensor of a fixture or parameter map. */
+export function tensorNamed(tensors: NamedTensors, name: string): CpuTensor {
+  return getOrThrow(tensors, name, 'tensor');
 }
 
 /** A seeded Rng. */

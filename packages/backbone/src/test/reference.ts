@@ -2,7 +2,7 @@
  * Naive float64 reference of the BiGR backbone, written directly from docs/algorithm.md §2.3–2.5 with plain loops, independent
  * of the graph code (no Ops, no RoPE matrix trick). Test-only.
  */
-import type { NamedTensors } from '@bigr/core';
+import { at, dims2, getOrThrow, required, type NamedTensors } from '@bigr/core';
 
 /** Shape facts for the reference. */
 export interface RefConfig {
@@ -31,8 +31,8 @@ function lin(x: Float64Array, w: Float64Array, out: number, b?: Float64Array): F
   const inn = x.length;
   const y = new Float64Array(out);
   for (let o = 0; o < out; o++) {
-    let s = b ? b[o]! : 0;
-    for (let i = 0; i < inn; i++) s += w[o * inn + i]! * x[i]!;
+    let s = b ? at(b, o, 'bias') : 0;
+    for (const [i, xi] of x.entries()) s += at(w, o * inn + i, 'weight') * xi;
     y[o] = s;
   }
   return y;
@@ -43,7 +43,7 @@ function rms(x: Float64Array, w: Float64Array, eps: number): Float64Array {
   for (const v of x) ms += v * v;
   ms /= x.length;
   const r = 1 / Math.sqrt(ms + eps);
-  return x.map((v, i) => v * r * w[i]!);
+  return x.map((v, i) => v * r * at(w, i, 'norm weight'));
 }
 
 const silu = (v: number) => v / (1 + Math.exp(-v));
@@ -68,9 +68,9 @@ export function refRope(v: Float64Array, pos: number, cfg: RefConfig): Float64Ar
   const out = new Float64Array(v.length);
   if (pos < (cfg.clsTokenNum ?? 1)) return out;
   for (let pr = 0; pr < v.length / 2; pr++) {
-    const phi = refRopeAngle(pos, pr, cfg)!;
-    const a = v[2 * pr]!;
-    const b = v[2 * pr + 1]!;
+    const phi = required(refRopeAngle(pos, pr, cfg), 'RoPE angle of an image position');
+    const a = at(v, 2 * pr, 'even component');
+    const b = at(v, 2 * pr + 1, 'odd component');
     out[2 * pr] = a * Math.cos(phi) - b * Math.sin(phi);
     out[2 * pr + 1] = b * Math.cos(phi) + a * Math.sin(phi);
   }
@@ -87,11 +87,11 @@ export function refBlock(params: NamedTensors, cfg: RefConfig, layer: number, h:
   let mod: Float64Array | null = null;
   if (adaLN) {
     const g = p(params, `${pre}.ada_gss`);
-    mod = adaLN.map((v, i) => v + g[i]!);
+    mod = adaLN.map((v, i) => v + at(g, i, 'ada_gss'));
   }
   const part = (i: number) => (mod ? mod.subarray(i * D, (i + 1) * D) : null);
   const modulate = (x: Float64Array, shift: Float64Array | null, scale: Float64Array | null) =>
-    shift && scale ? x.map((v, i) => v * (1 + scale[i]!) + shift[i]!) : x;
+    shift && scale ? x.map((v, i) => v * (1 + at(scale, i, 'scale')) + at(shift, i, 'shift')) : x;
   const wqkv = p(params, `${pre}.attention.wqkv.weight`);
   const wo = p(params, `${pre}.attention.wo.weight`);
   const n1 = p(params, `${pre}.attention_norm.weight`);
@@ -103,29 +103,41 @@ export function refBlock(params: NamedTensors, cfg: RefConfig, layer: number, h:
     const q = qkv.map((r, s) => refRope(r.slice(hd * d, hd * d + d), s, cfg));
     const k = qkv.map((r, s) => refRope(r.slice(D + hd * d, D + hd * d + d), s, cfg));
     const v = qkv.map((r) => r.slice(2 * D + hd * d, 2 * D + hd * d + d));
-    for (let i = 0; i < S; i++) {
+    for (const [i, qi] of q.entries()) {
       const logits = new Float64Array(S);
       let mx = -Infinity;
-      for (let j = 0; j < S; j++) {
+      for (const [j, kj] of k.entries()) {
         let s = 0;
-        for (let e = 0; e < d; e++) s += q[i]![e]! * k[j]![e]!;
-        logits[j] = s / Math.sqrt(d);
-        mx = Math.max(mx, logits[j]!);
+        for (let e = 0; e < d; e++) s += at(qi, e, 'query') * at(kj, e, 'key');
+        const l = s / Math.sqrt(d);
+        logits[j] = l;
+        mx = Math.max(mx, l);
       }
       let z = 0;
-      for (let j = 0; j < S; j++) z += logits[j] = Math.exp(logits[j]! - mx);
-      for (let j = 0; j < S; j++) for (let e = 0; e < d; e++) attnOut[i]![hd * d + e]! += (logits[j]! / z) * v[j]![e]!;
+      for (const [j, l] of logits.entries()) {
+        const ex = Math.exp(l - mx);
+        logits[j] = ex;
+        z += ex;
+      }
+      const row = at(attnOut, i, 'attention output row');
+      for (const [j, ex] of logits.entries()) {
+        const vj = at(v, j, 'value row');
+        for (let e = 0; e < d; e++) row[hd * d + e] = at(row, hd * d + e, 'attention output') + (ex / z) * at(vj, e, 'value');
+      }
     }
   }
-  const gate = (i: number, x: Float64Array) => (mod ? x.map((v, e) => v * part(i)![e]!) : x);
+  const gate = (i: number, x: Float64Array) => {
+    const g = part(i);
+    return g ? x.map((v, e) => v * at(g, e, 'gate')) : x;
+  };
   const h2 = h.map((row, s) => {
-    const a = gate(2, lin(attnOut[s]!, wo, D));
-    return row.map((v, e) => v + a[e]!);
+    const a = gate(2, lin(at(attnOut, s, 'attention output row'), wo, D));
+    return row.map((v, e) => v + at(a, e, 'attention branch'));
   });
   const w1 = p(params, `${pre}.feed_forward.w1.weight`);
   const w2 = p(params, `${pre}.feed_forward.w2.weight`);
   const w3 = p(params, `${pre}.feed_forward.w3.weight`);
-  const hidden = params.get(`${pre}.feed_forward.w1.weight`)!.shape[0]!;
+  const [hidden] = dims2(getOrThrow(params, `${pre}.feed_forward.w1.weight`, 'parameter').shape, 'w1');
   return h2.map((row) => {
     const f = modulate(rms(row, n2, cfg.normEps), part(3), part(4));
     const g = lin(f, w1, hidden).map(silu);
@@ -133,12 +145,12 @@ export function refBlock(params: NamedTensors, cfg: RefConfig, layer: number, h:
     const o = gate(
       5,
       lin(
-        g.map((v, i) => v * u[i]!),
+        g.map((v, i) => v * at(u, i, 'up projection')),
         w2,
         D,
       ),
     );
-    return row.map((v, e) => v + o[e]!);
+    return row.map((v, e) => v + at(o, e, 'feed-forward branch'));
   });
 }
 
@@ -177,17 +189,23 @@ export function refForward(
   for (let b = 0; b < B; b++) {
     let h: Mat;
     let c: Float64Array | null = null;
-    if ('tokens' in cond) h = Array.from({ length: T }, (_, t) => Float64Array.from({ length: D }, (_, i) => cond.tokens[(b * T + t) * D + i]!));
+    if ('tokens' in cond)
+      h = Array.from({ length: T }, (_, t) => Float64Array.from({ length: D }, (_, i) => at(cond.tokens, (b * T + t) * D + i, 'condition token')));
     else {
-      c = 'labels' in cond ? table.slice(cond.labels[b]! * D, (cond.labels[b]! + 1) * D) : Float64Array.from({ length: D }, (_, i) => cond.vectors[b * D + i]!);
-      h = Array.from({ length: T }, () => c!.slice());
+      let vector: Float64Array;
+      if ('labels' in cond) {
+        const y = at(cond.labels, b, 'label');
+        vector = table.slice(y * D, (y + 1) * D);
+      } else vector = Float64Array.from({ length: D }, (_, i) => at(cond.vectors, b * D + i, 'condition vector'));
+      c = vector;
+      h = Array.from({ length: T }, () => vector.slice());
     }
     for (let n = 0; n < N; n++) {
-      if (mask && mask[b * N + n]! > 0.5) h.push(mtok.slice());
+      if (mask && at(mask, b * N + n, 'mask') > 0.5) h.push(mtok.slice());
       else
         h.push(
           lin(
-            Float64Array.from({ length: K }, (_, k) => bits[(b * N + n) * K + k]!),
+            Float64Array.from({ length: K }, (_, k) => at(bits, (b * N + n) * K + k, 'bit')),
             wt,
             D,
             bt,
@@ -206,7 +224,7 @@ export function refForward(
     out.layers.push(layers);
     const fn = x.map((row) => rms(row, normW, cfg.normEps));
     out.finalNorm.push(fn);
-    out.features.push(fn.slice(T).map((row, n) => row.map((v, e) => v + pos[n * D + e]!)));
+    out.features.push(fn.slice(T).map((row, n) => row.map((v, e) => v + at(pos, n * D + e, 'position embedding'))));
   }
   return out;
 }
@@ -214,7 +232,8 @@ export function refForward(
 /** Flattens [B][rows] of D into one Float64Array. */
 export function flat(m: Mat[]): Float64Array {
   const rows = m.flat();
-  const D = rows[0]!.length;
+  // no rows: an empty result
+  const D = rows[0]?.length ?? 0;
   const out = new Float64Array(rows.length * D);
   rows.forEach((r, i) => {
     out.set(r, i * D);
@@ -228,8 +247,9 @@ export function relErr(actual: ArrayLike<number>, ref: ArrayLike<number>): numbe
   let num = 0;
   let den = 0;
   for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(actual[i]! - ref[i]!));
-    den = Math.max(den, Math.abs(ref[i]!));
+    const r = at(ref, i, 'reference value');
+    num = Math.max(num, Math.abs(at(actual, i, 'value') - r));
+    den = Math.max(den, Math.abs(r));
   }
   return num / den;
 }
