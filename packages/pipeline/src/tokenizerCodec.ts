@@ -91,7 +91,8 @@ export class TokenizerCodec {
     const bits = 'bytes' in codes ? unpackBits(codes) : codes;
     if (bits.shape.length !== 3 || bits.shape[1] !== this.tokens || bits.shape[2] !== this.bitsPerToken) {
       throw new ConfigError(
-        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). Decode with the tokenizer the codes were encoded with.`,
+        `Codes have shape [${bits.shape.join(', ')}]; this tokenizer decodes [B, ${this.tokens}, ${this.bitsPerToken}] (grid ${this.grid.join('×')}). ` +
+          'Decode with the tokenizer the codes were encoded with.',
       );
     }
     return this.finish(await this.tokenizer.decode(bits), options);
@@ -108,7 +109,8 @@ export class TokenizerCodec {
   checkIndex(index: HashIndex): void {
     if (index.tokens !== this.tokens || index.bitsPerToken !== this.bitsPerToken) {
       throw new ConfigError(
-        `The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. Use a new index or the one built with this tokenizer.`,
+        `The index holds codes of ${index.tokens} tokens × ${index.bitsPerToken} bits; this tokenizer makes ${this.tokens} × ${this.bitsPerToken}. ` +
+          'Use a new index or the one built with this tokenizer.',
       );
     }
   }
