@@ -5,9 +5,10 @@
  * directory holds nothing else (another kind of model, a model not trained there) before any work starts.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, FormatError, parseJsonBounded, type Tensor, pathExists } from '@bigr/core';
+import type { CliContext } from './context.js';
 import { writeJsonAtomic } from './sidecar.js';
 import { cleanStaleTemporaries } from './stagedDirectory.js';
 
@@ -152,6 +153,37 @@ export async function recordRunSettings(
   const history = [...(old?.history ?? []), ...(decision.changes.length > 0 ? [{ step: decision.step, changes: decision.changes }] : [])];
   const record: RunSettingsRecord = { format: RUN_SETTINGS_FORMAT, version: 1, command, settings, history };
   await writeJsonAtomic(path, record);
+}
+
+/**
+ * The start of every training command: decides whether to resume ({@link checkResume}), warns about a checkpoint
+ * without recorded settings or about settings changed with --force-resume, creates the checkpoint directory, records
+ * the settings and writes the command's resolved config (`configPath`) next to the output.
+ */
+export async function startOrResume(
+  ctx: Pick<CliContext, 'warn'>,
+  options: {
+    readonly command: string;
+    readonly checkpointDirectory: string;
+    readonly out: string;
+    readonly settings: { readonly [key: string]: SettingValue };
+    readonly forceResume: boolean;
+    readonly configPath: string;
+    readonly config: unknown;
+  },
+): Promise<ResumeDecision> {
+  const { command, checkpointDirectory, settings } = options;
+  const decision = await checkResume(options);
+  if (decision.unrecorded)
+    ctx.warn(
+      `${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`,
+    );
+  if (decision.changes.length > 0)
+    ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
+  await mkdir(checkpointDirectory, { recursive: true });
+  await recordRunSettings(checkpointDirectory, command, settings, decision);
+  await writeJsonAtomic(options.configPath, options.config);
+  return decision;
 }
 
 /** sha256 (hex) of a dataset's images and labels: identifies the data a run was trained on. */

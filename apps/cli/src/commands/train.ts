@@ -1,16 +1,15 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError, CpuTensor, createRng, sha256OfFile, type Rng } from '@bigr/core';
-import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer, initialiseBackbone, presetConfig } from '@bigr/backbone';
-import { resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
+import { ConfigError, sha256OfFile } from '@bigr/core';
+import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer } from '@bigr/backbone';
+import { TranscoderLoss } from '@bigr/transcoder';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine, trainingEngine } from '../engines.js';
-import { writeJsonAtomic } from '../sidecar.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { BIGR_FORMAT, saveBigrModel } from '../bigrModelDir.js';
-import { checkResume, datasetHash, formatChanges, prepareTrainingOutput, recordRunSettings, type SettingValue } from '../runSettings.js';
+import { datasetHash, prepareTrainingOutput, startOrResume, type SettingValue } from '../runSettings.js';
+import { backboneFromSettings, bernoulliCodeBatches, codeProbabilities, initialParameters, transcoderFromSettings, warmupCosine } from '../codeTraining.js';
 import { MAX_TRAINING_STEPS, requireInt, requireNumber, validateCommonTrainingFlags } from '../trainingFlags.js';
 
 /** Settings of `bigr train` (also the keys accepted in its --config file). */
@@ -86,7 +85,6 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     flags: numeric,
   });
   validateTrainSettings(cfg);
-  const preset = BACKBONE_PRESETS[cfg.preset]!;
   await prepareTrainingOutput({ out: cfg.out, command: 'train', format: BIGR_FORMAT, force: ctx.force });
 
   const inference = await inferenceEngine();
@@ -98,75 +96,35 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     imageSize: tokCfg.bae.resolution,
   });
   const n = data.labels.length;
-  const tokens = tokenizer.grid[0] * tokenizer.grid[1];
+  const tokens = tokenizer.tokens;
   const K = tokenizer.bitsPerToken;
-  const backbone = presetConfig(cfg.preset, {
-    tokens,
-    bitsPerToken: K,
-    numClasses: data.classNames.length,
-    ...(cfg.dim > 0 ? { dim: cfg.dim } : {}),
-    ...(cfg.layers > 0 ? { layers: cfg.layers } : {}),
-    ...(cfg.heads > 0 ? { heads: cfg.heads } : {}),
-    residDropout: cfg.dropout,
-    ffnDropout: cfg.dropout,
-  });
-  const transcoder = resolveTranscoderConfig({
-    bitsPerToken: K,
-    featureDim: backbone.dim,
-    width: cfg.denoiserWidth > 0 ? cfg.denoiserWidth : preset.transcoder.width,
-    blocks: cfg.denoiserBlocks > 0 ? cfg.denoiserBlocks : preset.transcoder.blocks,
-  });
+  const backbone = backboneFromSettings(cfg, { tokens, bitsPerToken: K, numClasses: data.classNames.length });
+  const transcoder = transcoderFromSettings(cfg, backbone);
   const checkpointDirectory = join(cfg.out, 'checkpoints');
   const settings = trainRunSettings(cfg, datasetHash(data.images, data.labels), await sha256OfFile(join(cfg.tokenizer, 'model.safetensors')));
-  const decision = await checkResume({ command: 'train', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
-  if (decision.unrecorded)
-    ctx.warn(
-      `${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`,
-    );
-  if (decision.changes.length > 0)
-    ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
-  await mkdir(checkpointDirectory, { recursive: true });
-  await recordRunSettings(checkpointDirectory, 'train', settings, decision);
-  await writeJsonAtomic(join(cfg.out, 'train.config.json'), cfg);
+  const decision = await startOrResume(ctx, {
+    command: 'train',
+    checkpointDirectory,
+    out: cfg.out,
+    settings,
+    forceResume: Boolean(flags.forceResume),
+    configPath: join(cfg.out, 'train.config.json'),
+    config: cfg,
+  });
 
-  // Code probabilities once; each batch then draws fresh Bernoulli bits (docs/algorithm.md §1.4: training sees a new draw every epoch).
-  const probs = new Float32Array(n * tokens * K);
-  const encodeProgress = ctx.progress('encode');
-  const chunk = 256;
-  for (let s = 0; s < n; s += chunk) {
-    const b = Math.min(chunk, n - s);
-    const per = data.images.size / n;
-    const imgs = new CpuTensor<'float32'>(data.images.data.subarray(s * per, (s + b) * per), [b, ...data.images.shape.slice(1)]);
-    const { probabilities } = await tokenizer.encode(imgs, { mode: 'threshold' });
-    probs.set(probabilities.data, s * tokens * K);
-    encodeProgress.update({ task: 'encode', current: s + b, total: n });
-  }
-  encodeProgress.stop();
-
+  // Code probabilities once; each batch then draws fresh Bernoulli bits.
+  const probs = await codeProbabilities(ctx, tokenizer, data.images);
   const batchSize = cfg.batchSize;
-  const batches = (_step: number, rng: Rng) => {
-    const bits = new Uint8Array(batchSize * tokens * K);
-    const labels = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
-      const j = rng.int(n);
-      labels[i] = data.labels[j]!;
-      const u = rng.uniformsF32(tokens * K);
-      const p = probs.subarray(j * tokens * K, (j + 1) * tokens * K);
-      for (let q = 0; q < u.length; q++) bits[i * tokens * K + q] = u[q]! < p[q]! ? 1 : 0;
-    }
-    return { bits: new CpuTensor<'uint8'>(bits, [batchSize, tokens, K]), labels };
-  };
+  const batches = bernoulliCodeBatches(probs, data.labels, tokens, K, batchSize);
 
   const head = new TranscoderLoss(transcoder);
-  const initRng = createRng(`${cfg.seed}/init`);
-  const params = initialiseBackbone(backbone, initRng.fork('backbone'));
-  for (const [k, v] of head.initParameters(initRng.fork('transcoder'))) params.set(k, v);
+  const params = initialParameters(backbone, head, cfg.seed);
   const engine = await trainingEngine();
   const resume = decision.resume;
   const trainer = await createBackboneTrainer(backbone, head, params, batches, {
     engine,
     seed: cfg.seed,
-    learningRate: { kind: 'warmupCosine', lr: cfg.lr, warmupSteps: Math.min(cfg.warmup, cfg.steps), totalSteps: cfg.steps, minLr: cfg.lr * 0.1 },
+    learningRate: warmupCosine(cfg),
     emaDecay: cfg.emaDecay,
     checkpointDirectory,
     checkpointEvery: cfg.checkpointEvery,

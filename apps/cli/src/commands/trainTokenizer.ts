@@ -1,14 +1,12 @@
 import { ConfigError } from '@bigr/core';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { baePreset, BAE_PRESETS, trainBae, type BaeTrainingResult } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { trainingEngine } from '../engines.js';
-import { writeJsonAtomic } from '../sidecar.js';
 import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
-import { checkResume, datasetHash, formatChanges, prepareTrainingOutput, recordRunSettings, type SettingValue } from '../runSettings.js';
+import { datasetHash, prepareTrainingOutput, startOrResume, type SettingValue } from '../runSettings.js';
 import { requireInt, requireOneOf, validateCommonTrainingFlags } from '../trainingFlags.js';
 
 /**
@@ -133,16 +131,15 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
   // the step target: the learning rate is constant, so a longer run is the same run continued).
   const { out: _out, checkpointEvery: _every, weights: _weights, data: _data, steps: _steps, ...rest } = cfg;
   const settings: Record<string, SettingValue> = { ...rest, dataHash: datasetHash(data.images, data.labels) };
-  const decision = await checkResume({ command: 'train-tokenizer', checkpointDirectory, out: cfg.out, settings, forceResume: Boolean(flags.forceResume) });
-  if (decision.unrecorded)
-    ctx.warn(
-      `${checkpointDirectory} has no record of the settings it was trained with (written by an older bigr); resuming, and recording the current settings.`,
-    );
-  if (decision.changes.length > 0)
-    ctx.warn(`--force-resume: continuing the step-${decision.step} checkpoint with changed settings:\n${formatChanges(decision.changes)}`);
-  await mkdir(checkpointDirectory, { recursive: true });
-  await recordRunSettings(checkpointDirectory, 'train-tokenizer', settings, decision);
-  await writeJsonAtomic(join(cfg.out, 'train-tokenizer.config.json'), cfg);
+  const decision = await startOrResume(ctx, {
+    command: 'train-tokenizer',
+    checkpointDirectory,
+    out: cfg.out,
+    settings,
+    forceResume: Boolean(flags.forceResume),
+    configPath: join(cfg.out, 'train-tokenizer.config.json'),
+    config: cfg,
+  });
   const engine = await trainingEngine();
   ctx.info(
     `training B-AE (${cfg.preset}, K=${bae.codeDim}) on ${data.labels.length} images with ${engine.name}; checkpoints in ${join(cfg.out, 'checkpoints')}`,

@@ -5,9 +5,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, parseJsonBounded, type BitHeadLoss, type Rng } from '@bigr/core';
-import { BACKBONE_PRESETS, createBackboneTrainer, initialiseBackbone, presetConfig } from '@bigr/backbone';
-import { CategoricalLoss, resolveCategoricalHeadConfig, resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
+import { parseJsonBounded, type BitHeadLoss } from '@bigr/core';
+import { createBackboneTrainer } from '@bigr/backbone';
+import { CategoricalLoss, resolveCategoricalHeadConfig, TranscoderLoss } from '@bigr/transcoder';
+import { backboneFromSettings, bernoulliCodeBatches, codeProbabilities, initialParameters, transcoderFromSettings, warmupCosine } from '../codeTraining.js';
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine, trainingEngine } from '../engines.js';
@@ -75,22 +76,9 @@ export async function trainingCodes(ctx: CliContext, tokenizerDir: string, data:
       channels: tokCfg.bae.inChannels === 1 ? 1 : 3,
       imageSize: tokCfg.bae.resolution,
     });
-    const n = images.labels.length;
-    const tokens = tokenizer.grid[0] * tokenizer.grid[1];
+    const tokens = tokenizer.tokens;
     const K = tokenizer.bitsPerToken;
-    const probs = new Float32Array(n * tokens * K);
-    const per = images.images.size / n;
-    const progress = ctx.progress('encode');
-    try {
-      for (let s = 0; s < n; s += 256) {
-        const b = Math.min(256, n - s);
-        const x = new CpuTensor<'float32'>(images.images.data.subarray(s * per, (s + b) * per), [b, ...images.images.shape.slice(1)]);
-        probs.set((await tokenizer.encode(x, { mode: 'threshold' })).probabilities.data, s * tokens * K);
-        progress.update({ task: 'encode', current: s + b, total: n });
-      }
-    } finally {
-      progress.stop();
-    }
+    const probs = await codeProbabilities(ctx, tokenizer, images.images);
     await mkdir(dir, { recursive: true });
     await writeFile(`${bin}.tmp`, new Uint8Array(probs.buffer, probs.byteOffset, probs.byteLength));
     await rename(`${bin}.tmp`, bin);
@@ -125,21 +113,12 @@ export async function trainVariant(
   codes: TrainingCodes,
   out: string,
 ): Promise<TrainVariantResult> {
-  const preset = BACKBONE_PRESETS[settings.preset];
-  if (!preset) throw new ConfigError(`Unknown model preset "${settings.preset}".`);
   const { tokens, bitsPerToken: K, probs, labels } = codes;
-  const n = labels.length;
-  const backbone = presetConfig(settings.preset, {
-    tokens,
-    bitsPerToken: K,
-    numClasses: codes.classNames.length,
-    ...(settings.dim > 0 ? { dim: settings.dim } : {}),
-    ...(settings.layers > 0 ? { layers: settings.layers } : {}),
-    ...(settings.heads > 0 ? { heads: settings.heads } : {}),
-    residDropout: settings.dropout,
-    ffnDropout: settings.dropout,
-    attention: variant.modelling === 'ar' ? 'causal' : 'bidirectional',
-  });
+  const backbone = backboneFromSettings(
+    settings,
+    { tokens, bitsPerToken: K, numClasses: codes.classNames.length },
+    variant.modelling === 'ar' ? 'causal' : 'bidirectional',
+  );
   let head: BitHeadLoss;
   let headConfig: Pick<VariantModelConfig, 'head' | 'transcoder' | 'categorical'>;
   if (variant.objective === 'categorical') {
@@ -147,45 +126,19 @@ export async function trainVariant(
     head = new CategoricalLoss(categorical);
     headConfig = { head: 'categorical', categorical };
   } else {
-    const transcoder = resolveTranscoderConfig({
-      bitsPerToken: K,
-      featureDim: backbone.dim,
-      width: settings.denoiserWidth > 0 ? settings.denoiserWidth : preset.transcoder.width,
-      blocks: settings.denoiserBlocks > 0 ? settings.denoiserBlocks : preset.transcoder.blocks,
-      target: variant.target,
-    });
+    const transcoder = transcoderFromSettings(settings, backbone, variant.target);
     head = new TranscoderLoss(transcoder);
     headConfig = { head: 'transcoder', transcoder };
   }
-  const batchSize = settings.batchSize;
-  const batches = (_step: number, rng: Rng) => {
-    const bits = new Uint8Array(batchSize * tokens * K);
-    const y = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
-      const j = rng.int(n);
-      y[i] = labels[j]!;
-      const u = rng.uniformsF32(tokens * K);
-      const p = probs.subarray(j * tokens * K, (j + 1) * tokens * K);
-      for (let q = 0; q < u.length; q++) bits[i * tokens * K + q] = u[q]! < p[q]! ? 1 : 0;
-    }
-    return { bits: new CpuTensor<'uint8'>(bits, [batchSize, tokens, K]), labels: y };
-  };
-  const initRng = createRng(`${settings.seed}/init`);
-  const params = initialiseBackbone(backbone, initRng.fork('backbone'));
-  for (const [k, v] of head.initParameters(initRng.fork('transcoder'))) params.set(k, v);
+  const batches = bernoulliCodeBatches(probs, labels, tokens, K, settings.batchSize);
+  const params = initialParameters(backbone, head, settings.seed);
   const checkpointDirectory = join(out, 'checkpoints');
   await mkdir(checkpointDirectory, { recursive: true });
   const engine = await trainingEngine();
   const trainer = await createBackboneTrainer(backbone, head, params, batches, {
     engine,
     seed: settings.seed,
-    learningRate: {
-      kind: 'warmupCosine',
-      lr: settings.lr,
-      warmupSteps: Math.min(settings.warmup, settings.steps),
-      totalSteps: settings.steps,
-      minLr: settings.lr * 0.1,
-    },
+    learningRate: warmupCosine(settings),
     emaDecay: null,
     checkpointDirectory,
     checkpointEvery: settings.checkpointEvery,
@@ -210,7 +163,7 @@ export async function trainVariant(
     weights: 'raw',
     seed: settings.seed,
     settings: { ...settings },
-    images: n,
+    images: labels.length,
     secondsThisRun: seconds,
     finalLoss: trainer.losses.at(-1) ?? null,
     engine: engine.name,
