@@ -6,7 +6,7 @@ import { inferDenoiserSizes, initTranscoderParameters, selectTranscoderParameter
 import type { DenoiserSizes } from './denoiser.js';
 import { loadFixture } from './test/fixtures.js';
 import type { Fixture } from './test/fixtures.js';
-import { ReplayRng } from './test/replayRng.js';
+import { ChunkReplayRng } from './test/chunkReplayRng.js';
 import { maxAbsDiff, onnxEngine, tfjsWasmEngine } from './test/engines.js';
 
 const R = 8;
@@ -31,7 +31,7 @@ async function replay(engine: Engine, run: 'A' | 'B'): Promise<void> {
     const S = tList.length;
     const cond = fx.f32(`${run}_cond`);
     const chunks = Array.from({ length: S }, (_, s) => slice(fx, `${run}_u`, s));
-    const rng = new ReplayRng(chunks);
+    const rng = new ChunkReplayRng(chunks);
     const steps: TranscoderStepTrace[] = [];
     const result = await sampler.sample(new CpuTensor(cond.slice(0, R * 64), [R, 64]), new CpuTensor(cond.slice(R * 64), [R, 64]), {
       cfgScale: at(fx.f32(`${run}_cfg`), 0, 'CFG scale'),
