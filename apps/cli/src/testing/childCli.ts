@@ -1,5 +1,5 @@
 /**
- * Test helper: starts the real `bigr` command (or another TypeScript entry point) from the sources in a child
+ * For the tests: starts the real `bigr` command (or another TypeScript entry point) from the sources in a child
  * process, through the module hooks of `registerTsLoader.mjs`, so tests can send it real signals (kill -9) or run
  * it under other node flags (`--expose-gc`) without a build.
  */

@@ -1,4 +1,4 @@
-/** Test helper: runs `bigr` in-process with captured stdout/stderr. */
+/** For the tests: runs `bigr` in-process with captured stdout/stderr. */
 import { Writable } from 'node:stream';
 import { main } from '../main.js';
 

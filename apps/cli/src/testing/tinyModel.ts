@@ -1,5 +1,5 @@
 /**
- * Test helper: writes a tiny random-weight BiGR model directory (backbone + transcoder + B-AE tokenizer) and small
+ * For the tests: writes a tiny random-weight BiGR model directory (backbone + transcoder + B-AE tokenizer) and small
  * PNG images, so CLI tests can run every command end to end in seconds without a trained model.
  */
 import { mkdir, writeFile } from 'node:fs/promises';

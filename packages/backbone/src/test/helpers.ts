@@ -1,4 +1,4 @@
-/** Test helpers: random weights, fixture access, engines. Test-only. */
+/** For the tests: random weights, fixture access, engines. Test-only. */
 import { join } from 'node:path';
 import { CpuTensor, createRng, getOrThrow, lastDim, readSafetensors, required, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
 import type { BackboneConfig } from '../config.js';

@@ -1,5 +1,5 @@
 /**
- * Test helpers: the docs/evaluation.md §6.3 32-bit LCG (bit-identical to the Python fixture script) and small matrix
+ * For the tests: the docs/evaluation.md §6.3 32-bit LCG (bit-identical to the Python fixture script) and small matrix
  * utilities written independently of the package code.
  */
 import { at } from '@bigr/core';

@@ -1,5 +1,5 @@
 /**
- * Test helpers: fixture paths and stub predictors / tokenizers with known behaviour.
+ * For the tests: fixture paths and stub predictors / tokenizers with known behaviour.
  */
 import path from 'node:path';
 import { at, CpuTensor, dims2, dims3, dims4, required } from '@bigr/core';

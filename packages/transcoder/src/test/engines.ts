@@ -1,5 +1,5 @@
 /**
- * Test helper: the engines under test, resolved through core's registry after importing the engine packages.
+ * For the tests: the engines under test, resolved through core's registry after importing the engine packages.
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';

@@ -1,5 +1,5 @@
 /**
- * Test helper: reads the official-tiny fixtures (packages/testing/fixtures/official-tiny) by name.
+ * For the tests: reads the official-tiny fixtures (packages/testing/fixtures/official-tiny) by name.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-/** Test-only helpers for the classifier tests: engines, random data, a naive float64 reference network. */
+/** For the classifier tests: engines, random data, a naive float64 reference network. */
 import { at, CpuTensor, getOrThrow, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
 import { fashionClassifierParameterShapes, type FashionClassifierConfig } from '../config.js';
 
