@@ -10,7 +10,7 @@ export const K = 16;
 
 /**
  * Benchmark shapes. `official`: the released PyTorch sampler's s/image on this machine (Debian torch 1.13, OpenBLAS,
- * 2 threads; tiny/small at batch 8 and 10 iterations, BiGR-L-d16 at batch 1 and 20 iterations; issue 15).
+ * 2 threads; tiny/small at batch 8 and 10 iterations, BiGR-L-d16 at batch 1 and 20 iterations).
  */
 export const SIZES = {
   tiny: { dim: 64, layers: 2, heads: 4, tokens: 16, numClasses: 10, width: 64, blocks: 2, iterations: 10, official: 0.228 },

@@ -1,5 +1,5 @@
 /**
- * Fuzz harness (issue 18, part 4): mutated inputs through every parser and config loader, with a fixed seed and a
+ * Fuzz harness: mutated inputs through every parser and config loader, with a fixed seed and a
  * bounded case count. Each case must either succeed or throw a typed @bigr/core error with a message; no other
  * exception (TypeError, RangeError, stack overflow), no case slower than the time budget, and a bounded RSS.
  *

@@ -1,4 +1,4 @@
-/** Outputs never clobber (issue 18, part 1): every data-loss case of the issue, through the real CLI. */
+/** Outputs never clobber: colliding sidecars, existing and read-only files, model directories and killed runs, through the real CLI. */
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

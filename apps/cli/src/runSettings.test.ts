@@ -1,4 +1,4 @@
-/** Runs are what they say (issue 18, part 2): changed settings refused on resume, flags validated first, signals. */
+/** Runs are what they say: changed settings refused on resume, flags validated first, signals. */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

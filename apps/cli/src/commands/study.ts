@@ -1,5 +1,5 @@
 /**
- * `bigr study paper`: the paper in miniature (issue 13; paper Tables 1–4, Figure 3; docs/algorithm.md §13) on
+ * `bigr study paper`: the paper in miniature (paper Tables 1–4, Figure 3; docs/algorithm.md §13) on
  * Fashion-MNIST. Trains one shared tokenizer and every variant the tables need with one budget, evaluates and probes
  * each, and writes report.md with the tables, the paper's orderings and two PNG plots. Every piece (tokenizer, code
  * cache, each training, each evaluation, each probe) records its result in `<out>/results/<piece>.json`; re-running

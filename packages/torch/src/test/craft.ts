@@ -1,7 +1,7 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
- * Test helpers that build pickles and ZIP archives byte by byte, independently of the library's writers, so the
+ * Builders of pickles and ZIP archives byte by byte, independently of the library's writers, so the
  * reader can be tested against hand-made (and deliberately broken) inputs.
  */
 
