@@ -8,7 +8,7 @@ import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import {
-  appSettings,
+  appRequest,
   checkInt,
   concatImages,
   configFlags,
@@ -80,20 +80,7 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   const image = await lowResInput(imagePath, inputSize, geom);
 
   const started = Date.now();
-  const result = await withProgress(ctx, 'enrich', (onProgress) =>
-    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    bigr.enrich({
-      image,
-      rounds: cfg.rounds,
-      seed: cfg.seed,
-      diffusionSteps: cfg.diffusionSteps,
-      unpad: false,
-      clamp: false,
-      signal: ctx.signal,
-      onProgress,
-      ...appSettings(cfg),
-    }),
-  );
+  const result = await withProgress(ctx, 'enrich', (onProgress) => bigr.enrich({ image, rounds: cfg.rounds, ...appRequest(ctx, cfg, onProgress) }));
   const seconds = (Date.now() - started) / 1000;
   const modelHash = await weightsHash(modelDir);
   const common = { model: modelDir, engine: engine.name, image: imagePath, inputSize, seconds };

@@ -45,8 +45,16 @@ export function checkInt(name: string, value: number, min: number, max: number):
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`--${name} must be an integer in ${min}..${max}, got ${value}.`);
 }
 
-/** Sampling settings shared by the zero-shot apps (flags --cfg, --iterations, --gumbel, --budget). */
-export function appSettings(cfg: { cfg: number; iterations: number; gumbel: number; budget?: string }): Partial<SamplingSettings> {
+/**
+ * The request fields every zero-shot app passes to the pipeline: the sampling settings (flags --cfg, --iterations,
+ * --gumbel, --budget), --seed, --diffusion-steps, cancellation and progress, and raw decoder output at the tokenizer's
+ * size (writeImageOutput removes the padding and clamps).
+ */
+export function appRequest(
+  ctx: Pick<CliContext, 'signal'>,
+  cfg: { cfg: number; iterations: number; gumbel: number; budget?: string; seed: number; diffusionSteps: number },
+  onProgress: ProgressCallback,
+) {
   return {
     cfgScale: cfg.cfg,
     iterations: cfg.iterations,

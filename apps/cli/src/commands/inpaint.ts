@@ -7,7 +7,7 @@ import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import {
-  appSettings,
+  appRequest,
   checkInt,
   collectBoxes,
   concatImages,
@@ -115,19 +115,7 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
 
   const started = Date.now();
   const result: ImageEditResult = await withProgress(ctx, app, (onProgress) => {
-    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    const request = {
-      image,
-      region: { kind: 'image', image: regionImage } as const,
-      samples: cfg.n,
-      seed: cfg.seed,
-      diffusionSteps: cfg.diffusionSteps,
-      unpad: false,
-      clamp: false,
-      signal: ctx.signal,
-      onProgress,
-      ...appSettings(cfg),
-    };
+    const request = { image, region: { kind: 'image', image: regionImage } as const, samples: cfg.n, ...appRequest(ctx, cfg, onProgress) };
     if (app === 'inpaint') return bigr.inpaint(request);
     if (app === 'outpaint') return bigr.outpaint(request);
     return bigr.edit({ ...request, class: label! });

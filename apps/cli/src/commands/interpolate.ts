@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { appSettings, checkInt, configFlags, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+import { appRequest, checkInt, configFlags, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
 
 /** Settings of `bigr interpolate` (defaults: the official apps/interpolate.py: s = 2.5, I = 20, τ_g = 0). */
 export const INTERPOLATE_DEFAULTS = {
@@ -60,20 +60,7 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
 
   const started = Date.now();
   const results = await withProgress(ctx, 'interpolate', (onProgress) =>
-    // Raw decoder output at the tokenizer's size: writeImageOutput removes the padding and clamps.
-    bigr.interpolate({
-      from: classA,
-      to: classB,
-      weights,
-      samples: cfg.n,
-      seed: cfg.seed,
-      diffusionSteps: cfg.diffusionSteps,
-      unpad: false,
-      clamp: false,
-      signal: ctx.signal,
-      onProgress,
-      ...appSettings(cfg),
-    }),
+    bigr.interpolate({ from: classA, to: classB, weights, samples: cfg.n, ...appRequest(ctx, cfg, onProgress) }),
   );
   const seconds = (Date.now() - started) / 1000;
 
