@@ -60,6 +60,12 @@ export function appRequest(
     iterations: cfg.iterations,
     gumbelTemperature: cfg.gumbel,
     ...(cfg.budget !== undefined ? { budget: cfg.budget as SamplingSettings['budget'] } : {}),
+    seed: cfg.seed,
+    diffusionSteps: cfg.diffusionSteps,
+    unpad: false,
+    clamp: false,
+    signal: ctx.signal,
+    onProgress,
   };
 }
 
