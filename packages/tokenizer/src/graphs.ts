@@ -1,9 +1,16 @@
 import { required, type GraphDefinition, type Ops } from '@bigr/core';
-import { blockOutputName } from './blockPlan.js';
+import { blockOutputName, type BlockTap } from './blockPlan.js';
 import { latentGrid, type BaeConfig } from './config.js';
 import { decoder, decoderPlan } from './decoder.js';
 import { encoder, encoderPlan } from './encoder.js';
 import { codeProbabilities, embedCodes, latentToTokens, tokensToLatent } from './quantizer.js';
+
+/** A block tap that records every block output into `out` under its fixture name (the graphs' `withBlocks`). */
+function recordInto<T>(out: Record<string, T>): BlockTap<T> {
+  return (name, v) => {
+    out[name] = v;
+  };
+}
 
 /** Options of {@link encoderGraph}. */
 export interface EncoderGraphOptions {
@@ -29,11 +36,7 @@ export function encoderGraph(config: BaeConfig, height: number, width: number, o
     outputs,
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const out: Record<string, T> = {};
-      const tap = options.withBlocks
-        ? (name: string, v: T): void => {
-            out[name] = v;
-          }
-        : undefined;
+      const tap = options.withBlocks ? recordInto(out) : undefined;
       const feats = encoder(ops, required(inputs['image'], 'encoder graph input "image"'), config, { height, width }, tap);
       const prob = codeProbabilities(ops, feats);
       out['probabilities'] = latentToTokens(ops, prob, config.codeDim, grid);
@@ -70,11 +73,7 @@ export function decoderGraph(config: BaeConfig, height: number, width: number, o
     outputs,
     build<T>(ops: Ops<T>, inputs: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const out: Record<string, T> = {};
-      const tap = options.withBlocks
-        ? (name: string, v: T): void => {
-            out[name] = v;
-          }
-        : undefined;
+      const tap = options.withBlocks ? recordInto(out) : undefined;
       const latent = tokensToLatent(ops, required(inputs['bits'], 'decoder graph input "bits"'), config.codeDim, grid);
       const quant = embedCodes(ops, latent, config.codeDim, config.embDim);
       out['image'] = decoder(ops, quant, config, { height: grid[0], width: grid[1] }, tap);
