@@ -1,8 +1,9 @@
-import { at } from '@bigr/core';
+import { at, dims4 } from '@bigr/core';
+import { reference as T } from '@bigr/testing';
 
 /**
  * Naive float64 reference of the B-AE (docs/algorithm.md §1.2–1.5), written independently of the Ops-based layers for tests:
- * plain loops over one image at a time (C, H, W).
+ * one image at a time (C, H, W), on `@bigr/testing`'s float64 convolution, group norm and SiLU.
  */
 export interface Img {
   c: number;
@@ -19,64 +20,37 @@ function p(params: Params, name: string): ArrayLike<number> {
   return t.data;
 }
 
+/** One image as a batch of one [1, C, H, W], the layout of `@bigr/testing`'s float64 kernels. */
+function nchw(x: Img): T.F64Array {
+  return { data: x.data, shape: [1, x.c, x.h, x.w] };
+}
+
+function image(y: T.F64Array): Img {
+  const [, c, h, w] = dims4(y.shape, 'reference image');
+  return { c, h, w, data: y.data };
+}
+
+function param(params: Params, name: string): T.F64Array {
+  const t = params.get(name);
+  if (!t) throw new Error(`reference: missing parameter ${name}`);
+  return T.f64(t.data, t.shape);
+}
+
+/** `o` output channels, `k`×`k` kernel (checked against the weight's shape), zero padding [top, left, bottom, right]. */
 export function conv(x: Img, params: Params, prefix: string, o: number, k: number, stride: number, pads: [number, number, number, number]): Img {
-  const w = Float64Array.from(p(params, `${prefix}.weight`));
-  const b = params.has(`${prefix}.bias`) ? Float64Array.from(p(params, `${prefix}.bias`)) : null;
-  const [pt, pl, pb, pr] = pads;
-  const ho = Math.floor((x.h + pt + pb - k) / stride) + 1;
-  const wo = Math.floor((x.w + pl + pr - k) / stride) + 1;
-  const out = new Float64Array(o * ho * wo);
-  const xd = x.data;
-  for (let oc = 0; oc < o; oc++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++) {
-        let s = b ? at(b, oc, 'bias') : 0;
-        for (let ic = 0; ic < x.c; ic++) {
-          const wBase = (oc * x.c + ic) * k * k;
-          const xBase = ic * x.h * x.w;
-          for (let ky = 0; ky < k; ky++) {
-            const iy = oy * stride + ky - pt;
-            if (iy < 0 || iy >= x.h) continue;
-            for (let kx = 0; kx < k; kx++) {
-              const ix = ox * stride + kx - pl;
-              if (ix >= 0 && ix < x.w) s += at(w, wBase + ky * k + kx, 'weight') * at(xd, xBase + iy * x.w + ix, 'input');
-            }
-          }
-        }
-        out[(oc * ho + oy) * wo + ox] = s;
-      }
-    }
-  }
-  return { c: o, h: ho, w: wo, data: out };
+  const w = param(params, `${prefix}.weight`);
+  if (w.shape[0] !== o || w.shape[2] !== k || w.shape[3] !== k)
+    throw new Error(`reference: ${prefix}.weight has shape [${w.shape.join(', ')}], not [${o}, ${x.c}, ${k}, ${k}]`);
+  const b = params.has(`${prefix}.bias`) ? param(params, `${prefix}.bias`) : null;
+  return image(T.conv2d(nchw(x), w, b, { strides: stride, pads }));
 }
 
 export function groupNorm(x: Img, params: Params, prefix: string, groups: number, eps: number): Img {
-  const g = p(params, `${prefix}.weight`);
-  const b = p(params, `${prefix}.bias`);
-  const cpg = x.c / groups;
-  const hw = x.h * x.w;
-  const out = new Float64Array(x.data.length);
-  for (let gi = 0; gi < groups; gi++) {
-    const start = gi * cpg * hw;
-    const n = cpg * hw;
-    const group = x.data.subarray(start, start + n);
-    let mean = 0;
-    for (const value of group) mean += value;
-    mean /= n;
-    let v = 0;
-    for (const value of group) v += (value - mean) ** 2;
-    v /= n;
-    const inv = 1 / Math.sqrt(v + eps);
-    for (const [i, value] of group.entries()) {
-      const ch = gi * cpg + Math.floor(i / hw);
-      out[start + i] = (value - mean) * inv * at(g, ch, 'gamma') + at(b, ch, 'beta');
-    }
-  }
-  return { ...x, data: out };
+  return image(T.groupNorm(nchw(x), param(params, `${prefix}.weight`), param(params, `${prefix}.bias`), groups, eps));
 }
 
 export function silu(x: Img): Img {
-  return { ...x, data: x.data.map((v) => v / (1 + Math.exp(-v))) };
+  return { ...x, data: T.silu(nchw(x)).data };
 }
 
 export function add(a: Img, b: Img): Img {
