@@ -5,7 +5,8 @@ import { multiLayerRepresentationGraph, representationGraph } from './featureExt
 import { rope2dConstants } from './rope2d.js';
 import { transformerBlock } from './transformerBlock.js';
 import { engineNamed, named, randomBackboneParams, randomBits, readFixture, refConfig, rngFor, tensorNamed } from './test/helpers.js';
-import { flat, refBlock, refForward, relErr } from './test/reference.js';
+import { flat, refBlock, refForward } from './test/reference.js';
+import { relativeMaxError } from '@bigr/testing';
 
 const ENGINES = ['tfjs-wasm', 'onnx-cpu'] as const;
 
@@ -66,7 +67,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       const rows = Array.from({ length: S }, (_, s) => Float64Array.from(x.subarray((b * S + s) * D, (b * S + s + 1) * D)));
       ref.push(refBlock(params, refConfig(CONFIG), 1, rows, Float64Array.from(ada.subarray(b * 6 * D, (b + 1) * 6 * D))));
     }
-    expect(relErr(named(out, 'y').data as Float32Array, flat(ref))).toBeLessThan(1e-5);
+    expect(relativeMaxError(named(out, 'y').data as Float32Array, flat(ref))).toBeLessThan(1e-5);
   });
 
   it('the full model equals the float64 reference (every intermediate)', async () => {
@@ -77,13 +78,13 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       labels: new CpuTensor(labels, [B]),
     });
     const ref = refForward(params, refConfig(CONFIG), bits, mask, { labels }, B);
-    expect(relErr(named(out, 'h_in').data as Float32Array, flat(ref.hIn))).toBeLessThan(1e-6);
-    expect(relErr(named(out, 'adaln_out').data as Float32Array, flat(ref.adaLN.map((a) => [a])))).toBeLessThan(1e-6);
+    expect(relativeMaxError(named(out, 'h_in').data as Float32Array, flat(ref.hIn))).toBeLessThan(1e-6);
+    expect(relativeMaxError(named(out, 'adaln_out').data as Float32Array, flat(ref.adaLN.map((a) => [a])))).toBeLessThan(1e-6);
     for (let l = 0; l < CONFIG.layers; l++) {
-      expect(relErr(named(out, `layer_out_${l}`).data as Float32Array, flat(ref.layers.map((x) => at(x, l, 'layer output'))))).toBeLessThan(1e-5);
+      expect(relativeMaxError(named(out, `layer_out_${l}`).data as Float32Array, flat(ref.layers.map((x) => at(x, l, 'layer output'))))).toBeLessThan(1e-5);
     }
-    expect(relErr(named(out, 'final_norm').data as Float32Array, flat(ref.finalNorm))).toBeLessThan(1e-5);
-    expect(relErr(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
+    expect(relativeMaxError(named(out, 'final_norm').data as Float32Array, flat(ref.finalNorm))).toBeLessThan(1e-5);
+    expect(relativeMaxError(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
   });
 
   it('the class-weights and embedding condition inputs give the same features as labels', async () => {
@@ -116,7 +117,7 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     const out = await g.run({ bits: new CpuTensor(b2, [2, 9, 6]), mask: new CpuTensor(m2, [2, 9]), cond_tokens: new CpuTensor(condTokens, [2, 3, 32]) });
     await g.dispose();
     const ref = refForward(p, refConfig(cfg), b2, m2, { tokens: condTokens }, 2);
-    expect(relErr(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
+    expect(relativeMaxError(named(out, 'features').data as Float32Array, flat(ref.features))).toBeLessThan(1e-5);
     expect(() => backboneGraph(CONFIG, { condition: 'tokens' })).toThrow(/useAdaLN/);
   });
 

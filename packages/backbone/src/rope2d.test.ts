@@ -1,7 +1,8 @@
 import { at, CpuTensor, type GraphDefinition, type Ops } from '@bigr/core';
 import { applyRope2d, buildRope2dTables, rope2dConstants, ropeFrequencies } from './rope2d.js';
 import { engineNamed, named, readFixture, rngFor, tensorNamed } from './test/helpers.js';
-import { refRope, relErr, type RefConfig } from './test/reference.js';
+import { refRope, type RefConfig } from './test/reference.js';
+import { relativeMaxError } from '@bigr/testing';
 
 describe('2-D RoPE', () => {
   it('frequencies match docs/algorithm.md §12 for head_dim 64', () => {
@@ -81,7 +82,7 @@ describe('2-D RoPE', () => {
           const off = ((b * S + s) * H + h) * d;
           ref.set(refRope(Float64Array.from(x.subarray(off, off + d)), s, cfg), off);
         }
-    expect(relErr(y, ref)).toBeLessThan(1e-6);
+    expect(relativeMaxError(y, ref)).toBeLessThan(1e-6);
     for (const v of y.subarray(0, H * d)) expect(Math.abs(v)).toBe(0);
   });
 });

@@ -152,3 +152,19 @@ export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number
   }
   return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
+
+/**
+ * Largest |actual − expected| divided by the largest |expected|: an error relative to the output's scale, for outputs
+ * whose small elements carry only rounding noise (whole-network forwards against a float64 reference).
+ */
+export function relativeMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`relativeMaxError: lengths differ (${actual.length} vs ${expected.length}).`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = at(expected, i, 'expected value');
+    diff = Math.max(diff, Math.abs(at(actual, i, 'actual value') - e));
+    scale = Math.max(scale, Math.abs(e));
+  }
+  return diff / scale;
+}

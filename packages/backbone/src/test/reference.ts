@@ -240,16 +240,3 @@ export function flat(m: Mat[]): Float64Array {
   });
   return out;
 }
-
-/** max|a − b| / max|ref| (norm-wise relative error). */
-export function relErr(actual: ArrayLike<number>, ref: ArrayLike<number>): number {
-  if (actual.length !== ref.length) throw new Error(`relErr: length ${actual.length} vs ${ref.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const r = at(ref, i, 'reference value');
-    num = Math.max(num, Math.abs(at(actual, i, 'value') - r));
-    den = Math.max(den, Math.abs(r));
-  }
-  return num / den;
-}

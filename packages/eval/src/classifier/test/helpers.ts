@@ -142,16 +142,3 @@ export function referenceForward(images: Uint8Array, n: number, params: NamedTen
   }
   return { pool, logits, spatial };
 }
-
-/** Largest |a − r| divided by the largest |r| (relative error on the output's scale). */
-export function relativeError(actual: ArrayLike<number>, ref: ArrayLike<number>): number {
-  if (actual.length !== ref.length) throw new Error(`length ${actual.length} vs reference ${ref.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const r = at(ref, i, 'reference value');
-    diff = Math.max(diff, Math.abs(at(actual, i, 'value') - r));
-    scale = Math.max(scale, Math.abs(r));
-  }
-  return diff / scale;
-}
