@@ -1,18 +1,5 @@
-import { Writable } from 'node:stream';
 import { main } from './main.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  let s = '';
-  return {
-    stream: new Writable({
-      write(chunk, _enc, cb) {
-        s += String(chunk);
-        cb();
-      },
-    }),
-    text: () => s,
-  };
-}
+import { capture } from './testing/runCli.js';
 
 describe('bigr env', () => {
   it('reports engines as JSON, with a reason for each missing one', async () => {

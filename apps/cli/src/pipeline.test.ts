@@ -1,31 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { decodeImage } from '@bigr/tokenizer';
-import { main } from './main.js';
 import { writeSyntheticImageFolder } from './testing/syntheticDataset.js';
 import { writeIdxDataset, writeTinyClassifier } from './testing/evalFixtures.js';
-
-function sink(): { stream: Writable; text: () => string } {
-  let s = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        s += String(c);
-        cb();
-      },
-    }),
-    text: () => s,
-  };
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+import { runCli } from './testing/runCli.js';
 
 describe('bigr end to end on a tiny generated dataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bigr-cli-e2e-'));
@@ -35,7 +14,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     const data = join(dir, 'data');
     await writeSyntheticImageFolder(data, { classes: 3, perClass: 4 });
     const tok = join(dir, 'tok');
-    const t1 = await run([
+    const t1 = await runCli([
       '--json',
       '--quiet',
       'train-tokenizer',
@@ -65,7 +44,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).classNames).toEqual(['class0', 'class1', 'class2']);
 
     const model = join(dir, 'bigr');
-    const t2 = await run([
+    const t2 = await runCli([
       '--json',
       '--quiet',
       'train',
@@ -96,7 +75,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
 
     // Re-running the same command resumes from the checkpoint: nothing left to do at step 2.
     // (The same settings: a changed one, such as the warm-up, is refused; see runSettings.test.ts.)
-    const again = await run([
+    const again = await runCli([
       '--json',
       '--quiet',
       'train',
@@ -120,7 +99,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     expect((JSON.parse(again.stdout) as { step: number }).step).toBe(2);
 
     const grid = join(dir, 'grid.png');
-    const g = await run([
+    const g = await runCli([
       '--json',
       '--quiet',
       'generate',
@@ -150,7 +129,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
 
     // Same seed and config -> same image bytes.
     const grid2 = join(dir, 'grid2.png');
-    await run([
+    await runCli([
       '--quiet',
       'generate',
       '--model',
@@ -174,7 +153,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
   it('train-tokenizer -> train -> generate -> eval -> probe on an IDX (Fashion-MNIST-like) dataset', async () => {
     const data = await writeIdxDataset(join(dir, 'idx'), { train: 64, test: 32, classes: 4, seed: 1 });
     const tok = join(dir, 'idx-tok');
-    const t1 = await run([
+    const t1 = await runCli([
       '--json',
       '--quiet',
       'train-tokenizer',
@@ -199,7 +178,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     // IDX images are 28×28 zero-padded to 32×32; the tokenizer records the padding so outputs can be cropped back.
     expect(JSON.parse(readFileSync(join(tok, 'config.json'), 'utf8')).pad).toBe(2);
     const model = join(dir, 'idx-bigr');
-    const t2 = await run([
+    const t2 = await runCli([
       '--json',
       '--quiet',
       'train',
@@ -221,7 +200,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
       '1',
     ]);
     expect(t2.code).toBe(0);
-    const g = await run([
+    const g = await runCli([
       '--json',
       '--quiet',
       'generate',
@@ -240,7 +219,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     ]);
     expect(g.code).toBe(0);
     const classifier = await writeTinyClassifier(join(dir, 'classifier'));
-    const e = await run([
+    const e = await runCli([
       '--json',
       '--quiet',
       'eval',
@@ -263,7 +242,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
     const flat = JSON.stringify(metrics);
     for (const key of ['fid', 'sfid', 'inceptionScore', 'precision', 'recall']) expect(flat).toContain(key);
     expect(existsSync(join(dir, 'metrics.json'))).toBe(true);
-    const p = await run([
+    const p = await runCli([
       '--json',
       '--quiet',
       'probe',
@@ -293,7 +272,7 @@ describe('bigr end to end on a tiny generated dataset', () => {
 
   it('the bundled default model loads and generates a named class', async () => {
     const out = join(dir, 'bundled.png');
-    const r = await run(['--json', '--quiet', 'generate', '--class', 'sneaker', '--n', '2', '--iterations', '4', '--diffusion-steps', '10', '--out', out]);
+    const r = await runCli(['--json', '--quiet', 'generate', '--class', 'sneaker', '--n', '2', '--iterations', '4', '--diffusion-steps', '10', '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { labels: number[] }).labels).toEqual([7, 7]);
@@ -302,15 +281,15 @@ describe('bigr end to end on a tiny generated dataset', () => {
   });
 
   it('gives documented exit codes for bad input', async () => {
-    expect((await run(['generate', '--model', join(dir, 'nope'), '--out', join(dir, 'x.png')])).code).toBe(3);
-    const badClass = await run(['generate', '--model', join(dir, 'bigr'), '--class', 'giraffe', '--out', join(dir, 'x.png')]);
+    expect((await runCli(['generate', '--model', join(dir, 'nope'), '--out', join(dir, 'x.png')])).code).toBe(3);
+    const badClass = await runCli(['generate', '--model', join(dir, 'bigr'), '--class', 'giraffe', '--out', join(dir, 'x.png')]);
     expect(badClass.code).toBe(2);
     expect(badClass.stderr).toMatch(/Unknown class "giraffe".*class0, class1, class2/);
-    expect((await run(['generate', '--n', 'many', '--model', join(dir, 'bigr')])).code).toBe(2);
-    expect((await run(['train', '--bogus-flag'])).code).toBe(2);
+    expect((await runCli(['generate', '--n', 'many', '--model', join(dir, 'bigr')])).code).toBe(2);
+    expect((await runCli(['train', '--bogus-flag'])).code).toBe(2);
     const cfgFile = join(dir, 'bad.json');
     require('node:fs').writeFileSync(cfgFile, JSON.stringify({ stepz: 3 }));
-    const bad = await run(['train-tokenizer', '--config', cfgFile]);
+    const bad = await runCli(['train-tokenizer', '--config', cfgFile]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Unknown key "stepz".*Valid keys: data, out, preset/);
   });

@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { main } from './main.js';
 import { runCli } from './testing/runCli.js';
 import { writeSyntheticImageFolder } from './testing/syntheticDataset.js';
 import { diffSettings, formatChanges } from './runSettings.js';
+import { capture } from './testing/runCli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bigr-runsettings-'));
 const data = join(root, 'data');
@@ -19,19 +19,6 @@ beforeAll(async () => {
   await writeSyntheticImageFolder(data2, { classes: 2, perClass: 3, seed: 7 });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function sink(): { stream: Writable; text: () => string } {
-  let s = '';
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        s += String(c);
-        cb();
-      },
-    }),
-    text: () => s,
-  };
-}
 
 describe('diffSettings', () => {
   it('names every changed key, nested keys with dots, added and removed ones', () => {
@@ -166,9 +153,9 @@ describe('signals', () => {
   it('Ctrl-C reports the true total of the run, not the checkpoint chunk', async () => {
     const out = join(root, 'abort');
     const ac = new AbortController();
-    const err = sink();
+    const err = capture();
     const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '200', '--checkpoint-every', '50'], {
-      stdout: sink().stream,
+      stdout: capture().stream,
       stderr: err.stream,
       signal: ac.signal,
     });
@@ -180,9 +167,9 @@ describe('signals', () => {
 
   it.each(['SIGTERM', 'SIGHUP'] as const)('%s checkpoints like Ctrl-C', async (sig) => {
     const out = join(root, `sig-${sig}`);
-    const err = sink();
+    const err = capture();
     const run = main(['train-tokenizer', '--data', data, '--out', out, ...tokArgs, '--steps', '50', '--checkpoint-every', '0'], {
-      stdout: sink().stream,
+      stdout: capture().stream,
       stderr: err.stream,
     });
     process.emit(sig, sig);

@@ -12,7 +12,8 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-function capture(): { stream: Writable; text: () => string } {
+/** A writable stream that keeps what is written to it (`text()`), for main's stdout and stderr. */
+export function capture(): { stream: Writable; text: () => string } {
   let s = '';
   return {
     stream: new Writable({
