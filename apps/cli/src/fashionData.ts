@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, ShapeError, permutation, type Rng, type Tensor, pathExists } from '@bigr/core';
+import { ConfigError, CpuTensor, dims4, ShapeError, permutation, required, type Rng, type Tensor, pathExists } from '@bigr/core';
 import { quantizeUnitToUint8 } from '@bigr/eval';
 import { FASHION_MNIST_PAD } from '@bigr/tokenizer';
 import { unpadImages } from '@bigr/pipeline';
@@ -24,13 +24,13 @@ export async function datasetPad(source: string, split: 'train' | 'test'): Promi
  */
 export function unitImagesToUint8(images: Tensor<'float32'>): CpuTensor<'uint8'> {
   if (images.shape.length !== 4) throw new ShapeError(`Images have shape [${images.shape.join(', ')}]; expected [N, C, H, W].`);
-  const [n, c, h, w] = images.shape as [number, number, number, number];
+  const [n, c, h, w] = dims4(images.shape, 'images');
   const src = images.data;
   const out = new Uint8Array(n * h * w);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < h * w; p++) {
       let s = 0;
-      for (let ch = 0; ch < c; ch++) s += src[(i * c + ch) * h * w + p]!;
+      for (let ch = 0; ch < c; ch++) s += required(src[(i * c + ch) * h * w + p], 'pixel');
       const x = c === 1 ? s : Math.fround(s / c);
       out[i * h * w + p] = Number.isNaN(x) ? 0 : quantizeUnitToUint8(Math.fround(Math.fround(2 * x) - 1));
     }
@@ -56,12 +56,12 @@ export async function loadUint8Split(source: string, split: 'train' | 'test', im
   const pad = await datasetPad(source, split);
   const data = await loadDataset(source, split, { channels: 1, imageSize: imageSize + 2 * pad, ...(options.limit ? { limit: options.limit } : {}) });
   const images = unpadImages(data.images, pad);
-  const [n, , h, w] = images.shape as [number, number, number, number];
+  const [n, , h, w] = dims4(images.shape, 'images');
   if (h !== imageSize || w !== imageSize) {
     throw new ShapeError(`${source} (${split}) has ${h}×${w} images; the evaluation network takes ${imageSize}×${imageSize} without resizing.`);
   }
   const u8 = new Uint8Array(n * h * w);
-  for (let i = 0; i < u8.length; i++) u8[i] = Math.round(images.data[i]! * 255);
+  for (let i = 0; i < u8.length; i++) u8[i] = Math.round(required(images.data[i], 'pixel') * 255);
   return { images: new CpuTensor(u8, [n, h, w, 1]), labels: data.labels, classNames: data.classNames };
 }
 
@@ -70,40 +70,43 @@ export { permutation };
 
 /** n class labels, ⌊n/C⌋ per class (the first n mod C classes get one more), in random order (docs/evaluation.md §9.2). */
 export function balancedLabels(n: number, classes: number, rng: Rng): Int32Array {
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = i % classes;
-  const order = permutation(n, rng);
-  return Int32Array.from(order, (j) => labels[j]!);
+  // Position j of the unshuffled list holds class j mod C.
+  return Int32Array.from(permutation(n, rng), (j) => j % classes);
 }
 
 /** Indices of a class-balanced random sample of size n from `labels` (⌊n/C⌋ per class, remainder to the first classes). */
 export function classBalancedSample(labels: Int32Array, n: number, classes: number, rng: Rng): Int32Array {
   const byClass: number[][] = Array.from({ length: classes }, () => []);
-  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]?.push(i);
+  labels.forEach((label, i) => byClass[label]?.push(i));
   const out: number[] = [];
-  for (let c = 0; c < classes; c++) {
+  for (const [c, pool] of byClass.entries()) {
     const want = Math.floor(n / classes) + (c < n % classes ? 1 : 0);
-    const pool = byClass[c]!;
     if (pool.length < want) throw new ConfigError(`Class ${c} has only ${pool.length} images; a class-balanced sample of ${n} needs ${want}. Lower --n.`);
     const order = permutation(pool.length, rng.fork(`class-${c}`));
-    for (let k = 0; k < want; k++) out.push(pool[order[k]!]!);
+    for (const k of order.slice(0, want)) out.push(required(pool[k], 'image of the class'));
   }
   const shuffled = permutation(out.length, rng.fork('order'));
-  return Int32Array.from(shuffled, (j) => out[j]!);
+  return Int32Array.from(shuffled, (j) => required(out[j], 'sampled image'));
 }
 
 /** Rows `indices` of a uint8 NHWC batch. */
 export function gatherUint8(images: Tensor<'uint8'>, indices: ArrayLike<number>): CpuTensor<'uint8'> {
-  const [, h, w, c] = images.shape as [number, number, number, number];
+  const [, h, w, c] = dims4(images.shape, 'images [N, H, W, C]');
   const per = h * w * c;
   const out = new Uint8Array(indices.length * per);
-  for (let i = 0; i < indices.length; i++) out.set(images.data.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+  for (let i = 0; i < indices.length; i++) {
+    const row = required(indices[i], 'row index');
+    out.set(images.data.subarray(row * per, (row + 1) * per), i * per);
+  }
   return new CpuTensor(out, [indices.length, h, w, c]);
 }
 
 /** Rows `indices` of a row-major [n, dim] matrix. */
 export function gatherRows(data: Float32Array, dim: number, indices: ArrayLike<number>): Float32Array {
   const out = new Float32Array(indices.length * dim);
-  for (let i = 0; i < indices.length; i++) out.set(data.subarray(indices[i]! * dim, (indices[i]! + 1) * dim), i * dim);
+  for (let i = 0; i < indices.length; i++) {
+    const row = required(indices[i], 'row index');
+    out.set(data.subarray(row * dim, (row + 1) * dim), i * dim);
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CpuTensor, throwIfAborted, type LongRunningOptions, type Rng, type Tensor, pathExists } from '@bigr/core';
+import { CpuTensor, required, throwIfAborted, type LongRunningOptions, type Rng, type Tensor, pathExists } from '@bigr/core';
 import {
   FeatureStats,
   frechetDistance,
@@ -37,7 +37,11 @@ export async function extractFashionFeatures(
 ): Promise<FashionFeatureArrays> {
   const [n, h, w, c] = images.shape as [number, number, number, number];
   const per = h * w * c;
-  const dims = { pool: extractor.featureDim, spatial: extractor.spatialDim!, logits: extractor.numClasses! };
+  const dims = {
+    pool: extractor.featureDim,
+    spatial: required(extractor.spatialDim, 'spatial feature width of the Fashion classifier'),
+    logits: required(extractor.numClasses, 'class count of the Fashion classifier'),
+  };
   const out = { pool: new Float32Array(n * dims.pool), spatial: new Float32Array(n * dims.spatial), logits: new Float32Array(n * dims.logits) };
   const chunk = options.chunk ?? 1000;
   const task = options.task ?? 'classifier-features';
@@ -125,7 +129,10 @@ export async function realReference(
     statsCached = true;
   } else {
     const f = await compute();
-    stats = { pool: gaussianOf(f.pool, f.count, extractor.featureDim), spatial: gaussianOf(f.spatial, f.count, extractor.spatialDim!) };
+    stats = {
+      pool: gaussianOf(f.pool, f.count, extractor.featureDim),
+      spatial: gaussianOf(f.spatial, f.count, required(extractor.spatialDim, 'spatial feature width of the Fashion classifier')),
+    };
     await saveReferenceStats(files.stats, stats, { layout: 'adm' });
   }
   const pool = await cachedFeatures(files.pool, key, async () => ({ features: (await compute()).pool, labels, dim: extractor.featureDim }));
@@ -181,7 +188,10 @@ export async function fashionMetrics(
   const lro: LongRunningOptions = { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
   const gemm = options.gemm ? { gemm: options.gemm } : {};
   const fid = frechetDistance(await gaussianOfWith(evaluated.pool, evaluated.count, dims.pool, options.gemm), reference.pool);
-  const sfid = frechetDistance(await gaussianOfWith(evaluated.spatial, evaluated.count, dims.spatial, options.gemm), reference.spatial!);
+  const sfid = frechetDistance(
+    await gaussianOfWith(evaluated.spatial, evaluated.count, dims.spatial, options.gemm),
+    required(reference.spatial, 'spatial statistics of the reference set'),
+  );
   const is = inceptionScore({ data: evaluated.logits, rows: evaluated.count, dim: dims.classes }, { numSplits: Math.min(options.isSplits, evaluated.count) });
   const pr = await precisionRecall(
     { data: prReal.pool, rows: prReal.count, dim: dims.pool },

@@ -23,6 +23,8 @@ import {
   parseSafetensors,
   serializeSafetensors,
   writeSafetensors,
+  required,
+  getOrThrow,
 } from '@bigr/core';
 import { decodeImage, encodePng, HashIndex } from '@bigr/tokenizer';
 import { readBigrModel } from './bigrModelDir.js';
@@ -73,7 +75,7 @@ async function fuzzCase(target: string, run: () => unknown): Promise<void> {
 }
 
 function expectClean(target: string): void {
-  const s = stats.get(target)!;
+  const s = getOrThrow(stats, target);
   expect({ target, crashes: s.crashes.slice(0, 5), hangs: s.hangs.slice(0, 5) }).toEqual({ target, crashes: [], hangs: [] });
   expect(s.maxRssDelta).toBeLessThan(RSS_BUDGET_BYTES);
 }
@@ -94,7 +96,7 @@ function mutate(input: Uint8Array, ms: readonly Mutation[]): Uint8Array {
     const at = Math.min(b.length, Math.floor(m.at * b.length));
     switch (m.kind) {
       case 'flip':
-        if (at < b.length) b[at] = b[at]! ^ (1 << (m.byte % 8));
+        if (at < b.length) b[at] = required(b[at], 'byte') ^ (1 << (m.byte % 8));
         break;
       case 'set':
         if (at < b.length) b[at] = m.byte;
@@ -142,7 +144,7 @@ function editJson(value: unknown, edits: readonly JsonEdit[]): unknown {
       if (typeof node !== 'object' || node === null) break;
       const keys = Object.keys(node);
       if (keys.length === 0) break;
-      const key = keys[e.pathPick[d]! % keys.length]!;
+      const key = required(keys[required(e.pathPick[d], 'path pick') % keys.length], 'key');
       const last = d === e.pathPick.length - 1 || typeof node[key] !== 'object' || node[key] === null;
       if (last) {
         if (e.op === 'delete') delete node[key];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runCli } from './testing/runCli.js';
 import { startCli } from './testing/childCli.js';
 import { writeTinyModel, type TinyModel } from './testing/tinyModel.js';
+import { getOrThrow } from '@bigr/core';
 
 let root: string;
 let tiny: TinyModel;
@@ -77,12 +78,12 @@ describe('bigr generate --out <dir>/ killed with SIGKILL', () => {
     expect(ended.signal ?? ended.code).toBe('SIGKILL');
     const partial = await pngs(dir);
     expect(partial.size).toBeLessThan(N);
-    for (const [f, bytes] of partial) expect(bytes.equals(want.get(f)!)).toBe(true);
+    for (const [f, bytes] of partial) expect(bytes.equals(getOrThrow(want, f))).toBe(true);
 
     expect((await runCli(args(dir))).code).toBe(0);
     const got = await pngs(dir);
     expect([...got.keys()]).toEqual([...want.keys()]);
-    for (const [f, bytes] of got) expect(bytes.equals(want.get(f)!)).toBe(true);
+    for (const [f, bytes] of got) expect(bytes.equals(getOrThrow(want, f))).toBe(true);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

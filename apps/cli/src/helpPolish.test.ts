@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type BAE_PRESETS, baePreset } from '@bigr/tokenizer';
 import { deriveNormGroups } from './commands/trainTokenizer.js';
 import { runCli } from './testing/runCli.js';
+import { required } from '@bigr/core';
 
 let dir: string;
 beforeAll(async () => {
@@ -67,7 +68,7 @@ describe('--json prints exactly one JSON object, usage errors included', () => {
     expect(r.code).toBe(2);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    const o = JSON.parse(lines[0]!) as { ok: boolean; error: string; exitCode: number };
+    const o = JSON.parse(required(lines[0], 'lines')) as { ok: boolean; error: string; exitCode: number };
     expect(o.ok).toBe(false);
     expect(o.exitCode).toBe(2);
     expect(o.error).toMatch(message);

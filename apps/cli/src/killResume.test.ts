@@ -11,7 +11,7 @@ import { existsSync, watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createRng, loadTrainerCheckpoint, type Rng } from '@bigr/core';
+import { createRng, loadTrainerCheckpoint, type Rng, required } from '@bigr/core';
 import { readBigrModel } from './bigrModelDir.js';
 import { readTokenizerModel } from './tokenizerModelDir.js';
 import { startCli, type ChildExit } from './testing/childCli.js';
@@ -230,12 +230,12 @@ async function expectSameAsReference(out: string, reference: Reference, weightFi
   expect(await leftovers(out)).toEqual([]);
   expect(await listTree(out)).toEqual(await listTree(reference.out));
   for (const f of weightFiles) expect([f, (await readFile(join(out, f))).equals(await readFile(join(reference.out, f)))]).toEqual([f, true]);
-  const got = await latestCheckpoint(out);
-  const want = await latestCheckpoint(reference.out);
-  expect(got!.step).toBe(reference.steps);
-  expect(got!.losses).toEqual(want!.losses);
+  const got = required(await latestCheckpoint(out), `checkpoint in ${out}`);
+  const want = required(await latestCheckpoint(reference.out), `checkpoint in ${reference.out}`);
+  expect(got.step).toBe(reference.steps);
+  expect(got.losses).toEqual(want.losses);
   for (const f of ['params.safetensors', 'ema.safetensors', 'optimizer.safetensors']) {
-    expect([f, (await readFile(join(got!.path, f))).equals(await readFile(join(want!.path, f)))]).toEqual([f, true]);
+    expect([f, (await readFile(join(got.path, f))).equals(await readFile(join(want.path, f)))]).toEqual([f, true]);
   }
   for (const d of modelDirs) expect([d, await configWithoutTime(join(out, d))]).toEqual([d, await configWithoutTime(join(reference.out, d))]);
 }
@@ -306,8 +306,12 @@ describe('kill -9 during bigr train-tokenizer and bigr train (onnx-cpu)', () => 
     expect([t.code, t.stderr]).toEqual([0, expect.stringContaining('with onnx-cpu')]);
     const b = await runAndKill(trainArgs(refTok, refBigr), refBigr, null);
     expect([b.code, b.stderr]).toEqual([0, expect.stringContaining('with onnx-cpu')]);
-    const tokRef: Reference = { out: refTok, steps: TOKENIZER_STEPS, losses: (await latestCheckpoint(refTok))!.losses };
-    const bigrRef: Reference = { out: refBigr, steps: TRAIN_STEPS, losses: (await latestCheckpoint(refBigr))!.losses };
+    const tokRef: Reference = {
+      out: refTok,
+      steps: TOKENIZER_STEPS,
+      losses: required(await latestCheckpoint(refTok), 'reference tokenizer checkpoint').losses,
+    };
+    const bigrRef: Reference = { out: refBigr, steps: TRAIN_STEPS, losses: required(await latestCheckpoint(refBigr), 'reference BiGR checkpoint').losses };
     expect([tokRef.losses.length, bigrRef.losses.length]).toEqual([TOKENIZER_STEPS, TRAIN_STEPS]);
 
     const rng = createRng('kill-9/points');

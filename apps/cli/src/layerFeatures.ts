@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
+import { ConfigError, CpuTensor, getOrThrow, required, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
 import { BACKBONE_INPUTS, extractBackboneParameters, multiLayerRepresentationGraph, nullClassIndex, type BackboneConfig } from '@bigr/backbone';
 import { cachedFeatures, extractFeatures } from '@bigr/probe';
 import type { BaeTokenizer, CodeMode } from '@bigr/tokenizer';
@@ -41,7 +41,7 @@ export async function extractLayerFeatures(
   options: LayerFeatureOptions,
 ): Promise<Map<number, Float32Array>> {
   const graph = await engine.compile(multiLayerRepresentationGraph(backbone, layers), extractBackboneParameters(weights, backbone));
-  const n = images.shape[0]!;
+  const n = required(images.shape[0], 'image count');
   const per = images.size / Math.max(1, n);
   const D = backbone.dim;
   try {
@@ -50,7 +50,7 @@ export async function extractLayerFeatures(
       indices,
       async (batch) => {
         const b = batch.length;
-        const start = batch[0]!;
+        const start = required(batch[0], 'first index of a batch');
         const imgs = new CpuTensor<'float32'>(images.data.subarray(start * per, (start + b) * per), [b, ...images.shape.slice(1)]);
         const { bits } = await tokenizer.encode(imgs, options.codes === 'bernoulli' ? { mode: 'bernoulli', rng: options.rng } : { mode: 'threshold' });
         const out = await graph.run({
@@ -59,7 +59,7 @@ export async function extractLayerFeatures(
         });
         const row = new Float32Array(b * layers.length * D);
         layers.forEach((l, j) => {
-          const p = out[`pooled_${l}`]!.data as Float32Array;
+          const p = required(out[`pooled_${l}`], `pooled_${l} output`).data as Float32Array;
           for (let i = 0; i < b; i++) row.set(p.subarray(i * D, (i + 1) * D), (i * layers.length + j) * D);
         });
         return new CpuTensor(row, [b, layers.length * D]);
@@ -110,7 +110,7 @@ export async function cachedLayerFeatures(
   for (const [layer, path] of paths) {
     const r = await cachedFeatures(path, keyOf(layer), async () => {
       all ??= compute();
-      return { features: (await all).get(layer)!, labels, dim };
+      return { features: getOrThrow(await all, layer, 'layer features'), labels, dim };
     });
     fromCache &&= r.fromCache;
     features.set(layer, r.features);

@@ -3,7 +3,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, CpuTensor } from '@bigr/core';
+import { readSafetensors, writeSafetensors, CpuTensor, getOrThrow } from '@bigr/core';
 import { runCli } from './testing/runCli.js';
 import { writeTinyModel, type TinyModel } from './testing/tinyModel.js';
 import { samplingBatchSize } from './commands/generate.js';
@@ -117,7 +117,7 @@ describe('--check-finite', () => {
     const dir = await variant('nan', () => undefined);
     const { tensors } = await readSafetensors(join(dir, 'model.safetensors'));
     const name = 'mask_tok';
-    const t = tensors.get(name)!;
+    const t = getOrThrow(tensors, name);
     const data = Float32Array.from(t.data as Float32Array);
     data[0] = Number.NaN;
     tensors.set(name, new CpuTensor(data, t.shape));

@@ -7,7 +7,7 @@
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ConfigError, atomicWrite, parseJsonBounded, type LongRunningOptions, type Tensor } from '@bigr/core';
+import { ConfigError, atomicWrite, parseJsonBounded, required, type LongRunningOptions, type Tensor } from '@bigr/core';
 import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 
@@ -128,7 +128,7 @@ export async function generateSampleParts(options: SamplePartsOptions): Promise<
         settings: key.settings,
         skip: (k) => done.has(k),
         onBatch: async (b) => {
-          const bytes = options.toBytes(b.images!);
+          const bytes = options.toBytes(required(b.images, 'decoded images'));
           if (bytes.length !== b.labels.length * key.imageBytes)
             throw new ConfigError(`A generated batch gave ${bytes.length} bytes; expected ${b.labels.length * key.imageBytes}.`);
           await atomicWrite(join(partsDir, partName(b.index)), bytes);

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, NotFoundError, parseJsonBounded, pathExists } from '@bigr/core';
+import { ConfigError, CpuTensor, dims3, dims4, FormatError, NotFoundError, parseJsonBounded, pathExists, required } from '@bigr/core';
 import { legacySidecarPath, sidecarPath as sidecarPathOf } from './outputs.js';
 import { NpzReader } from '@bigr/eval';
 import { IMAGE_EXTENSIONS, loadRaster } from '@bigr/tokenizer';
@@ -43,7 +43,7 @@ export function toEvalSize(
       for (let x = 0; x < size; x++) {
         let s = 0;
         const o = ((i * h + y + m) * w + x + m) * c;
-        for (let ch = 0; ch < c; ch++) s += data[o + ch]!;
+        for (let ch = 0; ch < c; ch++) s += required(data[o + ch], 'pixel');
         out[(i * size + y) * size + x] = c === 1 ? s : Math.round(s / c);
       }
     }
@@ -67,13 +67,14 @@ async function fromFolder(dir: string, size: number, limit: number): Promise<Sam
       `${dir} contains no images (${IMAGE_EXTENSIONS.join(', ')}). Pass a folder of samples, a .npz (arr_0) or a grid PNG from \`bigr generate\`.`,
     );
   if (limit > 0) files = files.slice(0, limit);
-  const first = await loadRaster(files[0]!, { channels: 1 });
+  const firstFile = required(files[0], 'first sample file');
+  const first = await loadRaster(firstFile, { channels: 1 });
   const { height: h, width: w } = first;
   const data = new Uint8Array(files.length * h * w);
-  for (let i = 0; i < files.length; i++) {
-    const r = i === 0 ? first : await loadRaster(files[i]!, { channels: 1 });
+  for (const [i, file] of files.entries()) {
+    const r = i === 0 ? first : await loadRaster(file, { channels: 1 });
     if (r.width !== w || r.height !== h)
-      throw new FormatError(`${files[i]} is ${r.width}×${r.height} but ${files[0]} is ${w}×${h}; all samples must have one size.`);
+      throw new FormatError(`${file} is ${r.width}×${r.height} but ${firstFile} is ${w}×${h}; all samples must have one size.`);
     data.set(r.data, i * h * w);
   }
   const { images, cropped } = toEvalSize(data, files.length, h, w, 1, size, dir);
@@ -89,8 +90,8 @@ async function fromNpz(path: string, size: number, limit: number): Promise<Sampl
     if (a.dtype !== 'uint8' || (a.shape.length !== 3 && a.shape.length !== 4)) {
       throw new FormatError(`${path}: arr_0 is ${a.dtype} (${a.shape.join(', ')}); expected uint8 (N, H, W) or (N, H, W, C) images.`);
     }
-    const [n0, h, w] = a.shape as [number, number, number];
-    const c = a.shape.length === 4 ? a.shape[3]! : 1;
+    const nhwc: [number, number, number, number] = a.shape.length === 4 ? dims4(a.shape, `${path}: arr_0`) : [...dims3(a.shape, `${path}: arr_0`), 1];
+    const [n0, h, w, c] = nhwc;
     const n = limit > 0 ? Math.min(limit, n0) : n0;
     const { images, cropped } = toEvalSize((a.data as Uint8Array).subarray(0, n * h * w * c), n, h, w, c, size, path);
     return { images, format: 'npz', cropped };

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTsChild } from './testing/childCli.js';
+import { required } from '@bigr/core';
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'testing', 'samplingLeakProbe.ts');
 const MiB = 1024 * 1024;
@@ -34,10 +35,15 @@ describe('sampling memory', () => {
     const run = await startTsChild(PROBE, [root, '1000', '100', '150'], { nodeFlags: ['--expose-gc'], env: { BIGR_DEVICE: undefined, BIGR_THREADS: '1' } })
       .exited;
     expect([run.code, run.stderr]).toEqual([0, '']);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { engine: string; calls: number; seconds: number; samples: Sample[] };
+    const result = JSON.parse(required(run.stdout.trim().split('\n').at(-1), 'last line of the probe')) as {
+      engine: string;
+      calls: number;
+      seconds: number;
+      samples: Sample[];
+    };
     expect(result.engine).toBe('onnx-cpu');
-    const first = result.samples[0]!;
-    const last = result.samples.at(-1)!;
+    const first = required(result.samples[0], 'first sample');
+    const last = required(result.samples.at(-1), 'last sample');
     expect([first.calls, last.calls]).toEqual([100, 1000]);
     const samples = result.samples.map(
       (s) => `${s.calls}: rss ${(s.rss / MiB).toFixed(1)} MiB, heap ${(s.heapUsed / MiB).toFixed(2)} MiB, external ${(s.external / MiB).toFixed(2)} MiB`,

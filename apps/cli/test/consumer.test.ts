@@ -11,8 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { required } from '@bigr/core';
 
-const repo = process.env['BIGR_REPO_ROOT']!;
+const repo = required(process.env['BIGR_REPO_ROOT'], 'BIGR_REPO_ROOT (set by the jest setup)');
 const PACKAGES = ['core', 'torch', 'tokenizer', 'backbone', 'transcoder', 'sampler', 'eval', 'pipeline', 'engine-onnx'];
 const MODEL = join(repo, 'apps', 'cli', 'models', 'fashion-mnist');
 
@@ -115,7 +116,7 @@ describe('installing the packed packages into an unrelated project', () => {
     expect(existsSync(join(project, 'node_modules/@bigr/sampler/src'))).toBe(false);
     writeFileSync(join(project, 'consumer.mjs'), CONSUMER_SCRIPT);
     const out = execFileSync('node', ['consumer.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    const r = JSON.parse(required(out.trim().split('\n').at(-1), 'last line of the consumer')) as {
       engine: string;
       packedBytes: number;
       distance: number[];
@@ -142,7 +143,7 @@ describe('installing the packed packages into an unrelated project', () => {
 
     writeFileSync(join(project, 'pipeline.mjs'), PIPELINE_SCRIPT);
     const out2 = execFileSync('node', ['pipeline.mjs', MODEL], { cwd: project, encoding: 'utf8', timeout: 300_000 });
-    const p = JSON.parse(out2.trim().split('\n').at(-1)!) as {
+    const p = JSON.parse(required(out2.trim().split('\n').at(-1), 'last line of the consumer')) as {
       engine: string;
       images: number[];
       seeds: number[];

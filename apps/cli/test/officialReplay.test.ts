@@ -8,7 +8,7 @@
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
-import { type CpuTensor, resolveEngine } from '@bigr/core';
+import { type CpuTensor, resolveEngine, required } from '@bigr/core';
 import type { Engine, MaskedBitPredictor, NamedTensors, PredictRequest } from '@bigr/core';
 import { BackboneFeatureModel, presetConfig } from '@bigr/backbone';
 import { TranscoderSampler, inferDenoiserSizes, resolveTranscoderConfig } from '@bigr/transcoder';
@@ -141,12 +141,12 @@ describe('official generate_with_cfg replay with the real backbone and transcode
         expect(result.predictorCalls).toBe(iterations);
         expect(result.usedFallback).toBe(false);
         const numel = tensor(f, 'bern_call_numel').data as Int32Array;
-        const kinds = meta['bern_call_kinds']!.split(',');
+        const kinds = required(meta['bern_call_kinds'], 'bern_call_kinds metadata').split(',');
         expect(kinds).toHaveLength(iterations * (inferSteps + 1));
 
         for (let i = 0; i < iterations; i++) {
-          const call = calls[i]!;
-          const snap = result.snapshots![i]!;
+          const call = required(calls[i], 'predictor call');
+          const snap = required(result.snapshots?.[i], 'snapshot');
           const what = `${device} iteration ${i}`;
           // inputs: the state entering the iteration
           expect(call.needed).toBe(false);
@@ -167,9 +167,10 @@ describe('official generate_with_cfg replay with the real backbone and transcode
           const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : 0));
           expectClose(finite(snap.scores), finite(conf), { atol: 1e-5, rtol: 0, what: `${what} confidence`, shape: [B, N] });
           const chosen = tensor(f, `iter${i}_chosen`);
-          const k = chosen.shape[1]!;
+          const k = required(chosen.shape[1], 'tokens chosen per sample');
           expect(sizes[inferSteps]).toBe(B * k * K);
-          for (let b = 0; b < B; b++) expect(Array.from(snap.chosen[b]!)).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
+          for (let b = 0; b < B; b++)
+            expect(Array.from(required(snap.chosen[b], 'chosen tokens'))).toEqual(Array.from(chosen.data.subarray(b * k, (b + 1) * k)));
           if (i + 1 < iterations) {
             expect(Array.from(snap.mask.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_mask_before`).data));
             expect(Array.from(snap.bits.data)).toEqual(Array.from(tensor(f, `iter${i + 1}_seq_before`).data));

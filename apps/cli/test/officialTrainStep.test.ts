@@ -7,7 +7,7 @@
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
-import { AdamW, CpuTensor, Trainer, clipGradNorm, gradNorm, resolveEngine } from '@bigr/core';
+import { AdamW, CpuTensor, Trainer, clipGradNorm, gradNorm, resolveEngine, required, getOrThrow } from '@bigr/core';
 import type { Engine, NamedTensors } from '@bigr/core';
 import { backboneWeightDecay, maskedModellingLoss, oneHotLabels, presetConfig, type MaskedModellingBatch } from '@bigr/backbone';
 import { LOSS_INPUT_TAU, LOSS_INPUT_XT, TranscoderLoss, inferDenoiserSizes } from '@bigr/transcoder';
@@ -31,7 +31,7 @@ function officialBatch(f: Tensors): MaskedModellingBatch {
     batchSize: 4,
     bits: f32(get(f, 'codes')),
     mask: f32(get(f, 'token_mask')),
-    maskCount: (get(f, 'num_masked_tokens').data as Int32Array)[0]!,
+    maskCount: required((get(f, 'num_masked_tokens').data as Int32Array)[0], 'num_masked_tokens'),
     labels,
     classWeights: oneHotLabels(labels, 11),
     headInputs: {
@@ -59,7 +59,7 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
     const a = await loadFixture('train_step.safetensors');
     step1 = a.tensors as Tensors;
     step2 = (await loadFixture('train_step2.safetensors')).tensors as Tensors;
-    order = JSON.parse(a.metadata['param_order']!) as string[];
+    order = JSON.parse(required(a.metadata['param_order'], 'metadata entry')) as string[];
     params = new Map(order.map((n) => [n, get(weights, n)]));
     const backbone = presetConfig('BiGR-tiny', { residDropout: 0, ffnDropout: 0 });
     const head = new TranscoderLoss({ ...inferDenoiserSizes(weights as NamedTensors), timesteps: 256 });
@@ -86,8 +86,8 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
       opt.step(p, g, optimiser.lr);
       for (const n of order) {
         const want = get(f, `${prefix}.${n}`).data as Float32Array;
-        const got = p.get(n)!;
-        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+        const got = getOrThrow(p, n);
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(required(got[i], 'computed value') - required(want[i], 'expected value')));
       }
     }
     expect(worst).toBeLessThanOrEqual(3e-7);
@@ -106,21 +106,21 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
     ] as const)('%s: loss to 1e-5 relative, every gradient to 1e-5 relative L2, the gradient norm', async (_label, which) => {
       const f = which === 0 ? step1 : step2;
       const start = which === 0 ? params : new Map(order.map((n) => [n, get(step1, `after_step.${n}`)]));
-      const trainable = await engine.createTrainable!(start);
+      const trainable = required(await engine.createTrainable?.(start), 'trainable of a training engine');
       try {
         const r = await trainable.gradients(lossOf(officialBatch(f)), {
           uniformsF32: () => {
             throw new Error('no draws expected');
           },
         } as never);
-        const want = (get(f, 'loss').data as Float32Array)[0]!;
+        const want = required((get(f, 'loss').data as Float32Array)[0], 'recorded loss');
         expect(Math.abs(r.loss - want) / want).toBeLessThan(1e-5);
-        const errors = order.map((n) => [n, relL2(r.grads.get(n)!, get(f, `grad.${n}`).data as Float32Array)] as const);
+        const errors = order.map((n) => [n, relL2(getOrThrow(r.grads, n), get(f, `grad.${n}`).data as Float32Array)] as const);
         expect(errors.filter(([, e]) => !(e <= 1e-5))).toEqual([]);
-        const norm = gradNorm(new Map(order.map((n) => [n, r.grads.get(n)!])));
+        const norm = gradNorm(new Map(order.map((n) => [n, getOrThrow(r.grads, n)])));
         expect(Math.abs(norm - (get(f, 'grad_norm_total').data[0] as number)) / norm).toBeLessThan(1e-5);
         // Label rows that no sample used get exactly zero gradient, as in the official run.
-        const table = r.grads.get('cls_embedding.embedding_table.weight')!;
+        const table = getOrThrow(r.grads, 'cls_embedding.embedding_table.weight');
         const officialTable = get(f, 'grad.cls_embedding.embedding_table.weight').data as Float32Array;
         for (let i = 0; i < table.length; i++) if (officialTable[i] === 0) expect(table[i]).toBe(0);
       } finally {
@@ -132,7 +132,7 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
       const batches = [officialBatch(step1), officialBatch(step2)];
       const trainer = await Trainer.create(params, {
         engine,
-        batches: (s) => batches[s]!,
+        batches: (s) => required(batches[s], 'recorded batch'),
         loss: (b) => lossOf(b),
         seed: 0,
         learningRate: optimiser.lr,
@@ -153,11 +153,11 @@ describe('official training steps (train_step.safetensors, train_step2.safetenso
           let worstRest = 0;
           for (const n of order) {
             const want = get(f, `${prefix}.${n}`).data as Float32Array;
-            const got = now.get(n)!.data as Float32Array;
+            const got = getOrThrow(now, n).data as Float32Array;
             const g1 = get(step1, `grad.${n}`).data as Float32Array;
             for (let i = 0; i < want.length; i++) {
-              const d = Math.abs(got[i]! - want[i]!);
-              if (Math.abs(g1[i]!) >= 1e-6) worstSensitive = Math.max(worstSensitive, d);
+              const d = Math.abs(required(got[i], 'computed value') - required(want[i], 'expected value'));
+              if (Math.abs(required(g1[i], 'step-1 gradient')) >= 1e-6) worstSensitive = Math.max(worstSensitive, d);
               else worstRest = Math.max(worstRest, d);
             }
           }

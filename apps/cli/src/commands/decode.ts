@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, CpuTensor, type ProgressCallback, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, getOrThrow, type ProgressCallback, type Tensor } from '@bigr/core';
 import { concatBatches, createTokenizerPool, decodeOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -45,7 +45,7 @@ async function decodeOnWorkers(modelDir: string, bits: Tensor<'uint8'>, signal: 
     let next = 0;
     for (; next < B && inFlight.size < 2 * pool.size; next += DECODE_CHUNK) start(next);
     for (let s = 0; s < B; s += DECODE_CHUNK) {
-      parts.push(await inFlight.get(s)!);
+      parts.push(await getOrThrow(inFlight, s, 'started chunk'));
       inFlight.delete(s);
       if (next < B) {
         start(next);

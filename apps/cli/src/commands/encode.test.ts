@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuTensor, packBits, readSafetensors } from '@bigr/core';
+import { CpuTensor, packBits, readSafetensors, required, getOrThrow } from '@bigr/core';
 import { centerCropResize, decodeImage, loadRaster, padImages, rasterToTensor, toUint8Pixels } from '@bigr/tokenizer';
 import { runCli } from '../testing/runCli.js';
 import { writeTestPng, writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
@@ -46,7 +46,7 @@ describe('bigr encode / decode', () => {
   it('encodes files and directories to packed threshold codes with geometry and tokenizer hash', async () => {
     const out = join(root, 'codes.bigr');
     // a directory (walked in sorted order: a.png, sub/b.png) then a file again
-    const r = await runCli(['--json', 'encode', join(root, 'imgs'), images[0]!, '--model', gray.modelDir, '--out', out]);
+    const r = await runCli(['--json', 'encode', join(root, 'imgs'), required(images[0], 'image path'), '--model', gray.modelDir, '--out', out]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { images: number; tokens: number; bitsPerToken: number; codeMode: string };
     expect(res).toMatchObject({ images: 3, tokens: 16, bitsPerToken: 12, codeMode: 'threshold' });
@@ -62,14 +62,14 @@ describe('bigr encode / decode', () => {
       codeMode: 'threshold',
     });
     expect(metadata['tokenizerHash']).toBe(await sha256(join(gray.tokenizerDir, 'model.safetensors')));
-    expect(JSON.parse(metadata['sources']!)).toEqual([images[0], images[1], images[0]]);
-    const codes = tensors.get('codes')!;
+    expect(JSON.parse(required(metadata['sources'], 'metadata entry'))).toEqual([images[0], images[1], images[0]]);
+    const codes = getOrThrow(tensors, 'codes');
     expect(codes.dtype).toBe('uint8');
     expect(codes.shape).toEqual([3, 16 * 2]);
-    const ref = await referenceCodes([images[0]!, images[1]!, images[0]!], gray);
+    const ref = await referenceCodes([required(images[0], 'image path'), required(images[1], 'image path'), required(images[0], 'image path')], gray);
     expect(Array.from(codes.data)).toEqual(Array.from(ref.bytes));
     // K = 12: the top 4 bits of every token's second byte are padding and must be zero
-    for (let t = 0; t < 3 * 16; t++) expect(codes.data[t * 2 + 1]! & 0xf0).toBe(0);
+    for (let t = 0; t < 3 * 16; t++) expect(required(codes.data[t * 2 + 1], 'code byte') & 0xf0).toBe(0);
   });
 
   it('decodes a codes file to a grid equal to the tokenizer decode', async () => {
@@ -96,15 +96,29 @@ describe('bigr encode / decode', () => {
     const { tokenizer } = await loadTokenizer(rgb.tokenizerDir, await inferenceEngine());
     const t = rasterToTensor(centerCropResize(await loadRaster(wide, { channels: 3 }), 32));
     const { bits } = await tokenizer.encode(new CpuTensor(t.data, [1, 3, 32, 32]), { mode: 'threshold' });
-    expect(Array.from(tensors.get('codes')!.data)).toEqual(Array.from(packBits(bits).bytes));
+    expect(Array.from(getOrThrow(tensors, 'codes').data)).toEqual(Array.from(packBits(bits).bytes));
   });
 
   it('bernoulli codes depend on the seed only', async () => {
     const run = async (seed: string, name: string) => {
       expect(
-        (await runCli(['--quiet', 'encode', images[0]!, '--model', gray.modelDir, '--code-mode', 'bernoulli', '--seed', seed, '--out', join(root, name)])).code,
+        (
+          await runCli([
+            '--quiet',
+            'encode',
+            required(images[0], 'image path'),
+            '--model',
+            gray.modelDir,
+            '--code-mode',
+            'bernoulli',
+            '--seed',
+            seed,
+            '--out',
+            join(root, name),
+          ])
+        ).code,
       ).toBe(0);
-      return (await readSafetensors(join(root, name))).tensors.get('codes')!.data;
+      return getOrThrow((await readSafetensors(join(root, name))).tensors, 'codes', 'tensor').data;
     };
     const a = await run('1', 'b1.bigr');
     expect(Array.from(await run('1', 'b1again.bigr'))).toEqual(Array.from(a));
@@ -113,7 +127,9 @@ describe('bigr encode / decode', () => {
 
   it('maps errors to exit codes', async () => {
     expect((await runCli(['encode', join(root, 'nope.png'), '--model', gray.modelDir, '--out', join(root, 'x.bigr')])).code).toBe(3);
-    expect((await runCli(['encode', images[0]!, '--model', gray.modelDir, '--code-mode', 'fuzzy', '--out', join(root, 'x.bigr')])).code).toBe(2);
+    expect(
+      (await runCli(['encode', required(images[0], 'image path'), '--model', gray.modelDir, '--code-mode', 'fuzzy', '--out', join(root, 'x.bigr')])).code,
+    ).toBe(2);
     expect((await runCli(['decode', join(root, 'nope.bigr'), '--model', gray.modelDir])).code).toBe(3);
     // not a codes file (a model's weights): format error, exit 3
     const notCodes = await runCli(['decode', join(gray.modelDir, 'model.safetensors'), '--model', gray.modelDir, '--out', join(root, 'x.png')]);

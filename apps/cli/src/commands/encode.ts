@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, type CpuTensor, type ProgressCallback } from '@bigr/core';
+import { ConfigError, type CpuTensor, getOrThrow, type ProgressCallback } from '@bigr/core';
 import { concatBatches, createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -33,7 +33,7 @@ async function encodeOnPool(modelDir: string, paths: readonly string[], ctx: Cli
     let next = 0;
     for (; next < paths.length && inFlight.size < 2 * pool.size; next += ENCODE_CHUNK) start(next);
     for (let s = 0; s < paths.length; s += ENCODE_CHUNK) {
-      parts.push(await inFlight.get(s)!);
+      parts.push(await getOrThrow(inFlight, s, 'started chunk'));
       inFlight.delete(s);
       if (next < paths.length) {
         start(next);

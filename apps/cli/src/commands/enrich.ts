@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CpuTensor } from '@bigr/core';
+import { CpuTensor, dims4, required } from '@bigr/core';
 import { PRESETS, resizeBilinear } from '@bigr/sampler';
 import { BigrPipeline } from '@bigr/pipeline';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
@@ -85,10 +85,11 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   const modelHash = await weightsHash(modelDir);
   const common = { model: modelDir, engine: engine.name, image: imagePath, inputSize, seconds };
   const outputs: string[] = [];
-  for (let r = 0; r < result.rounds.length; r++) {
-    const round = result.rounds[r]!;
+  // The pipeline decodes every round (it holds the tokenizer).
+  const roundImages = result.rounds.map((round) => required(round.images, 'decoded round images'));
+  for (const [r, round] of result.rounds.entries()) {
     const path = withSuffix(cfg.out, `-round${r + 1}`);
-    const sidecar = await writeImageOutput(path, round.images!, geom, 1, {
+    const sidecar = await writeImageOutput(path, required(round.images, 'decoded round images'), geom, 1, {
       command: 'enrich',
       seed: cfg.seed,
       config: cfg,
@@ -97,8 +98,8 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
     });
     outputs.push(path, sidecar);
   }
-  const strip = concatImages([image, ...result.rounds.map((r) => r.images!)]);
-  const sidecar = await writeImageOutput(cfg.out, strip, geom, strip.shape[0]!, {
+  const strip = concatImages([image, ...roundImages]);
+  const sidecar = await writeImageOutput(cfg.out, strip, geom, dims4(strip.shape, 'image strip')[0], {
     command: 'enrich',
     seed: cfg.seed,
     config: cfg,

@@ -1,7 +1,7 @@
 import { checkOutputs } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, CpuTensor, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
+import { ConfigError, CpuTensor, createRng, required, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { writeNpz } from '@bigr/eval';
 import { createFloat64GemmNT } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
@@ -184,7 +184,11 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
   const engine = await inferenceEngine();
   const extractor = await createFashionFeatureExtractor(engine, classifier.params, { config: classifier.config });
   const size = classifier.config.imageSize;
-  const dims = { pool: extractor.featureDim, spatial: extractor.spatialDim!, classes: extractor.numClasses! };
+  const dims = {
+    pool: extractor.featureDim,
+    spatial: required(extractor.spatialDim, 'spatial feature width of the Fashion classifier'),
+    classes: required(extractor.numClasses, 'class count of the Fashion classifier'),
+  };
   const progress = phasedProgress(ctx);
   const onProgress: ProgressCallback = progress.update;
   try {
@@ -247,7 +251,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
       images = gatherUint8(train.images, idx);
       evaluated = { kind: 'real-train-sample', source: cfg.data, note: 'class-balanced random sample of the training images (part of the reference set)' };
     }
-    const count = images.shape[0]!;
+    const count = required(images.shape[0], 'image count');
     if (count < cfg.k + 1) throw new ConfigError(`Only ${count} images to evaluate; precision/recall with k = ${cfg.k} needs at least ${cfg.k + 1}.`);
     evaluated['count'] = count;
     evaluated['dataSha256'] = imageDataHash(images);

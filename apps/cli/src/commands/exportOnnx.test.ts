@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuTensor, createRng, resolveEngine, type GraphDefinition, type NamedTensors } from '@bigr/core';
+import { CpuTensor, createRng, resolveEngine, type GraphDefinition, type NamedTensors, required } from '@bigr/core';
 import { loadOrt } from '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
 import { backboneGraph, extractBackboneParameters, representationGraph } from '@bigr/backbone';
@@ -101,13 +101,13 @@ describe('bigr export-onnx', () => {
           ortFeeds[spec.name] = new ort.Tensor(spec.dtype as 'float32' | 'int32', t.data as Float32Array | Int32Array, shape);
         }
         const got = await session.run(ortFeeds);
-        const [def, params] = defs[key]!;
+        const [def, params] = required(defs[key], `graph ${key}`);
         const compiled = await tfjs.compile(def, params);
         const want = await compiled.run(feeds);
         await compiled.dispose();
         for (const o of g.outputs) {
-          const a = got[o.name]!;
-          const w = want[o.name]!;
+          const a = required(got[o.name], 'computed value');
+          const w = required(want[o.name], 'expected value');
           expect([key, o.name, [...a.dims]]).toEqual([key, o.name, o.shape.map(dimOf)]);
           expect([key, o.name, [...a.dims]]).toEqual([key, o.name, [...w.shape]]);
           const ad = a.data as Float32Array;
@@ -115,8 +115,8 @@ describe('bigr export-onnx', () => {
           let worst = 0;
           let scale = 0;
           for (let i = 0; i < wd.length; i++) {
-            worst = Math.max(worst, Math.abs(ad[i]! - wd[i]!));
-            scale = Math.max(scale, Math.abs(wd[i]!));
+            worst = Math.max(worst, Math.abs(required(ad[i], 'computed value') - required(wd[i], 'expected value')));
+            scale = Math.max(scale, Math.abs(required(wd[i], 'expected value')));
           }
           expect(scale).toBeGreaterThan(0);
           expect([key, o.name, worst <= 1e-4 * Math.max(1, scale)]).toEqual([key, o.name, true]);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors, resolveEngine } from '@bigr/core';
+import { readSafetensors, resolveEngine, required, getOrThrow } from '@bigr/core';
 import '@bigr/engine-onnx';
 import { RepresentationExtractor } from '@bigr/backbone';
 import { runCli } from '../testing/runCli.js';
@@ -45,14 +45,20 @@ describe('bigr features', () => {
     const { bits } = await tokenizer.encode(images.images, { mode: 'threshold' });
     for (const f of res.files) {
       const { tensors, metadata } = await readSafetensors(f.path);
-      const feats = tensors.get('features')!;
+      const feats = getOrThrow(tensors, 'features');
       expect(feats.shape).toEqual([24, 32]);
-      expect(Array.from(tensors.get('labels')!.data)).toEqual(Array.from({ length: 24 }, (_, i) => i % 3));
-      expect(JSON.parse(metadata['key']!)).toMatchObject({ layer: f.layer, codes: 'threshold', split: 'train', count: 24, condition: 'null-class' });
+      expect(Array.from(getOrThrow(tensors, 'labels').data)).toEqual(Array.from({ length: 24 }, (_, i) => i % 3));
+      expect(JSON.parse(required(metadata['key'], 'metadata entry'))).toMatchObject({
+        layer: f.layer,
+        codes: 'threshold',
+        split: 'train',
+        count: 24,
+        condition: 'null-class',
+      });
       const ref = await RepresentationExtractor.create(engine, config.backbone, weights, { layer: f.layer });
       const want = (await ref.extract(bits)).pooled.data;
       let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(feats.data[i]! - want[i]!));
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(required(feats.data[i], 'data') - required(want[i], 'expected value')));
       expect(worst).toBeLessThan(1e-5);
       await ref.dispose();
     }
@@ -70,8 +76,8 @@ describe('bigr features', () => {
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect((JSON.parse(a.stdout) as { codes: string }).codes).toBe('bernoulli');
-    const fa = (await readSafetensors(join(root, 'b', 'a.safetensors'))).tensors.get('features')!;
-    const fb = (await readSafetensors(join(root, 'b', 'b.safetensors'))).tensors.get('features')!;
+    const fa = getOrThrow((await readSafetensors(join(root, 'b', 'a.safetensors'))).tensors, 'features', 'tensor');
+    const fb = getOrThrow((await readSafetensors(join(root, 'b', 'b.safetensors'))).tensors, 'features', 'tensor');
     expect(fa.shape).toEqual([12, 32]);
     expect(Array.from(fa.data)).toEqual(Array.from(fb.data));
     expect(Array.from(fa.data).every(Number.isFinite)).toBe(true);

@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, atomicWrite, parseJsonBounded, sha256OfFile } from '@bigr/core';
+import { ConfigError, atomicWrite, parseJsonBounded, required, sha256OfFile } from '@bigr/core';
 import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, unpadImages } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
@@ -116,7 +116,7 @@ export async function generateToFolder(
           signal: ctx.signal,
           onProgress: progress.update,
           onBatch: async (batch) => {
-            const images = unpadImages(batch.images!, pad);
+            const images = unpadImages(required(batch.images, 'decoded images'), pad);
             const [b, c, h, w] = images.shape as [number, number, number, number];
             const per = c * h * w;
             for (let i = 0; i < b; i++) {

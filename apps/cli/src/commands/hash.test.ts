@@ -5,6 +5,7 @@ import { HashIndex } from '@bigr/tokenizer';
 import { runCli } from '../testing/runCli.js';
 import { writeTestPng, writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
 import type { SearchHit } from './search.js';
+import { required } from '@bigr/core';
 
 let root: string;
 let model: TinyModel;
@@ -60,7 +61,7 @@ describe('bigr hash / search', () => {
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { bits: number; queries: { image: string; neighbours: SearchHit[] }[] };
     expect(res.bits).toBe(16 * 12);
-    const hits = res.queries[0]!.neighbours;
+    const hits = required(res.queries[0], 'queries').neighbours;
     expect(hits).toHaveLength(3);
     expect(hits[0]).toMatchObject({ rank: 1, distance: 0, path: query, label: 'shirt', id: 3 });
     // distances agree with a naive popcount over the stored codes, ascending
@@ -68,7 +69,7 @@ describe('bigr hash / search', () => {
     const naive = Array.from({ length: 5 }, (_, i) => {
       const c = loaded.code(i);
       let d = 0;
-      for (let b = 0; b < c.length; b++) for (let x = c[b]! ^ q[b]!; x; x >>= 1) d += x & 1;
+      for (let b = 0; b < c.length; b++) for (let x = required(c[b], 'code byte') ^ required(q[b], 'code byte'); x; x >>= 1) d += x & 1;
       return d;
     });
     for (const h of hits) expect(h.distance).toBe(naive[h.id]);

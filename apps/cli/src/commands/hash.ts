@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, createRng, FormatError, packBits, parseJsonBounded, type PackedCodes, pathExists } from '@bigr/core';
+import { ConfigError, createRng, FormatError, getOrThrow, packBits, parseJsonBounded, type PackedCodes, pathExists } from '@bigr/core';
 import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
 import { createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
@@ -142,7 +142,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
   } else {
     index = new HashIndex(tok.tokenizer.tokens, tok.tokenizer.bitsPerToken, inputs.length);
   }
-  const known = new Set(entries.filter((e) => e.path !== null).map((e) => resolve(e.path!)));
+  const known = new Set(entries.flatMap((e) => (e.path !== null ? [resolve(e.path)] : [])));
   const fresh = inputs.filter((i) => !known.has(resolve(i.path)));
   if (fresh.length < inputs.length) ctx.info(`skipping ${inputs.length - fresh.length} image(s) already in ${cfg.index}`);
 
@@ -171,7 +171,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     for (; next < fresh.length && inFlight.size < (pool ? 2 * pool.size : 1); next += CHUNK) start(next);
     for (let s = 0; s < fresh.length; s += CHUNK) {
       const chunk = fresh.slice(s, s + CHUNK);
-      const codes = await inFlight.get(s)!;
+      const codes = await getOrThrow(inFlight, s, 'started chunk');
       inFlight.delete(s);
       if (next < fresh.length) {
         start(next);

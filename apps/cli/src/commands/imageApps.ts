@@ -6,7 +6,7 @@
 import type { Stats } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
-import { ConfigError, CpuTensor, NotFoundError, sha256OfFile, type Engine, type ProgressCallback, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, dims4, NotFoundError, required, sha256OfFile, type Engine, type ProgressCallback, type Tensor } from '@bigr/core';
 import type { Command } from 'commander';
 import type { Box, SamplingSettings } from '@bigr/sampler';
 import { IMAGE_EXTENSIONS, loadRaster, type RasterImage } from '@bigr/tokenizer';
@@ -196,7 +196,7 @@ export async function listImageInputs(args: readonly string[]): Promise<ImageInp
     await walkImages(arg, files, 0);
     for (const f of files) {
       const parts = relative(arg, f).split(sep);
-      out.push({ path: f, label: parts.length > 1 ? parts[0]! : null });
+      out.push({ path: f, label: parts.length > 1 ? required(parts[0], 'top folder') : null });
     }
   }
   if (out.length === 0) throw new ConfigError(`No ${IMAGE_EXTENSIONS.join('/')} images found in ${args.join(', ')}.`);
@@ -251,7 +251,7 @@ export function maskToModel(mask: RasterImage, geom: ImageGeometry): CpuTensor<'
     const sy = Math.min(inner - 1, Math.max(0, y - pad));
     for (let x = 0; x < size; x++) {
       const sx = Math.min(inner - 1, Math.max(0, x - pad));
-      out[y * size + x] = m.data[sy * inner + sx]! >= 128 ? 1 : 0;
+      out[y * size + x] = required(m.data[sy * inner + sx], 'mask pixel') >= 128 ? 1 : 0;
     }
   }
   return new CpuTensor(out, [1, 1, size, size]);
@@ -281,9 +281,9 @@ export function maskRows(mask: Tensor<'uint8'>, grid: readonly [number, number])
 
 /** Concatenates image batches [Bi, C, H, W] along the batch axis. */
 export function concatImages(parts: readonly Tensor<'float32'>[]): CpuTensor<'float32'> {
-  const shape = parts[0]!.shape.slice(1);
+  const shape = required(parts[0], 'first image batch').shape.slice(1);
   const per = shape.reduce((a, b) => a * b, 1);
-  const total = parts.reduce((s, p) => s + p.shape[0]!, 0);
+  const total = parts.reduce((s, p) => s + dims4(p.shape, 'image batch')[0], 0);
   const out = new Float32Array(total * per);
   let at = 0;
   for (const p of parts) {
@@ -302,7 +302,7 @@ export async function writeImageOutput(
   sidecar: { command: string; seed?: number; config: unknown; modelHash?: string; extra?: Record<string, unknown> },
 ): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
-  await writeGrid(path, unpadImages(images, geom.pad), Math.max(1, Math.min(cols, images.shape[0]!)));
+  await writeGrid(path, unpadImages(images, geom.pad), Math.max(1, Math.min(cols, dims4(images.shape, 'images')[0])));
   return writeSidecar(path, sidecar);
 }
 

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors, unpackBits } from '@bigr/core';
+import { readSafetensors, unpackBits, getOrThrow } from '@bigr/core';
 import { decodeImage } from '@bigr/tokenizer';
 import { runCli } from '../testing/runCli.js';
 import { writeMaskPng, writeTestPng, writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
@@ -84,11 +84,11 @@ describe('bigr inpaint', () => {
     const { tensors, metadata } = await readSafetensors(codes);
     expect(metadata['format']).toBe('bigr-codes');
     const K = model.bitsPerToken;
-    const unpack = (name: string) => unpackBits({ bytes: tensors.get(name)!.data as Uint8Array, batch: 3, tokens: 16, bitsPerToken: K }).data;
+    const unpack = (name: string) => unpackBits({ bytes: getOrThrow(tensors, name).data as Uint8Array, batch: 3, tokens: 16, bitsPerToken: K }).data;
     const sampled = unpack('codes');
     const source = unpack('source');
-    const regenerated = tensors.get('regenerated')!.data as Uint8Array;
-    expect(tensors.get('regenerated')!.shape).toEqual([3, 16]);
+    const regenerated = getOrThrow(tensors, 'regenerated').data as Uint8Array;
+    expect(getOrThrow(tensors, 'regenerated').shape).toEqual([3, 16]);
     let differsInside = 0;
     for (let b = 0; b < 3; b++)
       for (let t = 0; t < 16; t++) {

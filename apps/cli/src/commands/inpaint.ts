@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError } from '@bigr/core';
+import { ConfigError, dims4, required } from '@bigr/core';
 import { PRESETS, type ImageEditResult } from '@bigr/sampler';
 import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
@@ -118,23 +118,23 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
     const request = { image, region: { kind: 'image', image: regionImage } as const, samples: cfg.n, ...appRequest(ctx, cfg, onProgress) };
     if (app === 'inpaint') return bigr.inpaint(request);
     if (app === 'outpaint') return bigr.outpaint(request);
-    return bigr.edit({ ...request, class: label! });
+    return bigr.edit({ ...request, class: required(label, 'class of an edit') });
   });
   const seconds = (Date.now() - started) / 1000;
 
   const grid = bigr.tokenizer.grid;
   const N = grid[0] * grid[1];
-  let regeneratedTokens = 0;
-  for (let i = 0; i < N; i++) regeneratedTokens += result.regenerated.data[i]!;
+  const regeneratedTokens = result.regenerated.data.subarray(0, N).reduce((s, v) => s + v, 0);
   if (regeneratedTokens === 0) ctx.warn(`the region covers no token of the ${grid[0]}×${grid[1]} grid, so nothing was regenerated; enlarge the mask or box.`);
   if (regeneratedTokens === N && app !== 'outpaint') ctx.warn('the region covers every token, so nothing of the source image was kept.');
   if (regeneratedTokens === N && app === 'outpaint')
     ctx.warn('the kept region covers no token, so nothing of the source image was kept; enlarge the mask or box.');
 
-  const images = cfg.original ? concatImages([image, result.images!]) : result.images!;
+  const generated = required(result.images, 'decoded images');
+  const images = cfg.original ? concatImages([image, generated]) : generated;
   const modelHash = await weightsHash(modelDir);
   const outputs: string[] = [cfg.out];
-  const sidecar = await writeImageOutput(cfg.out, images, geom, gridCols(images.shape[0]!, cfg.cols), {
+  const sidecar = await writeImageOutput(cfg.out, images, geom, gridCols(dims4(images.shape, 'images')[0], cfg.cols), {
     command: app,
     seed: cfg.seed,
     config: resolved,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, CpuTensor } from '@bigr/core';
+import { ConfigError, CpuTensor, required } from '@bigr/core';
 import { interpolationSweepWeights, PRESETS } from '@bigr/sampler';
 import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
@@ -68,8 +68,10 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   const [C, H, W] = bigr.tokenizer.tokenizer.imageShape;
   const per = C * H * W;
   const data = new Float32Array(cfg.n * weights.length * per);
-  for (let s = 0; s < cfg.n; s++)
-    for (let w = 0; w < weights.length; w++) data.set(results[w]!.images!.data.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
+  for (const [w, r] of results.entries()) {
+    const decoded = required(r.images, 'decoded images').data;
+    for (let s = 0; s < cfg.n; s++) data.set(decoded.subarray(s * per, (s + 1) * per), (s * weights.length + w) * per);
+  }
   const images = new CpuTensor<'float32'>(data, [cfg.n * weights.length, C, H, W]);
   const modelHash = await weightsHash(modelDir);
   const sidecar = await writeImageOutput(cfg.out, images, geom, weights.length, {

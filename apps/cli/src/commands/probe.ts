@@ -1,7 +1,7 @@
 import { checkOutputs } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConfigError, createRng, type Rng } from '@bigr/core';
+import { ConfigError, createRng, getOrThrow, required, type Rng } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { LabelledImages } from '@bigr/tokenizer';
@@ -52,7 +52,7 @@ export interface SweepRow extends LayerAccuracy {
 
 /** Rows `indices` of a probe dataset. */
 function subset(d: ProbeDataset, indices: Int32Array): ProbeDataset {
-  return { features: gatherRows(d.features, d.dim, indices), labels: Int32Array.from(indices, (i) => d.labels[i]!), dim: d.dim };
+  return { features: gatherRows(d.features, d.dim, indices), labels: Int32Array.from(indices, (i) => required(d.labels[i], 'label')), dim: d.dim };
 }
 
 /** Raw-pixel features x/255 (docs/evaluation.md §8.8 baseline): the unpadded image, flattened. */
@@ -72,7 +72,8 @@ function parseLrs(value: string, fallback: number): number[] {
 
 /** Best sweep row: highest top-1, then top-5, then the lower layer and learning rate (deterministic). */
 export function bestRow(rows: readonly SweepRow[]): SweepRow {
-  return [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer || a.baseLr - b.baseLr)[0]!;
+  const [best] = [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer || a.baseLr - b.baseLr);
+  return required(best, 'best row of a non-empty sweep');
 }
 
 function pct(x: number): string {
@@ -148,7 +149,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       trainFeatures = new Map([...tr.features].map(([l, f]) => [l, { features: f, labels: train.labels, dim: backbone.dim }]));
       testFeaturesOf = async (layer) => {
         const te = await modelLayerFeatures(ctx, m, test, request('test', [layer]));
-        return { features: te.features.get(layer)!, labels: test.labels, dim: backbone.dim };
+        return { features: getOrThrow(te.features, layer, 'layer features'), labels: test.labels, dim: backbone.dim };
       };
       featureInfo = {
         kind: 'bigr',
@@ -193,7 +194,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       const best = bestRow(sweep);
       chosen = { layer: best.layer, baseLr: best.baseLr };
     } else {
-      chosen = { layer: candidateLayers[0]!, baseLr: cfg.baseLr };
+      chosen = { layer: required(candidateLayers[0], 'probed layer'), baseLr: cfg.baseLr };
       sweep = [];
     }
 
@@ -201,7 +202,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     const progress = ctx.progress('probe');
     let final: ProbeAccuracy & { trainCount: number; testCount: number };
     try {
-      const head = await trainLinearProbe(trainFeatures.get(chosen.layer)!, {
+      const head = await trainLinearProbe(getOrThrow(trainFeatures, chosen.layer, 'layer features'), {
         ...probeOptions,
         numClasses,
         baseLr: chosen.baseLr,

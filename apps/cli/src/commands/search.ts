@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotFoundError } from '@bigr/core';
+import { NotFoundError, required } from '@bigr/core';
 import { HashIndex } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -63,11 +63,11 @@ export async function searchCommand(ctx: CliContext, paths: readonly string[], f
     const hits: SearchHit[] = Array.from(nb.ids, (id, j) => ({
       rank: j + 1,
       id,
-      distance: nb.distances[j]!,
+      distance: required(nb.distances[j], 'neighbour distance'),
       path: byId.get(id)?.path ?? null,
       label: byId.get(id)?.label ?? null,
     }));
-    return { image: paths[q]!, neighbours: hits };
+    return { image: required(paths[q], 'query path'), neighbours: hits };
   });
   const bits = index.tokens * index.bitsPerToken;
   for (const q of queries) {

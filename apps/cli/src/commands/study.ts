@@ -322,7 +322,10 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   // 5. Figure 3 and the report (from whatever is finished).
   const figureFiles = { iterations: 'figure3-iterations.png', steps: 'figure3-diffusion-steps.png' };
   const points = (series: [number, string][], tag: string) =>
-    series.flatMap(([v, key]) => (evals[key] ? [{ x: evals[key]!.secondsPerImage, y: evals[key]!.metrics.fid, label: `${tag}${v}` }] : []));
+    series.flatMap(([v, key]) => {
+      const e = evals[key];
+      return e ? [{ x: e.secondsPerImage, y: e.metrics.fid, label: `${tag}${v}` }] : [];
+    });
   await writeFile(join(out, figureFiles.iterations), linePlotPng(points(plan.figure.iterations, 'N'), { corner: 'N' }));
   await writeFile(join(out, figureFiles.steps), linePlotPng(points(plan.figure.steps, 'T'), { corner: 'T' }));
   const tokenizerInfo = { dir: tokenizerDir, ...((await readResult<Record<string, unknown>>(tokPiece)) ?? {}) };
@@ -340,7 +343,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   });
   await writeFile(join(out, 'report.md'), report);
   const missing = [
-    ...STUDY_VARIANTS.filter((v) => !train[v.id] || train[v.id]!.step < cfg.steps).map((v) => `train-${v.id}`),
+    ...STUDY_VARIANTS.filter((v) => (train[v.id]?.step ?? Number.NEGATIVE_INFINITY) < cfg.steps).map((v) => `train-${v.id}`),
     ...STUDY_VARIANTS.filter((v) => !probes[v.id]).map((v) => `probe-${v.id}`),
     ...plan.specs.filter((s) => !evals[s.key]).map((s) => `eval-${s.key}`),
   ];

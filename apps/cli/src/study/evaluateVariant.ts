@@ -4,7 +4,7 @@
  * (docs/evaluation.md §9.2) against references that are computed once per study and cached.
  */
 import { join } from 'node:path';
-import { CpuTensor, createRng, type Engine } from '@bigr/core';
+import { CpuTensor, createRng, required, type Engine } from '@bigr/core';
 import { createBigrPredictor, generate, sampleAutoregressive, type SamplingSettings } from '@bigr/sampler';
 import { unpadImages } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
@@ -102,7 +102,7 @@ export async function generateStudySamples(
           tokenizer: model.tokenizer,
           signal: ctx.signal,
         });
-        images = r.images!;
+        images = required(r.images, 'decoded images');
       } else {
         const r = await generate({
           predictor,
@@ -114,7 +114,7 @@ export async function generateStudySamples(
           cfgScale: sampling.cfgScale,
           commit: model.commit,
         });
-        images = r.images!;
+        images = required(r.images, 'decoded images');
       }
       const u8 = unitImagesToUint8(unpadImages(images, model.tokenizerConfig.pad));
       const [, h, w] = u8.shape as [number, number, number, number];
@@ -144,7 +144,11 @@ export async function studyMetrics(ctx: CliContext, ev: EvaluationContext, image
   const progress = ctx.progress('metrics');
   try {
     const feats = await extractFashionFeatures(ev.extractor, images, { signal: ctx.signal, onProgress: progress.update, task: 'evaluated' });
-    const dims = { pool: ev.extractor.featureDim, spatial: ev.extractor.spatialDim!, classes: ev.extractor.numClasses! };
+    const dims = {
+      pool: ev.extractor.featureDim,
+      spatial: required(ev.extractor.spatialDim, 'spatial feature width of the Fashion classifier'),
+      classes: required(ev.extractor.numClasses, 'class count of the Fashion classifier'),
+    };
     const m = await fashionMetrics(feats, ev.trainRef.stats, ev.testRef, ev.trainRef, dims, {
       k: 3,
       isSplits: 10,

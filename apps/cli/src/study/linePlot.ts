@@ -5,6 +5,9 @@
  */
 import { encodePng } from '@bigr/tokenizer';
 
+/** The glyph of a space, also drawn for characters the font lacks. */
+const BLANK_GLYPH = '000000000000000';
+
 const FONT: Record<string, string> = {
   '0': '111101101101111',
   '1': '010110010010111',
@@ -27,7 +30,7 @@ const FONT: Record<string, string> = {
   F: '111100110100100',
   I: '111010010010111',
   D: '110101101101110',
-  ' ': '000000000000000',
+  ' ': BLANK_GLYPH,
   '/': '001001010100100',
   m: '000111111101101',
   g: '000111101011111',
@@ -63,7 +66,7 @@ class Canvas {
   text(x: number, y: number, s: string, rgb: readonly number[], scale = 2): void {
     let cx = x;
     for (const ch of s) {
-      const g = FONT[ch] ?? FONT[' ']!;
+      const g = FONT[ch] ?? BLANK_GLYPH;
       for (let r = 0; r < 5; r++)
         for (let c = 0; c < 3; c++)
           if (g[r * 3 + c] === '1')
@@ -121,7 +124,11 @@ export function linePlotPng(points: readonly PlotPoint[], options: { width?: num
   }
   cv.line(left, bottom, right, bottom, black);
   cv.line(left, top, left, bottom, black);
-  for (let i = 1; i < finite.length; i++) cv.line(px(finite[i - 1]!.x), py(finite[i - 1]!.y), px(finite[i]!.x), py(finite[i]!.y), blue);
+  let previous: (typeof finite)[number] | undefined;
+  for (const p of finite) {
+    if (previous) cv.line(px(previous.x), py(previous.y), px(p.x), py(p.y), blue);
+    previous = p;
+  }
   for (const p of finite) {
     for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) if (dx * dx + dy * dy <= 9) cv.set(px(p.x) + dx, py(p.y) + dy, blue);
     cv.text(px(p.x) + 5, py(p.y) - 14, p.label, black);

@@ -3,7 +3,7 @@
  * every block probed on a held-out part of the training split, the best block then trained on the whole split and
  * scored top-1 / top-5 on the test split (the `bigr probe --sweep` protocol with one base learning rate).
  */
-import { createRng, type Engine } from '@bigr/core';
+import { createRng, getOrThrow, required, type Engine } from '@bigr/core';
 import { evaluateLinearProbe, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
@@ -36,7 +36,7 @@ export interface StudyProbeResult {
 }
 
 function subset(d: ProbeDataset, idx: Int32Array): ProbeDataset {
-  return { features: gatherRows(d.features, d.dim, idx), labels: Int32Array.from(idx, (i) => d.labels[i]!), dim: d.dim };
+  return { features: gatherRows(d.features, d.dim, idx), labels: Int32Array.from(idx, (i) => required(d.labels[i], 'label')), dim: d.dim };
 }
 
 /** Probes every block of `model`; codes are Bernoulli draws seeded `${seed}/codes/<split>`. */
@@ -92,7 +92,7 @@ export async function probeVariant(
   };
   const split = new Map(
     layers.map((l) => {
-      const d: ProbeDataset = { features: train.map.get(l)!, labels: train.labels, dim };
+      const d: ProbeDataset = { features: getOrThrow(train.map, l, 'layer features'), labels: train.labels, dim };
       return [l, { train: subset(d, fitIdx), validation: subset(d, valIdx) }] as const;
     }),
   );
@@ -103,14 +103,15 @@ export async function probeVariant(
   } finally {
     progress.stop();
   }
-  const best = [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer)[0]!;
+  const [bestRow] = [...rows].sort((a, b) => b.top1 - a.top1 || b.top5 - a.top5 || a.layer - b.layer);
+  const best = required(bestRow, 'best row of a non-empty sweep');
   progress = ctx.progress('probe');
   try {
     const head = await trainLinearProbe(
-      { features: train.map.get(best.layer)!, labels: train.labels, dim },
+      { features: getOrThrow(train.map, best.layer, 'layer features'), labels: train.labels, dim },
       { ...options, rng: rng.fork('final'), onProgress: progress.update },
     );
-    const acc = evaluateLinearProbe(head, { features: test.map.get(best.layer)!, labels: test.labels, dim });
+    const acc = evaluateLinearProbe(head, { features: getOrThrow(test.map, best.layer, 'layer features'), labels: test.labels, dim });
     return {
       acc1: acc.top1,
       acc5: acc.top5,

@@ -2,6 +2,7 @@
  * report.md of the paper-in-miniature study: Tables 1–4 and Figure 3 from the pieces' result files, each table next
  * to the paper's ordering with a check of whether the miniature agrees, and the seeds and configs of every run.
  */
+import { required } from '@bigr/core';
 import type { StudyMetrics } from './evaluateVariant.js';
 import type { StudyProbeResult } from './probeVariant.js';
 import type { TrainVariantResult } from './trainVariant.js';
@@ -312,7 +313,7 @@ export function studyReport(r: StudyRecords): string {
     lines.push(`- FID over T varies by ${(spread * 100).toFixed(1)} % (min ${f(Math.min(...vals))}, max ${f(Math.max(...vals))}): ${verdict}.`);
   }
   if (it.length > 2) {
-    const best = [...it].sort((a, b) => a[1] - b[1])[0]!;
+    const best = required([...it].sort((a, b) => a[1] - b[1])[0], 'setting with the lowest FID');
     const ns = it.map((x) => x[0]);
     const interior = best[0] !== Math.min(...ns) && best[0] !== Math.max(...ns);
     const verdict = interior

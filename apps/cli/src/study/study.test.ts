@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { decodeImage } from '@bigr/tokenizer';
 import { runCli } from '../testing/runCli.js';
 import { writeIdxDataset, writeTinyClassifier } from '../testing/evalFixtures.js';
+import { required } from '@bigr/core';
 
 describe('bigr study paper: the whole study on tiny sizes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bigr-study-'));
@@ -84,7 +85,7 @@ describe('bigr study paper: the whole study on tiny sizes', () => {
     expect(res.missing).toEqual([]);
     for (const id of ['s0', 's1', 's2', 's3', 'bce', 'z0', 'uncond']) {
       expect(existsSync(join(out, 'models', id, 'model.safetensors'))).toBe(true);
-      expect(res.probes[id]!.acc1).toBeGreaterThanOrEqual(0);
+      expect(required(res.probes[id], 'probes').acc1).toBeGreaterThanOrEqual(0);
     }
     const cfg = JSON.parse(readFileSync(join(out, 'models', 's0', 'config.json'), 'utf8'));
     expect(cfg.head).toBe('categorical');

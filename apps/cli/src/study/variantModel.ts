@@ -5,7 +5,7 @@
  * section, so the other commands read them as ordinary BiGR models.
  */
 import { join } from 'node:path';
-import { ConfigError, loadModelDirectory, type BitHeadSampler, type Engine, type NamedTensors } from '@bigr/core';
+import { ConfigError, loadModelDirectory, required, type BitHeadSampler, type Engine, type NamedTensors } from '@bigr/core';
 import { BackboneFeatureModel, KvCacheFeatureModel, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
 import {
   CategoricalSampler,
@@ -74,11 +74,17 @@ export async function readVariantModel(dir: string): Promise<{ config: VariantMo
   if (head !== 'transcoder' && head !== 'categorical')
     throw new ConfigError(`${join(dir, 'config.json')}: head "${String(head)}" must be 'transcoder' or 'categorical'.`);
   const backbone = resolveBackboneConfig(c.backbone);
+  const section = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new ConfigError(`${join(dir, 'config.json')}: head "${head}" needs its "${head}" section.`);
+    return value;
+  };
   const resolved: VariantModelConfig = {
     ...(c as VariantModelConfig),
     head,
     backbone,
-    ...(head === 'transcoder' ? { transcoder: resolveTranscoderConfig(c.transcoder!) } : { categorical: resolveCategoricalHeadConfig(c.categorical!) }),
+    ...(head === 'transcoder'
+      ? { transcoder: resolveTranscoderConfig(section(c.transcoder)) }
+      : { categorical: resolveCategoricalHeadConfig(section(c.categorical)) }),
   };
   return { config: resolved, weights: tensors };
 }
@@ -90,8 +96,8 @@ export async function loadVariantModel(dir: string, engine: Engine): Promise<Loa
   const kv = config.backbone.attention === 'causal' ? new KvCacheFeatureModel(engine, config.backbone, weights) : null;
   const head: BitHeadSampler & { dispose(): Promise<void> } =
     config.head === 'categorical'
-      ? await CategoricalSampler.create(engine, weights, config.categorical!)
-      : await TranscoderSampler.create(engine, weights, config.transcoder!);
+      ? await CategoricalSampler.create(engine, weights, required(config.categorical, 'categorical head config'))
+      : await TranscoderSampler.create(engine, weights, required(config.transcoder, 'transcoder config'));
   const { tokenizer, config: tokenizerConfig } = await loadTokenizer(join(dir, config.tokenizer), engine);
   return {
     dir,

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { required } from '@bigr/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,8 +53,12 @@ export function startTsChild(entry: string, args: readonly string[], options: St
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', TS_LOADER, entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  required(child.stdout, 'piped stdout')
+    .setEncoding('utf8')
+    .on('data', (s: string) => (stdout += s));
+  required(child.stderr, 'piped stderr')
+    .setEncoding('utf8')
+    .on('data', (s: string) => (stderr += s));
   const exited = new Promise<ChildExit>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));

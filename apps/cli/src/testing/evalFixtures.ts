@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CpuTensor, createRng, loadModelDirectory, saveModelDirectory, type NamedTensors } from '@bigr/core';
+import { CpuTensor, createRng, loadModelDirectory, required, saveModelDirectory, type NamedTensors } from '@bigr/core';
 import { initFashionClassifier, saveFashionClassifier, type FashionClassifierConfig } from '../fashionClassifier.js';
 
 function idx(dims: readonly number[], data: Uint8Array): Uint8Array {
@@ -78,7 +78,7 @@ export async function perturbModelWeights(dir: string, std = 0.05, seed = 0): Pr
       continue;
     }
     const noise = rng.normalsF32(t.size);
-    const data = Float32Array.from(t.data as Float32Array, (v, i) => v + std * noise[i]!);
+    const data = Float32Array.from(t.data as Float32Array, (v, i) => v + std * required(noise[i], 'noise'));
     out.set(name, new CpuTensor(data, t.shape));
   }
   await saveModelDirectory(dir, { config: config as object, tensors: out });

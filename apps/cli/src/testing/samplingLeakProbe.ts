@@ -6,7 +6,7 @@
  *
  * Usage: samplingLeakProbe.ts <work dir> <calls> <warm-up calls> <every>
  */
-import { createRng } from '@bigr/core';
+import { createRng, required } from '@bigr/core';
 import { classCondition, generate } from '@bigr/sampler';
 import { loadBigrModel } from '../bigrModelDir.js';
 import { inferenceEngine } from '../engines.js';
@@ -21,11 +21,12 @@ if (!root || !(calls > warmup && warmup > 0 && every > 0) || !gc) {
   process.stderr.write('usage: node --expose-gc --import registerTsLoader.mjs samplingLeakProbe.ts <dir> <calls> <warm-up> <every>\n');
   process.exit(2);
 }
+const collectGarbage: () => void = gc;
 
 /** RSS after collecting garbage until the JS heap stops shrinking (bounded), so only retained memory counts. */
 async function settledRss(): Promise<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }> {
   for (let i = 0; i < 4; i++) {
-    gc!();
+    collectGarbage();
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const m = process.memoryUsage();
@@ -47,7 +48,7 @@ for (let i = 1; i <= calls; i++) {
     iterations: 2,
     cfgScale: 2,
   });
-  checksum += r.codes.data[0]! + r.images!.data.length;
+  checksum += required(r.codes.data[0], 'first bit') + required(r.images, 'decoded images').data.length;
   if (i === warmup || (i > warmup && (i - warmup) % every === 0)) samples.push({ calls: i, ...(await settledRss()) });
 }
 process.stdout.write(`${JSON.stringify({ engine: engine.name, calls, warmup, seconds: (Date.now() - started) / 1000, checksum, samples })}\n`);

@@ -12,8 +12,8 @@ export async function writeSyntheticImageFolder(root: string, options: { classes
   const perClass = options.perClass ?? 6;
   const rng = createRng(options.seed ?? 0);
   const names = Array.from({ length: classes }, (_, c) => `class${c}`);
-  for (let c = 0; c < classes; c++) {
-    const dir = join(root, names[c]!);
+  for (const [c, name] of names.entries()) {
+    const dir = join(root, name);
     await mkdir(dir, { recursive: true });
     for (let i = 0; i < perClass; i++) {
       const data = new Uint8Array(32 * 32 * 3);
