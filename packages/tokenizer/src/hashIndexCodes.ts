@@ -1,4 +1,4 @@
-import { at, bytesPerToken, ConfigError, crc32, FormatError, popcount32, ShapeError, type PackedCodes } from '@bigr/core';
+import { bytesPerToken, ConfigError, crc32, FormatError, popcount32, ShapeError, required, type PackedCodes } from '@bigr/core';
 
 /** Result of a k-nearest-neighbour query: best first, ties broken by insertion order. */
 export interface Neighbours {
@@ -99,7 +99,7 @@ export class HashIndex {
       const b = byteOffset + w * 4;
       const end = Math.min(4, n - w * 4);
       let v = 0;
-      for (let j = 0; j < end; j++) v |= at(bytes, b + j, 'code byte') << (8 * j);
+      for (let j = 0; j < end; j++) v |= required(bytes[b + j], 'code byte') << (8 * j);
       dst[offset + w] = v >>> 0;
     }
   }
@@ -115,7 +115,7 @@ export class HashIndex {
     const first = this.#count;
     for (let i = 0; i < n; i++) {
       this.#toWords(codes.bytes, i * this.bytesPerCode, this.#codes, (first + i) * this.#words);
-      const id = ids === undefined ? first + i : at(ids, i, 'code id');
+      const id = ids === undefined ? first + i : required(ids[i], 'code id');
       if (!Number.isInteger(id) || id < -(2 ** 31) || id >= 2 ** 31) throw new ConfigError(`HashIndex.add: id ${id} is not a 32-bit integer.`);
       this.#ids[first + i] = id;
     }
@@ -129,7 +129,7 @@ export class HashIndex {
       throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
     const out = new Uint8Array(this.bytesPerCode);
     const base = position * this.#words;
-    for (let i = 0; i < this.bytesPerCode; i++) out[i] = (at(this.#codes, base + (i >> 2), 'stored code word') >>> (8 * (i & 3))) & 0xff;
+    for (let i = 0; i < this.bytesPerCode; i++) out[i] = (required(this.#codes[base + (i >> 2)], 'stored code word') >>> (8 * (i & 3))) & 0xff;
     return out;
   }
 
@@ -137,7 +137,7 @@ export class HashIndex {
   id(position: number): number {
     if (!Number.isInteger(position) || position < 0 || position >= this.#count)
       throw new ConfigError(`HashIndex: position ${position} is outside [0, ${this.#count}).`);
-    return at(this.#ids, position, 'stored id');
+    return required(this.#ids[position], 'stored id');
   }
 
   /** Hamming distances from one query code to every stored code, in position order. */
@@ -154,7 +154,7 @@ export class HashIndex {
     const codes = this.#codes;
     for (let i = 0, base = 0; i < this.#count; i++, base += words) {
       let d = 0;
-      for (let w = 0; w < words; w++) d += popcount32(at(codes, base + w, 'stored code word') ^ at(q, w, 'query word'));
+      for (let w = 0; w < words; w++) d += popcount32(required(codes[base + w], 'stored code word') ^ required(q[w], 'query word'));
       out[i] = d;
     }
     return out;
@@ -170,32 +170,37 @@ export class HashIndex {
     const kk = Math.min(k, this.#count);
     const maxD = this.#words * 32;
     const hist = new Int32Array(maxD + 2);
-    for (const d of dist) hist[d] = at(hist, d, 'distance histogram bin') + 1;
+    for (let i = 0; i < dist.length; i++) {
+      const d = required(dist[i], 'distance');
+      hist[d] = required(hist[d], 'distance histogram bin') + 1;
+    }
     // the smallest distance `cut` whose bin reaches kk; the bins sum to size ≥ kk, so it is at most maxD
     let cut = 0;
     let below = 0;
-    for (const count of hist) {
+    for (; cut < hist.length; cut++) {
+      const count = required(hist[cut], 'distance histogram bin');
       if (below + count >= kk) break;
       below += count;
-      cut++;
     }
     // all with distance < cut, plus the first (kk − below) with distance == cut in position order
     const starts = new Int32Array(cut);
-    for (let d = 1; d < cut; d++) starts[d] = at(starts, d - 1, 'bin start') + at(hist, d - 1, 'distance histogram bin');
+    for (let d = 1; d < cut; d++) starts[d] = required(starts[d - 1], 'bin start') + required(hist[d - 1], 'distance histogram bin');
     const positions = new Int32Array(kk);
     let takenAtCut = 0;
-    for (const [i, d] of dist.entries()) {
+    for (let i = 0; i < dist.length; i++) {
+      const d = required(dist[i], 'distance');
       if (d < cut) {
-        const slot = at(starts, d, 'bin start');
+        const slot = required(starts[d], 'bin start');
         positions[slot] = i;
         starts[d] = slot + 1;
       } else if (d === cut && takenAtCut < kk - below) positions[below + takenAtCut++] = i;
     }
     const distances = new Int32Array(kk);
     const ids = new Int32Array(kk);
-    for (const [j, position] of positions.entries()) {
-      distances[j] = at(dist, position, 'distance');
-      ids[j] = at(this.#ids, position, 'stored id');
+    for (let j = 0; j < kk; j++) {
+      const position = required(positions[j], 'position');
+      distances[j] = required(dist[position], 'distance');
+      ids[j] = required(this.#ids[position], 'stored id');
     }
     return { positions, ids, distances };
   }
@@ -214,7 +219,7 @@ export class HashIndex {
     const body = new Uint8Array(n * this.bytesPerCode + n * 4);
     for (let i = 0; i < n; i++) body.set(this.code(i), i * this.bytesPerCode);
     const idView = new DataView(body.buffer, n * this.bytesPerCode);
-    for (const [i, id] of this.#ids.subarray(0, n).entries()) idView.setInt32(i * 4, id, true);
+    for (let i = 0; i < n; i++) idView.setInt32(i * 4, required(this.#ids[i], 'stored id'), true);
     const out = new Uint8Array(HEADER_BYTES + body.length);
     const h = new DataView(out.buffer);
     for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
@@ -280,7 +285,7 @@ export class HashIndex {
     const bpt = bytesPerToken(bits);
     if (padMask) {
       for (let t = 0; t < count * tokens; t++) {
-        if (at(body, t * bpt + bpt - 1, 'last byte of a token') & padMask)
+        if (required(body[t * bpt + bpt - 1], 'last byte of a token') & padMask)
           throw new FormatError(`${source}: token ${t} has non-zero padding bits; the codes do not have ${bits} bits per token.`);
       }
     }

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, FormatError, NotFoundError, readIdx, type IdxLimits } from '@bigr/core';
+import { ConfigError, CpuTensor, FormatError, NotFoundError, readIdx, required, type IdxLimits } from '@bigr/core';
 import { padImages } from './imageIo.js';
 
 // The IDX parser itself lives in @bigr/core (eval's classifier scripts use it too); re-exported here.
@@ -62,7 +62,9 @@ export async function loadIdxImageSet(dir: string, split: 'train' | 'test' | 't1
     throw new FormatError(`${imgPath} has ${img.shape[0]} images but ${lblPath} has ${lbl.shape[0]} labels; the files do not belong together.`);
   const [total, h, w] = img.shape as [number, number, number];
   const n = options.limit === undefined ? total : Math.min(total, Math.max(0, Math.floor(options.limit)));
-  const px = Float32Array.from((img.data as Uint8Array).subarray(0, n * h * w), (v) => v / 255);
+  const bytes = img.data as Uint8Array;
+  const px = new Float32Array(n * h * w);
+  for (let i = 0; i < px.length; i++) px[i] = required(bytes[i], 'pixel byte') / 255;
   const labels = Int32Array.from((lbl.data as Uint8Array).subarray(0, n));
   let images = new CpuTensor<'float32'>(px, [n, 1, h, w]);
   if (options.pad) images = padImages(images, options.pad);

@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { at, atomicWrite, ConfigError, CpuTensor, FormatError, ShapeError, type Tensor } from '@bigr/core';
+import { atomicWrite, ConfigError, CpuTensor, FormatError, required, ShapeError, type Tensor } from '@bigr/core';
 import { readBoundedFile } from './boundedRead.js';
 import { centerCropResize, resizeImage, type ResizeFilter } from './resize.js';
 import { rasterToTensor, tensorToRaster, type RasterImage } from './imageTensors.js';
@@ -44,14 +44,19 @@ function fromRgba(rgba: Uint8Array, width: number, height: number, channels: 1 |
   const out = new Uint8Array(n * channels);
   if (channels === 3) {
     for (let i = 0; i < n; i++) {
-      out[i * 3] = at(rgba, i * 4, 'RGBA byte');
-      out[i * 3 + 1] = at(rgba, i * 4 + 1, 'RGBA byte');
-      out[i * 3 + 2] = at(rgba, i * 4 + 2, 'RGBA byte');
+      out[i * 3] = required(rgba[i * 4], 'RGBA byte');
+      out[i * 3 + 1] = required(rgba[i * 4 + 1], 'RGBA byte');
+      out[i * 3 + 2] = required(rgba[i * 4 + 2], 'RGBA byte');
     }
   } else {
     // PIL: L = (R·19595 + G·38470 + B·7471 + 0x8000) >> 16
     for (let i = 0; i < n; i++) {
-      out[i] = (at(rgba, i * 4, 'RGBA byte') * 19595 + at(rgba, i * 4 + 1, 'RGBA byte') * 38470 + at(rgba, i * 4 + 2, 'RGBA byte') * 7471 + 0x8000) >>> 16;
+      out[i] =
+        (required(rgba[i * 4], 'RGBA byte') * 19595 +
+          required(rgba[i * 4 + 1], 'RGBA byte') * 38470 +
+          required(rgba[i * 4 + 2], 'RGBA byte') * 7471 +
+          0x8000) >>>
+        16;
     }
   }
   return { width, height, channels, data: out };
@@ -114,10 +119,10 @@ export function encodePng(img: RasterImage): Uint8Array {
   const png = new PNG({ width: img.width, height: img.height, colorType: img.channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true });
   const rgba = png.data;
   for (let i = 0; i < n; i++) {
-    const r = at(img.data, i * img.channels, 'pixel byte');
+    const r = required(img.data[i * img.channels], 'pixel byte');
     rgba[i * 4] = r;
-    rgba[i * 4 + 1] = img.channels === 1 ? r : at(img.data, i * 3 + 1, 'pixel byte');
-    rgba[i * 4 + 2] = img.channels === 1 ? r : at(img.data, i * 3 + 2, 'pixel byte');
+    rgba[i * 4 + 1] = img.channels === 1 ? r : required(img.data[i * 3 + 1], 'pixel byte');
+    rgba[i * 4 + 2] = img.channels === 1 ? r : required(img.data[i * 3 + 2], 'pixel byte');
     rgba[i * 4 + 3] = 255;
   }
   return new Uint8Array(PNG.sync.write(png, { colorType: img.channels === 1 ? 0 : 2, inputColorType: 6, inputHasAlpha: true }));

@@ -1,4 +1,4 @@
-import { at, ConfigError, CpuTensor, dims3, ShapeError, type Tensor } from '@bigr/core';
+import { ConfigError, CpuTensor, dims3, required, ShapeError, type Tensor } from '@bigr/core';
 
 // Raster ↔ tensor conversions and image layout helpers: no file system and no codec, so they run in browsers too.
 // PNG/JPEG decoding and file I/O are in imageIo.ts (Node).
@@ -20,7 +20,7 @@ export function rasterToTensor(img: RasterImage): CpuTensor<'float32'> {
   const { width: w, height: h, channels: c, data } = img;
   const out = new Float32Array(c * h * w);
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(ch * h + y) * w + x] = at(data, (y * w + x) * c + ch, 'raster byte') / 255;
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) out[(ch * h + y) * w + x] = required(data[(y * w + x) * c + ch], 'raster byte') / 255;
   return new CpuTensor(out, [c, h, w]);
 }
 
@@ -54,7 +54,7 @@ export function toUint8Pixels(images: Tensor<'float32'>): CpuTensor<'uint8'> {
     for (let ch = 0; ch < c; ch++)
       for (let y = 0; y < h; y++)
         for (let x = 0; x < w; x++) {
-          const v = Math.min(1, Math.max(0, at(src, ((i * c + ch) * h + y) * w + x, 'image value')));
+          const v = Math.min(1, Math.max(0, required(src[((i * c + ch) * h + y) * w + x], 'image value')));
           out[((i * h + y) * w + x) * c + ch] = Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
         }
   return new CpuTensor(out, [b, h, w, c]);

@@ -1,4 +1,4 @@
-import { at, ShapeError, type Ops, type Rng } from '@bigr/core';
+import { required, ShapeError, type Ops, type Rng } from '@bigr/core';
 import { conv2dLayer } from './conv.js';
 
 /** How probabilities become bits (docs/algorithm.md §1.4): `'bernoulli'` samples b ~ B(p) (official), `'threshold'` is 1[p > 0.5]. */
@@ -45,11 +45,16 @@ export function tokensToLatent<T>(ops: Ops<T>, tokens: T, codeDim: number, grid:
  * uniforms replay the official `torch.bernoulli` bit-exactly). Bernoulli needs an `rng`.
  */
 export function binarize(probabilities: Float32Array, mode: CodeMode, rng?: Rng): Uint8Array {
-  if (mode === 'threshold') return Uint8Array.from(probabilities, (p) => (p > 0.5 ? 1 : 0));
+  const out = new Uint8Array(probabilities.length);
+  if (mode === 'threshold') {
+    for (let i = 0; i < probabilities.length; i++) out[i] = required(probabilities[i], 'probability') > 0.5 ? 1 : 0;
+    return out;
+  }
   if (mode !== 'bernoulli') throw new ShapeError(`Unknown code mode "${String(mode)}"; use 'bernoulli' (official) or 'threshold'.`);
   if (!rng) throw new ShapeError("Code mode 'bernoulli' needs an Rng (options.rng); pass createRng(seed) or use mode 'threshold'.");
   const u = rng.uniformsF32(probabilities.length);
-  return Uint8Array.from(probabilities, (p, i) => (at(u, i, 'uniform') < p ? 1 : 0));
+  for (let i = 0; i < probabilities.length; i++) out[i] = required(u[i], 'uniform') < required(probabilities[i], 'probability') ? 1 : 0;
+  return out;
 }
 
 /**
@@ -61,7 +66,9 @@ export function straightThroughOffset(bits: Uint8Array, probabilities: Float32Ar
   if (bits.length !== probabilities.length) {
     throw new ShapeError(`straightThroughOffset: ${bits.length} bits but ${probabilities.length} probabilities; they must match element for element.`);
   }
-  return Float32Array.from(bits, (b, i) => b - at(probabilities, i, 'probability'));
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = required(bits[i], 'bit') - required(probabilities[i], 'probability');
+  return out;
 }
 
 /**

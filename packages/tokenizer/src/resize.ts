@@ -1,4 +1,4 @@
-import { at, ConfigError } from '@bigr/core';
+import { ConfigError, required } from '@bigr/core';
 import type { RasterImage } from './imageIo.js';
 
 /**
@@ -73,7 +73,7 @@ function coefficients(inSize: number, outSize: number, filter: Exclude<ResizeFil
       ww += w;
     }
     for (let x = 0; x < xmax; x++) {
-      const k = ww !== 0 ? at(pre, x, 'filter tap') / ww : 0;
+      const k = ww !== 0 ? required(pre[x], 'filter tap') / ww : 0;
       weights[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
     }
     start[xx] = xmin;
@@ -94,12 +94,12 @@ function resampleHorizontal(img: RasterImage, outW: number, filter: Exclude<Resi
   for (let y = 0; y < height; y++) {
     const row = y * width * channels;
     for (let xx = 0; xx < outW; xx++) {
-      const s = at(c.start, xx, 'first source column');
-      const n = at(c.count, xx, 'source column count');
+      const s = required(c.start[xx], 'first source column');
+      const n = required(c.count[xx], 'source column count');
       const kOff = xx * c.ksize;
       for (let ch = 0; ch < channels; ch++) {
         let sum = 0;
-        for (let x = 0; x < n; x++) sum += at(data, row + (s + x) * channels + ch, 'source byte') * at(c.weights, kOff + x, 'filter weight');
+        for (let x = 0; x < n; x++) sum += required(data[row + (s + x) * channels + ch], 'source byte') * required(c.weights[kOff + x], 'filter weight');
         out[(y * outW + xx) * channels + ch] = clip8(sum);
       }
     }
@@ -113,12 +113,12 @@ function resampleVertical(img: RasterImage, outH: number, filter: Exclude<Resize
   const out = new Uint8Array(width * outH * channels);
   const stride = width * channels;
   for (let yy = 0; yy < outH; yy++) {
-    const s = at(c.start, yy, 'first source row');
-    const n = at(c.count, yy, 'source row count');
+    const s = required(c.start[yy], 'first source row');
+    const n = required(c.count[yy], 'source row count');
     const kOff = yy * c.ksize;
     for (let i = 0; i < stride; i++) {
       let sum = 0;
-      for (let y = 0; y < n; y++) sum += at(data, (s + y) * stride + i, 'source byte') * at(c.weights, kOff + y, 'filter weight');
+      for (let y = 0; y < n; y++) sum += required(data[(s + y) * stride + i], 'source byte') * required(c.weights[kOff + y], 'filter weight');
       out[yy * stride + i] = clip8(sum);
     }
   }
@@ -132,7 +132,7 @@ function nearest(img: RasterImage, outW: number, outH: number): RasterImage {
     const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outH));
     for (let x = 0; x < outW; x++) {
       const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outW));
-      for (let ch = 0; ch < channels; ch++) out[(y * outW + x) * channels + ch] = at(data, (sy * width + sx) * channels + ch, 'source byte');
+      for (let ch = 0; ch < channels; ch++) out[(y * outW + x) * channels + ch] = required(data[(sy * width + sx) * channels + ch], 'source byte');
     }
   }
   return { width: outW, height: outH, channels, data: out };

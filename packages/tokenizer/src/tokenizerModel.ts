@@ -1,5 +1,4 @@
 import {
-  at,
   ConfigError,
   CpuTensor,
   dims3,
@@ -152,10 +151,11 @@ export class BaeTokenizer implements BinaryTokenizer {
     const latentOrder = new Float32Array(probabilities.size);
     const p = probabilities.data;
     for (let i = 0; i < b; i++)
-      for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) latentOrder[(i * k + j) * n + t] = at(p, (i * n + t) * k + j, 'probability');
+      for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) latentOrder[(i * k + j) * n + t] = required(p[(i * n + t) * k + j], 'probability');
     const drawn = binarize(latentOrder, 'bernoulli', options.rng);
     const bits = new Uint8Array(probabilities.size);
-    for (let i = 0; i < b; i++) for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) bits[(i * n + t) * k + j] = at(drawn, (i * k + j) * n + t, 'drawn bit');
+    for (let i = 0; i < b; i++)
+      for (let t = 0; t < n; t++) for (let j = 0; j < k; j++) bits[(i * n + t) * k + j] = required(drawn[(i * k + j) * n + t], 'drawn bit');
     return { bits: new CpuTensor(bits, probabilities.shape), probabilities };
   }
 
@@ -176,7 +176,7 @@ export class BaeTokenizer implements BinaryTokenizer {
     const src = bits.data;
     for (let start = 0; start < b; start += this.#maxBatch) {
       const m = Math.min(this.#maxBatch, b - start);
-      const f = Float32Array.from(src.subarray(start * n * k, (start + m) * n * k));
+      const f = new Float32Array(src.subarray(start * n * k, (start + m) * n * k));
       const r = await this.#decoder.run({ bits: new CpuTensor(f, [m, n, k]) });
       out.set(required(r['image'], 'decoder output "image"').data as Float32Array, start * per);
     }

@@ -195,7 +195,10 @@ function baeLoss(
 function l2(a: Float32Array | undefined): number {
   if (!a) return 0;
   let s = 0;
-  for (const v of a) s += v * v;
+  for (let i = 0; i < a.length; i++) {
+    const v = required(a[i], 'gradient entry');
+    s += v * v;
+  }
   return Math.sqrt(s);
 }
 
@@ -280,7 +283,7 @@ export async function trainBae(config: BaeConfig, images: Tensor<'float32'>, opt
       const hw = grid[0] * grid[1];
       for (let b = 0; b < B; b++)
         for (let k = 0; k < c.codeDim; k++)
-          for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = at(bits, (b * c.codeDim + k) * hw + i, 'code bit');
+          for (let i = 0; i < hw; i++) tokens[(b * hw + i) * c.codeDim + k] = required(bits[(b * c.codeDim + k) * hw + i], 'code bit');
       const decoded = await trainer.trainable.evaluate(decG, { bits: new CpuTensor(tokens, [B, hw, c.codeDim]) });
       const fake = required(decoded['image'], 'decoder output "image"').data as Float32Array;
       dBatch = { real: imgs, fake, batch: B };
