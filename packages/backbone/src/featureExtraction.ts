@@ -178,7 +178,7 @@ export class RepresentationExtractor {
     const tokens = this.#keepTokens ? new Float32Array(B * N * D) : null;
     for (let start = 0; start < B; start += this.#batchSize) {
       const b = Math.min(this.#batchSize, B - start);
-      const chunk = Float32Array.from(bits.data.subarray(start * N * K, (start + b) * N * K));
+      const chunk = new Float32Array(bits.data.subarray(start * N * K, (start + b) * N * K));
       const labels = new Int32Array(b).fill(numClasses);
       const out = await this.#graph.run({ [BACKBONE_INPUTS.bits]: new CpuTensor(chunk, [b, N, K]), [BACKBONE_INPUTS.labels]: new CpuTensor(labels, [b]) });
       pooled.set(required(out['pooled'], 'representation output "pooled"').data as Float32Array, start * D);

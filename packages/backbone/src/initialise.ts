@@ -1,4 +1,4 @@
-import { CpuTensor, type NamedTensors, type Rng } from '@bigr/core';
+import { required, CpuTensor, type NamedTensors, type Rng } from '@bigr/core';
 import type { BackboneConfig } from './config.js';
 import { backboneParameterShapes } from './stateDict.js';
 
@@ -33,7 +33,7 @@ export function initialiseBackbone(config: BackboneConfig, rng: Rng): NamedTenso
     if (rule.kind === 'constant') data = new Float32Array(n).fill(rule.value);
     else {
       data = rng.normalsF32(n);
-      if (rule.std !== 1) for (const [i, v] of data.entries()) data[i] = v * rule.std;
+      if (rule.std !== 1) for (let i = 0; i < n; i++) data[i] = required(data[i], 'weight') * rule.std;
     }
     out.set(name, new CpuTensor(data, shape));
   }

@@ -1,4 +1,4 @@
-import { at, ConfigError, type Rng } from '@bigr/core';
+import { required, ConfigError, type Rng } from '@bigr/core';
 
 /**
  * Training mask-ratio schedule (docs/algorithm.md §5.1):
@@ -49,11 +49,11 @@ export function drawSampleMask(tokens: number, count: number, rng: Rng, out: Flo
   for (;;) {
     const u = new Float64Array(tokens);
     for (let i = 0; i < tokens; i++) u[i] = rng.uniform();
-    const order = Array.from({ length: tokens }, (_, i) => i).sort((a, b) => at(u, a, 'uniform') - at(u, b, 'uniform'));
+    const order = Array.from({ length: tokens }, (_, i) => i).sort((a, b) => required(u[a], 'uniform') - required(u[b], 'uniform'));
     // the last masked and the first unmasked position (both exist when 0 < count < tokens) must not tie
     const lastMasked = order[count - 1];
     const firstKept = order[count];
-    if (lastMasked !== undefined && firstKept !== undefined && at(u, lastMasked, 'uniform') === at(u, firstKept, 'uniform')) continue;
+    if (lastMasked !== undefined && firstKept !== undefined && required(u[lastMasked], 'uniform') === required(u[firstKept], 'uniform')) continue;
     out.fill(0, offset, offset + tokens);
     for (const position of order.slice(0, count)) out[offset + position] = 1;
     return;

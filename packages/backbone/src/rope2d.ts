@@ -1,4 +1,4 @@
-import { at, type Ops } from '@bigr/core';
+import { required, type Ops } from '@bigr/core';
 
 /** Constant tables of the 2-D RoPE (docs/algorithm.md §2.5), laid out for {@link applyRope2d}. */
 export interface Rope2dTables {
@@ -30,7 +30,7 @@ export function ropeFrequencies(headDim: number, base = 10000): Float32Array {
  */
 export function ropeAngle(row: number, col: number, pair: number, freqs: Float32Array): number {
   const q = freqs.length;
-  return pair < q ? Math.fround(row * at(freqs, pair, 'row frequency')) : Math.fround(col * at(freqs, pair - q, 'column frequency'));
+  return pair < q ? Math.fround(row * required(freqs[pair], 'row frequency')) : Math.fround(col * required(freqs[pair - q], 'column frequency'));
 }
 
 /**
