@@ -4,7 +4,7 @@
  * A1 = k_{t'}·p + b_{t'}, A0 = k_{t'}·(1−p) + b_{t'} and the likelihood L1 = κ·x + ½(1−κ), L0 = κ·(1−x) + ½(1−κ),
  * κ = Π_{u=t'+1…t} β̄_u.
  */
-import { at, ConfigError } from '@bigr/core';
+import { required, ConfigError } from '@bigr/core';
 import type { BernoulliNoiseSchedule, ScheduleBuffers } from './noiseSchedule.js';
 import { skipKeepProbability } from './noiseSchedule.js';
 
@@ -37,7 +37,7 @@ export function reverseStepCoefficients(buffers: ScheduleBuffers, t: number, tPr
   }
   const push = (q1: number, q0: number): [number, number] => {
     for (let s = t; s > tPrev; s--) {
-      const beta = at(buffers.beta, s, 'β̄_s');
+      const beta = required(buffers.beta[s], 'β̄_s');
       const noise = f32(0.5 * f32(1 - beta));
       q1 = f32(f32(q1 * beta) + noise);
       q0 = f32(f32(q0 * beta) + noise);
@@ -47,8 +47,8 @@ export function reverseStepCoefficients(buffers: ScheduleBuffers, t: number, tPr
   return {
     t,
     tPrev,
-    kPrev: at(buffers.k_final, tPrev, "k_t'"),
-    bPrev: at(buffers.b_final, tPrev, "b_t'"),
+    kPrev: required(buffers.k_final[tPrev], "k_t'"),
+    bPrev: required(buffers.b_final[tPrev], "b_t'"),
     likelihoodX1: push(1, 0),
     likelihoodX0: push(0, 1),
   };
@@ -69,14 +69,14 @@ export function reversePosteriorInto(c: ReverseStepCoefficients, x: Float32Array
   if (x.length !== pX0.length || out.length !== x.length) {
     throw new ConfigError(`reversePosteriorInto needs equal lengths but got x ${x.length}, pX0 ${pX0.length}, out ${out.length}.`);
   }
-  for (let i = 0; i < x.length; i++) out[i] = reversePosterior(c, at(x, i, 'bit'), at(pX0, i, 'P(z_0 = 1)'));
+  for (let i = 0; i < x.length; i++) out[i] = reversePosterior(c, required(x[i], 'bit'), required(pX0[i], 'P(z_0 = 1)'));
 }
 
 /** The same posterior in float64 from the closed-form schedule (κ = (T − t)/(T − t')); used as a reference. */
 export function reversePosteriorF64(s: BernoulliNoiseSchedule, t: number, tPrev: number, x: number, pX0: number): number {
   const kappa = skipKeepProbability(s, t, tPrev);
-  const kPrev = at(s.k, tPrev, "k_t'");
-  const bPrev = at(s.b, tPrev, "b_t'");
+  const kPrev = required(s.k[tPrev], "k_t'");
+  const bPrev = required(s.b[tPrev], "b_t'");
   const a1 = kPrev * pX0 + bPrev;
   const a0 = kPrev * (1 - pX0) + bPrev;
   const l1 = kappa * x + 0.5 * (1 - kappa);

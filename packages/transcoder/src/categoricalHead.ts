@@ -5,7 +5,7 @@
  * It implements the same core interfaces as the transcoder ({@link BitHeadLoss}, {@link BitHeadSampler}), so the
  * backbone trains with it and the samplers drive it unchanged.
  */
-import { ConfigError, CpuTensor, ShapeError, assertShape, at, dims2, required, rowMax, throwIfAborted } from '@bigr/core';
+import { ConfigError, CpuTensor, ShapeError, assertShape, dims2, required, rowMax, throwIfAborted } from '@bigr/core';
 import type {
   BitHeadLoss,
   BitHeadSampler,
@@ -70,7 +70,7 @@ export function bitsToClassIndex(bits: ArrayLike<number>, rows: number, K: numbe
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let v = 0;
-    for (let k = K - 1; k >= 0; k--) v = v * 2 + (at(bits, r * K + k, 'bit') > 0.5 ? 1 : 0);
+    for (let k = K - 1; k >= 0; k--) v = v * 2 + (required(bits[r * K + k], 'bit') > 0.5 ? 1 : 0);
     out[r] = v;
   }
   return out;
@@ -110,7 +110,7 @@ export class CategoricalLoss implements BitHeadLoss {
     const [R] = dims2(targets.shape, 'Categorical targets');
     const C = categoricalClasses(this.config);
     const idx = bitsToClassIndex(targets.data, R, K);
-    for (const [r, cls] of idx.entries()) idx[r] = r * C + cls;
+    for (let r = 0; r < R; r++) idx[r] = r * C + required(idx[r], 'class index');
     return { [CATEGORICAL_TARGET_INPUT]: new CpuTensor(idx, [R]) };
   }
 
@@ -138,7 +138,7 @@ export class CategoricalLoss implements BitHeadLoss {
     const C = categoricalClasses(this.config);
     const D = this.config.featureDim;
     const w = rng.normalsF32(C * D);
-    for (const [i, v] of w.entries()) w[i] = Math.fround(v * 0.02);
+    for (let i = 0; i < w.length; i++) w[i] = Math.fround(required(w[i], 'weight') * 0.02);
     return new Map([
       [`${this.config.prefix}.weight`, new CpuTensor(w, [C, D])],
       [`${this.config.prefix}.bias`, new CpuTensor(new Float32Array(C), [C])],
@@ -184,9 +184,9 @@ export function sampleCategoricalRow(
   const logits = new Float64Array(C);
   let max = -Infinity;
   for (let c = 0; c < C; c++) {
-    let l = at(cond, c, 'conditional logit');
+    let l = required(cond[c], 'conditional logit');
     if (uncond) {
-      const lu = at(uncond, c, 'unconditional logit');
+      const lu = required(uncond[c], 'unconditional logit');
       l = Math.fround(lu + Math.fround(scale * Math.fround(l - lu)));
     }
     const scaled = Math.fround(l / temperature);
@@ -196,35 +196,35 @@ export function sampleCategoricalRow(
   const p = new Float64Array(C);
   let sum = 0;
   for (let c = 0; c < C; c++) {
-    const e = Math.exp(at(logits, c, 'logit') - max);
+    const e = Math.exp(required(logits[c], 'logit') - max);
     p[c] = e;
     sum += e;
   }
-  for (let c = 0; c < C; c++) p[c] = at(p, c, 'probability') / sum;
+  for (let c = 0; c < C; c++) p[c] = required(p[c], 'probability') / sum;
   const topK = truncation.topK ?? 0;
   const topP = truncation.topP ?? 1;
   if ((topK > 0 && topK < C) || topP < 1) {
-    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => at(p, b, 'probability') - at(p, a, 'probability') || a - b);
+    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => required(p[b], 'probability') - required(p[a], 'probability') || a - b);
     const keep = new Uint8Array(C);
     let mass = 0;
     for (const [i, c] of order.entries()) {
       if (topK > 0 && i >= topK) break;
       if (topP < 1 && mass >= topP) break;
       keep[c] = 1;
-      mass += at(p, c, 'probability');
+      mass += required(p[c], 'probability');
     }
-    for (let c = 0; c < C; c++) p[c] = keep[c] ? at(p, c, 'probability') / mass : 0;
+    for (let c = 0; c < C; c++) p[c] = keep[c] ? required(p[c], 'probability') / mass : 0;
   }
   let acc = 0;
   let last = 0;
   for (let c = 0; c < C; c++) {
-    const pc = at(p, c, 'probability');
+    const pc = required(p[c], 'probability');
     if (pc <= 0) continue;
     last = c;
     acc += pc;
     if (u < acc) return { index: c, probability: pc };
   }
-  return { index: last, probability: at(p, last, 'probability') };
+  return { index: last, probability: required(p[last], 'probability') };
 }
 
 /** Smallest confidence written by {@link categoricalBitProbabilities}, so 0.5 ± c/2 stays distinct from 0.5 in float32. */
@@ -342,7 +342,7 @@ export class CategoricalSampler implements BitHeadSampler {
         guided ? logits.subarray((R + r) * C, (R + r + 1) * C) : null,
         options.cfgScale,
         temperature,
-        at(u, r, 'uniform'),
+        required(u[r], 'uniform'),
         truncation,
       );
       indices[r] = s.index;
@@ -360,7 +360,9 @@ export class CategoricalSampler implements BitHeadSampler {
     const { indices, probabilities } = await this.sampleClasses(condFeatures, uncondFeatures, options);
     const K = this.bitsPerToken;
     const out = new Float32Array(indices.length * K);
-    for (const [r, index] of indices.entries()) categoricalBitProbabilities(index, at(probabilities, r, 'class probability'), K, out, r * K);
+    for (let r = 0; r < indices.length; r++) {
+      categoricalBitProbabilities(required(indices[r], 'class'), required(probabilities[r], 'class probability'), K, out, r * K);
+    }
     return new CpuTensor(out, [indices.length, K]);
   }
 

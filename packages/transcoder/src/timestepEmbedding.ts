@@ -2,7 +2,7 @@
  * Sinusoidal timestep embedding followed by an MLP (DiT `TimestepEmbedder`, docs/algorithm.md §3 step 2):
  * e = [cos(τ·f), sin(τ·f)] (cosine first), f_i = exp(−ln(10000)·i/128), t_emb = Lin₂(SiLU(Lin₁(e))).
  */
-import { at, linear } from '@bigr/core';
+import { required, linear } from '@bigr/core';
 import type { Ops } from '@bigr/core';
 import { TIMESTEP_EMBEDDING_DIM } from './config.js';
 
@@ -26,9 +26,9 @@ export function timestepSinusoids(tau: ArrayLike<number>, dim: number = TIMESTEP
   const half = f.length;
   const out = new Float32Array(tau.length * 2 * half);
   for (let r = 0; r < tau.length; r++) {
-    const t = at(tau, r, 'τ');
-    for (const [i, fi] of f.entries()) {
-      const arg = f32(t * fi);
+    const t = required(tau[r], 'τ');
+    for (let i = 0; i < half; i++) {
+      const arg = f32(t * required(f[i], 'frequency'));
       out[r * 2 * half + i] = Math.cos(arg);
       out[r * 2 * half + half + i] = Math.sin(arg);
     }

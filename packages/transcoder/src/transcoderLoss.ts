@@ -3,7 +3,7 @@
  * and z_t ~ q(z_t | z_0), predict with g_φ(z_t, t − 1, F), and take the (weighted) BCE against the parameterisation's
  * target, averaged over the rows selected by the row mask.
  */
-import { CpuTensor, ShapeError, assertShape, at, dims2 } from '@bigr/core';
+import { required, CpuTensor, ShapeError, assertShape, dims2 } from '@bigr/core';
 import type { BitHeadLoss, InputSpec, NamedTensors, Ops, Rng } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
@@ -39,10 +39,10 @@ export function sampleForwardDiffusion(
   const z0 = targets.data;
   const xt = new Float32Array(R * K);
   for (let r = 0; r < R; r++) {
-    const t = at(tau, r, 'τ') + 1;
-    const k = at(buffers.k_final, t, 'k_t');
-    const b = at(buffers.b_final, t, 'b_t');
-    for (let j = r * K; j < (r + 1) * K; j++) xt[j] = at(u, j, 'uniform') < Math.fround(Math.fround(k * at(z0, j, 'target bit')) + b) ? 1 : 0;
+    const t = required(tau[r], 'τ') + 1;
+    const k = required(buffers.k_final[t], 'k_t');
+    const b = required(buffers.b_final[t], 'b_t');
+    for (let j = r * K; j < (r + 1) * K; j++) xt[j] = required(u[j], 'uniform') < Math.fround(Math.fround(k * required(z0[j], 'target bit')) + b) ? 1 : 0;
   }
   return { xt: new CpuTensor(xt, [R, K]), tau: new CpuTensor(tau, [R]) };
 }

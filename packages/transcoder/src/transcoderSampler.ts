@@ -6,7 +6,7 @@
  * of the denoiser once per visited timestep over all rows of both CFG halves (one engine call per step, the
  * timestep MLP evaluated on a single row). Host-side buffers are allocated once per call and reused by every step.
  */
-import { ConfigError, CpuTensor, ShapeError, assertShape, at, dims2, flipToZeroProbability, guidedLogit, throwIfAborted } from '@bigr/core';
+import { required, ConfigError, CpuTensor, ShapeError, assertShape, dims2, flipToZeroProbability, guidedLogit, throwIfAborted } from '@bigr/core';
 import type { BitHeadSampler, BitSamplingOptions, CompiledGraph, Engine, NamedTensors } from '@bigr/core';
 import type { TranscoderConfig, TranscoderConfigInput } from './config.js';
 import { DIRECT_INPUT_BIT, resolveTranscoderConfig } from './config.js';
@@ -211,9 +211,9 @@ export class TranscoderSampler implements BitHeadSampler {
     // Guidance after the temperature, then the flip probability (docs/algorithm.md §4.3), as core defines them.
     const guide = (logits: Float32Array): void => {
       for (let i = 0; i < RK; i++) {
-        const lc = at(logits, i);
-        const l = guided ? guidedLogit(lc, at(logits, RK + i), cfg, temp) : f32(lc / temp);
-        pX0[i] = flipToZeroProbability(l, flip && at(x, i) > 0.5 ? 1 : 0);
+        const lc = required(logits[i], 'conditional logit');
+        const l = guided ? guidedLogit(lc, required(logits[RK + i], 'unconditional logit'), cfg, temp) : f32(lc / temp);
+        pX0[i] = flipToZeroProbability(l, flip && required(x[i], 'bit') > 0.5 ? 1 : 0);
       }
     };
 
@@ -224,7 +224,7 @@ export class TranscoderSampler implements BitHeadSampler {
       guide(logits);
       const u = options.rng.uniformsF32(RK);
       const bits = new Uint8Array(RK);
-      for (const [i, p] of pX0.entries()) bits[i] = at(u, i, 'uniform') < p ? 1 : 0;
+      for (let i = 0; i < RK; i++) bits[i] = required(u[i], 'uniform') < required(pX0[i], 'P(z_0 = 1)') ? 1 : 0;
       options.onStep?.({
         index: 0,
         t: 0,
@@ -240,7 +240,7 @@ export class TranscoderSampler implements BitHeadSampler {
 
     const { visited, coefs } = this.#schedule(options.steps ?? c.inferenceSteps);
     const u0 = options.rng.uniformsF32(RK);
-    for (const [i, v] of u0.entries()) x[i] = v < 0.5 ? 1 : 0;
+    for (let i = 0; i < RK; i++) x[i] = required(u0[i], 'uniform') < 0.5 ? 1 : 0;
     const posterior = new Float32Array(RK);
     for (const [s, t] of visited.entries()) {
       throwIfAborted(options.signal, 'transcoder sampling');
@@ -253,31 +253,31 @@ export class TranscoderSampler implements BitHeadSampler {
       if (!last) {
         // reversePosterior inlined with the coefficients hoisted (the same float32 operations, so the same bits),
         // fused with the Bernoulli draw: this loop runs R·K times per step.
-        const coef = at(coefs, s, 'reverse step coefficients');
+        const coef = required(coefs[s], 'reverse step coefficients');
         const kP = coef.kPrev;
         const bP = coef.bPrev;
         const [l1x1, l0x1] = coef.likelihoodX1;
         const [l1x0, l0x0] = coef.likelihoodX0;
         const u = options.rng.uniformsF32(RK);
         for (let i = 0; i < RK; i++) {
-          const p = at(pX0, i, 'P(z_0 = 1)');
-          const one = at(x, i, 'bit') > 0.5;
+          const p = required(pX0[i], 'P(z_0 = 1)');
+          const one = required(x[i], 'bit') > 0.5;
           const a1 = f32(f32(kP * p) + bP);
           const a0 = f32(f32(kP * f32(1 - p)) + bP);
           const n1 = f32(a1 * (one ? l1x1 : l1x0));
           const n0 = f32(a0 * (one ? l0x1 : l0x0));
           const post = f32(n1 / f32(n1 + n0));
           posterior[i] = post;
-          x[i] = at(u, i, 'uniform') < post ? 1 : 0;
+          x[i] = required(u[i], 'uniform') < post ? 1 : 0;
         }
       } else {
-        for (const [i, p] of pX0.entries()) x[i] = p > 0.5 ? 1 : 0;
+        for (let i = 0; i < RK; i++) x[i] = required(pX0[i], 'P(z_0 = 1)') > 0.5 ? 1 : 0;
       }
       if (before) {
         options.onStep?.({
           index: s,
           t,
-          tPrev: last ? 0 : at(visited, s + 1, 'next visited timestep'),
+          tPrev: last ? 0 : required(visited[s + 1], 'next visited timestep'),
           x: before,
           logitsCond: logits.slice(0, RK),
           logitsUncond: guided ? logits.slice(RK) : null,
@@ -286,7 +286,7 @@ export class TranscoderSampler implements BitHeadSampler {
         });
       }
     }
-    const bits = Uint8Array.from(x);
+    const bits = new Uint8Array(x);
     return { probabilities: new CpuTensor(pX0, [R, K]), bits: new CpuTensor(bits, [R, K]) };
   }
 }

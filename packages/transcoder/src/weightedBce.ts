@@ -3,7 +3,7 @@
  * α = −1; docs/algorithm.md §4.2). For a token with targets y_1…y_K and m = (1/K)·Σ_k y_k, bit k has weight
  * w_k = (1 − m)·y_k + m·(1 − y_k) + 1/K: the rarer value of the token gets the larger weight.
  */
-import { at, type Ops } from '@bigr/core';
+import { required, type Ops } from '@bigr/core';
 
 /** CPU reference of the wBCE weights for rows of K targets (0/1), row-major; returns a new array of weights. */
 export function weightedBceWeights(targets: ArrayLike<number>, bitsPerToken: number): Float64Array {
@@ -11,10 +11,10 @@ export function weightedBceWeights(targets: ArrayLike<number>, bitsPerToken: num
   const out = new Float64Array(targets.length);
   for (let r = 0; r < targets.length / K; r++) {
     let m = 0;
-    for (let k = 0; k < K; k++) m += at(targets, r * K + k, 'target bit');
+    for (let k = 0; k < K; k++) m += required(targets[r * K + k], 'target bit');
     m /= K;
     for (let k = 0; k < K; k++) {
-      const y = at(targets, r * K + k, 'target bit');
+      const y = required(targets[r * K + k], 'target bit');
       out[r * K + k] = (1 - m) * y + m * (1 - y) + 1 / K;
     }
   }

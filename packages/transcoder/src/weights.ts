@@ -2,7 +2,7 @@
  * Transcoder parameters: initialisation (docs/algorithm.md §2.6) and safetensors load/save with the official
  * `denoise_mlp.*` names (docs/algorithm.md §10.1), so released weights map without renaming.
  */
-import { CpuTensor, ConfigError, FormatError, NotFoundError, ShapeError, at, parseSafetensors, serializeSafetensors } from '@bigr/core';
+import { required, CpuTensor, ConfigError, FormatError, NotFoundError, ShapeError, parseSafetensors, serializeSafetensors } from '@bigr/core';
 import type { NamedTensors, Rng, SafetensorsContent } from '@bigr/core';
 import type { DenoiserSizes } from './denoiser.js';
 import { denoiserParameterShapes } from './denoiser.js';
@@ -29,7 +29,7 @@ export function initTranscoderParameters(sizes: DenoiserSizes, rng: Rng): NamedT
     let data: Float32Array;
     if (name.endsWith('.weight') && !isZeroInitialised(name)) {
       data = rng.normalsF32(n);
-      for (const [i, v] of data.entries()) data[i] = v * TRANSCODER_INIT_STD;
+      for (let i = 0; i < n; i++) data[i] = required(data[i], 'weight') * TRANSCODER_INIT_STD;
     } else {
       data = new Float32Array(n);
     }
@@ -152,7 +152,7 @@ export function fromContent(content: SafetensorsContent, source: string, options
     if (!got) continue;
     const want = expected[name];
     const data = got.data;
-    if (got.size !== want.length || want.some((v, i) => Math.abs(v - at(data, i, `${name} entry`)) > 1e-6)) {
+    if (got.size !== want.length || want.some((v, i) => Math.abs(v - required(data[i], `${name} entry`)) > 1e-6)) {
       throw new FormatError(
         `${source}: ${OFFICIAL_SCHEDULER_PREFIX}.${name} is not the linear Bernoulli schedule with T = ${T}; ` +
           `only the 'linear' schedule (docs/algorithm.md §4.1) is supported.`,
