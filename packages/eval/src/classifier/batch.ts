@@ -1,4 +1,4 @@
-import { at, ConfigError, ShapeError } from '@bigr/core';
+import { required, ConfigError, ShapeError } from '@bigr/core';
 
 /**
  * Float32 copy of images `indices` of a uint8 [n, S·S] array, as the graph input [B, S, S, 1] (raw values
@@ -7,7 +7,7 @@ import { at, ConfigError, ShapeError } from '@bigr/core';
 export function gatherImages(images: Uint8Array, pixels: number, indices: ArrayLike<number>): Float32Array {
   const out = new Float32Array(indices.length * pixels);
   for (let i = 0; i < indices.length; i++) {
-    const src = at(indices, i, 'example index') * pixels;
+    const src = required(indices[i], 'example index') * pixels;
     out.set(images.subarray(src, src + pixels), i * pixels);
   }
   return out;
@@ -18,7 +18,7 @@ export function oneHotBatchLast(labels: ArrayLike<number>, indices: ArrayLike<nu
   const b = indices.length;
   const out = new Float32Array(classes * b);
   for (let i = 0; i < b; i++) {
-    const index = at(indices, i, 'example index');
+    const index = required(indices[i], 'example index');
     const y = labels[index];
     if (y === undefined || !Number.isInteger(y) || y < 0 || y >= classes) {
       throw new ConfigError(`Label ${y} of example ${index} is outside [0, ${classes}); labels must be class indices 0…${classes - 1}.`);
@@ -50,7 +50,7 @@ export function argmaxRows(values: ArrayLike<number>, k: number): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let j = 1; j < k; j++) if (at(values, i * k + j, 'value') > at(values, i * k + best, 'value')) best = j;
+    for (let j = 1; j < k; j++) if (required(values[i * k + j], 'value') > required(values[i * k + best], 'value')) best = j;
     out[i] = best;
   }
   return out;

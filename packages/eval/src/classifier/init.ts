@@ -1,4 +1,4 @@
-import { at, CpuTensor, type NamedTensors, type Rng } from '@bigr/core';
+import { CpuTensor, required, type NamedTensors, type Rng } from '@bigr/core';
 import { fashionClassifierParameterShapes, parseFashionClassifierConfig, type FashionClassifierConfig } from './config.js';
 
 /**
@@ -15,11 +15,11 @@ export function initFashionClassifier(rng: Rng, config: Partial<FashionClassifie
       out.set(name, new CpuTensor(new Float32Array(n), shape));
       continue;
     }
-    const fanIn = n / at(shape, 0, `output dimension of ${name}`);
+    const fanIn = n / required(shape[0], `output dimension of ${name}`);
     const gain = name === 'fc2.weight' ? 1 : 2;
     const std = Math.sqrt(gain / fanIn);
     const data = rng.normalsF32(n);
-    for (const [i, v] of data.entries()) data[i] = v * std;
+    for (let i = 0; i < n; i++) data[i] = required(data[i], 'weight') * std;
     out.set(name, new CpuTensor(data, shape));
   }
   return out;

@@ -19,7 +19,7 @@
  * - unbiased logits (pool3 · W without bias, all 1008 classes), optional: [N, 1008].
  * Expected sizes can be overridden for other networks via `expect`.
  */
-import { at, CpuTensor, ConfigError, dims4, NotFoundError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
+import { required, CpuTensor, ConfigError, dims4, NotFoundError, ShapeError, throwIfAborted, type Tensor } from '@bigr/core';
 import type { ExtractedFeatures, ExtractOptions, FeatureExtractor } from './featureExtractor.js';
 import { toUint8Nhwc } from './quantize.js';
 import { resizeBilinearTf1 } from './tf1Resize.js';
@@ -108,12 +108,12 @@ export function inceptionInput(images: Tensor<'uint8'>, mode: 'normalized-299' |
     );
   if (mode === 'raw-255') return new CpuTensor(Float32Array.from(images.data), [n, h, w, c]);
   const resized = resizeBilinearTf1(images.data, n, h, w, c, size, size);
-  for (let i = 0; i < resized.length; i++) resized[i] = Math.fround(Math.fround(at(resized, i, 'resized pixel') - 128) * 0.0078125);
+  for (let i = 0; i < resized.length; i++) resized[i] = Math.fround(Math.fround(required(resized[i], 'resized pixel') - 128) * 0.0078125);
   if (layout === 'NHWC') return new CpuTensor(resized, [n, size, size, c]);
   const nchw = new Float32Array(resized.length);
   const hw = size * size;
   for (let i = 0; i < n; i++)
-    for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) nchw[(i * c + ch) * hw + p] = at(resized, (i * hw + p) * c + ch, 'resized pixel');
+    for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) nchw[(i * c + ch) * hw + p] = required(resized[(i * hw + p) * c + ch], 'resized pixel');
   return new CpuTensor(nchw, [n, c, size, size]);
 }
 

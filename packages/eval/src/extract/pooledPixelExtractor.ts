@@ -11,7 +11,7 @@
  * Cell boundaries are ⌊i·H/G⌋, so any image size works. The metrics it yields are meaningful only relative to
  * each other; its `name` records every parameter.
  */
-import { at, CpuTensor, ConfigError, dims4, throwIfAborted, type Tensor } from '@bigr/core';
+import { required, CpuTensor, ConfigError, dims4, throwIfAborted, type Tensor } from '@bigr/core';
 import type { ExtractedFeatures, ExtractOptions, FeatureExtractor } from './featureExtractor.js';
 import { toUint8Nhwc } from './quantize.js';
 
@@ -41,7 +41,7 @@ function cellMeans(img: Uint8Array, o: number, h: number, w: number, c: number, 
       const sums = new Float64Array(c);
       for (let y = y0; y < Math.min(y1, h); y++)
         for (let x = x0; x < Math.min(x1, w); x++)
-          for (let ch = 0; ch < c; ch++) sums[ch] = at(sums, ch, 'cell sum') + at(img, o + (y * w + x) * c + ch, 'pixel');
+          for (let ch = 0; ch < c; ch++) sums[ch] = required(sums[ch], 'cell sum') + required(img[o + (y * w + x) * c + ch], 'pixel');
       const count = (Math.min(y1, h) - y0) * (Math.min(x1, w) - x0);
       if (perChannel) for (const [ch, sum] of sums.entries()) out[oo + (cy * g + cx) * c + ch] = sum / count;
       else out[oo + cy * g + cx] = sums.reduce((a, b) => a + b, 0) / (count * c);
@@ -92,7 +92,7 @@ export function createPooledPixelExtractor(options: PooledPixelExtractorOptions 
         cellMeans(u8.data, o, h, w, c, sg, true, spatial, i * sg * sg * c);
         for (let j = 0; j < k; j++) {
           let acc = 0;
-          for (let p = 0; p < dim; p++) acc += (at(pool, i * dim + p, 'pooled feature') / 255) * at(weights, p * k + j, 'logit weight');
+          for (let p = 0; p < dim; p++) acc += (required(pool[i * dim + p], 'pooled feature') / 255) * required(weights[p * k + j], 'logit weight');
           logits[i * k + j] = acc;
         }
       }

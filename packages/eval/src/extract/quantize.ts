@@ -4,7 +4,7 @@
  * (normalize=True, value_range=(−1, 1)) does, evaluated step by step in float32, and equal to LlamaGen's
  * `127.5·x + 128` then truncation up to float32 rounding (round half up).
  */
-import { at, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
+import { required, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
 
 /** Quantises one float in [−1, 1] to 0…255 (float32 arithmetic, round half up). */
 export function quantizeUnitToUint8(x: number): number {
@@ -31,7 +31,7 @@ export function toUint8Nhwc(images: Tensor): Tensor<'uint8'> {
     for (let ch = 0; ch < c; ch++) {
       const so = (i * c + ch) * h * w;
       for (let p = 0; p < h * w; p++) {
-        const x = at(src, so + p, 'image value');
+        const x = required(src[so + p], 'image value');
         out[(i * h * w + p) * c + ch] = Number.isNaN(x) ? 0 : quantizeUnitToUint8(x);
       }
     }

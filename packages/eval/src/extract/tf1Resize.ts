@@ -8,7 +8,7 @@
  * Known answer: [[0,1],[2,3]] → 3×3 gives [[0, 2/3, 1],[4/3, 2, 7/3],[2, 8/3, 3]] (PyTorch's half-pixel
  * convention would give [[0,0.5,1],[1,1.5,2],[2,2.5,3]]).
  */
-import { at, ConfigError, ShapeError } from '@bigr/core';
+import { required, ConfigError, ShapeError } from '@bigr/core';
 
 interface AxisWeights {
   lo: Int32Array;
@@ -56,19 +56,19 @@ export function resizeBilinearTf1(
   for (let i = 0; i < n; i++) {
     const base = i * inH * inW * c;
     for (let y = 0; y < outH; y++) {
-      const top = base + at(ys.lo, y, 'source row') * inW * c;
-      const bot = base + at(ys.hi, y, 'source row') * inW * c;
-      const ty = at(ys.t, y, 'row weight');
+      const top = base + required(ys.lo[y], 'source row') * inW * c;
+      const bot = base + required(ys.hi[y], 'source row') * inW * c;
+      const ty = required(ys.t[y], 'row weight');
       for (let x = 0; x < outW; x++) {
-        const l = at(xs.lo, x, 'source column') * c;
-        const r = at(xs.hi, x, 'source column') * c;
-        const tx = at(xs.t, x, 'column weight');
+        const l = required(xs.lo[x], 'source column') * c;
+        const r = required(xs.hi[x], 'source column') * c;
+        const tx = required(xs.t[x], 'column weight');
         const o = ((i * outH + y) * outW + x) * c;
         for (let ch = 0; ch < c; ch++) {
-          const tl = f(at(data, top + l + ch, 'source value'));
-          const tr = f(at(data, top + r + ch, 'source value'));
-          const bl = f(at(data, bot + l + ch, 'source value'));
-          const br = f(at(data, bot + r + ch, 'source value'));
+          const tl = f(required(data[top + l + ch], 'source value'));
+          const tr = f(required(data[top + r + ch], 'source value'));
+          const bl = f(required(data[bot + l + ch], 'source value'));
+          const br = f(required(data[bot + r + ch], 'source value'));
           const tv = f(tl + f(f(tr - tl) * tx));
           const bv = f(bl + f(f(br - bl) * tx));
           out[o + ch] = f(tv + f(f(bv - tv) * ty));

@@ -7,7 +7,7 @@
  * reproduces the diagonal of `A·Aᵀ` bit for bit. JavaScript never fuses multiply-add, so results are
  * deterministic across runs and platforms.
  */
-import { at } from '@bigr/core';
+import { required } from '@bigr/core';
 
 /** Readable float row storage accepted by the kernels. */
 export type FloatArray = Float64Array | Float32Array;
@@ -44,7 +44,7 @@ export function syrkNT(a: FloatArray, n: number, k: number, out: Float64Array = 
     gemmBlock(a, a, 0, j1, j0, j1, n, k, out);
   }
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) out[i * n + j] = at(out, j * n + i, 'upper-triangle entry');
+    for (let j = 0; j < i; j++) out[i * n + j] = required(out[j * n + i], 'upper-triangle entry');
   }
   return out;
 }
@@ -53,7 +53,10 @@ export function syrkNT(a: FloatArray, n: number, k: number, out: Float64Array = 
 export function rowSquaredNorms(a: FloatArray, m: number, k: number, out: Float64Array = new Float64Array(m)): Float64Array {
   for (let i = 0; i < m; i++) {
     let s = 0;
-    for (const x of a.subarray(i * k, (i + 1) * k)) s += x * x;
+    for (let p = i * k; p < (i + 1) * k; p++) {
+      const x = required(a[p], 'row of A');
+      s += x * x;
+    }
     out[i] = s;
   }
   return out;
@@ -63,17 +66,16 @@ export function rowSquaredNorms(a: FloatArray, m: number, k: number, out: Float6
 function gemmBlock(a: FloatArray, b: FloatArray, i0: number, i1: number, j0: number, j1: number, n: number, k: number, out: Float64Array): void {
   let i = i0;
   for (; i + 3 < i1; i += 4) {
-    // four rows of A and, below, four rows of B, each of length k
-    const a0 = a.subarray(i * k, (i + 1) * k);
-    const a1 = a.subarray((i + 1) * k, (i + 2) * k);
-    const a2 = a.subarray((i + 2) * k, (i + 3) * k);
-    const a3 = a.subarray((i + 3) * k, (i + 4) * k);
+    const a0 = i * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
     let j = j0;
     for (; j + 3 < j1; j += 4) {
-      const b0 = b.subarray(j * k, (j + 1) * k);
-      const b1 = b.subarray((j + 1) * k, (j + 2) * k);
-      const b2 = b.subarray((j + 2) * k, (j + 3) * k);
-      const b3 = b.subarray((j + 3) * k, (j + 4) * k);
+      const b0 = j * k;
+      const b1 = b0 + k;
+      const b2 = b1 + k;
+      const b3 = b2 + k;
       let s00 = 0,
         s01 = 0,
         s02 = 0,
@@ -91,26 +93,26 @@ function gemmBlock(a: FloatArray, b: FloatArray, i0: number, i1: number, j0: num
         s32 = 0,
         s33 = 0;
       for (let p = 0; p < k; p++) {
-        const y0 = at(b0, p, 'row of B'),
-          y1 = at(b1, p, 'row of B'),
-          y2 = at(b2, p, 'row of B'),
-          y3 = at(b3, p, 'row of B');
-        let x = at(a0, p, 'row of A');
+        const y0 = required(b[b0 + p], 'row of B'),
+          y1 = required(b[b1 + p], 'row of B'),
+          y2 = required(b[b2 + p], 'row of B'),
+          y3 = required(b[b3 + p], 'row of B');
+        let x = required(a[a0 + p], 'row of A');
         s00 += x * y0;
         s01 += x * y1;
         s02 += x * y2;
         s03 += x * y3;
-        x = at(a1, p, 'row of A');
+        x = required(a[a1 + p], 'row of A');
         s10 += x * y0;
         s11 += x * y1;
         s12 += x * y2;
         s13 += x * y3;
-        x = at(a2, p, 'row of A');
+        x = required(a[a2 + p], 'row of A');
         s20 += x * y0;
         s21 += x * y1;
         s22 += x * y2;
         s23 += x * y3;
-        x = at(a3, p, 'row of A');
+        x = required(a[a3 + p], 'row of A');
         s30 += x * y0;
         s31 += x * y1;
         s32 += x * y2;
@@ -148,6 +150,6 @@ function gemmBlock(a: FloatArray, b: FloatArray, i0: number, i1: number, j0: num
 
 function dot(a: FloatArray, ao: number, b: FloatArray, bo: number, k: number): number {
   let s = 0;
-  for (let p = 0; p < k; p++) s += at(a, ao + p, 'row of A') * at(b, bo + p, 'row of B');
+  for (let p = 0; p < k; p++) s += required(a[ao + p], 'row of A') * required(b[bo + p], 'row of B');
   return s;
 }

@@ -33,7 +33,7 @@ export function sqrtmPsd(a: Float64Array, n: number): PsdSqrtResult {
     if (lambda < minEigenvalue) minEigenvalue = lambda;
     const q = lambda > 0 ? Math.sqrt(Math.sqrt(lambda)) : 0;
     // row k of v is the eigenvector of lambda
-    for (const [i, x] of v.subarray(k * n, (k + 1) * n).entries()) w[i * n + k] = x * q;
+    for (let i = 0; i < n; i++) w[i * n + k] = required(v[k * n + i], 'eigenvector entry') * q;
   }
   return { sqrt: syrkNT(w, n, n), eigenvalues: values, minEigenvalue };
 }

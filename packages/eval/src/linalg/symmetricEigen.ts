@@ -6,7 +6,7 @@
  * ≈ 4/3·n³ to accumulate the orthogonal factor and ≈ 6·n³ for the QL rotations when eigenvectors are wanted;
  * eigenvalues alone cost the reduction plus O(n²).
  */
-import { at, ConfigError, ShapeError } from '@bigr/core';
+import { required, ConfigError, ShapeError } from '@bigr/core';
 
 /** Result of {@link symmetricEigen}. */
 export interface SymmetricEigenResult {
@@ -62,10 +62,10 @@ export function symmetricEigen(a: Float64Array, n: number, options: SymmetricEig
 function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, betas: Float64Array): void {
   if (n === 0) return;
   if (n <= 2) {
-    d[0] = at(w, 0, 'matrix entry');
+    d[0] = required(w[0], 'matrix entry');
     if (n === 2) {
-      e[0] = at(w, 1, 'matrix entry');
-      d[1] = at(w, 3, 'matrix entry');
+      e[0] = required(w[1], 'matrix entry');
+      d[1] = required(w[3], 'matrix entry');
     }
     return;
   }
@@ -81,9 +81,9 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
   for (let k = 0; k <= n - 3; k++) {
     // w = p − (β/2)(vᵀp)·v
     let vp = 0;
-    for (let j = k + 1; j < n; j++) vp += at(v, j, 'v') * at(p, j, 'p');
+    for (let j = k + 1; j < n; j++) vp += required(v[j], 'v') * required(p[j], 'p');
     const kk = 0.5 * beta * vp;
-    for (let j = k + 1; j < n; j++) wv[j] = at(p, j, 'p') - kk * at(v, j, 'v');
+    for (let j = k + 1; j < n; j++) wv[j] = required(p[j], 'p') - kk * required(v[j], 'v');
     if (beta === 0) wv.fill(0, k + 1, n);
     // Row k+1 first: update, then build the next reflector from it.
     const r = k + 1;
@@ -96,36 +96,36 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
       pNext.fill(0, r + 1, n);
     }
     for (let i = r + 1; i < n; i++) {
-      const row = w.subarray(i * n, (i + 1) * n);
-      const vi = at(v, i, 'v');
-      const wi = at(wv, i, 'w');
+      const row = i * n;
+      const vi = required(v[i], 'v');
+      const wi = required(wv[i], 'w');
       if (!hasNext) {
-        for (let j = i; j < n; j++) row[j] = at(row, j, 'matrix entry') - (vi * at(wv, j, 'w') + wi * at(v, j, 'v'));
+        for (let j = i; j < n; j++) w[row + j] = required(w[row + j], 'matrix entry') - (vi * required(wv[j], 'w') + wi * required(v[j], 'v'));
         continue;
       }
-      const vni = at(vNext, i, 'next v');
-      const aii = at(row, i, 'matrix entry') - vi * wi - wi * vi;
-      row[i] = aii;
+      const vni = required(vNext[i], 'next v');
+      const aii = required(w[row + i], 'matrix entry') - vi * wi - wi * vi;
+      w[row + i] = aii;
       let acc = aii * vni;
       for (let j = i + 1; j < n; j++) {
-        const aij = at(row, j, 'matrix entry') - vi * at(wv, j, 'w') - wi * at(v, j, 'v');
-        row[j] = aij;
-        acc += aij * at(vNext, j, 'next v');
-        pNext[j] = at(pNext, j, 'next p') + aij * vni;
+        const aij = required(w[row + j], 'matrix entry') - vi * required(wv[j], 'w') - wi * required(v[j], 'v');
+        w[row + j] = aij;
+        acc += aij * required(vNext[j], 'next v');
+        pNext[j] = required(pNext[j], 'next p') + aij * vni;
       }
-      pNext[i] = at(pNext, i, 'next p') + acc;
+      pNext[i] = required(pNext[i], 'next p') + acc;
     }
     if (hasNext) {
       for (let j = r + 1; j < n; j++) {
-        v[j] = at(vNext, j, 'next v');
-        p[j] = betaNext * at(pNext, j, 'next p');
+        v[j] = required(vNext[j], 'next v');
+        p[j] = betaNext * required(pNext[j], 'next p');
       }
       beta = betaNext;
     }
   }
-  d[n - 2] = at(w, (n - 2) * n + (n - 2), 'matrix entry');
-  e[n - 2] = at(w, (n - 2) * n + (n - 1), 'matrix entry');
-  d[n - 1] = at(w, (n - 1) * n + (n - 1), 'matrix entry');
+  d[n - 2] = required(w[(n - 2) * n + (n - 2)], 'matrix entry');
+  e[n - 2] = required(w[(n - 2) * n + (n - 1)], 'matrix entry');
+  d[n - 1] = required(w[(n - 1) * n + (n - 1)], 'matrix entry');
   e[n - 1] = 0;
   // Steps past the last reflector have no reflector (β = 0).
   for (let k = Math.max(0, n - 2); k < n; k++) betas[k] = 0;
@@ -133,10 +133,10 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
 
 /** A[r][j] −= v_r·w_j + w_r·v_j for j ≥ r (upper triangle of row r). */
 function updateRow(w: Float64Array, n: number, r: number, v: Float64Array, wv: Float64Array): void {
-  const row = w.subarray(r * n, (r + 1) * n);
-  const vr = at(v, r, 'v');
-  const wr = at(wv, r, 'w');
-  for (let j = r; j < n; j++) row[j] = at(row, j, 'matrix entry') - (vr * at(wv, j, 'w') + wr * at(v, j, 'v'));
+  const row = r * n;
+  const vr = required(v[r], 'v');
+  const wr = required(wv[r], 'w');
+  for (let j = r; j < n; j++) w[row + j] = required(w[row + j], 'matrix entry') - (vr * required(wv[j], 'w') + wr * required(v[j], 'v'));
 }
 
 /**
@@ -147,9 +147,9 @@ function householder(w: Float64Array, n: number, k: number, v: Float64Array, d: 
   const row = w.subarray(k * n, (k + 1) * n);
   // the entries beyond the diagonal, which the reflector zeroes
   const tail = row.subarray(k + 1);
-  d[k] = at(row, k, 'matrix entry');
+  d[k] = required(row[k], 'matrix entry');
   let scale = 0;
-  for (const x of tail) scale = Math.max(scale, Math.abs(x));
+  for (let t = 0; t < tail.length; t++) scale = Math.max(scale, Math.abs(required(tail[t], 'matrix entry')));
   if (scale === 0 || !Number.isFinite(scale)) {
     e[k] = scale === 0 ? 0 : NaN;
     v.fill(0, k + 1, n);
@@ -157,13 +157,13 @@ function householder(w: Float64Array, n: number, k: number, v: Float64Array, d: 
     return 0;
   }
   let sigma2 = 0;
-  for (const [t, entry] of tail.entries()) {
-    const x = entry / scale;
+  for (let t = 0; t < tail.length; t++) {
+    const x = required(tail[t], 'matrix entry') / scale;
     v[k + 1 + t] = x;
     sigma2 += x * x;
   }
   const sigma = Math.sqrt(sigma2);
-  const x0 = at(v, k + 1, 'v');
+  const x0 = required(v[k + 1], 'v');
   const alpha = x0 >= 0 ? -sigma : sigma;
   v[k + 1] = x0 - alpha;
   e[k] = alpha * scale;
@@ -175,17 +175,17 @@ function householder(w: Float64Array, n: number, k: number, v: Float64Array, d: 
 function symvUpper(w: Float64Array, n: number, start: number, v: Float64Array, p: Float64Array, beta: number): void {
   p.fill(0, start, n);
   for (let i = start; i < n; i++) {
-    const row = w.subarray(i * n, (i + 1) * n);
-    const vi = at(v, i, 'v');
-    let acc = at(row, i, 'matrix entry') * vi;
+    const row = i * n;
+    const vi = required(v[i], 'v');
+    let acc = required(w[row + i], 'matrix entry') * vi;
     for (let j = i + 1; j < n; j++) {
-      const aij = at(row, j, 'matrix entry');
-      acc += aij * at(v, j, 'v');
-      p[j] = at(p, j, 'p') + aij * vi;
+      const aij = required(w[row + j], 'matrix entry');
+      acc += aij * required(v[j], 'v');
+      p[j] = required(p[j], 'p') + aij * vi;
     }
-    p[i] = at(p, i, 'p') + acc;
+    p[i] = required(p[i], 'p') + acc;
   }
-  for (let i = start; i < n; i++) p[i] = at(p, i, 'p') * beta;
+  for (let i = start; i < n; i++) p[i] = required(p[i], 'p') * beta;
 }
 
 /** Forms Qᵀ (row-major) from the reflectors stored in `w`, by backward accumulation Q = H₀(H₁(…H_{n−3})). */
@@ -194,31 +194,31 @@ function accumulateTransposedQ(w: Float64Array, n: number, betas: Float64Array):
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
   const u = new Float64Array(n);
   for (let k = n - 3; k >= 0; k--) {
-    const beta = at(betas, k, 'beta');
+    const beta = required(betas[k], 'beta');
     if (beta === 0) continue;
-    const vrow = w.subarray(k * n, (k + 1) * n);
+    const vrow = k * n;
     const s = k + 1;
     // u = vᵀ·Q[s.., s..]
     u.fill(0, s, n);
     for (let i = s; i < n; i++) {
-      const vi = at(vrow, i, 'reflector entry');
+      const vi = required(w[vrow + i], 'reflector entry');
       if (vi === 0) continue;
-      const row = q.subarray(i * n, (i + 1) * n);
-      for (let j = s; j < n; j++) u[j] = at(u, j, 'u') + vi * at(row, j, 'Q entry');
+      const row = i * n;
+      for (let j = s; j < n; j++) u[j] = required(u[j], 'u') + vi * required(q[row + j], 'Q entry');
     }
     // Q[s.., s..] −= β·v·u
     for (let i = s; i < n; i++) {
-      const f = beta * at(vrow, i, 'reflector entry');
+      const f = beta * required(w[vrow + i], 'reflector entry');
       if (f === 0) continue;
-      const row = q.subarray(i * n, (i + 1) * n);
-      for (let j = s; j < n; j++) row[j] = at(row, j, 'Q entry') - f * at(u, j, 'u');
+      const row = i * n;
+      for (let j = s; j < n; j++) q[row + j] = required(q[row + j], 'Q entry') - f * required(u[j], 'u');
     }
   }
   // transpose in place
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const t = at(q, i * n + j, 'Q entry');
-      q[i * n + j] = at(q, j * n + i, 'Q entry');
+      const t = required(q[i * n + j], 'Q entry');
+      q[i * n + j] = required(q[j * n + i], 'Q entry');
       q[j * n + i] = t;
     }
   }
@@ -248,9 +248,9 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
   let f = 0;
   let tst1 = 0;
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(at(d, l, 'd')) + Math.abs(at(e, l, 'e')));
+    tst1 = Math.max(tst1, Math.abs(required(d[l], 'd')) + Math.abs(required(e[l], 'e')));
     let m = l;
-    while (m < n - 1 && !(Math.abs(at(e, m, 'e')) <= eps * tst1)) m++;
+    while (m < n - 1 && !(Math.abs(required(e[m], 'e')) <= eps * tst1)) m++;
     if (m > l) {
       let iter = 0;
       do {
@@ -261,9 +261,9 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
           );
         }
         // l < m ≤ n − 1, so l + 1 is a valid index
-        const el = at(e, l, 'e');
-        let g = at(d, l, 'd');
-        let p = (at(d, l + 1, 'd') - g) / (2 * el);
+        const el = required(e[l], 'e');
+        let g = required(d[l], 'd');
+        let p = (required(d[l + 1], 'd') - g) / (2 * el);
         let r = hypot(p, 1);
         if (p < 0) r = -r;
         const dl = el / (p + r);
@@ -271,18 +271,18 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
         d[l] = dl;
         d[l + 1] = dl1;
         let h = g - dl;
-        for (let i = l + 2; i < n; i++) d[i] = at(d, i, 'd') - h;
+        for (let i = l + 2; i < n; i++) d[i] = required(d[i], 'd') - h;
         f += h;
-        p = at(d, m, 'd');
+        p = required(d[m], 'd');
         let c = 1;
         let c2 = c;
         let c3 = c;
-        const el1 = at(e, l + 1, 'e');
+        const el1 = required(e[l + 1], 'e');
         let s = 0;
         let s2 = 0;
         for (let i = m - 1; i >= l; i--) {
-          const ei = at(e, i, 'e');
-          const di = at(d, i, 'd');
+          const ei = required(e[i], 'e');
+          const di = required(d[i], 'd');
           c3 = c2;
           c2 = c;
           s2 = s;
@@ -296,31 +296,31 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, vt: Float64A
           d[i + 1] = h + s * (c * g + s * di);
           if (vt) rotateRows(vt, n, i, c, s);
         }
-        p = (-s * s2 * c3 * el1 * at(e, l, 'e')) / dl1;
+        p = (-s * s2 * c3 * el1 * required(e[l], 'e')) / dl1;
         e[l] = s * p;
         d[l] = c * p;
-      } while (Math.abs(at(e, l, 'e')) > eps * tst1);
+      } while (Math.abs(required(e[l], 'e')) > eps * tst1);
     }
-    d[l] = at(d, l, 'd') + f;
+    d[l] = required(d[l], 'd') + f;
     e[l] = 0;
   }
 }
 
 /** rows i and i+1 of vt: (x, y) ← (c·x − s·y, s·x + c·y). */
 function rotateRows(vt: Float64Array, n: number, i: number, c: number, s: number): void {
-  const xs = vt.subarray(i * n, (i + 1) * n);
-  const ys = vt.subarray((i + 1) * n, (i + 2) * n);
+  const xo = i * n;
+  const yo = xo + n;
   for (let k = 0; k < n; k++) {
-    const x = at(xs, k, 'row i of the rotation');
-    const y = at(ys, k, 'row i+1 of the rotation');
-    ys[k] = s * x + c * y;
-    xs[k] = c * x - s * y;
+    const x = required(vt[xo + k], 'row i of the rotation');
+    const y = required(vt[yo + k], 'row i+1 of the rotation');
+    vt[yo + k] = s * x + c * y;
+    vt[xo + k] = c * x - s * y;
   }
 }
 
 function sortAscending(d: Float64Array, n: number, vt: Float64Array | undefined): SymmetricEigenResult {
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => at(d, x, 'eigenvalue') - at(d, y, 'eigenvalue') || x - y);
-  const values = Float64Array.from(order, (i) => at(d, i, 'eigenvalue'));
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => required(d[x], 'eigenvalue') - required(d[y], 'eigenvalue') || x - y);
+  const values = Float64Array.from(order, (i) => required(d[i], 'eigenvalue'));
   if (!vt) return { values };
   const vectors = new Float64Array(n * n);
   for (const [i, from] of order.entries()) vectors.set(vt.subarray(from * n, from * n + n), i * n);

@@ -9,7 +9,7 @@
  * Patterns are counted exactly up to `maxDistinctPatterns` (default 2^24) distinct values; beyond that new
  * patterns are no longer tracked and the pattern statistics are flagged inexact.
  */
-import { at, ConfigError, ShapeError, type Tensor } from '@bigr/core';
+import { required, ConfigError, ShapeError, type Tensor } from '@bigr/core';
 
 /** Result of {@link CodeUsageAccumulator.result}. */
 export interface CodeUsageResult {
@@ -70,7 +70,7 @@ export class CodeUsageAccumulator {
         const v = d[t * k + j];
         if (v !== 0 && v !== 1) throw new ShapeError(`CodeUsageAccumulator: token ${this.#tokens} bit ${j} is ${v}; codes must hold only 0 and 1.`);
         if (v === 1) {
-          this.#ones[j] = at(this.#ones, j, 'count of ones') + 1;
+          this.#ones[j] = required(this.#ones[j], 'count of ones') + 1;
           if (numeric) key += 2 ** j;
         }
         if (!numeric) str += v === 1 ? '1' : '0';

@@ -3,7 +3,7 @@
  * uint8). Default reduction: PSNR per image, then the arithmetic mean over images (as tokenizer papers using
  * skimage per image do); `'global'` instead uses the MSE over the whole batch. Identical images give +Infinity.
  */
-import { at, type Tensor } from '@bigr/core';
+import { required, type Tensor } from '@bigr/core';
 import { type ImageLayout, imagePair } from './imageBatch.js';
 
 /** Options for {@link psnr}. */
@@ -34,7 +34,7 @@ export function psnr(a: Tensor, b: Tensor, options: PsnrOptions = {}): PsnrResul
   for (let i = 0; i < p.n; i++) {
     let se = 0;
     for (let j = i * per; j < (i + 1) * per; j++) {
-      const d = at(p.a, j, 'pixel of the first image') - at(p.b, j, 'pixel of the second image');
+      const d = required(p.a[j], 'pixel of the first image') - required(p.b[j], 'pixel of the second image');
       se += d * d;
     }
     total += se;

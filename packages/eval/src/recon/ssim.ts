@@ -7,7 +7,7 @@
  * skimage (`gaussian_weights=True, use_sample_covariance=False`, per channel), all of which average the valid
  * region. Images must be at least 11×11.
  */
-import { at, ConfigError, type Tensor } from '@bigr/core';
+import { required, ConfigError, type Tensor } from '@bigr/core';
 import { type ImageLayout, type ImagePair, imagePair, pixelIndex } from './imageBatch.js';
 
 /** Options for {@link ssim}. */
@@ -61,11 +61,13 @@ export function ssim(a: Tensor, b: Tensor, options: SsimOptions = {}): SsimResul
       const filter = (plane: Float64Array): Float64Array => filterValid(plane, p.h, p.w, win);
       const [fy, fxx, fyy, fxy] = [filter(y), filter(xx), filter(yy), filter(xy)];
       // every filtered plane has oh·ow entries
-      for (const [q, mx] of filter(x).entries()) {
-        const my = at(fy, q, 'local mean of y');
-        const vx = at(fxx, q, 'local mean of x²') - mx * mx;
-        const vy = at(fyy, q, 'local mean of y²') - my * my;
-        const cxy = at(fxy, q, 'local mean of xy') - mx * my;
+      const fx = filter(x);
+      for (let q = 0; q < fx.length; q++) {
+        const mx = required(fx[q], 'local mean of x');
+        const my = required(fy[q], 'local mean of y');
+        const vx = required(fxx[q], 'local mean of x²') - mx * mx;
+        const vy = required(fyy[q], 'local mean of y²') - my * my;
+        const cxy = required(fxy[q], 'local mean of xy') - mx * my;
         acc += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
       }
     }
@@ -82,8 +84,8 @@ function fillPlanes(p: ImagePair, i: number, ch: number, planes: Planes): void {
   for (let r = 0; r < p.h; r++) {
     for (let c = 0; c < p.w; c++) {
       const idx = pixelIndex(p, i, r, c, ch);
-      const u = at(p.a, idx, 'pixel of the first image');
-      const v = at(p.b, idx, 'pixel of the second image');
+      const u = required(p.a[idx], 'pixel of the first image');
+      const v = required(p.b[idx], 'pixel of the second image');
       const q = r * p.w + c;
       x[q] = u;
       y[q] = v;
@@ -103,7 +105,7 @@ function filterValid(src: Float64Array, h: number, w: number, win: Float64Array)
   for (let r = 0; r < h; r++) {
     for (let c = 0; c < ow; c++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += at(win, t, 'window weight') * at(src, r * w + c + t, 'plane value');
+      for (let t = 0; t < k; t++) s += required(win[t], 'window weight') * required(src[r * w + c + t], 'plane value');
       tmp[r * ow + c] = s;
     }
   }
@@ -111,7 +113,7 @@ function filterValid(src: Float64Array, h: number, w: number, win: Float64Array)
   for (let r = 0; r < oh; r++) {
     for (let c = 0; c < ow; c++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += at(win, t, 'window weight') * at(tmp, (r + t) * ow + c, 'row-filtered value');
+      for (let t = 0; t < k; t++) s += required(win[t], 'window weight') * required(tmp[(r + t) * ow + c], 'row-filtered value');
       out[r * ow + c] = s;
     }
   }

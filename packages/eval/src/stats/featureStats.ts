@@ -10,7 +10,7 @@
  * which is also how states from several processes are merged. E[xxᵀ] − μμᵀ is never formed. The covariance is
  * C/(N − 1), as `numpy.cov(x, rowvar=False)` (ddof = 1).
  */
-import { at, ConfigError, ShapeError } from '@bigr/core';
+import { required, ConfigError, ShapeError } from '@bigr/core';
 import { type GemmNT, syrkNT } from '../linalg/gemm.js';
 import type { GaussianStats } from './gaussianStats.js';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
@@ -109,7 +109,9 @@ export class FeatureStats {
       throw new ConfigError(`FeatureStats: the covariance needs at least 2 samples but ${this.#count} were added. Add more feature rows.`);
     }
     const f = 1 / (this.#count - 1);
-    return Float64Array.from(this.#scatter, (v) => v * f);
+    const out = new Float64Array(this.#scatter.length);
+    for (let i = 0; i < out.length; i++) out[i] = required(this.#scatter[i], 'scatter entry') * f;
+    return out;
   }
 
   /** The {@link GaussianStats} (μ, Σ, N) used by the Fréchet distance. */
@@ -135,7 +137,7 @@ export class FeatureStats {
     const na = this.#count;
     const n = na + nb;
     // meanB has d entries and scatterB d·d (checked by the callers)
-    const delta = Float64Array.from(this.#mean, (m, j) => at(meanB, j, 'batch mean') - m);
+    const delta = Float64Array.from(this.#mean, (m, j) => required(meanB[j], 'batch mean') - m);
     const w = (na * nb) / n;
     const c = this.#scatter;
     // upper triangle, then mirror, so the scatter stays exactly symmetric
@@ -143,11 +145,12 @@ export class FeatureStats {
       const di = deltaI * w;
       const row = c.subarray(i * d, (i + 1) * d);
       const rowB = scatterB.subarray(i * d, (i + 1) * d);
-      for (let j = i; j < d; j++) row[j] = at(row, j, 'scatter entry') + (at(rowB, j, 'batch scatter entry') + di * at(delta, j, 'mean difference'));
-      for (let j = 0; j < i; j++) row[j] = at(c, j * d + i, 'scatter entry');
+      for (let j = i; j < d; j++)
+        row[j] = required(row[j], 'scatter entry') + (required(rowB[j], 'batch scatter entry') + di * required(delta[j], 'mean difference'));
+      for (let j = 0; j < i; j++) row[j] = required(c[j * d + i], 'scatter entry');
     }
     const f = nb / n;
-    for (const [j, deltaJ] of delta.entries()) this.#mean[j] = at(this.#mean, j, 'mean') + deltaJ * f;
+    for (const [j, deltaJ] of delta.entries()) this.#mean[j] = required(this.#mean[j], 'mean') + deltaJ * f;
     this.#count = n;
   }
 }
@@ -158,13 +161,13 @@ function centre(rows: FeatureRows): { centredT: Float64Array; mean: Float64Array
   const mean = new Float64Array(d);
   for (let i = 0; i < b; i++) {
     const o = i * d;
-    for (let j = 0; j < d; j++) mean[j] = at(mean, j, 'batch mean') + at(data, o + j, 'feature');
+    for (let j = 0; j < d; j++) mean[j] = required(mean[j], 'batch mean') + required(data[o + j], 'feature');
   }
   for (const [j, sum] of mean.entries()) mean[j] = sum / b;
   const centredT = new Float64Array(d * b);
   for (let i = 0; i < b; i++) {
     const o = i * d;
-    for (let j = 0; j < d; j++) centredT[j * b + i] = at(data, o + j, 'feature') - at(mean, j, 'batch mean');
+    for (let j = 0; j < d; j++) centredT[j * b + i] = required(data[o + j], 'feature') - required(mean[j], 'batch mean');
   }
   return { centredT, mean };
 }

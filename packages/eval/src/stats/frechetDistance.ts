@@ -13,7 +13,7 @@
  * are themselves non-finite are rejected up front. The value is not clamped at 0 (identical inputs can give a
  * tiny negative number); {@link FrechetResult.clamped} is max(0, value) for display.
  */
-import { at, FormatError, ShapeError } from '@bigr/core';
+import { required, FormatError, ShapeError } from '@bigr/core';
 import { gemmNT } from '../linalg/gemm.js';
 import { sqrtmPsd } from '../linalg/matrixSqrt.js';
 import { EigenConvergenceError, symmetricEigen } from '../linalg/symmetricEigen.js';
@@ -81,7 +81,7 @@ export function traceSqrtProduct(sigma1: Float64Array, sigma2: Float64Array, d: 
     else if (l < minEigenvalueM) minEigenvalueM = l;
   }
   // eigenvalues are ascending
-  return { trace, minEigenvalueSigma1, minEigenvalueM, maxEigenvalueM: d > 0 ? at(values, d - 1, 'largest eigenvalue of M') : 0 };
+  return { trace, minEigenvalueSigma1, minEigenvalueM, maxEigenvalueM: d > 0 ? required(values[d - 1], 'largest eigenvalue of M') : 0 };
 }
 
 /** Fréchet distance between two Gaussian summaries (symmetric in its arguments up to rounding). */
@@ -123,7 +123,7 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
   }
   let meanTerm = 0;
   for (let i = 0; i < d; i++) {
-    const diff = at(a.mu, i, 'first mean') - at(b.mu, i, 'second mean');
+    const diff = required(a.mu[i], 'first mean') - required(b.mu[i], 'second mean');
     meanTerm += diff * diff;
   }
   let offsetApplied = 0;
@@ -174,16 +174,16 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats, options: Fre
 
 function trace(s: Float64Array, d: number): number {
   let t = 0;
-  for (let i = 0; i < d; i++) t += at(s, i * d + i, 'diagonal entry');
+  for (let i = 0; i < d; i++) t += required(s[i * d + i], 'diagonal entry');
   return t;
 }
 
 function symmetrized(s: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
-    out[i * d + i] = at(s, i * d + i, 'diagonal entry');
+    out[i * d + i] = required(s[i * d + i], 'diagonal entry');
     for (let j = i + 1; j < d; j++) {
-      const v = 0.5 * (at(s, i * d + j, 'upper entry') + at(s, j * d + i, 'lower entry'));
+      const v = 0.5 * (required(s[i * d + j], 'upper entry') + required(s[j * d + i], 'lower entry'));
       out[i * d + j] = v;
       out[j * d + i] = v;
     }
@@ -196,8 +196,8 @@ function relativeAsymmetry(s: Float64Array, d: number): number {
   let maxDiff = 0;
   for (let i = 0; i < d; i++) {
     for (let j = i; j < d; j++) {
-      const x = at(s, i * d + j, 'upper entry');
-      const y = at(s, j * d + i, 'lower entry');
+      const x = required(s[i * d + j], 'upper entry');
+      const y = required(s[j * d + i], 'lower entry');
       maxAbs = Math.max(maxAbs, Math.abs(x), Math.abs(y));
       maxDiff = Math.max(maxDiff, Math.abs(x - y));
     }
@@ -207,12 +207,13 @@ function relativeAsymmetry(s: Float64Array, d: number): number {
 
 function withDiagonalOffset(s: Float64Array, d: number, eps: number): Float64Array {
   const out = Float64Array.from(s);
-  for (let i = 0; i < d; i++) out[i * d + i] = at(out, i * d + i, 'diagonal entry') + eps;
+  for (let i = 0; i < d; i++) out[i * d + i] = required(out[i * d + i], 'diagonal entry') + eps;
   return out;
 }
 
 function assertFinite(x: Float64Array, what: string): void {
-  for (const [i, v] of x.entries()) {
+  for (let i = 0; i < x.length; i++) {
+    const v = required(x[i], 'value');
     if (!Number.isFinite(v)) {
       throw new FormatError(`frechetDistance: ${what} contains a non-finite value (${v}) at index ${i}. Recompute the statistics; features must be finite.`);
     }

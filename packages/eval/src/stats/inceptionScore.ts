@@ -8,7 +8,7 @@
  * limit), so there is no NaN where ADM's float32 log would produce one. IS uses only the samples, never
  * reference data. If samples are stored sorted by class, permute them (with a recorded seed) first (§4.4).
  */
-import { at, ConfigError, ShapeError } from '@bigr/core';
+import { required, ConfigError, ShapeError } from '@bigr/core';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
 
 /** Options for {@link InceptionScoreAccumulator} and {@link inceptionScore}. */
@@ -73,22 +73,22 @@ export class InceptionScoreAccumulator {
     }
     const lp = new Float64Array(c);
     for (let r = 0; r < rows.rows; r++) {
-      const row = rows.data.subarray(r * c, (r + 1) * c);
+      const o = r * c;
       let max = -Infinity;
-      for (const x of row) max = Math.max(max, x);
+      for (let j = 0; j < c; j++) max = Math.max(max, required(rows.data[o + j], 'logit'));
       if (!Number.isFinite(max)) throw new ShapeError(`Inception Score logits row ${this.#count} contains a non-finite maximum (${max}).`);
       let z = 0;
-      for (const [j, x] of row.entries()) {
-        const shifted = x - max;
+      for (let j = 0; j < c; j++) {
+        const shifted = required(rows.data[o + j], 'logit') - max;
         lp[j] = shifted;
         z += Math.exp(shifted);
       }
       const logZ = Math.log(z);
       let negEnt = 0;
-      for (const [j, shifted] of lp.entries()) {
-        const l = shifted - logZ;
+      for (let j = 0; j < c; j++) {
+        const l = required(lp[j], 'shifted logit') - logZ;
         const p = Math.exp(l);
-        this.#probSum[j] = at(this.#probSum, j, 'probability sum') + p;
+        this.#probSum[j] = required(this.#probSum[j], 'probability sum') + p;
         if (p > 0) negEnt += p * l;
       }
       this.#negEntropySum += negEnt;
@@ -140,8 +140,8 @@ export function inceptionScore(logits: FeatureTensor | FeatureRows, options: Inc
 function splitScore(probSum: Float64Array, negEntropySum: number, n: number): number {
   // mean KL = (1/n)Σ_x Σ_y p log p − Σ_y p_G log p_G
   let cross = 0;
-  for (const sum of probSum) {
-    const pg = sum / n;
+  for (let j = 0; j < probSum.length; j++) {
+    const pg = required(probSum[j], 'probability sum') / n;
     if (pg > 0) cross += pg * Math.log(pg);
   }
   return Math.exp(negEntropySum / n - cross);

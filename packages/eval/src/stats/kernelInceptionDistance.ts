@@ -10,7 +10,7 @@
  * subset of `x`, then of `y`, per round; partial Fisher–Yates), so numbers are reproducible for a given seed but
  * not bit-identical to NumPy's generator. KID of a set against itself is slightly negative, not 0.
  */
-import { at, ConfigError, ShapeError, throwIfAborted, type LongRunningOptions, type Rng } from '@bigr/core';
+import { required, ConfigError, ShapeError, throwIfAborted, type LongRunningOptions, type Rng } from '@bigr/core';
 import { type GemmNT, gemmNT, syrkNT } from '../linalg/gemm.js';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
 
@@ -72,7 +72,7 @@ export async function kernelInceptionDistance(x: FeatureTensor | FeatureRows, y:
     const kyy = offDiagonalKernelSum(gemm ? await gemm(b, b, m, m, d) : syrkNT(b, m, d), m, kernel);
     const xy = gemm ? await gemm(a, b, m, m, d) : gemmNT(a, b, m, m, d);
     let kxy = 0;
-    for (const v of xy) kxy += kernel(v);
+    for (let i = 0; i < xy.length; i++) kxy += kernel(required(xy[i], 'cross product'));
     values[s] = (kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
     options.onProgress?.({ task: 'kid', current: s + 1, total: numSubsets });
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -89,8 +89,8 @@ function drawSubset(f: FeatureRows, perm: Int32Array, m: number, rng: Pick<Rng, 
   const out = new Float64Array(m * f.dim);
   for (let i = 0; i < m; i++) {
     const j = i + rng.int(n - i);
-    const r = at(perm, j, 'permutation entry');
-    perm[j] = at(perm, i, 'permutation entry');
+    const r = required(perm[j], 'permutation entry');
+    perm[j] = required(perm[i], 'permutation entry');
     perm[i] = r;
     out.set(f.data.subarray(r * f.dim, (r + 1) * f.dim), i * f.dim);
   }
@@ -100,7 +100,7 @@ function drawSubset(f: FeatureRows, perm: Int32Array, m: number, rng: Pick<Rng, 
 function offDiagonalKernelSum(gram: Float64Array, m: number, kernel: (v: number) => number): number {
   let s = 0;
   for (let i = 0; i < m; i++) {
-    for (let j = i + 1; j < m; j++) s += kernel(at(gram, i * m + j, 'Gram entry'));
+    for (let j = i + 1; j < m; j++) s += kernel(required(gram[i * m + j], 'Gram entry'));
   }
   return 2 * s;
 }

@@ -14,7 +14,7 @@
  * each dot product sequentially), so results do not depend on tiling or row order. The full matrices are never
  * materialised. Cost ≈ 2·d·(N_R²/2 + N_G²/2 + N_R·N_G) flops.
  */
-import { at, ConfigError, ShapeError, throwIfAborted, type LongRunningOptions } from '@bigr/core';
+import { required, ConfigError, ShapeError, throwIfAborted, type LongRunningOptions } from '@bigr/core';
 import { type GemmNT, gemmNT, rowSquaredNorms } from '../linalg/gemm.js';
 import { type FeatureRows, type FeatureTensor, toFeatureRows } from './featureMatrix.js';
 
@@ -101,11 +101,11 @@ export async function precisionRecall(
         const w = r1 - r0;
         for (let i = g0; i < g1; i++) {
           const row = (i - g0) * w;
-          const radG = at(generatedRadii, i, 'generated radius');
+          const radG = required(generatedRadii[i], 'generated radius');
           let onReal = genOnReal[i] === 1;
           for (let j = r0; j < r1; j++) {
-            const dd = at(dist, row + j - r0, 'distance');
-            if (!onReal && dd <= at(realRadii, j, 'real radius')) onReal = true;
+            const dd = required(dist[row + j - r0], 'distance');
+            if (!onReal && dd <= required(realRadii[j], 'real radius')) onReal = true;
             if (realOnGen[j] === 0 && dd <= radG) {
               realOnGen[j] = 1;
               realLeft--;
@@ -148,7 +148,7 @@ async function manifoldRadii(s: FeatureRows, norms: Float64Array, k: number, ctx
       for (let i = i0; i < i1; i++) {
         const row = (i - i0) * w;
         for (let j = j0; j < j1; j++) {
-          const dd = at(dist, row + j - j0, 'distance');
+          const dd = required(dist[row + j - j0], 'distance');
           insert(best, i * kk, kk, dd);
           if (!same) insert(best, j * kk, kk, dd);
         }
@@ -156,15 +156,17 @@ async function manifoldRadii(s: FeatureRows, norms: Float64Array, k: number, ctx
       await step(ctx);
     }
   }
-  return Float64Array.from({ length: s.rows }, (_, i) => at(best, i * kk + k, 'k-th nearest distance'));
+  const radii = new Float64Array(s.rows);
+  for (let i = 0; i < s.rows; i++) radii[i] = required(best[i * kk + k], 'k-th nearest distance');
+  return radii;
 }
 
 /** Inserts v into the ascending list best[o .. o+len) if it is smaller than the largest entry. */
 function insert(best: Float64Array, o: number, len: number, v: number): void {
   let p = o + len - 1;
-  if (!(v < at(best, p, 'largest kept distance'))) return;
+  if (!(v < required(best[p], 'largest kept distance'))) return;
   while (p > o) {
-    const previous = at(best, p - 1, 'kept distance');
+    const previous = required(best[p - 1], 'kept distance');
     if (!(previous > v)) break;
     best[p] = previous;
     p--;
@@ -190,11 +192,11 @@ async function distances(
   const dot = await gemm(a, b, m, n, dim);
   if (dot.length !== m * n) throw new ShapeError(`precisionRecall: the injected gemm returned ${dot.length} values; ${m}×${n} were expected.`);
   for (let i = 0; i < m; i++) {
-    const ni = at(na, a0 + i, 'row norm');
+    const ni = required(na[a0 + i], 'row norm');
     const row = i * n;
     for (let j = 0; j < n; j++) {
       // (‖u‖² + ‖v‖²) − 2u·v: symmetric in (u, v) bit for bit, so tiling cannot change any distance
-      const v = ni + at(nb, b0 + j, 'row norm') - 2 * at(dot, row + j, 'dot product');
+      const v = ni + required(nb[b0 + j], 'row norm') - 2 * required(dot[row + j], 'dot product');
       dot[row + j] = Math.max(v, 0);
     }
     if (sameBlock) dot[row + i] = 0;

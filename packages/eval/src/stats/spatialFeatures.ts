@@ -4,7 +4,7 @@
  * image. ADM's `mu_s`/`sigma_s` are stored in this order, so NCHW maps must be sliced along the channel axis
  * (not the last axis) and transposed before flattening.
  */
-import { at, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
+import { required, CpuTensor, dims4, ShapeError, type Tensor } from '@bigr/core';
 
 /** Memory layout of a 4-D feature map. */
 export type MapLayout = 'NCHW' | 'NHWC';
@@ -34,7 +34,7 @@ export function spatialFeatures(map: Tensor<'float32' | 'float64'>, layout: MapL
       for (let x = 0; x < w; x++) {
         const o = i * per + (y * w + x) * channels;
         for (let ch = 0; ch < channels; ch++) {
-          out[o + ch] = at(src, layout === 'NCHW' ? ((i * cTotal + ch) * h + y) * w + x : ((i * h + y) * w + x) * cTotal + ch, 'feature map value');
+          out[o + ch] = required(src[layout === 'NCHW' ? ((i * cTotal + ch) * h + y) * w + x : ((i * h + y) * w + x) * cTotal + ch], 'feature map value');
         }
       }
     }
