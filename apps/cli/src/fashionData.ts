@@ -77,7 +77,7 @@ export function balancedLabels(n: number, classes: number, rng: Rng): Int32Array
 /** Indices of a class-balanced random sample of size n from `labels` (⌊n/C⌋ per class, remainder to the first classes). */
 export function classBalancedSample(labels: Int32Array, n: number, classes: number, rng: Rng): Int32Array {
   const byClass: number[][] = Array.from({ length: classes }, () => []);
-  labels.forEach((label, i) => byClass[label]?.push(i));
+  for (let i = 0; i < labels.length; i++) byClass[required(labels[i], 'label')]?.push(i);
   const out: number[] = [];
   for (const [c, pool] of byClass.entries()) {
     const want = Math.floor(n / classes) + (c < n % classes ? 1 : 0);
