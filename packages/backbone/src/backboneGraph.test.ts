@@ -6,19 +6,13 @@ import { rope2dConstants } from './rope2d.js';
 import { transformerBlock } from './transformerBlock.js';
 import { engineNamed, named, randomBackboneParams, randomBits, readFixture, refConfig, rngFor, tensorNamed } from './test/helpers.js';
 import { flat, refBlock, refForward } from './test/reference.js';
-import { relativeMaxError } from '@bigr/testing';
+import { relativeMaxError, maxAbsDiff } from '@bigr/testing';
 
 const ENGINES = ['tfjs-wasm', 'onnx-cpu'] as const;
 
 /** A small config that differs from the fixture in every shape (3 layers, 3 heads of 16, K = 12, a 5×5 grid, 7 classes). */
 const CONFIG: BackboneConfig = resolveBackboneConfig({ dim: 48, layers: 3, heads: 3, bitsPerToken: 12, tokens: 25, numClasses: 7 });
 const B = 3;
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
-  return m;
-}
 
 describe.each(ENGINES)('backbone forward on %s', (engineName) => {
   let engine: Engine;
@@ -102,8 +96,8 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
     const a = await run(backboneGraph(CONFIG), { ...common, labels: new CpuTensor(labels, [B]) });
     const b = await run(backboneGraph(CONFIG, { condition: 'classWeights' }), { ...common, class_weights: new CpuTensor(weights, [B, C1]) });
     const c = await run(backboneGraph(CONFIG, { condition: 'embedding' }), { ...common, cond_embedding: new CpuTensor(vectors, [B, CONFIG.dim]) });
-    expect(maxAbs(named(a, 'features').data, named(b, 'features').data)).toBeLessThan(1e-5);
-    expect(maxAbs(named(a, 'features').data, named(c, 'features').data)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(named(a, 'features').data, named(b, 'features').data)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(named(a, 'features').data, named(c, 'features').data)).toBeLessThan(1e-6);
   });
 
   it('a condition-token sequence without adaLN (the docs/algorithm.md §9 text-to-image layout) equals the reference', async () => {
@@ -135,14 +129,14 @@ describe.each(ENGINES)('backbone forward on %s', (engineName) => {
       const D = CONFIG.dim;
       for (let b = 0; b < B; b++) {
         const first = (x: CpuTensor) => (x.data as Float32Array).subarray(b * N * D, b * N * D + D);
-        expect(maxAbs(first(named(base, 'features')), first(named(changed, 'features')))).toBeGreaterThan(1e-3);
+        expect(maxAbsDiff(first(named(base, 'features')), first(named(changed, 'features')))).toBeGreaterThan(1e-3);
       }
       // Mask the last token: now its bits must not matter at all (bit-identical outputs).
       const lastMasked = new Float32Array(B * N);
       for (let b = 0; b < B; b++) lastMasked[b * N + N - 1] = 1;
       const m1 = await g.run({ bits: new CpuTensor(bits, [B, N, K]), mask: new CpuTensor(lastMasked, [B, N]), labels: new CpuTensor(labels, [B]) });
       const m2 = await g.run({ bits: new CpuTensor(late, [B, N, K]), mask: new CpuTensor(lastMasked, [B, N]), labels: new CpuTensor(labels, [B]) });
-      expect(maxAbs(named(m1, 'features').data, named(m2, 'features').data)).toBe(0);
+      expect(maxAbsDiff(named(m1, 'features').data, named(m2, 'features').data)).toBe(0);
     } finally {
       await g.dispose();
     }
@@ -177,7 +171,7 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
         ['features', 'cond_logits'],
       ] as const) {
         expect(named(out, ours).shape).toEqual(tensorNamed(fx, theirs).shape);
-        expect(maxAbs(named(out, ours).data, tensorNamed(fx, theirs).data)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(named(out, ours).data, tensorNamed(fx, theirs).data)).toBeLessThan(1e-5);
       }
     } finally {
       await g.dispose();
@@ -189,8 +183,8 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
     try {
       const out = await g.run({ bits: tensorNamed(fx, 'codes') as CpuTensor<'float32'>, labels: new CpuTensor(new Int32Array(4).fill(10), [4]) });
       const L = Math.min(layer, 1);
-      expect(maxAbs(named(out, 'tokens').data, tensorNamed(fx, `repr_tokens_layer${L}`).data)).toBeLessThan(1e-5);
-      expect(maxAbs(named(out, 'pooled').data, tensorNamed(fx, `repr_pooled_layer${L}`).data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(named(out, 'tokens').data, tensorNamed(fx, `repr_tokens_layer${L}`).data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(named(out, 'pooled').data, tensorNamed(fx, `repr_pooled_layer${L}`).data)).toBeLessThan(1e-5);
     } finally {
       await g.dispose();
     }
@@ -205,7 +199,7 @@ describe.each(ENGINES)('parity with the official tiny fixture on %s', (engineNam
         const ours = required(out[`pooled_${l}`], `pooled_${l}`);
         const theirs = required(fx.get(`repr_pooled_layer${l}`), `repr_pooled_layer${l}`);
         expect(ours.shape).toEqual(theirs.shape);
-        expect(maxAbs(ours.data, theirs.data)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(ours.data, theirs.data)).toBeLessThan(1e-5);
       }
     } finally {
       await g.dispose();

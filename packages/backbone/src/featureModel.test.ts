@@ -3,12 +3,7 @@ import { resolveBackboneConfig } from './config.js';
 import { BackboneFeatureModel } from './featureModel.js';
 import { RepresentationExtractor } from './featureExtraction.js';
 import { engineNamed, randomBackboneParams, randomBits, readFixture, rngFor, tensorNamed } from './test/helpers.js';
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
-  return m;
-}
+import { maxAbsDiff } from '@bigr/testing';
 
 const config = resolveBackboneConfig({ dim: 64, layers: 2, heads: 4, bitsPerToken: 8, tokens: 36, numClasses: 5 });
 const B = 3;
@@ -37,12 +32,12 @@ describe('BackboneFeatureModel (core TokenFeatureModel)', () => {
     const a = await tf.features(bits, mask, { kind: 'class', labels }, true);
     const b = await ort.features(bits, mask, { kind: 'class', labels }, true);
     expect(a.shape).toEqual([2 * B, 36, 64]);
-    expect(maxAbs(a.data, b.data)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-5);
     const cond = await ort.features(bits, mask, { kind: 'class', labels }, false);
     const uncond = await ort.features(bits, mask, { kind: 'class', labels: new Int32Array(B).fill(5) }, false);
     const half = B * 36 * 64;
-    expect(maxAbs(b.data.subarray(0, half), cond.data)).toBeLessThan(1e-6);
-    expect(maxAbs(b.data.subarray(half), uncond.data)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(b.data.subarray(0, half), cond.data)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(b.data.subarray(half), uncond.data)).toBeLessThan(1e-6);
   });
 
   it('interpolation and given embeddings condition exactly like the mixed class vector', async () => {
@@ -59,10 +54,10 @@ describe('BackboneFeatureModel (core TokenFeatureModel)', () => {
     for (const model of [tf, ort]) {
       const interp = await model.features(bits, mask, { kind: 'interpolate', a, b: bb, weight: w }, true);
       const emb = await model.features(bits, mask, { kind: 'embedding', vectors: new CpuTensor<'float32'>(vectors, [B, D]) }, true);
-      expect(maxAbs(interp.data, emb.data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(interp.data, emb.data)).toBeLessThan(1e-5);
       const one = await model.features(bits, mask, { kind: 'interpolate', a, b: bb, weight: 1 }, false);
       const cls = await model.features(bits, mask, { kind: 'class', labels: a }, false);
-      expect(maxAbs(one.data, cls.data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(one.data, cls.data)).toBeLessThan(1e-5);
     }
   });
 });
@@ -76,8 +71,8 @@ describe('RepresentationExtractor', () => {
     try {
       const out = await ex.extract(tensorNamed(fx, 'codes') as CpuTensor<'float32'>);
       expect(out.pooled.shape).toEqual([4, 64]);
-      expect(maxAbs(out.pooled.data, tensorNamed(fx, 'repr_pooled_layer0').data)).toBeLessThan(1e-5);
-      expect(maxAbs(required(out.tokens, 'kept token features').data, tensorNamed(fx, 'repr_tokens_layer0').data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(out.pooled.data, tensorNamed(fx, 'repr_pooled_layer0').data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(required(out.tokens, 'kept token features').data, tensorNamed(fx, 'repr_tokens_layer0').data)).toBeLessThan(1e-5);
     } finally {
       await ex.dispose();
     }

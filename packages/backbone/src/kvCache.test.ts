@@ -3,12 +3,7 @@ import { resolveBackboneConfig } from './config.js';
 import { BackboneFeatureModel } from './featureModel.js';
 import { KvCacheFeatureModel } from './kvCache.js';
 import { engineNamed, randomBackboneParams, randomBits, rngFor } from './test/helpers.js';
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
-  return m;
-}
+import { maxAbsDiff } from '@bigr/testing';
 
 const N = 16;
 const K = 6;
@@ -44,7 +39,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('causal backbone on %s', (engineName) =
     const c = await full.features(new CpuTensor<'float32'>(changed, [B, N, K]), noMask, { kind: 'class', labels }, false);
     for (let b = 0; b < B; b++) {
       for (let n = 0; n < N; n++) {
-        const diff = maxAbs(a.data.subarray((b * N + n) * D, (b * N + n + 1) * D), c.data.subarray((b * N + n) * D, (b * N + n + 1) * D));
+        const diff = maxAbsDiff(a.data.subarray((b * N + n) * D, (b * N + n + 1) * D), c.data.subarray((b * N + n) * D, (b * N + n + 1) * D));
         if (n <= j) expect(diff).toBe(0);
         else expect(diff).toBeGreaterThan(1e-4);
       }
@@ -53,7 +48,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('causal backbone on %s', (engineName) =
     const mask = new Uint8Array(B * N);
     for (let b = 0; b < B; b++) for (let n = j; n < N; n++) mask[b * N + n] = 1;
     const m = await full.features(bits, new CpuTensor<'uint8'>(mask, [B, N]), { kind: 'class', labels }, false);
-    expect(maxAbs(a.data.subarray(0, (j + 1) * D), m.data.subarray(0, (j + 1) * D))).toBe(0);
+    expect(maxAbsDiff(a.data.subarray(0, (j + 1) * D), m.data.subarray(0, (j + 1) * D))).toBe(0);
   });
 
   it('the KV cache gives the features of the full causal forward pass, token by token, with and without the null half', async () => {
@@ -66,7 +61,7 @@ describe.each(['onnx-cpu', 'tfjs-wasm'])('causal backbone on %s', (engineName) =
         expect(state.features.shape).toEqual([rows, D]);
         for (let r = 0; r < rows; r++) {
           const want = ref.data.subarray((r * N + n) * D, (r * N + n + 1) * D);
-          expect(maxAbs(state.features.data.subarray(r * D, (r + 1) * D), want)).toBeLessThan(2e-5);
+          expect(maxAbsDiff(state.features.data.subarray(r * D, (r + 1) * D), want)).toBeLessThan(2e-5);
         }
         if (n + 1 < N) {
           const tok = new Float32Array(B * K);

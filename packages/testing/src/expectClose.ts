@@ -153,6 +153,14 @@ export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number
   return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
 
+/** Largest |actual − expected| over two arrays of the same length (an absolute error, for outputs of known scale). */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`maxAbsDiff: lengths differ (${actual.length} vs ${expected.length}).`);
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(at(actual, i, 'actual value') - at(expected, i, 'expected value')));
+  return m;
+}
+
 /**
  * Largest |actual − expected| divided by the largest |expected|: an error relative to the output's scale, for outputs
  * whose small elements carry only rounding noise (whole-network forwards against a float64 reference).

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 export { fixtureDir, fixturePath, loadFixture, loadJsonFixture, parsePythonJson, OFFICIAL_TINY_DIR } from './fixtures.js';
-export { expectClose, compareClose, describeMismatch, relativeL2, relativeMaxError, DEFAULT_TOLERANCE } from './expectClose.js';
+export { expectClose, compareClose, describeMismatch, relativeL2, relativeMaxError, maxAbsDiff, DEFAULT_TOLERANCE } from './expectClose.js';
+export { named } from './named.js';
 export type { Tolerance, ExpectCloseOptions, CloseComparison } from './expectClose.js';
 export { randomTensor, randomUniformTensor } from './randomTensor.js';
 export * as reference from './reference/index.js';

@@ -1,6 +1,6 @@
 /** For the tests: random weights, fixture access, engines. Test-only. */
 import { join } from 'node:path';
-import { CpuTensor, createRng, getOrThrow, lastDim, readSafetensors, required, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
+import { CpuTensor, createRng, getOrThrow, lastDim, readSafetensors, resolveEngine, type Engine, type NamedTensors, type Rng } from '@bigr/core';
 import type { BackboneConfig } from '../config.js';
 import { backboneParameterShapes } from '../stateDict.js';
 import type { RefConfig } from './reference.js';
@@ -68,10 +68,7 @@ export async function engineNamed(name: string, purpose: 'inference' | 'training
   return resolveEngine({ purpose, device: name });
 }
 
-/** A named graph output (or a named input inside a graph build). */
-export function named<T>(values: Readonly<Record<string, T>>, name: string): T {
-  return required(values[name], `"${name}"`);
-}
+export { named } from '@bigr/testing';
 
 /** A tensor of a fixture or parameter map. */
 export function tensorNamed(tensors: NamedTensors, name: string): CpuTensor {

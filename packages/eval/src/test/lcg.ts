@@ -111,9 +111,4 @@ export function jacobiEigenvalues(a: ArrayLike<number>, n: number): Float64Array
   return Float64Array.from({ length: n }, (_, i) => at(m, i * n + i, 'diagonal entry')).sort();
 }
 
-/** Max absolute difference. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'a') - at(b, i, 'b')));
-  return m;
-}
+export { maxAbsDiff } from '@bigr/testing';

@@ -230,10 +230,4 @@ export function decoderRef(quant: Img, params: Params, cfg: RefConfig): { output
   return { outputs, out: h };
 }
 
-/** Max |a − b| over two arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'a') - at(b, i, 'b')));
-  return m;
-}
+export { maxAbsDiff } from '@bigr/testing';

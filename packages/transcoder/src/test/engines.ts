@@ -3,8 +3,9 @@
  */
 import '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
-import { at, required, resolveEngine } from '@bigr/core';
+import { at, resolveEngine } from '@bigr/core';
 import type { Engine, Tensor } from '@bigr/core';
+import { maxAbsDiff, named } from '@bigr/testing';
 
 /** onnxruntime (inference). */
 export function onnxEngine(): Promise<Engine> {
@@ -21,22 +22,11 @@ export function tfjsCpuEngine(): Promise<Engine> {
   return resolveEngine({ purpose: 'training', device: 'tfjs-cpu' });
 }
 
-/** A named output of a graph run (or a named input of a graph build). */
-export function named<T>(values: Readonly<Record<string, T>>, name: string): T {
-  return required(values[name], `"${name}"`);
-}
+export { maxAbsDiff, named };
 
 /** The float32 values of a named graph output. */
 export function outputData(outputs: Readonly<Record<string, Tensor>>, name: string): Float32Array {
   return named(outputs, name).data as Float32Array;
-}
-
-/** max |a − b|. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(at(a, i, 'value') - at(b, i, 'reference value')));
-  return m;
 }
 
 /** max |a − b| / max(max |b|, tiny): error relative to the scale of the reference. */
