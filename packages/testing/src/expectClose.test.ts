@@ -1,4 +1,4 @@
-import { compareClose, expectClose } from './expectClose.js';
+import { compareClose, expectClose, maxAbsDiff } from './expectClose.js';
 
 test('passes within atol + rtol·|expected| and treats NaN/NaN and equal infinities as equal', () => {
   expect(() => expectClose([1, 100, 0], [1 + 1.9e-5, 100 + 1e-3, 9e-6])).not.toThrow();
@@ -29,4 +29,12 @@ test('compareClose reports the fraction of the allowance used', () => {
   expect(c.mismatches).toBe(1);
   expect(c.maxRatio).toBeCloseTo(1.5, 10);
   expect(c.worstIndex).toBe(0);
+});
+
+describe('maxAbsDiff', () => {
+  it('is the largest absolute difference and refuses arrays of different lengths', () => {
+    expect(maxAbsDiff([1, -2, 3.5], new Float32Array([1.25, -2, 3]))).toBe(0.5);
+    expect(maxAbsDiff([], [])).toBe(0);
+    expect(() => maxAbsDiff([1, 2], [1])).toThrow('lengths differ (2 vs 1)');
+  });
 });
