@@ -1,9 +1,8 @@
 import { at, CpuTensor, required, type Engine, type GraphDefinition, type NamedTensors, type Ops } from '@bigr/core';
 import { resolveBackboneConfig, type BackboneConfig } from './config.js';
-import { backboneGraph, blockDims, configRopeTables } from './backboneGraph.js';
+import { backboneGraph, blockDims, configRopeTables, transformerBlock } from './backboneGraph.js';
 import { multiLayerRepresentationGraph, representationGraph } from './featureExtraction.js';
 import { rope2dConstants } from './rope2d.js';
-import { transformerBlock } from './transformerBlock.js';
 import { engineNamed, named, randomBackboneParams, randomBits, readFixture, refConfig, rngFor, tensorNamed } from './test/helpers.js';
 import { flat, refBlock, refForward } from './test/reference.js';
 import { relativeMaxError, maxAbsDiff } from '@bigr/testing';

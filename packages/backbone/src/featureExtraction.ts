@@ -12,16 +12,8 @@ import {
   type Ops,
 } from '@bigr/core';
 import type { BackboneConfig } from './config.js';
-import {
-  BACKBONE_INPUTS,
-  conditionInputName,
-  conditionInputSpec,
-  conditionVector,
-  configRopeTables,
-  embedTokens,
-  runBackbone,
-  type ConditionInputKind,
-} from './backboneGraph.js';
+import { configRopeTables, runBackbone } from './backboneGraph.js';
+import { BACKBONE_INPUTS, conditionInputName, conditionInputSpec, type ConditionInputKind } from './backboneInputs.js';
 
 /**
  * The representation layer ℓ* of a preset (docs/algorithm.md §7.1): the paper's "10th / 15th / 32nd layer" for L / XL / XXL,
@@ -56,9 +48,9 @@ function imageTokenStates<T>(
   kind: ConditionInputKind,
   layers: readonly number[],
 ): T[] {
-  const tokens = embedTokens(ops, config, required(feeds[BACKBONE_INPUTS.bits], 'bits feed'), null);
-  const cond = conditionVector(ops, kind, required(feeds[conditionInputName(kind)], 'condition feed'));
-  const act = runBackbone(ops, config, tokens, cond, { lastLayer: Math.max(...layers), rope: configRopeTables(config), conditionTokens: kind === 'tokens' });
+  const bits = required(feeds[BACKBONE_INPUTS.bits], 'bits feed');
+  const condition = required(feeds[conditionInputName(kind)], 'condition feed');
+  const act = runBackbone(ops, config, { bits, mask: null, condition, kind }, { lastLayer: Math.max(...layers), rope: configRopeTables(config) });
   return layers.map((l) => ops.slice(at(act.layerOutputs, l, 'block output'), 1, config.clsTokenNum, config.clsTokenNum + config.tokens));
 }
 

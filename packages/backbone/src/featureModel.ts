@@ -14,7 +14,8 @@ import {
   type TokenFeatureModel,
 } from '@bigr/core';
 import type { BackboneConfig } from './config.js';
-import { BACKBONE_INPUTS, backboneGraph, conditionInputName, type ConditionInputKind } from './backboneGraph.js';
+import { backboneGraph } from './backboneGraph.js';
+import { BACKBONE_INPUTS, conditionInputName, type ConditionInputKind } from './backboneInputs.js';
 import { EngineBackbone, repeatTwice } from './engineBackbone.js';
 
 /**

@@ -22,12 +22,13 @@ import {
   type NamedTensors,
   type Ops,
 } from '@bigr/core';
+import { sharedAdaLN } from './adaLN.js';
 import { cachedAttention, type KeyValue } from './attention.js';
-import { BACKBONE_INPUTS, blockDims, configRopeTables, conditionVector, embedTokens } from './backboneGraph.js';
+import { blockDims, conditionTokens, conditionVector, configRopeTables, embedTokens, transformerBlock } from './backboneGraph.js';
+import { BACKBONE_INPUTS } from './backboneInputs.js';
 import { headDim, type BackboneConfig } from './config.js';
 import { EngineBackbone, repeatTwice } from './engineBackbone.js';
 import type { Rope2dConstants } from './rope2d.js';
-import { transformerBlock } from './transformerBlock.js';
 
 /** Input/output names of the KV-cache graphs. */
 export const KV_CACHE_NAMES = {
@@ -55,13 +56,6 @@ function requireCausal(config: BackboneConfig): void {
   if (!config.useAdaLN && config.clsTokenNum !== 1) {
     throw new ConfigError('KV-cached decoding supports class conditions (one condition vector per sample) only.');
   }
-}
-
-function sharedAdaLN<T>(ops: Ops<T>, config: BackboneConfig, cond: T): T | null {
-  const D = config.dim;
-  return config.useAdaLN
-    ? ops.reshape(ops.add(ops.matMul(ops.silu(cond), ops.param('adaLN.1.weight'), false, true), ops.param('adaLN.1.bias')), [-1, 1, 6 * D])
-    : null;
 }
 
 function presentOutputs(layers: number): string[] {
@@ -115,14 +109,7 @@ export function kvPrefixGraph(config: BackboneConfig): GraphDefinition {
     outputs: ['features', ...presentOutputs(config.layers)],
     build<T>(ops: Ops<T>, feeds: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
       const cond = conditionVector(ops, 'labels', feed(feeds, BACKBONE_INPUTS.labels));
-      const c3 = ops.reshape(cond, [-1, 1, D]);
-      const h0 =
-        c === 1
-          ? c3
-          : ops.concat(
-              Array.from({ length: c }, () => c3),
-              1,
-            );
+      const h0 = conditionTokens(ops, config, cond, 'labels');
       const rope: Rope2dConstants<T> = {
         cos: ops.constant(tables.cos.slice(0, c * d), [c, 1, d]),
         sin: ops.constant(tables.sin.slice(0, c * d), [c, 1, d]),

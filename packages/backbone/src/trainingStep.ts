@@ -1,6 +1,6 @@
 import { ConfigError, CpuTensor, assertShape, dims3, required, type BitHeadLoss, type LossFunction, type Ops, type Rng } from '@bigr/core';
 import { nullClassIndex, type BackboneConfig } from './config.js';
-import { configRopeTables, conditionVector, embedTokens, runBackbone } from './backboneGraph.js';
+import { configRopeTables, runBackbone } from './backboneGraph.js';
 import { drawTrainingMasks, MAGE_RATIO_DEFAULTS, type MageRatioOptions, type MaskScheduleKind } from './maskSchedule.js';
 
 /** One batch of training data: B-AE bits and class labels. */
@@ -110,9 +110,9 @@ export function maskedModellingLoss(config: BackboneConfig, head: BitHeadLoss): 
       const B = batch.batchSize;
       const bits = ops.constant(batch.bits, [B, N, K]);
       const mask = ops.constant(batch.mask, [B, N]);
-      const cond = conditionVector(ops, 'classWeights', ops.constant(batch.classWeights, [B, config.numClasses + 1]));
+      const condition = ops.constant(batch.classWeights, [B, config.numClasses + 1]);
       const causal = config.attention === 'causal';
-      const act = runBackbone(ops, config, embedTokens(ops, config, bits, causal ? null : mask), cond, { rope });
+      const act = runBackbone(ops, config, { bits, mask: causal ? null : mask, condition, kind: 'classWeights' }, { rope });
       // all layers run, so the features exist
       const features = ops.reshape(required(act.features, 'backbone features'), [B * N, D]);
       // Causal: next-token prediction counts every token (docs/algorithm.md §13.2); masked modelling the masked ones.
