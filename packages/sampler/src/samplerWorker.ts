@@ -64,6 +64,7 @@ if (port) {
             if (!model.predictor) throw new ConfigError('This worker pool was created without a predictor (its factory returned none); it cannot sample.');
             const r = await generate({
               ...msg.settings,
+              ...model.settings,
               predictor: model.predictor,
               condition: classCondition(msg.labels),
               rng: imageRngs(msg.seeds),

@@ -24,6 +24,12 @@ export interface SamplerWorkerModel {
   readonly methods?: Readonly<Record<string, WorkerMethod>>;
   /** Decodes codes to images when a job asks for images. */
   readonly tokenizer?: BinaryTokenizer;
+  /**
+   * Settings the model's predictor needs, which take precedence over every job's settings (e.g. `commit: 'threshold'`
+   * for a head that passes whole sampled tokens as 0.5 ± c/2 per bit, such as the categorical head of
+   * docs/algorithm.md §13.1).
+   */
+  readonly settings?: Partial<SamplingSettings>;
   /** Releases the model (called when the pool is disposed). */
   dispose?(): Promise<void>;
   /** Numbers about the job just finished (e.g. engine time, FLOP), returned with its result; called once per job. */
