@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError, sha256OfFile, type CpuTensor, type Engine } from '@bigr/core';
-import { RepresentationExtractor, defaultRepresentationLayer, type BackboneFeatureModel } from '@bigr/backbone';
-import type { TranscoderSampler } from '@bigr/transcoder';
+import { RepresentationExtractor, defaultRepresentationLayer, type BackboneFeatureModel, type KvCacheFeatureModel } from '@bigr/backbone';
+import type { BigrHead } from './bigrHead.js';
 import { loadBigrModel, type BigrModelConfig } from './bigrModelDir.js';
 import { BigrPipelineBase } from './bigrSampling.js';
 import { chooseEngine, type EngineChoice } from './engineChoice.js';
@@ -20,8 +20,10 @@ export interface FeaturesRequest extends TokenizerEncodeOptions {
 }
 
 /**
- * A BiGR model (backbone + binary transcoder + tokenizer) on an inference engine, loaded from a model directory,
- * a Hugging Face Hub repo id or an official checkpoint pair, with every application of the model as one call.
+ * A BiGR model (backbone + per-token head + tokenizer) on an inference engine, loaded from a model directory,
+ * a Hugging Face Hub repo id or an official checkpoint pair, with every application of the model as one call. Every
+ * variant of docs/algorithm.md §13 loads (transcoder or categorical head, bidirectional or causal backbone); see
+ * {@link BigrPipelineBase.generate} for how each samples.
  *
  * ```ts
  * const bigr = await BigrPipeline.load('models/fashion-mnist');
@@ -41,7 +43,8 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
     dir: string;
     tokenizer: TokenizerPipeline;
     features: BackboneFeatureModel;
-    head: TranscoderSampler;
+    kv: KvCacheFeatureModel | null;
+    head: BigrHead;
     engine: Engine;
     weights: Parameters<typeof RepresentationExtractor.create>[2];
   }) {
@@ -80,7 +83,16 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
       hash: await sha256OfFile(join(tokDir, 'model.safetensors')),
       engineName: engine.name,
     });
-    return new BigrPipeline({ config: model.config, dir, tokenizer, features: model.features, head: model.head, engine, weights: model.weights });
+    return new BigrPipeline({
+      config: model.config,
+      dir,
+      tokenizer,
+      features: model.features,
+      kv: model.kv,
+      head: model.head,
+      engine,
+      weights: model.weights,
+    });
   }
 
   /** The representation layer used by {@link BigrPipeline.features} by default. */
@@ -90,7 +102,8 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
 
   /**
    * Image representations (docs/algorithm.md §7.1): codes of the images (threshold by default) through the backbone
-   * unmasked with the null class, pooled over image tokens at block `layer`. Returns [B, D].
+   * unmasked with the null class, pooled over image tokens at block `layer`. Returns [B, D]. The backbone runs with its
+   * own attention (causal for the AR variants, §13.2); the head plays no part.
    */
   async features(images: ImageSource, request: FeaturesRequest = {}): Promise<CpuTensor<'float32'>> {
     const layer = request.layer ?? this.representationLayer;

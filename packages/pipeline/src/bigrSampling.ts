@@ -1,8 +1,9 @@
 /**
  * What `BigrPipeline` (model directories, Node) and `WebBigrPipeline` (in-memory files, browser) share, written once:
- * classes and labels, the predictor joining backbone and transcoder, per-image-seeded generation, the image
- * applications (inpaint, outpaint, edit, interpolate, enrich; docs/algorithm.md §8), encoding, decoding and search.
- * The two differ only in where the model comes from and which images they accept (`S`). Browser-safe.
+ * classes and labels, the predictor joining backbone and head, per-image-seeded generation on every model variant
+ * (docs/algorithm.md §6, §13), the image applications (inpaint, outpaint, edit, interpolate, enrich; §8), encoding,
+ * decoding and search. The two differ only in where the model comes from and which images they accept (`S`).
+ * Browser-safe.
  */
 import {
   ConfigError,
@@ -17,17 +18,14 @@ import {
   type ProgressCallback,
   type Tensor,
 } from '@bigr/core';
-import type { BackboneFeatureModel } from '@bigr/backbone';
-import type { TranscoderSampler } from '@bigr/transcoder';
+import type { BackboneFeatureModel, KvCacheFeatureModel } from '@bigr/backbone';
 import {
   createBigrPredictor,
   editImage,
   enrichImage,
-  generate as sampleGenerate,
   inpaint as sampleInpaint,
   interpolateClasses,
   outpaint as sampleOutpaint,
-  SETTING_KEYS,
   type EnrichResult,
   type ImageEditResult,
   type InterpolationResult,
@@ -35,20 +33,28 @@ import {
   type SamplingSettings,
 } from '@bigr/sampler';
 import type { HashIndex, Neighbours } from '@bigr/tokenizer';
+import { modelCommitRule, requireMaskedModel, type BigrHead } from './bigrHead.js';
 import type { BigrModelConfig } from './bigrModelDir.js';
 import { classIndex } from './classIndex.js';
 import { concatBatches, isImageTensor } from './imageLayout.js';
 import type { ImageSource } from './images.js';
 import { imageSeeds } from './seeds.js';
+import { sampleModel, samplingSettings, type SamplingModel } from './modelSampling.js';
 import type { DecodeOptions, EncodedImages, TokenizerCodec, TokenizerEncodeOptions } from './tokenizerCodec.js';
 
 /** A class given by index, by name (case-insensitive; a unique prefix or word is enough), or 'none' for the null class. */
 export type ClassSpec = number | string;
 
-/** Settings every sampling call accepts: the sampler's settings and the transcoder's diffusion steps. */
+/**
+ * Settings every sampling call accepts: the sampler's settings, the transcoder's diffusion steps and the head's
+ * temperature. A categorical model commits with 'threshold' (a `commit: 'bernoulli'` is refused) and has no diffusion
+ * steps; a causal model generates token by token (see `BigrPipelineBase.generate`).
+ */
 export interface SamplingOptions extends LongRunningOptions, Partial<SamplingSettings> {
-  /** Diffusion steps of the transcoder (default: the model's `transcoder.inferenceSteps`). */
+  /** Diffusion steps of the transcoder (default: the model's `transcoder.inferenceSteps`; ignored by the categorical head). */
   readonly diffusionSteps?: number;
+  /** Head temperature: the transcoder's τ_s or the categorical head's softmax temperature (default 1). */
+  readonly temperature?: number;
 }
 
 /** Options of `generate`. */
@@ -124,13 +130,6 @@ export interface EnrichRequest<S = ImageSource> extends SamplingOptions, DecodeO
   readonly seed?: number;
 }
 
-/** The sampler settings of a request (only the keys it sets). */
-export function samplingSettings(request: Partial<SamplingSettings>): Partial<SamplingSettings> {
-  const out: Record<string, unknown> = {};
-  for (const k of SETTING_KEYS) if (request[k] !== undefined) out[k] = request[k];
-  return out as Partial<SamplingSettings>;
-}
-
 function progressOf(onProgress: ProgressCallback | undefined, index: number, count: number, task: string): ProgressCallback | undefined {
   if (!onProgress) return undefined;
   return (e) => onProgress({ ...e, task, current: index * e.total + e.current, total: count * e.total, message: `image ${index + 1} of ${count}` });
@@ -140,24 +139,38 @@ function progressOf(onProgress: ProgressCallback | undefined, index: number, cou
 export interface BigrParts {
   readonly config: BigrModelConfig;
   readonly features: BackboneFeatureModel;
-  readonly head: TranscoderSampler;
+  /** The KV-cached backbone of a causal model (`createKvFeatureModel`), null for a bidirectional one. */
+  readonly kv: KvCacheFeatureModel | null;
+  readonly head: BigrHead;
   readonly engine: Engine;
 }
 
-/** A BiGR model (backbone + binary transcoder + tokenizer) on an engine, taking images of type `S`. */
+/**
+ * A BiGR model (backbone + per-token head + tokenizer) on an engine, taking images of type `S`. Every variant of
+ * docs/algorithm.md §13 loads: the binary transcoder or the categorical head (`config.head`), a bidirectional or causal
+ * backbone (`config.backbone.attention`).
+ */
 export abstract class BigrPipelineBase<S> {
-  /** The model's config (architecture, class names). */
+  /** The model's config (architecture, head, class names). */
   readonly config: BigrModelConfig;
   /** The backbone as a token feature model. */
   readonly featureModel: BackboneFeatureModel;
-  /** The transcoder as a bit-head sampler. */
-  readonly head: TranscoderSampler;
+  /** The KV-cached backbone of a causal model (autoregressive generation), null for a bidirectional one. */
+  readonly autoregressiveModel: KvCacheFeatureModel | null;
+  /** The per-token head as a bit-head sampler: the transcoder, or the categorical head. */
+  readonly head: BigrHead;
   /** The engine everything runs on. */
   readonly engine: Engine;
 
   protected constructor(parts: BigrParts) {
+    if ((parts.config.backbone.attention === 'causal') !== (parts.kv !== null))
+      throw new ConfigError(
+        `A pipeline for a backbone with attention '${parts.config.backbone.attention}' needs ` +
+          `${parts.kv ? 'no' : 'a'} KV-cached feature model; build it with createKvFeatureModel(engine, config, weights).`,
+      );
     this.config = parts.config;
     this.featureModel = parts.features;
+    this.autoregressiveModel = parts.kv;
     this.head = parts.head;
     this.engine = parts.engine;
   }
@@ -195,9 +208,16 @@ export abstract class BigrPipelineBase<S> {
     return this.classNames[label] ?? String(label);
   }
 
-  /** The predictor (backbone + transcoder) with `diffusionSteps`. */
-  predictor(diffusionSteps?: number): MaskedBitPredictor {
-    return createBigrPredictor(this.featureModel, this.head, diffusionSteps !== undefined ? { steps: diffusionSteps } : {});
+  /**
+   * The masked predictor (backbone + head) with `diffusionSteps` and the head's `temperature`. On a causal model it
+   * runs the whole sequence uncached, which only `sampleTokens` with `order: 'autoregressive'` uses meaningfully;
+   * {@link BigrPipelineBase.generate} decodes such models with the KV cache instead.
+   */
+  predictor(diffusionSteps?: number, temperature?: number): MaskedBitPredictor {
+    return createBigrPredictor(this.featureModel, this.head, {
+      ...(diffusionSteps !== undefined ? { steps: diffusionSteps } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+    });
   }
 
   /** The labels of a generate request. */
@@ -224,24 +244,28 @@ export abstract class BigrPipelineBase<S> {
 
   /**
    * Class-conditional generation, one seed per image: image k is sampled alone from `createRng(seeds[k])`, so it
-   * does not depend on the other images and can be regenerated by itself.
+   * does not depend on the other images and can be regenerated by itself. Every model variant generates
+   * (`sampleModel`, modelSampling.ts): a bidirectional backbone by masked unmasking (docs/algorithm.md §6), a causal one
+   * token by token in raster order with the KV cache (§13.3; only `cfgScale` and `cfgSchedule` of the unmasking
+   * settings apply), the categorical head with the 'threshold' commit (§13.1).
    */
   async generate(request: GenerateRequest = {}): Promise<GenerateOutput> {
     const labels = this.labels(request.classes, request.n);
     const seeds = imageSeeds(labels.length, request);
-    const predictor = this.predictor(request.diffusionSteps);
     const settings = samplingSettings(request);
+    modelCommitRule(this.config, settings.commit);
     const codes: CpuTensor<'uint8'>[] = [];
     const images: CpuTensor<'float32'>[] = [];
     for (const [k, seed] of seeds.entries()) {
       throwIfAborted(request.signal, 'generation');
       const onProgress = progressOf(request.onProgress, k, labels.length, 'generate');
-      const r = await sampleGenerate({
+      const r = await sampleModel(this.#samplingModel, {
         ...settings,
-        predictor,
         condition: { kind: 'class', labels: labels.slice(k, k + 1) },
         rng: createRng(seed),
         tokenizer: this.codec.tokenizer,
+        ...(request.diffusionSteps !== undefined ? { diffusionSteps: request.diffusionSteps } : {}),
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
         ...(onProgress ? { onProgress } : {}),
       });
@@ -251,17 +275,32 @@ export abstract class BigrPipelineBase<S> {
     return { images: this.finish(concatBatches(images), request), codes: concatBatches(codes), labels, seeds };
   }
 
+  get #samplingModel(): SamplingModel {
+    return { config: this.config, features: this.featureModel, kv: this.autoregressiveModel, head: this.head };
+  }
+
   async #editSource(source: EditSource<S>): Promise<{ image?: CpuTensor<'float32'>; bits?: Tensor<'uint8'> }> {
     if (source.image !== undefined && source.bits === undefined) return { image: await this.modelImages(source.image) };
     if (source.image === undefined && source.bits !== undefined) return { bits: source.bits };
     throw new ConfigError('Pass exactly one of `image` (images) or `bits` (codes [B, N, K]) as the source to edit.');
   }
 
-  /** The options every image application of the sampler takes, from a request. */
-  #appOptions(request: SamplingOptions & { seed?: number; samples?: number }): Record<string, unknown> {
+  /**
+   * The options every image application of the sampler takes, from a request. The applications regenerate tokens
+   * given others anywhere in the grid, so a causal model is refused (docs/algorithm.md §13.2); a categorical model
+   * runs them with the 'threshold' commit (§13.1).
+   */
+  #appOptions(request: SamplingOptions & { seed?: number; samples?: number }, app: string): Record<string, unknown> {
+    requireMaskedModel(
+      this.config,
+      `${app} (a zero-shot application, docs/algorithm.md §8)`,
+      "Use a masked model (attention 'bidirectional') for it; a causal model only generates.",
+    );
+    const settings = samplingSettings(request);
     return {
-      ...samplingSettings(request),
-      predictor: this.predictor(request.diffusionSteps),
+      ...settings,
+      commit: modelCommitRule(this.config, settings.commit),
+      predictor: this.predictor(request.diffusionSteps, request.temperature),
       tokenizer: this.codec.tokenizer,
       rng: createRng(request.seed ?? 0),
       ...(request.samples !== undefined ? { samples: request.samples } : {}),
@@ -276,29 +315,24 @@ export abstract class BigrPipelineBase<S> {
 
   /** Regenerates the tokens inside `region` unconditionally, keeping the rest (docs/algorithm.md §8.1). */
   async inpaint(request: RegionEditRequest<S>): Promise<ImageEditResult> {
+    const options = this.#appOptions(request, 'inpaint');
     const src = await this.#editSource(request);
-    return this.#finishEdit(
-      await sampleInpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleInpaint>[0]),
-      request,
-    );
+    return this.#finishEdit(await sampleInpaint({ ...options, ...src, region: request.region } as Parameters<typeof sampleInpaint>[0]), request);
   }
 
   /** Regenerates the tokens outside `region`, keeping the inside (docs/algorithm.md §8.1). */
   async outpaint(request: RegionEditRequest<S>): Promise<ImageEditResult> {
+    const options = this.#appOptions(request, 'outpaint');
     const src = await this.#editSource(request);
-    return this.#finishEdit(
-      await sampleOutpaint({ ...this.#appOptions(request), ...src, region: request.region } as Parameters<typeof sampleOutpaint>[0]),
-      request,
-    );
+    return this.#finishEdit(await sampleOutpaint({ ...options, ...src, region: request.region } as Parameters<typeof sampleOutpaint>[0]), request);
   }
 
   /** Regenerates `region` conditioned on `class` (docs/algorithm.md §8.1). */
   async edit(request: EditRequest<S>): Promise<ImageEditResult> {
+    const options = this.#appOptions(request, 'edit');
     const src = await this.#editSource(request);
     return this.#finishEdit(
-      await editImage({ ...this.#appOptions(request), ...src, region: request.region, label: this.classIndex(request.class) } as Parameters<
-        typeof editImage
-      >[0]),
+      await editImage({ ...options, ...src, region: request.region, label: this.classIndex(request.class) } as Parameters<typeof editImage>[0]),
       request,
     );
   }
@@ -306,7 +340,7 @@ export abstract class BigrPipelineBase<S> {
   /** Images between two classes by interpolating their class embeddings (docs/algorithm.md §8.2). */
   async interpolate(request: InterpolateRequest): Promise<InterpolationResult[]> {
     const results = await interpolateClasses({
-      ...(this.#appOptions(request) as Omit<Parameters<typeof interpolateClasses>[0], 'classA' | 'classB'>),
+      ...(this.#appOptions(request, 'interpolate') as Omit<Parameters<typeof interpolateClasses>[0], 'classA' | 'classB'>),
       classA: this.classIndex(request.from),
       classB: this.classIndex(request.to),
       ...(request.weights !== undefined ? { weights: request.weights } : {}),
@@ -316,13 +350,14 @@ export abstract class BigrPipelineBase<S> {
 
   /** Adds detail to low-resolution images in chained rounds (docs/algorithm.md §8.3). */
   async enrich(request: EnrichRequest<S>): Promise<EnrichResult> {
+    const options = this.#appOptions(request, 'enrich') as Omit<Parameters<typeof enrichImage>[0], 'image'>;
     let image: CpuTensor<'float32'> | undefined;
     if (request.image !== undefined) {
       if (isImageTensor(request.image)) image = new CpuTensor<'float32'>(request.image.data as Float32Array, request.image.shape);
       else throw new ConfigError('enrich takes a low-resolution image tensor [B, C, h, w] in [0, 1] (or `bits`); load and crop the file first.');
     }
     const r = await enrichImage({
-      ...(this.#appOptions(request) as Omit<Parameters<typeof enrichImage>[0], 'image'>),
+      ...options,
       ...(image ? { image } : {}),
       ...(request.bits ? { bits: request.bits } : {}),
       ...(request.rounds !== undefined ? { rounds: request.rounds } : {}),
@@ -354,8 +389,8 @@ export abstract class BigrPipelineBase<S> {
   /** Releases every compiled graph. */
   async dispose(): Promise<void> {
     await this.featureModel.dispose();
+    await this.autoregressiveModel?.dispose();
     await this.codec.dispose();
-    const head = this.head as { dispose?: () => Promise<void> };
-    if (head.dispose) await head.dispose();
+    await this.head.dispose();
   }
 }

@@ -12,7 +12,15 @@ export * from './modelBounds.js';
 export * from './modelConfigs.js';
 export * from './classIndex.js';
 export * from './imageLayout.js';
-export type { BigrModelConfig } from './bigrModelDir.js';
+export type {
+  BigrHeadKind,
+  BigrModelConfig,
+  BigrModelConfigCommon,
+  CategoricalBigrModelConfig,
+  TranscoderBigrModelConfig,
+} from './bigrModelDir.js';
 export type { TokenizerModelConfig } from './tokenizerModelDir.js';
 export * from './bigrSampling.js';
+export * from './bigrHead.js';
+export * from './modelSampling.js';
 export * from './tokenizerCodec.js';

@@ -7,6 +7,8 @@
  * @packageDocumentation
  */
 export * from './bigrSampling.js';
+export * from './bigrHead.js';
+export * from './modelSampling.js';
 export * from './bigrPipeline.js';
 export * from './tokenizerCodec.js';
 export * from './tokenizerPipeline.js';

@@ -9,6 +9,8 @@ import { assertFiniteTensors, ConfigError, type NamedTensors } from '@bigr/core'
 export const MODEL_CONFIG_MAXIMA = {
   backbone: { dim: 16384, layers: 512, heads: 512, bitsPerToken: 1024, tokens: 65536, numClasses: 1_000_000, clsTokenNum: 1024, multipleOf: 65536 },
   transcoder: { bitsPerToken: 1024, featureDim: 16384, width: 16384, blocks: 256, timesteps: 100_000, inferenceSteps: 100_000 },
+  // The categorical head has 2^K·(D + 1) parameters; K ≤ 16 (docs/algorithm.md §13.1).
+  categorical: { bitsPerToken: 16, featureDim: 16384 },
   bae: { nf: 1024, resBlocks: 64, embDim: 16384, codeDim: 1024, inChannels: 64, resolution: 8192, normGroups: 1024, chMult: 64 },
 } as const;
 

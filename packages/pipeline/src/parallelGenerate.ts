@@ -10,6 +10,7 @@ import { ConfigError } from '@bigr/core';
 import { SamplerPool } from '@bigr/sampler';
 import type { SamplerFactorySpec, SamplerWorkerModel, SamplerWorkerScript } from '@bigr/sampler';
 import { loadBigrModel } from './bigrModelDir.js';
+import { requireMaskedModel } from './bigrHead.js';
 import { chooseEngine } from './engineChoice.js';
 
 /** Arguments of {@link bigrSamplerFactory} (structured-cloned into every worker). */
@@ -22,22 +23,32 @@ export interface BigrSamplerFactoryArgs {
   readonly device?: string;
 }
 
-/** The model factory a pool worker calls: loads the model directory onto the inference engine. */
+/**
+ * The model factory a pool worker calls: loads the model directory onto the inference engine. Workers sample by
+ * masked unmasking, so a causal model (docs/algorithm.md §13.2) is refused with a {@link ConfigError}; a categorical
+ * model's jobs commit with 'threshold' (§13.1).
+ */
 export async function bigrSamplerFactory(args: unknown): Promise<SamplerWorkerModel> {
   const a = args as Partial<BigrSamplerFactoryArgs> | null;
   if (!a || typeof a.dir !== 'string') throw new ConfigError('bigrSamplerFactory needs { dir } (a BiGR model directory).');
   const engine = await chooseEngine(a.device !== undefined ? { device: a.device } : {});
   const model = await loadBigrModel(a.dir, engine, a.diffusionSteps !== undefined ? { diffusionSteps: a.diffusionSteps } : {});
+  try {
+    requireMaskedModel(model.config, `The worker pool over ${a.dir}`, MASKED_POOL_FIX);
+  } catch (err) {
+    await model.dispose();
+    throw err;
+  }
   return {
     predictor: model.predictor,
     tokenizer: model.tokenizer,
-    async dispose() {
-      await model.features.dispose();
-      await model.head.dispose();
-      await model.tokenizer.dispose();
-    },
+    ...(model.config.head === 'categorical' ? { settings: { commit: model.commit } } : {}),
+    dispose: () => model.dispose(),
   };
 }
+
+/** How to sample a causal model instead of with the worker pool (the fix in its refusal). */
+export const MASKED_POOL_FIX = 'Generate it with BigrPipeline.generate (`bigr generate --out <file>.png`), which decodes it token by token.';
 
 /** The URL of this module's sibling `name` (the `.ts` source when running from sources). */
 function sibling(name: string): string {

@@ -9,9 +9,9 @@ import {
   type LongRunningOptions,
   type NamedTensors,
 } from '@bigr/core';
-import { BackboneFeatureModel } from '@bigr/backbone';
-import { TranscoderSampler } from '@bigr/transcoder';
+import { BackboneFeatureModel, type KvCacheFeatureModel } from '@bigr/backbone';
 import { BaeTokenizer } from '@bigr/tokenizer';
+import { createBigrHead, createKvFeatureModel, type BigrHead } from './bigrHead.js';
 import type { BigrModelConfig } from './bigrModelDir.js';
 import { BigrPipelineBase, type RegionEditRequest } from './bigrSampling.js';
 import type { TokenizerModelConfig } from './tokenizerModelDir.js';
@@ -129,7 +129,7 @@ export async function fetchBigrModel(baseUrl: string, options: FetchModelOptions
 export type WebRegionEditRequest = RegionEditRequest<WebImageSource>;
 
 /**
- * A BiGR model (backbone + binary transcoder + tokenizer) built from in-memory files — the browser counterpart of
+ * A BiGR model (backbone + per-token head + tokenizer; every variant of docs/algorithm.md §13) built from in-memory files — the browser counterpart of
  * `BigrPipeline` (which reads model directories in Node). Generation follows `BigrPipeline.generate` exactly (image k
  * sampled alone from `createRng(seeds[k])`), so on engines that compute the same probabilities the codes are
  * bit-identical to the Node pipeline's for the same class and seed.
@@ -151,7 +151,8 @@ export class WebBigrPipeline extends BigrPipelineBase<WebImageSource> {
     tokenizerConfig: TokenizerModelConfig;
     tokenizer: BaeTokenizer;
     features: BackboneFeatureModel;
-    head: TranscoderSampler;
+    kv: KvCacheFeatureModel | null;
+    head: BigrHead;
     engine: Engine;
   }) {
     super(parts);
@@ -181,8 +182,9 @@ export class WebBigrPipeline extends BigrPipelineBase<WebImageSource> {
       weightsPath: `${source}/${sub}/model.safetensors`,
     });
     const features = new BackboneFeatureModel(engine, config.backbone, weights);
-    const head = await TranscoderSampler.create(engine, weights, config.transcoder);
+    const kv = createKvFeatureModel(engine, config, weights);
+    const head = await createBigrHead(engine, weights, config);
     const tokenizer = await BaeTokenizer.create(engine, tokenizerConfig.bae, tokWeights);
-    return new WebBigrPipeline({ config, tokenizerConfig, tokenizer, features, head, engine });
+    return new WebBigrPipeline({ config, tokenizerConfig, tokenizer, features, kv, head, engine });
   }
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getOrThrow, required, type NamedTensors, type Tensor } from '@bigr/core';
 import { readBigrModel } from '../bigrModelDir.js';
+import { transcoderConfigOf } from '../bigrHead.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { importOfficial } from '../import/importOfficial.js';
 import { openCheckpoint } from '../import/checkpointSource.js';
@@ -58,7 +59,7 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     const b = await readBigrModel(back);
     expectSameTensors(a.weights, b.weights);
     expect(b.config.backbone).toEqual(a.config.backbone);
-    expect(b.config.transcoder).toEqual(a.config.transcoder);
+    expect(transcoderConfigOf(b.config, 'test')).toEqual(transcoderConfigOf(a.config, 'test'));
     expect(b.config.classNames).toEqual(a.config.classNames);
     const ta = await readTokenizerModel(join(MODEL, 'tokenizer'));
     const tb = await readTokenizerModel(join(back, 'tokenizer'));
@@ -147,7 +148,8 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     expect(typeof args[BIGR_CONFIG_ARG]).toBe('string');
 
     const { config, weights } = await readBigrModel(MODEL);
-    const prefix = config.transcoder.prefix ?? 'denoise_mlp';
+    const transcoder = transcoderConfigOf(config, 'test');
+    const prefix = transcoder.prefix ?? 'denoise_mlp';
     let compared = 0;
     for (const [name, t] of weights) {
       const expected: [string, number[], string] = ['torch.float32', [...t.shape], sha(t)];
@@ -158,7 +160,7 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
     }
     expect(compared).toBe(weights.size);
     for (const k of ['k_final', 'b_final', 'beta', 'cumbeta'])
-      expect(required(bigr.tensors[`diffusion_processor.scheduler.${k}`], k)[1]).toEqual([config.transcoder.timesteps + 1]);
+      expect(required(bigr.tensors[`diffusion_processor.scheduler.${k}`], k)[1]).toEqual([transcoder.timesteps + 1]);
 
     const tok = await readTokenizerModel(join(MODEL, 'tokenizer'));
     expect(Object.keys(bae.tensors).sort()).toEqual([...tok.weights.keys()].map((k) => `ae.${k}`).sort());

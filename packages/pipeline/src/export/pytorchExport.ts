@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { ConfigError, CpuTensor, parseJsonBounded, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
 import { OFFICIAL_DUPLICATE_PREFIX, OFFICIAL_SCHEDULER_PREFIX, officialScheduleBuffers } from '@bigr/transcoder';
 import { writeTorchStateDict, type TorchArgValue } from '@bigr/torch';
-import { BIGR_FORMAT, readBigrModel, type BigrModelConfig } from '../bigrModelDir.js';
+import { BIGR_FORMAT, readBigrModel, type BigrModelConfig, type TranscoderBigrModelConfig } from '../bigrModelDir.js';
+import { describeModelKind } from '../bigrHead.js';
 import { readTokenizerModel, type TokenizerModelConfig } from '../tokenizerModelDir.js';
 import { tokenizerDirectoryOf } from '../tokenizerPipeline.js';
 
@@ -43,14 +44,14 @@ export interface ExportedBigrConfig {
   readonly format: 'bigr-pytorch-export';
   readonly version: 1;
   readonly backbone?: BigrModelConfig['backbone'];
-  readonly transcoder?: BigrModelConfig['transcoder'];
+  readonly transcoder?: TranscoderBigrModelConfig['transcoder'];
   readonly classNames: readonly string[];
   readonly bae: TokenizerModelConfig['bae'];
   readonly pad: number;
 }
 
 /** The official `ema` state dict of a model directory's weights: the denoiser twice (shared data) and the scheduler buffers. */
-export function officialBigrStateDict(config: BigrModelConfig, weights: NamedTensors): Map<string, CpuTensor> {
+export function officialBigrStateDict(config: TranscoderBigrModelConfig, weights: NamedTensors): Map<string, CpuTensor> {
   const prefix = config.transcoder.prefix ?? 'denoise_mlp';
   const out = new Map<string, CpuTensor>();
   for (const [name, t] of weights) out.set(name, new CpuTensor(t.data, t.shape));
@@ -72,6 +73,24 @@ export function officialBaeStateDict(weights: NamedTensors): Map<string, CpuTens
   return out;
 }
 
+/**
+ * The official code has only the binary transcoder and bidirectional attention, so a model with the categorical head
+ * or a causal backbone (docs/algorithm.md §13) has no official checkpoint layout: refused with a {@link ConfigError}.
+ */
+function officialExportable(
+  modelDir: string,
+  bigr: { config: BigrModelConfig; weights: NamedTensors },
+): { config: TranscoderBigrModelConfig; weights: NamedTensors } {
+  const { config, weights } = bigr;
+  if (config.head === 'categorical' || config.backbone.attention === 'causal') {
+    throw new ConfigError(
+      `${modelDir} has ${describeModelKind(config)}; the official BiGR checkpoint layout only holds the binary transcoder with a bidirectional ` +
+        `backbone (docs/algorithm.md §13), so it cannot be exported to PyTorch. Export a BiGR model (head 'transcoder', attention 'bidirectional').`,
+    );
+  }
+  return { config, weights };
+}
+
 async function isBigrDirectory(dir: string): Promise<boolean> {
   const raw = parseJsonBounded(await readFile(join(dir, 'config.json'), 'utf8'), { source: join(dir, 'config.json') }) as { format?: unknown } | null;
   return typeof raw === 'object' && raw !== null && raw.format === BIGR_FORMAT;
@@ -82,7 +101,7 @@ async function isBigrDirectory(dir: string): Promise<boolean> {
  * Weights are written in float32 exactly as stored, so `importOfficial` on the result gives the same tensors.
  */
 export async function exportPytorch(modelDir: string, outDir: string, options: LongRunningOptions = {}): Promise<PytorchExportReport> {
-  const bigr = (await isBigrDirectory(modelDir)) ? await readBigrModel(modelDir) : undefined;
+  const bigr = (await isBigrDirectory(modelDir)) ? officialExportable(modelDir, await readBigrModel(modelDir)) : undefined;
   const tokDir = await tokenizerDirectoryOf(modelDir);
   const tok = await readTokenizerModel(tokDir);
   throwIfAborted(options.signal, 'export');

@@ -8,6 +8,7 @@ import { denoiserGraph } from '@bigr/transcoder';
 import { configFromHparams } from '@bigr/tokenizer';
 import { expectClose, fixturePath, loadFixture, loadJsonFixture } from '@bigr/testing';
 import { loadBigrModel, readBigrModel } from '../bigrModelDir.js';
+import { transcoderConfigOf } from '../bigrHead.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { importOfficial, type ImportReport } from './importOfficial.js';
 import { formatImportReport } from './describeImport.js';
@@ -118,7 +119,7 @@ describe('importOfficial from a released-layout .pt (EMA + args) and .th (ae/dis
       expectClose(f.data, getOrThrow(bb.tensors, 'cond_logits', 'fixture tensor').data, { atol: 1e-5, rtol: 0, what: 'cond_logits' });
 
       const dn = await loadFixture('denoiser.safetensors');
-      const g = await engine.compile(denoiserGraph(model.config.transcoder), model.weights);
+      const g = await engine.compile(denoiserGraph(transcoderConfigOf(model.config, 'test')), model.weights);
       try {
         const fixture = (name: string) => getOrThrow(dn.tensors, name, 'fixture tensor');
         const tau = Float32Array.from(fixture('time_steps').data);
