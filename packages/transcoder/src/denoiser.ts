@@ -1,10 +1,14 @@
 /**
- * The binary transcoder g_φ, the official `DenoiseModel` (docs/algorithm.md §3): input rescaling and x/c embedders, sinusoidal
- * timestep embedding + MLP, residual MLP blocks with adaLN (LayerNorm without affine, eps 1e-6, gates used as is),
- * and a final adaLN layer producing K logits per row. Written once against {@link Ops}, so the same definition trains
- * on tfjs and compiles to ONNX.
+ * The binary transcoder g_φ, the official `DenoiseModel` (docs/algorithm.md §3), in one place, read top to bottom:
+ * {@link denoiser} is the forward pass (steps 1–5: input rescaling and x embedding, timestep and condition embedding,
+ * the residual adaLN blocks, the final adaLN layer producing K logits per row), {@link denoiserBlock} one block and
+ * {@link finalLayer} the head. The small pieces they call by name: `timestepEmbedding` (`timestepEmbedding.ts`),
+ * {@link adaLNModulation} and core's `linear`, `layerNorm` (affine-free, ε 1e-6) and `modulate`. Sizes come from
+ * {@link DenoiserSizes}. Then the graphs for the engines (the whole denoiser, and the condition/step pair used for
+ * sampling), then the parameter table. Written once against {@link Ops}, so the same definition trains on tfjs and
+ * compiles to ONNX.
  */
-import { CpuTensor, layerNorm, linear, required } from '@bigr/core';
+import { CpuTensor, layerNorm, linear, modulate, required } from '@bigr/core';
 import type { GraphDefinition, NamedTensors, Ops } from '@bigr/core';
 import type { TranscoderConfig } from './config.js';
 import { DENOISER_LN_EPS, TIMESTEP_EMBEDDING_DIM } from './config.js';
@@ -12,77 +16,6 @@ import { timestepEmbedding } from './timestepEmbedding.js';
 
 /** Sizes that determine the denoiser's parameters. */
 export type DenoiserSizes = Pick<TranscoderConfig, 'bitsPerToken' | 'featureDim' | 'width' | 'blocks' | 'prefix'>;
-
-/** Official parameter names and shapes ((out, in) for weights) of the denoiser, in state-dict order (docs/algorithm.md §10.1). */
-export function denoiserParameterShapes(c: DenoiserSizes): Map<string, number[]> {
-  const p = c.prefix;
-  const m = new Map<string, number[]>();
-  const lin = (name: string, out: number, inp: number): void => {
-    m.set(`${p}.${name}.weight`, [out, inp]);
-    m.set(`${p}.${name}.bias`, [out]);
-  };
-  lin('t_embedder.mlp.0', c.width, TIMESTEP_EMBEDDING_DIM);
-  lin('t_embedder.mlp.2', c.width, c.width);
-  lin('x_embedder', c.width, c.bitsPerToken);
-  lin('c_embedder', c.width, c.featureDim);
-  for (let j = 0; j < c.blocks; j++) {
-    lin(`blocks.${j}.mlp.0`, c.width, c.width);
-    lin(`blocks.${j}.mlp.2`, c.width, c.width);
-    lin(`blocks.${j}.adaLN_modulation.1`, 3 * c.width, c.width);
-  }
-  lin('final_layer.adaLN_modulation.1', 2 * c.width, c.width);
-  lin('final_layer.linear', c.bitsPerToken, c.width);
-  return m;
-}
-
-/** Total number of denoiser parameters (BiGR-L with K = 24, D = 1024: 20,255,768). */
-export function denoiserParameterCount(c: DenoiserSizes): number {
-  let n = 0;
-  for (const shape of denoiserParameterShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);
-  return n;
-}
-
-/** The condition embedding c_emb = W_c·F + b_c (`c_embedder`), [R, D] → [R, Dh]. Constant across sampling steps. */
-export function conditionEmbedding<T>(ops: Ops<T>, features: T, prefix: string): T {
-  return linear(ops, features, `${prefix}.c_embedder`);
-}
-
-/** DiT `modulate`: x·(1 + scale) + shift. */
-function modulate<T>(ops: Ops<T>, x: T, shift: T, scale: T): T {
-  return ops.add(ops.mul(x, ops.add(ops.scalar(1), scale)), shift);
-}
-
-/**
- * The denoiser given a precomputed condition embedding: `x` [R, K] bits (0/1), `tau` [1] or [R] float32 times
- * τ = t − 1, `cEmb` [R, Dh] from {@link conditionEmbedding}. Returns logits [R, K].
- * The timestep MLP runs on `tau`'s rows only, so a shared τ of shape [1] costs one row.
- */
-export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEmb: T, c: DenoiserSizes, options: DenoiserGraphOptions = {}): T {
-  const p = c.prefix;
-  const dh = c.width;
-  const xs = ops.mul(ops.sub(x, ops.scalar(0.5)), ops.scalar(2));
-  let a = linear(ops, xs, `${p}.x_embedder`);
-  const cond = ops.add(timestepEmbedding(ops, tau, p), cEmb);
-  const act = ops.silu(cond);
-  // The adaLN chunks: one product then slices (the official layout), or, with split parameters, one product per
-  // chunk (no copies of the slices; each entry is the same dot product, so the same float32 value).
-  const chunks = (prefix: string, n: number): T[] => {
-    if (options.splitModulation) return MODULATION_CHUNKS.slice(0, n).map((name) => linear(ops, act, `${prefix}.${name}`));
-    const mod = linear(ops, act, prefix);
-    return Array.from({ length: n }, (_, i) => ops.slice(mod, -1, i * dh, (i + 1) * dh));
-  };
-  for (let j = 0; j < c.blocks; j++) {
-    const [shift, scale, gate] = chunks(`${p}.blocks.${j}.adaLN_modulation.1`, 3) as [T, T, T];
-    const h = modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale);
-    const mlp = linear(ops, ops.silu(linear(ops, h, `${p}.blocks.${j}.mlp.0`)), `${p}.blocks.${j}.mlp.2`);
-    a = ops.add(a, ops.mul(gate, mlp));
-  }
-  const [shift, scale] = chunks(`${p}.final_layer.adaLN_modulation.1`, 2) as [T, T];
-  return linear(ops, modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale), `${p}.final_layer.linear`);
-}
-
-/** Names of the adaLN modulation chunks, in the order of the official output (shift, scale, gate). */
-const MODULATION_CHUNKS = ['shift', 'scale', 'gate'] as const;
 
 /** Options of {@link denoiserFromConditionEmbedding} and {@link stepGraph}. */
 export interface DenoiserGraphOptions {
@@ -94,39 +27,90 @@ export interface DenoiserGraphOptions {
   readonly splitModulation?: boolean;
 }
 
-/**
- * The adaLN modulation parameters of `params` split by chunk (rows of the (k·Dh, Dh) weight and of the bias), for a
- * graph built with `splitModulation`; the other parameters are passed through.
- */
-export function splitModulationParameters(params: NamedTensors, c: DenoiserSizes): NamedTensors {
-  const out: NamedTensors = new Map(params);
-  const dh = c.width;
-  const layers = [
-    ...Array.from({ length: c.blocks }, (_, j) => [`${c.prefix}.blocks.${j}.adaLN_modulation.1`, 3] as const),
-    [`${c.prefix}.final_layer.adaLN_modulation.1`, 2] as const,
-  ];
-  for (const [layer, n] of layers) {
-    const w = params.get(`${layer}.weight`);
-    const b = params.get(`${layer}.bias`);
-    if (!w || !b) continue;
-    out.delete(`${layer}.weight`);
-    out.delete(`${layer}.bias`);
-    for (const [i, name] of MODULATION_CHUNKS.slice(0, n).entries()) {
-      out.set(`${layer}.${name}.weight`, new CpuTensor((w.data as Float32Array).slice(i * dh * dh, (i + 1) * dh * dh), [dh, dh]));
-      out.set(`${layer}.${name}.bias`, new CpuTensor((b.data as Float32Array).slice(i * dh, (i + 1) * dh), [dh]));
-    }
-  }
-  return out;
-}
-
-/** A graph input the graph declares (the engines feed every declared input). */
-function graphInput<T>(inputs: Readonly<Record<string, T>>, name: string): T {
-  return required(inputs[name], `graph input "${name}"`);
-}
+// ---- The forward pass (docs/algorithm.md §3) -------------------------------------------------------------------
 
 /** The full denoiser g_φ(x_t, τ, F) → logits [R, K] (docs/algorithm.md §3). `tau` is [1] or [R] float32. */
 export function denoiser<T>(ops: Ops<T>, x: T, tau: T, features: T, c: DenoiserSizes): T {
   return denoiserFromConditionEmbedding(ops, x, tau, conditionEmbedding(ops, features, c.prefix), c);
+}
+
+/** The condition embedding c_emb = W_c·F + b_c (`c_embedder`, §3 step 3), [R, D] → [R, Dh]. Constant across sampling steps. */
+export function conditionEmbedding<T>(ops: Ops<T>, features: T, prefix: string): T {
+  return linear(ops, features, `${prefix}.c_embedder`);
+}
+
+/**
+ * The denoiser given a precomputed condition embedding: `x` [R, K] bits (0/1), `tau` [1] or [R] float32 times
+ * τ = t − 1, `cEmb` [R, Dh] from {@link conditionEmbedding}. Returns logits [R, K].
+ * The timestep MLP runs on `tau`'s rows only, so a shared τ of shape [1] costs one row.
+ */
+export function denoiserFromConditionEmbedding<T>(ops: Ops<T>, x: T, tau: T, cEmb: T, c: DenoiserSizes, options: DenoiserGraphOptions = {}): T {
+  const p = c.prefix;
+  // Step 1: x̃ = 2·(x_t − 0.5) ∈ {−1, +1}, a = W_x·x̃ + b_x (K → Dh).
+  let a = linear(ops, ops.mul(ops.sub(x, ops.scalar(0.5)), ops.scalar(2)), `${p}.x_embedder`);
+  // Steps 2–3: c = t_emb + c_emb; every adaLN layer reads SiLU(c).
+  const cSilu = ops.silu(ops.add(timestepEmbedding(ops, tau, p), cEmb));
+  // Step 4: the residual adaLN blocks.
+  for (let j = 0; j < c.blocks; j++) a = denoiserBlock(ops, a, cSilu, `${p}.blocks.${j}`, c.width, options);
+  // Step 5: the final adaLN layer → K logits.
+  return finalLayer(ops, a, cSilu, `${p}.final_layer`, c.width, options);
+}
+
+/**
+ * One residual block (docs/algorithm.md §3 step 4), parameters under `prefix` (`blocks.j`): (shift, scale, gate) from
+ * the block's adaLN, then a ← a + gate ⊙ MLP(LN(a) ⊙ (1 + scale) + shift), MLP = Lin → SiLU → Lin (Dh → Dh, with
+ * bias), gate used as is. `cSilu` is SiLU(c) [R, Dh].
+ */
+export function denoiserBlock<T>(ops: Ops<T>, a: T, cSilu: T, prefix: string, width: number, options: DenoiserGraphOptions = {}): T {
+  const { shift, scale, gate } = adaLNModulation(ops, cSilu, `${prefix}.adaLN_modulation.1`, ['shift', 'scale', 'gate'], width, options);
+  const h = modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale);
+  const mlp = linear(ops, ops.silu(linear(ops, h, `${prefix}.mlp.0`)), `${prefix}.mlp.2`);
+  return ops.add(a, ops.mul(gate, mlp));
+}
+
+/**
+ * The final layer (docs/algorithm.md §3 step 5), parameters under `prefix` (`final_layer`): (shift, scale) from its
+ * adaLN, then logits = Lin_{Dh→K}(LN(a) ⊙ (1 + scale) + shift). `cSilu` is SiLU(c) [R, Dh].
+ */
+export function finalLayer<T>(ops: Ops<T>, a: T, cSilu: T, prefix: string, width: number, options: DenoiserGraphOptions = {}): T {
+  const { shift, scale } = adaLNModulation(ops, cSilu, `${prefix}.adaLN_modulation.1`, ['shift', 'scale'], width, options);
+  return linear(ops, modulate(ops, layerNorm(ops, a, null, null, DENOISER_LN_EPS), shift, scale), `${prefix}.linear`);
+}
+
+/** Names of the adaLN modulation chunks, in the order of the official output (shift, scale, gate). */
+const MODULATION_CHUNKS = ['shift', 'scale', 'gate'] as const;
+
+/** One adaLN modulation chunk's name. */
+type ModulationChunk = (typeof MODULATION_CHUNKS)[number];
+
+/**
+ * The adaLN modulation Lin_{Dh→n·Dh}(SiLU(c)) of layer `layer`, split into the chunks `names` (a prefix of shift,
+ * scale, gate), each [R, Dh]: one product then slices (the official layout), or, with `splitModulation`, one product
+ * per chunk (no copies of the slices; each entry is the same dot product, so the same float32 value).
+ */
+function adaLNModulation<T, K extends ModulationChunk>(
+  ops: Ops<T>,
+  cSilu: T,
+  layer: string,
+  names: readonly K[],
+  width: number,
+  options: DenoiserGraphOptions,
+): Record<K, T> {
+  const out: Partial<Record<K, T>> = {};
+  if (options.splitModulation) {
+    for (const name of names) out[name] = linear(ops, cSilu, `${layer}.${name}`);
+  } else {
+    const mod = linear(ops, cSilu, layer);
+    for (const [i, name] of names.entries()) out[name] = ops.slice(mod, -1, i * width, (i + 1) * width);
+  }
+  return out as Record<K, T>;
+}
+
+// ---- The forward pass as graphs -------------------------------------------------------------------------------
+
+/** A graph input the graph declares (the engines feed every declared input). */
+function graphInput<T>(inputs: Readonly<Record<string, T>>, name: string): T {
+  return required(inputs[name], `graph input "${name}"`);
 }
 
 /** Graph of the whole denoiser: inputs `x_t` [rows, K], `tau` [tauRows] (1 or rows), `features` [rows, D]; output `logits`. */
@@ -176,4 +160,60 @@ export function stepGraph(c: DenoiserSizes, options: DenoiserGraphOptions = {}):
       };
     },
   };
+}
+
+// ---- Parameters ------------------------------------------------------------------------------------------------
+
+/** Official parameter names and shapes ((out, in) for weights) of the denoiser, in state-dict order (docs/algorithm.md §10.1). */
+export function denoiserParameterShapes(c: DenoiserSizes): Map<string, number[]> {
+  const p = c.prefix;
+  const m = new Map<string, number[]>();
+  const lin = (name: string, out: number, inp: number): void => {
+    m.set(`${p}.${name}.weight`, [out, inp]);
+    m.set(`${p}.${name}.bias`, [out]);
+  };
+  lin('t_embedder.mlp.0', c.width, TIMESTEP_EMBEDDING_DIM);
+  lin('t_embedder.mlp.2', c.width, c.width);
+  lin('x_embedder', c.width, c.bitsPerToken);
+  lin('c_embedder', c.width, c.featureDim);
+  for (let j = 0; j < c.blocks; j++) {
+    lin(`blocks.${j}.mlp.0`, c.width, c.width);
+    lin(`blocks.${j}.mlp.2`, c.width, c.width);
+    lin(`blocks.${j}.adaLN_modulation.1`, 3 * c.width, c.width);
+  }
+  lin('final_layer.adaLN_modulation.1', 2 * c.width, c.width);
+  lin('final_layer.linear', c.bitsPerToken, c.width);
+  return m;
+}
+
+/** Total number of denoiser parameters (BiGR-L with K = 24, D = 1024: 20,255,768). */
+export function denoiserParameterCount(c: DenoiserSizes): number {
+  let n = 0;
+  for (const shape of denoiserParameterShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/**
+ * The adaLN modulation parameters of `params` split by chunk (rows of the (k·Dh, Dh) weight and of the bias), for a
+ * graph built with `splitModulation`; the other parameters are passed through.
+ */
+export function splitModulationParameters(params: NamedTensors, c: DenoiserSizes): NamedTensors {
+  const out: NamedTensors = new Map(params);
+  const dh = c.width;
+  const layers = [
+    ...Array.from({ length: c.blocks }, (_, j) => [`${c.prefix}.blocks.${j}.adaLN_modulation.1`, 3] as const),
+    [`${c.prefix}.final_layer.adaLN_modulation.1`, 2] as const,
+  ];
+  for (const [layer, n] of layers) {
+    const w = params.get(`${layer}.weight`);
+    const b = params.get(`${layer}.bias`);
+    if (!w || !b) continue;
+    out.delete(`${layer}.weight`);
+    out.delete(`${layer}.bias`);
+    for (const [i, name] of MODULATION_CHUNKS.slice(0, n).entries()) {
+      out.set(`${layer}.${name}.weight`, new CpuTensor((w.data as Float32Array).slice(i * dh * dh, (i + 1) * dh * dh), [dh, dh]));
+      out.set(`${layer}.${name}.bias`, new CpuTensor((b.data as Float32Array).slice(i * dh, (i + 1) * dh), [dh]));
+    }
+  }
+  return out;
 }
