@@ -51,15 +51,31 @@ describe('--help', () => {
     expect(g).toContain('(default: 2.5)');
     expect(g).toMatch(/--order <kind>.*choices: "entropy", "random", "raster", "autoregressive"/);
     const t = (await runCli(['train-tokenizer', '--help'])).stdout.replace(/\s+/g, ' ');
-    expect(t).toMatch(/--weights <which>.*\(default: raw\) \(choices: "raw", "ema"\)/);
+    expect(t).toMatch(/--weights <which>.*\(choices: "raw", "ema", default: raw\)/);
     expect(t).toMatch(/--nf <n>.*\(default: the preset.s\)/);
+    const i = (await runCli(['inpaint', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(i).toMatch(/--budget <mode>.*\(choices: "known", "masked", default: known\)/);
+    expect(i).toMatch(/--n <n> number of samples \(default: 8\)/);
+    // the negated switch shares its setting with --original, which carries the default
+    expect(i).toMatch(/--no-original only the samples in the grid --codes/);
+    const f = (await runCli(['features', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(f).toMatch(/--split <split> dataset split \(choices: "train", "test", default: train\)/);
+    expect(f).toMatch(/--codes <mode> .*\(choices: "bernoulli", "threshold", default: bernoulli\)/);
+    const s = (await runCli(['study', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(s).toMatch(/--steps <value> steps \(default: 6000\)/);
+    expect(s).toContain('Examples:');
   });
 });
 
 describe('--json prints exactly one JSON object, usage errors included', () => {
   it.each([
     [['--json', 'generate', '--nn', '3'], /unknown option '--nn'/],
-    [['--json', 'generate', '--n', 'abc'], /--n must be a number, got "abc"/],
+    [['--json', 'generate', '--n', 'abc'], /--n must be a number, got "abc" \(default: 16\)/],
+    [['--json', 'inpaint', 'x.png', '--cfg', '1e'], /--cfg must be a number, got "1e" \(default: \d/],
+    [['--json', 'features', '--batch-size', ''], /--batch-size must be a number, got "" \(default: 64\)/],
+    [['--json', 'study', 'paper', '--steps', 'lots'], /--steps must be a number, got "lots" \(default: 6000\)/],
+    [['--json', 'features', '--codes', 'maybe'], /argument 'maybe' is invalid\. Allowed choices are bernoulli, threshold/],
+    [['--json', 'inpaint', 'x.png', '--budget', 'all'], /argument 'all' is invalid\. Allowed choices are known, masked/],
     [['--json', 'generate', '--cfg-schedule', 'wavy'], /Allowed choices are constant, linear/],
     [['--json', '--threads', '0', 'env'], /--threads must be an integer in 1\.\.1024/],
     [['--json', 'frobnicate'], /unknown command 'frobnicate'/],

@@ -1,9 +1,11 @@
 /**
  * Help and option typing for every command, in one place: each option whose setting has a default in the command's
- * `*_DEFAULTS` table shows `(default: …)`; options with a fixed set of values get commander's `choices` (validated at
- * parse time, listed in --help); numeric settings are parsed by commander into numbers (a non-number is a usage
- * error naming the flag); global flags are shown in every command's help; each command ends with examples.
- * Defaults are shown, not set: a value from `--config <file>` must still win over the default.
+ * `*_DEFAULTS` table gets it as its commander default (`(default: …)` in --help); options with a fixed set of values
+ * get commander's `choices` (validated at parse time, listed in --help); numeric settings are parsed by commander into
+ * numbers (a non-number is a usage error naming the flag, the value and the default); global flags are shown in every
+ * command's help; each command ends with examples. A commander default is shown, never used as a setting: a command
+ * reads only the options given on its command line (givenFlags.ts), so a value from `--config <file>` still wins over
+ * the default (config.ts: defaults ← config file ← flags).
  */
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { ORDERING_STRATEGIES } from '@bigr/sampler';
@@ -22,6 +24,7 @@ import { EVAL_DEFAULTS } from './commands/eval.js';
 import { FEATURES_DEFAULTS } from './commands/features.js';
 import { PROBE_DEFAULTS } from './commands/probe.js';
 import { EXPORT_ONNX_DEFAULTS } from './commands/exportOnnx.js';
+import { STUDY_DEFAULTS } from './commands/study.js';
 
 /** Defaults per command name. */
 export const COMMAND_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
@@ -42,6 +45,7 @@ export const COMMAND_DEFAULTS: Readonly<Record<string, Readonly<Record<string, u
   features: FEATURES_DEFAULTS,
   probe: PROBE_DEFAULTS,
   'export-onnx': EXPORT_ONNX_DEFAULTS,
+  study: STUDY_DEFAULTS,
 };
 
 /** Fixed value sets, by option attribute name (the same everywhere they appear). */
@@ -54,6 +58,8 @@ export const OPTION_CHOICES: Readonly<Record<string, readonly string[]>> = {
   confidence: ['margin', 'entropy'],
   budget: ['known', 'masked'],
   weights: ['raw', 'ema'],
+  split: ['train', 'test'],
+  real: ['test', 'train-sample'],
 };
 
 /** Examples shown after each command's options. */
@@ -81,17 +87,19 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   features: ['bigr features --out runs/features.json'],
   probe: ['bigr probe --sweep --lr-sweep 0.5,2,8 --out runs/probe.json'],
   eval: ['bigr eval --model apps/cli/models/fashion-mnist --n 1000 --out eval.json', 'bigr eval --samples grid.png --out eval.json'],
+  study: ['bigr study paper --out runs/paper', 'bigr study paper --out runs/paper --only tokenizer,train-s3'],
 };
 
 function flagOf(option: Option): string {
   return option.long ?? option.short ?? option.flags;
 }
 
-/** A commander argument parser that accepts finite numbers only. */
-export function numberArg(flag: string): (value: string) => number {
+/** A commander argument parser that accepts finite numbers only; the error names the flag, the value and the default. */
+export function numberArg(flag: string, defaultValue?: number): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got "${value}".`);
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new InvalidArgumentError(`${flag} must be a number, got "${value}"${defaultValue !== undefined ? ` (default: ${defaultValue})` : ''}.`);
     return n;
   };
 }
@@ -109,13 +117,15 @@ export function polishHelp(program: Command): void {
     const defaults = COMMAND_DEFAULTS[name] ?? {};
     for (const option of cmd.options as Option[]) {
       const key = option.attributeName();
+      const value = defaults[key];
       const choices = OPTION_CHOICES[key];
       // (`--codes <file.bigr>` of the image apps is a path, `--codes <mode>` of features/probe a choice)
       if (choices && !option.argChoices && option.required && !/<file|<dir|<path/.test(option.flags)) option.choices(choices);
-      if (typeof defaults[key] === 'number' && option.required && !option.parseArg) option.argParser(numberArg(flagOf(option)));
-      const shown = defaults[key] === 0 && /^override/i.test(option.description) ? "the preset's" : describeDefault(defaults[key]);
-      if (shown !== null && option.defaultValue === undefined && !/default/i.test(option.description))
-        option.description = `${option.description} (default: ${shown})`;
+      if (typeof value === 'number' && option.required && !option.parseArg) option.argParser(numberArg(flagOf(option), value));
+      // A negated switch (--no-original) shares its setting with the positive one, which carries the default.
+      if (option.negate || option.defaultValue !== undefined || /default/i.test(option.description)) continue;
+      const shown = value === 0 && /^override/i.test(option.description) ? "the preset's" : describeDefault(value);
+      if (shown !== null) option.default(value, shown);
     }
     const examples = COMMAND_EXAMPLES[name];
     if (examples) cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);

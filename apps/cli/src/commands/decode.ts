@@ -3,11 +3,11 @@ import { ConfigError, CpuTensor, getOrThrow, type ProgressCallback, type Tensor 
 import { concatBatches, createTokenizerPool, decodeOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles, sidecarPath } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import {
   checkInt,
-  configFlags,
   gridCols,
   imageGeometry,
   loadTokenizerFrom,
@@ -60,8 +60,8 @@ async function decodeOnWorkers(modelDir: string, bits: Tensor<'uint8'>, signal: 
   return concatBatches(parts);
 }
 
-/** Flags of `bigr decode` as parsed. */
-export type DecodeFlags = { config?: string } & { [K in keyof typeof DECODE_DEFAULTS]?: string };
+/** Flags of `bigr decode` as given on the command line. */
+export type DecodeFlags = GivenFlags<typeof DECODE_DEFAULTS>;
 
 /** `bigr decode <codes.bigr>`: decodes a codes file with the tokenizer and writes the images as one grid PNG. */
 export async function decodeCommand(ctx: CliContext, codesPath: string, flags: DecodeFlags): Promise<void> {
@@ -69,7 +69,7 @@ export async function decodeCommand(ctx: CliContext, codesPath: string, flags: D
     command: 'decode',
     defaults: DECODE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(DECODE_DEFAULTS, flags),
+    flags: flags.settings,
   });
   checkInt('cols', cfg.cols, 0, 4096);
   const modelDir = await modelDirectory(cfg.model);
@@ -115,5 +115,5 @@ export function registerDecode(program: Command, ctx: () => CliContext): void {
   modelOptions(cmd, 'BiGR model or tokenizer directory the codes belong to (default: bundled fashion-mnist model)')
     .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)')
     .option('--cols <n>', 'grid columns (default: square)')
-    .action(async (codes: string, flags: DecodeFlags) => decodeCommand(ctx(), codes, flags));
+    .action(async (codes: string, _flags: unknown, cmd: Command) => decodeCommand(ctx(), codes, givenFlags(cmd, DECODE_DEFAULTS)));
 }

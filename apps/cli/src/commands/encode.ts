@@ -3,10 +3,11 @@ import { ConfigError, type CpuTensor, getOrThrow, type ProgressCallback } from '
 import { concatBatches, createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
-import { configFlags, listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
+import { listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
 
 /** Settings of `bigr encode`. */
 export const ENCODE_DEFAULTS = {
@@ -48,8 +49,8 @@ async function encodeOnPool(modelDir: string, paths: readonly string[], ctx: Cli
   return concatBatches(parts);
 }
 
-/** Flags of `bigr encode` as parsed. */
-export type EncodeFlags = { config?: string } & { [K in keyof typeof ENCODE_DEFAULTS]?: string };
+/** Flags of `bigr encode` as given on the command line. */
+export type EncodeFlags = GivenFlags<typeof ENCODE_DEFAULTS>;
 
 /**
  * `bigr encode <images...>`: encodes images with the tokenizer (B-AE) to binary codes and writes them packed in a
@@ -61,7 +62,7 @@ export async function encodeCommand(ctx: CliContext, paths: readonly string[], f
     command: 'encode',
     defaults: ENCODE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(ENCODE_DEFAULTS, flags),
+    flags: flags.settings,
   });
   if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli')
     throw new ConfigError(`--code-mode must be 'threshold' (deterministic) or 'bernoulli' (official sampling), got "${cfg.codeMode}".`);
@@ -127,5 +128,5 @@ export function registerEncode(program: Command, ctx: () => CliContext): void {
     .option('--out <file.bigr>', 'codes file to write')
     .option('--code-mode <mode>', "'threshold' (deterministic, default) or 'bernoulli' (official sampling, uses --seed)")
     .option('--seed <n>', 'random seed for bernoulli codes')
-    .action(async (images: string[], flags: EncodeFlags) => encodeCommand(ctx(), images, flags));
+    .action(async (images: string[], _flags: unknown, cmd: Command) => encodeCommand(ctx(), images, givenFlags(cmd, ENCODE_DEFAULTS)));
 }

@@ -5,13 +5,13 @@ import { BigrPipeline } from '@bigr/pipeline';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import {
   appRequest,
   checkInt,
   concatImages,
-  configFlags,
   modelDirectory,
   modelOptions,
   readRaster,
@@ -38,8 +38,8 @@ export const ENRICH_DEFAULTS = {
   diffusionSteps: PRESETS.enrich.diffusionSteps,
 };
 
-/** Flags of `bigr enrich` as parsed. */
-export type EnrichFlags = { config?: string } & { [K in keyof typeof ENRICH_DEFAULTS]?: string };
+/** Flags of `bigr enrich` as given on the command line. */
+export type EnrichFlags = GivenFlags<typeof ENRICH_DEFAULTS>;
 
 /**
  * The low-resolution input: the file center-cropped to `inputSize` (the official script uses half the model size),
@@ -64,7 +64,7 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
     command: 'enrich',
     defaults: ENRICH_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(ENRICH_DEFAULTS, flags),
+    flags: flags.settings,
   });
   checkInt('rounds', cfg.rounds, 1, 100);
   checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
@@ -121,5 +121,5 @@ export function registerEnrich(program: Command, ctx: () => CliContext): void {
     .option('--rounds <n>', 'chained rounds')
     .option('--input-size <px>', 'low resolution the image is center-cropped to before upsampling (default: half the model size)')
     .option('--out <file.png>', 'strip of input + rounds; rounds go to <out>-round<r>.png (each with a .json sidecar)');
-  samplingOptions(cmd, true).action(async (image: string, flags: EnrichFlags) => enrichCommand(ctx(), image, flags));
+  samplingOptions(cmd, true).action(async (image: string, _flags: unknown, cmd: Command) => enrichCommand(ctx(), image, givenFlags(cmd, ENRICH_DEFAULTS)));
 }

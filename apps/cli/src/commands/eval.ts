@@ -16,7 +16,8 @@ import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassif
 import { balancedLabels, classBalancedSample, gatherRows, gatherUint8, loadUint8Split, unitImagesToUint8 } from '../fashionData.js';
 import { extractFashionFeatures, fashionMetrics, imageDataHash, realReference, type FashionMetricValues } from '../fashionMetrics.js';
 import { loadSampleSet, toEvalSize } from '../sampleImages.js';
-import { GENERATE_DEFAULTS, samplingSettingsOf, typedFlags, validateSamplingFlags } from './generate.js';
+import { GENERATE_DEFAULTS, samplingSettingsOf, validateSamplingFlags } from './generate.js';
+import type { GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr eval` (docs/evaluation.md §9.2 defaults). Sampling keys are those of `bigr generate`. */
 export const EVAL_DEFAULTS = {
@@ -48,8 +49,8 @@ export const EVAL_DEFAULTS = {
   diffusionSteps: GENERATE_DEFAULTS.diffusionSteps,
 };
 
-/** Flags of `bigr eval` as parsed. */
-export type EvalFlags = { config?: string } & { [K in keyof typeof EVAL_DEFAULTS]?: string };
+/** Flags of `bigr eval` as given on the command line. */
+export type EvalFlags = GivenFlags<typeof EVAL_DEFAULTS>;
 
 type EvalConfig = typeof EVAL_DEFAULTS;
 
@@ -158,7 +159,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
     command: 'eval',
     defaults: EVAL_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(EVAL_DEFAULTS, flags),
+    flags: flags.settings,
   });
   await checkOutputs({ command: 'eval', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   if (cfg.model) validateSamplingFlags(cfg);

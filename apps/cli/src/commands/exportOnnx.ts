@@ -14,7 +14,7 @@ import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { checkOutputs, modelInputFiles } from '../outputs.js';
 import { writeDirectoryStaged } from '../stagedDirectory.js';
-import { typedFlags } from './generate.js';
+import type { GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr export-onnx`. */
 export const EXPORT_ONNX_DEFAULTS = {
@@ -23,8 +23,8 @@ export const EXPORT_ONNX_DEFAULTS = {
   layer: -1,
 };
 
-/** Flags of `bigr export-onnx` as parsed. */
-export type ExportOnnxFlags = { config?: string } & { [K in keyof typeof EXPORT_ONNX_DEFAULTS]?: string };
+/** Flags of `bigr export-onnx` as given on the command line. */
+export type ExportOnnxFlags = GivenFlags<typeof EXPORT_ONNX_DEFAULTS>;
 
 /** Format tag of the export manifest. */
 export const ONNX_EXPORT_FORMAT = 'bigr-onnx-export';
@@ -102,7 +102,7 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     command: 'export-onnx',
     defaults: EXPORT_ONNX_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(EXPORT_ONNX_DEFAULTS, flags),
+    flags: flags.settings,
   });
   const modelDir = cfg.model || bundledModelDir();
   if (typeof cfg.out !== 'string' || cfg.out === '') throw new ConfigError('--out must name a directory for the ONNX files.');

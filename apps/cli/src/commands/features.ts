@@ -13,7 +13,7 @@ import { bundledModelDir } from '../modelPaths.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { cachedLayerFeatures, extractLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
-import { typedFlags } from './generate.js';
+import type { GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr features`. */
 export const FEATURES_DEFAULTS = {
@@ -28,8 +28,8 @@ export const FEATURES_DEFAULTS = {
   batchSize: 64,
 };
 
-/** Flags of `bigr features` as parsed. */
-export type FeaturesFlags = { config?: string } & { [K in keyof typeof FEATURES_DEFAULTS]?: string };
+/** Flags of `bigr features` as given on the command line. */
+export type FeaturesFlags = GivenFlags<typeof FEATURES_DEFAULTS>;
 
 /** Checks a code-mode setting. */
 export function checkCodeMode(value: string): CodeMode {
@@ -158,7 +158,7 @@ export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Pr
     command: 'features',
     defaults: FEATURES_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(FEATURES_DEFAULTS, flags),
+    flags: flags.settings,
   });
   const codes = checkCodeMode(cfg.codes);
   const split = checkSplit(cfg.split);

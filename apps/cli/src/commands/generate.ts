@@ -4,6 +4,7 @@ import { BigrPipeline, type GenerateOutput } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import type { GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
 import { bundledModelDir } from '../modelPaths.js';
 import { writeGrid } from '../images.js';
@@ -31,26 +32,8 @@ export const GENERATE_DEFAULTS = {
   workers: 0,
 };
 
-/** Flags of `bigr generate` as parsed. */
-export type GenerateFlags = { config?: string } & { [K in keyof typeof GENERATE_DEFAULTS]?: string };
-
-/** Converts parsed string flags to the types of `defaults`. */
-export function typedFlags<D extends Record<string, unknown>>(defaults: D, flags: Record<string, string | undefined>): Partial<D> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flags)) {
-    if (k === 'config' || v === undefined) continue;
-    if (!(k in defaults)) {
-      out[k] = v;
-      continue;
-    }
-    if (typeof defaults[k] === 'number') {
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number, got "${v}".`);
-      out[k] = n;
-    } else out[k] = v;
-  }
-  return out as Partial<D>;
-}
+/** Flags of `bigr generate` as given on the command line. */
+export type GenerateFlags = GivenFlags<typeof GENERATE_DEFAULTS>;
 
 /** Sampler settings from the sampling keys of {@link GENERATE_DEFAULTS} (shared with `bigr eval --model`). */
 export function samplingSettingsOf(
@@ -104,7 +87,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
     command: 'generate',
     defaults: GENERATE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(GENERATE_DEFAULTS, flags),
+    flags: flags.settings,
   });
   if (await isFolderOutput(cfg.out)) {
     // One PNG per image, on every core, resumable (generateFolder.ts).

@@ -6,10 +6,11 @@ import { HashIndex, type BaeTokenizer } from '@bigr/tokenizer';
 import { createTokenizerPool, encodeFilesOnPool } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { checkOutputs, legacySidecarPath, modelInputFiles, sidecarPath, writtenByCommand } from '../outputs.js';
-import { configFlags, listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
+import { listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
 
 /** Settings of `bigr hash`. */
 export const HASH_DEFAULTS = {
@@ -20,8 +21,8 @@ export const HASH_DEFAULTS = {
   workers: 0,
 };
 
-/** Flags of `bigr hash` as parsed. */
-export type HashFlags = { config?: string } & { [K in keyof typeof HASH_DEFAULTS]?: string };
+/** Flags of `bigr hash` as given on the command line. */
+export type HashFlags = GivenFlags<typeof HASH_DEFAULTS>;
 
 /** One indexed image, stored in the index's JSON sidecar (the index file itself holds codes and ids only). */
 export interface IndexEntry {
@@ -104,7 +105,7 @@ export async function hashCommand(ctx: CliContext, paths: readonly string[], fla
     command: 'hash',
     defaults: HASH_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(HASH_DEFAULTS, flags),
+    flags: flags.settings,
   });
   if (cfg.codeMode !== 'threshold' && cfg.codeMode !== 'bernoulli')
     throw new ConfigError(`--code-mode must be 'threshold' (stable hashes, default) or 'bernoulli', got "${cfg.codeMode}".`);
@@ -237,5 +238,5 @@ export function registerHash(program: Command, ctx: () => CliContext): void {
     .option('--code-mode <mode>', "'threshold' (stable hashes, default) or 'bernoulli'")
     .option('--seed <n>', 'random seed for bernoulli codes')
     .option('--workers <n>', 'tokenizer worker threads for more than 64 images (0 = every core)')
-    .action(async (images: string[], flags: HashFlags) => hashCommand(ctx(), images, flags));
+    .action(async (images: string[], _flags: unknown, cmd: Command) => hashCommand(ctx(), images, givenFlags(cmd, HASH_DEFAULTS)));
 }

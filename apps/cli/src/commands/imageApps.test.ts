@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, CpuTensor, FormatError, writeSafetensors } from '@bigr/core';
-import { boxMaskRaster, configFlags, maskToModel, parseBoxes, readCodesFile, withSuffix, writeCodesFile } from './imageApps.js';
+import { boxMaskRaster, maskToModel, parseBoxes, readCodesFile, withSuffix, writeCodesFile } from './imageApps.js';
 
 let root: string;
 beforeAll(async () => {
@@ -19,13 +19,6 @@ describe('image command helpers', () => {
       { x0: 20, y0: 1, x1: 28, y1: 9 },
     ]);
     for (const bad of ['', '1,2,3', 'a,b,c,d', '4,4,4,8', '1,9,5,2']) expect(() => parseBoxes(bad)).toThrow(ConfigError);
-  });
-
-  it('types flags like the defaults', () => {
-    const d = { n: 8, out: 'x.png', original: true };
-    expect(configFlags(d, { n: '3', out: 'y.png', original: false, config: 'c.json' })).toEqual({ n: 3, out: 'y.png', original: false });
-    expect(() => configFlags(d, { n: 'many' })).toThrow(/--n must be a number/);
-    expect(() => configFlags(d, { n: '' })).toThrow(ConfigError);
   });
 
   it('brings a box mask through the geometry with edge-replicated padding', () => {

@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the image commands (inpaint, outpaint, edit, interpolate, enrich, encode, decode, hash, search):
- * flag typing, model/tokenizer loading, bringing image and mask files to the tokenizer's input, the `.bigr` codes
+ * model/tokenizer loading, bringing image and mask files to the tokenizer's input, the `.bigr` codes
  * container, and grid outputs with their JSON sidecars.
  */
 import type { Stats } from 'node:fs';
@@ -10,7 +10,6 @@ import { ConfigError, CpuTensor, dims4, NotFoundError, required, sha256OfFile, t
 import type { Command } from 'commander';
 import type { Box, SamplingSettings } from '@bigr/sampler';
 import { IMAGE_EXTENSIONS, loadRaster, type RasterImage } from '@bigr/tokenizer';
-import type { CommandConfig } from '../config.js';
 import type { CliContext } from '../context.js';
 import { writeGrid } from '../images.js';
 import { bundledModelDir } from '../modelPaths.js';
@@ -19,26 +18,6 @@ import { writeSidecar } from '../sidecar.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags
-
-/** Converts commander flags to the types of `defaults` (numbers checked, booleans from booleans or 'true'/'false'). */
-export function configFlags<D extends CommandConfig>(defaults: D, flags: Readonly<Record<string, unknown>>): Partial<D> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flags)) {
-    if (k === 'config' || v === undefined) continue;
-    const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    const d = defaults[k];
-    if (typeof d === 'number') {
-      const n = typeof v === 'number' ? v : Number(v);
-      if (typeof v === 'boolean' || String(v).trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${flag} must be a number, got "${String(v)}".`);
-      out[k] = n;
-    } else if (typeof d === 'boolean') {
-      if (typeof v === 'boolean') out[k] = v;
-      else if (v === 'true' || v === 'false') out[k] = v === 'true';
-      else throw new ConfigError(`${flag} must be true or false, got "${String(v)}".`);
-    } else out[k] = v;
-  }
-  return out as Partial<D>;
-}
 
 /** Throws ConfigError unless `value` is an integer in [min, max]. */
 export function checkInt(name: string, value: number, min: number, max: number): void {
@@ -92,12 +71,12 @@ export function samplingOptions(cmd: Command, budget: boolean): Command {
 export function generationOptions(cmd: Command): Command {
   return cmd
     .option('--cfg <s>', 'classifier-free guidance scale')
-    .option('--cfg-schedule <kind>', 'constant | linear')
+    .option('--cfg-schedule <kind>', 'guidance scale over the iterations')
     .option('--iterations <n>', 'unmasking iterations')
     .option('--gumbel <t>', 'Gumbel temperature for the unmasking order')
-    .option('--gumbel-schedule <kind>', 'constant | down | up')
-    .option('--order <kind>', 'entropy | random | raster')
-    .option('--confidence <kind>', 'margin (released 2|p-0.5|) | entropy (paper Eq. 8)')
+    .option('--gumbel-schedule <kind>', 'Gumbel temperature over the iterations')
+    .option('--order <kind>', 'unmasking order')
+    .option('--confidence <kind>', 'token confidence: margin (released 2|p-0.5|) or entropy (paper Eq. 8)')
     .option('--diffusion-steps <n>', 'transcoder diffusion steps');
 }
 

@@ -3,7 +3,7 @@ import { ConfigError } from '@bigr/core';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { formatImportReport, importOfficial, readClassNames, type ImportReport } from '../import/index.js';
-import { typedFlags } from './generate.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr import` (0 / '' = not given). */
 export const IMPORT_DEFAULTS = {
@@ -17,8 +17,8 @@ export const IMPORT_DEFAULTS = {
   force: false,
 };
 
-/** Flags of `bigr import` as parsed. */
-export type ImportFlags = { config?: string; force?: boolean } & { [K in Exclude<keyof typeof IMPORT_DEFAULTS, 'force'>]?: string };
+/** Flags of `bigr import` as given on the command line. */
+export type ImportFlags = GivenFlags<typeof IMPORT_DEFAULTS>;
 
 /**
  * `bigr import`: released checkpoints → model directories. `--bigr bigr_*.pt --bae binaryae_*.th --out dir` writes a
@@ -26,13 +26,13 @@ export type ImportFlags = { config?: string; force?: boolean } & { [K in Exclude
  * Prints what was inferred from the weights.
  */
 export async function importCommand(ctx: CliContext, flags: ImportFlags): Promise<void> {
-  const { force, ...rest } = flags;
+  const { force, ...rest } = flags.settings;
   const cfg = await resolveConfig({
     command: 'import',
     defaults: IMPORT_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     // --force is also the global flag (which commander may take even after the subcommand name).
-    flags: { ...typedFlags(IMPORT_DEFAULTS, rest), ...(force || ctx.force ? { force: true } : {}) },
+    flags: { ...rest, ...(force || ctx.force ? { force: true } : {}) },
   });
   if (!cfg.bae) throw new ConfigError('bigr import needs --bae <binaryae_*.th|.safetensors> (and --bigr <bigr_*.pt> for a generative model).');
   if (!cfg.out) throw new ConfigError('bigr import needs --out <dir>.');
@@ -79,5 +79,5 @@ export function registerImport(program: Command, ctx: () => CliContext): void {
     .option('--heads <n>', 'attention heads (overrides --head-dim)')
     .option('--resolution <px>', 'image size of a B-AE imported alone (default: inferred by the released convention)')
     .option('--force', 'replace an existing model directory at --out')
-    .action(async (flags: ImportFlags) => importCommand(ctx(), flags));
+    .action(async (_flags: unknown, cmd: Command) => importCommand(ctx(), givenFlags(cmd, IMPORT_DEFAULTS)));
 }

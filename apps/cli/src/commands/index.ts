@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { givenFlags } from '../givenFlags.js';
 import type { CliContext } from '../context.js';
 import { envCommand } from './env.js';
-import { generateCommand, type GenerateFlags } from './generate.js';
-import { trainCommand, type TrainFlags } from './train.js';
-import { trainTokenizerCommand, type TrainTokenizerFlags } from './trainTokenizer.js';
+import { GENERATE_DEFAULTS, generateCommand } from './generate.js';
+import { TRAIN_DEFAULTS, trainCommand } from './train.js';
+import { TRAIN_TOKENIZER_DEFAULTS, trainTokenizerCommand } from './trainTokenizer.js';
 import { registerInpaint } from './inpaint.js';
 import { registerOutpaint } from './outpaint.js';
 import { registerEdit } from './edit.js';
@@ -48,7 +49,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
         '(the released practice; the EMA starts at step 0, so it needs tens of thousands of steps)',
     )
     .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
-    .action(async (flags: TrainTokenizerFlags) => trainTokenizerCommand(ctx(), flags));
+    .action(async (_flags: unknown, cmd: Command) => trainTokenizerCommand(ctx(), givenFlags(cmd, TRAIN_TOKENIZER_DEFAULTS)));
   program
     .command('train')
     .description('train a BiGR backbone + binary transcoder on the codes of a trained tokenizer; re-run to resume')
@@ -77,7 +78,7 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     .option('--limit <n>', 'use only the first n images')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--force-resume', 'resume the checkpoint in --out even though settings changed (the change is recorded)')
-    .action(async (flags: TrainFlags) => trainCommand(ctx(), flags));
+    .action(async (_flags: unknown, cmd: Command) => trainCommand(ctx(), givenFlags(cmd, TRAIN_DEFAULTS)));
   const generate = program
     .command('generate')
     .description('generate images with a BiGR model (the bundled Fashion-MNIST model by default)')
@@ -91,9 +92,9 @@ export function registerCommands(program: Command, ctx: () => CliContext): void 
     )
     .option('--cols <n>', 'grid columns')
     .option('--seed <n>', 'random seed (image k gets seed + k)')
-    .option('--batch-size <n>', 'folder output: images per sampling call (50)')
+    .option('--batch-size <n>', 'folder output: images per sampling call')
     .option('--workers <n>', 'folder output: worker threads (0 = every core)');
-  generationOptions(generate).action(async (flags: GenerateFlags) => generateCommand(ctx(), flags));
+  generationOptions(generate).action(async (_flags: unknown, cmd: Command) => generateCommand(ctx(), givenFlags(cmd, GENERATE_DEFAULTS)));
   registerInpaint(program, ctx);
   registerOutpaint(program, ctx);
   registerEdit(program, ctx);

@@ -4,6 +4,7 @@ import { PRESETS, type ImageEditResult } from '@bigr/sampler';
 import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
 import {
@@ -11,7 +12,6 @@ import {
   checkInt,
   collectBoxes,
   concatImages,
-  configFlags,
   gridCols,
   loadModelImage,
   loadRegion,
@@ -67,8 +67,18 @@ export const EDIT_DEFAULTS = {
   gumbel: PRESETS.edit.gumbelTemperature,
 };
 
-/** Flags of the region commands as parsed by commander. */
-export type RegionFlags = { config?: string } & { [K in keyof typeof EDIT_DEFAULTS]?: string | boolean };
+/** Flags of the region commands as given on the command line. */
+export type RegionFlags = GivenFlags<typeof EDIT_DEFAULTS>;
+
+/** The settings table of a region command (`edit` adds `class`). */
+export function regionDefaults(app: RegionApp): typeof INPAINT_DEFAULTS {
+  return app === 'edit' ? EDIT_DEFAULTS : app === 'outpaint' ? OUTPAINT_DEFAULTS : INPAINT_DEFAULTS;
+}
+
+/** The commander action of a region command: its image argument and the flags given on the command line. */
+export function regionAction(app: RegionApp, ctx: () => CliContext): (image: string, options: unknown, cmd: Command) => Promise<void> {
+  return (image, _options, cmd) => regionCommand(app, ctx(), image, givenFlags(cmd, regionDefaults(app)));
+}
 
 const WHAT: Readonly<Record<RegionApp, string>> = {
   inpaint: 'regenerated (white/boxes = regenerate, unconditional)',
@@ -81,12 +91,12 @@ const WHAT: Readonly<Record<RegionApp, string>> = {
  * grid of the source (optional) followed by `--n` samples, a JSON sidecar, and optionally the codes (`--codes`).
  */
 export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: string, flags: RegionFlags): Promise<void> {
-  const defaults: typeof INPAINT_DEFAULTS = app === 'edit' ? EDIT_DEFAULTS : app === 'outpaint' ? OUTPAINT_DEFAULTS : INPAINT_DEFAULTS;
+  const defaults = regionDefaults(app);
   const resolved = await resolveConfig({
     command: app,
     defaults,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(defaults, flags),
+    flags: flags.settings,
   });
   const cfg = { class: '', ...resolved } as typeof EDIT_DEFAULTS;
   checkInt('n', cfg.n, 1, 1024);
@@ -208,5 +218,5 @@ export function registerInpaint(program: Command, ctx: () => CliContext): void {
     .command('inpaint')
     .description('regenerate a region of an image (unconditional zero-shot inpainting); writes a grid of samples')
     .argument('<image>', 'input PNG/JPEG');
-  regionOptions(cmd, 'inpaint').action(async (image: string, flags: RegionFlags) => regionCommand('inpaint', ctx(), image, flags));
+  regionOptions(cmd, 'inpaint').action(regionAction('inpaint', ctx));
 }

@@ -4,9 +4,10 @@ import { interpolationSweepWeights, PRESETS } from '@bigr/sampler';
 import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { appRequest, checkInt, configFlags, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+import { appRequest, checkInt, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
 
 /** Settings of `bigr interpolate` (defaults: the official apps/interpolate.py: s = 2.5, I = 20, τ_g = 0). */
 export const INTERPOLATE_DEFAULTS = {
@@ -24,8 +25,8 @@ export const INTERPOLATE_DEFAULTS = {
   diffusionSteps: PRESETS.interpolate.diffusionSteps,
 };
 
-/** Flags of `bigr interpolate` as parsed. */
-export type InterpolateFlags = { config?: string } & { [K in keyof typeof INTERPOLATE_DEFAULTS]?: string | boolean };
+/** Flags of `bigr interpolate` as given on the command line. */
+export type InterpolateFlags = GivenFlags<typeof INTERPOLATE_DEFAULTS>;
 
 /** `steps` weights of the first class, from 1 down to 0 (linear). */
 export function linearWeights(steps: number): number[] {
@@ -42,7 +43,7 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
     command: 'interpolate',
     defaults: INTERPOLATE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(INTERPOLATE_DEFAULTS, flags),
+    flags: flags.settings,
   });
   if (!cfg.from || !cfg.to) throw new ConfigError('`bigr interpolate` needs --from <class> and --to <class> (names or indices).');
   checkInt('steps', cfg.steps, 2, 1000);
@@ -106,5 +107,5 @@ export function registerInterpolate(program: Command, ctx: () => CliContext): vo
     .option('--official-sweep', 'use the 27 weights of the official script (0..0.2, 0.3..0.7 in 21 steps, 0.8..1) instead of --steps')
     .option('--n <n>', 'samples per weight (grid rows)')
     .option('--out <file.png>', 'output grid PNG (a .json sidecar is written beside it)');
-  samplingOptions(cmd, false).action(async (flags: InterpolateFlags) => interpolateCommand(ctx(), flags));
+  samplingOptions(cmd, false).action(async (_flags: unknown, cmd: Command) => interpolateCommand(ctx(), givenFlags(cmd, INTERPOLATE_DEFAULTS)));
 }

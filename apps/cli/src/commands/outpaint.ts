@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { regionCommand, regionOptions, type RegionFlags } from './inpaint.js';
+import { regionAction, regionOptions } from './inpaint.js';
 
 /** Registers `bigr outpaint`: keeps the region (white / boxes) and regenerates the rest, unconditionally (docs/algorithm.md §8.1). */
 export function registerOutpaint(program: Command, ctx: () => CliContext): void {
@@ -8,5 +8,5 @@ export function registerOutpaint(program: Command, ctx: () => CliContext): void 
     .command('outpaint')
     .description('keep a region of an image and regenerate everything around it (zero-shot outpainting); writes a grid of samples')
     .argument('<image>', 'input PNG/JPEG');
-  regionOptions(cmd, 'outpaint').action(async (image: string, flags: RegionFlags) => regionCommand('outpaint', ctx(), image, flags));
+  regionOptions(cmd, 'outpaint').action(regionAction('outpaint', ctx));
 }

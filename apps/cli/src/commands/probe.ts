@@ -15,7 +15,7 @@ import { datasetPad, gatherRows, permutation } from '../fashionData.js';
 import { trainingEngine } from '../engines.js';
 import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
-import { typedFlags } from './generate.js';
+import type { GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr probe` (docs/evaluation.md §8.8 defaults: blr 2.0, batch 256, 100 epochs, 10 warm-up, 5,000 held out). */
 export const PROBE_DEFAULTS = {
@@ -39,10 +39,8 @@ export const PROBE_DEFAULTS = {
   out: 'probe.json',
 };
 
-/** Flags of `bigr probe` as parsed (booleans for --sweep / --raw-pixels). */
-export type ProbeFlags = { config?: string; sweep?: boolean; rawPixels?: boolean } & {
-  [K in Exclude<keyof typeof PROBE_DEFAULTS, 'sweep' | 'rawPixels'>]?: string;
-};
+/** Flags of `bigr probe` as given on the command line. */
+export type ProbeFlags = GivenFlags<typeof PROBE_DEFAULTS>;
 
 /** One row of the held-out sweep. */
 export interface SweepRow extends LayerAccuracy {
@@ -90,7 +88,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
     command: 'probe',
     defaults: PROBE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(PROBE_DEFAULTS, flags as Record<string, string | undefined>),
+    flags: flags.settings,
   });
   await checkOutputs({ command: 'probe', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   const codes = checkCodeMode(cfg.codes);

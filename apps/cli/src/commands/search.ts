@@ -3,8 +3,9 @@ import { NotFoundError, required } from '@bigr/core';
 import { HashIndex } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
-import { checkInt, configFlags, imageGeometry, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions, requireFile } from './imageApps.js';
+import { checkInt, imageGeometry, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions, requireFile } from './imageApps.js';
 import { indexSidecarPath, readIndexMetadata } from './hash.js';
 
 /** Settings of `bigr search`. */
@@ -14,8 +15,8 @@ export const SEARCH_DEFAULTS = {
   k: 5,
 };
 
-/** Flags of `bigr search` as parsed. */
-export type SearchFlags = { config?: string } & { [K in keyof typeof SEARCH_DEFAULTS]?: string };
+/** Flags of `bigr search` as given on the command line. */
+export type SearchFlags = GivenFlags<typeof SEARCH_DEFAULTS>;
 
 /** One neighbour in the output of `bigr search`. */
 export interface SearchHit {
@@ -35,7 +36,7 @@ export async function searchCommand(ctx: CliContext, paths: readonly string[], f
     command: 'search',
     defaults: SEARCH_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: configFlags(SEARCH_DEFAULTS, flags),
+    flags: flags.settings,
   });
   checkInt('k', cfg.k, 1, 100000);
   for (const p of paths) await requireFile(p, 'Query image');
@@ -90,5 +91,5 @@ export function registerSearch(program: Command, ctx: () => CliContext): void {
   modelOptions(cmd, 'BiGR model or tokenizer directory used to build the index (default: bundled fashion-mnist model)')
     .option('--index <file.bhx>', 'index built by bigr hash')
     .option('--k <n>', 'neighbours per query')
-    .action(async (images: string[], flags: SearchFlags) => searchCommand(ctx(), images, flags));
+    .action(async (images: string[], _flags: unknown, cmd: Command) => searchCommand(ctx(), images, givenFlags(cmd, SEARCH_DEFAULTS)));
 }

@@ -16,7 +16,7 @@ import { inferenceEngine, trainingEngine } from '../engines.js';
 import { defaultClassifierDir } from '../fashionClassifier.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { trainTokenizerCommand } from './trainTokenizer.js';
-import { typedFlags } from './generate.js';
+import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { generateStudySamples, openEvaluation, studyMetrics, type EvaluationContext, type StudySampling } from '../study/evaluateVariant.js';
 import { linePlotPng } from '../study/linePlot.js';
 import { probeVariant, type StudyProbeResult } from '../study/probeVariant.js';
@@ -75,8 +75,8 @@ export const STUDY_DEFAULTS = {
   only: '',
 };
 
-/** Flags as parsed. */
-export type StudyFlags = { config?: string } & { [K in keyof typeof STUDY_DEFAULTS]?: string };
+/** Flags as given on the command line. */
+export type StudyFlags = GivenFlags<typeof STUDY_DEFAULTS>;
 
 type StudyConfig = typeof STUDY_DEFAULTS;
 
@@ -157,7 +157,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
     command: 'study',
     defaults: STUDY_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: typedFlags(STUDY_DEFAULTS, flags),
+    flags: flags.settings,
   });
   for (const k of [
     'steps',
@@ -196,19 +196,22 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
     ctx.info(`study: training the shared tokenizer (K = ${cfg.codeDim}) into ${tokenizerDir}`);
     const t0 = Date.now();
     await trainTokenizerCommand(quiet, {
-      data: cfg.data,
-      out: tokenizerDir,
-      preset: cfg.tokenizerPreset,
-      nf: String(cfg.tokenizerNf),
-      normGroups: String(cfg.tokenizerNormGroups),
-      codeDim: String(cfg.codeDim),
-      steps: String(cfg.tokenizerSteps),
-      batchSize: String(cfg.tokenizerBatchSize),
-      lr: String(cfg.tokenizerLr),
-      seed: String(cfg.seed),
-      checkpointEvery: String(cfg.checkpointEvery),
-      weights: 'raw',
-      ...(cfg.limit > 0 ? { limit: String(cfg.limit) } : {}),
+      settings: {
+        data: cfg.data,
+        out: tokenizerDir,
+        preset: cfg.tokenizerPreset,
+        nf: cfg.tokenizerNf,
+        normGroups: cfg.tokenizerNormGroups,
+        codeDim: cfg.codeDim,
+        steps: cfg.tokenizerSteps,
+        batchSize: cfg.tokenizerBatchSize,
+        lr: cfg.tokenizerLr,
+        seed: cfg.seed,
+        checkpointEvery: cfg.checkpointEvery,
+        weights: 'raw',
+        ...(cfg.limit > 0 ? { limit: cfg.limit } : {}),
+      },
+      other: {},
     });
     await writeJsonAtomic(tokPiece, { dir: tokenizerDir, seconds: (Date.now() - t0) / 1000, seed: cfg.seed, steps: cfg.tokenizerSteps, codeDim: cfg.codeDim });
   }
@@ -377,15 +380,16 @@ export function registerStudy(program: Command, ctx: () => CliContext): void {
     out: 'study directory (models, results/, report.md, figures)',
     only: 'run only these pieces (comma list of names or prefixes: tokenizer, train-s3, probe, eval-s3, ...)',
     tokenizer: 'use this tokenizer model directory instead of training one',
-    codeDim: 'bits per token K of the shared tokenizer (10)',
-    n: 'samples per evaluation (10000)',
+    codeDim: 'bits per token K of the shared tokenizer',
+    n: 'samples per evaluation',
     figureN: 'samples per Figure 3 point (0 = --n)',
     rasterIterations: "iterations of Table 3's mask-raster row (0 = one token per iteration, as in the paper)",
   };
   for (const key of Object.keys(STUDY_DEFAULTS)) {
     if (key === 'config') continue;
     const flag = key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
-    c.option(`--${flag} <value>`, help[key] ?? `default ${JSON.stringify(STUDY_DEFAULTS[key as keyof StudyConfig])}`);
+    // (the default, its number parsing and choices are added for every command by helpPolish.ts)
+    c.option(`--${flag} <value>`, help[key] ?? flag.replace(/-/g, ' '));
   }
-  c.action(async (name: string, flags: StudyFlags) => studyCommand(ctx(), name, flags));
+  c.action(async (name: string, _flags: unknown, cmd: Command) => studyCommand(ctx(), name, givenFlags(cmd, STUDY_DEFAULTS)));
 }

@@ -4,6 +4,7 @@ import { backbonePresetNames, BACKBONE_PRESETS, createBackboneTrainer } from '@b
 import { TranscoderLoss } from '@bigr/transcoder';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import type { GivenFlags } from '../givenFlags.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine, trainingEngine } from '../engines.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
@@ -35,8 +36,8 @@ export const TRAIN_DEFAULTS = {
   weights: 'raw',
 };
 
-/** Flags of `bigr train` (strings as parsed). */
-export type TrainFlags = { config?: string; forceResume?: boolean } & { [K in keyof typeof TRAIN_DEFAULTS]?: string };
+/** Flags of `bigr train` as given on the command line (`--force-resume` among the others). */
+export type TrainFlags = GivenFlags<typeof TRAIN_DEFAULTS>;
 
 /** Checks every setting of `bigr train` before any work (ranges, names, the export choice). */
 export function validateTrainSettings(cfg: typeof TRAIN_DEFAULTS): void {
@@ -73,16 +74,11 @@ function trainRunSettings(cfg: typeof TRAIN_DEFAULTS, dataHash: string, tokenize
  * as in the released training. Re-running the same command resumes from `<out>/checkpoints`.
  */
 export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<void> {
-  const numeric = Object.fromEntries(
-    Object.entries(flags)
-      .filter(([k]) => k !== 'config' && k !== 'forceResume')
-      .map(([k, v]) => [k, typeof TRAIN_DEFAULTS[k as keyof typeof TRAIN_DEFAULTS] === 'number' ? Number(v) : v]),
-  );
   const cfg = await resolveConfig({
     command: 'train',
     defaults: TRAIN_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: numeric,
+    flags: flags.settings,
   });
   validateTrainSettings(cfg);
   await prepareTrainingOutput({ out: cfg.out, command: 'train', format: BIGR_FORMAT, force: ctx.force });
@@ -107,7 +103,7 @@ export async function trainCommand(ctx: CliContext, flags: TrainFlags): Promise<
     checkpointDirectory,
     out: cfg.out,
     settings,
-    forceResume: Boolean(flags.forceResume),
+    forceResume: flags.other['forceResume'] === true,
     configPath: join(cfg.out, 'train.config.json'),
     config: cfg,
   });

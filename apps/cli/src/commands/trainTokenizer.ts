@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { baePreset, BAE_PRESETS, trainBae, type BaeTrainingResult } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
+import type { GivenFlags } from '../givenFlags.js';
 import { loadDataset } from '../datasets.js';
 import { trainingEngine } from '../engines.js';
 import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
@@ -44,26 +45,8 @@ export const TRAIN_TOKENIZER_DEFAULTS = {
   weights: 'raw',
 };
 
-/** Flags of `bigr train-tokenizer`. */
-export interface TrainTokenizerFlags {
-  config?: string;
-  data?: string;
-  out?: string;
-  preset?: string;
-  nf?: string;
-  normGroups?: string;
-  codeDim?: string;
-  steps?: string;
-  batchSize?: string;
-  lr?: string;
-  seed?: string;
-  limit?: string;
-  checkpointEvery?: string;
-  codeMode?: string;
-  weights?: string;
-  /** Resume even though settings changed. */
-  forceResume?: boolean;
-}
+/** Flags of `bigr train-tokenizer` as given on the command line (`--force-resume` among the others). */
+export type TrainTokenizerFlags = GivenFlags<typeof TRAIN_TOKENIZER_DEFAULTS>;
 
 /** Checks every setting of `bigr train-tokenizer` before any work. */
 export function validateTrainTokenizerSettings(cfg: typeof TRAIN_TOKENIZER_DEFAULTS): void {
@@ -77,8 +60,6 @@ export function validateTrainTokenizerSettings(cfg: typeof TRAIN_TOKENIZER_DEFAU
   requireOneOf(cfg, 'codeMode', ['bernoulli', 'threshold']);
 }
 
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-
 /**
  * `bigr train-tokenizer`: trains a B-AE on a dataset with the core Trainer (checkpoints every
  * `checkpointEvery` steps; re-running the same command resumes), then writes the EMA weights as a model directory.
@@ -88,22 +69,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
     command: 'train-tokenizer',
     defaults: TRAIN_TOKENIZER_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    flags: {
-      data: flags.data,
-      out: flags.out,
-      preset: flags.preset,
-      nf: num(flags.nf),
-      normGroups: num(flags.normGroups),
-      codeDim: num(flags.codeDim),
-      steps: num(flags.steps),
-      batchSize: num(flags.batchSize),
-      lr: num(flags.lr),
-      seed: num(flags.seed),
-      limit: num(flags.limit),
-      checkpointEvery: num(flags.checkpointEvery),
-      codeMode: flags.codeMode,
-      weights: flags.weights,
-    },
+    flags: flags.settings,
   });
   validateTrainTokenizerSettings(cfg);
   const overrides: Record<string, number> = {};
@@ -136,7 +102,7 @@ export async function trainTokenizerCommand(ctx: CliContext, flags: TrainTokeniz
     checkpointDirectory,
     out: cfg.out,
     settings,
-    forceResume: Boolean(flags.forceResume),
+    forceResume: flags.other['forceResume'] === true,
     configPath: join(cfg.out, 'train-tokenizer.config.json'),
     config: cfg,
   });
