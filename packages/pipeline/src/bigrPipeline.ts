@@ -1,20 +1,42 @@
 import { join } from 'node:path';
-import { ConfigError, sha256OfFile, type CpuTensor, type Engine } from '@bigr/core';
-import { RepresentationExtractor, defaultRepresentationLayer, type BackboneFeatureModel, type KvCacheFeatureModel } from '@bigr/backbone';
+import {
+  createRng,
+  getOrThrow,
+  sha256OfFile,
+  type CompiledGraph,
+  type CpuTensor,
+  type Engine,
+  type LongRunningOptions,
+  type NamedTensors,
+  type Seed,
+} from '@bigr/core';
+import { defaultRepresentationLayer, extractBackboneParameters, type BackboneFeatureModel, type KvCacheFeatureModel } from '@bigr/backbone';
+import type { CodeMode } from '@bigr/tokenizer';
 import type { BigrHead } from './bigrHead.js';
 import { loadBigrModel, type BigrModelConfig } from './bigrModelDir.js';
 import { BigrPipelineBase } from './bigrSampling.js';
 import { chooseEngine, type EngineChoice } from './engineChoice.js';
 import type { ImageSource } from './images.js';
 import { resolveModelSource, type LoadSourceOptions, type ModelSource } from './sources.js';
-import type { TokenizerCodec, TokenizerEncodeOptions } from './tokenizerCodec.js';
+import { checkFeatureLayers, layerFeatureGraph, runLayerFeatures } from './layerFeatures.js';
+import type { TokenizerCodec } from './tokenizerCodec.js';
 import { TokenizerPipeline } from './tokenizerPipeline.js';
 
 /** Options of {@link BigrPipeline.load}. */
 export interface BigrPipelineLoadOptions extends EngineChoice, LoadSourceOptions {}
 
+/** Options of {@link BigrPipeline.layerFeatures}. */
+export interface LayerFeaturesRequest extends LongRunningOptions {
+  /** 'threshold' (deterministic, the default) or 'bernoulli' (seeded draws, as the official probe). */
+  readonly mode?: CodeMode;
+  /** Seed of the Bernoulli draws: one stream over all images in image order, so batching does not matter. Default 0. */
+  readonly seed?: Seed;
+  /** Images per tokenizer + backbone call (bounds memory). Default 64. */
+  readonly batchSize?: number;
+}
+
 /** Options of {@link BigrPipeline.features}. */
-export interface FeaturesRequest extends TokenizerEncodeOptions {
+export interface FeaturesRequest extends LayerFeaturesRequest {
   /** 0-based backbone block whose pooled output is the representation. Default: the model's representation layer. */
   readonly layer?: number;
 }
@@ -35,8 +57,9 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
   readonly dir: string;
   /** The tokenizer half (encode, decode, hash, index, search). */
   readonly tokenizer: TokenizerPipeline;
-  readonly #extractors = new Map<number, Promise<RepresentationExtractor>>();
-  readonly #weights: Parameters<typeof RepresentationExtractor.create>[2];
+  /** Compiled representation graphs by their layer list (layerFeatureGraph). */
+  readonly #representations = new Map<string, Promise<CompiledGraph>>();
+  readonly #weights: NamedTensors;
 
   private constructor(parts: {
     config: BigrModelConfig;
@@ -46,7 +69,7 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
     kv: KvCacheFeatureModel | null;
     head: BigrHead;
     engine: Engine;
-    weights: Parameters<typeof RepresentationExtractor.create>[2];
+    weights: NamedTensors;
   }) {
     super(parts);
     this.dir = parts.dir;
@@ -103,25 +126,35 @@ export class BigrPipeline extends BigrPipelineBase<ImageSource> {
   /**
    * Image representations (docs/algorithm.md §7.1): codes of the images (threshold by default) through the backbone
    * unmasked with the null class, pooled over image tokens at block `layer`. Returns [B, D]. The backbone runs with its
-   * own attention (causal for the AR variants, §13.2); the head plays no part.
+   * own attention (causal for the AR variants, §13.2); the head plays no part. One layer of {@link layerFeatures}.
    */
   async features(images: ImageSource, request: FeaturesRequest = {}): Promise<CpuTensor<'float32'>> {
-    const layer = request.layer ?? this.representationLayer;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.backbone.layers)
-      throw new ConfigError(`layer is ${layer}; this backbone has blocks 0..${this.config.backbone.layers - 1} (0-based).`);
-    let extractor = this.#extractors.get(layer);
-    if (!extractor) {
-      extractor = RepresentationExtractor.create(this.engine, this.config.backbone, this.#weights, { layer });
-      this.#extractors.set(layer, extractor);
+    const { layer = this.representationLayer, ...rest } = request;
+    return getOrThrow(await this.layerFeatures(images, [layer], rest), layer, 'features of the requested layer');
+  }
+
+  /**
+   * The representations of several blocks in one pass (docs/algorithm.md §7.1, docs/evaluation.md §8.1): each image's
+   * codes go through blocks 0…max(layers) once, and every requested block's output is pooled over the image tokens.
+   * Returns [B, D] per layer. Bernoulli codes draw from one stream seeded `request.seed`, in image order.
+   */
+  async layerFeatures(images: ImageSource, layers: readonly number[], request: LayerFeaturesRequest = {}): Promise<Map<number, CpuTensor<'float32'>>> {
+    const backbone = this.config.backbone;
+    const wanted = checkFeatureLayers(backbone, layers);
+    const key = wanted.join(',');
+    let graph = this.#representations.get(key);
+    if (!graph) {
+      graph = this.engine.compile(layerFeatureGraph(backbone, wanted), extractBackboneParameters(this.#weights, backbone));
+      this.#representations.set(key, graph);
     }
-    const { bits } = await this.encode(images, request);
-    return (await (await extractor).extract(bits)).pooled;
+    const { mode = 'threshold', seed = 0, ...rest } = request;
+    return runLayerFeatures(await graph, backbone, this.tokenizer.tokenizer, await this.modelImages(images), wanted, { ...rest, mode, rng: createRng(seed) });
   }
 
   /** Releases every compiled graph. */
   override async dispose(): Promise<void> {
-    for (const e of this.#extractors.values()) await (await e).dispose();
-    this.#extractors.clear();
+    for (const g of this.#representations.values()) await (await g).dispose();
+    this.#representations.clear();
     await super.dispose();
   }
 }

@@ -10,6 +10,7 @@ export * from './bigrSampling.js';
 export * from './bigrHead.js';
 export * from './modelSampling.js';
 export * from './bigrPipeline.js';
+export * from './layerFeatures.js';
 export * from './tokenizerCodec.js';
 export * from './tokenizerPipeline.js';
 export * from './bigrModelDir.js';
