@@ -19,7 +19,10 @@ describe('BigrPipeline.layerFeatures / features', () => {
     engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
     bigr = await BigrPipeline.load(MODEL, { engine });
     const rng = createRng('layer-features-images');
-    images = new CpuTensor(Float32Array.from({ length: 5 * 32 * 32 }, () => rng.uniform()), [5, 1, 32, 32]);
+    images = new CpuTensor(
+      Float32Array.from({ length: 5 * 32 * 32 }, () => rng.uniform()),
+      [5, 1, 32, 32],
+    );
   });
   afterAll(async () => bigr.dispose());
 
