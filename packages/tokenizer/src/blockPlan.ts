@@ -56,28 +56,72 @@ export function runBlock<T>(ops: Ops<T>, x: T, listPrefix: string, spec: BlockSp
 export type BlockTap<T> = (name: string, value: T) => void;
 
 /**
- * Runs every block of `plan` in order on NCHW input `x` of size `size` (parameters under `${listPrefix}.${index}`)
- * and returns the last output; `tap` receives each block output under its fixture name with `tag`.
+ * The blocks of one official module list (`encoder.blocks` or `generator.blocks`) in the order a forward pass walks
+ * them: every call appends the next block, whose index in the list is its position (the state-dict key
+ * `…blocks.{index}`, docs/algorithm.md §10.2), and returns its output. `H` is the value passed between blocks: a
+ * tensor when the blocks run ({@link runningSequence}), nothing when the walk only records the plan
+ * ({@link recordPlan}). So one walk is both the forward pass and the plan the parameter tables are built from.
  */
-export function runPlan<T>(
+export interface BlockSequence<H> {
+  /** Conv3×3 with padding 1 (`Conv2d`), `inChannels` → `outChannels`. */
+  conv3x3(x: H, inChannels: number, outChannels: number): H;
+  /** GroupNorm (`GroupNorm`) over `channels`. */
+  groupNorm(x: H, channels: number): H;
+  /** `ResBlock(inChannels, outChannels)`. */
+  resBlock(x: H, inChannels: number, outChannels: number): H;
+  /** `AttnBlock(channels)`. */
+  attnBlock(x: H, channels: number): H;
+  /** `Downsample(channels)`: halves H and W. */
+  downsample(x: H, channels: number): H;
+  /** `Upsample(channels)`: doubles H and W. */
+  upsample(x: H, channels: number): H;
+}
+
+/** A {@link BlockSequence} that numbers the blocks from 0 and hands each one's spec and input to `step`. */
+export function blockSequence<H>(step: (spec: BlockSpec, x: H) => H): BlockSequence<H> {
+  let index = 0;
+  const block = (kind: BlockKind, x: H, inChannels: number, outChannels: number): H => step({ index: index++, kind, inChannels, outChannels }, x);
+  return {
+    conv3x3: (x, inChannels, outChannels) => block('Conv2d', x, inChannels, outChannels),
+    groupNorm: (x, channels) => block('GroupNorm', x, channels, channels),
+    resBlock: (x, inChannels, outChannels) => block('ResBlock', x, inChannels, outChannels),
+    attnBlock: (x, channels) => block('AttnBlock', x, channels, channels),
+    downsample: (x, channels) => block('Downsample', x, channels, channels),
+    upsample: (x, channels) => block('Upsample', x, channels, channels),
+  };
+}
+
+/** The plan of a walk over a {@link BlockSequence}: every block's spec, in order, without running anything. */
+export function recordPlan(walk: (blocks: BlockSequence<null>) => unknown): BlockSpec[] {
+  const plan: BlockSpec[] = [];
+  walk(
+    blockSequence<null>((spec) => {
+      plan.push(spec);
+      return null;
+    }),
+  );
+  return plan;
+}
+
+/**
+ * A {@link BlockSequence} that runs each block with {@link runBlock} on NCHW input, starting at spatial size `size`
+ * (parameters under `${listPrefix}.${index}`); `tap` receives each block output under its fixture name with `tag`.
+ */
+export function runningSequence<T>(
   ops: Ops<T>,
-  x: T,
-  plan: readonly BlockSpec[],
   listPrefix: string,
   tag: 'enc' | 'gen',
   size: SpatialSize,
   norm: NormSettings,
   tap?: BlockTap<T>,
-): T {
-  let y = x;
+): BlockSequence<T> {
   let s = size;
-  for (const spec of plan) {
-    const r = runBlock(ops, y, listPrefix, spec, s, norm);
-    y = r.y;
+  return blockSequence<T>((spec, x) => {
+    const r = runBlock(ops, x, listPrefix, spec, s, norm);
     s = r.size;
-    tap?.(blockOutputName(tag, spec), y);
-  }
-  return y;
+    tap?.(blockOutputName(tag, spec), r.y);
+    return r.y;
+  });
 }
 
 /** Fixture-style name of a block output: `${tag}${two-digit index}_${kind}`. */

@@ -14,8 +14,7 @@ export { attnBlock } from './attnBlock.js';
 export { downsample } from './downsample.js';
 export { upsample } from './upsample.js';
 export { type BlockKind, type BlockSpec, type SpatialSize, type BlockTap, runBlock, blockOutputName, blockParameterShapes } from './blockPlan.js';
-export { encoderPlan, encoder } from './encoder.js';
-export { decoderPlan, decoder } from './decoder.js';
+export { encoderPlan, encoder, decoderPlan, decoder } from './baeGraph.js';
 export {
   type CodeMode,
   QUANTIZER_PARAMS,
@@ -27,7 +26,7 @@ export {
   straightThroughOffset,
   codeRegulariser,
 } from './quantizer.js';
-export { type EncoderGraphOptions, type DecoderGraphOptions, encoderGraph, decoderGraph } from './graphs.js';
+export { type EncoderGraphOptions, type DecoderGraphOptions, encoderGraph, decoderGraph } from './baeGraph.js';
 export {
   type ParameterShapeOptions,
   type LoadParametersOptions,

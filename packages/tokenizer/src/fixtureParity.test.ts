@@ -1,8 +1,6 @@
 import { at, CpuTensor, getOrThrow, required, type Engine } from '@bigr/core';
 import { configFromHparams } from './config.js';
-import { decoderPlan } from './decoder.js';
-import { encoderPlan } from './encoder.js';
-import { decoderGraph, encoderGraph } from './graphs.js';
+import { decoderGraph, decoderPlan, encoderGraph, encoderPlan } from './baeGraph.js';
 import { loadBaeParameters } from './parameters.js';
 import { BAE_PRESETS } from './presets.js';
 import { binarize } from './quantizer.js';

@@ -1,9 +1,7 @@
 import { at, CpuTensor, createRng, required } from '@bigr/core';
 
 import { validateConfig, type BaeConfig } from './config.js';
-import { encoderPlan } from './encoder.js';
-import { decoderPlan } from './decoder.js';
-import { encoderGraph, decoderGraph } from './graphs.js';
+import { decoderGraph, decoderPlan, encoderGraph, encoderPlan } from './baeGraph.js';
 import { baeParameterShapes, countParameters, initBaeParameters } from './parameters.js';
 import { BAE_PRESETS } from './presets.js';
 import { decoderRef, embedRef, encoderRef, maxAbsDiff, probabilitiesRef, type Img } from './test/reference.js';

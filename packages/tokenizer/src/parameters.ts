@@ -1,8 +1,7 @@
 import { CpuTensor, dims4, NotFoundError, required, ShapeError, type NamedTensors, type Rng } from '@bigr/core';
 import { blockParameterShapes } from './blockPlan.js';
 import type { BaeConfig } from './config.js';
-import { decoderPlan } from './decoder.js';
-import { encoderPlan } from './encoder.js';
+import { decoderPlan, encoderPlan } from './baeGraph.js';
 import { QUANTIZER_PARAMS } from './quantizer.js';
 
 /** Options of {@link baeParameterShapes}. */

@@ -16,7 +16,7 @@ import {
   type Tensor,
 } from '@bigr/core';
 import { latentGrid, validateConfig, type BaeConfig } from './config.js';
-import { decoderGraph, encoderGraph } from './graphs.js';
+import { decoderGraph, encoderGraph } from './baeGraph.js';
 import { loadBaeParameters } from './parameters.js';
 import { binarize, type CodeMode } from './quantizer.js';
 

@@ -22,10 +22,8 @@ import {
   type TrainingStepRecord,
 } from '@bigr/core';
 import { configToHparams, latentGrid, validateConfig, type BaeConfig } from './config.js';
-import { decoder, decoderPlan } from './decoder.js';
+import { decoder, decoderGraph, decoderPlan, encoder, encoderGraph } from './baeGraph.js';
 import { discriminator, hingeDiscriminatorLoss, initDiscriminator, type DiscriminatorConfig } from './discriminator.js';
-import { encoder } from './encoder.js';
-import { decoderGraph, encoderGraph } from './graphs.js';
 import { baeParameterShapes, initBaeParameters, loadBaeParameters } from './parameters.js';
 import type { PerceptualLoss } from './perceptual.js';
 import { binarize, codeProbabilities, codeRegulariser, embedCodes, straightThroughOffset, type CodeMode } from './quantizer.js';
