@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, getOrThrow, required, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
-import { BACKBONE_INPUTS, extractBackboneParameters, multiLayerRepresentationGraph, nullClassIndex, type BackboneConfig } from '@bigr/backbone';
-import { cachedFeatures, extractFeatures } from '@bigr/probe';
+import { ConfigError, getOrThrow, type CpuTensor, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
+import { extractBackboneParameters, type BackboneConfig } from '@bigr/backbone';
+import { cachedFeatures } from '@bigr/probe';
+import { layerFeatureGraph, runLayerFeatures } from '@bigr/pipeline';
 import type { BaeTokenizer, CodeMode } from '@bigr/tokenizer';
 
 /** Parses `--layer`: 'all', a single index, or a comma list; 'default' is `fallback`. */
@@ -28,8 +29,9 @@ export interface LayerFeatureOptions extends LongRunningOptions {
 }
 
 /**
- * Average-pooled hidden states of the given blocks for images [N, C, H, W] in [0, 1]: encode to codes with the
- * tokenizer, run the backbone unmasked with the null class, pool over image tokens. Returns one [N, D] array per layer.
+ * Average-pooled hidden states of the given blocks for images [N, C, H, W] in [0, 1] of a model loaded by hand (the
+ * study's variant models): `runLayerFeatures` of `@bigr/pipeline` (what `BigrPipeline.layerFeatures` runs) on a graph
+ * compiled for this call. Returns one [N, D] array per layer.
  */
 export async function extractLayerFeatures(
   engine: Engine,
@@ -40,43 +42,11 @@ export async function extractLayerFeatures(
   layers: readonly number[],
   options: LayerFeatureOptions,
 ): Promise<Map<number, Float32Array>> {
-  const graph = await engine.compile(multiLayerRepresentationGraph(backbone, layers), extractBackboneParameters(weights, backbone));
-  const n = required(images.shape[0], 'image count');
-  const per = images.size / Math.max(1, n);
-  const D = backbone.dim;
+  const graph = await engine.compile(layerFeatureGraph(backbone, layers), extractBackboneParameters(weights, backbone));
   try {
-    const indices = Array.from({ length: n }, (_, i) => i);
-    const { features } = await extractFeatures(
-      indices,
-      async (batch) => {
-        const b = batch.length;
-        const start = required(batch[0], 'first index of a batch');
-        const imgs = new CpuTensor<'float32'>(images.data.subarray(start * per, (start + b) * per), [b, ...images.shape.slice(1)]);
-        const { bits } = await tokenizer.encode(imgs, options.codes === 'bernoulli' ? { mode: 'bernoulli', rng: options.rng } : { mode: 'threshold' });
-        const out = await graph.run({
-          [BACKBONE_INPUTS.bits]: new CpuTensor(Float32Array.from(bits.data), bits.shape),
-          [BACKBONE_INPUTS.labels]: new CpuTensor(new Int32Array(b).fill(nullClassIndex(backbone)), [b]),
-        });
-        const row = new Float32Array(b * layers.length * D);
-        layers.forEach((l, j) => {
-          const p = required(out[`pooled_${l}`], `pooled_${l} output`).data as Float32Array;
-          for (let i = 0; i < b; i++) row.set(p.subarray(i * D, (i + 1) * D), (i * layers.length + j) * D);
-        });
-        return new CpuTensor(row, [b, layers.length * D]);
-      },
-      {
-        batchSize: options.batchSize ?? 64,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      },
-    );
-    const result = new Map<number, Float32Array>();
-    layers.forEach((l, j) => {
-      const f = new Float32Array(n * D);
-      for (let i = 0; i < n; i++) f.set(features.subarray((i * layers.length + j) * D, (i * layers.length + j + 1) * D), i * D);
-      result.set(l, f);
-    });
-    return result;
+    const { codes, ...rest } = options;
+    const features = await runLayerFeatures(graph, backbone, tokenizer, images, layers, { ...rest, mode: codes });
+    return new Map([...features].map(([l, f]) => [l, f.data] as const));
   } finally {
     await graph.dispose();
   }

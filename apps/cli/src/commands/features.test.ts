@@ -10,6 +10,7 @@ import { perturbModelWeights, writeIdxDataset } from '../testing/evalFixtures.js
 import { readBigrModel } from '../bigrModelDir.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
 import { loadDataset } from '../datasets.js';
+import { BigrPipeline } from '@bigr/pipeline';
 
 let root: string;
 let tiny: TinyModel;
@@ -81,6 +82,43 @@ describe('bigr features', () => {
     expect(fa.shape).toEqual([12, 32]);
     expect(Array.from(fa.data)).toEqual(Array.from(fb.data));
     expect(Array.from(fa.data).every(Number.isFinite)).toBe(true);
+  });
+
+  it('equals BigrPipeline.features on the same images: threshold codes, and Bernoulli codes seeded <seed>/codes/<split>', async () => {
+    const engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
+    const bigr = await BigrPipeline.fromDirectory(tiny.modelDir, engine);
+    try {
+      const images = (await loadDataset(data, 'test', { channels: 1 })).images;
+      for (const [codes, want] of [
+        ['threshold', await bigr.features(images, { layer: 1 })],
+        ['bernoulli', await bigr.features(images, { layer: 1, mode: 'bernoulli', seed: '5/codes/test' })],
+      ] as const) {
+        const out = join(root, 'pipe', `${codes}.safetensors`);
+        const run = await runCli([
+          'features',
+          '--model',
+          tiny.modelDir,
+          '--data',
+          data,
+          '--split',
+          'test',
+          '--layer',
+          '1',
+          '--codes',
+          codes,
+          '--seed',
+          '5',
+          '--out',
+          out,
+        ]);
+        expect(run.code).toBe(0);
+        const got = getOrThrow((await readSafetensors(out)).tensors, 'features', 'tensor');
+        expect(got.shape).toEqual(want.shape);
+        expect([codes, Array.from(got.data)]).toEqual([codes, Array.from(want.data)]);
+      }
+    } finally {
+      await bigr.dispose();
+    }
   });
 
   it('rejects a layer the model does not have', async () => {

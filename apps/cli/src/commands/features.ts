@@ -1,18 +1,17 @@
 import { checkOutputs, modelInputFiles, sidecarPath } from '../outputs.js';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ConfigError, createRng, sha256OfFile, type ProgressCallback } from '@bigr/core';
+import { ConfigError, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import type { CodeMode, LabelledImages } from '@bigr/tokenizer';
+import { BigrPipeline, type BigrModelConfig } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine } from '../engines.js';
-import { readBigrModel, type BigrModelConfig } from '../bigrModelDir.js';
 import { bundledModelDir } from '../modelPaths.js';
-import { loadTokenizer } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
-import { cachedLayerFeatures, extractLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
+import { cachedLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import type { GivenFlags } from '../givenFlags.js';
 
 /** Settings of `bigr features`. */
@@ -43,10 +42,12 @@ export function checkSplit(value: string): 'train' | 'test' {
   return value;
 }
 
-/** A BiGR model directory read for representation extraction (no transcoder, no sampler). */
+/** A BiGR model loaded for representation extraction: a {@link BigrPipeline} with what the feature caches need. */
 export interface RepresentationModel {
   /** Model directory. */
   readonly dir: string;
+  /** The loaded model. */
+  readonly pipeline: BigrPipeline;
   /** Its config.json. */
   readonly config: BigrModelConfig;
   /** sha256 (hex) of model.safetensors: part of every cache key. */
@@ -57,38 +58,42 @@ export interface RepresentationModel {
   readonly inChannels: 1 | 3;
   /** Tokenizer input size. */
   readonly resolution: number;
-  /** Pooled features [N, D] of each layer for a labelled image set. */
+  /**
+   * Pooled features [N, D] of each layer for a labelled image set ({@link BigrPipeline.layerFeatures}); Bernoulli
+   * codes are seeded `<seed>/codes/<split>`.
+   */
   extract(
     images: LabelledImages,
     layers: readonly number[],
     options: { codes: CodeMode; seed: number; split: string; batchSize: number; signal?: AbortSignal; onProgress?: ProgressCallback },
   ): Promise<Map<number, Float32Array>>;
-  /** Releases the compiled tokenizer graphs. */
+  /** Releases the compiled graphs. */
   dispose(): Promise<void>;
 }
 
-/** Loads the backbone weights and the tokenizer of a model directory onto the inference engine. */
+/** Loads a model directory as a {@link BigrPipeline} on the inference engine, for representation extraction. */
 export async function openRepresentationModel(dir: string): Promise<RepresentationModel> {
-  const engine = await inferenceEngine();
-  const { config, weights } = await readBigrModel(dir);
-  const { tokenizer, config: tokCfg } = await loadTokenizer(join(dir, config.tokenizer), engine);
-  const hash = await sha256OfFile(join(dir, 'model.safetensors'));
+  const bigr = await BigrPipeline.fromDirectory(dir, await inferenceEngine());
+  const geometry = bigr.tokenizer.geometry;
   return {
     dir,
-    config,
-    hash,
-    pad: tokCfg.pad,
-    inChannels: tokCfg.bae.inChannels === 1 ? 1 : 3,
-    resolution: tokCfg.bae.resolution,
-    extract: (data, layers, o) =>
-      extractLayerFeatures(engine, config.backbone, weights, tokenizer, data.images, layers, {
-        codes: o.codes,
-        rng: createRng(`${o.seed}/codes/${o.split}`),
+    pipeline: bigr,
+    config: bigr.config,
+    hash: await sha256OfFile(join(dir, 'model.safetensors')),
+    pad: geometry.pad,
+    inChannels: geometry.channels,
+    resolution: geometry.size,
+    extract: async (data, layers, o) => {
+      const features = await bigr.layerFeatures(data.images, layers, {
+        mode: o.codes,
+        seed: `${o.seed}/codes/${o.split}`,
         batchSize: o.batchSize,
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      }),
-    dispose: () => tokenizer.dispose(),
+      });
+      return new Map([...features].map(([l, f]) => [l, f.data] as const));
+    },
+    dispose: () => bigr.dispose(),
   };
 }
 
