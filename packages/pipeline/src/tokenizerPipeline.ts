@@ -1,16 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  FormatError,
-  NotFoundError,
-  parseJsonBounded,
-  sha256OfFile,
-  type CpuTensor,
-  type Engine,
-  type LongRunningOptions,
-  type PackedCodes,
-} from '@bigr/core';
+import { FormatError, NotFoundError, parseJsonBounded, sha256OfFile, type CpuTensor, type Engine, type LongRunningOptions, type PackedCodes } from '@bigr/core';
 import { HashIndex, type BaeTokenizer, type Neighbours } from '@bigr/tokenizer';
 import { BIGR_FORMAT, confinedSubdirectory } from './bigrModelDir.js';
 import { loadTokenizer, type TokenizerModelConfig } from './tokenizerModelDir.js';
