@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, parseJsonBounded } from '@bigr/core';
+import { loadBigrModel } from '@bigr/pipeline';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -22,7 +23,6 @@ import { linePlotPng } from '../study/linePlot.js';
 import { probeVariant, type StudyProbeResult } from '../study/probeVariant.js';
 import { studyReport, type EvalRecord } from '../study/report.js';
 import { trainingCodes, trainVariant, type StudyTrainSettings, type TrainVariantResult } from '../study/trainVariant.js';
-import { loadVariantModel } from '../study/variantModel.js';
 import { STUDY_VARIANTS, studyVariant } from '../study/variants.js';
 
 /** Settings of `bigr study paper` (also the keys of its --config file). */
@@ -259,7 +259,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
     probes[v.id] = await readResult<StudyProbeResult>(piece);
     if (probes[v.id] || !wanted(`probe-${v.id}`) || !existsSync(join(results, `train-${v.id}.json`))) continue;
     ctx.info(`study: probing ${v.label}`);
-    const model = await loadVariantModel(modelDir(v.id), engines.inference);
+    const model = await loadBigrModel(modelDir(v.id), engines.inference);
     try {
       const r = await probeVariant(ctx, model, engines, {
         epochs: cfg.probeEpochs,
@@ -298,7 +298,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
         engine: engines.inference,
       });
       ctx.info(`study: evaluating ${spec.key} (${spec.n} samples)`);
-      const model = await loadVariantModel(modelDir(spec.variant), engines.inference);
+      const model = await loadBigrModel(modelDir(spec.variant), engines.inference);
       try {
         const s = await generateStudySamples(ctx, model, spec.sampling, spec.n, cfg.seed, cfg.evalBatchSize, ev.size, `generate ${spec.key}`);
         const metrics = await studyMetrics(ctx, ev, s.images, cfg.seed);

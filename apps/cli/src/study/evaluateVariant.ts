@@ -5,14 +5,13 @@
  */
 import { join } from 'node:path';
 import { CpuTensor, createRng, required, type Engine } from '@bigr/core';
-import { createBigrPredictor, generate, sampleAutoregressive, type SamplingSettings } from '@bigr/sampler';
-import { unpadImages } from '@bigr/pipeline';
+import type { SamplingSettings } from '@bigr/sampler';
+import { isCausalModel, sampleModel, unpadImages, type LoadedBigrModel } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { createFashionFeatureExtractor, loadFashionClassifier, type FashionFeatureExtractor } from '../fashionClassifier.js';
 import { balancedLabels, loadUint8Split, unitImagesToUint8 } from '../fashionData.js';
 import { extractFashionFeatures, fashionMetrics, realReference, type RealReference } from '../fashionMetrics.js';
 import { toEvalSize } from '../sampleImages.js';
-import type { LoadedVariantModel } from './variantModel.js';
 
 /** How one evaluation samples. */
 export interface StudySampling {
@@ -69,7 +68,7 @@ export interface StudySamples {
  */
 export async function generateStudySamples(
   ctx: CliContext,
-  model: LoadedVariantModel,
+  model: LoadedBigrModel,
   sampling: StudySampling,
   n: number,
   seed: number,
@@ -80,7 +79,8 @@ export async function generateStudySamples(
   const numClasses = model.config.backbone.numClasses;
   const labels = balancedLabels(n, numClasses, createRng(`${seed}/eval-labels`));
   const root = createRng(`${seed}/eval-samples`);
-  const predictor = createBigrPredictor(model.features, model.head, { steps: sampling.diffusionSteps });
+  if ((sampling.kind === 'ar') !== isCausalModel(model.config))
+    throw new Error(`internal: ${sampling.kind} sampling of ${model.dir}, whose backbone attention is '${model.config.backbone.attention}'`);
   const out = new Uint8Array(n * size * size);
   const progress = ctx.progress(task);
   const started = Date.now();
@@ -88,34 +88,18 @@ export async function generateStudySamples(
     for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
       const b = Math.min(batchSize, n - start);
       const condition = { kind: 'class' as const, labels: labels.slice(start, start + b) };
-      let images: CpuTensor<'float32'>;
-      if (sampling.kind === 'ar') {
-        if (!model.kv) throw new Error(`internal: ${model.dir} is not a causal model`);
-        const r = await sampleAutoregressive({
-          model: model.kv,
-          head: model.head,
-          condition,
-          cfgScale: sampling.cfgScale,
-          commit: model.commit,
-          steps: sampling.diffusionSteps,
-          rng: root.fork(batch),
-          tokenizer: model.tokenizer,
-          signal: ctx.signal,
-        });
-        images = required(r.images, 'decoded images');
-      } else {
-        const r = await generate({
-          predictor,
-          condition,
-          rng: root.fork(batch),
-          tokenizer: model.tokenizer,
-          signal: ctx.signal,
-          ...sampling.settings,
-          cfgScale: sampling.cfgScale,
-          commit: model.commit,
-        });
-        images = required(r.images, 'decoded images');
-      }
+      // The sampling of `bigr generate` (BigrPipeline.generate): masked unmasking or KV-cached raster decoding, the
+      // head's commit rule; here one stream per batch.
+      const r = await sampleModel(model, {
+        ...(sampling.kind === 'mask' ? sampling.settings : {}),
+        condition,
+        rng: root.fork(batch),
+        cfgScale: sampling.cfgScale,
+        diffusionSteps: sampling.diffusionSteps,
+        tokenizer: model.tokenizer,
+        signal: ctx.signal,
+      });
+      const images = required(r.images, 'decoded images');
       const u8 = unitImagesToUint8(unpadImages(images, model.tokenizerConfig.pad));
       const [, h, w] = u8.shape as [number, number, number, number];
       out.set(toEvalSize(u8.data, b, h, w, 1, size, `model ${model.dir} output`).images.data, start * size * size);

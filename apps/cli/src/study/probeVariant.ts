@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { gatherRows, permutation } from '../fashionData.js';
 import { extractLayerFeatures } from '../layerFeatures.js';
-import type { LoadedVariantModel } from './variantModel.js';
+import type { LoadedBigrModel } from '@bigr/pipeline';
 
 /** Probe settings of the study. */
 export interface StudyProbeSettings {
@@ -42,7 +42,7 @@ function subset(d: ProbeDataset, idx: Int32Array): ProbeDataset {
 /** Probes every block of `model`; codes are Bernoulli draws seeded `${seed}/codes/<split>`. */
 export async function probeVariant(
   ctx: CliContext,
-  model: LoadedVariantModel,
+  model: LoadedBigrModel,
   engines: { inference: Engine; training: Engine },
   s: StudyProbeSettings,
 ): Promise<StudyProbeResult> {

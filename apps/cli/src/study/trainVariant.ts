@@ -7,15 +7,14 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJsonBounded, type BitHeadLoss } from '@bigr/core';
 import { createBackboneTrainer } from '@bigr/backbone';
-import { CategoricalLoss, resolveCategoricalHeadConfig, TranscoderLoss } from '@bigr/transcoder';
+import { CategoricalLoss, resolveCategoricalHeadConfig, TranscoderLoss, type CategoricalHeadConfig, type TranscoderConfig } from '@bigr/transcoder';
+import { BIGR_FORMAT, saveBigrModel, type BigrModelConfig } from '@bigr/pipeline';
 import { backboneFromSettings, bernoulliCodeBatches, codeProbabilities, initialParameters, transcoderFromSettings, warmupCosine } from '../codeTraining.js';
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine, trainingEngine } from '../engines.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { loadTokenizer } from '../tokenizerModelDir.js';
-import { BIGR_FORMAT } from '../bigrModelDir.js';
-import { saveVariantModel, type VariantModelConfig } from './variantModel.js';
 import type { StudyVariant } from './variants.js';
 
 /** The shared training budget and architecture of every study model. */
@@ -120,7 +119,8 @@ export async function trainVariant(
     variant.modelling === 'ar' ? 'causal' : 'bidirectional',
   );
   let head: BitHeadLoss;
-  let headConfig: Pick<VariantModelConfig, 'head' | 'transcoder' | 'categorical'>;
+  // config.json's head (docs/algorithm.md §13.1): the categorical section, or the transcoder's.
+  let headConfig: { head: 'categorical'; categorical: CategoricalHeadConfig } | { head: 'transcoder'; transcoder: TranscoderConfig };
   if (variant.objective === 'categorical') {
     const categorical = resolveCategoricalHeadConfig({ bitsPerToken: K, featureDim: backbone.dim });
     head = new CategoricalLoss(categorical);
@@ -168,12 +168,8 @@ export async function trainVariant(
     finalLoss: trainer.losses.at(-1) ?? null,
     engine: engine.name,
   };
-  await saveVariantModel(
-    out,
-    { format: BIGR_FORMAT, version: 1, backbone, ...headConfig, classNames: codes.classNames, tokenizer: 'tokenizer', training },
-    trainer.parameters(),
-    tokenizerDir,
-  );
+  const config: BigrModelConfig = { format: BIGR_FORMAT, version: 1, backbone, ...headConfig, classNames: codes.classNames, tokenizer: 'tokenizer', training };
+  await saveBigrModel(out, config, trainer.parameters(), tokenizerDir);
   trainer.dispose();
   return {
     step: trainer.step,
