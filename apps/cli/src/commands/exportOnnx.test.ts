@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuTensor, createRng, resolveEngine, type GraphDefinition, type NamedTensors, required } from '@bigr/core';
+import { CpuTensor, createRng, getOrThrow, resolveEngine, type GraphDefinition, type NamedTensors, required } from '@bigr/core';
 import { loadOrt } from '@bigr/engine-onnx';
 import '@bigr/engine-tfjs';
 import { backboneGraph, extractBackboneParameters, representationGraph } from '@bigr/backbone';
-import { conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { CategoricalSampler, conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { relativeMaxError } from '@bigr/testing';
 import { decoderGraph, encoderGraph, loadBaeParameters } from '@bigr/tokenizer';
 import { runCli } from '../testing/runCli.js';
 import { writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
 import { perturbModelWeights } from '../testing/evalFixtures.js';
 import { readBigrModel } from '../bigrModelDir.js';
+import { BigrPipeline, transcoderConfigOf } from '@bigr/pipeline';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import type { ManifestGraph } from './exportOnnx.js';
 
@@ -55,13 +57,14 @@ describe('bigr export-onnx', () => {
     const { config, weights } = await readBigrModel(tiny.modelDir);
     const tok = await readTokenizerModel(tiny.tokenizerDir);
     const bb = extractBackboneParameters(weights, config.backbone);
-    const tc = splitSamplerParameters(weights, config.transcoder);
+    const transcoder = transcoderConfigOf(config, 'the export test');
+    const tc = splitSamplerParameters(weights, transcoder);
     const bae = loadBaeParameters(tok.config.bae, tok.weights);
     const defs: Record<string, [GraphDefinition, NamedTensors]> = {
       backbone: [backboneGraph(config.backbone), bb],
       representation: [representationGraph(config.backbone, { layer: 0 }), bb],
-      transcoderCondition: [conditionGraph(config.transcoder), tc.condition],
-      transcoderStep: [stepGraph(config.transcoder), tc.step],
+      transcoderCondition: [conditionGraph(transcoder), tc.condition],
+      transcoderStep: [stepGraph(transcoder), tc.step],
       tokenizerEncoder: [encoderGraph(tok.config.bae, 32, 32), bae],
       tokenizerDecoder: [decoderGraph(tok.config.bae, 32, 32), bae],
     };
@@ -92,7 +95,7 @@ describe('bigr export-onnx', () => {
             );
           else if (spec.name === 'tau')
             t = new CpuTensor(
-              Float32Array.from({ length: n }, () => rng.int(config.transcoder.timesteps)),
+              Float32Array.from({ length: n }, () => rng.int(transcoder.timesteps)),
               shape,
             );
           else if (spec.name === 'image') t = new CpuTensor(rng.uniformsF32(n), shape);
@@ -181,5 +184,90 @@ describe('bigr export-onnx', () => {
     const asFile = await runCli(['export-onnx', '--model', tiny.modelDir, '--out', join(other, 'manifest.json')]);
     expect(asFile.code).toBe(2);
     expect(asFile.stderr).toMatch(/is a file/);
+  });
+  it("exports a categorical, causal study variant: the categorical head's graph instead of the transcoder's, head and attention in the manifest", async () => {
+    const variant = await writeTinyModel(join(root, 'variant'), { head: 'categorical', attention: 'causal', bitsPerToken: 6 });
+    await perturbModelWeights(variant.modelDir, 0.05);
+    const out = join(root, 'onnx-variant');
+    const run = await runCli(['--json', '--quiet', 'export-onnx', '--model', variant.modelDir, '--out', out]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      graphs: Record<string, ManifestGraph>;
+      model: Record<string, unknown>;
+      config: { head: string; backbone: { attention: string }; categorical?: unknown; transcoder?: unknown };
+    };
+    expect(Object.keys(manifest.graphs).sort()).toEqual(['backbone', 'categoricalHead', 'representation', 'tokenizerDecoder', 'tokenizerEncoder']);
+    expect(manifest.model).toMatchObject({ head: 'categorical', attention: 'causal', commit: 'threshold', categorical: { classes: 64 }, bitsPerToken: 6 });
+    expect(manifest.model['decoding']).toMatch(/autoregressive/);
+    expect(manifest.model['transcoder']).toBeUndefined();
+    expect([manifest.config.head, manifest.config.backbone.attention, manifest.config.transcoder]).toEqual(['categorical', 'causal', undefined]);
+    const head = required(manifest.graphs['categoricalHead'], 'categorical head graph');
+    expect([head.file, head.inputs, head.outputs]).toEqual([
+      'categorical_head.onnx',
+      [{ name: 'features', dtype: 'float32', shape: ['rows', 32] }],
+      [{ name: 'logits', dtype: 'float32', shape: ['rows', 64] }],
+    ]);
+
+    // The exported head on onnxruntime against the in-process head the pipeline samples with (here on tfjs) and a
+    // float64 F·Wᵀ + b written here, on the same features.
+    const ort = await loadOrt();
+    const tfjs = await resolveEngine({ purpose: 'inference', device: 'tfjs-cpu' });
+    const bigr = await BigrPipeline.fromDirectory(variant.modelDir, tfjs);
+    const { weights } = await readBigrModel(variant.modelDir);
+    const session = await ort.InferenceSession.create(join(out, head.file));
+    try {
+      const rows = 5;
+      const D = 32;
+      const C = 64;
+      const features = new CpuTensor<'float32'>(createRng('head-features').normalsF32(rows * D), [rows, D]);
+      const got = required((await session.run({ features: new ort.Tensor('float32', features.data, [rows, D]) }))['logits'], 'ONNX logits');
+      expect([...got.dims]).toEqual([rows, C]);
+      if (!(bigr.head instanceof CategoricalSampler)) throw new Error('the pipeline did not load the categorical head');
+      const inProcess = (await bigr.head.logits(features)).data;
+      const w = getOrThrow(weights, 'cat_head.weight', 'weight').data as Float32Array;
+      const bias = getOrThrow(weights, 'cat_head.bias', 'bias').data as Float32Array;
+      const reference = new Float64Array(rows * C);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < C; c++) {
+          let acc = required(bias[c], 'bias');
+          for (let d = 0; d < D; d++) acc += required(features.data[r * D + d], 'feature') * required(w[c * D + d], 'weight');
+          reference[r * C + c] = acc;
+        }
+      const onnx = got.data as Float32Array;
+      expect(relativeMaxError(onnx, inProcess)).toBeLessThan(1e-5);
+      expect(relativeMaxError(onnx, reference)).toBeLessThan(1e-5);
+      expect(Math.max(...Array.from(reference, Math.abs))).toBeGreaterThan(0.01);
+    } finally {
+      await session.release();
+      await bigr.dispose();
+    }
+
+    // The exported backbone is causal: changing token j leaves the features of tokens 0…j unchanged (token n is read at
+    // the position before it, docs/algorithm.md §13.2) and changes later ones.
+    const backbone = await ort.InferenceSession.create(join(out, required(manifest.graphs['backbone'], 'backbone graph').file));
+    try {
+      const N = 16;
+      const K = 6;
+      const rng = createRng('causal-bits');
+      const bits = Float32Array.from({ length: N * K }, () => rng.int(2));
+      const changed = Float32Array.from(bits);
+      const j = 7;
+      for (let k = 0; k < K; k++) changed[j * K + k] = 1 - required(bits[j * K + k], 'bit');
+      const featuresOf = async (b: Float32Array): Promise<Float32Array> => {
+        const r = await backbone.run({
+          bits: new ort.Tensor('float32', b, [1, N, K]),
+          mask: new ort.Tensor('float32', new Float32Array(N), [1, N]),
+          labels: new ort.Tensor('int32', Int32Array.of(1), [1]),
+        });
+        return required(r['features'], 'features').data as Float32Array;
+      };
+      const a = await featuresOf(bits);
+      const c = await featuresOf(changed);
+      const D = 32;
+      expect(Array.from(c.subarray(0, (j + 1) * D))).toEqual(Array.from(a.subarray(0, (j + 1) * D)));
+      expect(relativeMaxError(c.subarray((j + 1) * D), a.subarray((j + 1) * D))).toBeGreaterThan(1e-3);
+    } finally {
+      await backbone.release();
+    }
   });
 });

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWrite, ConfigError, parseJsonBounded, sha256OfFile, type GraphDefinition, type NamedTensors } from '@bigr/core';
+import { atomicWrite, ConfigError, getOrThrow, parseJsonBounded, sha256OfFile, type GraphDefinition, type NamedTensors } from '@bigr/core';
 import { backboneGraph, defaultRepresentationLayer, extractBackboneParameters, nullClassIndex, representationGraph } from '@bigr/backbone';
-import { conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { categoricalClasses, categoricalLogitsGraph, categoricalParameterShapes, conditionGraph, splitSamplerParameters, stepGraph } from '@bigr/transcoder';
+import { bigrHeadKind, modelCommitRule, type BigrModelConfig } from '@bigr/pipeline';
 import { decoderGraph, encoderGraph, latentGrid, loadBaeParameters } from '@bigr/tokenizer';
 import { buildOnnxModel, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
@@ -88,11 +89,84 @@ interface GraphJob {
   readonly outputs: readonly ManifestTensor[];
 }
 
+const f32 = (name: string, shape: readonly (number | string)[]): ManifestTensor => ({ name, dtype: 'float32', shape });
+
+/**
+ * The graphs of the model's head: the transcoder's condition and step graphs, or the categorical head's logits graph
+ * (docs/algorithm.md §13.1).
+ */
+function headJobs(config: BigrModelConfig, weights: NamedTensors): GraphJob[] {
+  if (config.head === 'categorical') {
+    const c = config.categorical;
+    const params: NamedTensors = new Map();
+    // readBigrModel checked that the weights hold every tensor of the head.
+    for (const name of categoricalParameterShapes(c).keys()) params.set(name, getOrThrow(weights, name, 'categorical head weight'));
+    return [
+      {
+        key: 'categoricalHead',
+        file: 'categorical_head.onnx',
+        description:
+          `Categorical head (docs/algorithm.md §13.1): features F [rows, D] → logits over the 2^K = ${categoricalClasses(c)} tokens, class ` +
+          'r = Σ_k 2^k·z_k; guidance ℓ_u + s·(ℓ_c − ℓ_u), temperature and sampling outside',
+        def: categoricalLogitsGraph(c),
+        params,
+        outputs: [f32('logits', ['rows', categoricalClasses(c)])],
+      },
+    ];
+  }
+  const t = config.transcoder;
+  const params = splitSamplerParameters(weights, t);
+  return [
+    {
+      key: 'transcoderCondition',
+      file: 'transcoder_condition.onnx',
+      description: 'Transcoder condition embedding c_emb = c_embedder(F), once per sampling call (rows = tokens to predict, both CFG halves)',
+      def: conditionGraph(t),
+      params: params.condition,
+      outputs: [f32('c_emb', ['rows', t.width])],
+    },
+    {
+      key: 'transcoderStep',
+      file: 'transcoder_step.onnx',
+      description: `Transcoder denoiser step: x_t (0/1), tau = t − 1 (one value or one per row), c_emb → logits (target "${t.target}")`,
+      def: stepGraph(t),
+      params: params.step,
+      outputs: [f32('logits', ['rows', t.bitsPerToken])],
+    },
+  ];
+}
+
+/**
+ * What a runtime needs to drive the sampler with the exported graphs: the head and attention (docs/algorithm.md §13),
+ * how tokens are decoded and committed, and the head's settings.
+ */
+function headManifest(config: BigrModelConfig): Record<string, unknown> {
+  const causal = config.backbone.attention === 'causal';
+  return {
+    head: bigrHeadKind(config),
+    attention: config.backbone.attention,
+    decoding: causal ? 'autoregressive: one token per step in raster order' : 'masked unmasking (docs/algorithm.md §6)',
+    commit: modelCommitRule(config),
+    ...(config.head === 'categorical'
+      ? { categorical: { classes: categoricalClasses(config.categorical), classIndex: 'r = Σ_k 2^k·z_k (bit k = channel k)' } }
+      : {
+          transcoder: {
+            timesteps: config.transcoder.timesteps,
+            inferenceSteps: config.transcoder.inferenceSteps,
+            target: config.transcoder.target,
+            width: config.transcoder.width,
+          },
+        }),
+  };
+}
+
 /**
  * `bigr export-onnx`: writes the inference graphs of a BiGR model directory as standalone ONNX models (opset 17,
- * weights as initializers) — backbone features, a representation graph (§7.1 features of one block), the transcoder's
- * condition and step graphs, and the tokenizer's encoder and decoder — plus `manifest.json` with every graph's input and
- * output names, types and shapes, and the settings a runtime needs to drive the sampler. Like the model-directory
+ * weights as initializers) — backbone features, a representation graph (§7.1 features of one block), the head's graphs
+ * (the transcoder's condition and step graphs, or the categorical head's logits graph of a `head: 'categorical'` model,
+ * docs/algorithm.md §13.1), and the tokenizer's encoder and decoder — plus `manifest.json` with every graph's input and
+ * output names, types and shapes, and the settings a runtime needs to drive the sampler (head, attention, decoding,
+ * commit rule). A causal model's backbone graph is causal (§13.2). Like the model-directory
  * writers, it checks before any work that it replaces only files an earlier export wrote there (else --force; never
  * the model's own files or read-only files), writes everything into a staging directory inside --out and renames
  * the files into place with `manifest.json` last, so a kill leaves each file either old or new.
@@ -116,7 +190,6 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
   const { config, weights } = await readBigrModel(modelDir);
   const tok = await readTokenizerModel(join(modelDir, config.tokenizer));
   const b = config.backbone;
-  const t = config.transcoder;
   const bae = tok.config.bae;
   const layer = cfg.layer < 0 ? defaultRepresentationLayer(b) : cfg.layer;
   if (!Number.isInteger(layer) || layer >= b.layers)
@@ -129,15 +202,17 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     );
   }
   const backboneParams = extractBackboneParameters(weights, b);
-  const transcoderParams = splitSamplerParameters(weights, t);
   const baeParams = loadBaeParameters(bae, tok.weights);
-  const f32 = (name: string, shape: readonly (number | string)[]): ManifestTensor => ({ name, dtype: 'float32', shape });
   const img: (number | string)[] = ['batch', bae.inChannels, bae.resolution, bae.resolution];
   const jobs: GraphJob[] = [
     {
       key: 'backbone',
       file: 'backbone.onnx',
-      description: 'BiGR backbone (docs/algorithm.md §2.3): bits + mask (1 = masked) + class label → per-token transcoder condition F',
+      description:
+        b.attention === 'causal'
+          ? 'BiGR backbone with causal attention (docs/algorithm.md §2.3, §13.2): bits + mask + class label → per-token features F of the ' +
+            `${bigrHeadKind(config)} head; the features of token n depend only on the class and tokens 0…n−1 (decode token by token in raster order)`
+          : `BiGR backbone (docs/algorithm.md §2.3): bits + mask (1 = masked) + class label → per-token features F of the ${bigrHeadKind(config)} head`,
       def: backboneGraph(b),
       params: backboneParams,
       outputs: [f32('features', ['batch', b.tokens, b.dim])],
@@ -152,22 +227,7 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
       params: backboneParams,
       outputs: [f32('tokens', ['batch', b.tokens, b.dim]), f32('pooled', ['batch', b.dim])],
     },
-    {
-      key: 'transcoderCondition',
-      file: 'transcoder_condition.onnx',
-      description: 'Transcoder condition embedding c_emb = c_embedder(F), once per sampling call (rows = tokens to predict, both CFG halves)',
-      def: conditionGraph(t),
-      params: transcoderParams.condition,
-      outputs: [f32('c_emb', ['rows', t.width])],
-    },
-    {
-      key: 'transcoderStep',
-      file: 'transcoder_step.onnx',
-      description: `Transcoder denoiser step: x_t (0/1), tau = t − 1 (one value or one per row), c_emb → logits (target "${t.target}")`,
-      def: stepGraph(t),
-      params: transcoderParams.step,
-      outputs: [f32('logits', ['rows', t.bitsPerToken])],
-    },
+    ...headJobs(config, weights),
     {
       key: 'tokenizerEncoder',
       file: 'tokenizer_encoder.onnx',
@@ -233,9 +293,14 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
           dim: b.dim,
           representationLayer: layer,
           image: { channels: bae.inChannels, height: bae.resolution, width: bae.resolution, range: '[0, 1]', pad: tok.config.pad },
-          transcoder: { timesteps: t.timesteps, inferenceSteps: t.inferenceSteps, target: t.target, width: t.width },
+          ...headManifest(config),
         },
-        config: { backbone: b, transcoder: t, tokenizer: bae },
+        config: {
+          head: bigrHeadKind(config),
+          backbone: b,
+          ...(config.head === 'categorical' ? { categorical: config.categorical } : { transcoder: config.transcoder }),
+          tokenizer: bae,
+        },
       };
       await writeJsonAtomic(join(staging, ONNX_MANIFEST_FILE), manifest);
     },

@@ -1,12 +1,14 @@
 /**
- * For the tests: writes a tiny random-weight BiGR model directory (backbone + transcoder + B-AE tokenizer) and small
- * PNG images, so CLI tests can run every command end to end in seconds without a trained model.
+ * For the tests: writes a tiny random-weight BiGR model directory (backbone + transcoder or categorical head + B-AE
+ * tokenizer; bidirectional or causal, as the study variants of docs/algorithm.md §13) and small PNG images, so CLI tests
+ * can run every command end to end in seconds without a trained model.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRng } from '@bigr/core';
-import { initialiseBackbone, resolveBackboneConfig, type BackboneConfig } from '@bigr/backbone';
-import { resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
+import { initialiseBackbone, resolveBackboneConfig, type AttentionKind, type BackboneConfig } from '@bigr/backbone';
+import { CategoricalLoss, resolveCategoricalHeadConfig, resolveTranscoderConfig, TranscoderLoss } from '@bigr/transcoder';
+import type { BigrHeadKind, BigrModelConfig, BigrModelConfigCommon } from '@bigr/pipeline';
 import { encodePng, initBaeParameters, validateConfig, type BaeConfig } from '@bigr/tokenizer';
 import { BIGR_FORMAT, saveBigrModel } from '../bigrModelDir.js';
 import { saveTokenizerModel, TOKENIZER_FORMAT } from '../tokenizerModelDir.js';
@@ -23,6 +25,10 @@ export interface TinyModelOptions {
   readonly classNames?: readonly string[];
   /** Seed of the random weights (default 0). */
   readonly seed?: number;
+  /** The per-token head: 'transcoder' (default, no `head` field written) or 'categorical' (a study variant). */
+  readonly head?: BigrHeadKind;
+  /** Backbone attention (default 'bidirectional'; 'causal' = the study's AR variants). */
+  readonly attention?: AttentionKind;
 }
 
 /** Paths and geometry of a tiny model written by {@link writeTinyModel}. */
@@ -82,17 +88,22 @@ export async function writeTinyModel(root: string, options: TinyModelOptions = {
     tokens: 16,
     numClasses: classNames.length,
     multipleOf: 32,
+    ...(options.attention ? { attention: options.attention } : {}),
   });
-  const transcoder = resolveTranscoderConfig({ bitsPerToken: K, featureDim: backbone.dim, width: 32, blocks: 1 });
   const weights = initialiseBackbone(backbone, rng.fork('backbone'));
-  for (const [k, v] of new TranscoderLoss(transcoder).initParameters(rng.fork('transcoder'))) weights.set(k, v);
+  const common: BigrModelConfigCommon = { format: BIGR_FORMAT, version: 1, backbone, classNames: [...classNames], tokenizer: 'tokenizer' };
+  let config: BigrModelConfig;
+  if (options.head === 'categorical') {
+    const categorical = resolveCategoricalHeadConfig({ bitsPerToken: K, featureDim: backbone.dim });
+    for (const [k, v] of new CategoricalLoss(categorical).initParameters(rng.fork('categorical'))) weights.set(k, v);
+    config = { ...common, head: 'categorical', categorical };
+  } else {
+    const transcoder = resolveTranscoderConfig({ bitsPerToken: K, featureDim: backbone.dim, width: 32, blocks: 1 });
+    for (const [k, v] of new TranscoderLoss(transcoder).initParameters(rng.fork('transcoder'))) weights.set(k, v);
+    config = { ...common, transcoder };
+  }
   const modelDir = join(root, 'model');
-  await saveBigrModel(
-    modelDir,
-    { format: BIGR_FORMAT, version: 1, backbone, transcoder, classNames: [...classNames], tokenizer: 'tokenizer' },
-    weights,
-    tokenizerSrc,
-  );
+  await saveBigrModel(modelDir, config, weights, tokenizerSrc);
   return { modelDir, tokenizerDir: join(modelDir, 'tokenizer'), resolution: 32, grid: [4, 4], bitsPerToken: K, pad, channels, classNames };
 }
 
