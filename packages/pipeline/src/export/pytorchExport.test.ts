@@ -4,14 +4,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getOrThrow, required, type NamedTensors, type Tensor } from '@bigr/core';
+import { CpuTensor, getOrThrow, required, type NamedTensors, type Tensor } from '@bigr/core';
+import { baeParameterShapes } from '@bigr/tokenizer';
 import { readBigrModel } from '../bigrModelDir.js';
 import { transcoderConfigOf } from '../bigrHead.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { importOfficial } from '../import/importOfficial.js';
 import { openCheckpoint } from '../import/checkpointSource.js';
 import { tinyBaeStateDict, tinyBigrStateDict, writeBaeTh, writeBigrPt } from '../import/test/tinyCheckpoints.js';
-import { BIGR_CONFIG_ARG, exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE } from './pytorchExport.js';
+import { BIGR_CONFIG_ARG, exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE, UNUSED_BAE_FILL } from './pytorchExport.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The bundled Fashion-MNIST model of the CLI (read only). */
@@ -73,7 +74,8 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     const th = join(dir, 'tiny.th');
     const official = await tinyBigrStateDict();
     await writeBigrPt(pt, official);
-    await writeBaeTh(th, await tinyBaeStateDict());
+    const officialBae = await tinyBaeStateDict();
+    await writeBaeTh(th, officialBae);
     const model = join(dir, 'tiny-model');
     await importOfficial({ bigr: pt, bae: th, out: model, headDim: 16 });
     const out = join(dir, 'tiny-export');
@@ -84,6 +86,23 @@ describe('bigr export --format pytorch → bigr import round trip', () => {
     for (const [name, t] of official) expect([name, ours.shapes.get(name)]).toEqual([name, t.shape]);
     // Same tensor values as the official file (the duplicate denoiser and the scheduler buffers included).
     expectSameTensors(official, await ours.read([...official.keys()]));
+    // binaryae.th: exactly the keys and shapes of the official BinaryAutoEncoder state dict (what the official
+    // load_pretrain loads with a strict load_state_dict after stripping `ae.`), the used tensors with the official
+    // values, and the unused ones (ResBlock conv_out with in = out, generator.logsigma), which a model directory does not
+    // keep, as zeros.
+    const bae = await openCheckpoint(join(out, PYTORCH_BAE_FILE), 'exported', 'root');
+    expect([...bae.shapes.keys()].sort()).toEqual([...officialBae.keys()].map((k) => `ae.${k}`).sort());
+    for (const [name, t] of officialBae) expect([name, bae.shapes.get(`ae.${name}`)]).toEqual([name, t.shape]);
+    const exportedBae = await bae.read([...bae.shapes.keys()]);
+    const usedBae = (await readTokenizerModel(join(model, 'tokenizer'))).weights;
+    const unused = [...officialBae.keys()].filter((k) => !usedBae.has(k));
+    expect(unused.length).toBe(20); // conv_out (weight, bias) of the 8 ResBlocks with in = out, and the 4 logsigma tensors
+    expect(unused.every((k) => /\.conv_out\.|^generator\.logsigma\./.test(k))).toBe(true);
+    for (const [name, t] of officialBae) {
+      const got = getOrThrow(exportedBae, `ae.${name}`, 'exported B-AE tensor');
+      if (usedBae.has(name)) expect([name, bytesOf(got).equals(bytesOf(t))]).toEqual([name, true]);
+      else expect([name, Array.from(got.data).every((v) => v === UNUSED_BAE_FILL)]).toEqual([name, true]);
+    }
     // Importing the export again gives the same directory as importing the original.
     const again = join(dir, 'tiny-again');
     await importOfficial({ bigr: join(out, PYTORCH_BIGR_FILE), bae: join(out, PYTORCH_BAE_FILE), out: again });
@@ -163,7 +182,14 @@ describeTorch('torch.load of our export (Debian python3-torch)', () => {
       expect(required(bigr.tensors[`diffusion_processor.scheduler.${k}`], k)[1]).toEqual([transcoder.timesteps + 1]);
 
     const tok = await readTokenizerModel(join(MODEL, 'tokenizer'));
-    expect(Object.keys(bae.tensors).sort()).toEqual([...tok.weights.keys()].map((k) => `ae.${k}`).sort());
+    // Every key of the official BinaryAutoEncoder state dict (strict load_state_dict), the unused ones as zeros.
+    const official = baeParameterShapes(tok.config.bae, { includeUnused: true });
+    expect(Object.keys(bae.tensors).sort()).toEqual([...official.keys()].map((k) => `ae.${k}`).sort());
     for (const [name, t] of tok.weights) expect([name, bae.tensors[`ae.${name}`]]).toEqual([name, ['torch.float32', [...t.shape], sha(t)]]);
+    for (const [name, shape] of official) {
+      if (tok.weights.has(name)) continue;
+      const zeros = new CpuTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+      expect([name, bae.tensors[`ae.${name}`]]).toEqual([name, ['torch.float32', shape, sha(zeros)]]);
+    }
   }, 600_000);
 });

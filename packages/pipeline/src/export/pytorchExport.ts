@@ -10,11 +10,18 @@
  *   `image_size`, `codebook_size`) and `bigr_config`, the JSON of everything the weights do not record (heads, class
  *   names, padding, sampling defaults), which `bigr import` uses to restore the model directory exactly.
  * - `binaryae.th`: the B-AE as a raw state dict with `ae.*` keys, as in the released `binaryae_ema_*.th` (without the
- *   GAN's `disc.*` and `perceptual.*`, which are not part of a model directory).
+ *   GAN's `disc.*` and `perceptual.*`, which are not part of a model directory and which the official `load_pretrain`
+ *   of `bae/binaryae.py` skips). That loader strips `ae.` and calls a strict `load_state_dict` on `BinaryAutoEncoder`,
+ *   whose state dict also holds tensors the forward pass never uses (docs/algorithm.md §10.2): the 1×1 `conv_out` of
+ *   every ResBlock whose input and output widths are equal, and the `generator.logsigma` head. A model directory does
+ *   not keep them (the importer drops them), so the export writes them with their official shapes as zeros
+ *   ({@link UNUSED_BAE_FILL}): the ResBlocks never apply those `conv_out`, and a zero `logsigma` head gives
+ *   log σ = 0 (σ = 1) should ELBO fine-tuning start from it.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, CpuTensor, parseJsonBounded, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import { ConfigError, CpuTensor, FormatError, parseJsonBounded, throwIfAborted, type LongRunningOptions, type NamedTensors } from '@bigr/core';
+import { baeParameterShapes, type BaeConfig } from '@bigr/tokenizer';
 import { OFFICIAL_DUPLICATE_PREFIX, OFFICIAL_SCHEDULER_PREFIX, officialScheduleBuffers } from '@bigr/transcoder';
 import { writeTorchStateDict, type TorchArgValue } from '@bigr/torch';
 import { BIGR_FORMAT, readBigrModel, type BigrModelConfig, type TranscoderBigrModelConfig } from '../bigrModelDir.js';
@@ -66,10 +73,26 @@ export function officialBigrStateDict(config: TranscoderBigrModelConfig, weights
   return out;
 }
 
-/** The released `binaryae_ema_*.th` layout of tokenizer weights: `ae.` + official name. */
-export function officialBaeStateDict(weights: NamedTensors): Map<string, CpuTensor> {
+/** The value of the B-AE tensors the forward pass never uses when a model directory does not have them (see above). */
+export const UNUSED_BAE_FILL = 0;
+
+/**
+ * The released `binaryae_ema_*.th` layout of tokenizer weights: `ae.` + official name, for every tensor of the official
+ * `BinaryAutoEncoder` state dict in module order (encoder, quantizer, generator, `generator.logsigma`). The ones the
+ * forward pass never uses are taken from `weights` when present, else written as {@link UNUSED_BAE_FILL}.
+ */
+export function officialBaeStateDict(config: BaeConfig, weights: NamedTensors): Map<string, CpuTensor> {
+  const used = baeParameterShapes(config);
   const out = new Map<string, CpuTensor>();
-  for (const [name, t] of weights) out.set(`ae.${name}`, new CpuTensor(t.data, t.shape));
+  for (const [name, shape] of baeParameterShapes(config, { includeUnused: true })) {
+    const t = weights.get(name);
+    if (t) out.set(`ae.${name}`, new CpuTensor(t.data, t.shape));
+    else if (!used.has(name)) out.set(`ae.${name}`, new CpuTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(UNUSED_BAE_FILL), shape));
+    else
+      throw new FormatError(
+        `The tokenizer weights have no "${name}", which its architecture needs; the tokenizer directory is damaged. Re-import or retrain it.`,
+      );
+  }
   return out;
 }
 
@@ -139,7 +162,7 @@ export async function exportPytorch(modelDir: string, outDir: string, options: L
     options.onProgress?.({ task: 'export', current: 1, total, message: path });
   }
   throwIfAborted(options.signal, 'export');
-  const bae = officialBaeStateDict(tok.weights);
+  const bae = officialBaeStateDict(tok.config.bae, tok.weights);
   const baePath = join(outDir, PYTORCH_BAE_FILE);
   await writeTorchStateDict(baePath, bae);
   files.push(baePath);
