@@ -171,42 +171,23 @@ function firstLine(err: unknown): string {
 
 function check(output: string, feedSet: number, got: RunOutputs[string] | undefined, ref: F64Array, tol: Tolerance, what: string): OutputCheck {
   const expectedShape = ref.shape;
-  if (!got)
-    return {
-      output,
-      feedSet,
-      shape: [],
-      expectedShape,
-      passed: false,
-      maxAbsDiff: NaN,
-      maxRatio: Infinity,
-      message: `${what}: the engine returned no output "${output}".`,
-    };
-  const shape = [...got.shape];
+  const shape = got ? [...got.shape] : [];
+  /** A failed check that never reached the value comparison (missing output, wrong shape or dtype). */
+  const fail = (message: string): OutputCheck => ({
+    output,
+    feedSet,
+    shape,
+    expectedShape,
+    passed: false,
+    maxAbsDiff: NaN,
+    maxRatio: Infinity,
+    message: `${what}: ${message}`,
+  });
+  if (!got) return fail(`the engine returned no output "${output}".`);
   if (shape.length !== expectedShape.length || shape.some((d, i) => d !== expectedShape[i])) {
-    return {
-      output,
-      feedSet,
-      shape,
-      expectedShape,
-      passed: false,
-      maxAbsDiff: NaN,
-      maxRatio: Infinity,
-      message: `${what}: shape [${shape.join(', ')}] but the reference has [${expectedShape.join(', ')}].`,
-    };
+    return fail(`shape [${shape.join(', ')}] but the reference has [${expectedShape.join(', ')}].`);
   }
-  if (got.dtype !== undefined && got.dtype !== 'float32') {
-    return {
-      output,
-      feedSet,
-      shape,
-      expectedShape,
-      passed: false,
-      maxAbsDiff: NaN,
-      maxRatio: Infinity,
-      message: `${what}: dtype ${got.dtype}, expected float32.`,
-    };
-  }
+  if (got.dtype !== undefined && got.dtype !== 'float32') return fail(`dtype ${got.dtype}, expected float32.`);
   const c = compareClose(got.data, ref.data, tol);
   const passed = c.mismatches === 0;
   return {
