@@ -9,7 +9,7 @@ import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
 import { readBigrModel } from '../bigrModelDir.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
-import { bigrCacheDir, unpadImages } from '@bigr/pipeline';
+import { bigrCacheDir, requireMaskedModel, unpadImages } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -77,6 +77,13 @@ async function generateSamples(
   const modelDir = cfg.model;
   const engine = await inferenceEngine();
   const { config } = await readBigrModel(modelDir);
+  // Samples come from the worker pool's masked unmasking (a categorical model commits with threshold there); a causal
+  // model generates token by token (docs/algorithm.md §13.2).
+  requireMaskedModel(
+    config,
+    '`bigr eval --model` (sampled on a worker pool by masked unmasking)',
+    '`bigr study paper` evaluates causal models with KV-cached decoding; or generate images with `bigr generate` and evaluate them with --samples.',
+  );
   const tokenizerPad = (await readTokenizerModel(join(modelDir, config.tokenizer))).config.pad;
   const started = Date.now();
   const labels = balancedLabels(n, config.backbone.numClasses, createRng(`${cfg.seed}/eval-labels`));

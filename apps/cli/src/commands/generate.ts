@@ -1,6 +1,6 @@
 import { ConfigError, sha256OfFile } from '@bigr/core';
 import { DEFAULT_SAMPLING, type SamplingSettings } from '@bigr/sampler';
-import { BigrPipeline, type GenerateOutput } from '@bigr/pipeline';
+import { BigrPipeline, bigrHeadKind, isCausalModel, modelCommitRule, type GenerateOutput } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -102,6 +102,20 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   const labels = bigr.labels(cfg.class === 'null' ? 'none' : cfg.class, cfg.n);
+  // Every study variant generates (docs/algorithm.md §13): a causal model token by token with the KV cache, a
+  // categorical one with the threshold commit.
+  const causal = isCausalModel(bigr.config);
+  const variant = {
+    head: bigrHeadKind(bigr.config),
+    attention: bigr.config.backbone.attention,
+    decoding: causal ? 'autoregressive (raster order, KV cache)' : 'masked unmasking',
+    commit: modelCommitRule(bigr.config),
+  };
+  if (causal)
+    ctx.info(
+      `${modelDir} has a causal backbone (${variant.head} head): generating token by token in raster order; ` +
+        '--iterations, --order, --gumbel, --gumbel-schedule and --confidence do not apply.',
+    );
   const settings = samplingSettingsOf(cfg);
   for (const k of Object.keys(settings)) if (!(k in DEFAULT_SAMPLING)) throw new ConfigError(`Unknown sampling setting ${k}.`);
   const progress = ctx.progress('generate');
@@ -131,8 +145,18 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
     seed: cfg.seed,
     config: cfg,
     modelHash,
-    extra: { model: modelDir, engine: engine.name, labels: Array.from(labels), seeds: result.seeds, seconds },
+    extra: { model: modelDir, engine: engine.name, variant, labels: Array.from(labels), seeds: result.seeds, seconds },
   });
   ctx.out(`wrote ${cfg.out} (${cfg.n} images, ${seconds.toFixed(1)} s) and ${sidecar}`);
-  ctx.result({ ok: true, command: 'generate', outputs: [cfg.out, sidecar], labels: Array.from(labels), seeds: result.seeds, seconds, modelHash, config: cfg });
+  ctx.result({
+    ok: true,
+    command: 'generate',
+    outputs: [cfg.out, sidecar],
+    labels: Array.from(labels),
+    seeds: result.seeds,
+    variant,
+    seconds,
+    modelHash,
+    config: cfg,
+  });
 }

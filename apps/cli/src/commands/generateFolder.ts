@@ -7,7 +7,7 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, atomicWrite, parseJsonBounded, required, sha256OfFile } from '@bigr/core';
-import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, unpadImages } from '@bigr/pipeline';
+import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, requireMaskedModel, unpadImages } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
 import { encodePng, tensorToRaster } from '@bigr/tokenizer';
@@ -59,6 +59,9 @@ export async function generateToFolder(
   if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024)
     throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const { config } = await readBigrModel(modelDir);
+  // The worker pool samples by masked unmasking (a categorical model with its threshold commit); a causal model
+  // generates token by token, which only the grid output does (docs/algorithm.md §13.2).
+  requireMaskedModel(config, 'A folder output (--out <dir>/, sampled on a worker pool)', 'Write a grid instead (--out <file>.png).');
   const numClasses = config.backbone.numClasses;
   const spec = cfg.class === 'null' ? 'none' : cfg.class;
   const labels = new Int32Array(cfg.n);
