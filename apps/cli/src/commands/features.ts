@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { ConfigError, sha256OfFile, type ProgressCallback } from '@bigr/core';
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import type { CodeMode, LabelledImages } from '@bigr/tokenizer';
-import { BigrPipeline, type BigrModelConfig } from '@bigr/pipeline';
+import { BigrPipeline, bigrHeadKind, type BigrModelConfig } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
@@ -156,7 +156,8 @@ export function loadModelSplit(model: RepresentationModel, data: string, split: 
 /**
  * `bigr features`: average-pooled hidden states of backbone blocks (docs/algorithm.md §7.1: unmasked codes, null class, full
  * attention, no final norm) for a dataset split, written as safetensors (`features` [N, D] float32, `labels` [N]
- * int32, metadata `key` = JSON description). `--layer all` writes one file per block, `<out>.lNN.safetensors`.
+ * int32, metadata `key` = JSON description). `--layer all` writes one file per block, `<out>.lNN.safetensors`. Every
+ * study variant loads; a causal backbone runs with its causal attention (§13.2) and the head plays no part.
  */
 export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Promise<void> {
   const cfg = await resolveConfig({
@@ -211,6 +212,8 @@ export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Pr
       files,
       codes,
       condition: `null class ${backbone.numClasses}`,
+      attention: backbone.attention,
+      head: bigrHeadKind(model.config),
       pooling: 'mean over image tokens of the block output (no final norm)',
       fromCache,
       seconds,

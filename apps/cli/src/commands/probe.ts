@@ -5,7 +5,7 @@ import { ConfigError, createRng, getOrThrow, required, type Rng } from '@bigr/co
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { LabelledImages } from '@bigr/tokenizer';
-import { unpadImages } from '@bigr/pipeline';
+import { bigrHeadKind, unpadImages } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
@@ -156,7 +156,9 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
         dim: backbone.dim,
         codes,
         condition: `null class ${backbone.numClasses}`,
-        attention: 'full (bidirectional), unmasked codes',
+        // The backbone's own attention: a causal study variant's features see only earlier tokens (docs/algorithm.md §13.2).
+        attention: backbone.attention === 'causal' ? 'causal, unmasked codes' : 'full (bidirectional), unmasked codes',
+        head: bigrHeadKind(m.config),
         pooling: 'mean over image tokens of the block output, no final norm',
         layerIndexing: '0-based block index; blocks 0..l run (docs/algorithm.md §7.1)',
         cacheDir,
