@@ -7,9 +7,7 @@ import { createFloat64GemmNT } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
-import { readBigrModel } from '../bigrModelDir.js';
-import { readTokenizerModel } from '../tokenizerModelDir.js';
-import { bigrCacheDir, requireMaskedModel, unpadImages } from '@bigr/pipeline';
+import { BigrPipeline, bigrCacheDir, requireMaskedModel } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -54,39 +52,45 @@ export type EvalFlags = GivenFlags<typeof EVAL_DEFAULTS>;
 
 type EvalConfig = typeof EVAL_DEFAULTS;
 
+/** Samples of a model generated for evaluation, with what the metrics JSON records about them. */
+interface GeneratedSamples {
+  readonly images: CpuTensor<'uint8'>;
+  readonly labels: Int32Array;
+  readonly modelHash: string;
+  readonly engine: string;
+  readonly seconds: number;
+  readonly seeds: string;
+  readonly workers: number;
+  readonly resumedBatches: number;
+}
+
 /**
  * Class-balanced samples of a model (n/C per class, randomly ordered), as uint8 NHWC at the classifier's size,
  * generated on every core (`--workers`, batches of `--batch-size`, image k with seed `--seed` + k) and resumable:
- * finished batches go to `<out>.parts/` and a run started again with the same settings reuses them.
+ * finished batches go to `<out>.parts/` and a run started again with the same settings reuses them. The model is
+ * loaded as `bigr generate` loads it ({@link BigrPipeline}: every check of the model directory); its classes and its
+ * tokenizer's post-processing are used here, and the worker pool's threads each load it again to sample.
  */
-async function generateSamples(
-  ctx: CliContext,
-  cfg: EvalConfig,
-  n: number,
-  size: number,
-): Promise<{
-  images: CpuTensor<'uint8'>;
-  labels: Int32Array;
-  modelHash: string;
-  engine: string;
-  seconds: number;
-  seeds: string;
-  workers: number;
-  resumedBatches: number;
-}> {
-  const modelDir = cfg.model;
-  const engine = await inferenceEngine();
-  const { config } = await readBigrModel(modelDir);
-  // Samples come from the worker pool's masked unmasking (a categorical model commits with threshold there); a causal
-  // model generates token by token (docs/algorithm.md §13.2).
-  requireMaskedModel(
-    config,
-    '`bigr eval --model` (sampled on a worker pool by masked unmasking)',
-    '`bigr study paper` evaluates causal models with KV-cached decoding; or generate images with `bigr generate` and evaluate them with --samples.',
-  );
-  const tokenizerPad = (await readTokenizerModel(join(modelDir, config.tokenizer))).config.pad;
+async function generateSamples(ctx: CliContext, cfg: EvalConfig, n: number, size: number): Promise<GeneratedSamples> {
+  const bigr = await BigrPipeline.fromDirectory(cfg.model, await inferenceEngine());
+  try {
+    // Samples come from the worker pool's masked unmasking (a categorical model commits with threshold there); a causal
+    // model generates token by token (docs/algorithm.md §13.2).
+    requireMaskedModel(
+      bigr.config,
+      '`bigr eval --model` (sampled on a worker pool by masked unmasking)',
+      '`bigr study paper` evaluates causal models with KV-cached decoding; or generate images with `bigr generate` and evaluate them with --samples.',
+    );
+    return await generateOnPool(ctx, cfg, bigr, n, size);
+  } finally {
+    await bigr.dispose();
+  }
+}
+
+async function generateOnPool(ctx: CliContext, cfg: EvalConfig, bigr: BigrPipeline, n: number, size: number): Promise<GeneratedSamples> {
+  const modelDir = bigr.dir;
   const started = Date.now();
-  const labels = balancedLabels(n, config.backbone.numClasses, createRng(`${cfg.seed}/eval-labels`));
+  const labels = balancedLabels(n, bigr.numClasses, createRng(`${cfg.seed}/eval-labels`));
   const settings = samplingSettingsOf(cfg);
   const modelHash = await sha256OfFile(join(modelDir, 'model.safetensors'));
   const partsDir = `${cfg.out}.parts`;
@@ -109,7 +113,8 @@ async function generateSamples(
       },
       ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
       toBytes: (images) => {
-        const u8 = unitImagesToUint8(unpadImages(images, tokenizerPad));
+        // Decoder output at the tokenizer's size, the padding removed (not clamped: unitImagesToUint8 saturates).
+        const u8 = unitImagesToUint8(bigr.tokenizer.finish(images, { clamp: false }));
         const [b, h, w] = u8.shape as [number, number, number, number];
         return toEvalSize(u8.data, b, h, w, 1, size, `model ${modelDir} output`).images.data;
       },
@@ -125,7 +130,7 @@ async function generateSamples(
     images: new CpuTensor(r.data, [n, size, size, 1]),
     labels,
     modelHash,
-    engine: engine.name,
+    engine: bigr.engine.name,
     seconds: (Date.now() - started) / 1000,
     seeds: `image k: seed ${cfg.seed} + k (bigr generate --n 1 --seed <${cfg.seed} + k> --class <label k> regenerates it)`,
     workers: r.workers,
