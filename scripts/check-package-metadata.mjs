@@ -46,7 +46,7 @@ for (const folder of folders) {
   try {
     pkg = readJson(path);
   } catch (err) {
-    if (err.code === 'ENOENT') continue;
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') continue;
     throw err;
   }
   if (pkg.private) continue;
