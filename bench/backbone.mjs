@@ -14,6 +14,8 @@
 // executes (listed separately). A training step is counted as 3x the forward (forward + backward) plus the head.
 // Large presets (dim >= 1024) run fewer cases on tfjs (batch 1 only) and a single training step, which is
 // extrapolated; say so in reports.
+
+// @ts-check
 import { errorLine, importBuilt, importOptional, machine, measurePeak, parseArgs, peakLine, printTableHeader, tableRow } from './common.mjs';
 
 const args = parseArgs(import.meta.url);
@@ -106,7 +108,8 @@ async function timeIt(fn, { minRuns = 2, seconds = minSeconds, maxRuns = 1000 } 
     times.push((performance.now() - t0) / 1000);
   }
   times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], best: times[0], runs: times.length };
+  // minRuns ≥ 1, so the array is never empty.
+  return { median: times[Math.floor(times.length / 2)] ?? NaN, best: times[0] ?? NaN, runs: times.length };
 }
 
 const peak = await measurePeak(onnxPkg, threads);
@@ -181,7 +184,7 @@ for (const presetName of presets) {
         }
         const timed = large ? times : times.slice(1);
         timed.sort((a, b) => a - b);
-        const sec = timed[Math.floor(timed.length / 2)];
+        const sec = timed[Math.floor(timed.length / 2)] ?? NaN;
         const trainFlops = 3 * B * (flops.model + flops.rope);
         trainRows.push({
           preset: presetName,
@@ -215,15 +218,15 @@ console.log('\nForward (inference graph, eval mode)');
 printTableHeader(['preset', 'engine', 'batch', 'tokens/s', 's/call', 'GFLOP/s', '% of peak', 'runs']);
 const pct = (gflops) => `${((100 * gflops) / peak.gflops).toFixed(0)}%`;
 for (const r of rows) {
-  if (r.note) console.log(tableRow([r.preset, r.note]));
-  else if (r.failure) console.log(tableRow([r.preset, r.engine, '—', `unavailable: ${r.failure}`]));
+  if (r.note !== undefined) console.log(tableRow([r.preset, r.note]));
+  else if (r.failure !== undefined) console.log(tableRow([r.preset, r.engine, '—', `unavailable: ${r.failure}`]));
   else console.log(tableRow([r.preset, r.engine, r.B, r.tokensPerSec.toFixed(0), r.seconds.toFixed(3), r.gflops.toFixed(1), pct(r.gflops), r.runs]));
 }
 if (trainRows.length) {
   console.log('\nTraining step (masked modelling, linear BCE head, AdamW + clip + EMA on the CPU)');
   printTableHeader(['preset', 'engine', 'batch', 'samples/s', 's/step', 'GFLOP/s (3x fwd)', '% of peak', 'steps timed']);
   for (const r of trainRows) {
-    if (r.failure) console.log(tableRow([r.preset, r.engine, r.B, `failed: ${r.failure}`]));
+    if (r.failure !== undefined) console.log(tableRow([r.preset, r.engine, r.B, `failed: ${r.failure}`]));
     else {
       const steps = `${r.steps}${r.firstStepIncluded ? ' (first step, includes warm-up)' : ''}`;
       console.log(tableRow([r.preset, r.engine, r.B, r.samplesPerSec.toFixed(3), r.seconds.toFixed(2), r.gflops.toFixed(1), pct(r.gflops), steps]));

@@ -1,6 +1,8 @@
 // Shared header of the bench/*.mjs scripts: `--key=value` arguments (and `--help`, which prints the script's leading
 // comment), loading the built workspace packages (packages/<name>/dist), the machine description, the onnxruntime
 // matmul peak and markdown-table printing. Not a benchmark itself.
+
+// @ts-check
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,7 @@ export function parseArgs(scriptUrl, argv = process.argv.slice(2)) {
   if (args.help !== undefined && scriptUrl) {
     const lines = readFileSync(new URL(scriptUrl), 'utf8').split('\n');
     const usage = [];
-    for (const line of lines.slice(lines[0].startsWith('#!') ? 1 : 0)) {
+    for (const line of lines.slice(lines[0]?.startsWith('#!') ? 1 : 0)) {
       if (!line.startsWith('//')) break;
       usage.push(line.replace(/^\/\/ ?/, ''));
     }
@@ -75,7 +77,8 @@ export function machine() {
 
 /** First line of an error's message. */
 export function errorLine(err) {
-  return String(err?.message ?? err).split('\n')[0];
+  // split always returns at least one piece
+  return String(err?.message ?? err).split('\n')[0] ?? '';
 }
 
 /**

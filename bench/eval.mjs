@@ -15,6 +15,8 @@
 // Ratios are given against the plain JS matmul measured here and against onnxruntime's float32 matmul peak
 // (~80 GFLOP/s on this box, measured separately by bench/matmul.mjs). All rates use this process's CPU time
 // (user + system), so they stay meaningful when other jobs share the 2 cores; wall times are printed too.
+
+// @ts-check
 import { importBuilt, machine, parseArgs } from './common.mjs';
 
 const args = parseArgs(import.meta.url);

@@ -7,6 +7,8 @@
 // `measureMatmulPeak` of @bigr/engine-onnx (compiled through the engine's `compile`, timed end to end with `run`). Reports
 // the median and best GFLOP/s (2·m·k·n FLOP per product) and the ratio of each engine's median to the
 // best median of the same case in this run. tfjs rows appear when packages/engine-tfjs/dist exists.
+
+// @ts-check
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorLine, importBuilt, machine, parseArgs, printTableHeader, tableRow } from './common.mjs';
@@ -28,7 +30,11 @@ async function measure(engine, threads, { m, k, n }) {
   return { median: r.medianGflops, best: r.gflops, runs: r.runs };
 }
 
-/** Engines to measure: { label, threads, get(): Promise<Engine> }. */
+/**
+ * An engine to measure, or the reason it is skipped.
+ * @typedef {{ label: string, threads: number, get: () => Promise<unknown> } | { label: string, threads: number, skip: string }} Candidate
+ */
+/** Engines to measure. @type {Candidate[]} */
 const candidates = [];
 if (wanted.has('onnx-1')) candidates.push({ label: 'onnxruntime (1 thread)', threads: 1, get: async () => new onnxPkg.OnnxEngine() });
 if (wanted.has('onnx-2')) candidates.push({ label: 'onnxruntime (2 threads)', threads: 2, get: async () => new onnxPkg.OnnxEngine() });
@@ -51,11 +57,17 @@ for (const device of ['tfjs-wasm', 'tfjs-cpu']) {
   });
 }
 
+/**
+ * One measured (engine, case), or why it could not be measured.
+ * @typedef {{ engine: string, kase: (typeof CASES)[number], failure: string }
+ *   | { engine: string, kase: (typeof CASES)[number], median: number, best: number, runs: number }} Row
+ */
+/** @type {Row[]} */
 const rows = [];
 for (const c of candidates) {
   let engine = null;
-  let failure = c.skip ?? null;
-  if (!failure) {
+  let failure = 'skip' in c ? c.skip : null;
+  if (!('skip' in c)) {
     try {
       engine = await c.get();
     } catch (err) {
@@ -79,11 +91,11 @@ const { cpu, cpus } = machine();
 console.log(`matmul float32 — ${cpu ?? 'unknown CPU'}, ${cpus} CPUs, Node ${process.versions.node}, ${minSeconds}s per case`);
 for (const kase of CASES) {
   const caseRows = rows.filter((r) => r.kase === kase);
-  const best = Math.max(...caseRows.filter((r) => !r.failure).map((r) => r.median), 0);
+  const best = Math.max(...caseRows.map((r) => ('failure' in r ? 0 : r.median)), 0);
   console.log(`\n${kase.label}  (${((2 * kase.m * kase.k * kase.n) / 1e9).toFixed(3)} GFLOP per product)`);
   printTableHeader(['engine'.padEnd(24), 'median GFLOP/s', 'best GFLOP/s', 'runs', 'ratio to best'], { aligned: true });
   for (const r of caseRows) {
-    if (r.failure) {
+    if ('failure' in r) {
       console.log(`| ${r.engine.padEnd(24)} | unavailable: ${r.failure}`);
       continue;
     }

@@ -4,6 +4,8 @@
 //   npm run build && npm run bench [-- --only=matmul,tokenizer] [-- --list]
 // Flags other than --only/--list are passed to every script (e.g. --seconds=2). Exit code: the number of scripts
 // that failed (0 when all ran).
+
+// @ts-check
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -22,6 +22,8 @@
 // runs share must come out bit-identical, which the script checks. Each worker compiles its graphs and runs one
 // warm-up job before the clock starts. GFLOP are counted analytically per backbone and transcoder call (matmuls and
 // attention) inside the workers.
+
+// @ts-check
 import os from 'node:os';
 import { errorLine, importBuilt, machine, measurePeak, parseArgs, peakLine, repo } from './common.mjs';
 

@@ -1,6 +1,8 @@
 // Random-weight BiGR models of the sampler benchmark's shapes (bench/sampler.mjs), and the SamplerPool factory that
 // builds one inside each worker thread (same seeds, so every worker holds identical weights). Not a benchmark itself.
-import { CpuTensor, createRng, resolveEngine } from '@bigr/core';
+
+// @ts-check
+import { CpuTensor, createRng, required, resolveEngine } from '@bigr/core';
 import * as bb from '@bigr/backbone';
 import * as tc from '@bigr/transcoder';
 import * as sp from '@bigr/sampler';
@@ -27,7 +29,7 @@ export function randomize(params, seed) {
     const data = rng.normalsF32(n);
     const fanIn = t.shape.length >= 2 ? t.shape[t.shape.length - 1] : 1;
     const scale = name.endsWith('norm.weight') ? 0 : name.endsWith('.bias') ? 0.02 : t.shape.length >= 2 ? 0.5 / Math.sqrt(fanIn) : 0.1;
-    for (let i = 0; i < n; i++) data[i] = (name.endsWith('norm.weight') ? 1 : 0) + data[i] * scale;
+    for (let i = 0; i < n; i++) data[i] = (name.endsWith('norm.weight') ? 1 : 0) + required(data[i], 'weight') * scale;
     out.set(name, new CpuTensor(data, t.shape));
   }
   return out;

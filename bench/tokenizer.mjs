@@ -12,6 +12,8 @@
 //   256: the released 'bae-256-d24' architecture (65.5M parameters, 16x16 tokens of K = 24 bits)
 // Every timing excludes graph compilation and one warm-up call. Search: brute-force popcount over codes of the
 // fashion-mnist-32 geometry (64 tokens x 16 bits = 128 bytes) and of the 256-px d24 geometry (256 x 24 = 768 bytes).
+
+// @ts-check
 import { errorLine, importBuilt, importOptional, machine, parseArgs } from './common.mjs';
 
 const args = parseArgs(import.meta.url);
@@ -81,10 +83,12 @@ for (const size of sizes) {
 }
 
 if (doSearch) {
-  for (const [tokens, bitsPerToken, label] of [
+  /** @type {[tokens: number, bitsPerToken: number, label: string][]} */
+  const geometries = [
     [64, 16, 'fashion-mnist-32'],
     [256, 24, 'bae-256-d24'],
-  ]) {
+  ];
+  for (const [tokens, bitsPerToken, label] of geometries) {
     const rng = createRng(`bench-codes-${label}`);
     const index = new tok.HashIndex(tokens, bitsPerToken, codes);
     const chunk = 5000;

@@ -16,6 +16,8 @@
 // Element-wise work, AdamW and EMA are not counted. Warm-up steps (graph compilation,
 // onnxruntime's first runs) are excluded. The official PyTorch step of the same XS/3 configuration measured 0.20 s on
 // this machine type (Debian torch 1.13 + OpenBLAS, 2 threads); that reference is printed, not re-measured here.
+
+// @ts-check
 import os from 'node:os';
 import { errorLine, importBuilt, machine, measurePeak, parseArgs, peakLine, printTableHeader, tableRow } from './common.mjs';
 
@@ -30,7 +32,12 @@ const PYTORCH_XS3_STEP_SECONDS = 0.2;
 
 const [core, onnxPkg, bb, tc, tok] = await importBuilt('bench/train.mjs', ['core', 'engine-onnx', 'backbone', 'transcoder', 'tokenizer']);
 await import('@bigr/engine-tfjs').catch(() => undefined);
-const { CpuTensor, TapeOps, createRng, lossGradients, resolveEngine } = core;
+const { CpuTensor, createRng, lossGradients, resolveEngine } = core;
+/**
+ * core's TapeOps(inner ops, tape options), typed here because the built packages are imported dynamically (untyped).
+ * @type {new (inner: unknown, options: unknown) => Record<string, any>}
+ */
+const TapeOps = core.TapeOps;
 
 const size = (shape) => shape.reduce((p, d) => p * d, 1);
 

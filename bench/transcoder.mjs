@@ -12,6 +12,8 @@
 // graph once + the step graph per step) and that as a fraction of onnxruntime's 1024^3 matmul peak measured in the
 // same run. tfjs-wasm runs only a few steps (it is ~5-10x slower) and its rates are extrapolated per step.
 // With --baseline, also times the naive schedule (two whole-denoiser calls per step, c_embedder recomputed).
+
+// @ts-check
 import { importBuilt, importOptional, machine, measurePeak, parseArgs, peakLine } from './common.mjs';
 
 const args = parseArgs(import.meta.url);

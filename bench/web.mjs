@@ -4,6 +4,8 @@
 // thread), measured in one run on this machine. Not a test. Needs the packages and the page built:
 //   npm run build && npm run build -w @bigr/web && node bench/web.mjs [--images=4] [--class=7]
 // Each configuration generates one warm-up image first (session warm-up), then --images images with seeds 100….
+
+// @ts-check
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,9 +36,10 @@ async function browserRun(threads) {
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}?backend=wasm${threads ? `&threads=${threads}` : ''}`);
-    const info = await page.evaluate(() => window.bigr.ready);
-    await page.evaluate((c) => window.bigr.generate({ classIndex: c, seed: 99, n: 1 }), cls);
-    const r = await page.evaluate((c, n) => window.bigr.generate({ classIndex: c, seed: 100, n }).then((x) => x.ms), cls, images);
+    // The callbacks run in the page, where globalThis is the window and `bigr` its test hook (apps/web/src/main.ts).
+    const info = await page.evaluate(() => /** @type {any} */ (globalThis).bigr.ready);
+    await page.evaluate((c) => /** @type {any} */ (globalThis).bigr.generate({ classIndex: c, seed: 99, n: 1 }), cls);
+    const r = await page.evaluate((c, n) => /** @type {any} */ (globalThis).bigr.generate({ classIndex: c, seed: 100, n }).then((x) => x.ms), cls, images);
     rows.push({
       what: `Chromium ${(await browser.version()).replace('Chrome/', '')}, onnxruntime-web wasm SIMD`,
       threads: info.threads,

@@ -5,6 +5,8 @@
  * written, so those are wrapped by hand: comments re-flowed, long messages split into pieces joined with `+`.
  * Fixture directories hold generated data and are skipped, as in biome.json. Run by `npm run lint`.
  */
+
+// @ts-check
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +25,7 @@ for (const file of files) {
     text = readFileSync(join(root, file), 'utf8');
   } catch (err) {
     // A file deleted in the working tree but not yet in git's index has nothing to check.
-    if (err.code === 'ENOENT') continue;
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') continue;
     throw err;
   }
   const lines = text.split(/\r?\n/);
