@@ -1,5 +1,5 @@
-/** Conformance cases for the core layers: linear, rmsNorm, layerNorm, groupNorm, softplus, bceWithLogits. */
-import { at, bceWithLogits, groupNorm, layerNorm, linear, rmsNorm, softplus, CpuTensor } from '@bigr/core';
+/** Conformance cases for the core layers: linear, modulate, rmsNorm, layerNorm, groupNorm, softplus, bceWithLogits. */
+import { at, bceWithLogits, groupNorm, layerNorm, linear, modulate, rmsNorm, softplus, CpuTensor } from '@bigr/core';
 import * as R from '../reference/index.js';
 import { feed, normal, param, perBatch, uniform, values } from './caseHelpers.js';
 import { graph, type ConformanceCase } from './types.js';
@@ -32,6 +32,32 @@ const linearCase: ConformanceCase = {
     withBias: R.linear(feed(f, 'x3'), param(p, 'fc.weight'), param(p, 'fc.bias')),
     noBias: R.linear(feed(f, 'x3'), param(p, 'proj.weight'), null),
     rank2: R.linear(feed(f, 'x2'), param(p, 'fc.weight'), param(p, 'fc.bias')),
+  }),
+};
+
+const modulateCase: ConformanceCase = {
+  name: 'modulate (adaLN x·(1 + scale) + shift, per-sample chunks broadcast over the sequence)',
+  group: 'layer',
+  graph: graph(
+    'conf_modulate',
+    [
+      { name: 'x', dtype: 'float32', shape: ['batch', 5, 16] },
+      { name: 'shift', dtype: 'float32', shape: ['batch', 1, 16] },
+      { name: 'scale', dtype: 'float32', shape: ['batch', 1, 16] },
+    ],
+    ['y'],
+    (ops, x) => ({ y: modulate(ops, x['x'], x['shift'], x['scale']) }),
+  ),
+  setup: (rng) => ({
+    params: new Map(),
+    feeds: perBatch((b) => ({ x: normal(rng, [b, 5, 16]), shift: normal(rng, [b, 1, 16], 0.5), scale: normal(rng, [b, 1, 16], 0.5) })),
+  }),
+  reference: (_p, f) => ({
+    y: R.binaryOp(
+      R.binaryOp(feed(f, 'x'), feed(f, 'scale'), (v, s) => v * (1 + s)),
+      feed(f, 'shift'),
+      (v, s) => v + s,
+    ),
   }),
 };
 
@@ -143,4 +169,4 @@ const bceCase: ConformanceCase = {
 };
 
 /** Every core-layer case. */
-export const LAYER_CASES: readonly ConformanceCase[] = [linearCase, rmsNormCase, layerNormCase, groupNormCase, softplusCase, bceCase];
+export const LAYER_CASES: readonly ConformanceCase[] = [linearCase, modulateCase, rmsNormCase, layerNormCase, groupNormCase, softplusCase, bceCase];
