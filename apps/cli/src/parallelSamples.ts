@@ -119,7 +119,7 @@ export async function generateSampleParts(options: SamplePartsOptions): Promise<
   const batches = Math.ceil(n / key.batchSize);
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), batches - done.size || 1));
   if (done.size < batches) {
-    const pool = await createBigrSamplerPool(options.modelDir, { workers, diffusionSteps: key.diffusionSteps });
+    const pool = await createBigrSamplerPool(options.modelDir, { workers, ...(key.diffusionSteps > 0 ? { diffusionSteps: key.diffusionSteps } : {}) });
     try {
       await generateBatches(pool, {
         labels,

@@ -35,6 +35,16 @@ export function transcoderConfigOf(config: BigrModelConfig, what: string): Trans
   return config.transcoder;
 }
 
+/**
+ * Diffusion steps S a sampling call uses: `requested` when given (a positive integer), else the model's own
+ * `transcoder.inferenceSteps` (100 in the released checkpoints; a model directory may record fewer when its FID
+ * does not depend on S, docs/algorithm.md §4.3). `undefined` for the categorical head, which has no diffusion.
+ */
+export function modelDiffusionSteps(config: BigrModelConfig, requested?: number): number | undefined {
+  if (config.head === 'categorical') return undefined;
+  return requested !== undefined && requested > 0 ? requested : config.transcoder.inferenceSteps;
+}
+
 /** Compiles the model's head on `engine` from `weights` (the transcoder's or `cat_head.*` tensors). */
 export async function createBigrHead(engine: Engine, weights: NamedTensors, config: BigrModelConfig): Promise<BigrHead> {
   if (config.head === 'categorical') return CategoricalSampler.create(engine, weights, config.categorical);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CpuTensor, dims4, required } from '@bigr/core';
 import { PRESETS, resizeBilinear } from '@bigr/sampler';
-import { BigrPipeline } from '@bigr/pipeline';
+import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -35,7 +35,8 @@ export const ENRICH_DEFAULTS = {
   iterations: PRESETS.enrich.iterations,
   gumbel: PRESETS.enrich.gumbelTemperature,
   budget: PRESETS.enrich.budget as string,
-  diffusionSteps: PRESETS.enrich.diffusionSteps,
+  /** 0: the model's transcoder.inferenceSteps. */
+  diffusionSteps: 0,
 };
 
 /** Flags of `bigr enrich` as given on the command line. */
@@ -60,20 +61,22 @@ export async function lowResInput(path: string, inputSize: number, geom: ImageGe
  * a strip `<out>` of the upsampled input followed by every round.
  */
 export async function enrichCommand(ctx: CliContext, imagePath: string, flags: EnrichFlags): Promise<void> {
-  const cfg = await resolveConfig({
+  let cfg = await resolveConfig({
     command: 'enrich',
     defaults: ENRICH_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     flags: flags.settings,
   });
   checkInt('rounds', cfg.rounds, 1, 100);
-  checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
+  checkInt('diffusion-steps', cfg.diffusionSteps, 0, 100000);
   await requireFile(imagePath, 'Image');
   const modelDir = await modelDirectory(cfg.model);
   const roundOutputs = Array.from({ length: cfg.rounds }, (_, r) => withSuffix(cfg.out, `-round${r + 1}`));
   await guardOutputsWithSidecars('enrich', ctx.force, [cfg.out, ...roundOutputs], [flags.config, imagePath, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
+  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
   const geom = bigr.tokenizer.geometry;
   const inputSize = cfg.inputSize > 0 ? cfg.inputSize : Math.max(1, Math.round(geom.inner / 2));
   checkInt('input-size', inputSize, 1, geom.inner);

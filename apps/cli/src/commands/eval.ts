@@ -7,7 +7,7 @@ import { createFloat64GemmNT } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
-import { BigrPipeline, bigrCacheDir, requireMaskedModel } from '@bigr/pipeline';
+import { BigrPipeline, bigrCacheDir, modelDiffusionSteps, requireMaskedModel } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -62,6 +62,8 @@ interface GeneratedSamples {
   readonly seeds: string;
   readonly workers: number;
   readonly resumedBatches: number;
+  /** Diffusion steps used: --diffusion-steps, else the model's transcoder.inferenceSteps. */
+  readonly diffusionSteps: number;
 }
 
 /**
@@ -81,7 +83,9 @@ async function generateSamples(ctx: CliContext, cfg: EvalConfig, n: number, size
       '`bigr eval --model` (sampled on a worker pool by masked unmasking)',
       '`bigr study paper` evaluates causal models with KV-cached decoding; or generate images with `bigr generate` and evaluate them with --samples.',
     );
-    return await generateOnPool(ctx, cfg, bigr, n, size);
+    // The steps the samples use, in the resume key and the record: the flag, else the model's own (docs/algorithm.md §4.3).
+    const diffusionSteps = modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps;
+    return await generateOnPool(ctx, { ...cfg, diffusionSteps }, bigr, n, size);
   } finally {
     await bigr.dispose();
   }
@@ -135,6 +139,7 @@ async function generateOnPool(ctx: CliContext, cfg: EvalConfig, bigr: BigrPipeli
     seeds: `image k: seed ${cfg.seed} + k (bigr generate --n 1 --seed <${cfg.seed} + k> --class <label k> regenerates it)`,
     workers: r.workers,
     resumedBatches: r.resumedBatches,
+    diffusionSteps: cfg.diffusionSteps,
   };
 }
 
@@ -236,7 +241,7 @@ export async function evalCommand(ctx: CliContext, flags: EvalFlags): Promise<vo
         batchSize: cfg.batchSize,
         labels: 'class-balanced, randomly permuted',
         sampling: samplingSettingsOf(cfg),
-        diffusionSteps: cfg.diffusionSteps,
+        diffusionSteps: g.diffusionSteps,
       };
       if (cfg.saveSamples) {
         await mkdir(dirname(cfg.saveSamples), { recursive: true });

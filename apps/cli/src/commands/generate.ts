@@ -1,6 +1,6 @@
 import { ConfigError, sha256OfFile } from '@bigr/core';
 import { DEFAULT_SAMPLING, type SamplingSettings } from '@bigr/sampler';
-import { BigrPipeline, bigrHeadKind, isCausalModel, modelCommitRule, type GenerateOutput } from '@bigr/pipeline';
+import { BigrPipeline, bigrHeadKind, isCausalModel, modelCommitRule, modelDiffusionSteps, type GenerateOutput } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -27,7 +27,8 @@ export const GENERATE_DEFAULTS = {
   gumbelSchedule: 'constant',
   order: 'entropy',
   confidence: 'margin',
-  diffusionSteps: 100,
+  /** 0: the model's transcoder.inferenceSteps (modelDiffusionSteps). */
+  diffusionSteps: 0,
   batchSize: 50,
   workers: 0,
 };
@@ -63,9 +64,10 @@ export function validateSamplingFlags(cfg: Pick<typeof GENERATE_DEFAULTS, 'itera
     throw new ConfigError(
       `--iterations must be an integer in 1..${MAX_CLI_ITERATIONS}, got ${cfg.iterations} (e.g. 10; more than the model's token count adds nothing).`,
     );
-  if (!Number.isInteger(cfg.diffusionSteps) || cfg.diffusionSteps < 1 || cfg.diffusionSteps > MAX_CLI_DIFFUSION_STEPS)
+  if (!Number.isInteger(cfg.diffusionSteps) || cfg.diffusionSteps < 0 || cfg.diffusionSteps > MAX_CLI_DIFFUSION_STEPS)
     throw new ConfigError(
-      `--diffusion-steps must be an integer in 1..${MAX_CLI_DIFFUSION_STEPS}, got ${cfg.diffusionSteps} (e.g. 100; at most the model's transcoder.timesteps).`,
+      `--diffusion-steps must be an integer in 1..${MAX_CLI_DIFFUSION_STEPS} (or 0 for the model's transcoder.inferenceSteps), got ${cfg.diffusionSteps} ` +
+        "(e.g. 100; at most the model's transcoder.timesteps).",
     );
   if (!Number.isFinite(cfg.cfg) || cfg.cfg < 0 || cfg.cfg > 1000) throw new ConfigError(`--cfg must be a number in [0, 1000], got ${cfg.cfg} (e.g. 2.5).`);
   if (!Number.isFinite(cfg.gumbel) || cfg.gumbel < 0 || cfg.gumbel > 1000)
@@ -101,6 +103,8 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   await guardOutputsWithSidecars('generate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  // The run records the steps it used: the flag, else the model's own (docs/algorithm.md §4.3).
+  const run = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
   const labels = bigr.labels(cfg.class === 'null' ? 'none' : cfg.class, cfg.n);
   // Every study variant generates (docs/algorithm.md §13): a causal model token by token with the KV cache, a
   // categorical one with the threshold commit.
@@ -127,7 +131,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
     result = await bigr.generate({
       classes: Array.from(labels),
       seed: cfg.seed,
-      diffusionSteps: cfg.diffusionSteps,
+      ...(run.diffusionSteps > 0 ? { diffusionSteps: run.diffusionSteps } : {}),
       signal: ctx.signal,
       onProgress: progress.update,
       ...settings,
@@ -143,7 +147,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const sidecar = await writeSidecar(cfg.out, {
     command: 'generate',
     seed: cfg.seed,
-    config: cfg,
+    config: run,
     modelHash,
     extra: { model: modelDir, engine: engine.name, variant, labels: Array.from(labels), seeds: result.seeds, seconds },
   });
@@ -157,6 +161,6 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
     variant,
     seconds,
     modelHash,
-    config: cfg,
+    config: run,
   });
 }

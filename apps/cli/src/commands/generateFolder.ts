@@ -7,7 +7,16 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, atomicWrite, parseJsonBounded, required, sha256OfFile } from '@bigr/core';
-import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, requireMaskedModel, unpadImages } from '@bigr/pipeline';
+import {
+  cleanStaleTemporaries,
+  createBigrSamplerPool,
+  imageSeeds,
+  readBigrModel,
+  classIndex,
+  modelDiffusionSteps,
+  requireMaskedModel,
+  unpadImages,
+} from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
 import { encodePng, tensorToRaster } from '@bigr/tokenizer';
@@ -48,10 +57,11 @@ export function imageFileName(k: number): string {
 export async function generateToFolder(
   ctx: CliContext,
   out: string,
-  cfg: FolderRunSettings,
+  requested: FolderRunSettings,
   settings: Partial<SamplingSettings>,
   modelDir: string,
 ): Promise<void> {
+  let cfg = requested;
   if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > MAX_FOLDER_IMAGES)
     throw new ConfigError(`--n must be an integer in 1..${MAX_FOLDER_IMAGES} for a folder output, got ${cfg.n}.`);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096)
@@ -59,6 +69,8 @@ export async function generateToFolder(
   if (!Number.isInteger(cfg.workers) || cfg.workers < 0 || cfg.workers > 1024)
     throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const { config } = await readBigrModel(modelDir);
+  // The run's key and record hold the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
+  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
   // The worker pool samples by masked unmasking (a categorical model with its threshold commit); a causal model
   // generates token by token, which only the grid output does (docs/algorithm.md §13.2).
   requireMaskedModel(config, 'A folder output (--out <dir>/, sampled on a worker pool)', 'Write a grid instead (--out <file>.png).');
@@ -107,7 +119,10 @@ export async function generateToFolder(
   let workers = 0;
   try {
     if (done.size < batches) {
-      const pool = await createBigrSamplerPool(modelDir, { ...(cfg.workers > 0 ? { workers: cfg.workers } : {}), diffusionSteps: cfg.diffusionSteps });
+      const pool = await createBigrSamplerPool(modelDir, {
+        ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
+        ...(cfg.diffusionSteps > 0 ? { diffusionSteps: cfg.diffusionSteps } : {}),
+      });
       workers = pool.size;
       try {
         await generateBatches(pool, {

@@ -40,7 +40,8 @@ export function appRequest(
     gumbelTemperature: cfg.gumbel,
     ...(cfg.budget !== undefined ? { budget: cfg.budget as SamplingSettings['budget'] } : {}),
     seed: cfg.seed,
-    diffusionSteps: cfg.diffusionSteps,
+    // 0: the model's own steps (the pipeline's default; the categorical head has none).
+    ...(cfg.diffusionSteps > 0 ? { diffusionSteps: cfg.diffusionSteps } : {}),
     unpad: false,
     clamp: false,
     signal: ctx.signal,
@@ -61,7 +62,7 @@ export function samplingOptions(cmd: Command, budget: boolean): Command {
     .option('--iterations <n>', 'unmasking iterations')
     .option('--gumbel <t>', 'Gumbel temperature of the unmasking order');
   if (budget) cmd.option('--budget <mode>', "schedule budget: 'known' (official; may re-sample some known tokens) or 'masked' (keeps every known token)");
-  return cmd.option('--diffusion-steps <n>', 'transcoder diffusion steps');
+  return cmd.option('--diffusion-steps <n>', "transcoder diffusion steps (default: the model's transcoder.inferenceSteps)");
 }
 
 /**
@@ -77,7 +78,7 @@ export function generationOptions(cmd: Command): Command {
     .option('--gumbel-schedule <kind>', 'Gumbel temperature over the iterations')
     .option('--order <kind>', 'unmasking order')
     .option('--confidence <kind>', 'token confidence: margin (released 2|p-0.5|) or entropy (paper Eq. 8)')
-    .option('--diffusion-steps <n>', 'transcoder diffusion steps');
+    .option('--diffusion-steps <n>', "transcoder diffusion steps (default: the model's transcoder.inferenceSteps)");
 }
 
 /** Commander parser that joins repeated --box flags with ';'. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, dims4, required } from '@bigr/core';
 import { PRESETS, type ImageEditResult } from '@bigr/sampler';
-import { BigrPipeline } from '@bigr/pipeline';
+import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
@@ -45,7 +45,8 @@ export const INPAINT_DEFAULTS = {
   iterations: PRESETS.inpaint.iterations,
   gumbel: PRESETS.inpaint.gumbelTemperature,
   budget: PRESETS.inpaint.budget as string,
-  diffusionSteps: PRESETS.inpaint.diffusionSteps,
+  /** 0: the model's transcoder.inferenceSteps. */
+  diffusionSteps: 0,
 };
 
 /** Settings of `bigr outpaint` (script/app_outpaint.sh). */
@@ -98,10 +99,10 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     flags: flags.settings,
   });
-  const cfg = { class: '', ...resolved } as typeof EDIT_DEFAULTS;
+  let cfg = { class: '', ...resolved } as typeof EDIT_DEFAULTS;
   checkInt('n', cfg.n, 1, 1024);
   checkInt('cols', cfg.cols, 0, 4096);
-  checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
+  checkInt('diffusion-steps', cfg.diffusionSteps, 0, 100000);
   if ((cfg.mask === '') === (cfg.box === ''))
     throw new ConfigError(`\`bigr ${app}\` needs exactly one of --mask <mask.png> or --box x0,y0,x1,y1 (the region ${WHAT[app]}).`);
   if (cfg.box !== '') parseBoxes(cfg.box);
@@ -118,6 +119,8 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   ]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
+  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
   const geom = bigr.tokenizer.geometry;
   const image = await loadModelImage(imagePath, geom);
   const regionImage = await loadRegion({ mask: cfg.mask, box: cfg.box, imagePath }, geom);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, CpuTensor, required } from '@bigr/core';
 import { interpolationSweepWeights, PRESETS } from '@bigr/sampler';
-import { BigrPipeline } from '@bigr/pipeline';
+import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
@@ -22,7 +22,8 @@ export const INTERPOLATE_DEFAULTS = {
   cfg: PRESETS.interpolate.cfgScale,
   iterations: PRESETS.interpolate.iterations,
   gumbel: PRESETS.interpolate.gumbelTemperature,
-  diffusionSteps: PRESETS.interpolate.diffusionSteps,
+  /** 0: the model's transcoder.inferenceSteps. */
+  diffusionSteps: 0,
 };
 
 /** Flags of `bigr interpolate` as given on the command line. */
@@ -39,7 +40,7 @@ export function linearWeights(steps: number): number[] {
  * a column per weight, a row per sample (`--n`).
  */
 export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlags): Promise<void> {
-  const cfg = await resolveConfig({
+  let cfg = await resolveConfig({
     command: 'interpolate',
     defaults: INTERPOLATE_DEFAULTS,
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
@@ -48,11 +49,13 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   if (!cfg.from || !cfg.to) throw new ConfigError('`bigr interpolate` needs --from <class> and --to <class> (names or indices).');
   checkInt('steps', cfg.steps, 2, 1000);
   checkInt('n', cfg.n, 1, 256);
-  checkInt('diffusion-steps', cfg.diffusionSteps, 1, 100000);
+  checkInt('diffusion-steps', cfg.diffusionSteps, 0, 100000);
   const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars('interpolate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
+  // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
+  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
   const { classNames } = bigr;
   const classA = bigr.classIndex(cfg.from);
   const classB = bigr.classIndex(cfg.to);

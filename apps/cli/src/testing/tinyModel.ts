@@ -29,6 +29,8 @@ export interface TinyModelOptions {
   readonly head?: BigrHeadKind;
   /** Backbone attention (default 'bidirectional'; 'causal' = the study's AR variants). */
   readonly attention?: AttentionKind;
+  /** The transcoder's default diffusion steps S (`transcoder.inferenceSteps`; default 100). */
+  readonly inferenceSteps?: number;
 }
 
 /** Paths and geometry of a tiny model written by {@link writeTinyModel}. */
@@ -98,7 +100,13 @@ export async function writeTinyModel(root: string, options: TinyModelOptions = {
     for (const [k, v] of new CategoricalLoss(categorical).initParameters(rng.fork('categorical'))) weights.set(k, v);
     config = { ...common, head: 'categorical', categorical };
   } else {
-    const transcoder = resolveTranscoderConfig({ bitsPerToken: K, featureDim: backbone.dim, width: 32, blocks: 1 });
+    const transcoder = resolveTranscoderConfig({
+      bitsPerToken: K,
+      featureDim: backbone.dim,
+      width: 32,
+      blocks: 1,
+      ...(options.inferenceSteps !== undefined ? { inferenceSteps: options.inferenceSteps } : {}),
+    });
     for (const [k, v] of new TranscoderLoss(transcoder).initParameters(rng.fork('transcoder'))) weights.set(k, v);
     config = { ...common, transcoder };
   }
