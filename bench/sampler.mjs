@@ -7,7 +7,7 @@
 //   npx nx run pipeline:build
 //   node bench/sampler.mjs [--configs=tiny,small,L] [--workers=<cores>] [--batch=8] [--single-jobs=2] [--jobs=<2 x workers>]
 //                          [--l-batch=1] [--l-single-jobs=1] [--l-jobs=<workers>] [--cfg=2.5] [--steps=100]
-//                          [--gen-n=10000] [--gen-batch=50] [--gen-model=apps/cli/models/fashion-mnist] [--gen=false]
+//                          [--gen-n=10000] [--gen-batch=50] [--gen-model=apps/cli/models/fashion-mnist] [--gen-steps=<model's>] [--gen=false]
 //
 // Configurations (random weights, CFG 2.5, S = 100 of T = 256 diffusion steps, K = 16, Gumbel 0.17):
 //   tiny : dim 64, 2 layers, 4 heads, denoiser 64x2, N = 16, 10 iterations, batches of 8  (official torch: 0.228 s/image)
@@ -37,6 +37,8 @@ const diffusionSteps = Number(args.steps ?? 100);
 const genN = Number(args['gen-n'] ?? 10000);
 const genBatch = Number(args['gen-batch'] ?? 50);
 const genModel = args['gen-model'] ?? `${repo}apps/cli/models/fashion-mnist`;
+// The generation uses the model's own transcoder.inferenceSteps (what `bigr eval --model` uses) unless --gen-steps is given.
+const genSteps = args['gen-steps'] !== undefined ? Number(args['gen-steps']) : undefined;
 
 const [, onnxPkg, sp, pl] = await importBuilt(
   'bench/sampler.mjs',
@@ -121,7 +123,10 @@ async function runConfig(name, peak1, peakAll) {
 
 async function runGeneration() {
   const settings = { iterations: 10, cfgScale, gumbelTemperature: 0.17 };
-  const pool = await pl.createBigrSamplerPool(genModel, { workers, diffusionSteps });
+  const { config } = await pl.readBigrModel(genModel);
+  const steps = pl.modelDiffusionSteps(config, genSteps);
+  const pool = await pl.createBigrSamplerPool(genModel, { workers, ...(steps !== undefined ? { diffusionSteps: steps } : {}) });
+  const b = config.backbone;
   try {
     await Promise.all(
       Array.from({ length: workers }, (_, w) => pool.sample({ labels: [w % 10], seeds: [999999 - w], settings: { ...settings, iterations: 1 } })),
@@ -142,7 +147,7 @@ async function runGeneration() {
     const wall = (performance.now() - t0) / 1000;
     console.log(
       `generation: ${images} class-balanced images of the bundled model ` +
-        `(BiGR-XS/3, 64 tokens, 10 iterations, CFG ${cfgScale}, ${diffusionSteps} diffusion steps, decoded), ` +
+        `(D ${b.dim}, ${b.layers} layers, ${b.tokens} tokens, 10 iterations, CFG ${cfgScale}, ${steps} diffusion steps, decoded), ` +
         `${workers} workers, batches of ${genBatch}: ${(images / wall).toFixed(1)} images/s, ${(wall / 60).toFixed(2)} min; load average ${load()}`,
     );
   } finally {
