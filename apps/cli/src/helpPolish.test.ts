@@ -74,6 +74,8 @@ describe('--json prints exactly one JSON object, usage errors included', () => {
     [['--json', 'inpaint', 'x.png', '--cfg', '1e'], /--cfg must be a number, got "1e" \(default: \d/],
     [['--json', 'features', '--batch-size', ''], /--batch-size must be a number, got "" \(default: 64\)/],
     [['--json', 'study', 'paper', '--steps', 'lots'], /--steps must be a number, got "lots" \(default: 6000\)/],
+    // The default is the model's own steps, stated in the option's description, not the table's 0.
+    [['--json', 'generate', '--diffusion-steps', 'few'], /--diffusion-steps must be a number, got "few"\.$/],
     [['--json', 'features', '--codes', 'maybe'], /argument 'maybe' is invalid\. Allowed choices are bernoulli, threshold/],
     [['--json', 'inpaint', 'x.png', '--budget', 'all'], /argument 'all' is invalid\. Allowed choices are known, masked/],
     [['--json', 'generate', '--cfg-schedule', 'wavy'], /Allowed choices are constant, linear/],

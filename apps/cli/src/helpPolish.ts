@@ -121,7 +121,10 @@ export function polishHelp(program: Command): void {
       const choices = OPTION_CHOICES[key];
       // (`--codes <file.bigr>` of the image apps is a path, `--codes <mode>` of features/probe a choice)
       if (choices && !option.argChoices && option.required && !/<file|<dir|<path/.test(option.flags)) option.choices(choices);
-      if (typeof value === 'number' && option.required && !option.parseArg) option.argParser(numberArg(flagOf(option), value));
+      // An option whose description states its own default (e.g. --diffusion-steps: the model's) does not quote the
+      // table's placeholder value in its error.
+      if (typeof value === 'number' && option.required && !option.parseArg)
+        option.argParser(numberArg(flagOf(option), /default/i.test(option.description) ? undefined : value));
       // A negated switch (--no-original) shares its setting with the positive one, which carries the default.
       if (option.negate || option.defaultValue !== undefined || /default/i.test(option.description)) continue;
       const shown = value === 0 && /^override/i.test(option.description) ? "the preset's" : describeDefault(value);
