@@ -16,6 +16,7 @@ import { extractFashionFeatures, fashionMetrics, imageDataHash, realReference, t
 import { loadSampleSet, toEvalSize } from '../sampleImages.js';
 import { GENERATE_DEFAULTS, samplingSettingsOf, validateSamplingFlags } from './generate.js';
 import type { GivenFlags } from '../givenFlags.js';
+import { modelDirectory } from './imageApps.js';
 
 /** Settings of `bigr eval` (docs/evaluation.md §9.2 defaults). Sampling keys are those of `bigr generate`. */
 export const EVAL_DEFAULTS = {
@@ -74,7 +75,7 @@ interface GeneratedSamples {
  * tokenizer's post-processing are used here, and the worker pool's threads each load it again to sample.
  */
 async function generateSamples(ctx: CliContext, cfg: EvalConfig, n: number, size: number): Promise<GeneratedSamples> {
-  const bigr = await BigrPipeline.fromDirectory(cfg.model, await inferenceEngine());
+  const bigr = await BigrPipeline.fromDirectory(await modelDirectory(cfg.model), await inferenceEngine());
   try {
     // Samples come from the worker pool's masked unmasking (a categorical model commits with threshold there); a causal
     // model generates token by token (docs/algorithm.md §13.2).

@@ -10,12 +10,12 @@ import { buildOnnxModel, ONNX_IR_VERSION, ONNX_OPSET_VERSION } from '@bigr/engin
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { readBigrModel } from '../bigrModelDir.js';
-import { bundledModelDir } from '../modelPaths.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { checkOutputs, modelInputFiles } from '../outputs.js';
 import { writeDirectoryStaged } from '../stagedDirectory.js';
 import type { GivenFlags } from '../givenFlags.js';
+import { modelDirectory } from './imageApps.js';
 
 /** Settings of `bigr export-onnx`. */
 export const EXPORT_ONNX_DEFAULTS = {
@@ -178,7 +178,7 @@ export async function exportOnnxCommand(ctx: CliContext, flags: ExportOnnxFlags)
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     flags: flags.settings,
   });
-  const modelDir = cfg.model || bundledModelDir();
+  const modelDir = await modelDirectory(cfg.model);
   if (typeof cfg.out !== 'string' || cfg.out === '') throw new ConfigError('--out must name a directory for the ONNX files.');
   try {
     if (!(await stat(cfg.out)).isDirectory())

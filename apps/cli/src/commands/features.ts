@@ -9,10 +9,10 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { inferenceEngine } from '../engines.js';
-import { bundledModelDir } from '../modelPaths.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { cachedLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import type { GivenFlags } from '../givenFlags.js';
+import { modelDirectory } from './imageApps.js';
 
 /** Settings of `bigr features`. */
 export const FEATURES_DEFAULTS = {
@@ -169,7 +169,7 @@ export async function featuresCommand(ctx: CliContext, flags: FeaturesFlags): Pr
   const codes = checkCodeMode(cfg.codes);
   const split = checkSplit(cfg.split);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new ConfigError(`--batch-size must be a positive integer, got ${cfg.batchSize}.`);
-  const modelDir = cfg.model || bundledModelDir();
+  const modelDir = await modelDirectory(cfg.model);
   const started = Date.now();
   const model = await openRepresentationModel(modelDir);
   try {

@@ -6,11 +6,11 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import type { GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
-import { bundledModelDir } from '../modelPaths.js';
 import { writeGrid } from '../images.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { generateToFolder, isFolderOutput } from './generateFolder.js';
+import { modelDirectory } from './imageApps.js';
 
 /** Settings of `bigr generate`. */
 export const GENERATE_DEFAULTS = {
@@ -94,12 +94,13 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   if (await isFolderOutput(cfg.out)) {
     // One PNG per image, on every core, resumable (generateFolder.ts).
     validateSamplingFlags(cfg);
-    return generateToFolder(ctx, cfg.out, cfg, samplingSettingsOf(cfg), cfg.model || bundledModelDir());
+    return generateToFolder(ctx, cfg.out, cfg, samplingSettingsOf(cfg), await modelDirectory(cfg.model));
   }
   if (!Number.isInteger(cfg.n) || cfg.n < 1 || cfg.n > 4096) throw new ConfigError(`--n must be an integer in 1..4096, got ${cfg.n}.`);
   if (!Number.isInteger(cfg.cols) || cfg.cols < 0 || cfg.cols > 4096) throw new ConfigError(`--cols must be an integer in 0..4096, got ${cfg.cols}.`);
   validateSamplingFlags(cfg);
-  const modelDir = cfg.model || bundledModelDir();
+  // A directory, or a Hub repo id owner/name[@revision] downloaded into the cache (modelDirectory).
+  const modelDir = await modelDirectory(cfg.model);
   await guardOutputsWithSidecars('generate', ctx.force, [cfg.out], [flags.config, ...modelInputFiles(modelDir)]);
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);

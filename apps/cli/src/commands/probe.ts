@@ -9,13 +9,13 @@ import { bigrHeadKind, unpadImages } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
-import { bundledModelDir } from '../modelPaths.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { datasetPad, gatherRows, permutation } from '../fashionData.js';
 import { trainingEngine } from '../engines.js';
 import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import type { GivenFlags } from '../givenFlags.js';
+import { modelDirectory } from './imageApps.js';
 
 /** Settings of `bigr probe` (docs/evaluation.md §8.8 defaults: blr 2.0, batch 256, 100 epochs, 10 warm-up, 5,000 held out). */
 export const PROBE_DEFAULTS = {
@@ -105,7 +105,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
   const probeOptions = { engine: await trainingEngine(), epochs: cfg.epochs, warmupEpochs: cfg.warmup, batchSize: cfg.batchSize, signal: ctx.signal };
 
   let model: RepresentationModel | null = null;
-  const modelDir = cfg.model || bundledModelDir();
+  const modelDir = await modelDirectory(cfg.model);
   try {
     let train: LabelledImages;
     let test: LabelledImages;
