@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, atomicWrite, parseJsonBounded, required, type LongRunningOptions, type Tensor } from '@bigr/core';
 import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
+import { diffusionStepsOption } from './diffusionSteps.js';
 
 const PARTS_FORMAT = 'bigr-sample-parts';
 
@@ -119,7 +120,7 @@ export async function generateSampleParts(options: SamplePartsOptions): Promise<
   const batches = Math.ceil(n / key.batchSize);
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), batches - done.size || 1));
   if (done.size < batches) {
-    const pool = await createBigrSamplerPool(options.modelDir, { workers, ...(key.diffusionSteps > 0 ? { diffusionSteps: key.diffusionSteps } : {}) });
+    const pool = await createBigrSamplerPool(options.modelDir, { workers, ...diffusionStepsOption(key.diffusionSteps) });
     try {
       await generateBatches(pool, {
         labels,

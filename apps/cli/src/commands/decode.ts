@@ -6,17 +6,8 @@ import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles, sidecarPath } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import {
-  checkInt,
-  gridCols,
-  imageGeometry,
-  loadTokenizerFrom,
-  modelDirectory,
-  modelOptions,
-  readCodesFile,
-  withProgress,
-  writeImageOutput,
-} from './imageApps.js';
+import { checkInt, gridCols, imageGeometry, loadTokenizerFrom, modelOptions, readCodesFile, withProgress, writeImageOutput } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr decode`. */
 export const DECODE_DEFAULTS = {

@@ -7,7 +7,8 @@ import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
-import { listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions, writeCodesFile } from './imageApps.js';
+import { listImageInputs, loadTokenizerFrom, modelOptions, writeCodesFile } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr encode`. */
 export const ENCODE_DEFAULTS = {

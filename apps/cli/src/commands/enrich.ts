@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CpuTensor, dims4, required } from '@bigr/core';
 import { PRESETS, resizeBilinear } from '@bigr/sampler';
-import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
+import { BigrPipeline } from '@bigr/pipeline';
 import { centerCropResize, padImages, rasterToTensor } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -12,7 +12,6 @@ import {
   appRequest,
   checkInt,
   concatImages,
-  modelDirectory,
   modelOptions,
   readRaster,
   requireFile,
@@ -23,6 +22,8 @@ import {
   writeImageOutput,
   type ImageGeometry,
 } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
+import { withModelDiffusionSteps } from '../diffusionSteps.js';
 
 /** Settings of `bigr enrich` (defaults: the official apps/enrich.py: I = 20, τ_g = 0, linear schedule, 'known' budget). */
 export const ENRICH_DEFAULTS = {
@@ -76,7 +77,7 @@ export async function enrichCommand(ctx: CliContext, imagePath: string, flags: E
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
-  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
+  cfg = withModelDiffusionSteps(cfg, bigr.config);
   const geom = bigr.tokenizer.geometry;
   const inputSize = cfg.inputSize > 0 ? cfg.inputSize : Math.max(1, Math.round(geom.inner / 2));
   checkInt('input-size', inputSize, 1, geom.inner);

@@ -7,7 +7,7 @@ import { createFloat64GemmNT } from '@bigr/engine-onnx';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { inferenceEngine } from '../engines.js';
-import { BigrPipeline, bigrCacheDir, modelDiffusionSteps, requireMaskedModel } from '@bigr/pipeline';
+import { BigrPipeline, bigrCacheDir, requireMaskedModel } from '@bigr/pipeline';
 import { generateSampleParts, labelsHash, removeSampleParts, type SamplePartsResult } from '../parallelSamples.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { createFashionFeatureExtractor, defaultClassifierDir, loadFashionClassifier } from '../fashionClassifier.js';
@@ -16,7 +16,8 @@ import { extractFashionFeatures, fashionMetrics, imageDataHash, realReference, t
 import { loadSampleSet, toEvalSize } from '../sampleImages.js';
 import { GENERATE_DEFAULTS, samplingSettingsOf, validateSamplingFlags } from './generate.js';
 import type { GivenFlags } from '../givenFlags.js';
-import { modelDirectory } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
+import { withModelDiffusionSteps } from '../diffusionSteps.js';
 
 /** Settings of `bigr eval` (docs/evaluation.md §9.2 defaults). Sampling keys are those of `bigr generate`. */
 export const EVAL_DEFAULTS = {
@@ -85,8 +86,7 @@ async function generateSamples(ctx: CliContext, cfg: EvalConfig, n: number, size
       '`bigr study paper` evaluates causal models with KV-cached decoding; or generate images with `bigr generate` and evaluate them with --samples.',
     );
     // The steps the samples use, in the resume key and the record: the flag, else the model's own (docs/algorithm.md §4.3).
-    const diffusionSteps = modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps;
-    return await generateOnPool(ctx, { ...cfg, diffusionSteps }, bigr, n, size);
+    return await generateOnPool(ctx, withModelDiffusionSteps(cfg, bigr.config), bigr, n, size);
   } finally {
     await bigr.dispose();
   }

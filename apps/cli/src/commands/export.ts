@@ -4,7 +4,8 @@ import { exportPytorch, PYTORCH_BAE_FILE, PYTORCH_BIGR_FILE, type PytorchExportR
 import type { CliContext } from '../context.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { writeSidecar } from '../sidecar.js';
-import { modelDirectory, weightsHash } from './imageApps.js';
+import { weightsHash } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Flags of `bigr export`. */
 export interface ExportFlags {

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../sidecar.js';
 import { checkOutputs, modelInputFiles } from '../outputs.js';
 import { writeDirectoryStaged } from '../stagedDirectory.js';
 import type { GivenFlags } from '../givenFlags.js';
-import { modelDirectory } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr export-onnx`. */
 export const EXPORT_ONNX_DEFAULTS = {

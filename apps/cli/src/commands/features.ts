@@ -12,7 +12,7 @@ import { inferenceEngine } from '../engines.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { cachedLayerFeatures, layerFeatureKey, layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import type { GivenFlags } from '../givenFlags.js';
-import { modelDirectory } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr features`. */
 export const FEATURES_DEFAULTS = {

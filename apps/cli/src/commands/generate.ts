@@ -1,6 +1,6 @@
 import { ConfigError, sha256OfFile } from '@bigr/core';
 import { DEFAULT_SAMPLING, type SamplingSettings } from '@bigr/sampler';
-import { BigrPipeline, bigrHeadKind, isCausalModel, modelCommitRule, modelDiffusionSteps, type GenerateOutput } from '@bigr/pipeline';
+import { BigrPipeline, bigrHeadKind, isCausalModel, modelCommitRule, type GenerateOutput } from '@bigr/pipeline';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
@@ -10,7 +10,8 @@ import { writeGrid } from '../images.js';
 import { writeSidecar } from '../sidecar.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { generateToFolder, isFolderOutput } from './generateFolder.js';
-import { modelDirectory } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
+import { withModelDiffusionSteps, diffusionStepsOption } from '../diffusionSteps.js';
 
 /** Settings of `bigr generate`. */
 export const GENERATE_DEFAULTS = {
@@ -105,7 +106,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   // The run records the steps it used: the flag, else the model's own (docs/algorithm.md §4.3).
-  const run = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
+  const run = withModelDiffusionSteps(cfg, bigr.config);
   const labels = bigr.labels(cfg.class === 'null' ? 'none' : cfg.class, cfg.n);
   // Every study variant generates (docs/algorithm.md §13): a causal model token by token with the KV cache, a
   // categorical one with the threshold commit.
@@ -132,7 +133,7 @@ export async function generateCommand(ctx: CliContext, flags: GenerateFlags): Pr
     result = await bigr.generate({
       classes: Array.from(labels),
       seed: cfg.seed,
-      ...(run.diffusionSteps > 0 ? { diffusionSteps: run.diffusionSteps } : {}),
+      ...diffusionStepsOption(run.diffusionSteps),
       signal: ctx.signal,
       onProgress: progress.update,
       ...settings,

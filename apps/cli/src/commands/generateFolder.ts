@@ -7,22 +7,14 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, atomicWrite, parseJsonBounded, required, sha256OfFile } from '@bigr/core';
-import {
-  cleanStaleTemporaries,
-  createBigrSamplerPool,
-  imageSeeds,
-  readBigrModel,
-  classIndex,
-  modelDiffusionSteps,
-  requireMaskedModel,
-  unpadImages,
-} from '@bigr/pipeline';
+import { cleanStaleTemporaries, createBigrSamplerPool, imageSeeds, readBigrModel, classIndex, requireMaskedModel, unpadImages } from '@bigr/pipeline';
 import { generateBatches, type SamplingSettings } from '@bigr/sampler';
 import { CpuTensor } from '@bigr/core';
 import { encodePng, tensorToRaster } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { readTokenizerModel } from '../tokenizerModelDir.js';
 import { writeSidecar } from '../sidecar.js';
+import { withModelDiffusionSteps, diffusionStepsOption } from '../diffusionSteps.js';
 
 const FOLDER_FORMAT = 'bigr-generated-folder';
 /** Largest --n of a folder output. */
@@ -70,7 +62,7 @@ export async function generateToFolder(
     throw new ConfigError(`--workers must be an integer in 0..1024 (0 = every core), got ${cfg.workers}.`);
   const { config } = await readBigrModel(modelDir);
   // The run's key and record hold the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
-  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
+  cfg = withModelDiffusionSteps(cfg, config);
   // The worker pool samples by masked unmasking (a categorical model with its threshold commit); a causal model
   // generates token by token, which only the grid output does (docs/algorithm.md §13.2).
   requireMaskedModel(config, 'A folder output (--out <dir>/, sampled on a worker pool)', 'Write a grid instead (--out <file>.png).');
@@ -121,7 +113,7 @@ export async function generateToFolder(
     if (done.size < batches) {
       const pool = await createBigrSamplerPool(modelDir, {
         ...(cfg.workers > 0 ? { workers: cfg.workers } : {}),
-        ...(cfg.diffusionSteps > 0 ? { diffusionSteps: cfg.diffusionSteps } : {}),
+        ...diffusionStepsOption(cfg.diffusionSteps),
       });
       workers = pool.size;
       try {

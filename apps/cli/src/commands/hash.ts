@@ -10,7 +10,8 @@ import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
 import { writeSidecar } from '../sidecar.js';
 import { checkOutputs, legacySidecarPath, modelInputFiles, sidecarPath, writtenByCommand } from '../outputs.js';
-import { listImageInputs, loadTokenizerFrom, modelDirectory, modelOptions } from './imageApps.js';
+import { listImageInputs, loadTokenizerFrom, modelOptions } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr hash`. */
 export const HASH_DEFAULTS = {

@@ -12,9 +12,9 @@ import type { Box, SamplingSettings } from '@bigr/sampler';
 import { IMAGE_EXTENSIONS, loadRaster, type RasterImage } from '@bigr/tokenizer';
 import type { CliContext } from '../context.js';
 import { writeGrid } from '../images.js';
-import { bundledModelDir } from '../modelPaths.js';
-import { fitRaster, parseHubRepo, resolveModelSource, TokenizerPipeline, type ImageGeometry, unpadImages } from '@bigr/pipeline';
+import { fitRaster, TokenizerPipeline, type ImageGeometry, unpadImages } from '@bigr/pipeline';
 import { writeSidecar } from '../sidecar.js';
+import { diffusionStepsOption } from '../diffusionSteps.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Flags
@@ -41,7 +41,7 @@ export function appRequest(
     ...(cfg.budget !== undefined ? { budget: cfg.budget as SamplingSettings['budget'] } : {}),
     seed: cfg.seed,
     // 0: the model's own steps (the pipeline's default; the categorical head has none).
-    ...(cfg.diffusionSteps > 0 ? { diffusionSteps: cfg.diffusionSteps } : {}),
+    ...diffusionStepsOption(cfg.diffusionSteps),
     unpad: false,
     clamp: false,
     signal: ctx.signal,
@@ -96,28 +96,6 @@ export async function requireFile(path: string, what: string): Promise<void> {
   } catch {
     throw new NotFoundError(`${what} ${path} does not exist. Check the path.`);
   }
-}
-
-/**
- * The model directory to use: `--model` (a directory, a Hugging Face Hub repo id `owner/name[@revision]` downloaded
- * into the cache — `BIGR_CACHE`, `BIGR_HUB_URL`, `BIGR_OFFLINE` apply — or `<bigr.pt>+<binaryae.th>` imported into
- * the cache) or the bundled Fashion-MNIST model (with a clear error when it is absent).
- */
-export async function modelDirectory(flag: string): Promise<string> {
-  const dir = flag || bundledModelDir();
-  try {
-    await stat(join(dir, 'config.json'));
-    return dir;
-  } catch {
-    if (!flag) throw new NotFoundError(`The bundled model is not installed at ${dir}. Pass --model <dir> (a directory written by \`bigr train\`).`);
-  }
-  if (flag.startsWith('.') || flag.startsWith('/') || (parseHubRepo(flag) === null && !flag.includes('+'))) {
-    throw new NotFoundError(
-      `Model directory ${dir} has no config.json. Pass a directory written by \`bigr train\` (or a tokenizer directory for encode/decode/hash/search), ` +
-        `or a Hub repo id owner/name[@revision].`,
-    );
-  }
-  return (await resolveModelSource(flag)).dir;
 }
 
 /** Hex SHA-256 of a model directory's weights file (identifies the model in sidecars and code files). */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, dims4, required } from '@bigr/core';
 import { PRESETS, type ImageEditResult } from '@bigr/sampler';
-import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
+import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
@@ -16,7 +16,6 @@ import {
   loadModelImage,
   loadRegion,
   maskRows,
-  modelDirectory,
   modelOptions,
   parseBoxes,
   requireFile,
@@ -26,6 +25,8 @@ import {
   writeCodesFile,
   writeImageOutput,
 } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
+import { withModelDiffusionSteps } from '../diffusionSteps.js';
 
 /** The three region applications (docs/algorithm.md §8.1). */
 export type RegionApp = 'inpaint' | 'outpaint' | 'edit';
@@ -120,7 +121,7 @@ export async function regionCommand(app: RegionApp, ctx: CliContext, imagePath: 
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
-  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
+  cfg = withModelDiffusionSteps(cfg, bigr.config);
   const geom = bigr.tokenizer.geometry;
   const image = await loadModelImage(imagePath, geom);
   const regionImage = await loadRegion({ mask: cfg.mask, box: cfg.box, imagePath }, geom);

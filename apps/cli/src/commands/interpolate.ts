@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { ConfigError, CpuTensor, required } from '@bigr/core';
 import { interpolationSweepWeights, PRESETS } from '@bigr/sampler';
-import { BigrPipeline, modelDiffusionSteps } from '@bigr/pipeline';
+import { BigrPipeline } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { guardOutputsWithSidecars, modelInputFiles } from '../outputs.js';
 import { inferenceEngine } from '../engines.js';
-import { appRequest, checkInt, modelDirectory, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+import { appRequest, checkInt, modelOptions, samplingOptions, weightsHash, withProgress, writeImageOutput } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
+import { withModelDiffusionSteps } from '../diffusionSteps.js';
 
 /** Settings of `bigr interpolate` (defaults: the official apps/interpolate.py: s = 2.5, I = 20, τ_g = 0). */
 export const INTERPOLATE_DEFAULTS = {
@@ -55,7 +57,7 @@ export async function interpolateCommand(ctx: CliContext, flags: InterpolateFlag
   const engine = await inferenceEngine();
   const bigr = await BigrPipeline.fromDirectory(modelDir, engine);
   // The run records the steps it uses: the flag, else the model's own (docs/algorithm.md §4.3).
-  cfg = { ...cfg, diffusionSteps: modelDiffusionSteps(bigr.config, cfg.diffusionSteps) ?? cfg.diffusionSteps };
+  cfg = withModelDiffusionSteps(cfg, bigr.config);
   const { classNames } = bigr;
   const classA = bigr.classIndex(cfg.from);
   const classB = bigr.classIndex(cfg.to);

@@ -15,7 +15,7 @@ import { trainingEngine } from '../engines.js';
 import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import type { GivenFlags } from '../givenFlags.js';
-import { modelDirectory } from './imageApps.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr probe` (docs/evaluation.md §8.8 defaults: blr 2.0, batch 256, 100 epochs, 10 warm-up, 5,000 held out). */
 export const PROBE_DEFAULTS = {

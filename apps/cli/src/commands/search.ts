@@ -5,8 +5,9 @@ import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { inferenceEngine } from '../engines.js';
-import { checkInt, imageGeometry, loadModelImages, loadTokenizerFrom, modelDirectory, modelOptions, requireFile } from './imageApps.js';
+import { checkInt, imageGeometry, loadModelImages, loadTokenizerFrom, modelOptions, requireFile } from './imageApps.js';
 import { indexSidecarPath, readIndexMetadata } from './hash.js';
+import { modelDirectory } from '../modelPaths.js';
 
 /** Settings of `bigr search`. */
 export const SEARCH_DEFAULTS = {
