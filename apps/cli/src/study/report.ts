@@ -65,11 +65,7 @@ function check(c: Claim): string {
   const vs = `${c.metric} ${c.aName} ${f(c.a, 3)} vs ${c.bName} ${f(c.b, 3)}`;
   if (rel < 0.05) return `- ${c.text}: **inconclusive** — ${vs}, within 5 % of each other${holds ? " (the paper's direction)" : ''}.`;
   if (holds) return `- ${c.text}: **agrees** — ${vs}.`;
-  return (
-    `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}). ` +
-    `At this scale (small backbone, one shared budget, 8×8 tokens) the numbers suggest ${c.bName} makes better use of the budget on this criterion; ` +
-    `compare the final training losses under "Runs".`
-  );
+  return `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}).`;
 }
 
 /** Builds report.md. */
@@ -306,11 +302,12 @@ export function studyReport(r: StudyRecords): string {
   if (st.length > 1) {
     const vals = st.map((x) => x[1]);
     const spread = (Math.max(...vals) - Math.min(...vals)) / Math.min(...vals);
-    const verdict =
-      spread < 0.15
-        ? '**agrees** (nearly flat)'
-        : '**does not agree** — T matters more here; the small transcoder may need more reverse steps to sharpen its posteriors';
-    lines.push(`- FID over T varies by ${(spread * 100).toFixed(1)} % (min ${f(Math.min(...vals))}, max ${f(Math.max(...vals))}): ${verdict}.`);
+    const verdict = spread < 0.15 ? '**agrees** (nearly flat: within 15 %)' : '**does not agree** (more than 15 % apart)';
+    const at = (v: number) => st.find((x) => x[1] === v)?.[0];
+    lines.push(
+      `- FID over T varies by ${(spread * 100).toFixed(1)} % (min ${f(Math.min(...vals))} at T = ${at(Math.min(...vals))}, ` +
+        `max ${f(Math.max(...vals))} at T = ${at(Math.max(...vals))}): ${verdict}.`,
+    );
   }
   if (it.length > 2) {
     const best = required([...it].sort((a, b) => a[1] - b[1])[0], 'setting with the lowest FID');
@@ -318,8 +315,7 @@ export function studyReport(r: StudyRecords): string {
     const interior = best[0] !== Math.min(...ns) && best[0] !== Math.max(...ns);
     const verdict = interior
       ? '**agrees** (an interior optimum)'
-      : `**does not agree** — the optimum is at the ${best[0] === Math.max(...ns) ? 'largest' : 'smallest'} N tried; ` +
-        'with only 64 tokens per image the schedule saturates early';
+      : `**does not agree** — the optimum is at the ${best[0] === Math.max(...ns) ? 'largest' : 'smallest'} N tried`;
     lines.push(`- best N = ${best[0]} (FID ${f(best[1])}): ${verdict}.`);
   }
   lines.push('');
