@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, getOrThrow, type CpuTensor, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
+import { ConfigError, CpuTensor, dims4, getOrThrow, throwIfAborted, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
 import { extractBackboneParameters, type BackboneConfig } from '@bigr/backbone';
 import { cachedFeatures } from '@bigr/probe';
 import { layerFeatureGraph, runLayerFeatures } from '@bigr/pipeline';
@@ -50,6 +50,35 @@ export async function extractLayerFeatures(
   } finally {
     await graph.dispose();
   }
+}
+
+/**
+ * The tokenizer's codes as probe features — the backbone's input, the baseline its blocks are compared with: each
+ * image's N·K bits flattened in (token, bit) order as 0/1 floats. Binarised as `options.codes` with the uniforms of
+ * `options.rng` consumed in image order, so for the same seed these are exactly the codes `runLayerFeatures` feeds the
+ * backbone (docs/evaluation.md §8.8). Returns [images, N·K].
+ */
+export async function codeFeatures(
+  tokenizer: BaeTokenizer,
+  images: CpuTensor<'float32'>,
+  options: LayerFeatureOptions,
+): Promise<{ features: Float32Array; dim: number }> {
+  const [n, c, h, w] = dims4(images.shape, 'probe images');
+  const per = c * h * w;
+  const batchSize = options.batchSize ?? 64;
+  let features: Float32Array | null = null;
+  let dim = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    throwIfAborted(options.signal, 'code extraction');
+    const b = Math.min(batchSize, n - start);
+    const chunk = new CpuTensor<'float32'>(images.data.subarray(start * per, (start + b) * per), [b, c, h, w]);
+    const { bits } = await tokenizer.encode(chunk, options.codes === 'bernoulli' ? { mode: 'bernoulli', rng: options.rng } : { mode: 'threshold' });
+    dim = bits.size / b;
+    features ??= new Float32Array(n * dim);
+    features.set(Float32Array.from(bits.data), start * dim);
+    options.onProgress?.({ task: 'codes', current: start + b, total: n });
+  }
+  return { features: features ?? new Float32Array(0), dim };
 }
 
 /** Path of the cached features of one layer: `<stem>.l<NN>.safetensors` (or exactly `single` when given). */

@@ -33,6 +33,7 @@ export function registerEvaluationCommands(program: Command, ctx: () => CliConte
     .option('--sweep', 'probe every block (and every --lr-sweep value) on a held-out split, then train the best on all')
     .option('--lr-sweep <list>', 'base learning rates compared in the sweep, e.g. 0.1,0.5,2.0 (default: --base-lr)')
     .option('--raw-pixels', 'baseline: probe raw pixels x/255 instead of model features')
+    .option('--raw-codes', "baseline: probe the model tokenizer's binary codes (the backbone's input, N·K bits) instead of block features")
     .option('--holdout <n>', 'training images held out for the sweep')
     .option('--epochs <n>', 'probe epochs')
     .option('--warmup <n>', 'warm-up epochs')

@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { runCli } from '../testing/runCli.js';
 import { writeTinyModel, type TinyModel } from '../testing/tinyModel.js';
 import { perturbModelWeights, writeIdxDataset } from '../testing/evalFixtures.js';
+import { createRng, resolveEngine } from '@bigr/core';
+import '@bigr/engine-onnx';
+import { BigrPipeline } from '@bigr/pipeline';
+import { loadDataset } from '../datasets.js';
+import { codeFeatures } from '../layerFeatures.js';
 import { bestRow } from './probe.js';
 
 let root: string;
@@ -106,5 +111,50 @@ describe('bigr probe', () => {
     expect(res.features).toMatchObject({ kind: 'raw-pixels', dim: 784 });
     expect(res.chosen.layer).toBe('pixels');
     expect(res.final.top1).toBeGreaterThan(90);
+  });
+
+  it('runs the raw-codes baseline on the tokenizer’s N·K bits, the codes the backbone is fed for the same seed', async () => {
+    const run = await runCli([
+      '--json',
+      'probe',
+      '--raw-codes',
+      '--model',
+      tiny.modelDir,
+      '--data',
+      data,
+      '--seed',
+      '3',
+      ...short,
+      '--out',
+      join(root, 'c', 'probe.json'),
+    ]);
+    expect(run.stderr).not.toMatch(/bigr:/);
+    expect(run.code).toBe(0);
+    const res = JSON.parse(run.stdout) as ProbeResult;
+    expect(res.features).toMatchObject({ kind: 'raw-codes', dim: 16 * tiny.bitsPerToken, codes: 'bernoulli' });
+    expect(res.chosen.layer).toBe('codes');
+    expect(res.final.trainCount).toBe(48);
+    expect(res.final.testCount).toBe(24);
+
+    // The features: batch by batch, equal to one tokenizer.encode of the whole split with the probe's stream.
+    const engine = await resolveEngine({ purpose: 'inference', device: 'onnx-cpu' });
+    const bigr = await BigrPipeline.fromDirectory(tiny.modelDir, engine);
+    try {
+      const images = (await loadDataset(data, 'train', { channels: 1 })).images;
+      const got = await codeFeatures(bigr.tokenizer.tokenizer, images, { codes: 'bernoulli', rng: createRng('3/codes/train'), batchSize: 5 });
+      const { bits } = await bigr.tokenizer.tokenizer.encode(images, { mode: 'bernoulli', rng: createRng('3/codes/train') });
+      expect(bits.shape).toEqual([48, 16, tiny.bitsPerToken]);
+      expect(got.dim).toBe(16 * tiny.bitsPerToken);
+      expect(Array.from(got.features)).toEqual(Array.from(bits.data, Number));
+      expect(new Set(got.features)).toEqual(new Set([0, 1]));
+    } finally {
+      await bigr.dispose();
+    }
+  });
+
+  it('refuses two baselines at once, naming both flags', async () => {
+    const run = await runCli(['probe', '--raw-codes', '--raw-pixels', '--data', data, '--out', join(root, 'd', 'probe.json')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--raw-pixels and --raw-codes/);
   });
 });

@@ -12,7 +12,7 @@ import { loadDataset } from '../datasets.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { datasetPad, gatherRows, permutation } from '../fashionData.js';
 import { trainingEngine } from '../engines.js';
-import { layerFeaturePath, parseLayers } from '../layerFeatures.js';
+import { codeFeatures, layerFeaturePath, parseLayers } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import type { GivenFlags } from '../givenFlags.js';
 import { modelDirectory } from '../modelPaths.js';
@@ -24,6 +24,7 @@ export const PROBE_DEFAULTS = {
   layer: 'default',
   sweep: false,
   rawPixels: false,
+  rawCodes: false,
   holdout: 5000,
   epochs: FASHION_MNIST_PROBE.epochs as number,
   warmup: FASHION_MNIST_PROBE.warmupEpochs as number,
@@ -47,6 +48,12 @@ export interface SweepRow extends LayerAccuracy {
   /** Base learning rate of the row. */
   readonly baseLr: number;
 }
+
+/** Layer index of the raw-pixel baseline's single feature set. */
+const PIXELS_LAYER = -1;
+/** Layer index of the raw-codes baseline's single feature set (the backbone's input). */
+const CODES_LAYER = -2;
+const layerName = (l: number): string => (l === PIXELS_LAYER ? 'pixels' : l === CODES_LAYER ? 'codes' : String(l));
 
 /** Rows `indices` of a probe dataset. */
 function subset(d: ProbeDataset, indices: Int32Array): ProbeDataset {
@@ -92,6 +99,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
   });
   await checkOutputs({ command: 'probe', force: ctx.force, inputs: [flags.config], outputs: [cfg.out] });
   const codes = checkCodeMode(cfg.codes);
+  if (cfg.rawPixels && cfg.rawCodes) throw new ConfigError('--raw-pixels and --raw-codes are two baselines; probe one per run.');
   for (const k of ['epochs', 'batchSize', 'featureBatchSize'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 1)
       throw new ConfigError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer, got ${cfg[k]}.`);
@@ -120,10 +128,37 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       test = await load('test', cfg.testLimit);
       const tr = pixelFeatures(train, await datasetPad(cfg.data, 'train'));
       const te = pixelFeatures(test, await datasetPad(cfg.data, 'test'));
-      candidateLayers = [-1];
-      trainFeatures = new Map([[-1, tr]]);
+      candidateLayers = [PIXELS_LAYER];
+      trainFeatures = new Map([[PIXELS_LAYER, tr]]);
       testFeaturesOf = async () => te;
       featureInfo = { kind: 'raw-pixels', dim: tr.dim, scaling: 'x/255, padding removed' };
+    } else if (cfg.rawCodes) {
+      // The backbone's input: the model's tokenizer codes, drawn as `bigr features` draws them for the same seed.
+      model = await openRepresentationModel(modelDir);
+      const m = model;
+      train = await loadModelSplit(m, cfg.data, 'train', cfg.limit);
+      test = await loadModelSplit(m, cfg.data, 'test', cfg.testLimit);
+      const codesOf = async (split: 'train' | 'test', images: LabelledImages): Promise<ProbeDataset> => {
+        const progress = ctx.progress(`codes ${split}`);
+        try {
+          const r = await codeFeatures(m.pipeline.tokenizer.tokenizer, images.images, {
+            codes,
+            rng: createRng(`${cfg.seed}/codes/${split}`),
+            batchSize: cfg.featureBatchSize,
+            signal: ctx.signal,
+            onProgress: progress.update,
+          });
+          return { features: r.features, labels: images.labels, dim: r.dim };
+        } finally {
+          progress.stop();
+        }
+      };
+      const tr = await codesOf('train', train);
+      const te = await codesOf('test', test);
+      candidateLayers = [CODES_LAYER];
+      trainFeatures = new Map([[CODES_LAYER, tr]]);
+      testFeaturesOf = async () => te;
+      featureInfo = { kind: 'raw-codes', model: modelDir, modelHash: m.hash, dim: tr.dim, codes, layout: 'tokens × bits, 0/1' };
     } else {
       model = await openRepresentationModel(modelDir);
       const m = model;
@@ -214,7 +249,6 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
       progress.stop();
     }
     const seconds = (Date.now() - started) / 1000;
-    const layerName = (l: number): string => (l < 0 ? 'pixels' : String(l));
 
     if (sweep.length > 0) {
       ctx.out(`held-out sweep (${cfg.holdout} of ${nTrain} training images):`);
@@ -226,7 +260,7 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
         );
     }
     ctx.out(
-      `linear probe, ${layerName(chosen.layer) === 'pixels' ? 'raw pixels' : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, ` +
+      `linear probe, ${chosen.layer < 0 ? `raw ${layerName(chosen.layer)}` : `layer ${chosen.layer}`}, blr ${chosen.baseLr}, trained on ${nTrain}, ` +
         `tested on ${final.testCount}:`,
     );
     ctx.out(`  top-1 ${final.top1.toFixed(2)} %   top-5 ${final.top5.toFixed(2)} %   (${seconds.toFixed(1)} s)`);
@@ -246,9 +280,9 @@ export async function probeCommand(ctx: CliContext, flags: ProbeFlags): Promise<
         peakLr: 'baseLr × batchSize / 256',
         deviations: ['features cached once, no augmentation'],
       },
-      sweep: sweep.map((r) => ({ layer: r.layer < 0 ? 'pixels' : r.layer, baseLr: r.baseLr, top1: r.top1, top5: r.top5 })),
+      sweep: sweep.map((r) => ({ layer: r.layer < 0 ? layerName(r.layer) : r.layer, baseLr: r.baseLr, top1: r.top1, top5: r.top5 })),
       holdout: cfg.sweep ? cfg.holdout : 0,
-      chosen: { layer: chosen.layer < 0 ? 'pixels' : chosen.layer, baseLr: chosen.baseLr },
+      chosen: { layer: chosen.layer < 0 ? layerName(chosen.layer) : chosen.layer, baseLr: chosen.baseLr },
       final,
       seed: cfg.seed,
       seconds,

@@ -20,7 +20,7 @@ import { trainTokenizerCommand } from './trainTokenizer.js';
 import { givenFlags, type GivenFlags } from '../givenFlags.js';
 import { generateStudySamples, openEvaluation, studyMetrics, type EvaluationContext, type StudySampling } from '../study/evaluateVariant.js';
 import { linePlotPng } from '../study/linePlot.js';
-import { probeVariant, type StudyProbeResult } from '../study/probeVariant.js';
+import { probeBaseline, probeVariant, type StudyProbeResult } from '../study/probeVariant.js';
 import { studyReport, type EvalRecord } from '../study/report.js';
 import { trainingCodes, trainVariant, type StudyTrainSettings, type TrainVariantResult } from '../study/trainVariant.js';
 import { STUDY_VARIANTS, studyVariant } from '../study/variants.js';
@@ -254,6 +254,17 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   // 3. Linear probes (Tables 1, 2, 4).
   const engines = { inference: await inferenceEngine(), training: await trainingEngine() };
   const probes: Record<string, StudyProbeResult | undefined> = {};
+  const probeSettings = {
+    epochs: cfg.probeEpochs,
+    warmup: Math.min(cfg.probeWarmup, cfg.probeEpochs - 1),
+    baseLr: cfg.probeBaseLr,
+    batchSize: cfg.probeBatchSize,
+    holdout: cfg.probeHoldout,
+    seed: cfg.seed,
+    trainLimit: cfg.probeLimit,
+    testLimit: cfg.probeTestLimit,
+    data: cfg.data,
+  };
   for (const v of STUDY_VARIANTS) {
     const piece = join(results, `probe-${v.id}.json`);
     probes[v.id] = await readResult<StudyProbeResult>(piece);
@@ -261,19 +272,25 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
     ctx.info(`study: probing ${v.label}`);
     const model = await loadBigrModel(modelDir(v.id), engines.inference);
     try {
-      const r = await probeVariant(ctx, model, engines, {
-        epochs: cfg.probeEpochs,
-        warmup: Math.min(cfg.probeWarmup, cfg.probeEpochs - 1),
-        baseLr: cfg.probeBaseLr,
-        batchSize: cfg.probeBatchSize,
-        holdout: cfg.probeHoldout,
-        seed: cfg.seed,
-        trainLimit: cfg.probeLimit,
-        testLimit: cfg.probeTestLimit,
-        data: cfg.data,
-      });
+      const r = await probeVariant(ctx, model, engines, probeSettings);
       await writeJsonAtomic(piece, r);
       probes[v.id] = r;
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  // Baselines of the probe tables, by the same protocol: the backbone's input (the shared tokenizer's codes) and raw pixels.
+  for (const kind of ['codes', 'pixels'] as const) {
+    const piece = join(results, `probe-${kind}.json`);
+    probes[kind] = await readResult<StudyProbeResult>(piece);
+    if (probes[kind] || !wanted(`probe-${kind}`) || !existsSync(join(results, 'train-s3.json'))) continue;
+    ctx.info(`study: probing the ${kind === 'codes' ? "tokenizer's codes" : 'raw pixels'} (baseline)`);
+    const model = await loadBigrModel(modelDir('s3'), engines.inference);
+    try {
+      const r = await probeBaseline(ctx, kind, model, engines, probeSettings);
+      await writeJsonAtomic(piece, r);
+      probes[kind] = r;
     } finally {
       await model.dispose();
     }
@@ -347,7 +364,7 @@ export async function studyCommand(ctx: CliContext, which: string, flags: StudyF
   await writeFile(join(out, 'report.md'), report);
   const missing = [
     ...STUDY_VARIANTS.filter((v) => (train[v.id]?.step ?? Number.NEGATIVE_INFINITY) < cfg.steps).map((v) => `train-${v.id}`),
-    ...STUDY_VARIANTS.filter((v) => !probes[v.id]).map((v) => `probe-${v.id}`),
+    ...[...STUDY_VARIANTS.map((v) => v.id), 'codes', 'pixels'].filter((id) => !probes[id]).map((id) => `probe-${id}`),
     ...plan.specs.filter((s) => !evals[s.key]).map((s) => `eval-${s.key}`),
   ];
   const seconds = (Date.now() - started) / 1000;

@@ -8,8 +8,8 @@ import { evaluateLinearProbe, layerSweep, trainLinearProbe, type LayerAccuracy, 
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { gatherRows, permutation } from '../fashionData.js';
-import { extractLayerFeatures } from '../layerFeatures.js';
-import type { LoadedBigrModel } from '@bigr/pipeline';
+import { codeFeatures, extractLayerFeatures } from '../layerFeatures.js';
+import { unpadImages, type LoadedBigrModel } from '@bigr/pipeline';
 
 /** Probe settings of the study. */
 export interface StudyProbeSettings {
@@ -39,6 +39,20 @@ function subset(d: ProbeDataset, idx: Int32Array): ProbeDataset {
   return { features: gatherRows(d.features, d.dim, idx), labels: Int32Array.from(idx, (i) => required(d.labels[i], 'label')), dim: d.dim };
 }
 
+/** Features of one split, one array per candidate (block index, or 0 for a baseline's single set). */
+interface SplitFeatures {
+  readonly map: Map<number, Float32Array>;
+  readonly labels: Int32Array;
+}
+
+function loadSplit(model: LoadedBigrModel, s: StudyProbeSettings, split: 'train' | 'test') {
+  return loadDataset(s.data, split, {
+    ...(split === 'train' ? (s.trainLimit > 0 ? { limit: s.trainLimit } : {}) : s.testLimit > 0 ? { limit: s.testLimit } : {}),
+    channels: model.tokenizerConfig.bae.inChannels === 1 ? 1 : 3,
+    imageSize: model.tokenizerConfig.bae.resolution,
+  });
+}
+
 /** Probes every block of `model`; codes are Bernoulli draws seeded `${seed}/codes/<split>`. */
 export async function probeVariant(
   ctx: CliContext,
@@ -49,14 +63,8 @@ export async function probeVariant(
   const started = Date.now();
   const backbone = model.config.backbone;
   const layers = Array.from({ length: backbone.layers }, (_, i) => i);
-  const load = (split: 'train' | 'test', limit: number) =>
-    loadDataset(s.data, split, {
-      ...(limit > 0 ? { limit } : {}),
-      channels: model.tokenizerConfig.bae.inChannels === 1 ? 1 : 3,
-      imageSize: model.tokenizerConfig.bae.resolution,
-    });
-  const features = async (split: 'train' | 'test', limit: number): Promise<{ map: Map<number, Float32Array>; labels: Int32Array }> => {
-    const data = await load(split, limit);
+  const features = async (split: 'train' | 'test'): Promise<SplitFeatures> => {
+    const data = await loadSplit(model, s, split);
     const progress = ctx.progress(`features ${split}`);
     try {
       const map = await extractLayerFeatures(engines.inference, backbone, model.weights, model.tokenizer, data.images, layers, {
@@ -71,18 +79,69 @@ export async function probeVariant(
       progress.stop();
     }
   };
-  const train = await features('train', s.trainLimit);
-  const test = await features('test', s.testLimit);
-  const numClasses = backbone.numClasses;
+  return probeFeatures(ctx, engines.training, await features('train'), await features('test'), backbone.dim, backbone.numClasses, s, started);
+}
+
+/**
+ * The baselines the blocks are compared with, probed by the same protocol: 'codes' — the tokenizer's N·K bits, the
+ * backbone's input (drawn as the variants' codes are, `${seed}/codes/<split>`); 'pixels' — the unpadded image x/255.
+ * `model` only supplies the study's shared tokenizer and the class count.
+ */
+export async function probeBaseline(
+  ctx: CliContext,
+  kind: 'codes' | 'pixels',
+  model: LoadedBigrModel,
+  engines: { inference: Engine; training: Engine },
+  s: StudyProbeSettings,
+): Promise<StudyProbeResult> {
+  const started = Date.now();
+  let dim = 0;
+  const features = async (split: 'train' | 'test'): Promise<SplitFeatures> => {
+    const data = await loadSplit(model, s, split);
+    if (kind === 'pixels') {
+      const x = unpadImages(data.images, model.tokenizerConfig.pad);
+      dim = x.size / Math.max(1, data.labels.length);
+      return { map: new Map([[0, Float32Array.from(x.data)]]), labels: data.labels };
+    }
+    const progress = ctx.progress(`codes ${split}`);
+    try {
+      const r = await codeFeatures(model.tokenizer, data.images, {
+        codes: 'bernoulli',
+        rng: createRng(`${s.seed}/codes/${split}`),
+        batchSize: 64,
+        signal: ctx.signal,
+        onProgress: progress.update,
+      });
+      dim = r.dim;
+      return { map: new Map([[0, r.features]]), labels: data.labels };
+    } finally {
+      progress.stop();
+    }
+  };
+  const train = await features('train');
+  const test = await features('test');
+  return probeFeatures(ctx, engines.training, train, test, dim, model.config.backbone.numClasses, s, started);
+}
+
+/** The protocol: every candidate on the held-out split, the best trained on the whole split and scored on the test split. */
+async function probeFeatures(
+  ctx: CliContext,
+  engine: Engine,
+  train: SplitFeatures,
+  test: SplitFeatures,
+  dim: number,
+  numClasses: number,
+  s: StudyProbeSettings,
+  started: number,
+): Promise<StudyProbeResult> {
   const n = train.labels.length;
   const rng = createRng(`${s.seed}/probe`);
   const order = permutation(n, rng.fork('holdout'));
   const holdout = Math.min(s.holdout, Math.max(1, n - s.batchSize));
   const valIdx = order.slice(0, holdout);
   const fitIdx = order.slice(holdout);
-  const dim = backbone.dim;
   const options = {
-    engine: engines.training,
+    engine,
     epochs: s.epochs,
     warmupEpochs: s.warmup,
     batchSize: s.batchSize,
@@ -91,7 +150,7 @@ export async function probeVariant(
     signal: ctx.signal,
   };
   const split = new Map(
-    layers.map((l) => {
+    [...train.map.keys()].map((l) => {
       const d: ProbeDataset = { features: getOrThrow(train.map, l, 'layer features'), labels: train.labels, dim };
       return [l, { train: subset(d, fitIdx), validation: subset(d, valIdx) }] as const;
     }),

@@ -68,6 +68,21 @@ function check(c: Claim): string {
   return `- ${c.text}: **does not agree** — ${vs} (${(rel * 100).toFixed(1)} % in favour of ${c.bName}).`;
 }
 
+/** The probe baselines line under a probe table: the backbone's input (the tokenizer's codes) and raw pixels. */
+function baselines(r: StudyRecords): string {
+  const codes = r.probes['codes'];
+  const pixels = r.probes['pixels'];
+  return (
+    `Baselines, same probe: the tokenizer's codes (the backbone's input) ACC1 ${f(codes?.acc1)} / ACC5 ${f(codes?.acc5)}; ` +
+    `raw pixels ACC1 ${f(pixels?.acc1)} / ACC5 ${f(pixels?.acc5)}. Probe accuracy of every block: ` +
+    Object.entries(r.probes)
+      .filter(([id, p]) => p && id !== 'codes' && id !== 'pixels')
+      .map(([id, p]) => `${id} ${p?.sweep.map((x) => f(x.top1)).join(' → ')}`)
+      .join('; ') +
+    ' (held-out split, block 0 first).'
+  );
+}
+
 /** Builds report.md. */
 export function studyReport(r: StudyRecords): string {
   const E = (slot: string): EvalRecord | undefined => r.evals[r.slots[slot] ?? ''];
@@ -95,6 +110,8 @@ export function studyReport(r: StudyRecords): string {
     lines.push(`| ${label} | ${[...genCols(E(`t1-${id}`)), ...probeCols(P(id))].join(' | ')} |`);
   }
   lines.push(
+    '',
+    baselines(r),
     '',
     'Paper (ImageNet 256², Table 1): FID S3 3.17 < S0 3.21 < S1 3.85 < S2 7.50; ACC1 S3 64.3 > S1 61.1 > S2 45.2 > S0 23.8; ' +
       'time S1 0.10 < S0 0.15 < S3 0.69 < S2 1.04.',
@@ -266,7 +283,7 @@ export function studyReport(r: StudyRecords): string {
 
   lines.push('## Table 4: conditional vs unconditional training (linear probe)', '', '| training | ACC1 ↑ | ACC5 ↑ |', '|---|---|---|');
   lines.push(`| conditional (S3) | ${probeCols(P('s3')).join(' | ')} |`, `| unconditional | ${probeCols(P('uncond')).join(' | ')} |`);
-  lines.push('', 'Paper (Table 4, BiGR-L-d20): ACC1 cond. 67.5 < uncond. 68.3.', '');
+  lines.push('', baselines(r), '', 'Paper (Table 4, BiGR-L-d20): ACC1 cond. 67.5 < uncond. 68.3.', '');
   lines.push(
     check({
       text: 'unconditional training probes better',

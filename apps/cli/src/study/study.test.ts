@@ -87,6 +87,8 @@ describe('bigr study paper: the whole study on tiny sizes', () => {
       expect(existsSync(join(out, 'models', id, 'model.safetensors'))).toBe(true);
       expect(required(res.probes[id], 'probes').acc1).toBeGreaterThanOrEqual(0);
     }
+    // The probe baselines: the tokenizer's codes (the backbone's input) and the unpadded pixels.
+    for (const id of ['codes', 'pixels']) expect(required(res.probes[id], 'baseline probes').acc1).toBeGreaterThanOrEqual(0);
     const cfg = JSON.parse(readFileSync(join(out, 'models', 's0', 'config.json'), 'utf8'));
     expect(cfg.head).toBe('categorical');
     expect(cfg.backbone.attention).toBe('causal');
@@ -99,6 +101,7 @@ describe('bigr study paper: the whole study on tiny sizes', () => {
     for (const heading of ['## Table 1', '## Table 2', '## Table 3', '## Table 4', '## Figure 3', '## Runs: seeds and configs'])
       expect(report).toContain(heading);
     expect(report).not.toContain('not measured yet');
+    expect(report).toMatch(/Baselines, same probe: the tokenizer's codes \(the backbone's input\) ACC1 [0-9.]+ \/ ACC5 [0-9.]+; raw pixels ACC1 [0-9.]+/);
     expect(report).toMatch(/\| S3 \(bin\., mask = BiGR\) \| [0-9.e-]+ \| [0-9.]+ \|/);
     for (const png of ['figure3-iterations.png', 'figure3-diffusion-steps.png']) {
       const img = decodeImage(readFileSync(join(out, png)), { channels: 3 });
