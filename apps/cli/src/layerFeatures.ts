@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { ConfigError, CpuTensor, dims4, getOrThrow, throwIfAborted, type Engine, type LongRunningOptions, type NamedTensors, type Rng } from '@bigr/core';
 import { extractBackboneParameters, type BackboneConfig } from '@bigr/backbone';
 import { cachedFeatures } from '@bigr/probe';
-import { layerFeatureGraph, runLayerFeatures } from '@bigr/pipeline';
-import type { BaeTokenizer, CodeMode } from '@bigr/tokenizer';
+import { layerFeatureGraph, runLayerFeatures, unpadImages } from '@bigr/pipeline';
+import type { BaeTokenizer, CodeMode, LabelledImages } from '@bigr/tokenizer';
+import type { ProbeDataset } from '@bigr/probe';
 
 /** Parses `--layer`: 'all', a single index, or a comma list; 'default' is `fallback`. */
 export function parseLayers(value: string, config: BackboneConfig, fallback: number): number[] {
@@ -79,6 +80,13 @@ export async function codeFeatures(
     options.onProgress?.({ task: 'codes', current: start + b, total: n });
   }
   return { features: features ?? new Float32Array(0), dim };
+}
+
+/** Raw-pixel features x/255 (docs/evaluation.md §8.8 baseline): the unpadded image, flattened. */
+export function pixelFeatures(images: LabelledImages, pad: number): ProbeDataset {
+  const x = unpadImages(images.images, pad);
+  const n = images.labels.length;
+  return { features: Float32Array.from(x.data), labels: images.labels, dim: x.size / Math.max(1, n) };
 }
 
 /** Path of the cached features of one layer: `<stem>.l<NN>.safetensors` (or exactly `single` when given). */

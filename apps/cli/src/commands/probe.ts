@@ -5,14 +5,14 @@ import { ConfigError, createRng, getOrThrow, required, type Rng } from '@bigr/co
 import { defaultRepresentationLayer } from '@bigr/backbone';
 import { evaluateLinearProbe, FASHION_MNIST_PROBE, layerSweep, trainLinearProbe, type LayerAccuracy, type ProbeAccuracy, type ProbeDataset } from '@bigr/probe';
 import type { LabelledImages } from '@bigr/tokenizer';
-import { bigrHeadKind, unpadImages } from '@bigr/pipeline';
+import { bigrHeadKind } from '@bigr/pipeline';
 import type { CliContext } from '../context.js';
 import { resolveConfig } from '../config.js';
 import { loadDataset } from '../datasets.js';
 import { writeJsonAtomic } from '../sidecar.js';
 import { datasetPad, gatherRows, permutation } from '../fashionData.js';
 import { trainingEngine } from '../engines.js';
-import { codeFeatures, layerFeaturePath, parseLayers } from '../layerFeatures.js';
+import { codeFeatures, layerFeaturePath, parseLayers, pixelFeatures } from '../layerFeatures.js';
 import { checkCodeMode, loadModelSplit, modelLayerFeatures, openRepresentationModel, type RepresentationModel } from './features.js';
 import type { GivenFlags } from '../givenFlags.js';
 import { modelDirectory } from '../modelPaths.js';
@@ -58,13 +58,6 @@ const layerName = (l: number): string => (l === PIXELS_LAYER ? 'pixels' : l === 
 /** Rows `indices` of a probe dataset. */
 function subset(d: ProbeDataset, indices: Int32Array): ProbeDataset {
   return { features: gatherRows(d.features, d.dim, indices), labels: Int32Array.from(indices, (i) => required(d.labels[i], 'label')), dim: d.dim };
-}
-
-/** Raw-pixel features x/255 (docs/evaluation.md §8.8 baseline): the unpadded image, flattened. */
-function pixelFeatures(images: LabelledImages, pad: number): ProbeDataset {
-  const x = unpadImages(images.images, pad);
-  const n = images.labels.length;
-  return { features: Float32Array.from(x.data), labels: images.labels, dim: x.size / Math.max(1, n) };
 }
 
 function parseLrs(value: string, fallback: number): number[] {

@@ -8,8 +8,8 @@ import { evaluateLinearProbe, layerSweep, trainLinearProbe, type LayerAccuracy, 
 import type { CliContext } from '../context.js';
 import { loadDataset } from '../datasets.js';
 import { gatherRows, permutation } from '../fashionData.js';
-import { codeFeatures, extractLayerFeatures } from '../layerFeatures.js';
-import { unpadImages, type LoadedBigrModel } from '@bigr/pipeline';
+import { codeFeatures, extractLayerFeatures, pixelFeatures } from '../layerFeatures.js';
+import type { LoadedBigrModel } from '@bigr/pipeline';
 
 /** Probe settings of the study. */
 export interface StudyProbeSettings {
@@ -99,9 +99,9 @@ export async function probeBaseline(
   const features = async (split: 'train' | 'test'): Promise<SplitFeatures> => {
     const data = await loadSplit(model, s, split);
     if (kind === 'pixels') {
-      const x = unpadImages(data.images, model.tokenizerConfig.pad);
-      dim = x.size / Math.max(1, data.labels.length);
-      return { map: new Map([[0, Float32Array.from(x.data)]]), labels: data.labels };
+      const px = pixelFeatures(data, model.tokenizerConfig.pad);
+      dim = px.dim;
+      return { map: new Map([[0, px.features]]), labels: data.labels };
     }
     const progress = ctx.progress(`codes ${split}`);
     try {
